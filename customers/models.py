@@ -1,0 +1,108 @@
+from django.core.validators import MinValueValidator
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django_countries.fields import CountryField
+from phonenumber_field.modelfields import PhoneNumberField
+
+from oms.money import DECIMAL_PLACES, MAX_DIGITS
+
+
+class PriceList(models.Model):
+    """Prices a customer group pays, per SKU code (customers sits beside inventory, not above it)."""
+
+    code = models.SlugField(max_length=32, unique=True)
+    name = models.CharField(max_length=120)
+    currency = models.CharField(max_length=3, default="USD")
+
+    def __str__(self):
+        return self.name
+
+
+class PriceListItem(models.Model):
+    price_list = models.ForeignKey(PriceList, on_delete=models.CASCADE, related_name="items")
+    sku = models.CharField("SKU", max_length=64)
+    price = models.DecimalField(max_digits=MAX_DIGITS, decimal_places=DECIMAL_PLACES, validators=[MinValueValidator(0)])
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["price_list", "sku"], name="price_list_sku_unique")]
+
+
+class CustomerGroup(models.Model):
+    """A segment with commercial terms: price list, credit limit and payment terms (B2B)."""
+
+    code = models.SlugField(max_length=32, unique=True)
+    name = models.CharField(max_length=120)
+    price_list = models.ForeignKey(PriceList, null=True, blank=True, on_delete=models.SET_NULL, related_name="groups")
+    credit_limit = models.DecimalField(
+        max_digits=MAX_DIGITS, decimal_places=DECIMAL_PLACES, null=True, blank=True,
+        help_text="Most a customer may owe on open, unpaid orders. Empty: no limit.",
+    )
+    credit_currency = models.CharField(max_length=3, default="USD")
+    payment_terms_days = models.PositiveSmallIntegerField(
+        default=0, help_text="Days to pay after invoicing. Above zero: orders need no payment up front."
+    )
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(condition=Q(credit_limit__isnull=True) | Q(credit_limit__gte=0), name="credit_limit_not_negative")
+        ]
+
+    def __str__(self):
+        return self.name
+
+
+class Customer(models.Model):
+    class Kind(models.TextChoices):
+        PERSON = "person", "Person"
+        BUSINESS = "business", "Business"
+
+    kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.PERSON)
+    email = models.EmailField(unique=True, help_text="Stored lower-case; the key channels match customers on.")
+    first_name = models.CharField(max_length=100, blank=True)
+    last_name = models.CharField(max_length=100, blank=True)
+    company_name = models.CharField(max_length=200, blank=True)
+    vat_number = models.CharField("VAT / tax id", max_length=40, blank=True)
+    phone = PhoneNumberField(blank=True, help_text="E.164, e.g. +14155550123.")
+    group = models.ForeignKey(CustomerGroup, null=True, blank=True, on_delete=models.SET_NULL, related_name="customers")
+    email_opt_in = models.BooleanField("Email notifications", default=True)
+    sms_opt_in = models.BooleanField("SMS notifications", default=False)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        ordering = ["-id"]
+
+    def __str__(self):
+        return self.display_name
+
+    @property
+    def display_name(self) -> str:
+        if self.kind == self.Kind.BUSINESS and self.company_name:
+            return self.company_name
+        return f"{self.first_name} {self.last_name}".strip() or self.email
+
+    def save(self, *args, **kwargs):
+        self.email = self.email.strip().lower()
+        super().save(*args, **kwargs)
+
+
+class CustomerAddress(models.Model):
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="addresses")
+    label = models.CharField(max_length=40, blank=True)
+    name = models.CharField(max_length=200)
+    company = models.CharField(max_length=200, blank=True)
+    line1 = models.CharField(max_length=255)
+    line2 = models.CharField(max_length=255, blank=True)
+    city = models.CharField(max_length=120)
+    region = models.CharField(max_length=120, blank=True)
+    postal_code = models.CharField(max_length=20, blank=True)
+    country = CountryField()
+    phone = PhoneNumberField(blank=True)
+    is_default_shipping = models.BooleanField(default=False)
+    is_default_billing = models.BooleanField(default=False)
+
+    class Meta:
+        verbose_name_plural = "customer addresses"
+
+    def __str__(self):
+        return f"{self.name}, {self.line1}, {self.city} {self.country}"

@@ -1,0 +1,215 @@
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import F, Q
+from django.utils import timezone
+from django_countries.fields import CountryField
+
+from oms.money import DECIMAL_PLACES, MAX_DIGITS
+
+
+class Product(models.Model):
+    """A stock-keeping unit. ``sku`` is the code every other system uses to name it."""
+
+    sku = models.CharField("SKU", max_length=64, unique=True)
+    name = models.CharField(max_length=255)
+    gtin = models.CharField("GTIN / barcode", max_length=14, blank=True, db_index=True)
+    weight_grams = models.PositiveIntegerField(default=0)
+    length_mm = models.PositiveIntegerField(default=0)
+    width_mm = models.PositiveIntegerField(default=0)
+    height_mm = models.PositiveIntegerField(default=0)
+    price = models.DecimalField(max_digits=MAX_DIGITS, decimal_places=DECIMAL_PLACES)
+    cost = models.DecimalField(max_digits=MAX_DIGITS, decimal_places=DECIMAL_PLACES, null=True, blank=True)
+    currency = models.CharField(max_length=3, default="USD")
+    is_active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["sku"]
+        constraints = [models.CheckConstraint(condition=Q(price__gte=0), name="product_price_not_negative")]
+
+    def __str__(self):
+        return f"{self.sku} · {self.name}"
+
+
+class Location(models.Model):
+    """A place that holds stock: a warehouse, a store or a dropshipper."""
+
+    class Kind(models.TextChoices):
+        WAREHOUSE = "warehouse", "Warehouse"
+        STORE = "store", "Store"
+        DROPSHIPPER = "dropshipper", "Dropshipper"
+
+    code = models.SlugField(max_length=32, unique=True)
+    name = models.CharField(max_length=120)
+    kind = models.CharField(max_length=12, choices=Kind.choices, default=Kind.WAREHOUSE)
+    line1 = models.CharField(max_length=255, blank=True)
+    line2 = models.CharField(max_length=255, blank=True)
+    city = models.CharField(max_length=120, blank=True)
+    region = models.CharField(max_length=120, blank=True)
+    postal_code = models.CharField(max_length=20, blank=True)
+    country = CountryField()
+    latitude = models.FloatField(null=True, blank=True)
+    longitude = models.FloatField(null=True, blank=True)
+    can_ship = models.BooleanField(default=True)
+    can_pick_up = models.BooleanField(default=False)
+    priority = models.PositiveSmallIntegerField(default=100, help_text="Lower ships first when distances tie.")
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["priority", "code"]
+
+    def __str__(self):
+        return f"{self.code} · {self.name}"
+
+
+class Bin(models.Model):
+    """A storage place inside a location; pickers walk bins in ``pick_sequence`` order."""
+
+    location = models.ForeignKey(Location, on_delete=models.CASCADE, related_name="bins")
+    code = models.CharField(max_length=32)
+    zone = models.CharField(max_length=16, blank=True)
+    aisle = models.CharField(max_length=16, blank=True)
+    shelf = models.CharField(max_length=16, blank=True)
+    position = models.CharField(max_length=16, blank=True)
+    pick_sequence = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["location", "pick_sequence", "code"]
+        constraints = [models.UniqueConstraint(fields=["location", "code"], name="bin_code_unique_per_location")]
+
+    def __str__(self):
+        return f"{self.location.code}/{self.code}"
+
+
+class StockLevel(models.Model):
+    """The typed quantities of one SKU at one location.
+
+    The counters change only through inventory services, each change paired with a
+    ``StockMovement`` row, so they always equal the ledger's sums.
+    ``available = on_hand - reserved - damaged - safety_stock``.
+    """
+
+    product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="stock_levels")
+    location = models.ForeignKey(Location, on_delete=models.PROTECT, related_name="stock_levels")
+    bin = models.ForeignKey(Bin, null=True, blank=True, on_delete=models.SET_NULL, related_name="stock_levels")
+    on_hand = models.IntegerField(default=0)
+    reserved = models.IntegerField(default=0)
+    incoming = models.IntegerField(default=0)
+    damaged = models.IntegerField(default=0, help_text="Quarantined: counted in on hand, never sold.")
+    safety_stock = models.IntegerField(default=0)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        permissions = [
+            ("receive_stock", "Can book receipts"),
+            ("adjust_stock", "Can adjust stock and post count corrections"),
+        ]
+        constraints = [
+            models.UniqueConstraint(fields=["product", "location"], name="stock_level_unique"),
+            models.CheckConstraint(condition=Q(on_hand__gte=0), name="stock_on_hand_not_negative"),
+            models.CheckConstraint(condition=Q(reserved__gte=0), name="stock_reserved_not_negative"),
+            models.CheckConstraint(condition=Q(incoming__gte=0), name="stock_incoming_not_negative"),
+            models.CheckConstraint(condition=Q(damaged__gte=0), name="stock_damaged_not_negative"),
+            models.CheckConstraint(condition=Q(safety_stock__gte=0), name="stock_safety_not_negative"),
+            models.CheckConstraint(
+                condition=Q(reserved__lte=F("on_hand") - F("damaged")), name="stock_reserved_within_sellable"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.product.sku} @ {self.location.code}"
+
+    @property
+    def available(self) -> int:
+        return self.on_hand - self.reserved - self.damaged - self.safety_stock
+
+
+class StockMovement(models.Model):
+    """The append-only stock ledger: one row per change of any StockLevel counter."""
+
+    class Kind(models.TextChoices):
+        RECEIPT = "receipt", "Receipt"
+        SHIPMENT = "shipment", "Sale / shipment"
+        RETURN_RESTOCK = "return_restock", "Return restock"
+        ADJUSTMENT = "adjustment", "Adjustment"
+        COUNT_CORRECTION = "count_correction", "Count correction"
+        TRANSFER_OUT = "transfer_out", "Transfer out"
+        TRANSFER_IN = "transfer_in", "Transfer in"
+        SCRAP = "scrap", "Scrap"
+        DAMAGE = "damage", "Quarantine"
+        RESERVATION = "reservation", "Reservation"
+        RELEASE = "release", "Reservation release"
+        SAFETY_STOCK = "safety_stock", "Safety stock change"
+
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="movements")
+    location = models.ForeignKey(Location, on_delete=models.PROTECT, related_name="movements")
+    on_hand_delta = models.IntegerField(default=0)
+    reserved_delta = models.IntegerField(default=0)
+    incoming_delta = models.IntegerField(default=0)
+    damaged_delta = models.IntegerField(default=0)
+    safety_stock_delta = models.IntegerField(default=0)
+    reference = models.CharField(max_length=120, blank=True, db_index=True)
+    reason = models.CharField(max_length=255, blank=True)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    actor_label = models.CharField(max_length=120, blank=True, help_text="Who, when not a user: an API key or a job.")
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        ordering = ["-id"]
+        indexes = [models.Index(fields=["product", "location", "id"], name="movement_stock_idx")]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} {self.product_id}@{self.location_id}"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None and not kwargs.get("force_insert"):
+            raise ValidationError("Stock movements are append-only; post a correcting movement instead.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise ValidationError("Stock movements are append-only; post a correcting movement instead.")
+
+
+class Transfer(models.Model):
+    """Stock moving between two locations; in transit it shows as ``incoming`` at the destination."""
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", "Draft"
+        IN_TRANSIT = "in_transit", "In transit"
+        RECEIVED = "received", "Received"
+        CANCELLED = "cancelled", "Cancelled"
+
+    number = models.CharField(max_length=20, unique=True, blank=True)
+    source = models.ForeignKey(Location, on_delete=models.PROTECT, related_name="transfers_out")
+    destination = models.ForeignKey(Location, on_delete=models.PROTECT, related_name="transfers_in")
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.DRAFT)
+    reference = models.CharField(max_length=120, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    dispatched_at = models.DateTimeField(null=True, blank=True)
+    received_at = models.DateTimeField(null=True, blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+
+    class Meta:
+        ordering = ["-id"]
+        constraints = [
+            models.CheckConstraint(condition=~Q(source=F("destination")), name="transfer_between_two_locations")
+        ]
+
+    def __str__(self):
+        return self.number or f"Transfer #{self.pk}"
+
+
+class TransferLine(models.Model):
+    transfer = models.ForeignKey(Transfer, on_delete=models.CASCADE, related_name="lines")
+    product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="+")
+    quantity = models.PositiveIntegerField()
+    quantity_received = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["transfer", "product"], name="transfer_line_unique"),
+            models.CheckConstraint(condition=Q(quantity__gt=0), name="transfer_quantity_positive"),
+            models.CheckConstraint(condition=Q(quantity_received__lte=F("quantity")), name="transfer_received_within_sent"),
+        ]

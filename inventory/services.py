@@ -1,0 +1,472 @@
+"""Every change to stock. Each service runs in one transaction, locks the stock rows it changes
+in primary-key order (FOR NO KEY UPDATE, so foreign-key checks of concurrent inserts never
+wait on it) and writes one ledger row per counter change, so counters always equal the ledger.
+
+Services take plain data (SKU codes, location codes, ids); they never see an order.
+"""
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from django.db import IntegrityError, transaction
+from django.db.models import Case, F, IntegerField, Value, When
+from django.db.models.lookups import GreaterThanOrEqual
+from django.utils import timezone
+
+from oms.actors import Actor, actor_fields
+from oms.errors import DomainError, InsufficientStock, InvalidInput, NotFound
+from oms.events import event_record
+
+from .models import Location, Product, StockLevel, StockMovement, Transfer, TransferLine
+
+STOCK_AVAILABLE_EVENT = "stock.available_increased"
+
+
+@dataclass(frozen=True)
+class StockChange:
+    """Plain-data request to hold or release ``quantity`` of a product at a location."""
+
+    product_id: int
+    location_id: int
+    quantity: int
+    reference: str = ""
+
+
+# --- lookups shared by the services --------------------------------------------------------
+
+
+def product_get(sku: str) -> Product:
+    product = Product.objects.filter(sku=sku).first()
+    if product is None:
+        raise NotFound(f"No product with SKU {sku!r}.", code="unknown_sku", fields={"sku": [f"Unknown SKU {sku!r}."]})
+    return product
+
+
+def location_get(code: str) -> Location:
+    location = Location.objects.filter(code=code).first()
+    if location is None:
+        raise NotFound(
+            f"No location with code {code!r}.", code="unknown_location", fields={"location": [f"Unknown location {code!r}."]}
+        )
+    return location
+
+
+def _positive(quantity: int, field: str = "quantity") -> int:
+    if not isinstance(quantity, int) or isinstance(quantity, bool) or quantity <= 0:
+        raise InvalidInput(f"{field} must be a whole number above zero.", fields={field: ["Must be a whole number above zero."]})
+    return quantity
+
+
+def stock_levels_lock(pairs: Iterable[tuple[int, int]], *, create: bool = True) -> dict[tuple[int, int], StockLevel]:
+    """Lock the StockLevel rows of ``(product_id, location_id)`` pairs in primary-key order.
+
+    Missing rows are created first (when ``create``), so a receipt at a new location has a row
+    to lock. Must run inside a transaction.
+    """
+    pairs = set(pairs)
+    if not pairs:
+        return {}
+    if create:
+        StockLevel.objects.bulk_create(
+            [StockLevel(product_id=p, location_id=loc) for p, loc in pairs], ignore_conflicts=True
+        )
+    product_ids = {p for p, _ in pairs}
+    location_ids = {loc for _, loc in pairs}
+    rows = (
+        StockLevel.objects.select_for_update(no_key=True)
+        .filter(product_id__in=product_ids, location_id__in=location_ids)
+        .order_by("pk")
+    )
+    return {(row.product_id, row.location_id): row for row in rows if (row.product_id, row.location_id) in pairs}
+
+
+def stock_levels_lock_sellable(product_ids: Iterable[int]) -> list[StockLevel]:
+    """Lock the stock rows of these products at every active location that ships, in primary-key order.
+
+    Only the stock rows are locked (``of=self``): locations stay free for everyone else.
+    """
+    return list(
+        StockLevel.objects.select_for_update(no_key=True, of=("self",))
+        .select_related("location")
+        .filter(product_id__in=list(product_ids), location__is_active=True, location__can_ship=True)
+        .order_by("pk")
+    )
+
+
+def _post(
+    level: StockLevel,
+    *,
+    kind: str,
+    actor: Actor,
+    reference: str = "",
+    reason: str = "",
+    on_hand: int = 0,
+    reserved: int = 0,
+    incoming: int = 0,
+    damaged: int = 0,
+    safety_stock: int = 0,
+) -> StockMovement:
+    """Apply deltas to a locked row and record the ledger row; the DB constraints are the last word."""
+    level.on_hand += on_hand
+    level.reserved += reserved
+    level.incoming += incoming
+    level.damaged += damaged
+    level.safety_stock += safety_stock
+    try:
+        with transaction.atomic():
+            StockLevel.objects.filter(pk=level.pk).update(
+                on_hand=F("on_hand") + on_hand,
+                reserved=F("reserved") + reserved,
+                incoming=F("incoming") + incoming,
+                damaged=F("damaged") + damaged,
+                safety_stock=F("safety_stock") + safety_stock,
+                updated_at=timezone.now(),
+            )
+    except IntegrityError:
+        raise DomainError(
+            f"{level.product.sku} at {level.location.code}: this would leave stock negative or below what is "
+            f"reserved (on hand {level.on_hand - on_hand}, reserved {level.reserved - reserved}, "
+            f"quarantined {level.damaged - damaged}).",
+            code="stock_constraint",
+        ) from None
+    return StockMovement.objects.create(
+        kind=kind,
+        product_id=level.product_id,
+        location_id=level.location_id,
+        on_hand_delta=on_hand,
+        reserved_delta=reserved,
+        incoming_delta=incoming,
+        damaged_delta=damaged,
+        safety_stock_delta=safety_stock,
+        reference=reference[:120],
+        reason=reason[:255],
+        **actor_fields(actor),
+    )
+
+
+def _announce_available(product_ids: Iterable[int]) -> None:
+    """Stock became sellable: waiting orders (backorders) may now be allocated."""
+    event_record(STOCK_AVAILABLE_EVENT, {"product_ids": sorted(set(product_ids))})
+
+
+# --- receipts, adjustments, quarantine --------------------------------------------------------
+
+
+def stock_receive(*, sku: str, location: str, quantity: int, reference: str = "", actor: Actor) -> StockMovement:
+    """Book goods received at a location: on hand rises by ``quantity``."""
+    _positive(quantity)
+    product, loc = product_get(sku), location_get(location)
+    with transaction.atomic():
+        level = stock_levels_lock([(product.pk, loc.pk)])[(product.pk, loc.pk)]
+        level.product, level.location = product, loc
+        movement = _post(level, kind=StockMovement.Kind.RECEIPT, actor=actor, reference=reference, on_hand=quantity)
+        _announce_available([product.pk])
+    return movement
+
+
+def stock_adjust(
+    *,
+    sku: str,
+    location: str,
+    quantity: int,
+    reason: str,
+    reference: str = "",
+    actor: Actor,
+    kind: str = StockMovement.Kind.ADJUSTMENT,
+) -> StockMovement:
+    """Correct on-hand stock by a signed ``quantity`` with a reason a person wrote.
+
+    Refused when it would take on hand below zero or below what is reserved.
+    """
+    if not isinstance(quantity, int) or isinstance(quantity, bool) or quantity == 0:
+        raise InvalidInput("quantity must be a non-zero whole number.", fields={"quantity": ["Must be a non-zero whole number."]})
+    if not reason.strip():
+        raise InvalidInput("Say why the stock is adjusted.", fields={"reason": ["A reason is required."]})
+    if kind not in (StockMovement.Kind.ADJUSTMENT, StockMovement.Kind.COUNT_CORRECTION, StockMovement.Kind.RETURN_RESTOCK):
+        raise InvalidInput(f"{kind!r} is not an adjustment kind.", fields={"type": ["Not an adjustment kind."]})
+    product, loc = product_get(sku), location_get(location)
+    with transaction.atomic():
+        level = stock_levels_lock([(product.pk, loc.pk)])[(product.pk, loc.pk)]
+        level.product, level.location = product, loc
+        movement = _post(level, kind=kind, actor=actor, reference=reference, reason=reason, on_hand=quantity)
+        if quantity > 0:
+            _announce_available([product.pk])
+    return movement
+
+
+def stock_quarantine(*, sku: str, location: str, quantity: int, reason: str, actor: Actor) -> StockMovement:
+    """Set aside damaged units: still on hand, no longer sellable."""
+    _positive(quantity)
+    product, loc = product_get(sku), location_get(location)
+    with transaction.atomic():
+        level = stock_levels_lock([(product.pk, loc.pk)])[(product.pk, loc.pk)]
+        level.product, level.location = product, loc
+        return _post(level, kind=StockMovement.Kind.DAMAGE, actor=actor, reason=reason, damaged=quantity)
+
+
+def stock_scrap(*, sku: str, location: str, quantity: int, reason: str, actor: Actor) -> StockMovement:
+    """Write off quarantined units: they leave on hand and quarantine together."""
+    _positive(quantity)
+    product, loc = product_get(sku), location_get(location)
+    with transaction.atomic():
+        level = stock_levels_lock([(product.pk, loc.pk)])[(product.pk, loc.pk)]
+        level.product, level.location = product, loc
+        if level.damaged < quantity:
+            raise DomainError(f"Only {level.damaged} unit(s) of {sku} are quarantined at {location}.", code="not_quarantined")
+        return _post(level, kind=StockMovement.Kind.SCRAP, actor=actor, reason=reason, on_hand=-quantity, damaged=-quantity)
+
+
+def stock_set_safety(*, sku: str, location: str, safety_stock: int, actor: Actor) -> StockMovement | None:
+    """Set the units kept back from sale at a location."""
+    if not isinstance(safety_stock, int) or safety_stock < 0:
+        raise InvalidInput("safety_stock must be zero or more.", fields={"safety_stock": ["Must be zero or more."]})
+    product, loc = product_get(sku), location_get(location)
+    with transaction.atomic():
+        level = stock_levels_lock([(product.pk, loc.pk)])[(product.pk, loc.pk)]
+        level.product, level.location = product, loc
+        delta = safety_stock - level.safety_stock
+        if delta == 0:
+            return None
+        movement = _post(level, kind=StockMovement.Kind.SAFETY_STOCK, actor=actor, safety_stock=delta)
+        if delta < 0:
+            _announce_available([product.pk])
+        return movement
+
+
+# --- reservations ---------------------------------------------------------------------------
+
+
+def _case(changes: Sequence[StockChange], levels: dict[tuple[int, int], StockLevel]) -> Case:
+    return Case(
+        *(When(pk=levels[(c.product_id, c.location_id)].pk, then=Value(c.quantity)) for c in changes),
+        default=Value(0),
+        output_field=IntegerField(),
+    )
+
+
+def _merge(changes: Sequence[StockChange]) -> list[StockChange]:
+    merged: dict[tuple[int, int], int] = {}
+    for change in changes:
+        _positive(change.quantity)
+        merged[(change.product_id, change.location_id)] = merged.get((change.product_id, change.location_id), 0) + change.quantity
+    return [StockChange(p, loc, q) for (p, loc), q in merged.items()]
+
+
+def stock_reserve(
+    *, changes: Sequence[StockChange], levels: dict[tuple[int, int], StockLevel], actor: Actor
+) -> list[StockMovement]:
+    """Hold stock for the given changes, all or nothing.
+
+    ``levels`` are the rows the caller locked with :func:`stock_levels_lock` in this
+    transaction. The update is conditional on every row still having the quantity available,
+    so it can never push ``reserved`` past what is there; when one row lacks it, nothing
+    is reserved and :class:`InsufficientStock` is raised.
+    """
+    if not changes:
+        return []
+    merged = _merge(changes)
+    missing = [c for c in merged if (c.product_id, c.location_id) not in levels]
+    if missing:
+        raise InsufficientStock("No stock row for the requested product at that location.", code="insufficient_stock")
+    need = _case(merged, levels)
+    available = F("on_hand") - F("reserved") - F("damaged") - F("safety_stock")
+    updated = (
+        StockLevel.objects.filter(pk__in=[levels[(c.product_id, c.location_id)].pk for c in merged])
+        .filter(GreaterThanOrEqual(available, need))
+        .update(reserved=F("reserved") + need, updated_at=timezone.now())
+    )
+    if updated != len(merged):
+        raise InsufficientStock("Stock changed while reserving; nothing was reserved.")
+    for change in merged:
+        levels[(change.product_id, change.location_id)].reserved += change.quantity
+    return StockMovement.objects.bulk_create(
+        [
+            StockMovement(
+                kind=StockMovement.Kind.RESERVATION,
+                product_id=c.product_id,
+                location_id=c.location_id,
+                reserved_delta=c.quantity,
+                reference=c.reference[:120],
+                **actor_fields(actor),
+            )
+            for c in changes
+        ]
+    )
+
+
+def _reserved_take(
+    changes: Sequence[StockChange], *, kind: str, ship: bool, actor: Actor, reason: str
+) -> list[StockMovement]:
+    """Take units out of ``reserved`` (released, or shipped: then out of on hand too), all or nothing."""
+    if not changes:
+        return []
+    merged = _merge(changes)
+    with transaction.atomic():
+        levels = stock_levels_lock([(c.product_id, c.location_id) for c in merged], create=False)
+        updated = 0
+        if len(levels) == len(merged):
+            take = _case(merged, levels)
+            counters = {"reserved": F("reserved") - take, "updated_at": timezone.now()}
+            if ship:
+                counters["on_hand"] = F("on_hand") - take
+            updated = (
+                StockLevel.objects.filter(pk__in=[row.pk for row in levels.values()])
+                .filter(GreaterThanOrEqual(F("reserved"), take))
+                .update(**counters)
+            )
+        if updated != len(merged):
+            raise DomainError("Cannot take more stock than is reserved.", code="exceeds_reserved")
+        movements = StockMovement.objects.bulk_create(
+            [
+                StockMovement(
+                    kind=kind,
+                    product_id=c.product_id,
+                    location_id=c.location_id,
+                    reserved_delta=-c.quantity,
+                    on_hand_delta=-c.quantity if ship else 0,
+                    reference=c.reference[:120],
+                    reason=reason[:255],
+                    **actor_fields(actor),
+                )
+                for c in changes
+            ]
+        )
+        if not ship:
+            _announce_available(c.product_id for c in merged)
+    return movements
+
+
+def stock_release(*, changes: Sequence[StockChange], actor: Actor, reason: str = "") -> list[StockMovement]:
+    """Give held stock back, all or nothing; the released units become available again."""
+    return _reserved_take(changes, kind=StockMovement.Kind.RELEASE, ship=False, actor=actor, reason=reason)
+
+
+def stock_ship(*, changes: Sequence[StockChange], actor: Actor, reason: str = "") -> list[StockMovement]:
+    """Reserved units leave the building: reserved and on hand fall together, all or nothing."""
+    return _reserved_take(changes, kind=StockMovement.Kind.SHIPMENT, ship=True, actor=actor, reason=reason)
+
+
+# --- transfers ------------------------------------------------------------------------------
+
+
+def stock_transfer_create(
+    *, source: str, destination: str, lines: Sequence[tuple[str, int]], reference: str = "", actor: Actor
+) -> Transfer:
+    """Draft a transfer of ``(sku, quantity)`` lines between two locations."""
+    src, dst = location_get(source), location_get(destination)
+    if src.pk == dst.pk:
+        raise InvalidInput("A transfer needs two different locations.", fields={"destination": ["Must differ from the source."]})
+    if not lines:
+        raise InvalidInput("A transfer needs at least one line.", fields={"lines": ["Add at least one line."]})
+    totals: dict[str, int] = {}
+    for sku, quantity in lines:
+        totals[sku] = totals.get(sku, 0) + _positive(quantity)
+    products = {p.sku: p for p in Product.objects.filter(sku__in=totals)}
+    unknown = sorted(set(totals) - set(products))
+    if unknown:
+        raise NotFound(f"Unknown SKU(s): {', '.join(unknown)}.", code="unknown_sku", fields={"lines": [f"Unknown SKU {s!r}." for s in unknown]})
+    user = actor_fields(actor)["actor"]
+    with transaction.atomic():
+        transfer = Transfer.objects.create(source=src, destination=dst, reference=reference, created_by=user)
+        Transfer.objects.filter(pk=transfer.pk).update(number=f"TR-{transfer.pk:06d}")
+        transfer.number = f"TR-{transfer.pk:06d}"
+        TransferLine.objects.bulk_create(
+            [TransferLine(transfer=transfer, product=products[sku], quantity=q) for sku, q in totals.items()]
+        )
+    return transfer
+
+
+def _transfer_lock(transfer_id: int) -> Transfer:
+    transfer = Transfer.objects.select_for_update().select_related("source", "destination").filter(pk=transfer_id).first()
+    if transfer is None:
+        raise NotFound(f"No transfer #{transfer_id}.")
+    return transfer
+
+
+def stock_transfer_dispatch(*, transfer_id: int, actor: Actor) -> Transfer:
+    """Send a drafted transfer: stock leaves the source and shows as incoming at the destination."""
+    with transaction.atomic():
+        transfer = _transfer_lock(transfer_id)
+        if transfer.status != Transfer.Status.DRAFT:
+            raise DomainError(f"{transfer} is {transfer.get_status_display().lower()}; only a draft can be dispatched.", code="invalid_transition")
+        lines = list(transfer.lines.select_related("product"))
+        levels = stock_levels_lock(
+            [(line.product_id, transfer.source_id) for line in lines] + [(line.product_id, transfer.destination_id) for line in lines]
+        )
+        for line in lines:
+            out = levels[(line.product_id, transfer.source_id)]
+            out.product, out.location = line.product, transfer.source
+            if out.available < line.quantity:
+                raise InsufficientStock(
+                    f"{line.product.sku}: only {max(out.available, 0)} available at {transfer.source.code}, "
+                    f"{line.quantity} to transfer."
+                )
+            _post(out, kind=StockMovement.Kind.TRANSFER_OUT, actor=actor, reference=transfer.number, on_hand=-line.quantity)
+            into = levels[(line.product_id, transfer.destination_id)]
+            into.product, into.location = line.product, transfer.destination
+            _post(into, kind=StockMovement.Kind.TRANSFER_IN, actor=actor, reference=transfer.number, reason="in transit", incoming=line.quantity)
+        transfer.status, transfer.dispatched_at = Transfer.Status.IN_TRANSIT, timezone.now()
+        transfer.save(update_fields=["status", "dispatched_at"])
+    return transfer
+
+
+def stock_transfer_receive(*, transfer_id: int, actor: Actor) -> Transfer:
+    """Receive an in-transit transfer in full: incoming turns into on hand at the destination."""
+    with transaction.atomic():
+        transfer = _transfer_lock(transfer_id)
+        if transfer.status != Transfer.Status.IN_TRANSIT:
+            raise DomainError(f"{transfer} is {transfer.get_status_display().lower()}; only one in transit can be received.", code="invalid_transition")
+        lines = list(transfer.lines.select_related("product"))
+        levels = stock_levels_lock([(line.product_id, transfer.destination_id) for line in lines])
+        for line in lines:
+            level = levels[(line.product_id, transfer.destination_id)]
+            level.product, level.location = line.product, transfer.destination
+            outstanding = line.quantity - line.quantity_received
+            _post(level, kind=StockMovement.Kind.TRANSFER_IN, actor=actor, reference=transfer.number, reason="received", incoming=-outstanding, on_hand=outstanding)
+        transfer.lines.update(quantity_received=F("quantity"))
+        transfer.status, transfer.received_at = Transfer.Status.RECEIVED, timezone.now()
+        transfer.save(update_fields=["status", "received_at"])
+        _announce_available(line.product_id for line in lines)
+    return transfer
+
+
+def stock_transfer_cancel(*, transfer_id: int, actor: Actor) -> Transfer:
+    """Cancel a transfer; one already in transit returns its stock to the source."""
+    with transaction.atomic():
+        transfer = _transfer_lock(transfer_id)
+        if transfer.status not in (Transfer.Status.DRAFT, Transfer.Status.IN_TRANSIT):
+            raise DomainError(f"{transfer} is {transfer.get_status_display().lower()} and can no longer be cancelled.", code="invalid_transition")
+        if transfer.status == Transfer.Status.IN_TRANSIT:
+            lines = list(transfer.lines.select_related("product"))
+            levels = stock_levels_lock(
+                [(line.product_id, transfer.source_id) for line in lines] + [(line.product_id, transfer.destination_id) for line in lines]
+            )
+            for line in lines:
+                into = levels[(line.product_id, transfer.destination_id)]
+                into.product, into.location = line.product, transfer.destination
+                _post(into, kind=StockMovement.Kind.TRANSFER_IN, actor=actor, reference=transfer.number, reason="transfer cancelled", incoming=-line.quantity)
+                back = levels[(line.product_id, transfer.source_id)]
+                back.product, back.location = line.product, transfer.source
+                _post(back, kind=StockMovement.Kind.TRANSFER_OUT, actor=actor, reference=transfer.number, reason="transfer cancelled", on_hand=line.quantity)
+            _announce_available(line.product_id for line in lines)
+        transfer.status = Transfer.Status.CANCELLED
+        transfer.save(update_fields=["status"])
+    return transfer
+
+
+# --- catalogue ------------------------------------------------------------------------------
+
+
+def product_create(*, sku: str, name: str, price, currency: str = "USD", actor: Actor, **fields) -> Product:
+    """Create a product; a duplicate SKU is refused with a clear error."""
+    sku = sku.strip()
+    if not sku:
+        raise InvalidInput("sku is required.", fields={"sku": ["This field is required."]})
+    with transaction.atomic():
+        if Product.objects.filter(sku=sku).exists():
+            raise DomainError(f"A product with SKU {sku!r} already exists.", code="duplicate_sku", fields={"sku": ["Already exists."]})
+        try:
+            with transaction.atomic():
+                return Product.objects.create(sku=sku, name=name, price=price, currency=currency, **fields)
+        except IntegrityError:
+            raise DomainError(f"A product with SKU {sku!r} already exists.", code="duplicate_sku", fields={"sku": ["Already exists."]}) from None

@@ -1,0 +1,15 @@
+from django.apps import AppConfig
+
+
+class OmsConfig(AppConfig):
+    name = "oms"
+    verbose_name = "OMS kernel"
+
+    def ready(self):
+        from django.db.models.signals import post_migrate
+
+        from . import roles
+
+        # Groups and their permissions are infrastructure, kept in step with the code on every
+        # migrate, so a new permission reaches its roles without a manual step.
+        post_migrate.connect(roles.roles_sync_after_migrate, sender=self)

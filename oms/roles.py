@@ -1,0 +1,46 @@
+"""Staff roles as groups with permissions. What a role may not do, it does not see in the admin."""
+
+from django.contrib.auth.models import Group, Permission
+
+# codename lists per app label; "view_*" etc. are Django's model permissions.
+ROLES: dict[str, dict[str, list[str]]] = {
+    "Warehouse": {
+        "inventory": ["view_product", "view_location", "view_bin", "change_bin", "add_bin", "view_stocklevel", "view_stockmovement",
+                      "receive_stock", "view_transfer", "add_transfer", "change_transfer", "view_transferline"],
+        "orders": ["view_order", "view_orderline", "view_allocation", "view_orderevent", "view_orderhold", "view_channel", "transition_order"],
+        "customers": ["view_customer", "view_customeraddress"],
+    },
+    "Customer service": {
+        "orders": ["view_order", "view_orderline", "view_allocation", "view_orderevent", "view_orderhold", "view_channel",
+                   "change_order", "cancel_order", "release_hold", "create_phone_order"],
+        "customers": ["view_customer", "add_customer", "change_customer", "view_customeraddress", "add_customeraddress",
+                      "change_customeraddress", "view_customergroup"],
+        "inventory": ["view_product", "view_stocklevel", "view_location"],
+    },
+    "Accounting": {
+        "orders": ["view_order", "view_orderline", "view_orderevent", "view_channel"],
+        "customers": ["view_customer", "view_customergroup", "view_pricelist", "view_pricelistitem"],
+        "inventory": ["view_product", "view_stocklevel", "view_stockmovement", "view_location"],
+    },
+    "Operations manager": {
+        "orders": ["*"],
+        "inventory": ["*"],
+        "customers": ["*"],
+        "oms": ["view_apikey", "add_apikey", "change_apikey", "view_domainevent"],
+    },
+}
+
+
+def roles_sync() -> None:
+    """Create the role groups and give each exactly its permissions (idempotent)."""
+    for name, grants in ROLES.items():
+        group, _ = Group.objects.get_or_create(name=name)
+        permissions = []
+        for app_label, codenames in grants.items():
+            scope = Permission.objects.filter(content_type__app_label=app_label)
+            permissions += list(scope if codenames == ["*"] else scope.filter(codename__in=codenames))
+        group.permissions.set(permissions)
+
+
+def roles_sync_after_migrate(sender, **kwargs) -> None:
+    roles_sync()

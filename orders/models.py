@@ -1,0 +1,297 @@
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Func, Q
+from django.utils.deconstruct import deconstructible
+from django.utils import timezone
+from django_fsm import FSMField, transition
+
+from oms.money import DECIMAL_PLACES, MAX_DIGITS
+
+
+class Channel(models.Model):
+    """Where orders come from. ``(channel, external_id)`` identifies an order for its channel."""
+
+    class Kind(models.TextChoices):
+        WEB = "web", "Web shop"
+        POS = "pos", "Point of sale"
+        MARKETPLACE = "marketplace", "Marketplace"
+        PHONE = "phone", "Phone"
+        B2B = "b2b", "B2B portal"
+        API = "api", "API"
+
+    code = models.SlugField(max_length=32, unique=True)
+    name = models.CharField(max_length=120)
+    kind = models.CharField(max_length=12, choices=Kind.choices, default=Kind.WEB)
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["code"]
+
+    def __str__(self):
+        return self.name
+
+
+class OrderStatus(models.TextChoices):
+    PENDING = "pending", "Pending"
+    ON_HOLD = "on_hold", "On hold"
+    BACKORDERED = "backordered", "Backordered"
+    ALLOCATED = "allocated", "Allocated"
+    IN_FULFILLMENT = "in_fulfillment", "In fulfillment"
+    PARTIALLY_SHIPPED = "partially_shipped", "Partially shipped"
+    SHIPPED = "shipped", "Shipped"
+    DELIVERED = "delivered", "Delivered"
+    COMPLETED = "completed", "Completed"
+    CANCELLED = "cancelled", "Cancelled"
+
+
+class PaymentStatus(models.TextChoices):
+    PENDING = "pending", "Pending"
+    AUTHORIZED = "authorized", "Authorized"
+    PAID = "paid", "Paid"
+    REFUNDED = "refunded", "Refunded"
+    VOIDED = "voided", "Voided"
+
+
+class HoldReason(models.TextChoices):
+    PAYMENT = "payment", "Payment not authorised"
+    FRAUD_RISK = "fraud_risk", "Fraud risk"
+    ADDRESS = "address", "Address incomplete or implausible"
+    CREDIT_LIMIT = "credit_limit", "Credit limit exceeded"
+    STOCK = "stock", "Unknown or inactive SKU"
+    QUANTITY_PRICE = "quantity_price", "Quantity or price out of bounds"
+    MANUAL = "manual", "Manual"
+
+
+# The statuses in which an order still holds, or waits for, stock and may be cancelled.
+CANCELLABLE = [
+    OrderStatus.PENDING,
+    OrderStatus.ON_HOLD,
+    OrderStatus.BACKORDERED,
+    OrderStatus.ALLOCATED,
+    OrderStatus.IN_FULFILLMENT,
+]
+HOLDABLE = [OrderStatus.PENDING, OrderStatus.BACKORDERED, OrderStatus.ALLOCATED]
+
+
+@deconstructible(path="orders.models.OrderNumberDefault")
+class OrderNumberDefault(Func):
+    """The order number as a column default.
+
+    On PostgreSQL it is drawn from a sequence inside the INSERT and returned with it, so intake
+    spends no extra query on it and concurrent orders never contend for a counter row. Other
+    databases (the SQLite demo) store NULL and the service sets the number from the id.
+    """
+
+    output_field = models.CharField()
+
+    def __init__(self):
+        super().__init__()
+
+    def as_sql(self, compiler, connection, **extra):
+        return "NULL", []
+
+    def as_postgresql(self, compiler, connection, **extra):
+        return "('SO-' || lpad(nextval('orders_order_number_seq')::text, 7, '0'))", []
+
+
+def order_number_for(pk: int) -> str:
+    return f"SO-{pk:07d}"
+
+
+class Order(models.Model):
+    """A customer's order. Its ``status`` moves only through the transitions below, which the
+    services in ``orders.services`` call; the field is protected against direct assignment."""
+
+    number = models.CharField(max_length=20, unique=True, null=True, blank=True, db_default=OrderNumberDefault())
+    channel = models.ForeignKey(Channel, on_delete=models.PROTECT, related_name="orders")
+    external_id = models.CharField(max_length=100)
+    customer = models.ForeignKey("customers.Customer", null=True, blank=True, on_delete=models.PROTECT, related_name="orders")
+    email = models.EmailField(blank=True)
+    status = FSMField(default=OrderStatus.PENDING, choices=OrderStatus.choices, protected=True, db_index=True)
+    payment_status = models.CharField(max_length=12, choices=PaymentStatus.choices, default=PaymentStatus.PENDING)
+    currency = models.CharField(max_length=3)
+    subtotal = models.DecimalField(max_digits=MAX_DIGITS, decimal_places=DECIMAL_PLACES, default=0)
+    shipping_price = models.DecimalField(max_digits=MAX_DIGITS, decimal_places=DECIMAL_PLACES, default=0)
+    discount_total = models.DecimalField(max_digits=MAX_DIGITS, decimal_places=DECIMAL_PLACES, default=0)
+    tax_total = models.DecimalField(max_digits=MAX_DIGITS, decimal_places=DECIMAL_PLACES, default=0)
+    grand_total = models.DecimalField(max_digits=MAX_DIGITS, decimal_places=DECIMAL_PLACES, default=0)
+    shipping_address = models.JSONField(default=dict, help_text="Snapshot taken at intake.")
+    billing_address = models.JSONField(default=dict, blank=True)
+    ship_country = models.CharField(max_length=2, blank=True, db_index=True)
+    destination_latitude = models.FloatField(null=True, blank=True)
+    destination_longitude = models.FloatField(null=True, blank=True)
+    placed_at = models.DateTimeField(default=timezone.now, help_text="When the customer ordered.")
+    promised_ship_date = models.DateField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["channel", "external_id"], name="order_channel_external_id_unique"),
+            models.CheckConstraint(condition=Q(grand_total__gte=0), name="order_total_not_negative"),
+        ]
+        permissions = [
+            ("transition_order", "Can move orders through their lifecycle"),
+            ("cancel_order", "Can cancel orders"),
+            ("release_hold", "Can place and release order holds"),
+            ("create_phone_order", "Can take phone orders"),
+        ]
+
+    def __str__(self):
+        return self.number or f"Order #{self.pk}"
+
+    # --- transitions: guards and field changes only; services do the rest ---
+
+    @transition(field=status, source=[OrderStatus.PENDING, OrderStatus.BACKORDERED, OrderStatus.ALLOCATED, OrderStatus.ON_HOLD], target=OrderStatus.ON_HOLD)
+    def hold(self):
+        pass
+
+    @transition(field=status, source=OrderStatus.ON_HOLD, target=OrderStatus.PENDING)
+    def release(self):
+        pass
+
+    @transition(field=status, source=[OrderStatus.PENDING, OrderStatus.BACKORDERED], target=OrderStatus.BACKORDERED)
+    def backorder(self):
+        pass
+
+    @transition(field=status, source=[OrderStatus.PENDING, OrderStatus.BACKORDERED], target=OrderStatus.ALLOCATED)
+    def allocate(self):
+        pass
+
+    @transition(field=status, source=OrderStatus.ALLOCATED, target=OrderStatus.IN_FULFILLMENT)
+    def start_fulfillment(self):
+        pass
+
+    @transition(field=status, source=[OrderStatus.IN_FULFILLMENT, OrderStatus.PARTIALLY_SHIPPED], target=OrderStatus.PARTIALLY_SHIPPED)
+    def ship_partially(self):
+        pass
+
+    @transition(field=status, source=[OrderStatus.IN_FULFILLMENT, OrderStatus.PARTIALLY_SHIPPED], target=OrderStatus.SHIPPED)
+    def ship(self):
+        pass
+
+    @transition(field=status, source=OrderStatus.SHIPPED, target=OrderStatus.DELIVERED)
+    def deliver(self):
+        pass
+
+    @transition(field=status, source=OrderStatus.DELIVERED, target=OrderStatus.COMPLETED)
+    def complete(self):
+        pass
+
+    @transition(field=status, source=CANCELLABLE, target=OrderStatus.CANCELLED)
+    def cancel(self):
+        pass
+
+
+class OrderLine(models.Model):
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="lines")
+    line_number = models.PositiveSmallIntegerField()
+    sku = models.CharField("SKU", max_length=64, help_text="As the channel sent it.")
+    product = models.ForeignKey("inventory.Product", null=True, blank=True, on_delete=models.PROTECT, related_name="order_lines")
+    name = models.CharField(max_length=255, blank=True)
+    quantity = models.PositiveIntegerField()
+    unit_price = models.DecimalField(max_digits=MAX_DIGITS, decimal_places=DECIMAL_PLACES)
+    discount = models.DecimalField(max_digits=MAX_DIGITS, decimal_places=DECIMAL_PLACES, default=0)
+    tax = models.DecimalField(max_digits=MAX_DIGITS, decimal_places=DECIMAL_PLACES, default=0)
+    line_total = models.DecimalField(max_digits=MAX_DIGITS, decimal_places=DECIMAL_PLACES, default=0)
+    quantity_reserved = models.PositiveIntegerField(default=0)
+    quantity_shipped = models.PositiveIntegerField(default=0)
+    quantity_returned = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["order", "line_number"]
+        constraints = [
+            models.UniqueConstraint(fields=["order", "line_number"], name="order_line_number_unique"),
+            models.CheckConstraint(condition=Q(quantity__gt=0), name="order_line_quantity_positive"),
+            models.CheckConstraint(condition=Q(unit_price__gte=0), name="order_line_price_not_negative"),
+            models.CheckConstraint(
+                condition=Q(quantity_reserved__lte=F("quantity") - F("quantity_shipped")), name="order_line_reserved_within_open"
+            ),
+            models.CheckConstraint(condition=Q(quantity_shipped__lte=F("quantity")), name="order_line_shipped_within_ordered"),
+            models.CheckConstraint(condition=Q(quantity_returned__lte=F("quantity_shipped")), name="order_line_returned_within_shipped"),
+        ]
+
+    def __str__(self):
+        return f"{self.sku} × {self.quantity}"
+
+    @property
+    def quantity_open(self) -> int:
+        """Ordered, not shipped, not yet reserved: what still waits for stock."""
+        return self.quantity - self.quantity_shipped - self.quantity_reserved
+
+
+class Allocation(models.Model):
+    """Stock of one order line held at one location."""
+
+    line = models.ForeignKey(OrderLine, on_delete=models.CASCADE, related_name="allocations")
+    location = models.ForeignKey("inventory.Location", on_delete=models.PROTECT, related_name="allocations")
+    quantity = models.PositiveIntegerField()
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["line", "location"], name="allocation_line_location_unique"),
+            models.CheckConstraint(condition=Q(quantity__gt=0), name="allocation_quantity_positive"),
+        ]
+
+    def __str__(self):
+        return f"{self.quantity} @ {self.location_id}"
+
+
+class OrderHold(models.Model):
+    """Why an order waits for a person. The order is on hold while any hold is unreleased."""
+
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="holds")
+    reason = models.CharField(max_length=20, choices=HoldReason.choices, db_index=True)
+    detail = models.CharField(max_length=500, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    released_at = models.DateTimeField(null=True, blank=True)
+    released_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    release_note = models.CharField(max_length=500, blank=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["order", "reason"], condition=Q(released_at__isnull=True), name="one_open_hold_per_reason"
+            )
+        ]
+
+    def __str__(self):
+        return self.get_reason_display()
+
+    @property
+    def is_active(self) -> bool:
+        return self.released_at is None
+
+
+class OrderEvent(models.Model):
+    """The audit trail: every change to an order, who made it and when."""
+
+    class Kind(models.TextChoices):
+        CREATED = "created", "Created"
+        STATUS = "status", "Status changed"
+        HOLD_PLACED = "hold_placed", "Hold placed"
+        HOLD_RELEASED = "hold_released", "Hold released"
+        RESERVED = "reserved", "Stock reserved"
+        RELEASED = "released", "Reservation released"
+        PAYMENT = "payment", "Payment status changed"
+        LINE = "line", "Line changed"
+        NOTE = "note", "Note"
+
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="events")
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    from_status = models.CharField(max_length=20, blank=True)
+    to_status = models.CharField(max_length=20, blank=True)
+    message = models.CharField(max_length=500, blank=True)
+    data = models.JSONField(default=dict, blank=True)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    actor_label = models.CharField(max_length=120, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self):
+        return f"{self.get_kind_display()}: {self.message}"

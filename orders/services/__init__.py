@@ -1,0 +1,37 @@
+"""Every change to an order goes through these services (the status field is protected)."""
+
+from .allocation import backorders_allocate, order_allocate
+from .intake import AddressData, IntakeResult, LineData, OrderIntakeData, intake_validate, order_intake
+from .lifecycle import (
+    order_cancel,
+    order_complete,
+    order_deliver,
+    order_hold_place,
+    order_hold_release,
+    order_holds_release_all,
+    order_note_add,
+    order_payment_update,
+    order_ship,
+    order_start_fulfillment,
+)
+
+__all__ = [
+    "AddressData",
+    "IntakeResult",
+    "LineData",
+    "OrderIntakeData",
+    "backorders_allocate",
+    "intake_validate",
+    "order_allocate",
+    "order_cancel",
+    "order_complete",
+    "order_deliver",
+    "order_hold_place",
+    "order_hold_release",
+    "order_holds_release_all",
+    "order_intake",
+    "order_note_add",
+    "order_payment_update",
+    "order_ship",
+    "order_start_fulfillment",
+]

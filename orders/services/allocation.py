@@ -1,0 +1,137 @@
+"""Reserving stock for orders, releasing it, and serving backorders first-come-first-served."""
+
+import logging
+from collections.abc import Iterable
+
+from django.db import transaction
+
+from inventory.models import StockLevel
+from inventory.services import StockChange, stock_levels_lock_sellable, stock_release, stock_reserve
+from oms.actors import Actor
+from oms.errors import InsufficientStock
+
+from ..models import Allocation, Order, OrderEvent, OrderLine, OrderStatus
+from ..routing import Need, Site, allocation_plan
+from .audit import order_event, order_transition
+
+logger = logging.getLogger(__name__)
+
+
+class StockView:
+    """Locked stock rows of some products at every active shipping location, as routing sees them."""
+
+    def __init__(self, product_ids: Iterable[int]):
+        rows: list[StockLevel] = stock_levels_lock_sellable(set(product_ids))
+        self.levels = {(row.product_id, row.location_id): row for row in rows}
+        sites = {row.location_id: row.location for row in rows}
+        self.sites = [Site(loc.pk, loc.latitude, loc.longitude, loc.priority) for loc in sites.values()]
+
+    def plan(self, needs: list[Need], destination: tuple[float, float] | None) -> dict[int, list[tuple[int, int]]]:
+        available = {key: max(row.available, 0) for key, row in self.levels.items()}
+        return allocation_plan(needs=needs, available=available, sites=self.sites, destination=destination)
+
+
+def destination_of(order: Order) -> tuple[float, float] | None:
+    if order.destination_latitude is None or order.destination_longitude is None:
+        return None
+    return (order.destination_latitude, order.destination_longitude)
+
+
+def _order_lock(order_id: int) -> Order:
+    return Order.objects.select_for_update().select_related("channel").get(pk=order_id)
+
+
+def order_allocate(*, order_id: int, actor: Actor) -> Order:
+    """Reserve what a pending or backordered order still lacks, then move it on.
+
+    Fully covered: ``allocated``. Anything still missing: ``backordered`` (keeping what was
+    reserved). Orders in other states are returned unchanged, so running it twice is harmless.
+    """
+    with transaction.atomic():
+        order = _order_lock(order_id)
+        if order.status not in (OrderStatus.PENDING, OrderStatus.BACKORDERED):
+            return order
+        lines = [line for line in order.lines.all() if line.product_id and line.quantity_open > 0]
+        if lines:
+            stock = StockView(line.product_id for line in lines)
+            plan = stock.plan([Need(line.pk, line.product_id, line.quantity_open) for line in lines], destination_of(order))
+            _apply_plan(order, lines, plan, stock, actor=actor)
+        still_open = any(line.quantity_open > 0 for line in order.lines.all())
+        if still_open:
+            if order.status != OrderStatus.BACKORDERED:
+                order_transition(order, "backorder", actor=actor, message="Waiting for stock")
+        else:
+            order_transition(order, "allocate", actor=actor)
+    return order
+
+
+def _apply_plan(order: Order, lines: list[OrderLine], plan: dict[int, list[tuple[int, int]]], stock: StockView, *, actor: Actor) -> None:
+    by_id = {line.pk: line for line in lines}
+    changes = [
+        StockChange(by_id[line_id].product_id, location_id, quantity, reference=order.number)
+        for line_id, parts in plan.items()
+        for location_id, quantity in parts
+    ]
+    if not changes:
+        return
+    try:
+        stock_reserve(changes=changes, levels=stock.levels, actor=actor)
+    except InsufficientStock:  # the rows are locked, so this means a bug, not a race
+        logger.exception("reservation refused for %s", order)
+        raise
+    existing = {(a.line_id, a.location_id): a for a in Allocation.objects.filter(line__in=by_id)}
+    new_rows, grown = [], []
+    for line_id, parts in plan.items():
+        for location_id, quantity in parts:
+            found = existing.get((line_id, location_id))
+            if found:
+                found.quantity += quantity
+                grown.append(found)
+            else:
+                new_rows.append(Allocation(line_id=line_id, location_id=location_id, quantity=quantity))
+            by_id[line_id].quantity_reserved += quantity
+    Allocation.objects.bulk_create(new_rows)
+    if grown:
+        Allocation.objects.bulk_update(grown, ["quantity"])
+    OrderLine.objects.bulk_update([by_id[line_id] for line_id, parts in plan.items() if parts], ["quantity_reserved"])
+    order_event(
+        order, OrderEvent.Kind.RESERVED, f"Reserved {sum(c.quantity for c in changes)} unit(s)", actor=actor,
+        data={"allocations": [{"line_id": k, "location_id": loc, "quantity": q} for k, parts in plan.items() for loc, q in parts]},
+    ).save()
+
+
+def order_release_stock(order: Order, *, actor: Actor, reason: str) -> int:
+    """Give back every unit a locked order holds; returns how many."""
+    allocations = list(Allocation.objects.filter(line__order=order).select_related("line"))
+    if not allocations:
+        return 0
+    stock_release(
+        changes=[StockChange(a.line.product_id, a.location_id, a.quantity, reference=order.number) for a in allocations],
+        actor=actor,
+        reason=reason,
+    )
+    Allocation.objects.filter(pk__in=[a.pk for a in allocations]).delete()
+    OrderLine.objects.filter(order=order).update(quantity_reserved=0)
+    released = sum(a.quantity for a in allocations)
+    order_event(order, OrderEvent.Kind.RELEASED, f"Released {released} unit(s): {reason}", actor=actor).save()
+    return released
+
+
+def backorders_allocate(*, product_ids: Iterable[int], actor: Actor = "job:backorders", limit: int = 500) -> int:
+    """Serve backordered orders waiting for these products, oldest first; returns how many were served."""
+    waiting_lines = OrderLine.objects.filter(product_id__in=list(product_ids)).values("order_id")
+    waiting = list(
+        Order.objects.filter(status=OrderStatus.BACKORDERED, pk__in=waiting_lines)
+        .order_by("placed_at", "id")
+        .values_list("pk", flat=True)[:limit]
+    )
+    served = 0
+    for order_id in waiting:
+        if order_allocate(order_id=order_id, actor=actor).status == OrderStatus.ALLOCATED:
+            served += 1
+    return served
+
+
+def on_stock_available(event) -> None:
+    """Subscriber: stock rose somewhere; give it to the orders that have waited longest."""
+    backorders_allocate(product_ids=event.payload.get("product_ids", []))

@@ -1,0 +1,366 @@
+"""Order intake: every channel (API, admin phone orders, marketplaces) comes through here.
+
+Malformed input is refused with field-level errors and nothing is written. Valid but doubtful
+orders are recorded and held with typed reasons. Valid orders reserve their stock in the same
+transaction, so an accepted order never sells stock twice.
+"""
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+
+import phonenumbers
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.db import IntegrityError, transaction
+from django.db.models import OuterRef, Subquery, Sum
+from django.utils import timezone
+
+from customers.models import Customer, CustomerGroup
+from customers.services import customer_upsert
+from inventory.selectors import products_by_sku
+from inventory.services import StockChange, stock_reserve
+from oms import geo
+from oms.actors import Actor
+from oms.errors import InvalidInput
+from oms.events import event_record
+from oms.money import is_currency, parse_amount, quantize
+
+from ..models import Allocation, Channel, HoldReason, Order, OrderEvent, OrderHold, OrderLine, OrderStatus, PaymentStatus, order_number_for
+from ..routing import Need
+from .allocation import StockView
+from .audit import order_event
+
+MAX_LINES = 500
+REGION_REQUIRED = {"US", "CA", "AU", "BR", "MX", "IN"}
+INTAKE_PAYMENT_STATUSES = (PaymentStatus.PENDING, PaymentStatus.AUTHORIZED, PaymentStatus.PAID)
+
+
+@dataclass
+class AddressData:
+    country: str
+    name: str = ""
+    line1: str = ""
+    line2: str = ""
+    city: str = ""
+    region: str = ""
+    postal_code: str = ""
+    phone: str = ""
+
+    def as_dict(self) -> dict:
+        return {k: getattr(self, k) for k in ("name", "line1", "line2", "city", "region", "postal_code", "country", "phone")}
+
+
+@dataclass
+class LineData:
+    sku: str
+    quantity: int
+    unit_price: Decimal
+    discount: Decimal = Decimal(0)
+    tax: Decimal = Decimal(0)
+
+
+@dataclass
+class OrderIntakeData:
+    channel: str
+    external_id: str
+    currency: str
+    email: str
+    shipping_address: AddressData
+    lines: list[LineData]
+    first_name: str = ""
+    last_name: str = ""
+    phone: str = ""
+    billing_address: AddressData | None = None
+    shipping_price: Decimal = Decimal(0)
+    payment_status: str = PaymentStatus.PENDING
+    placed_at: datetime | None = None
+    note: str = ""
+
+
+@dataclass
+class IntakeResult:
+    order: Order
+    created: bool
+    lines: list[OrderLine] = field(default_factory=list)
+
+
+# --- structural validation: malformed input is refused -----------------------------------
+
+
+def _e164(phone: str) -> str | None:
+    """The number in E.164, or None when it cannot be a phone number."""
+    try:
+        parsed = phonenumbers.parse(phone, None)
+    except phonenumbers.NumberParseException:
+        return None
+    if not phonenumbers.is_possible_number(parsed):
+        return None
+    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+
+
+def _address_errors(address: AddressData | None, path: str, errors: dict) -> None:
+    if address is None:
+        errors[path] = ["This field is required."]
+        return
+    address.country = (address.country or "").strip().upper()
+    if not address.country:
+        errors[f"{path}.country"] = ["This field is required."]
+    elif not geo.is_country(address.country):
+        errors[f"{path}.country"] = [f"{address.country!r} is not an ISO 3166-1 alpha-2 country code."]
+    if address.phone:
+        normalized = _e164(address.phone)
+        if normalized is None:
+            errors[f"{path}.phone"] = ["Not a phone number; use E.164, e.g. +14155550123."]
+        else:
+            address.phone = normalized
+
+
+def intake_validate(data: OrderIntakeData) -> None:
+    """Refuse malformed input with every problem at once (``InvalidInput.fields``); normalize the rest."""
+    errors: dict[str, list[str]] = {}
+    data.channel = (data.channel or "").strip()
+    data.external_id = (data.external_id or "").strip()
+    data.currency = (data.currency or "").strip().upper()
+    data.email = (data.email or "").strip().lower()
+    if not data.channel:
+        errors["channel"] = ["This field is required."]
+    if not data.external_id:
+        errors["external_id"] = ["This field is required."]
+    elif len(data.external_id) > 100:
+        errors["external_id"] = ["At most 100 characters."]
+    if not is_currency(data.currency):
+        errors["currency"] = [f"{data.currency!r} is not an ISO 4217 currency code."]
+    try:
+        validate_email(data.email)
+    except ValidationError:
+        errors["customer.email"] = ["Enter a valid e-mail address."]
+    if data.phone:
+        normalized = _e164(data.phone)
+        if normalized is None:
+            errors["customer.phone"] = ["Not a phone number; use E.164, e.g. +14155550123."]
+        else:
+            data.phone = normalized
+    _address_errors(data.shipping_address, "shipping_address", errors)
+    if data.billing_address is not None:
+        _address_errors(data.billing_address, "billing_address", errors)
+    if data.payment_status not in INTAKE_PAYMENT_STATUSES:
+        errors["payment_status"] = [f"Must be one of: {', '.join(INTAKE_PAYMENT_STATUSES)}."]
+    try:
+        data.shipping_price = parse_amount(data.shipping_price)
+        if data.shipping_price < 0:
+            errors["shipping_price"] = ["Must be zero or more."]
+    except ValueError as exc:
+        errors["shipping_price"] = [str(exc)]
+    if not data.lines:
+        errors["lines"] = ["An order needs at least one line."]
+    elif len(data.lines) > MAX_LINES:
+        errors["lines"] = [f"At most {MAX_LINES} lines per order."]
+    for index, line in enumerate(data.lines or ()):
+        path = f"lines[{index}]"
+        line.sku = (line.sku or "").strip()
+        if not line.sku:
+            errors[f"{path}.sku"] = ["This field is required."]
+        elif len(line.sku) > 64:
+            errors[f"{path}.sku"] = ["At most 64 characters."]
+        if not isinstance(line.quantity, int) or isinstance(line.quantity, bool) or line.quantity < 1:
+            errors[f"{path}.quantity"] = ["Must be a whole number of at least 1."]
+        for name in ("unit_price", "discount", "tax"):
+            try:
+                value = parse_amount(getattr(line, name))
+            except ValueError as exc:
+                errors[f"{path}.{name}"] = [str(exc)]
+                continue
+            if value < 0:
+                errors[f"{path}.{name}"] = ["Must be zero or more."]
+            setattr(line, name, value)
+    if errors:
+        raise InvalidInput("The order is malformed; nothing was recorded.", fields=errors)
+
+
+# --- doubtful orders: recorded, held with a reason -----------------------------------------
+
+
+def _address_doubts(address: AddressData) -> list[str]:
+    doubts = []
+    for name in ("name", "line1", "city"):
+        if not getattr(address, name).strip():
+            doubts.append(f"{name.replace('line1', 'street line')} missing")
+    if address.country in REGION_REQUIRED and not address.region.strip():
+        doubts.append(f"region/state missing (required in {address.country})")
+    if not address.postal_code.strip():
+        if geo.country_uses_postal_codes(address.country):
+            doubts.append(f"postal code missing (required in {address.country})")
+    elif not geo.postal_code_plausible(address.country, address.postal_code):
+        doubts.append(f"postal code {address.postal_code!r} does not fit {address.country}'s format")
+    return doubts
+
+
+def _credit_exposure(customer: Customer, group: CustomerGroup) -> Decimal:
+    """What the customer owes on open, unpaid orders in the group's credit currency."""
+    open_unpaid = Order.objects.filter(
+        customer=customer,
+        currency=group.credit_currency,
+        payment_status__in=(PaymentStatus.PENDING, PaymentStatus.AUTHORIZED),
+    ).exclude(status__in=(OrderStatus.CANCELLED, OrderStatus.COMPLETED))
+    return open_unpaid.aggregate(total=Sum("grand_total"))["total"] or Decimal(0)
+
+
+def _holds_for(data: OrderIntakeData, order: Order, lines: list[OrderLine], customer: Customer, group: CustomerGroup | None, products) -> list[OrderHold]:
+    holds = []
+
+    def hold(reason: str, detail: str):
+        holds.append(OrderHold(order=order, reason=reason, detail=detail[:500]))
+
+    doubts = _address_doubts(data.shipping_address)
+    if doubts:
+        hold(HoldReason.ADDRESS, "; ".join(doubts))
+    on_terms = group is not None and group.payment_terms_days > 0
+    if data.payment_status == PaymentStatus.PENDING and not on_terms:
+        hold(HoldReason.PAYMENT, "Payment is not authorised yet.")
+    unknown = [line.sku for line in lines if line.product is None]
+    inactive = [line.sku for line in lines if line.product is not None and not line.product.is_active]
+    if unknown or inactive:
+        parts = ([f"unknown SKU: {', '.join(unknown)}"] if unknown else []) + ([f"inactive SKU: {', '.join(inactive)}"] if inactive else [])
+        hold(HoldReason.STOCK, "; ".join(parts))
+    bounds = []
+    tolerance = Decimal(str(settings.OMS_PRICE_TOLERANCE))
+    for line in lines:
+        if line.quantity > settings.OMS_MAX_LINE_QUANTITY:
+            bounds.append(f"{line.sku}: quantity {line.quantity} above {settings.OMS_MAX_LINE_QUANTITY}")
+        product = line.product
+        if product is not None and product.currency == order.currency and product.price > 0:
+            deviation = abs(line.unit_price - product.price) / product.price
+            if deviation > tolerance:
+                bounds.append(f"{line.sku}: price {line.unit_price} vs catalogue {quantize(product.price, order.currency)}")
+    if bounds:
+        hold(HoldReason.QUANTITY_PRICE, "; ".join(bounds))
+    if group is not None and group.credit_limit is not None and group.credit_currency == order.currency:
+        exposure = _credit_exposure(customer, group) + order.grand_total
+        if exposure > group.credit_limit:
+            hold(HoldReason.CREDIT_LIMIT, f"Open unpaid orders would reach {exposure} {order.currency}, limit {group.credit_limit}.")
+    return holds
+
+
+# --- the intake service --------------------------------------------------------------------
+
+
+def _build(data: OrderIntakeData, channel: Channel, customer: Customer, products) -> tuple[Order, list[OrderLine]]:
+    currency = data.currency
+    order = Order(
+        channel=channel,
+        external_id=data.external_id,
+        customer=customer,
+        email=data.email,
+        currency=currency,
+        payment_status=data.payment_status,
+        shipping_address=data.shipping_address.as_dict(),
+        billing_address=data.billing_address.as_dict() if data.billing_address else {},
+        ship_country=data.shipping_address.country,
+        placed_at=data.placed_at or timezone.now(),
+    )
+    point = geo.locate(country=data.shipping_address.country, city=data.shipping_address.city)
+    if point:
+        order.destination_latitude, order.destination_longitude = point.latitude, point.longitude
+    lines = []
+    subtotal = discount_total = tax_total = Decimal(0)
+    for number, item in enumerate(data.lines, start=1):
+        product = products.get(item.sku)
+        unit_price = quantize(item.unit_price, currency)
+        discount, tax = quantize(item.discount, currency), quantize(item.tax, currency)
+        gross = unit_price * item.quantity
+        lines.append(
+            OrderLine(
+                order=order, line_number=number, sku=item.sku, product=product, name=product.name if product else item.sku,
+                quantity=item.quantity, unit_price=unit_price, discount=discount, tax=tax, line_total=gross - discount + tax,
+            )
+        )
+        subtotal += gross
+        discount_total += discount
+        tax_total += tax
+    order.subtotal, order.discount_total, order.tax_total = subtotal, discount_total, tax_total
+    order.shipping_price = quantize(data.shipping_price, currency)
+    order.grand_total = subtotal - discount_total + tax_total + order.shipping_price
+    if order.grand_total < 0:
+        raise InvalidInput("Discounts exceed the order's value.", fields={"lines": ["Discounts add up to more than the order is worth."]})
+    return order, lines
+
+
+def order_intake(*, data: OrderIntakeData, actor: Actor) -> IntakeResult:
+    """Record an order from any channel, exactly once per ``(channel, external_id)``.
+
+    Guarantees: malformed input raises :class:`InvalidInput` and writes nothing; the same
+    ``(channel, external_id)`` returns the order already recorded (``created=False``), even
+    when two requests race; a recorded order is on hold with typed reasons, or has reserved
+    all the stock it could (``allocated``) and waits for the rest (``backordered``). Stock
+    rows are locked before any row referencing them is written.
+    """
+    intake_validate(data)
+    try:
+        return _intake(data, actor)
+    except IntegrityError:
+        # A concurrent request recorded the same (channel, external_id) first.
+        existing = Order.objects.filter(channel__code=data.channel, external_id=data.external_id).first()
+        if existing is None:
+            raise
+        return IntakeResult(existing, created=False)
+
+
+def _intake(data: OrderIntakeData, actor: Actor) -> IntakeResult:
+    with transaction.atomic():
+        channel = (
+            Channel.objects.filter(code=data.channel)
+            .annotate(existing_id=Subquery(Order.objects.filter(channel=OuterRef("pk"), external_id=data.external_id).values("pk")[:1]))
+            .first()
+        )
+        if channel is None or not channel.is_active:
+            raise InvalidInput(f"Unknown or inactive channel {data.channel!r}.", fields={"channel": [f"No active channel {data.channel!r}."]})
+        if channel.existing_id:
+            return IntakeResult(Order.objects.get(pk=channel.existing_id), created=False)
+
+        customer = customer_upsert(email=data.email, first_name=data.first_name, last_name=data.last_name, phone=data.phone, actor=actor)
+        group = CustomerGroup.objects.filter(pk=customer.group_id).first() if customer.group_id else None
+        products = products_by_sku(line.sku for line in data.lines)
+        order, lines = _build(data, channel, customer, products)
+        holds = _holds_for(data, order, lines, customer, group, products)
+
+        plan, stock = {}, None
+        if not holds:
+            stock = StockView(line.product_id for line in lines)
+            destination = (order.destination_latitude, order.destination_longitude) if order.destination_latitude is not None else None
+            plan = stock.plan([Need(i, line.product_id, line.quantity) for i, line in enumerate(lines)], destination)
+            for index, parts in plan.items():
+                lines[index].quantity_reserved = sum(q for _, q in parts)
+            if all(line.quantity_reserved == line.quantity for line in lines):
+                order.allocate()
+            else:
+                order.backorder()
+        else:
+            order.hold()
+
+        order.save(force_insert=True)
+        if order.number is None:  # databases without the number sequence
+            order.number = order_number_for(order.pk)
+            Order.objects.filter(pk=order.pk).update(number=order.number)
+        OrderLine.objects.bulk_create(lines)
+
+        events = [order_event(order, OrderEvent.Kind.CREATED, f"Received from {channel.name}", actor=actor, data={"external_id": order.external_id})]
+        if holds:
+            OrderHold.objects.bulk_create(holds)
+            events += [order_event(order, OrderEvent.Kind.HOLD_PLACED, f"{h.get_reason_display()}: {h.detail}", actor=actor, data={"reason": h.reason}) for h in holds]
+        changes = [
+            StockChange(lines[index].product_id, location_id, quantity, reference=order.number)
+            for index, parts in plan.items()
+            for location_id, quantity in parts
+        ]
+        if changes:
+            stock_reserve(changes=changes, levels=stock.levels, actor=actor)
+            Allocation.objects.bulk_create(
+                [Allocation(line=lines[index], location_id=loc, quantity=q) for index, parts in plan.items() for loc, q in parts]
+            )
+            events.append(order_event(order, OrderEvent.Kind.RESERVED, f"Reserved {sum(c.quantity for c in changes)} unit(s)", actor=actor))
+        events.append(order_event(order, OrderEvent.Kind.STATUS, f"Pending → {order.get_status_display()}", actor=actor, from_status=OrderStatus.PENDING, to_status=order.status))
+        OrderEvent.objects.bulk_create(events)
+        event_record("order.created", {"order_id": order.pk, "number": order.number, "channel": channel.code, "status": order.status})
+    return IntakeResult(order, created=True, lines=lines)

@@ -1,0 +1,38 @@
+import pytest
+from django.db import connection
+
+from inventory.services import stock_receive
+
+from .factories import ChannelFactory, LocationFactory, ProductFactory
+
+
+def pytest_collection_modifyitems(config, items):
+    """Tests marked ``postgres`` prove concurrency guarantees; elsewhere they are skipped, loudly."""
+    if connection.vendor != "postgresql":
+        skip = pytest.mark.skip(reason="needs PostgreSQL (set DATABASE_URL)")
+        for item in items:
+            if "postgres" in item.keywords:
+                item.add_marker(skip)
+
+
+@pytest.fixture
+def web_channel(db):
+    return ChannelFactory(code="web")
+
+
+@pytest.fixture
+def warehouse(db):
+    return LocationFactory(code="chicago", name="Chicago DC", city="Chicago", latitude=41.85, longitude=-87.65)
+
+
+@pytest.fixture
+def stocked(db, warehouse, web_channel):
+    """A factory: ``stocked("SKU-A", 5)`` creates the product and receives 5 at the warehouse."""
+
+    def make(sku: str, quantity: int, location=None, **product_fields):
+        product = ProductFactory(sku=sku, **product_fields)
+        if quantity:
+            stock_receive(sku=sku, location=(location or warehouse).code, quantity=quantity, actor="test")
+        return product
+
+    return make
