@@ -7,13 +7,14 @@ Services take plain data (SKU codes, location codes, ids); they never see an ord
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 
-from django.db import IntegrityError, transaction
-from django.db.models import Case, F, IntegerField, Value, When
-from django.db.models.lookups import GreaterThanOrEqual
+from django.db import IntegrityError, connection, transaction
+from django.db.models import F
 from django.utils import timezone
 
 from oms.actors import Actor, actor_fields
+from oms.db import for_update_clause, rows_insert
 from oms.errors import DomainError, InsufficientStock, InvalidInput, NotFound
 from oms.events import event_record
 
@@ -80,17 +81,74 @@ def stock_levels_lock(pairs: Iterable[tuple[int, int]], *, create: bool = True) 
     return {(row.product_id, row.location_id): row for row in rows if (row.product_id, row.location_id) in pairs}
 
 
-def stock_levels_lock_sellable(product_ids: Iterable[int]) -> list[StockLevel]:
+@dataclass
+class LockedStock:
+    """A stock row locked for an allocation decision, with what routing needs of its location."""
+
+    pk: int
+    product_id: int
+    location_id: int
+    on_hand: int
+    reserved: int
+    damaged: int
+    safety_stock: int
+    latitude: float | None
+    longitude: float | None
+    priority: int
+    location_code: str
+
+    @property
+    def available(self) -> int:
+        return self.on_hand - self.reserved - self.damaged - self.safety_stock
+
+    @cached_property
+    def location(self) -> Location:
+        """The location with only ``id`` and ``code`` loaded (other fields load on access)."""
+        return Location.from_db(connection.alias, ["id", "code"], [self.location_id, self.location_code])
+
+
+def stock_levels_lock_sellable(product_ids: Iterable[int]) -> list[LockedStock]:
     """Lock the stock rows of these products at every active location that ships, in primary-key order.
 
-    Only the stock rows are locked (``of=self``): locations stay free for everyone else.
+    Only the stock rows are locked (``OF`` the stock table): locations stay free for everyone
+    else. Written as one plain statement because order intake runs it for every order.
     """
-    return list(
-        StockLevel.objects.select_for_update(no_key=True, of=("self",))
-        .select_related("location")
-        .filter(product_id__in=list(product_ids), location__is_active=True, location__can_ship=True)
-        .order_by("pk")
+    product_ids = sorted(set(product_ids))
+    if not product_ids:
+        return []
+    stock, location = StockLevel._meta.db_table, Location._meta.db_table
+    sql = (
+        f"SELECT s.id, s.product_id, s.location_id, s.on_hand, s.reserved, s.damaged, s.safety_stock, "
+        f"l.latitude, l.longitude, l.priority, l.code FROM {stock} s JOIN {location} l ON l.id = s.location_id "
+        f"WHERE s.product_id IN ({', '.join(['%s'] * len(product_ids))}) AND l.is_active AND l.can_ship "
+        f"ORDER BY s.id{for_update_clause('s')}"
     )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, product_ids)
+        return [LockedStock(*row) for row in cursor.fetchall()]
+
+
+def _counters_shift(rows: Sequence[tuple[int, int]], *, reserved: int, on_hand: int = 0, guard: str) -> int:
+    """Add ``reserved * quantity`` (and ``on_hand * quantity``) to each ``(stock id, quantity)``
+    row where ``guard`` holds for it, in one conditional UPDATE; returns how many rows changed.
+
+    The guard is part of the UPDATE itself, so the check and the change cannot be separated
+    by another transaction; the caller compares the count with what it asked for.
+    """
+    table = StockLevel._meta.db_table
+    values = " UNION ALL ".join(["SELECT %s AS id, %s AS quantity"] * len(rows))
+    sql = (
+        f"UPDATE {table} SET reserved = reserved + %s * v.quantity, on_hand = on_hand + %s * v.quantity, updated_at = %s "
+        f"FROM ({values}) AS v WHERE {table}.id = v.id AND {guard}"
+    )
+    params = [reserved, on_hand, timezone.now()] + [value for row in rows for value in row]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.rowcount
+
+
+GUARD_AVAILABLE = "on_hand - reserved - damaged - safety_stock >= v.quantity"
+GUARD_RESERVED = "reserved >= v.quantity"
 
 
 def _post(
@@ -236,14 +294,6 @@ def stock_set_safety(*, sku: str, location: str, safety_stock: int, actor: Actor
 # --- reservations ---------------------------------------------------------------------------
 
 
-def _case(changes: Sequence[StockChange], levels: dict[tuple[int, int], StockLevel]) -> Case:
-    return Case(
-        *(When(pk=levels[(c.product_id, c.location_id)].pk, then=Value(c.quantity)) for c in changes),
-        default=Value(0),
-        output_field=IntegerField(),
-    )
-
-
 def _merge(changes: Sequence[StockChange]) -> list[StockChange]:
     merged: dict[tuple[int, int], int] = {}
     for change in changes:
@@ -252,34 +302,25 @@ def _merge(changes: Sequence[StockChange]) -> list[StockChange]:
     return [StockChange(p, loc, q) for (p, loc), q in merged.items()]
 
 
-def stock_reserve(
-    *, changes: Sequence[StockChange], levels: dict[tuple[int, int], StockLevel], actor: Actor
-) -> list[StockMovement]:
+def stock_reserve(*, changes: Sequence[StockChange], levels: dict[tuple[int, int], LockedStock], actor: Actor) -> list[StockMovement]:
     """Hold stock for the given changes, all or nothing.
 
-    ``levels`` are the rows the caller locked with :func:`stock_levels_lock` in this
-    transaction. The update is conditional on every row still having the quantity available,
-    so it can never push ``reserved`` past what is there; when one row lacks it, nothing
-    is reserved and :class:`InsufficientStock` is raised.
+    ``levels`` are the rows the caller locked in this transaction
+    (:func:`stock_levels_lock_sellable`). The update is conditional on every row still having
+    the quantity available, so it can never push ``reserved`` past what is there; when one row
+    lacks it, nothing is reserved and :class:`InsufficientStock` is raised.
     """
     if not changes:
         return []
     merged = _merge(changes)
-    missing = [c for c in merged if (c.product_id, c.location_id) not in levels]
-    if missing:
-        raise InsufficientStock("No stock row for the requested product at that location.", code="insufficient_stock")
-    need = _case(merged, levels)
-    available = F("on_hand") - F("reserved") - F("damaged") - F("safety_stock")
-    updated = (
-        StockLevel.objects.filter(pk__in=[levels[(c.product_id, c.location_id)].pk for c in merged])
-        .filter(GreaterThanOrEqual(available, need))
-        .update(reserved=F("reserved") + need, updated_at=timezone.now())
-    )
-    if updated != len(merged):
+    if any((c.product_id, c.location_id) not in levels for c in merged):
+        raise InsufficientStock("No stock row for the requested product at that location.")
+    rows = [(levels[(c.product_id, c.location_id)].pk, c.quantity) for c in merged]
+    if _counters_shift(rows, reserved=+1, guard=GUARD_AVAILABLE) != len(rows):
         raise InsufficientStock("Stock changed while reserving; nothing was reserved.")
     for change in merged:
         levels[(change.product_id, change.location_id)].reserved += change.quantity
-    return StockMovement.objects.bulk_create(
+    return rows_insert(
         [
             StockMovement(
                 kind=StockMovement.Kind.RESERVATION,
@@ -305,15 +346,8 @@ def _reserved_take(
         levels = stock_levels_lock([(c.product_id, c.location_id) for c in merged], create=False)
         updated = 0
         if len(levels) == len(merged):
-            take = _case(merged, levels)
-            counters = {"reserved": F("reserved") - take, "updated_at": timezone.now()}
-            if ship:
-                counters["on_hand"] = F("on_hand") - take
-            updated = (
-                StockLevel.objects.filter(pk__in=[row.pk for row in levels.values()])
-                .filter(GreaterThanOrEqual(F("reserved"), take))
-                .update(**counters)
-            )
+            rows = [(levels[(c.product_id, c.location_id)].pk, c.quantity) for c in merged]
+            updated = _counters_shift(rows, reserved=-1, on_hand=-1 if ship else 0, guard=GUARD_RESERVED)
         if updated != len(merged):
             raise DomainError("Cannot take more stock than is reserved.", code="exceeds_reserved")
         movements = StockMovement.objects.bulk_create(

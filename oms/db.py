@@ -33,3 +33,56 @@ def insert_or_get(instance: models.Model, *, unique_fields: list[str]) -> models
             value = converter(value, column, connection)
         decoded.append(value)
     return model.from_db("default", [f.attname for f in returning], decoded)
+
+
+_INSERT_SQL: dict[tuple[str, int], tuple[str, list, list]] = {}
+
+
+def rows_insert(objs: list[models.Model]) -> list[models.Model]:
+    """Insert instances of one model in one statement and set their primary keys (and any
+    ``db_default`` columns) from ``RETURNING``.
+
+    The hot path of order intake inserts a handful of rows into seven tables per order; Django's
+    ``bulk_create`` spends most of its time building the statement. This builds it from the
+    model's metadata once per (model, row count) and only converts values per call. It sends no
+    signals and runs no ``save()``: use it for rows whose model has no custom save logic.
+    """
+    if not objs:
+        return objs
+    meta = objs[0]._meta
+    key = (meta.label, len(objs))
+    cached = _INSERT_SQL.get(key)
+    if cached is None:
+        quote = connection.ops.quote_name
+        fields = [f for f in meta.concrete_fields if not f.primary_key and not f.has_db_default()]
+        returned = [meta.pk, *(f for f in meta.concrete_fields if f.has_db_default())]
+        row = "(" + ", ".join(["%s"] * len(fields)) + ")"
+        sql = (
+            f"INSERT INTO {quote(meta.db_table)} ({', '.join(quote(f.column) for f in fields)}) "
+            f"VALUES {', '.join([row] * len(objs))} RETURNING {', '.join(quote(f.column) for f in returned)}"
+        )
+        cached = _INSERT_SQL[key] = (sql, fields, returned)
+    sql, fields, returned = cached
+    for obj in objs:
+        # Rows built before their parent was inserted take the parent's new id (as bulk_create does).
+        obj._prepare_related_fields_for_save(operation_name="rows_insert")
+    params = [f.get_db_prep_save(f.pre_save(obj, add=True), connection) for obj in objs for f in fields]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    for obj, row in zip(objs, rows):
+        for field, value in zip(returned, row):
+            setattr(obj, field.attname, value)
+        obj._state.adding = False
+        obj._state.db = connection.alias
+    return objs
+
+
+def for_update_clause(of_table: str | None = None) -> str:
+    """``FOR NO KEY UPDATE [OF table]`` where the database has row locks (PostgreSQL); empty on SQLite."""
+    if not connection.features.has_select_for_update:
+        return ""
+    clause = " FOR NO KEY UPDATE" if connection.features.has_select_for_no_key_update else " FOR UPDATE"
+    if of_table and connection.features.has_select_for_update_of:
+        clause += f" OF {connection.ops.quote_name(of_table)}"
+    return clause

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from django.db import transaction
 from django.utils import timezone
 
+from .db import rows_insert
 from .models import DomainEvent
 
 logger = logging.getLogger(__name__)
@@ -31,7 +32,7 @@ def subscribers_for(name: str) -> list[Callable[[DomainEvent], None]]:
 
 def event_record(name: str, payload: dict) -> DomainEvent:
     """Record an event in the current transaction; dispatch it once that transaction commits."""
-    event = DomainEvent.objects.create(name=name, payload=payload)
+    (event,) = rows_insert([DomainEvent(name=name, payload=payload)])
     if _subscribers.get(name):
         transaction.on_commit(lambda: _enqueue(event.pk), robust=True)
     return event

@@ -2,6 +2,7 @@ from django.utils import timezone
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions
 
+from oms.actors import Actor
 from oms.models import ApiKey
 
 KEYWORD = "Api-Key"
@@ -22,6 +23,14 @@ class ApiClient:
 
     def get_username(self):
         return self.key.label
+
+
+def request_actor(request) -> Actor:
+    """Who a request acts as on audit rows: the key's label (``api:shop``) or the signed-in user."""
+    user = request.user
+    if isinstance(user, ApiClient):
+        return user.get_username()
+    return user if user is not None and user.is_authenticated else None
 
 
 class ApiKeyAuthentication(authentication.BaseAuthentication):

@@ -5,7 +5,6 @@ from collections.abc import Iterable
 
 from django.db import transaction
 
-from inventory.models import StockLevel
 from inventory.services import StockChange, stock_levels_lock_sellable, stock_release, stock_reserve
 from oms.actors import Actor
 from oms.errors import InsufficientStock
@@ -21,10 +20,9 @@ class StockView:
     """Locked stock rows of some products at every active shipping location, as routing sees them."""
 
     def __init__(self, product_ids: Iterable[int]):
-        rows: list[StockLevel] = stock_levels_lock_sellable(set(product_ids))
+        rows = stock_levels_lock_sellable(product_ids)
         self.levels = {(row.product_id, row.location_id): row for row in rows}
-        sites = {row.location_id: row.location for row in rows}
-        self.sites = [Site(loc.pk, loc.latitude, loc.longitude, loc.priority) for loc in sites.values()]
+        self.sites = list({row.location_id: Site(row.location_id, row.latitude, row.longitude, row.priority) for row in rows}.values())
 
     def plan(self, needs: list[Need], destination: tuple[float, float] | None) -> dict[int, list[tuple[int, int]]]:
         available = {key: max(row.available, 0) for key, row in self.levels.items()}

@@ -23,6 +23,7 @@ from inventory.selectors import products_by_sku
 from inventory.services import StockChange, stock_reserve
 from oms import geo
 from oms.actors import Actor
+from oms.db import rows_insert
 from oms.errors import InvalidInput
 from oms.events import event_record
 from oms.money import is_currency, parse_amount, quantize
@@ -81,9 +82,14 @@ class OrderIntakeData:
 
 @dataclass
 class IntakeResult:
+    """What intake recorded. For a new order the rows it wrote ride along, so a caller can
+    answer without reading them back (the HTTP API does: intake is its hot path)."""
+
     order: Order
     created: bool
     lines: list[OrderLine] = field(default_factory=list)
+    holds: list[OrderHold] = field(default_factory=list)
+    allocations: list[Allocation] = field(default_factory=list)
 
 
 # --- structural validation: malformed input is refused -----------------------------------
@@ -236,7 +242,9 @@ def _holds_for(data: OrderIntakeData, order: Order, lines: list[OrderLine], cust
                 bounds.append(f"{line.sku}: price {line.unit_price} vs catalogue {quantize(product.price, order.currency)}")
     if bounds:
         hold(HoldReason.QUANTITY_PRICE, "; ".join(bounds))
-    if group is not None and group.credit_limit is not None and group.credit_currency == order.currency:
+    # A paid order borrows nothing: like _credit_exposure, only unpaid orders count against the limit.
+    on_credit = data.payment_status != PaymentStatus.PAID
+    if on_credit and group is not None and group.credit_limit is not None and group.credit_currency == order.currency:
         exposure = _credit_exposure(customer, group) + order.grand_total
         if exposure > group.credit_limit:
             hold(HoldReason.CREDIT_LIMIT, f"Open unpaid orders would reach {exposure} {order.currency}, limit {group.credit_limit}.")
@@ -339,28 +347,33 @@ def _intake(data: OrderIntakeData, actor: Actor) -> IntakeResult:
         else:
             order.hold()
 
-        order.save(force_insert=True)
+        rows_insert([order])
         if order.number is None:  # databases without the number sequence
             order.number = order_number_for(order.pk)
             Order.objects.filter(pk=order.pk).update(number=order.number)
-        OrderLine.objects.bulk_create(lines)
+        rows_insert(lines)
 
         events = [order_event(order, OrderEvent.Kind.CREATED, f"Received from {channel.name}", actor=actor, data={"external_id": order.external_id})]
         if holds:
-            OrderHold.objects.bulk_create(holds)
+            rows_insert(holds)
             events += [order_event(order, OrderEvent.Kind.HOLD_PLACED, f"{h.get_reason_display()}: {h.detail}", actor=actor, data={"reason": h.reason}) for h in holds]
         changes = [
             StockChange(lines[index].product_id, location_id, quantity, reference=order.number)
             for index, parts in plan.items()
             for location_id, quantity in parts
         ]
+        allocations = []
         if changes:
             stock_reserve(changes=changes, levels=stock.levels, actor=actor)
-            Allocation.objects.bulk_create(
-                [Allocation(line=lines[index], location_id=loc, quantity=q) for index, parts in plan.items() for loc, q in parts]
+            allocations = rows_insert(
+                [
+                    Allocation(line=lines[index], location=stock.levels[(lines[index].product_id, loc)].location, quantity=q)
+                    for index, parts in plan.items()
+                    for loc, q in parts
+                ]
             )
             events.append(order_event(order, OrderEvent.Kind.RESERVED, f"Reserved {sum(c.quantity for c in changes)} unit(s)", actor=actor))
         events.append(order_event(order, OrderEvent.Kind.STATUS, f"Pending → {order.get_status_display()}", actor=actor, from_status=OrderStatus.PENDING, to_status=order.status))
-        OrderEvent.objects.bulk_create(events)
+        rows_insert(events)
         event_record("order.created", {"order_id": order.pk, "number": order.number, "channel": channel.code, "status": order.status})
-    return IntakeResult(order, created=True, lines=lines)
+    return IntakeResult(order, created=True, lines=lines, holds=holds, allocations=allocations)

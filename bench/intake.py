@@ -1,0 +1,326 @@
+"""Order intake throughput: the HTTP API against a raw-SQL ceiling, measured in the same run.
+
+    python bench/intake.py [--orders 1200] [--clients 8] [--workers 3]
+
+What it does, on a throw-away PostgreSQL database (``oms_bench``; ``BENCH_DATABASE_URL`` to
+point elsewhere):
+
+1. migrates it and seeds 200 SKUs stocked at three locations, a ``web`` channel and an API key;
+2. counts the queries one ``POST /api/v1/orders/`` costs for 1-, 3- and 10-line orders
+   (in-process, with an ``Idempotency-Key`` as integrations send it);
+3. serves the project with gunicorn and has ``--clients`` processes post 3-line orders over
+   keep-alive HTTP; orders per second are counted from the first to the last answer;
+4. has the same client processes run the raw-SQL baseline: per order, one transaction with the
+   same statements the service needs at the least (customer upsert, stock rows locked FOR NO KEY
+   UPDATE, order, lines, conditional reservation update, ledger rows, allocations, audit rows,
+   outbox row), written by hand with psycopg;
+5. prints the figures and the ratio, and checks the ledger still reconciles.
+
+Not a timed test: it prints figures for a person to read and compare.
+"""
+
+import argparse
+import http.client
+import json
+import multiprocessing as mp
+import os
+import random
+import signal
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+BENCH_URL = os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/oms_bench")
+SKUS = 200
+CITIES = [("Boston", "MA", "02108"), ("Denver", "CO", "80202"), ("Seattle", "WA", "98101"), ("Austin", "TX", "73301")]
+
+
+def _django_setup():
+    os.environ["DATABASE_URL"] = BENCH_URL
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+    os.environ["DEBUG"] = "false"
+    os.environ.setdefault("SECRET_KEY", "bench-only-secret-key-not-for-production-0123456789")
+    import django
+
+    django.setup()
+
+
+def recreate_database():
+    import psycopg
+
+    admin_url = BENCH_URL.rsplit("/", 1)[0] + "/postgres"
+    name = BENCH_URL.rsplit("/", 1)[1]
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{name}"')
+
+
+def seed() -> str:
+    """Migrate and seed; returns a raw API key."""
+    from decimal import Decimal
+
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+    from inventory.models import Location, Product, StockLevel, StockMovement
+    from oms.models import ApiKey
+    from orders.models import Channel
+
+    Channel.objects.create(code="web", name="Web shop")
+    locations = [
+        Location.objects.create(code="nyc", name="New York DC", country="US", city="New York", latitude=40.71, longitude=-74.0),
+        Location.objects.create(code="chi", name="Chicago DC", country="US", city="Chicago", latitude=41.85, longitude=-87.65),
+        Location.objects.create(code="lax", name="Los Angeles DC", country="US", city="Los Angeles", latitude=34.05, longitude=-118.24),
+    ]
+    products = Product.objects.bulk_create(
+        [Product(sku=f"B-{i:04d}", name=f"Bench item {i}", price=Decimal("19.90")) for i in range(SKUS)]
+    )
+    # Enough stock that no order waits: the bench measures the allocation path.
+    levels, movements = [], []
+    for product in products:
+        for location in locations:
+            levels.append(StockLevel(product=product, location=location, on_hand=1_000_000))
+            movements.append(StockMovement(kind="receipt", product=product, location=location, on_hand_delta=1_000_000, reference="bench seed"))
+    StockLevel.objects.bulk_create(levels)
+    StockMovement.objects.bulk_create(movements)
+    _, raw = ApiKey.generate(name="bench")
+    return raw
+
+
+def order_body(rng: random.Random, lines: int = 3) -> dict:
+    city, region, postal = rng.choice(CITIES)
+    n = rng.randrange(10_000_000)
+    return {
+        "channel": "web",
+        "external_id": uuid.uuid4().hex,
+        "currency": "USD",
+        "payment_status": "paid",
+        "customer": {"email": f"bench{n % 5000}@example.com", "first_name": "Bench", "last_name": f"Customer {n % 5000}"},
+        "shipping_address": {"name": "Bench Customer", "line1": "1 Main Street", "city": city, "region": region, "postal_code": postal, "country": "US"},
+        "lines": [{"sku": f"B-{i:04d}", "quantity": rng.randint(1, 3), "unit_price": "19.90"} for i in rng.sample(range(SKUS), lines)],
+        "shipping_price": "4.95",
+    }
+
+
+def count_queries(raw_key: str) -> dict[int, int]:
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+
+    client = Client(HTTP_AUTHORIZATION=f"Api-Key {raw_key}")
+    rng = random.Random(1)
+    counts = {}
+    client.post("/api/v1/orders/", order_body(rng, 3), content_type="application/json")  # warm caches
+    for lines in (1, 3, 10):
+        body = order_body(rng, lines)
+        with CaptureQueriesContext(connection) as ctx:
+            response = client.post("/api/v1/orders/", body, content_type="application/json", HTTP_IDEMPOTENCY_KEY=uuid.uuid4().hex)
+        if response.status_code != 201:
+            raise SystemExit(f"intake failed while counting queries: {response.status_code} {response.content[:500]!r}")
+        counts[lines] = sum(1 for q in ctx.captured_queries if q["sql"] not in ("BEGIN", "COMMIT"))
+    return counts
+
+
+# --- load generation ------------------------------------------------------------------------
+
+
+def _http_client(port: int, raw_key: str, count: int, seed: int, start, results):
+    rng = random.Random(seed)
+    bodies = [json.dumps(order_body(rng, 3)) for _ in range(count)]
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+    headers = {"Authorization": f"Api-Key {raw_key}", "Content-Type": "application/json"}
+    failures = 0
+    start.wait()
+    t0 = time.perf_counter()
+    for body in bodies:
+        headers["Idempotency-Key"] = uuid.uuid4().hex
+        conn.request("POST", "/api/v1/orders/", body=body, headers=headers)
+        response = conn.getresponse()
+        response.read()
+        if response.status != 201:
+            failures += 1
+    results.put((t0, time.perf_counter(), count, failures))
+
+
+RAW_SQL = {
+    "customer": (
+        "INSERT INTO customers_customer (kind, email, first_name, last_name, company_name, vat_number, phone, group_id,"
+        " email_opt_in, sms_opt_in, created_at) VALUES ('person', %s, %s, %s, '', '', '', NULL, true, false, now())"
+        " ON CONFLICT (email) DO UPDATE SET email = EXCLUDED.email RETURNING id"
+    ),
+    "lock": (
+        "SELECT s.id, s.product_id, s.location_id, s.on_hand - s.reserved - s.damaged - s.safety_stock"
+        " FROM inventory_stocklevel s JOIN inventory_location l ON l.id = s.location_id"
+        " WHERE s.product_id = ANY(%s) AND l.is_active AND l.can_ship ORDER BY s.id FOR NO KEY UPDATE OF s"
+    ),
+    "order": (
+        "INSERT INTO orders_order (channel_id, external_id, customer_id, email, status, payment_status, currency, subtotal,"
+        " shipping_price, discount_total, tax_total, grand_total, shipping_address, billing_address, ship_country,"
+        " destination_latitude, destination_longitude, placed_at, created_at, updated_at)"
+        " VALUES (%s, %s, %s, %s, 'allocated', 'paid', 'USD', %s, 4.95, 0, 0, %s, %s, '{}', 'US', 42.36, -71.06, now(), now(), now())"
+        " RETURNING id, number"
+    ),
+}
+
+
+def _raw_order(conn, channel_id: int, product_ids: dict, body: dict):
+    from psycopg.types.json import Jsonb
+
+    with conn.transaction():
+        cur = conn.cursor()
+        customer_id = cur.execute(RAW_SQL["customer"], (body["customer"]["email"], "Bench", "Customer")).fetchone()[0]
+        wanted = [(product_ids[line["sku"]], line["quantity"]) for line in body["lines"]]
+        rows = cur.execute(RAW_SQL["lock"], ([p for p, _ in wanted],)).fetchall()
+        # the same rule as the service: one location covering everything (first in id order here)
+        by_location: dict[int, dict[int, tuple[int, int]]] = {}
+        for stock_id, product_id, location_id, available in rows:
+            by_location.setdefault(location_id, {})[product_id] = (stock_id, available)
+        location_id = next(loc for loc, stock in by_location.items() if all(stock.get(p, (0, 0))[1] >= q for p, q in wanted))
+        subtotal = sum(q * 19.90 for _, q in wanted)
+        order_id, number = cur.execute(
+            RAW_SQL["order"], (channel_id, body["external_id"], customer_id, body["customer"]["email"], subtotal, subtotal + 4.95, Jsonb(body["shipping_address"]))
+        ).fetchone()
+        line_params = []
+        for i, (line, (p, q)) in enumerate(zip(body["lines"], wanted)):
+            line_params += [order_id, i + 1, line["sku"], p, line["sku"], q, q * 19.90, q]
+        placeholders = ",".join(["(%s, %s, %s, %s, %s, %s, 19.90, 0, 0, %s, %s, 0, 0)"] * len(wanted))
+        line_ids = [r[0] for r in cur.execute(
+            "INSERT INTO orders_orderline (order_id, line_number, sku, product_id, name, quantity, unit_price, discount, tax,"
+            f" line_total, quantity_reserved, quantity_shipped, quantity_returned) VALUES {placeholders} RETURNING id",
+            line_params,
+        ).fetchall()]
+        stock_ids = [by_location[location_id][p][0] for p, _ in wanted]
+        updates = ",".join(f"({sid}, {q})" for sid, (_, q) in zip(stock_ids, wanted))
+        cur.execute(
+            "UPDATE inventory_stocklevel s SET reserved = s.reserved + v.q, updated_at = now() FROM (VALUES "
+            f"{updates}) AS v(id, q) WHERE s.id = v.id AND s.on_hand - s.reserved - s.damaged - s.safety_stock >= v.q"
+        )
+        movement_values = ",".join(
+            f"('reservation', {p}, {location_id}, 0, {q}, 0, 0, 0, '{number}', '', NULL, 'api:bench', now())" for p, q in wanted
+        )
+        cur.execute(
+            "INSERT INTO inventory_stockmovement (kind, product_id, location_id, on_hand_delta, reserved_delta, incoming_delta,"
+            f" damaged_delta, safety_stock_delta, reference, reason, actor_id, actor_label, created_at) VALUES {movement_values}"
+        )
+        allocation_values = ",".join(f"({lid}, {location_id}, {q}, now())" for lid, (_, q) in zip(line_ids, wanted))
+        cur.execute(f"INSERT INTO orders_allocation (line_id, location_id, quantity, created_at) VALUES {allocation_values}")
+        cur.execute(
+            "INSERT INTO orders_orderevent (order_id, kind, from_status, to_status, message, data, actor_id, actor_label, created_at)"
+            " VALUES (%s, 'created', '', '', 'Received', '{}', NULL, 'api:bench', now()),"
+            " (%s, 'reserved', '', '', 'Reserved', '{}', NULL, 'api:bench', now()),"
+            " (%s, 'status', 'pending', 'allocated', 'Pending -> Allocated', '{}', NULL, 'api:bench', now())",
+            (order_id, order_id, order_id),
+        )
+        cur.execute(
+            "INSERT INTO oms_domainevent (name, payload, created_at, attempts, last_error) VALUES ('order.created', %s, now(), 0, '')",
+            (Jsonb({"order_id": order_id, "number": number}),),
+        )
+
+
+def _sql_client(url: str, count: int, seed: int, start, results):
+    import psycopg
+
+    rng = random.Random(seed)
+    bodies = [order_body(rng, 3) for _ in range(count)]
+    conn = psycopg.connect(url, autocommit=True)
+    channel_id = conn.execute("SELECT id FROM orders_channel WHERE code = 'web'").fetchone()[0]
+    product_ids = dict(conn.execute("SELECT sku, id FROM inventory_product").fetchall())
+    start.wait()
+    t0 = time.perf_counter()
+    for body in bodies:
+        _raw_order(conn, channel_id, product_ids, body)
+    results.put((t0, time.perf_counter(), count, 0))
+    conn.close()
+
+
+def run_clients(target, args_for, clients: int, per_client: int) -> tuple[float, int]:
+    ctx = mp.get_context("fork")
+    start, results = ctx.Event(), ctx.Queue()
+    procs = [ctx.Process(target=target, args=(*args_for, per_client, 1000 + i, start, results)) for i in range(clients)]
+    for p in procs:
+        p.start()
+    time.sleep(1.0)  # let every client build its bodies and connect
+    start.set()
+    outcomes = [results.get(timeout=600) for _ in procs]
+    for p in procs:
+        p.join()
+    began = min(o[0] for o in outcomes)
+    ended = max(o[1] for o in outcomes)
+    failures = sum(o[3] for o in outcomes)
+    return sum(o[2] for o in outcomes) / (ended - began), failures
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_server(port: int, workers: int) -> subprocess.Popen:
+    env = dict(os.environ, DATABASE_URL=BENCH_URL, DEBUG="false", LOG_LEVEL="WARNING")
+    env.setdefault("SECRET_KEY", "bench-only-secret-key-not-for-production-0123456789")
+    server = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "config.wsgi", "--bind", f"127.0.0.1:{port}", "--workers", str(workers),
+         "--worker-class", "sync", "--keep-alive", "30", "--log-level", "warning"],
+        cwd=ROOT, env=env, start_new_session=True,
+    )
+    deadline = time.time() + 30
+    while time.time() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+            return server
+        except OSError:
+            time.sleep(0.2)
+    server.kill()
+    raise SystemExit("gunicorn did not start")
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--orders", type=int, default=1200, help="orders per measured run (split across clients)")
+    parser.add_argument("--clients", type=int, default=8)
+    parser.add_argument("--workers", type=int, default=3, help="gunicorn worker processes")
+    args = parser.parse_args()
+    per_client = max(args.orders // args.clients, 1)
+
+    recreate_database()
+    _django_setup()
+    raw_key = seed()
+    queries = count_queries(raw_key)
+    from django.db import connections
+
+    connections.close_all()
+
+    # Warm-up of both paths, so neither pays first-connection or cold-cache costs in the figures.
+    run_clients(_sql_client, (BENCH_URL,), args.clients, 10)
+    port = _free_port()
+    server = start_server(port, args.workers)
+    try:
+        run_clients(_http_client, (port, raw_key), args.clients, 10)
+        http_rate, http_failures = run_clients(_http_client, (port, raw_key), args.clients, per_client)
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        server.wait(timeout=30)
+    sql_rate, _ = run_clients(_sql_client, (BENCH_URL,), args.clients, per_client)
+
+    from inventory.selectors import ledger_mismatches
+
+    mismatches = ledger_mismatches()
+    print(f"bench/intake  PostgreSQL, {args.clients} concurrent clients, 3-line orders, {per_client * args.clients} orders per run")
+    print(f"  queries per POST /api/v1/orders/ (with Idempotency-Key): 1 line {queries[1]}, 3 lines {queries[3]}, 10 lines {queries[10]}")
+    print(f"  HTTP API (gunicorn, {args.workers} sync workers): {http_rate:8.1f} orders/s   failures: {http_failures}")
+    print(f"  raw-SQL baseline (psycopg, same statements):      {sql_rate:8.1f} orders/s")
+    print(f"  ratio HTTP / raw SQL: {http_rate / sql_rate:.1%}   (target >= 25%)")
+    print(f"  queries constant in lines: {len(set(queries.values())) == 1}   at most 15: {max(queries.values()) <= 15}")
+    print(f"  ledger reconciles: {not mismatches}")
+    return 0 if not mismatches and not http_failures else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
