@@ -4,6 +4,8 @@ from dataclasses import dataclass, field
 
 from django.db.models import Sum
 
+from oms.db import rows_select
+
 from .models import Location, Product, StockLevel, StockMovement
 
 
@@ -27,7 +29,7 @@ class SkuAvailability:
 
 
 def products_by_sku(skus) -> dict[str, Product]:
-    return {p.sku: p for p in Product.objects.filter(sku__in=set(skus))}
+    return {p.sku: p for p in rows_select(Product, "sku", sorted(set(skus)))}
 
 
 def sellable_locations() -> list[Location]:

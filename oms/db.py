@@ -3,6 +3,29 @@
 from django.db import connection, models
 
 
+_STATEMENTS: dict[tuple, tuple] = {}
+
+
+def _decoder(model: type[models.Model], fields: list[models.Field]):
+    """Per-field converters from database values to Python ones (what the ORM applies on reads)."""
+    table = model._meta.db_table
+    decoders = []
+    for field in fields:
+        column = field.get_col(table)
+        converters = connection.ops.get_db_converters(column) + field.get_db_converters(connection)
+        decoders.append((column, converters))
+    return decoders
+
+
+def _instance(model: type[models.Model], fields, decoders, row) -> models.Model:
+    values = []
+    for (column, converters), value in zip(decoders, row):
+        for converter in converters:
+            value = converter(value, column, connection)
+        values.append(value)
+    return model.from_db(connection.alias, [f.attname for f in fields], values)
+
+
 def insert_or_get(instance: models.Model, *, unique_fields: list[str]) -> models.Model:
     """Insert ``instance``, or on a conflict on ``unique_fields`` return the stored row, in one statement.
 
@@ -12,27 +35,69 @@ def insert_or_get(instance: models.Model, *, unique_fields: list[str]) -> models
     """
     model = type(instance)
     meta = model._meta
-    fields = [f for f in meta.concrete_fields if not f.primary_key]
-    quote = connection.ops.quote_name
+    key = ("upsert", connection.vendor, meta.label, tuple(unique_fields))
+    if key not in _STATEMENTS:
+        fields = [f for f in meta.concrete_fields if not f.primary_key]
+        quote = connection.ops.quote_name
+        targets = [quote(meta.get_field(name).column) for name in unique_fields]
+        returning = [meta.pk, *fields]
+        sql = (
+            f"INSERT INTO {quote(meta.db_table)} ({', '.join(quote(f.column) for f in fields)}) "
+            f"VALUES ({', '.join(['%s'] * len(fields))}) "
+            f"ON CONFLICT ({', '.join(targets)}) DO UPDATE SET {targets[0]} = EXCLUDED.{targets[0]} "
+            f"RETURNING {', '.join(quote(f.column) for f in returning)}"
+        )
+        _STATEMENTS[key] = (sql, fields, returning, _decoder(model, returning))
+    sql, fields, returning, decoders = _STATEMENTS[key]
     values = [f.get_db_prep_save(f.pre_save(instance, add=True), connection) for f in fields]
-    targets = [quote(meta.get_field(name).column) for name in unique_fields]
-    returning = [meta.pk, *fields]
-    sql = (
-        f"INSERT INTO {quote(meta.db_table)} ({', '.join(quote(f.column) for f in fields)}) "
-        f"VALUES ({', '.join(['%s'] * len(fields))}) "
-        f"ON CONFLICT ({', '.join(targets)}) DO UPDATE SET {targets[0]} = EXCLUDED.{targets[0]} "
-        f"RETURNING {', '.join(quote(f.column) for f in returning)}"
-    )
     with connection.cursor() as cursor:
         cursor.execute(sql, values)
         row = cursor.fetchone()
-    decoded = []
-    for field, value in zip(returning, row):
-        column = field.get_col(meta.db_table)
-        for converter in connection.ops.get_db_converters(column) + field.get_db_converters(connection):
-            value = converter(value, column, connection)
-        decoded.append(value)
-    return model.from_db("default", [f.attname for f in returning], decoded)
+    return _instance(model, returning, decoders, row)
+
+
+def rows_select(model: type[models.Model], field_name: str, values) -> list[models.Model]:
+    """Instances of ``model`` whose ``field_name`` is one of ``values``, every concrete field loaded.
+
+    For lookups on every request (API keys by prefix, products by SKU): the statement is built
+    once per (model, field, number of values); the ORM would build it again on each call.
+    """
+    values = list(values)
+    if not values:
+        return []
+    meta = model._meta
+    key = ("select", connection.vendor, meta.label, field_name, len(values))
+    if key not in _STATEMENTS:
+        quote = connection.ops.quote_name
+        fields = list(meta.concrete_fields)
+        sql = (
+            f"SELECT {', '.join(quote(f.column) for f in fields)} FROM {quote(meta.db_table)} "
+            f"WHERE {quote(meta.get_field(field_name).column)} IN ({', '.join(['%s'] * len(values))})"
+        )
+        _STATEMENTS[key] = (sql, fields, _decoder(model, fields))
+    sql, fields, decoders = _STATEMENTS[key]
+    lookup = meta.get_field(field_name)
+    params = [lookup.get_db_prep_value(v, connection) for v in values]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return [_instance(model, fields, decoders, row) for row in cursor.fetchall()]
+
+
+def row_update(model: type[models.Model], pk, **values) -> int:
+    """``UPDATE table SET ... WHERE id = pk`` with the statement built once per set of columns."""
+    meta = model._meta
+    names = tuple(sorted(values))
+    key = ("update", connection.vendor, meta.label, names)
+    if key not in _STATEMENTS:
+        quote = connection.ops.quote_name
+        fields = [meta.get_field(name) for name in names]
+        assignments = ", ".join(f"{quote(f.column)} = %s" for f in fields)
+        _STATEMENTS[key] = (f"UPDATE {quote(meta.db_table)} SET {assignments} WHERE {quote(meta.pk.column)} = %s", fields)
+    sql, fields = _STATEMENTS[key]
+    params = [f.get_db_prep_save(values[f.name], connection) for f in fields] + [pk]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.rowcount
 
 
 _INSERT_SQL: dict[tuple[str, int], tuple[str, list, list]] = {}

@@ -3,6 +3,7 @@ from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions
 
 from oms.actors import Actor
+from oms.db import rows_select
 from oms.models import ApiKey
 
 KEYWORD = "Api-Key"
@@ -45,7 +46,8 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
             return None
         raw_key = raw_key.strip()
         prefix = ApiKey.split(raw_key)
-        key = ApiKey.objects.filter(prefix=prefix).first() if prefix else None
+        found = rows_select(ApiKey, "prefix", [prefix]) if prefix else []
+        key = found[0] if found else None
         if key is None or not key.is_active or not key.matches(raw_key):
             raise exceptions.AuthenticationFailed("Invalid or revoked API key.")
         now = timezone.now()

@@ -19,7 +19,7 @@ from django.conf import settings
 from django.utils import timezone
 from rest_framework.response import Response
 
-from oms.db import insert_or_get
+from oms.db import insert_or_get, row_update
 from oms.models import IdempotencyRecord
 
 from .errors import error_body
@@ -90,8 +90,9 @@ def idempotent(view_method):
         if response.status_code >= 500:
             IdempotencyRecord.objects.filter(pk=record.pk).delete()
         else:
-            IdempotencyRecord.objects.filter(pk=record.pk).update(
-                state=IdempotencyRecord.State.DONE, response_status=response.status_code, response_body=response.data
+            row_update(
+                IdempotencyRecord, record.pk,
+                state=IdempotencyRecord.State.DONE, response_status=response.status_code, response_body=response.data,
             )
         return response
 

@@ -13,8 +13,8 @@ import phonenumbers
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
-from django.db import IntegrityError, transaction
-from django.db.models import OuterRef, Subquery, Sum
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Sum
 from django.utils import timezone
 
 from customers.models import Customer, CustomerGroup
@@ -26,7 +26,7 @@ from oms.actors import Actor
 from oms.db import rows_insert
 from oms.errors import InvalidInput
 from oms.events import event_record
-from oms.money import is_currency, parse_amount, quantize
+from oms.money import DECIMAL_PLACES, MAX_DIGITS, is_currency, parse_amount, quantize
 
 from ..models import Allocation, Channel, HoldReason, Order, OrderEvent, OrderHold, OrderLine, OrderStatus, PaymentStatus, order_number_for
 from ..routing import Need
@@ -36,6 +36,9 @@ from .audit import order_event
 MAX_LINES = 500
 REGION_REQUIRED = {"US", "CA", "AU", "BR", "MX", "IN"}
 INTAKE_PAYMENT_STATUSES = (PaymentStatus.PENDING, PaymentStatus.AUTHORIZED, PaymentStatus.PAID)
+# What the columns hold: beyond these the database would refuse the row with an error nobody can act on.
+MAX_QUANTITY = 2**31 - 1
+MAX_AMOUNT = Decimal(10) ** (MAX_DIGITS - DECIMAL_PLACES)
 
 
 @dataclass
@@ -157,6 +160,8 @@ def intake_validate(data: OrderIntakeData) -> None:
         data.shipping_price = parse_amount(data.shipping_price)
         if data.shipping_price < 0:
             errors["shipping_price"] = ["Must be zero or more."]
+        elif data.shipping_price >= MAX_AMOUNT:
+            errors["shipping_price"] = [f"Must be below {MAX_AMOUNT}."]
     except ValueError as exc:
         errors["shipping_price"] = [str(exc)]
     if not data.lines:
@@ -172,6 +177,8 @@ def intake_validate(data: OrderIntakeData) -> None:
             errors[f"{path}.sku"] = ["At most 64 characters."]
         if not isinstance(line.quantity, int) or isinstance(line.quantity, bool) or line.quantity < 1:
             errors[f"{path}.quantity"] = ["Must be a whole number of at least 1."]
+        elif line.quantity > MAX_QUANTITY:
+            errors[f"{path}.quantity"] = [f"Must be at most {MAX_QUANTITY}."]
         for name in ("unit_price", "discount", "tax"):
             try:
                 value = parse_amount(getattr(line, name))
@@ -180,6 +187,8 @@ def intake_validate(data: OrderIntakeData) -> None:
                 continue
             if value < 0:
                 errors[f"{path}.{name}"] = ["Must be zero or more."]
+            elif value >= MAX_AMOUNT:
+                errors[f"{path}.{name}"] = [f"Must be below {MAX_AMOUNT}."]
             setattr(line, name, value)
     if errors:
         raise InvalidInput("The order is malformed; nothing was recorded.", fields=errors)
@@ -292,7 +301,26 @@ def _build(data: OrderIntakeData, channel: Channel, customer: Customer, products
     order.grand_total = subtotal - discount_total + tax_total + order.shipping_price
     if order.grand_total < 0:
         raise InvalidInput("Discounts exceed the order's value.", fields={"lines": ["Discounts add up to more than the order is worth."]})
+    # Every stored amount (line totals, discounts included) is at most this sum once the total is not negative.
+    if subtotal + tax_total + order.shipping_price >= MAX_AMOUNT:
+        raise InvalidInput("The order's amounts are too large to record.", fields={"lines": [f"Totals must stay below {MAX_AMOUNT}."]})
     return order, lines
+
+
+def _channel_and_existing(code: str, external_id: str) -> tuple[Channel | None, int | None]:
+    """The channel and the id of its order with this external id, if any, in one round trip."""
+    channels, orders = Channel._meta.db_table, Order._meta.db_table
+    sql = (
+        f"SELECT c.id, c.code, c.name, c.kind, c.is_active, "
+        f"(SELECT o.id FROM {orders} o WHERE o.channel_id = c.id AND o.external_id = %s) "
+        f"FROM {channels} c WHERE c.code = %s"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [external_id, code])
+        row = cursor.fetchone()
+    if row is None:
+        return None, None
+    return Channel.from_db(connection.alias, ["id", "code", "name", "kind", "is_active"], row[:5]), row[5]
 
 
 def order_intake(*, data: OrderIntakeData, actor: Actor) -> IntakeResult:
@@ -317,15 +345,11 @@ def order_intake(*, data: OrderIntakeData, actor: Actor) -> IntakeResult:
 
 def _intake(data: OrderIntakeData, actor: Actor) -> IntakeResult:
     with transaction.atomic():
-        channel = (
-            Channel.objects.filter(code=data.channel)
-            .annotate(existing_id=Subquery(Order.objects.filter(channel=OuterRef("pk"), external_id=data.external_id).values("pk")[:1]))
-            .first()
-        )
+        channel, existing_id = _channel_and_existing(data.channel, data.external_id)
         if channel is None or not channel.is_active:
             raise InvalidInput(f"Unknown or inactive channel {data.channel!r}.", fields={"channel": [f"No active channel {data.channel!r}."]})
-        if channel.existing_id:
-            return IntakeResult(Order.objects.get(pk=channel.existing_id), created=False)
+        if existing_id:
+            return IntakeResult(Order.objects.get(pk=existing_id), created=False)
 
         customer = customer_upsert(email=data.email, first_name=data.first_name, last_name=data.last_name, phone=data.phone, actor=actor)
         group = CustomerGroup.objects.filter(pk=customer.group_id).first() if customer.group_id else None
