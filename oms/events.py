@@ -32,15 +32,19 @@ def subscribers_for(name: str) -> list[Callable[[DomainEvent], None]]:
 
 def event_record(name: str, payload: dict) -> DomainEvent:
     """Record an event in the current transaction; dispatch it once that transaction commits."""
-    (event,) = rows_insert([DomainEvent(name=name, payload=payload)])
-    if _subscribers.get(name):
+    listened = bool(_subscribers.get(name))
+    # Every process registers the same subscribers (AppConfig.ready), so an event nobody listens
+    # to has nothing left to do: it is recorded as dispatched and the sweep never sees it.
+    (event,) = rows_insert([DomainEvent(name=name, payload=payload, dispatched_at=None if listened else timezone.now())])
+    if listened:
         transaction.on_commit(lambda: _enqueue(event.pk), robust=True)
     return event
 
 
 def events_record(events: list[tuple[str, dict]]) -> list[DomainEvent]:
     """Record several events in one insert."""
-    rows = DomainEvent.objects.bulk_create([DomainEvent(name=name, payload=payload) for name, payload in events])
+    now = timezone.now()
+    rows = rows_insert([DomainEvent(name=name, payload=payload, dispatched_at=None if _subscribers.get(name) else now) for name, payload in events])
     for row in rows:
         if _subscribers.get(row.name):
             transaction.on_commit(lambda pk=row.pk: _enqueue(pk), robust=True)
@@ -72,14 +76,14 @@ def event_dispatch_now(event_id: int) -> None:
 def events_sweep(*, older_than_seconds: int = 30, limit: int = 500) -> int:
     """Re-dispatch events that committed but were never dispatched. Returns how many."""
     cutoff = timezone.now() - timezone.timedelta(seconds=older_than_seconds)
-    ids = list(
+    pending = list(
         DomainEvent.objects.filter(dispatched_at__isnull=True, created_at__lt=cutoff, attempts__lt=10)
         .order_by("id")
-        .values_list("id", flat=True)[:limit]
+        .values_list("id", "name")[:limit]
     )
-    for event_id in ids:
-        if subscribers_for(DomainEvent.objects.values_list("name", flat=True).get(pk=event_id)):
+    orphaned = [event_id for event_id, name in pending if not subscribers_for(name)]
+    DomainEvent.objects.filter(pk__in=orphaned).update(dispatched_at=timezone.now())
+    for event_id, name in pending:
+        if event_id not in orphaned:
             _enqueue(event_id)
-        else:
-            DomainEvent.objects.filter(pk=event_id).update(dispatched_at=timezone.now())
-    return len(ids)
+    return len(pending)
