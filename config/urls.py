@@ -1,6 +1,8 @@
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+
+from oms.api.errors import api_not_found
 
 api_v1 = [
     path("", include("orders.api.urls")),
@@ -13,6 +15,9 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("api/redoc/", SpectacularRedocView.as_view(url_name="api-schema"), name="api-redoc"),
+    # Anything else under /api/ answers in the API's error shape (also a POST missing its final
+    # slash, which Django could not redirect without losing the body).
+    re_path(r"^api/", api_not_found),
 ]
 
 admin.site.site_header = "OMS operator console"

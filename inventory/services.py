@@ -17,6 +17,7 @@ from oms.actors import Actor, actor_fields
 from oms.db import for_update_clause, rows_insert
 from oms.errors import DomainError, InsufficientStock, InvalidInput, NotFound
 from oms.events import event_record
+from oms.money import is_currency, parse_amount
 
 from .models import Location, Product, StockLevel, StockMovement, Transfer, TransferLine
 
@@ -52,9 +53,15 @@ def location_get(code: str) -> Location:
     return location
 
 
+# Counters are 32-bit integers; one movement of more than this is a typo, not a delivery.
+MAX_MOVEMENT_QUANTITY = 100_000_000
+
+
 def _positive(quantity: int, field: str = "quantity") -> int:
     if not isinstance(quantity, int) or isinstance(quantity, bool) or quantity <= 0:
         raise InvalidInput(f"{field} must be a whole number above zero.", fields={field: ["Must be a whole number above zero."]})
+    if quantity > MAX_MOVEMENT_QUANTITY:
+        raise InvalidInput(f"{field} {quantity} is implausibly large.", fields={field: [f"At most {MAX_MOVEMENT_QUANTITY:,} per movement."]})
     return quantity
 
 
@@ -238,6 +245,7 @@ def stock_adjust(
     """
     if not isinstance(quantity, int) or isinstance(quantity, bool) or quantity == 0:
         raise InvalidInput("quantity must be a non-zero whole number.", fields={"quantity": ["Must be a non-zero whole number."]})
+    _positive(abs(quantity))
     if not reason.strip():
         raise InvalidInput("Say why the stock is adjusted.", fields={"reason": ["A reason is required."]})
     if kind not in (StockMovement.Kind.ADJUSTMENT, StockMovement.Kind.COUNT_CORRECTION, StockMovement.Kind.RETURN_RESTOCK):
@@ -315,6 +323,10 @@ def stock_reserve(*, changes: Sequence[StockChange], levels: dict[tuple[int, int
     merged = _merge(changes)
     if any((c.product_id, c.location_id) not in levels for c in merged):
         raise InsufficientStock("No stock row for the requested product at that location.")
+    # The rows are locked, so they say what is there: refuse before the UPDATE, which would
+    # otherwise have changed the rows that did have enough before the shortfall was noticed.
+    if any(levels[(c.product_id, c.location_id)].available < c.quantity for c in merged):
+        raise InsufficientStock("Not enough stock available at the chosen location(s); nothing was reserved.")
     rows = [(levels[(c.product_id, c.location_id)].pk, c.quantity) for c in merged]
     if _counters_shift(rows, reserved=+1, guard=GUARD_AVAILABLE) != len(rows):
         raise InsufficientStock("Stock changed while reserving; nothing was reserved.")
@@ -411,7 +423,9 @@ def stock_transfer_create(
 
 
 def _transfer_lock(transfer_id: int) -> Transfer:
-    transfer = Transfer.objects.select_for_update().select_related("source", "destination").filter(pk=transfer_id).first()
+    # Lock the transfer only (OF self): locking the joined locations would block the foreign-key
+    # checks of every stock movement written there while this waits for stock rows: a deadlock.
+    transfer = Transfer.objects.select_for_update(of=("self",)).select_related("source", "destination").filter(pk=transfer_id).first()
     if transfer is None:
         raise NotFound(f"No transfer #{transfer_id}.")
     return transfer
@@ -492,15 +506,30 @@ def stock_transfer_cancel(*, transfer_id: int, actor: Actor) -> Transfer:
 
 
 def product_create(*, sku: str, name: str, price, currency: str = "USD", actor: Actor, **fields) -> Product:
-    """Create a product; a duplicate SKU is refused with a clear error."""
-    sku = sku.strip()
+    """Create a product; a duplicate SKU or a bad price or currency is refused with a clear error."""
+    sku, name = (sku or "").strip(), (name or "").strip()
+    errors = {}
     if not sku:
-        raise InvalidInput("sku is required.", fields={"sku": ["This field is required."]})
+        errors["sku"] = ["This field is required."]
+    if not name:
+        errors["name"] = ["This field is required."]
+    try:
+        price = parse_amount(price)
+        if price < 0:
+            errors["price"] = ["Must be zero or more."]
+    except ValueError as exc:
+        errors["price"] = [str(exc)]
+    if not is_currency(currency):
+        errors["currency"] = [f"{currency!r} is not an ISO 4217 currency code."]
+    if errors:
+        raise InvalidInput("The product is malformed; nothing was recorded.", fields=errors)
+    duplicate = DomainError(f"A product with SKU {sku!r} already exists.", code="duplicate_sku", fields={"sku": ["Already exists."]})
     with transaction.atomic():
         if Product.objects.filter(sku=sku).exists():
-            raise DomainError(f"A product with SKU {sku!r} already exists.", code="duplicate_sku", fields={"sku": ["Already exists."]})
+            raise duplicate
         try:
             with transaction.atomic():
                 return Product.objects.create(sku=sku, name=name, price=price, currency=currency, **fields)
         except IntegrityError:
-            raise DomainError(f"A product with SKU {sku!r} already exists.", code="duplicate_sku", fields={"sku": ["Already exists."]}) from None
+            # Only the SKU is unique; the checks above rule out the other constraints.
+            raise duplicate from None

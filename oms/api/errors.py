@@ -22,7 +22,10 @@ def flatten(detail, prefix: str = "") -> dict[str, list[str]]:
     out: dict[str, list[str]] = {}
     if isinstance(detail, dict):
         for key, value in detail.items():
-            path = key if not prefix else f"{prefix}.{key}"
+            if isinstance(key, int):  # list items: DRF reports them as {index: errors}
+                path = f"{prefix}[{key}]"
+            else:
+                path = key if not prefix else f"{prefix}.{key}"
             if key == "non_field_errors":
                 path = prefix or "non_field_errors"
             for k, v in flatten(value, path).items():
@@ -64,3 +67,11 @@ def exception_handler(exc, context):
         return Response(error_body(code, detail), status=exc.status_code, headers=headers)
     logger.exception("unhandled API error", exc_info=exc)
     return Response(error_body("server_error", "Something went wrong on our side; nothing was changed. Try again."), status=500)
+
+
+def api_not_found(request, *args, **kwargs):
+    """The answer for a URL under /api/ that matches no endpoint."""
+    from django.http import JsonResponse
+
+    hint = "" if request.path.endswith("/") else " API URLs end with a slash."
+    return JsonResponse(error_body("not_found", f"No API endpoint at {request.path}.{hint}"), status=404)

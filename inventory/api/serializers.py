@@ -1,0 +1,155 @@
+from rest_framework import serializers
+
+from inventory.models import Location, StockMovement
+from oms.api.fields import MoneyField
+from oms.money import DECIMAL_PLACES, MAX_DIGITS, is_currency
+
+# What the database's integer columns hold; larger values are refused here rather than by a
+# database error.
+MAX_INTEGER = 2**31 - 1
+
+
+def _count(**kwargs):
+    return serializers.IntegerField(min_value=0, max_value=MAX_INTEGER, default=0, **kwargs)
+
+
+def _price(**kwargs):
+    return serializers.DecimalField(max_digits=MAX_DIGITS, decimal_places=DECIMAL_PLACES, min_value=0, **kwargs)
+
+
+# --- input -----------------------------------------------------------------------------------
+
+
+class DimensionsInputSerializer(serializers.Serializer):
+    length_mm = _count()
+    width_mm = _count()
+    height_mm = _count()
+
+
+class ProductCreateSerializer(serializers.Serializer):
+    sku = serializers.CharField(max_length=64)
+    name = serializers.CharField(max_length=255)
+    price = _price(help_text="Catalogue price of one unit.")
+    currency = serializers.CharField(default="USD", help_text="ISO 4217 code of `price` and `cost`.")
+    cost = _price(required=False, allow_null=True, default=None)
+    gtin = serializers.CharField(max_length=14, required=False, allow_blank=True, default="", help_text="GTIN / EAN / UPC barcode, digits only.")
+    weight_grams = _count()
+    dimensions = DimensionsInputSerializer(required=False)
+    is_active = serializers.BooleanField(default=True)
+
+    def validate_currency(self, value: str) -> str:
+        value = value.strip().upper()
+        if not is_currency(value):
+            raise serializers.ValidationError(f"{value!r} is not an ISO 4217 currency code.")
+        return value
+
+    def validate_gtin(self, value: str) -> str:
+        if value and not value.isdigit():
+            raise serializers.ValidationError("Digits only.")
+        return value
+
+    def service_kwargs(self) -> dict:
+        """The keyword arguments of ``product_create``."""
+        data = dict(self.validated_data)
+        data.update(data.pop("dimensions", None) or {})
+        return data
+
+
+class StockMovementCreateSerializer(serializers.Serializer):
+    class Type:
+        RECEIPT = "receipt"
+        ADJUSTMENT = "adjustment"
+
+    sku = serializers.CharField()
+    location = serializers.CharField(help_text="Location code, as listed by `/locations/`.")
+    quantity = serializers.IntegerField(
+        min_value=-MAX_INTEGER, max_value=MAX_INTEGER,
+        help_text="Receipt: units received, above zero. Adjustment: signed change of on-hand stock, not zero.",
+    )
+    type = serializers.ChoiceField(choices=[Type.RECEIPT, Type.ADJUSTMENT])
+    reference = serializers.CharField(max_length=120, required=False, allow_blank=True, default="", help_text="E.g. a delivery note or count sheet.")
+    reason = serializers.CharField(
+        max_length=255, required=False, allow_blank=True, default="", help_text="Why stock is adjusted; required for adjustments."
+    )
+
+
+# --- output ----------------------------------------------------------------------------------
+
+
+class DimensionsSerializer(serializers.Serializer):
+    length_mm = serializers.IntegerField()
+    width_mm = serializers.IntegerField()
+    height_mm = serializers.IntegerField()
+
+
+class ProductSerializer(serializers.Serializer):
+    sku = serializers.CharField()
+    name = serializers.CharField()
+    gtin = serializers.CharField()
+    price = MoneyField()
+    cost = MoneyField(allow_null=True)
+    currency = serializers.CharField()
+    weight_grams = serializers.IntegerField()
+    dimensions = DimensionsSerializer(source="*")
+    is_active = serializers.BooleanField()
+    created_at = serializers.DateTimeField()
+
+
+class LocationAddressSerializer(serializers.Serializer):
+    line1 = serializers.CharField()
+    line2 = serializers.CharField()
+    city = serializers.CharField()
+    region = serializers.CharField()
+    postal_code = serializers.CharField()
+    country = serializers.CharField(source="country.code", help_text="ISO 3166-1 alpha-2.")
+
+
+class CoordinatesSerializer(serializers.Serializer):
+    latitude = serializers.FloatField()
+    longitude = serializers.FloatField()
+
+
+class OptionalCoordinatesSerializer(CoordinatesSerializer):
+    def get_attribute(self, instance):
+        return instance if instance.latitude is not None and instance.longitude is not None else None
+
+
+class LocationSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    name = serializers.CharField()
+    kind = serializers.ChoiceField(choices=Location.Kind.choices)
+    address = LocationAddressSerializer(source="*")
+    coordinates = OptionalCoordinatesSerializer(allow_null=True, help_text="Null when the location has not been placed on the map.")
+    can_ship = serializers.BooleanField()
+    can_pick_up = serializers.BooleanField()
+    priority = serializers.IntegerField(help_text="Lower ships first when distances tie.")
+    is_active = serializers.BooleanField()
+
+
+class StockMovementSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    type = serializers.ChoiceField(source="kind", choices=StockMovement.Kind.choices)
+    sku = serializers.CharField(source="product.sku")
+    location = serializers.CharField(source="location.code")
+    quantity = serializers.IntegerField(source="on_hand_delta", help_text="Change of on-hand stock.")
+    reference = serializers.CharField()
+    reason = serializers.CharField()
+    actor = serializers.CharField(source="actor_label")
+    created_at = serializers.DateTimeField()
+
+
+class LocationStockSerializer(serializers.Serializer):
+    location = serializers.CharField(help_text="Location code.")
+    on_hand = serializers.IntegerField()
+    reserved = serializers.IntegerField()
+    incoming = serializers.IntegerField(help_text="In transit to this location, not yet received.")
+    damaged = serializers.IntegerField(help_text="Quarantined: on hand but never sold.")
+    safety_stock = serializers.IntegerField()
+    available = serializers.IntegerField(help_text="on_hand - reserved - damaged - safety_stock, never below zero.")
+
+
+class StockSerializer(serializers.Serializer):
+    sku = serializers.CharField()
+    available_to_promise = serializers.IntegerField(help_text="Available across active locations that ship.")
+    incoming = serializers.IntegerField(help_text="In transit to active locations that ship.")
+    locations = LocationStockSerializer(many=True)

@@ -1,0 +1,48 @@
+"""``manage.py setup_periodic_tasks``: the schedule beat runs, kept in the database (idempotent).
+
+Run it once per deployment (and again after upgrading); beat's DatabaseScheduler picks up the
+rows. Operators may change a schedule in the admin afterwards; re-running resets it to these.
+"""
+
+from django.conf import settings
+from django.core.management.base import BaseCommand
+from django_celery_beat.models import CrontabSchedule, IntervalSchedule, PeriodicTask
+
+# name, task, schedule: ("every", n, period) or ("cron", minute, hour), description
+SCHEDULE = [
+    ("Dispatch lost domain events", "oms.tasks.events_sweep", ("every", 1, IntervalSchedule.MINUTES),
+     "Re-dispatch events that committed but were never handed to their subscribers."),
+    ("Reconcile stock with the ledger", "inventory.tasks.stock_reconcile", ("cron", "17", "3"),
+     "Nightly: every stock counter must equal the sum of its ledger rows; differences are logged as errors."),
+    ("Purge old Idempotency-Key answers", "oms.tasks.idempotency_records_purge", ("every", 1, IntervalSchedule.HOURS),
+     "Forget answers older than OMS_IDEMPOTENCY_TTL_HOURS."),
+]
+
+
+class Command(BaseCommand):
+    help = "Create or update the periodic tasks beat runs (django-celery-beat DatabaseScheduler). Safe to run again."
+
+    def handle(self, *args, **options):
+        for name, task, schedule, description in SCHEDULE:
+            kind, first, second = schedule
+            if kind == "every":
+                interval, _ = IntervalSchedule.objects.get_or_create(every=first, period=second)
+                timing = {"interval": interval, "crontab": None}
+            else:
+                crontab, _ = CrontabSchedule.objects.get_or_create(
+                    minute=first, hour=second, day_of_week="*", day_of_month="*", month_of_year="*", timezone=settings.TIME_ZONE
+                )
+                timing = {"interval": None, "crontab": crontab}
+            wanted = {"task": task, "description": description, "enabled": True, **timing}
+            existing = PeriodicTask.objects.filter(name=name).first()
+            if existing is None:
+                PeriodicTask.objects.create(name=name, **wanted)
+                verb = "created"
+            elif any(getattr(existing, field) != value for field, value in wanted.items()):
+                for field, value in wanted.items():
+                    setattr(existing, field, value)
+                existing.save()
+                verb = "updated"
+            else:
+                verb = "unchanged"
+            self.stdout.write(f"{verb:>9}: {name} ({task})")

@@ -1,0 +1,154 @@
+"""Order API shapes. Input serializers check JSON shape and types only; what the values mean
+(a known channel, a real country, a positive quantity) is the intake service's to judge, so
+every channel gets the same answer for the same mistake."""
+
+from rest_framework import serializers
+
+from oms.api.fields import MoneyField
+from orders.models import OrderStatus, PaymentStatus
+from orders.services import AddressData, LineData, OrderIntakeData
+from orders.services.intake import INTAKE_PAYMENT_STATUSES
+
+# --- input -----------------------------------------------------------------------------------
+
+
+def _optional_text(**kwargs):
+    return serializers.CharField(required=False, allow_blank=True, default="", **kwargs)
+
+
+def _amount(**kwargs):
+    # No precision limits here: the service quantizes to the currency and bounds the values.
+    return serializers.DecimalField(max_digits=None, decimal_places=None, **kwargs)
+
+
+class AddressInputSerializer(serializers.Serializer):
+    name = _optional_text()
+    line1 = _optional_text()
+    line2 = _optional_text()
+    city = _optional_text()
+    region = _optional_text(help_text="State or province; required for US, CA, AU, BR, MX and IN addresses.")
+    postal_code = _optional_text()
+    country = serializers.CharField(help_text="ISO 3166-1 alpha-2, e.g. `US`.")
+    phone = _optional_text(help_text="E.164, e.g. `+14155550123`.")
+
+
+class CustomerInputSerializer(serializers.Serializer):
+    email = serializers.CharField()
+    first_name = _optional_text()
+    last_name = _optional_text()
+    phone = _optional_text(help_text="E.164, e.g. `+14155550123`.")
+
+
+class LineInputSerializer(serializers.Serializer):
+    sku = serializers.CharField()
+    quantity = serializers.IntegerField(help_text="Whole units, at least 1.")
+    unit_price = _amount(help_text="Price of one unit before discount and tax, in the order's currency.")
+    discount = _amount(required=False, default=0, help_text="Discount on the whole line.")
+    tax = _amount(required=False, default=0, help_text="Tax on the whole line.")
+
+
+class OrderCreateSerializer(serializers.Serializer):
+    channel = serializers.CharField(help_text="Code of the sales channel, e.g. `web`.")
+    external_id = serializers.CharField(help_text="The order's id in the channel; the same id again answers the order already recorded.")
+    currency = serializers.CharField(help_text="ISO 4217, e.g. `USD`.")
+    customer = CustomerInputSerializer()
+    shipping_address = AddressInputSerializer()
+    billing_address = AddressInputSerializer(required=False, allow_null=True, default=None)
+    lines = LineInputSerializer(many=True)
+    shipping_price = _amount(required=False, default=0)
+    payment_status = serializers.ChoiceField(choices=list(INTAKE_PAYMENT_STATUSES), default=PaymentStatus.PENDING)
+
+    def intake_data(self) -> OrderIntakeData:
+        data = self.validated_data
+        customer = data["customer"]
+        billing = data.get("billing_address")
+        return OrderIntakeData(
+            channel=data["channel"],
+            external_id=data["external_id"],
+            currency=data["currency"],
+            email=customer["email"],
+            first_name=customer["first_name"],
+            last_name=customer["last_name"],
+            phone=customer["phone"],
+            shipping_address=AddressData(**data["shipping_address"]),
+            billing_address=AddressData(**billing) if billing else None,
+            lines=[LineData(**line) for line in data["lines"]],
+            shipping_price=data["shipping_price"],
+            payment_status=data["payment_status"],
+        )
+
+
+class OrderCancelSerializer(serializers.Serializer):
+    reason = serializers.CharField(required=False, allow_blank=True, default="", max_length=200)
+
+
+# --- output ----------------------------------------------------------------------------------
+# The order serializer reads ``line_list``, ``active_holds`` and, on each line,
+# ``allocation_list``: plain lists that either a prefetching queryset
+# (``orders.api.views.orders_with_details``) or the intake result fills, so answering never
+# costs a query per line.
+
+
+class AddressSerializer(serializers.Serializer):
+    name = serializers.CharField(required=False)
+    line1 = serializers.CharField(required=False)
+    line2 = serializers.CharField(required=False)
+    city = serializers.CharField(required=False)
+    region = serializers.CharField(required=False)
+    postal_code = serializers.CharField(required=False)
+    country = serializers.CharField(required=False)
+    phone = serializers.CharField(required=False)
+
+
+class OptionalAddressSerializer(AddressSerializer):
+    """An address snapshot, or null when the order has none."""
+
+    def get_attribute(self, instance):
+        return super().get_attribute(instance) or None
+
+
+class AllocationSerializer(serializers.Serializer):
+    location = serializers.CharField(source="location.code", help_text="Code of the location holding the stock.")
+    quantity = serializers.IntegerField()
+
+
+class OrderLineSerializer(serializers.Serializer):
+    line_number = serializers.IntegerField()
+    sku = serializers.CharField()
+    name = serializers.CharField()
+    quantity = serializers.IntegerField()
+    unit_price = MoneyField(currency="order.currency")
+    discount = MoneyField(currency="order.currency")
+    tax = MoneyField(currency="order.currency")
+    line_total = MoneyField(currency="order.currency")
+    quantity_reserved = serializers.IntegerField(help_text="Units held in stock for this line.")
+    quantity_shipped = serializers.IntegerField()
+    allocations = AllocationSerializer(many=True, source="allocation_list", help_text="Where the reserved units are held.")
+
+
+class HoldSerializer(serializers.Serializer):
+    reason = serializers.CharField()
+    detail = serializers.CharField()
+    created_at = serializers.DateTimeField()
+
+
+class OrderSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    number = serializers.CharField()
+    status = serializers.ChoiceField(choices=OrderStatus.choices)
+    payment_status = serializers.ChoiceField(choices=PaymentStatus.choices)
+    channel = serializers.CharField(source="channel.code")
+    external_id = serializers.CharField()
+    email = serializers.CharField()
+    currency = serializers.CharField()
+    subtotal = MoneyField()
+    discount_total = MoneyField()
+    tax_total = MoneyField()
+    shipping_price = MoneyField()
+    grand_total = MoneyField()
+    shipping_address = AddressSerializer()
+    billing_address = OptionalAddressSerializer(allow_null=True)
+    holds = HoldSerializer(many=True, source="active_holds", help_text="Open holds; the order waits for a person while any is listed.")
+    lines = OrderLineSerializer(many=True, source="line_list")
+    placed_at = serializers.DateTimeField()
+    created_at = serializers.DateTimeField()

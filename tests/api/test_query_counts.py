@@ -1,0 +1,54 @@
+"""Order intake is the hot path: its query count must not grow with the order."""
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from ..factories import place_order
+from .support import order_payload
+
+pytestmark = pytest.mark.django_db
+
+MAX_INTAKE_QUERIES = 15
+
+
+@pytest.fixture
+def warm_api(api, stocked):
+    """A client past its first request, whose key's last-use stamp is already fresh."""
+    for sku in ("SKU-A", "SKU-B", "SKU-C", "SKU-D", "SKU-E"):
+        stocked(sku, 100)
+    api.get("/api/v1/locations/")
+    return api
+
+
+def _post_order_queries(client, lines) -> int:
+    """Statements one order costs, transaction control (BEGIN, COMMIT) aside, as bench/intake counts them."""
+    with CaptureQueriesContext(connection) as queries:
+        response = client.post("/api/v1/orders/", order_payload(lines), format="json", HTTP_IDEMPOTENCY_KEY=f"q-{len(lines)}")
+    assert response.status_code == 201, response.json()
+    assert response.json()["status"] == "allocated"
+    return sum(1 for query in queries.captured_queries if query["sql"] not in ("BEGIN", "COMMIT"))
+
+
+# Outside a test transaction, as in production: inside one, the service's atomic block would
+# send SAVEPOINT statements where a real request sends BEGIN and COMMIT.
+@pytest.mark.django_db(transaction=True)
+def test_when_orders_of_one_and_five_lines_are_posted_then_both_take_the_same_few_queries(warm_api):
+    one_line = _post_order_queries(warm_api, [("SKU-A", 1)])
+    five_lines = _post_order_queries(warm_api, [(sku, 2) for sku in ("SKU-A", "SKU-B", "SKU-C", "SKU-D", "SKU-E")])
+
+    assert one_line == five_lines
+    assert five_lines <= MAX_INTAKE_QUERIES
+
+
+def test_given_a_page_of_orders_when_listed_then_the_query_count_does_not_grow_with_the_page(warm_api):
+    place_order([("SKU-A", 1)])
+    with CaptureQueriesContext(connection) as few:
+        assert len(warm_api.get("/api/v1/orders/").json()["results"]) == 1
+    for _ in range(4):
+        place_order([("SKU-A", 1), ("SKU-B", 1)], payment_status="pending")
+
+    with CaptureQueriesContext(connection) as many:
+        assert len(warm_api.get("/api/v1/orders/").json()["results"]) == 5
+
+    assert len(many) == len(few)
