@@ -13,6 +13,7 @@ from rest_framework.views import APIView
 
 from oms.api.authentication import request_actor
 from oms.api.idempotency import idempotent
+from oms.api.representation import represent, represent_many
 from oms.api.schema import IDEMPOTENCY_KEY, error_responses
 from oms.errors import NotFound
 from orders.models import Allocation, Order, OrderHold, OrderLine
@@ -72,7 +73,7 @@ class OrdersView(GenericAPIView):
     )
     def get(self, request):
         page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
-        return self.get_paginated_response(OrderSerializer(page, many=True).data)
+        return self.get_paginated_response(represent_many(OrderSerializer, page))
 
     @extend_schema(
         operation_id="orders_create",
@@ -94,9 +95,9 @@ class OrdersView(GenericAPIView):
         serializer.is_valid(raise_exception=True)
         result = order_intake(data=serializer.intake_data(), actor=request_actor(request))
         if result.created:
-            return Response(OrderSerializer(_order_from_intake(result)).data, status=status.HTTP_201_CREATED)
+            return Response(represent(OrderSerializer, _order_from_intake(result)), status=status.HTTP_201_CREATED)
         existing = orders_with_details().get(pk=result.order.pk)
-        return Response(OrderSerializer(existing).data, status=status.HTTP_200_OK)
+        return Response(represent(OrderSerializer, existing), status=status.HTTP_200_OK)
 
 
 class OrderDetailView(APIView):
@@ -104,7 +105,7 @@ class OrderDetailView(APIView):
 
     @extend_schema(operation_id="orders_retrieve", summary="One order", parameters=[NUMBER], responses={200: OrderSerializer, **error_responses(404)})
     def get(self, request, number: str):
-        return Response(OrderSerializer(orders_with_details().get(pk=_order_id(number))).data)
+        return Response(represent(OrderSerializer, orders_with_details().get(pk=_order_id(number))))
 
 
 class OrderCancelView(APIView):
@@ -126,4 +127,4 @@ class OrderCancelView(APIView):
         serializer.is_valid(raise_exception=True)
         order_id = _order_id(number)
         order_cancel(order_id=order_id, actor=request_actor(request), reason=serializer.validated_data["reason"])
-        return Response(OrderSerializer(orders_with_details().get(pk=order_id)).data)
+        return Response(represent(OrderSerializer, orders_with_details().get(pk=order_id)))
