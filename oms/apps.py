@@ -11,5 +11,7 @@ class OmsConfig(AppConfig):
         from . import roles
 
         # Groups and their permissions are infrastructure, kept in step with the code on every
-        # migrate, so a new permission reaches its roles without a manual step.
-        post_migrate.connect(roles.roles_sync_after_migrate, sender=self)
+        # migrate, so a new permission reaches its roles without a manual step. It runs after
+        # every app's post_migrate, not only this one's: the other apps' permissions are created
+        # by their own post_migrate, which on a fresh database comes after the kernel's.
+        post_migrate.connect(roles.roles_sync_after_migrate, dispatch_uid="oms.roles_sync")

@@ -184,6 +184,15 @@ class Order(models.Model):
         pass
 
 
+class HeldOrder(Order):
+    """Orders waiting for a person: the admin's hold queue works through them, oldest first."""
+
+    class Meta:
+        proxy = True
+        verbose_name = "held order"
+        verbose_name_plural = "hold queue"
+
+
 class OrderLine(models.Model):
     order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="lines")
     line_number = models.PositiveSmallIntegerField()

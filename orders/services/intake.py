@@ -39,6 +39,7 @@ INTAKE_PAYMENT_STATUSES = (PaymentStatus.PENDING, PaymentStatus.AUTHORIZED, Paym
 # What the columns hold: beyond these the database would refuse the row with an error nobody can act on.
 MAX_QUANTITY = 2**31 - 1
 MAX_AMOUNT = Decimal(10) ** (MAX_DIGITS - DECIMAL_PLACES)
+MAX_EMAIL_LENGTH = Customer._meta.get_field("email").max_length
 
 
 @dataclass
@@ -145,6 +146,9 @@ def intake_validate(data: OrderIntakeData) -> None:
         validate_email(data.email)
     except ValidationError:
         errors["customer.email"] = ["Enter a valid e-mail address."]
+    else:
+        if len(data.email) > MAX_EMAIL_LENGTH:  # the validator allows longer than the column holds
+            errors["customer.email"] = [f"At most {MAX_EMAIL_LENGTH} characters."]
     if data.phone:
         normalized = _e164(data.phone)
         if normalized is None:
@@ -378,6 +382,8 @@ def _intake(data: OrderIntakeData, actor: Actor) -> IntakeResult:
         rows_insert(lines)
 
         events = [order_event(order, OrderEvent.Kind.CREATED, f"Received from {channel.name}", actor=actor, data={"external_id": order.external_id})]
+        if data.note.strip():
+            events.append(order_event(order, OrderEvent.Kind.NOTE, data.note.strip(), actor=actor))
         if holds:
             rows_insert(holds)
             events += [order_event(order, OrderEvent.Kind.HOLD_PLACED, f"{h.get_reason_display()}: {h.detail}", actor=actor, data={"reason": h.reason}) for h in holds]

@@ -1,0 +1,397 @@
+"""Operator console for orders: the list, the order page with its lifecycle buttons, the hold
+queue and phone orders. Every change goes through ``orders.services`` (see admin_views)."""
+
+from django.contrib import admin
+from django.db.models import Count, OuterRef, Prefetch, Subquery
+from django.http import HttpResponseRedirect
+from django.urls import path, reverse
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import mark_safe
+from django.utils.timesince import timesince
+
+from inventory.models import Location
+from oms.money import quantize
+
+from . import admin_views, services
+from .forms import HoldPlaceForm, PaymentUpdateForm
+from .models import Allocation, Channel, HeldOrder, HoldReason, Order, OrderEvent, OrderHold, OrderLine, OrderStatus
+
+STATUS_COLOURS = {
+    OrderStatus.PENDING: "#6b7280",
+    OrderStatus.ON_HOLD: "#c2410c",
+    OrderStatus.BACKORDERED: "#a16207",
+    OrderStatus.ALLOCATED: "#1d4ed8",
+    OrderStatus.IN_FULFILLMENT: "#6d28d9",
+    OrderStatus.PARTIALLY_SHIPPED: "#0f766e",
+    OrderStatus.SHIPPED: "#0e7490",
+    OrderStatus.DELIVERED: "#15803d",
+    OrderStatus.COMPLETED: "#166534",
+    OrderStatus.CANCELLED: "#9ca3af",
+}
+
+
+def status_badge(order: Order) -> str:
+    return format_html(
+        '<span class="order-status status-{}" style="background:{};color:#fff;padding:2px 8px;border-radius:10px;'
+        'font-size:11px;font-weight:600;white-space:nowrap">{}</span>',
+        order.status, STATUS_COLOURS.get(order.status, "#6b7280"), order.get_status_display(),
+    )
+
+
+def money_display(amount, currency: str) -> str:
+    return f"{quantize(amount, currency):,} {currency}"
+
+
+def active_holds_prefetch() -> Prefetch:
+    return Prefetch("holds", queryset=OrderHold.objects.filter(released_at__isnull=True).order_by("created_at", "id"), to_attr="active_holds")
+
+
+class ActiveHoldReasonFilter(admin.SimpleListFilter):
+    """Orders with an unreleased hold of the chosen reason."""
+
+    title = "hold reason"
+    parameter_name = "hold_reason"
+
+    def lookups(self, request, model_admin):
+        return HoldReason.choices
+
+    def queryset(self, request, queryset):
+        if self.value() in HoldReason.values:
+            held = OrderHold.objects.filter(reason=self.value(), released_at__isnull=True).values("order_id")
+            return queryset.filter(pk__in=held)
+        return queryset
+
+
+class AllocationLocationFilter(admin.SimpleListFilter):
+    """Orders holding stock at a location."""
+
+    title = "location"
+    parameter_name = "location"
+
+    def lookups(self, request, model_admin):
+        return [(str(pk), code) for pk, code in Location.objects.order_by("priority", "code").values_list("pk", "code")]
+
+    def queryset(self, request, queryset):
+        if self.value() and self.value().isdigit():
+            return queryset.filter(pk__in=Allocation.objects.filter(location_id=self.value()).values("line__order_id"))
+        return queryset
+
+
+class OrderListMixin:
+    """What every list of orders shows, fetched in a fixed number of queries."""
+
+    list_select_related = ("channel", "customer")
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).prefetch_related(active_holds_prefetch())
+
+    @admin.display(description="Status", ordering="status")
+    def status_badge(self, obj):
+        return status_badge(obj)
+
+    @admin.display(description="Total", ordering="grand_total")
+    def total(self, obj):
+        return money_display(obj.grand_total, obj.currency)
+
+    @admin.display(description="Holds")
+    def hold_reasons(self, obj):
+        return ", ".join(hold.get_reason_display() for hold in obj.active_holds) or "—"
+
+    @admin.display(description="Age", ordering="-placed_at")
+    def age(self, obj):
+        return timesince(obj.placed_at, depth=1)
+
+    @admin.display(description="Customer", ordering="customer__email")
+    def customer_display(self, obj):
+        if obj.customer is None:
+            return obj.email
+        return format_html("{}<br><small>{}</small>", obj.customer.display_name, obj.customer.email)
+
+
+class ReadOnlyInline(admin.TabularInline):
+    extra = 0
+    can_delete = False
+    show_change_link = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class OrderLineInline(ReadOnlyInline):
+    model = OrderLine
+    fields = readonly_fields = ("line_number", "sku", "name", "quantity", "price", "discount_display", "tax_display", "total", "reserved", "shipped", "returned")
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("order")
+
+    @admin.display(description="Unit price")
+    def price(self, line):
+        return money_display(line.unit_price, line.order.currency)
+
+    @admin.display(description="Discount")
+    def discount_display(self, line):
+        return money_display(line.discount, line.order.currency)
+
+    @admin.display(description="Tax")
+    def tax_display(self, line):
+        return money_display(line.tax, line.order.currency)
+
+    @admin.display(description="Total")
+    def total(self, line):
+        return money_display(line.line_total, line.order.currency)
+
+    @admin.display(description="Reserved")
+    def reserved(self, line):
+        return line.quantity_reserved
+
+    @admin.display(description="Shipped")
+    def shipped(self, line):
+        return line.quantity_shipped
+
+    @admin.display(description="Returned")
+    def returned(self, line):
+        return line.quantity_returned
+
+
+class OrderHoldInline(ReadOnlyInline):
+    model = OrderHold
+    verbose_name_plural = "holds"
+    fields = readonly_fields = ("reason", "detail", "created_at", "released_at", "released_by", "release_note", "release_button")
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("released_by")
+
+    def get_formset(self, request, obj=None, **kwargs):
+        # Inline instances live for one request: remember whether this user may release holds.
+        self.may_release = request.user.has_perm("orders.release_hold") and obj is not None and obj.status == OrderStatus.ON_HOLD
+        return super().get_formset(request, obj, **kwargs)
+
+    @admin.display(description="")
+    def release_button(self, hold):
+        if not hold.is_active or not getattr(self, "may_release", False):
+            return ""
+        url = reverse("admin:orders_order_hold_release", args=[hold.order_id, hold.pk])
+        return format_html('<button type="submit" class="button" formaction="{}" name="release_hold" value="{}">Release</button>', url, hold.pk)
+
+
+class OrderEventInline(ReadOnlyInline):
+    model = OrderEvent
+    verbose_name_plural = "timeline"
+    fields = readonly_fields = ("created_at", "kind", "message", "from_status", "to_status", "actor_display")
+    ordering = ("created_at", "id")
+
+    @admin.display(description="By")
+    def actor_display(self, event):
+        return event.actor_label or "system"
+
+
+@admin.register(Order)
+class OrderAdmin(OrderListMixin, admin.ModelAdmin):
+    list_display = ("number", "status_badge", "channel", "customer_display", "total", "hold_reasons", "age", "placed_at")
+    list_filter = ("status", "channel", ActiveHoldReasonFilter, AllocationLocationFilter, "payment_status", "created_at")
+    search_fields = ("number", "external_id", "email", "=lines__sku")
+    search_help_text = "Order number, external id, customer email or an exact SKU."
+    date_hierarchy = "placed_at"
+    list_per_page = 50
+    show_full_result_count = False
+    inlines = (OrderLineInline, OrderHoldInline, OrderEventInline)
+    readonly_fields = (
+        "number", "status_display", "channel", "external_id", "customer", "email", "payment_status", "currency",
+        "subtotal_display", "shipping_display", "discount_display", "tax_display", "grand_total_display",
+        "shipping_address_display", "billing_address_display", "ship_country", "placed_at", "promised_ship_date", "created_at", "updated_at",
+    )
+    fieldsets = (
+        (None, {"fields": (("number", "status_display"), ("channel", "external_id"), ("customer", "email"), ("placed_at", "promised_ship_date"))}),
+        ("Money", {"fields": (("currency", "payment_status"), ("subtotal_display", "shipping_display"), ("discount_display", "tax_display"), "grand_total_display")}),
+        ("Addresses", {"fields": ("shipping_address_display", "billing_address_display", "ship_country")}),
+        ("Record", {"fields": (("created_at", "updated_at"),), "classes": ("collapse",)}),
+    )
+    change_form_template = "admin/orders/order/change_form.html"
+
+    # Orders change only through the lifecycle buttons, never by editing a form.
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def has_add_permission(self, request):
+        return request.user.has_perm("orders.create_phone_order")
+
+    def add_view(self, request, form_url="", extra_context=None):
+        return admin_views.phone_order_view(request, self)
+
+    def get_urls(self):
+        wrap = self.admin_site.admin_view
+        return [
+            path("<path:object_id>/action/<str:action_name>/", wrap(admin_views.order_action_view), name="orders_order_action"),
+            path("<path:object_id>/hold/<int:hold_id>/release/", wrap(admin_views.order_hold_release_view), name="orders_order_hold_release"),
+            *super().get_urls(),
+        ]
+
+    @admin.display(description="Status")
+    def status_display(self, obj):
+        return status_badge(obj)
+
+    @admin.display(description="Subtotal")
+    def subtotal_display(self, obj):
+        return money_display(obj.subtotal, obj.currency)
+
+    @admin.display(description="Shipping")
+    def shipping_display(self, obj):
+        return money_display(obj.shipping_price, obj.currency)
+
+    @admin.display(description="Discounts")
+    def discount_display(self, obj):
+        return money_display(obj.discount_total, obj.currency)
+
+    @admin.display(description="Tax")
+    def tax_display(self, obj):
+        return money_display(obj.tax_total, obj.currency)
+
+    @admin.display(description="Grand total")
+    def grand_total_display(self, obj):
+        return format_html("<strong>{}</strong>", money_display(obj.grand_total, obj.currency))
+
+    @admin.display(description="Shipping address")
+    def shipping_address_display(self, obj):
+        return address_lines(obj.shipping_address)
+
+    @admin.display(description="Billing address")
+    def billing_address_display(self, obj):
+        return address_lines(obj.billing_address) if obj.billing_address else "Same as shipping"
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        order = self.get_object(request, object_id)
+        extra_context = extra_context or {}
+        if order is not None:
+            urls = {
+                name: reverse("admin:orders_order_action", args=[order.pk, name])
+                for name in admin_views.order_actions_available(order, request.user)
+            }
+            extra_context.update(
+                lifecycle_buttons=[
+                    (admin_views.ORDER_ACTIONS[name].label, url) for name, url in urls.items() if name not in ("hold", "cancel", "payment", "note")
+                ],
+                cancel_url=urls.get("cancel"),
+                hold_url=urls.get("hold"),
+                payment_url=urls.get("payment"),
+                note_url=urls.get("note"),
+                hold_form=HoldPlaceForm(),
+                payment_form=PaymentUpdateForm(initial={"payment_status": order.payment_status}),
+                allocations=(
+                    Allocation.objects.filter(line__order=order).select_related("line", "location").order_by("line__line_number", "location__code")
+                    if request.user.has_perm("orders.view_allocation") else None
+                ),
+            )
+        return super().change_view(request, object_id, form_url, extra_context)
+
+
+def address_lines(address: dict) -> str:
+    parts = [
+        address.get("name"), address.get("line1"), address.get("line2"),
+        " ".join(p for p in (address.get("postal_code"), address.get("city"), address.get("region")) if p),
+        address.get("country"), address.get("phone"),
+    ]
+    return format_html_join(mark_safe("<br>"), "{}", ((part,) for part in parts if part)) or "—"
+
+
+class HoldQueueReasonFilter(ActiveHoldReasonFilter):
+    """Hold reasons with how many held orders wait for each."""
+
+    def lookups(self, request, model_admin):
+        counts = dict(
+            OrderHold.objects.filter(released_at__isnull=True, order__status=OrderStatus.ON_HOLD)
+            .values_list("reason")
+            .annotate(n=Count("id"))
+            .values_list("reason", "n")
+        )
+        return [(value, f"{label} ({counts.get(value, 0)})") for value, label in HoldReason.choices]
+
+
+@admin.register(HeldOrder)
+class HeldOrderAdmin(OrderListMixin, admin.ModelAdmin):
+    list_display = ("order_link", "hold_reasons", "hold_details", "held_for", "customer_display", "total", "channel", "placed_at")
+    list_filter = (HoldQueueReasonFilter, "channel")
+    search_fields = ("number", "external_id", "email")
+    list_per_page = 100
+    actions = ("release_holds", "cancel_orders")
+
+    def get_queryset(self, request):
+        # Built here rather than by ModelAdmin, which would order by "held_since" before it exists.
+        oldest_hold = OrderHold.objects.filter(order=OuterRef("pk"), released_at__isnull=True).order_by("created_at").values("created_at")[:1]
+        return (
+            HeldOrder._default_manager.filter(status=OrderStatus.ON_HOLD)
+            .annotate(held_since=Subquery(oldest_hold))
+            .prefetch_related(active_holds_prefetch())
+            .order_by("held_since", "id")
+        )
+
+    def get_ordering(self, request):
+        return ("held_since", "id")
+
+    # The queue is a view over orders: whoever may see orders may work it.
+    def has_view_permission(self, request, obj=None):
+        return request.user.has_perm("orders.view_order")
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def has_release_permission(self, request):
+        return request.user.has_perm("orders.release_hold")
+
+    def has_cancel_permission(self, request):
+        return request.user.has_perm("orders.cancel_order")
+
+    def get_list_display_links(self, request, list_display):
+        return None
+
+    @admin.display(description="Order", ordering="number")
+    def order_link(self, obj):
+        return format_html('<a href="{}">{}</a>', reverse("admin:orders_order_change", args=[obj.pk]), obj.number)
+
+    @admin.display(description="Details")
+    def hold_details(self, obj):
+        return format_html_join(mark_safe("<br>"), "{}", ((hold.detail,) for hold in obj.active_holds if hold.detail))
+
+    @admin.display(description="Waiting", ordering="held_since")
+    def held_for(self, obj):
+        return timesince(obj.held_since, depth=1) if obj.held_since else "—"
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        return HttpResponseRedirect(reverse("admin:orders_order_change", args=[object_id]))
+
+    @admin.action(description="Release holds", permissions=["release"])
+    def release_holds(self, request, queryset):
+        admin_views.orders_bulk_apply(
+            request, queryset.order_by("held_since", "id"),
+            lambda order: services.order_holds_release_all(order_id=order.pk, actor=request.user, note="released from the hold queue"),
+            "Holds released",
+        )
+
+    @admin.action(description="Cancel orders", permissions=["cancel"])
+    def cancel_orders(self, request, queryset):
+        admin_views.orders_bulk_apply(
+            request, queryset.order_by("held_since", "id"),
+            lambda order: services.order_cancel(order_id=order.pk, actor=request.user, reason="cancelled from the hold queue"),
+            "Cancelled",
+        )
+
+
+@admin.register(Channel)
+class ChannelAdmin(admin.ModelAdmin):
+    list_display = ("code", "name", "kind", "is_active")
+    list_filter = ("kind", "is_active")
+    search_fields = ("code", "name")

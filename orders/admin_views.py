@@ -1,0 +1,231 @@
+"""Admin views that move orders: each checks a permission, calls one service and reports back.
+
+A refusal from a service (:class:`DomainError`) becomes an error message on the page the
+operator came from, never a 500.
+"""
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.views.decorators.http import require_POST
+
+from oms.admin import form_add_domain_error
+from oms.errors import DomainError, InvalidInput
+
+from . import services
+from .forms import PhoneOrderForm, phone_order_intake_data, phone_order_line_formset
+from .models import Order, OrderHold, OrderStatus
+
+
+@dataclass(frozen=True)
+class OrderAction:
+    """A button on the order page. Shown only when the user holds ``permission`` and, for a
+    lifecycle step, when the state machine allows ``transition`` from the order's status."""
+
+    name: str
+    label: str
+    permission: str
+    transition: str | None
+    run: Callable[[Order, HttpRequest], Order | object]
+    done: str
+    danger: bool = False
+
+
+def _post(request: HttpRequest, name: str) -> str:
+    return request.POST.get(name, "").strip()
+
+
+ORDER_ACTIONS = {
+    action.name: action
+    for action in (
+        OrderAction(
+            "allocate", "Retry allocation", "orders.transition_order", "allocate",
+            lambda order, request: services.order_allocate(order_id=order.pk, actor=request.user), "Allocation retried",
+        ),
+        OrderAction(
+            "start_fulfillment", "Start fulfillment", "orders.transition_order", "start_fulfillment",
+            lambda order, request: services.order_start_fulfillment(order_id=order.pk, actor=request.user), "Sent to fulfillment",
+        ),
+        OrderAction(
+            "ship", "Ship reserved units", "orders.transition_order", "ship",
+            lambda order, request: services.order_ship(order_id=order.pk, actor=request.user), "Shipped",
+        ),
+        OrderAction(
+            "deliver", "Mark delivered", "orders.transition_order", "deliver",
+            lambda order, request: services.order_deliver(order_id=order.pk, actor=request.user), "Marked delivered",
+        ),
+        OrderAction(
+            "complete", "Complete", "orders.transition_order", "complete",
+            lambda order, request: services.order_complete(order_id=order.pk, actor=request.user), "Completed",
+        ),
+        OrderAction(
+            "release_holds", "Release all holds", "orders.release_hold", "release",
+            lambda order, request: services.order_holds_release_all(order_id=order.pk, actor=request.user, note=_post(request, "release_note")),
+            "Holds released",
+        ),
+        OrderAction(
+            "hold", "Place hold", "orders.release_hold", "hold",
+            lambda order, request: services.order_hold_place(
+                order_id=order.pk, reason=_post(request, "hold_reason"), detail=_post(request, "hold_detail"), actor=request.user
+            ),
+            "Hold placed",
+        ),
+        OrderAction(
+            "cancel", "Cancel order", "orders.cancel_order", "cancel",
+            lambda order, request: services.order_cancel(order_id=order.pk, actor=request.user, reason=_post(request, "cancel_reason")),
+            "Cancelled", danger=True,
+        ),
+        OrderAction(
+            "payment", "Update payment", "orders.change_order", None,
+            lambda order, request: services.order_payment_update(order_id=order.pk, payment_status=_post(request, "payment_status"), actor=request.user),
+            "Payment status updated",
+        ),
+        OrderAction(
+            "note", "Add note", "orders.change_order", None,
+            lambda order, request: services.order_note_add(order_id=order.pk, text=_post(request, "note_text"), actor=request.user),
+            "Note added",
+        ),
+    )
+}
+
+
+def order_actions_available(order: Order, user) -> dict[str, OrderAction]:
+    """The buttons this user may press on this order now."""
+    allowed = {transition.name for transition in order.get_available_status_transitions()}
+    return {
+        name: action
+        for name, action in ORDER_ACTIONS.items()
+        if user.has_perm(action.permission) and (action.transition is None or action.transition in allowed)
+    }
+
+
+def _order_page(order_id) -> HttpResponseRedirect:
+    return HttpResponseRedirect(reverse("admin:orders_order_change", args=[order_id]))
+
+
+def _status_message(request: HttpRequest, order_id: int, done: str) -> None:
+    order = Order.objects.only("number", "status").get(pk=order_id)
+    messages.success(request, f"{order.number}: {done}. Status: {order.get_status_display()}.")
+
+
+@require_POST
+def order_action_view(request: HttpRequest, object_id: str, action_name: str):
+    action = ORDER_ACTIONS.get(action_name)
+    if action is None:
+        raise Http404("No such order action.")
+    if not request.user.has_perm(action.permission):
+        raise PermissionDenied
+    order = get_object_or_404(Order, pk=object_id)
+    try:
+        action.run(order, request)
+    except DomainError as error:
+        messages.error(request, _refusal(error))
+    else:
+        _status_message(request, order.pk, action.done)
+    return _order_page(order.pk)
+
+
+@require_POST
+def order_hold_release_view(request: HttpRequest, object_id: str, hold_id: str):
+    if not request.user.has_perm("orders.release_hold"):
+        raise PermissionDenied
+    hold = get_object_or_404(OrderHold.objects.select_related("order"), pk=hold_id, order_id=object_id)
+    try:
+        services.order_hold_release(hold_id=hold.pk, actor=request.user, note=_post(request, "release_note"))
+    except DomainError as error:
+        messages.error(request, _refusal(error))
+    else:
+        _status_message(request, hold.order_id, f"{hold.get_reason_display()} hold released")
+    return _order_page(hold.order_id)
+
+
+def _refusal(error: DomainError) -> str:
+    if isinstance(error, InvalidInput) and error.fields:
+        details = "; ".join(f"{field}: {' '.join(problems)}" for field, problems in error.fields.items())
+        return f"{error.message} ({details})"
+    return error.message
+
+
+def orders_bulk_apply(request: HttpRequest, orders: Iterable[Order], run: Callable[[Order], object], done: str) -> None:
+    """Run a service per order; report the successes together and every refusal by order number."""
+    succeeded, refused = [], []
+    for order in orders:
+        try:
+            run(order)
+        except DomainError as error:
+            refused.append(f"{order.number}: {_refusal(error)}")
+        else:
+            succeeded.append(order.number)
+    if succeeded:
+        messages.success(request, f"{done} for {len(succeeded)} order(s): {', '.join(succeeded)}.")
+    for line in refused:
+        messages.error(request, line)
+
+
+def phone_order_view(request: HttpRequest, model_admin):
+    """Customer service takes an order by phone; it goes through intake like an API order."""
+    if not request.user.has_perm("orders.create_phone_order"):
+        raise PermissionDenied
+    rows = int(request.GET["rows"]) if request.GET.get("rows", "").isdigit() else 4
+    formset_class = phone_order_line_formset(rows)
+    if request.method == "POST":
+        form, formset = PhoneOrderForm(request.POST), formset_class(request.POST, prefix="lines")
+        if form.is_valid() and formset.is_valid():
+            data, line_forms = phone_order_intake_data(form, formset)
+            try:
+                result = services.order_intake(data=data, actor=request.user)
+            except DomainError as error:
+                _intake_errors_show(error, form, formset, line_forms)
+            else:
+                return _phone_order_done(request, result)
+    else:
+        form, formset = PhoneOrderForm(), formset_class(prefix="lines")
+    context = {
+        **model_admin.admin_site.each_context(request),
+        "opts": model_admin.opts,
+        "title": "Take a phone order",
+        "form": form,
+        "formset": formset,
+        "submit_label": "Record order",
+        "has_errors": bool(form.errors) or any(formset.errors) or bool(formset.non_form_errors()),
+        "more_lines_url": f"?rows={rows + 6}" if request.method == "GET" else None,
+    }
+    return TemplateResponse(request, "admin/orders/order/phone_order.html", context)
+
+
+def _intake_errors_show(error: DomainError, form: PhoneOrderForm, formset, line_forms: list[int]) -> None:
+    """Put intake's field paths ("lines[0].quantity") back on the form field that holds the value."""
+    form.add_error(None, error.message)
+    order_fields = {}
+    for path, problems in error.fields.items():
+        if path.startswith("lines[") and "]." in path:
+            position, field = path[len("lines["):].split("].", 1)
+            line_form = formset.forms[line_forms[int(position)]]
+            for problem in problems:
+                line_form.add_error(field if field in line_form.fields else None, problem)
+        elif path == "lines":
+            for problem in problems:
+                form.add_error(None, f"Lines: {problem}")
+        else:
+            order_fields[path] = problems
+    if order_fields:
+        form_add_domain_error(form, DomainError(error.message, fields=order_fields), PhoneOrderForm.error_paths)
+
+
+def _phone_order_done(request: HttpRequest, result) -> HttpResponseRedirect:
+    order = result.order
+    if not result.created:
+        messages.warning(request, f"This form was already submitted: {order.number} was recorded then; nothing new was created.")
+        return _order_page(order.pk)
+    if order.status == OrderStatus.ON_HOLD:
+        reasons = ", ".join(hold.get_reason_display().lower() for hold in order.holds.filter(released_at__isnull=True))
+        messages.warning(request, f"{order.number} recorded and put on hold: {reasons}. Release the holds once the cause is cleared.")
+    else:
+        messages.success(request, f"{order.number} recorded. Status: {order.get_status_display()}.")
+    return _order_page(order.pk)

@@ -1,0 +1,136 @@
+"""Forms of the operator console that feed order services.
+
+The forms only coerce types; whether an order is acceptable is for intake to say, so a phone
+order is judged exactly like an API order and intake's field errors are shown on these forms.
+"""
+
+import uuid
+
+from django import forms
+from django_countries import countries
+
+from .models import Channel, HoldReason, PaymentStatus
+from .services import AddressData, LineData, OrderIntakeData
+from .services.intake import INTAKE_PAYMENT_STATUSES
+
+ADDRESS_FIELDS = ("name", "line1", "line2", "city", "region", "postal_code", "country", "phone")
+
+
+def phone_order_reference() -> str:
+    # Drawn when the form is shown, so submitting the same form twice finds the first order
+    # through intake's (channel, external_id) rule instead of recording a second one.
+    return f"PH-{uuid.uuid4().hex[:12].upper()}"
+
+
+class PhoneOrderForm(forms.Form):
+    channel = forms.ModelChoiceField(queryset=Channel.objects.filter(is_active=True), to_field_name="code", empty_label=None)
+    external_id = forms.CharField(
+        label="Reference", max_length=100, required=False,
+        help_text="Pre-filled; submitting this form twice records the order only once.",
+    )
+    currency = forms.CharField(max_length=3, initial="USD")
+    payment_status = forms.ChoiceField(
+        choices=[(value, label) for value, label in PaymentStatus.choices if value in INTAKE_PAYMENT_STATUSES],
+        initial=PaymentStatus.PENDING,
+        help_text="Pending puts the order on a payment hold until payment is authorised.",
+    )
+    email = forms.CharField(label="Customer email", max_length=254, required=False)
+    first_name = forms.CharField(max_length=100, required=False)
+    last_name = forms.CharField(max_length=100, required=False)
+    phone = forms.CharField(label="Customer phone", max_length=32, required=False, help_text="E.164, e.g. +14155550123.")
+    ship_name = forms.CharField(label="Ship to name", max_length=200, required=False)
+    ship_line1 = forms.CharField(label="Street", max_length=255, required=False)
+    ship_line2 = forms.CharField(label="Street (2)", max_length=255, required=False)
+    ship_city = forms.CharField(label="City", max_length=120, required=False)
+    ship_region = forms.CharField(label="Region / state", max_length=120, required=False)
+    ship_postal_code = forms.CharField(label="Postal code", max_length=20, required=False)
+    ship_country = forms.ChoiceField(label="Country", choices=[("", "---------")] + list(countries), required=False)
+    ship_phone = forms.CharField(label="Delivery phone", max_length=32, required=False)
+    shipping_price = forms.DecimalField(max_digits=14, decimal_places=3, initial=0, required=False)
+    note = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False, help_text="Kept on the order's timeline.")
+
+    fieldsets = (
+        ("Order", ("channel", "external_id", "currency", "payment_status", "shipping_price")),
+        ("Customer", ("email", "first_name", "last_name", "phone")),
+        ("Shipping address", ("ship_name", "ship_line1", "ship_line2", "ship_city", "ship_region", "ship_postal_code", "ship_country", "ship_phone")),
+        ("Note", ("note",)),
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["channel"].initial = Channel.objects.filter(code="phone", is_active=True).values_list("code", flat=True).first()
+        if not self.is_bound:
+            self.fields["external_id"].initial = phone_order_reference()
+
+    def grouped(self):
+        """``(title, bound fields)`` per fieldset, for the template."""
+        return [(title, [self[name] for name in names]) for title, names in self.fieldsets]
+
+    # Intake names fields by their place in the API's JSON; these are the same fields here.
+    error_paths = {
+        "customer.email": "email",
+        "customer.phone": "phone",
+        "shipping_address": "ship_line1",
+        **{f"shipping_address.{name}": f"ship_{name}" for name in ADDRESS_FIELDS},
+    }
+
+
+class PhoneOrderLineForm(forms.Form):
+    sku = forms.CharField(label="SKU", max_length=64, required=False)
+    # No minimum here: intake says what a valid quantity is, for every channel alike.
+    quantity = forms.IntegerField(required=False)
+    unit_price = forms.DecimalField(max_digits=14, decimal_places=3, required=False)
+
+    def clean(self):
+        data = super().clean()
+        if data.get("sku"):
+            for name in ("quantity", "unit_price"):
+                if data.get(name) is None and name not in self.errors:
+                    self.add_error(name, "Required for a line with a SKU.")
+        return data
+
+    def is_blank(self) -> bool:
+        return not any(self.cleaned_data.get(name) not in (None, "") for name in ("sku", "quantity", "unit_price"))
+
+
+MAX_FORM_LINES = 60
+
+
+def phone_order_line_formset(rows: int = 4):
+    """A formset of ``rows`` blank line rows (the operator asks for more when an order is long)."""
+    rows = max(1, min(rows, MAX_FORM_LINES))
+    return forms.formset_factory(PhoneOrderLineForm, extra=rows, max_num=MAX_FORM_LINES, validate_max=True)
+
+
+def phone_order_intake_data(form: PhoneOrderForm, formset) -> tuple[OrderIntakeData, list[int]]:
+    """The intake input a valid form and formset describe, and the form index of each line."""
+    data = form.cleaned_data
+    line_forms = [index for index, line_form in enumerate(formset.forms) if not line_form.is_blank()]
+    lines = []
+    for index in line_forms:
+        line = formset.forms[index].cleaned_data
+        lines.append(LineData(sku=line["sku"], quantity=line["quantity"], unit_price=line["unit_price"]))
+    intake = OrderIntakeData(
+        channel=data["channel"].code,
+        external_id=data["external_id"] or phone_order_reference(),
+        currency=data["currency"],
+        email=data["email"],
+        first_name=data["first_name"],
+        last_name=data["last_name"],
+        phone=data["phone"],
+        shipping_address=AddressData(**{name: data[f"ship_{name}"] for name in ADDRESS_FIELDS}),
+        lines=lines,
+        shipping_price=data["shipping_price"] or 0,
+        payment_status=data["payment_status"],
+        note=data["note"],
+    )
+    return intake, line_forms
+
+
+class HoldPlaceForm(forms.Form):
+    hold_reason = forms.ChoiceField(label="Reason", choices=HoldReason.choices, initial=HoldReason.MANUAL)
+    hold_detail = forms.CharField(label="Detail", max_length=500, required=False)
+
+
+class PaymentUpdateForm(forms.Form):
+    payment_status = forms.ChoiceField(label="Payment", choices=PaymentStatus.choices)

@@ -1,0 +1,141 @@
+from decimal import Decimal
+
+import pytest
+from django.urls import reverse
+
+from orders.models import Order, OrderEvent, OrderStatus
+
+from .conftest import messages_of
+
+PHONE_ORDER = reverse("admin:orders_order_add")
+
+
+def phone_form(lines, **overrides) -> dict:
+    data = {
+        "channel": "phone",
+        "external_id": "PH-TEST-1",
+        "currency": "USD",
+        "payment_status": "authorized",
+        "shipping_price": "4.95",
+        "email": "Grace@Example.com",
+        "first_name": "Grace",
+        "last_name": "Hopper",
+        "phone": "+14155550123",
+        "ship_name": "Grace Hopper",
+        "ship_line1": "1 Navy Way",
+        "ship_line2": "",
+        "ship_city": "Arlington",
+        "ship_region": "VA",
+        "ship_postal_code": "22202",
+        "ship_country": "US",
+        "ship_phone": "",
+        "note": "",
+        "lines-TOTAL_FORMS": str(max(len(lines), 1) + 1),
+        "lines-INITIAL_FORMS": "0",
+        "lines-MIN_NUM_FORMS": "0",
+        "lines-MAX_NUM_FORMS": "1000",
+    }
+    for index, (sku, quantity, price) in enumerate(lines):
+        data.update({f"lines-{index}-sku": sku, f"lines-{index}-quantity": str(quantity), f"lines-{index}-unit_price": price})
+    data.update(overrides)
+    return data
+
+
+def test_customer_service_takes_a_phone_order_through_intake(console, stocked, phone_channel):
+    stocked("SKU-A", 5)
+    stocked("SKU-B", 5)
+    client = console("Customer service")
+    form_page = client.get(reverse("admin:orders_order_changelist"))
+    assert PHONE_ORDER in form_page.content.decode()
+    assert client.get(PHONE_ORDER).status_code == 200
+
+    response = client.post(PHONE_ORDER, phone_form([("SKU-A", 2, "20.00"), ("SKU-B", 1, "20.00")], note="Leave at the back door"))
+
+    order = Order.objects.get()
+    assert response.status_code == 302 and response["Location"] == reverse("admin:orders_order_change", args=[order.pk])
+    assert (order.channel.code, order.external_id, order.status) == ("phone", "PH-TEST-1", OrderStatus.ALLOCATED)
+    assert order.email == "grace@example.com" and order.grand_total == Decimal("64.95")
+    assert list(order.lines.values_list("sku", "quantity", "quantity_reserved")) == [("SKU-A", 2, 2), ("SKU-B", 1, 1)]
+    assert f"{order.number} recorded. Status: Allocated." in messages_of(response)
+    created = OrderEvent.objects.get(order=order, kind="created")
+    assert created.actor == client.user
+    assert OrderEvent.objects.filter(order=order, kind="note", message="Leave at the back door").exists()
+
+
+def test_a_doubtful_phone_order_is_recorded_on_hold_like_an_api_order(console, stocked, phone_channel):
+    stocked("SKU-A", 5)
+
+    response = console("Customer service").post(PHONE_ORDER, phone_form([("SKU-A", 1, "20.00")], payment_status="pending"))
+
+    order = Order.objects.get()
+    assert order.status == OrderStatus.ON_HOLD
+    assert any("put on hold: payment not authorised" in m for m in messages_of(response))
+
+
+def test_submitting_the_same_phone_order_twice_records_it_once(console, stocked, phone_channel):
+    stocked("SKU-A", 5)
+    client = console("Customer service")
+
+    client.post(PHONE_ORDER, phone_form([("SKU-A", 1, "20.00")]))
+    second = client.post(PHONE_ORDER, phone_form([("SKU-A", 1, "20.00")]))
+
+    assert Order.objects.count() == 1
+    assert any("already submitted" in m for m in messages_of(second))
+
+
+@pytest.mark.parametrize(
+    "overrides, form_field, line_field, message",
+    [
+        ({"lines-0-quantity": "0"}, None, "quantity", "Must be a whole number of at least 1."),
+        ({"lines-0-unit_price": "-1"}, None, "unit_price", "Must be zero or more."),
+        ({"phone": "12"}, "phone", None, "Not a phone number"),
+        ({"email": "not-an-email"}, "email", None, "Enter a valid e-mail address."),
+        ({"ship_country": ""}, "ship_country", None, "This field is required."),
+        ({"currency": "XYZ"}, "currency", None, "is not an ISO 4217 currency code"),
+    ],
+)
+def test_malformed_phone_orders_show_intakes_field_errors_and_record_nothing(console, stocked, phone_channel, overrides, form_field, line_field, message):
+    stocked("SKU-A", 5)
+
+    response = console("Customer service").post(PHONE_ORDER, phone_form([("SKU-A", 1, "20.00")], **overrides))
+
+    assert response.status_code == 200
+    assert Order.objects.count() == 0
+    if form_field:
+        assert any(message in error for error in response.context["form"].errors[form_field])
+    else:
+        assert any(message in error for error in response.context["formset"].forms[0].errors[line_field])
+    assert "The order is malformed; nothing was recorded." in response.content.decode()
+
+
+def test_a_line_error_lands_on_the_row_the_operator_typed_it_in(console, stocked, phone_channel):
+    stocked("SKU-A", 5)
+    data = phone_form([("SKU-A", 1, "20.00")])
+    # Row 1 left blank, the bad line typed into row 2: intake calls it lines[1].
+    data.update({"lines-TOTAL_FORMS": "3", "lines-2-sku": "SKU-A", "lines-2-quantity": "-4", "lines-2-unit_price": "20"})
+
+    response = console("Customer service").post(PHONE_ORDER, data)
+
+    formset = response.context["formset"]
+    assert "quantity" in formset.forms[2].errors and not formset.forms[1].errors and not formset.forms[0].errors
+    assert Order.objects.count() == 0
+
+
+def test_a_phone_order_without_lines_is_refused(console, phone_channel):
+    response = console("Customer service").post(PHONE_ORDER, phone_form([]))
+
+    assert response.status_code == 200
+    assert "Lines: An order needs at least one line." in response.content.decode()
+    assert Order.objects.count() == 0
+
+
+def test_accounting_cannot_see_or_open_phone_order_creation(console, phone_channel):
+    client = console("Accounting")
+
+    changelist = client.get(reverse("admin:orders_order_changelist")).content.decode()
+    index = client.get(reverse("admin:index")).content.decode()
+
+    assert PHONE_ORDER not in changelist and PHONE_ORDER not in index
+    assert client.get(PHONE_ORDER).status_code == 403
+    assert client.post(PHONE_ORDER, phone_form([("SKU-A", 1, "20.00")])).status_code == 403
+    assert Order.objects.count() == 0
