@@ -100,7 +100,24 @@ def row_update(model: type[models.Model], pk, **values) -> int:
         return cursor.rowcount
 
 
-_INSERT_SQL: dict[tuple[str, int], tuple[str, list, list]] = {}
+_INSERT_SQL: dict[tuple[str, int], tuple] = {}
+
+# Field types whose database value is the attribute as it stands (no conversion, no pre_save
+# hook). Matched by exact type: a subclass (a phone number field is a CharField) may convert.
+_AS_IS = (
+    models.CharField, models.TextField, models.EmailField, models.SlugField, models.IntegerField,
+    models.BigIntegerField, models.SmallIntegerField, models.PositiveIntegerField,
+    models.PositiveSmallIntegerField, models.PositiveBigIntegerField, models.BooleanField,
+    models.FloatField, models.ForeignKey,
+)
+
+
+def _preparer(field: models.Field):
+    """How to read one field's database value from an instance being inserted."""
+    if type(field) in _AS_IS and not getattr(field, "auto_now", False) and not getattr(field, "auto_now_add", False):
+        attname = field.attname
+        return lambda obj: getattr(obj, attname)
+    return lambda obj: field.get_db_prep_save(field.pre_save(obj, add=True), connection)
 
 
 def rows_insert(objs: list[models.Model]) -> list[models.Model]:
@@ -126,12 +143,12 @@ def rows_insert(objs: list[models.Model]) -> list[models.Model]:
             f"INSERT INTO {quote(meta.db_table)} ({', '.join(quote(f.column) for f in fields)}) "
             f"VALUES {', '.join([row] * len(objs))} RETURNING {', '.join(quote(f.column) for f in returned)}"
         )
-        cached = _INSERT_SQL[key] = (sql, fields, returned)
-    sql, fields, returned = cached
+        cached = _INSERT_SQL[key] = (sql, fields, returned, [_preparer(f) for f in fields])
+    sql, fields, returned, preparers = cached
     for obj in objs:
         # Rows built before their parent was inserted take the parent's new id (as bulk_create does).
         obj._prepare_related_fields_for_save(operation_name="rows_insert")
-    params = [f.get_db_prep_save(f.pre_save(obj, add=True), connection) for obj in objs for f in fields]
+    params = [prepare(obj) for obj in objs for prepare in preparers]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         rows = cursor.fetchall()

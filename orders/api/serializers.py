@@ -58,8 +58,9 @@ class OrderCreateSerializer(serializers.Serializer):
     shipping_price = _amount(required=False, default=0)
     payment_status = serializers.ChoiceField(choices=list(INTAKE_PAYMENT_STATUSES), default=PaymentStatus.PENDING)
 
-    def intake_data(self) -> OrderIntakeData:
-        data = self.validated_data
+    @staticmethod
+    def intake_data(data: dict) -> OrderIntakeData:
+        """The intake service's input from this serializer's validated data."""
         customer = data["customer"]
         billing = data.get("billing_address")
         return OrderIntakeData(

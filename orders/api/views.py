@@ -13,7 +13,7 @@ from rest_framework.views import APIView
 
 from oms.api.authentication import request_actor
 from oms.api.idempotency import idempotent
-from oms.api.representation import represent, represent_many
+from oms.api.representation import represent, represent_many, validated
 from oms.api.schema import IDEMPOTENCY_KEY, error_responses
 from oms.errors import NotFound
 from orders.models import Allocation, Order, OrderHold, OrderLine
@@ -91,9 +91,8 @@ class OrdersView(GenericAPIView):
     )
     @idempotent
     def post(self, request):
-        serializer = OrderCreateSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        result = order_intake(data=serializer.intake_data(), actor=request_actor(request))
+        data = OrderCreateSerializer.intake_data(validated(OrderCreateSerializer, request.data))
+        result = order_intake(data=data, actor=request_actor(request))
         if result.created:
             return Response(represent(OrderSerializer, _order_from_intake(result)), status=status.HTTP_201_CREATED)
         existing = orders_with_details().get(pk=result.order.pk)
