@@ -84,7 +84,11 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 else:
     # Server-side binding lets psycopg prepare the statements a process repeats (order intake
     # sends the same dozen on every order), so PostgreSQL parses and plans them once.
-    DATABASES["default"].setdefault("OPTIONS", {}).setdefault("server_side_binding", env.bool("DB_SERVER_SIDE_BINDING", default=True))
+    options = DATABASES["default"].setdefault("OPTIONS", {})
+    options.setdefault("server_side_binding", env.bool("DB_SERVER_SIDE_BINDING", default=True))
+    # Django turns psycopg's statement preparation off unless asked; a statement run this many
+    # times on a connection is then prepared once and only bound and executed after that.
+    options.setdefault("prepare_threshold", env.int("DB_PREPARE_THRESHOLD", default=5))
     DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=60))
     # Off by default (as in Django): it costs every request a round trip; a connection that broke
     # raises once and is then discarded at the end of that request.
