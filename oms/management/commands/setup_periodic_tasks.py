@@ -14,6 +14,8 @@ SCHEDULE = [
      "Re-dispatch events that committed but were never handed to their subscribers."),
     ("Reconcile stock with the ledger", "inventory.tasks.stock_reconcile", ("cron", "17", "3"),
      "Nightly: every stock counter must equal the sum of its ledger rows; differences are logged as errors."),
+    ("Serve backorders that have stock", "orders.tasks.backorders_sweep", ("every", 5, IntervalSchedule.MINUTES),
+     "Allocate backordered orders whose missing products are available again (a safety net for lost events)."),
     ("Purge old Idempotency-Key answers", "oms.tasks.idempotency_records_purge", ("every", 1, IntervalSchedule.HOURS),
      "Forget answers older than OMS_IDEMPOTENCY_TTL_HOURS."),
 ]

@@ -1,0 +1,185 @@
+"""Property: whatever sequence of stock and order operations runs, the books stay straight.
+
+A hypothesis state machine drives receipts, orders, cancellations, payments, adjustments (some
+of them refused), quarantine, safety stock, shipments and transfers in random order. After
+every step: counters equal the ledger's sums, nothing is negative, nothing is reserved beyond
+what is sellable, and every reserved unit belongs to exactly one order line's allocation.
+
+Each example runs inside a transaction that is rolled back at the end, so every example starts
+from the same empty database.
+"""
+
+from django.db import transaction
+from hypothesis import HealthCheck, settings
+from hypothesis import strategies as st
+from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule, run_state_machine_as_test
+
+from inventory.models import StockLevel, StockMovement
+from inventory.services import (
+    stock_adjust,
+    stock_quarantine,
+    stock_receive,
+    stock_scrap,
+    stock_set_safety,
+    stock_transfer_cancel,
+    stock_transfer_create,
+    stock_transfer_dispatch,
+    stock_transfer_receive,
+)
+from oms.errors import DomainError
+from orders.models import Order, OrderStatus
+from orders.services import backorders_allocate, order_cancel, order_intake, order_payment_update, order_ship, order_start_fulfillment
+
+from .factories import ChannelFactory, LocationFactory, ProductFactory, intake_data
+from .inventory.invariants import stock_invariant_violations
+
+SKUS = st.sampled_from(["SKU-A", "SKU-B"])
+LOCATIONS = st.sampled_from(["chicago", "ny", "la"])
+
+
+def stock_snapshot() -> tuple:
+    return (list(StockLevel.objects.order_by("id").values_list("on_hand", "reserved", "incoming", "damaged", "safety_stock")), StockMovement.objects.count())
+
+
+class StockAndOrders(RuleBasedStateMachine):
+    def __init__(self):
+        super().__init__()
+        self._example = transaction.atomic()
+        self._example.__enter__()
+        ChannelFactory(code="web")
+        LocationFactory(code="chicago", city="Chicago", latitude=41.85, longitude=-87.65)
+        LocationFactory(code="ny", city="New York", latitude=40.71, longitude=-74.01)
+        LocationFactory(code="la", city="Los Angeles", latitude=34.05, longitude=-118.24)
+        self.product_ids = {sku: ProductFactory(sku=sku).pk for sku in ("SKU-A", "SKU-B")}
+        self.in_transit: list[int] = []
+
+    def teardown(self):
+        transaction.set_rollback(True)
+        self._example.__exit__(None, None, None)
+
+    def _serve_backorders(self, *skus):
+        # Receipts dispatch this after commit; inside the example's transaction we call it ourselves.
+        backorders_allocate(product_ids=[self.product_ids[sku] for sku in skus], actor="test")
+
+    def _orders(self, *statuses) -> list[int]:
+        return list(Order.objects.filter(status__in=statuses).order_by("id").values_list("pk", flat=True))
+
+    def _refused_changes_nothing(self, operation) -> None:
+        before = stock_snapshot()
+        try:
+            operation()
+        except DomainError:
+            assert stock_snapshot() == before
+
+    # --- stock ---
+
+    @rule(sku=SKUS, location=LOCATIONS, quantity=st.integers(1, 8))
+    def receive(self, sku, location, quantity):
+        stock_receive(sku=sku, location=location, quantity=quantity, actor="test")
+        self._serve_backorders(sku)
+
+    @rule(sku=SKUS, location=LOCATIONS, quantity=st.integers(-6, 6).filter(bool))
+    def adjust(self, sku, location, quantity):
+        self._refused_changes_nothing(lambda: stock_adjust(sku=sku, location=location, quantity=quantity, reason="count", actor="test"))
+        if quantity > 0:
+            self._serve_backorders(sku)
+
+    @rule(sku=SKUS, location=LOCATIONS, quantity=st.integers(1, 4))
+    def quarantine(self, sku, location, quantity):
+        self._refused_changes_nothing(lambda: stock_quarantine(sku=sku, location=location, quantity=quantity, reason="damaged", actor="test"))
+
+    @rule(sku=SKUS, location=LOCATIONS, quantity=st.integers(1, 4))
+    def scrap(self, sku, location, quantity):
+        self._refused_changes_nothing(lambda: stock_scrap(sku=sku, location=location, quantity=quantity, reason="write-off", actor="test"))
+
+    @rule(sku=SKUS, location=LOCATIONS, quantity=st.integers(0, 3))
+    def safety_stock(self, sku, location, quantity):
+        stock_set_safety(sku=sku, location=location, safety_stock=quantity, actor="test")
+        self._serve_backorders(sku)
+
+    @rule(route=st.permutations(["chicago", "ny", "la"]), sku=SKUS, quantity=st.integers(1, 5), then=st.sampled_from(["receive", "cancel", "wait"]))
+    def transfer(self, route, sku, quantity, then):
+        moved = stock_transfer_create(source=route[0], destination=route[1], lines=[(sku, quantity)], actor="test")
+        before = stock_snapshot()
+        try:
+            stock_transfer_dispatch(transfer_id=moved.pk, actor="test")
+        except DomainError:
+            assert stock_snapshot() == before
+            stock_transfer_cancel(transfer_id=moved.pk, actor="test")
+            return
+        if then == "receive":
+            stock_transfer_receive(transfer_id=moved.pk, actor="test")
+            self._serve_backorders(sku)
+        elif then == "cancel":
+            stock_transfer_cancel(transfer_id=moved.pk, actor="test")
+            self._serve_backorders(sku)
+        else:
+            self.in_transit.append(moved.pk)
+
+    @precondition(lambda self: self.in_transit)
+    @rule(data=st.data(), receive=st.booleans())
+    def transfer_arrives_or_is_called_back(self, data, receive):
+        transfer_id = self.in_transit.pop(data.draw(st.integers(0, len(self.in_transit) - 1)))
+        (stock_transfer_receive if receive else stock_transfer_cancel)(transfer_id=transfer_id, actor="test")
+        self._serve_backorders("SKU-A", "SKU-B")
+
+    # --- orders ---
+
+    @rule(lines=st.lists(st.tuples(SKUS, st.integers(1, 5)), min_size=1, max_size=3), paid=st.booleans())
+    def order(self, lines, paid):
+        order_intake(data=intake_data(lines, payment_status="paid" if paid else "pending"), actor="test")
+
+    @rule(data=st.data())
+    def cancel(self, data):
+        candidates = self._orders(*OrderStatus.values)
+        if candidates:
+            order_id = data.draw(st.sampled_from(candidates))
+            self._refused_changes_nothing(lambda: order_cancel(order_id=order_id, actor="test"))
+
+    @rule(data=st.data())
+    def payment_arrives(self, data):
+        waiting = self._orders(OrderStatus.ON_HOLD)
+        if waiting:
+            order_payment_update(order_id=data.draw(st.sampled_from(waiting)), payment_status="authorized", actor="test")
+
+    @rule(data=st.data(), partly=st.booleans())
+    def ship(self, data, partly):
+        ready = self._orders(OrderStatus.ALLOCATED, OrderStatus.IN_FULFILLMENT, OrderStatus.PARTIALLY_SHIPPED)
+        if not ready:
+            return
+        order = Order.objects.get(pk=data.draw(st.sampled_from(ready)))
+        if order.status == OrderStatus.ALLOCATED:
+            order_start_fulfillment(order_id=order.pk, actor="test")
+        line = order.lines.filter(quantity_reserved__gt=0).first()
+        quantities = {line.pk: 1} if partly and line else None
+        self._refused_changes_nothing(lambda: order_ship(order_id=order.pk, quantities=quantities, actor="test"))
+
+    # --- what must always hold ---
+
+    @invariant()
+    def books_are_straight(self):
+        assert stock_invariant_violations() == []
+
+    @invariant()
+    def allocated_orders_hold_all_they_ordered(self):
+        for order in Order.objects.filter(status=OrderStatus.ALLOCATED).prefetch_related("lines"):
+            assert all(line.quantity_reserved == line.quantity for line in order.lines.all()), order
+
+    @invariant()
+    def held_orders_hold_no_stock_they_did_not_have_before(self):
+        # Orders held at intake never reserved anything; they only reserve once released.
+        for order in Order.objects.filter(status=OrderStatus.ON_HOLD, holds__reason="payment", holds__released_at__isnull=True).prefetch_related("lines"):
+            assert all(line.quantity_reserved == 0 for line in order.lines.all()), order
+
+
+def test_random_operations_keep_counters_equal_to_the_ledger_and_nothing_negative(db):
+    run_state_machine_as_test(
+        StockAndOrders,
+        settings=settings(
+            max_examples=30,
+            stateful_step_count=30,
+            deadline=None,
+            database=None,  # no example files in the working tree
+            suppress_health_check=[HealthCheck.too_slow],
+        ),
+    )
