@@ -62,7 +62,7 @@ class LocationAdmin(admin.ModelAdmin):
 
 
 @admin.register(StockLevel)
-class StockLevelAdmin(admin.ModelAdmin):
+class StockLevelAdmin(ReadOnlyAdmin):
     list_display = ("sku", "product_name", "location", "bin", "on_hand", "reserved", "incoming", "damaged", "safety_stock", "available_display")
     list_filter = ("location", "location__kind")
     search_fields = ("product__sku", "product__name")
@@ -78,15 +78,7 @@ class StockLevelAdmin(admin.ModelAdmin):
         available = F("on_hand") - F("reserved") - F("damaged") - F("safety_stock")
         return super().get_queryset(request).annotate(available_units=available)
 
-    # Counters change only through the services behind "Receive stock" and "Adjust stock".
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
+    # Read-only: counters change only through the services behind "Receive stock" and "Adjust stock".
 
     def get_urls(self):
         wrap = self.admin_site.admin_view

@@ -29,8 +29,9 @@ def form_add_domain_error(form: forms.BaseForm, error: DomainError, field_map: d
                 form.add_error(None, f"{path.replace('_', ' ').capitalize()}: {problem}")
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """Records nobody edits by hand: audit trails, ledgers, outboxes."""
+class ReadOnlyMixin:
+    """Records nobody edits by hand (audit trails, ledgers, outboxes, counters that only services
+    change): they can be seen, never added, changed or deleted in the console."""
 
     def has_add_permission(self, request, obj=None):
         return False
@@ -40,6 +41,16 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+class ReadOnlyAdmin(ReadOnlyMixin, admin.ModelAdmin):
+    pass
+
+
+class ReadOnlyInline(ReadOnlyMixin, admin.TabularInline):
+    extra = 0
+    can_delete = False
+    show_change_link = False
 
 
 @admin.register(DomainEvent)

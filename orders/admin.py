@@ -10,6 +10,7 @@ from django.utils.safestring import mark_safe
 from django.utils.timesince import timesince
 
 from inventory.models import Location
+from oms.admin import ReadOnlyAdmin, ReadOnlyInline
 from oms.money import quantize
 
 from . import admin_views, services
@@ -106,21 +107,6 @@ class OrderListMixin:
         if obj.customer is None:
             return obj.email
         return format_html("{}<br><small>{}</small>", obj.customer.display_name, obj.customer.email)
-
-
-class ReadOnlyInline(admin.TabularInline):
-    extra = 0
-    can_delete = False
-    show_change_link = False
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 class OrderLineInline(ReadOnlyInline):
@@ -316,7 +302,7 @@ class HoldQueueReasonFilter(ActiveHoldReasonFilter):
 
 
 @admin.register(HeldOrder)
-class HeldOrderAdmin(OrderListMixin, admin.ModelAdmin):
+class HeldOrderAdmin(OrderListMixin, ReadOnlyAdmin):
     list_display = ("order_link", "hold_reasons", "hold_details", "held_for", "customer_display", "total", "channel", "placed_at")
     list_filter = (HoldQueueReasonFilter, "channel")
     search_fields = ("number", "external_id", "email")
@@ -339,15 +325,6 @@ class HeldOrderAdmin(OrderListMixin, admin.ModelAdmin):
     # The queue is a view over orders: whoever may see orders may work it.
     def has_view_permission(self, request, obj=None):
         return request.user.has_perm("orders.view_order")
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     def has_release_permission(self, request):
         return request.user.has_perm("orders.release_hold")
