@@ -264,12 +264,13 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_server(port: int, workers: int) -> subprocess.Popen:
+def start_server(port: int, workers: int, threads: int = 1) -> subprocess.Popen:
     env = dict(os.environ, DATABASE_URL=BENCH_URL, DEBUG="false", LOG_LEVEL="WARNING")
     env.setdefault("SECRET_KEY", "bench-only-secret-key-not-for-production-0123456789")
     server = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "config.wsgi", "--bind", f"127.0.0.1:{port}", "--workers", str(workers),
-         "--worker-class", "sync", "--keep-alive", "30", "--log-level", "warning"],
+         "--worker-class", "gthread" if threads > 1 else "sync", "--threads", str(threads),
+         "--keep-alive", "30", "--log-level", "warning"],
         cwd=ROOT, env=env, start_new_session=True,
     )
     deadline = time.time() + 30
@@ -288,6 +289,7 @@ def main():
     parser.add_argument("--orders", type=int, default=1600, help="orders per measured run (split across clients)")
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--workers", type=int, default=6, help="gunicorn worker processes")
+    parser.add_argument("--threads", type=int, default=1, help="threads per gunicorn worker (gthread when above 1)")
     parser.add_argument("--rounds", type=int, default=3, help="interleaved HTTP and raw-SQL runs; medians are reported")
     args = parser.parse_args()
     per_client = max(args.orders // args.clients, 1)
@@ -303,7 +305,7 @@ def main():
     # Warm-up of both paths, so neither pays first-connection or cold-cache costs in the figures.
     run_clients(_sql_client, (BENCH_URL,), args.clients, 10)
     port = _free_port()
-    server = start_server(port, args.workers)
+    server = start_server(port, args.workers, args.threads)
     http_rates, sql_rates, http_failures = [], [], 0
     try:
         run_clients(_http_client, (port, raw_key), args.clients, 10)
@@ -324,7 +326,8 @@ def main():
     print(f"bench/intake  PostgreSQL, {args.clients} concurrent clients, 3-line orders, {per_client * args.clients} orders per run")
     print(f"  queries per POST /api/v1/orders/ (with Idempotency-Key): 1 line {queries[1]}, 3 lines {queries[3]}, 10 lines {queries[10]}")
     rounds = lambda rates: ", ".join(f"{r:.0f}" for r in rates)  # noqa: E731
-    print(f"  HTTP API (gunicorn, {args.workers} sync workers): {http_rate:8.1f} orders/s median of [{rounds(http_rates)}]   failures: {http_failures}")
+    layout = f"{args.workers} sync workers" if args.threads == 1 else f"{args.workers} workers x {args.threads} threads"
+    print(f"  HTTP API (gunicorn, {layout}): {http_rate:8.1f} orders/s median of [{rounds(http_rates)}]   failures: {http_failures}")
     print(f"  raw-SQL baseline (psycopg, same statements):      {sql_rate:8.1f} orders/s median of [{rounds(sql_rates)}]")
     print(f"  ratio HTTP / raw SQL: {http_rate / sql_rate:.1%}   (target >= 25%)")
     print(f"  queries constant in lines: {len(set(queries.values())) == 1}   at most 15: {max(queries.values()) <= 15}")

@@ -167,5 +167,8 @@ OMS_MAX_LINE_QUANTITY = env.int("OMS_MAX_LINE_QUANTITY", default=500)
 OMS_PRICE_TOLERANCE = env.float("OMS_PRICE_TOLERANCE", default=0.5)
 # An Idempotency-Key answer is replayed for this long; an in-flight one older than the
 # timeout is taken over by a retry (its first attempt died).
+# An API key once looked up is trusted for this long by the process that looked it up; a revoked
+# key stops working everywhere within this time (at once in the process that revoked it).
+OMS_API_KEY_CACHE_SECONDS = env.int("OMS_API_KEY_CACHE_SECONDS", default=10)
 OMS_IDEMPOTENCY_TTL_HOURS = env.int("OMS_IDEMPOTENCY_TTL_HOURS", default=24)
 OMS_IDEMPOTENCY_INFLIGHT_TIMEOUT_SECONDS = env.int("OMS_IDEMPOTENCY_INFLIGHT_TIMEOUT_SECONDS", default=60)

@@ -6,6 +6,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.utils.html import format_html
 
+from .api.authentication import api_key_forget
 from .errors import DomainError
 from .models import API_SCOPES, ApiKey, DomainEvent
 
@@ -102,6 +103,7 @@ class ApiKeyAdmin(admin.ModelAdmin):
     def save_model(self, request, obj, form, change):
         if change:
             super().save_model(request, obj, form, change)
+            api_key_forget(obj.prefix)  # a revocation applies at once in this process
             return
         # The raw key exists only in this response: it is never stored, so it is shown once.
         key, raw_key = ApiKey.generate(name=obj.name, scopes=obj.scopes, created_by=request.user)
@@ -114,3 +116,14 @@ class ApiKeyAdmin(admin.ModelAdmin):
             request,
             format_html("API key for {}: <code>{}</code> Copy it now; it is not stored and will not be shown again.", key.name, raw_key),
         )
+
+    def delete_model(self, request, obj):
+        super().delete_model(request, obj)
+        api_key_forget(obj.prefix)
+
+    def delete_queryset(self, request, queryset):
+        prefixes = list(queryset.values_list("prefix", flat=True))
+        super().delete_queryset(request, queryset)
+        for prefix in prefixes:
+            api_key_forget(prefix)
+

@@ -36,3 +36,13 @@ def stocked(db, warehouse, web_channel):
         return product
 
     return make
+
+
+@pytest.fixture(autouse=True)
+def _forget_api_keys():
+    """Each test starts with no API key remembered by the process (the cache is per process)."""
+    from oms.api import authentication
+
+    authentication._recent.clear()
+    yield
+    authentication._recent.clear()

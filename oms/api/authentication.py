@@ -1,3 +1,6 @@
+import time
+
+from django.conf import settings
 from django.utils import timezone
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions
@@ -34,6 +37,33 @@ def request_actor(request) -> Actor:
     return user if user is not None and user.is_authenticated else None
 
 
+# prefix -> (when fetched, key). Integrations send a request after request with the same key;
+# looking it up each time would cost every request a round trip. Only keys that exist are kept
+# (a caller trying random prefixes cannot grow this), each for OMS_API_KEY_CACHE_SECONDS.
+_recent: dict[str, tuple[float, ApiKey]] = {}
+
+
+def _key_for(prefix: str) -> ApiKey | None:
+    lifetime = settings.OMS_API_KEY_CACHE_SECONDS
+    hit = _recent.get(prefix)
+    now = time.monotonic()
+    if hit is not None and now - hit[0] < lifetime:
+        return hit[1]
+    found = rows_select(ApiKey, "prefix", [prefix])
+    if not found:
+        _recent.pop(prefix, None)
+        return None
+    if lifetime > 0:
+        _recent[prefix] = (now, found[0])
+    return found[0]
+
+
+def api_key_forget(prefix: str) -> None:
+    """Drop a key from this process's memory, so a change to it (a revocation) applies at once here;
+    other processes see it within OMS_API_KEY_CACHE_SECONDS."""
+    _recent.pop(prefix, None)
+
+
 class ApiKeyAuthentication(authentication.BaseAuthentication):
     """``Authorization: Api-Key <key>``. Keys are looked up by prefix and compared by hash."""
 
@@ -46,14 +76,14 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
             return None
         raw_key = raw_key.strip()
         prefix = ApiKey.split(raw_key)
-        found = rows_select(ApiKey, "prefix", [prefix]) if prefix else []
-        key = found[0] if found else None
+        key = _key_for(prefix) if prefix else None
         if key is None or not key.is_active or not key.matches(raw_key):
             raise exceptions.AuthenticationFailed("Invalid or revoked API key.")
         now = timezone.now()
         # Recording every use would add a write to every request; a few minutes' resolution is enough.
         if key.last_used_at is None or (now - key.last_used_at).total_seconds() > LAST_USED_RESOLUTION_SECONDS:
             ApiKey.objects.filter(pk=key.pk).update(last_used_at=now)
+            key.last_used_at = now
         return ApiClient(key), key
 
     def authenticate_header(self, request):
