@@ -143,14 +143,15 @@ class StockMovement(models.Model):
         SAFETY_STOCK = "safety_stock", "Safety stock change"
 
     kind = models.CharField(max_length=20, choices=Kind.choices)
-    product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="movements")
+    # Indexed by movement_stock_idx, which starts with it.
+    product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="movements", db_index=False)
     location = models.ForeignKey(Location, on_delete=models.PROTECT, related_name="movements")
     on_hand_delta = models.IntegerField(default=0)
     reserved_delta = models.IntegerField(default=0)
     incoming_delta = models.IntegerField(default=0)
     damaged_delta = models.IntegerField(default=0)
     safety_stock_delta = models.IntegerField(default=0)
-    reference = models.CharField(max_length=120, blank=True, db_index=True)
+    reference = models.CharField(max_length=120, blank=True)
     reason = models.CharField(max_length=255, blank=True)
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     actor_label = models.CharField(max_length=120, blank=True, help_text="Who, when not a user: an API key or a job.")
@@ -158,7 +159,10 @@ class StockMovement(models.Model):
 
     class Meta:
         ordering = ["-id"]
-        indexes = [models.Index(fields=["product", "location", "id"], name="movement_stock_idx")]
+        indexes = [
+            models.Index(fields=["product", "location", "id"], name="movement_stock_idx"),
+            models.Index(fields=["reference"], name="movement_reference_idx"),
+        ]
 
     def __str__(self):
         return f"{self.get_kind_display()} {self.product_id}@{self.location_id}"

@@ -13,9 +13,10 @@ class DomainEvent(models.Model):
     died between commit and dispatch); the periodic sweep dispatches it again.
     """
 
-    name = models.CharField(max_length=100, db_index=True)
+    name = models.CharField(max_length=100)
     payload = models.JSONField(default=dict)
-    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    # Only undispatched events are looked up by time (the partial index below).
+    created_at = models.DateTimeField(default=timezone.now)
     dispatched_at = models.DateTimeField(null=True, blank=True)
     attempts = models.PositiveIntegerField(default=0)
     last_error = models.TextField(blank=True)

@@ -102,12 +102,13 @@ class Order(FSMModelMixin, models.Model):
     """A customer's order. Its ``status`` moves only through the transitions below, which the
     services in ``orders.services`` call; the field is protected against direct assignment."""
 
-    number = models.CharField(max_length=20, unique=True, null=True, blank=True, db_default=OrderNumberDefault())
-    channel = models.ForeignKey(Channel, on_delete=models.PROTECT, related_name="orders")
+    number = models.CharField(max_length=20, null=True, blank=True, db_default=OrderNumberDefault())
+    # Indexed by the (channel, external_id) unique constraint, which starts with it.
+    channel = models.ForeignKey(Channel, on_delete=models.PROTECT, related_name="orders", db_index=False)
     external_id = models.CharField(max_length=100)
     customer = models.ForeignKey("customers.Customer", null=True, blank=True, on_delete=models.PROTECT, related_name="orders")
     email = models.EmailField(blank=True)
-    status = FSMField(default=OrderStatus.PENDING, choices=OrderStatus.choices, protected=True, db_index=True)
+    status = FSMField(default=OrderStatus.PENDING, choices=OrderStatus.choices, protected=True)
     payment_status = models.CharField(max_length=12, choices=PaymentStatus.choices, default=PaymentStatus.PENDING)
     currency = models.CharField(max_length=3)
     subtotal = models.DecimalField(max_digits=MAX_DIGITS, decimal_places=DECIMAL_PLACES, default=0)
@@ -117,7 +118,7 @@ class Order(FSMModelMixin, models.Model):
     grand_total = models.DecimalField(max_digits=MAX_DIGITS, decimal_places=DECIMAL_PLACES, default=0)
     shipping_address = models.JSONField(default=dict, help_text="Snapshot taken at intake.")
     billing_address = models.JSONField(default=dict, blank=True)
-    ship_country = models.CharField(max_length=2, blank=True, db_index=True)
+    ship_country = models.CharField(max_length=2, blank=True)
     destination_latitude = models.FloatField(null=True, blank=True)
     destination_longitude = models.FloatField(null=True, blank=True)
     placed_at = models.DateTimeField(default=timezone.now, help_text="When the customer ordered.")
@@ -127,7 +128,15 @@ class Order(FSMModelMixin, models.Model):
 
     class Meta:
         ordering = ["-id"]
+        # Declared here rather than with db_index/unique on the fields: those also build a
+        # LIKE-pattern index per text column on PostgreSQL, which no query here uses and every
+        # intake would pay for.
+        indexes = [
+            models.Index(fields=["status"], name="order_status_idx"),
+            models.Index(fields=["ship_country"], name="order_ship_country_idx"),
+        ]
         constraints = [
+            models.UniqueConstraint(fields=["number"], name="order_number_unique"),
             models.UniqueConstraint(fields=["channel", "external_id"], name="order_channel_external_id_unique"),
             models.CheckConstraint(condition=Q(grand_total__gte=0), name="order_total_not_negative"),
         ]
@@ -194,7 +203,8 @@ class HeldOrder(Order):
 
 
 class OrderLine(models.Model):
-    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="lines")
+    # Indexed by the (order, line_number) unique constraint.
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="lines", db_index=False)
     line_number = models.PositiveSmallIntegerField()
     sku = models.CharField("SKU", max_length=64, help_text="As the channel sent it.")
     product = models.ForeignKey("inventory.Product", null=True, blank=True, on_delete=models.PROTECT, related_name="order_lines")
@@ -233,7 +243,8 @@ class OrderLine(models.Model):
 class Allocation(models.Model):
     """Stock of one order line held at one location."""
 
-    line = models.ForeignKey(OrderLine, on_delete=models.CASCADE, related_name="allocations")
+    # Indexed by the (line, location) unique constraint.
+    line = models.ForeignKey(OrderLine, on_delete=models.CASCADE, related_name="allocations", db_index=False)
     location = models.ForeignKey("inventory.Location", on_delete=models.PROTECT, related_name="allocations")
     quantity = models.PositiveIntegerField()
     created_at = models.DateTimeField(default=timezone.now)
@@ -297,7 +308,7 @@ class OrderEvent(models.Model):
     data = models.JSONField(default=dict, blank=True)
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     actor_label = models.CharField(max_length=120, blank=True)
-    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
         ordering = ["created_at", "id"]
