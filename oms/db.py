@@ -56,17 +56,18 @@ def insert_or_get(instance: models.Model, *, unique_fields: list[str]) -> models
     return _instance(model, returning, decoders, row)
 
 
-def rows_select(model: type[models.Model], field_name: str, values) -> list[models.Model]:
+def rows_select(model: type[models.Model], field_name: str, values, *, lock: bool = False) -> list[models.Model]:
     """Instances of ``model`` whose ``field_name`` is one of ``values``, every concrete field loaded.
 
-    For lookups on every request (API keys by prefix, products by SKU): the statement is built
-    once per (model, field, number of values); the ORM would build it again on each call.
+    For lookups on every request (API keys by prefix, products by SKU, the order a service
+    locks): the statement is built once per (model, field, number of values); the ORM would
+    build it again on each call. ``lock`` takes the rows FOR NO KEY UPDATE, in primary-key order.
     """
     values = list(values)
     if not values:
         return []
     meta = model._meta
-    key = ("select", connection.vendor, meta.label, field_name, len(values))
+    key = ("select", connection.vendor, meta.label, field_name, len(values), lock)
     if key not in _STATEMENTS:
         quote = connection.ops.quote_name
         fields = list(meta.concrete_fields)
@@ -74,6 +75,8 @@ def rows_select(model: type[models.Model], field_name: str, values) -> list[mode
             f"SELECT {', '.join(quote(f.column) for f in fields)} FROM {quote(meta.db_table)} "
             f"WHERE {quote(meta.get_field(field_name).column)} IN ({', '.join(['%s'] * len(values))})"
         )
+        if lock:
+            sql += f" ORDER BY {quote(meta.pk.column)}{for_update_clause()}"
         _STATEMENTS[key] = (sql, fields, _decoder(model, fields))
     sql, fields, decoders = _STATEMENTS[key]
     lookup = meta.get_field(field_name)

@@ -12,7 +12,7 @@ from oms.errors import InsufficientStock
 
 from ..models import Allocation, Order, OrderEvent, OrderLine, OrderStatus
 from ..routing import Need, Site, allocation_plan
-from .audit import order_event, order_transition
+from .audit import order_event, order_lock, order_transition
 
 logger = logging.getLogger(__name__)
 
@@ -36,12 +36,6 @@ def destination_of(order: Order) -> tuple[float, float] | None:
     return (order.destination_latitude, order.destination_longitude)
 
 
-def _order_lock(order_id: int) -> Order:
-    # Lock the order only (OF self): a FOR UPDATE on the joined channel would block every intake's
-    # foreign-key check on it while this waits for stock rows those intakes hold: a deadlock.
-    return Order.objects.select_for_update(of=("self",)).select_related("channel").get(pk=order_id)
-
-
 def order_allocate(*, order_id: int, actor: Actor) -> Order:
     """Reserve what a pending or backordered order still lacks, then move it on.
 
@@ -49,7 +43,7 @@ def order_allocate(*, order_id: int, actor: Actor) -> Order:
     reserved). Orders in other states are returned unchanged, so running it twice is harmless.
     """
     with transaction.atomic():
-        order = _order_lock(order_id)
+        order = order_lock(order_id)
         if order.status not in (OrderStatus.PENDING, OrderStatus.BACKORDERED):
             return order
         lines = [line for line in order.lines.all() if line.product_id and line.quantity_open > 0]

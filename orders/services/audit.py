@@ -1,12 +1,23 @@
 """The order audit trail and status changes: one writer for each, used by every order service."""
 
+from django.utils import timezone
 from django_fsm import can_proceed
 
 from oms.actors import Actor, actor_fields
-from oms.errors import InvalidTransition
+from oms.db import row_update, rows_insert, rows_select
+from oms.errors import InvalidTransition, NotFound
 from oms.events import event_record
 
 from ..models import Order, OrderEvent, OrderStatus
+
+
+def order_lock(order_id: int) -> Order:
+    """The order row, locked FOR NO KEY UPDATE for the rest of the transaction (only that row:
+    inserts referring to it, and to its channel, are not blocked)."""
+    found = rows_select(Order, "id", [order_id], lock=True)
+    if not found:
+        raise NotFound(f"No order with id {order_id}.")
+    return found[0]
 
 
 def order_event(order: Order, kind: str, message: str = "", *, actor: Actor, data: dict | None = None, **fields) -> OrderEvent:
@@ -27,7 +38,8 @@ def order_transition(order: Order, name: str, *, actor: Actor, message: str = ""
         )
     before = order.status
     method()
-    order.save(update_fields=["status", "updated_at"])
+    order.updated_at = timezone.now()
+    row_update(Order, order.pk, status=order.status, updated_at=order.updated_at)
     if before != order.status:
         event_record(
             "order.status_changed",
@@ -37,7 +49,7 @@ def order_transition(order: Order, name: str, *, actor: Actor, message: str = ""
         order, OrderEvent.Kind.STATUS, message or f"{OrderStatus(before).label} → {OrderStatus(order.status).label}",
         actor=actor, from_status=before, to_status=order.status,
     )
-    event.save()
+    rows_insert([event])
     return event
 
 

@@ -11,14 +11,7 @@ from oms.events import event_record
 
 from ..models import Allocation, HoldReason, Order, OrderEvent, OrderHold, OrderLine, OrderStatus, PaymentStatus
 from .allocation import order_allocate, order_release_stock
-from .audit import order_event, order_transition
-
-
-def _lock(order_id: int) -> Order:
-    order = Order.objects.select_for_update().filter(pk=order_id).first()
-    if order is None:
-        raise NotFound(f"No order with id {order_id}.")
-    return order
+from .audit import order_event, order_lock, order_transition
 
 
 def order_cancel(*, order_id: int, actor: Actor, reason: str = "") -> Order:
@@ -27,7 +20,7 @@ def order_cancel(*, order_id: int, actor: Actor, reason: str = "") -> Order:
     Cancelling an order already cancelled returns it unchanged.
     """
     with transaction.atomic():
-        order = _lock(order_id)
+        order = order_lock(order_id)
         if order.status == OrderStatus.CANCELLED:
             return order
         order_transition(order, "cancel", actor=actor, message=f"Cancelled{': ' + reason if reason else ''}")
@@ -44,7 +37,7 @@ def order_hold_place(*, order_id: int, reason: str, detail: str = "", actor: Act
     if reason not in HoldReason.values:
         raise InvalidInput(f"{reason!r} is not a hold reason.", fields={"reason": [f"One of: {', '.join(HoldReason.values)}."]})
     with transaction.atomic():
-        order = _lock(order_id)
+        order = order_lock(order_id)
         if OrderHold.objects.filter(order=order, reason=reason, released_at__isnull=True).exists():
             raise DomainError(f"Order {order.number} is already on hold for {HoldReason(reason).label.lower()}.", code="already_held")
         if order.status != OrderStatus.ON_HOLD:
@@ -81,7 +74,7 @@ def order_hold_release(*, hold_id: int, actor: Actor, note: str = "") -> Order:
         hold = OrderHold.objects.filter(pk=hold_id).only("order_id").first()
         if hold is None:
             raise NotFound(f"No hold #{hold_id}.")
-        order = _lock(hold.order_id)
+        order = order_lock(hold.order_id)
         hold = OrderHold.objects.select_for_update().get(pk=hold_id)
         if not hold.is_active:
             raise DomainError(f"This {hold.get_reason_display().lower()} hold was already released.", code="already_released")
@@ -116,7 +109,7 @@ def order_payment_update(*, order_id: int, payment_status: str, actor: Actor) ->
     if payment_status not in PaymentStatus.values:
         raise InvalidInput(f"{payment_status!r} is not a payment status.", fields={"payment_status": [f"One of: {', '.join(PaymentStatus.values)}."]})
     with transaction.atomic():
-        order = _lock(order_id)
+        order = order_lock(order_id)
         before = order.payment_status
         if before == payment_status:
             return order
@@ -132,7 +125,7 @@ def order_payment_update(*, order_id: int, payment_status: str, actor: Actor) ->
 def order_start_fulfillment(*, order_id: int, actor: Actor) -> Order:
     """An allocated order is handed to its locations for picking."""
     with transaction.atomic():
-        order = _lock(order_id)
+        order = order_lock(order_id)
         order_transition(order, "start_fulfillment", actor=actor)
     return order
 
@@ -143,7 +136,7 @@ def order_ship(*, order_id: int, actor: Actor, quantities: dict[int, int] | None
     Stock leaves on hand and reserved together; the order becomes partially shipped or shipped.
     """
     with transaction.atomic():
-        order = _lock(order_id)
+        order = order_lock(order_id)
         if order.status not in (OrderStatus.IN_FULFILLMENT, OrderStatus.PARTIALLY_SHIPPED):
             raise InvalidTransition(f"Order {order.number} is {order.get_status_display().lower()}; only an order in fulfillment can ship.")
         lines = {line.pk: line for line in order.lines.all()}
@@ -179,14 +172,14 @@ def order_ship(*, order_id: int, actor: Actor, quantities: dict[int, int] | None
 
 def order_deliver(*, order_id: int, actor: Actor) -> Order:
     with transaction.atomic():
-        order = _lock(order_id)
+        order = order_lock(order_id)
         order_transition(order, "deliver", actor=actor)
     return order
 
 
 def order_complete(*, order_id: int, actor: Actor) -> Order:
     with transaction.atomic():
-        order = _lock(order_id)
+        order = order_lock(order_id)
         order_transition(order, "complete", actor=actor)
     return order
 
@@ -195,7 +188,7 @@ def order_note_add(*, order_id: int, text: str, actor: Actor) -> OrderEvent:
     if not text.strip():
         raise InvalidInput("A note needs some text.", fields={"text": ["This field is required."]})
     with transaction.atomic():
-        order = _lock(order_id)
+        order = order_lock(order_id)
         event = order_event(order, OrderEvent.Kind.NOTE, text.strip(), actor=actor)
         event.save()
     return event
