@@ -83,6 +83,9 @@ class OrderListMixin:
 
     list_select_related = ("channel", "customer")
 
+    class Media:
+        css = {"all": ("orders/admin.css",)}
+
     def get_queryset(self, request):
         return super().get_queryset(request).prefetch_related(active_holds_prefetch())
 

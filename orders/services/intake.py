@@ -260,7 +260,8 @@ def _holds_for(data: OrderIntakeData, order: Order, lines: list[OrderLine], cust
     if on_credit and group is not None and group.credit_limit is not None and group.credit_currency == order.currency:
         exposure = _credit_exposure(customer, group) + order.grand_total
         if exposure > group.credit_limit:
-            hold(HoldReason.CREDIT_LIMIT, f"Open unpaid orders would reach {exposure} {order.currency}, limit {group.credit_limit}.")
+            reach, limit = quantize(exposure, order.currency), quantize(group.credit_limit, order.currency)
+            hold(HoldReason.CREDIT_LIMIT, f"Open unpaid orders would reach {reach} {order.currency}, limit {limit}.")
     return holds
 
 

@@ -200,7 +200,7 @@ def test_unpaid_orders_above_the_credit_limit_are_held(stocked, b2b_buyer):
     assert order.status == OrderStatus.ON_HOLD
     hold = order.holds.get()
     assert hold.reason == HoldReason.CREDIT_LIMIT
-    assert "120.00" in hold.detail and "limit 100.00" in hold.detail
+    assert hold.detail == "Open unpaid orders would reach 120.00 USD, limit 100.00."
     assert_reserves_nothing(order)
 
 
