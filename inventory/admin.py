@@ -63,6 +63,9 @@ class LocationAdmin(admin.ModelAdmin):
 
 @admin.register(StockLevel)
 class StockLevelAdmin(ReadOnlyAdmin):
+    class Media:
+        css = {"all": ("inventory/admin.css",)}
+
     list_display = ("sku", "product_name", "location", "bin", "on_hand", "reserved", "incoming", "damaged", "safety_stock", "available_display")
     list_filter = ("location", "location__kind")
     search_fields = ("product__sku", "product__name")
@@ -136,6 +139,9 @@ class StockLevelAdmin(ReadOnlyAdmin):
 
 @admin.register(StockMovement)
 class StockMovementAdmin(ReadOnlyAdmin):
+    class Media:
+        css = {"all": ("inventory/admin.css",)}
+
     """The ledger is append-only: it can be read here, never changed."""
 
     list_display = ("created_at", "kind", "sku", "location", "on_hand_delta", "reserved_delta", "incoming_delta", "damaged_delta", "safety_stock_delta", "reference", "reason", "actor_label")
