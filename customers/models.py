@@ -5,7 +5,7 @@ from django.utils import timezone
 from django_countries.fields import CountryField
 from phonenumber_field.modelfields import PhoneNumberField
 
-from oms.money import DECIMAL_PLACES, MAX_DIGITS
+from oms.money import DECIMAL_PLACES, MAX_DIGITS, validate_currency
 
 
 class PriceList(models.Model):
@@ -13,7 +13,7 @@ class PriceList(models.Model):
 
     code = models.SlugField(max_length=32, unique=True)
     name = models.CharField(max_length=120)
-    currency = models.CharField(max_length=3, default="USD")
+    currency = models.CharField(max_length=3, default="USD", validators=[validate_currency])
 
     def __str__(self):
         return self.name
@@ -38,7 +38,7 @@ class CustomerGroup(models.Model):
         max_digits=MAX_DIGITS, decimal_places=DECIMAL_PLACES, null=True, blank=True,
         help_text="Most a customer may owe on open, unpaid orders. Empty: no limit.",
     )
-    credit_currency = models.CharField(max_length=3, default="USD")
+    credit_currency = models.CharField(max_length=3, default="USD", validators=[validate_currency])
     payment_terms_days = models.PositiveSmallIntegerField(
         default=0, help_text="Days to pay after invoicing. Above zero: orders need no payment up front."
     )

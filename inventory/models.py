@@ -5,7 +5,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 from django_countries.fields import CountryField
 
-from oms.money import DECIMAL_PLACES, MAX_DIGITS
+from oms.money import DECIMAL_PLACES, MAX_DIGITS, validate_currency
 
 
 class Product(models.Model):
@@ -20,7 +20,7 @@ class Product(models.Model):
     height_mm = models.PositiveIntegerField(default=0)
     price = models.DecimalField(max_digits=MAX_DIGITS, decimal_places=DECIMAL_PLACES)
     cost = models.DecimalField(max_digits=MAX_DIGITS, decimal_places=DECIMAL_PLACES, null=True, blank=True)
-    currency = models.CharField(max_length=3, default="USD")
+    currency = models.CharField(max_length=3, default="USD", validators=[validate_currency])
     is_active = models.BooleanField(default=True)
     created_at = models.DateTimeField(default=timezone.now)
 

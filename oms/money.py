@@ -48,3 +48,11 @@ def parse_amount(value) -> Decimal:
     if not amount.is_finite():
         raise ValueError(f"{value!r} is not a finite number")
     return amount
+
+
+def validate_currency(value: str) -> None:
+    """Model/form validator: an active ISO 4217 code."""
+    from django.core.exceptions import ValidationError
+
+    if not is_currency(value):
+        raise ValidationError(f"{value!r} is not an ISO 4217 currency code (e.g. USD, EUR).", code="invalid_currency")
