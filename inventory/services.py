@@ -14,7 +14,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from oms.actors import Actor, actor_fields
-from oms.db import for_update_clause, rows_insert
+from oms.db import for_update_clause, rows_insert, rows_select
 from oms.errors import DomainError, InsufficientStock, InvalidInput, NotFound
 from oms.events import event_record
 from oms.money import is_currency, parse_amount
@@ -78,13 +78,8 @@ def stock_levels_lock(pairs: Iterable[tuple[int, int]], *, create: bool = True) 
         StockLevel.objects.bulk_create(
             [StockLevel(product_id=p, location_id=loc) for p, loc in pairs], ignore_conflicts=True
         )
-    product_ids = {p for p, _ in pairs}
-    location_ids = {loc for _, loc in pairs}
-    rows = (
-        StockLevel.objects.select_for_update(no_key=True)
-        .filter(product_id__in=product_ids, location_id__in=location_ids)
-        .order_by("pk")
-    )
+    # Every row of these products is locked (the footprint intake takes too), in primary-key order.
+    rows = rows_select(StockLevel, "product", sorted({p for p, _ in pairs}), lock=True)
     return {(row.product_id, row.location_id): row for row in rows if (row.product_id, row.location_id) in pairs}
 
 
@@ -177,15 +172,13 @@ def _post(
     level.incoming += incoming
     level.damaged += damaged
     level.safety_stock += safety_stock
+    table = StockLevel._meta.db_table
     try:
-        with transaction.atomic():
-            StockLevel.objects.filter(pk=level.pk).update(
-                on_hand=F("on_hand") + on_hand,
-                reserved=F("reserved") + reserved,
-                incoming=F("incoming") + incoming,
-                damaged=F("damaged") + damaged,
-                safety_stock=F("safety_stock") + safety_stock,
-                updated_at=timezone.now(),
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(
+                f"UPDATE {table} SET on_hand = on_hand + %s, reserved = reserved + %s, incoming = incoming + %s, "
+                f"damaged = damaged + %s, safety_stock = safety_stock + %s, updated_at = %s WHERE id = %s",
+                [on_hand, reserved, incoming, damaged, safety_stock, timezone.now(), level.pk],
             )
     except IntegrityError:
         raise DomainError(
@@ -194,19 +187,24 @@ def _post(
             f"quarantined {level.damaged - damaged}).",
             code="stock_constraint",
         ) from None
-    return StockMovement.objects.create(
-        kind=kind,
-        product_id=level.product_id,
-        location_id=level.location_id,
-        on_hand_delta=on_hand,
-        reserved_delta=reserved,
-        incoming_delta=incoming,
-        damaged_delta=damaged,
-        safety_stock_delta=safety_stock,
-        reference=reference[:120],
-        reason=reason[:255],
-        **actor_fields(actor),
+    (movement,) = rows_insert(
+        [
+            StockMovement(
+                kind=kind,
+                product_id=level.product_id,
+                location_id=level.location_id,
+                on_hand_delta=on_hand,
+                reserved_delta=reserved,
+                incoming_delta=incoming,
+                damaged_delta=damaged,
+                safety_stock_delta=safety_stock,
+                reference=reference[:120],
+                reason=reason[:255],
+                **actor_fields(actor),
+            )
+        ]
     )
+    return movement
 
 
 def _announce_available(product_ids: Iterable[int]) -> None:
@@ -362,7 +360,7 @@ def _reserved_take(
             updated = _counters_shift(rows, reserved=-1, on_hand=-1 if ship else 0, guard=GUARD_RESERVED)
         if updated != len(merged):
             raise DomainError("Cannot take more stock than is reserved.", code="exceeds_reserved")
-        movements = StockMovement.objects.bulk_create(
+        movements = rows_insert(
             [
                 StockMovement(
                     kind=kind,
