@@ -217,14 +217,51 @@ def _announce_available(product_ids: Iterable[int]) -> None:
 
 def stock_receive(*, sku: str, location: str, quantity: int, reference: str = "", actor: Actor) -> StockMovement:
     """Book goods received at a location: on hand rises by ``quantity``."""
-    _positive(quantity)
-    product, loc = product_get(sku), location_get(location)
-    with transaction.atomic():
-        level = stock_levels_lock([(product.pk, loc.pk)])[(product.pk, loc.pk)]
-        level.product, level.location = product, loc
-        movement = _post(level, kind=StockMovement.Kind.RECEIPT, actor=actor, reference=reference, on_hand=quantity)
-        _announce_available([product.pk])
+    (movement,) = stock_receive_lines(lines=[(sku, location, quantity)], reference=reference, actor=actor)
     return movement
+
+
+def stock_receive_lines(*, lines: Sequence[tuple[str, str, int]], reference: str = "", actor: Actor) -> list[StockMovement]:
+    """Book a delivery of many ``(sku, location code, quantity)`` lines, all or nothing.
+
+    One transaction however long the delivery: every product and location is checked first
+    (unknown ones are named together), the stock rows are locked in primary-key order, on hand
+    rises in one statement and the ledger gets one row per line.
+    """
+    if not lines:
+        raise InvalidInput("A receipt needs at least one line.", fields={"lines": ["Add at least one line."]})
+    for sku, location, quantity in lines:
+        _positive(quantity)
+    products = {p.sku: p for p in rows_select(Product, "sku", sorted({sku for sku, _, _ in lines}))}
+    locations = {loc.code: loc for loc in rows_select(Location, "code", sorted({code for _, code, _ in lines}))}
+    unknown_skus = sorted({sku for sku, _, _ in lines} - set(products))
+    unknown_locations = sorted({code for _, code, _ in lines} - set(locations))
+    if unknown_skus or unknown_locations:
+        fields = {}
+        if unknown_skus:
+            fields["sku"] = [f"Unknown SKU {sku!r}." for sku in unknown_skus]
+        if unknown_locations:
+            fields["location"] = [f"Unknown location {code!r}." for code in unknown_locations]
+        code = "unknown_reference" if len(fields) == 2 else ("unknown_sku" if unknown_skus else "unknown_location")
+        raise NotFound("The receipt names unknown products or locations; nothing was booked.", code=code, fields=fields)
+    keyed = [(products[sku].pk, locations[code].pk, quantity) for sku, code, quantity in lines]
+    with transaction.atomic():
+        levels = stock_levels_lock([(p, loc) for p, loc, _ in keyed])
+        totals: dict[int, int] = {}
+        for p, loc, quantity in keyed:
+            totals[levels[(p, loc)].pk] = totals.get(levels[(p, loc)].pk, 0) + quantity
+        _counters_shift(list(totals.items()), reserved=0, on_hand=+1, guard="1 = 1")
+        movements = rows_insert(
+            [
+                StockMovement(
+                    kind=StockMovement.Kind.RECEIPT, product_id=p, location_id=loc, on_hand_delta=quantity,
+                    reference=reference[:120], **actor_fields(actor),
+                )
+                for p, loc, quantity in keyed
+            ]
+        )
+        _announce_available(p for p, _, _ in keyed)
+    return movements
 
 
 def stock_adjust(

@@ -30,7 +30,7 @@ from tqdm import tqdm
 
 from customers.models import Customer, CustomerAddress, CustomerGroup, PriceList, PriceListItem
 from inventory.models import Bin, Location, Product, StockLevel, StockMovement, Transfer
-from inventory.services import product_create, stock_receive, stock_transfer_create, stock_transfer_dispatch
+from inventory.services import product_create, stock_receive, stock_receive_lines, stock_transfer_create, stock_transfer_dispatch
 from oms import geo
 from oms.errors import DomainError
 from oms.models import ApiKey
@@ -589,9 +589,13 @@ def _opening_stock(receipts: list[tuple[str, str, int]], report: DemoReport, pro
     )
     todo = [r for r in receipts if (r[0], r[1]) not in done]
     with transaction.atomic():
-        for sku, location, quantity in tqdm(todo, desc="Receiving stock", unit="receipt", disable=not progress or not todo):
-            stock_receive(sku=sku, location=location, quantity=quantity, reference=OPENING_REFERENCE, actor="demo:receiving")
-            report.created["receipts"] += 1
+        # Deliveries of up to 100 lines, as goods arrive against purchase orders.
+        chunks = [todo[start:start + 100] for start in range(0, len(todo), 100)]
+        with tqdm(total=len(todo), desc="Receiving stock", unit="line", disable=not progress or not todo) as bar:
+            for chunk in chunks:
+                stock_receive_lines(lines=chunk, reference=OPENING_REFERENCE, actor="demo:receiving")
+                report.created["receipts"] += len(chunk)
+                bar.update(len(chunk))
         _slot(report)
 
 

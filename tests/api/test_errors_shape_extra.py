@@ -17,3 +17,13 @@ def test_a_post_without_its_final_slash_is_told_so_not_a_server_error(api):
 
     assert response.status_code == 404
     assert "end with a slash" in response.json()["error"]["message"]
+
+
+@pytest.mark.parametrize("sku, location, code", [("NOPE", "chicago", "unknown_sku"), ("SKU-A", "mars", "unknown_location")])
+def test_a_receipt_naming_an_unknown_sku_or_location_is_a_400_naming_it(api, stocked, sku, location, code):
+    stocked("SKU-A", 0)
+
+    response = api.post("/api/v1/stock/movements/", {"sku": sku, "location": location, "quantity": 3, "type": "receipt"}, format="json")
+
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] == code
