@@ -6,7 +6,7 @@ from django.db.models import Sum
 
 from oms.db import rows_select
 
-from .models import Location, Product, StockLevel, StockMovement
+from .models import Product, StockLevel, StockMovement
 
 
 @dataclass
@@ -30,10 +30,6 @@ class SkuAvailability:
 
 def products_by_sku(skus) -> dict[str, Product]:
     return {p.sku: p for p in rows_select(Product, "sku", sorted(set(skus)))}
-
-
-def sellable_locations() -> list[Location]:
-    return list(Location.objects.filter(is_active=True, can_ship=True))
 
 
 def stock_for_sku(product: Product) -> SkuAvailability:

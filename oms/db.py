@@ -3,6 +3,7 @@
 from django.db import connection, models
 
 
+# SQL built from model metadata, once per (kind, database, model, shape), with what reads its rows.
 _STATEMENTS: dict[tuple, tuple] = {}
 
 
@@ -103,8 +104,6 @@ def row_update(model: type[models.Model], pk, **values) -> int:
         return cursor.rowcount
 
 
-_INSERT_SQL: dict[tuple[str, int], tuple] = {}
-
 # Field types whose database value is the attribute as it stands (no conversion, no pre_save
 # hook). Matched by exact type: a subclass (a phone number field is a CharField) may convert.
 _AS_IS = (
@@ -135,8 +134,8 @@ def rows_insert(objs: list[models.Model]) -> list[models.Model]:
     if not objs:
         return objs
     meta = objs[0]._meta
-    key = (meta.label, len(objs))
-    cached = _INSERT_SQL.get(key)
+    key = ("insert", connection.vendor, meta.label, len(objs))
+    cached = _STATEMENTS.get(key)
     if cached is None:
         quote = connection.ops.quote_name
         fields = [f for f in meta.concrete_fields if not f.primary_key and not f.has_db_default()]
@@ -146,7 +145,7 @@ def rows_insert(objs: list[models.Model]) -> list[models.Model]:
             f"INSERT INTO {quote(meta.db_table)} ({', '.join(quote(f.column) for f in fields)}) "
             f"VALUES {', '.join([row] * len(objs))} RETURNING {', '.join(quote(f.column) for f in returned)}"
         )
-        cached = _INSERT_SQL[key] = (sql, fields, returned, [_preparer(f) for f in fields])
+        cached = _STATEMENTS[key] = (sql, fields, returned, [_preparer(f) for f in fields])
     sql, fields, returned, preparers = cached
     for obj in objs:
         # Rows built before their parent was inserted take the parent's new id (as bulk_create does).

@@ -41,16 +41,6 @@ def event_record(name: str, payload: dict) -> DomainEvent:
     return event
 
 
-def events_record(events: list[tuple[str, dict]]) -> list[DomainEvent]:
-    """Record several events in one insert."""
-    now = timezone.now()
-    rows = rows_insert([DomainEvent(name=name, payload=payload, dispatched_at=None if _subscribers.get(name) else now) for name, payload in events])
-    for row in rows:
-        if _subscribers.get(row.name):
-            transaction.on_commit(lambda pk=row.pk: _enqueue(pk), robust=True)
-    return rows
-
-
 def _enqueue(event_id: int) -> None:
     from .tasks import event_dispatch
 

@@ -30,7 +30,7 @@ from oms.money import DECIMAL_PLACES, MAX_DIGITS, is_currency, parse_amount, qua
 
 from ..models import Allocation, Channel, HoldReason, Order, OrderEvent, OrderHold, OrderLine, OrderStatus, PaymentStatus, order_number_for
 from ..routing import Need
-from .allocation import StockView
+from .allocation import StockView, destination_of
 from .audit import order_event
 
 MAX_LINES = 500
@@ -226,7 +226,7 @@ def _credit_exposure(customer: Customer, group: CustomerGroup) -> Decimal:
     return open_unpaid.aggregate(total=Sum("grand_total"))["total"] or Decimal(0)
 
 
-def _holds_for(data: OrderIntakeData, order: Order, lines: list[OrderLine], customer: Customer, group: CustomerGroup | None, products) -> list[OrderHold]:
+def _holds_for(data: OrderIntakeData, order: Order, lines: list[OrderLine], customer: Customer, group: CustomerGroup | None) -> list[OrderHold]:
     holds = []
 
     def hold(reason: str, detail: str):
@@ -360,13 +360,12 @@ def _intake(data: OrderIntakeData, actor: Actor) -> IntakeResult:
         group = CustomerGroup.objects.filter(pk=customer.group_id).first() if customer.group_id else None
         products = products_by_sku(line.sku for line in data.lines)
         order, lines = _build(data, channel, customer, products)
-        holds = _holds_for(data, order, lines, customer, group, products)
+        holds = _holds_for(data, order, lines, customer, group)
 
         plan, stock = {}, None
         if not holds:
             stock = StockView(line.product_id for line in lines)
-            destination = (order.destination_latitude, order.destination_longitude) if order.destination_latitude is not None else None
-            plan = stock.plan([Need(i, line.product_id, line.quantity) for i, line in enumerate(lines)], destination)
+            plan = stock.plan([Need(i, line.product_id, line.quantity) for i, line in enumerate(lines)], destination_of(order))
             for index, parts in plan.items():
                 lines[index].quantity_reserved = sum(q for _, q in parts)
             if all(line.quantity_reserved == line.quantity for line in lines):

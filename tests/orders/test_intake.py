@@ -15,7 +15,7 @@ from oms.models import DomainEvent
 from orders.models import Allocation, HoldReason, Order, OrderEvent, OrderHold, OrderLine, OrderStatus
 from orders.services import LineData, order_cancel, order_hold_place, order_hold_release, order_intake, order_payment_update
 
-from ..factories import ChannelFactory, CustomerFactory, CustomerGroupFactory, ProductFactory, address, intake_data, place_order
+from ..factories import ChannelFactory, CustomerFactory, CustomerGroupFactory, address, intake_data, place_order
 from .conftest import fresh, observe
 
 
