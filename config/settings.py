@@ -139,6 +139,7 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["oms.api.permissions.HasScope"],
+    "DEFAULT_THROTTLE_CLASSES": ["oms.api.throttling.PerKeyThrottle"],
     "DEFAULT_PAGINATION_CLASS": "oms.api.pagination.CursorPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
@@ -170,5 +171,7 @@ OMS_PRICE_TOLERANCE = env.float("OMS_PRICE_TOLERANCE", default=0.5)
 # An API key once looked up is trusted for this long by the process that looked it up; a revoked
 # key stops working everywhere within this time (at once in the process that revoked it).
 OMS_API_KEY_CACHE_SECONDS = env.int("OMS_API_KEY_CACHE_SECONDS", default=10)
+# Requests per minute an API key (or a signed-in user) may make, unless the key sets its own; 0: no limit.
+OMS_API_RATE_LIMIT_PER_MINUTE = env.int("OMS_API_RATE_LIMIT_PER_MINUTE", default=6000)
 OMS_IDEMPOTENCY_TTL_HOURS = env.int("OMS_IDEMPOTENCY_TTL_HOURS", default=24)
 OMS_IDEMPOTENCY_INFLIGHT_TIMEOUT_SECONDS = env.int("OMS_IDEMPOTENCY_INFLIGHT_TIMEOUT_SECONDS", default=60)

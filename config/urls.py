@@ -6,7 +6,10 @@ from oms.api.errors import api_not_found
 
 api_v1 = [
     path("", include("orders.api.urls")),
+    path("", include("orders.api.channel_urls")),
+    path("", include("customers.api.urls")),
     path("", include("inventory.api.urls")),
+    path("", include("oms.api.urls")),
 ]
 
 urlpatterns = [

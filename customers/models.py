@@ -68,6 +68,9 @@ class Customer(models.Model):
     email_opt_in = models.BooleanField("Email notifications", default=True)
     sms_opt_in = models.BooleanField("SMS notifications", default=False)
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    updated_at = models.DateTimeField(default=timezone.now)
+    # Goes up by one with every change: the API's ETag, and what If-Match is compared with.
+    version = models.PositiveIntegerField(default=1)
 
     class Meta:
         ordering = ["-id"]

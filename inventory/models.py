@@ -23,6 +23,11 @@ class Product(models.Model):
     currency = models.CharField(max_length=3, default="USD", validators=[validate_currency])
     is_active = models.BooleanField(default=True)
     created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+    # Goes up by one with every change: the API's ETag, and what If-Match is compared with.
+    version = models.PositiveIntegerField(default=1)
+    # Stock at or below this across shipping locations raises ``stock.low`` (0: never).
+    low_stock_threshold = models.PositiveIntegerField(default=0, help_text="Available-to-promise at or below this raises a low-stock event; 0 turns it off.")
 
     class Meta:
         ordering = ["sku"]

@@ -38,3 +38,17 @@ class InvalidTransition(DomainError):
 class InsufficientStock(DomainError):
     code = "insufficient_stock"
     status_code = 409
+
+
+class PreconditionRequired(DomainError):
+    """A change was sent without ``If-Match``: the API refuses blind overwrites."""
+
+    code = "precondition_required"
+    status_code = 428
+
+
+class PreconditionFailed(DomainError):
+    """``If-Match`` names a version that is no longer current: someone changed it meanwhile."""
+
+    code = "precondition_failed"
+    status_code = 412

@@ -6,11 +6,12 @@ registered for its name. Subscribers register in ``AppConfig.ready()`` with :fun
 and must be safe to run twice: the outbox sweep re-dispatches events whose dispatch was lost.
 """
 
+import functools
 import logging
 from collections import defaultdict
 from collections.abc import Callable
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from .db import rows_insert
@@ -27,18 +28,72 @@ def subscribe(name: str, handler: Callable[[DomainEvent], None]) -> None:
 
 
 def subscribers_for(name: str) -> list[Callable[[DomainEvent], None]]:
-    return list(_subscribers.get(name, ()))
+    return list(_subscribers.get(name, ())) + [handler for wants, handler in _catch_all_handlers if wants(name)]
 
 
-def event_record(name: str, payload: dict) -> DomainEvent:
-    """Record an event in the current transaction; dispatch it once that transaction commits."""
-    listened = bool(_subscribers.get(name))
-    # Every process registers the same subscribers (AppConfig.ready), so an event nobody listens
-    # to has nothing left to do: it is recorded as dispatched and the sweep never sees it.
-    (event,) = rows_insert([DomainEvent(name=name, payload=payload, dispatched_at=None if listened else timezone.now())])
-    if listened:
-        transaction.on_commit(lambda: _enqueue(event.pk), robust=True)
-    return event
+def event_record(name: str, payload: dict, *, stream: str = "") -> DomainEvent:
+    """Record an event in the current transaction; dispatch it once that transaction commits.
+
+    ``stream`` names what the event is about (``order:42``); such events are numbered 1, 2, 3...
+    per stream. The caller must hold a lock on that subject (services lock the order row), so
+    two transactions never number the same stream at once.
+    """
+    return events_record([(name, payload)], stream=stream)[0]
+
+
+def events_record(events: list[tuple[str, dict]], *, stream: str = "", new_stream: bool = False) -> list[DomainEvent]:
+    """Several events of one subject in one statement, numbered in the order given.
+
+    ``new_stream``: the subject was created in this transaction, so its numbering starts at 1
+    without a look-up (order intake).
+    """
+    rows = []
+    first = (1 if new_stream else _next_sequence(stream)) if stream else None
+    for offset, (name, payload) in enumerate(events):
+        listened = is_listened(name)
+        # Every process registers the same subscribers (AppConfig.ready), so an event nobody
+        # listens to has nothing left to do: it is recorded as dispatched and the sweep never sees it.
+        rows.append(
+            DomainEvent(
+                name=name, payload=payload, stream=stream, sequence=None if first is None else first + offset,
+                dispatched_at=None if listened else timezone.now(),
+            )
+        )
+    rows_insert(rows)
+    for event in rows:
+        if event.dispatched_at is None:
+            transaction.on_commit(functools.partial(_enqueue, event.pk), robust=True)
+    return rows
+
+
+def is_listened(name: str) -> bool:
+    """Whether an event of this name has anything to do after commit (a subscriber, or a
+    catch-all subscriber such as webhook fan-out that says it wants it)."""
+    if _subscribers.get(name):
+        return True
+    return any(wants(name) for wants in _catch_all)
+
+
+# Predicates of subscribers that take events by a rule rather than by name (webhooks: any event
+# some subscription asks for). Registered with :func:`subscribe_matching`.
+_catch_all: list[Callable[[str], bool]] = []
+_catch_all_handlers: list[tuple[Callable[[str], bool], Callable[[DomainEvent], None]]] = []
+
+
+def subscribe_matching(wants: Callable[[str], bool], handler: Callable[[DomainEvent], None]) -> None:
+    """Subscribe ``handler`` to every event whose name ``wants`` accepts (checked at record time)."""
+    if all(h is not handler for _, h in _catch_all_handlers):
+        _catch_all.append(wants)
+        _catch_all_handlers.append((wants, handler))
+
+
+def _next_sequence(stream: str) -> int:
+    with connection.cursor() as cursor:
+        cursor.execute(_SEQUENCE_SQL, [stream])
+        return cursor.fetchone()[0]
+
+
+_SEQUENCE_SQL = "SELECT COALESCE(MAX(sequence), 0) + 1 FROM oms_domainevent WHERE stream = %s AND sequence IS NOT NULL"
 
 
 def _enqueue(event_id: int) -> None:

@@ -1,5 +1,6 @@
 import hashlib
 import secrets
+import uuid
 
 from django.conf import settings
 from django.db import models
@@ -13,7 +14,13 @@ class DomainEvent(models.Model):
     died between commit and dispatch); the periodic sweep dispatches it again.
     """
 
+    # The id receivers see (``webhook-id``, the events feed): the same on every delivery attempt.
+    uuid = models.UUIDField(default=uuid.uuid4, editable=False, unique=True)
     name = models.CharField(max_length=100)
+    # What the event is about, e.g. ``order:42``; ``sequence`` numbers that subject's events
+    # 1, 2, 3... in the order they were recorded, so a receiver can spot a gap or a reordering.
+    stream = models.CharField(max_length=60, blank=True)
+    sequence = models.PositiveIntegerField(null=True, blank=True)
     payload = models.JSONField(default=dict)
     # Only undispatched events are looked up by time (the partial index below).
     created_at = models.DateTimeField(default=timezone.now)
@@ -26,18 +33,27 @@ class DomainEvent(models.Model):
         indexes = [
             models.Index(fields=["created_at"], condition=models.Q(dispatched_at__isnull=True), name="event_undispatched_idx")
         ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["stream", "sequence"], condition=models.Q(sequence__isnull=False), name="event_stream_sequence_unique"
+            )
+        ]
 
     def __str__(self):
         return f"{self.name} #{self.pk}"
 
 
 API_SCOPES = (
-    ("orders:read", "Read orders"),
-    ("orders:write", "Create and cancel orders"),
+    ("orders:read", "Read orders and their events"),
+    ("orders:write", "Create, change, hold, release and cancel orders; channel adapters and order imports"),
+    ("customers:read", "Read customers"),
+    ("customers:write", "Create and change customers"),
     ("products:read", "Read products and locations"),
-    ("products:write", "Create products"),
-    ("stock:read", "Read stock and availability"),
-    ("stock:write", "Post stock movements"),
+    ("products:write", "Create and change products"),
+    ("stock:read", "Read stock, movements and availability"),
+    ("stock:write", "Post stock movements and stock snapshots"),
+    ("events:read", "Read the domain events feed"),
+    ("webhooks:manage", "Manage webhook subscriptions and re-deliver webhooks"),
 )
 API_SCOPE_NAMES = tuple(name for name, _ in API_SCOPES)
 
@@ -48,6 +64,36 @@ def _hash_key(raw_key: str) -> str:
     return hashlib.sha256(raw_key.encode()).hexdigest()
 
 
+class Integration(models.Model):
+    """An external system that talks to the OMS: a shop, marketplace, ERP, WMS, 3PL or carrier.
+
+    It owns API keys (inbound) and webhook subscriptions (outbound), so an operator can see and
+    switch off everything one partner does in one place.
+    """
+
+    class Kind(models.TextChoices):
+        SHOP = "shop", "Web shop"
+        MARKETPLACE = "marketplace", "Marketplace"
+        POS = "pos", "Point of sale"
+        ERP = "erp", "ERP"
+        WMS = "wms", "WMS / 3PL"
+        CARRIER = "carrier", "Carrier"
+        OTHER = "other", "Other"
+
+    code = models.SlugField(max_length=40, unique=True)
+    name = models.CharField(max_length=120)
+    kind = models.CharField(max_length=12, choices=Kind.choices, default=Kind.OTHER)
+    contact_email = models.EmailField(blank=True, help_text="Who to tell when its webhooks keep failing.")
+    is_active = models.BooleanField(default=True, help_text="Off: its API keys are refused and its webhooks are not sent.")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+
 class ApiKey(models.Model):
     """A key an external system authenticates with. Only its hash is stored."""
 
@@ -56,8 +102,14 @@ class ApiKey(models.Model):
     name = models.CharField(max_length=100, unique=True)
     prefix = models.CharField(max_length=PREFIX_LENGTH, unique=True, editable=False)
     hashed_key = models.CharField(max_length=64, editable=False)
+    integration = models.ForeignKey(
+        Integration, null=True, blank=True, on_delete=models.PROTECT, related_name="api_keys", help_text="The system that uses this key."
+    )
     scopes = models.JSONField(default=list, help_text="Empty means every scope.")
     is_active = models.BooleanField(default=True)
+    rate_limit_per_minute = models.PositiveIntegerField(
+        null=True, blank=True, help_text="Requests this key may make per minute; empty: OMS_API_RATE_LIMIT_PER_MINUTE."
+    )
     created_at = models.DateTimeField(default=timezone.now)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     last_used_at = models.DateTimeField(null=True, blank=True)
@@ -69,11 +121,13 @@ class ApiKey(models.Model):
         return f"{self.name} ({self.prefix}…)"
 
     @classmethod
-    def generate(cls, *, name: str, scopes=(), created_by=None) -> tuple["ApiKey", str]:
+    def generate(cls, *, name: str, scopes=(), created_by=None, integration: Integration | None = None) -> tuple["ApiKey", str]:
         """Create a key; the raw key is returned once and never stored."""
         prefix = secrets.token_hex(cls.PREFIX_LENGTH // 2)
         raw_key = f"oms_{prefix}_{secrets.token_urlsafe(32)}"
-        key = cls.objects.create(name=name, prefix=prefix, hashed_key=_hash_key(raw_key), scopes=list(scopes), created_by=created_by)
+        key = cls.objects.create(
+            name=name, prefix=prefix, hashed_key=_hash_key(raw_key), scopes=list(scopes), created_by=created_by, integration=integration
+        )
         return key, raw_key
 
     @staticmethod

@@ -21,14 +21,45 @@ class Channel(models.Model):
 
     code = models.SlugField(max_length=32, unique=True)
     name = models.CharField(max_length=120)
+    class Adapter(models.TextChoices):
+        NONE = "", "None (orders come through the OMS API)"
+        SHOPIFY = "shopify", "Shopify webhooks"
+        WOOCOMMERCE = "woocommerce", "WooCommerce webhooks"
+
     kind = models.CharField(max_length=12, choices=Kind.choices, default=Kind.WEB)
     is_active = models.BooleanField(default=True)
+    integration = models.ForeignKey(
+        "oms.Integration", null=True, blank=True, on_delete=models.SET_NULL, related_name="channels",
+        help_text="The external system that sends this channel's orders.",
+    )
+    adapter = models.CharField(max_length=16, choices=Adapter.choices, blank=True, default=Adapter.NONE)
+    webhook_secret = models.CharField(
+        max_length=255, blank=True, help_text="Shared secret the platform signs its webhooks with (Shopify: the app's client secret)."
+    )
 
     class Meta:
         ordering = ["code"]
 
     def __str__(self):
         return self.name
+
+
+class ChannelWebhookReceipt(models.Model):
+    """A platform webhook already taken in: its id is recorded so a redelivery is not applied twice."""
+
+    # Indexed by the (channel, webhook_id) unique constraint.
+    channel = models.ForeignKey(Channel, on_delete=models.CASCADE, related_name="webhook_receipts", db_index=False)
+    webhook_id = models.CharField(max_length=255)
+    topic = models.CharField(max_length=60, blank=True)
+    order = models.ForeignKey("Order", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    outcome = models.CharField(max_length=255, blank=True)
+    received_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["channel", "webhook_id"], name="channel_webhook_id_unique")]
+
+    def __str__(self):
+        return f"{self.topic} {self.webhook_id}"
 
 
 class OrderStatus(models.TextChoices):
@@ -125,6 +156,10 @@ class Order(FSMModelMixin, models.Model):
     promised_ship_date = models.DateField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
     updated_at = models.DateTimeField(auto_now=True)
+    # Goes up by one with every change to the order (its status, lines, holds, addresses, notes):
+    # the API's ETag, and what If-Match is compared with.
+    version = models.PositiveIntegerField(default=1)
+    note = models.TextField(blank=True, help_text="Instructions for the people handling the order.")
 
     class Meta:
         ordering = ["-id"]

@@ -1,4 +1,4 @@
-"""OpenAPI pieces every app's API views share: the error body and the Idempotency-Key header."""
+"""OpenAPI pieces every app's API views share: the error body and the Idempotency-Key and If-Match headers."""
 
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse
@@ -38,11 +38,24 @@ _ERRORS = {
     403: "The API key lacks the scope this operation needs.",
     404: "Not found.",
     409: "Refused by a business rule, or the same Idempotency-Key is still in flight.",
+    412: "If-Match names a version that is no longer current: read the resource again.",
     422: "This Idempotency-Key was already used for a different request.",
+    428: "If-Match is missing: send the ETag you last read.",
+    429: "Too many requests for this API key: wait `Retry-After` seconds.",
 }
 
 
 def error_responses(*statuses: int) -> dict[int, OpenApiResponse]:
     """``responses=`` entries in the error shape; 401 and 403 are always added."""
-    wanted = sorted({401, 403, *statuses})
+    wanted = sorted({401, 403, 429, *statuses})
     return {status: OpenApiResponse(ErrorSerializer, description=_ERRORS[status]) for status in wanted}
+
+
+IF_MATCH = OpenApiParameter(
+    name="If-Match",
+    type=OpenApiTypes.STR,
+    location=OpenApiParameter.HEADER,
+    required=True,
+    description="The `ETag` of your last read of this resource, e.g. `\"3\"`. Missing: 428. No longer current: 412 "
+    "(someone changed it meanwhile; read it again and re-apply your change).",
+)

@@ -12,7 +12,7 @@ from oms.errors import InsufficientStock
 
 from ..models import Allocation, Order, OrderEvent, OrderLine, OrderStatus
 from ..routing import Need, Site, allocation_plan
-from .audit import order_event, order_lock, order_transition
+from .audit import order_event, order_lock, order_touch, order_transition
 
 logger = logging.getLogger(__name__)
 
@@ -50,17 +50,22 @@ def order_allocate(*, order_id: int, actor: Actor) -> Order:
         if lines:
             stock = StockView(line.product_id for line in lines)
             plan = stock.plan([Need(line.pk, line.product_id, line.quantity_open) for line in lines], destination_of(order))
-            _apply_plan(order, lines, plan, stock, actor=actor)
+            reserved_more = _apply_plan(order, lines, plan, stock, actor=actor)
+        else:
+            reserved_more = False
         still_open = any(line.quantity_open > 0 for line in order.lines.all())
         if still_open:
             if order.status != OrderStatus.BACKORDERED:
                 order_transition(order, "backorder", actor=actor, message="Waiting for stock")
+            elif reserved_more:  # part of what it waits for came in
+                order_touch(order)
         else:
             order_transition(order, "allocate", actor=actor)
     return order
 
 
-def _apply_plan(order: Order, lines: list[OrderLine], plan: dict[int, list[tuple[int, int]]], stock: StockView, *, actor: Actor) -> None:
+def _apply_plan(order: Order, lines: list[OrderLine], plan: dict[int, list[tuple[int, int]]], stock: StockView, *, actor: Actor) -> bool:
+    """Reserve what ``plan`` says; returns whether anything was reserved."""
     by_id = {line.pk: line for line in lines}
     changes = [
         StockChange(by_id[line_id].product_id, location_id, quantity, reference=order.number)
@@ -68,7 +73,7 @@ def _apply_plan(order: Order, lines: list[OrderLine], plan: dict[int, list[tuple
         for location_id, quantity in parts
     ]
     if not changes:
-        return
+        return False
     try:
         stock_reserve(changes=changes, levels=stock.levels, actor=actor)
     except InsufficientStock:  # the rows are locked, so this means a bug, not a race
@@ -93,6 +98,7 @@ def _apply_plan(order: Order, lines: list[OrderLine], plan: dict[int, list[tuple
         order, OrderEvent.Kind.RESERVED, f"Reserved {sum(c.quantity for c in changes)} unit(s)", actor=actor,
         data={"allocations": [{"line_id": k, "location_id": loc, "quantity": q} for k, parts in plan.items() for loc, q in parts]},
     ).save()
+    return True
 
 
 def order_release_stock(order: Order, *, actor: Actor, reason: str) -> int:

@@ -25,10 +25,53 @@ def order_event(order: Order, kind: str, message: str = "", *, actor: Actor, dat
     return OrderEvent(order=order, kind=kind, message=message[:500], data=data or {}, **fields, **actor_fields(actor))
 
 
-def order_transition(order: Order, name: str, *, actor: Actor, message: str = "") -> OrderEvent:
+def order_touch(order: Order, **values) -> None:
+    """Save ``values`` on a locked order and count one more version (its ETag): every service
+    that changes an order calls this once, or :func:`order_transition` which calls it."""
+    order.version += 1
+    order.updated_at = timezone.now()
+    for name, value in values.items():
+        if getattr(order, name) != value:  # the FSM field is set by its transition already
+            setattr(order, name, value)
+    row_update(Order, order.pk, version=order.version, updated_at=order.updated_at, **values)
+
+
+# The event a status change announces (webhooks, the events feed), by the status it reaches.
+STATUS_EVENTS = {
+    OrderStatus.ON_HOLD: "order.held",
+    OrderStatus.PENDING: "order.released",
+    OrderStatus.BACKORDERED: "order.backordered",
+    OrderStatus.ALLOCATED: "order.allocated",
+    OrderStatus.IN_FULFILLMENT: "order.fulfillment_started",
+    OrderStatus.PARTIALLY_SHIPPED: "order.partially_shipped",
+    OrderStatus.SHIPPED: "order.shipped",
+    OrderStatus.DELIVERED: "order.delivered",
+    OrderStatus.COMPLETED: "order.completed",
+    OrderStatus.CANCELLED: "order.cancelled",
+}
+
+
+def order_stream(order_id: int) -> str:
+    """The events-feed stream of one order; its events are numbered 1, 2, 3... within it."""
+    return f"order:{order_id}"
+
+
+def order_payload(order: Order, **extra) -> dict:
+    """What every order event carries; receivers fetch the full order from the API by number."""
+    return {"order_id": order.pk, "number": order.number, "external_id": order.external_id, "status": order.status, "version": order.version, **extra}
+
+
+def order_event_publish(order: Order, name: str, **extra) -> None:
+    """Record a public order event (after the order's row is written, in the same transaction)."""
+    event_record(name, order_payload(order, **extra), stream=order_stream(order.pk))
+
+
+def order_transition(order: Order, name: str, *, actor: Actor, message: str = "", event_data: dict | None = None) -> OrderEvent:
     """Run the FSM transition ``name`` on a locked order, save it and record the change.
 
-    Refused transitions raise :class:`InvalidTransition` naming the current status.
+    Refused transitions raise :class:`InvalidTransition` naming the current status. The change is
+    announced as the status's public event (``order.allocated``, ``order.cancelled``...), with
+    ``event_data`` added to its payload.
     """
     method = getattr(order, name)
     if not can_proceed(method):
@@ -38,13 +81,9 @@ def order_transition(order: Order, name: str, *, actor: Actor, message: str = ""
         )
     before = order.status
     method()
-    order.updated_at = timezone.now()
-    row_update(Order, order.pk, status=order.status, updated_at=order.updated_at)
+    order_touch(order, status=order.status)
     if before != order.status:
-        event_record(
-            "order.status_changed",
-            {"order_id": order.pk, "number": order.number, "from": before, "to": order.status},
-        )
+        order_event_publish(order, STATUS_EVENTS[order.status], previous_status=before, **(event_data or {}))
     event = order_event(
         order, OrderEvent.Kind.STATUS, message or f"{OrderStatus(before).label} → {OrderStatus(order.status).label}",
         actor=actor, from_status=before, to_status=order.status,

@@ -25,13 +25,13 @@ from oms import geo
 from oms.actors import Actor
 from oms.db import rows_insert
 from oms.errors import InvalidInput
-from oms.events import event_record
+from oms.events import events_record
 from oms.money import DECIMAL_PLACES, MAX_DIGITS, is_currency, parse_amount, quantize
 
 from ..models import Allocation, Channel, HoldReason, Order, OrderEvent, OrderHold, OrderLine, OrderStatus, PaymentStatus, order_number_for
 from ..routing import Need
 from .allocation import StockView, destination_of
-from .audit import order_event
+from .audit import STATUS_EVENTS, order_event, order_payload, order_stream
 
 MAX_LINES = 500
 REGION_REQUIRED = {"US", "CA", "AU", "BR", "MX", "IN"}
@@ -405,5 +405,7 @@ def _intake(data: OrderIntakeData, actor: Actor) -> IntakeResult:
             events.append(order_event(order, OrderEvent.Kind.RESERVED, f"Reserved {sum(c.quantity for c in changes)} unit(s)", actor=actor))
         events.append(order_event(order, OrderEvent.Kind.STATUS, f"Pending → {order.get_status_display()}", actor=actor, from_status=OrderStatus.PENDING, to_status=order.status))
         rows_insert(events)
-        event_record("order.created", {"order_id": order.pk, "number": order.number, "channel": channel.code, "status": order.status})
+        created = order_payload(order, channel=channel.code)
+        status_event = order_payload(order, previous_status=OrderStatus.PENDING, reasons=[h.reason for h in holds]) if holds else order_payload(order, previous_status=OrderStatus.PENDING)
+        events_record([("order.created", created), (STATUS_EVENTS[order.status], status_event)], stream=order_stream(order.pk), new_stream=True)
     return IntakeResult(order, created=True, lines=lines, holds=holds, allocations=allocations)

@@ -7,11 +7,10 @@ from inventory.models import Product
 from inventory.services import StockChange, stock_ship
 from oms.actors import Actor, actor_fields
 from oms.errors import DomainError, InvalidInput, InvalidTransition, NotFound
-from oms.events import event_record
 
 from ..models import Allocation, HoldReason, Order, OrderEvent, OrderHold, OrderLine, OrderStatus, PaymentStatus
 from .allocation import order_allocate, order_release_stock
-from .audit import order_event, order_lock, order_transition
+from .audit import order_event, order_event_publish, order_lock, order_touch, order_transition
 
 
 def order_cancel(*, order_id: int, actor: Actor, reason: str = "") -> Order:
@@ -23,12 +22,11 @@ def order_cancel(*, order_id: int, actor: Actor, reason: str = "") -> Order:
         order = order_lock(order_id)
         if order.status == OrderStatus.CANCELLED:
             return order
-        order_transition(order, "cancel", actor=actor, message=f"Cancelled{': ' + reason if reason else ''}")
+        order_transition(order, "cancel", actor=actor, message=f"Cancelled{': ' + reason if reason else ''}", event_data={"reason": reason})
         order_release_stock(order, actor=actor, reason=f"order {order.number} cancelled")
         OrderHold.objects.filter(order=order, released_at__isnull=True).update(
             released_at=timezone.now(), release_note="order cancelled", released_by=actor_fields(actor)["actor"]
         )
-        event_record("order.cancelled", {"order_id": order.pk, "number": order.number, "reason": reason})
     return order
 
 
@@ -41,7 +39,10 @@ def order_hold_place(*, order_id: int, reason: str, detail: str = "", actor: Act
         if OrderHold.objects.filter(order=order, reason=reason, released_at__isnull=True).exists():
             raise DomainError(f"Order {order.number} is already on hold for {HoldReason(reason).label.lower()}.", code="already_held")
         if order.status != OrderStatus.ON_HOLD:
-            order_transition(order, "hold", actor=actor, message=f"On hold: {HoldReason(reason).label}")
+            order_transition(order, "hold", actor=actor, message=f"On hold: {HoldReason(reason).label}", event_data={"reason": reason})
+        else:  # held already for another reason: no status change, but a change all the same
+            order_touch(order)
+            order_event_publish(order, "order.held", previous_status=order.status, reason=reason)
         hold = OrderHold.objects.create(order=order, reason=reason, detail=detail[:500])
         order_event(order, OrderEvent.Kind.HOLD_PLACED, f"{hold.get_reason_display()}: {detail}", actor=actor, data={"reason": reason}).save()
     return hold
@@ -87,6 +88,7 @@ def order_hold_release(*, hold_id: int, actor: Actor, note: str = "") -> Order:
         hold.save(update_fields=["released_at", "release_note", "released_by"])
         order_event(order, OrderEvent.Kind.HOLD_RELEASED, f"{hold.get_reason_display()} released{': ' + note if note else ''}", actor=actor, data={"reason": hold.reason}).save()
         if OrderHold.objects.filter(order=order, released_at__isnull=True).exists():
+            order_touch(order)
             return order
         order_transition(order, "release", actor=actor, message="All holds released")
         # In the same transaction: an order never rests in pending with nothing to move it on.
@@ -113,8 +115,7 @@ def order_payment_update(*, order_id: int, payment_status: str, actor: Actor) ->
         before = order.payment_status
         if before == payment_status:
             return order
-        order.payment_status = payment_status
-        order.save(update_fields=["payment_status", "updated_at"])
+        order_touch(order, payment_status=payment_status)
         order_event(order, OrderEvent.Kind.PAYMENT, f"Payment {before} → {payment_status}", actor=actor, data={"from": before, "to": payment_status}).save()
         hold = OrderHold.objects.filter(order=order, reason=HoldReason.PAYMENT, released_at__isnull=True).first()
     if hold and payment_status in (PaymentStatus.AUTHORIZED, PaymentStatus.PAID):
@@ -189,6 +190,7 @@ def order_note_add(*, order_id: int, text: str, actor: Actor) -> OrderEvent:
         raise InvalidInput("A note needs some text.", fields={"text": ["This field is required."]})
     with transaction.atomic():
         order = order_lock(order_id)
+        order_touch(order)
         event = order_event(order, OrderEvent.Kind.NOTE, text.strip(), actor=actor)
         event.save()
     return event
