@@ -14,7 +14,7 @@ point elsewhere):
    (``--rounds`` of each; medians are reported): per order, one transaction with the
    same statements the service needs at the least (customer upsert, stock rows locked FOR NO KEY
    UPDATE, order, lines, conditional reservation update, ledger rows, allocations, audit rows,
-   outbox row), written by hand with psycopg;
+   outbox rows), written by hand with psycopg;
 5. prints the figures and the ratio, and checks the ledger still reconciles.
 
 Not a timed test: it prints figures for a person to read and compare.
@@ -153,7 +153,7 @@ def _http_client(port: int, raw_key: str, count: int, seed: int, start, results)
 RAW_SQL = {
     "customer": (
         "INSERT INTO customers_customer (kind, email, first_name, last_name, company_name, vat_number, phone, group_id,"
-        " email_opt_in, sms_opt_in, created_at) VALUES ('person', %s, %s, %s, '', '', '', NULL, true, false, now())"
+        " email_opt_in, sms_opt_in, created_at, updated_at, version) VALUES ('person', %s, %s, %s, '', '', '', NULL, true, false, now(), now(), 1)"
         " ON CONFLICT (email) DO UPDATE SET email = EXCLUDED.email RETURNING id"
     ),
     "lock": (
@@ -164,8 +164,8 @@ RAW_SQL = {
     "order": (
         "INSERT INTO orders_order (channel_id, external_id, customer_id, email, status, payment_status, currency, subtotal,"
         " shipping_price, discount_total, tax_total, grand_total, shipping_address, billing_address, ship_country,"
-        " destination_latitude, destination_longitude, placed_at, created_at, updated_at)"
-        " VALUES (%s, %s, %s, %s, 'allocated', 'paid', 'USD', %s, 4.95, 0, 0, %s, %s, '{}', 'US', 42.36, -71.06, now(), now(), now())"
+        " destination_latitude, destination_longitude, placed_at, created_at, updated_at, version, note)"
+        " VALUES (%s, %s, %s, %s, 'allocated', 'paid', 'USD', %s, 4.95, 0, 0, %s, %s, '{}', 'US', 42.36, -71.06, now(), now(), now(), 1, '')"
         " RETURNING id, number"
     ),
 }
@@ -219,9 +219,12 @@ def _raw_order(conn, channel_id: int, product_ids: dict, body: dict):
             " (%s, 'status', 'pending', 'allocated', 'Pending -> Allocated', '{}', NULL, 'api:bench', now())",
             (order_id, order_id, order_id),
         )
+        payload = Jsonb({"order_id": order_id, "number": number, "status": "allocated"})
         cur.execute(
-            "INSERT INTO oms_domainevent (name, payload, created_at, attempts, last_error) VALUES ('order.created', %s, now(), 0, '')",
-            (Jsonb({"order_id": order_id, "number": number}),),
+            "INSERT INTO oms_domainevent (uuid, name, stream, sequence, payload, created_at, dispatched_at, attempts, last_error)"
+            " VALUES (gen_random_uuid(), 'order.created', %s, 1, %s, now(), now(), 0, ''),"
+            " (gen_random_uuid(), 'order.allocated', %s, 2, %s, now(), now(), 0, '')",
+            (f"order:{order_id}", payload, f"order:{order_id}", payload),
         )
 
 

@@ -157,6 +157,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # Several resources have a "status"; each gets its own enum component.
+    "ENUM_NAME_OVERRIDES": {
+        "WebhookDeliveryStatusEnum": "oms.models.WebhookDelivery.Status",
+        "CustomerKindEnum": "customers.models.Customer.Kind",
+    },
 }
 
 PHONENUMBER_DEFAULT_REGION = env.str("PHONENUMBER_DEFAULT_REGION", default=None)
@@ -173,5 +178,15 @@ OMS_PRICE_TOLERANCE = env.float("OMS_PRICE_TOLERANCE", default=0.5)
 OMS_API_KEY_CACHE_SECONDS = env.int("OMS_API_KEY_CACHE_SECONDS", default=10)
 # Requests per minute an API key (or a signed-in user) may make, unless the key sets its own; 0: no limit.
 OMS_API_RATE_LIMIT_PER_MINUTE = env.int("OMS_API_RATE_LIMIT_PER_MINUTE", default=6000)
+# Bulk order calls record this many orders per transaction (one savepoint each): fewer commits,
+# while the stock rows of a chunk stay locked only as long as the chunk takes.
+OMS_BULK_CHUNK_SIZE = env.int("OMS_BULK_CHUNK_SIZE", default=50)
 OMS_IDEMPOTENCY_TTL_HOURS = env.int("OMS_IDEMPOTENCY_TTL_HOURS", default=24)
 OMS_IDEMPOTENCY_INFLIGHT_TIMEOUT_SECONDS = env.int("OMS_IDEMPOTENCY_INFLIGHT_TIMEOUT_SECONDS", default=60)
+# Outbound webhooks: how long a receiver has to answer one POST, and how long a process trusts its
+# list of subscribed event names (a new subscription reaches other processes within this time).
+OMS_WEBHOOK_TIMEOUT_SECONDS = env.float("OMS_WEBHOOK_TIMEOUT_SECONDS", default=10)
+OMS_WEBHOOK_SUBSCRIPTION_CACHE_SECONDS = env.int("OMS_WEBHOOK_SUBSCRIPTION_CACHE_SECONDS", default=5)
+# The events feed holds back events younger than this, so a transaction that took an earlier id
+# but commits later is not skipped by a reader that already moved past it.
+OMS_EVENTS_FEED_SETTLE_SECONDS = env.float("OMS_EVENTS_FEED_SETTLE_SECONDS", default=2)

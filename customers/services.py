@@ -1,9 +1,24 @@
-"""Customers: matched by e-mail across channels."""
+"""Customers: matched by e-mail across channels; created and changed by operators and integrations."""
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
 
 from oms.actors import Actor
+from oms.api.versioning import version_check
 from oms.db import insert_or_get
+from oms.errors import DomainError, InvalidInput, NotFound
+from oms.events import event_record, events_record
 
-from .models import Customer
+from .models import Customer, CustomerAddress, CustomerGroup
+
+CUSTOMER_CREATED_EVENT = "customer.created"
+CUSTOMER_UPDATED_EVENT = "customer.updated"
+
+# What ``customer_update`` may change. The e-mail is the key channels match customers on, so it
+# is not changed through the API.
+CUSTOMER_UPDATABLE = (
+    "kind", "first_name", "last_name", "company_name", "vat_number", "phone", "group", "email_opt_in", "sms_opt_in",
+)
 
 
 def customer_upsert(*, email: str, first_name: str = "", last_name: str = "", phone: str = "", actor: Actor) -> Customer:
@@ -14,3 +29,136 @@ def customer_upsert(*, email: str, first_name: str = "", last_name: str = "", ph
     """
     candidate = Customer(email=email.strip().lower(), first_name=first_name[:100], last_name=last_name[:100], phone=phone or "")
     return insert_or_get(candidate, unique_fields=["email"])
+
+
+def _group(code: str | None) -> CustomerGroup | None:
+    if code is None or code == "":
+        return None
+    group = CustomerGroup.objects.filter(code=code).first() if "\x00" not in code else None
+    if group is None:
+        raise InvalidInput(f"No customer group with code {code!r}.", code="unknown_group", fields={"group": [f"Unknown group {code!r}."]})
+    return group
+
+
+def _duplicate(email: str, existing_id: int) -> DomainError:
+    return DomainError(
+        f"A customer with e-mail {email} already exists (id {existing_id}); change that customer instead.",
+        code="duplicate_email",
+        fields={"email": [f"Already used by customer {existing_id}."]},
+    )
+
+
+def customer_create(
+    *,
+    email: str,
+    kind: str = Customer.Kind.PERSON,
+    first_name: str = "",
+    last_name: str = "",
+    company_name: str = "",
+    vat_number: str = "",
+    phone: str = "",
+    group: str | None = None,
+    email_opt_in: bool = True,
+    sms_opt_in: bool = False,
+    actor: Actor,
+) -> Customer:
+    """Create a customer; ``group`` is a group code.
+
+    Guarantees: an e-mail already on file is refused with DomainError ``duplicate_email`` naming
+    the customer that has it (also when two requests race: the unique index decides); an
+    unknown group is refused; ``customer.created`` is recorded with the customer.
+    """
+    email = email.strip().lower()
+    if not email:
+        raise InvalidInput("An e-mail address is required.", fields={"email": ["This field is required."]})
+    group_row = _group(group)
+    customer = Customer(
+        email=email, kind=kind, first_name=first_name, last_name=last_name, company_name=company_name,
+        vat_number=vat_number, phone=phone or "", group=group_row, email_opt_in=email_opt_in, sms_opt_in=sms_opt_in,
+    )
+    with transaction.atomic():
+        existing = Customer.objects.filter(email=email).values_list("pk", flat=True).first()
+        if existing is not None:
+            raise _duplicate(email, existing)
+        try:
+            with transaction.atomic():
+                customer.save(force_insert=True)
+        except IntegrityError:
+            existing = Customer.objects.filter(email=email).values_list("pk", flat=True).first()
+            raise _duplicate(email, existing) from None
+        events_record([(CUSTOMER_CREATED_EVENT, {"id": customer.pk, "email": email})], stream=f"customer:{customer.pk}", new_stream=True)
+    return customer
+
+
+def _customer_lock(customer_id: int) -> Customer:
+    customer = Customer.objects.select_for_update(no_key=True, of=("self",)).select_related("group").filter(pk=customer_id).first()
+    if customer is None:
+        raise NotFound(f"No customer with id {customer_id}.", code="unknown_customer")
+    return customer
+
+
+def _bump(customer: Customer, fields: list[str]) -> None:
+    customer.version += 1
+    customer.updated_at = timezone.now()
+    customer.save(update_fields=[*fields, "version", "updated_at"])
+
+
+def customer_update(*, customer_id: int, expected_version: int | None, changes: dict, actor: Actor) -> Customer:
+    """Change a customer's details, if it is still at ``expected_version``.
+
+    ``changes`` holds any of :data:`CUSTOMER_UPDATABLE` (``group`` as a code, None to remove).
+    Guarantees: the row is locked while the version is compared, so of two edits made from one
+    read the second gets PreconditionFailed (412); a change to nothing keeps the version;
+    otherwise the version rises by one, ``updated_at`` is set and ``customer.updated`` records
+    the old and new values, all in one transaction.
+    """
+    unknown = sorted(set(changes) - set(CUSTOMER_UPDATABLE))
+    if unknown:
+        raise InvalidInput("These customer fields cannot be changed.", fields={name: ["Cannot be changed."] for name in unknown})
+    changes = dict(changes)
+    if "group" in changes:
+        changes["group"] = _group(changes["group"])
+    with transaction.atomic():
+        customer = _customer_lock(customer_id)
+        version_check(expected_version, customer.version, what=f"Customer {customer_id}")
+        changed = {name: (getattr(customer, name), value) for name, value in changes.items() if getattr(customer, name) != value}
+        if not changed:
+            return customer
+        for name, (_, value) in changed.items():
+            setattr(customer, name, value)
+        _bump(customer, list(changed))
+        event_record(
+            CUSTOMER_UPDATED_EVENT,
+            {"id": customer.pk, "version": customer.version, "changes": {name: [_plain(old), _plain(new)] for name, (old, new) in changed.items()}},
+            stream=f"customer:{customer.pk}",
+        )
+    return customer
+
+
+def _plain(value):
+    """A JSON-friendly form of a field value for the event payload."""
+    if isinstance(value, CustomerGroup):
+        return value.code
+    return value if value is None or isinstance(value, (bool, int)) else str(value)
+
+
+def customer_address_create(*, customer_id: int, actor: Actor, **fields) -> CustomerAddress:
+    """Add an address to a customer.
+
+    Guarantees: made the default for shipping or billing, it is the only one (the previous
+    default loses the flag); the customer's version rises, since its addresses are part of it.
+    """
+    with transaction.atomic():
+        customer = _customer_lock(customer_id)
+        address = CustomerAddress(customer=customer, **fields)
+        for flag in ("is_default_shipping", "is_default_billing"):
+            if fields.get(flag):
+                CustomerAddress.objects.filter(customer=customer, **{flag: True}).update(**{flag: False})
+        address.save()
+        _bump(customer, [])
+        event_record(
+            CUSTOMER_UPDATED_EVENT,
+            {"id": customer.pk, "version": customer.version, "address_added": address.pk},
+            stream=f"customer:{customer.pk}",
+        )
+    return address

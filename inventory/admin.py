@@ -11,7 +11,7 @@ from django.utils.html import format_html, format_html_join
 from oms.admin import ReadOnlyAdmin
 
 from . import admin_views
-from .models import Bin, Location, Product, StockLevel, StockMovement, Transfer, TransferLine
+from .models import Bin, ChannelStockRule, Location, Product, StockLevel, StockMovement, Transfer, TransferLine
 
 
 @admin.register(Product)
@@ -249,3 +249,19 @@ class TransferAdmin(admin.ModelAdmin):
     @admin.action(description="Cancel selected transfers", permissions=["change"])
     def cancel_transfers(self, request, queryset):
         self._run_each(request, queryset, "cancel")
+
+
+@admin.register(ChannelStockRule)
+class ChannelStockRuleAdmin(admin.ModelAdmin):
+    list_display = ("channel_code", "location_list", "buffer_units", "share_percent", "updated_at")
+    search_fields = ("channel_code",)
+    filter_horizontal = ("locations",)
+    readonly_fields = ("updated_at",)
+    fields = ("channel_code", "locations", ("buffer_units", "share_percent"), "updated_at")
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).prefetch_related("locations")
+
+    @admin.display(description="Locations")
+    def location_list(self, obj):
+        return ", ".join(location.code for location in obj.locations.all()) or "every shipping location"

@@ -1,5 +1,6 @@
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator
 from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
@@ -222,3 +223,37 @@ class TransferLine(models.Model):
             models.CheckConstraint(condition=Q(quantity__gt=0), name="transfer_quantity_positive"),
             models.CheckConstraint(condition=Q(quantity_received__lte=F("quantity")), name="transfer_received_within_sent"),
         ]
+
+
+class ChannelStockRule(models.Model):
+    """Which stock a sales channel may promise: the locations that sell for it, units held back
+    per SKU and an optional share of what is left.
+
+    The channel is named by its code (inventory sits below orders and cannot refer to a Channel).
+    A channel without a rule promises the plain available-to-promise of every shipping location.
+    """
+
+    channel_code = models.SlugField(max_length=32, unique=True, help_text="The channel's code, e.g. `web`.")
+    locations = models.ManyToManyField(
+        Location, blank=True, related_name="channel_stock_rules",
+        help_text="Locations whose stock this channel sells. Empty: every active location that ships.",
+    )
+    buffer_units = models.PositiveIntegerField(
+        default=0, help_text="Units of each SKU held back from this channel (after the share is taken)."
+    )
+    share_percent = models.PositiveSmallIntegerField(
+        null=True, blank=True, validators=[MaxValueValidator(100)],
+        help_text="Percentage of the pooled stock this channel may promise, rounded down. Empty: all of it.",
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["channel_code"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(share_percent__isnull=True) | Q(share_percent__lte=100), name="channel_stock_share_at_most_100"
+            )
+        ]
+
+    def __str__(self):
+        return f"Stock rule for {self.channel_code}"

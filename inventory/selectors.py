@@ -1,12 +1,15 @@
-"""Reads of stock: availability, available-to-promise and the ledger reconciliation."""
+"""Reads of stock: availability, available-to-promise (overall and per sales channel), the
+stock and ledger listings of the API, and the ledger reconciliation."""
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from django.db.models import Sum
+from django.db.models import F, OuterRef, Q, QuerySet, Subquery, Sum, Value
+from django.db.models.functions import Coalesce, Greatest
 
 from oms.db import rows_select
 
-from .models import Product, StockLevel, StockMovement
+from .models import ChannelStockRule, Location, Product, StockLevel, StockMovement
 
 
 @dataclass
@@ -26,35 +29,33 @@ class SkuAvailability:
     available_to_promise: int
     incoming: int
     locations: list[LocationStock] = field(default_factory=list)
+    channel: str | None = None
 
 
 def products_by_sku(skus) -> dict[str, Product]:
     return {p.sku: p for p in rows_select(Product, "sku", sorted(set(skus)))}
 
 
-def stock_for_sku(product: Product) -> SkuAvailability:
+def stock_for_sku(product: Product, *, channel: str | None = None) -> SkuAvailability:
     """Per-location quantities of one SKU and what can be promised across shipping locations.
 
     Available-to-promise sums what is available (on hand less reserved, quarantined and safety
     stock) at active locations that ship; a location short of its safety stock adds nothing.
+    With ``channel``: what that channel may promise (:class:`ChannelPool`), and only the
+    locations that sell for it are listed.
     """
+    pool = channel_pool(channel) if channel is not None else ChannelPool(channel="")
     rows = StockLevel.objects.filter(product=product).select_related("location").order_by("location__priority", "location__code")
-    result = SkuAvailability(sku=product.sku, available_to_promise=0, incoming=0)
+    result = SkuAvailability(sku=product.sku, available_to_promise=0, incoming=0, channel=channel)
+    pooled = 0
     for row in rows:
-        result.locations.append(
-            LocationStock(
-                location=row.location.code,
-                on_hand=row.on_hand,
-                reserved=row.reserved,
-                incoming=row.incoming,
-                damaged=row.damaged,
-                safety_stock=row.safety_stock,
-                available=max(row.available, 0),
-            )
-        )
-        if row.location.is_active and row.location.can_ship:
-            result.available_to_promise += max(row.available, 0)
+        sells = pool.sells_from(row.location)
+        if sells:
+            pooled += max(row.available, 0)
             result.incoming += row.incoming
+        if sells or channel is None:
+            result.locations.append(_location_stock(row))
+    result.available_to_promise = pool.promise(pooled)
     return result
 
 
@@ -67,6 +68,122 @@ def available_to_promise(product_ids) -> dict[int, int]:
     for product_id, on_hand, reserved, damaged, safety in rows:
         totals[product_id] += max(on_hand - reserved - damaged - safety, 0)
     return totals
+
+
+def _location_stock(row: StockLevel) -> LocationStock:
+    return LocationStock(
+        location=row.location.code, on_hand=row.on_hand, reserved=row.reserved, incoming=row.incoming,
+        damaged=row.damaged, safety_stock=row.safety_stock, available=max(row.available, 0),
+    )
+
+
+# --- per sales channel -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ChannelPool:
+    """The stock one sales channel may promise, from its :class:`ChannelStockRule`.
+
+    The computation, per SKU:
+
+    1. pool: the sum of ``max(available, 0)`` over the locations that sell for the channel:
+       the rule's locations that are active (a store named there sells over its counter even if
+       it does not ship), or, when the rule names none, every active location that ships;
+    2. share: with ``share_percent``, that percentage of the pool, rounded down (a marketplace
+       may be offered 50% so two channels cannot sell the same last units);
+    3. buffer: ``buffer_units`` are then held back; the result never goes below zero.
+
+    A channel without a rule gets the plain available-to-promise (all of step 1, nothing held back).
+    """
+
+    channel: str
+    location_ids: frozenset[int] | None = None  # None: every active location that ships
+    share_percent: int | None = None
+    buffer_units: int = 0
+
+    def sells_from(self, location: Location) -> bool:
+        if not location.is_active:
+            return False
+        if self.location_ids is None:
+            return location.can_ship
+        return location.pk in self.location_ids
+
+    def promise(self, pooled: int) -> int:
+        shared = pooled if self.share_percent is None else pooled * self.share_percent // 100
+        return max(shared - self.buffer_units, 0)
+
+
+def channel_pool(channel: str) -> ChannelPool:
+    """The :class:`ChannelPool` of a channel code (the plain pool when it has no rule)."""
+    rule = ChannelStockRule.objects.filter(channel_code=channel).prefetch_related("locations").first() if "\x00" not in channel else None
+    if rule is None:
+        return ChannelPool(channel=channel)
+    location_ids = frozenset(location.pk for location in rule.locations.all())
+    return ChannelPool(
+        channel=channel, location_ids=location_ids or None, share_percent=rule.share_percent, buffer_units=rule.buffer_units
+    )
+
+
+@dataclass
+class SkuPromise:
+    sku: str
+    available_to_promise: int
+    incoming: int
+
+
+def available_to_promise_for_skus(products: Iterable[Product], *, channel: str | None = None) -> list[SkuPromise]:
+    """What can be promised of each product (per channel when given), in the order given, in a
+    fixed number of queries however many products are asked for."""
+    products = list(products)
+    pool = channel_pool(channel) if channel is not None else ChannelPool(channel="")
+    pooled = {product.pk: 0 for product in products}
+    incoming = dict(pooled)
+    rows = StockLevel.objects.filter(product_id__in=pooled).select_related("location")
+    for row in rows:
+        if pool.sells_from(row.location):
+            pooled[row.product_id] += max(row.available, 0)
+            incoming[row.product_id] += row.incoming
+    return [SkuPromise(product.sku, pool.promise(pooled[product.pk]), incoming[product.pk]) for product in products]
+
+
+# --- listings for the API ------------------------------------------------------------------------
+
+
+def _sellable_available() -> Subquery:
+    """Per product (OuterRef ``product_id``): available-to-promise, as :func:`available_to_promise` counts it."""
+    available = Greatest(F("on_hand") - F("reserved") - F("damaged") - F("safety_stock"), Value(0))
+    total = (
+        StockLevel.objects.filter(product_id=OuterRef("product_id"), location__is_active=True, location__can_ship=True)
+        .order_by()
+        .values("product_id")
+        .annotate(total=Sum(available))
+        .values("total")
+    )
+    return Coalesce(Subquery(total), Value(0))
+
+
+def stock_levels_listing() -> QuerySet[StockLevel]:
+    """Stock rows with their SKU and location code (one query per page)."""
+    return StockLevel.objects.select_related("product", "location").only(
+        "id", "on_hand", "reserved", "incoming", "damaged", "safety_stock", "updated_at",
+        "product__id", "product__sku", "product__low_stock_threshold", "location__id", "location__code",
+    )
+
+
+def stock_levels_below_threshold(queryset: QuerySet[StockLevel], below: bool) -> QuerySet[StockLevel]:
+    """Rows of products whose available-to-promise is at or below their low-stock threshold
+    (``below``), or of all the others."""
+    low = Q(product__low_stock_threshold__gt=0, product_atp__lte=F("product__low_stock_threshold"))
+    queryset = queryset.annotate(product_atp=_sellable_available())
+    return queryset.filter(low) if below else queryset.exclude(low)
+
+
+def stock_movements_listing() -> QuerySet[StockMovement]:
+    """Ledger rows with their SKU and location code (one query per page)."""
+    return StockMovement.objects.select_related("product", "location").only(
+        *(f.name for f in StockMovement._meta.concrete_fields if f.name not in ("product", "location", "actor")),
+        "product__id", "product__sku", "location__id", "location__code",
+    )
 
 
 COUNTERS = ("on_hand", "reserved", "incoming", "damaged", "safety_stock")

@@ -10,18 +10,21 @@ from dataclasses import dataclass
 from functools import cached_property
 
 from django.db import IntegrityError, connection, transaction
-from django.db.models import F
+from django.db.models import F, Sum
 from django.utils import timezone
 
 from oms.actors import Actor, actor_fields
+from oms.api.versioning import version_check
 from oms.db import for_update_clause, rows_insert, rows_select
 from oms.errors import DomainError, InsufficientStock, InvalidInput, NotFound
 from oms.events import event_record
 from oms.money import is_currency, parse_amount
 
 from .models import Location, Product, StockLevel, StockMovement, Transfer, TransferLine
+from .selectors import available_to_promise
 
 STOCK_AVAILABLE_EVENT = "stock.available_increased"
+LOW_STOCK_EVENT = "stock.low"
 
 
 @dataclass(frozen=True)
@@ -98,6 +101,8 @@ class LockedStock:
     longitude: float | None
     priority: int
     location_code: str
+    # Read with the row so a reservation can see a low-stock crossing without another query.
+    low_stock_threshold: int = 0
 
     @property
     def available(self) -> int:
@@ -112,16 +117,17 @@ class LockedStock:
 def stock_levels_lock_sellable(product_ids: Iterable[int]) -> list[LockedStock]:
     """Lock the stock rows of these products at every active location that ships, in primary-key order.
 
-    Only the stock rows are locked (``OF`` the stock table): locations stay free for everyone
-    else. Written as one plain statement because order intake runs it for every order.
+    Only the stock rows are locked (``OF`` the stock table): locations and products stay free for
+    everyone else. Written as one plain statement because order intake runs it for every order.
     """
     product_ids = sorted(set(product_ids))
     if not product_ids:
         return []
-    stock, location = StockLevel._meta.db_table, Location._meta.db_table
+    stock, location, product = StockLevel._meta.db_table, Location._meta.db_table, Product._meta.db_table
     sql = (
         f"SELECT s.id, s.product_id, s.location_id, s.on_hand, s.reserved, s.damaged, s.safety_stock, "
-        f"l.latitude, l.longitude, l.priority, l.code FROM {stock} s JOIN {location} l ON l.id = s.location_id "
+        f"l.latitude, l.longitude, l.priority, l.code, p.low_stock_threshold FROM {stock} s "
+        f"JOIN {location} l ON l.id = s.location_id JOIN {product} p ON p.id = s.product_id "
         f"WHERE s.product_id IN ({', '.join(['%s'] * len(product_ids))}) AND l.is_active AND l.can_ship "
         f"ORDER BY s.id{for_update_clause('s')}"
     )
@@ -212,6 +218,46 @@ def _announce_available(product_ids: Iterable[int]) -> None:
     event_record(STOCK_AVAILABLE_EVENT, {"product_ids": sorted(set(product_ids))})
 
 
+# --- low-stock events ---------------------------------------------------------------------------
+#
+# ``stock.low`` is recorded when a change takes a product's available-to-promise from above its
+# ``low_stock_threshold`` to at or below it: once per crossing, not again while it stays low.
+# Products without a threshold cost nothing: no query is made for them. The event is numbered on
+# the stream ``product:<id>``; callers hold the product's sellable stock rows locked (any stock
+# above the threshold is on such a row), which serialises the numbering.
+
+
+def _low_stock_record(crossings: Iterable[tuple[int, str, int, int]]) -> None:
+    """Record ``stock.low`` for each ``(product id, sku, threshold, atp after)``."""
+    for product_id, sku, threshold, atp in crossings:
+        event_record(LOW_STOCK_EVENT, {"sku": sku, "atp": atp, "threshold": threshold}, stream=f"product:{product_id}")
+
+
+def _crossed(threshold: int, before: int, after: int) -> bool:
+    return threshold > 0 and before > threshold >= after
+
+
+def _low_stock_watch(products: Iterable[Product]) -> dict[int, tuple[Product, int]]:
+    """Available-to-promise now of those products that have a threshold, to compare after a change."""
+    watched = {product.pk: product for product in products if product.low_stock_threshold > 0}
+    if not watched:
+        return {}
+    now = available_to_promise(list(watched))
+    return {pk: (product, now[pk]) for pk, product in watched.items()}
+
+
+def _low_stock_check(watch: dict[int, tuple[Product, int]]) -> None:
+    """After a change: record ``stock.low`` for the watched products it took across their threshold."""
+    if not watch:
+        return
+    after = available_to_promise(list(watch))
+    _low_stock_record(
+        (pk, product.sku, product.low_stock_threshold, after[pk])
+        for pk, (product, before) in watch.items()
+        if _crossed(product.low_stock_threshold, before, after[pk])
+    )
+
+
 # --- receipts, adjustments, quarantine --------------------------------------------------------
 
 
@@ -289,9 +335,11 @@ def stock_adjust(
     with transaction.atomic():
         level = stock_levels_lock([(product.pk, loc.pk)])[(product.pk, loc.pk)]
         level.product, level.location = product, loc
+        watch = _low_stock_watch([product]) if quantity < 0 else {}
         movement = _post(level, kind=kind, actor=actor, reference=reference, reason=reason, on_hand=quantity)
         if quantity > 0:
             _announce_available([product.pk])
+        _low_stock_check(watch)
     return movement
 
 
@@ -302,7 +350,10 @@ def stock_quarantine(*, sku: str, location: str, quantity: int, reason: str, act
     with transaction.atomic():
         level = stock_levels_lock([(product.pk, loc.pk)])[(product.pk, loc.pk)]
         level.product, level.location = product, loc
-        return _post(level, kind=StockMovement.Kind.DAMAGE, actor=actor, reason=reason, damaged=quantity)
+        watch = _low_stock_watch([product])
+        movement = _post(level, kind=StockMovement.Kind.DAMAGE, actor=actor, reason=reason, damaged=quantity)
+        _low_stock_check(watch)
+        return movement
 
 
 def stock_scrap(*, sku: str, location: str, quantity: int, reason: str, actor: Actor) -> StockMovement:
@@ -328,9 +379,11 @@ def stock_set_safety(*, sku: str, location: str, safety_stock: int, actor: Actor
         delta = safety_stock - level.safety_stock
         if delta == 0:
             return None
+        watch = _low_stock_watch([product]) if delta > 0 else {}
         movement = _post(level, kind=StockMovement.Kind.SAFETY_STOCK, actor=actor, safety_stock=delta)
         if delta < 0:
             _announce_available([product.pk])
+        _low_stock_check(watch)
         return movement
 
 
@@ -343,6 +396,15 @@ def _merge(changes: Sequence[StockChange]) -> list[StockChange]:
         _positive(change.quantity)
         merged[(change.product_id, change.location_id)] = merged.get((change.product_id, change.location_id), 0) + change.quantity
     return [StockChange(p, loc, q) for (p, loc), q in merged.items()]
+
+
+def _sellable_total(levels: dict[tuple[int, int], LockedStock], product_ids) -> dict[int, int]:
+    """Available-to-promise of these products from their locked sellable rows."""
+    totals = dict.fromkeys(product_ids, 0)
+    for (product_id, _), row in levels.items():
+        if product_id in totals:
+            totals[product_id] += max(row.available, 0)
+    return totals
 
 
 def stock_reserve(*, changes: Sequence[StockChange], levels: dict[tuple[int, int], LockedStock], actor: Actor) -> list[StockMovement]:
@@ -363,10 +425,20 @@ def stock_reserve(*, changes: Sequence[StockChange], levels: dict[tuple[int, int
     if any(levels[(c.product_id, c.location_id)].available < c.quantity for c in merged):
         raise InsufficientStock("Not enough stock available at the chosen location(s); nothing was reserved.")
     rows = [(levels[(c.product_id, c.location_id)].pk, c.quantity) for c in merged]
+    # Rows from stock_levels_lock_sellable carry the product's threshold (plain StockLevel rows
+    # do not, and get no check); ``levels`` then holds every sellable row of the product.
+    thresholds = {c.product_id: t for c in merged if (t := getattr(levels[(c.product_id, c.location_id)], "low_stock_threshold", 0))}
+    before = _sellable_total(levels, thresholds) if thresholds else {}
     if _counters_shift(rows, reserved=+1, guard=GUARD_AVAILABLE) != len(rows):
         raise InsufficientStock("Stock changed while reserving; nothing was reserved.")
     for change in merged:
         levels[(change.product_id, change.location_id)].reserved += change.quantity
+    if thresholds:
+        after = _sellable_total(levels, thresholds)
+        crossed = [pk for pk, threshold in thresholds.items() if _crossed(threshold, before[pk], after[pk])]
+        if crossed:
+            skus = dict(Product.objects.filter(pk__in=crossed).values_list("pk", "sku"))
+            _low_stock_record((pk, skus[pk], thresholds[pk], after[pk]) for pk in crossed)
     return rows_insert(
         [
             StockMovement(
@@ -476,6 +548,7 @@ def stock_transfer_dispatch(*, transfer_id: int, actor: Actor) -> Transfer:
         levels = stock_levels_lock(
             [(line.product_id, transfer.source_id) for line in lines] + [(line.product_id, transfer.destination_id) for line in lines]
         )
+        watch = _low_stock_watch(line.product for line in lines)
         for line in lines:
             out = levels[(line.product_id, transfer.source_id)]
             out.product, out.location = line.product, transfer.source
@@ -488,6 +561,7 @@ def stock_transfer_dispatch(*, transfer_id: int, actor: Actor) -> Transfer:
             into = levels[(line.product_id, transfer.destination_id)]
             into.product, into.location = line.product, transfer.destination
             _post(into, kind=StockMovement.Kind.TRANSFER_IN, actor=actor, reference=transfer.number, reason="in transit", incoming=line.quantity)
+        _low_stock_check(watch)
         transfer.status, transfer.dispatched_at = Transfer.Status.IN_TRANSIT, timezone.now()
         transfer.save(update_fields=["status", "dispatched_at"])
     return transfer
@@ -568,3 +642,230 @@ def product_create(*, sku: str, name: str, price, currency: str = "USD", actor: 
         except IntegrityError:
             # Only the SKU is unique; the checks above rule out the other constraints.
             raise duplicate from None
+
+
+# Fields ``product_update`` may change; ``sku`` and ``currency`` are fixed once orders refer to them.
+PRODUCT_UPDATABLE = (
+    "name", "price", "cost", "gtin", "weight_grams", "length_mm", "width_mm", "height_mm", "is_active", "low_stock_threshold",
+)
+
+
+def product_update(*, sku: str, expected_version: int | None, changes: dict, actor: Actor) -> Product:
+    """Change a product's catalogue fields, if it is still at ``expected_version``.
+
+    Guarantees: the product row is locked while the version is compared, so of two concurrent
+    edits made from the same read one wins and the other gets PreconditionFailed (412); a change
+    that changes nothing keeps the version; otherwise the version rises by one and ``updated_at``
+    is set, in one transaction. ``expected_version`` None (``If-Match: *``) skips the comparison.
+    """
+    unknown = sorted(set(changes) - set(PRODUCT_UPDATABLE))
+    if unknown:
+        raise InvalidInput("These product fields cannot be changed.", fields={name: ["Cannot be changed."] for name in unknown})
+    errors = {}
+    if "name" in changes:
+        changes["name"] = (changes["name"] or "").strip()
+        if not changes["name"]:
+            errors["name"] = ["This field may not be blank."]
+    for name in ("price", "cost"):
+        if name in changes and not (name == "cost" and changes[name] is None):
+            try:
+                changes[name] = parse_amount(changes[name])
+                if changes[name] < 0:
+                    errors[name] = ["Must be zero or more."]
+            except ValueError as exc:
+                errors[name] = [str(exc)]
+    if changes.get("gtin") and not str(changes["gtin"]).isdigit():
+        errors["gtin"] = ["Digits only."]
+    if errors:
+        raise InvalidInput("The change is malformed; nothing was changed.", fields=errors)
+    with transaction.atomic():
+        product = Product.objects.select_for_update(no_key=True).filter(sku=sku).first()
+        if product is None:
+            raise NotFound(f"No product with SKU {sku!r}.", code="unknown_sku")
+        version_check(expected_version, product.version, what=f"Product {sku}")
+        changed = [name for name, value in changes.items() if getattr(product, name) != value]
+        if not changed:
+            return product
+        for name in changed:
+            setattr(product, name, changes[name])
+        product.version += 1
+        product.updated_at = timezone.now()
+        product.save(update_fields=[*changed, "version", "updated_at"])
+    return product
+
+
+# --- stock counts from other systems ---------------------------------------------------------------
+
+MAX_SNAPSHOT_ITEMS = 5_000
+
+
+@dataclass
+class SnapshotItemResult:
+    sku: str
+    status: str  # applied | unchanged | skipped
+    on_hand_before: int | None = None
+    on_hand: int | None = None
+    error_code: str = ""
+    error_message: str = ""
+
+    @property
+    def delta(self) -> int:
+        if self.on_hand is None or self.on_hand_before is None:
+            return 0
+        return self.on_hand - self.on_hand_before
+
+
+@dataclass
+class SnapshotResult:
+    location: str
+    reference: str
+    items: list[SnapshotItemResult]
+
+    def count(self, status: str) -> int:
+        return sum(1 for item in self.items if item.status == status)
+
+
+def _skipped(sku: str, code: str, message: str, on_hand: int | None = None) -> SnapshotItemResult:
+    return SnapshotItemResult(sku=sku, status="skipped", on_hand_before=on_hand, error_code=code, error_message=message)
+
+
+def stock_snapshot_apply(
+    *, location: str, items: Sequence[tuple[str, int]], reference: str = "", counted_at=None, actor: Actor
+) -> SnapshotResult:
+    """Set on-hand stock at one location to what another system (an ERP, a WMS) counted.
+
+    Each ``(sku, on_hand)`` is applied as a count-correction ledger row of the difference; a
+    count equal to the stock writes nothing. Items that cannot apply are skipped and reported:
+    an unknown SKU, a SKU given twice, a negative count, or a count below what is reserved plus
+    quarantined there (the units promised to orders would vanish). The rest apply together, in
+    one transaction, with every stock row of the counted products locked in primary-key order,
+    a fixed number of statements however many items. A SKU with no stock row there gets one.
+
+    ``counted_at``: when the count was taken. On-hand movements booked at the location after it
+    are added to the count, so a count that arrives late does not undo the sales made meanwhile.
+    """
+    loc = location_get(location)
+    if len(items) > MAX_SNAPSHOT_ITEMS:
+        raise InvalidInput(f"At most {MAX_SNAPSHOT_ITEMS:,} items per snapshot.", fields={"items": [f"At most {MAX_SNAPSHOT_ITEMS:,} items."]})
+    if counted_at is not None and counted_at > timezone.now():
+        raise InvalidInput("counted_at lies in the future.", fields={"counted_at": ["Must not be in the future."]})
+    products = {p.sku: p for p in Product.objects.filter(sku__in={sku for sku, _ in items})}
+    results: list[SnapshotItemResult | None] = [None] * len(items)
+    wanted: dict[int, tuple[int, int]] = {}  # product id -> (item index, counted)
+    seen: set[str] = set()
+    for index, (sku, counted) in enumerate(items):
+        product = products.get(sku)
+        if sku in seen:
+            results[index] = _skipped(sku, "duplicate_sku", f"{sku} is counted more than once in this snapshot; only its first count is used.")
+        elif product is None:
+            results[index] = _skipped(sku, "unknown_sku", f"No product with SKU {sku!r}.")
+        elif counted < 0:
+            results[index] = _skipped(sku, "negative", f"{sku}: a count cannot be negative ({counted}).")
+        elif counted > MAX_MOVEMENT_QUANTITY:
+            results[index] = _skipped(sku, "implausible", f"{sku}: {counted} is implausibly large.")
+        else:
+            wanted[product.pk] = (index, counted)
+        seen.add(sku)
+    by_id = {product.pk: product for product in products.values()}
+    with transaction.atomic():
+        if wanted:
+            # A row for every count above zero first, so it can be locked with the others.
+            StockLevel.objects.bulk_create(
+                [StockLevel(product_id=pk, location_id=loc.pk) for pk, (_, counted) in wanted.items() if counted > 0],
+                ignore_conflicts=True,
+            )
+        # Every row of these products, as the other stock services lock them; ``OF`` the stock
+        # table only, so the joined locations stay free.
+        rows = list(
+            StockLevel.objects.filter(product_id__in=wanted).select_related("location").order_by("pk")
+            .select_for_update(no_key=True, of=("self",))
+        ) if wanted else []
+        here = {row.product_id: row for row in rows if row.location_id == loc.pk}
+        since = _on_hand_since(loc.pk, list(wanted), counted_at) if counted_at is not None and wanted else {}
+        shifts, movements = [], []
+        for pk, (index, counted) in wanted.items():
+            sku, row = by_id[pk].sku, here.get(pk)
+            on_hand = row.on_hand if row is not None else 0
+            target = counted + since.get(pk, 0)
+            committed = (row.reserved + row.damaged) if row is not None else 0
+            if target < committed:
+                carried = f" ({target} with the movements booked since the count)" if since.get(pk) else ""
+                results[index] = _skipped(
+                    sku, "below_committed",
+                    f"{sku} at {loc.code}: counted {counted}{carried}, but {committed} unit(s) are reserved for orders or "
+                    "quarantined there; release or ship them first.",
+                    on_hand,
+                )
+                continue
+            results[index] = SnapshotItemResult(sku=sku, status="applied" if target != on_hand else "unchanged", on_hand_before=on_hand, on_hand=target)
+            if target != on_hand:
+                shifts.append((row.pk, target - on_hand))
+                movements.append(
+                    StockMovement(
+                        kind=StockMovement.Kind.COUNT_CORRECTION, product_id=pk, location_id=loc.pk, on_hand_delta=target - on_hand,
+                        reference=reference[:120], reason=_count_reason(counted, counted_at), **actor_fields(actor),
+                    )
+                )
+        if shifts:
+            if _on_hand_shift(shifts) != len(shifts):
+                raise DomainError("Stock changed while the snapshot was applied; nothing was changed.", code="stock_constraint")
+            StockMovement.objects.bulk_create(movements, batch_size=1000)
+            gained = [m.product_id for m in movements if m.on_hand_delta > 0]
+            if gained:
+                _announce_available(gained)
+            _low_stock_record(_snapshot_crossings(rows, loc.pk, {m.product_id: m.on_hand_delta for m in movements}, by_id))
+    return SnapshotResult(location=loc.code, reference=reference, items=results)
+
+
+def _on_hand_shift(rows: list[tuple[int, int]]) -> int:
+    """Add each ``(stock id, delta)`` to on hand in one UPDATE, where it leaves what is reserved
+    and quarantined covered; returns how many rows changed.
+
+    A VALUES list rather than :func:`_counters_shift`'s UNION ALL: PostgreSQL plans thousands of
+    unioned SELECTs very slowly, and a snapshot has up to 5,000 rows.
+    """
+    table = StockLevel._meta.db_table
+    # The first row is cast so the database knows the columns' types (the rest follow it).
+    values = ", ".join(["(CAST(%s AS integer), CAST(%s AS integer))"] + ["(%s, %s)"] * (len(rows) - 1))
+    sql = (
+        f"UPDATE {table} SET on_hand = on_hand + v.column2, updated_at = %s FROM (VALUES {values}) AS v "
+        f"WHERE {table}.id = v.column1 AND on_hand + v.column2 >= reserved + damaged"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [timezone.now(), *(value for row in rows for value in row)])
+        return cursor.rowcount
+
+
+def _count_reason(counted: int, counted_at) -> str:
+    return f"Stock count: {counted}" + (f" at {counted_at.isoformat()}" if counted_at is not None else "")
+
+
+def _on_hand_since(location_id: int, product_ids: list[int], since) -> dict[int, int]:
+    """Net on-hand movement per product at a location after ``since``, in one query."""
+    return dict(
+        StockMovement.objects.filter(location_id=location_id, product_id__in=product_ids, created_at__gt=since)
+        .order_by()
+        .values("product_id")
+        .annotate(net=Sum("on_hand_delta"))
+        .values_list("product_id", "net")
+    )
+
+
+def _snapshot_crossings(rows: list[StockLevel], location_id: int, deltas: dict[int, int], products: dict[int, Product]):
+    """``(product id, sku, threshold, atp after)`` for the products a snapshot took to low stock,
+    worked out from the locked rows (before) and the deltas applied (after): no query."""
+    watched = {pk for pk, delta in deltas.items() if delta < 0 and products[pk].low_stock_threshold > 0}
+    if not watched:
+        return []
+    before, after = dict.fromkeys(watched, 0), dict.fromkeys(watched, 0)
+    for row in rows:
+        if row.product_id not in watched or not (row.location.is_active and row.location.can_ship):
+            continue
+        before[row.product_id] += max(row.available, 0)
+        shift = deltas[row.product_id] if row.location_id == location_id else 0
+        after[row.product_id] += max(row.available + shift, 0)
+    return [
+        (pk, products[pk].sku, products[pk].low_stock_threshold, after[pk])
+        for pk in watched
+        if _crossed(products[pk].low_stock_threshold, before[pk], after[pk])
+    ]

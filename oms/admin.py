@@ -4,11 +4,29 @@ import json
 
 from django import forms
 from django.contrib import admin, messages
-from django.utils.html import format_html
+from django.db.models import Count
+from django.urls import reverse
+from django.utils.html import format_html, format_html_join
 
 from .api.authentication import api_key_forget
 from .errors import DomainError
-from .models import API_SCOPES, ApiKey, DomainEvent
+from .models import (
+    API_SCOPES,
+    EVENT_PATTERN,
+    ApiKey,
+    DomainEvent,
+    Integration,
+    WebhookAttempt,
+    WebhookDelivery,
+    WebhookSubscription,
+)
+from .webhooks import (
+    webhook_delivery_redeliver,
+    webhook_subscription_create,
+    webhook_subscription_rotate_secret,
+    webhook_subscription_update,
+    webhooks_forget,
+)
 
 
 def form_add_domain_error(form: forms.BaseForm, error: DomainError, field_map: dict[str, str] | None = None) -> None:
@@ -79,26 +97,34 @@ class ApiKeyForm(forms.ModelForm):
 
     class Meta:
         model = ApiKey
-        fields = ("name", "scopes", "is_active")
+        fields = ("name", "integration", "scopes", "is_active", "rate_limit_per_minute")
 
 
 @admin.register(ApiKey)
 class ApiKeyAdmin(admin.ModelAdmin):
     form = ApiKeyForm
-    list_display = ("name", "prefix", "scope_list", "is_active", "created_at", "created_by", "last_used_at")
-    list_filter = ("is_active",)
+    list_display = ("name", "prefix", "integration", "scope_list", "is_active", "rate_limit_per_minute", "created_at", "last_used_at")
+    list_filter = ("is_active", "integration")
     search_fields = ("name", "prefix")
-    list_select_related = ("created_by",)
+    list_select_related = ("integration",)
     readonly_fields = ("prefix", "hashed_key", "created_at", "created_by", "last_used_at")
+    actions = ["revoke"]
 
     def get_fields(self, request, obj=None):
-        if obj is None:
-            return ("name", "scopes", "is_active")
-        return ("name", "scopes", "is_active", *self.readonly_fields)
+        editable = ("name", "integration", "scopes", "is_active", "rate_limit_per_minute")
+        return editable if obj is None else (*editable, *self.readonly_fields)
 
     @admin.display(description="Scopes")
     def scope_list(self, obj):
         return ", ".join(obj.scopes) or "all"
+
+    @admin.action(description="Revoke the selected API keys", permissions=["change"])
+    def revoke(self, request, queryset):
+        prefixes = list(queryset.filter(is_active=True).values_list("prefix", flat=True))
+        ApiKey.objects.filter(prefix__in=prefixes).update(is_active=False)
+        for prefix in prefixes:
+            api_key_forget(prefix)  # at once in this process; elsewhere within OMS_API_KEY_CACHE_SECONDS
+        self.message_user(request, f"Revoked {len(prefixes)} API key(s).", messages.SUCCESS)
 
     def save_model(self, request, obj, form, change):
         if change:
@@ -106,9 +132,8 @@ class ApiKeyAdmin(admin.ModelAdmin):
             api_key_forget(obj.prefix)  # a revocation applies at once in this process
             return
         # The raw key exists only in this response: it is never stored, so it is shown once.
-        key, raw_key = ApiKey.generate(name=obj.name, scopes=obj.scopes, created_by=request.user)
-        if not obj.is_active:
-            ApiKey.objects.filter(pk=key.pk).update(is_active=False)
+        key, raw_key = ApiKey.generate(name=obj.name, scopes=obj.scopes, created_by=request.user, integration=obj.integration)
+        ApiKey.objects.filter(pk=key.pk).update(is_active=obj.is_active, rate_limit_per_minute=obj.rate_limit_per_minute)
         obj.pk, obj.prefix, obj.hashed_key, obj.created_by = key.pk, key.prefix, key.hashed_key, key.created_by
         obj.created_at = key.created_at
         obj._state.adding = False
@@ -127,3 +152,205 @@ class ApiKeyAdmin(admin.ModelAdmin):
         for prefix in prefixes:
             api_key_forget(prefix)
 
+
+# --- Integrations and webhooks -----------------------------------------------------------------
+
+
+class ApiKeyInline(ReadOnlyInline):
+    model = ApiKey
+    fields = ("name", "prefix", "scopes", "is_active", "rate_limit_per_minute", "last_used_at")
+    readonly_fields = fields
+    show_change_link = True
+
+
+class WebhookSubscriptionInline(ReadOnlyInline):
+    model = WebhookSubscription
+    fields = ("url", "events", "is_active", "description", "created_at")
+    readonly_fields = fields
+    show_change_link = True
+
+
+@admin.register(Integration)
+class IntegrationAdmin(admin.ModelAdmin):
+    list_display = ("name", "code", "kind", "is_active", "key_count", "subscription_count", "contact_email")
+    list_filter = ("is_active", "kind")
+    search_fields = ("name", "code", "contact_email")
+    readonly_fields = ("created_at", "channel_list")
+    fields = ("code", "name", "kind", "contact_email", "is_active", "created_at", "channel_list")
+    inlines = [ApiKeyInline, WebhookSubscriptionInline]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(
+            keys=Count("api_keys", distinct=True), subscriptions=Count("webhook_subscriptions", distinct=True)
+        )
+
+    @admin.display(description="API keys", ordering="keys")
+    def key_count(self, obj):
+        return obj.keys
+
+    @admin.display(description="Webhooks", ordering="subscriptions")
+    def subscription_count(self, obj):
+        return obj.subscriptions
+
+    @admin.display(description="Channels")
+    def channel_list(self, obj):
+        # Channels live in a higher layer (orders); they are reached through the reverse relation.
+        channels = list(obj.channels.order_by("code")) if obj.pk else []
+        if not channels:
+            return "—"
+        return format_html_join(", ", "{} ({})", ((channel.name, channel.code) for channel in channels))
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        if change and "is_active" in form.changed_data:
+            # Switching an integration off refuses its keys and stops its webhooks, at once in this
+            # process and within the cache times elsewhere.
+            for prefix in obj.api_keys.values_list("prefix", flat=True):
+                api_key_forget(prefix)
+            webhooks_forget()
+
+
+def _events_from_text(text: str) -> list[str]:
+    return sorted({name for name in text.replace(",", " ").split() if name})
+
+
+class WebhookSubscriptionForm(forms.ModelForm):
+    url = forms.URLField(max_length=500, assume_scheme="https", help_text="Where the events are POSTed (http or https).")
+    events_text = forms.CharField(
+        label="Events", help_text='Separated by spaces or commas: event names, "order.*" for a prefix, "*" for every event.',
+        widget=forms.TextInput(attrs={"size": 80}),
+    )
+
+    class Meta:
+        model = WebhookSubscription
+        fields = ("integration", "url", "description", "is_active")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            self.fields["events_text"].initial = " ".join(self.instance.events)
+
+    def clean_url(self):
+        url = self.cleaned_data["url"]
+        if not url.lower().startswith(("http://", "https://")):
+            raise forms.ValidationError("Webhooks are POSTed over http or https.")
+        return url
+
+    def clean_events_text(self):
+        events = _events_from_text(self.cleaned_data["events_text"])
+        bad = [name for name in events if not EVENT_PATTERN.match(name)]
+        if not events or bad:
+            raise forms.ValidationError(f"Not event names or patterns: {', '.join(bad)}." if bad else "Name at least one event.")
+        return events
+
+
+def _secret_message(request, subscription: WebhookSubscription, what: str) -> None:
+    messages.warning(
+        request,
+        format_html(
+            "{} for {}: <code>{}</code> Give it to the receiver now; it is not shown again.", what, subscription.url, subscription.secret
+        ),
+    )
+
+
+@admin.register(WebhookSubscription)
+class WebhookSubscriptionAdmin(admin.ModelAdmin):
+    form = WebhookSubscriptionForm
+    list_display = ("url", "integration", "event_list", "is_active", "created_at")
+    list_filter = ("is_active", "integration")
+    search_fields = ("url", "description", "integration__code")
+    list_select_related = ("integration",)
+    readonly_fields = ("version", "created_at", "updated_at")
+    actions = ["rotate_secret"]
+
+    def get_fields(self, request, obj=None):
+        editable = ("integration", "url", "events_text", "description", "is_active")
+        return editable if obj is None else (*editable, *self.readonly_fields)
+
+    @admin.display(description="Events")
+    def event_list(self, obj):
+        return ", ".join(obj.events)
+
+    def save_model(self, request, obj, form, change):
+        events = form.cleaned_data["events_text"]
+        try:
+            if change:
+                saved = webhook_subscription_update(
+                    subscription_id=obj.pk, actor=request.user, url=obj.url, events=events, description=obj.description, is_active=obj.is_active
+                )
+            else:
+                saved = webhook_subscription_create(
+                    integration=obj.integration, url=obj.url, events=events, description=obj.description, is_active=obj.is_active,
+                    actor=request.user,
+                )
+                _secret_message(request, saved, "Signing secret")
+        except DomainError as error:
+            messages.error(request, error.message)
+            return
+        obj.pk, obj.events, obj.version, obj._state.adding = saved.pk, saved.events, saved.version, False
+
+    def delete_model(self, request, obj):
+        super().delete_model(request, obj)
+        webhooks_forget()
+
+    def delete_queryset(self, request, queryset):
+        super().delete_queryset(request, queryset)
+        webhooks_forget()
+
+    @admin.action(description="Rotate the signing secret (shows the new one once)", permissions=["change"])
+    def rotate_secret(self, request, queryset):
+        for subscription_id in queryset.values_list("pk", flat=True):
+            _secret_message(request, webhook_subscription_rotate_secret(subscription_id=subscription_id, actor=request.user), "New secret")
+
+
+class WebhookAttemptInline(ReadOnlyInline):
+    model = WebhookAttempt
+    fields = ("started_at", "status_code", "duration_ms", "succeeded", "error", "response_excerpt")
+    readonly_fields = fields
+
+
+@admin.register(WebhookDelivery)
+class WebhookDeliveryAdmin(ReadOnlyAdmin):
+    list_display = ("id", "event_name", "subscription", "status", "attempts", "last_status_code", "last_duration_ms", "next_attempt_at", "delivered_at")
+    list_filter = ("status", "subscription__integration")
+    search_fields = ("event__name", "subscription__url", "=event__uuid")
+    list_select_related = ("event", "subscription__integration")
+    readonly_fields = (
+        "event_link", "event_uuid", "subscription", "status", "attempts", "next_attempt_at", "last_status_code", "last_duration_ms",
+        "last_error", "delivered_at", "leased_until", "created_at",
+    )
+    fields = readonly_fields
+    inlines = [WebhookAttemptInline]
+    actions = ["redeliver"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).defer("event__payload")
+
+    @admin.display(description="Event", ordering="event__name")
+    def event_name(self, obj):
+        return obj.event.name
+
+    @admin.display(description="Event")
+    def event_link(self, obj):
+        return format_html('<a href="{}">{}</a>', reverse("admin:oms_domainevent_change", args=[obj.event_id]), obj.event)
+
+    @admin.display(description="webhook-id")
+    def event_uuid(self, obj):
+        return obj.event.uuid
+
+    def has_redeliver_permission(self, request):
+        return request.user.has_perm("oms.redeliver_webhookdelivery")
+
+    @admin.action(description="Re-deliver the selected webhooks (same webhook-id)", permissions=["redeliver"])
+    def redeliver(self, request, queryset):
+        sent, refused = 0, []
+        for delivery_id in queryset.values_list("pk", flat=True):
+            try:
+                webhook_delivery_redeliver(delivery_id=delivery_id, actor=request.user)
+                sent += 1
+            except DomainError as error:
+                refused.append(f"#{delivery_id}: {error.message}")
+        if sent:
+            self.message_user(request, f"Re-delivering {sent} webhook(s).", messages.SUCCESS)
+        for problem in refused:
+            self.message_user(request, problem, messages.ERROR)

@@ -9,9 +9,14 @@ class OmsConfig(AppConfig):
         from django.db.models.signals import post_migrate
 
         from . import roles
+        from .events import subscribe_matching
+        from .webhooks import webhook_fan_out, webhook_wants
 
         # Groups and their permissions are infrastructure, kept in step with the code on every
         # migrate, so a new permission reaches its roles without a manual step. It runs after
         # every app's post_migrate, not only this one's: the other apps' permissions are created
         # by their own post_migrate, which on a fresh database comes after the kernel's.
         post_migrate.connect(roles.roles_sync_after_migrate, dispatch_uid="oms.roles_sync")
+        # Webhooks take events by what subscriptions ask for, not by name; with nobody subscribed
+        # the check costs nothing (the wanted names are cached per process).
+        subscribe_matching(webhook_wants, webhook_fan_out)

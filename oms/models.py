@@ -1,4 +1,6 @@
+import base64
 import hashlib
+import re
 import secrets
 import uuid
 
@@ -167,3 +169,107 @@ class IdempotencyRecord(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["owner", "key"], name="idempotency_owner_key_uniq")]
+
+
+def webhook_secret_new() -> str:
+    """A signing secret in the Standard Webhooks form: ``whsec_`` and the base64 of 32 random bytes."""
+    return "whsec_" + base64.b64encode(secrets.token_bytes(32)).decode()
+
+
+# An event name (``order.created``), a prefix pattern (``order.*``) or ``*`` for every event.
+EVENT_PATTERN = re.compile(r"^(\*|[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)*(\.\*)?)$")
+
+
+def event_name_matches(patterns, name: str) -> bool:
+    """Whether an event called ``name`` is wanted by a list of names and patterns."""
+    for pattern in patterns:
+        if pattern == "*" or pattern == name:
+            return True
+        if pattern.endswith(".*") and name.startswith(pattern[:-1]):
+            return True
+    return False
+
+
+class WebhookSubscription(models.Model):
+    """An integration's request to be told about events: POSTed to ``url``, signed with ``secret``."""
+
+    integration = models.ForeignKey(Integration, on_delete=models.CASCADE, related_name="webhook_subscriptions")
+    url = models.URLField(max_length=500, help_text="Where the events are POSTed (http or https).")
+    events = models.JSONField(default=list, help_text='Event names, "order.*" for a prefix, "*" for every event.')
+    # Shown once when created or rotated; receivers verify signatures with it.
+    secret = models.CharField(max_length=100, default=webhook_secret_new, editable=False)
+    is_active = models.BooleanField(default=True, help_text="Off: no new deliveries are made for it.")
+    description = models.CharField(max_length=200, blank=True)
+    # Raised by one on every change: the API's ETag for If-Match.
+    version = models.PositiveIntegerField(default=1, editable=False)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self):
+        return f"{self.integration_id and self.integration.code}: {self.url}"
+
+    def wants(self, name: str) -> bool:
+        return event_name_matches(self.events, name)
+
+
+class WebhookDelivery(models.Model):
+    """One event owed to one subscription, with where its sending stands.
+
+    ``leased_until`` is set by the worker that claims it for one attempt (one conditional UPDATE),
+    so two workers never send it at once; a lease left to expire belongs to a worker that died.
+    """
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        SUCCEEDED = "succeeded", "Succeeded"
+        FAILED = "failed", "Failed (gave up)"
+
+    # Both foreign keys are indexed by the unique constraint and the composite index below.
+    event = models.ForeignKey(DomainEvent, on_delete=models.CASCADE, related_name="webhook_deliveries", db_index=False)
+    subscription = models.ForeignKey(WebhookSubscription, on_delete=models.CASCADE, related_name="deliveries", db_index=False)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    attempts = models.PositiveIntegerField(default=0, help_text="Attempts since it was created or last re-delivered.")
+    next_attempt_at = models.DateTimeField(null=True, blank=True, default=timezone.now)
+    last_status_code = models.PositiveSmallIntegerField(null=True, blank=True)
+    last_duration_ms = models.PositiveIntegerField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+    leased_until = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name_plural = "webhook deliveries"
+        ordering = ["-id"]
+        constraints = [models.UniqueConstraint(fields=["event", "subscription"], name="webhook_delivery_event_subscription_uniq")]
+        indexes = [
+            # The sweep: pending deliveries that are due.
+            models.Index(fields=["next_attempt_at"], condition=models.Q(status="pending"), name="webhook_due_idx"),
+            # The admin and the API list them newest first, by subscription and by status.
+            models.Index(fields=["subscription", "status", "-id"], name="webhook_sub_status_idx"),
+            models.Index(fields=["status", "-id"], name="webhook_status_idx"),
+        ]
+        permissions = [("redeliver_webhookdelivery", "Can re-deliver webhooks")]
+
+    def __str__(self):
+        return f"delivery #{self.pk}"
+
+
+class WebhookAttempt(models.Model):
+    """The log of one attempt to send a delivery: what the receiver answered and how long it took."""
+
+    delivery = models.ForeignKey(WebhookDelivery, on_delete=models.CASCADE, related_name="attempt_log")
+    started_at = models.DateTimeField(default=timezone.now)
+    status_code = models.PositiveSmallIntegerField(null=True, blank=True, help_text="Empty: no answer (timeout, refused).")
+    duration_ms = models.PositiveIntegerField(default=0)
+    succeeded = models.BooleanField(default=False)
+    error = models.TextField(blank=True)
+    response_excerpt = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self):
+        return f"attempt #{self.pk}"

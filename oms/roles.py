@@ -16,6 +16,8 @@ ROLES: dict[str, dict[str, list[str]]] = {
         "customers": ["view_customer", "add_customer", "change_customer", "view_customeraddress", "add_customeraddress",
                       "change_customeraddress", "view_customergroup"],
         "inventory": ["view_product", "view_stocklevel", "view_location"],
+        # To answer "did the shop hear about this order?"; changing anything is the manager's.
+        "oms": ["view_integration", "view_webhookdelivery", "view_webhookattempt"],
     },
     "Accounting": {
         "orders": ["view_order", "view_orderline", "view_orderevent", "view_channel"],
@@ -26,7 +28,9 @@ ROLES: dict[str, dict[str, list[str]]] = {
         "orders": ["*"],
         "inventory": ["*"],
         "customers": ["*"],
-        "oms": ["view_apikey", "add_apikey", "change_apikey", "view_domainevent"],
+        "oms": ["view_apikey", "add_apikey", "change_apikey", "view_domainevent", "view_integration", "add_integration",
+                "change_integration", "view_webhooksubscription", "add_webhooksubscription", "change_webhooksubscription",
+                "delete_webhooksubscription", "view_webhookdelivery", "redeliver_webhookdelivery", "view_webhookattempt"],
     },
 }
 

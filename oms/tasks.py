@@ -21,3 +21,20 @@ def idempotency_records_purge() -> int:
     from .api.idempotency import idempotency_records_purge as purge
 
     return purge()
+
+
+@shared_task
+def webhook_deliver(delivery_id: int) -> str | None:
+    """One attempt at a webhook delivery; a no-op when it is not due or another worker holds it.
+    Retries are scheduled by the delivery itself (not by Celery), so this never retries."""
+    from .webhooks import webhook_deliver_now
+
+    return webhook_deliver_now(delivery_id)
+
+
+@shared_task
+def webhooks_sweep() -> int:
+    """Enqueue due webhook deliveries: retries, lost messages, leases of dead workers."""
+    from .webhooks import webhooks_sweep as sweep
+
+    return sweep()

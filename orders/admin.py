@@ -14,8 +14,8 @@ from oms.admin import ReadOnlyAdmin, ReadOnlyInline
 from oms.money import quantize
 
 from . import admin_views, services
-from .forms import HoldPlaceForm, PaymentUpdateForm
-from .models import Allocation, Channel, HeldOrder, HoldReason, Order, OrderEvent, OrderHold, OrderLine, OrderStatus
+from .forms import ChannelAdminForm, HoldPlaceForm, PaymentUpdateForm
+from .models import Allocation, Channel, ChannelWebhookReceipt, HeldOrder, HoldReason, Order, OrderEvent, OrderHold, OrderLine, OrderStatus
 
 STATUS_COLOURS = {
     OrderStatus.PENDING: "#6b7280",
@@ -221,8 +221,15 @@ class OrderAdmin(OrderListMixin, admin.ModelAdmin):
         return [
             path("<path:object_id>/action/<str:action_name>/", wrap(admin_views.order_action_view), name="orders_order_action"),
             path("<path:object_id>/hold/<int:hold_id>/release/", wrap(admin_views.order_hold_release_view), name="orders_order_hold_release"),
+            path("import/", wrap(lambda request: admin_views.orders_import_view(request, self)), name="orders_order_import"),
             *super().get_urls(),
         ]
+
+    def changelist_view(self, request, extra_context=None):
+        extra_context = extra_context or {}
+        if admin_views.may_import_orders(request.user):
+            extra_context["import_url"] = reverse("admin:orders_order_import")
+        return super().changelist_view(request, extra_context)
 
     @admin.display(description="Status")
     def status_display(self, obj):
@@ -370,8 +377,76 @@ class HeldOrderAdmin(OrderListMixin, ReadOnlyAdmin):
         )
 
 
+RECENT_RECEIPTS = 20
+
+
 @admin.register(Channel)
 class ChannelAdmin(admin.ModelAdmin):
-    list_display = ("code", "name", "kind", "is_active")
-    list_filter = ("kind", "is_active")
+    form = ChannelAdminForm
+    list_display = ("code", "name", "kind", "adapter", "integration", "is_active")
+    list_filter = ("kind", "adapter", "is_active")
+    list_select_related = ("integration",)
     search_fields = ("code", "name")
+    readonly_fields = ("webhook_secret_display", "webhook_url", "recent_receipts")
+    fieldsets = (
+        (None, {"fields": ("code", "name", "kind", "is_active", "integration")}),
+        ("Platform webhooks", {"fields": ("adapter", "webhook_url", "webhook_secret_display", "new_webhook_secret", "clear_webhook_secret")}),
+        ("Received webhooks", {"fields": ("recent_receipts",)}),
+    )
+
+    def get_fieldsets(self, request, obj=None):
+        if obj is None:  # nothing received yet, and the URL needs the code
+            return [(name, {"fields": [f for f in options["fields"] if f not in ("webhook_url", "webhook_secret_display", "recent_receipts")]})
+                    for name, options in self.fieldsets if name != "Received webhooks"]
+        return self.fieldsets
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        kwargs["fields"] = None  # the fieldsets name form-only fields the model does not have
+        return super().get_form(request, obj, change, **kwargs)
+
+    def get_readonly_fields(self, request, obj=None):
+        self._request = request  # the webhook URL is absolute, on the host the operator uses
+        return super().get_readonly_fields(request, obj)
+
+    @admin.display(description="Current secret")
+    def webhook_secret_display(self, obj):
+        secret = obj.webhook_secret
+        if not secret:
+            return "Not set: webhooks are refused."
+        return f"{'•' * 8}{secret[-4:]}" if len(secret) > 8 else "•" * 8
+
+    @admin.display(description="Webhook URL")
+    def webhook_url(self, obj):
+        if not obj.adapter:
+            return "Choose an adapter to receive platform webhooks."
+        url = self._request.build_absolute_uri(reverse(f"api-channel-{obj.adapter}-orders", args=[obj.code]))
+        topics = "orders/create, orders/updated, orders/cancelled" if obj.adapter == Channel.Adapter.SHOPIFY else "order.created, order.updated, order.deleted"
+        return format_html('<code>{}</code><div class="help">Paste into the platform for the topics {} (JSON).</div>', url, topics)
+
+    @admin.display(description="Latest")
+    def recent_receipts(self, obj):
+        receipts = obj.webhook_receipts.select_related("order").order_by("-received_at", "-id")[:RECENT_RECEIPTS]
+        rows = format_html_join(
+            "", "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            ((r.received_at.strftime("%Y-%m-%d %H:%M:%S"), r.topic, r.webhook_id, r.order or "—", r.outcome) for r in receipts),
+        )
+        if not rows:
+            return "None yet."
+        link = reverse("admin:orders_channelwebhookreceipt_changelist") + f"?channel__id__exact={obj.pk}"
+        return format_html(
+            '<table><thead><tr><th>Received</th><th>Topic</th><th>Webhook id</th><th>Order</th><th>Outcome</th></tr></thead>'
+            '<tbody>{}</tbody></table><a href="{}">All received webhooks of this channel</a>', rows, link,
+        )
+
+
+@admin.register(ChannelWebhookReceipt)
+class ChannelWebhookReceiptAdmin(ReadOnlyAdmin):
+    list_display = ("received_at", "channel", "topic", "webhook_id", "order", "outcome")
+    list_filter = ("channel", "topic")
+    list_select_related = ("channel", "order")
+    search_fields = ("webhook_id", "order__number", "outcome")
+    date_hierarchy = "received_at"
+    show_full_result_count = False
+
+    def has_view_permission(self, request, obj=None):
+        return request.user.has_perm("orders.view_channel")

@@ -19,7 +19,8 @@ from oms.admin import form_add_domain_error
 from oms.errors import DomainError, InvalidInput
 
 from . import services
-from .forms import PhoneOrderForm, phone_order_intake_data, phone_order_line_formset
+from .adapters.csv_import import COLUMNS, MAX_FILE_BYTES, MAX_ROWS, orders_import
+from .forms import OrdersImportForm, PhoneOrderForm, phone_order_intake_data, phone_order_line_formset
 from .models import Order, OrderHold, OrderStatus
 
 
@@ -229,3 +230,40 @@ def _phone_order_done(request: HttpRequest, result) -> HttpResponseRedirect:
     else:
         messages.success(request, f"{order.number} recorded. Status: {order.get_status_display()}.")
     return _order_page(order.pk)
+
+
+def may_import_orders(user) -> bool:
+    return user.has_perm("orders.add_order") or user.has_perm("orders.create_phone_order")
+
+
+def orders_import_view(request: HttpRequest, model_admin):
+    """Marketplace orders from a CSV file; the report stays on the page."""
+    if not may_import_orders(request.user):
+        raise PermissionDenied
+    report = None
+    if request.method == "POST":
+        form = OrdersImportForm(request.POST, request.FILES)
+        if form.is_valid():
+            upload = form.cleaned_data["file"]
+            try:
+                result = orders_import(channel=form.cleaned_data["channel"].code, content=upload.read(MAX_FILE_BYTES + 1), actor=request.user)
+            except DomainError as error:
+                form.add_error("file", _refusal(error))
+            else:
+                report = result.as_dict()
+                summary = report["summary"]
+                text = f"{summary['created']} order(s) created, {summary['already_imported']} already imported, {summary['rejected']} rejected."
+                (messages.warning if summary["rejected"] else messages.success)(request, text)
+    else:
+        form = OrdersImportForm()
+    context = {
+        **model_admin.admin_site.each_context(request),
+        "opts": model_admin.opts,
+        "title": "Import marketplace orders (CSV)",
+        "form": form,
+        "report": report,
+        "columns": COLUMNS,
+        "max_megabytes": MAX_FILE_BYTES // 1024 // 1024,
+        "max_rows": MAX_ROWS,
+    }
+    return TemplateResponse(request, "admin/orders/order/import.html", context)

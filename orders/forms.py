@@ -134,3 +134,34 @@ class HoldPlaceForm(forms.Form):
 
 class PaymentUpdateForm(forms.Form):
     payment_status = forms.ChoiceField(label="Payment", choices=PaymentStatus.choices)
+
+
+class OrdersImportForm(forms.Form):
+    channel = forms.ModelChoiceField(queryset=Channel.objects.filter(is_active=True), to_field_name="code", empty_label=None)
+    file = forms.FileField(label="CSV file", help_text="UTF-8, with a header row; see the columns below.")
+
+
+class ChannelAdminForm(forms.ModelForm):
+    """The webhook secret is never shown again once saved: blank keeps it, a value replaces it."""
+
+    new_webhook_secret = forms.CharField(
+        label="Webhook secret", required=False, strip=True, max_length=255,
+        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
+        help_text="The secret the platform signs webhooks with (Shopify: the app's client secret; WooCommerce: the "
+        "webhook's secret). Leave blank to keep the current one.",
+    )
+    clear_webhook_secret = forms.BooleanField(label="Remove the webhook secret", required=False, help_text="Webhooks are refused until a new one is set.")
+
+    class Meta:
+        model = Channel
+        fields = ("code", "name", "kind", "is_active", "integration", "adapter")
+
+    def save(self, commit=True):
+        channel = super().save(commit=False)
+        if self.cleaned_data.get("clear_webhook_secret"):
+            channel.webhook_secret = ""
+        elif self.cleaned_data.get("new_webhook_secret"):
+            channel.webhook_secret = self.cleaned_data["new_webhook_secret"]
+        if commit:
+            channel.save()
+        return channel

@@ -57,9 +57,10 @@ def test_when_periodic_tasks_are_set_up_twice_then_each_exists_once_and_names_a_
         "inventory.tasks.stock_reconcile",
         "oms.tasks.idempotency_records_purge",
         "orders.tasks.backorders_sweep",
+        "oms.tasks.webhooks_sweep",
     }
-    assert PeriodicTask.objects.count() == 4
-    assert capsys.readouterr().out.count("unchanged") == 4
+    assert PeriodicTask.objects.count() == 5
+    assert capsys.readouterr().out.count("unchanged") == 5
     app.loader.import_default_modules()
     assert set(tasks) <= set(app.tasks)
     sweep = PeriodicTask.objects.get(task="oms.tasks.events_sweep")

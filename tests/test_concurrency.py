@@ -26,7 +26,7 @@ from oms import geo
 from oms.errors import DomainError
 from oms.models import DomainEvent
 from orders.models import Order, OrderLine, OrderStatus
-from orders.services import order_cancel, order_intake
+from orders.services import order_cancel, order_intake, orders_intake_batch
 
 from .factories import ChannelFactory, LocationFactory, ProductFactory, intake_data
 from .inventory.invariants import stock_invariant_violations
@@ -167,3 +167,21 @@ def test_the_same_channel_order_sent_by_eight_clients_at_once_is_recorded_once(s
     assert OrderLine.objects.count() == 2
     assert reserved_by_sku() == {"SKU-A": 2, "SKU-B": 1, "SKU-C": 0}
     assert stock_invariant_violations() == []
+
+
+def test_bulk_batches_and_single_orders_for_the_same_buyers_and_skus_never_deadlock(scarce_stock, settings):
+    settings.OMS_BULK_CHUNK_SIZE = 4  # several chunks per batch, each holding its locks a while
+    batches = [random_orders(12, seed=seed) for seed in (21, 22, 23)]
+    singles = random_orders(24, seed=24)
+    jobs = [lambda batch=batch: orders_intake_batch(orders=batch, actor="api:bulk") for batch in batches]
+    jobs += [lambda data=data: order_intake(data=data, actor="api:load") for data in singles]
+    random.Random(5).shuffle(jobs)
+
+    results = run_in_threads(deal(jobs, threads=8))
+
+    items = [item for result in results if isinstance(result, list) for item in result]
+    assert len(items) == 36 and all(item.error is None and item.result.created for item in items)
+    assert Order.objects.count() == 60
+    assert reserved_by_sku() == scarce_stock  # oversubscribed: all of it reserved, none twice
+    assert stock_invariant_violations() == []
+    assert no_stock_sits_idle_while_an_order_waits() == []

@@ -1,3 +1,9 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
 
-urlpatterns = []
+from . import views
+
+urlpatterns = [
+    path("customers/", views.CustomersView.as_view(), name="api-customers"),
+    path("customers/<int:customer_id>/", views.CustomerDetailView.as_view(), name="api-customer"),
+    path("customers/<int:customer_id>/addresses/", views.CustomerAddressesView.as_view(), name="api-customer-addresses"),
+]

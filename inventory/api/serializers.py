@@ -1,3 +1,4 @@
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from inventory.models import Location, StockMovement
@@ -55,6 +56,60 @@ class ProductCreateSerializer(serializers.Serializer):
         return data
 
 
+class DimensionsChangeSerializer(serializers.Serializer):
+    length_mm = serializers.IntegerField(min_value=0, max_value=MAX_INTEGER, required=False)
+    width_mm = serializers.IntegerField(min_value=0, max_value=MAX_INTEGER, required=False)
+    height_mm = serializers.IntegerField(min_value=0, max_value=MAX_INTEGER, required=False)
+
+
+class ProductUpdateSerializer(serializers.Serializer):
+    """A partial change: only the fields sent are changed."""
+
+    name = serializers.CharField(max_length=255, required=False)
+    price = _price(required=False, help_text="Catalogue price of one unit, in the product's currency.")
+    cost = _price(required=False, allow_null=True)
+    gtin = serializers.CharField(max_length=14, required=False, allow_blank=True, help_text="GTIN / EAN / UPC barcode, digits only.")
+    weight_grams = serializers.IntegerField(min_value=0, max_value=MAX_INTEGER, required=False)
+    dimensions = DimensionsChangeSerializer(required=False, help_text="Only the dimensions sent are changed.")
+    is_active = serializers.BooleanField(required=False)
+    low_stock_threshold = serializers.IntegerField(
+        min_value=0, max_value=MAX_INTEGER, required=False,
+        help_text="`stock.low` is recorded when available-to-promise falls to or below this; 0 turns it off.",
+    )
+
+    def validate_gtin(self, value: str) -> str:
+        if value and not value.isdigit():
+            raise serializers.ValidationError("Digits only.")
+        return value
+
+    def validate(self, attrs):
+        if not attrs:
+            raise serializers.ValidationError("Send at least one field to change.")
+        return attrs
+
+    def changes(self) -> dict:
+        """The ``changes`` of ``product_update``: dimensions flattened."""
+        data = dict(self.validated_data)
+        data.update(data.pop("dimensions", None) or {})
+        return data
+
+
+class StockSnapshotItemSerializer(serializers.Serializer):
+    sku = serializers.CharField(max_length=64)
+    # Not bounded below here: a negative count is reported on its item, and the others still apply.
+    on_hand = serializers.IntegerField(min_value=-MAX_INTEGER, max_value=MAX_INTEGER, help_text="Units counted.")
+
+
+class StockSnapshotSerializer(serializers.Serializer):
+    location = serializers.CharField(help_text="Location code the count is for.")
+    reference = serializers.CharField(max_length=120, allow_blank=True, default="", help_text="E.g. the ERP's count or export id.")
+    counted_at = serializers.DateTimeField(
+        required=False, allow_null=True, default=None,
+        help_text="When the count was taken. On-hand movements booked after it are added to the counted numbers.",
+    )
+    items = serializers.ListField(child=StockSnapshotItemSerializer(), allow_empty=False, max_length=5000)
+
+
 class StockMovementCreateSerializer(serializers.Serializer):
     class Type:
         RECEIPT = "receipt"
@@ -92,7 +147,10 @@ class ProductSerializer(serializers.Serializer):
     weight_grams = serializers.IntegerField()
     dimensions = DimensionsSerializer(source="*")
     is_active = serializers.BooleanField()
+    low_stock_threshold = serializers.IntegerField(help_text="`stock.low` is recorded at or below this available-to-promise; 0: never.")
+    version = serializers.IntegerField(help_text="Rises with every change; the `ETag` of this product.")
     created_at = serializers.DateTimeField()
+    updated_at = serializers.DateTimeField()
 
 
 class LocationAddressSerializer(serializers.Serializer):
@@ -132,6 +190,10 @@ class StockMovementSerializer(serializers.Serializer):
     sku = serializers.CharField(source="product.sku")
     location = serializers.CharField(source="location.code")
     quantity = serializers.IntegerField(source="on_hand_delta", help_text="Change of on-hand stock.")
+    reserved_delta = serializers.IntegerField(help_text="Change of reserved stock (reservations and their release).")
+    incoming_delta = serializers.IntegerField(help_text="Change of stock in transit to the location.")
+    damaged_delta = serializers.IntegerField(help_text="Change of quarantined stock.")
+    safety_stock_delta = serializers.IntegerField()
     reference = serializers.CharField()
     reason = serializers.CharField()
     actor = serializers.CharField(source="actor_label")
@@ -150,6 +212,72 @@ class LocationStockSerializer(serializers.Serializer):
 
 class StockSerializer(serializers.Serializer):
     sku = serializers.CharField()
-    available_to_promise = serializers.IntegerField(help_text="Available across active locations that ship.")
-    incoming = serializers.IntegerField(help_text="In transit to active locations that ship.")
-    locations = LocationStockSerializer(many=True)
+    channel = serializers.CharField(allow_null=True, help_text="The channel asked for, or null.")
+    available_to_promise = serializers.IntegerField(
+        help_text="Available across active locations that ship; with `channel`, what that channel may promise."
+    )
+    incoming = serializers.IntegerField(help_text="In transit to the locations counted.")
+    locations = LocationStockSerializer(many=True, help_text="With `channel`: only the locations that sell for it.")
+
+
+class StockLevelSerializer(serializers.Serializer):
+    sku = serializers.CharField(source="product.sku")
+    location = serializers.CharField(source="location.code")
+    on_hand = serializers.IntegerField()
+    reserved = serializers.IntegerField()
+    incoming = serializers.IntegerField(help_text="In transit to this location, not yet received.")
+    damaged = serializers.IntegerField(help_text="Quarantined: on hand but never sold.")
+    safety_stock = serializers.IntegerField()
+    available = serializers.SerializerMethodField(help_text="on_hand - reserved - damaged - safety_stock, never below zero.")
+    updated_at = serializers.DateTimeField()
+
+    def get_available(self, level) -> int:
+        return max(level.available, 0)
+
+
+class SkuPromiseSerializer(serializers.Serializer):
+    sku = serializers.CharField()
+    available_to_promise = serializers.IntegerField()
+    incoming = serializers.IntegerField()
+
+
+class BulkAvailabilitySerializer(serializers.Serializer):
+    channel = serializers.CharField(allow_null=True)
+    results = SkuPromiseSerializer(many=True, help_text="One per SKU asked for that exists, in the order asked.")
+    unknown_skus = serializers.ListField(child=serializers.CharField(), help_text="SKUs asked for that no product has.")
+
+
+class SnapshotItemErrorSerializer(serializers.Serializer):
+    code = serializers.CharField(source="error_code")
+    message = serializers.CharField(source="error_message")
+
+
+class SnapshotItemResultSerializer(serializers.Serializer):
+    sku = serializers.CharField()
+    status = serializers.ChoiceField(choices=["applied", "unchanged", "skipped"])
+    on_hand_before = serializers.IntegerField(allow_null=True)
+    on_hand = serializers.IntegerField(allow_null=True, help_text="On hand now; null when skipped.")
+    delta = serializers.IntegerField(help_text="The count correction posted to the ledger (0: none).")
+    error = serializers.SerializerMethodField(help_text="Why the item was skipped; null otherwise.")
+
+    @extend_schema_field(SnapshotItemErrorSerializer(allow_null=True))
+    def get_error(self, item):
+        return SnapshotItemErrorSerializer(item).data if item.status == "skipped" else None
+
+
+class SnapshotResultSerializer(serializers.Serializer):
+    location = serializers.CharField()
+    reference = serializers.CharField()
+    applied = serializers.SerializerMethodField()
+    unchanged = serializers.SerializerMethodField()
+    skipped = serializers.SerializerMethodField()
+    items = SnapshotItemResultSerializer(many=True, help_text="One per item sent, in the order sent.")
+
+    def get_applied(self, result) -> int:
+        return result.count("applied")
+
+    def get_unchanged(self, result) -> int:
+        return result.count("unchanged")
+
+    def get_skipped(self, result) -> int:
+        return result.count("skipped")

@@ -2,11 +2,15 @@ from django.urls import path
 
 from . import views
 
-# ``path:`` because a SKU may contain a slash; ``stock/movements/`` comes before ``stock/<sku>/``.
+# ``path:`` because a SKU may contain a slash; the fixed ``stock/...`` paths come before ``stock/<sku>/``.
 urlpatterns = [
     path("products/", views.ProductsView.as_view(), name="api-products"),
     path("products/<path:sku>/", views.ProductDetailView.as_view(), name="api-product"),
     path("locations/", views.LocationsView.as_view(), name="api-locations"),
+    path("locations/<str:code>/", views.LocationDetailView.as_view(), name="api-location"),
+    path("stock/", views.StockLevelsView.as_view(), name="api-stock-levels"),
     path("stock/movements/", views.StockMovementsView.as_view(), name="api-stock-movements"),
+    path("stock/snapshots/", views.StockSnapshotsView.as_view(), name="api-stock-snapshots"),
     path("stock/<path:sku>/", views.StockView.as_view(), name="api-stock"),
+    path("atp/", views.AvailabilityView.as_view(), name="api-availability"),
 ]

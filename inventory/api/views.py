@@ -1,41 +1,108 @@
 """Catalogue and stock endpoints: thin views over ``inventory.services`` and ``inventory.selectors``."""
 
+from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
+from rest_framework.generics import GenericAPIView
 from rest_framework.parsers import JSONParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from inventory.models import Location, StockMovement
-from inventory.selectors import stock_for_sku
-from inventory.services import product_create, product_get, stock_adjust, stock_receive
+from inventory.models import Location, Product, StockMovement
+from inventory.selectors import (
+    available_to_promise_for_skus,
+    products_by_sku,
+    stock_for_sku,
+    stock_levels_listing,
+    stock_movements_listing,
+)
+from inventory.services import (
+    product_create,
+    product_get,
+    product_update,
+    stock_adjust,
+    stock_receive,
+    stock_snapshot_apply,
+)
 from oms.api.authentication import request_actor
 from oms.api.idempotency import idempotent
-from oms.api.schema import IDEMPOTENCY_KEY, error_responses
+from oms.api.pagination import CursorOrderingFilter, CursorPagination
+from oms.api.schema import IDEMPOTENCY_KEY, IF_MATCH, error_responses
+from oms.api.versioning import etag_for, expected_version, with_etag
 from oms.errors import InvalidInput, NotFound
 
+from .filters import ProductFilter, StockLevelFilter, StockMovementFilter
 from .serializers import (
+    BulkAvailabilitySerializer,
     LocationSerializer,
     ProductCreateSerializer,
     ProductSerializer,
+    ProductUpdateSerializer,
+    SnapshotResultSerializer,
+    StockLevelSerializer,
     StockMovementCreateSerializer,
     StockMovementSerializer,
     StockSerializer,
+    StockSnapshotSerializer,
 )
 
 SKU = OpenApiParameter("sku", OpenApiTypes.STR, OpenApiParameter.PATH, description="The product's SKU code.")
+CODE = OpenApiParameter("code", OpenApiTypes.STR, OpenApiParameter.PATH, description="The location's code.")
+CHANNEL = OpenApiParameter(
+    "channel", OpenApiTypes.STR, OpenApiParameter.QUERY,
+    description="A channel code, e.g. `web`: what that channel may promise under its stock rule (no rule: the plain figure).",
+)
+MAX_BULK_SKUS = 500
+
+
+class LedgerPagination(CursorPagination):
+    """Oldest first, so a system following the ledger keeps the last `next` and asks again later.
+
+    ``next`` is given on the last page too (it points after the last row, or stays where it was
+    on an empty page): the ledger keeps growing, and a follower needs somewhere to continue from.
+    """
+
+    ordering = "id"
+    max_page_size = 1000
+
+    def get_next_link(self):
+        self.has_next = True
+        return super().get_next_link()
+
+
+def _sku(sku: str) -> str:
+    if "\x00" in sku:  # in no stored SKU, and PostgreSQL refuses it in a query
+        raise NotFound(f"No product with SKU {sku!r}.", code="unknown_sku")
+    return sku
 
 
 def _product(sku: str):
-    if "\x00" in sku:  # in no stored SKU, and PostgreSQL refuses it in a query
-        raise NotFound(f"No product with SKU {sku!r}.", code="unknown_sku")
-    return product_get(sku)
+    return product_get(_sku(sku))
 
 
-class ProductsView(APIView):
-    required_scopes = {"POST": "products:write"}
+class ProductsView(GenericAPIView):
+    required_scopes = {"GET": "products:read", "POST": "products:write"}
     parser_classes = [JSONParser]
+    serializer_class = ProductSerializer
+    filter_backends = [DjangoFilterBackend, CursorOrderingFilter]
+    filterset_class = ProductFilter
+    ordering_fields = ["sku", "created_at", "updated_at"]
+    ordering = "sku"
+
+    def get_queryset(self):
+        return Product.objects.all()
+
+    @extend_schema(
+        operation_id="products_list",
+        summary="List products",
+        description="By SKU unless `ordering` says otherwise (`sku`, `created_at`, `updated_at`, `-` for descending); "
+        "cursor-paginated (follow `next`). `updated_after` with `ordering=updated_at` picks up every change since a sync.",
+        responses={200: ProductSerializer(many=True), **error_responses(400, 404)},
+    )
+    def get(self, request):
+        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
+        return self.get_paginated_response(ProductSerializer(page, many=True).data)
 
     @extend_schema(
         operation_id="products_create",
@@ -50,15 +117,44 @@ class ProductsView(APIView):
         serializer = ProductCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         product = product_create(actor=request_actor(request), **serializer.service_kwargs())
-        return Response(ProductSerializer(product).data, status=status.HTTP_201_CREATED)
+        response = Response(ProductSerializer(product).data, status=status.HTTP_201_CREATED)
+        response["ETag"] = etag_for(product.version)
+        return response
 
 
 class ProductDetailView(APIView):
-    required_scopes = {"GET": "products:read"}
+    required_scopes = {"GET": "products:read", "PATCH": "products:write"}
+    parser_classes = [JSONParser]
 
-    @extend_schema(operation_id="products_retrieve", summary="One product", parameters=[SKU], responses={200: ProductSerializer, **error_responses(404)})
+    @extend_schema(
+        operation_id="products_retrieve",
+        summary="One product",
+        description="The `ETag` header holds its version: send it in `If-Match` to change the product. "
+        "`If-None-Match` with the current ETag answers 304.",
+        parameters=[SKU],
+        responses={200: ProductSerializer, 304: OpenApiResponse(description="Not modified since the ETag sent."), **error_responses(404)},
+    )
     def get(self, request, sku: str):
-        return Response(ProductSerializer(_product(sku)).data)
+        product = _product(sku)
+        return with_etag(request, Response(ProductSerializer(product).data), product.version)
+
+    @extend_schema(
+        operation_id="products_update",
+        summary="Change a product",
+        description="Changes only the fields sent. `If-Match` must hold the ETag of your last read: without it 428, "
+        "and 412 when the product changed meanwhile. A change to nothing keeps the version. SKU and currency cannot change.",
+        parameters=[SKU, IF_MATCH],
+        request=ProductUpdateSerializer,
+        responses={200: ProductSerializer, **error_responses(400, 404, 412, 428)},
+    )
+    def patch(self, request, sku: str):
+        expected = expected_version(request)
+        serializer = ProductUpdateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        product = product_update(sku=_sku(sku), expected_version=expected, changes=serializer.changes(), actor=request_actor(request))
+        response = Response(ProductSerializer(product).data)
+        response["ETag"] = etag_for(product.version)
+        return response
 
 
 class LocationsView(APIView):
@@ -74,9 +170,37 @@ class LocationsView(APIView):
         return Response(LocationSerializer(Location.objects.order_by("priority", "code"), many=True).data)
 
 
-class StockMovementsView(APIView):
-    required_scopes = {"POST": "stock:write"}
+class LocationDetailView(APIView):
+    required_scopes = {"GET": "products:read"}
+
+    @extend_schema(operation_id="locations_retrieve", summary="One location", parameters=[CODE], responses={200: LocationSerializer, **error_responses(404)})
+    def get(self, request, code: str):
+        location = Location.objects.filter(code=code).first() if "\x00" not in code else None
+        if location is None:
+            raise NotFound(f"No location with code {code!r}.", code="unknown_location")
+        return Response(LocationSerializer(location).data)
+
+
+class StockMovementsView(GenericAPIView):
+    required_scopes = {"GET": "stock:read", "POST": "stock:write"}
     parser_classes = [JSONParser]
+    serializer_class = StockMovementSerializer
+    filterset_class = StockMovementFilter
+    pagination_class = LedgerPagination
+
+    def get_queryset(self):
+        return stock_movements_listing()
+
+    @extend_schema(
+        operation_id="stock_movements_list",
+        summary="Follow the stock ledger",
+        description="Every change of every stock counter, oldest first, cursor-paginated. The ledger only grows: keep "
+        "the last `next` link and ask it again later to get what was booked since (an empty page means nothing yet).",
+        responses={200: StockMovementSerializer(many=True), **error_responses(400, 404)},
+    )
+    def get(self, request):
+        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
+        return self.get_paginated_response(StockMovementSerializer(page, many=True).data)
 
     @extend_schema(
         operation_id="stock_movements_create",
@@ -106,15 +230,110 @@ class StockMovementsView(APIView):
         return Response(StockMovementSerializer(movement).data, status=status.HTTP_201_CREATED)
 
 
+class StockLevelsView(GenericAPIView):
+    required_scopes = {"GET": "stock:read"}
+    serializer_class = StockLevelSerializer
+    filterset_class = StockLevelFilter
+
+    def get_queryset(self):
+        return stock_levels_listing()
+
+    @extend_schema(
+        operation_id="stock_levels_list",
+        summary="List stock per SKU and location",
+        description="The typed quantities of every stock row, newest row first, cursor-paginated. "
+        "`updated_after` picks up the rows changed since a sync.",
+        responses={200: StockLevelSerializer(many=True), **error_responses(400, 404)},
+    )
+    def get(self, request):
+        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
+        return self.get_paginated_response(StockLevelSerializer(page, many=True).data)
+
+
+class StockSnapshotsView(APIView):
+    required_scopes = {"POST": "stock:write"}
+    parser_classes = [JSONParser]
+
+    @extend_schema(
+        operation_id="stock_snapshots_create",
+        summary="Upload a stock count",
+        description="Sets on-hand stock at one location to the numbers counted by another system (up to 5,000 SKUs), "
+        "each difference booked as a count correction on the ledger. Items that cannot apply (unknown SKU, a SKU sent "
+        "twice, a negative count, a count below what is reserved plus quarantined there) are skipped and reported in "
+        "`items`; the others apply together. Send an `Idempotency-Key`: a retry then changes nothing twice.",
+        request=StockSnapshotSerializer,
+        parameters=[IDEMPOTENCY_KEY],
+        responses={200: SnapshotResultSerializer, **error_responses(400, 409, 422)},
+    )
+    @idempotent
+    def post(self, request):
+        serializer = StockSnapshotSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        try:
+            result = stock_snapshot_apply(
+                location=data["location"], reference=data["reference"], counted_at=data["counted_at"],
+                items=[(item["sku"], item["on_hand"]) for item in data["items"]], actor=request_actor(request),
+            )
+        except NotFound as exc:
+            raise InvalidInput(exc.message, code=exc.code, fields=exc.fields) from None
+        return Response(SnapshotResultSerializer(result).data)
+
+
+def _channel_param(request) -> str | None:
+    channel = request.query_params.get("channel")
+    if channel is None:
+        return None
+    channel = channel.strip()
+    if not channel or "\x00" in channel:
+        raise InvalidInput("channel must be a channel code.", fields={"channel": ["Not a channel code."]})
+    return channel
+
+
 class StockView(APIView):
     required_scopes = {"GET": "stock:read"}
 
     @extend_schema(
         operation_id="stock_retrieve",
         summary="Stock of one SKU",
-        description="Available-to-promise across locations that ship, and the typed quantities per location.",
-        parameters=[SKU],
-        responses={200: StockSerializer, **error_responses(404)},
+        description="Available-to-promise across locations that ship, and the typed quantities per location. "
+        "With `channel`: what that channel may promise under its stock rule, from the locations that sell for it.",
+        parameters=[SKU, CHANNEL],
+        responses={200: StockSerializer, **error_responses(400, 404)},
     )
     def get(self, request, sku: str):
-        return Response(StockSerializer(stock_for_sku(_product(sku))).data)
+        channel = _channel_param(request)
+        return Response(StockSerializer(stock_for_sku(_product(sku), channel=channel)).data)
+
+
+class AvailabilityView(APIView):
+    required_scopes = {"GET": "stock:read"}
+
+    @extend_schema(
+        operation_id="availability_list",
+        summary="Available-to-promise of many SKUs",
+        description=f"For a storefront: what can be promised of each SKU asked for (up to {MAX_BULK_SKUS}), per channel "
+        "when `channel` is given, in a fixed number of queries. Unknown SKUs are listed in `unknown_skus`.",
+        parameters=[
+            OpenApiParameter("skus", OpenApiTypes.STR, OpenApiParameter.QUERY, required=True, description="Comma-separated SKUs."),
+            CHANNEL,
+        ],
+        responses={200: BulkAvailabilitySerializer, **error_responses(400)},
+    )
+    def get(self, request):
+        channel = _channel_param(request)
+        skus = list(dict.fromkeys(s.strip() for s in request.query_params.get("skus", "").split(",") if s.strip()))
+        if not skus:
+            raise InvalidInput("Name the SKUs: ?skus=A,B,C.", fields={"skus": ["At least one SKU is required."]})
+        if len(skus) > MAX_BULK_SKUS:
+            raise InvalidInput(f"At most {MAX_BULK_SKUS} SKUs per request.", fields={"skus": [f"At most {MAX_BULK_SKUS}."]})
+        if any("\x00" in sku for sku in skus):
+            raise InvalidInput("A SKU cannot contain a NUL byte.", fields={"skus": ["Not a SKU."]})
+        products = products_by_sku(skus)
+        found = [products[sku] for sku in skus if sku in products]
+        body = {
+            "channel": channel,
+            "results": available_to_promise_for_skus(found, channel=channel),
+            "unknown_skus": [sku for sku in skus if sku not in products],
+        }
+        return Response(BulkAvailabilitySerializer(body).data)

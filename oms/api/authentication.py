@@ -7,7 +7,7 @@ from rest_framework import authentication, exceptions
 
 from oms.actors import Actor
 from oms.db import rows_select
-from oms.models import ApiKey
+from oms.models import ApiKey, Integration
 
 KEYWORD = "Api-Key"
 LAST_USED_RESOLUTION_SECONDS = 300
@@ -37,25 +37,29 @@ def request_actor(request) -> Actor:
     return user if user is not None and user.is_authenticated else None
 
 
-# prefix -> (when fetched, key). Integrations send a request after request with the same key;
-# looking it up each time would cost every request a round trip. Only keys that exist are kept
-# (a caller trying random prefixes cannot grow this), each for OMS_API_KEY_CACHE_SECONDS.
-_recent: dict[str, tuple[float, ApiKey]] = {}
+# prefix -> (when fetched, key, whether its integration is on). Integrations send a request after
+# request with the same key; looking it up each time would cost every request a round trip. Only
+# keys that exist are kept (a caller trying random prefixes cannot grow this), each for
+# OMS_API_KEY_CACHE_SECONDS.
+_recent: dict[str, tuple[float, ApiKey, bool]] = {}
 
 
-def _key_for(prefix: str) -> ApiKey | None:
+def _key_for(prefix: str) -> tuple[ApiKey, bool] | None:
     lifetime = settings.OMS_API_KEY_CACHE_SECONDS
     hit = _recent.get(prefix)
     now = time.monotonic()
     if hit is not None and now - hit[0] < lifetime:
-        return hit[1]
+        return hit[1], hit[2]
     found = rows_select(ApiKey, "prefix", [prefix])
     if not found:
         _recent.pop(prefix, None)
         return None
+    key = found[0]
+    # A switched-off integration switches off all its keys; one more look-up, only on a cache miss.
+    integration_on = key.integration_id is None or any(i.is_active for i in rows_select(Integration, "id", [key.integration_id]))
     if lifetime > 0:
-        _recent[prefix] = (now, found[0])
-    return found[0]
+        _recent[prefix] = (now, key, integration_on)
+    return key, integration_on
 
 
 def api_key_forget(prefix: str) -> None:
@@ -76,9 +80,12 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
             return None
         raw_key = raw_key.strip()
         prefix = ApiKey.split(raw_key)
-        key = _key_for(prefix) if prefix else None
-        if key is None or not key.is_active or not key.matches(raw_key):
+        found = _key_for(prefix) if prefix else None
+        if found is None or not found[0].is_active or not found[0].matches(raw_key):
             raise exceptions.AuthenticationFailed("Invalid or revoked API key.")
+        key, integration_on = found
+        if not integration_on:
+            raise exceptions.AuthenticationFailed("This API key's integration is switched off; ask the merchant to switch it on.")
         now = timezone.now()
         # Recording every use would add a write to every request; a few minutes' resolution is enough.
         if key.last_used_at is None or (now - key.last_used_at).total_seconds() > LAST_USED_RESOLUTION_SECONDS:

@@ -1,3 +1,12 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
 
-urlpatterns = []
+from . import views
+
+urlpatterns = [
+    path("events/", views.EventsFeedView.as_view(), name="api-events"),
+    path("webhooks/subscriptions/", views.SubscriptionsView.as_view(), name="api-webhook-subscriptions"),
+    path("webhooks/subscriptions/<int:pk>/", views.SubscriptionDetailView.as_view(), name="api-webhook-subscription"),
+    path("webhooks/deliveries/", views.DeliveriesView.as_view(), name="api-webhook-deliveries"),
+    path("webhooks/deliveries/<int:pk>/", views.DeliveryDetailView.as_view(), name="api-webhook-delivery"),
+    path("webhooks/deliveries/<int:pk>/redeliver/", views.DeliveryRedeliverView.as_view(), name="api-webhook-redeliver"),
+]

@@ -1,3 +1,12 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
 
-urlpatterns = []
+from . import channels
+
+urlpatterns = [
+    path("channels/<str:code>/shopify/orders/", channels.ShopifyOrdersWebhookView.as_view(), name="api-channel-shopify-orders"),
+    path("channels/<str:code>/woocommerce/orders/", channels.WooCommerceOrdersWebhookView.as_view(), name="api-channel-woocommerce-orders"),
+    # Platforms are given these URLs by hand, so they also work without the trailing slash.
+    path("channels/<str:code>/shopify/orders", channels.unlisted(channels.ShopifyOrdersWebhookView).as_view()),
+    path("channels/<str:code>/woocommerce/orders", channels.unlisted(channels.WooCommerceOrdersWebhookView).as_view()),
+    path("channels/<str:code>/orders/import/", channels.ChannelOrdersImportView.as_view(), name="api-channel-orders-import"),
+]

@@ -2,10 +2,13 @@
 (a known channel, a real country, a positive quantity) is the intake service's to judge, so
 every channel gets the same answer for the same mistake."""
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from oms.api.fields import MoneyField
-from orders.models import OrderStatus, PaymentStatus
+from oms.api.schema import ErrorDetailSerializer
+from orders.models import HoldReason, OrderEvent, OrderStatus, PaymentStatus
+from orders.services.changes import MAX_NOTE_LENGTH
 from orders.services import AddressData, LineData, OrderIntakeData
 from orders.services.intake import INTAKE_PAYMENT_STATUSES
 
@@ -83,10 +86,70 @@ class OrderCancelSerializer(serializers.Serializer):
     reason = serializers.CharField(required=False, allow_blank=True, default="", max_length=200)
 
 
+class OrderUpdateSerializer(serializers.Serializer):
+    """A partial change: only the fields sent are changed."""
+
+    shipping_address = AddressInputSerializer(required=False, help_text="Replaces the whole shipping address.")
+    billing_address = AddressInputSerializer(required=False, allow_null=True, help_text="Replaces the billing address; null removes it.")
+    email = serializers.CharField(required=False)
+    note = serializers.CharField(required=False, allow_blank=True, max_length=MAX_NOTE_LENGTH, help_text="Instructions for the people handling the order; replaces the current note.")
+
+    def to_internal_value(self, data):
+        # Silently dropping a field the caller meant to change (``status``) would look like success.
+        if isinstance(data, dict):
+            unknown = sorted(set(data) - set(self.fields))
+            if unknown:
+                raise serializers.ValidationError({name: [f"Cannot be changed here; one of: {', '.join(self.fields)}."] for name in unknown})
+        return super().to_internal_value(data)
+
+    @staticmethod
+    def changes(data: dict) -> dict:
+        """``order_update``'s ``changes`` from this serializer's validated data."""
+        changes = dict(data)
+        for name in ("shipping_address", "billing_address"):
+            if changes.get(name) is not None:
+                changes[name] = AddressData(**changes[name])
+        return changes
+
+
+class OrderLinesSerializer(serializers.Serializer):
+    lines = LineInputSerializer(many=True, help_text="Every line the order should have from now on.")
+
+    @staticmethod
+    def line_data(data: dict) -> list[LineData]:
+        return [LineData(**line) for line in data["lines"]]
+
+
+class OrderHoldSerializer(serializers.Serializer):
+    reason = serializers.ChoiceField(choices=HoldReason.choices)
+    detail = serializers.CharField(required=False, allow_blank=True, default="", max_length=500, help_text="Why, for the person who will release it.")
+
+
+class OrderReleaseSerializer(serializers.Serializer):
+    reason = serializers.ChoiceField(
+        choices=HoldReason.choices, required=False, allow_null=True, default=None, help_text="The hold to release; omitted: every open hold."
+    )
+    note = serializers.CharField(required=False, allow_blank=True, default="", max_length=500)
+
+
+MAX_BULK_ORDERS = 500
+
+
+@extend_schema_field(OrderCreateSerializer(many=True))
+class _OrderBodiesField(serializers.ListField):
+    """Order bodies, each judged on its own later: one malformed item must not refuse the rest."""
+
+
+class OrderBulkCreateSerializer(serializers.Serializer):
+    orders = _OrderBodiesField(
+        child=serializers.JSONField(), min_length=1, max_length=MAX_BULK_ORDERS, help_text=f"1 to {MAX_BULK_ORDERS} order bodies, as `POST /orders/` takes them."
+    )
+
+
 # --- output ----------------------------------------------------------------------------------
 # The order serializer reads ``line_list``, ``active_holds`` and, on each line,
 # ``allocation_list``: plain lists that either a prefetching queryset
-# (``orders.api.views.orders_with_details``) or the intake result fills, so answering never
+# (``orders.selectors.orders_with_details``) or the intake result fills, so answering never
 # costs a query per line.
 
 
@@ -151,5 +214,32 @@ class OrderSerializer(serializers.Serializer):
     billing_address = OptionalAddressSerializer(allow_null=True)
     holds = HoldSerializer(many=True, source="active_holds", help_text="Open holds; the order waits for a person while any is listed.")
     lines = OrderLineSerializer(many=True, source="line_list")
+    note = serializers.CharField()
+    version = serializers.IntegerField(help_text="Goes up with every change; the `ETag`. Send it as `If-Match` to change the order.")
     placed_at = serializers.DateTimeField()
     created_at = serializers.DateTimeField()
+    updated_at = serializers.DateTimeField()
+
+
+class OrderEventSerializer(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=OrderEvent.Kind.choices)
+    message = serializers.CharField()
+    from_status = serializers.CharField(help_text="Status changes only; empty otherwise.")
+    to_status = serializers.CharField(help_text="Status changes only; empty otherwise.")
+    data = serializers.JSONField(help_text="Details, e.g. `{\"changes\": {\"email\": {\"from\": ..., \"to\": ...}}}`.")
+    actor = serializers.CharField(source="actor_label", help_text="Who made the change: a user, `api:<key name>` or `system`.")
+    created_at = serializers.DateTimeField()
+
+
+class OrderBulkResultSerializer(serializers.Serializer):
+    index = serializers.IntegerField(help_text="Position of the order in the request's `orders`.")
+    status = serializers.IntegerField(help_text="What `POST /orders/` would have answered: 201, 200 (recorded before), 400 or 409.")
+    order = OrderSerializer(allow_null=True)
+    error = ErrorDetailSerializer(allow_null=True)
+
+
+class OrderBulkResponseSerializer(serializers.Serializer):
+    results = OrderBulkResultSerializer(many=True)
+    created = serializers.IntegerField()
+    existing = serializers.IntegerField()
+    failed = serializers.IntegerField()

@@ -4,6 +4,12 @@ from . import views
 
 urlpatterns = [
     path("orders/", views.OrdersView.as_view(), name="api-orders"),
+    # Before the order URLs: "bulk" would otherwise be taken for an order number.
+    path("orders/bulk/", views.OrdersBulkView.as_view(), name="api-orders-bulk"),
     path("orders/<str:number>/", views.OrderDetailView.as_view(), name="api-order"),
+    path("orders/<str:number>/lines/", views.OrderLinesView.as_view(), name="api-order-lines"),
+    path("orders/<str:number>/hold/", views.OrderHoldView.as_view(), name="api-order-hold"),
+    path("orders/<str:number>/release/", views.OrderReleaseView.as_view(), name="api-order-release"),
     path("orders/<str:number>/cancel/", views.OrderCancelView.as_view(), name="api-order-cancel"),
+    path("orders/<str:number>/events/", views.OrderEventsView.as_view(), name="api-order-events"),
 ]

@@ -1,45 +1,56 @@
 """Order endpoints: thin views over ``orders.services``; every refusal comes out in the one error shape."""
 
+import logging
 from collections import defaultdict
 
-from django.db.models import Prefetch, QuerySet
+from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
+from rest_framework.exceptions import ValidationError
 from rest_framework.generics import GenericAPIView
 from rest_framework.parsers import JSONParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from oms.api.authentication import request_actor
+from oms.api.errors import error_body, flatten
 from oms.api.idempotency import idempotent
+from oms.api.pagination import CursorOrderingFilter
 from oms.api.representation import represent, represent_many, validated
-from oms.api.schema import IDEMPOTENCY_KEY, error_responses
-from oms.errors import NotFound
-from orders.models import Allocation, Order, OrderHold, OrderLine
-from orders.services import IntakeResult, order_cancel, order_intake
+from oms.api.schema import IDEMPOTENCY_KEY, IF_MATCH, error_responses
+from oms.api.versioning import etag_for, expected_version, with_etag
+from oms.errors import DomainError, InvalidInput
+from orders.models import Order
+from orders.selectors import order_events, order_id_for_number, order_with_details, orders_with_details
+from orders.services import (
+    IntakeResult,
+    order_cancel,
+    order_hold_place,
+    order_holds_release,
+    order_intake,
+    order_lines_replace,
+    order_update,
+    orders_intake_batch,
+)
 
 from .filters import OrderFilter
-from .serializers import OrderCancelSerializer, OrderCreateSerializer, OrderSerializer
+from .serializers import (
+    OrderBulkCreateSerializer,
+    OrderBulkResponseSerializer,
+    OrderCancelSerializer,
+    OrderCreateSerializer,
+    OrderEventSerializer,
+    OrderHoldSerializer,
+    OrderLinesSerializer,
+    OrderReleaseSerializer,
+    OrderSerializer,
+    OrderUpdateSerializer,
+)
+
+logger = logging.getLogger(__name__)
 
 NUMBER = OpenApiParameter("number", OpenApiTypes.STR, OpenApiParameter.PATH, description="The order number, e.g. `SO-0000042`.")
-
-
-def orders_with_details() -> QuerySet[Order]:
-    """Orders with everything :class:`OrderSerializer` reads, in a fixed number of queries per page."""
-    allocations = Prefetch("allocations", queryset=Allocation.objects.select_related("location").order_by("id"), to_attr="allocation_list")
-    return Order.objects.select_related("channel").prefetch_related(
-        Prefetch("lines", queryset=OrderLine.objects.order_by("line_number").prefetch_related(allocations), to_attr="line_list"),
-        Prefetch("holds", queryset=OrderHold.objects.filter(released_at__isnull=True).order_by("id"), to_attr="active_holds"),
-    )
-
-
-def _order_id(number: str) -> int:
-    # A NUL byte cannot be in any stored number, and PostgreSQL refuses it in a query.
-    order_id = Order.objects.filter(number=number).values_list("pk", flat=True).first() if "\x00" not in number else None
-    if order_id is None:
-        raise NotFound(f"No order with number {number!r}.")
-    return order_id
 
 
 def _order_from_intake(result: IntakeResult) -> Order:
@@ -56,11 +67,19 @@ def _order_from_intake(result: IntakeResult) -> Order:
     return order
 
 
+def _order_answer(order_id: int, *, status_code: int = status.HTTP_200_OK) -> Response:
+    """The order as it is now, with its ETag, after a change."""
+    order = order_with_details(order_id)
+    return Response(represent(OrderSerializer, order), status=status_code, headers={"ETag": etag_for(order.version)})
+
+
 class OrdersView(GenericAPIView):
     required_scopes = {"GET": "orders:read", "POST": "orders:write"}
     parser_classes = [JSONParser]
     serializer_class = OrderSerializer
     filterset_class = OrderFilter
+    filter_backends = [DjangoFilterBackend, CursorOrderingFilter]
+    ordering_fields = ["created_at", "updated_at", "placed_at", "grand_total"]
 
     def get_queryset(self):
         return orders_with_details()
@@ -68,7 +87,8 @@ class OrdersView(GenericAPIView):
     @extend_schema(
         operation_id="orders_list",
         summary="List orders",
-        description="Newest first, cursor-paginated (follow `next`).",
+        description="Newest first unless `ordering` says otherwise; cursor-paginated (follow `next`). Filters combine "
+        "with AND.",
         responses={200: OrderSerializer(many=True), **error_responses(400, 404)},
     )
     def get(self, request):
@@ -99,12 +119,147 @@ class OrdersView(GenericAPIView):
         return Response(represent(OrderSerializer, existing), status=status.HTTP_200_OK)
 
 
-class OrderDetailView(APIView):
-    required_scopes = {"GET": "orders:read"}
+class OrdersBulkView(APIView):
+    required_scopes = {"POST": "orders:write"}
+    parser_classes = [JSONParser]
 
-    @extend_schema(operation_id="orders_retrieve", summary="One order", parameters=[NUMBER], responses={200: OrderSerializer, **error_responses(404)})
+    @extend_schema(
+        operation_id="orders_bulk_create",
+        summary="Record many orders",
+        description="Up to 500 orders in one request, each judged and recorded on its own as `POST /orders/` would "
+        "(one refused order never undoes another). The answer is 200 with one result per order, in request order: "
+        "`status` is what a single POST would have answered (201 recorded, 200 recorded before, 400 malformed, 409 "
+        "refused) with the `order` or the `error`. Only a malformed envelope (no list, more than 500) is refused as a whole.",
+        request=OrderBulkCreateSerializer,
+        parameters=[IDEMPOTENCY_KEY],
+        responses={200: OrderBulkResponseSerializer, **error_responses(400, 409, 422)},
+    )
+    @idempotent
+    def post(self, request):
+        bodies = validated(OrderBulkCreateSerializer, request.data)["orders"]
+        inputs = []
+        for body in bodies:
+            try:
+                inputs.append(OrderCreateSerializer.intake_data(validated(OrderCreateSerializer, body)))
+            except ValidationError as exc:
+                inputs.append(InvalidInput("The order is malformed; nothing was recorded.", fields=flatten(exc.detail)))
+        on_error = lambda index, exc: logger.error("bulk order %s failed", index, exc_info=exc)  # noqa: E731
+        results, existing = [], {}
+        for item in orders_intake_batch(orders=inputs, actor=request_actor(request), on_error=on_error):
+            result = {"index": item.index, "status": status.HTTP_201_CREATED, "order": None, "error": None}
+            if item.error is not None:
+                result.update(status=item.error.status_code, error=error_body(item.error.code, item.error.message, item.error.fields)["error"])
+            elif item.result.created:
+                result["order"] = represent(OrderSerializer, _order_from_intake(item.result))
+            else:
+                result["status"] = status.HTTP_200_OK
+                existing[item.index] = item.result.order.pk
+            results.append(result)
+        if existing:
+            orders = {order.pk: order for order in orders_with_details().filter(pk__in=set(existing.values()))}
+            for index, order_id in existing.items():
+                results[index]["order"] = represent(OrderSerializer, orders[order_id])
+        counts = defaultdict(int)
+        for result in results:
+            counts[{201: "created", 200: "existing"}.get(result["status"], "failed")] += 1
+        return Response({"results": results, "created": counts["created"], "existing": counts["existing"], "failed": counts["failed"]})
+
+
+class OrderDetailView(APIView):
+    required_scopes = {"GET": "orders:read", "PATCH": "orders:write"}
+    parser_classes = [JSONParser]
+
+    @extend_schema(
+        operation_id="orders_retrieve",
+        summary="One order",
+        description="Carries an `ETag` (the order's `version`); with `If-None-Match` set to it, an unchanged order answers 304.",
+        parameters=[NUMBER],
+        responses={200: OrderSerializer, 304: OpenApiResponse(description="Unchanged since the ETag in `If-None-Match`."), **error_responses(404)},
+    )
     def get(self, request, number: str):
-        return Response(represent(OrderSerializer, orders_with_details().get(pk=_order_id(number))))
+        order = order_with_details(order_id_for_number(number))
+        return with_etag(request, Response(represent(OrderSerializer, order)), order.version)
+
+    @extend_schema(
+        operation_id="orders_update",
+        summary="Change an order's addresses, e-mail or note",
+        description="Only the fields sent change; needs `If-Match`. Allowed until the order is in fulfillment "
+        "(pending, on hold, backordered, allocated); later 409. A doubtful new shipping address puts the order on an "
+        "address hold, a sound one releases it; stock already reserved is not re-routed.",
+        parameters=[NUMBER, IF_MATCH],
+        request=OrderUpdateSerializer,
+        responses={200: OrderSerializer, **error_responses(400, 404, 409, 412, 428)},
+    )
+    def patch(self, request, number: str):
+        order_id = order_id_for_number(number)
+        version = expected_version(request)
+        changes = OrderUpdateSerializer.changes(validated(OrderUpdateSerializer, request.data))
+        order_update(order_id=order_id, expected_version=version, changes=changes, actor=request_actor(request))
+        return _order_answer(order_id)
+
+
+class OrderLinesView(APIView):
+    required_scopes = {"PUT": "orders:write"}
+    parser_classes = [JSONParser]
+
+    @extend_schema(
+        operation_id="orders_lines_replace",
+        summary="Replace an order's lines",
+        description="Needs `If-Match`. Allowed while the order is pending or on hold (409 otherwise). Stock it held is "
+        "released; the new lines are checked as at intake (an unknown SKU puts it on a stock hold) and the totals "
+        "recomputed. An order on hold stays on hold; a pending one is allocated again.",
+        parameters=[NUMBER, IF_MATCH],
+        request=OrderLinesSerializer,
+        responses={200: OrderSerializer, **error_responses(400, 404, 409, 412, 428)},
+    )
+    def put(self, request, number: str):
+        order_id = order_id_for_number(number)
+        version = expected_version(request)
+        lines = OrderLinesSerializer.line_data(validated(OrderLinesSerializer, request.data))
+        order_lines_replace(order_id=order_id, expected_version=version, lines=lines, actor=request_actor(request))
+        return _order_answer(order_id)
+
+
+class OrderHoldView(APIView):
+    required_scopes = {"POST": "orders:write"}
+    parser_classes = [JSONParser]
+
+    @extend_schema(
+        operation_id="orders_hold",
+        summary="Put an order on hold",
+        description="The order waits for a person until every hold is released; stock it holds stays reserved. An "
+        "order already held for this reason, or already in fulfillment, is refused (409).",
+        parameters=[NUMBER, IDEMPOTENCY_KEY],
+        request=OrderHoldSerializer,
+        responses={200: OrderSerializer, **error_responses(400, 404, 409, 422)},
+    )
+    @idempotent
+    def post(self, request, number: str):
+        data = validated(OrderHoldSerializer, request.data)
+        order_id = order_id_for_number(number)
+        order_hold_place(order_id=order_id, reason=data["reason"], detail=data["detail"], actor=request_actor(request))
+        return _order_answer(order_id)
+
+
+class OrderReleaseView(APIView):
+    required_scopes = {"POST": "orders:write"}
+    parser_classes = [JSONParser]
+
+    @extend_schema(
+        operation_id="orders_release",
+        summary="Release an order's holds",
+        description="Releases the hold for `reason`, or every open hold. When none is left the order is allocated "
+        "(or backordered). No such hold, or a cause that persists (an SKU still unknown), is refused (409).",
+        parameters=[NUMBER, IDEMPOTENCY_KEY],
+        request=OrderReleaseSerializer,
+        responses={200: OrderSerializer, **error_responses(400, 404, 409, 422)},
+    )
+    @idempotent
+    def post(self, request, number: str):
+        data = validated(OrderReleaseSerializer, request.data)
+        order_id = order_id_for_number(number)
+        order_holds_release(order_id=order_id, reason=data["reason"], note=data["note"], actor=request_actor(request))
+        return _order_answer(order_id)
 
 
 class OrderCancelView(APIView):
@@ -122,8 +277,25 @@ class OrderCancelView(APIView):
     )
     @idempotent
     def post(self, request, number: str):
-        serializer = OrderCancelSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        order_id = _order_id(number)
-        order_cancel(order_id=order_id, actor=request_actor(request), reason=serializer.validated_data["reason"])
-        return Response(represent(OrderSerializer, orders_with_details().get(pk=order_id)))
+        data = validated(OrderCancelSerializer, request.data)
+        order_id = order_id_for_number(number)
+        order_cancel(order_id=order_id, actor=request_actor(request), reason=data["reason"])
+        return _order_answer(order_id)
+
+
+class OrderEventsView(GenericAPIView):
+    required_scopes = {"GET": "orders:read"}
+    serializer_class = OrderEventSerializer
+    filter_backends = []
+    ordering = "id"  # oldest first: a trail reads from the beginning
+
+    @extend_schema(
+        operation_id="orders_events_list",
+        summary="An order's audit trail",
+        description="Every change to the order, oldest first, with who made it; cursor-paginated.",
+        parameters=[NUMBER],
+        responses={200: OrderEventSerializer(many=True), **error_responses(404)},
+    )
+    def get(self, request, number: str):
+        page = self.paginate_queryset(order_events(order_id_for_number(number)))
+        return self.get_paginated_response(represent_many(OrderEventSerializer, page))

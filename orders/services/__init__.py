@@ -1,6 +1,8 @@
 """Every change to an order goes through these services (the status field is protected)."""
 
 from .allocation import backorders_allocate, order_allocate
+from .bulk import BatchItem, orders_intake_batch
+from .changes import order_lines_replace, order_update
 from .intake import AddressData, IntakeResult, LineData, OrderIntakeData, intake_validate, order_intake
 from .lifecycle import (
     order_cancel,
@@ -8,6 +10,7 @@ from .lifecycle import (
     order_deliver,
     order_hold_place,
     order_hold_release,
+    order_holds_release,
     order_holds_release_all,
     order_note_add,
     order_payment_update,
@@ -17,6 +20,7 @@ from .lifecycle import (
 
 __all__ = [
     "AddressData",
+    "BatchItem",
     "IntakeResult",
     "LineData",
     "OrderIntakeData",
@@ -28,10 +32,13 @@ __all__ = [
     "order_deliver",
     "order_hold_place",
     "order_hold_release",
+    "order_holds_release",
     "order_holds_release_all",
     "order_intake",
+    "order_lines_replace",
     "order_note_add",
     "order_payment_update",
     "order_ship",
     "order_start_fulfillment",
+    "order_update",
 ]

@@ -64,6 +64,8 @@ class LineData:
     unit_price: Decimal
     discount: Decimal = Decimal(0)
     tax: Decimal = Decimal(0)
+    # What the channel calls the item; shown while the SKU is unknown to the catalogue.
+    name: str = ""
 
 
 @dataclass
@@ -79,9 +81,14 @@ class OrderIntakeData:
     phone: str = ""
     billing_address: AddressData | None = None
     shipping_price: Decimal = Decimal(0)
+    # Tax on shipping: part of the order's tax total, not of any line.
+    shipping_tax: Decimal = Decimal(0)
     payment_status: str = PaymentStatus.PENDING
     placed_at: datetime | None = None
     note: str = ""
+    # (reason, detail) holds a channel adapter asks for beyond intake's own checks, e.g. a
+    # payload that needed a placeholder; merged with intake's hold of the same reason.
+    extra_holds: list[tuple[str, str]] = field(default_factory=list)
 
 
 @dataclass
@@ -160,14 +167,20 @@ def intake_validate(data: OrderIntakeData) -> None:
         _address_errors(data.billing_address, "billing_address", errors)
     if data.payment_status not in INTAKE_PAYMENT_STATUSES:
         errors["payment_status"] = [f"Must be one of: {', '.join(INTAKE_PAYMENT_STATUSES)}."]
-    try:
-        data.shipping_price = parse_amount(data.shipping_price)
-        if data.shipping_price < 0:
-            errors["shipping_price"] = ["Must be zero or more."]
-        elif data.shipping_price >= MAX_AMOUNT:
-            errors["shipping_price"] = [f"Must be below {MAX_AMOUNT}."]
-    except ValueError as exc:
-        errors["shipping_price"] = [str(exc)]
+    for name in ("shipping_price", "shipping_tax"):
+        try:
+            value = parse_amount(getattr(data, name))
+        except ValueError as exc:
+            errors[name] = [str(exc)]
+            continue
+        if value < 0:
+            errors[name] = ["Must be zero or more."]
+        elif value >= MAX_AMOUNT:
+            errors[name] = [f"Must be below {MAX_AMOUNT}."]
+        setattr(data, name, value)
+    for reason, _detail in data.extra_holds:
+        if reason not in HoldReason.values:
+            errors["extra_holds"] = [f"{reason!r} is not a hold reason."]
     if not data.lines:
         errors["lines"] = ["An order needs at least one line."]
     elif len(data.lines) > MAX_LINES:
@@ -255,6 +268,12 @@ def _holds_for(data: OrderIntakeData, order: Order, lines: list[OrderLine], cust
                 bounds.append(f"{line.sku}: price {line.unit_price} vs catalogue {quantize(product.price, order.currency)}")
     if bounds:
         hold(HoldReason.QUANTITY_PRICE, "; ".join(bounds))
+    for reason, detail in data.extra_holds:
+        same = next((h for h in holds if h.reason == reason), None)
+        if same is None:  # one open hold per reason: a second cause joins the first's detail
+            hold(reason, detail)
+        else:
+            same.detail = f"{same.detail}; {detail}"[:500]
     # A paid order borrows nothing: like _credit_exposure, only unpaid orders count against the limit.
     on_credit = data.payment_status != PaymentStatus.PAID
     if on_credit and group is not None and group.credit_limit is not None and group.credit_currency == order.currency:
@@ -294,7 +313,7 @@ def _build(data: OrderIntakeData, channel: Channel, customer: Customer, products
         gross = unit_price * item.quantity
         lines.append(
             OrderLine(
-                order=order, line_number=number, sku=item.sku, product=product, name=product.name if product else item.sku,
+                order=order, line_number=number, sku=item.sku, product=product, name=product.name if product else (item.name or item.sku)[:255],
                 quantity=item.quantity, unit_price=unit_price, discount=discount, tax=tax, line_total=gross - discount + tax,
             )
         )
@@ -303,6 +322,9 @@ def _build(data: OrderIntakeData, channel: Channel, customer: Customer, products
         tax_total += tax
     order.subtotal, order.discount_total, order.tax_total = subtotal, discount_total, tax_total
     order.shipping_price = quantize(data.shipping_price, currency)
+    if data.shipping_tax:
+        tax_total += quantize(data.shipping_tax, currency)
+        order.tax_total = tax_total
     order.grand_total = subtotal - discount_total + tax_total + order.shipping_price
     if order.grand_total < 0:
         raise InvalidInput("Discounts exceed the order's value.", fields={"lines": ["Discounts add up to more than the order is worth."]})

@@ -106,6 +106,22 @@ def order_holds_release_all(*, order_id: int, actor: Actor, note: str = "") -> O
     return order
 
 
+def order_holds_release(*, order_id: int, actor: Actor, reason: str | None = None, note: str = "") -> Order:
+    """Release the order's open hold for ``reason``, or every open hold when ``reason`` is None.
+
+    Refused with ``no_hold`` when there is no such hold; otherwise as :func:`order_hold_release`:
+    the last hold released allocates the order.
+    """
+    if reason is None:
+        return order_holds_release_all(order_id=order_id, actor=actor, note=note)
+    if reason not in HoldReason.values:
+        raise InvalidInput(f"{reason!r} is not a hold reason.", fields={"reason": [f"One of: {', '.join(HoldReason.values)}."]})
+    hold_id = OrderHold.objects.filter(order_id=order_id, reason=reason, released_at__isnull=True).values_list("pk", flat=True).first()
+    if hold_id is None:
+        raise DomainError(f"This order has no open {HoldReason(reason).label.lower()} hold.", code="no_hold", fields={"reason": ["No open hold for this reason."]})
+    return order_hold_release(hold_id=hold_id, actor=actor, note=note)
+
+
 def order_payment_update(*, order_id: int, payment_status: str, actor: Actor) -> Order:
     """Record what the payment provider says; an authorisation clears a payment hold."""
     if payment_status not in PaymentStatus.values:

@@ -16,6 +16,8 @@ SCHEDULE = [
      "Nightly: every stock counter must equal the sum of its ledger rows; differences are logged as errors."),
     ("Serve backorders that have stock", "orders.tasks.backorders_sweep", ("every", 5, IntervalSchedule.MINUTES),
      "Allocate backordered orders whose missing products are available again (a safety net for lost events)."),
+    ("Send due webhook deliveries", "oms.tasks.webhooks_sweep", ("every", 1, IntervalSchedule.MINUTES),
+     "Enqueue webhook deliveries whose retry is due, whose message was lost or whose worker died."),
     ("Purge old Idempotency-Key answers", "oms.tasks.idempotency_records_purge", ("every", 1, IntervalSchedule.HOURS),
      "Forget answers older than OMS_IDEMPOTENCY_TTL_HOURS."),
 ]

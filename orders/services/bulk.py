@@ -1,0 +1,86 @@
+"""Many orders in one call (the bulk API, batch imports): each judged on its own, fewer commits.
+
+A single order costs one commit, and on PostgreSQL a commit waits for the disk. A batch records
+its orders in chunks: one transaction per chunk, one savepoint per order inside it, so a refused
+order rolls back alone and the chunk pays for one commit instead of one per order.
+
+Locks: a chunk takes, before recording anything, the customers' rows (by e-mail, in order) and
+then the stock rows of every product it names (in primary-key order): the same order single
+intake takes them in (customer, then stock), so a chunk and a single order, or two chunks, can
+never wait on each other in a circle.
+"""
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db import transaction
+
+from customers.services import customer_upsert
+from inventory.selectors import products_by_sku
+from inventory.services import stock_levels_lock_sellable
+from oms.actors import Actor
+from oms.errors import DomainError
+
+from .intake import IntakeResult, OrderIntakeData, intake_validate, order_intake
+
+
+@dataclass
+class BatchItem:
+    """One order of a batch: its intake result, or the refusal that stopped it."""
+
+    index: int
+    result: IntakeResult | None = None
+    error: DomainError | None = None
+
+
+def orders_intake_batch(
+    *, orders: Sequence[OrderIntakeData | DomainError], actor: Actor, on_error: Callable[[int, Exception], None] | None = None
+) -> list[BatchItem]:
+    """Record each order as :func:`order_intake` would, exactly once per ``(channel, external_id)``.
+
+    ``orders`` may hold refusals already made by the caller (input that did not parse); they come
+    back as they are, in place. Guarantees: the answer has one item per input, in order; an order
+    that is refused (``DomainError``) leaves nothing behind and does not affect the others; an
+    unexpected error in one order is reported to ``on_error`` and answered as a refusal of that
+    order alone.
+    """
+    items = [BatchItem(index) for index in range(len(orders))]
+    ready: list[tuple[BatchItem, OrderIntakeData]] = []
+    for item, data in zip(items, orders):
+        if isinstance(data, DomainError):
+            item.error = data
+            continue
+        try:
+            intake_validate(data)
+        except DomainError as exc:
+            item.error = exc
+        else:
+            ready.append((item, data))
+    size = max(1, settings.OMS_BULK_CHUNK_SIZE)
+    for start in range(0, len(ready), size):
+        _chunk_record(ready[start : start + size], actor=actor, on_error=on_error)
+    return items
+
+
+def _chunk_record(chunk: list[tuple[BatchItem, OrderIntakeData]], *, actor: Actor, on_error) -> None:
+    with transaction.atomic():
+        first_by_email = {}
+        for _, data in chunk:
+            first_by_email.setdefault(data.email, data)
+        for email in sorted(first_by_email):
+            data = first_by_email[email]
+            customer_upsert(email=email, first_name=data.first_name, last_name=data.last_name, phone=data.phone, actor=actor)
+        products = products_by_sku(line.sku for _, data in chunk for line in data.lines)
+        stock_levels_lock_sellable(product.pk for product in products.values())
+        for item, data in chunk:
+            try:
+                # order_intake opens its own atomic block: a savepoint here, rolled back alone.
+                item.result = order_intake(data=data, actor=actor)
+            except DomainError as exc:
+                item.error = exc
+            except Exception as exc:  # one order's bug must not cost the others their answer
+                if on_error is not None:
+                    on_error(item.index, exc)
+                item.error = DomainError("Something went wrong on our side; this order was not recorded.", code="server_error")
+                item.error.status_code = 500

@@ -1,0 +1,186 @@
+"""Sending webhooks: signed per Standard Webhooks, retried on a schedule that spans a day, given up after."""
+
+import base64
+import json
+from datetime import datetime, timedelta
+
+import pytest
+from django.test import override_settings
+from django.utils import timezone
+
+from oms import events
+from oms.models import DomainEvent, WebhookAttempt, WebhookDelivery
+from oms.webhooks import MAX_ATTEMPTS, RETRY_DELAYS, webhook_deliver_now, webhook_delivery_redeliver, webhooks_sweep
+
+from ..factories import place_order
+from .conftest import signature_valid
+
+pytestmark = pytest.mark.django_db
+
+
+def _record(name="test.ping", payload=None, capture=None):
+    with capture(execute=True):
+        return events.event_record(name, payload or {"n": 1})
+
+
+def _make_due(delivery: WebhookDelivery) -> None:
+    """Let the clock run to the delivery's next attempt."""
+    WebhookDelivery.objects.filter(pk=delivery.pk).update(next_attempt_at=timezone.now() - timedelta(seconds=1))
+
+
+def test_given_a_subscription_when_an_order_is_placed_then_the_receiver_gets_it_signed_with_the_event_id(
+    receiver, subscribe, stocked, django_capture_on_commit_callbacks
+):
+    stocked("SKU-A", 5)
+    subscription = subscribe(receiver.url, events=["order.created"])
+
+    with django_capture_on_commit_callbacks(execute=True):
+        order = place_order([("SKU-A", 1)])
+
+    assert len(receiver.requests) == 1
+    request = receiver.requests[0]
+    document = json.loads(request["body"])
+    event = DomainEvent.objects.get(name="order.created", stream=f"order:{order.pk}")
+    assert document["id"] == str(event.uuid) == request["headers"]["webhook-id"]
+    assert document["type"] == "order.created"
+    assert document["data"]["number"] == order.number
+    assert (document["stream"], document["sequence"]) == (f"order:{order.pk}", 1)
+    assert datetime.fromisoformat(document["timestamp"]) == event.created_at
+    assert abs(int(request["headers"]["webhook-timestamp"]) - timezone.now().timestamp()) < 60
+    assert request["headers"]["content-type"] == "application/json"
+    assert signature_valid(request, subscription.secret)
+    assert not signature_valid(request, "whsec_" + "A" * 44)  # another secret does not verify
+    delivery = WebhookDelivery.objects.get()
+    assert (delivery.status, delivery.attempts, delivery.last_status_code) == ("succeeded", 1, 200)
+    assert delivery.delivered_at is not None and delivery.next_attempt_at is None
+
+
+def test_a_secret_is_standard_webhooks_form_with_at_least_24_random_bytes(receiver, subscribe):
+    first, second = subscribe(receiver.url), subscribe(receiver.url)
+
+    assert first.secret.startswith("whsec_")
+    assert len(base64.b64decode(first.secret.removeprefix("whsec_"))) >= 24
+    assert first.secret != second.secret
+
+
+def test_a_receiver_that_keeps_failing_is_retried_on_a_day_long_schedule_then_given_up(
+    receiver, subscribe, django_capture_on_commit_callbacks
+):
+    subscribe(receiver.url)
+    receiver.script = [500] * (MAX_ATTEMPTS + 2)
+
+    _record(capture=django_capture_on_commit_callbacks)
+
+    delivery = WebhookDelivery.objects.get()
+    waits = []
+    for attempt in range(1, MAX_ATTEMPTS):
+        delivery.refresh_from_db()
+        assert (delivery.status, delivery.attempts, delivery.last_status_code) == ("pending", attempt, 500)
+        last_try = WebhookAttempt.objects.filter(delivery=delivery).latest("id")
+        waits.append(delivery.next_attempt_at - last_try.started_at)
+        assert webhook_deliver_now(delivery.pk) is None  # not due yet: nothing is sent early
+        _make_due(delivery)
+        assert webhooks_sweep() == 1
+    delivery.refresh_from_db()
+
+    assert [round(w.total_seconds() / 10) * 10 for w in waits] == [d.total_seconds() for d in RETRY_DELAYS]
+    assert sum(waits, timedelta()) >= timedelta(hours=24)
+    assert (delivery.status, delivery.attempts, delivery.next_attempt_at) == ("failed", MAX_ATTEMPTS, None)
+    assert len(receiver.requests) == MAX_ATTEMPTS
+    assert len({request["headers"]["webhook-id"] for request in receiver.requests}) == 1
+    log = list(WebhookAttempt.objects.filter(delivery=delivery))
+    assert [a.status_code for a in log] == [500] * MAX_ATTEMPTS and "receiver says no" in log[0].response_excerpt
+    assert webhooks_sweep() == 0  # a dead delivery is not sent again by itself
+
+
+def test_once_an_attempt_succeeds_nothing_more_is_sent(receiver, subscribe, django_capture_on_commit_callbacks):
+    subscribe(receiver.url)
+    receiver.script = [503]
+    _record(capture=django_capture_on_commit_callbacks)
+    delivery = WebhookDelivery.objects.get()
+    _make_due(delivery)
+
+    webhooks_sweep()
+    WebhookDelivery.objects.update(next_attempt_at=timezone.now() - timedelta(hours=1))
+    swept_after_success = webhooks_sweep()
+
+    delivery.refresh_from_db()
+    assert delivery.status == "succeeded" and delivery.attempts == 2
+    assert swept_after_success == 0
+    assert [a.status_code for a in WebhookAttempt.objects.all()] == [503, 200]
+    assert len(receiver.requests) == 2
+
+
+@override_settings(OMS_WEBHOOK_TIMEOUT_SECONDS=0.3)
+def test_a_receiver_that_does_not_answer_in_time_counts_as_a_failed_attempt(receiver, subscribe, django_capture_on_commit_callbacks):
+    subscribe(receiver.url)
+    receiver.delay = 1.5
+
+    _record(capture=django_capture_on_commit_callbacks)
+
+    delivery = WebhookDelivery.objects.get()
+    attempt = WebhookAttempt.objects.get()
+    assert delivery.status == "pending" and delivery.attempts == 1 and delivery.next_attempt_at > timezone.now()
+    assert attempt.status_code is None and "timed out" in attempt.error.lower()
+    assert attempt.duration_ms < 1400
+
+
+def test_a_refused_connection_is_a_failed_attempt_and_never_breaks_the_order(
+    closed_port_url, subscribe, stocked, django_capture_on_commit_callbacks
+):
+    stocked("SKU-A", 5)
+    subscribe(closed_port_url, events=["order.*"])
+
+    with django_capture_on_commit_callbacks(execute=True):
+        order = place_order([("SKU-A", 1)])
+
+    assert order.pk and order.status == "allocated"
+    deliveries = list(WebhookDelivery.objects.all())
+    assert len(deliveries) == 2  # order.created and order.allocated
+    assert all(d.status == "pending" and d.attempts == 1 and d.last_status_code is None for d in deliveries)
+    assert all("refused" in d.last_error.lower() for d in deliveries)
+
+
+def test_a_redirect_is_not_followed_and_counts_as_failed(receiver, subscribe, django_capture_on_commit_callbacks):
+    subscribe(receiver.url)
+    receiver.script = [302]
+
+    _record(capture=django_capture_on_commit_callbacks)
+
+    delivery = WebhookDelivery.objects.get()
+    assert (delivery.status, delivery.last_status_code, len(receiver.requests)) == ("pending", 302, 1)
+
+
+def test_a_redelivery_is_sent_again_with_the_same_webhook_id(receiver, subscribe, django_capture_on_commit_callbacks):
+    subscription = subscribe(receiver.url)
+    _record(capture=django_capture_on_commit_callbacks)
+    delivery = WebhookDelivery.objects.get()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        webhook_delivery_redeliver(delivery_id=delivery.pk, actor="test")
+
+    first, second = receiver.requests
+    assert first["headers"]["webhook-id"] == second["headers"]["webhook-id"]
+    assert first["body"] == second["body"]
+    assert signature_valid(second, subscription.secret)
+    delivery.refresh_from_db()
+    assert delivery.status == "succeeded" and WebhookAttempt.objects.filter(delivery=delivery).count() == 2
+
+
+def test_given_a_worker_that_died_holding_a_delivery_when_its_lease_runs_out_then_the_sweep_sends_it_once(
+    receiver, subscribe
+):
+    subscribe(receiver.url)
+    event = events.event_record("test.ping", {"n": 1})  # committed but its dispatch is ours to drive
+    events.event_dispatch_now(event.pk)  # fan-out; its enqueue waits for a commit that never comes
+    delivery = WebhookDelivery.objects.get()
+    WebhookDelivery.objects.filter(pk=delivery.pk).update(leased_until=timezone.now() + timedelta(seconds=60))
+
+    while_held = webhooks_sweep()
+    WebhookDelivery.objects.filter(pk=delivery.pk).update(leased_until=timezone.now() - timedelta(seconds=1))
+    after_expiry = webhooks_sweep()
+
+    assert (while_held, after_expiry) == (0, 1)
+    assert [r["headers"]["webhook-id"] for r in receiver.requests] == [str(event.uuid)]
+    delivery.refresh_from_db()
+    assert delivery.status == "succeeded" and delivery.leased_until is None

@@ -1,0 +1,120 @@
+"""End to end with a real Celery worker on Redis: an order placed here reaches a local receiver, signed."""
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import uuid
+from pathlib import Path
+
+import pytest
+import redis
+from celery import current_app
+from django.conf import settings
+
+from ..factories import place_order
+from .conftest import signature_valid
+
+REDIS_HOST, REDIS_PORT, REDIS_DB = "127.0.0.1", 6379, 11
+WAIT_SECONDS = 30
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _redis_up() -> bool:
+    try:
+        with socket.create_connection((REDIS_HOST, REDIS_PORT), timeout=1) as sock:
+            sock.sendall(b"PING\r\n")
+            return sock.recv(16).startswith(b"+PONG")
+    except OSError:
+        return False
+
+
+pytestmark = [
+    pytest.mark.postgres,
+    pytest.mark.skipif(not _redis_up(), reason=f"needs Redis on {REDIS_HOST}:{REDIS_PORT} for a real Celery worker"),
+]
+
+
+def _database_url() -> str:
+    db = settings.DATABASES["default"]
+    password = f":{db['PASSWORD']}" if db.get("PASSWORD") else ""
+    return f"postgres://{db['USER']}{password}@{db.get('HOST') or '127.0.0.1'}:{db.get('PORT') or 5432}/{db['NAME']}"
+
+
+@pytest.fixture
+def redis_broker():
+    """The test process enqueues to Redis, on a queue of its own, instead of running tasks in-process."""
+    queue = f"oms-test-{uuid.uuid4().hex[:12]}"
+    broker = f"redis://{REDIS_HOST}:{REDIS_PORT}/{REDIS_DB}"
+    conf = current_app.conf
+    saved = {name: conf[name] for name in ("task_always_eager", "broker_url", "task_default_queue")}
+    conf.update(task_always_eager=False, broker_url=broker, task_default_queue=queue)
+    _forget_connections()  # what earlier tasks built for the in-memory transport and the default queue
+    try:
+        yield broker, queue
+    finally:
+        _forget_connections()
+        conf.update(saved)
+        redis.Redis(host=REDIS_HOST, port=REDIS_PORT, db=REDIS_DB, socket_timeout=2).delete(queue)  # nothing left behind
+
+
+def _forget_connections():
+    # Celery keeps its producer pool and its queue routing (built from the configuration on first use)
+    # for the life of the app; both must follow the broker and queue set above.
+    if current_app._pool is not None:
+        current_app._pool.force_close_all()
+    current_app._pool = None
+    current_app.__dict__.pop("amqp", None)
+
+
+@pytest.fixture
+def worker(redis_broker, transactional_db):
+    broker, queue = redis_broker
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "tests.webhooks.worker_settings",
+        "DATABASE_URL": _database_url(),
+        "CELERY_BROKER_URL": broker,
+        "CELERY_TASK_ALWAYS_EAGER": "false",
+        "OMS_TEST_CELERY_QUEUE": queue,
+        "OMS_WEBHOOK_TIMEOUT_SECONDS": "5",
+    }
+    log = tempfile.NamedTemporaryFile(prefix="celery-worker-", suffix=".log", delete=False)
+    command = [
+        sys.executable, "-m", "celery", "-A", "config", "worker", "--pool", "solo", "-Q", queue, "--loglevel", "INFO",
+        "--without-heartbeat", "--without-gossip", "--without-mingle",
+    ]
+    process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    try:
+        yield process, Path(log.name)
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=10)
+        log.close()
+        os.unlink(log.name)
+
+
+def test_an_order_placed_reaches_the_receiver_through_a_real_worker_signed(worker, receiver, subscribe, stocked, monkeypatch):
+    process, log = worker
+    stocked("SKU-A", 5)
+    subscription = subscribe(receiver.url, events=["order.created"])
+
+    def not_here(*args, **kwargs):
+        raise AssertionError("the test process sent a webhook itself: tasks ran in-process, not on the worker")
+
+    monkeypatch.setattr("oms.webhooks._post", not_here)
+
+    order = place_order([("SKU-A", 1)])  # commits: its events go to Redis, the worker does the rest
+
+    arrived = receiver.wait_for(1, timeout=WAIT_SECONDS)
+    assert arrived, f"no webhook within {WAIT_SECONDS}s; worker alive={process.poll() is None}; log:\n{log.read_text()[-3000:]}"
+    request = receiver.requests[0]
+    document = json.loads(request["body"])
+    assert document["type"] == "order.created" and document["data"]["number"] == order.number
+    assert signature_valid(request, subscription.secret)
