@@ -186,6 +186,9 @@ OMS_IDEMPOTENCY_INFLIGHT_TIMEOUT_SECONDS = env.int("OMS_IDEMPOTENCY_INFLIGHT_TIM
 # Outbound webhooks: how long a receiver has to answer one POST, and how long a process trusts its
 # list of subscribed event names (a new subscription reaches other processes within this time).
 OMS_WEBHOOK_TIMEOUT_SECONDS = env.float("OMS_WEBHOOK_TIMEOUT_SECONDS", default=10)
+# Webhooks to loopback, private or reserved addresses are refused unless this is on (the demo and the
+# tests run their receivers on 127.0.0.1; production should keep it off).
+OMS_WEBHOOK_ALLOW_PRIVATE_ADDRESSES = env.bool("OMS_WEBHOOK_ALLOW_PRIVATE_ADDRESSES", default=DEBUG)
 OMS_WEBHOOK_SUBSCRIPTION_CACHE_SECONDS = env.int("OMS_WEBHOOK_SUBSCRIPTION_CACHE_SECONDS", default=5)
 # The events feed holds back events younger than this, so a transaction that took an earlier id
 # but commits later is not skipped by a reader that already moved past it.

@@ -16,7 +16,10 @@ import hmac
 import json
 import logging
 import time
+import ipaddress
+import socket
 import urllib.error
+import urllib.parse
 import urllib.request
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -182,9 +185,32 @@ class _NoRedirects(urllib.request.HTTPRedirectHandler):
 _opener = urllib.request.build_opener(_NoRedirects)
 
 
+def _address_refusal(url: str) -> str:
+    """Why a URL may not be called (empty when it may): a subscription naming an internal address
+    would let whoever manages webhooks make this server send requests into its own network."""
+    if settings.OMS_WEBHOOK_ALLOW_PRIVATE_ADDRESSES:
+        return ""
+    host = urllib.parse.urlsplit(url).hostname or ""
+    try:
+        infos = socket.getaddrinfo(host, None, proto=socket.IPPROTO_TCP)
+    except (OSError, UnicodeError) as exc:
+        return f"Cannot resolve {host!r}: {exc}"
+    for info in infos:
+        address = ipaddress.ip_address(info[4][0].split("%", 1)[0])
+        if not address.is_global or address.is_multicast:
+            return (
+                f"Refused: {host!r} resolves to {address}, a private, loopback or reserved address. Webhooks go to public "
+                "addresses only (OMS_WEBHOOK_ALLOW_PRIVATE_ADDRESSES=true allows internal receivers)."
+            )
+    return ""
+
+
 def _post(url: str, body: bytes, headers: dict[str, str], timeout: float) -> _Answer:
-    request = urllib.request.Request(url, data=body, headers=headers, method="POST")
     started = time.monotonic()
+    refusal = _address_refusal(url)
+    if refusal:
+        return _Answer(None, 0, refusal, "")
+    request = urllib.request.Request(url, data=body, headers=headers, method="POST")
     status_code, error, excerpt = None, "", ""
     try:
         with _opener.open(request, timeout=timeout) as response:
@@ -352,6 +378,12 @@ def _events_clean(events) -> list[str]:
 def _url_clean(url: str) -> str:
     if not isinstance(url, str) or not url.lower().startswith(("http://", "https://")):
         raise InvalidInput("Webhooks are POSTed over http or https.", fields={"url": ["Must start with http:// or https://."]})
+    try:
+        host = urllib.parse.urlsplit(url).hostname
+    except ValueError:
+        host = None
+    if not host:
+        raise InvalidInput("The webhook URL names no host.", fields={"url": ["Must be a full URL, e.g. https://example.com/hooks/oms."]})
     return url
 
 

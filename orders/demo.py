@@ -33,7 +33,7 @@ from inventory.models import Bin, Location, Product, StockLevel, StockMovement, 
 from inventory.services import product_create, stock_receive, stock_receive_lines, stock_transfer_create, stock_transfer_dispatch
 from oms import geo
 from oms.errors import DomainError
-from oms.models import ApiKey
+from oms.models import ApiKey, Integration
 from oms.roles import roles_sync
 
 from .models import Channel, HoldReason, Order, OrderHold, OrderStatus, PaymentStatus
@@ -67,6 +67,16 @@ CHANNELS = [
     ("phone", "Phone orders", Channel.Kind.PHONE),
     ("b2b", "B2B portal", Channel.Kind.B2B),
 ]
+# The systems behind the channels: each owns its API keys and webhook subscriptions.
+INTEGRATIONS = [
+    ("storefront", "Storefront (Shopify)", Integration.Kind.SHOP),
+    ("marketplace", "Marketplace connector", Integration.Kind.MARKETPLACE),
+    ("erp", "ERP (finance and purchasing)", Integration.Kind.ERP),
+]
+CHANNEL_LINKS = {
+    "web": {"integration": "storefront", "adapter": Channel.Adapter.SHOPIFY},
+    "marketplace": {"integration": "marketplace"},
+}
 
 LOCATIONS = [
     dict(code="nj-edison", name="Edison NJ Distribution Center", kind=Location.Kind.WAREHOUSE, line1="300 Raritan Center Pkwy",
@@ -547,8 +557,17 @@ def _bins(location: Location) -> list[Bin]:
 
 def _reference_data(report: DemoReport) -> None:
     roles_sync()
+    integrations = {}
+    for code, name, kind in INTEGRATIONS:
+        integrations[code], created = Integration.objects.get_or_create(code=code, defaults={"name": name, "kind": kind})
+        report.created["integrations"] += created
     for code, name, kind in CHANNELS:
-        _, created = Channel.objects.get_or_create(code=code, defaults={"name": name, "kind": kind})
+        defaults = {"name": name, "kind": kind, **CHANNEL_LINKS.get(code, {})}
+        if "integration" in defaults:
+            defaults["integration"] = integrations[defaults["integration"]]
+        if defaults.get("adapter"):
+            defaults["webhook_secret"] = secrets.token_urlsafe(32)
+        _, created = Channel.objects.get_or_create(code=code, defaults=defaults)
         report.created["channels"] += created
     for spec in LOCATIONS:
         location, created = Location.objects.get_or_create(code=spec["code"], defaults={k: v for k, v in spec.items() if k != "code"})
@@ -805,7 +824,7 @@ def _transfers(rng: random.Random, report: DemoReport, manager) -> None:
 def _api_key(report: DemoReport, admin) -> None:
     if ApiKey.objects.filter(name=API_KEY_NAME).exists():
         return
-    _, raw = ApiKey.generate(name=API_KEY_NAME, created_by=admin)
+    _, raw = ApiKey.generate(name=API_KEY_NAME, created_by=admin, integration=Integration.objects.get(code="storefront"))
     report.api_key = raw
 
 

@@ -68,6 +68,18 @@ class CursorPagination(pagination.CursorPagination):
     ordering = "-id"
     page_size_query_param = "page_size"
     max_page_size = 500
+    invalid_cursor_message = "This cursor is not one this list gave out (or was made for another ordering); start from the first page."
+
+    def _invalid_cursor(self) -> ValidationError:
+        # A cursor is a query parameter the client sent: a bad one is a malformed request (400),
+        # not a missing resource.
+        return ValidationError({self.cursor_query_param: [self.invalid_cursor_message]})
+
+    def decode_cursor(self, request):
+        try:
+            return super().decode_cursor(request)
+        except NotFound:
+            raise self._invalid_cursor() from None
 
     def get_ordering(self, request, queryset, view):
         ordering_filters = [backend for backend in getattr(view, "filter_backends", []) if hasattr(backend, "get_ordering")]
@@ -139,10 +151,10 @@ class CursorPagination(pagination.CursorPagination):
         try:
             values = json.loads(cursor.position)
         except ValueError:
-            raise NotFound(self.invalid_cursor_message) from None
+            raise self._invalid_cursor() from None
         # A cursor made under another ordering would compare the wrong columns.
         if not isinstance(values, list) or len(values) != len(self.ordering) or not all(isinstance(v, str) for v in values):
-            raise NotFound(self.invalid_cursor_message)
+            raise self._invalid_cursor()
         return values
 
     def _after(self, queryset, ordering, values):
@@ -156,7 +168,7 @@ class CursorPagination(pagination.CursorPagination):
         try:
             return queryset.filter(condition)
         except (DjangoValidationError, ValueError, TypeError):  # a cursor edited by hand
-            raise NotFound(self.invalid_cursor_message) from None
+            raise self._invalid_cursor() from None
 
 
 def _flip(term: str) -> str:

@@ -105,6 +105,11 @@ class AmountReader:
         return amount
 
 
+def dicts(value) -> list[dict]:
+    """The objects of a payload list (anything else in it, or a list that is not one, is ignored)."""
+    return [item for item in value if isinstance(item, dict)] if isinstance(value, list) else []
+
+
 def text(value) -> str:
     """A payload value as stripped text (platforms send null, numbers and strings alike)."""
     if value is None or isinstance(value, (dict, list)):

@@ -12,7 +12,7 @@ from decimal import Decimal
 
 from ..models import PaymentStatus
 from ..services import AddressData
-from .mapping import AmountReader, PlatformLine, PlatformOrder, PlatformRefund, external_id_of, text, timestamp, whole_number
+from .mapping import AmountReader, PlatformLine, PlatformOrder, PlatformRefund, dicts, external_id_of, text, timestamp, whole_number
 from .webhooks import CANCEL, UPSERT, Adapter
 
 FINANCIAL_STATUS = {
@@ -50,10 +50,6 @@ def _address(node) -> AddressData | None:
     )
 
 
-def _dicts(value) -> list[dict]:
-    return [item for item in value if isinstance(item, dict)] if isinstance(value, list) else []
-
-
 def shopify_order(payload: dict) -> PlatformOrder:
     """A Shopify order (REST JSON) as a :class:`PlatformOrder`."""
     external_id = external_id_of(payload)
@@ -63,37 +59,37 @@ def shopify_order(payload: dict) -> PlatformOrder:
     customer = payload.get("customer") if isinstance(payload.get("customer"), dict) else {}
 
     lines = []
-    for index, item in enumerate(_dicts(payload.get("line_items")), start=1):
+    for index, item in enumerate(dicts(payload.get("line_items")), start=1):
         quantity = whole_number(item.get("quantity"))
         title = " / ".join(p for p in (text(item.get("title")), text(item.get("variant_title"))) if p) or text(item.get("name"))
         if quantity is None or quantity < 1:
             problems.append(f"line {index} {title!r}: quantity {item.get('quantity')!r} is not a whole number of at least 1, line left out")
             continue
         price = amount(_shop_money(item, "price"), f"line {index} price")
-        allocations = _dicts(item.get("discount_allocations"))
+        allocations = dicts(item.get("discount_allocations"))
         if allocations:
             discount = sum((amount(_shop_money(a, "amount"), f"line {index} discount") for a in allocations), Decimal(0))
         else:
             discount = amount(_shop_money(item, "total_discount"), f"line {index} discount")
-        tax = sum((amount(_shop_money(t, "price"), f"line {index} tax") for t in _dicts(item.get("tax_lines"))), Decimal(0))
+        tax = sum((amount(_shop_money(t, "price"), f"line {index} tax") for t in dicts(item.get("tax_lines"))), Decimal(0))
         if taxes_included and tax:
             price -= tax / quantity
         reference = text(item.get("variant_id")) or text(item.get("product_id")) or text(item.get("id"))
         lines.append(PlatformLine(sku=text(item.get("sku")), title=title, quantity=quantity, unit_price=price, discount=discount, tax=tax, reference=reference))
 
     shipping_price = shipping_tax = Decimal(0)
-    for index, shipping_line in enumerate(_dicts(payload.get("shipping_lines")), start=1):
+    for index, shipping_line in enumerate(dicts(payload.get("shipping_lines")), start=1):
         discounted = _shop_money(shipping_line, "discounted_price")
         shipping_price += amount(discounted if discounted not in (None, "") else _shop_money(shipping_line, "price"), f"shipping line {index}")
-        shipping_tax += sum((amount(_shop_money(t, "price"), f"shipping line {index} tax") for t in _dicts(shipping_line.get("tax_lines"))), Decimal(0))
+        shipping_tax += sum((amount(_shop_money(t, "price"), f"shipping line {index} tax") for t in dicts(shipping_line.get("tax_lines"))), Decimal(0))
     if taxes_included:
         shipping_price = max(shipping_price - shipping_tax, Decimal(0))
 
     refunds = []
-    for refund in _dicts(payload.get("refunds")):
-        transactions = [t for t in _dicts(refund.get("transactions")) if t.get("kind") == "refund" and t.get("status", "success") == "success"]
+    for refund in dicts(payload.get("refunds")):
+        transactions = [t for t in dicts(refund.get("transactions")) if t.get("kind") == "refund" and t.get("status", "success") == "success"]
         items = []
-        for refund_item in _dicts(refund.get("refund_line_items")):
+        for refund_item in dicts(refund.get("refund_line_items")):
             line_item = refund_item.get("line_item") if isinstance(refund_item.get("line_item"), dict) else {}
             items.append((text(line_item.get("sku")) or text(line_item.get("title")) or text(refund_item.get("line_item_id")), whole_number(refund_item.get("quantity")) or 0))
         refunds.append(
@@ -106,7 +102,7 @@ def shopify_order(payload: dict) -> PlatformOrder:
         )
 
     remarks = []
-    codes = [f"{text(code.get('code'))} ({text(code.get('amount'))})" for code in _dicts(payload.get("discount_codes"))]
+    codes = [f"{text(code.get('code'))} ({text(code.get('amount'))})" for code in dicts(payload.get("discount_codes"))]
     if codes:
         remarks.append(f"discount codes: {', '.join(codes)}; total discounts {text(payload.get('total_discounts'))}")
     if text(payload.get("note")):

@@ -14,7 +14,7 @@ from decimal import Decimal
 
 from ..models import PaymentStatus
 from ..services import AddressData
-from .mapping import AmountReader, PlatformLine, PlatformOrder, PlatformRefund, external_id_of, text, timestamp, whole_number
+from .mapping import AmountReader, PlatformLine, PlatformOrder, PlatformRefund, dicts, external_id_of, text, timestamp, whole_number
 from .webhooks import DELETE, UPSERT, Adapter
 
 # WooCommerce's order status says both where the payment is and where the order is.
@@ -45,10 +45,6 @@ def _address(node) -> AddressData | None:
     )
 
 
-def _dicts(value) -> list[dict]:
-    return [item for item in value if isinstance(item, dict)] if isinstance(value, list) else []
-
-
 def woocommerce_order(payload: dict) -> PlatformOrder:
     """A WooCommerce order (REST JSON) as a :class:`PlatformOrder`."""
     external_id = external_id_of(payload)
@@ -57,7 +53,7 @@ def woocommerce_order(payload: dict) -> PlatformOrder:
     billing = payload.get("billing") if isinstance(payload.get("billing"), dict) else {}
 
     lines = []
-    for index, item in enumerate(_dicts(payload.get("line_items")), start=1):
+    for index, item in enumerate(dicts(payload.get("line_items")), start=1):
         quantity = whole_number(item.get("quantity"))
         title = text(item.get("name"))
         if quantity is None or quantity < 1:
@@ -74,14 +70,14 @@ def woocommerce_order(payload: dict) -> PlatformOrder:
         )
 
     shipping_price = shipping_tax = Decimal(0)
-    for index, shipping_line in enumerate(_dicts(payload.get("shipping_lines")), start=1):
+    for index, shipping_line in enumerate(dicts(payload.get("shipping_lines")), start=1):
         shipping_price += amount(shipping_line.get("total"), f"shipping line {index}")
         shipping_tax += amount(shipping_line.get("total_tax"), f"shipping line {index} tax")
 
     refunds = [
         # WooCommerce lists refunds with negative totals.
         PlatformRefund(refund_id=text(refund.get("id")), amount=amount(text(refund.get("total")).lstrip("-"), "refund"), note=text(refund.get("reason")))
-        for refund in _dicts(payload.get("refunds"))
+        for refund in dicts(payload.get("refunds"))
     ]
 
     status = text(payload.get("status"))
@@ -90,7 +86,7 @@ def woocommerce_order(payload: dict) -> PlatformOrder:
         payment = PaymentStatus.PAID if text(payload.get("date_paid_gmt")) or text(payload.get("date_paid")) else PaymentStatus.PENDING
 
     remarks = []
-    coupons = [f"{text(c.get('code'))} ({text(c.get('discount'))})" for c in _dicts(payload.get("coupon_lines"))]
+    coupons = [f"{text(c.get('code'))} ({text(c.get('discount'))})" for c in dicts(payload.get("coupon_lines"))]
     if coupons:
         remarks.append(f"coupons: {', '.join(coupons)}; total discounts {text(payload.get('discount_total'))}")
     if text(payload.get("customer_note")):

@@ -294,7 +294,7 @@ class OrderEventsView(GenericAPIView):
         summary="An order's audit trail",
         description="Every change to the order, oldest first, with who made it; cursor-paginated.",
         parameters=[NUMBER],
-        responses={200: OrderEventSerializer(many=True), **error_responses(404)},
+        responses={200: OrderEventSerializer(many=True), **error_responses(400, 404)},
     )
     def get(self, request, number: str):
         page = self.paginate_queryset(order_events(order_id_for_number(number)))

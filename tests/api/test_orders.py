@@ -189,11 +189,12 @@ def test_when_orders_are_listed_with_a_bad_filter_then_400_names_the_filter(api,
     assert field in error_of(response)["fields"]
 
 
-def test_when_orders_are_listed_with_a_made_up_cursor_then_404_in_the_error_shape(api, db):
+def test_when_orders_are_listed_with_a_made_up_cursor_then_400_names_the_cursor(api, db):
     response = api.get("/api/v1/orders/", {"cursor": "not-a-cursor"})
 
-    assert response.status_code == 404
-    assert error_of(response)["code"] == "not_found"
+    assert response.status_code == 400
+    assert error_of(response)["code"] == "invalid"
+    assert "first page" in error_of(response)["fields"]["cursor"][0]
 
 
 # --- cancelling ------------------------------------------------------------------------------

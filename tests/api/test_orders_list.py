@@ -131,7 +131,7 @@ def test_when_ordered_by_a_field_not_offered_then_400_lists_the_choices(api, db,
     assert "grand_total" in error_of(response)["fields"]["ordering"][0]
 
 
-def test_when_a_cursor_of_another_ordering_is_used_then_404_rather_than_a_wrong_page(api, stocked):
+def test_when_a_cursor_of_another_ordering_is_used_then_400_rather_than_a_wrong_page(api, stocked):
     stocked("SKU-A", 50)
     _orders_with_totals(["1.00", "2.00", "3.00"])
     by_total = api.get("/api/v1/orders/", {"ordering": "grand_total", "page_size": 1}).json()["next"]
@@ -141,9 +141,9 @@ def test_when_a_cursor_of_another_ordering_is_used_then_404_rather_than_a_wrong_
     tampered = base64.b64encode(b'p=["not a number", "x"]').decode()
     edited = api.get("/api/v1/orders/", {"cursor": tampered, "ordering": "grand_total"})
 
-    assert response.status_code == 404
-    assert edited.status_code == 404
-    assert error_of(edited)["code"] == "not_found"
+    assert response.status_code == 400 and "cursor" in error_of(response)["fields"]
+    assert edited.status_code == 400 and "cursor" in error_of(edited)["fields"]
+    assert error_of(edited)["code"] == "invalid"
 
 
 def test_given_many_orders_when_listed_with_pages_of_10_and_of_100_then_both_take_the_same_number_of_queries(api, stocked):

@@ -184,3 +184,28 @@ def test_given_a_worker_that_died_holding_a_delivery_when_its_lease_runs_out_the
     assert [r["headers"]["webhook-id"] for r in receiver.requests] == [str(event.uuid)]
     delivery.refresh_from_db()
     assert delivery.status == "succeeded" and delivery.leased_until is None
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1", "localhost", "10.1.2.3", "169.254.169.254", "[::1]"])
+def test_given_internal_receivers_are_not_allowed_when_a_subscription_names_one_then_nothing_is_sent(
+    receiver, subscribe, settings, django_capture_on_commit_callbacks, host
+):
+    settings.OMS_WEBHOOK_ALLOW_PRIVATE_ADDRESSES = False
+    subscribe(receiver.url.replace("127.0.0.1", host))
+
+    _record(capture=django_capture_on_commit_callbacks)
+
+    delivery = WebhookDelivery.objects.get()
+    assert receiver.requests == []
+    assert (delivery.status, delivery.attempts, delivery.last_status_code) == ("pending", 1, None)
+    assert "private, loopback or reserved" in delivery.last_error
+    assert "OMS_WEBHOOK_ALLOW_PRIVATE_ADDRESSES" in delivery.last_error
+
+
+def test_given_internal_receivers_are_allowed_when_a_subscription_names_one_then_it_is_sent(receiver, subscribe, settings, django_capture_on_commit_callbacks):
+    settings.OMS_WEBHOOK_ALLOW_PRIVATE_ADDRESSES = True
+    subscribe(receiver.url)
+
+    _record(capture=django_capture_on_commit_callbacks)
+
+    assert len(receiver.requests) == 1
