@@ -22,7 +22,7 @@ from inventory.services import stock_levels_lock_sellable
 from oms.actors import Actor
 from oms.errors import DomainError
 
-from .intake import IntakeResult, OrderIntakeData, intake_validate, order_intake
+from .intake import BatchKnown, IntakeResult, OrderIntakeData, intake_batch_known, intake_validate, order_intake
 
 
 @dataclass
@@ -68,19 +68,25 @@ def _chunk_record(chunk: list[tuple[BatchItem, OrderIntakeData]], *, actor: Acto
         first_by_email = {}
         for _, data in chunk:
             first_by_email.setdefault(data.email, data)
+        customers = {}
         for email in sorted(first_by_email):
             data = first_by_email[email]
-            customer_upsert(email=email, first_name=data.first_name, last_name=data.last_name, phone=data.phone, actor=actor)
+            customers[email] = customer_upsert(email=email, first_name=data.first_name, last_name=data.last_name, phone=data.phone, actor=actor)
         products = products_by_sku(line.sku for _, data in chunk for line in data.lines)
         stock_levels_lock_sellable(product.pk for product in products.values())
-        for item, data in chunk:
-            try:
-                # order_intake opens its own atomic block: a savepoint here, rolled back alone.
-                item.result = order_intake(data=data, actor=actor)
-            except DomainError as exc:
-                item.error = exc
-            except Exception as exc:  # one order's bug must not cost the others their answer
-                if on_error is not None:
-                    on_error(item.index, exc)
-                item.error = DomainError("Something went wrong on our side; this order was not recorded.", code="server_error")
-                item.error.status_code = 500
+        with intake_batch_known(BatchKnown(customers=customers, products=products)):
+            for item, data in chunk:
+                _item_record(item, data, actor=actor, on_error=on_error)
+
+
+def _item_record(item: BatchItem, data: OrderIntakeData, *, actor: Actor, on_error) -> None:
+    try:
+        # order_intake opens its own atomic block: a savepoint here, rolled back alone.
+        item.result = order_intake(data=data, actor=actor)
+    except DomainError as exc:
+        item.error = exc
+    except Exception as exc:  # one order's bug must not cost the others their answer
+        if on_error is not None:
+            on_error(item.index, exc)
+        item.error = DomainError("Something went wrong on our side; this order was not recorded.", code="server_error")
+        item.error.status_code = 500

@@ -5,6 +5,8 @@ orders are recorded and held with typed reasons. Valid orders reserve their stoc
 transaction, so an accepted order never sells stock twice.
 """
 
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
@@ -19,6 +21,7 @@ from django.utils import timezone
 
 from customers.models import Customer, CustomerGroup
 from customers.services import customer_upsert
+from inventory.models import Product
 from inventory.selectors import products_by_sku
 from inventory.services import StockChange, stock_reserve
 from oms import geo
@@ -287,6 +290,28 @@ def _holds_for(data: OrderIntakeData, order: Order, lines: list[OrderLine], cust
 # --- the intake service --------------------------------------------------------------------
 
 
+@dataclass
+class BatchKnown:
+    """Rows a batch (``orders.services.bulk``) already read and locked in the current transaction:
+    intake takes its customers and products from here instead of asking again per order."""
+
+    customers: dict[str, Customer]
+    products: dict[str, Product]
+
+
+_batch_known: ContextVar[BatchKnown | None] = ContextVar("intake_batch_known", default=None)
+
+
+@contextmanager
+def intake_batch_known(known: BatchKnown):
+    """Within this block (and its transaction), intake uses ``known`` rather than re-reading them."""
+    token = _batch_known.set(known)
+    try:
+        yield
+    finally:
+        _batch_known.reset(token)
+
+
 def _build(data: OrderIntakeData, channel: Channel, customer: Customer, products) -> tuple[Order, list[OrderLine]]:
     currency = data.currency
     order = Order(
@@ -378,9 +403,15 @@ def _intake(data: OrderIntakeData, actor: Actor) -> IntakeResult:
         if existing_id:
             return IntakeResult(Order.objects.get(pk=existing_id), created=False)
 
-        customer = customer_upsert(email=data.email, first_name=data.first_name, last_name=data.last_name, phone=data.phone, actor=actor)
+        known = _batch_known.get()
+        customer = known.customers.get(data.email) if known else None
+        if customer is None:
+            customer = customer_upsert(email=data.email, first_name=data.first_name, last_name=data.last_name, phone=data.phone, actor=actor)
         group = CustomerGroup.objects.filter(pk=customer.group_id).first() if customer.group_id else None
-        products = products_by_sku(line.sku for line in data.lines)
+        if known:
+            products = {line.sku: known.products[line.sku] for line in data.lines if line.sku in known.products}
+        else:
+            products = products_by_sku(line.sku for line in data.lines)
         order, lines = _build(data, channel, customer, products)
         holds = _holds_for(data, order, lines, customer, group)
 
