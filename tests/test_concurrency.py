@@ -7,6 +7,7 @@ database can be flushed and dropped afterwards.
 
 import random
 import threading
+import time
 import traceback
 from collections.abc import Callable
 
@@ -17,6 +18,7 @@ from django.db.models import Sum
 from inventory.models import StockLevel
 from inventory.selectors import available_to_promise
 from inventory.services import (
+    stock_adjust,
     stock_receive,
     stock_transfer_create,
     stock_transfer_dispatch,
@@ -185,3 +187,33 @@ def test_bulk_batches_and_single_orders_for_the_same_buyers_and_skus_never_deadl
     assert reserved_by_sku() == scarce_stock  # oversubscribed: all of it reserved, none twice
     assert stock_invariant_violations() == []
     assert no_stock_sits_idle_while_an_order_waits() == []
+
+
+def test_adjustments_at_two_locations_of_one_product_cross_its_low_stock_threshold_once(scarce_stock):
+    # SKU-A: 9 at ny, 6 at la, 15 to promise; each adjustment alone takes it to its threshold of 13.
+    # An adjustment locks every stock row of its product, so the second waits for the first and
+    # sees the stock it left: one crossing, one numbered stock.low, and neither adjustment fails.
+    from django.db import transaction
+
+    from inventory.models import Product
+
+    Product.objects.filter(sku="SKU-A").update(low_stock_threshold=13)
+    first_recorded = threading.Event()
+
+    def first():
+        with transaction.atomic():
+            stock_adjust(sku="SKU-A", location="ny", quantity=-2, reason="count", actor="counter")
+            first_recorded.set()
+            time.sleep(0.5)  # the second starts meanwhile
+
+    def second():
+        assert first_recorded.wait(timeout=10)
+        return stock_adjust(sku="SKU-A", location="la", quantity=-2, reason="count", actor="counter")
+
+    results = run_in_threads([[first], [second]])
+
+    assert len(results) == 2
+    assert stock_invariant_violations() == []
+    product = Product.objects.get(sku="SKU-A")
+    assert list(DomainEvent.objects.filter(name="stock.low").values_list("stream", "sequence", "payload__atp")) == [(f"product:{product.pk}", 1, 13)]
+    assert StockLevel.objects.filter(product=product).aggregate(total=Sum("on_hand"))["total"] == 11
