@@ -30,10 +30,10 @@ from .intake import (
     AddressData,
     LineData,
     OrderIntakeData,
-    _address_doubts,
-    _address_errors,
-    _build,
-    _holds_for,
+    address_doubts,
+    address_errors,
+    order_build,
+    holds_for,
     intake_validate,
 )
 from .lifecycle import order_hold_place, order_hold_release
@@ -74,13 +74,13 @@ def _details_validated(changes: Mapping[str, Any]) -> dict[str, Any]:
     values: dict[str, Any] = {}
     if "shipping_address" in changes:
         address = changes["shipping_address"]
-        _address_errors(address, "shipping_address", errors)
+        address_errors(address, "shipping_address", errors)
         if address is not None:
             values["shipping_address"] = address.as_dict()
     if "billing_address" in changes:
         address = changes["billing_address"]
         if address is not None:
-            _address_errors(address, "billing_address", errors)
+            address_errors(address, "billing_address", errors)
         values["billing_address"] = address.as_dict() if address is not None else {}
     if "email" in changes:
         email = (changes["email"] or "").strip().lower()
@@ -144,7 +144,7 @@ def order_update(*, order_id: int, expected_version: int | None, changes: Mappin
 
 
 def _address_hold_review(order: Order, address: AddressData, *, actor: Actor) -> None:
-    doubts = _address_doubts(address)
+    doubts = address_doubts(address)
     hold = OrderHold.objects.filter(order=order, reason=HoldReason.ADDRESS, released_at__isnull=True).first()
     if doubts and hold is None:
         order_hold_place(order_id=order.pk, reason=HoldReason.ADDRESS, detail="; ".join(doubts), actor=actor)
@@ -171,8 +171,8 @@ def _lines_built(order: Order, lines: list[LineData]) -> tuple[list[OrderLine], 
         line_errors = {path: messages for path, messages in exc.fields.items() if path.startswith("lines")}
         if line_errors:
             raise InvalidInput("The lines are malformed; nothing was changed.", fields=line_errors) from None
-    draft, new_lines = _build(stand_in, order.channel, order.customer, products_by_sku(line.sku for line in stand_in.lines))
-    holds = [hold for hold in _holds_for(stand_in, draft, new_lines, order.customer, None) if hold.reason in LINE_HOLD_REASONS]
+    draft, new_lines = order_build(stand_in, order.channel, order.customer, products_by_sku(line.sku for line in stand_in.lines))
+    holds = [hold for hold in holds_for(stand_in, draft, new_lines, order.customer, None) if hold.reason in LINE_HOLD_REASONS]
     for line in new_lines:
         line.order = order
     return new_lines, holds

@@ -120,7 +120,8 @@ def _e164(phone: str) -> str | None:
     return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
 
 
-def _address_errors(address: AddressData | None, path: str, errors: dict) -> None:
+def address_errors(address: AddressData | None, path: str, errors: dict) -> None:
+    """Add what is malformed in ``address`` to ``errors`` under ``path``; normalize the rest in place."""
     if address is None:
         errors[path] = ["This field is required."]
         return
@@ -165,9 +166,9 @@ def intake_validate(data: OrderIntakeData) -> None:
             errors["customer.phone"] = ["Not a phone number; use E.164, e.g. +14155550123."]
         else:
             data.phone = normalized
-    _address_errors(data.shipping_address, "shipping_address", errors)
+    address_errors(data.shipping_address, "shipping_address", errors)
     if data.billing_address is not None:
-        _address_errors(data.billing_address, "billing_address", errors)
+        address_errors(data.billing_address, "billing_address", errors)
     if data.payment_status not in INTAKE_PAYMENT_STATUSES:
         errors["payment_status"] = [f"Must be one of: {', '.join(INTAKE_PAYMENT_STATUSES)}."]
     for name in ("shipping_price", "shipping_tax"):
@@ -217,7 +218,8 @@ def intake_validate(data: OrderIntakeData) -> None:
 # --- doubtful orders: recorded, held with a reason -----------------------------------------
 
 
-def _address_doubts(address: AddressData) -> list[str]:
+def address_doubts(address: AddressData) -> list[str]:
+    """What makes a well-formed address doubtful (an address hold), in words for the hold queue."""
     doubts = []
     for name in ("name", "line1", "city"):
         if not getattr(address, name).strip():
@@ -242,13 +244,14 @@ def _credit_exposure(customer: Customer, group: CustomerGroup) -> Decimal:
     return open_unpaid.aggregate(total=Sum("grand_total"))["total"] or Decimal(0)
 
 
-def _holds_for(data: OrderIntakeData, order: Order, lines: list[OrderLine], customer: Customer, group: CustomerGroup | None) -> list[OrderHold]:
+def holds_for(data: OrderIntakeData, order: Order, lines: list[OrderLine], customer: Customer, group: CustomerGroup | None) -> list[OrderHold]:
+    """The holds a new order gets (unsaved), with the reason and detail of each doubt."""
     holds = []
 
     def hold(reason: str, detail: str):
         holds.append(OrderHold(order=order, reason=reason, detail=detail[:500]))
 
-    doubts = _address_doubts(data.shipping_address)
+    doubts = address_doubts(data.shipping_address)
     if doubts:
         hold(HoldReason.ADDRESS, "; ".join(doubts))
     on_terms = group is not None and group.payment_terms_days > 0
@@ -312,7 +315,9 @@ def intake_batch_known(known: BatchKnown):
         _batch_known.reset(token)
 
 
-def _build(data: OrderIntakeData, channel: Channel, customer: Customer, products) -> tuple[Order, list[OrderLine]]:
+def order_build(data: OrderIntakeData, channel: Channel, customer: Customer, products) -> tuple[Order, list[OrderLine]]:
+    """The order and its lines (unsaved) with prices quantized and totals computed; refuses
+    discounts beyond the order's value and amounts too large to store."""
     currency = data.currency
     order = Order(
         channel=channel,
@@ -412,8 +417,8 @@ def _intake(data: OrderIntakeData, actor: Actor) -> IntakeResult:
             products = {line.sku: known.products[line.sku] for line in data.lines if line.sku in known.products}
         else:
             products = products_by_sku(line.sku for line in data.lines)
-        order, lines = _build(data, channel, customer, products)
-        holds = _holds_for(data, order, lines, customer, group)
+        order, lines = order_build(data, channel, customer, products)
+        holds = holds_for(data, order, lines, customer, group)
 
         plan, stock = {}, None
         if not holds:
