@@ -1,20 +1,52 @@
 """Reads of orders, shaped for the API and the console with a fixed number of queries per page."""
 
-from django.db.models import Prefetch, QuerySet
+from collections import defaultdict
+
+from django.db.models import QuerySet
 
 from oms.errors import NotFound
 
 from .models import Allocation, Order, OrderEvent, OrderHold, OrderLine
 
 
+class _OrdersWithDetails(QuerySet):
+    """Orders that bring their lines, reservations and open holds along when they are read.
+
+    What ``prefetch_related`` would do, done by hand: Django's prefetching builds a related
+    manager for every order and line it fills, which for a page of 500 orders cost more than the
+    three queries themselves.
+    """
+
+    def _fetch_all(self):
+        fresh = self._result_cache is None
+        super()._fetch_all()
+        if fresh and self._result_cache and isinstance(self._result_cache[0], Order):
+            order_details_attach(self._result_cache)
+
+
 def orders_with_details() -> QuerySet[Order]:
     """Orders with their channel, lines (each with ``allocation_list``), as ``line_list``, and
     open holds as ``active_holds``: four queries for a page of any size."""
-    allocations = Prefetch("allocations", queryset=Allocation.objects.select_related("location").order_by("id"), to_attr="allocation_list")
-    return Order.objects.select_related("channel").prefetch_related(
-        Prefetch("lines", queryset=OrderLine.objects.order_by("line_number").prefetch_related(allocations), to_attr="line_list"),
-        Prefetch("holds", queryset=OrderHold.objects.filter(released_at__isnull=True).order_by("id"), to_attr="active_holds"),
-    )
+    return _OrdersWithDetails(model=Order).select_related("channel")
+
+
+def order_details_attach(orders: list[Order]) -> None:
+    """Fill ``line_list`` (each line with ``allocation_list``) and ``active_holds`` on these
+    orders in three queries."""
+    by_id = {order.pk: order for order in orders}
+    lines_of, holds_of, allocations_of = defaultdict(list), defaultdict(list), defaultdict(list)
+    lines = list(OrderLine.objects.filter(order_id__in=by_id).order_by("order_id", "line_number"))
+    for allocation in Allocation.objects.filter(line_id__in=[line.pk for line in lines]).select_related("location").order_by("id"):
+        allocations_of[allocation.line_id].append(allocation)
+    for hold in OrderHold.objects.filter(order_id__in=by_id, released_at__isnull=True).order_by("id"):
+        holds_of[hold.order_id].append(hold)
+    for line in lines:
+        line.order = by_id[line.order_id]  # the line's money is in its order's currency
+        line.allocation_list = allocations_of[line.pk]
+        lines_of[line.order_id].append(line)
+    for order_id, order in by_id.items():
+        order.line_list = lines_of[order_id]
+        order.active_holds = holds_of[order_id]
 
 
 def order_id_for_number(number: str) -> int:
