@@ -14,6 +14,7 @@ from customers.services import customer_address_create, customer_create, custome
 from oms.api.authentication import request_actor
 from oms.api.idempotency import idempotent
 from oms.api.pagination import CursorOrderingFilter
+from oms.api.representation import represent_many
 from oms.api.schema import IDEMPOTENCY_KEY, IF_MATCH, error_responses
 from oms.api.versioning import etag_for, expected_version, with_etag
 
@@ -56,7 +57,7 @@ class CustomersView(GenericAPIView):
     )
     def get(self, request):
         page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
-        return self.get_paginated_response(CustomerSerializer(page, many=True).data)
+        return self.get_paginated_response(represent_many(CustomerSerializer, page))
 
     @extend_schema(
         operation_id="customers_create",

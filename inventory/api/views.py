@@ -28,6 +28,7 @@ from inventory.services import (
 from oms.api.authentication import request_actor
 from oms.api.idempotency import idempotent
 from oms.api.pagination import CursorOrderingFilter, CursorPagination
+from oms.api.representation import represent_many
 from oms.api.schema import IDEMPOTENCY_KEY, IF_MATCH, error_responses
 from oms.api.versioning import etag_for, expected_version, with_etag
 from oms.errors import InvalidInput, NotFound
@@ -102,7 +103,7 @@ class ProductsView(GenericAPIView):
     )
     def get(self, request):
         page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
-        return self.get_paginated_response(ProductSerializer(page, many=True).data)
+        return self.get_paginated_response(represent_many(ProductSerializer, page))
 
     @extend_schema(
         operation_id="products_create",
@@ -200,7 +201,7 @@ class StockMovementsView(GenericAPIView):
     )
     def get(self, request):
         page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
-        return self.get_paginated_response(StockMovementSerializer(page, many=True).data)
+        return self.get_paginated_response(represent_many(StockMovementSerializer, page))
 
     @extend_schema(
         operation_id="stock_movements_create",
@@ -247,7 +248,7 @@ class StockLevelsView(GenericAPIView):
     )
     def get(self, request):
         page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
-        return self.get_paginated_response(StockLevelSerializer(page, many=True).data)
+        return self.get_paginated_response(represent_many(StockLevelSerializer, page))
 
 
 class StockSnapshotsView(APIView):

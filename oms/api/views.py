@@ -30,6 +30,7 @@ from oms.webhooks import (
 
 from .authentication import ApiClient, request_actor
 from .idempotency import idempotent
+from .representation import represent_many
 from .schema import IDEMPOTENCY_KEY, IF_MATCH, error_responses
 from .serializers import (
     DeliveryDetailSerializer,
@@ -113,7 +114,7 @@ class EventsFeedView(APIView):
         if more:
             params = {k: v for k, v in request.query_params.items() if k != "after"}
             next_url = request.build_absolute_uri(f"{request.path}?{urlencode({**params, 'after': last_id})}")
-        return Response({"results": EventSerializer(page, many=True).data, "next": next_url, "last_id": last_id})
+        return Response({"results": represent_many(EventSerializer, page), "next": next_url, "last_id": last_id})
 
 
 # --- Webhook subscriptions ------------------------------------------------------------------------
@@ -145,7 +146,7 @@ class SubscriptionsView(GenericAPIView):
     )
     def get(self, request):
         page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
-        return self.get_paginated_response(SubscriptionSerializer(page, many=True).data)
+        return self.get_paginated_response(represent_many(SubscriptionSerializer, page))
 
     @extend_schema(
         operation_id="webhook_subscriptions_create",
@@ -251,7 +252,7 @@ class DeliveriesView(GenericAPIView):
     )
     def get(self, request):
         page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
-        return self.get_paginated_response(DeliverySerializer(page, many=True).data)
+        return self.get_paginated_response(represent_many(DeliverySerializer, page))
 
 
 class DeliveryDetailView(APIView):

@@ -44,3 +44,32 @@ def test_audit_rows_and_products_render_as_drf_renders_them(stocked):
 
     assert represent_many(OrderEventSerializer, events) == [drf(OrderEventSerializer, event) for event in events]
     assert represent_many(ProductSerializer, products) == [drf(ProductSerializer, product) for product in products]
+
+
+def test_every_listed_resource_renders_as_drf_renders_it(stocked, django_capture_on_commit_callbacks):
+    from customers.api.serializers import CustomerSerializer
+    from customers.selectors import customers_with_details
+    from inventory.api.serializers import StockLevelSerializer, StockMovementSerializer
+    from inventory.selectors import stock_levels_listing, stock_movements_listing
+    from oms.api.serializers import DeliverySerializer, EventSerializer, SubscriptionSerializer
+    from oms.models import DomainEvent, Integration, WebhookDelivery, WebhookSubscription
+    from oms.webhooks import webhook_subscription_create
+
+    stocked("SKU-A", 5)
+    integration = Integration.objects.create(code="shop", name="Shop")
+    webhook_subscription_create(integration=integration, url="http://127.0.0.1:9/hooks", events=["order.*"], actor="test")
+    with django_capture_on_commit_callbacks(execute=True):
+        place_order([("SKU-A", 1)])
+
+    listed = {
+        CustomerSerializer: customers_with_details(),
+        StockLevelSerializer: stock_levels_listing(),
+        StockMovementSerializer: stock_movements_listing(),
+        EventSerializer: DomainEvent.objects.all(),
+        SubscriptionSerializer: WebhookSubscription.objects.select_related("integration"),
+        DeliverySerializer: WebhookDelivery.objects.select_related("event", "subscription"),
+    }
+    for serializer_class, queryset in listed.items():
+        rows = list(queryset)
+        assert rows, serializer_class.__name__
+        assert represent_many(serializer_class, rows) == [drf(serializer_class, row) for row in rows], serializer_class.__name__
