@@ -7,6 +7,7 @@ order is judged exactly like an API order and intake's field errors are shown on
 import uuid
 
 from django import forms
+from django.db.models import Case, When
 from django_countries import countries
 
 from .models import Channel, HoldReason, PaymentStatus
@@ -137,7 +138,14 @@ class PaymentUpdateForm(forms.Form):
 
 
 class OrdersImportForm(forms.Form):
-    channel = forms.ModelChoiceField(queryset=Channel.objects.filter(is_active=True), to_field_name="code", empty_label=None)
+    # Marketplace channels first: the files come from marketplaces; no channel is chosen for the
+    # operator, so a file is never booked to the wrong one by default.
+    channel = forms.ModelChoiceField(
+        queryset=Channel.objects.filter(is_active=True).order_by(
+            Case(When(kind=Channel.Kind.MARKETPLACE, then=0), default=1), "name"
+        ),
+        to_field_name="code", empty_label="Choose the channel the orders came from",
+    )
     file = forms.FileField(label="CSV file", help_text="UTF-8, with a header row; see the columns below.")
 
 
