@@ -384,7 +384,23 @@ def _url_clean(url: str) -> str:
         host = None
     if not host:
         raise InvalidInput("The webhook URL names no host.", fields={"url": ["Must be a full URL, e.g. https://example.com/hooks/oms."]})
+    if not settings.OMS_WEBHOOK_ALLOW_PRIVATE_ADDRESSES and _is_internal_literal(host):
+        raise InvalidInput(
+            "Webhooks go to public addresses only.",
+            fields={"url": [f"{host} is a private, loopback or reserved address (OMS_WEBHOOK_ALLOW_PRIVATE_ADDRESSES is off)."]},
+        )
     return url
+
+
+def _is_internal_literal(host: str) -> bool:
+    """Whether ``host`` is written as an internal address (names are resolved, and refused, at delivery)."""
+    if host.lower() == "localhost" or host.lower().endswith(".localhost"):
+        return True
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return not address.is_global or address.is_multicast
 
 
 def webhook_subscription_create(

@@ -228,3 +228,15 @@ def test_every_webhook_endpoint_needs_the_webhooks_manage_scope(key_client, shop
 
     assert response.status_code == 403 and "webhooks:manage" in error_of(response)["message"]
     assert APIClient().get(path).status_code in (401, 403)
+
+
+@pytest.mark.parametrize("url", ["http://127.0.0.1:8000/h", "http://localhost/h", "https://10.0.0.5/h", "http://[::1]/h", "http://169.254.169.254/latest"])
+def test_given_internal_receivers_are_not_allowed_when_a_subscription_names_one_then_it_is_refused(key_client, shop, settings, url):
+    settings.OMS_WEBHOOK_ALLOW_PRIVATE_ADDRESSES = False
+    client = key_client(shop, "webhooks:manage")
+
+    response = client.post("/api/v1/webhooks/subscriptions/", {"url": url, "events": ["*"]}, format="json")
+
+    assert response.status_code == 400
+    assert "private, loopback or reserved" in error_of(response)["fields"]["url"][0]
+    assert not WebhookSubscription.objects.exists()
