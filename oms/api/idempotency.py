@@ -96,6 +96,7 @@ def idempotent(view_method):
             )
         return response
 
+    wrapper.honours_idempotency_key = True
     return wrapper
 
 

@@ -82,3 +82,17 @@ def test_a_key_with_every_other_scope_is_refused_and_nothing_happens(client_for,
     assert error_of(response)["code"] == "permission_denied"
     assert scope in error_of(response)["message"]
     assert DomainEvent.objects.count() == events_before
+
+
+def test_every_post_takes_an_idempotency_key():
+    """Every POST an API key can make replays its first answer on a retry with the same key."""
+    without = []
+    for route, callback in _walk(get_resolver().url_patterns):
+        view_class = getattr(callback, "cls", None)
+        url = _concrete(route)
+        if not route.startswith("api/v1/") or view_class is None or SIGNED_BY_PLATFORM.match(url):
+            continue
+        post = getattr(view_class, "post", None)
+        if post is not None and not getattr(post, "honours_idempotency_key", False):
+            without.append(url)
+    assert without == []
