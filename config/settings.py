@@ -161,6 +161,9 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "WebhookDeliveryStatusEnum": "oms.models.WebhookDelivery.Status",
         "CustomerKindEnum": "customers.models.Customer.Kind",
+        "PickListKindEnum": "fulfillment.models_picking.PickListKind",
+        "PickListStatusEnum": "fulfillment.models_picking.PickListStatus",
+        "FulfillmentStatusEnum": "fulfillment.models.FulfillmentStatus",
     },
 }
 
@@ -171,8 +174,6 @@ PHONENUMBER_DEFAULT_REGION = env.str("PHONENUMBER_DEFAULT_REGION", default=None)
 # are recorded but held for a person to confirm.
 OMS_MAX_LINE_QUANTITY = env.int("OMS_MAX_LINE_QUANTITY", default=500)
 OMS_PRICE_TOLERANCE = env.float("OMS_PRICE_TOLERANCE", default=0.5)
-# An Idempotency-Key answer is replayed for this long; an in-flight one older than the
-# timeout is taken over by a retry (its first attempt died).
 # An API key once looked up is trusted for this long by the process that looked it up; a revoked
 # key stops working everywhere within this time (at once in the process that revoked it).
 OMS_API_KEY_CACHE_SECONDS = env.int("OMS_API_KEY_CACHE_SECONDS", default=10)
@@ -181,6 +182,8 @@ OMS_API_RATE_LIMIT_PER_MINUTE = env.int("OMS_API_RATE_LIMIT_PER_MINUTE", default
 # Bulk order calls record this many orders per transaction (one savepoint each): fewer commits,
 # while the stock rows of a chunk stay locked only as long as the chunk takes.
 OMS_BULK_CHUNK_SIZE = env.int("OMS_BULK_CHUNK_SIZE", default=50)
+# An Idempotency-Key answer is replayed for this long; an in-flight one older than the
+# timeout is taken over by a retry (its first attempt died).
 OMS_IDEMPOTENCY_TTL_HOURS = env.int("OMS_IDEMPOTENCY_TTL_HOURS", default=24)
 OMS_IDEMPOTENCY_INFLIGHT_TIMEOUT_SECONDS = env.int("OMS_IDEMPOTENCY_INFLIGHT_TIMEOUT_SECONDS", default=60)
 # Outbound webhooks: how long a receiver has to answer one POST, and how long a process trusts its
@@ -193,3 +196,9 @@ OMS_WEBHOOK_SUBSCRIPTION_CACHE_SECONDS = env.int("OMS_WEBHOOK_SUBSCRIPTION_CACHE
 # The events feed holds back events younger than this, so a transaction that took an earlier id
 # but commits later is not skipped by a reader that already moved past it.
 OMS_EVENTS_FEED_SETTLE_SECONDS = env.float("OMS_EVENTS_FEED_SETTLE_SECONDS", default=2)
+# Warehouse documents: the returns text printed on every packing slip; how many documents the admin
+# renders at once before it hands them to a background job; worker processes that lay out a batch
+# in parallel (0: one per CPU; 1: render in the calling process).
+OMS_RETURNS_INSTRUCTIONS = env.str("OMS_RETURNS_INSTRUCTIONS", default="Not what you expected? Return unused items within 30 days: put this slip in the parcel and drop it off at any post office.")
+OMS_DOCUMENTS_INLINE_MAX = env.int("OMS_DOCUMENTS_INLINE_MAX", default=20)
+OMS_DOCUMENTS_PROCESSES = env.int("OMS_DOCUMENTS_PROCESSES", default=0)  # 0: one per CPU

@@ -10,6 +10,7 @@ api_v1 = [
     path("", include("customers.api.urls")),
     path("", include("inventory.api.urls")),
     path("", include("oms.api.urls")),
+    path("", include("fulfillment.api.urls")),
 ]
 
 urlpatterns = [

@@ -2,7 +2,18 @@ from django.apps import AppConfig
 
 
 class FulfillmentConfig(AppConfig):
-    """Built in its own issue; registered now so the layering and settings are final."""
-
     name = "fulfillment"
     verbose_name = "Fulfillment"
+
+    def ready(self):
+        from oms.events import subscribe
+        from orders.services.audit import STATUS_EVENTS
+        from orders.models import OrderStatus
+
+        from .documents.jobs import by_id_renderers_register
+        from .services import on_order_cancelled, on_order_fulfillment_started
+
+        subscribe(STATUS_EVENTS[OrderStatus.IN_FULFILLMENT], on_order_fulfillment_started)
+        subscribe(STATUS_EVENTS[OrderStatus.CANCELLED], on_order_cancelled)
+        # Pick lists and packing slips by id: what the admin's print actions start as document jobs.
+        by_id_renderers_register()

@@ -54,7 +54,7 @@ class LocationAdmin(admin.ModelAdmin):
     fieldsets = (
         (None, {"fields": ("code", "name", "kind", "is_active")}),
         ("Address", {"fields": ("line1", "line2", ("postal_code", "city"), "region", "country", ("latitude", "longitude"))}),
-        ("Routing", {"fields": ("can_ship", "can_pick_up", "priority")}),
+        ("Routing", {"fields": ("can_ship", "can_pick_up", "priority", "daily_order_capacity")}),
     )
 
     def has_delete_permission(self, request, obj=None):

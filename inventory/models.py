@@ -60,6 +60,10 @@ class Location(models.Model):
     can_ship = models.BooleanField(default=True)
     can_pick_up = models.BooleanField(default=False)
     priority = models.PositiveSmallIntegerField(default=100, help_text="Lower ships first when distances tie.")
+    daily_order_capacity = models.PositiveIntegerField(
+        null=True, blank=True,
+        help_text="Orders this location can ship per day; once reached, routing prefers other locations. Empty: no limit.",
+    )
     is_active = models.BooleanField(default=True)
 
     class Meta:

@@ -5,15 +5,19 @@ import json
 from django import forms
 from django.contrib import admin, messages
 from django.db.models import Count
-from django.urls import reverse
+from django.http import HttpResponse
+from django.template.defaultfilters import filesizeformat
+from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 
 from .api.authentication import api_key_forget
-from .errors import DomainError
+from .documents import document_job_may_download, document_job_pdf
+from .errors import DomainError, NotFound
 from .models import (
     API_SCOPES,
     EVENT_PATTERN,
     ApiKey,
+    DocumentJob,
     DomainEvent,
     Integration,
     WebhookAttempt,
@@ -354,3 +358,92 @@ class WebhookDeliveryAdmin(ReadOnlyAdmin):
             self.message_user(request, f"Re-delivering {sent} webhook(s).", messages.SUCCESS)
         for problem in refused:
             self.message_user(request, problem, messages.ERROR)
+
+
+# --- Document jobs -----------------------------------------------------------------------------
+
+
+@admin.register(DocumentJob)
+class DocumentJobAdmin(ReadOnlyAdmin):
+    """Documents rendered in the background: progress while they run, a download link when done.
+    Jobs are started where the documents are chosen (e.g. fulfillment orders), never here."""
+
+    list_display = ("id", "title", "kind", "status", "progress", "page_count", "size", "requested_by", "created_at", "finished_at")
+    list_filter = ("status", "kind")
+    search_fields = ("title",)
+    date_hierarchy = "created_at"
+    readonly_fields = (
+        "title", "kind", "status", "progress", "page_count", "size", "requested_by", "created_at", "started_at", "finished_at",
+        "attempts", "error",
+    )
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).defer("pdf", "payload")
+
+    def has_view_permission(self, request, obj=None):
+        # Whoever started a job may follow it, even without the permission to see everyone's.
+        if obj is not None and request.user.is_active and request.user.is_staff and obj.created_by_id == request.user.pk:
+            return True
+        return super().has_view_permission(request, obj)
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        # The page refreshes itself (admin/oms/documentjob/change_form.html) while the job is
+        # queued or running, then offers the download to whoever may have it.
+        job = self.get_object(request, object_id)
+        context = dict(extra_context or {})
+        if job is not None:
+            context["job_in_progress"] = job.status in (DocumentJob.Status.QUEUED, DocumentJob.Status.RUNNING)
+            if job.status == DocumentJob.Status.DONE and document_job_may_download(job=job, user=request.user):
+                context["job_download_url"] = reverse("admin:oms_documentjob_download", args=[job.pk])
+        return super().change_view(request, object_id, form_url, extra_context=context)
+
+    def get_urls(self):
+        download = self.admin_site.admin_view(self.download_view)
+        return [path("<int:job_id>/download/", download, name="oms_documentjob_download"), *super().get_urls()]
+
+    @admin.display(description="Progress")
+    def progress(self, obj):
+        return format_html(
+            '<progress value="{}" max="100" title="{}%"></progress> {} / {}', obj.progress_percent, obj.progress_percent,
+            obj.progress_done, obj.progress_total,
+        )
+
+    @admin.display(description="Size")
+    def size(self, obj):
+        return filesizeformat(obj.pdf_size) if obj.pdf_size else "—"
+
+    @admin.display(description="Requested by")
+    def requested_by(self, obj):
+        return obj.actor_label or "—"
+
+    def _download_column(self, request):
+        # Built per request: the link is shown only to whoever may use it (the view checks again).
+        @admin.display(description="PDF")
+        def download(obj):
+            if obj.status == DocumentJob.Status.FAILED:
+                return obj.error[:80]
+            if obj.status != DocumentJob.Status.DONE or not document_job_may_download(job=obj, user=request.user):
+                return "—"
+            return format_html('<a href="{}">Download</a>', reverse("admin:oms_documentjob_download", args=[obj.pk]))
+
+        return download
+
+    def get_list_display(self, request):
+        return (*self.list_display, self._download_column(request))
+
+    def get_readonly_fields(self, request, obj=None):
+        return (*self.readonly_fields, self._download_column(request))
+
+    def get_fields(self, request, obj=None):
+        return self.get_readonly_fields(request, obj)
+
+    def download_view(self, request, job_id: int):
+        try:
+            job, content = document_job_pdf(job_id=job_id, user=request.user)
+        except DomainError as error:
+            status = 404 if isinstance(error, NotFound) else 409
+            return HttpResponse(error.message, status=status, content_type="text/plain; charset=utf-8")
+        response = HttpResponse(content, content_type="application/pdf")
+        response["Content-Disposition"] = f'attachment; filename="{job.filename}"'
+        response["Cache-Control"] = "private, no-store"
+        return response

@@ -7,6 +7,7 @@ import uuid
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+from django_fsm import FSMField, FSMModelMixin, transition
 
 
 class DomainEvent(models.Model):
@@ -55,6 +56,8 @@ API_SCOPES = (
     ("stock:read", "Read stock, movements and availability"),
     ("stock:write", "Post stock movements and stock snapshots"),
     ("events:read", "Read the domain events feed"),
+    ("fulfillment:read", "Read fulfillment orders"),
+    ("fulfillment:write", "Ship, deliver and move fulfillment orders"),
     ("webhooks:manage", "Manage webhook subscriptions and re-deliver webhooks"),
 )
 API_SCOPE_NAMES = tuple(name for name, _ in API_SCOPES)
@@ -273,3 +276,75 @@ class WebhookAttempt(models.Model):
 
     def __str__(self):
         return f"attempt #{self.pk}"
+
+
+class DocumentJob(FSMModelMixin, models.Model):
+    """A document (a PDF of many pages) rendered in the background, downloadable when done.
+
+    Generic: ``kind`` names a renderer registered in :mod:`oms.documents` (pick lists, packing
+    slips, later reports); ``payload`` is what that renderer needs (ids, plain data). The PDF is
+    kept in the database, so any web process can serve what any worker rendered.
+    """
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Running"
+        DONE = "done", "Done"
+        FAILED = "failed", "Failed"
+
+    kind = models.CharField(max_length=40)
+    title = models.CharField(max_length=200)
+    status = FSMField(default=Status.QUEUED, choices=Status.choices, protected=True)
+    payload = models.JSONField(default=dict)
+    progress_done = models.PositiveIntegerField(default=0, help_text="Documents rendered so far.")
+    progress_total = models.PositiveIntegerField(default=0, help_text="Documents to render.")
+    pdf = models.BinaryField(null=True, blank=True, editable=False)
+    pdf_size = models.PositiveIntegerField(null=True, blank=True, help_text="Bytes.")
+    page_count = models.PositiveIntegerField(null=True, blank=True)
+    error = models.TextField(blank=True)
+    # A worker that claimed the job holds it until then; a job left running past it belongs to a
+    # worker that died and may be claimed again.
+    leased_until = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    actor_label = models.CharField(max_length=120, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-id"]
+        indexes = [models.Index(fields=["kind", "-id"], name="documentjob_kind_idx")]
+        permissions = [("download_documentjob", "Can download rendered documents")]
+
+    def __str__(self):
+        return f"{self.title} #{self.pk}"
+
+    @property
+    def progress_percent(self) -> int:
+        if self.status == self.Status.DONE:
+            return 100
+        return int(100 * self.progress_done / self.progress_total) if self.progress_total else 0
+
+    @property
+    def filename(self) -> str:
+        stem = re.sub(r"[^A-Za-z0-9]+", "-", self.title).strip("-").lower() or self.kind
+        return f"{stem}-{self.pk}.pdf"
+
+    @transition(field=status, source=[Status.QUEUED, Status.RUNNING], target=Status.RUNNING)
+    def start(self, *, lease_until):
+        self.attempts += 1
+        self.leased_until = lease_until
+        self.started_at = self.started_at or timezone.now()
+        self.error = ""
+
+    @transition(field=status, source=Status.RUNNING, target=Status.DONE)
+    def finish(self, *, pdf: bytes, page_count: int):
+        self.pdf, self.pdf_size, self.page_count = pdf, len(pdf), page_count
+        self.progress_done = self.progress_total
+        self.finished_at, self.leased_until = timezone.now(), None
+
+    @transition(field=status, source=[Status.QUEUED, Status.RUNNING], target=Status.FAILED)
+    def fail(self, *, error: str):
+        self.error = error[:4000]
+        self.finished_at, self.leased_until = timezone.now(), None

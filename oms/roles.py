@@ -9,6 +9,11 @@ ROLES: dict[str, dict[str, list[str]]] = {
                       "receive_stock", "view_transfer", "add_transfer", "change_transfer", "view_transferline"],
         "orders": ["view_order", "view_orderline", "view_allocation", "view_orderevent", "view_orderhold", "view_channel", "transition_order"],
         "customers": ["view_customer", "view_customeraddress"],
+        # The floor work: fulfillment orders through their lifecycle, moves between locations, pick lists, packing.
+        "fulfillment": ["view_fulfillmentorder", "view_fulfillmentline", "view_fulfillmenthold", "transition_fulfillmentorder",
+                        "route_fulfillmentorder", "view_picklist", "view_picklistline", "confirm_picklist", "view_packagetype",
+                        "view_package", "view_packeditem"],
+        "oms": ["view_documentjob", "download_documentjob"],
     },
     "Customer service": {
         "orders": ["view_order", "view_orderline", "view_allocation", "view_orderevent", "view_orderhold", "view_channel",
@@ -18,9 +23,13 @@ ROLES: dict[str, dict[str, list[str]]] = {
         "inventory": ["view_product", "view_stocklevel", "view_location"],
         # To answer "did the shop hear about this order?"; changing anything is the manager's.
         "oms": ["view_integration", "view_webhookdelivery", "view_webhookattempt"],
+        # Holds (address checks, payment) and moving a fulfillment order to where the stock is.
+        "fulfillment": ["view_fulfillmentorder", "view_fulfillmentline", "view_fulfillmenthold", "transition_fulfillmentorder",
+                        "route_fulfillmentorder", "view_picklist", "view_package"],
     },
     "Accounting": {
         "orders": ["view_order", "view_orderline", "view_orderevent", "view_channel"],
+        "fulfillment": ["view_fulfillmentorder", "view_fulfillmentline"],
         "customers": ["view_customer", "view_customergroup", "view_pricelist", "view_pricelistitem"],
         "inventory": ["view_product", "view_stocklevel", "view_stockmovement", "view_location"],
     },
@@ -28,7 +37,9 @@ ROLES: dict[str, dict[str, list[str]]] = {
         "orders": ["*"],
         "inventory": ["*"],
         "customers": ["*"],
-        "oms": ["view_apikey", "add_apikey", "change_apikey", "view_domainevent", "view_integration", "add_integration",
+        "fulfillment": ["*"],
+        "oms": ["view_documentjob", "download_documentjob",
+                "view_apikey", "add_apikey", "change_apikey", "view_domainevent", "view_integration", "add_integration",
                 "change_integration", "view_webhooksubscription", "add_webhooksubscription", "change_webhooksubscription",
                 "delete_webhooksubscription", "view_webhookdelivery", "redeliver_webhookdelivery", "view_webhookattempt"],
     },

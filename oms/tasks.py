@@ -38,3 +38,12 @@ def webhooks_sweep() -> int:
     from .webhooks import webhooks_sweep as sweep
 
     return sweep()
+
+
+@shared_task
+def document_job_render(job_id: int) -> str:
+    """Render a document job (progress in chunks, PDF stored in the database); a no-op when it is
+    done, failed or held by a live worker, so a duplicate message changes nothing."""
+    from .documents import document_job_run
+
+    return document_job_run(job_id=job_id)

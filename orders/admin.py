@@ -15,7 +15,9 @@ from oms.money import quantize
 
 from . import admin_views, services
 from .forms import ChannelAdminForm, HoldPlaceForm, PaymentUpdateForm
-from .models import Allocation, Channel, ChannelWebhookReceipt, HeldOrder, HoldReason, Order, OrderEvent, OrderHold, OrderLine, OrderStatus
+from .models import (
+    Allocation, Channel, ChannelWebhookReceipt, HeldOrder, HoldReason, Order, OrderEvent, OrderHold, OrderLine, OrderStatus, RoutingStrategy,
+)
 
 STATUS_COLOURS = {
     OrderStatus.PENDING: "#6b7280",
@@ -194,11 +196,13 @@ class OrderAdmin(OrderListMixin, admin.ModelAdmin):
         "number", "status_display", "channel", "external_id", "customer", "email", "payment_status", "currency",
         "subtotal_display", "shipping_display", "discount_display", "tax_display", "grand_total_display",
         "shipping_address_display", "billing_address_display", "ship_country", "placed_at", "promised_ship_date", "created_at", "updated_at",
+        "routing_display",
     )
     fieldsets = (
         (None, {"fields": (("number", "status_display"), ("channel", "external_id"), ("customer", "email"), ("placed_at", "promised_ship_date"))}),
         ("Money", {"fields": (("currency", "payment_status"), ("subtotal_display", "shipping_display"), ("discount_display", "tax_display"), "grand_total_display")}),
         ("Addresses", {"fields": ("shipping_address_display", "billing_address_display", "ship_country")}),
+        ("Routing", {"fields": ("routing_display",)}),
         ("Record", {"fields": (("created_at", "updated_at"),), "classes": ("collapse",)}),
     )
     change_form_template = "admin/orders/order/change_form.html"
@@ -263,6 +267,10 @@ class OrderAdmin(OrderListMixin, admin.ModelAdmin):
     def billing_address_display(self, obj):
         return address_lines(obj.billing_address) if obj.billing_address else "Same as shipping"
 
+    @admin.display(description="Decisions")
+    def routing_display(self, obj):
+        return routing_table(obj.routing)
+
     def change_view(self, request, object_id, form_url="", extra_context=None):
         order = self.get_object(request, object_id)
         extra_context = extra_context or {}
@@ -287,6 +295,46 @@ class OrderAdmin(OrderListMixin, admin.ModelAdmin):
                 ),
             )
         return super().change_view(request, object_id, form_url, extra_context)
+
+
+ROUTING_TERMS = ("cost", "distance", "split", "priority", "store", "capacity")
+
+
+def routing_table(routing: dict) -> str:
+    """The order's routing decisions, latest first: the latest in full (every candidate with
+    each term of its score), earlier ones by their one-line reason."""
+    decisions = (routing or {}).get("decisions") or []
+    if not decisions:
+        return "No routing decision recorded (the order was held before routing, or predates routing)."
+    latest, earlier = decisions[-1], decisions[:-1]
+    head = format_html_join("", "<th>{}</th>", ((label,) for label in ("", "Locations", "Shipments", "Units", "Est. cost", "km", *ROUTING_TERMS, "Score")))
+    rows = format_html_join(
+        "", '<tr{}><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td>' + "<td>{}</td>" * len(ROUTING_TERMS) + "<td><strong>{}</strong></td></tr>",
+        (
+            (
+                mark_safe(' style="background:#ecfdf5"') if index == latest.get("winner") else "",
+                "✔ winner" if index == latest.get("winner") else "", " + ".join(c["locations"]), c["shipments"], c["units"],
+                f'{c["estimated_cost"]:.2f}', f'{c["km"]:,.0f}', *(f'{c["terms"].get(term, 0):.2f}' for term in ROUTING_TERMS), f'{c["score"]:.2f}',
+            )
+            for index, c in enumerate(latest.get("candidates", []))
+        ),
+    )
+    weights = ", ".join(f"{term} {latest['weights'][term]:g}" for term in ROUTING_TERMS if term in latest.get("weights", {}))
+    notes = [
+        f'{latest.get("at", "")} · {latest.get("trigger", "")} → {latest.get("outcome", "")}',
+        f'Strategy: {latest.get("strategy")} · weights {weights}; {"may split" if latest.get("may_split") else "one shipment only"}; '
+        f'when short: {latest.get("on_shortage")}',
+        f'{latest.get("considered", 0)} candidate(s) considered'
+        + (f'; not allowed for this channel: {", ".join(latest["excluded"])}' if latest.get("excluded") else "")
+        + (f'; missing: {", ".join(f"{sku} × {units}" for sku, units in latest["missing"].items())}' if latest.get("missing") else ""),
+    ]
+    history = format_html_join("", "<li>{} · {} → {}: {}</li>", ((d.get("at", ""), d.get("trigger", ""), d.get("outcome", ""), d.get("reason", "")) for d in reversed(earlier)))
+    return format_html(
+        '<p class="routing-reason"><strong>{}</strong></p><p class="help">{}</p>'
+        '<table class="routing-candidates"><thead><tr>{}</tr></thead><tbody>{}</tbody></table>{}',
+        latest.get("reason", ""), format_html_join(mark_safe("<br>"), "{}", ((note,) for note in notes)), head, rows,
+        format_html("<p>Earlier decisions:</p><ul>{}</ul>", history) if earlier else "",
+    )
 
 
 def address_lines(address: dict) -> str:
@@ -437,6 +485,26 @@ class ChannelAdmin(admin.ModelAdmin):
             '<table><thead><tr><th>Received</th><th>Topic</th><th>Webhook id</th><th>Order</th><th>Outcome</th></tr></thead>'
             '<tbody>{}</tbody></table><a href="{}">All received webhooks of this channel</a>', rows, link,
         )
+
+
+@admin.register(RoutingStrategy)
+class RoutingStrategyAdmin(admin.ModelAdmin):
+    """Strategies are configuration: edited here, read by the routing engine on the next order."""
+
+    list_display = ("name", "channel_display", "may_split", "on_shortage", "cost_weight", "distance_weight", "split_weight", "updated_at")
+    list_select_related = ("channel",)
+    filter_horizontal = ("allowed_locations",)
+    fieldsets = (
+        (None, {"fields": ("name", "channel")}),
+        ("Score weights (the lowest score wins)", {"fields": (
+            ("cost_weight", "distance_weight"), ("split_weight", "priority_weight"), ("store_weight", "capacity_weight"),
+        )}),
+        ("Rules", {"fields": ("allowed_locations", "may_split", "on_shortage")}),
+    )
+
+    @admin.display(description="Channel", ordering="channel__code")
+    def channel_display(self, obj):
+        return obj.channel or "Default (every other channel)"
 
 
 @admin.register(ChannelWebhookReceipt)

@@ -720,7 +720,31 @@ def _intake_data(seed: OrderSeed) -> OrderIntakeData:
     )
 
 
-def _advance(seed: OrderSeed, order: Order, users: dict) -> bool:
+@dataclass(frozen=True)
+class DemoShipping:
+    """How the demo takes an allocated order through the warehouse. The default works on the order
+    alone; the fulfillment app (above this one) passes its own, through fulfillment orders."""
+
+    start: Callable[[Order, object], None]
+    ship_first_line: Callable[[Order, object], None]
+    ship_rest: Callable[[Order, object], None]
+    deliver: Callable[[Order, object], None]
+
+
+def _ship_first_line(order: Order, actor) -> None:
+    first = order.lines.order_by("line_number").first()
+    order_ship(order_id=order.pk, actor=actor, quantities={first.pk: first.quantity_reserved}, reference=f"{order.number}-1")
+
+
+ORDER_LEVEL_SHIPPING = DemoShipping(
+    start=lambda order, actor: order_start_fulfillment(order_id=order.pk, actor=actor),
+    ship_first_line=_ship_first_line,
+    ship_rest=lambda order, actor: order_ship(order_id=order.pk, actor=actor),
+    deliver=lambda order, actor: order_deliver(order_id=order.pk, actor=actor),
+)
+
+
+def _advance(seed: OrderSeed, order: Order, users: dict, shipping: DemoShipping) -> bool:
     """Move a freshly recorded order to the state its seed asks for; False when stock or a rule
     put it elsewhere first (it then stays where the services left it)."""
     service, warehouse = users["service"], users["warehouse"]
@@ -747,16 +771,15 @@ def _advance(seed: OrderSeed, order: Order, users: dict) -> bool:
     path = [OrderStatus.ALLOCATED, OrderStatus.IN_FULFILLMENT, OrderStatus.PARTIALLY_SHIPPED, OrderStatus.SHIPPED, OrderStatus.DELIVERED, OrderStatus.COMPLETED]
     target = path.index(scenario)
     if target >= 1:
-        order_start_fulfillment(order_id=order.pk, actor=warehouse)
+        shipping.start(order, warehouse)
     if target == 2:
-        first = order.lines.order_by("line_number").first()
-        order_ship(order_id=order.pk, actor=warehouse, quantities={first.pk: first.quantity_reserved}, reference=f"{order.number}-1")
+        shipping.ship_first_line(order, warehouse)
     if target >= 3:
         if order.payment_status == PaymentStatus.AUTHORIZED:
             order_payment_update(order_id=order.pk, payment_status=PaymentStatus.PAID, actor="api:payments")
-        order_ship(order_id=order.pk, actor=warehouse)
+        shipping.ship_rest(order, warehouse)
     if target >= 4:
-        order_deliver(order_id=order.pk, actor="job:carrier-tracking")
+        shipping.deliver(order, "job:carrier-tracking")
     if target >= 5:
         if order.payment_status == PaymentStatus.PENDING:  # B2B on terms: the invoice was paid
             order_payment_update(order_id=order.pk, payment_status=PaymentStatus.PAID, actor="accounting:invoices")
@@ -764,7 +787,7 @@ def _advance(seed: OrderSeed, order: Order, users: dict) -> bool:
     return True
 
 
-def _orders(plans: list[OrderSeed], users: dict, report: DemoReport, progress: bool) -> None:
+def _orders(plans: list[OrderSeed], users: dict, report: DemoReport, progress: bool, shipping: DemoShipping) -> None:
     channels = dict(Channel.objects.values_list("code", "pk"))
     recorded = set(Order.objects.filter(external_id__in=[p.external_id for p in plans]).values_list("channel_id", "external_id"))
     todo = [p for p in plans if (channels[p.channel], p.external_id) not in recorded]
@@ -779,7 +802,7 @@ def _orders(plans: list[OrderSeed], users: dict, report: DemoReport, progress: b
                 if result.created:
                     report.created["orders"] += 1
                     try:
-                        if not _advance(seed, result.order, users):
+                        if not _advance(seed, result.order, users, shipping):
                             report.drifted += 1
                     except DomainError:
                         report.drifted += 1
@@ -842,8 +865,10 @@ def _summary(report: DemoReport) -> None:
 
 
 def demo_seed(*, orders: int = 3000, customers: int = 1000, skus: int = 300, progress: bool = True,
-              say: Callable[[str], None] = lambda message: None) -> DemoReport:
-    """Seed the demo merchant; idempotent. Returns what was created and what the data now holds."""
+              say: Callable[[str], None] = lambda message: None, shipping: DemoShipping = ORDER_LEVEL_SHIPPING) -> DemoReport:
+    """Seed the demo merchant; idempotent. Returns what was created and what the data now holds.
+
+    ``shipping`` takes allocated orders through the warehouse (see :class:`DemoShipping`)."""
     started = time.monotonic()
     report = DemoReport()
     rng = random.Random(SEED)
@@ -864,7 +889,7 @@ def demo_seed(*, orders: int = 3000, customers: int = 1000, skus: int = 300, pro
     say(f"Customers: {len(customer_seeds)}")
     _customers(customer_seeds, report)
     users = _users(report)
-    _orders(order_plans, users, report, progress)
+    _orders(order_plans, users, report, progress, shipping)
     _late_receipt(sorted(scarce), report)
     _transfers(rng, report, users["manager"])
     _api_key(report, users["admin"])

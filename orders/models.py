@@ -1,6 +1,8 @@
 from django.conf import settings
+from django.core.validators import MinValueValidator
 from django.db import models
-from django.db.models import F, Func, Q
+from django.db.models import F, Func, Q, Value
+from django.db.models.functions import Coalesce
 from django.utils.deconstruct import deconstructible
 from django.utils import timezone
 from django_fsm import FSMField, FSMModelMixin, transition
@@ -160,6 +162,8 @@ class Order(FSMModelMixin, models.Model):
     # the API's ETag, and what If-Match is compared with.
     version = models.PositiveIntegerField(default=1)
     note = models.TextField(blank=True, help_text="Instructions for the people handling the order.")
+    # Where the stock comes from and why: the routing decisions (orders.routing), newest last.
+    routing = models.JSONField(default=dict, blank=True, help_text="Routing decisions: candidates, score terms, winner and reason.")
 
     class Meta:
         ordering = ["-id"]
@@ -350,3 +354,55 @@ class OrderEvent(models.Model):
 
     def __str__(self):
         return f"{self.get_kind_display()}: {self.message}"
+
+
+class RoutingStrategy(models.Model):
+    """How the routing engine weighs its candidates for one channel (no channel: the default).
+
+    Each weight multiplies one term of a candidate's score; the lowest score wins. Changes apply
+    to orders routed after them (processes re-read strategies within seconds).
+    """
+
+    class Shortage(models.TextChoices):
+        BACKORDER = "backorder", "Backorder: reserve what there is, wait for the rest"
+        HOLD = "hold", "Hold: reserve nothing, a person decides"
+
+    name = models.CharField(max_length=120)
+    channel = models.ForeignKey(
+        Channel, null=True, blank=True, on_delete=models.CASCADE, related_name="routing_strategies",
+        help_text="Empty: the default for every channel without its own strategy.",
+    )
+    cost_weight = models.FloatField(default=1.0, validators=[MinValueValidator(0)], help_text="Per unit of estimated shipping cost.")
+    distance_weight = models.FloatField(
+        default=0.01, validators=[MinValueValidator(0)], help_text="Per km between location and destination (averaged over the units)."
+    )
+    split_weight = models.FloatField(default=1000.0, validators=[MinValueValidator(0)], help_text="Per shipment beyond the first.")
+    priority_weight = models.FloatField(default=0.0, validators=[MinValueValidator(0)], help_text="Per point of location priority (lower priority numbers win).")
+    store_weight = models.FloatField(default=0.0, validators=[MinValueValidator(0)], help_text="Per shipment from a store rather than a warehouse.")
+    capacity_weight = models.FloatField(
+        default=1000.0, validators=[MinValueValidator(0)], help_text="Per shipment from a location that has reached its daily order capacity."
+    )
+    allowed_locations = models.ManyToManyField(
+        "inventory.Location", blank=True, related_name="routing_strategies",
+        help_text="Locations this channel may ship from. Empty: every active location that ships.",
+    )
+    may_split = models.BooleanField(default=True, help_text="May an order ship from several locations?")
+    on_shortage = models.CharField(
+        max_length=12, choices=Shortage.choices, default=Shortage.BACKORDER,
+        help_text="When the stock cannot cover the order (in one shipment, if splitting is not allowed).",
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = [F("channel").asc(nulls_first=True), "name"]
+        verbose_name_plural = "routing strategies"
+        constraints = [
+            # One strategy per channel, and one default (channel left empty).
+            models.UniqueConstraint(
+                Coalesce("channel", Value(0)), name="routing_strategy_one_per_channel",
+                violation_error_message="There is already a strategy for this channel (or, with no channel, a default one): edit that one.",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.name} ({self.channel.code if self.channel_id else 'default'})"

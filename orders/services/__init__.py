@@ -17,6 +17,7 @@ from .lifecycle import (
     order_ship,
     order_start_fulfillment,
 )
+from .reservations import order_reservation_move
 
 __all__ = [
     "AddressData",
@@ -38,6 +39,7 @@ __all__ = [
     "order_lines_replace",
     "order_note_add",
     "order_payment_update",
+    "order_reservation_move",
     "order_ship",
     "order_start_fulfillment",
     "order_update",

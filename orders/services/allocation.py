@@ -11,7 +11,9 @@ from oms.actors import Actor
 from oms.errors import InsufficientStock
 
 from ..models import Allocation, Order, OrderEvent, OrderLine, OrderStatus
-from ..routing import Need, Site, allocation_plan
+from ..routing import DEFAULT_RULES, Decision, Need, RoutingRules, Site, route
+from ..routing.config import location_loads, location_loads_add, routing_rules_for
+from ..routing.explain import decision_record, routing_with
 from .audit import order_event, order_lock, order_touch, order_transition
 
 logger = logging.getLogger(__name__)
@@ -23,11 +25,31 @@ class StockView:
     def __init__(self, product_ids: Iterable[int]):
         rows = stock_levels_lock_sellable(product_ids)
         self.levels = {(row.product_id, row.location_id): row for row in rows}
-        self.sites = list({row.location_id: Site(row.location_id, row.latitude, row.longitude, row.priority) for row in rows}.values())
+        locations = {row.location_id: row for row in rows}
+        self.capacity = {pk: row.location_capacity for pk, row in locations.items() if row.location_capacity is not None}
+        loads = location_loads() if self.capacity else {}
+        self.sites = [
+            Site(
+                pk, row.latitude, row.longitude, row.priority, row.location_code, row.location_kind,
+                at_capacity=pk in self.capacity and loads.get(pk, 0) >= self.capacity[pk],
+            )
+            for pk, row in locations.items()
+        ]
+
+    def route(
+        self, needs: list[Need], destination: tuple[float, float] | None, *, rules: RoutingRules = DEFAULT_RULES,
+        shipping_from: frozenset[int] = frozenset(),
+    ) -> Decision:
+        """The engine's decision on these rows; a capped location it sends a new shipment to
+        counts one more order today."""
+        available = {key: max(row.available, 0) for key, row in self.levels.items()}
+        decision = route(needs=needs, available=available, sites=self.sites, destination=destination, rules=rules, shipping_from=shipping_from)
+        if self.capacity and decision.winner is not None:
+            location_loads_add(pk for pk in decision.winner.take if pk in self.capacity and pk not in shipping_from)
+        return decision
 
     def plan(self, needs: list[Need], destination: tuple[float, float] | None) -> dict[int, list[tuple[int, int]]]:
-        available = {key: max(row.available, 0) for key, row in self.levels.items()}
-        return allocation_plan(needs=needs, available=available, sites=self.sites, destination=destination)
+        return self.route(needs, destination).plan
 
 
 def destination_of(order: Order) -> tuple[float, float] | None:
@@ -39,28 +61,43 @@ def destination_of(order: Order) -> tuple[float, float] | None:
 def order_allocate(*, order_id: int, actor: Actor) -> Order:
     """Reserve what a pending or backordered order still lacks, then move it on.
 
-    Fully covered: ``allocated``. Anything still missing: ``backordered`` (keeping what was
-    reserved). Orders in other states are returned unchanged, so running it twice is harmless.
+    The routing engine decides where from, under the order's channel strategy; locations the
+    order already ships from cost no new shipment. Fully covered: ``allocated``. Anything still
+    missing: ``backordered`` (keeping what was reserved). A decision that reserved something or
+    moved the order is appended to ``Order.routing`` in the order's own UPDATE. Orders in other
+    states are returned unchanged, so running it twice is harmless.
     """
     with transaction.atomic():
         order = order_lock(order_id)
         if order.status not in (OrderStatus.PENDING, OrderStatus.BACKORDERED):
             return order
-        lines = [line for line in order.lines.all() if line.product_id and line.quantity_open > 0]
+        trigger = "stock arrived" if order.status == OrderStatus.BACKORDERED else "released"
+        lines = [line for line in order.lines.select_related("product") if line.product_id and line.quantity_open > 0]
+        decision = None
         if lines:
+            shipping_from = frozenset(Allocation.objects.filter(line__order=order).values_list("location_id", flat=True))
             stock = StockView(line.product_id for line in lines)
-            plan = stock.plan([Need(line.pk, line.product_id, line.quantity_open) for line in lines], destination_of(order))
-            reserved_more = _apply_plan(order, lines, plan, stock, actor=actor)
+            needs = [Need(line.pk, line.product_id, line.quantity_open, line.product.weight_grams) for line in lines]
+            decision = stock.route(needs, destination_of(order), rules=routing_rules_for(order.channel_id), shipping_from=shipping_from)
+            reserved_more = _apply_plan(order, lines, decision.plan, stock, actor=actor)
         else:
             reserved_more = False
         still_open = any(line.quantity_open > 0 for line in order.lines.all())
+        target = OrderStatus.BACKORDERED if still_open else OrderStatus.ALLOCATED
+
+        def routing() -> dict:
+            if decision is None or not (reserved_more or target != order.status):
+                return {}
+            record = decision_record(decision, trigger=trigger, outcome=target, skus={line.product_id: line.sku for line in lines})
+            return {"routing": routing_with(order.routing, record)}
+
         if still_open:
             if order.status != OrderStatus.BACKORDERED:
-                order_transition(order, "backorder", actor=actor, message="Waiting for stock")
+                order_transition(order, "backorder", actor=actor, message="Waiting for stock", values=routing())
             elif reserved_more:  # part of what it waits for came in
-                order_touch(order)
+                order_touch(order, **routing())
         else:
-            order_transition(order, "allocate", actor=actor)
+            order_transition(order, "allocate", actor=actor, values=routing())
     return order
 
 

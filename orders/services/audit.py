@@ -66,12 +66,14 @@ def order_event_publish(order: Order, name: str, **extra) -> None:
     event_record(name, order_payload(order, **extra), stream=order_stream(order.pk))
 
 
-def order_transition(order: Order, name: str, *, actor: Actor, message: str = "", event_data: dict | None = None) -> OrderEvent:
+def order_transition(
+    order: Order, name: str, *, actor: Actor, message: str = "", event_data: dict | None = None, values: dict | None = None
+) -> OrderEvent:
     """Run the FSM transition ``name`` on a locked order, save it and record the change.
 
     Refused transitions raise :class:`InvalidTransition` naming the current status. The change is
     announced as the status's public event (``order.allocated``, ``order.cancelled``...), with
-    ``event_data`` added to its payload.
+    ``event_data`` added to its payload. ``values`` are other fields saved in the same UPDATE.
     """
     method = getattr(order, name)
     if not can_proceed(method):
@@ -81,7 +83,7 @@ def order_transition(order: Order, name: str, *, actor: Actor, message: str = ""
         )
     before = order.status
     method()
-    order_touch(order, status=order.status)
+    order_touch(order, status=order.status, **(values or {}))
     if before != order.status:
         order_event_publish(order, STATUS_EVENTS[order.status], previous_status=before, **(event_data or {}))
     event = order_event(

@@ -32,7 +32,9 @@ from oms.events import events_record
 from oms.money import DECIMAL_PLACES, MAX_DIGITS, is_currency, parse_amount, quantize
 
 from ..models import Allocation, Channel, HoldReason, Order, OrderEvent, OrderHold, OrderLine, OrderStatus, PaymentStatus, order_number_for
-from ..routing import Need
+from ..routing import HOLD, Need
+from ..routing.config import routing_rules_for, strategies_version_sql, version_of
+from ..routing.explain import decision_record, routing_with, shortage_text
 from .allocation import StockView, destination_of
 from .audit import STATUS_EVENTS, order_event, order_payload, order_stream
 
@@ -364,20 +366,21 @@ def order_build(data: OrderIntakeData, channel: Channel, customer: Customer, pro
     return order, lines
 
 
-def _channel_and_existing(code: str, external_id: str) -> tuple[Channel | None, int | None]:
-    """The channel and the id of its order with this external id, if any, in one round trip."""
+def _channel_and_existing(code: str, external_id: str) -> tuple[Channel | None, int | None, str]:
+    """The channel, the id of its order with this external id (if any) and the version of the
+    routing strategies (:mod:`orders.routing.config`), in one round trip."""
     channels, orders = Channel._meta.db_table, Order._meta.db_table
     sql = (
         f"SELECT c.id, c.code, c.name, c.kind, c.is_active, "
-        f"(SELECT o.id FROM {orders} o WHERE o.channel_id = c.id AND o.external_id = %s) "
+        f"(SELECT o.id FROM {orders} o WHERE o.channel_id = c.id AND o.external_id = %s), {strategies_version_sql()} "
         f"FROM {channels} c WHERE c.code = %s"
     )
     with connection.cursor() as cursor:
         cursor.execute(sql, [external_id, code])
         row = cursor.fetchone()
     if row is None:
-        return None, None
-    return Channel.from_db(connection.alias, ["id", "code", "name", "kind", "is_active"], row[:5]), row[5]
+        return None, None, ""
+    return Channel.from_db(connection.alias, ["id", "code", "name", "kind", "is_active"], row[:5]), row[5], version_of(*row[6:9])
 
 
 def order_intake(*, data: OrderIntakeData, actor: Actor) -> IntakeResult:
@@ -402,7 +405,7 @@ def order_intake(*, data: OrderIntakeData, actor: Actor) -> IntakeResult:
 
 def _intake(data: OrderIntakeData, actor: Actor) -> IntakeResult:
     with transaction.atomic():
-        channel, existing_id = _channel_and_existing(data.channel, data.external_id)
+        channel, existing_id, strategies_version = _channel_and_existing(data.channel, data.external_id)
         if channel is None or not channel.is_active:
             raise InvalidInput(f"Unknown or inactive channel {data.channel!r}.", fields={"channel": [f"No active channel {data.channel!r}."]})
         if existing_id:
@@ -422,14 +425,26 @@ def _intake(data: OrderIntakeData, actor: Actor) -> IntakeResult:
 
         plan, stock = {}, None
         if not holds:
+            rules = routing_rules_for(channel.pk, version=strategies_version)
             stock = StockView(line.product_id for line in lines)
-            plan = stock.plan([Need(i, line.product_id, line.quantity) for i, line in enumerate(lines)], destination_of(order))
-            for index, parts in plan.items():
-                lines[index].quantity_reserved = sum(q for _, q in parts)
-            if all(line.quantity_reserved == line.quantity for line in lines):
-                order.allocate()
+            needs = [Need(i, line.product_id, line.quantity, line.product.weight_grams) for i, line in enumerate(lines)]
+            decision = stock.route(needs, destination_of(order), rules=rules)
+            skus = {line.product_id: line.sku for line in lines}
+            if not decision.covered and rules.on_shortage == HOLD:
+                # The strategy wants a person to decide: reserve nothing, hold with the shortage.
+                order.hold()
+                record = decision_record(decision, trigger="intake", outcome=order.status, skus=skus)
+                holds = [OrderHold(order=order, reason=HoldReason.STOCK, detail=shortage_text(record)[:500])]
             else:
-                order.backorder()
+                plan = decision.plan
+                for index, parts in plan.items():
+                    lines[index].quantity_reserved = sum(q for _, q in parts)
+                if all(line.quantity_reserved == line.quantity for line in lines):
+                    order.allocate()
+                else:
+                    order.backorder()
+                record = decision_record(decision, trigger="intake", outcome=order.status, skus=skus)
+            order.routing = routing_with(None, record)
         else:
             order.hold()
 

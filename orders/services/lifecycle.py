@@ -147,8 +147,11 @@ def order_start_fulfillment(*, order_id: int, actor: Actor) -> Order:
     return order
 
 
-def order_ship(*, order_id: int, actor: Actor, quantities: dict[int, int] | None = None, reference: str = "") -> Order:
-    """Ship reserved units: ``quantities`` maps line ids to units (default: everything reserved).
+def order_ship(
+    *, order_id: int, actor: Actor, quantities: dict[int, int] | None = None, reference: str = "", location_id: int | None = None
+) -> Order:
+    """Ship reserved units: ``quantities`` maps line ids to units (default: everything reserved);
+    ``location_id`` ships them from that location's reservations only (a fulfillment order).
 
     Stock leaves on hand and reserved together; the order becomes partially shipped or shipped.
     """
@@ -167,12 +170,14 @@ def order_ship(*, order_id: int, actor: Actor, quantities: dict[int, int] | None
             if quantity > line.quantity_reserved:
                 raise DomainError(f"{line.sku}: {quantity} to ship but only {line.quantity_reserved} reserved.", code="exceeds_reserved")
             left = quantity
-            for allocation in (a for a in allocations if a.line_id == line_id):
+            for allocation in (a for a in allocations if a.line_id == line_id and location_id in (None, a.location_id)):
                 take = min(left, allocation.quantity)
                 if take:
                     changes.append(StockChange(line.product_id, allocation.location_id, take, reference=reference or order.number))
                     allocation.quantity -= take
                     left -= take
+            if left:
+                raise DomainError(f"{line.sku}: {quantity} to ship but fewer reserved at that location.", code="exceeds_reserved")
             line.quantity_shipped += quantity
             line.quantity_reserved -= quantity
             touched.append(line)

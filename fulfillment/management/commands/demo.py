@@ -1,9 +1,13 @@
-"""``manage.py demo``: seed a demo merchant through the real services and print how to log in."""
+"""``manage.py demo``: seed a demo merchant through the real services and print how to log in.
+
+It lives in the fulfillment app because the demo's orders are shipped through fulfillment orders,
+which the orders app below may not know about."""
 
 import json
 
 from django.core.management.base import BaseCommand, CommandError
 
+from fulfillment.demo import FULFILLMENT_SHIPPING
 from orders.demo import demo_seed
 
 LOGIN_URL = "http://localhost:8000/admin/"
@@ -27,7 +31,7 @@ class Command(BaseCommand):
             raise CommandError("Use at least --customers 20 and --skus 10.")
         say = (lambda message: None) if quiet else (lambda message: self.stdout.write(message))
         try:
-            report = demo_seed(orders=orders, customers=customers, skus=skus, progress=not quiet, say=say)
+            report = demo_seed(orders=orders, customers=customers, skus=skus, progress=not quiet, say=say, shipping=FULFILLMENT_SHIPPING)
         except ValueError as exc:
             raise CommandError(str(exc)) from None
         self._print(report, quiet)

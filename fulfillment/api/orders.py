@@ -1,0 +1,217 @@
+"""Fulfillment-order endpoints: thin views over ``fulfillment.services``; refusals come out in the one error shape."""
+
+import django_filters
+from django.db.models import Prefetch
+from django_filters.rest_framework import DjangoFilterBackend
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import serializers
+from rest_framework.generics import GenericAPIView
+from rest_framework.parsers import JSONParser
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from fulfillment.models import FulfillmentHold, FulfillmentLine, FulfillmentOrder, FulfillmentStatus
+from fulfillment.services import fulfillment_order_deliver, fulfillment_order_move, fulfillment_order_ship
+from inventory.models import Location
+from oms.api.authentication import request_actor
+from oms.api.idempotency import idempotent
+from oms.api.pagination import CursorOrderingFilter
+from oms.api.representation import represent, represent_many, validated
+from oms.api.schema import IDEMPOTENCY_KEY, error_responses
+from oms.api.versioning import etag_for, with_etag
+from oms.errors import InvalidInput, NotFound
+
+NUMBER = OpenApiParameter("number", OpenApiTypes.STR, OpenApiParameter.PATH, description="The fulfillment order number, e.g. `SO-0000042-1`.")
+
+
+def fulfillment_orders_with_details():
+    """Fulfillment orders with what their representation reads, in a constant number of queries."""
+    return FulfillmentOrder.objects.select_related("order", "location").prefetch_related(
+        Prefetch("lines", queryset=FulfillmentLine.objects.select_related("product", "order_line").order_by("pk")),
+        Prefetch("holds", queryset=FulfillmentHold.objects.filter(released_at__isnull=True).order_by("pk"), to_attr="open_holds"),
+    )
+
+
+def _fulfillment_order(number: str) -> FulfillmentOrder:
+    found = fulfillment_orders_with_details().filter(number=number).first()
+    if found is None:
+        raise NotFound(f"No fulfillment order {number!r}.")
+    return found
+
+
+# --- shapes ----------------------------------------------------------------------------------
+
+
+class FulfillmentLineSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    line_number = serializers.IntegerField(source="order_line.line_number", help_text="The order line it ships.")
+    sku = serializers.CharField(source="product.sku")
+    quantity = serializers.IntegerField()
+    quantity_picked = serializers.IntegerField()
+    quantity_packed = serializers.IntegerField()
+    quantity_shipped = serializers.IntegerField()
+
+
+class FulfillmentHoldSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    reason = serializers.CharField()
+    detail = serializers.CharField()
+    created_at = serializers.DateTimeField()
+
+
+class FulfillmentOrderSerializer(serializers.Serializer):
+    number = serializers.CharField()
+    order = serializers.CharField(source="order.number", help_text="The order's number.")
+    location = serializers.CharField(source="location.code", help_text="Code of the location that ships it.")
+    status = serializers.ChoiceField(choices=FulfillmentStatus.choices)
+    priority = serializers.IntegerField(help_text="Lower is worked first.")
+    promised_ship_date = serializers.DateField(allow_null=True)
+    is_held = serializers.BooleanField()
+    holds = FulfillmentHoldSerializer(many=True, source="open_holds", help_text="Open holds; it cannot be picked while any is open.")
+    tracking_number = serializers.CharField()
+    shipped_at = serializers.DateTimeField(allow_null=True)
+    delivered_at = serializers.DateTimeField(allow_null=True)
+    cancelled_at = serializers.DateTimeField(allow_null=True)
+    created_at = serializers.DateTimeField()
+    updated_at = serializers.DateTimeField()
+    version = serializers.IntegerField()
+    lines = FulfillmentLineSerializer(many=True)
+
+
+class ShipSerializer(serializers.Serializer):
+    tracking_number = serializers.CharField(required=False, allow_blank=True, default="", max_length=100)
+
+
+class MoveSerializer(serializers.Serializer):
+    location = serializers.CharField(help_text="Code of the location to ship from instead.")
+
+
+class EmptySerializer(serializers.Serializer):
+    pass
+
+
+class FulfillmentOrderFilter(django_filters.FilterSet):
+    status = django_filters.ChoiceFilter(choices=FulfillmentStatus.choices)
+    location = django_filters.CharFilter(field_name="location__code", help_text="Location code, e.g. `chicago`.")
+    order = django_filters.CharFilter(field_name="order__number", help_text="The order's number, e.g. `SO-0000042`.")
+
+    class Meta:
+        model = FulfillmentOrder
+        fields = ["status", "location", "order"]
+
+
+# --- views -----------------------------------------------------------------------------------
+
+
+def _answer(fulfillment_order_id: int) -> Response:
+    fulfillment_order = fulfillment_orders_with_details().get(pk=fulfillment_order_id)
+    return Response(represent(FulfillmentOrderSerializer, fulfillment_order), headers={"ETag": etag_for(fulfillment_order.version)})
+
+
+class FulfillmentOrdersView(GenericAPIView):
+    required_scopes = {"GET": "fulfillment:read"}
+    serializer_class = FulfillmentOrderSerializer
+    filterset_class = FulfillmentOrderFilter
+    filter_backends = [DjangoFilterBackend, CursorOrderingFilter]
+    ordering_fields = ["created_at", "updated_at", "priority"]
+
+    def get_queryset(self):
+        return fulfillment_orders_with_details()
+
+    @extend_schema(
+        operation_id="fulfillment_orders_list",
+        summary="List fulfillment orders",
+        description="Newest first unless `ordering` says otherwise; cursor-paginated (follow `next`). Filters combine with AND.",
+        responses={200: FulfillmentOrderSerializer(many=True), **error_responses(400)},
+    )
+    def get(self, request):
+        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
+        return self.get_paginated_response(represent_many(FulfillmentOrderSerializer, page))
+
+
+class FulfillmentOrderDetailView(APIView):
+    required_scopes = {"GET": "fulfillment:read"}
+
+    @extend_schema(
+        operation_id="fulfillment_orders_retrieve",
+        summary="One fulfillment order",
+        description="Carries an `ETag` (its `version`); with `If-None-Match` set to it, an unchanged one answers 304.",
+        parameters=[NUMBER],
+        responses={200: FulfillmentOrderSerializer, 304: None, **error_responses(404)},
+    )
+    def get(self, request, number: str):
+        fulfillment_order = _fulfillment_order(number)
+        return with_etag(request, Response(represent(FulfillmentOrderSerializer, fulfillment_order)), fulfillment_order.version)
+
+
+def _id_for(number: str) -> int:
+    found = FulfillmentOrder.objects.filter(number=number).values_list("pk", flat=True).first()
+    if found is None:
+        raise NotFound(f"No fulfillment order {number!r}.")
+    return found
+
+
+class FulfillmentOrderShipView(APIView):
+    required_scopes = {"POST": "fulfillment:write"}
+    parser_classes = [JSONParser]
+
+    @extend_schema(
+        operation_id="fulfillment_orders_ship",
+        summary="Ship a packed fulfillment order",
+        description="Ships what was packed from its location; the order becomes partially shipped or shipped. Units not "
+        "packed stay reserved on a new pending fulfillment order. Not packed yet: 409.",
+        parameters=[NUMBER, IDEMPOTENCY_KEY],
+        request=ShipSerializer,
+        responses={200: FulfillmentOrderSerializer, **error_responses(400, 404, 409, 422)},
+    )
+    @idempotent
+    def post(self, request, number: str):
+        data = validated(ShipSerializer, request.data)
+        fulfillment_order_id = _id_for(number)
+        fulfillment_order_ship(fulfillment_order_id=fulfillment_order_id, tracking_number=data["tracking_number"], actor=request_actor(request))
+        return _answer(fulfillment_order_id)
+
+
+class FulfillmentOrderDeliverView(APIView):
+    required_scopes = {"POST": "fulfillment:write"}
+    parser_classes = [JSONParser]
+
+    @extend_schema(
+        operation_id="fulfillment_orders_deliver",
+        summary="Record that a shipped fulfillment order was delivered",
+        description="When every fulfillment order of the order is delivered (or cancelled), the order is delivered too. "
+        "Not shipped yet: 409.",
+        parameters=[NUMBER, IDEMPOTENCY_KEY],
+        request=EmptySerializer,
+        responses={200: FulfillmentOrderSerializer, **error_responses(400, 404, 409, 422)},
+    )
+    @idempotent
+    def post(self, request, number: str):
+        fulfillment_order_id = _id_for(number)
+        fulfillment_order_deliver(fulfillment_order_id=fulfillment_order_id, actor=request_actor(request))
+        return _answer(fulfillment_order_id)
+
+
+class FulfillmentOrderMoveView(APIView):
+    required_scopes = {"POST": "fulfillment:write"}
+    parser_classes = [JSONParser]
+
+    @extend_schema(
+        operation_id="fulfillment_orders_move",
+        summary="Ship a pending fulfillment order from another location",
+        description="Its reservations move with it, all or nothing: a location lacking available stock is refused "
+        "(409 `insufficient_stock`) and nothing moves. Only a pending fulfillment order can move (409).",
+        parameters=[NUMBER, IDEMPOTENCY_KEY],
+        request=MoveSerializer,
+        responses={200: FulfillmentOrderSerializer, **error_responses(400, 404, 409, 422)},
+    )
+    @idempotent
+    def post(self, request, number: str):
+        data = validated(MoveSerializer, request.data)
+        fulfillment_order_id = _id_for(number)
+        location_id = Location.objects.filter(code=data["location"]).values_list("pk", flat=True).first()
+        if location_id is None:
+            raise InvalidInput(f"No location with code {data['location']!r}.", fields={"location": ["Unknown location."]})
+        fulfillment_order_move(fulfillment_order_id=fulfillment_order_id, to_location_id=location_id, actor=request_actor(request))
+        return _answer(fulfillment_order_id)

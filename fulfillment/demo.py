@@ -1,0 +1,55 @@
+"""The demo's warehouse: allocated orders go through fulfillment orders, as on the floor.
+
+The demo seeding lives in ``orders.demo`` (it records orders through intake); this app, above it,
+hands it the steps that pick, pack, ship and deliver through fulfillment orders, so the demo's
+shipped orders have shipped fulfillment orders behind them.
+"""
+
+from orders.demo import DemoShipping
+from orders.models import Order
+from orders.services import order_start_fulfillment
+
+from .models import FulfillmentOrder, FulfillmentStatus
+from .services import (
+    fulfillment_order_deliver,
+    fulfillment_order_pack,
+    fulfillment_order_picking_start,
+    fulfillment_order_ship,
+    fulfillment_orders_create,
+)
+
+
+def _start(order: Order, actor) -> None:
+    order_start_fulfillment(order_id=order.pk, actor=actor)
+    # The demo records orders in batches, so the event that would create them comes after the batch.
+    fulfillment_orders_create(order_id=order.pk, actor=actor)
+
+
+def _ship(fulfillment_order: FulfillmentOrder, actor, quantities: dict[int, int] | None = None) -> None:
+    if fulfillment_order.status == FulfillmentStatus.PENDING:
+        fulfillment_order_picking_start(fulfillment_order_id=fulfillment_order.pk, actor=actor)
+    fulfillment_order_pack(fulfillment_order_id=fulfillment_order.pk, actor=actor, quantities=quantities)
+    fulfillment_order_ship(fulfillment_order_id=fulfillment_order.pk, actor=actor, tracking_number=f"DEMO{fulfillment_order.pk:08d}")
+
+
+def _open(order: Order) -> list[FulfillmentOrder]:
+    return list(FulfillmentOrder.objects.filter(order=order, status__in=(FulfillmentStatus.PENDING, FulfillmentStatus.PICKING)).order_by("pk"))
+
+
+def _ship_first_line(order: Order, actor) -> None:
+    first = _open(order)[0]
+    line = first.lines.order_by("order_line__line_number", "pk").first()
+    _ship(first, actor, {line.pk: line.quantity})
+
+
+def _ship_rest(order: Order, actor) -> None:
+    for fulfillment_order in _open(order):
+        _ship(fulfillment_order, actor)
+
+
+def _deliver(order: Order, actor) -> None:
+    for fulfillment_order in FulfillmentOrder.objects.filter(order=order, status=FulfillmentStatus.SHIPPED).order_by("pk"):
+        fulfillment_order_deliver(fulfillment_order_id=fulfillment_order.pk, actor=actor)
+
+
+FULFILLMENT_SHIPPING = DemoShipping(start=_start, ship_first_line=_ship_first_line, ship_rest=_ship_rest, deliver=_deliver)

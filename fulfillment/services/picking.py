@@ -1,0 +1,308 @@
+"""Building pick lists and confirming picks.
+
+Locks are taken as every fulfillment service takes them: the orders (by id), then their
+fulfillment orders (by id), then the pick list, then stock rows (through the inventory and
+order services), so these services never deadlock with the lifecycle ones.
+"""
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from fulfillment.picking import BinAddress, PathRule, WarehouseLayout, WaveCandidate, WaveRules, path_length, pick_path, waves_group
+from inventory.models import Bin, Location, StockLevel, StockMovement
+from inventory.services import location_get, stock_adjust
+from oms.actors import Actor, actor_fields
+from oms.errors import DomainError, InvalidInput, InvalidTransition, NotFound
+from orders.models import Order
+from orders.services.audit import order_lock
+from orders.services.reservations import order_reservation_release
+
+from ..models import (
+    FulfillmentHold,
+    FulfillmentHoldReason,
+    FulfillmentLine,
+    FulfillmentOrder,
+    FulfillmentStatus,
+    PickList,
+    PickListKind,
+    PickListLine,
+    PickListStatus,
+)
+from .common import fulfillment_note
+from .lifecycle import fulfillment_order_hold_place, fulfillment_order_picking_start
+
+MAX_ORDERS_PER_BUILD = 500
+
+
+@dataclass(frozen=True)
+class _Task:
+    """One fulfillment line still to pick, with where its product sits."""
+
+    line: FulfillmentLine
+    quantity: int
+    bin: Bin | None
+
+
+def _locked(fulfillment_order_ids: Sequence[int]) -> tuple[dict[int, Order], list[FulfillmentOrder]]:
+    """Lock the orders of these fulfillment orders (by id), then the fulfillment orders (by id)."""
+    order_ids = sorted(set(FulfillmentOrder.objects.filter(pk__in=fulfillment_order_ids).values_list("order_id", flat=True)))
+    orders = {order_id: order_lock(order_id) for order_id in order_ids}
+    rows = list(FulfillmentOrder.objects.select_for_update(no_key=True).filter(pk__in=fulfillment_order_ids).order_by("pk"))
+    return orders, rows
+
+
+def _layout(location: Location) -> tuple[WarehouseLayout, dict[int, BinAddress]]:
+    bins = Bin.objects.filter(location=location).values_list("pk", "zone", "aisle", "shelf", "position", "pick_sequence")
+    addresses = {pk: BinAddress(key=pk, zone=z, aisle=a, shelf=s, position=p, pick_sequence=seq) for pk, z, a, s, p, seq in bins}
+    return WarehouseLayout(addresses.values()), addresses
+
+
+def _ordered(tasks: list[tuple[_Task, int]], layout: WarehouseLayout, addresses: dict[int, BinAddress], rule: PathRule):
+    """``(task, slot)`` pairs along the pick path (lines at one bin together, by slot), and the metres walked."""
+    stops = pick_path([addresses[task.bin.pk] for task, _ in tasks if task.bin is not None], layout, rule)
+    rank = {address.key: index for index, address in enumerate(stops)}
+    ordered = sorted(
+        tasks, key=lambda item: (item[0].bin is None, rank.get(item[0].bin.pk, 0) if item[0].bin else 0, item[1], item[0].line.pk)
+    )
+    return ordered, path_length(stops, layout)
+
+
+def pick_list_build(
+    *,
+    location: str,
+    fulfillment_order_ids: Sequence[int],
+    kind: str,
+    actor: Actor,
+    rules: WaveRules | None = None,
+    path_rule: PathRule = PathRule.SHORTEST,
+) -> list[PickList]:
+    """Pick lists for pending fulfillment orders of one location; the orders move to picking.
+
+    ``single``: one list per fulfillment order. ``batch``: the orders are grouped into waves by
+    ``rules`` and each wave is one walk, every order in its own slot. ``zone``: waves as for batch,
+    then one list per zone of each wave; an order keeps its slot in every zone, so its totes
+    come together at packing. Lines are grouped by bin and sorted along the pick path; lines whose
+    product has no bin at the location come last.
+
+    All or nothing: every fulfillment order must be at that location, pending and not on hold,
+    or nothing is built and the refusal names each one that is not.
+    """
+    if kind not in PickListKind.values:
+        raise InvalidInput(f"{kind!r} is not a kind of pick list.", fields={"kind": [f"One of: {', '.join(PickListKind.values)}."]})
+    ids = list(dict.fromkeys(fulfillment_order_ids))
+    if not ids:
+        raise InvalidInput("Name at least one fulfillment order.", fields={"fulfillment_orders": ["At least one is required."]})
+    if len(ids) > MAX_ORDERS_PER_BUILD:
+        raise InvalidInput(f"At most {MAX_ORDERS_PER_BUILD} fulfillment orders per build.", fields={"fulfillment_orders": ["Too many."]})
+    rules = rules or WaveRules()
+    site = location_get(location)
+    creator = actor_fields(actor)
+    with transaction.atomic():
+        orders, fulfillment_orders = _locked(ids)
+        missing = sorted(set(ids) - {fo.pk for fo in fulfillment_orders})
+        if missing:
+            raise NotFound(f"No fulfillment order with id {', '.join(map(str, missing))}.", fields={"fulfillment_orders": ["Unknown id."]})
+        problems = []
+        for fo in fulfillment_orders:
+            if fo.location_id != site.pk:
+                problems.append(f"{fo.number} ships from another location")
+            elif fo.status != FulfillmentStatus.PENDING:
+                problems.append(f"{fo.number} is {fo.get_status_display().lower()}, not pending")
+            elif fo.is_held:
+                problems.append(f"{fo.number} is on hold")
+        if problems:
+            raise DomainError(f"No pick list was built: {'; '.join(problems)}.", code="not_pickable")
+        for fo in fulfillment_orders:
+            fulfillment_order_picking_start(fulfillment_order_id=fo.pk, actor=actor)
+
+        lines = list(FulfillmentLine.objects.filter(fulfillment_order_id__in=ids).select_related("product").order_by("pk"))
+        bins = dict(
+            StockLevel.objects.filter(location=site, product_id__in={line.product_id for line in lines}, bin__isnull=False)
+            .values_list("product_id", "bin")
+        )
+        bin_rows = Bin.objects.in_bulk(set(bins.values()))
+        tasks_of: dict[int, list[_Task]] = defaultdict(list)
+        for line in lines:
+            if line.quantity > line.quantity_picked:
+                tasks_of[line.fulfillment_order_id].append(_Task(line, line.quantity - line.quantity_picked, bin_rows.get(bins.get(line.product_id))))
+        layout, addresses = _layout(site)
+
+        if kind == PickListKind.SINGLE:
+            groups = [[fo.pk] for fo in fulfillment_orders]
+        else:
+            candidates = [
+                WaveCandidate(
+                    key=fo.pk, units=sum(task.quantity for task in tasks_of[fo.pk]),
+                    zones=frozenset(task.bin.zone for task in tasks_of[fo.pk] if task.bin), priority=fo.priority, promised=fo.promised_ship_date,
+                )
+                for fo in fulfillment_orders
+            ]
+            groups = [[candidate.key for candidate in wave.orders] for wave in waves_group(candidates, rules)]
+
+        built: list[tuple[PickList, list[tuple[_Task, int]]]] = []
+        for group in groups:
+            slotted = [(task, slot) for slot, fo_id in enumerate(group, start=1) for task in tasks_of[fo_id]]
+            if kind == PickListKind.ZONE:
+                by_zone: dict[str, list] = defaultdict(list)
+                for task, slot in slotted:
+                    by_zone[task.bin.zone if task.bin else ""].append((task, slot))
+                parts = sorted(by_zone.items(), key=lambda item: (item[0] == "", layout.zone_rank(item[0])))
+            else:
+                parts = [("", slotted)]
+            for zone, part in parts:
+                if not part:
+                    continue
+                ordered, metres = _ordered(part, layout, addresses, path_rule)
+                pick_list = PickList(
+                    location=site, kind=kind, zone=zone, walking_distance_m=round(metres, 1),
+                    created_by=creator["actor"], created_by_label=creator["actor_label"],
+                )
+                built.append((pick_list, ordered))
+        PickList.objects.bulk_create([pick_list for pick_list, _ in built])
+        PickListLine.objects.bulk_create(
+            PickListLine(
+                pick_list=pick_list, fulfillment_line=task.line, product_id=task.line.product_id, bin=task.bin,
+                quantity=task.quantity, slot=slot, sequence=sequence,
+            )
+            for pick_list, ordered in built
+            for sequence, (task, slot) in enumerate(ordered, start=1)
+        )
+        lists_of: dict[int, list[str]] = defaultdict(list)
+        for pick_list, ordered in built:
+            for fo_id in dict.fromkeys(task.line.fulfillment_order_id for task, _ in ordered):
+                lists_of[fo_id].append(pick_list.number)
+        by_order: dict[int, list[FulfillmentOrder]] = defaultdict(list)
+        for fo in fulfillment_orders:
+            by_order[fo.order_id].append(fo)
+        for order_id, fos in by_order.items():
+            fulfillment_note(
+                orders[order_id],
+                "Picking: " + "; ".join(f"{fo.number} on {', '.join(lists_of[fo.pk]) or 'no list (nothing to pick)'}" for fo in fos),
+                actor=actor, pick_lists={fo.number: lists_of[fo.pk] for fo in fos},
+            )
+    return [pick_list for pick_list, _ in built]
+
+
+# --- confirming picks -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PickConfirmation:
+    line_id: int
+    quantity_picked: int
+
+
+def pick_confirm(*, pick_list_line_id: int, quantity_picked: int, actor: Actor) -> PickListLine:
+    """Confirm one line of a pick list: ``quantity_picked`` units went into the slot.
+
+    See :func:`pick_list_confirm`, which this is for a single line.
+    """
+    pick_list_id = PickListLine.objects.filter(pk=pick_list_line_id).values_list("pick_list_id", flat=True).first()
+    if pick_list_id is None:
+        raise NotFound(f"No pick list line #{pick_list_line_id}.")
+    (line,) = pick_list_confirm(pick_list_id=pick_list_id, confirmations=[PickConfirmation(pick_list_line_id, quantity_picked)], actor=actor)
+    return line
+
+
+def pick_list_confirm(*, pick_list_id: int, confirmations: Sequence[PickConfirmation], actor: Actor) -> list[PickListLine]:
+    """Confirm lines of a pick list in one transaction, all or nothing; returns them.
+
+    Each picked unit counts on its fulfillment line. A short pick (fewer than asked) means the
+    units are not on the shelf: the order's reservation of the missing units is released, the
+    units are written off at the location as a count correction on the ledger, and the
+    fulfillment order is put on a ``short_pick`` hold for a person to decide (a second short line
+    of the same fulfillment order adds a note to the audit trail instead).
+    Confirming a line again with the same quantity changes nothing; with another it is refused.
+    The first confirmation starts the list; the last one finishes it.
+    """
+    if not confirmations:
+        raise InvalidInput("Confirm at least one line.", fields={"lines": ["At least one is required."]})
+    wanted: dict[int, int] = {}
+    for confirmation in confirmations:
+        quantity = confirmation.quantity_picked
+        if not isinstance(quantity, int) or isinstance(quantity, bool) or quantity < 0:
+            raise InvalidInput("quantity_picked must be a whole number, zero or more.", fields={"quantity_picked": ["Zero or more."]})
+        if confirmation.line_id in wanted:
+            raise InvalidInput(f"Line {confirmation.line_id} is confirmed twice in one call.", fields={"lines": ["Each line once."]})
+        wanted[confirmation.line_id] = quantity
+    fo_ids = sorted(set(
+        PickListLine.objects.filter(pick_list_id=pick_list_id, pk__in=wanted).values_list("fulfillment_line__fulfillment_order_id", flat=True)
+    ))
+    with transaction.atomic():
+        orders, fulfillment_orders = _locked(fo_ids)
+        pick_list = PickList.objects.select_for_update(no_key=True).filter(pk=pick_list_id).first()
+        if pick_list is None:
+            raise NotFound(f"No pick list #{pick_list_id}.")
+        lines = {
+            line.pk: line
+            for line in PickListLine.objects.select_for_update(no_key=True, of=("self",))
+            .filter(pick_list=pick_list, pk__in=wanted).select_related("product", "bin", "fulfillment_line").order_by("pk")
+        }
+        unknown = sorted(set(wanted) - set(lines))
+        if unknown:
+            raise InvalidInput(
+                f"Line(s) {', '.join(map(str, unknown))} are not on pick list {pick_list.number}.", fields={"lines": ["Not on this pick list."]}
+            )
+        by_id = {fo.pk: fo for fo in fulfillment_orders}
+        changed = []
+        for line_id, quantity in wanted.items():
+            line = lines[line_id]
+            if line.is_confirmed:
+                if line.quantity_picked != quantity:
+                    raise DomainError(
+                        f"Line {line.sequence} ({line.product.sku}) of {pick_list.number} was already confirmed with {line.quantity_picked} "
+                        f"picked; it cannot be changed to {quantity}.", code="already_confirmed",
+                    )
+                continue
+            if quantity > line.quantity:
+                raise InvalidInput(
+                    f"Line {line.sequence} ({line.product.sku}) asks for {line.quantity}; {quantity} cannot be picked for it.",
+                    fields={"quantity_picked": [f"At most {line.quantity}."]},
+                )
+            line.quantity_picked, line.short, line.confirmed_at = quantity, quantity < line.quantity, timezone.now()
+            changed.append(line)
+        if not changed:
+            return [lines[line_id] for line_id in wanted]
+        if pick_list.status not in (PickListStatus.OPEN, PickListStatus.IN_PROGRESS):
+            raise InvalidTransition(f"Pick list {pick_list.number} is {pick_list.get_status_display().lower()}; nothing more can be confirmed on it.")
+        if pick_list.status == PickListStatus.OPEN:
+            pick_list.start()
+        PickListLine.objects.bulk_update(changed, ["quantity_picked", "short", "confirmed_at"])
+        for line in changed:
+            if line.quantity_picked:
+                FulfillmentLine.objects.filter(pk=line.fulfillment_line_id).update(quantity_picked=F("quantity_picked") + line.quantity_picked)
+        for line in changed:
+            if line.short:
+                fo = by_id[line.fulfillment_line.fulfillment_order_id]
+                _short_pick_record(pick_list, line, fo, orders[fo.order_id], actor=actor)
+        if not PickListLine.objects.filter(pick_list=pick_list, confirmed_at__isnull=True).exists():
+            pick_list.finish()
+        pick_list.save(update_fields=["status", "started_at", "finished_at"])
+    return [lines[line_id] for line_id in wanted]
+
+
+def _short_pick_record(pick_list: PickList, line: PickListLine, fo: FulfillmentOrder, order: Order, *, actor: Actor) -> None:
+    """Release and write off the units a short pick did not find, and hold the fulfillment order."""
+    missing = line.quantity - line.quantity_picked
+    sku, where = line.product.sku, (f"bin {line.bin.code}" if line.bin else "its place (no bin known)")
+    reason = f"Short pick on {pick_list.number}: {missing} × {sku} not found in {where}"
+    order_reservation_release(
+        order_id=order.pk, line_id=line.fulfillment_line.order_line_id, location_id=fo.location_id, quantity=missing, actor=actor, reason=reason
+    )
+    # Releasing the order's own reservation first leaves at least the missing units unpromised,
+    # so the write-off can never take on hand below what other orders hold.
+    site = Location.objects.only("code").get(pk=fo.location_id)
+    stock_adjust(
+        sku=sku, location=site.code, quantity=-missing, reason=reason, reference=fo.number, actor=actor,
+        kind=StockMovement.Kind.COUNT_CORRECTION,
+    )
+    detail = f"{missing} × {sku} missing in {where} ({pick_list.number}, line {line.sequence}), written off; {line.quantity_picked} picked"
+    if FulfillmentHold.objects.filter(fulfillment_order=fo, reason=FulfillmentHoldReason.SHORT_PICK, released_at__isnull=True).exists():
+        fulfillment_note(order, f"{fo.number}: {detail}", actor=actor, short_pick=fo.number, sku=sku, missing=missing)
+    else:
+        fulfillment_order_hold_place(fulfillment_order_id=fo.pk, reason=FulfillmentHoldReason.SHORT_PICK, actor=actor, detail=detail)

@@ -1,0 +1,389 @@
+"""The routing engine: which locations ship an order, and why.
+
+Pure and fast: it reads nothing from the database. The services lock the stock rows, describe
+them as :class:`Site` and ``available`` and call :func:`route`; the strategy
+(:class:`RoutingRules`) comes from ``orders.routing.config``.
+
+Candidates are every single location that can ship the whole order and, when splitting is
+allowed, split plans built greedily (from each location in turn, each round adding the location
+that covers most of what is still missing, nearest on ties). Each candidate is scored:
+
+    score = cost·estimated shipping cost + distance·km (averaged over the units)
+          + split·(shipments − 1) + priority·Σ location priority + store·shipments from stores
+          + capacity·shipments from locations at their daily capacity
+
+The lowest score wins; ties go to fewer shipments, then lower priority numbers, then lower
+location ids, so the same stock always gives the same answer. When no candidate covers the
+whole order, splitting plans cover as much as the stock allows and the rest stays open; a
+strategy that may not split reserves nothing until one location can ship everything.
+"""
+
+from dataclasses import dataclass, field
+
+from oms.geo import distance_km
+
+from .cost import DISTANCE_BANDS, UNKNOWN_DISTANCE_KM, distance_band, shipment_cost_estimate
+
+# The cheapest parcel there is: a bound used to skip split plans that cannot win.
+CHEAPEST_PARCEL = min(base for _, base, _ in DISTANCE_BANDS)
+
+TERMS = ("cost", "distance", "split", "priority", "store", "capacity")
+BACKORDER, HOLD = "backorder", "hold"
+STORE = "store"
+# Candidates kept in an order's explanation: the winner and the best of the rest.
+EXPLAINED_CANDIDATES = 6
+
+
+@dataclass(frozen=True)
+class Weights:
+    """What one unit of each score term is worth. The defaults reproduce the rule the OMS began
+    with: the nearest location that has everything, else as few shipments as possible."""
+
+    cost: float = 1.0
+    distance: float = 0.01
+    split: float = 1000.0
+    priority: float = 0.0
+    store: float = 0.0
+    capacity: float = 1000.0
+
+    def as_dict(self) -> dict[str, float]:
+        return {term: getattr(self, term) for term in TERMS}
+
+
+@dataclass(frozen=True)
+class RoutingRules:
+    """A routing strategy as the engine sees it (plain data, safe to cache and share)."""
+
+    name: str = "built-in default"
+    weights: Weights = Weights()
+    allowed_locations: frozenset[int] = frozenset()  # empty: every location
+    may_split: bool = True
+    on_shortage: str = BACKORDER
+    strategy_id: int | None = None
+
+
+DEFAULT_RULES = RoutingRules()
+
+
+@dataclass(frozen=True)
+class Site:
+    location_id: int
+    latitude: float | None
+    longitude: float | None
+    priority: int
+    code: str = ""
+    kind: str = "warehouse"
+    at_capacity: bool = False
+
+
+@dataclass(frozen=True)
+class Need:
+    key: int  # the caller's handle for the line (index or id)
+    product_id: int
+    quantity: int
+    weight_grams: int = 0  # per unit
+
+
+@dataclass
+class Candidate:
+    """One way to ship the order: units per product from each location, in the order taken."""
+
+    take: dict[int, dict[int, int]]  # location id -> product id -> units
+    shipments: int = 0
+    units: int = 0
+    estimated_cost: float = 0.0
+    km: float = 0.0
+    terms: dict[str, float] = field(default_factory=dict)  # weighted contributions
+    score: float = 0.0
+    sort_key: tuple = ()
+
+
+@dataclass
+class Decision:
+    """What :func:`route` decided: the plan to reserve, whether it covers everything, and the
+    candidates with their scores (winner first) for the explanation."""
+
+    plan: dict[int, list[tuple[int, int]]]
+    covered: bool
+    missing: dict[int, int]  # product id -> units no plan covers
+    candidates: list[Candidate]
+    reason: str
+    rules: RoutingRules
+    codes: dict[int, str]
+    excluded: list[str]
+    destination: tuple[float, float] | None
+
+    @property
+    def winner(self) -> Candidate | None:
+        return self.candidates[0] if self.candidates and self.plan_units else None
+
+    @property
+    def plan_units(self) -> int:
+        return sum(q for parts in self.plan.values() for _, q in parts)
+
+    def explanation(self) -> dict:
+        """The decision as JSON-ready data: what the order stores and the admin shows."""
+        shown = self.candidates[:EXPLAINED_CANDIDATES]
+        return {
+            "strategy": self.rules.name,
+            "weights": self.rules.weights.as_dict(),
+            "may_split": self.rules.may_split,
+            "on_shortage": self.rules.on_shortage,
+            "destination": list(self.destination) if self.destination else None,
+            "considered": len(self.candidates),
+            "excluded": self.excluded,
+            "candidates": [
+                {
+                    "locations": [self.codes.get(loc, str(loc)) for loc in c.take],
+                    "shipments": c.shipments,
+                    "units": c.units,
+                    "estimated_cost": round(c.estimated_cost, 2),
+                    "km": round(c.km, 1),
+                    "terms": {term: round(value, 2) for term, value in c.terms.items()},
+                    "score": round(c.score, 2),
+                }
+                for c in shown
+            ],
+            "winner": 0 if self.winner is not None else None,
+            "covered": self.covered,
+            "missing_units": sum(self.missing.values()),
+            "reason": self.reason,
+        }
+
+
+def route(
+    *,
+    needs: list[Need],
+    available: dict[tuple[int, int], int],
+    sites: list[Site],
+    destination: tuple[float, float] | None,
+    rules: RoutingRules = DEFAULT_RULES,
+    shipping_from: frozenset[int] = frozenset(),
+) -> Decision:
+    """Decide where ``needs`` ship from. ``available`` maps ``(product_id, location_id)`` to the
+    units that may be reserved there; ``shipping_from`` names locations the order already holds
+    stock at (adding to them costs no new shipment). Never reads the database."""
+    plan: dict[int, list[tuple[int, int]]] = {need.key: [] for need in needs}
+    needs = [need for need in needs if need.quantity > 0]
+    allowed = rules.allowed_locations
+    usable = [site for site in sites if not allowed or site.location_id in allowed]
+    excluded = sorted(site.code or str(site.location_id) for site in sites if allowed and site.location_id not in allowed)
+    codes = {site.location_id: site.code or str(site.location_id) for site in sites}
+
+    def decided(candidates, covered, missing, reason):
+        return Decision(plan, covered, missing, candidates, reason, rules, codes, excluded, destination)
+
+    if not needs:
+        return decided([], True, {}, "Nothing left to ship.")
+
+    totals: dict[int, int] = {}
+    grams: dict[int, int] = {}
+    for need in needs:
+        totals[need.product_id] = totals.get(need.product_id, 0) + need.quantity
+        grams[need.product_id] = need.weight_grams
+    # Nearest first (then priority, id): the order greedy rounds break ties in.
+    ranked = []
+    for site in usable:
+        if destination is not None and site.latitude is not None and site.longitude is not None:
+            km = distance_km(site.latitude, site.longitude, destination[0], destination[1])
+        else:
+            km = None
+        ranked.append((UNKNOWN_DISTANCE_KM if km is None else km, site.priority, site.location_id, km, site))
+    ranked.sort(key=lambda entry: entry[:3])
+    left = {}
+    for _, _, location_id, _, _ in ranked:
+        for product_id in totals:
+            units = available.get((product_id, location_id), 0)
+            if units > 0:
+                left[(product_id, location_id)] = units
+    weights = rules.weights
+    scorer = _Scorer(weights, {entry[2]: entry for entry in ranked}, grams, shipping_from)
+
+    candidates: list[Candidate] = []
+    pinned = shipping_from if not rules.may_split and shipping_from else None
+    for entry in ranked:
+        location_id = entry[2]
+        if pinned is not None and location_id not in pinned:
+            continue
+        if all(left.get((p, location_id), 0) >= q for p, q in totals.items()):
+            candidates.append(scorer.score({location_id: dict(totals)}))
+
+    if rules.may_split:
+        best_single = min((c.score for c in candidates), default=None)
+        # A split ships at least two parcels: below this bound no split can beat the best single.
+        split_floor = weights.split + weights.cost * 2 * CHEAPEST_PARCEL
+        if best_single is None or shipping_from or best_single > split_floor:
+            seen = {tuple(sorted((loc, tuple(sorted(by.items()))) for loc, by in c.take.items())) for c in candidates}
+            for entry in ranked:
+                # Two ways to grow a split from each start: most units next, or cheapest units next.
+                for per_unit in (None, scorer.unit_price):
+                    take = _greedy(entry[2], ranked, totals, left, per_unit)
+                    signature = tuple(sorted((loc, tuple(sorted(by.items()))) for loc, by in take.items()))
+                    if take and signature not in seen:
+                        seen.add(signature)
+                        candidates.append(scorer.score(take))
+
+    candidates.sort(key=lambda c: c.sort_key)
+    total_units = sum(totals.values())
+    if not candidates:
+        missing = dict(totals)
+        if not rules.may_split and any(left.get((p, e[2]), 0) for p in totals for e in ranked):
+            reason = "No single location can ship the whole order and this strategy may not split: nothing reserved, waiting for stock."
+        elif excluded and not ranked:
+            reason = f"None of the locations this channel may ship from has the stock (not allowed: {', '.join(excluded)})."
+        else:
+            reason = "No location has any of the stock: waiting for stock."
+        return decided([], False, missing, reason)
+
+    winner = candidates[0]
+    _fill_plan(plan, needs, winner.take)
+    missing = {p: q - sum(take.get(p, 0) for take in winner.take.values()) for p, q in totals.items()}
+    missing = {p: q for p, q in missing.items() if q > 0}
+    return decided(candidates, not missing, missing, _reason(winner, candidates, codes, total_units, sum(missing.values())))
+
+
+class _Scorer:
+    """Scores candidates of one order (site distances and weights worked out once)."""
+
+    def __init__(self, weights: Weights, entries: dict, grams: dict[int, int], shipping_from: frozenset[int]):
+        self.weights = weights
+        self.entries = entries
+        self.grams = grams
+        self.shipping_from = shipping_from
+
+    def unit_price(self, location_id: int, offer: dict[int, int]) -> float:
+        """Weighted cost and distance of a parcel from ``location_id`` with ``offer``, per unit."""
+        rank_km, _, _, km, _ = self.entries[location_id]
+        units = sum(offer.values())
+        kg = sum(q * self.grams[p] for p, q in offer.items()) / 1000.0
+        return (self.weights.cost * shipment_cost_estimate(distance_km=km, weight_kg=kg) + self.weights.distance * rank_km * units) / units
+
+    def score(self, take: dict[int, dict[int, int]]) -> Candidate:
+        w = self.weights
+        cost = unit_km = 0.0
+        units = new = priority = stores = full = 0
+        priorities = []
+        for location_id, by_product in take.items():
+            rank_km, site_priority, _, km, site = self.entries[location_id]
+            here = sum(by_product.values())
+            kg = sum(q * self.grams[p] for p, q in by_product.items()) / 1000.0
+            units += here
+            unit_km += rank_km * here
+            if location_id in self.shipping_from:  # the parcel exists already: only its extra weight costs
+                cost += shipment_cost_estimate(distance_km=km, weight_kg=kg) - shipment_cost_estimate(distance_km=km, weight_kg=0.0)
+                continue
+            cost += shipment_cost_estimate(distance_km=km, weight_kg=kg)
+            new += 1
+            priority += site_priority
+            priorities.append(site_priority)
+            stores += site.kind == STORE
+            full += site.at_capacity
+        shipments = len(self.shipping_from | take.keys())
+        km = unit_km / units if units else 0.0
+        terms = {
+            "cost": w.cost * cost,
+            "distance": w.distance * km,
+            "split": w.split * (shipments - 1),
+            "priority": w.priority * priority,
+            "store": w.store * stores,
+            "capacity": w.capacity * full,
+        }
+        score = sum(terms.values())
+        return Candidate(
+            take=take, shipments=shipments, units=units, estimated_cost=cost, km=km, terms=terms, score=score,
+            sort_key=(round(score, 6), shipments, sorted(priorities), sorted(take)),
+        )
+
+
+def _greedy(start: int, ranked: list, totals: dict[int, int], left: dict[tuple[int, int], int], per_unit=None) -> dict[int, dict[int, int]]:
+    """Take what ``start`` has, then each round the location covering most of the rest (nearest
+    on ties) or, with ``per_unit(location, units by product)``, the one whose units come cheapest;
+    until the order is covered or no location adds anything."""
+    remaining = dict(totals)
+    stock = dict(left)
+    take: dict[int, dict[int, int]] = {}
+    location_id = start
+    while location_id is not None:
+        got = {}
+        for product_id, quantity in remaining.items():
+            if quantity:
+                units = min(quantity, stock.get((product_id, location_id), 0))
+                if units:
+                    got[product_id] = units
+        if not got:
+            break
+        take[location_id] = got
+        for product_id, units in got.items():
+            remaining[product_id] -= units
+            stock[(product_id, location_id)] -= units
+        if not any(remaining.values()):
+            break
+        best, best_value = None, None
+        for entry in ranked:
+            candidate = entry[2]
+            if candidate in take:
+                continue
+            if per_unit is None:
+                cover = 0
+                for product_id, quantity in remaining.items():
+                    if quantity:
+                        cover += min(quantity, stock.get((product_id, candidate), 0))
+                value = -cover if cover else None
+            else:
+                offer = {}
+                for product_id, quantity in remaining.items():
+                    if quantity:
+                        units = min(quantity, stock.get((product_id, candidate), 0))
+                        if units:
+                            offer[product_id] = units
+                value = per_unit(candidate, offer) if offer else None
+            if value is not None and (best_value is None or value < best_value):
+                best, best_value = candidate, value
+        location_id = best
+    return take
+
+
+def _fill_plan(plan: dict[int, list[tuple[int, int]]], needs: list[Need], take: dict[int, dict[int, int]]) -> None:
+    """Hand each location's units of a product to the lines that need it, in line order."""
+    pools = {location_id: dict(by_product) for location_id, by_product in take.items()}
+    for need in needs:
+        wanted = need.quantity
+        for location_id, pool in pools.items():
+            if not wanted:
+                break
+            units = min(wanted, pool.get(need.product_id, 0))
+            if units:
+                plan[need.key].append((location_id, units))
+                pool[need.product_id] -= units
+                wanted -= units
+
+
+def _names(candidate: Candidate, codes: dict[int, str]) -> str:
+    return " + ".join(codes.get(loc, str(loc)) for loc in candidate.take)
+
+
+def _reason(winner: Candidate, candidates: list[Candidate], codes: dict[int, str], total_units: int, missing: int) -> str:
+    """One line a person can read: who ships, and what beat the runner-up."""
+    names = _names(winner, codes)
+    if missing:
+        head = f"{names} can ship {winner.units} of {total_units} unit(s); {missing} wait for stock"
+    elif winner.shipments == 1 and len(winner.take) == 1:
+        head = f"{names} ships everything"
+    else:
+        head = f"Split over {names} ({winner.shipments} shipments)"
+    if len(candidates) == 1:
+        return f"{head}: the only candidate."
+    runner = candidates[1]
+    gaps = {term: runner.terms[term] - winner.terms[term] for term in TERMS}
+    deciding = max(gaps, key=lambda term: gaps[term])
+    if runner.score - winner.score < 1e-6:
+        why = "same score, tie broken by fewer shipments, priority, then location id"
+    else:
+        why = f"{runner.score - winner.score:.2f} below {_names(runner, codes)}, mostly on {deciding}"
+    return f"{head}: best of {len(candidates)} candidates ({why})."
+
+
+__all__ = [
+    "BACKORDER", "DEFAULT_RULES", "HOLD", "TERMS", "Candidate", "Decision", "Need", "RoutingRules", "Site", "Weights",
+    "distance_band", "route",
+]

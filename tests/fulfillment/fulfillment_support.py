@@ -1,0 +1,62 @@
+"""Shared set-up of the fulfillment-order tests: orders driven into fulfillment by the services."""
+
+import pytest
+
+from fulfillment.models import FulfillmentOrder
+from inventory.models import StockLevel
+from inventory.services import stock_receive
+from orders.models import Order
+from orders.services import order_start_fulfillment
+
+from ..factories import LocationFactory, ProductFactory, place_order
+from ..inventory.invariants import stock_invariant_violations
+
+
+def fresh(order: Order) -> Order:
+    return Order.objects.get(pk=order.pk)
+
+
+def fresh_fo(fulfillment_order: FulfillmentOrder) -> FulfillmentOrder:
+    return FulfillmentOrder.objects.get(pk=fulfillment_order.pk)
+
+
+def stock_at(sku: str, location) -> tuple[int, int]:
+    """(on hand, reserved) of a SKU at a location."""
+    level = StockLevel.objects.filter(product__sku=sku, location=location).first()
+    return (level.on_hand, level.reserved) if level else (0, 0)
+
+
+@pytest.fixture(autouse=True)
+def ledger_reconciles(db):
+    """Every scenario ends with counters equal to the ledger and reservations equal to allocations."""
+    yield
+    assert stock_invariant_violations() == []
+
+
+@pytest.fixture
+def east(db):
+    """A second warehouse (the first is the suite's Chicago `warehouse`)."""
+    return LocationFactory(code="newark", name="Newark DC", city="Newark", latitude=40.73, longitude=-74.17)
+
+
+@pytest.fixture
+def receive(db, web_channel):
+    def make(sku: str, quantity: int, location) -> None:
+        ProductFactory(sku=sku)
+        stock_receive(sku=sku, location=location.code, quantity=quantity, actor="test")
+
+    return make
+
+
+@pytest.fixture
+def in_fulfillment(django_capture_on_commit_callbacks):
+    """``in_fulfillment([("SKU-A", 2)])``: an order placed and sent to fulfillment, with the
+    ``order.fulfillment_started`` event dispatched as after a real commit."""
+
+    def make(lines) -> Order:
+        order = place_order(lines)
+        with django_capture_on_commit_callbacks(execute=True):
+            order_start_fulfillment(order_id=order.pk, actor="test")
+        return fresh(order)
+
+    return make
