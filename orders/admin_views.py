@@ -53,14 +53,8 @@ ORDER_ACTIONS = {
             "start_fulfillment", "Start fulfillment", "orders.transition_order", "start_fulfillment",
             lambda order, request: services.order_start_fulfillment(order_id=order.pk, actor=request.user), "Sent to fulfillment",
         ),
-        OrderAction(
-            "ship", "Ship reserved units", "orders.transition_order", "ship",
-            lambda order, request: services.order_ship(order_id=order.pk, actor=request.user), "Shipped",
-        ),
-        OrderAction(
-            "deliver", "Mark delivered", "orders.transition_order", "deliver",
-            lambda order, request: services.order_deliver(order_id=order.pk, actor=request.user), "Marked delivered",
-        ),
+        # Shipping and delivery are per fulfillment order (the fulfillment console): an order ships
+        # from its locations one parcel at a time, and its status follows.
         OrderAction(
             "complete", "Complete", "orders.transition_order", "complete",
             lambda order, request: services.order_complete(order_id=order.pk, actor=request.user), "Completed",

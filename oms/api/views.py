@@ -227,7 +227,10 @@ class SubscriptionDetailView(APIView):
 
 
 class DeliveryFilter(django_filters.FilterSet):
-    subscription = django_filters.NumberFilter(field_name="subscription_id", help_text="Subscription id.")
+    # Bounded like the column: a number beyond it is a malformed request (400), not a database error.
+    subscription = django_filters.NumberFilter(
+        field_name="subscription_id", help_text="Subscription id.", min_value=1, max_value=2**63 - 1, decimal_places=0
+    )
     status = django_filters.ChoiceFilter(choices=WebhookDelivery.Status.choices)
     event_type = django_filters.CharFilter(field_name="event__name", help_text="Event name, e.g. `order.created`.")
 

@@ -332,6 +332,7 @@ def order_build(data: OrderIntakeData, channel: Channel, customer: Customer, pro
         billing_address=data.billing_address.as_dict() if data.billing_address else {},
         ship_country=data.shipping_address.country,
         placed_at=data.placed_at or timezone.now(),
+        note=data.note.strip(),  # the instructions travel with the order (packing slips print them)
     )
     point = geo.locate(country=data.shipping_address.country, city=data.shipping_address.city)
     if point:

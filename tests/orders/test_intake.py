@@ -405,3 +405,12 @@ def test_a_destination_gets_coordinates_for_routing(stocked):
     assert stored.destination_latitude == pytest.approx(42.36, abs=0.05)
     assert stored.destination_longitude == pytest.approx(-71.06, abs=0.05)
 
+
+
+def test_a_note_sent_with_the_order_is_kept_on_the_order_and_in_its_trail(stocked):
+    stocked("SKU-A", 5)
+
+    order = place_order([("SKU-A", 1)], note="  Leave at the back door  ")
+
+    assert fresh(order).note == "Leave at the back door"
+    assert OrderEvent.objects.filter(order=order, kind=OrderEvent.Kind.NOTE, message="Leave at the back door").exists()

@@ -240,3 +240,11 @@ def test_given_internal_receivers_are_not_allowed_when_a_subscription_names_one_
     assert response.status_code == 400
     assert "private, loopback or reserved" in error_of(response)["fields"]["url"][0]
     assert not WebhookSubscription.objects.exists()
+
+
+@pytest.mark.parametrize("value", ["-1.8e155", "99999999999999999999999", "1.5", "abc"])
+def test_when_deliveries_are_filtered_by_an_impossible_subscription_id_then_400_names_the_filter(key_client, shop, value):
+    response = key_client(shop, "webhooks:manage").get("/api/v1/webhooks/deliveries/", {"subscription": value})
+
+    assert response.status_code == 400
+    assert "subscription" in error_of(response)["fields"]
