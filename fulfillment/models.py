@@ -4,11 +4,11 @@ The ``status`` field is protected: it moves only through the transitions below, 
 services in ``fulfillment.services`` call with the order locked.
 """
 
-from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
 from django_fsm import FSMField, FSMModelMixin, transition
+from oms.models import HoldRecord
 
 
 class FulfillmentStatus(models.TextChoices):
@@ -126,32 +126,19 @@ class FulfillmentLine(models.Model):
         return f"{self.product_id} × {self.quantity}"
 
 
-class FulfillmentHold(models.Model):
+class FulfillmentHold(HoldRecord):
     """Why a fulfillment order may not be picked. It is held while any hold is unreleased."""
 
     fulfillment_order = models.ForeignKey(FulfillmentOrder, on_delete=models.CASCADE, related_name="holds")
     reason = models.CharField(max_length=20, choices=FulfillmentHoldReason.choices)
-    detail = models.CharField(max_length=500, blank=True)
-    created_at = models.DateTimeField(default=timezone.now)
     created_by_label = models.CharField(max_length=120, blank=True)
-    released_at = models.DateTimeField(null=True, blank=True)
-    released_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
-    release_note = models.CharField(max_length=500, blank=True)
 
-    class Meta:
-        ordering = ["created_at", "id"]
+    class Meta(HoldRecord.Meta):
         constraints = [
             models.UniqueConstraint(
                 fields=["fulfillment_order", "reason"], condition=Q(released_at__isnull=True), name="fo_one_open_hold_per_reason"
             )
         ]
-
-    def __str__(self):
-        return self.get_reason_display()
-
-    @property
-    def is_active(self) -> bool:
-        return self.released_at is None
 
 
 from .models_picking import *  # noqa: E402,F401,F403

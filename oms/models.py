@@ -10,6 +10,28 @@ from django.utils import timezone
 from django_fsm import FSMField, FSMModelMixin, transition
 
 
+class HoldRecord(models.Model):
+    """What every kind of hold records besides its reason and subject: the detail a person reads,
+    when it was placed, and when, by whom and with what note it was released."""
+
+    detail = models.CharField(max_length=500, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    released_at = models.DateTimeField(null=True, blank=True)
+    released_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    release_note = models.CharField(max_length=500, blank=True)
+
+    class Meta:
+        abstract = True
+        ordering = ["created_at", "id"]
+
+    def __str__(self):
+        return self.get_reason_display()
+
+    @property
+    def is_active(self) -> bool:
+        return self.released_at is None
+
+
 class DomainEvent(models.Model):
     """The outbox: an event recorded in the transaction that caused it, dispatched after commit.
 

@@ -7,6 +7,7 @@ from django.utils.deconstruct import deconstructible
 from django.utils import timezone
 from django_fsm import FSMField, FSMModelMixin, transition
 
+from oms.models import HoldRecord
 from oms.money import DECIMAL_PLACES, MAX_DIGITS
 
 
@@ -298,31 +299,18 @@ class Allocation(models.Model):
         return f"{self.quantity} @ {self.location_id}"
 
 
-class OrderHold(models.Model):
+class OrderHold(HoldRecord):
     """Why an order waits for a person. The order is on hold while any hold is unreleased."""
 
     order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="holds")
     reason = models.CharField(max_length=20, choices=HoldReason.choices, db_index=True)
-    detail = models.CharField(max_length=500, blank=True)
-    created_at = models.DateTimeField(default=timezone.now)
-    released_at = models.DateTimeField(null=True, blank=True)
-    released_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
-    release_note = models.CharField(max_length=500, blank=True)
 
-    class Meta:
-        ordering = ["created_at", "id"]
+    class Meta(HoldRecord.Meta):
         constraints = [
             models.UniqueConstraint(
                 fields=["order", "reason"], condition=Q(released_at__isnull=True), name="one_open_hold_per_reason"
             )
         ]
-
-    def __str__(self):
-        return self.get_reason_display()
-
-    @property
-    def is_active(self) -> bool:
-        return self.released_at is None
 
 
 class OrderEvent(models.Model):
