@@ -5,11 +5,13 @@ hands it the steps that pick, pack, ship and deliver through fulfillment orders,
 shipped orders have shipped fulfillment orders behind them.
 """
 
+from django.db.models import Count
+
 from orders.demo import DemoShipping
 from orders.models import Order
 from orders.services import order_start_fulfillment
 
-from .models import FulfillmentOrder, FulfillmentStatus
+from .models import FulfillmentOrder, FulfillmentStatus, PackageType, PickList, PickListKind
 from .services import (
     fulfillment_order_deliver,
     fulfillment_order_pack,
@@ -17,6 +19,7 @@ from .services import (
     fulfillment_order_ship,
     fulfillment_orders_create,
 )
+from .services.picking import pick_list_build
 
 
 def _start(order: Order, actor) -> None:
@@ -53,3 +56,30 @@ def _deliver(order: Order, actor) -> None:
 
 
 FULFILLMENT_SHIPPING = DemoShipping(start=_start, ship_first_line=_ship_first_line, ship_rest=_ship_rest, deliver=_deliver)
+
+
+PACKAGE_TYPES = [
+    ("mailer-s", "Padded mailer S", 250, 180, 40, 1_000),
+    ("box-m", "Carton M", 400, 300, 200, 10_000),
+    ("box-l", "Carton L", 600, 400, 400, 25_000),
+]
+
+
+def demo_floor(report) -> None:
+    """The warehouse floor the demo leaves: package types at the packing stations, and one wave
+    pick list over pending fulfillment orders of the busiest warehouse (they move to picking).
+    Idempotent: nothing is added when a pick list exists already."""
+    for code, name, length, width, height, weight in PACKAGE_TYPES:
+        _, created = PackageType.objects.get_or_create(
+            code=code, defaults={"name": name, "inner_length_mm": length, "inner_width_mm": width, "inner_height_mm": height, "max_weight_grams": weight}
+        )
+        report.created["package types"] += created
+    if PickList.objects.exists():
+        return
+    pending = FulfillmentOrder.objects.filter(status=FulfillmentStatus.PENDING, is_held=False)
+    busiest = pending.values("location__code").annotate(n=Count("id")).order_by("-n", "location__code").first()
+    if busiest is None:
+        return
+    ids = list(pending.filter(location__code=busiest["location__code"]).order_by("pk").values_list("pk", flat=True)[:8])
+    lists = pick_list_build(location=busiest["location__code"], fulfillment_order_ids=ids, kind=PickListKind.BATCH, actor="warehouse")
+    report.created["pick lists"] += len(lists)

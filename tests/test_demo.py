@@ -103,3 +103,23 @@ def test_the_demo_plan_is_the_same_every_time():
         return [(o.external_id, o.customer.email, o.scenario, o.lines, now - o.placed_at) for o in orders]
 
     assert plan() == plan()
+
+
+@pytest.mark.django_db
+def test_given_the_demo_when_the_warehouse_is_inspected_then_shipped_orders_have_shipped_fulfillment_orders_and_a_wave_waits(
+    django_capture_on_commit_callbacks,
+):
+    from fulfillment.models import FulfillmentOrder, FulfillmentStatus, PackageType, PickList
+
+    seed(django_capture_on_commit_callbacks, *SMALL)
+
+    shipped = Order.objects.filter(status__in=(OrderStatus.SHIPPED, OrderStatus.DELIVERED, OrderStatus.COMPLETED))
+    assert shipped.exists()
+    for order in shipped:
+        assert FulfillmentOrder.objects.filter(order=order, status__in=(FulfillmentStatus.SHIPPED, FulfillmentStatus.DELIVERED)).exists(), order
+        assert not FulfillmentOrder.objects.filter(order=order, status=FulfillmentStatus.PENDING).exists(), order
+    wave = PickList.objects.get()
+    assert wave.kind == "batch" and wave.lines.exists()
+    assert FulfillmentOrder.objects.filter(status=FulfillmentStatus.PICKING).exists()
+    assert PackageType.objects.count() == 3
+    assert ledger_mismatches() == []

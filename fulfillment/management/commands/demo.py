@@ -7,7 +7,7 @@ import json
 
 from django.core.management.base import BaseCommand, CommandError
 
-from fulfillment.demo import FULFILLMENT_SHIPPING
+from fulfillment.demo import FULFILLMENT_SHIPPING, demo_floor
 from orders.demo import demo_seed
 
 LOGIN_URL = "http://localhost:8000/admin/"
@@ -32,6 +32,7 @@ class Command(BaseCommand):
         say = (lambda message: None) if quiet else (lambda message: self.stdout.write(message))
         try:
             report = demo_seed(orders=orders, customers=customers, skus=skus, progress=not quiet, say=say, shipping=FULFILLMENT_SHIPPING)
+            demo_floor(report)
         except ValueError as exc:
             raise CommandError(str(exc)) from None
         self._print(report, quiet)
