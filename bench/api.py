@@ -51,14 +51,14 @@ SEED_SQL = [
     # the orders: mostly allocated, some held, backordered and shipped, spread over 90 days
     """INSERT INTO orders_order (number, channel_id, external_id, customer_id, email, status, payment_status, currency,
            subtotal, shipping_price, discount_total, tax_total, grand_total, shipping_address, billing_address,
-           ship_country, destination_latitude, destination_longitude, placed_at, created_at, updated_at, version, note)
+           ship_country, destination_latitude, destination_longitude, placed_at, created_at, updated_at, version, note, routing)
        SELECT 'SO-' || lpad(nextval('orders_order_number_seq')::text, 7, '0'), %(channel)s, 'list-' || g,
               c.id, c.email,
               CASE WHEN g %% 10 = 0 THEN 'on_hold' WHEN g %% 10 = 1 THEN 'backordered' WHEN g %% 10 = 2 THEN 'shipped' ELSE 'allocated' END,
               'paid', 'USD', 59.70, 4.95, 0, 0, 64.65,
               '{"name": "List Customer", "line1": "1 Main Street", "city": "Boston", "region": "MA", "postal_code": "02108", "country": "US"}',
               '{}', 'US', 42.36, -71.06,
-              now() - (g || ' seconds')::interval * 77, now() - (g || ' seconds')::interval * 77, now(), 1, ''
+              now() - (g || ' seconds')::interval * 77, now() - (g || ' seconds')::interval * 77, now(), 1, '', '{}'
        FROM generate_series(1, %(orders)s) g
        JOIN customers_customer c ON c.email = 'list' || (g %% 5000 + 1) || '@example.com'
        ORDER BY g DESC""",
