@@ -164,6 +164,8 @@ SPECTACULAR_SETTINGS = {
         "PickListKindEnum": "fulfillment.models_picking.PickListKind",
         "PickListStatusEnum": "fulfillment.models_picking.PickListStatus",
         "FulfillmentStatusEnum": "fulfillment.models.FulfillmentStatus",
+        "FulfillmentHoldReasonEnum": "fulfillment.models.FulfillmentHoldReason",
+        "OrderHoldReasonEnum": "orders.models.HoldReason",
     },
 }
 

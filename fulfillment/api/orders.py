@@ -11,8 +11,16 @@ from rest_framework.parsers import JSONParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from fulfillment.models import FulfillmentHold, FulfillmentLine, FulfillmentOrder, FulfillmentStatus
-from fulfillment.services import fulfillment_order_deliver, fulfillment_order_move, fulfillment_order_ship
+from fulfillment.models import FulfillmentHold, FulfillmentHoldReason, FulfillmentLine, FulfillmentOrder, FulfillmentStatus
+from fulfillment.services import (
+    fulfillment_order_deliver,
+    fulfillment_order_hold_place,
+    fulfillment_order_holds_release,
+    fulfillment_order_move,
+    fulfillment_order_ship,
+    fulfillment_order_split,
+    fulfillment_orders_merge,
+)
 from inventory.models import Location
 from oms.api.authentication import request_actor
 from oms.api.idempotency import idempotent
@@ -91,6 +99,32 @@ class EmptySerializer(serializers.Serializer):
     pass
 
 
+class SplitLineSerializer(serializers.Serializer):
+    line = serializers.IntegerField(min_value=1, max_value=2**63 - 1, help_text="The fulfillment line's `id`.")
+    quantity = serializers.IntegerField(min_value=1, max_value=2**31 - 1)
+
+
+class SplitSerializer(serializers.Serializer):
+    lines = SplitLineSerializer(many=True, allow_empty=False, help_text="Units to move to the new fulfillment order.")
+    location = serializers.CharField(required=False, allow_blank=True, default="", help_text="Ship them from this location (default: the same).")
+
+
+class MergeSerializer(serializers.Serializer):
+    numbers = serializers.ListField(
+        child=serializers.CharField(max_length=40), min_length=2, max_length=100,
+        help_text="Pending fulfillment orders of one order at one location; they are folded into the oldest.",
+    )
+
+
+class HoldSerializer(serializers.Serializer):
+    reason = serializers.ChoiceField(choices=FulfillmentHoldReason.choices)
+    detail = serializers.CharField(required=False, allow_blank=True, default="", max_length=500)
+
+
+class ReleaseSerializer(serializers.Serializer):
+    note = serializers.CharField(required=False, allow_blank=True, default="", max_length=500)
+
+
 class FulfillmentOrderFilter(django_filters.FilterSet):
     status = django_filters.ChoiceFilter(choices=FulfillmentStatus.choices)
     location = django_filters.CharFilter(field_name="location__code", help_text="Location code, e.g. `chicago`.")
@@ -146,7 +180,8 @@ class FulfillmentOrderDetailView(APIView):
 
 
 def _id_for(number: str) -> int:
-    found = FulfillmentOrder.objects.filter(number=number).values_list("pk", flat=True).first()
+    # A NUL byte is in no stored number, and PostgreSQL refuses it in a query.
+    found = FulfillmentOrder.objects.filter(number=number).values_list("pk", flat=True).first() if "\x00" not in number else None
     if found is None:
         raise NotFound(f"No fulfillment order {number!r}.")
     return found
@@ -210,8 +245,101 @@ class FulfillmentOrderMoveView(APIView):
     def post(self, request, number: str):
         data = validated(MoveSerializer, request.data)
         fulfillment_order_id = _id_for(number)
-        location_id = Location.objects.filter(code=data["location"]).values_list("pk", flat=True).first()
-        if location_id is None:
-            raise InvalidInput(f"No location with code {data['location']!r}.", fields={"location": ["Unknown location."]})
-        fulfillment_order_move(fulfillment_order_id=fulfillment_order_id, to_location_id=location_id, actor=request_actor(request))
+        fulfillment_order_move(fulfillment_order_id=fulfillment_order_id, to_location_id=_location_id(data["location"]), actor=request_actor(request))
+        return _answer(fulfillment_order_id)
+
+
+def _location_id(code: str) -> int:
+    location_id = Location.objects.filter(code=code).values_list("pk", flat=True).first() if "\x00" not in code else None
+    if location_id is None:
+        raise InvalidInput(f"No location with code {code!r}.", fields={"location": ["Unknown location."]})
+    return location_id
+
+
+class FulfillmentOrderSplitView(APIView):
+    required_scopes = {"POST": "fulfillment:write"}
+    parser_classes = [JSONParser]
+
+    @extend_schema(
+        operation_id="fulfillment_orders_split",
+        summary="Split units off a pending fulfillment order",
+        description="The units named go to a new fulfillment order (201, the new one), at `location` if given, with "
+        "their reservations. At least one unit stays behind (splitting everything is a move). Not pending, or a "
+        "location lacking available stock: 409.",
+        parameters=[NUMBER, IDEMPOTENCY_KEY],
+        request=SplitSerializer,
+        responses={201: FulfillmentOrderSerializer, **error_responses(400, 404, 409, 422)},
+    )
+    @idempotent
+    def post(self, request, number: str):
+        data = validated(SplitSerializer, request.data)
+        fulfillment_order_id = _id_for(number)
+        lines: dict[int, int] = {}
+        for item in data["lines"]:
+            lines[item["line"]] = lines.get(item["line"], 0) + item["quantity"]
+        to_location_id = _location_id(data["location"]) if data["location"] else None
+        new = fulfillment_order_split(fulfillment_order_id=fulfillment_order_id, lines=lines, to_location_id=to_location_id, actor=request_actor(request))
+        response = _answer(new.pk)
+        response.status_code = 201
+        return response
+
+
+class FulfillmentOrdersMergeView(APIView):
+    required_scopes = {"POST": "fulfillment:write"}
+    parser_classes = [JSONParser]
+
+    @extend_schema(
+        operation_id="fulfillment_orders_merge",
+        summary="Merge pending fulfillment orders",
+        description="Pending fulfillment orders of one order at one location become one (the oldest; the others are "
+        "cancelled as merged). Different orders or locations, or one not pending: 409.",
+        parameters=[IDEMPOTENCY_KEY],
+        request=MergeSerializer,
+        responses={200: FulfillmentOrderSerializer, **error_responses(400, 404, 409, 422)},
+    )
+    @idempotent
+    def post(self, request):
+        numbers = validated(MergeSerializer, request.data)["numbers"]
+        merged = fulfillment_orders_merge(fulfillment_order_ids=[_id_for(number) for number in numbers], actor=request_actor(request))
+        return _answer(merged.pk)
+
+
+class FulfillmentOrderHoldView(APIView):
+    required_scopes = {"POST": "fulfillment:write"}
+    parser_classes = [JSONParser]
+
+    @extend_schema(
+        operation_id="fulfillment_orders_hold",
+        summary="Hold a fulfillment order",
+        description="A held fulfillment order cannot start picking until every hold is released. Already held for "
+        "this reason: 409.",
+        parameters=[NUMBER, IDEMPOTENCY_KEY],
+        request=HoldSerializer,
+        responses={200: FulfillmentOrderSerializer, **error_responses(400, 404, 409, 422)},
+    )
+    @idempotent
+    def post(self, request, number: str):
+        data = validated(HoldSerializer, request.data)
+        fulfillment_order_id = _id_for(number)
+        fulfillment_order_hold_place(fulfillment_order_id=fulfillment_order_id, reason=data["reason"], detail=data["detail"], actor=request_actor(request))
+        return _answer(fulfillment_order_id)
+
+
+class FulfillmentOrderReleaseView(APIView):
+    required_scopes = {"POST": "fulfillment:write"}
+    parser_classes = [JSONParser]
+
+    @extend_schema(
+        operation_id="fulfillment_orders_release",
+        summary="Release a fulfillment order's holds",
+        description="Every open hold is released; the fulfillment order may then be picked. No open hold: 409.",
+        parameters=[NUMBER, IDEMPOTENCY_KEY],
+        request=ReleaseSerializer,
+        responses={200: FulfillmentOrderSerializer, **error_responses(400, 404, 409, 422)},
+    )
+    @idempotent
+    def post(self, request, number: str):
+        data = validated(ReleaseSerializer, request.data)
+        fulfillment_order_id = _id_for(number)
+        fulfillment_order_holds_release(fulfillment_order_id=fulfillment_order_id, note=data["note"], actor=request_actor(request))
         return _answer(fulfillment_order_id)
