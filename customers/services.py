@@ -4,7 +4,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from oms.actors import Actor
-from oms.api.versioning import version_check
+from oms.versions import version_check
 from oms.db import insert_or_get
 from oms.errors import DomainError, InvalidInput, NotFound
 from oms.events import event_record, events_record

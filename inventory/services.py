@@ -14,7 +14,7 @@ from django.db.models import F, Sum
 from django.utils import timezone
 
 from oms.actors import Actor, actor_fields
-from oms.api.versioning import version_check
+from oms.versions import version_check
 from oms.db import for_update_clause, rows_insert, rows_select
 from oms.errors import DomainError, InsufficientStock, InvalidInput, NotFound
 from oms.events import event_record

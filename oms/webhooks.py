@@ -30,7 +30,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from .actors import Actor
-from .api.versioning import version_check
+from .versions import version_check
 from .errors import DomainError, InvalidInput, NotFound
 from .models import (
     EVENT_PATTERN,

@@ -9,12 +9,10 @@ integrations editing the same order never overwrite each other unknowingly.
 from django.http import HttpResponseNotModified
 
 from oms.errors import PreconditionFailed, PreconditionRequired
+from oms.versions import IF_MATCH, etag_for
 
-IF_MATCH = "If-Match"
+__all__ = ["IF_MATCH", "etag_for", "expected_version", "with_etag"]
 
-
-def etag_for(version: int) -> str:
-    return f'"{version}"'
 
 
 def _tags(header: str) -> list[str]:
@@ -41,16 +39,6 @@ def expected_version(request) -> int | None:
         if number.isdigit():
             return int(number)
     raise PreconditionFailed(f"{IF_MATCH} must be an ETag from this API, e.g. \"3\".", fields={IF_MATCH: ["Not an ETag of this API."]})
-
-
-def version_check(expected: int | None, current: int, *, what: str) -> None:
-    """Raise 412 unless ``expected`` (from :func:`expected_version`) is the current version."""
-    if expected is not None and expected != current:
-        raise PreconditionFailed(
-            f"{what} has changed since you read it (your version {expected}, now {current}). Read it again, re-apply "
-            "your change and send it with the new ETag.",
-            fields={IF_MATCH: [f"Current ETag is {etag_for(current)}."]},
-        )
 
 
 def with_etag(request, response, version: int):

@@ -16,7 +16,7 @@ from django.db import transaction
 from inventory.selectors import products_by_sku
 from oms import geo
 from oms.actors import Actor
-from oms.api.versioning import version_check
+from oms.versions import version_check
 from oms.db import rows_insert
 from oms.errors import DomainError, InvalidInput
 from oms.money import quantize
