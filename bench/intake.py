@@ -43,8 +43,9 @@ SKUS = 200
 CITIES = [("Boston", "MA", "02108"), ("Denver", "CO", "80202"), ("Seattle", "WA", "98101"), ("Austin", "TX", "73301")]
 
 
-def _django_setup():
-    os.environ["DATABASE_URL"] = BENCH_URL
+def _django_setup(url: str = BENCH_URL):
+    """Django on the bench database (every bench that needs one calls this)."""
+    os.environ["DATABASE_URL"] = url
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
     os.environ["DEBUG"] = "false"
     os.environ.setdefault("SECRET_KEY", "bench-only-secret-key-not-for-production-0123456789")
@@ -53,11 +54,11 @@ def _django_setup():
     django.setup()
 
 
-def recreate_database():
+def recreate_database(url: str = BENCH_URL):
     import psycopg
 
-    admin_url = BENCH_URL.rsplit("/", 1)[0] + "/postgres"
-    name = BENCH_URL.rsplit("/", 1)[1]
+    admin_url = url.rsplit("/", 1)[0] + "/postgres"
+    name = url.rsplit("/", 1)[1]
     with psycopg.connect(admin_url, autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         conn.execute(f'CREATE DATABASE "{name}"')

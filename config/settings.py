@@ -166,6 +166,9 @@ SPECTACULAR_SETTINGS = {
         "FulfillmentStatusEnum": "fulfillment.models.FulfillmentStatus",
         "FulfillmentHoldReasonEnum": "fulfillment.models.FulfillmentHoldReason",
         "OrderHoldReasonEnum": "orders.models.HoldReason",
+        # Order and OrderDetail share these two choice sets; without a name they get hashed ones.
+        "OrderStatusEnum": "orders.models.OrderStatus",
+        "OrderPaymentStatusEnum": "orders.models.PaymentStatus",
     },
 }
 

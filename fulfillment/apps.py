@@ -11,9 +11,12 @@ class FulfillmentConfig(AppConfig):
         from orders.models import OrderStatus
 
         from .documents.jobs import by_id_renderers_register
-        from .services import on_order_cancelled, on_order_fulfillment_started
+        from orders.services.allocation import REALLOCATED_EVENT
+
+        from .services import on_order_cancelled, on_order_fulfillment_started, on_order_reallocated
 
         subscribe(STATUS_EVENTS[OrderStatus.IN_FULFILLMENT], on_order_fulfillment_started)
         subscribe(STATUS_EVENTS[OrderStatus.CANCELLED], on_order_cancelled)
+        subscribe(REALLOCATED_EVENT, on_order_reallocated)
         # Pick lists and packing slips by id: what the admin's print actions start as document jobs.
         by_id_renderers_register()

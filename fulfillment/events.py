@@ -12,6 +12,7 @@ FULFILLMENT_CREATED = "fulfillment.created"
 FULFILLMENT_SHIPPED = "fulfillment.shipped"
 FULFILLMENT_DELIVERED = "fulfillment.delivered"
 FULFILLMENT_CANCELLED = "fulfillment.cancelled"
+FULFILLMENT_SHORT_PICKED = "fulfillment.short_picked"
 
 
 def fulfillment_payload(fulfillment_order: FulfillmentOrder, **extra) -> dict:

@@ -102,7 +102,10 @@ class FulfillmentOrder(FSMModelMixin, models.Model):
 
 
 class FulfillmentLine(models.Model):
-    """Units of one order line that a fulfillment order ships; each stage never exceeds the one before."""
+    """Units of one order line that a fulfillment order ships; each stage never exceeds the one before.
+
+    ``quantity`` falls when a short pick gives units back to the order; a line whose every unit
+    was missing keeps ``quantity`` 0, with its pick record, rather than disappear."""
 
     fulfillment_order = models.ForeignKey(FulfillmentOrder, on_delete=models.CASCADE, related_name="lines", db_index=False)
     order_line = models.ForeignKey("orders.OrderLine", on_delete=models.PROTECT, related_name="fulfillment_lines")
@@ -116,7 +119,7 @@ class FulfillmentLine(models.Model):
         ordering = ["fulfillment_order", "order_line"]
         constraints = [
             models.UniqueConstraint(fields=["fulfillment_order", "order_line"], name="fo_line_order_line_unique"),
-            models.CheckConstraint(condition=Q(quantity__gt=0), name="fo_line_quantity_positive"),
+            models.CheckConstraint(condition=Q(quantity__gte=0), name="fo_line_quantity_not_negative"),
             models.CheckConstraint(condition=Q(quantity_picked__lte=F("quantity")), name="fo_line_picked_within_quantity"),
             models.CheckConstraint(condition=Q(quantity_packed__lte=F("quantity_picked")), name="fo_line_packed_within_picked"),
             models.CheckConstraint(condition=Q(quantity_shipped__lte=F("quantity_packed")), name="fo_line_shipped_within_packed"),

@@ -30,7 +30,7 @@ def _instance(model: type[models.Model], fields, decoders, row) -> models.Model:
 def insert_or_get(instance: models.Model, *, unique_fields: list[str]) -> models.Model:
     """Insert ``instance``, or on a conflict on ``unique_fields`` return the stored row, in one statement.
 
-    ``INSERT ... ON CONFLICT (col) DO UPDATE SET col = EXCLUDED.col RETURNING *`` works on
+    ``INSERT ... ON CONFLICT (key) DO UPDATE SET other = other RETURNING *`` works on
     PostgreSQL and SQLite alike and, unlike ``get_or_create``, has no window in which two
     requests both see nothing and both insert.
     """
@@ -42,10 +42,19 @@ def insert_or_get(instance: models.Model, *, unique_fields: list[str]) -> models
         quote = connection.ops.quote_name
         targets = [quote(meta.get_field(name).column) for name in unique_fields]
         returning = [meta.pk, *fields]
+        # The no-op update names a column outside every unique key, so PostgreSQL locks the row
+        # FOR NO KEY UPDATE, not FOR UPDATE: other transactions' foreign-key checks on it (KEY
+        # SHARE, e.g. an order of this customer being updated) are not blocked by an upsert.
+        keys = {name for name in unique_fields}
+        keys |= {f.name for f in fields if f.unique}
+        keys |= {name for together in meta.unique_together for name in together}
+        keys |= {name for c in meta.constraints for name in getattr(c, "fields", ())}
+        free = next((f for f in fields if f.name not in keys and not f.is_relation), None)
+        touched = quote(free.column) if free else targets[0]
         sql = (
             f"INSERT INTO {quote(meta.db_table)} ({', '.join(quote(f.column) for f in fields)}) "
             f"VALUES ({', '.join(['%s'] * len(fields))}) "
-            f"ON CONFLICT ({', '.join(targets)}) DO UPDATE SET {targets[0]} = EXCLUDED.{targets[0]} "
+            f"ON CONFLICT ({', '.join(targets)}) DO UPDATE SET {touched} = {quote(meta.db_table)}.{touched} "
             f"RETURNING {', '.join(quote(f.column) for f in returning)}"
         )
         _STATEMENTS[key] = (sql, fields, returning, _decoder(model, returning))

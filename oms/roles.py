@@ -14,6 +14,8 @@ ROLES: dict[str, dict[str, list[str]]] = {
                         "route_fulfillmentorder", "view_picklist", "view_picklistline", "confirm_picklist", "view_packagetype",
                         "view_package", "view_packeditem"],
         "oms": ["view_documentjob", "download_documentjob"],
+        # Which carriers and services there are, and what they cost (changing them is the manager's).
+        "shipping": ["view_carrier", "view_servicelevel", "view_zone", "view_zonerule", "view_ratetable", "view_rateband", "view_surcharge"],
     },
     "Customer service": {
         "orders": ["view_order", "view_orderline", "view_allocation", "view_orderevent", "view_orderhold", "view_channel",
@@ -26,6 +28,7 @@ ROLES: dict[str, dict[str, list[str]]] = {
         # Holds (address checks, payment) and moving a fulfillment order to where the stock is.
         "fulfillment": ["view_fulfillmentorder", "view_fulfillmentline", "view_fulfillmenthold", "transition_fulfillmentorder",
                         "route_fulfillmentorder", "view_picklist", "view_package"],
+        "shipping": ["view_carrier", "view_servicelevel", "view_zone", "view_ratetable", "view_rateband", "view_surcharge"],
     },
     "Accounting": {
         "orders": ["view_order", "view_orderline", "view_orderevent", "view_channel"],
@@ -38,6 +41,7 @@ ROLES: dict[str, dict[str, list[str]]] = {
         "inventory": ["*"],
         "customers": ["*"],
         "fulfillment": ["*"],
+        "shipping": ["*"],
         "oms": ["view_documentjob", "download_documentjob",
                 "view_apikey", "add_apikey", "change_apikey", "view_domainevent", "view_integration", "add_integration",
                 "change_integration", "view_webhooksubscription", "add_webhooksubscription", "change_webhooksubscription",

@@ -229,8 +229,9 @@ class PickListConfirmView(APIView):
         operation_id="pick_lists_confirm",
         summary="Confirm picks",
         description="Units picked per task, in one call, all or nothing. Fewer than asked is a short pick: the missing "
-        "units are released from the order and written off at the location on the ledger, and the fulfillment order is held "
-        "(`short_pick`). Confirming a task again with the same count changes nothing; with another, 409. The list is done "
+        "units are written off at the location on the ledger, the fulfillment order keeps what was found and is held "
+        "(`short_pick`; packing and shipping go on), and the missing units are routed again: to another location that has them, "
+        "or they wait for stock. Confirming a task again with the same count changes nothing; with another, 409. The list is done "
         "when every task is confirmed.",
         parameters=[PICK_LIST_ID, IDEMPOTENCY_KEY],
         request=PickConfirmSerializer,

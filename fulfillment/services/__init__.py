@@ -1,7 +1,7 @@
 """Every change to a fulfillment order goes through these services (the status field is protected)."""
 
 from .common import fulfillment_order_lock
-from .creation import fulfillment_orders_create, on_order_fulfillment_started
+from .creation import fulfillment_orders_create, on_order_fulfillment_started, on_order_reallocated
 from .lifecycle import (
     fulfillment_order_cancel,
     fulfillment_order_deliver,
@@ -33,4 +33,5 @@ __all__ = [
     "fulfillment_orders_merge",
     "on_order_cancelled",
     "on_order_fulfillment_started",
+    "on_order_reallocated",
 ]

@@ -98,10 +98,15 @@ def fulfillment_order_ship(*, fulfillment_order_id: int, actor: Actor, tracking_
             line.quantity_shipped = line.quantity_packed
             line.quantity_picked = min(line.quantity_picked, line.quantity_packed)  # picked, not packed: back to the shelf
             line.quantity = line.quantity_packed
-        FulfillmentLine.objects.filter(pk__in=[line.pk for line in lines if line.quantity == 0]).delete()
-        FulfillmentLine.objects.bulk_update([line for line in lines if line.quantity], ["quantity", "quantity_picked", "quantity_shipped"])
+        FulfillmentLine.objects.bulk_update(lines, ["quantity", "quantity_picked", "quantity_shipped"])
+        # A line that shipped nothing goes, unless a pick or a package records it (it stays at 0).
+        FulfillmentLine.objects.filter(
+            pk__in=[line.pk for line in lines if line.quantity == 0], pick_lines__isnull=True, packed_items__isnull=True
+        ).delete()
         fulfillment_order.tracking_number = tracking_number[:100]
-        fulfillment_order_touch(fulfillment_order, "status", "shipped_at", "tracking_number")
+        # A short-pick hold has nothing left to stop once what was found has shipped.
+        fulfillment_order.is_held = _holds_release(fulfillment_order, [FulfillmentHoldReason.SHORT_PICK], note="shipped with the units picked")
+        fulfillment_order_touch(fulfillment_order, "status", "shipped_at", "tracking_number", "is_held")
         fulfillment_event_publish(fulfillment_order, FULFILLMENT_SHIPPED, tracking_number=fulfillment_order.tracking_number)
         message = f"Fulfillment order {fulfillment_order.number} shipped" + (f", tracking {tracking_number}" if tracking_number else "")
         if remainder:
@@ -127,13 +132,22 @@ def fulfillment_order_deliver(*, fulfillment_order_id: int, actor: Actor) -> Ful
     return fulfillment_order
 
 
+def _holds_release(fulfillment_order: FulfillmentOrder, reasons: list[str] | None, *, note: str) -> bool:
+    """Release the open holds of a locked fulfillment order for ``reasons`` (None: all of them);
+    returns whether any hold is still open."""
+    holds = FulfillmentHold.objects.filter(fulfillment_order=fulfillment_order, released_at__isnull=True)
+    if reasons is not None:
+        holds.filter(reason__in=reasons).update(released_at=timezone.now(), release_note=note)
+    else:
+        holds.update(released_at=timezone.now(), release_note=note)
+    return holds.exists()
+
+
 def _cancel_locked(order: Order, fulfillment_order: FulfillmentOrder, *, actor: Actor, reason: str) -> None:
     _transition(fulfillment_order, "cancel")
     fulfillment_order.cancel_reason = reason[:255]
     fulfillment_order_touch(fulfillment_order, "status", "cancelled_at", "cancel_reason")
-    FulfillmentHold.objects.filter(fulfillment_order=fulfillment_order, released_at__isnull=True).update(
-        released_at=timezone.now(), release_note="fulfillment order cancelled"
-    )
+    _holds_release(fulfillment_order, None, note="fulfillment order cancelled")
     fulfillment_event_publish(fulfillment_order, FULFILLMENT_CANCELLED, reason=reason)
 
 

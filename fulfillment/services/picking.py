@@ -15,10 +15,11 @@ from django.utils import timezone
 
 from fulfillment.picking import BinAddress, PathRule, WarehouseLayout, WaveCandidate, WaveRules, path_length, pick_path, waves_group
 from inventory.models import Bin, Location, StockLevel, StockMovement
-from inventory.services import location_get, stock_adjust
+from inventory.services import location_get, stock_adjust, stock_levels_lock
 from oms.actors import Actor, actor_fields
 from oms.errors import DomainError, InvalidInput, InvalidTransition, NotFound
 from orders.models import Order
+from orders.services.allocation import order_reallocate
 from orders.services.audit import order_lock
 from orders.services.reservations import order_reservation_release
 
@@ -33,8 +34,10 @@ from ..models import (
     PickListLine,
     PickListStatus,
 )
-from .common import fulfillment_note
-from .lifecycle import fulfillment_order_hold_place, fulfillment_order_picking_start
+from ..events import FULFILLMENT_SHORT_PICKED, fulfillment_event_publish
+from .common import fulfillment_note, fulfillment_order_touch
+from .creation import fulfillment_orders_create
+from .lifecycle import _cancel_locked, fulfillment_order_hold_place, fulfillment_order_picking_start
 
 MAX_ORDERS_PER_BUILD = 500
 
@@ -213,10 +216,19 @@ def pick_list_confirm(*, pick_list_id: int, confirmations: Sequence[PickConfirma
     """Confirm lines of a pick list in one transaction, all or nothing; returns them.
 
     Each picked unit counts on its fulfillment line. A short pick (fewer than asked) means the
-    units are not on the shelf: the order's reservation of the missing units is released, the
-    units are written off at the location as a count correction on the ledger, and the
-    fulfillment order is put on a ``short_pick`` hold for a person to decide (a second short line
-    of the same fulfillment order adds a note to the audit trail instead).
+    units are not on the shelf, and in the same transaction:
+
+    - the order's reservation of the missing units is released and the units are written off at
+      the location as a count correction on the ledger;
+    - the fulfillment line drops to what is still reserved for it there, so the fulfillment
+      order packs and ships what was found; one left with nothing at all is cancelled;
+    - the missing units go back to the order and are re-routed (:func:`order_reallocate`) to
+      another location that has them, where they join a pending fulfillment order or start a
+      new one; what no other location has waits for stock like a backorder;
+    - a fulfillment order that still ships something is put on a ``short_pick`` hold saying
+      what was missing and where it went (it does not stop packing or shipping; shipping
+      releases it), and the order's audit trail records the whole story.
+
     Confirming a line again with the same quantity changes nothing; with another it is refused.
     The first confirmation starts the list; the last one finishes it.
     """
@@ -272,22 +284,63 @@ def pick_list_confirm(*, pick_list_id: int, confirmations: Sequence[PickConfirma
             raise InvalidTransition(f"Pick list {pick_list.number} is {pick_list.get_status_display().lower()}; nothing more can be confirmed on it.")
         if pick_list.status == PickListStatus.OPEN:
             pick_list.start()
+        shorts = [line for line in changed if line.short]
+        if shorts:
+            # Every stock row of the short products, in primary-key order, before any of them
+            # changes: releasing, writing off and re-routing then take no lock out of order.
+            stock_levels_lock([(line.product_id, by_id[line.fulfillment_line.fulfillment_order_id].location_id) for line in shorts], create=False)
         PickListLine.objects.bulk_update(changed, ["quantity_picked", "short", "confirmed_at"])
         for line in changed:
             if line.quantity_picked:
                 FulfillmentLine.objects.filter(pk=line.fulfillment_line_id).update(quantity_picked=F("quantity_picked") + line.quantity_picked)
-        for line in changed:
-            if line.short:
-                fo = by_id[line.fulfillment_line.fulfillment_order_id]
-                _short_pick_record(pick_list, line, fo, orders[fo.order_id], actor=actor)
+        if shorts:
+            _shorts_resolve(pick_list, shorts, by_id, orders, actor=actor)
         if not PickListLine.objects.filter(pick_list=pick_list, confirmed_at__isnull=True).exists():
             pick_list.finish()
         pick_list.save(update_fields=["status", "started_at", "finished_at"])
     return [lines[line_id] for line_id in wanted]
 
 
-def _short_pick_record(pick_list: PickList, line: PickListLine, fo: FulfillmentOrder, order: Order, *, actor: Actor) -> None:
-    """Release and write off the units a short pick did not find, and hold the fulfillment order."""
+def _shorts_resolve(
+    pick_list: PickList, shorts: list[PickListLine], fulfillment_orders: dict[int, FulfillmentOrder], orders: dict[int, Order], *, actor: Actor
+) -> None:
+    """Write off what short lines did not find, shrink their fulfillment lines, re-route the
+    missing units per order, then hold (or cancel, when nothing is left) each fulfillment order."""
+    found: dict[int, list[dict]] = defaultdict(list)  # fulfillment order id -> what was missing
+    avoid: dict[int, set[int]] = defaultdict(set)  # order id -> locations that came up short
+    for line in shorts:
+        fo = fulfillment_orders[line.fulfillment_line.fulfillment_order_id]
+        found[fo.pk].append(_short_write_off(pick_list, line, fo, orders[fo.order_id], actor=actor))
+        avoid[fo.order_id].add(fo.location_id)
+    for order_id in sorted(avoid):
+        rerouted = order_reallocate(order_id=order_id, actor=actor, trigger="short pick", avoid_location_ids=avoid[order_id])
+        created = fulfillment_orders_create(order_id=order_id, actor=actor)
+        went = rerouted.summary() or "nothing left to re-route"
+        if created:
+            went += f" (on {', '.join(fo.number for fo in created)})"
+        for fo_id, missing in sorted(found.items()):
+            fo = fulfillment_orders[fo_id]
+            if fo.order_id != order_id:
+                continue
+            order = order_lock(order_id)  # the services above counted new versions of the order
+            detail = f"{'; '.join(item['text'] for item in missing)}. Re-routed: {went}"
+            left = FulfillmentLine.objects.filter(fulfillment_order=fo, quantity__gt=0).exists()
+            fulfillment_event_publish(
+                fo, FULFILLMENT_SHORT_PICKED, pick_list=pick_list.number, cancelled=not left,
+                missing=[{key: value for key, value in item.items() if key != "text"} for item in missing],
+            )
+            if not left:
+                _cancel_locked(order, fo, actor=actor, reason=f"short pick on {pick_list.number}: nothing found to ship from here")
+                fulfillment_note(order, f"{fo.number} cancelled, nothing left to ship: {detail}", actor=actor, short_pick=fo.number, cancelled=True)
+            elif FulfillmentHold.objects.filter(fulfillment_order=fo, reason=FulfillmentHoldReason.SHORT_PICK, released_at__isnull=True).exists():
+                fulfillment_note(order, f"{fo.number}: {detail}", actor=actor, short_pick=fo.number)
+            else:
+                fulfillment_order_hold_place(fulfillment_order_id=fo.pk, reason=FulfillmentHoldReason.SHORT_PICK, actor=actor, detail=detail)
+
+
+def _short_write_off(pick_list: PickList, line: PickListLine, fo: FulfillmentOrder, order: Order, *, actor: Actor) -> dict:
+    """Release and write off the units one short line did not find, and take them off its
+    fulfillment line; returns what happened (``text`` for the hold and the audit trail)."""
     missing = line.quantity - line.quantity_picked
     sku, where = line.product.sku, (f"bin {line.bin.code}" if line.bin else "its place (no bin known)")
     reason = f"Short pick on {pick_list.number}: {missing} × {sku} not found in {where}"
@@ -301,8 +354,10 @@ def _short_pick_record(pick_list: PickList, line: PickListLine, fo: FulfillmentO
         sku=sku, location=site.code, quantity=-missing, reason=reason, reference=fo.number, actor=actor,
         kind=StockMovement.Kind.COUNT_CORRECTION,
     )
-    detail = f"{missing} × {sku} missing in {where} ({pick_list.number}, line {line.sequence}), written off; {line.quantity_picked} picked"
-    if FulfillmentHold.objects.filter(fulfillment_order=fo, reason=FulfillmentHoldReason.SHORT_PICK, released_at__isnull=True).exists():
-        fulfillment_note(order, f"{fo.number}: {detail}", actor=actor, short_pick=fo.number, sku=sku, missing=missing)
-    else:
-        fulfillment_order_hold_place(fulfillment_order_id=fo.pk, reason=FulfillmentHoldReason.SHORT_PICK, actor=actor, detail=detail)
+    # The fulfillment order now ships what is still reserved for it here: what was picked.
+    FulfillmentLine.objects.filter(pk=line.fulfillment_line_id).update(quantity=F("quantity") - missing)
+    fulfillment_order_touch(fo)
+    return {
+        "text": f"{missing} × {sku} missing in {where} ({pick_list.number}, line {line.sequence}), written off; {line.quantity_picked} picked",
+        "sku": sku, "missing": missing, "picked": line.quantity_picked,
+    }

@@ -8,6 +8,7 @@ from rest_framework import serializers
 from oms.api.fields import MoneyField
 from oms.api.schema import ErrorDetailSerializer
 from orders.models import HoldReason, OrderEvent, OrderStatus, PaymentStatus
+from orders.routing import BACKORDER, HOLD, TERMS
 from orders.services.changes import MAX_NOTE_LENGTH
 from orders.services import AddressData, LineData, OrderIntakeData
 from orders.services.intake import INTAKE_PAYMENT_STATUSES
@@ -219,6 +220,62 @@ class OrderSerializer(serializers.Serializer):
     placed_at = serializers.DateTimeField()
     created_at = serializers.DateTimeField()
     updated_at = serializers.DateTimeField()
+
+
+# --- routing decisions (``Order.routing``; written by ``orders.routing.explain``) -----------------
+
+_TERMS_TEXT = ", ".join(f"`{term}`" for term in TERMS)
+
+
+class RoutingCandidateSerializer(serializers.Serializer):
+    locations = serializers.ListField(child=serializers.CharField(), help_text="Codes of the locations that would ship, in the order the plan took them.")
+    shipments = serializers.IntegerField(help_text="Parcels this plan ships, counting those the order already had.")
+    units = serializers.IntegerField(help_text="Units this plan covers.")
+    estimated_cost = serializers.FloatField(help_text="Estimated shipping cost, in the merchant's currency units (a score, never charged).")
+    km = serializers.FloatField(help_text="Distance to the destination, averaged over the units.")
+    terms = serializers.DictField(
+        child=serializers.FloatField(), help_text=f"The score's weighted terms by name ({_TERMS_TEXT}); they add up to `score`."
+    )
+    score = serializers.FloatField(help_text="Lower wins.")
+
+
+class RoutingDecisionSerializer(serializers.Serializer):
+    at = serializers.DateTimeField(help_text="When the engine decided.")
+    trigger = serializers.CharField(help_text="What made it decide: `intake`, `released` or `stock arrived`.")
+    outcome = serializers.CharField(help_text="The order's status that followed, e.g. `allocated`, `backordered`, `on_hold`.")
+    strategy = serializers.CharField(help_text="Name of the routing strategy applied.")
+    weights = serializers.DictField(child=serializers.FloatField(), help_text=f"The strategy's weight per term ({_TERMS_TEXT}).")
+    may_split = serializers.BooleanField(help_text="Whether the strategy lets one order ship from several locations.")
+    on_shortage = serializers.ChoiceField(choices=[BACKORDER, HOLD], help_text="What the strategy does when stock is short.")
+    destination = serializers.ListField(
+        child=serializers.FloatField(), min_length=2, max_length=2, allow_null=True,
+        help_text="Latitude and longitude routed to; null when the address could not be placed.",
+    )
+    considered = serializers.IntegerField(help_text="Candidates scored; `candidates` lists the best few.")
+    excluded = serializers.ListField(child=serializers.CharField(), help_text="Locations the channel may not ship from.")
+    candidates = RoutingCandidateSerializer(many=True, help_text="The best candidates, the winner first.")
+    winner = serializers.IntegerField(allow_null=True, help_text="Index of the winner in `candidates`; null when nothing could be reserved.")
+    covered = serializers.BooleanField(help_text="Whether the winner covers every unit.")
+    missing_units = serializers.IntegerField(help_text="Units no location could cover.")
+    missing = serializers.DictField(child=serializers.IntegerField(), help_text="Units still missing per SKU.")
+    reason = serializers.CharField(help_text="Why the winner won, in one sentence.")
+
+
+class RoutingSerializer(serializers.Serializer):
+    decisions = RoutingDecisionSerializer(
+        many=True, help_text="Intake's decision first, then the latest re-routings (up to five in all); empty while nothing was routed (e.g. an order held at intake)."
+    )
+
+    def get_attribute(self, instance):
+        # An order never routed stores ``{}``: that is no decisions yet, not a missing field.
+        return {"decisions": [], **(super().get_attribute(instance) or {})}
+
+
+class OrderDetailSerializer(OrderSerializer):
+    """One order, with where its stock comes from and why. Lists leave ``routing`` out: a
+    decision is a few kilobytes, and a page of 500 orders would mostly carry explanations."""
+
+    routing = RoutingSerializer(read_only=True, help_text="The routing engine's decisions for this order: candidates, their score terms, the winner and why.")
 
 
 class OrderEventSerializer(serializers.Serializer):

@@ -40,6 +40,7 @@ from .serializers import (
     OrderBulkResponseSerializer,
     OrderCancelSerializer,
     OrderCreateSerializer,
+    OrderDetailSerializer,
     OrderEventSerializer,
     OrderHoldSerializer,
     OrderLinesSerializer,
@@ -70,7 +71,7 @@ def _order_from_intake(result: IntakeResult) -> Order:
 def _order_answer(order_id: int, *, status_code: int = status.HTTP_200_OK) -> Response:
     """The order as it is now, with its ETag, after a change."""
     order = order_with_details(order_id)
-    return Response(represent(OrderSerializer, order), status=status_code, headers={"ETag": etag_for(order.version)})
+    return Response(represent(OrderDetailSerializer, order), status=status_code, headers={"ETag": etag_for(order.version)})
 
 
 class OrdersView(GenericAPIView):
@@ -88,7 +89,7 @@ class OrdersView(GenericAPIView):
         operation_id="orders_list",
         summary="List orders",
         description="Newest first unless `ordering` says otherwise; cursor-paginated (follow `next`). Filters combine "
-        "with AND.",
+        "with AND. Each order as `GET /orders/{number}/` shows it, without `routing` (a few kilobytes per order).",
         responses={200: OrderSerializer(many=True), **error_responses(400, 404)},
     )
     def get(self, request):
@@ -104,8 +105,8 @@ class OrdersView(GenericAPIView):
         request=OrderCreateSerializer,
         parameters=[IDEMPOTENCY_KEY],
         responses={
-            201: OrderSerializer,
-            200: OpenApiResponse(OrderSerializer, description="This `(channel, external_id)` was recorded before; nothing new was created."),
+            201: OrderDetailSerializer,
+            200: OpenApiResponse(OrderDetailSerializer, description="This `(channel, external_id)` was recorded before; nothing new was created."),
             **error_responses(400, 409, 422),
         },
     )
@@ -114,9 +115,9 @@ class OrdersView(GenericAPIView):
         data = OrderCreateSerializer.intake_data(validated(OrderCreateSerializer, request.data))
         result = order_intake(data=data, actor=request_actor(request))
         if result.created:
-            return Response(represent(OrderSerializer, _order_from_intake(result)), status=status.HTTP_201_CREATED)
+            return Response(represent(OrderDetailSerializer, _order_from_intake(result)), status=status.HTTP_201_CREATED)
         existing = orders_with_details().get(pk=result.order.pk)
-        return Response(represent(OrderSerializer, existing), status=status.HTTP_200_OK)
+        return Response(represent(OrderDetailSerializer, existing), status=status.HTTP_200_OK)
 
 
 class OrdersBulkView(APIView):
@@ -129,7 +130,8 @@ class OrdersBulkView(APIView):
         description="Up to 500 orders in one request, each judged and recorded on its own as `POST /orders/` would "
         "(one refused order never undoes another). The answer is 200 with one result per order, in request order: "
         "`status` is what a single POST would have answered (201 recorded, 200 recorded before, 400 malformed, 409 "
-        "refused) with the `order` or the `error`. Only a malformed envelope (no list, more than 500) is refused as a whole.",
+        "refused) with the `order` (as lists show it: without `routing`, which `GET /orders/{number}/` adds) or the "
+        "`error`. Only a malformed envelope (no list, more than 500) is refused as a whole.",
         request=OrderBulkCreateSerializer,
         parameters=[IDEMPOTENCY_KEY],
         responses={200: OrderBulkResponseSerializer, **error_responses(400, 409, 422)},
@@ -172,13 +174,14 @@ class OrderDetailView(APIView):
     @extend_schema(
         operation_id="orders_retrieve",
         summary="One order",
-        description="Carries an `ETag` (the order's `version`); with `If-None-Match` set to it, an unchanged order answers 304.",
+        description="With `routing`: the routing engine's decisions (candidates, their score terms, the winner and why). "
+        "Carries an `ETag` (the order's `version`); with `If-None-Match` set to it, an unchanged order answers 304.",
         parameters=[NUMBER],
-        responses={200: OrderSerializer, 304: OpenApiResponse(description="Unchanged since the ETag in `If-None-Match`."), **error_responses(404)},
+        responses={200: OrderDetailSerializer, 304: OpenApiResponse(description="Unchanged since the ETag in `If-None-Match`."), **error_responses(404)},
     )
     def get(self, request, number: str):
         order = order_with_details(order_id_for_number(number))
-        return with_etag(request, Response(represent(OrderSerializer, order)), order.version)
+        return with_etag(request, Response(represent(OrderDetailSerializer, order)), order.version)
 
     @extend_schema(
         operation_id="orders_update",
@@ -188,7 +191,7 @@ class OrderDetailView(APIView):
         "address hold, a sound one releases it; stock already reserved is not re-routed.",
         parameters=[NUMBER, IF_MATCH],
         request=OrderUpdateSerializer,
-        responses={200: OrderSerializer, **error_responses(400, 404, 409, 412, 428)},
+        responses={200: OrderDetailSerializer, **error_responses(400, 404, 409, 412, 428)},
     )
     def patch(self, request, number: str):
         order_id = order_id_for_number(number)
@@ -210,7 +213,7 @@ class OrderLinesView(APIView):
         "recomputed. An order on hold stays on hold; a pending one is allocated again.",
         parameters=[NUMBER, IF_MATCH],
         request=OrderLinesSerializer,
-        responses={200: OrderSerializer, **error_responses(400, 404, 409, 412, 428)},
+        responses={200: OrderDetailSerializer, **error_responses(400, 404, 409, 412, 428)},
     )
     def put(self, request, number: str):
         order_id = order_id_for_number(number)
@@ -231,7 +234,7 @@ class OrderHoldView(APIView):
         "order already held for this reason, or already in fulfillment, is refused (409).",
         parameters=[NUMBER, IDEMPOTENCY_KEY],
         request=OrderHoldSerializer,
-        responses={200: OrderSerializer, **error_responses(400, 404, 409, 422)},
+        responses={200: OrderDetailSerializer, **error_responses(400, 404, 409, 422)},
     )
     @idempotent
     def post(self, request, number: str):
@@ -252,7 +255,7 @@ class OrderReleaseView(APIView):
         "(or backordered). No such hold, or a cause that persists (an SKU still unknown), is refused (409).",
         parameters=[NUMBER, IDEMPOTENCY_KEY],
         request=OrderReleaseSerializer,
-        responses={200: OrderSerializer, **error_responses(400, 404, 409, 422)},
+        responses={200: OrderDetailSerializer, **error_responses(400, 404, 409, 422)},
     )
     @idempotent
     def post(self, request, number: str):
@@ -273,7 +276,7 @@ class OrderCancelView(APIView):
         "has shipped cannot be cancelled (409).",
         parameters=[NUMBER, IDEMPOTENCY_KEY],
         request=OrderCancelSerializer,
-        responses={200: OrderSerializer, **error_responses(400, 404, 409, 422)},
+        responses={200: OrderDetailSerializer, **error_responses(400, 404, 409, 422)},
     )
     @idempotent
     def post(self, request, number: str):

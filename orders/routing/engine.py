@@ -19,6 +19,7 @@ strategy that may not split reserves nothing until one location can ship everyth
 """
 
 from dataclasses import dataclass, field
+from itertools import combinations
 
 from oms.geo import distance_km
 
@@ -213,12 +214,19 @@ def route(
         # A split ships at least two parcels: below this bound no split can beat the best single.
         split_floor = weights.split + weights.cost * 2 * CHEAPEST_PARCEL
         if best_single is None or shipping_from or best_single > split_floor:
-            seen = {tuple(sorted((loc, tuple(sorted(by.items()))) for loc, by in c.take.items())) for c in candidates}
-            for entry in ranked:
-                # Two ways to grow a split from each start: most units next, or cheapest units next.
+            seen = {_signature(c.take) for c in candidates}
+            for take in _covering_splits(ranked, totals, left, scorer, best_single, pinned=shipping_from):
+                signature = _signature(take)
+                if signature not in seen:
+                    seen.add(signature)
+                    candidates.append(scorer.score(take))
+            # Past the exact search (more locations, or no full cover): greedy rounds from each
+            # start, growing by most units next or by cheapest units next.
+            covering = any(c.units == sum(totals.values()) for c in candidates)
+            for entry in [] if covering else ranked:
                 for per_unit in (None, scorer.unit_price):
                     take = _greedy(entry[2], ranked, totals, left, per_unit)
-                    signature = tuple(sorted((loc, tuple(sorted(by.items()))) for loc, by in take.items()))
+                    signature = _signature(take)
                     if take and signature not in seen:
                         seen.add(signature)
                         candidates.append(scorer.score(take))
@@ -258,6 +266,22 @@ class _Scorer:
         kg = sum(q * self.grams[p] for p, q in offer.items()) / 1000.0
         return (self.weights.cost * shipment_cost_estimate(distance_km=km, weight_kg=kg) + self.weights.distance * rank_km * units) / units
 
+    def fixed_price(self, location_id: int) -> float:
+        """What shipping anything at all from ``location_id`` adds to the score (without the
+        split term): the parcel's base price, priority, store and capacity terms."""
+        if location_id in self.shipping_from:
+            return 0.0
+        _, site_priority, _, km, site = self.entries[location_id]
+        w = self.weights
+        return (w.cost * shipment_cost_estimate(distance_km=km, weight_kg=0.0) + w.priority * site_priority
+                + w.store * (site.kind == STORE) + w.capacity * site.at_capacity)
+
+    def unit_price_of(self, location_id: int, product_id: int, totals: dict[int, int]) -> float:
+        """What one more unit of ``product_id`` from ``location_id`` adds to the score."""
+        rank_km, _, _, km, _ = self.entries[location_id]
+        per_kg = shipment_cost_estimate(distance_km=km, weight_kg=1.0) - shipment_cost_estimate(distance_km=km, weight_kg=0.0)
+        return self.weights.cost * per_kg * self.grams[product_id] / 1000.0 + self.weights.distance * rank_km / sum(totals.values())
+
     def score(self, take: dict[int, dict[int, int]]) -> Candidate:
         w = self.weights
         cost = unit_km = 0.0
@@ -293,6 +317,67 @@ class _Scorer:
             take=take, shipments=shipments, units=units, estimated_cost=cost, km=km, terms=terms, score=score,
             sort_key=(round(score, 6), shipments, sorted(priorities), sorted(take)),
         )
+
+
+def _signature(take: dict[int, dict[int, int]]) -> tuple:
+    return tuple(sorted((loc, tuple(sorted(by.items()))) for loc, by in take.items()))
+
+
+# The most locations one exact split may use, and the most subsets tried per order: past these
+# the greedy rounds below are the only split candidates.
+MAX_SPLIT_LOCATIONS = 3
+MAX_SUBSETS = 400
+
+
+def _covering_splits(ranked: list, totals: dict[int, int], left: dict[tuple[int, int], int], scorer: "_Scorer",
+                     best_single: float | None, *, pinned: frozenset[int]) -> list[dict[int, dict[int, int]]]:
+    """The best way to cover the whole order from each set of two or three locations.
+
+    The score is a fixed price per location used (the parcel's base price, priority, store,
+    capacity, one more shipment) plus a price per unit that depends on the location and the
+    product (the parcel's price per kilogram, the distance term). For a fixed set of locations
+    the products therefore do not interact: each product's units come from the set's cheapest
+    locations for that product first, which is the set's optimum. Trying every set (smallest
+    first, skipping sets whose fixed prices alone already lose to the best plan found) makes the
+    winner the cheapest covering plan of up to three locations. Sets with a location that ends up
+    shipping nothing are left out: the smaller set is tried on its own."""
+    holders = [entry[2] for entry in ranked if any(left.get((p, entry[2]), 0) for p in totals)]
+    if len(holders) < 2:
+        return []
+    fixed = {loc: scorer.fixed_price(loc) for loc in holders}
+    unit = {loc: {p: scorer.unit_price_of(loc, p, totals) for p in totals} for loc in holders}
+    found: list[dict[int, dict[int, int]]] = []
+    bound = best_single
+    tried = 0
+    for size in range(2, min(MAX_SPLIT_LOCATIONS, len(holders)) + 1):
+        for subset in combinations(holders, size):
+            tried += 1
+            if tried > MAX_SUBSETS:
+                return found
+            floor = sum(fixed[loc] for loc in subset) + scorer.weights.split * (len(pinned | set(subset)) - 1)
+            if bound is not None and floor >= bound:
+                continue
+            take: dict[int, dict[int, int]] = {}
+            price = floor
+            covered = True
+            for product_id, quantity in totals.items():
+                for loc in sorted(subset, key=lambda loc: unit[loc][product_id]):
+                    units = min(quantity, left.get((product_id, loc), 0))
+                    if units:
+                        take.setdefault(loc, {})[product_id] = units
+                        price += units * unit[loc][product_id]
+                        quantity -= units
+                        if not quantity:
+                            break
+                if quantity:
+                    covered = False
+                    break
+            if not covered or len(take) < size:
+                continue
+            found.append({loc: take[loc] for loc in subset})
+            if bound is None or price < bound:
+                bound = price
+    return found
 
 
 def _greedy(start: int, ranked: list, totals: dict[int, int], left: dict[tuple[int, int], int], per_unit=None) -> dict[int, dict[int, int]]:

@@ -1,13 +1,23 @@
 """Replaying past orders under another routing configuration (``manage.py routing_whatif``).
 
-Each order is routed again on its own, as if it arrived now: its lines and destination against
-today's available stock plus what the order itself holds (it would not compete with itself).
-The replay's winner is compared with the decision stored when the order was taken in.
-Read-only: nothing is reserved or written.
+Each order is routed again on its own: its lines and destination against today's available
+stock plus what the order itself holds (it would not compete with itself). The replay's winner
+is compared with the decision stored when the order was taken in. Read-only: nothing is
+reserved or written.
+
+Daily capacity is replayed as the live engine applies it. Orders are replayed oldest first, and
+each counts against the day it was placed (local date of ``placed_at``). A location with a
+``daily_order_capacity`` starts each day with the orders it really took that day from outside
+the replay (other channels, and orders of this channel left out by ``since`` or ``limit``), as
+their stored intake decisions record them; every replayed order the what-if sends there adds
+one. Once a location's count reaches its capacity it is at capacity for the rest of that day,
+exactly as :class:`~orders.services.allocation.StockView` marks it live. Starting from zero
+instead would pretend the replayed channel had the locations to itself.
 """
 
+from collections import defaultdict
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from datetime import time as clock
 
 from django.db.models import Prefetch
@@ -43,6 +53,10 @@ class WhatIfReport:
     replayed: list[ReplayedOrder] = field(default_factory=list)
     without_decision: int = 0
     not_covered: int = 0
+    # Capacity (locations with a daily_order_capacity only): the replay's days on which each
+    # location was full, and the replayed orders still sent to a full location (nothing better).
+    full_days: dict[str, list[date]] = field(default_factory=dict)
+    sent_to_full: int = 0
 
     def total(self, name: str) -> float:
         return sum(getattr(order, name) for order in self.replayed)
@@ -82,13 +96,16 @@ def parse_weights(text: str) -> dict[str, float]:
 
 
 def routing_whatif(*, channel: Channel, rules: RoutingRules, since: date | None = None, limit: int = 1000) -> WhatIfReport:
-    """Replay up to ``limit`` of the channel's latest orders (placed since ``since``) under ``rules``."""
+    """Replay up to ``limit`` of the channel's latest orders (placed since ``since``) under
+    ``rules``, oldest first, with each capped location's orders per day counted as it goes."""
     report = WhatIfReport(channel=channel.code, rules=rules)
     orders = Order.objects.filter(channel=channel).order_by("-placed_at", "-id")
     if since is not None:
-        orders = orders.filter(placed_at__gte=timezone.make_aware(datetime.combine(since, clock.min)))
+        orders = orders.filter(placed_at__gte=_start_of(since))
     lines = OrderLine.objects.filter(product__isnull=False).select_related("product").order_by("line_number")
-    orders = list(orders.prefetch_related(Prefetch("lines", queryset=lines)).only("id", "number", "routing", "destination_latitude", "destination_longitude")[:limit])
+    only = ("id", "number", "routing", "placed_at", "destination_latitude", "destination_longitude")
+    orders = list(orders.prefetch_related(Prefetch("lines", queryset=lines)).only(*only)[:limit])
+    orders.reverse()  # the latest ``limit``, replayed in the order they were placed
     product_ids = {line.product_id for order in orders for line in order.lines.all()}
     held: dict[int, dict[tuple[int, int], int]] = {}
     for order_id, product_id, location_id, quantity in Allocation.objects.filter(line__order__in=orders).values_list(
@@ -99,11 +116,11 @@ def routing_whatif(*, channel: Channel, rules: RoutingRules, since: date | None 
     available = {}
     for level in StockLevel.objects.filter(product_id__in=product_ids, location__is_active=True, location__can_ship=True):
         available[(level.product_id, level.location_id)] = max(level.available, 0)
-    sites = [
-        Site(loc.pk, loc.latitude, loc.longitude, loc.priority, loc.code, loc.kind)
-        for loc in Location.objects.filter(is_active=True, can_ship=True)
-    ]
+    locations = list(Location.objects.filter(is_active=True, can_ship=True))
+    sites = [Site(loc.pk, loc.latitude, loc.longitude, loc.priority, loc.code, loc.kind) for loc in locations]
     codes = {site.location_id: site.code for site in sites}
+    capacity = {loc.pk: loc.daily_order_capacity for loc in locations if loc.daily_order_capacity is not None}
+    loads = _loads_outside(orders, capacity, codes) if capacity and orders else {}
     for order in orders:
         stored = first_decision(order.routing)
         winner = stored["candidates"][stored["winner"]] if stored and stored.get("winner") is not None else None
@@ -116,7 +133,16 @@ def routing_whatif(*, channel: Channel, rules: RoutingRules, since: date | None 
             theirs.setdefault(key, units)
         needs = [Need(line.pk, line.product_id, line.quantity, line.product.weight_grams) for line in order.lines.all()]
         destination = (order.destination_latitude, order.destination_longitude) if order.destination_latitude is not None else None
-        decision = route(needs=needs, available=theirs, sites=sites, destination=destination, rules=rules)
+        day = timezone.localdate(order.placed_at)
+        full = {pk for pk, most in capacity.items() if loads.get((day, pk), 0) >= most}
+        today_sites = [replace(site, at_capacity=True) if site.location_id in full else site for site in sites] if full else sites
+        decision = route(needs=needs, available=theirs, sites=today_sites, destination=destination, rules=rules)
+        if decision.winner is not None and capacity:
+            # As live: every capped location the winner ships from took one more order that day.
+            report.sent_to_full += any(pk in full for pk in decision.winner.take)
+            for pk in decision.winner.take:
+                if pk in capacity:
+                    loads[(day, pk)] = loads.get((day, pk), 0) + 1
         if decision.winner is None or not decision.covered:
             report.not_covered += 1
             continue
@@ -127,7 +153,39 @@ def routing_whatif(*, channel: Channel, rules: RoutingRules, since: date | None 
                 shipments_before=winner["shipments"], shipments_after=decision.winner.shipments,
             )
         )
+    for (day, pk), count in sorted(loads.items()):
+        if count >= capacity[pk]:
+            report.full_days.setdefault(codes[pk], []).append(day)
     return report
+
+
+def _start_of(day: date) -> datetime:
+    return timezone.make_aware(datetime.combine(day, clock.min))
+
+
+def _loads_outside(replayed: list[Order], capacity: dict[int, int], codes: dict[int, str]) -> dict[tuple[date, int], int]:
+    """Orders each capped location took per day, over the replay's days, from orders not being
+    replayed: what their stored intake decisions shipped from (a decision reserving nothing took
+    no capacity)."""
+    capped = {codes[pk]: pk for pk in capacity}
+    days = {timezone.localdate(order.placed_at) for order in replayed}
+    loads: dict[tuple[date, int], int] = defaultdict(int)
+    others = (
+        Order.objects.filter(placed_at__gte=_start_of(min(days)), placed_at__lt=_start_of(max(days) + timedelta(days=1)))
+        .exclude(pk__in=[order.pk for order in replayed])
+        .values_list("placed_at", "routing")
+    )
+    for placed_at, routing in others.iterator(chunk_size=2000):
+        stored = first_decision(routing)
+        if not stored or stored.get("winner") is None:
+            continue
+        day = timezone.localdate(placed_at)
+        if day not in days:
+            continue
+        for code in stored["candidates"][stored["winner"]]["locations"]:
+            if code in capped:
+                loads[(day, capped[code])] += 1
+    return dict(loads)
 
 
 def channel_rules(channel: Channel) -> RoutingRules:

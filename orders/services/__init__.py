@@ -1,6 +1,6 @@
 """Every change to an order goes through these services (the status field is protected)."""
 
-from .allocation import backorders_allocate, order_allocate
+from .allocation import backorders_allocate, order_allocate, order_reallocate
 from .bulk import BatchItem, orders_intake_batch
 from .changes import order_lines_replace, order_update
 from .intake import AddressData, IntakeResult, LineData, OrderIntakeData, intake_validate, order_intake
@@ -39,6 +39,7 @@ __all__ = [
     "order_lines_replace",
     "order_note_add",
     "order_payment_update",
+    "order_reallocate",
     "order_reservation_move",
     "order_ship",
     "order_start_fulfillment",

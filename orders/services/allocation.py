@@ -3,7 +3,10 @@
 import logging
 from collections.abc import Iterable
 
+from dataclasses import dataclass, field
+
 from django.db import transaction
+from django.db.models import F, Q
 
 from inventory.selectors import available_to_promise
 from inventory.services import StockChange, stock_levels_lock_sellable, stock_release, stock_reserve
@@ -14,7 +17,7 @@ from ..models import Allocation, Order, OrderEvent, OrderLine, OrderStatus
 from ..routing import DEFAULT_RULES, Decision, Need, RoutingRules, Site, route
 from ..routing.config import location_loads, location_loads_add, routing_rules_for
 from ..routing.explain import decision_record, routing_with
-from .audit import order_event, order_lock, order_touch, order_transition
+from .audit import order_event, order_event_publish, order_lock, order_touch, order_transition
 
 logger = logging.getLogger(__name__)
 
@@ -38,15 +41,32 @@ class StockView:
 
     def route(
         self, needs: list[Need], destination: tuple[float, float] | None, *, rules: RoutingRules = DEFAULT_RULES,
-        shipping_from: frozenset[int] = frozenset(),
+        shipping_from: frozenset[int] = frozenset(), avoid: frozenset[int] = frozenset(),
     ) -> Decision:
         """The engine's decision on these rows; a capped location it sends a new shipment to
-        counts one more order today."""
-        available = {key: max(row.available, 0) for key, row in self.levels.items()}
+        counts one more order today. Locations in ``avoid`` offer nothing this time."""
+        available = {key: 0 if key[1] in avoid else units for key, units in self.available().items()}
         decision = route(needs=needs, available=available, sites=self.sites, destination=destination, rules=rules, shipping_from=shipping_from)
         if self.capacity and decision.winner is not None:
             location_loads_add(pk for pk in decision.winner.take if pk in self.capacity and pk not in shipping_from)
         return decision
+
+    def adopt(self, decision: Decision) -> bool:
+        """Take a decision made elsewhere (batch routing) if it covers its order and these rows
+        still hold every unit it plans; counts it against capacity as :meth:`route` does."""
+        if not decision.covered or decision.winner is None:
+            return False
+        for location_id, by_product in decision.winner.take.items():
+            for product_id, units in by_product.items():
+                row = self.levels.get((product_id, location_id))
+                if row is None or row.available < units:
+                    return False
+        if self.capacity:
+            location_loads_add(pk for pk in decision.winner.take if pk in self.capacity)
+        return True
+
+    def available(self) -> dict[tuple[int, int], int]:
+        return {key: max(row.available, 0) for key, row in self.levels.items()}
 
     def plan(self, needs: list[Need], destination: tuple[float, float] | None) -> dict[int, list[tuple[int, int]]]:
         return self.route(needs, destination).plan
@@ -99,6 +119,84 @@ def order_allocate(*, order_id: int, actor: Actor) -> Order:
         else:
             order_transition(order, "allocate", actor=actor, values=routing())
     return order
+
+
+# Orders whose fulfillment has begun: units they lack (a short pick gave them back) are reserved
+# without a status change, and their fulfillment orders are cut from the new reservations.
+IN_FULFILLMENT_STATUSES = (OrderStatus.IN_FULFILLMENT, OrderStatus.PARTIALLY_SHIPPED)
+REALLOCATED_EVENT = "order.reallocated"
+
+
+@dataclass
+class Reallocation:
+    """What :func:`order_reallocate` did: ``(line id, sku, location code, units)`` reserved and
+    ``(line id, sku, units)`` still waiting for stock."""
+
+    reserved: list[tuple[int, str, str, int]] = field(default_factory=list)
+    waiting: list[tuple[int, str, int]] = field(default_factory=list)
+
+    def summary(self) -> str:
+        parts = [f"{units} × {sku} reserved at {code}" for _, sku, code, units in self.reserved]
+        parts += [f"{units} × {sku} waiting for stock" for _, sku, units in self.waiting]
+        return "; ".join(parts)
+
+
+def order_reallocate(*, order_id: int, actor: Actor, trigger: str, avoid_location_ids: Iterable[int] = ()) -> Reallocation:
+    """Reserve the open units of an order in fulfillment (in fulfillment or partially shipped):
+    units that are neither shipped nor reserved, such as those a short pick gave back.
+
+    The routing engine decides where from, under the order's channel strategy, with
+    ``avoid_location_ids`` offering nothing (the location that just came up short); locations
+    the order still ships from cost no new shipment. The order's status does not change: it
+    ships what it holds, and what no location can cover waits for stock, served like a
+    backorder when stock arrives (:func:`backorders_allocate`). When something is reserved, the
+    decision is appended to ``Order.routing``, the audit trail says what was reserved where and
+    what still waits, and ``order.reallocated`` announces it (fulfillment cuts fulfillment
+    orders from the new reservations). Otherwise nothing is written. Orders in other states, or
+    with nothing open, are left alone.
+    """
+    avoid = frozenset(avoid_location_ids)
+    with transaction.atomic():
+        order = order_lock(order_id)
+        if order.status not in IN_FULFILLMENT_STATUSES:
+            return Reallocation()
+        lines = [line for line in order.lines.select_related("product") if line.product_id and line.quantity_open > 0]
+        if not lines:
+            return Reallocation()
+        # Where the order still holds stock (the location to avoid aside): no new shipment there.
+        shipping_from = frozenset(Allocation.objects.filter(line__order=order).values_list("location_id", flat=True)) - avoid
+        stock = StockView(line.product_id for line in lines)
+        needs = [Need(line.pk, line.product_id, line.quantity_open, line.product.weight_grams) for line in lines]
+        decision = stock.route(
+            needs, destination_of(order), rules=routing_rules_for(order.channel_id), shipping_from=shipping_from, avoid=avoid
+        )
+        reserved_more = _apply_plan(order, lines, decision.plan, stock, actor=actor)
+        result = Reallocation(
+            reserved=[
+                (line.pk, line.sku, decision.codes.get(location_id, str(location_id)), units)
+                for line in lines
+                for location_id, units in decision.plan.get(line.pk, [])
+            ],
+            waiting=[(line.pk, line.sku, line.quantity_open) for line in lines if line.quantity_open > 0],
+        )
+        if not reserved_more:  # nothing changed; the caller says what waits where it matters
+            return result
+        record = decision_record(decision, trigger=trigger, outcome=order.status, skus={line.product_id: line.sku for line in lines})
+        order_touch(order, routing=routing_with(order.routing, record))
+        order_event(
+            order, OrderEvent.Kind.NOTE, f"Open units re-routed ({trigger}): {result.summary()}", actor=actor,
+            data={"reallocation": {
+                "trigger": trigger,
+                "avoided_location_ids": sorted(avoid),
+                "reserved": [{"line_id": pk, "sku": sku, "location": code, "quantity": units} for pk, sku, code, units in result.reserved],
+                "waiting": [{"line_id": pk, "sku": sku, "quantity": units} for pk, sku, units in result.waiting],
+            }},
+        ).save()
+        order_event_publish(
+            order, REALLOCATED_EVENT, trigger=trigger,
+            reserved=[{"sku": sku, "location": code, "quantity": units} for _, sku, code, units in result.reserved],
+        )
+    return result
 
 
 def _apply_plan(order: Order, lines: list[OrderLine], plan: dict[int, list[tuple[int, int]]], stock: StockView, *, actor: Actor) -> bool:
@@ -155,30 +253,39 @@ def order_release_stock(order: Order, *, actor: Actor, reason: str) -> int:
     return released
 
 
+# A line with units neither shipped nor reserved.
+_OPEN = Q(quantity__gt=F("quantity_shipped") + F("quantity_reserved"))
+
+
 def backorders_allocate(*, product_ids: Iterable[int], actor: Actor = "job:backorders", limit: int = 500) -> int:
-    """Serve backordered orders waiting for these products, oldest first; returns how many were served."""
-    waiting_lines = OrderLine.objects.filter(product_id__in=list(product_ids)).values("order_id")
+    """Serve orders waiting for these products, oldest first: backordered ones are allocated,
+    ones in fulfillment get their open units reserved (:func:`order_reallocate`). Returns how
+    many now hold everything they wait for."""
+    waiting_lines = OrderLine.objects.filter(product_id__in=list(product_ids)).filter(_OPEN).values("order_id")
     waiting = list(
-        Order.objects.filter(status=OrderStatus.BACKORDERED, pk__in=waiting_lines)
+        Order.objects.filter(Q(status=OrderStatus.BACKORDERED) | Q(status__in=IN_FULFILLMENT_STATUSES), pk__in=waiting_lines)
         .order_by("placed_at", "id")
-        .values_list("pk", flat=True)[:limit]
+        .values_list("pk", "status")[:limit]
     )
     served = 0
-    for order_id in waiting:
-        if order_allocate(order_id=order_id, actor=actor).status == OrderStatus.ALLOCATED:
-            served += 1
+    for order_id, status in waiting:
+        if status == OrderStatus.BACKORDERED:
+            served += order_allocate(order_id=order_id, actor=actor).status == OrderStatus.ALLOCATED
+        else:
+            served += not order_reallocate(order_id=order_id, actor=actor, trigger="stock arrived").waiting
     return served
 
 
 def backorders_sweep(*, actor: Actor = "job:backorders", limit: int = 500) -> int:
-    """Serve every backordered order whose missing products have stock now; returns how many.
+    """Serve every waiting order (backordered, or in fulfillment with open units) whose missing
+    products have stock now; returns how many.
 
     Receipts announce new stock by event, but a receipt that created a stock row concurrently
     with an intake, or an event whose dispatch was lost, could leave an order waiting beside
     stock it could have; this periodic pass catches those.
     """
     waiting = (
-        OrderLine.objects.filter(order__status=OrderStatus.BACKORDERED, product__isnull=False)
+        OrderLine.objects.filter(Q(order__status=OrderStatus.BACKORDERED) | Q(order__status__in=IN_FULFILLMENT_STATUSES), _OPEN, product__isnull=False)
         .values_list("product_id", flat=True)
         .distinct()
     )

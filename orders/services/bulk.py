@@ -18,9 +18,15 @@ from django.db import transaction
 
 from customers.services import customer_upsert
 from inventory.selectors import products_by_sku
-from inventory.services import stock_levels_lock_sellable
+from oms import geo
 from oms.actors import Actor
 from oms.errors import DomainError
+
+from ..models import Channel, Order
+from ..routing import Decision, Need
+from ..routing.batch import BatchOrder, route_batch
+from ..routing.config import routing_rules_for
+from .allocation import StockView
 
 from .intake import BatchKnown, IntakeResult, OrderIntakeData, intake_batch_known, intake_validate, order_intake
 
@@ -73,10 +79,40 @@ def _chunk_record(chunk: list[tuple[BatchItem, OrderIntakeData]], *, actor: Acto
             data = first_by_email[email]
             customers[email] = customer_upsert(email=email, first_name=data.first_name, last_name=data.last_name, phone=data.phone, actor=actor)
         products = products_by_sku(line.sku for _, data in chunk for line in data.lines)
-        stock_levels_lock_sellable(product.pk for product in products.values())
-        with intake_batch_known(BatchKnown(customers=customers, products=products)):
+        stock = StockView(product.pk for product in products.values())
+        decisions = _chunk_route([data for _, data in chunk], products, stock)
+        with intake_batch_known(BatchKnown(customers=customers, products=products, decisions=decisions)):
             for item, data in chunk:
                 _item_record(item, data, actor=actor, on_error=on_error)
+
+
+def _chunk_route(chunk: list[OrderIntakeData], products: dict, stock: StockView) -> dict[tuple[str, str], Decision]:
+    """Route the chunk's new orders together (``orders.routing.batch``): they arrived at once, so
+    none should take the stock another needed more. Orders that will be held for an unknown or
+    inactive SKU, or that exist already, are left out; intake routes anything left out, or any
+    plan the stock no longer holds, on its own as usual."""
+    channels = dict(Channel.objects.filter(code__in={data.channel for data in chunk}, is_active=True).values_list("code", "pk"))
+    existing = set(
+        Order.objects.filter(channel__code__in=channels, external_id__in={data.external_id for data in chunk}).values_list("channel__code", "external_id")
+    )
+    keys, orders = [], []
+    seen = set()
+    for data in chunk:
+        key = (data.channel, data.external_id)
+        if data.channel not in channels or key in existing or key in seen:
+            continue
+        seen.add(key)
+        found = [products.get(line.sku) for line in data.lines]
+        if not found or any(product is None or not product.is_active for product in found):
+            continue
+        point = geo.locate(country=data.shipping_address.country, city=data.shipping_address.city)
+        needs = [Need(i, product.pk, line.quantity, product.weight_grams) for i, (line, product) in enumerate(zip(data.lines, found))]
+        keys.append(key)
+        orders.append(BatchOrder(needs, (point.latitude, point.longitude) if point else None, routing_rules_for(channels[data.channel])))
+    if len(orders) < 2:
+        return {}
+    decisions = route_batch(orders=orders, available=stock.available(), sites=stock.sites)
+    return dict(zip(keys, decisions))
 
 
 def _item_record(item: BatchItem, data: OrderIntakeData, *, actor: Actor, on_error) -> None:

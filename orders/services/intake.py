@@ -32,7 +32,7 @@ from oms.events import events_record
 from oms.money import DECIMAL_PLACES, MAX_DIGITS, is_currency, parse_amount, quantize
 
 from ..models import Allocation, Channel, HoldReason, Order, OrderEvent, OrderHold, OrderLine, OrderStatus, PaymentStatus, order_number_for
-from ..routing import HOLD, Need
+from ..routing import HOLD, Decision, Need
 from ..routing.config import routing_rules_for, strategies_version_sql, version_of
 from ..routing.explain import decision_record, routing_with, shortage_text
 from .allocation import StockView, destination_of
@@ -302,6 +302,9 @@ class BatchKnown:
 
     customers: dict[str, Customer]
     products: dict[str, Product]
+    # Decisions routed for the whole batch at once, by (channel code, external id): intake takes
+    # an order's planned decision when it covers the order and the stock still holds it.
+    decisions: dict[tuple[str, str], Decision] = field(default_factory=dict)
 
 
 _batch_known: ContextVar[BatchKnown | None] = ContextVar("intake_batch_known", default=None)
@@ -428,8 +431,12 @@ def _intake(data: OrderIntakeData, actor: Actor) -> IntakeResult:
         if not holds:
             rules = routing_rules_for(channel.pk, version=strategies_version)
             stock = StockView(line.product_id for line in lines)
-            needs = [Need(i, line.product_id, line.quantity, line.product.weight_grams) for i, line in enumerate(lines)]
-            decision = stock.route(needs, destination_of(order), rules=rules)
+            planned = known.decisions.get((data.channel, data.external_id)) if known else None
+            if planned is None or not stock.adopt(planned):
+                needs = [Need(i, line.product_id, line.quantity, line.product.weight_grams) for i, line in enumerate(lines)]
+                decision = stock.route(needs, destination_of(order), rules=rules)
+            else:
+                decision = planned
             skus = {line.product_id: line.sku for line in lines}
             if not decision.covered and rules.on_shortage == HOLD:
                 # The strategy wants a person to decide: reserve nothing, hold with the shortage.

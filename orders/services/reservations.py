@@ -17,7 +17,8 @@ def order_reservation_move(
 ) -> Allocation:
     """Move ``quantity`` reserved units of one order line from one location to another.
 
-    Locks the order, then every stock row of the line's product in primary-key order. The units
+    Locks the order, then every stock row of the order's products in primary-key order (as intake
+    does, so moving several lines in one transaction cannot deadlock against it). The units
     are reserved at the target first (refused with :class:`InsufficientStock`, changing nothing,
     when it lacks available stock), then released at the source; the order's allocations follow
     and the move is written to its audit trail. The ledger records both halves, so counters keep
@@ -39,7 +40,13 @@ def order_reservation_move(
             raise InvalidInput(
                 f"{target.code} does not ship orders (inactive or not a shipping location).", fields={"to_location": ["Not a shipping location."]}
             )
-        levels = stock_levels_lock([(line.product_id, from_location_id), (line.product_id, to_location_id)], create=False)
+        # Every product of the order, not only this line's: a fulfillment order moves its lines one
+        # call at a time in one transaction, and taking all their stock rows at the first call keeps
+        # the primary-key order intake locks in (a move holding SKU-B's rows while it waits for
+        # SKU-A's, against intake holding A's and waiting for B's, would deadlock).
+        products = set(OrderLine.objects.filter(order_id=order.pk, product__isnull=False).values_list("product_id", flat=True))
+        pairs = {(line.product_id, from_location_id), (line.product_id, to_location_id)} | {(p, to_location_id) for p in products}
+        levels = stock_levels_lock(pairs, create=False)
         source = Allocation.objects.select_for_update(no_key=True).filter(line=line, location_id=from_location_id).first()
         if source is None or source.quantity < quantity:
             held = source.quantity if source else 0

@@ -33,7 +33,7 @@ def test_given_good_bad_and_repeated_orders_when_posted_in_bulk_then_each_gets_i
     new = body["results"][0]["order"]
     assert (new["external_id"], new["status"], new["lines"][0]["quantity_reserved"]) == ("WEB-N1", "allocated", 2)
     assert body["results"][0]["error"] is None
-    assert body["results"][2]["order"] == recorded
+    assert body["results"][2]["order"] == without_routing(recorded)
     assert body["results"][1]["order"] is None
     assert body["results"][1]["error"]["code"] == "invalid" and "currency" in body["results"][1]["error"]["fields"]
     assert "channel" in body["results"][3]["error"]["fields"]
@@ -48,7 +48,12 @@ def test_when_bulk_orders_are_posted_then_each_answer_equals_what_reading_it_bac
     results = api.post(URL, {"orders": [order_payload([("SKU-A", 1)]), order_payload(payment_status="pending")]}, format="json").json()["results"]
 
     for result in results:
-        assert api.get(f"/api/v1/orders/{result['order']['number']}/").json() == result["order"]
+        assert without_routing(api.get(f"/api/v1/orders/{result['order']['number']}/").json()) == result["order"]
+
+
+def without_routing(order: dict) -> dict:
+    """An order as lists and bulk answers show it: the routing decisions only come with one order."""
+    return {name: value for name, value in order.items() if name != "routing"}
 
 
 def test_given_a_failing_order_in_the_middle_when_posted_in_bulk_then_the_orders_around_it_stay_recorded(api, stocked):

@@ -8,12 +8,15 @@ from orders.models import Channel
 from orders.routing.whatif import channel_rules, parse_weights, routing_whatif, rules_with
 
 CHANGED_SHOWN = 50
+DAYS_SHOWN = 5
 
 
 class Command(BaseCommand):
     help = (
-        "Replay a channel's past orders (their lines and destination, against today's available stock plus what "
-        "each order holds) under other routing weights or split rule, and compare with their stored decisions."
+        "Replay a channel's past orders, oldest first (their lines and destination, against today's available stock "
+        "plus what each order holds), under other routing weights or split rule, and compare with their stored "
+        "decisions. Locations with a daily order capacity count the orders of each day as the replay sends them, "
+        "on top of what orders outside the replay took that day."
     )
 
     def add_arguments(self, parser):
@@ -53,6 +56,11 @@ class Command(BaseCommand):
         if report.without_decision or report.not_covered:
             out(f"Skipped: {report.without_decision} without a stored routing decision, "
                 f"{report.not_covered} that today's stock could not cover under the what-if")
+        if report.full_days:
+            full = "; ".join(f"{code} on {_days(days)}" for code, days in sorted(report.full_days.items()))
+            out(f"At daily capacity: {full}")
+            if report.sent_to_full:
+                out(f"{report.sent_to_full} order(s) still sent to a location at capacity (no better choice)")
         if not report.replayed:
             out("Nothing to compare.")
             return
@@ -79,3 +87,8 @@ class Command(BaseCommand):
 def _change(delta: float, base: float, money: bool = False) -> str:
     text = f"{delta:+,.2f}" if money else f"{delta:+,.0f}"
     return f"{text} ({delta / base:+.1%})" if base else text
+
+
+def _days(days) -> str:
+    shown = ", ".join(str(day) for day in days[:DAYS_SHOWN])
+    return f"{shown} and {len(days) - DAYS_SHOWN} more day(s)" if len(days) > DAYS_SHOWN else shown

@@ -1,0 +1,294 @@
+"""Carriers and their rate cards: services, zones, rate tables with weight bands, surcharges.
+
+The quoting engine (``shipping.rating``) never reads these rows on its hot path: it works on a
+snapshot (:class:`shipping.rating.RateCard`) loaded once by ``shipping.selectors.rate_card``.
+Every model here carries ``updated_at``, which is how the snapshot knows it is out of date.
+"""
+
+import datetime
+import zoneinfo
+
+from django.core.exceptions import ValidationError
+from django.core.validators import RegexValidator
+from django.db import models
+from django.db.models import F, Q
+from django.utils import timezone
+
+from oms.money import DECIMAL_PLACES, MAX_DIGITS, validate_currency
+
+COUNTRY = RegexValidator(r"^[A-Z]{2}$", "An ISO 3166 alpha-2 country code in capitals, e.g. US or DE.")
+POSTAL = RegexValidator(r"^[A-Z0-9]*$", "Capital letters and digits only, no spaces or dashes (e.g. 10001, SW1A).")
+WEEKDAYS = RegexValidator(r"^[1-7]{1,7}$", "ISO weekday numbers, 1 = Monday ... 7 = Sunday, e.g. 12345.")
+S10_LETTERS = RegexValidator(r"^[A-Z]{2}$", "Two capital letters, e.g. CP (parcel post) or EE (EMS).")
+
+
+def money_field(**kwargs):
+    return models.DecimalField(max_digits=MAX_DIGITS, decimal_places=DECIMAL_PLACES, **kwargs)
+
+
+def weight_field(**kwargs):
+    return models.DecimalField(max_digits=9, decimal_places=3, **kwargs)
+
+
+def percent_field(**kwargs):
+    return models.DecimalField(max_digits=6, decimal_places=3, default=0, **kwargs)
+
+
+def validate_time_zone(value: str) -> None:
+    try:
+        zoneinfo.ZoneInfo(value)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        raise ValidationError(f"{value!r} is not an IANA time zone (e.g. America/Chicago, Europe/Berlin).") from None
+
+
+def validate_holidays(value) -> None:
+    if not isinstance(value, list):
+        raise ValidationError('A list of dates, e.g. ["2026-12-25", "2027-01-01"].')
+    for item in value:
+        try:
+            datetime.date.fromisoformat(str(item))
+        except ValueError:
+            raise ValidationError(f"{item!r} is not a date written YYYY-MM-DD.") from None
+
+
+class Carrier(models.Model):
+    """A carrier and the rules every one of its services shares."""
+
+    class Adapter(models.TextChoices):
+        TABLE_RATE = "table_rate", "Built-in table rates (offline)"
+
+    code = models.SlugField(max_length=30, unique=True)
+    name = models.CharField(max_length=100)
+    adapter = models.CharField(max_length=30, choices=Adapter.choices, default=Adapter.TABLE_RATE)
+    currency = models.CharField(max_length=3, default="USD", validators=[validate_currency])
+    active = models.BooleanField(default=True)
+    # Weight: billable = max(actual, L×W×H / divisor), rounded up to the next step.
+    dim_divisor = models.PositiveIntegerField(default=5000, help_text="cm³ per kg of dimensional weight (5000 is common, 6000 for some services).")
+    weight_step_kg = weight_field(default=0.5, help_text="Billable weight is rounded up to a multiple of this (e.g. 0.5 or 1 kg).")
+    fuel_surcharge_percent = percent_field(help_text="Applied to the base rate plus the other surcharges.")
+    # Dates: parcels handed over after the cut-off leave on the next working day.
+    time_zone = models.CharField(max_length=60, default="UTC", validators=[validate_time_zone])
+    cutoff_time = models.TimeField(default=datetime.time(16, 0))
+    working_days = models.CharField(max_length=7, default="12345", validators=[WEEKDAYS], help_text="ISO weekdays the carrier collects and delivers, 1 = Monday.")
+    holidays = models.JSONField(default=list, blank=True, validators=[validate_holidays], help_text='Days without collection or delivery, e.g. ["2026-12-25"].')
+    # UPU S10 tracking numbers (built-in carrier): letters + 8-digit serial + check digit + country.
+    s10_service_indicator = models.CharField(max_length=2, blank=True, validators=[S10_LETTERS])
+    s10_country = models.CharField(max_length=2, blank=True, validators=[COUNTRY])
+    s10_serial_first = models.PositiveIntegerField(default=1)
+    s10_serial_last = models.PositiveIntegerField(default=99_999_999)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["code"]
+        constraints = [
+            models.CheckConstraint(condition=Q(dim_divisor__gt=0), name="carrier_dim_divisor_positive"),
+            models.CheckConstraint(condition=Q(weight_step_kg__gt=0), name="carrier_weight_step_positive"),
+            models.CheckConstraint(condition=Q(fuel_surcharge_percent__gte=0), name="carrier_fuel_not_negative"),
+            models.CheckConstraint(
+                condition=Q(s10_serial_first__lte=F("s10_serial_last")) & Q(s10_serial_last__lte=99_999_999),
+                name="carrier_s10_range_valid",
+            ),
+        ]
+
+    def __str__(self):
+        return self.name
+
+    def clean(self):
+        if bool(self.s10_service_indicator) != bool(self.s10_country):
+            raise ValidationError({"s10_country": "Tracking numbers need both the service indicator letters and the country."})
+
+
+class ServiceLevel(models.Model):
+    carrier = models.ForeignKey(Carrier, on_delete=models.CASCADE, related_name="services")
+    code = models.SlugField(max_length=30, help_text="e.g. ground, express, overnight, pickup_point")
+    name = models.CharField(max_length=100)
+    active = models.BooleanField(default=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["carrier__code", "code"]
+        constraints = [models.UniqueConstraint(fields=["carrier", "code"], name="service_code_unique_per_carrier")]
+
+    def __str__(self):
+        return f"{self.carrier.code}:{self.code}"
+
+
+class Zone(models.Model):
+    """Where a parcel goes, as the carrier prices it. Which zone applies is decided by its rules
+    (:class:`ZoneRule`): the most specific rule that matches wins."""
+
+    carrier = models.ForeignKey(Carrier, on_delete=models.CASCADE, related_name="zones")
+    code = models.SlugField(max_length=30)
+    name = models.CharField(max_length=100)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["carrier__code", "code"]
+        constraints = [models.UniqueConstraint(fields=["carrier", "code"], name="zone_code_unique_per_carrier")]
+
+    def __str__(self):
+        return f"{self.carrier.code}:{self.code}"
+
+
+class ZoneRule(models.Model):
+    """One lane into a zone: from an origin country (blank: anywhere) to a destination country,
+    optionally only for destination postal codes from ``postal_from`` to ``postal_to``.
+
+    Postal codes are compared on their first ``len(postal_from)`` characters, so ``100``–``149``
+    covers every code starting 100 to 149. Precedence: a postal range beats a whole country, a
+    narrower range beats a wider one, a named origin beats any origin; the oldest rule breaks ties.
+    """
+
+    zone = models.ForeignKey(Zone, on_delete=models.CASCADE, related_name="rules")
+    origin_country = models.CharField(max_length=2, blank=True, validators=[COUNTRY], help_text="Blank: from any country.")
+    destination_country = models.CharField(max_length=2, validators=[COUNTRY])
+    postal_from = models.CharField(max_length=10, blank=True, validators=[POSTAL])
+    postal_to = models.CharField(max_length=10, blank=True, validators=[POSTAL])
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["zone", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=(Q(postal_from="") & Q(postal_to="")) | (~Q(postal_from="") & Q(postal_from__lte=F("postal_to"))),
+                name="zone_rule_postal_range_ordered",
+            ),
+        ]
+
+    def __str__(self):
+        postal = f" {self.postal_from}–{self.postal_to}" if self.postal_from else ""
+        return f"{self.origin_country or 'any'} → {self.destination_country}{postal}"
+
+    def clean(self):
+        _clean_postal_range(self.postal_from, self.postal_to)
+
+
+def _clean_postal_range(postal_from: str, postal_to: str) -> None:
+    if bool(postal_from) != bool(postal_to):
+        raise ValidationError({"postal_to": "Give both ends of the postal code range, or neither."})
+    if postal_from and len(postal_from) != len(postal_to):
+        raise ValidationError({"postal_to": "Both ends of the range need the same number of characters (e.g. 100 to 149)."})
+    if postal_from and postal_from > postal_to:
+        raise ValidationError({"postal_to": "The range ends before it starts."})
+
+
+class RateTable(models.Model):
+    """The price list of one service into one zone, and how long it takes there.
+
+    A parcel's billable weight is priced by the first band whose ``up_to_kg`` it does not exceed
+    (bands include their upper edge). Above the last band: ``per_kg_above_last`` for every
+    started kilogram beyond it, up to ``max_weight_kg``; without it, no service."""
+
+    service = models.ForeignKey(ServiceLevel, on_delete=models.CASCADE, related_name="rate_tables")
+    zone = models.ForeignKey(Zone, on_delete=models.CASCADE, related_name="rate_tables")
+    transit_days = models.PositiveSmallIntegerField(help_text="Working days from collection to delivery.")
+    per_kg_above_last = money_field(null=True, blank=True, help_text="Price per started kg above the last band; blank: no service above it.")
+    max_weight_kg = weight_field(null=True, blank=True, help_text="No service above this billable weight (blank: no limit).")
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["service", "zone"]
+        constraints = [
+            models.UniqueConstraint(fields=["service", "zone"], name="rate_table_unique_per_service_zone"),
+            models.CheckConstraint(condition=Q(per_kg_above_last__isnull=True) | Q(per_kg_above_last__gte=0), name="rate_table_per_kg_not_negative"),
+            models.CheckConstraint(condition=Q(max_weight_kg__isnull=True) | Q(max_weight_kg__gt=0), name="rate_table_max_weight_positive"),
+        ]
+
+    def __str__(self):
+        return f"{self.service} → {self.zone.code}"
+
+    def clean(self):
+        if self.service_id and self.zone_id and self.service.carrier_id != self.zone.carrier_id:
+            raise ValidationError({"zone": "The zone belongs to another carrier than the service."})
+
+
+class RateBand(models.Model):
+    table = models.ForeignKey(RateTable, on_delete=models.CASCADE, related_name="bands")
+    up_to_kg = weight_field()
+    price = money_field()
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["table", "up_to_kg"]
+        constraints = [
+            models.UniqueConstraint(fields=["table", "up_to_kg"], name="rate_band_weight_unique_per_table"),
+            models.CheckConstraint(condition=Q(up_to_kg__gt=0), name="rate_band_weight_positive"),
+            models.CheckConstraint(condition=Q(price__gte=0), name="rate_band_price_not_negative"),
+        ]
+
+    def __str__(self):
+        return f"≤ {self.up_to_kg} kg: {self.price}"
+
+
+class Surcharge(models.Model):
+    """An extra charge per parcel: ``amount`` plus ``percent`` of the base rate (of the declared
+    value for ``declared_value``). Limited to one service, or for every service when blank.
+
+    Each kind applies at most once per parcel; when several rows of a kind match, the largest
+    charge applies. Fuel is not a row here: it is the carrier's percentage, applied last."""
+
+    class Kind(models.TextChoices):
+        RESIDENTIAL = "residential", "Residential delivery"
+        REMOTE_AREA = "remote_area", "Remote area (destination postal codes)"
+        OVERSIZE = "oversize", "Oversize (longest side or length + girth)"
+        DECLARED_VALUE = "declared_value", "Declared value cover"
+
+    carrier = models.ForeignKey(Carrier, on_delete=models.CASCADE, related_name="surcharges")
+    service = models.ForeignKey(ServiceLevel, on_delete=models.CASCADE, null=True, blank=True, related_name="surcharges", help_text="Blank: every service.")
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    amount = money_field(default=0)
+    percent = percent_field()
+    # remote_area: destination postal codes (compared like zone rules).
+    country = models.CharField(max_length=2, blank=True, validators=[COUNTRY])
+    postal_from = models.CharField(max_length=10, blank=True, validators=[POSTAL])
+    postal_to = models.CharField(max_length=10, blank=True, validators=[POSTAL])
+    # oversize: when the longest side, or length + girth (L + 2W + 2H), is over the threshold.
+    longest_side_over_cm = models.PositiveIntegerField(null=True, blank=True)
+    length_girth_over_cm = models.PositiveIntegerField(null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["carrier", "kind", "id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gte=0) & Q(percent__gte=0), name="surcharge_not_negative"),
+            models.CheckConstraint(condition=Q(amount__gt=0) | Q(percent__gt=0), name="surcharge_charges_something"),
+            models.CheckConstraint(
+                condition=~Q(kind="remote_area") | (~Q(country="") & ~Q(postal_from="") & Q(postal_from__lte=F("postal_to"))),
+                name="surcharge_remote_area_has_postal_range",
+            ),
+            models.CheckConstraint(
+                condition=~Q(kind="oversize") | Q(longest_side_over_cm__isnull=False) | Q(length_girth_over_cm__isnull=False),
+                name="surcharge_oversize_has_threshold",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} ({self.carrier.code})"
+
+    def clean(self):
+        if self.kind == self.Kind.REMOTE_AREA:
+            if not self.country or not self.postal_from:
+                raise ValidationError({"postal_from": "A remote area surcharge needs a country and a postal code range."})
+            _clean_postal_range(self.postal_from, self.postal_to)
+        if self.kind == self.Kind.OVERSIZE and self.longest_side_over_cm is None and self.length_girth_over_cm is None:
+            raise ValidationError({"longest_side_over_cm": "An oversize surcharge needs a longest side or a length + girth threshold."})
+        if self.service_id and self.carrier_id and self.service.carrier_id != self.carrier_id:
+            raise ValidationError({"service": "The service belongs to another carrier."})
+        if not self.amount and not self.percent:
+            raise ValidationError({"amount": "Give an amount, a percentage, or both."})
+
+
+class TrackingSerial(models.Model):
+    """The next S10 serial of a carrier: a counter row of its own, advanced by one conditional
+    ``UPDATE`` per tracking number, so concurrent shipments never share a number and saving the
+    carrier in the admin can never rewind it."""
+
+    carrier = models.OneToOneField(Carrier, on_delete=models.CASCADE, related_name="tracking_serial")
+    next_serial = models.PositiveIntegerField()
+
+    class Meta:
+        constraints = [models.CheckConstraint(condition=Q(next_serial__lte=100_000_000), name="tracking_serial_within_eight_digits")]
+
+    def __str__(self):
+        return f"{self.carrier.code}: next {self.next_serial:08d}"
