@@ -15,8 +15,12 @@ a Code 128 and a QR code each; no database) and measures, per round:
    process), so the difference is the per-render work: stylesheet, cascade set-up, font subsetting
    and PDF writing.
 
-It prints pages per second for each, the batch/separate ratio and the targets (batch at least 5x
-faster than separate renders, at least 25 pages/s). Not a timed test: figures for a person to read.
+It prints pages per second for each (wall clock), the CPU seconds each side used (this process
+and its worker processes: on a shared machine the wall clock also counts other people's work),
+the batch/separate ratio and the targets (batch at least 5x faster than separate renders, at least
+25 pages/s). It also says which font subsetter WeasyPrint uses: without HarfBuzz's
+(``libharfbuzz-subset0``) it falls back to fontTools, which costs a few hundred milliseconds per
+PDF and dominates a one-slip render. Not a timed test: figures for a person to read.
 """
 
 import argparse
@@ -63,10 +67,22 @@ def _pages(content: bytes) -> int:
     return len(PdfReader(io.BytesIO(content)).pages)
 
 
-def _timed(render) -> tuple[float, int]:
-    started = time.perf_counter()
+def _cpu_seconds() -> float:
+    # This process and its waited-for children (the batch's worker processes).
+    times = os.times()
+    return times.user + times.system + times.children_user + times.children_system
+
+
+def _timed(render) -> tuple[float, float, int]:
+    started, cpu_started = time.perf_counter(), _cpu_seconds()
     pages = render()
-    return time.perf_counter() - started, pages
+    return time.perf_counter() - started, _cpu_seconds() - cpu_started, pages
+
+
+def _font_subsetter() -> str:
+    from weasyprint.text.ffi import harfbuzz_subset
+
+    return "HarfBuzz" if harfbuzz_subset else "fontTools (libharfbuzz-subset0 is not installed)"
 
 
 def main() -> None:
@@ -82,19 +98,22 @@ def main() -> None:
         "batch-1p": lambda: _pages(packing_slips_pdf(slips)),
         "separate": lambda: sum(_pages(packing_slips_pdf([slip])) for slip in slips),
     }
-    results: dict[str, list[tuple[float, int]]] = {name: [] for name in sides}
+    results: dict[str, list[tuple[float, float, int]]] = {name: [] for name in sides}
     for round_number in range(args.rounds):
         for name, render in sides.items():
-            seconds, pages = _timed(render)
-            results[name].append((seconds, pages))
-            print(f"round {round_number + 1}: {name:<9} {pages} pages in {seconds:6.2f} s = {pages / seconds:6.1f} pages/s", flush=True)
+            seconds, cpu, pages = _timed(render)
+            results[name].append((seconds, cpu, pages))
+            print(f"round {round_number + 1}: {name:<9} {pages} pages in {seconds:6.2f} s = {pages / seconds:6.1f} pages/s "
+                  f"({cpu:6.2f} CPU s)", flush=True)
 
-    median = {name: statistics.median(seconds for seconds, _ in runs) for name, runs in results.items()}
-    pages = results["batch"][0][1]
+    median = {name: statistics.median(seconds for seconds, _, _ in runs) for name, runs in results.items()}
+    median_cpu = {name: statistics.median(cpu for _, cpu, _ in runs) for name, runs in results.items()}
+    pages = results["batch"][0][2]
     print(f"\n{args.slips} packing slips, median of {args.rounds} round(s), batch with {documents_processes()} worker process(es), "
-          f"{os.cpu_count()} CPU(s), load average {os.getloadavg()[0]:.1f}:")
+          f"{os.cpu_count()} CPU(s), load average {os.getloadavg()[0]:.1f}, fonts subset by {_font_subsetter()}:")
     for name in sides:
-        print(f"  {name:<9} {median[name]:7.2f} s  {pages / median[name]:6.1f} pages/s")
+        print(f"  {name:<9} {median[name]:7.2f} s  {pages / median[name]:6.1f} pages/s  "
+              f"{median_cpu[name]:7.2f} CPU s = {median_cpu[name] / pages * 1000:6.1f} CPU ms/page")
     ratio = median["separate"] / median["batch"]
     print(f"  batch is {ratio:.2f}x faster than separate renders (baseline: separate, same run)")
     print(f"  targets: batch >= 5x separate: {'met' if ratio >= 5 else 'NOT met'}; "

@@ -95,6 +95,7 @@ def _chunk_route(chunk: list[OrderIntakeData], products: dict, stock: StockView)
     existing = set(
         Order.objects.filter(channel__code__in=channels, external_id__in={data.external_id for data in chunk}).values_list("channel__code", "external_id")
     )
+    rules = {code: routing_rules_for(pk) for code, pk in channels.items()}
     keys, orders = [], []
     seen = set()
     for data in chunk:
@@ -108,7 +109,7 @@ def _chunk_route(chunk: list[OrderIntakeData], products: dict, stock: StockView)
         point = geo.locate(country=data.shipping_address.country, city=data.shipping_address.city)
         needs = [Need(i, product.pk, line.quantity, product.weight_grams) for i, (line, product) in enumerate(zip(data.lines, found))]
         keys.append(key)
-        orders.append(BatchOrder(needs, (point.latitude, point.longitude) if point else None, routing_rules_for(channels[data.channel])))
+        orders.append(BatchOrder(needs, (point.latitude, point.longitude) if point else None, rules[data.channel]))
     if len(orders) < 2:
         return {}
     decisions = route_batch(orders=orders, available=stock.available(), sites=stock.sites)

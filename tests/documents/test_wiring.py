@@ -180,3 +180,19 @@ def _every_font_embedded(content: bytes) -> bool:
             if not any(key in descriptor.get_object() for key in ("/FontFile", "/FontFile2", "/FontFile3")):
                 return False
     return True
+
+
+def test_given_a_wave_when_a_worker_process_meets_a_refused_resource_then_the_whole_render_is_refused(monkeypatch):
+    # Given 4 slips in chunks of 2 whose HTML (as a broken template would) names a file on the disk
+    from fulfillment.documents import DocumentResourceRefused
+    from fulfillment.documents import rendering
+
+    original = rendering.documents_html
+    monkeypatch.setattr(rendering, "documents_html", lambda kind, chunk: original(kind, chunk).replace(
+        "</head>", '<link rel="stylesheet" href="file:///etc/passwd"></head>'))
+    slips = [packing_slip_make(number=f"FO-R{n:03d}") for n in range(4)]
+
+    # When laid out by two worker processes, then the refusal comes back to the caller: no PDF
+    # with a hole in it, no silent fallback to another path
+    with pytest.raises(DocumentResourceRefused, match="file:///etc/passwd"):
+        documents_pdf("packing_slips", slips, chunk_size=2, processes=2)
