@@ -207,3 +207,5 @@ OMS_EVENTS_FEED_SETTLE_SECONDS = env.float("OMS_EVENTS_FEED_SETTLE_SECONDS", def
 OMS_RETURNS_INSTRUCTIONS = env.str("OMS_RETURNS_INSTRUCTIONS", default="Not what you expected? Return unused items within 30 days: put this slip in the parcel and drop it off at any post office.")
 OMS_DOCUMENTS_INLINE_MAX = env.int("OMS_DOCUMENTS_INLINE_MAX", default=20)
 OMS_DOCUMENTS_PROCESSES = env.int("OMS_DOCUMENTS_PROCESSES", default=0)  # 0: one per CPU
+# Shipping: a shipment with no carrier scan for this many of the carrier's working days is flagged late.
+OMS_SHIPPING_NO_SCAN_DAYS = env.int("OMS_SHIPPING_NO_SCAN_DAYS", default=3)

@@ -11,6 +11,7 @@ api_v1 = [
     path("", include("inventory.api.urls")),
     path("", include("oms.api.urls")),
     path("", include("fulfillment.api.urls")),
+    path("", include("shipping.api.urls")),
 ]
 
 urlpatterns = [

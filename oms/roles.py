@@ -14,8 +14,10 @@ ROLES: dict[str, dict[str, list[str]]] = {
                         "route_fulfillmentorder", "view_picklist", "view_picklistline", "confirm_picklist", "view_packagetype",
                         "view_package", "view_packeditem"],
         "oms": ["view_documentjob", "download_documentjob"],
-        # Which carriers and services there are, and what they cost (changing them is the manager's).
-        "shipping": ["view_carrier", "view_servicelevel", "view_zone", "view_zonerule", "view_ratetable", "view_rateband", "view_surcharge"],
+        # Which carriers and services there are, and what they cost (changing them is the manager's);
+        # shipments with their tracking, and voiding a label the carrier has not scanned yet.
+        "shipping": ["view_carrier", "view_servicelevel", "view_zone", "view_zonerule", "view_ratetable", "view_rateband", "view_surcharge",
+                     "view_shipment", "view_shipmentparcel", "view_trackingevent", "view_shipmentexceptionqueue", "void_shipment"],
     },
     "Customer service": {
         "orders": ["view_order", "view_orderline", "view_allocation", "view_orderevent", "view_orderhold", "view_channel",
@@ -28,7 +30,9 @@ ROLES: dict[str, dict[str, list[str]]] = {
         # Holds (address checks, payment) and moving a fulfillment order to where the stock is.
         "fulfillment": ["view_fulfillmentorder", "view_fulfillmentline", "view_fulfillmenthold", "transition_fulfillmentorder",
                         "route_fulfillmentorder", "view_picklist", "view_package"],
-        "shipping": ["view_carrier", "view_servicelevel", "view_zone", "view_ratetable", "view_rateband", "view_surcharge"],
+        # Rates, and where a customer's parcel is (its tracking timeline, exceptions and late ones).
+        "shipping": ["view_carrier", "view_servicelevel", "view_zone", "view_ratetable", "view_rateband", "view_surcharge",
+                     "view_shipment", "view_shipmentparcel", "view_trackingevent", "view_shipmentexceptionqueue"],
     },
     "Accounting": {
         "orders": ["view_order", "view_orderline", "view_orderevent", "view_channel"],

@@ -1,17 +1,44 @@
-"""Operator console for carriers and their rate cards.
+"""Operator console for carriers and their rate cards, and for shipments.
 
 A carrier's page holds its services, zones and surcharges and shows the whole rate card (every
 service × zone with its bands) read-only; each service's rate tables, a table's bands and a
 zone's rules are edited on their own pages, linked from there. Saving anything makes this
 process read the rate card again at once (other processes see the change on their next quote).
+
+Shipments are read-only pages (they change through the services: tracking events, voiding);
+"Exceptions and late" is the queue of the ones that need a person.
 """
 
-from django.contrib import admin
+import json
+
+from django import forms
+from django.contrib import admin, messages
+from django.db.models import Q
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 
-from .models import Carrier, RateBand, RateTable, ServiceLevel, Surcharge, TrackingSerial, Zone, ZoneRule
+from oms.admin import ReadOnlyInline
+from oms.errors import DomainError
+from oms.money import quantize
+
+from .models import (
+    OPEN_STATUSES,
+    TROUBLE_STATUSES,
+    Carrier,
+    RateBand,
+    RateTable,
+    ServiceLevel,
+    Shipment,
+    ShipmentExceptionQueue,
+    ShipmentParcel,
+    Surcharge,
+    TrackingEvent,
+    TrackingSerial,
+    Zone,
+    ZoneRule,
+)
 from .selectors import rate_card_forget
+from .services import shipment_void
 
 
 class RateCardSavesMixin:
@@ -59,20 +86,66 @@ class SurchargeInline(admin.TabularInline):
     fields = ("kind", "service", "amount", "percent", "country", "postal_from", "postal_to", "longest_side_over_cm", "length_girth_over_cm")
 
 
+class CarrierAdminForm(forms.ModelForm):
+    """The tracking secret is never shown again: a new one replaces it, or it is cleared."""
+
+    new_tracking_secret = forms.CharField(
+        required=False, max_length=255, widget=forms.PasswordInput(render_value=False),
+        help_text="Leave empty to keep the current secret. The carrier signs its tracking events with it.",
+    )
+    clear_tracking_secret = forms.BooleanField(required=False, help_text="Refuse tracking events from now on.")
+
+    class Meta:
+        model = Carrier
+        exclude = ("tracking_secret",)
+
+    def save(self, commit=True):
+        if self.cleaned_data.get("clear_tracking_secret"):
+            self.instance.tracking_secret = ""
+        elif self.cleaned_data.get("new_tracking_secret"):
+            self.instance.tracking_secret = self.cleaned_data["new_tracking_secret"].strip()
+        return super().save(commit)
+
+
 @admin.register(Carrier)
 class CarrierAdmin(RateCardSavesMixin, admin.ModelAdmin):
+    form = CarrierAdminForm
     list_display = ("code", "name", "adapter", "currency", "fuel_surcharge_percent", "cutoff_time", "active")
     list_filter = ("active", "adapter", "currency")
     search_fields = ("code", "name")
     inlines = (ServiceLevelInline, ZoneInline, SurchargeInline)
-    readonly_fields = ("rate_card_table", "next_tracking_serial")
+    readonly_fields = ("rate_card_table", "next_tracking_serial", "tracking_url", "tracking_secret_display")
     fieldsets = (
         (None, {"fields": ("code", "name", "adapter", "currency", "active")}),
         ("Weight and fuel", {"fields": (("dim_divisor", "weight_step_kg"), "fuel_surcharge_percent")}),
         ("Dates", {"fields": ("time_zone", "cutoff_time", "working_days", "holidays")}),
         ("Tracking numbers (UPU S10)", {"fields": (("s10_service_indicator", "s10_country"), ("s10_serial_first", "s10_serial_last"), "next_tracking_serial")}),
+        ("Tracking events", {"fields": ("tracking_url", "tracking_secret_display", "new_tracking_secret", "clear_tracking_secret")}),
         ("Rate card", {"fields": ("rate_card_table",)}),
     )
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        kwargs["fields"] = None  # the fieldsets name form-only fields the model does not have
+        self._request = request  # the tracking URL is absolute, on the host the operator uses
+        return super().get_form(request, obj, change, **kwargs)
+
+    @admin.display(description="Tracking URL")
+    def tracking_url(self, obj):
+        if obj.pk is None:
+            return "Shown once the carrier is saved."
+        url = reverse("api-carrier-tracking", args=[obj.code])
+        request = getattr(self, "_request", None)
+        return format_html(
+            '<code>{}</code><div class="help">The carrier posts its events here, signed with header X-OMS-Signature: sha256=&lt;hex HMAC-SHA256 of the body&gt;.</div>',
+            request.build_absolute_uri(url) if request else url,
+        )
+
+    @admin.display(description="Current secret")
+    def tracking_secret_display(self, obj):
+        secret = obj.tracking_secret
+        if not secret:
+            return "Not set: tracking events are refused."
+        return f"{'•' * 8}{secret[-4:]}" if len(secret) > 8 else "•" * 8
 
     @admin.display(description="Next serial")
     def next_tracking_serial(self, obj):
@@ -166,3 +239,115 @@ class ZoneAdmin(RateCardSavesMixin, admin.ModelAdmin):
     @admin.display(description="Rules")
     def rules_text(self, obj):
         return "; ".join(str(rule) for rule in obj.rules.all())
+
+
+# ---------------------------------------------------------------------------- shipments
+
+
+class ShipmentParcelInline(ReadOnlyInline):
+    model = ShipmentParcel
+    fields = ("sequence", "tracking_number", "weight_kg", "length_cm", "width_cm", "height_cm", "delivered_at")
+    readonly_fields = fields
+
+
+class TrackingEventInline(ReadOnlyInline):
+    """The tracking timeline, newest first (the model's order), each with what it did."""
+
+    model = TrackingEvent
+    verbose_name_plural = "tracking timeline (newest first)"
+    fields = ("occurred_at", "code", "status_text", "location", "tracking_number", "outcome", "received_at", "carrier_event_id")
+    readonly_fields = fields
+
+
+@admin.register(Shipment)
+class ShipmentAdmin(admin.ModelAdmin):
+    list_display = ("tracking_number", "reference", "status", "carrier", "service_code", "promised_delivery_date", "late", "last_scan_at", "created_at")
+    list_filter = ("status", "carrier", "late")
+    search_fields = ("=tracking_number", "reference")
+    list_select_related = ("carrier", "service")
+    date_hierarchy = "created_at"
+    readonly_fields = (
+        "tracking_number", "reference", "status", "carrier", "service", "parcels_count", "origin_text", "destination_text",
+        "declared_value", "price_text", "collection_date", "promised_delivery_date", "shipped_at", "delivered_at",
+        "last_scan_at", "voided_at", "late", "late_reason", "label_text", "quote_text", "created_by_label", "created_at", "updated_at",
+    )
+    fieldsets = (
+        (None, {"fields": ("tracking_number", "reference", "status", ("carrier", "service"), "parcels_count")}),
+        ("Route", {"fields": ("origin_text", "destination_text")}),
+        ("Price and dates", {"fields": ("price_text", "declared_value", "collection_date", "promised_delivery_date")}),
+        ("Tracking", {"fields": ("shipped_at", "last_scan_at", "delivered_at", "voided_at", "late", "late_reason")}),
+        ("Label and quote", {"fields": ("label_text", "quote_text")}),
+        ("Record", {"fields": ("created_by_label", "created_at", "updated_at")}),
+    )
+    inlines = (ShipmentParcelInline, TrackingEventInline)
+    actions = ("void",)
+
+    def has_add_permission(self, request):
+        return False  # shipments are booked through the services (with the carrier)
+
+    def has_change_permission(self, request, obj=None):
+        return False  # the page is read-only; changes come from the carrier's events and the actions
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def has_void_permission(self, request):
+        return request.user.has_perm("shipping.void_shipment")
+
+    @admin.display(description="Service", ordering="service__code")
+    def service_code(self, obj):
+        return obj.service.code
+
+    @admin.display(description="Parcels")
+    def parcels_count(self, obj):
+        return obj.parcels.count()
+
+    @staticmethod
+    def _address(address: dict) -> str:
+        keys = ("name", "company", "line1", "line2", "postal_code", "city", "region", "country")
+        text = ", ".join(str(address[key]) for key in keys if address.get(key))
+        return text + (" (residential)" if address.get("residential") else "")
+
+    @admin.display(description="From")
+    def origin_text(self, obj):
+        return self._address(obj.origin or {})
+
+    @admin.display(description="To")
+    def destination_text(self, obj):
+        return self._address(obj.destination or {})
+
+    @admin.display(description="Price")
+    def price_text(self, obj):
+        return f"{quantize(obj.price, obj.currency)} {obj.currency}"
+
+    @admin.display(description="Label")
+    def label_text(self, obj):
+        return f"stored ({obj.label_format or 'PDF'})" if obj.label_pdf else "not rendered yet"
+
+    @admin.display(description="Quote")
+    def quote_text(self, obj):
+        return format_html("<pre>{}</pre>", json.dumps(obj.quote, indent=2, ensure_ascii=False)) if obj.quote else "—"
+
+    @admin.action(description="Void the selected shipments (before the first scan)", permissions=["void"])
+    def void(self, request, queryset):
+        voided = []
+        for shipment in queryset.order_by("pk"):
+            try:
+                shipment_void(shipment_id=shipment.pk, actor=request.user)
+            except DomainError as error:
+                self.message_user(request, f"{shipment.tracking_number}: {error.message}", messages.ERROR)
+            else:
+                voided.append(shipment.tracking_number)
+        if voided:
+            self.message_user(request, f"Voided: {', '.join(voided)}.", messages.SUCCESS)
+
+
+@admin.register(ShipmentExceptionQueue)
+class ShipmentExceptionQueueAdmin(ShipmentAdmin):
+    """Exceptions, returns to sender and late shipments the carrier still has: what needs a person."""
+
+    list_display = ("tracking_number", "reference", "status", "late_reason", "carrier", "service_code", "promised_delivery_date", "last_scan_at")
+    list_filter = ("status", "carrier")
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).filter(Q(status__in=TROUBLE_STATUSES) | Q(late=True, status__in=OPEN_STATUSES))

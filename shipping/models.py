@@ -1,4 +1,5 @@
-"""Carriers and their rate cards: services, zones, rate tables with weight bands, surcharges.
+"""Carriers and their rate cards: services, zones, rate tables with weight bands, surcharges;
+shipments with their parcels and tracking events.
 
 The quoting engine (``shipping.rating``) never reads these rows on its hot path: it works on a
 snapshot (:class:`shipping.rating.RateCard`) loaded once by ``shipping.selectors.rate_card``.
@@ -13,6 +14,7 @@ from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
+from django_fsm import FSMField, FSMModelMixin, transition
 
 from oms.money import DECIMAL_PLACES, MAX_DIGITS, validate_currency
 
@@ -56,6 +58,7 @@ class Carrier(models.Model):
 
     class Adapter(models.TextChoices):
         TABLE_RATE = "table_rate", "Built-in table rates (offline)"
+        DHL_EXPRESS = "dhl_express", "DHL Express (MyDHL API)"
 
     code = models.SlugField(max_length=30, unique=True)
     name = models.CharField(max_length=100)
@@ -76,6 +79,10 @@ class Carrier(models.Model):
     s10_country = models.CharField(max_length=2, blank=True, validators=[COUNTRY])
     s10_serial_first = models.PositiveIntegerField(default=1)
     s10_serial_last = models.PositiveIntegerField(default=99_999_999)
+    # Signs the tracking events the carrier posts to /api/v1/carriers/<code>/tracking/.
+    tracking_secret = models.CharField(
+        max_length=255, blank=True, help_text="Shared secret the carrier signs its tracking events with (HMAC-SHA256); blank refuses them."
+    )
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -292,3 +299,190 @@ class TrackingSerial(models.Model):
 
     def __str__(self):
         return f"{self.carrier.code}: next {self.next_serial:08d}"
+
+
+# ---------------------------------------------------------------------------- shipments
+
+
+class ShipmentStatus(models.TextChoices):
+    LABEL_CREATED = "label_created", "Label created"
+    IN_TRANSIT = "in_transit", "In transit"
+    OUT_FOR_DELIVERY = "out_for_delivery", "Out for delivery"
+    DELIVERED = "delivered", "Delivered"
+    EXCEPTION = "exception", "Exception"
+    RETURNED_TO_SENDER = "returned_to_sender", "Returned to sender"
+    VOIDED = "voided", "Voided"
+
+
+# The carrier no longer moves these; no scan changes them and they are never late.
+FINAL_STATUSES = (ShipmentStatus.DELIVERED, ShipmentStatus.RETURNED_TO_SENDER, ShipmentStatus.VOIDED)
+OPEN_STATUSES = tuple(status for status in ShipmentStatus if status not in FINAL_STATUSES)
+# What needs a person: the "Exceptions and late" queue.
+TROUBLE_STATUSES = (ShipmentStatus.EXCEPTION, ShipmentStatus.RETURNED_TO_SENDER)
+
+
+class Shipment(FSMModelMixin, models.Model):
+    """What one carrier carries under one tracking number: one or more parcels (multi-piece: each
+    parcel has its own tracking number; the first parcel's is the shipment's).
+
+    ``reference`` is the caller's id (e.g. a fulfillment order number): the shipping app knows
+    nothing of orders. ``status`` is protected: it moves only through the transitions below,
+    which ``shipping.services`` calls with the row locked.
+    """
+
+    carrier = models.ForeignKey(Carrier, on_delete=models.PROTECT, related_name="shipments")
+    service = models.ForeignKey(ServiceLevel, on_delete=models.PROTECT, related_name="shipments")
+    tracking_number = models.CharField(max_length=40, unique=True)
+    status = FSMField(default=ShipmentStatus.LABEL_CREATED, choices=ShipmentStatus.choices, protected=True)
+    reference = models.CharField(max_length=64, blank=True, db_index=True, help_text="The caller's id, e.g. a fulfillment order number.")
+    origin = models.JSONField(help_text="Address as given: country, postal_code, residential and any lines, city, name.")
+    destination = models.JSONField()
+    declared_value = money_field(default=0)
+    price = money_field(help_text="The carrier's quote when the shipment was created.")
+    currency = models.CharField(max_length=3, validators=[validate_currency])
+    quote = models.JSONField(default=dict, blank=True, help_text="The quote's explanation: zone, weights, each charge and why.")
+    collection_date = models.DateField()
+    promised_delivery_date = models.DateField()
+    # When the carrier's events say it happened (not when we heard of it).
+    shipped_at = models.DateTimeField(null=True, blank=True, help_text="First scan.")
+    delivered_at = models.DateTimeField(null=True, blank=True)
+    last_scan_at = models.DateTimeField(null=True, blank=True)
+    # The time of the event that set the current status: an older event never moves it back.
+    status_changed_at = models.DateTimeField(null=True, blank=True)
+    voided_at = models.DateTimeField(null=True, blank=True)
+    late = models.BooleanField(default=False)
+    late_reason = models.CharField(max_length=255, blank=True)
+    # Each reason is flagged once per shipment.
+    late_promise_flagged_at = models.DateTimeField(null=True, blank=True)
+    late_no_scan_flagged_at = models.DateTimeField(null=True, blank=True)
+    # Filled by the label renderer (not by the carrier adapters of the shipping app).
+    label_pdf = models.BinaryField(null=True, blank=True, editable=False)
+    label_format = models.CharField(max_length=20, blank=True, help_text="e.g. pdf-4x6")
+    created_by_label = models.CharField(max_length=120, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-id"]
+        indexes = [
+            models.Index(fields=["status", "promised_delivery_date"], name="shipment_status_promised_idx"),
+            models.Index(fields=["status", "last_scan_at"], name="shipment_status_scan_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=Q(price__gte=0) & Q(declared_value__gte=0), name="shipment_amounts_not_negative"),
+        ]
+        permissions = [("void_shipment", "Can void shipments before their first scan")]
+
+    def __str__(self):
+        return self.tracking_number
+
+    @property
+    def is_final(self) -> bool:
+        return self.status in FINAL_STATUSES
+
+    # --- transitions: guards and field changes only; services do the rest ---
+
+    @transition(field=status, source=[ShipmentStatus.LABEL_CREATED, ShipmentStatus.EXCEPTION], target=ShipmentStatus.IN_TRANSIT)
+    def mark_in_transit(self):
+        pass
+
+    @transition(field=status, source=[ShipmentStatus.IN_TRANSIT, ShipmentStatus.EXCEPTION], target=ShipmentStatus.OUT_FOR_DELIVERY)
+    def mark_out_for_delivery(self):
+        pass
+
+    @transition(field=status, source=[ShipmentStatus.OUT_FOR_DELIVERY, ShipmentStatus.EXCEPTION], target=ShipmentStatus.DELIVERED)
+    def mark_delivered(self):
+        pass
+
+    @transition(field=status, source=[ShipmentStatus.IN_TRANSIT, ShipmentStatus.OUT_FOR_DELIVERY], target=ShipmentStatus.EXCEPTION)
+    def mark_exception(self):
+        pass
+
+    @transition(field=status, source=[ShipmentStatus.IN_TRANSIT, ShipmentStatus.EXCEPTION], target=ShipmentStatus.RETURNED_TO_SENDER)
+    def mark_returned_to_sender(self):
+        pass
+
+    @transition(field=status, source=ShipmentStatus.LABEL_CREATED, target=ShipmentStatus.VOIDED)
+    def void(self):
+        self.voided_at = timezone.now()
+
+
+class ShipmentExceptionQueue(Shipment):
+    """The shipments that need a person: exceptions, returns to sender and late ones (a console queue)."""
+
+    class Meta:
+        proxy = True
+        verbose_name = "exception or late shipment"
+        verbose_name_plural = "exceptions and late"
+
+
+class ShipmentParcel(models.Model):
+    shipment = models.ForeignKey(Shipment, on_delete=models.CASCADE, related_name="parcels")
+    sequence = models.PositiveSmallIntegerField(help_text="1, 2, 3... within the shipment; parcel 1 carries the shipment's tracking number.")
+    tracking_number = models.CharField(max_length=40, unique=True)
+    weight_kg = weight_field()
+    length_cm = models.DecimalField(max_digits=7, decimal_places=1, default=0)
+    width_cm = models.DecimalField(max_digits=7, decimal_places=1, default=0)
+    height_cm = models.DecimalField(max_digits=7, decimal_places=1, default=0)
+    # A multi-piece shipment is delivered when its last parcel is.
+    delivered_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["shipment", "sequence"]
+        constraints = [
+            models.UniqueConstraint(fields=["shipment", "sequence"], name="shipment_parcel_sequence_unique"),
+            models.CheckConstraint(condition=Q(weight_kg__gt=0), name="shipment_parcel_weight_positive"),
+        ]
+
+    def __str__(self):
+        return f"{self.tracking_number} ({self.weight_kg} kg)"
+
+
+class TrackingCode(models.TextChoices):
+    """Normalized tracking event codes: the statuses a carrier can report, and scans that only inform."""
+
+    LABEL_CREATED = "label_created", "Label created"
+    IN_TRANSIT = "in_transit", "In transit"
+    OUT_FOR_DELIVERY = "out_for_delivery", "Out for delivery"
+    DELIVERED = "delivered", "Delivered"
+    EXCEPTION = "exception", "Exception"
+    RETURNED_TO_SENDER = "returned_to_sender", "Returned to sender"
+    ACCEPTED = "accepted", "Accepted by the carrier"
+    ARRIVED_AT_FACILITY = "arrived_at_facility", "Arrived at facility"
+    DEPARTED_FACILITY = "departed_facility", "Departed facility"
+    CUSTOMS = "customs", "Customs"
+    DELIVERY_ATTEMPTED = "delivery_attempted", "Delivery attempted"
+    INFO = "info", "Information"
+
+
+# Codes that set a status; the others are scans that only show the parcel is moving.
+STATUS_CODES = {
+    TrackingCode.IN_TRANSIT: ShipmentStatus.IN_TRANSIT,
+    TrackingCode.OUT_FOR_DELIVERY: ShipmentStatus.OUT_FOR_DELIVERY,
+    TrackingCode.DELIVERED: ShipmentStatus.DELIVERED,
+    TrackingCode.EXCEPTION: ShipmentStatus.EXCEPTION,
+    TrackingCode.RETURNED_TO_SENDER: ShipmentStatus.RETURNED_TO_SENDER,
+}
+
+
+class TrackingEvent(models.Model):
+    """One event a carrier reported, kept as received (the timeline), whatever it did to the status."""
+
+    shipment = models.ForeignKey(Shipment, on_delete=models.CASCADE, related_name="tracking_events")
+    carrier_event_id = models.CharField(max_length=100)
+    tracking_number = models.CharField(max_length=40, help_text="The parcel's number the carrier reported it for.")
+    code = models.CharField(max_length=30, choices=TrackingCode.choices)
+    status_text = models.CharField(max_length=255, blank=True, help_text="The carrier's own words.")
+    location = models.CharField(max_length=255, blank=True)
+    occurred_at = models.DateTimeField()
+    received_at = models.DateTimeField(default=timezone.now)
+    outcome = models.CharField(max_length=255, blank=True, help_text="What the event did to the shipment.")
+    raw = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["-occurred_at", "-id"]
+        indexes = [models.Index(fields=["shipment", "occurred_at"], name="tracking_event_timeline_idx")]
+        constraints = [models.UniqueConstraint(fields=["shipment", "carrier_event_id"], name="tracking_event_unique_per_shipment")]
+
+    def __str__(self):
+        return f"{self.tracking_number} {self.code} {self.occurred_at:%Y-%m-%d %H:%M}"

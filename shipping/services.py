@@ -1,10 +1,42 @@
-"""Writes of the shipping app. For now: issuing tracking numbers."""
+"""Writes of the shipping app: tracking numbers, shipments, tracking events, late shipments.
 
+Every function takes plain data and keyword-only arguments with ``actor``, runs in one
+transaction and locks rows in primary-key order. Status changes of a shipment are recorded as
+domain events (``shipment.in_transit``, ``.out_for_delivery``, ``.delivered``, ``.exception``,
+``.returned_to_sender``, ``.voided``, ``.late``) with the caller's ``reference``, so the apps
+above (fulfillment) subscribe by name and never get imported here.
+"""
+
+import datetime
+import zoneinfo
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.conf import settings
 from django.db import connection, transaction
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 
-from oms.errors import DomainError, InvalidInput, NotFound
+from oms.actors import Actor, actor_fields
+from oms.errors import DomainError, InvalidInput, InvalidTransition, NotFound
+from oms.events import event_record
 
-from .models import Carrier, TrackingSerial
+from .carriers.base import ShipmentRequest
+from .models import (
+    OPEN_STATUSES,
+    STATUS_CODES,
+    Carrier,
+    ServiceLevel,
+    Shipment,
+    ShipmentParcel,
+    ShipmentStatus,
+    TrackingCode,
+    TrackingEvent,
+    TrackingSerial,
+)
+from .rating import ZERO, Address, Parcel
 from .s10 import s10_format
 
 
@@ -44,3 +76,471 @@ def tracking_number_issue(*, carrier_code: str, actor: str) -> str:
             f"Carrier {carrier.code} has issued every serial up to {carrier.s10_serial_last:08d}; give it a new serial range.",
         )
     return s10_format(carrier.s10_service_indicator, row[0], carrier.s10_country)
+
+
+# ---------------------------------------------------------------------------- shipments
+
+
+def _address(value, what: str) -> tuple[dict, Address]:
+    """The address as stored (every key given, country in capitals) and as the engine reads it."""
+    if not isinstance(value, Mapping):
+        raise InvalidInput(f"The {what} must be an address object with at least a country.", fields={what: ["must be an object"]})
+    try:
+        parsed = Address(str(value.get("country") or ""), str(value.get("postal_code") or ""), bool(value.get("residential", False)))
+    except InvalidInput as error:
+        raise InvalidInput(f"The {what}: {error.message}", fields={f"{what}.country": [error.message]}) from None
+    stored = {**value, "country": parsed.country}
+    return stored, parsed
+
+
+def _parcels(values, declared_value: Decimal) -> tuple[Parcel, ...]:
+    if not isinstance(values, (list, tuple)) or not values:
+        raise InvalidInput("A shipment needs at least one parcel: a list of {weight_kg, length_cm, width_cm, height_cm}.", fields={"parcels": ["empty"]})
+    parcels = []
+    for index, value in enumerate(values):
+        if not isinstance(value, Mapping):
+            raise InvalidInput(f"Parcel {index + 1} must be an object with weight_kg.", fields={f"parcels[{index}]": ["must be an object"]})
+        try:
+            parcels.append(
+                Parcel(
+                    weight_kg=value.get("weight_kg", 0), length_cm=value.get("length_cm", 0), width_cm=value.get("width_cm", 0),
+                    height_cm=value.get("height_cm", 0),
+                    # The cover is bought once per shipment: the first parcel carries the declared value.
+                    declared_value=declared_value if index == 0 else ZERO,
+                )
+            )
+        except InvalidInput as error:
+            fields = {f"parcels[{index}].{name}": [problem] for name, problem in error.fields.items()}
+            raise InvalidInput(f"Parcel {index + 1}: {error.message}", fields=fields) from None
+    return tuple(parcels)
+
+
+def shipment_create(
+    *,
+    carrier_code: str,
+    service_code: str,
+    origin: Mapping,
+    destination: Mapping,
+    parcels: Sequence[Mapping],
+    reference: str = "",
+    declared_value: Decimal | str | int = ZERO,
+    ship_at: datetime.datetime | datetime.date | None = None,
+    actor: Actor,
+) -> Shipment:
+    """Book a shipment with the carrier and record it, with a tracking number per parcel.
+
+    Guarantees: the carrier's adapter books it first (the built-in carrier: UPU S10 numbers from
+    its serial range, the price and promised delivery date of its quote for exactly these
+    parcels); then the shipment and its parcels are recorded in one transaction, status
+    ``label_created``. Bad input (unknown carrier or service, a service that cannot carry these
+    parcels there, malformed addresses or parcels) is refused with what to fix and records
+    nothing. The label is not made here (``label_pdf`` stays empty for the label renderer).
+    """
+    from .carriers import carrier_adapter  # the adapters use the services above
+
+    try:
+        declared = Decimal(str(declared_value))
+    except ArithmeticError:
+        raise InvalidInput(f"declared_value must be a number, not {declared_value!r}.", fields={"declared_value": ["not a number"]}) from None
+    if not declared.is_finite() or declared < 0:
+        raise InvalidInput("declared_value must be 0 or more.", fields={"declared_value": ["must be 0 or more"]})
+    origin_stored, origin_address = _address(origin, "origin")
+    destination_stored, destination_address = _address(destination, "destination")
+    parsed_parcels = _parcels(parcels, declared)
+    reference = str(reference or "")
+    if len(reference) > 64:
+        raise InvalidInput("reference is at most 64 characters.", fields={"reference": ["too long"]})
+    service = ServiceLevel.objects.select_related("carrier").filter(carrier__code=carrier_code, code=service_code, active=True).first()
+    if service is None:
+        raise NotFound(f"Carrier {carrier_code!r} has no active service {service_code!r}.")
+    adapter = carrier_adapter(carrier_code)
+    # Outside the transaction: a carrier's API may be slow, and no row lock waits on it.
+    created = adapter.create_shipment(
+        ShipmentRequest(
+            service=service_code, origin=origin_address, destination=destination_address, parcels=parsed_parcels,
+            reference=reference, ship_at=ship_at or timezone.now(),
+        ),
+        actor=_actor_label(actor),
+    )
+    if len(created.tracking_numbers) != len(parsed_parcels) or created.price is None or created.delivery_date is None:
+        raise CarrierAnswerIncomplete(
+            f"Carrier {carrier_code} answered without a tracking number per parcel, a price or a delivery date; nothing was recorded."
+        )
+    with transaction.atomic():
+        shipment = Shipment.objects.create(
+            carrier=service.carrier, service=service, tracking_number=created.tracking_numbers[0], reference=reference,
+            origin=origin_stored, destination=destination_stored, declared_value=declared,
+            price=created.price, currency=created.currency or service.carrier.currency, quote=created.explanation or {},
+            collection_date=created.collection_date or created.delivery_date, promised_delivery_date=created.delivery_date,
+            created_by_label=_actor_label(actor),
+        )
+        ShipmentParcel.objects.bulk_create(
+            ShipmentParcel(
+                shipment=shipment, sequence=index + 1, tracking_number=number, weight_kg=parcel.weight_kg,
+                length_cm=parcel.length_cm, width_cm=parcel.width_cm, height_cm=parcel.height_cm,
+            )
+            for index, (parcel, number) in enumerate(zip(parsed_parcels, created.tracking_numbers, strict=True))
+        )
+    return shipment
+
+
+class CarrierAnswerIncomplete(DomainError):
+    code = "carrier_answer_incomplete"
+    status_code = 502
+
+
+def _actor_label(actor: Actor) -> str:
+    return actor_fields(actor)["actor_label"]
+
+
+def _locked(shipment_id: int) -> Shipment:
+    shipment = Shipment.objects.select_for_update(no_key=True).select_related("carrier", "service").filter(pk=shipment_id).first()
+    if shipment is None:
+        raise NotFound(f"No shipment {shipment_id}.")
+    return shipment
+
+
+def _shipment_event(shipment: Shipment, name: str, **extra) -> None:
+    """A domain event about the shipment (the caller holds its row lock, which the numbering needs)."""
+    event_record(
+        f"shipment.{name}",
+        {
+            "shipment_id": shipment.pk, "tracking_number": shipment.tracking_number, "reference": shipment.reference,
+            "carrier": shipment.carrier.code, "service": shipment.service.code, "status": shipment.status, **extra,
+        },
+        stream=f"shipment:{shipment.pk}",
+    )
+
+
+def shipment_void(*, shipment_id: int, actor: Actor) -> Shipment:
+    """Void a shipment that the carrier has not scanned yet: its label must not be used.
+
+    Guarantees: only a ``label_created`` shipment without a scan is voided (otherwise the error
+    says why: the parcel is with the carrier, ask for a return instead); the carrier's adapter
+    cancels it first and a refusal there changes nothing; records ``shipment.voided``.
+    Voiding a voided shipment again changes nothing.
+    """
+    from .carriers import carrier_adapter
+
+    with transaction.atomic():
+        shipment = _locked(shipment_id)
+        if shipment.status == ShipmentStatus.VOIDED:
+            return shipment
+        if shipment.last_scan_at is not None or shipment.status != ShipmentStatus.LABEL_CREATED:
+            when = f" (first scan {shipment.shipped_at:%Y-%m-%d %H:%M})" if shipment.shipped_at else ""
+            raise InvalidTransition(
+                f"Shipment {shipment.tracking_number} is {shipment.get_status_display().lower()}{when}: the carrier has it, so it "
+                "can no longer be voided; ask the carrier to return it instead."
+            )
+        carrier_adapter(shipment.carrier.code).cancel(shipment.tracking_number, actor=_actor_label(actor))
+        shipment.void()
+        shipment.save(update_fields=["status", "voided_at", "updated_at"])
+        _shipment_event(shipment, "voided", voided_by=_actor_label(actor))
+    return shipment
+
+
+# --- tracking events ---------------------------------------------------------------------------
+
+MAX_TRACKING_EVENTS = 1000
+# Scans that carry no news of the parcel itself (an electronic notice, the label being made).
+NOT_A_SCAN = {TrackingCode.LABEL_CREATED, TrackingCode.INFO}
+TRACKING_EVENT_FIELDS = ("event_id", "tracking_number", "code", "status_text", "location", "occurred_at")
+
+
+@dataclass(frozen=True)
+class IncomingTrackingEvent:
+    event_id: str
+    tracking_number: str
+    code: str
+    status_text: str
+    location: str
+    occurred_at: datetime.datetime
+    raw: dict
+
+
+@dataclass(frozen=True)
+class TrackingEventResult:
+    event_id: str
+    tracking_number: str
+    outcome: str  # recorded | duplicate | unknown_tracking_number
+    status: str  # the shipment's status after the whole batch ("" when unknown)
+    message: str
+
+
+def _text(value, path: str, problems: dict, *, required: bool, limit: int) -> str:
+    if value is None:
+        value = ""
+    if not isinstance(value, (str, int)) or isinstance(value, bool):
+        problems[path] = ["must be a string"]
+        return ""
+    value = str(value).strip()
+    if required and not value:
+        problems[path] = ["This field is required."]
+    elif required and len(value) > limit:
+        problems[path] = [f"at most {limit} characters"]
+    return value[:limit]
+
+
+def tracking_events_parse(events) -> list[IncomingTrackingEvent]:
+    """Check a carrier's events (a list of objects with ``event_id``, ``tracking_number``,
+    ``code``, ``status_text``, ``location``, ``occurred_at``); every problem is reported at
+    once, by path (``[2].occurred_at``)."""
+    if not isinstance(events, list):
+        raise InvalidInput("Send a JSON list of tracking events.", fields={"body": ["must be a list"]})
+    if len(events) > MAX_TRACKING_EVENTS:
+        raise InvalidInput(f"Send at most {MAX_TRACKING_EVENTS} events at once.", fields={"body": [f"{len(events)} events"]})
+    parsed, problems = [], {}
+    codes = ", ".join(TrackingCode.values)
+    for index, event in enumerate(events):
+        if not isinstance(event, Mapping):
+            problems[f"[{index}]"] = ["must be an object"]
+            continue
+        event_id = _text(event.get("event_id"), f"[{index}].event_id", problems, required=True, limit=100)
+        number = _text(event.get("tracking_number"), f"[{index}].tracking_number", problems, required=True, limit=40)
+        code = _text(event.get("code"), f"[{index}].code", problems, required=True, limit=30)
+        if code and code not in TrackingCode.values:
+            problems[f"[{index}].code"] = [f"{code!r} is not a tracking code; use one of {codes}."]
+        occurred_at = event.get("occurred_at")
+        moment = parse_datetime(occurred_at) if isinstance(occurred_at, str) else None
+        if moment is None or timezone.is_naive(moment):
+            problems[f"[{index}].occurred_at"] = ["an ISO 8601 time with its offset, e.g. 2026-03-02T14:05:00+01:00"]
+        parsed.append(
+            IncomingTrackingEvent(
+                event_id=event_id, tracking_number=number.upper(), code=code,
+                status_text=_text(event.get("status_text"), f"[{index}].status_text", problems, required=False, limit=255),
+                location=_text(event.get("location"), f"[{index}].location", problems, required=False, limit=255),
+                occurred_at=moment, raw=dict(event),
+            )
+        )
+    if problems:
+        raise InvalidInput("Some tracking events are malformed; nothing was recorded.", fields=problems)
+    return parsed
+
+
+def _lifecycle() -> dict[str, list[tuple[str, str]]]:
+    """status -> [(next status, transition method)], read from the model's FSM (voiding is ours, not a carrier's)."""
+    edges: dict[str, list[tuple[str, str]]] = {}
+    for move in Shipment._meta.get_field("status").get_all_transitions(Shipment):
+        if move.target != ShipmentStatus.VOIDED:
+            edges.setdefault(move.source, []).append((move.target, move.name))
+    return edges
+
+
+# A status a carrier skipped may be passed through only along the main path: a parcel that
+# reports "delivered" went through transit, never (as far as we know) through an exception.
+PASSABLE = {ShipmentStatus.IN_TRANSIT, ShipmentStatus.OUT_FOR_DELIVERY}
+
+
+def _path(edges, start: str, goal: str) -> list[tuple[str, str]] | None:
+    """The shortest walk through the lifecycle from ``start`` to ``goal`` (carriers skip scans)."""
+    frontier, seen = [(start, [])], {start}
+    while frontier:
+        following = []
+        for status, walk in frontier:
+            for target, method in edges.get(status, ()):
+                if target == goal:
+                    return walk + [(target, method)]
+                if target not in seen and target in PASSABLE:
+                    seen.add(target)
+                    following.append((target, walk + [(target, method)]))
+        frontier = following
+    return None
+
+
+def _tracking_apply(shipment: Shipment, event: IncomingTrackingEvent, parcel: ShipmentParcel, edges) -> tuple[str, set[str]]:
+    """Apply one new event to the locked shipment: the outcome in words and the fields changed."""
+    changed: set[str] = set()
+    at = event.occurred_at
+    if event.code not in NOT_A_SCAN:
+        if shipment.last_scan_at is None or at > shipment.last_scan_at:
+            shipment.last_scan_at = at
+            changed.add("last_scan_at")
+        if shipment.shipped_at is None or at < shipment.shipped_at:
+            shipment.shipped_at = at
+            changed.add("shipped_at")
+    target = STATUS_CODES.get(event.code)
+    if target is None and event.code not in NOT_A_SCAN and shipment.status == ShipmentStatus.LABEL_CREATED:
+        target = ShipmentStatus.IN_TRANSIT  # any scan means the carrier has the parcel
+    current = shipment.get_status_display().lower()
+    if target == ShipmentStatus.DELIVERED:
+        parcel.delivered_at = parcel.delivered_at or at
+        parcel.save(update_fields=["delivered_at"])
+        waiting = [p for p in shipment.parcels.all() if p.delivered_at is None]
+        if waiting:
+            return f"parcel {parcel.sequence} delivered; the shipment is delivered when its last parcel is", changed
+    if target is None:
+        return f"scan recorded; status stays {current}", changed
+    if target == shipment.status:
+        return f"already {current}", changed
+    if shipment.is_final:
+        return f"the shipment is already {current}; status unchanged", changed
+    if shipment.status_changed_at is not None and at < shipment.status_changed_at:
+        return f"older than the {current} event of {shipment.status_changed_at:%Y-%m-%d %H:%M}; kept in the timeline, status unchanged", changed
+    walk = _path(edges, shipment.status, target)
+    if walk is None:
+        return f"a {current} shipment cannot become {ShipmentStatus(target).label.lower()}; status unchanged", changed
+    previous = shipment.status
+    for status, method in walk:
+        getattr(shipment, method)()
+        _shipment_event(
+            shipment, status, previous_status=previous, occurred_at=at.isoformat(), event_id=event.event_id,
+            location=event.location, status_text=event.status_text, passed_through=status != target,
+        )
+        previous = status
+    shipment.status_changed_at = at
+    changed |= {"status", "status_changed_at"}
+    if target == ShipmentStatus.DELIVERED:
+        shipment.delivered_at = at
+        changed.add("delivered_at")
+    skipped = f" (through {', '.join(ShipmentStatus(s).label.lower() for s, _ in walk[:-1])})" if len(walk) > 1 else ""
+    return f"now {ShipmentStatus(target).label.lower()}{skipped}", changed
+
+
+def tracking_events_record(*, carrier_code: str, events, actor: Actor) -> list[TrackingEventResult]:
+    """Take in a carrier's tracking events (see :func:`tracking_events_parse`); one result per event.
+
+    Guarantees: idempotent (an event id already recorded for its shipment changes nothing and
+    answers ``duplicate``); every new event is kept in the shipment's timeline, and events move
+    the status only forward in time: each shipment's new events are applied oldest first, and
+    an event older than the one that set the current status never moves it back. A status a
+    carrier skipped is passed through (each step recorded as a ``shipment.<status>`` domain
+    event, ``passed_through`` true). A tracking number this carrier has no shipment for is
+    answered ``unknown_tracking_number``, without failing the others. One transaction, the
+    shipments locked in primary-key order.
+    """
+    incoming = tracking_events_parse(events)
+    if not Carrier.objects.filter(code=carrier_code).exists():
+        raise NotFound(f"No carrier {carrier_code!r}.")
+    edges = _lifecycle()
+    with transaction.atomic():
+        numbers = {event.tracking_number for event in incoming}
+        parcel_ids = dict(
+            ShipmentParcel.objects.filter(tracking_number__in=numbers, shipment__carrier__code=carrier_code).values_list("tracking_number", "shipment_id")
+        )
+        shipments = {
+            s.pk: s
+            for s in Shipment.objects.select_for_update(no_key=True).select_related("carrier", "service").prefetch_related("parcels")
+            .filter(pk__in=set(parcel_ids.values())).order_by("pk")
+        }
+        seen = set(
+            TrackingEvent.objects.filter(shipment_id__in=shipments, carrier_event_id__in={e.event_id for e in incoming})
+            .values_list("shipment_id", "carrier_event_id")
+        )
+        verdicts: list[tuple[IncomingTrackingEvent, int | None, str]] = []
+        fresh: dict[int, list[tuple[int, IncomingTrackingEvent]]] = {}
+        for index, event in enumerate(incoming):
+            shipment_id = parcel_ids.get(event.tracking_number)
+            if shipment_id is None:
+                verdicts.append((event, None, "unknown_tracking_number"))
+            elif (shipment_id, event.event_id) in seen:
+                verdicts.append((event, shipment_id, "duplicate"))
+            else:
+                seen.add((shipment_id, event.event_id))
+                verdicts.append((event, shipment_id, "recorded"))
+                fresh.setdefault(shipment_id, []).append((index, event))
+        outcomes: dict[int, str] = {}
+        rows = []
+        for shipment_id in sorted(fresh):
+            shipment = shipments[shipment_id]
+            parcels = {p.tracking_number: p for p in shipment.parcels.all()}
+            changed: set[str] = set()
+            for index, event in sorted(fresh[shipment_id], key=lambda pair: (pair[1].occurred_at, pair[0])):
+                outcome, fields = _tracking_apply(shipment, event, parcels[event.tracking_number], edges)
+                changed |= fields
+                outcomes[index] = outcome
+                rows.append(
+                    TrackingEvent(
+                        shipment=shipment, carrier_event_id=event.event_id, tracking_number=event.tracking_number, code=event.code,
+                        status_text=event.status_text, location=event.location, occurred_at=event.occurred_at, outcome=outcome[:255],
+                        raw=event.raw,
+                    )
+                )
+            if changed:
+                shipment.save(update_fields=sorted(changed | {"updated_at"}))
+        TrackingEvent.objects.bulk_create(rows)
+    results = []
+    for index, (event, shipment_id, verdict) in enumerate(verdicts):
+        shipment = shipments.get(shipment_id)
+        if verdict == "unknown_tracking_number":
+            message = f"Carrier {carrier_code} has no shipment with tracking number {event.tracking_number}; the event was not recorded."
+        elif verdict == "duplicate":
+            message = "Already recorded; nothing changed."
+        else:
+            message = outcomes[index]
+        results.append(TrackingEventResult(event.event_id, event.tracking_number, verdict, shipment.status if shipment else "", message))
+    return results
+
+
+# --- late shipments ----------------------------------------------------------------------------
+
+
+def _working_day(carrier: Carrier, day: datetime.date) -> bool:
+    return str(day.isoweekday()) in carrier.working_days and day.isoformat() not in {str(h) for h in carrier.holidays or ()}
+
+
+def _no_scan_since(carrier: Carrier, today: datetime.date, days: int) -> datetime.date:
+    """The day such that a parcel last scanned before it has gone ``days`` full working days
+    (up to yesterday) without a scan."""
+    day, counted = today, 0
+    for _ in range(800):  # a calendar with no working day at all stops here
+        day -= datetime.timedelta(days=1)
+        if _working_day(carrier, day):
+            counted += 1
+            if counted >= days:
+                break
+    return day
+
+
+def shipments_flag_late(*, now: datetime.datetime | None = None, actor: Actor) -> int:
+    """Flag open shipments that are late; returns how many flags were raised.
+
+    Two reasons, each flagged at most once per shipment: ``past_promised_date`` (the promised
+    delivery date has passed in the carrier's time zone and it is not delivered) and ``no_scan``
+    (no scan for ``OMS_SHIPPING_NO_SCAN_DAYS`` full working days of the carrier; a shipment never
+    scanned counts from its collection date). Delivered, returned and voided shipments are never
+    flagged. Each flag sets ``late`` and its reason and records ``shipment.late``. Safe to run
+    twice, also at the same time (rows are locked in primary-key order and re-checked).
+    """
+    now = now or timezone.now()
+    days = max(1, int(getattr(settings, "OMS_SHIPPING_NO_SCAN_DAYS", 3)))
+    flagged = 0
+    with transaction.atomic():
+        carriers = Carrier.objects.filter(pk__in=Shipment.objects.filter(status__in=OPEN_STATUSES).values("carrier_id"))
+        wanted = Q()
+        context: dict[int, tuple[datetime.date, datetime.date]] = {}
+        for carrier in carriers:
+            zone = zoneinfo.ZoneInfo(carrier.time_zone)
+            today = now.astimezone(zone).date()
+            since = _no_scan_since(carrier, today, days)
+            since_start = datetime.datetime.combine(since, datetime.time.min, tzinfo=zone)
+            context[carrier.pk] = (today, since)
+            past_promise = Q(late_promise_flagged_at__isnull=True, promised_delivery_date__lt=today)
+            silent = Q(late_no_scan_flagged_at__isnull=True) & (
+                Q(last_scan_at__lt=since_start) | Q(last_scan_at__isnull=True, collection_date__lt=since)
+            )
+            wanted |= Q(carrier_id=carrier.pk) & (past_promise | silent)
+        if not context:
+            return 0
+        late = Shipment.objects.select_for_update(no_key=True).filter(wanted, status__in=OPEN_STATUSES).select_related("carrier", "service").order_by("pk")
+        for shipment in late:
+            today, since = context[shipment.carrier_id]
+            reasons = []
+            if shipment.late_promise_flagged_at is None and shipment.promised_delivery_date < today:
+                shipment.late_promise_flagged_at = now
+                reasons.append(("past_promised_date", f"not delivered by the promised {shipment.promised_delivery_date:%a %Y-%m-%d}"))
+            last = shipment.last_scan_at.astimezone(zoneinfo.ZoneInfo(shipment.carrier.time_zone)).date() if shipment.last_scan_at else None
+            if shipment.late_no_scan_flagged_at is None and (last or shipment.collection_date) < since:
+                shipment.late_no_scan_flagged_at = now
+                reasons.append(("no_scan", f"no scan for {days} working days (last: {last or 'never scanned'})"))
+            if not reasons:
+                continue
+            shipment.late = True
+            shipment.late_reason = "; ".join([shipment.late_reason, *(text for _, text in reasons)]).strip("; ")[:255]
+            shipment.save(update_fields=["late", "late_reason", "late_promise_flagged_at", "late_no_scan_flagged_at", "updated_at"])
+            for code, text in reasons:
+                _shipment_event(
+                    shipment, "late", reason=code, detail=text, promised_delivery_date=shipment.promised_delivery_date.isoformat(),
+                    last_scan_at=shipment.last_scan_at.isoformat() if shipment.last_scan_at else None, flagged_by=_actor_label(actor),
+                )
+                flagged += 1
+    return flagged

@@ -58,9 +58,10 @@ def test_when_periodic_tasks_are_set_up_twice_then_each_exists_once_and_names_a_
         "oms.tasks.idempotency_records_purge",
         "orders.tasks.backorders_sweep",
         "oms.tasks.webhooks_sweep",
+        "shipping.tasks.shipments_flag_late",
     }
-    assert PeriodicTask.objects.count() == 5
-    assert capsys.readouterr().out.count("unchanged") == 5
+    assert PeriodicTask.objects.count() == 6
+    assert capsys.readouterr().out.count("unchanged") == 6
     app.loader.import_default_modules()
     assert set(tasks) <= set(app.tasks)
     sweep = PeriodicTask.objects.get(task="oms.tasks.events_sweep")

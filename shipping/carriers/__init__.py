@@ -3,9 +3,10 @@
 from oms.errors import NotFound
 
 from .base import CarrierAdapter, NotAvailableYet
+from .dhl_express import DhlExpressCarrier
 from .table_rate import TableRateCarrier
 
-ADAPTERS: dict[str, type[CarrierAdapter]] = {"table_rate": TableRateCarrier}
+ADAPTERS: dict[str, type[CarrierAdapter]] = {"table_rate": TableRateCarrier, "dhl_express": DhlExpressCarrier}
 
 
 def carrier_adapter(carrier_code: str) -> CarrierAdapter:
@@ -18,4 +19,4 @@ def carrier_adapter(carrier_code: str) -> CarrierAdapter:
     return ADAPTERS[card.adapter](card)
 
 
-__all__ = ["ADAPTERS", "CarrierAdapter", "NotAvailableYet", "TableRateCarrier", "carrier_adapter"]
+__all__ = ["ADAPTERS", "CarrierAdapter", "DhlExpressCarrier", "NotAvailableYet", "TableRateCarrier", "carrier_adapter"]

@@ -7,6 +7,7 @@ method an adapter has not built raises :class:`NotAvailableYet` naming it; nothi
 import datetime
 from collections.abc import Iterable
 from dataclasses import dataclass
+from decimal import Decimal
 
 from oms.errors import DomainError
 
@@ -25,21 +26,31 @@ class ShipmentRequest:
     destination: Address
     parcels: tuple[Parcel, ...]
     reference: str = ""  # the caller's (e.g. a fulfillment order number)
+    ship_at: datetime.datetime | datetime.date | None = None  # when it is handed over (None: now)
 
 
 @dataclass(frozen=True)
 class CreatedShipment:
     tracking_numbers: tuple[str, ...]  # one per parcel
-    label_pdf: bytes
+    label_pdf: bytes  # b"" when the carrier returns no label (the built-in carrier: the OMS renders it)
+    price: Decimal | None = None  # what the carrier charges, in ``currency``
+    currency: str = ""
+    collection_date: datetime.date | None = None
+    delivery_date: datetime.date | None = None  # promised
+    explanation: dict | None = None  # the quote's explanation, when the adapter has one
 
 
 @dataclass(frozen=True)
 class TrackingEvent:
     tracking_number: str
-    status: str  # in_transit, out_for_delivery, delivered, exception, returned
+    # shipping.models.TrackingCode: label_created, in_transit, out_for_delivery, delivered, exception,
+    # returned_to_sender, or a scan that only informs (accepted, arrived_at_facility, info...)
+    status: str
     at: datetime.datetime
     location: str = ""
     detail: str = ""
+    event_id: str = ""  # the carrier's id of the event (dedupe); "" when it gives none
+    raw: dict | None = None
 
 
 class CarrierAdapter:

@@ -14,8 +14,9 @@ from .support import error_of
 pytestmark = pytest.mark.django_db
 
 # Operations that authenticate another way: the platforms sign their webhooks with the channel's
-# secret, so these take no API key (and are tested in tests/channels).
-SIGNED_BY_PLATFORM = re.compile(r"^/api/v1/channels/[^/]+/(shopify|woocommerce)/orders/?$")
+# secret and carriers their tracking events with the carrier's, so these take no API key (and are
+# tested in tests/channels and tests/shipping).
+SIGNED_BY_PLATFORM = re.compile(r"^/api/v1/(channels/[^/]+/(shopify|woocommerce)/orders|carriers/[^/]+/tracking)/?$")
 
 
 def _walk(patterns, prefix=""):

@@ -20,6 +20,8 @@ SCHEDULE = [
      "Enqueue webhook deliveries whose retry is due, whose message was lost or whose worker died."),
     ("Purge old Idempotency-Key answers", "oms.tasks.idempotency_records_purge", ("every", 1, IntervalSchedule.HOURS),
      "Forget answers older than OMS_IDEMPOTENCY_TTL_HOURS."),
+    ("Flag late shipments", "shipping.tasks.shipments_flag_late", ("every", 1, IntervalSchedule.HOURS),
+     "Flag shipments past their promised delivery date or without a scan for OMS_SHIPPING_NO_SCAN_DAYS working days (once per reason)."),
 ]
 
 
