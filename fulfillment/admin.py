@@ -111,7 +111,7 @@ class FulfillmentOrderAdmin(admin.ModelAdmin):
     list_select_related = ("order", "location")
     readonly_fields = (
         "number", "order_link", "location", "status", "priority", "promised_ship_date", "is_held", "tracking_number",
-        "shipped_at", "delivered_at", "cancelled_at", "cancel_reason", "created_at", "updated_at", "version",
+        "shipment_link", "carrier_code", "service_code", "shipped_at", "delivered_at", "cancelled_at", "cancel_reason", "created_at", "updated_at", "version",
     )
     fields = readonly_fields
     inlines = (FulfillmentLineInline, FulfillmentHoldInline)
@@ -135,6 +135,12 @@ class FulfillmentOrderAdmin(admin.ModelAdmin):
     @admin.display(description="Order", ordering="order__number")
     def order_link(self, obj):
         return format_html('<a href="{}">{}</a>', reverse("admin:orders_order_change", args=[obj.order_id]), obj.order.number)
+
+    @admin.display(description="Shipment")
+    def shipment_link(self, obj):
+        if obj.shipment_id is None:
+            return "-"
+        return format_html('<a href="{}">{}</a>', reverse("admin:shipping_shipment_change", args=[obj.shipment_id]), obj.tracking_number or obj.shipment_id)
 
     # --- helpers -----------------------------------------------------------------------------
 

@@ -13,10 +13,14 @@ class FulfillmentConfig(AppConfig):
         from .documents.jobs import by_id_renderers_register
         from orders.services.allocation import REALLOCATED_EVENT
 
-        from .services import on_order_cancelled, on_order_fulfillment_started, on_order_reallocated
+        from .services import on_order_cancelled, on_order_fulfillment_started, on_order_reallocated, on_shipment_delivered, on_shipment_trouble
 
         subscribe(STATUS_EVENTS[OrderStatus.IN_FULFILLMENT], on_order_fulfillment_started)
         subscribe(STATUS_EVENTS[OrderStatus.CANCELLED], on_order_cancelled)
         subscribe(REALLOCATED_EVENT, on_order_reallocated)
+        # Carrier news about a shipment of ours moves its fulfillment order or tells customer service.
+        subscribe("shipment.delivered", on_shipment_delivered)
+        for name in ("shipment.exception", "shipment.returned_to_sender", "shipment.late"):
+            subscribe(name, on_shipment_trouble)
         # Pick lists and packing slips by id: what the admin's print actions start as document jobs.
         by_id_renderers_register()

@@ -10,6 +10,7 @@ from django.db.models import Count
 from orders.demo import DemoShipping
 from orders.models import Order
 from orders.services import order_start_fulfillment
+from shipping.demo import demo_shipping_seed
 
 from .models import FulfillmentOrder, FulfillmentStatus, PackageType, PickList, PickListKind
 from .services import (
@@ -74,6 +75,9 @@ def demo_floor(report) -> None:
             code=code, defaults={"name": name, "inner_length_mm": length, "inner_width_mm": width, "inner_height_mm": height, "max_weight_grams": weight}
         )
         report.created["package types"] += created
+    # Carriers with rate cards, so shipping a packed fulfillment order in the console books a
+    # shipment and prints its label (the demo's own history was shipped with recorded numbers).
+    report.created["carriers"] += demo_shipping_seed()
     if PickList.objects.exists():
         return
     pending = FulfillmentOrder.objects.filter(status=FulfillmentStatus.PENDING, is_held=False)

@@ -45,6 +45,14 @@ class FulfillmentOrder(FSMModelMixin, models.Model):
     # Kept by the hold services: true while any hold is open (filters and pick-list builders read it).
     is_held = models.BooleanField(default=False)
     tracking_number = models.CharField(max_length=100, blank=True)
+    # The carrier booking it shipped with (empty when it shipped without one: no active carrier,
+    # or a tracking number entered by hand). Fulfillment sits above shipping, so a real FK.
+    shipment = models.ForeignKey(
+        "shipping.Shipment", null=True, blank=True, on_delete=models.PROTECT, related_name="fulfillment_orders",
+        help_text="The shipment booked when it shipped.",
+    )
+    carrier_code = models.CharField(max_length=32, blank=True)
+    service_code = models.CharField(max_length=32, blank=True)
     shipped_at = models.DateTimeField(null=True, blank=True)
     delivered_at = models.DateTimeField(null=True, blank=True)
     cancelled_at = models.DateTimeField(null=True, blank=True)

@@ -17,7 +17,8 @@ ROLES: dict[str, dict[str, list[str]]] = {
         # Which carriers and services there are, and what they cost (changing them is the manager's);
         # shipments with their tracking, and voiding a label the carrier has not scanned yet.
         "shipping": ["view_carrier", "view_servicelevel", "view_zone", "view_zonerule", "view_ratetable", "view_rateband", "view_surcharge",
-                     "view_shipment", "view_shipmentparcel", "view_trackingevent", "view_shipmentexceptionqueue", "void_shipment"],
+                     "view_shipment", "view_shipmentparcel", "view_trackingevent", "view_shipmentexceptionqueue", "void_shipment",
+                     "view_manifest", "close_manifest"],
     },
     "Customer service": {
         "orders": ["view_order", "view_orderline", "view_allocation", "view_orderevent", "view_orderhold", "view_channel",

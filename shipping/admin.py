@@ -6,31 +6,41 @@ zone's rules are edited on their own pages, linked from there. Saving anything m
 process read the rate card again at once (other processes see the change on their next quote).
 
 Shipments are read-only pages (they change through the services: tracking events, voiding);
-"Exceptions and late" is the queue of the ones that need a person.
+"Exceptions and late" is the queue of the ones that need a person. Labels print from the
+shipment list (one 4x6 PDF for the selection) and download from a shipment's page; closing the
+manifest of a carrier's day is an action there too, and each manifest downloads as PDF and CSV.
 """
 
 import json
 
 from django import forms
+from django.conf import settings
 from django.contrib import admin, messages
 from django.db.models import Q
-from django.urls import reverse
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404
+from django.urls import path, reverse
+from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
 from oms.admin import ReadOnlyInline
 from oms.errors import DomainError
 from oms.money import quantize
 
+from .labels import shipments_labels_pdf
+from .manifests import manifest_csv, manifest_pdf, manifest_sheet
 from .models import (
     OPEN_STATUSES,
     TROUBLE_STATUSES,
     Carrier,
+    Manifest,
     RateBand,
     RateTable,
     ServiceLevel,
     Shipment,
     ShipmentExceptionQueue,
     ShipmentParcel,
+    ShipmentStatus,
     Surcharge,
     TrackingEvent,
     TrackingSerial,
@@ -38,7 +48,7 @@ from .models import (
     ZoneRule,
 )
 from .selectors import rate_card_forget
-from .services import shipment_void
+from .services import CARRIER_LABEL_FORMAT, manifest_close, shipment_label_render, shipment_void
 
 
 class RateCardSavesMixin:
@@ -269,21 +279,30 @@ class ShipmentAdmin(admin.ModelAdmin):
     readonly_fields = (
         "tracking_number", "reference", "status", "carrier", "service", "parcels_count", "origin_text", "destination_text",
         "declared_value", "price_text", "collection_date", "promised_delivery_date", "shipped_at", "delivered_at",
-        "last_scan_at", "voided_at", "late", "late_reason", "label_text", "quote_text", "created_by_label", "created_at", "updated_at",
+        "last_scan_at", "voided_at", "late", "late_reason", "label_text", "manifest_link", "quote_text", "created_by_label", "created_at",
+        "updated_at",
     )
     fieldsets = (
         (None, {"fields": ("tracking_number", "reference", "status", ("carrier", "service"), "parcels_count")}),
         ("Route", {"fields": ("origin_text", "destination_text")}),
         ("Price and dates", {"fields": ("price_text", "declared_value", "collection_date", "promised_delivery_date")}),
         ("Tracking", {"fields": ("shipped_at", "last_scan_at", "delivered_at", "voided_at", "late", "late_reason")}),
-        ("Label and quote", {"fields": ("label_text", "quote_text")}),
+        ("Label and quote", {"fields": ("label_text", "manifest_link", "quote_text")}),
         ("Record", {"fields": ("created_by_label", "created_at", "updated_at")}),
     )
     inlines = (ShipmentParcelInline, TrackingEventInline)
-    actions = ("void",)
+    actions = ("void", "print_labels", "close_manifests")
 
     def has_add_permission(self, request):
         return False  # shipments are booked through the services (with the carrier)
+
+    def has_close_manifest_permission(self, request):
+        return request.user.has_perm("shipping.close_manifest")
+
+    def get_urls(self):
+        label = self.admin_site.admin_view(self.label_view)
+        info = self.model._meta.app_label, self.model._meta.model_name
+        return [path("<int:shipment_id>/label.pdf", label, name="%s_%s_label" % info), *super().get_urls()]
 
     def has_change_permission(self, request, obj=None):
         return False  # the page is read-only; changes come from the carrier's events and the actions
@@ -322,7 +341,73 @@ class ShipmentAdmin(admin.ModelAdmin):
 
     @admin.display(description="Label")
     def label_text(self, obj):
-        return f"stored ({obj.label_format or 'PDF'})" if obj.label_pdf else "not rendered yet"
+        if obj.status == ShipmentStatus.VOIDED:
+            return "voided: the label must not be used"
+        url = reverse(f"admin:{self.model._meta.app_label}_{self.model._meta.model_name}_label", args=[obj.pk])
+        stored = f"stored ({obj.label_format or 'PDF'})" if obj.label_pdf else "not rendered yet: downloading renders it"
+        return format_html('<a href="{}">Download label PDF</a> ({})', url, stored)
+
+    @admin.display(description="Manifest")
+    def manifest_link(self, obj):
+        if obj.manifest_id is None:
+            return "not on a manifest yet"
+        return format_html('<a href="{}">{}</a>', reverse("admin:shipping_manifest_change", args=[obj.manifest_id]), obj.manifest)
+
+    def label_view(self, request, shipment_id: int):
+        """The shipment's stored label (rendered and stored first when it has none)."""
+        if not self.has_view_permission(request):
+            return HttpResponse("You may not view shipments.", status=403, content_type="text/plain; charset=utf-8")
+        shipment = get_object_or_404(Shipment, pk=shipment_id)
+        if shipment.status == ShipmentStatus.VOIDED:
+            return HttpResponse(
+                f"Shipment {shipment.tracking_number} is voided: its label must not be used.", status=409, content_type="text/plain; charset=utf-8"
+            )
+        if not shipment.label_pdf:
+            try:
+                shipment = shipment_label_render(shipment_id=shipment.pk, actor=request.user)
+            except DomainError as error:
+                return HttpResponse(error.message, status=409, content_type="text/plain; charset=utf-8")
+        return _download_response(bytes(shipment.label_pdf), f"label-{shipment.tracking_number}.pdf")
+
+    @admin.action(description="Print labels of the selected shipments (one 4x6 PDF)")
+    def print_labels(self, request, queryset):
+        limit = getattr(settings, "OMS_LABELS_INLINE_MAX", 200)
+        shipments = list(queryset.select_related("carrier", "service").prefetch_related("parcels").order_by("pk"))
+        voided = [shipment.tracking_number for shipment in shipments if shipment.status == ShipmentStatus.VOIDED]
+        carriers_own = [shipment.tracking_number for shipment in shipments if shipment.label_format == CARRIER_LABEL_FORMAT]
+        printable = [shipment for shipment in shipments if shipment.status != ShipmentStatus.VOIDED and shipment.label_format != CARRIER_LABEL_FORMAT]
+        if carriers_own:
+            self.message_user(
+                request, f"Not printed, the carrier supplied their labels (download each from its page): {', '.join(carriers_own)}.",
+                messages.WARNING,
+            )
+        if voided:
+            self.message_user(request, f"Not printed, voided (their labels must not be used): {', '.join(voided)}.", messages.WARNING)
+        if not printable:
+            self.message_user(request, "There is no label to print in the selection.", messages.WARNING)
+            return None
+        if len(printable) > limit:
+            self.message_user(request, f"Select at most {limit} shipments per print ({len(printable)} selected).", messages.ERROR)
+            return None
+        content = shipments_labels_pdf(printable)
+        return _download_response(content, f"labels-{timezone.localtime():%Y%m%d-%H%M%S}.pdf")
+
+    @admin.action(
+        description="Close the manifest of the carrier and collection day of the selected shipments", permissions=["close_manifest"]
+    )
+    def close_manifests(self, request, queryset):
+        days = sorted(set(queryset.values_list("carrier__code", "collection_date")))
+        for carrier_code, day in days:
+            try:
+                manifest = manifest_close(carrier_code=carrier_code, day=day, actor=request.user)
+            except DomainError as error:
+                self.message_user(request, error.message, messages.ERROR)
+            else:
+                url = reverse("admin:shipping_manifest_change", args=[manifest.pk])
+                count = manifest.shipments.count()
+                self.message_user(
+                    request, format_html('Closed manifest <a href="{}">{}</a> with {} shipments.', url, manifest.number, count), messages.SUCCESS
+                )
 
     @admin.display(description="Quote")
     def quote_text(self, obj):
@@ -340,6 +425,69 @@ class ShipmentAdmin(admin.ModelAdmin):
                 voided.append(shipment.tracking_number)
         if voided:
             self.message_user(request, f"Voided: {', '.join(voided)}.", messages.SUCCESS)
+
+
+def _download_response(content: bytes, filename: str, content_type: str = "application/pdf") -> HttpResponse:
+    response = HttpResponse(content, content_type=content_type)
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+class ManifestShipmentInline(ReadOnlyInline):
+    model = Shipment
+    fields = ("tracking_number", "reference", "service", "status", "collection_date")
+    readonly_fields = fields
+    verbose_name_plural = "shipments on this manifest"
+
+
+@admin.register(Manifest)
+class ManifestAdmin(admin.ModelAdmin):
+    """Closed manifests (read-only; closed from the shipment list), each as PDF and CSV."""
+
+    list_display = ("number", "carrier", "date", "shipment_count", "closed_at", "closed_by_label", "downloads")
+    list_filter = ("carrier", "date")
+    search_fields = ("=number", "=shipments__tracking_number")
+    list_select_related = ("carrier",)
+    date_hierarchy = "date"
+    fields = ("number", "carrier", "date", "closed_at", "closed_by_label", "shipment_count", "downloads")
+    readonly_fields = fields
+    inlines = (ManifestShipmentInline,)
+
+    def has_add_permission(self, request):
+        return False  # closed by manifest_close (the action on the shipment list)
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def get_urls(self):
+        download = self.admin_site.admin_view(self.download_view)
+        return [path("<int:manifest_id>/download.<str:kind>", download, name="shipping_manifest_download"), *super().get_urls()]
+
+    @admin.display(description="Shipments")
+    def shipment_count(self, obj):
+        return obj.shipments.count()
+
+    @admin.display(description="Download")
+    def downloads(self, obj):
+        return format_html_join(
+            " · ", '<a href="{}">{}</a>',
+            ((reverse("admin:shipping_manifest_download", args=[obj.pk, kind]), kind.upper()) for kind in ("pdf", "csv")),
+        )
+
+    def download_view(self, request, manifest_id: int, kind: str):
+        if not self.has_view_permission(request):
+            return HttpResponse("You may not view manifests.", status=403, content_type="text/plain; charset=utf-8")
+        if kind not in ("pdf", "csv"):
+            return HttpResponse(f"A manifest downloads as pdf or csv, not {kind!r}.", status=404, content_type="text/plain; charset=utf-8")
+        manifest = get_object_or_404(Manifest.objects.select_related("carrier"), pk=manifest_id)
+        sheet = manifest_sheet(manifest)
+        if kind == "csv":
+            return _download_response(manifest_csv(sheet).encode(), f"manifest-{manifest.number}.csv", "text/csv; charset=utf-8")
+        return _download_response(manifest_pdf(sheet), f"manifest-{manifest.number}.pdf")
 
 
 @admin.register(ShipmentExceptionQueue)

@@ -321,6 +321,25 @@ OPEN_STATUSES = tuple(status for status in ShipmentStatus if status not in FINAL
 TROUBLE_STATUSES = (ShipmentStatus.EXCEPTION, ShipmentStatus.RETURNED_TO_SENDER)
 
 
+class Manifest(models.Model):
+    """A carrier's end-of-day list: the shipments it collects on one day, closed once and printed
+    (PDF) or sent (CSV). A shipment is on one manifest at most (``Shipment.manifest``)."""
+
+    number = models.CharField(max_length=60, unique=True, help_text="CARRIER-YYYYMMDD-n: the n-th manifest of the carrier that day.")
+    carrier = models.ForeignKey(Carrier, on_delete=models.PROTECT, related_name="manifests")
+    date = models.DateField(help_text="The collection date of its shipments.")
+    closed_at = models.DateTimeField(default=timezone.now, editable=False)
+    closed_by_label = models.CharField(max_length=120, blank=True)
+
+    class Meta:
+        ordering = ["-date", "-id"]
+        indexes = [models.Index(fields=["carrier", "date"], name="manifest_carrier_date_idx")]
+        permissions = [("close_manifest", "Can close a carrier's manifest for a day")]
+
+    def __str__(self):
+        return self.number
+
+
 class Shipment(FSMModelMixin, models.Model):
     """What one carrier carries under one tracking number: one or more parcels (multi-piece: each
     parcel has its own tracking number; the first parcel's is the shipment's).
@@ -359,6 +378,8 @@ class Shipment(FSMModelMixin, models.Model):
     label_pdf = models.BinaryField(null=True, blank=True, editable=False)
     label_format = models.CharField(max_length=20, blank=True, help_text="e.g. pdf-4x6")
     created_by_label = models.CharField(max_length=120, blank=True)
+    # Set once, by ``manifest_close``: a shipment is handed over on one manifest only.
+    manifest = models.ForeignKey(Manifest, on_delete=models.PROTECT, null=True, blank=True, related_name="shipments")
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -4,10 +4,12 @@ Every function takes plain data and keyword-only arguments with ``actor``, runs 
 transaction and locks rows in primary-key order. Status changes of a shipment are recorded as
 domain events (``shipment.in_transit``, ``.out_for_delivery``, ``.delivered``, ``.exception``,
 ``.returned_to_sender``, ``.voided``, ``.late``) with the caller's ``reference``, so the apps
-above (fulfillment) subscribe by name and never get imported here.
+above (fulfillment) subscribe by name and never get imported here. Labels (PDF) are rendered
+outside every transaction and stored afterwards; manifests close a carrier's day.
 """
 
 import datetime
+import logging
 import zoneinfo
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -24,10 +26,12 @@ from oms.errors import DomainError, InvalidInput, InvalidTransition, NotFound
 from oms.events import event_record
 
 from .carriers.base import ShipmentRequest
+from .labels import LABEL_FORMAT, shipments_labels_pdf
 from .models import (
     OPEN_STATUSES,
     STATUS_CODES,
     Carrier,
+    Manifest,
     ServiceLevel,
     Shipment,
     ShipmentParcel,
@@ -38,6 +42,10 @@ from .models import (
 )
 from .rating import ZERO, Address, Parcel
 from .s10 import s10_format
+
+logger = logging.getLogger(__name__)
+# The format of a label the carrier's own API returned (stored as it came).
+CARRIER_LABEL_FORMAT = "pdf-carrier"
 
 
 class TrackingSerialsExhausted(DomainError):
@@ -134,7 +142,10 @@ def shipment_create(
     parcels); then the shipment and its parcels are recorded in one transaction, status
     ``label_created``. Bad input (unknown carrier or service, a service that cannot carry these
     parcels there, malformed addresses or parcels) is refused with what to fix and records
-    nothing. The label is not made here (``label_pdf`` stays empty for the label renderer).
+    nothing. A label the carrier returned is stored as it came; otherwise (the built-in carrier)
+    the 4x6 label is rendered after the transaction (:func:`shipment_label_render`). A label
+    that fails to render leaves ``label_pdf`` empty (logged): the shipment is booked and the
+    admin renders the label again on demand.
     """
     from .carriers import carrier_adapter  # the adapters use the services above
 
@@ -172,7 +183,8 @@ def shipment_create(
             origin=origin_stored, destination=destination_stored, declared_value=declared,
             price=created.price, currency=created.currency or service.carrier.currency, quote=created.explanation or {},
             collection_date=created.collection_date or created.delivery_date, promised_delivery_date=created.delivery_date,
-            created_by_label=_actor_label(actor),
+            created_by_label=_actor_label(actor), label_pdf=created.label_pdf or None,
+            label_format=CARRIER_LABEL_FORMAT if created.label_pdf else "",
         )
         ShipmentParcel.objects.bulk_create(
             ShipmentParcel(
@@ -181,6 +193,32 @@ def shipment_create(
             )
             for index, (parcel, number) in enumerate(zip(parsed_parcels, created.tracking_numbers, strict=True))
         )
+    if not created.label_pdf:
+        try:
+            shipment = shipment_label_render(shipment_id=shipment.pk, actor=actor)
+        except Exception:  # the booking stands; the label can be rendered again from the admin
+            logger.exception("The label of shipment %s could not be rendered.", shipment.tracking_number)
+    return shipment
+
+
+def shipment_label_render(*, shipment_id: int, actor: Actor) -> Shipment:
+    """Render the shipment's 4x6 label PDF (a page per parcel) and store it in ``label_pdf``.
+
+    Guarantees: the PDF is rendered without opening a transaction or locking a row (a render
+    takes from a few hundred milliseconds to seconds); then it is stored with one ``UPDATE``.
+    A voided shipment is refused (its label must not be used) and a label the carrier supplied
+    is never replaced.
+    """
+    shipment = Shipment.objects.select_related("carrier", "service").prefetch_related("parcels").filter(pk=shipment_id).first()
+    if shipment is None:
+        raise NotFound(f"No shipment {shipment_id}.")
+    if shipment.status == ShipmentStatus.VOIDED:
+        raise InvalidTransition(f"Shipment {shipment.tracking_number} is voided: its label must not be printed.")
+    if shipment.label_format == CARRIER_LABEL_FORMAT and shipment.label_pdf:
+        return shipment
+    content = shipments_labels_pdf([shipment])
+    Shipment.objects.filter(pk=shipment.pk).update(label_pdf=content, label_format=LABEL_FORMAT, updated_at=timezone.now())
+    shipment.label_pdf, shipment.label_format = content, LABEL_FORMAT
     return shipment
 
 
@@ -544,3 +582,53 @@ def shipments_flag_late(*, now: datetime.datetime | None = None, actor: Actor) -
                 )
                 flagged += 1
     return flagged
+
+
+# ---------------------------------------------------------------------------- manifests
+
+
+class NothingToManifest(DomainError):
+    code = "nothing_to_manifest"
+    status_code = 409
+
+
+def manifest_close(*, carrier_code: str, day: datetime.date, actor: Actor) -> Manifest:
+    """Close the carrier's manifest for ``day``: every shipment it collects that day (collection
+    date), not voided and on no manifest yet, goes on one new manifest.
+
+    Guarantees: manifests of one carrier close one at a time (the carrier row is locked), and the
+    shipments are locked in primary-key order, so a shipment lands on one manifest only. A day
+    with nothing left to hand over is refused with that reason and records nothing. The number
+    is ``CARRIER-YYYYMMDD-n`` (the n-th manifest of that carrier that day). Records
+    ``manifest.closed``.
+    """
+    if not isinstance(day, datetime.date) or isinstance(day, datetime.datetime):
+        raise InvalidInput(f"day must be a date (YYYY-MM-DD), not {day!r}.", fields={"day": ["not a date"]})
+    with transaction.atomic():
+        carrier = Carrier.objects.select_for_update(no_key=True).filter(code=carrier_code).first()
+        if carrier is None:
+            raise NotFound(f"No carrier {carrier_code!r}.")
+        shipments = list(
+            Shipment.objects.select_for_update(no_key=True)
+            .filter(carrier=carrier, collection_date=day, manifest__isnull=True)
+            .exclude(status=ShipmentStatus.VOIDED)
+            .order_by("pk")
+        )
+        if not shipments:
+            raise NothingToManifest(
+                f"{carrier.name} has no shipments collected on {day:%Y-%m-%d} that are not voided and not on a manifest already."
+            )
+        sequence = Manifest.objects.filter(carrier=carrier, date=day).count() + 1
+        manifest = Manifest.objects.create(
+            number=f"{carrier.code.upper()}-{day:%Y%m%d}-{sequence}", carrier=carrier, date=day, closed_by_label=_actor_label(actor),
+        )
+        Shipment.objects.filter(pk__in=[shipment.pk for shipment in shipments]).update(manifest=manifest, updated_at=timezone.now())
+        event_record(
+            "manifest.closed",
+            {
+                "manifest_id": manifest.pk, "number": manifest.number, "carrier": carrier.code, "date": day.isoformat(),
+                "tracking_numbers": [shipment.tracking_number for shipment in shipments], "closed_by": manifest.closed_by_label,
+            },
+            stream=f"manifest:{manifest.pk}",
+        )
+    return manifest

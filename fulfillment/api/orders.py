@@ -77,7 +77,9 @@ class FulfillmentOrderSerializer(serializers.Serializer):
     promised_ship_date = serializers.DateField(allow_null=True)
     is_held = serializers.BooleanField()
     holds = FulfillmentHoldSerializer(many=True, source="open_holds", help_text="Open holds; it cannot be picked while any is open.")
-    tracking_number = serializers.CharField()
+    tracking_number = serializers.CharField(help_text="The carrier's tracking number once shipped (empty until then).")
+    carrier = serializers.CharField(source="carrier_code", help_text="Code of the carrier booked when it shipped; empty without a booking.")
+    service = serializers.CharField(source="service_code", help_text="Code of the carrier's service booked; empty without a booking.")
     shipped_at = serializers.DateTimeField(allow_null=True)
     delivered_at = serializers.DateTimeField(allow_null=True)
     cancelled_at = serializers.DateTimeField(allow_null=True)
@@ -88,7 +90,18 @@ class FulfillmentOrderSerializer(serializers.Serializer):
 
 
 class ShipSerializer(serializers.Serializer):
-    tracking_number = serializers.CharField(required=False, allow_blank=True, default="", max_length=100)
+    carrier = serializers.CharField(
+        required=False, allow_blank=True, default="", max_length=30,
+        help_text="Carrier code to book with; empty: rate shopping under the shop's policy among the active carriers.",
+    )
+    service = serializers.CharField(
+        required=False, allow_blank=True, default="", max_length=30,
+        help_text="Service code of `carrier` (e.g. `ground`); empty with a carrier: its best service under the policy.",
+    )
+    tracking_number = serializers.CharField(
+        required=False, allow_blank=True, default="", max_length=100,
+        help_text="A label made elsewhere: record this number and book nothing. Not with `carrier`.",
+    )
 
 
 class MoveSerializer(serializers.Serializer):
@@ -195,7 +208,9 @@ class FulfillmentOrderShipView(APIView):
         operation_id="fulfillment_orders_ship",
         summary="Ship a packed fulfillment order",
         description="Ships what was packed from its location; the order becomes partially shipped or shipped. Units not "
-        "packed stay reserved on a new pending fulfillment order. Not packed yet: 409.",
+        "packed stay reserved on a new pending fulfillment order. When carriers are set up, a shipment is booked first "
+        "(the named `carrier` and `service`, or rate shopping) and the answer carries its `tracking_number`; a refused "
+        "booking ships nothing. Not packed yet: 409.",
         parameters=[NUMBER, IDEMPOTENCY_KEY],
         request=ShipSerializer,
         responses={200: FulfillmentOrderSerializer, **error_responses(400, 404, 409, 422)},
@@ -204,7 +219,10 @@ class FulfillmentOrderShipView(APIView):
     def post(self, request, number: str):
         data = validated(ShipSerializer, request.data)
         fulfillment_order_id = _id_for(number)
-        fulfillment_order_ship(fulfillment_order_id=fulfillment_order_id, tracking_number=data["tracking_number"], actor=request_actor(request))
+        fulfillment_order_ship(
+            fulfillment_order_id=fulfillment_order_id, tracking_number=data["tracking_number"], carrier=data["carrier"], service=data["service"],
+            actor=request_actor(request),
+        )
         return _answer(fulfillment_order_id)
 
 

@@ -9,7 +9,7 @@ logging.getLogger("weasyprint.progress").setLevel(logging.WARNING)
 # about a hundred INFO lines per font per PDF.
 logging.getLogger("fontTools").setLevel(logging.WARNING)
 
-from .barcodes import BarcodeError, code128_svg, code128_values, code128_widths, qr_svg
+from oms.pdf.barcodes import BarcodeError, code128_svg, code128_values, code128_widths, qr_svg
 from .data import DocumentAddress, PackingSlipDocument, PackingSlipLine, PickListDocument, PickListLine
 from .fetcher import DocumentResourceRefused
 from .rendering import documents_layout, layouts_pdf, packing_slips_pdf, pick_lists_pdf

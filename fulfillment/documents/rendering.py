@@ -19,17 +19,14 @@ from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
-from functools import lru_cache
 
 from django.conf import settings
 from django.template.loader import render_to_string
-from weasyprint import HTML
-from weasyprint.text.fonts import FontConfiguration
-from weasyprint.urls import FatalURLFetchingError
 
-from .barcodes import code128_svg, qr_svg
+from oms.pdf import code128_svg, html_layout, qr_svg
+
 from .data import PackingSlipDocument, PickListDocument
-from .fetcher import DocumentAssetFetcher, DocumentResourceRefused
+from .fetcher import DocumentResourceRefused  # noqa: F401  (registers documents.css; the error documents raise)
 
 logger = logging.getLogger(__name__)
 
@@ -37,13 +34,6 @@ TEMPLATES = {
     "pick_lists": "fulfillment/documents/pick_lists.html",
     "packing_slips": "fulfillment/documents/packing_slips.html",
 }
-
-
-@lru_cache(maxsize=1)
-def _font_configuration() -> FontConfiguration:
-    # One per process: @font-face files are fetched and registered with Fontconfig the first time
-    # and found again on every later render.
-    return FontConfiguration()
 
 
 def _pick_list_context(document: PickListDocument) -> dict:
@@ -76,21 +66,6 @@ def documents_html(kind: str, documents: Sequence) -> str:
         raise ValueError(f"No template for documents of kind {kind!r}.")
     context = _CONTEXTS[kind]
     return render_to_string(TEMPLATES[kind], {"documents": [context(document) for document in documents]})
-
-
-def html_layout(html: str):
-    """Lay out ``html`` with the restricted fetcher; a WeasyPrint ``Document`` (pages, not yet PDF).
-
-    Raises :class:`DocumentResourceRefused` when the HTML names anything outside the allow-list.
-    """
-    fetcher = DocumentAssetFetcher()
-    try:
-        return HTML(string=html, base_url=None, url_fetcher=fetcher).render(font_config=_font_configuration())
-    except FatalURLFetchingError as error:
-        refused = fetcher.refused[0] if fetcher.refused else "a resource"
-        raise DocumentResourceRefused(
-            f"The document template names {refused!r}; documents may only use the project's own fonts and stylesheet."
-        ) from error
 
 
 def documents_layout(kind: str, documents: Sequence):

@@ -5,6 +5,11 @@ Shipping and delivery drive the order: a shipped fulfillment order ships its uni
 delivered, so is the order.
 """
 
+import dataclasses
+import logging
+from decimal import Decimal
+
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 from django_fsm import can_proceed
@@ -14,22 +19,35 @@ from oms.errors import DomainError, InvalidInput, InvalidTransition, NotFound
 from orders.models import Order, OrderStatus
 from orders.services import order_cancel, order_deliver, order_ship
 from orders.services.audit import order_lock
+from shipping.models import Carrier, Shipment
+from shipping.rating import Address, Parcel, quote
+from shipping.selectors import rate_card
+from shipping.services import shipment_create, shipment_void
+from shipping.shopping import ShoppingPolicy, rate_shop
 
 from ..events import FULFILLMENT_CANCELLED, FULFILLMENT_CREATED, FULFILLMENT_DELIVERED, FULFILLMENT_SHIPPED, fulfillment_event_publish
-from ..models import FulfillmentHold, FulfillmentHoldReason, FulfillmentLine, FulfillmentOrder, FulfillmentStatus
+from ..models import FulfillmentHold, FulfillmentHoldReason, FulfillmentLine, FulfillmentOrder, FulfillmentStatus, Package
 from .common import fulfillment_note, fulfillment_order_lock, fulfillment_order_new, fulfillment_order_touch, fulfillment_orders_lock
 
+logger = logging.getLogger(__name__)
+
 _VERBS = {"start_picking": "start picking", "pack": "be packed", "ship": "ship", "deliver": "be delivered", "cancel": "be cancelled"}
+# What the order's timeline says when a fulfillment order leaves without a shipment of ours.
+NO_BOOKING = "shipped without a carrier booking"
+
+
+def _refuse_unless_allowed(fulfillment_order: FulfillmentOrder, name: str) -> None:
+    if not can_proceed(getattr(fulfillment_order, name), check_conditions=False):
+        raise InvalidTransition(
+            f"Fulfillment order {fulfillment_order.number} is {fulfillment_order.get_status_display().lower()}; it cannot {_VERBS[name]}.",
+            fields={"status": [f"Currently {fulfillment_order.status}."]},
+        )
 
 
 def _transition(fulfillment_order: FulfillmentOrder, name: str) -> str:
     """Run a transition on a locked fulfillment order (not saved yet); returns the status it left."""
     method = getattr(fulfillment_order, name)
-    if not can_proceed(method, check_conditions=False):
-        raise InvalidTransition(
-            f"Fulfillment order {fulfillment_order.number} is {fulfillment_order.get_status_display().lower()}; it cannot {_VERBS[name]}.",
-            fields={"status": [f"Currently {fulfillment_order.status}."]},
-        )
+    _refuse_unless_allowed(fulfillment_order, name)
     if not can_proceed(method):
         raise DomainError(
             f"Fulfillment order {fulfillment_order.number} is on hold ({_open_hold_names(fulfillment_order)}); release its holds first.",
@@ -80,13 +98,44 @@ def fulfillment_order_pack(*, fulfillment_order_id: int, actor: Actor, quantitie
     return fulfillment_order
 
 
-def fulfillment_order_ship(*, fulfillment_order_id: int, actor: Actor, tracking_number: str = "") -> FulfillmentOrder:
+def fulfillment_order_ship(
+    *, fulfillment_order_id: int, actor: Actor, tracking_number: str = "", carrier: str = "", service: str = ""
+) -> FulfillmentOrder:
     """A packed fulfillment order ships what was packed, from its location.
+
+    With a carrier to book (``carrier`` and ``service`` named, or rate shopping under
+    ``settings.OMS_SHIPPING_POLICY`` among the active carriers), the shipment is booked first,
+    outside any transaction (a carrier's API may be slow); the fulfillment order then ships in
+    one transaction recording the shipment, carrier, service and tracking number. A refused
+    booking ships nothing and the error says why; a booking whose fulfillment order can no longer
+    ship (shipped meanwhile) is voided again. With no active carrier at all, or a
+    ``tracking_number`` from a label made elsewhere, it ships without a booking, as the order's
+    timeline says.
 
     The units leave stock through ``order_ship`` (the order becomes partially shipped or
     shipped). Units not packed stay reserved and go to a new pending fulfillment order at the
     same location, so nothing the customer ordered is forgotten. All or nothing.
     """
+    carrier, service, tracking_number = (carrier or "").strip(), (service or "").strip(), (tracking_number or "").strip()
+    if tracking_number and (carrier or service):
+        raise InvalidInput(
+            "Give a tracking number (a label made elsewhere) or a carrier and service to book, not both.",
+            fields={"tracking_number": ["Leave empty when naming a carrier."]},
+        )
+    if service and not carrier:
+        raise InvalidInput(f"Name the carrier of service {service!r} too.", fields={"carrier": ["Required with service."]})
+    shipment, why = None, ""
+    if not tracking_number and (carrier or Carrier.objects.filter(active=True).exists()):
+        shipment, why = _shipment_book(fulfillment_order_id, carrier=carrier, service=service, actor=actor)
+    try:
+        return _ship(fulfillment_order_id, actor=actor, tracking_number=tracking_number, shipment=shipment, why=why)
+    except BaseException:
+        if shipment is not None:
+            _shipment_void_after_failure(shipment, actor=actor)
+        raise
+
+
+def _ship(fulfillment_order_id: int, *, actor: Actor, tracking_number: str, shipment: Shipment | None, why: str) -> FulfillmentOrder:
     with transaction.atomic():
         order, fulfillment_order = fulfillment_order_lock(fulfillment_order_id)
         _transition(fulfillment_order, "ship")
@@ -103,25 +152,155 @@ def fulfillment_order_ship(*, fulfillment_order_id: int, actor: Actor, tracking_
         FulfillmentLine.objects.filter(
             pk__in=[line.pk for line in lines if line.quantity == 0], pick_lines__isnull=True, packed_items__isnull=True
         ).delete()
+        if shipment is not None:
+            fulfillment_order.shipment = shipment
+            fulfillment_order.carrier_code, fulfillment_order.service_code = shipment.carrier.code, shipment.service.code
+            tracking_number = shipment.tracking_number
         fulfillment_order.tracking_number = tracking_number[:100]
         # A short-pick hold has nothing left to stop once what was found has shipped.
         fulfillment_order.is_held = _holds_release(fulfillment_order, [FulfillmentHoldReason.SHORT_PICK], note="shipped with the units picked")
-        fulfillment_order_touch(fulfillment_order, "status", "shipped_at", "tracking_number", "is_held")
-        fulfillment_event_publish(fulfillment_order, FULFILLMENT_SHIPPED, tracking_number=fulfillment_order.tracking_number)
-        message = f"Fulfillment order {fulfillment_order.number} shipped" + (f", tracking {tracking_number}" if tracking_number else "")
+        fulfillment_order_touch(fulfillment_order, "status", "shipped_at", "tracking_number", "shipment", "carrier_code", "service_code", "is_held")
+        fulfillment_event_publish(
+            fulfillment_order, FULFILLMENT_SHIPPED, tracking_number=fulfillment_order.tracking_number,
+            carrier=fulfillment_order.carrier_code, service=fulfillment_order.service_code,
+        )
+        message = f"Fulfillment order {fulfillment_order.number} shipped"
+        if shipment is not None:
+            message += (
+                f" with {shipment.carrier.name} {shipment.service.name}, tracking {shipment.tracking_number} "
+                f"({shipment.price} {shipment.currency}, promised {shipment.promised_delivery_date:%Y-%m-%d}; {why})"
+            )
+        elif tracking_number:
+            message += f", tracking {tracking_number} ({NO_BOOKING}: label made elsewhere)"
+        else:
+            message += f" ({NO_BOOKING})"
         if remainder:
             rest = fulfillment_order_new(order, location_id=fulfillment_order.location_id, lines=remainder)
             fulfillment_event_publish(rest, FULFILLMENT_CREATED, remainder_of=fulfillment_order.number)
             message += f"; units not packed go on {rest.number}"
-        fulfillment_note(order, message, actor=actor, shipped=fulfillment_order.number, quantities={str(k): v for k, v in quantities.items()})
+        fulfillment_note(
+            order, message, actor=actor, shipped=fulfillment_order.number, quantities={str(k): v for k, v in quantities.items()},
+            shipment_id=shipment.pk if shipment else None, tracking_number=fulfillment_order.tracking_number,
+        )
     return fulfillment_order
 
 
-def fulfillment_order_deliver(*, fulfillment_order_id: int, actor: Actor) -> FulfillmentOrder:
+# --- carrier booking -----------------------------------------------------------------------------
+
+
+def fulfillment_order_parcels(fulfillment_order: FulfillmentOrder) -> list[dict]:
+    """The parcels a carrier carries for a fulfillment order, as ``shipping`` takes them.
+
+    Its closed packages, each with its weight and its measured dimensions (else its box's inner
+    dimensions; else none). Without a closed package (packed without scanning), one parcel
+    weighing what its packed units weigh by their products' weights."""
+    packages = list(
+        Package.objects.filter(fulfillment_order=fulfillment_order, closed_at__isnull=False).select_related("package_type").order_by("pk")
+    )
+    if not packages:
+        lines = fulfillment_order.lines.select_related("product")
+        grams = sum(line.quantity_packed * line.product.weight_grams for line in lines)
+        if grams <= 0:
+            raise InvalidInput(
+                f"{fulfillment_order.number} has no weighed package and its products have no weight, so no carrier can be booked: "
+                "close its packages with their weight (or give the products a weight), or ship it with a tracking number.",
+                fields={"packages": ["No weight known."]},
+            )
+        return [{"weight_kg": str(Decimal(grams) / 1000)}]
+    parcels = []
+    for package in packages:
+        sides = (package.length_mm, package.width_mm, package.height_mm)
+        box = package.package_type
+        if not all(sides) and box is not None:
+            sides = (box.inner_length_mm, box.inner_width_mm, box.inner_height_mm)
+        parcel = {"weight_kg": str(Decimal(package.weight_grams or 0) / 1000)}
+        if all(sides):
+            parcel.update(length_cm=str(Decimal(sides[0]) / 10), width_cm=str(Decimal(sides[1]) / 10), height_cm=str(Decimal(sides[2]) / 10))
+        parcels.append(parcel)
+    return parcels
+
+
+def _route(fulfillment_order: FulfillmentOrder) -> tuple[dict, dict]:
+    """Origin (the location) and destination (the order's shipping address) as ``shipping`` takes them."""
+    location = fulfillment_order.location
+    origin = {"name": location.name, "city": location.city, "postal_code": location.postal_code, "country": str(location.country or "")}
+    return origin, dict(fulfillment_order.order.shipping_address or {})
+
+
+def _address(value: dict, what: str) -> Address:
+    try:
+        return Address(str(value.get("country") or ""), str(value.get("postal_code") or ""), bool(value.get("residential", False)))
+    except InvalidInput as error:
+        raise InvalidInput(f"{what}: {error.message}", fields={"address": [error.message]}) from None
+
+
+def _service_choose(fulfillment_order: FulfillmentOrder, *, parcels: list[dict], origin: dict, destination: dict, carrier: str) -> tuple[str, str, str]:
+    """Rate shopping under ``OMS_SHIPPING_POLICY`` (among ``carrier``'s services when named):
+    ``(carrier, service, why)``; refused with ``no_carrier_service`` when nothing can carry it."""
+    policy = ShoppingPolicy.from_dict(dict(getattr(settings, "OMS_SHIPPING_POLICY", None) or {}))
+    if carrier:
+        policy = dataclasses.replace(policy, allowed=frozenset({carrier}))
+    quotes = quote(
+        rate_card(),
+        parcels=[Parcel(**parcel) for parcel in parcels],
+        origin=_address(origin, f"The location {fulfillment_order.location.code}"),
+        destination=_address(destination, f"The shipping address of order {fulfillment_order.order.number}"),
+        ship_at=timezone.now(),
+    )
+    choice = rate_shop(quotes, policy)
+    if choice.chosen is None:
+        reasons = "; ".join(f"{key}: {why}" for key, why in choice.excluded[:5]) or "no active service"
+        to = " ".join(str(part) for part in (destination.get("country") or "?", destination.get("postal_code") or "") if part)
+        raise DomainError(
+            f"{fulfillment_order.number} was not shipped: no carrier service can take it from {origin['country']} to {to} ({reasons}).",
+            code="no_carrier_service",
+        )
+    return choice.chosen.carrier, choice.chosen.service, choice.reason
+
+
+def _shipment_book(fulfillment_order_id: int, *, carrier: str, service: str, actor: Actor) -> tuple[Shipment, str]:
+    """Book the shipment of a packed fulfillment order with the carrier; nothing is locked meanwhile."""
+    fulfillment_order = FulfillmentOrder.objects.select_related("order", "location").filter(pk=fulfillment_order_id).first()
+    if fulfillment_order is None:
+        raise NotFound(f"No fulfillment order #{fulfillment_order_id}.")
+    _refuse_unless_allowed(fulfillment_order, "ship")  # before the carrier is asked for anything
+    parcels = fulfillment_order_parcels(fulfillment_order)
+    origin, destination = _route(fulfillment_order)
+    if service:
+        why = f"{carrier}:{service} as asked"
+    else:
+        carrier, service, why = _service_choose(fulfillment_order, parcels=parcels, origin=origin, destination=destination, carrier=carrier)
+    try:
+        shipment = shipment_create(
+            carrier_code=carrier, service_code=service, origin=origin, destination=destination, parcels=parcels,
+            reference=fulfillment_order.number, actor=actor,
+        )
+    except DomainError as error:
+        # Same code and status for the caller; the message says what was not done.
+        error.message = f"{fulfillment_order.number} was not shipped: booking {carrier}:{service} failed: {error.message}"
+        error.args = (error.message,)
+        raise
+    return Shipment.objects.select_related("carrier", "service").get(pk=shipment.pk), why
+
+
+def _shipment_void_after_failure(shipment: Shipment, *, actor: Actor) -> None:
+    """The fulfillment order did not ship: its booking must not be used. A void the carrier
+    refuses is logged (the shipment stays in the shipments list, with its reference)."""
+    try:
+        shipment_void(shipment_id=shipment.pk, actor=actor)
+    except Exception:
+        logger.exception("could not void shipment %s of %s after the fulfillment order failed to ship", shipment.tracking_number, shipment.reference)
+
+
+def fulfillment_order_deliver(*, fulfillment_order_id: int, actor: Actor, already_delivered_ok: bool = False) -> FulfillmentOrder:
     """A shipped fulfillment order arrived. When none of the order's fulfillment orders is still
-    on its way (all delivered or cancelled) and the order is shipped, the order is delivered too."""
+    on its way (all delivered or cancelled) and the order is shipped, the order is delivered too.
+    ``already_delivered_ok``: a delivered one is left as it is instead of refused (carrier events
+    may come twice)."""
     with transaction.atomic():
         order, fulfillment_order = fulfillment_order_lock(fulfillment_order_id)
+        if already_delivered_ok and fulfillment_order.status == FulfillmentStatus.DELIVERED:
+            return fulfillment_order
         _transition(fulfillment_order, "deliver")
         fulfillment_order_touch(fulfillment_order, "status", "delivered_at")
         fulfillment_event_publish(fulfillment_order, FULFILLMENT_DELIVERED)
@@ -130,6 +309,71 @@ def fulfillment_order_deliver(*, fulfillment_order_id: int, actor: Actor) -> Ful
         if order.status == OrderStatus.SHIPPED and not waiting.exists():
             order_deliver(order_id=order.pk, actor=actor)
     return fulfillment_order
+
+
+# --- carrier events (subscribers of shipping's ``shipment.*`` events) ----------------------------
+
+
+def _fulfillment_order_of_shipment(payload: dict) -> int | None:
+    """The fulfillment order a shipment event is about: by the shipment it shipped with, else by
+    the shipment's reference (a fulfillment order number); None for a shipment of someone else."""
+    found = FulfillmentOrder.objects.filter(shipment_id=payload.get("shipment_id")).values_list("pk", flat=True).first()
+    if found is None and payload.get("reference"):
+        found = FulfillmentOrder.objects.filter(number=payload["reference"]).values_list("pk", flat=True).first()
+    return found
+
+
+def _carrier_actor(payload: dict) -> str:
+    return f"carrier:{payload.get('carrier') or 'unknown'}"
+
+
+def fulfillment_order_carrier_note(*, fulfillment_order_id: int, message: str, actor: Actor, **data) -> FulfillmentOrder:
+    """A note about a fulfillment order's parcel in its order's timeline (what the carrier said)."""
+    with transaction.atomic():
+        order, fulfillment_order = fulfillment_order_lock(fulfillment_order_id)
+        fulfillment_note(order, f"{fulfillment_order.number}: {message}", actor=actor, carrier_news=fulfillment_order.number, **data)
+    return fulfillment_order
+
+
+def on_shipment_delivered(event) -> None:
+    """Subscriber of ``shipment.delivered``: the fulfillment order is delivered (and its order,
+    when it was the last one on its way). Safe to run twice; a fulfillment order that cannot be
+    delivered (not shipped) gets a note instead."""
+    fulfillment_order_id = _fulfillment_order_of_shipment(event.payload)
+    if fulfillment_order_id is None:
+        return
+    try:
+        fulfillment_order_deliver(fulfillment_order_id=fulfillment_order_id, actor=_carrier_actor(event.payload), already_delivered_ok=True)
+    except InvalidTransition as refused:
+        fulfillment_order_carrier_note(
+            fulfillment_order_id=fulfillment_order_id, actor=_carrier_actor(event.payload),
+            message=f"the carrier reports shipment {event.payload.get('tracking_number')} delivered, but {refused.message}",
+            tracking_number=event.payload.get("tracking_number"),
+        )
+
+
+_TROUBLE = {
+    "shipment.exception": "delivery exception",
+    "shipment.returned_to_sender": "returned to sender",
+    "shipment.late": "shipment late",
+}
+
+
+def on_shipment_trouble(event) -> None:
+    """Subscriber of ``shipment.exception``, ``.returned_to_sender`` and ``.late``: a note in the
+    order's timeline for customer service. No hold: holds stop picking, and a shipped fulfillment
+    order has nothing left to pick."""
+    fulfillment_order_id = _fulfillment_order_of_shipment(event.payload)
+    if fulfillment_order_id is None:
+        return
+    payload = event.payload
+    detail = payload.get("detail") or payload.get("status_text") or ""
+    where = f" at {payload['location']}" if payload.get("location") else ""
+    fulfillment_order_carrier_note(
+        fulfillment_order_id=fulfillment_order_id, actor=_carrier_actor(payload),
+        message=f"{_TROUBLE[event.name]}, tracking {payload.get('tracking_number')}{where}" + (f": {detail}" if detail else ""),
+        event=event.name, tracking_number=payload.get("tracking_number"), reason=payload.get("reason", ""),
+    )
 
 
 def _holds_release(fulfillment_order: FulfillmentOrder, reasons: list[str] | None, *, note: str) -> bool:

@@ -3,7 +3,7 @@
 import pytest
 
 from fulfillment.documents import BarcodeError, code128_svg, code128_values, code128_widths
-from fulfillment.documents.barcodes import CODE128_PATTERNS
+from oms.pdf.barcodes import CODE128_PATTERNS
 
 # Module strings (1 = bar, 0 = space) for subset B as produced by a reference encoder, quiet zones excluded.
 KNOWN = {

@@ -44,7 +44,7 @@ def test_the_list_and_the_page_with_its_timeline_newest_first(client):
     assert shipment.tracking_number in listing and "SO-0000042-1" in listing
     assert "Tracking timeline (newest first)" in page
     assert page.index("Out for delivery") < page.index("Accepted by the carrier")
-    assert "Ada Lovelace" in page and "12.86 USD" in page and "not rendered yet" in page
+    assert "Ada Lovelace" in page and "12.86 USD" in page and "Download label PDF" in page
 
 
 def test_void_action_voids_what_it_may_and_says_why_not_for_the_rest(client):

@@ -107,7 +107,7 @@ def test_booking_gives_a_valid_s10_number_and_the_quotes_price_and_promised_date
     assert shipment.promised_delivery_date == expected.delivery_date == datetime.date(2026, 3, 6)  # 4 working days
     assert shipment.status == S.LABEL_CREATED and shipment.reference == "SO-0000042-1"
     assert shipment.destination["country"] == "US" and shipment.destination["name"] == "Ada Lovelace"
-    assert shipment.quote["price"] == "12.86" and shipment.label_pdf is None
+    assert shipment.quote["price"] == "12.86" and bytes(shipment.label_pdf).startswith(b"%PDF-")  # the 4x6 label, rendered at booking
     assert [p.tracking_number for p in shipment.parcels.all()] == [shipment.tracking_number]
 
 

@@ -1,4 +1,4 @@
-"""Barcodes as inline SVG: Code 128 (subset B) for bins, SKUs and fulfillment orders, QR for order numbers.
+"""Barcodes as inline SVG: Code 128 (subset B) for bins, SKUs, document and tracking numbers, QR for order numbers.
 
 Drawn as vector paths inside the HTML, so WeasyPrint never fetches an image and the bars stay
 sharp at any printer resolution.
