@@ -17,7 +17,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
@@ -527,6 +527,51 @@ def _no_scan_since(carrier: Carrier, today: datetime.date, days: int) -> datetim
             if counted >= days:
                 break
     return day
+
+
+# Carriers whose adapter only reports what was posted to us: polling them would read our own rows.
+PUSH_ONLY_ADAPTERS = frozenset({Carrier.Adapter.TABLE_RATE})
+
+
+def shipments_track_poll(*, actor: Actor, limit: int = 200) -> dict[str, int]:
+    """Ask the carriers for news of open shipments (for carriers that do not post their events,
+    or to catch a post that was lost) and record it as if posted: same checks, same dedupe.
+
+    The least recently scanned open shipments go first, ``limit`` per run. Each parcel is tracked
+    through its carrier's adapter outside any transaction; a carrier that fails for one shipment
+    (unreachable, no data yet) is logged and that shipment waits for the next run. Returns counts:
+    ``polled`` shipments, ``recorded`` new events, ``failed`` shipments."""
+    from .carriers import carrier_adapter
+
+    shipments = (
+        Shipment.objects.filter(status__in=OPEN_STATUSES, carrier__active=True)
+        .exclude(carrier__adapter__in=PUSH_ONLY_ADAPTERS)
+        .select_related("carrier").prefetch_related("parcels")
+        .order_by(F("last_scan_at").asc(nulls_first=True), "pk")[:limit]
+    )
+    counts = {"polled": 0, "recorded": 0, "failed": 0}
+    for shipment in shipments:
+        counts["polled"] += 1
+        try:
+            adapter = carrier_adapter(shipment.carrier.code)
+            events = []
+            for parcel in shipment.parcels.all():
+                for event in adapter.track(parcel.tracking_number):
+                    at = event.at.isoformat()
+                    events.append({
+                        # A carrier without event ids: the event is the same when number, code and time are.
+                        "event_id": event.event_id or f"{event.tracking_number}:{event.status}:{at}"[:100],
+                        "tracking_number": event.tracking_number or parcel.tracking_number,
+                        "code": event.status, "status_text": event.detail[:255], "location": event.location[:255],
+                        "occurred_at": at,
+                    })
+            if events:
+                results = tracking_events_record(carrier_code=shipment.carrier.code, events=events, actor=actor)
+                counts["recorded"] += sum(1 for result in results if result.outcome == "recorded")
+        except DomainError as error:
+            counts["failed"] += 1
+            logger.warning("Tracking poll of %s (%s) failed: %s", shipment.tracking_number, shipment.carrier.code, error.message)
+    return counts
 
 
 def shipments_flag_late(*, now: datetime.datetime | None = None, actor: Actor) -> int:

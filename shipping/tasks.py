@@ -10,3 +10,12 @@ def shipments_flag_late() -> int:
     from .services import shipments_flag_late as flag
 
     return flag(actor="job:shipments_flag_late")
+
+
+@shared_task
+def shipments_track_poll() -> dict[str, int]:
+    """Ask carriers that do not post their events for news of open shipments; duplicates of what
+    was posted or polled before change nothing, so running twice is harmless."""
+    from .services import shipments_track_poll as poll
+
+    return poll(actor="job:shipments_track_poll")

@@ -22,6 +22,8 @@ SCHEDULE = [
      "Forget answers older than OMS_IDEMPOTENCY_TTL_HOURS."),
     ("Flag late shipments", "shipping.tasks.shipments_flag_late", ("every", 1, IntervalSchedule.HOURS),
      "Flag shipments past their promised delivery date or without a scan for OMS_SHIPPING_NO_SCAN_DAYS working days (once per reason)."),
+    ("Poll carriers for tracking", "shipping.tasks.shipments_track_poll", ("every", 30, IntervalSchedule.MINUTES),
+     "Ask carriers that do not post tracking events about open shipments (least recently scanned first, 200 a run)."),
 ]
 
 
