@@ -253,8 +253,8 @@ def _shipment_event(shipment: Shipment, name: str, **extra) -> None:
 def shipment_void(*, shipment_id: int, actor: Actor) -> Shipment:
     """Void a shipment that the carrier has not scanned yet: its label must not be used.
 
-    Guarantees: only a ``label_created`` shipment without a scan is voided (otherwise the error
-    says why: the parcel is with the carrier, ask for a return instead); the carrier's adapter
+    Guarantees: only a ``label_created`` shipment without a scan and not on a closed manifest is
+    voided (otherwise the error says why: the parcel is with the carrier, ask for a return instead); the carrier's adapter
     cancels it first and a refusal there changes nothing; records ``shipment.voided``.
     Voiding a voided shipment again changes nothing.
     """
@@ -269,6 +269,11 @@ def shipment_void(*, shipment_id: int, actor: Actor) -> Shipment:
             raise InvalidTransition(
                 f"Shipment {shipment.tracking_number} is {shipment.get_status_display().lower()}{when}: the carrier has it, so it "
                 "can no longer be voided; ask the carrier to return it instead."
+            )
+        if shipment.manifest_id is not None:
+            raise InvalidTransition(
+                f"Shipment {shipment.tracking_number} is on manifest {shipment.manifest.number}, which was handed to the carrier: "
+                "it can no longer be voided; ask the carrier to return it instead."
             )
         carrier_adapter(shipment.carrier.code).cancel(shipment.tracking_number, actor=_actor_label(actor))
         shipment.void()

@@ -130,3 +130,14 @@ def test_closing_needs_the_permission(client):
 
     assert not Manifest.objects.exists() and fresh(shipment).manifest_id is None
     assert Shipment.objects.count() == 1
+
+
+def test_a_shipment_on_a_closed_manifest_can_no_longer_be_voided():
+    shipment = book(reference="FO-HANDED-OVER")
+    manifest = manifest_close(carrier_code="oms-post", day=DAY, actor="dock")
+
+    with pytest.raises(DomainError) as refused:
+        shipment_void(shipment_id=shipment.pk, actor="dock")
+
+    assert manifest.number in refused.value.message and "return it" in refused.value.message
+    assert fresh(shipment).status == "label_created"
