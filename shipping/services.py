@@ -89,8 +89,9 @@ def tracking_number_issue(*, carrier_code: str, actor: str) -> str:
 # ---------------------------------------------------------------------------- shipments
 
 
-def _address(value, what: str) -> tuple[dict, Address]:
-    """The address as stored (every key given, country in capitals) and as the engine reads it."""
+def shipment_address_parse(value, what: str) -> tuple[dict, Address]:
+    """An address given as a dict: as stored (every key given, country in capitals) and as the
+    engine reads it; refused with what to fix (``what`` names it in the message)."""
     if not isinstance(value, Mapping):
         raise InvalidInput(f"The {what} must be an address object with at least a country.", fields={what: ["must be an object"]})
     try:
@@ -101,7 +102,9 @@ def _address(value, what: str) -> tuple[dict, Address]:
     return stored, parsed
 
 
-def _parcels(values, declared_value: Decimal) -> tuple[Parcel, ...]:
+def shipment_parcels_parse(values, declared_value: Decimal = ZERO) -> tuple[Parcel, ...]:
+    """Parcels given as a list of dicts (``weight_kg``, ``length_cm``...), each checked; the first
+    carries the declared value."""
     if not isinstance(values, (list, tuple)) or not values:
         raise InvalidInput("A shipment needs at least one parcel: a list of {weight_kg, length_cm, width_cm, height_cm}.", fields={"parcels": ["empty"]})
     parcels = []
@@ -155,9 +158,9 @@ def shipment_create(
         raise InvalidInput(f"declared_value must be a number, not {declared_value!r}.", fields={"declared_value": ["not a number"]}) from None
     if not declared.is_finite() or declared < 0:
         raise InvalidInput("declared_value must be 0 or more.", fields={"declared_value": ["must be 0 or more"]})
-    origin_stored, origin_address = _address(origin, "origin")
-    destination_stored, destination_address = _address(destination, "destination")
-    parsed_parcels = _parcels(parcels, declared)
+    origin_stored, origin_address = shipment_address_parse(origin, "origin")
+    destination_stored, destination_address = shipment_address_parse(destination, "destination")
+    parsed_parcels = shipment_parcels_parse(parcels, declared)
     reference = str(reference or "")
     if len(reference) > 64:
         raise InvalidInput("reference is at most 64 characters.", fields={"reference": ["too long"]})
@@ -555,10 +558,12 @@ def shipments_track_poll(*, actor: Actor, limit: int = 200) -> dict[str, int]:
         .order_by(F("last_scan_at").asc(nulls_first=True), "pk")[:limit]
     )
     counts = {"polled": 0, "recorded": 0, "failed": 0}
+    adapters: dict[str, object] = {}  # one per carrier for the run (each lookup checks the rate card's version)
     for shipment in shipments:
         counts["polled"] += 1
         try:
-            adapter = carrier_adapter(shipment.carrier.code)
+            code = shipment.carrier.code
+            adapter = adapters.get(code) or adapters.setdefault(code, carrier_adapter(code))
             events = []
             for parcel in shipment.parcels.all():
                 for event in adapter.track(parcel.tracking_number):

@@ -20,9 +20,9 @@ from orders.models import Order, OrderStatus
 from orders.services import order_cancel, order_deliver, order_ship
 from orders.services.audit import order_lock
 from shipping.models import Carrier, Shipment
-from shipping.rating import Address, Parcel, quote
+from shipping.rating import quote
 from shipping.selectors import rate_card
-from shipping.services import shipment_create, shipment_void
+from shipping.services import shipment_address_parse, shipment_create, shipment_parcels_parse, shipment_void
 from shipping.shopping import ShoppingPolicy, rate_shop
 
 from ..events import FULFILLMENT_CANCELLED, FULFILLMENT_CREATED, FULFILLMENT_DELIVERED, FULFILLMENT_SHIPPED, fulfillment_event_publish
@@ -227,13 +227,6 @@ def _route(fulfillment_order: FulfillmentOrder) -> tuple[dict, dict]:
     return origin, dict(fulfillment_order.order.shipping_address or {})
 
 
-def _address(value: dict, what: str) -> Address:
-    try:
-        return Address(str(value.get("country") or ""), str(value.get("postal_code") or ""), bool(value.get("residential", False)))
-    except InvalidInput as error:
-        raise InvalidInput(f"{what}: {error.message}", fields={"address": [error.message]}) from None
-
-
 def _service_choose(fulfillment_order: FulfillmentOrder, *, parcels: list[dict], origin: dict, destination: dict, carrier: str) -> tuple[str, str, str]:
     """Rate shopping under ``OMS_SHIPPING_POLICY`` (among ``carrier``'s services when named):
     ``(carrier, service, why)``; refused with ``no_carrier_service`` when nothing can carry it."""
@@ -242,9 +235,9 @@ def _service_choose(fulfillment_order: FulfillmentOrder, *, parcels: list[dict],
         policy = dataclasses.replace(policy, allowed=frozenset({carrier}))
     quotes = quote(
         rate_card(),
-        parcels=[Parcel(**parcel) for parcel in parcels],
-        origin=_address(origin, f"The location {fulfillment_order.location.code}"),
-        destination=_address(destination, f"The shipping address of order {fulfillment_order.order.number}"),
+        parcels=shipment_parcels_parse(parcels),
+        origin=shipment_address_parse(origin, f"location {fulfillment_order.location.code}")[1],
+        destination=shipment_address_parse(destination, f"shipping address of order {fulfillment_order.order.number}")[1],
         ship_at=timezone.now(),
     )
     choice = rate_shop(quotes, policy)
