@@ -169,6 +169,8 @@ SPECTACULAR_SETTINGS = {
         # Order and OrderDetail share these two choice sets; without a name they get hashed ones.
         "OrderStatusEnum": "orders.models.OrderStatus",
         "OrderPaymentStatusEnum": "orders.models.PaymentStatus",
+        "ShipmentStatusEnum": "shipping.models.ShipmentStatus",
+        "DocumentJobStatusEnum": "oms.models.DocumentJob.Status",
     },
 }
 
@@ -213,3 +215,6 @@ OMS_SHIPPING_NO_SCAN_DAYS = env.int("OMS_SHIPPING_NO_SCAN_DAYS", default=3)
 # goal cheapest_on_time | fastest_within_cap, cost_cap, allowed carrier or "carrier:service" codes),
 # unless the caller names carrier and service.
 OMS_SHIPPING_POLICY = env.json("OMS_SHIPPING_POLICY", default={"goal": "cheapest_on_time", "cost_cap": None, "allowed": []})
+# Routing prices parcels from the carriers' rate tables; a process checks their version at most
+# this often (seconds).
+OMS_ROUTING_RATES_MAX_AGE = env.float("OMS_ROUTING_RATES_MAX_AGE", default=30.0)

@@ -106,6 +106,9 @@ class LockedStock:
     # Read with the row so routing can weigh stores and full locations without another query.
     location_kind: str = Location.Kind.WAREHOUSE
     location_capacity: int | None = None
+    # Where the location's parcels start, for the carriers' rate tables.
+    location_country: str = ""
+    location_postal_code: str = ""
 
     @property
     def available(self) -> int:
@@ -129,7 +132,7 @@ def stock_levels_lock_sellable(product_ids: Iterable[int]) -> list[LockedStock]:
     stock, location, product = StockLevel._meta.db_table, Location._meta.db_table, Product._meta.db_table
     sql = (
         f"SELECT s.id, s.product_id, s.location_id, s.on_hand, s.reserved, s.damaged, s.safety_stock, "
-        f"l.latitude, l.longitude, l.priority, l.code, p.low_stock_threshold, l.kind, l.daily_order_capacity FROM {stock} s "
+        f"l.latitude, l.longitude, l.priority, l.code, p.low_stock_threshold, l.kind, l.daily_order_capacity, l.country, l.postal_code FROM {stock} s "
         f"JOIN {location} l ON l.id = s.location_id JOIN {product} p ON p.id = s.product_id "
         f"WHERE s.product_id IN ({', '.join(['%s'] * len(product_ids))}) AND l.is_active AND l.can_ship "
         f"ORDER BY s.id{for_update_clause('s')}"

@@ -80,6 +80,9 @@ API_SCOPES = (
     ("events:read", "Read the domain events feed"),
     ("fulfillment:read", "Read fulfillment orders"),
     ("fulfillment:write", "Ship, deliver and move fulfillment orders"),
+    ("shipping:read", "Read shipments and manifests; print labels and manifests"),
+    ("shipping:write", "Void shipments, close manifests and create return labels"),
+    ("documents:read", "Follow and download the document jobs this key started (e.g. a large batch of labels)"),
     ("webhooks:manage", "Manage webhook subscriptions and re-deliver webhooks"),
 )
 API_SCOPE_NAMES = tuple(name for name, _ in API_SCOPES)

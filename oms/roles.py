@@ -31,9 +31,10 @@ ROLES: dict[str, dict[str, list[str]]] = {
         # Holds (address checks, payment) and moving a fulfillment order to where the stock is.
         "fulfillment": ["view_fulfillmentorder", "view_fulfillmentline", "view_fulfillmenthold", "transition_fulfillmentorder",
                         "route_fulfillmentorder", "view_picklist", "view_package"],
-        # Rates, and where a customer's parcel is (its tracking timeline, exceptions and late ones).
+        # Rates, and where a customer's parcel is (its tracking timeline, exceptions and late ones);
+        # a return label for a customer who sends a parcel back.
         "shipping": ["view_carrier", "view_servicelevel", "view_zone", "view_ratetable", "view_rateband", "view_surcharge",
-                     "view_shipment", "view_shipmentparcel", "view_trackingevent", "view_shipmentexceptionqueue"],
+                     "view_shipment", "view_shipmentparcel", "view_trackingevent", "view_shipmentexceptionqueue", "create_return_label"],
     },
     "Accounting": {
         "orders": ["view_order", "view_orderline", "view_orderevent", "view_channel"],

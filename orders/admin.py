@@ -327,6 +327,7 @@ def routing_table(routing: dict) -> str:
         f'{latest.get("considered", 0)} candidate(s) considered'
         + (f'; not allowed for this channel: {", ".join(latest["excluded"])}' if latest.get("excluded") else "")
         + (f'; missing: {", ".join(f"{sku} × {units}" for sku, units in latest["missing"].items())}' if latest.get("missing") else ""),
+        *(f"Shipping cost from {code}: {source}" for code, source in (latest.get("cost_sources") or {}).items()),
     ]
     history = format_html_join("", "<li>{} · {} → {}: {}</li>", ((d.get("at", ""), d.get("trigger", ""), d.get("outcome", ""), d.get("reason", "")) for d in reversed(earlier)))
     return format_html(

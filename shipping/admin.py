@@ -6,7 +6,9 @@ zone's rules are edited on their own pages, linked from there. Saving anything m
 process read the rate card again at once (other processes see the change on their next quote).
 
 Shipments are read-only pages (they change through the services: tracking events, voiding);
-"Exceptions and late" is the queue of the ones that need a person. Labels print from the
+"Exceptions and late" is the queue of the ones that need a person. Return labels are created
+from the shipment list (for outbound shipments); a return links to the shipment it returns and
+the original lists its returns. Labels print from the
 shipment list (one 4x6 PDF for the selection) and download from a shipment's page; closing the
 manifest of a carrier's day is an action there too, and each manifest downloads as PDF and CSV.
 """
@@ -17,16 +19,18 @@ from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
 from django.db.models import Q
-from django.http import HttpResponse
+from django.http import HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
 from oms.admin import ReadOnlyInline
+from oms.documents import document_job_start
 from oms.errors import DomainError
 from oms.money import quantize
 
+from .documents import KIND as LABELS_KIND
 from .labels import shipments_labels_pdf
 from .manifests import manifest_csv, manifest_pdf, manifest_sheet
 from .models import (
@@ -48,7 +52,7 @@ from .models import (
     ZoneRule,
 )
 from .selectors import rate_card_forget
-from .services import CARRIER_LABEL_FORMAT, manifest_close, shipment_label_render, shipment_void
+from .services import CARRIER_LABEL_FORMAT, manifest_close, shipment_label_render, shipment_return_label_create, shipment_void
 
 
 class RateCardSavesMixin:
@@ -232,7 +236,7 @@ class RateTableAdmin(RateCardSavesMixin, admin.ModelAdmin):
 class ZoneRuleInline(admin.TabularInline):
     model = ZoneRule
     extra = 1
-    fields = ("origin_country", "destination_country", "postal_from", "postal_to")
+    fields = ("origin_country", "origin_postal_from", "origin_postal_to", "destination_country", "postal_from", "postal_to")
 
 
 @admin.register(Zone)
@@ -271,8 +275,10 @@ class TrackingEventInline(ReadOnlyInline):
 
 @admin.register(Shipment)
 class ShipmentAdmin(admin.ModelAdmin):
-    list_display = ("tracking_number", "reference", "status", "carrier", "service_code", "promised_delivery_date", "late", "last_scan_at", "created_at")
-    list_filter = ("status", "carrier", "late")
+    list_display = (
+        "tracking_number", "reference", "status", "direction", "carrier", "service_code", "promised_delivery_date", "late", "last_scan_at", "created_at",
+    )
+    list_filter = ("status", "direction", "carrier", "late")
     search_fields = ("=tracking_number", "reference")
     list_select_related = ("carrier", "service")
     date_hierarchy = "created_at"
@@ -280,18 +286,19 @@ class ShipmentAdmin(admin.ModelAdmin):
         "tracking_number", "reference", "status", "carrier", "service", "parcels_count", "origin_text", "destination_text",
         "declared_value", "price_text", "collection_date", "promised_delivery_date", "shipped_at", "delivered_at",
         "last_scan_at", "voided_at", "late", "late_reason", "label_text", "manifest_link", "quote_text", "created_by_label", "created_at",
-        "updated_at",
+        "updated_at", "direction", "return_of_link", "returns_links",
     )
     fieldsets = (
         (None, {"fields": ("tracking_number", "reference", "status", ("carrier", "service"), "parcels_count")}),
         ("Route", {"fields": ("origin_text", "destination_text")}),
+        ("Returns", {"fields": ("direction", "return_of_link", "returns_links")}),
         ("Price and dates", {"fields": ("price_text", "declared_value", "collection_date", "promised_delivery_date")}),
         ("Tracking", {"fields": ("shipped_at", "last_scan_at", "delivered_at", "voided_at", "late", "late_reason")}),
         ("Label and quote", {"fields": ("label_text", "manifest_link", "quote_text")}),
         ("Record", {"fields": ("created_by_label", "created_at", "updated_at")}),
     )
     inlines = (ShipmentParcelInline, TrackingEventInline)
-    actions = ("void", "print_labels", "close_manifests")
+    actions = ("void", "print_labels", "close_manifests", "create_return_labels")
 
     def has_add_permission(self, request):
         return False  # shipments are booked through the services (with the carrier)
@@ -312,6 +319,50 @@ class ShipmentAdmin(admin.ModelAdmin):
 
     def has_void_permission(self, request):
         return request.user.has_perm("shipping.void_shipment")
+
+    def has_create_return_label_permission(self, request):
+        return request.user.has_perm("shipping.create_return_label")
+
+    @admin.display(description="Returns")
+    def return_of_link(self, obj):
+        if obj.return_of_id is None:
+            return "the return of no shipment of ours" if obj.is_return else "—"
+        url = reverse("admin:shipping_shipment_change", args=[obj.return_of_id])
+        return format_html('Return of <a href="{}">{}</a>', url, obj.return_of.tracking_number)
+
+    @admin.display(description="Return labels")
+    def returns_links(self, obj):
+        returns = list(obj.returns.order_by("pk").values_list("pk", "tracking_number", "status"))
+        if not returns:
+            return "none" if not obj.is_return else "—"
+        return format_html_join(
+            ", ", '<a href="{}">{}</a> ({})',
+            ((reverse("admin:shipping_shipment_change", args=[pk]), number, ShipmentStatus(status).label.lower()) for pk, number, status in returns),
+        )
+
+    @admin.action(description="Create return labels for the selected outbound shipments", permissions=["create_return_label"])
+    def create_return_labels(self, request, queryset):
+        """One return label per outbound shipment (same carrier, service and parcels, addresses
+        swapped). A shipment that already has a return label not voided is skipped: a second one
+        for part of the parcels is made through the API, where the parcels are given."""
+        created = []
+        for shipment in queryset.order_by("pk"):
+            existing = shipment.returns.exclude(status=ShipmentStatus.VOIDED).values_list("tracking_number", flat=True).first()
+            if existing:
+                self.message_user(request, f"{shipment.tracking_number}: already has return label {existing}; not created again.", messages.WARNING)
+                continue
+            try:
+                returned = shipment_return_label_create(shipment_id=shipment.pk, actor=request.user)
+            except DomainError as error:
+                self.message_user(request, f"{shipment.tracking_number}: {error.message}", messages.ERROR)
+            else:
+                created.append((reverse("admin:shipping_shipment_change", args=[returned.pk]), returned.tracking_number, shipment.tracking_number))
+        if created:
+            self.message_user(
+                request,
+                format_html("Return labels created: {}.", format_html_join(", ", '<a href="{}">{}</a> (return of {})', created)),
+                messages.SUCCESS,
+            )
 
     @admin.display(description="Service", ordering="service__code")
     def service_code(self, obj):
@@ -387,8 +438,16 @@ class ShipmentAdmin(admin.ModelAdmin):
             self.message_user(request, "There is no label to print in the selection.", messages.WARNING)
             return None
         if len(printable) > limit:
-            self.message_user(request, f"Select at most {limit} shipments per print ({len(printable)} selected).", messages.ERROR)
-            return None
+            # Too many to render while the operator waits: a document job, and its page shows the progress.
+            try:
+                job = document_job_start(
+                    kind=LABELS_KIND, payload={"shipment_ids": [shipment.pk for shipment in printable]}, actor=request.user,
+                    title=f"Shipping labels ({len(printable)})",
+                )
+            except DomainError as error:
+                self.message_user(request, error.message, messages.ERROR)
+                return None
+            return HttpResponseRedirect(reverse("admin:oms_documentjob_change", args=[job.pk]))
         content = shipments_labels_pdf(printable)
         return _download_response(content, f"labels-{timezone.localtime():%Y%m%d-%H%M%S}.pdf")
 

@@ -26,11 +26,17 @@ OMS_POST = {
     "zones": {
         "us": ("Contiguous US", [("US", "US", "", "")]),
         "us-remote": ("Alaska and Hawaii", [("US", "US", "995", "999"), ("US", "US", "967", "968")]),
+        # Coast to coast: from the East (ZIP 000–399) to the West (800–994) and back.
+        "us-cross": ("Coast to coast", [("US", "US", "800", "994", "000", "399"), ("US", "US", "000", "399", "800", "994")]),
         "eu": ("Europe", [("US", country, "", "") for country in EU]),
     },
     "edges": US_EDGES,
     "rates": {
         ("ground", "us"): (4, ("5.40", "6.10", "7.35", "9.80", "14.20", "22.50", "31.00"), "1.05", "70"),
+        ("ground", "us-cross"): (6, ("7.10", "8.20", "10.40", "14.60", "21.90", "35.00", "48.50"), "1.60", "70"),
+        ("express", "us-cross"): (3, ("13.90", "15.80", "19.40", "27.20", "39.80", "64.00", "89.00"), "2.95", "70"),
+        ("overnight", "us-cross"): (1, ("29.50", "33.00", "39.90", "54.50", "79.00", "127.00", "176.00"), "5.60", "70"),
+        ("pickup_point", "us-cross"): (7, ("5.20", "6.00", "7.50", "10.60", None, None, None), None, "10"),
         ("ground", "us-remote"): (7, ("9.90", "11.40", "14.10", "19.80", "29.50", "46.00", "64.00"), "2.10", "70"),
         ("ground", "eu"): (8, ("19.50", "23.00", "29.50", "44.00", "68.00", "105.00", "139.00"), "4.20", "30"),
         ("express", "us"): (2, ("9.95", "11.20", "13.60", "18.90", "27.40", "44.00", "61.00"), "2.05", "70"),
@@ -102,8 +108,11 @@ def _carrier_create(spec: dict) -> None:
     for code, (name, rules) in spec["zones"].items():
         zones[code] = zone = Zone.objects.create(carrier=carrier, code=code, name=name)
         ZoneRule.objects.bulk_create(
-            ZoneRule(zone=zone, origin_country=origin, destination_country=destination, postal_from=low, postal_to=high)
-            for origin, destination, low, high in rules
+            ZoneRule(
+                zone=zone, origin_country=origin, destination_country=destination, postal_from=low, postal_to=high,
+                origin_postal_from=origin_range[0] if origin_range else "", origin_postal_to=origin_range[1] if origin_range else "",
+            )
+            for origin, destination, low, high, *origin_range in rules
         )
     for (service, zone), (days, prices, per_kg, max_kg) in spec["rates"].items():
         table = RateTable.objects.create(

@@ -2,7 +2,8 @@
 
 Each label shows the sender and the recipient, the carrier and service, the parcel's tracking
 number as a large Code 128 barcode and as text, its weight, the caller's reference, "parcel k of
-n" and the collection date. Rendered with WeasyPrint through the kernel's restricted fetcher
+n" and the collection date. A return label says so in a banner, "Return from" the customer "to"
+the returns location, and names the tracking number of the shipment it returns. Rendered with WeasyPrint through the kernel's restricted fetcher
 (:mod:`oms.pdf`): the shipped fonts and this app's stylesheet, nothing else, so an address cannot
 make the renderer fetch anything.
 """
@@ -52,10 +53,13 @@ class ParcelLabel:
     ship_date: datetime.date
     ship_from: tuple[str, ...]
     ship_to: tuple[str, ...]
+    is_return: bool = False
+    return_of: str = ""  # the tracking number of the outbound shipment a return sends back
 
 
 def shipment_parcel_labels(shipments: Iterable[Shipment]) -> list[ParcelLabel]:
-    """The labels of ``shipments``, in the order given, each shipment's parcels in sequence."""
+    """The labels of ``shipments``, in the order given, each shipment's parcels in sequence (fetch
+    returns with ``return_of``, or each costs a query for the tracking number it returns)."""
     labels = []
     for shipment in shipments:
         parcels = sorted(shipment.parcels.all(), key=lambda parcel: parcel.sequence)
@@ -66,7 +70,8 @@ def shipment_parcel_labels(shipments: Iterable[Shipment]) -> list[ParcelLabel]:
                     sequence=parcel.sequence, parcel_count=len(parcels), weight_kg=parcel.weight_kg,
                     carrier_name=shipment.carrier.name, service_name=shipment.service.name, reference=shipment.reference,
                     ship_date=shipment.collection_date, ship_from=tuple(address_lines(shipment.origin)),
-                    ship_to=tuple(address_lines(shipment.destination)),
+                    ship_to=tuple(address_lines(shipment.destination)), is_return=shipment.is_return,
+                    return_of=shipment.return_of.tracking_number if shipment.return_of_id else "",
                 )
             )
     return labels

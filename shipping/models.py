@@ -139,16 +139,22 @@ class Zone(models.Model):
 
 
 class ZoneRule(models.Model):
-    """One lane into a zone: from an origin country (blank: anywhere) to a destination country,
-    optionally only for destination postal codes from ``postal_from`` to ``postal_to``.
+    """One lane into a zone: from an origin country (blank: anywhere), optionally only from
+    origin postal codes ``origin_postal_from``–``origin_postal_to``, to a destination country,
+    optionally only for destination postal codes ``postal_from``–``postal_to``.
 
     Postal codes are compared on their first ``len(postal_from)`` characters, so ``100``–``149``
-    covers every code starting 100 to 149. Precedence: a postal range beats a whole country, a
-    narrower range beats a wider one, a named origin beats any origin; the oldest rule breaks ties.
+    covers every code starting 100 to 149. Precedence: a destination postal range beats a whole
+    country, a narrower range beats a wider one; then likewise for the origin (an origin postal
+    range, a named origin country, any origin); the oldest rule breaks ties.
     """
 
     zone = models.ForeignKey(Zone, on_delete=models.CASCADE, related_name="rules")
     origin_country = models.CharField(max_length=2, blank=True, validators=[COUNTRY], help_text="Blank: from any country.")
+    origin_postal_from = models.CharField(
+        max_length=10, blank=True, validators=[POSTAL], help_text="Blank: from anywhere in the origin country (needs an origin country)."
+    )
+    origin_postal_to = models.CharField(max_length=10, blank=True, validators=[POSTAL])
     destination_country = models.CharField(max_length=2, validators=[COUNTRY])
     postal_from = models.CharField(max_length=10, blank=True, validators=[POSTAL])
     postal_to = models.CharField(max_length=10, blank=True, validators=[POSTAL])
@@ -161,23 +167,32 @@ class ZoneRule(models.Model):
                 condition=(Q(postal_from="") & Q(postal_to="")) | (~Q(postal_from="") & Q(postal_from__lte=F("postal_to"))),
                 name="zone_rule_postal_range_ordered",
             ),
+            models.CheckConstraint(
+                condition=(Q(origin_postal_from="") & Q(origin_postal_to=""))
+                | (~Q(origin_postal_from="") & ~Q(origin_country="") & Q(origin_postal_from__lte=F("origin_postal_to"))),
+                name="zone_rule_origin_postal_range_ordered",
+            ),
         ]
 
     def __str__(self):
+        origin_postal = f" {self.origin_postal_from}–{self.origin_postal_to}" if self.origin_postal_from else ""
         postal = f" {self.postal_from}–{self.postal_to}" if self.postal_from else ""
-        return f"{self.origin_country or 'any'} → {self.destination_country}{postal}"
+        return f"{self.origin_country or 'any'}{origin_postal} → {self.destination_country}{postal}"
 
     def clean(self):
         _clean_postal_range(self.postal_from, self.postal_to)
+        _clean_postal_range(self.origin_postal_from, self.origin_postal_to, field="origin_postal_to")
+        if self.origin_postal_from and not self.origin_country:
+            raise ValidationError({"origin_country": "An origin postal range needs the origin country it belongs to."})
 
 
-def _clean_postal_range(postal_from: str, postal_to: str) -> None:
+def _clean_postal_range(postal_from: str, postal_to: str, field: str = "postal_to") -> None:
     if bool(postal_from) != bool(postal_to):
-        raise ValidationError({"postal_to": "Give both ends of the postal code range, or neither."})
+        raise ValidationError({field: "Give both ends of the postal code range, or neither."})
     if postal_from and len(postal_from) != len(postal_to):
-        raise ValidationError({"postal_to": "Both ends of the range need the same number of characters (e.g. 100 to 149)."})
+        raise ValidationError({field: "Both ends of the range need the same number of characters (e.g. 100 to 149)."})
     if postal_from and postal_from > postal_to:
-        raise ValidationError({"postal_to": "The range ends before it starts."})
+        raise ValidationError({field: "The range ends before it starts."})
 
 
 class RateTable(models.Model):
@@ -321,6 +336,15 @@ OPEN_STATUSES = tuple(status for status in ShipmentStatus if status not in FINAL
 TROUBLE_STATUSES = (ShipmentStatus.EXCEPTION, ShipmentStatus.RETURNED_TO_SENDER)
 
 
+class ShipmentDirection(models.TextChoices):
+    """Which way the parcels travel. A return goes from the customer back to a returns location:
+    same tracking lifecycle, but the customer hands it over (so it is on no end-of-day manifest)
+    whenever they choose (so its quoted delivery date is no promise it can be late against)."""
+
+    OUTBOUND = "outbound", "Outbound"
+    RETURN = "return", "Return"
+
+
 class Manifest(models.Model):
     """A carrier's end-of-day list: the shipments it collects on one day, closed once and printed
     (PDF) or sent (CSV). A shipment is on one manifest at most (``Shipment.manifest``)."""
@@ -346,7 +370,8 @@ class Shipment(FSMModelMixin, models.Model):
 
     ``reference`` is the caller's id (e.g. a fulfillment order number): the shipping app knows
     nothing of orders. ``status`` is protected: it moves only through the transitions below,
-    which ``shipping.services`` calls with the row locked.
+    which ``shipping.services`` calls with the row locked. ``direction`` tells a return (customer
+    back to a returns location, ``return_of`` the outbound shipment it returns) from an outbound one.
     """
 
     carrier = models.ForeignKey(Carrier, on_delete=models.PROTECT, related_name="shipments")
@@ -380,6 +405,11 @@ class Shipment(FSMModelMixin, models.Model):
     created_by_label = models.CharField(max_length=120, blank=True)
     # Set once, by ``manifest_close``: a shipment is handed over on one manifest only.
     manifest = models.ForeignKey(Manifest, on_delete=models.PROTECT, null=True, blank=True, related_name="shipments")
+    direction = models.CharField(max_length=10, choices=ShipmentDirection.choices, default=ShipmentDirection.OUTBOUND, db_index=True)
+    return_of = models.ForeignKey(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="returns",
+        help_text="The outbound shipment this return sends back (blank for an outbound shipment, or a return of no shipment of ours).",
+    )
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -391,8 +421,12 @@ class Shipment(FSMModelMixin, models.Model):
         ]
         constraints = [
             models.CheckConstraint(condition=Q(price__gte=0) & Q(declared_value__gte=0), name="shipment_amounts_not_negative"),
+            models.CheckConstraint(condition=Q(return_of__isnull=True) | Q(direction="return"), name="shipment_only_returns_return_something"),
         ]
-        permissions = [("void_shipment", "Can void shipments before their first scan")]
+        permissions = [
+            ("void_shipment", "Can void shipments before their first scan"),
+            ("create_return_label", "Can create return labels for shipments"),
+        ]
 
     def __str__(self):
         return self.tracking_number
@@ -400,6 +434,10 @@ class Shipment(FSMModelMixin, models.Model):
     @property
     def is_final(self) -> bool:
         return self.status in FINAL_STATUSES
+
+    @property
+    def is_return(self) -> bool:
+        return self.direction == ShipmentDirection.RETURN
 
     # --- transitions: guards and field changes only; services do the rest ---
 

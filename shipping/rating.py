@@ -9,9 +9,10 @@ How a parcel is priced, in this order (as the big parcel carriers do):
 1. **Billable weight** = max(actual weight, dimensional weight), where dimensional weight is
    length × width × height (cm) / the carrier's divisor (cm³ per kg). The larger is rounded
    *up* to the carrier's weight step (e.g. 0.5 or 1 kg): 2.01 kg bills as 2.5 kg.
-2. **Zone** from origin country, destination country and postal code (``ZoneRule`` precedence:
-   a postal range over the whole country, a narrower range over a wider one, a named origin
-   over any origin, the older rule on a tie).
+2. **Zone** from origin country and postal code, destination country and postal code
+   (``ZoneRule`` precedence: a destination postal range over the whole country, a narrower
+   range over a wider one, then likewise for the origin: an origin postal range, a named origin
+   country, any origin; the older rule on a tie).
 3. **Base rate**: the first weight band whose upper edge is not below the billable weight
    (edges included: exactly 5 kg is the "up to 5 kg" band). Above the last band, the table's
    price per *started* kilogram is added to the last band's price, up to its maximum weight;
@@ -42,6 +43,8 @@ from oms.money import quantize
 ZERO = Decimal(0)
 HUNDRED = Decimal(100)
 KG = Decimal("0.001")
+# What a normalized postal code can start with (zone rules are indexed by it).
+POSTAL_FIRST_CHARACTERS = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 # Never search further than this for a working day (a carrier with every day a holiday).
 WORKING_DAY_HORIZON = 800
 
@@ -123,33 +126,46 @@ class Address:
 # ---------------------------------------------------------------------------- the rate card
 
 
+def _range_width(postal_from: str, postal_to: str) -> int:
+    """How many codes a range spans, comparable across range lengths (0 for no range)."""
+    if not postal_from:
+        return 0
+    return (int(postal_to, 36) - int(postal_from, 36)) * 36 ** (10 - len(postal_from))
+
+
 @dataclass(frozen=True)
 class ZoneRuleCard:
     zone: str
     origin_country: str  # "" for any origin
     destination_country: str
-    postal_from: str = ""
+    postal_from: str = ""  # destination postal range ("" for the whole country)
     postal_to: str = ""
     rule_id: int = 0
+    origin_postal_from: str = ""  # origin postal range ("" for anywhere in the origin country)
+    origin_postal_to: str = ""
 
     @property
     def precedence(self) -> tuple:
-        """Smaller is more specific: a postal range before a whole country, a narrower range before
-        a wider one, a named origin before any origin; the older rule breaks a tie."""
-        width = 0
-        if self.postal_from:
-            width = int(self.postal_to, 36) - int(self.postal_from, 36)
-            width *= 36 ** (10 - len(self.postal_from))  # comparable across range lengths
-        return (0 if self.postal_from else 1, width, 0 if self.origin_country else 1, self.rule_id)
+        """Smaller is more specific: a destination postal range before a whole country, a narrower
+        range before a wider one, then the same for the origin (a postal range, a named country,
+        any origin); the older rule breaks a tie."""
+        return (
+            0 if self.postal_from else 1, _range_width(self.postal_from, self.postal_to),
+            0 if self.origin_postal_from else 1, _range_width(self.origin_postal_from, self.origin_postal_to),
+            0 if self.origin_country else 1, self.rule_id,
+        )
 
-    def matches(self, origin_country: str, postal: str) -> bool:
+    def matches(self, origin_country: str, postal: str, origin_postal: str = "") -> bool:
         if self.origin_country and self.origin_country != origin_country:
+            return False
+        if self.origin_postal_from and not postal_in_range(origin_postal, self.origin_postal_from, self.origin_postal_to):
             return False
         return not self.postal_from or postal_in_range(postal, self.postal_from, self.postal_to)
 
     def describe(self) -> str:
+        origin_postal = f" postal {self.origin_postal_from}–{self.origin_postal_to}" if self.origin_postal_from else ""
         postal = f" postal {self.postal_from}–{self.postal_to}" if self.postal_from else ""
-        return f"{self.origin_country or 'any origin'} → {self.destination_country}{postal}"
+        return f"{self.origin_country or 'any origin'}{origin_postal} → {self.destination_country}{postal}"
 
 
 @dataclass(frozen=True)
@@ -246,11 +262,31 @@ class CarrierCard:
     working_days: frozenset[int] = frozenset({1, 2, 3, 4, 5})
     holidays: frozenset[datetime.date] = frozenset()
 
+    _zone_index: dict = field(default_factory=dict, compare=False, repr=False)
+
     def zone_for(self, origin: Address, destination: Address) -> ZoneRuleCard | None:
-        for rule in self.zone_rules.get(destination.country, ()):
-            if rule.matches(origin.country, destination.postal_code):
+        postal = destination.postal_code
+        for rule in self._zone_rules_for(destination.country, postal[:1]):
+            if rule.matches(origin.country, postal, origin.postal_code):
                 return rule
         return None
+
+    def _zone_rules_for(self, country: str, first: str) -> tuple[ZoneRuleCard, ...]:
+        """The country's rules that can match a postal code starting with ``first``, most specific
+        first: those whose range covers that first character, and those without a range. Built
+        once per country (a carrier zoning by ZIP3 has hundreds of rules per country)."""
+        index = self._zone_index.get(country)
+        if index is None:
+            rules = self.zone_rules.get(country, ())
+            buckets: dict[str, list[ZoneRuleCard]] = {}
+            for rule in rules:
+                for char in POSTAL_FIRST_CHARACTERS:
+                    if not rule.postal_from or rule.postal_from[0] <= char <= rule.postal_to[0]:
+                        buckets.setdefault(char, []).append(rule)
+            whole_country = tuple(rule for rule in rules if not rule.postal_from)
+            index = self._zone_index[country] = ({char: tuple(found) for char, found in buckets.items()}, whole_country)
+        buckets, whole_country = index
+        return buckets.get(first, whole_country)
 
     def is_working_day(self, day: datetime.date) -> bool:
         return day.isoweekday() in self.working_days and day not in self.holidays
@@ -290,6 +326,8 @@ class RateCard:
 
     carriers: tuple[CarrierCard, ...]
     version: str = ""
+    # Parcel prices by weight alone, kept for this snapshot (see ParcelLane).
+    prices: dict = field(default_factory=dict, compare=False, repr=False)
 
     def carrier(self, code: str) -> CarrierCard | None:
         return next((carrier for carrier in self.carriers if carrier.code == code), None)
@@ -430,9 +468,13 @@ def _wanted(services: Iterable[str] | None):
 def billable_weight(carrier: CarrierCard, parcel: Parcel) -> tuple[Decimal, Decimal]:
     """``(dimensional kg, billable kg)``: the larger of actual and dimensional, rounded up to the step."""
     dimensional = (parcel.volume_cm3 / carrier.dim_divisor).quantize(KG, rounding=ROUND_CEILING)
-    heavier = max(parcel.weight_kg, dimensional)
-    steps = (heavier / carrier.weight_step_kg).to_integral_value(rounding=ROUND_CEILING)
-    return dimensional, (steps * carrier.weight_step_kg).quantize(KG)
+    return dimensional, _billable(carrier, max(parcel.weight_kg, dimensional))
+
+
+def _billable(carrier: CarrierCard, kg: Decimal) -> Decimal:
+    """``kg`` rounded up to the carrier's weight step."""
+    steps = (kg / carrier.weight_step_kg).to_integral_value(rounding=ROUND_CEILING)
+    return (steps * carrier.weight_step_kg).quantize(KG)
 
 
 @dataclass(frozen=True)
@@ -546,6 +588,62 @@ def quote(
     return Quotes(tuple(quotes), tuple(unavailable))
 
 
+@dataclass
+class ParcelLane:
+    """What one parcel costs by its weight alone from one origin to one destination, over some
+    services, with the zones and tables resolved once.
+
+    Without dimensions or a declared value, the surcharges that apply depend on the destination
+    only, so a carrier's price is decided by its zone, the services asked, the billable weight
+    and those surcharges: prices are kept under that key in the rate card's memo and shared by
+    every lane that resolves the same way (routing prices many lanes into the same zones)."""
+
+    destination: Address
+    # (carrier, zone, (service, table) pairs, indices of the carrier's surcharges that apply)
+    options: tuple[tuple[CarrierCard, str, tuple[tuple[ServiceCard, RateTableCard], ...], tuple[int, ...]], ...]
+    prices: dict = field(default_factory=dict, repr=False, compare=False)
+
+    def cheapest(self, weight_kg) -> Decimal | None:
+        """The cheapest price of a parcel of ``weight_kg`` (None: no service ships it)."""
+        parcel = None
+        kg = _decimal(weight_kg, "weight_kg")
+        cheapest = None
+        for carrier, zone, tables, surcharges in self.options:
+            billable = _billable(carrier, kg)
+            key = (carrier.code, zone, tuple(service.code for service, _ in tables), billable, surcharges)
+            if key not in self.prices:
+                parcel = parcel or Parcel(kg)
+                weighed = _weigh(carrier, 0, parcel, self.destination)
+                best = None
+                for service, table in tables:
+                    rating, _ = _rate_parcel(carrier, service, table, weighed, explain=False)
+                    if rating is not None and (best is None or rating.total < best):
+                        best = rating.total
+                self.prices[key] = best
+            price = self.prices[key]
+            if price is not None and (cheapest is None or price < cheapest):
+                cheapest = price
+        return cheapest
+
+
+_WEIGHT_ONLY = Parcel(1)  # a parcel without dimensions or value: which surcharges apply depends on the destination alone
+
+
+def parcel_lane(card: RateCard, *, origin: Address, destination: Address, services: Iterable[str] | None = None) -> ParcelLane:
+    """The :class:`ParcelLane` from ``origin`` to ``destination`` over every service or those named."""
+    wanted = _wanted(services)
+    options = []
+    for carrier in card.carriers:
+        rule = carrier.zone_for(origin, destination)
+        if rule is None:
+            continue
+        tables = tuple((service, service.tables[rule.zone]) for service in carrier.services if wanted(service) and rule.zone in service.tables)
+        if tables:
+            applies = tuple(i for i, surcharge in enumerate(carrier.surcharges) if surcharge.why(_WEIGHT_ONLY, destination) is not None)
+            options.append((carrier, rule.zone, tables, applies))
+    return ParcelLane(destination, tuple(options), card.prices)
+
+
 def parcel_cost_estimate(
     card: RateCard,
     *,
@@ -555,28 +653,12 @@ def parcel_cost_estimate(
     destination_postal_code: str = "",
     residential: bool = False,
     services: Iterable[str] | None = None,
+    origin_postal_code: str = "",
 ) -> Decimal | None:
     """The cheapest price of one parcel of ``weight_kg`` (no dimensions, no dates), over every
     service or those named; ``None`` when no service ships it. In the carriers' currencies as
-    they are: compare only carriers of one currency. Pure and fast (thousands per second): the
-    entry point for routing's cost term."""
-    origin = Address(origin_country)
+    they are: compare only carriers of one currency. Pure; for many weights on one lane, keep
+    its :func:`parcel_lane` (routing's cost term does)."""
+    origin = Address(origin_country, origin_postal_code)
     destination = Address(destination_country, destination_postal_code, residential)
-    parcel = Parcel(weight_kg)
-    wanted = _wanted(services)
-    cheapest = None
-    for carrier in card.carriers:
-        rule = carrier.zone_for(origin, destination)
-        if rule is None:
-            continue
-        weighed = None
-        for service in carrier.services:
-            table = service.tables.get(rule.zone)
-            if table is None or not wanted(service):
-                continue
-            if weighed is None:
-                weighed = _weigh(carrier, 0, parcel, destination)
-            rating, _ = _rate_parcel(carrier, service, table, weighed, explain=False)
-            if rating is not None and (cheapest is None or rating.total < cheapest):
-                cheapest = rating.total
-    return cheapest
+    return parcel_lane(card, origin=origin, destination=destination, services=services).cheapest(weight_kg)

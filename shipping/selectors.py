@@ -91,7 +91,10 @@ def rate_card_load(*, version: str = "") -> RateCard:
             zone = zones[rule.zone_id]
             if zone.carrier_id == carrier.pk:
                 zone_rules.setdefault(rule.destination_country, []).append(
-                    ZoneRuleCard(zone.code, rule.origin_country, rule.destination_country, rule.postal_from, rule.postal_to, rule.pk)
+                    ZoneRuleCard(
+                        zone.code, rule.origin_country, rule.destination_country, rule.postal_from, rule.postal_to, rule.pk,
+                        rule.origin_postal_from, rule.origin_postal_to,
+                    )
                 )
         cards.append(
             CarrierCard(

@@ -5,7 +5,9 @@ transaction and locks rows in primary-key order. Status changes of a shipment ar
 domain events (``shipment.in_transit``, ``.out_for_delivery``, ``.delivered``, ``.exception``,
 ``.returned_to_sender``, ``.voided``, ``.late``) with the caller's ``reference``, so the apps
 above (fulfillment) subscribe by name and never get imported here. Labels (PDF) are rendered
-outside every transaction and stored afterwards; manifests close a carrier's day.
+outside every transaction and stored afterwards; manifests close a carrier's day. Return labels
+are shipments too (``direction`` return, from the customer to a returns location), announced as
+``shipment.return_label_created``; every shipment event says its ``direction``.
 """
 
 import datetime
@@ -34,6 +36,7 @@ from .models import (
     Manifest,
     ServiceLevel,
     Shipment,
+    ShipmentDirection,
     ShipmentParcel,
     ShipmentStatus,
     TrackingCode,
@@ -150,6 +153,111 @@ def shipment_create(
     that fails to render leaves ``label_pdf`` empty (logged): the shipment is booked and the
     admin renders the label again on demand.
     """
+    return _shipment_book(
+        carrier_code=carrier_code, service_code=service_code, origin=origin, destination=destination, parcels=parcels,
+        reference=reference, declared_value=declared_value, ship_at=ship_at, actor=actor,
+    )
+
+
+def return_shipment_create(
+    *,
+    carrier_code: str,
+    service_code: str,
+    origin: Mapping,
+    destination: Mapping,
+    parcels: Sequence[Mapping],
+    reference: str = "",
+    actor: Actor,
+    return_of_id: int | None = None,
+) -> Shipment:
+    """Book a return label: parcels the customer (``origin``) sends back to a returns location
+    (``destination``), optionally as the return of our outbound shipment ``return_of_id``.
+
+    Guarantees: the same input checks as :func:`shipment_create` and the same order (the
+    carrier's adapter books it outside any transaction, then one transaction records it, then
+    the label is rendered); the shipment is ``direction`` return, on no end-of-day manifest
+    (the customer hands it over) and never late against its quoted delivery date. Refused with
+    what to fix, recording nothing: a carrier whose adapter books no returns
+    (:class:`ReturnLabelsUnavailable`), a ``return_of_id`` that is unknown, voided or itself a
+    return. Records ``shipment.return_label_created`` (with the sender's address, so a
+    notification can send the label to the customer). ``reference`` is the caller's id of the
+    return (e.g. an RMA number), not the outbound shipment's: subscribers look shipments up by it.
+    """
+    original_id = None
+    if return_of_id is not None:
+        valid_id = isinstance(return_of_id, int) and not isinstance(return_of_id, bool)
+        original = Shipment.objects.filter(pk=return_of_id).first() if valid_id else None
+        if original is None:
+            raise NotFound(f"No shipment {return_of_id!r} to return.")
+        _returnable(original)
+        original_id = original.pk
+    return _shipment_book(
+        carrier_code=carrier_code, service_code=service_code, origin=origin, destination=destination, parcels=parcels,
+        reference=reference, declared_value=ZERO, ship_at=None, actor=actor, return_of_id=original_id, direction=ShipmentDirection.RETURN,
+    )
+
+
+class ReturnLabelsUnavailable(DomainError):
+    code = "return_labels_unavailable"
+    status_code = 409
+
+
+def _returnable(shipment: Shipment) -> None:
+    """Refuse a return of ``shipment`` when there is nothing to send back, saying why."""
+    if shipment.is_return:
+        raise InvalidTransition(
+            f"Shipment {shipment.tracking_number} is itself a return; create the return label from the outbound shipment instead."
+        )
+    if shipment.status == ShipmentStatus.VOIDED:
+        raise InvalidTransition(f"Shipment {shipment.tracking_number} is voided: it never left, so there is nothing to return.")
+
+
+def _no_return_labels(carrier: Carrier) -> ReturnLabelsUnavailable:
+    return ReturnLabelsUnavailable(
+        f"{carrier.name} does not issue return labels through the OMS; book the return with the carrier directly, or choose a carrier that does."
+    )
+
+
+def shipment_return_label_create(
+    *, shipment_id: int, actor: Actor, parcels: Sequence[Mapping] | None = None, service_code: str | None = None,
+) -> Shipment:
+    """Book the return of our outbound shipment: from its recipient back to where it came from,
+    with the same carrier, the same service and the same parcels unless ``service_code`` or
+    ``parcels`` say otherwise (a customer may send back part of it, in another box).
+
+    Guarantees: what :func:`return_shipment_create` guarantees; refused with the reason (nothing
+    booked, nothing recorded) for an unknown shipment, a voided one, a return, or a carrier
+    whose adapter books no returns. The return's ``reference`` is ``return:`` and the original's,
+    so the same search finds it without it being taken for the outbound parcel.
+    """
+    from .carriers import carrier_adapter
+
+    original = Shipment.objects.select_related("carrier", "service").prefetch_related("parcels").filter(pk=shipment_id).first()
+    if original is None:
+        raise NotFound(f"No shipment {shipment_id}.")
+    _returnable(original)
+    if service_code is not None and not isinstance(service_code, str):
+        raise InvalidInput("service_code must be a service's code, e.g. ground.", fields={"service_code": ["must be a string"]})
+    if not carrier_adapter(original.carrier.code).offers_return_labels:
+        raise _no_return_labels(original.carrier)
+    if parcels is None:
+        parcels = [
+            {"weight_kg": parcel.weight_kg, "length_cm": parcel.length_cm, "width_cm": parcel.width_cm, "height_cm": parcel.height_cm}
+            for parcel in original.parcels.all()
+        ]
+    return return_shipment_create(
+        carrier_code=original.carrier.code, service_code=service_code or original.service.code,
+        origin=original.destination, destination=original.origin, parcels=parcels,
+        reference=f"return:{original.reference}"[:64] if original.reference else "", actor=actor, return_of_id=original.pk,
+    )
+
+
+def _shipment_book(
+    *, carrier_code: str, service_code: str, origin, destination, parcels, reference, declared_value, ship_at, actor: Actor,
+    direction: str = ShipmentDirection.OUTBOUND, return_of_id: int | None = None,
+) -> Shipment:
+    """What :func:`shipment_create` and :func:`return_shipment_create` guarantee: check, book with
+    the carrier (outside any transaction), record, render the label."""
     from .carriers import carrier_adapter  # the adapters use the services above
 
     try:
@@ -168,8 +276,11 @@ def shipment_create(
     if service is None:
         raise NotFound(f"Carrier {carrier_code!r} has no active service {service_code!r}.")
     adapter = carrier_adapter(carrier_code)
+    is_return = direction == ShipmentDirection.RETURN
+    if is_return and not adapter.offers_return_labels:
+        raise _no_return_labels(service.carrier)
     # Outside the transaction: a carrier's API may be slow, and no row lock waits on it.
-    created = adapter.create_shipment(
+    created = (adapter.return_label if is_return else adapter.create_shipment)(
         ShipmentRequest(
             service=service_code, origin=origin_address, destination=destination_address, parcels=parsed_parcels,
             reference=reference, ship_at=ship_at or timezone.now(),
@@ -181,13 +292,22 @@ def shipment_create(
             f"Carrier {carrier_code} answered without a tracking number per parcel, a price or a delivery date; nothing was recorded."
         )
     with transaction.atomic():
+        original = None
+        if return_of_id is not None:
+            # Voided meanwhile? Then the label just booked must not be used (logged, not recorded).
+            original = Shipment.objects.select_for_update(no_key=True).get(pk=return_of_id)
+            try:
+                _returnable(original)
+            except DomainError:
+                logger.warning("Return %s of %s was booked but not recorded: %s", created.tracking_numbers, original.tracking_number, original.status)
+                raise
         shipment = Shipment.objects.create(
             carrier=service.carrier, service=service, tracking_number=created.tracking_numbers[0], reference=reference,
             origin=origin_stored, destination=destination_stored, declared_value=declared,
             price=created.price, currency=created.currency or service.carrier.currency, quote=created.explanation or {},
             collection_date=created.collection_date or created.delivery_date, promised_delivery_date=created.delivery_date,
             created_by_label=_actor_label(actor), label_pdf=created.label_pdf or None,
-            label_format=CARRIER_LABEL_FORMAT if created.label_pdf else "",
+            label_format=CARRIER_LABEL_FORMAT if created.label_pdf else "", direction=direction, return_of=original,
         )
         ShipmentParcel.objects.bulk_create(
             ShipmentParcel(
@@ -196,6 +316,13 @@ def shipment_create(
             )
             for index, (parcel, number) in enumerate(zip(parsed_parcels, created.tracking_numbers, strict=True))
         )
+        if is_return:
+            _shipment_event(
+                shipment, "return_label_created", return_of_id=return_of_id,
+                return_of_tracking_number=original.tracking_number if original else None, tracking_numbers=list(created.tracking_numbers),
+                sender=origin_stored, recipient=destination_stored, price=str(shipment.price), currency=shipment.currency,
+                created_by=_actor_label(actor),
+            )
     if not created.label_pdf:
         try:
             shipment = shipment_label_render(shipment_id=shipment.pk, actor=actor)
@@ -212,7 +339,7 @@ def shipment_label_render(*, shipment_id: int, actor: Actor) -> Shipment:
     A voided shipment is refused (its label must not be used) and a label the carrier supplied
     is never replaced.
     """
-    shipment = Shipment.objects.select_related("carrier", "service").prefetch_related("parcels").filter(pk=shipment_id).first()
+    shipment = Shipment.objects.select_related("carrier", "service", "return_of").prefetch_related("parcels").filter(pk=shipment_id).first()
     if shipment is None:
         raise NotFound(f"No shipment {shipment_id}.")
     if shipment.status == ShipmentStatus.VOIDED:
@@ -247,7 +374,8 @@ def _shipment_event(shipment: Shipment, name: str, **extra) -> None:
         f"shipment.{name}",
         {
             "shipment_id": shipment.pk, "tracking_number": shipment.tracking_number, "reference": shipment.reference,
-            "carrier": shipment.carrier.code, "service": shipment.service.code, "status": shipment.status, **extra,
+            "carrier": shipment.carrier.code, "service": shipment.service.code, "status": shipment.status,
+            "direction": shipment.direction, **extra,
         },
         stream=f"shipment:{shipment.pk}",
     )
@@ -591,7 +719,9 @@ def shipments_flag_late(*, now: datetime.datetime | None = None, actor: Actor) -
     delivery date has passed in the carrier's time zone and it is not delivered) and ``no_scan``
     (no scan for ``OMS_SHIPPING_NO_SCAN_DAYS`` full working days of the carrier; a shipment never
     scanned counts from its collection date). Delivered, returned and voided shipments are never
-    flagged. Each flag sets ``late`` and its reason and records ``shipment.late``. Safe to run
+    flagged. A return label is the customer's to use when they choose (or never): its quoted date
+    is no promise, so a return is flagged only once the carrier has it and then goes silent
+    (``no_scan`` after a first scan). Each flag sets ``late`` and its reason and records ``shipment.late``. Safe to run
     twice, also at the same time (rows are locked in primary-key order and re-checked).
     """
     now = now or timezone.now()
@@ -607,9 +737,9 @@ def shipments_flag_late(*, now: datetime.datetime | None = None, actor: Actor) -
             since = _no_scan_since(carrier, today, days)
             since_start = datetime.datetime.combine(since, datetime.time.min, tzinfo=zone)
             context[carrier.pk] = (today, since)
-            past_promise = Q(late_promise_flagged_at__isnull=True, promised_delivery_date__lt=today)
+            past_promise = Q(late_promise_flagged_at__isnull=True, promised_delivery_date__lt=today, direction=ShipmentDirection.OUTBOUND)
             silent = Q(late_no_scan_flagged_at__isnull=True) & (
-                Q(last_scan_at__lt=since_start) | Q(last_scan_at__isnull=True, collection_date__lt=since)
+                Q(last_scan_at__lt=since_start) | Q(last_scan_at__isnull=True, collection_date__lt=since, direction=ShipmentDirection.OUTBOUND)
             )
             wanted |= Q(carrier_id=carrier.pk) & (past_promise | silent)
         if not context:
@@ -618,11 +748,11 @@ def shipments_flag_late(*, now: datetime.datetime | None = None, actor: Actor) -
         for shipment in late:
             today, since = context[shipment.carrier_id]
             reasons = []
-            if shipment.late_promise_flagged_at is None and shipment.promised_delivery_date < today:
+            if shipment.late_promise_flagged_at is None and not shipment.is_return and shipment.promised_delivery_date < today:
                 shipment.late_promise_flagged_at = now
                 reasons.append(("past_promised_date", f"not delivered by the promised {shipment.promised_delivery_date:%a %Y-%m-%d}"))
             last = shipment.last_scan_at.astimezone(zoneinfo.ZoneInfo(shipment.carrier.time_zone)).date() if shipment.last_scan_at else None
-            if shipment.late_no_scan_flagged_at is None and (last or shipment.collection_date) < since:
+            if shipment.late_no_scan_flagged_at is None and (last or not shipment.is_return) and (last or shipment.collection_date) < since:
                 shipment.late_no_scan_flagged_at = now
                 reasons.append(("no_scan", f"no scan for {days} working days (last: {last or 'never scanned'})"))
             if not reasons:
@@ -648,8 +778,9 @@ class NothingToManifest(DomainError):
 
 
 def manifest_close(*, carrier_code: str, day: datetime.date, actor: Actor) -> Manifest:
-    """Close the carrier's manifest for ``day``: every shipment it collects that day (collection
-    date), not voided and on no manifest yet, goes on one new manifest.
+    """Close the carrier's manifest for ``day``: every outbound shipment it collects that day
+    (collection date), not voided and on no manifest yet, goes on one new manifest. Returns are
+    never on it: the customer hands them over, not the merchant's dock.
 
     Guarantees: manifests of one carrier close one at a time (the carrier row is locked), and the
     shipments are locked in primary-key order, so a shipment lands on one manifest only. A day
@@ -665,13 +796,14 @@ def manifest_close(*, carrier_code: str, day: datetime.date, actor: Actor) -> Ma
             raise NotFound(f"No carrier {carrier_code!r}.")
         shipments = list(
             Shipment.objects.select_for_update(no_key=True)
-            .filter(carrier=carrier, collection_date=day, manifest__isnull=True)
+            .filter(carrier=carrier, collection_date=day, manifest__isnull=True, direction=ShipmentDirection.OUTBOUND)
             .exclude(status=ShipmentStatus.VOIDED)
             .order_by("pk")
         )
         if not shipments:
             raise NothingToManifest(
-                f"{carrier.name} has no shipments collected on {day:%Y-%m-%d} that are not voided and not on a manifest already."
+                f"{carrier.name} has no shipments collected on {day:%Y-%m-%d} that are not voided and not on a manifest already "
+                "(returns go on no manifest: the customer hands them over)."
             )
         sequence = Manifest.objects.filter(carrier=carrier, date=day).count() + 1
         manifest = Manifest.objects.create(

@@ -46,3 +46,14 @@ def _forget_api_keys():
     authentication._recent.clear()
     yield
     authentication._recent.clear()
+
+
+@pytest.fixture(autouse=True)
+def _forget_rate_card():
+    """Each test routes and quotes on its own rate cards: the process's snapshot (kept up to
+    ``OMS_ROUTING_RATES_MAX_AGE`` seconds without a check) must not carry over from another test."""
+    from shipping.selectors import rate_card_forget
+
+    rate_card_forget()
+    yield
+    rate_card_forget()

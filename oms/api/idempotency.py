@@ -87,7 +87,9 @@ def idempotent(view_method):
         except Exception as exc:
             # Turned into its answer here (not later by DRF) so a refusal is replayed like a success.
             response = self.handle_exception(exc)
-        if response.status_code >= 500:
+        # A file answer (a PDF) has no JSON body to keep: like a 5xx it is not stored, and a retry
+        # renders it again (only reads answer with files, so that acts nowhere twice).
+        if response.status_code >= 500 or not hasattr(response, "data"):
             IdempotencyRecord.objects.filter(pk=record.pk).delete()
         else:
             row_update(

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import documents, views
 
 urlpatterns = [
     path("events/", views.EventsFeedView.as_view(), name="api-events"),
@@ -9,4 +9,6 @@ urlpatterns = [
     path("webhooks/deliveries/", views.DeliveriesView.as_view(), name="api-webhook-deliveries"),
     path("webhooks/deliveries/<int:pk>/", views.DeliveryDetailView.as_view(), name="api-webhook-delivery"),
     path("webhooks/deliveries/<int:pk>/redeliver/", views.DeliveryRedeliverView.as_view(), name="api-webhook-redeliver"),
+    path("document-jobs/<int:pk>/", documents.DocumentJobView.as_view(), name="api-document-job"),
+    path("document-jobs/<int:pk>/download/", documents.DocumentJobDownloadView.as_view(), name="api-document-job-download"),
 ]

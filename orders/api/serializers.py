@@ -231,7 +231,10 @@ class RoutingCandidateSerializer(serializers.Serializer):
     locations = serializers.ListField(child=serializers.CharField(), help_text="Codes of the locations that would ship, in the order the plan took them.")
     shipments = serializers.IntegerField(help_text="Parcels this plan ships, counting those the order already had.")
     units = serializers.IntegerField(help_text="Units this plan covers.")
-    estimated_cost = serializers.FloatField(help_text="Estimated shipping cost, in the merchant's currency units (a score, never charged).")
+    estimated_cost = serializers.FloatField(
+        help_text="Shipping cost of its parcels in the order's currency, from the carriers' rate tables where `cost_sources` says so, "
+        "else the distance estimate (a score, never charged).",
+    )
     km = serializers.FloatField(help_text="Distance to the destination, averaged over the units.")
     terms = serializers.DictField(
         child=serializers.FloatField(), help_text=f"The score's weighted terms by name ({_TERMS_TEXT}); they add up to `score`."
@@ -253,6 +256,11 @@ class RoutingDecisionSerializer(serializers.Serializer):
     )
     considered = serializers.IntegerField(help_text="Candidates scored; `candidates` lists the best few.")
     excluded = serializers.ListField(child=serializers.CharField(), help_text="Locations the channel may not ship from.")
+    cost_sources = serializers.DictField(
+        child=serializers.CharField(), required=False,
+        help_text="Per location in `candidates`: where its shipping costs came from (the carriers' rate tables for a lane, or the distance "
+        "estimate). Absent from decisions made before costs came from rate tables.",
+    )
     candidates = RoutingCandidateSerializer(many=True, help_text="The best candidates, the winner first.")
     winner = serializers.IntegerField(allow_null=True, help_text="Index of the winner in `candidates`; null when nothing could be reserved.")
     covered = serializers.BooleanField(help_text="Whether the winner covers every unit.")

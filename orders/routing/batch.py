@@ -27,6 +27,7 @@ Pure like the engine: plain data in, one :class:`~orders.routing.engine.Decision
 
 from dataclasses import dataclass
 
+from .cost import ParcelPricer
 from .engine import DEFAULT_RULES, Decision, Need, RoutingRules, Site, route
 
 # Rounds of best response and pair exchange; each round is cheap, and most batches settle in two.
@@ -42,6 +43,7 @@ class BatchOrder:
     needs: list[Need]
     destination: tuple[float, float] | None
     rules: RoutingRules = DEFAULT_RULES
+    pricer: ParcelPricer | None = None  # the order's parcel prices from the rate tables
 
 
 def route_batch(*, orders: list[BatchOrder], available: dict[tuple[int, int], int], sites: list[Site]) -> list[Decision]:
@@ -108,7 +110,7 @@ class _Batch:
 
     def route(self, index: int) -> Decision:
         order = self.orders[index]
-        return route(needs=order.needs, available=self.left, sites=self.sites, destination=order.destination, rules=order.rules)
+        return route(needs=order.needs, available=self.left, sites=self.sites, destination=order.destination, rules=order.rules, pricer=order.pricer)
 
     def take(self, decision: Decision, sign: int) -> None:
         if decision.winner is None:

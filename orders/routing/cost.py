@@ -1,10 +1,16 @@
-"""What a shipment is estimated to cost, until the shipping app has carriers and rate tables.
+"""What a parcel from a location is expected to cost: routing's cost term.
 
-One function, :func:`shipment_cost_estimate`, is all routing asks; the shipping issue replaces
-its body with a quote from the rate tables. The estimate is a base price per parcel plus a price
-per kilogram, both growing with the distance band, in the merchant's currency units. It is a
-score for comparing candidate locations, never an amount charged or booked.
+Two sources, both scores for comparing candidate locations, never amounts charged or booked:
+
+- **The carriers' rate tables**, when the services hand the engine a :class:`ParcelPricer`
+  (``orders.routing.prices``): the cheapest service's price of a parcel of that weight
+  from the location's country to the order's address, in the order's currency.
+- **A distance estimate** otherwise, and for any location no carrier of the order's currency
+  serves: :func:`shipment_cost_estimate`, a base price per parcel plus a price per kilogram,
+  both growing with the distance band.
 """
+
+from typing import Protocol
 
 # (up to km, base per parcel, per kg): a rough domestic-to-intercontinental ladder.
 DISTANCE_BANDS: tuple[tuple[float, float, float], ...] = (
@@ -37,3 +43,13 @@ def shipment_cost_estimate(*, distance_km: float | None, weight_kg: float) -> fl
     """
     base, per_kg = distance_band(distance_km)
     return base + per_kg * max(weight_kg, 0.0)
+
+
+class ParcelPricer(Protocol):
+    """Prices one order's parcels from each location (the engine stays pure: no database)."""
+
+    def price(self, location_id: int, weight_kg: float) -> float | None:
+        """The price of one parcel of ``weight_kg`` from the location, or None (use the estimate)."""
+
+    def source(self, location_id: int) -> str:
+        """Where :meth:`price` comes from, for the explanation (e.g. the lane and services)."""

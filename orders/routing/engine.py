@@ -8,11 +8,12 @@ Candidates are every single location that can ship the whole order and, when spl
 allowed, split plans built greedily (from each location in turn, each round adding the location
 that covers most of what is still missing, nearest on ties). Each candidate is scored:
 
-    score = cost·estimated shipping cost + distance·km (averaged over the units)
+    score = cost·shipping cost + distance·km (averaged over the units)
           + split·(shipments − 1) + priority·Σ location priority + store·shipments from stores
           + capacity·shipments from locations at their daily capacity
 
-The lowest score wins; ties go to fewer shipments, then lower priority numbers, then lower
+The shipping cost of a parcel comes from the carriers' rate tables when the caller passes a
+pricer (see ``orders.routing.cost``), else from the distance estimate. The lowest score wins; ties go to fewer shipments, then lower priority numbers, then lower
 location ids, so the same stock always gives the same answer. When no candidate covers the
 whole order, splitting plans cover as much as the stock allows and the rest stays open; a
 strategy that may not split reserves nothing until one location can ship everything.
@@ -23,10 +24,13 @@ from itertools import combinations
 
 from oms.geo import distance_km
 
-from .cost import DISTANCE_BANDS, UNKNOWN_DISTANCE_KM, distance_band, shipment_cost_estimate
+from .cost import DISTANCE_BANDS, UNKNOWN_DISTANCE_KM, ParcelPricer, distance_band, shipment_cost_estimate
 
-# The cheapest parcel there is: a bound used to skip split plans that cannot win.
+# The cheapest parcel the distance estimate prices: a bound used to skip split plans that cannot win.
 CHEAPEST_PARCEL = min(base for _, base, _ in DISTANCE_BANDS)
+# The weight a parcel is priced at before any unit is in it (rate tables start above zero).
+EMPTY_PARCEL_KG = 0.001
+DISTANCE_ESTIMATE = "distance estimate"
 
 TERMS = ("cost", "distance", "split", "priority", "store", "capacity")
 BACKORDER, HOLD = "backorder", "hold"
@@ -75,6 +79,8 @@ class Site:
     code: str = ""
     kind: str = "warehouse"
     at_capacity: bool = False
+    country: str = ""  # ISO code and postal code: where a parcel starts, for the rate tables
+    postal_code: str = ""
 
 
 @dataclass(frozen=True)
@@ -113,6 +119,7 @@ class Decision:
     codes: dict[int, str]
     excluded: list[str]
     destination: tuple[float, float] | None
+    cost_sources: dict[int, str] = field(default_factory=dict)  # location id -> where its parcel prices came from
 
     @property
     def winner(self) -> Candidate | None:
@@ -133,6 +140,10 @@ class Decision:
             "destination": list(self.destination) if self.destination else None,
             "considered": len(self.candidates),
             "excluded": self.excluded,
+            "cost_sources": {
+                self.codes.get(loc, str(loc)): self.cost_sources.get(loc, DISTANCE_ESTIMATE)
+                for loc in dict.fromkeys(loc for c in shown for loc in c.take)
+            },
             "candidates": [
                 {
                     "locations": [self.codes.get(loc, str(loc)) for loc in c.take],
@@ -160,10 +171,12 @@ def route(
     destination: tuple[float, float] | None,
     rules: RoutingRules = DEFAULT_RULES,
     shipping_from: frozenset[int] = frozenset(),
+    pricer: ParcelPricer | None = None,
 ) -> Decision:
     """Decide where ``needs`` ship from. ``available`` maps ``(product_id, location_id)`` to the
     units that may be reserved there; ``shipping_from`` names locations the order already holds
-    stock at (adding to them costs no new shipment). Never reads the database."""
+    stock at (adding to them costs no new shipment); ``pricer`` prices parcels from the rate
+    tables (None: the distance estimate). Never reads the database."""
     plan: dict[int, list[tuple[int, int]]] = {need.key: [] for need in needs}
     needs = [need for need in needs if need.quantity > 0]
     allowed = rules.allowed_locations
@@ -171,8 +184,10 @@ def route(
     excluded = sorted(site.code or str(site.location_id) for site in sites if allowed and site.location_id not in allowed)
     codes = {site.location_id: site.code or str(site.location_id) for site in sites}
 
+    sources: dict[int, str] = {}
+
     def decided(candidates, covered, missing, reason):
-        return Decision(plan, covered, missing, candidates, reason, rules, codes, excluded, destination)
+        return Decision(plan, covered, missing, candidates, reason, rules, codes, excluded, destination, sources)
 
     if not needs:
         return decided([], True, {}, "Nothing left to ship.")
@@ -198,7 +213,7 @@ def route(
             if units > 0:
                 left[(product_id, location_id)] = units
     weights = rules.weights
-    scorer = _Scorer(weights, {entry[2]: entry for entry in ranked}, grams, shipping_from)
+    scorer = _Scorer(weights, {entry[2]: entry for entry in ranked}, grams, shipping_from, pricer)
 
     candidates: list[Candidate] = []
     pinned = shipping_from if not rules.may_split and shipping_from else None
@@ -212,7 +227,7 @@ def route(
     if rules.may_split:
         best_single = min((c.score for c in candidates), default=None)
         # A split ships at least two parcels: below this bound no split can beat the best single.
-        split_floor = weights.split + weights.cost * 2 * CHEAPEST_PARCEL
+        split_floor = weights.split + weights.cost * 2 * scorer.cheapest_parcel()
         if best_single is None or shipping_from or best_single > split_floor:
             seen = {_signature(c.take) for c in candidates}
             for take in _covering_splits(ranked, totals, left, scorer, best_single, pinned=shipping_from):
@@ -243,6 +258,8 @@ def route(
             reason = "No location has any of the stock: waiting for stock."
         return decided([], False, missing, reason)
 
+    if pricer is not None:
+        sources.update(scorer.sources)
     winner = candidates[0]
     _fill_plan(plan, needs, winner.take)
     missing = {p: q - sum(take.get(p, 0) for take in winner.take.values()) for p, q in totals.items()}
@@ -251,35 +268,61 @@ def route(
 
 
 class _Scorer:
-    """Scores candidates of one order (site distances and weights worked out once)."""
+    """Scores candidates of one order (site distances, weights and parcel prices worked out once)."""
 
-    def __init__(self, weights: Weights, entries: dict, grams: dict[int, int], shipping_from: frozenset[int]):
+    def __init__(self, weights: Weights, entries: dict, grams: dict[int, int], shipping_from: frozenset[int], pricer: ParcelPricer | None = None):
         self.weights = weights
         self.entries = entries
         self.grams = grams
         self.shipping_from = shipping_from
+        self.pricer = pricer
+        self.prices: dict[tuple[int, float], float] = {}
+        self.sources: dict[int, str] = {}
+
+    def parcel_cost(self, location_id: int, kg: float) -> float:
+        """A parcel of ``kg`` from the location: rate tables when the pricer has them, else the estimate."""
+        key = (location_id, kg)
+        cost = self.prices.get(key)
+        if cost is None:
+            price = self.pricer.price(location_id, max(kg, EMPTY_PARCEL_KG)) if self.pricer is not None else None
+            if price is None:
+                cost = shipment_cost_estimate(distance_km=self.entries[location_id][3], weight_kg=kg)
+                self.sources.setdefault(location_id, DISTANCE_ESTIMATE)
+            else:
+                cost = price
+                if location_id not in self.sources:
+                    self.sources[location_id] = self.pricer.source(location_id)
+            self.prices[key] = cost
+        return cost
+
+    def cheapest_parcel(self) -> float:
+        """No parcel from any of the order's locations costs less (the empty parcel's price)."""
+        prices = [self.parcel_cost(location_id, 0.0) for location_id in self.entries]
+        return min(prices, default=CHEAPEST_PARCEL)
 
     def unit_price(self, location_id: int, offer: dict[int, int]) -> float:
         """Weighted cost and distance of a parcel from ``location_id`` with ``offer``, per unit."""
-        rank_km, _, _, km, _ = self.entries[location_id]
+        rank_km = self.entries[location_id][0]
         units = sum(offer.values())
         kg = sum(q * self.grams[p] for p, q in offer.items()) / 1000.0
-        return (self.weights.cost * shipment_cost_estimate(distance_km=km, weight_kg=kg) + self.weights.distance * rank_km * units) / units
+        return (self.weights.cost * self.parcel_cost(location_id, kg) + self.weights.distance * rank_km * units) / units
 
     def fixed_price(self, location_id: int) -> float:
         """What shipping anything at all from ``location_id`` adds to the score (without the
         split term): the parcel's base price, priority, store and capacity terms."""
         if location_id in self.shipping_from:
             return 0.0
-        _, site_priority, _, km, site = self.entries[location_id]
+        _, site_priority, _, _, site = self.entries[location_id]
         w = self.weights
-        return (w.cost * shipment_cost_estimate(distance_km=km, weight_kg=0.0) + w.priority * site_priority
+        return (w.cost * self.parcel_cost(location_id, 0.0) + w.priority * site_priority
                 + w.store * (site.kind == STORE) + w.capacity * site.at_capacity)
 
     def unit_price_of(self, location_id: int, product_id: int, totals: dict[int, int]) -> float:
-        """What one more unit of ``product_id`` from ``location_id`` adds to the score."""
-        rank_km, _, _, km, _ = self.entries[location_id]
-        per_kg = shipment_cost_estimate(distance_km=km, weight_kg=1.0) - shipment_cost_estimate(distance_km=km, weight_kg=0.0)
+        """What one more unit of ``product_id`` from ``location_id`` adds to the score (the price
+        per kilogram between an empty and a 1 kg parcel: exact for the distance estimate, the
+        average slope for a rate table)."""
+        rank_km = self.entries[location_id][0]
+        per_kg = self.parcel_cost(location_id, 1.0) - self.parcel_cost(location_id, 0.0)
         return self.weights.cost * per_kg * self.grams[product_id] / 1000.0 + self.weights.distance * rank_km / sum(totals.values())
 
     def score(self, take: dict[int, dict[int, int]]) -> Candidate:
@@ -288,15 +331,15 @@ class _Scorer:
         units = new = priority = stores = full = 0
         priorities = []
         for location_id, by_product in take.items():
-            rank_km, site_priority, _, km, site = self.entries[location_id]
+            rank_km, site_priority, _, _, site = self.entries[location_id]
             here = sum(by_product.values())
             kg = sum(q * self.grams[p] for p, q in by_product.items()) / 1000.0
             units += here
             unit_km += rank_km * here
             if location_id in self.shipping_from:  # the parcel exists already: only its extra weight costs
-                cost += shipment_cost_estimate(distance_km=km, weight_kg=kg) - shipment_cost_estimate(distance_km=km, weight_kg=0.0)
+                cost += self.parcel_cost(location_id, kg) - self.parcel_cost(location_id, 0.0)
                 continue
-            cost += shipment_cost_estimate(distance_km=km, weight_kg=kg)
+            cost += self.parcel_cost(location_id, kg)
             new += 1
             priority += site_priority
             priorities.append(site_priority)

@@ -29,6 +29,7 @@ from ..models import Allocation, Channel, Order, OrderLine
 from .config import routing_rules_for
 from .engine import TERMS, Need, RoutingRules, Site, Weights, route
 from .explain import first_decision
+from .prices import order_pricer
 
 
 @dataclass
@@ -117,7 +118,7 @@ def routing_whatif(*, channel: Channel, rules: RoutingRules, since: date | None 
     for level in StockLevel.objects.filter(product_id__in=product_ids, location__is_active=True, location__can_ship=True):
         available[(level.product_id, level.location_id)] = max(level.available, 0)
     locations = list(Location.objects.filter(is_active=True, can_ship=True))
-    sites = [Site(loc.pk, loc.latitude, loc.longitude, loc.priority, loc.code, loc.kind) for loc in locations]
+    sites = [Site(loc.pk, loc.latitude, loc.longitude, loc.priority, loc.code, loc.kind, country=str(loc.country), postal_code=loc.postal_code) for loc in locations]
     codes = {site.location_id: site.code for site in sites}
     capacity = {loc.pk: loc.daily_order_capacity for loc in locations if loc.daily_order_capacity is not None}
     loads = _loads_outside(orders, capacity, codes) if capacity and orders else {}
@@ -136,7 +137,7 @@ def routing_whatif(*, channel: Channel, rules: RoutingRules, since: date | None 
         day = timezone.localdate(order.placed_at)
         full = {pk for pk, most in capacity.items() if loads.get((day, pk), 0) >= most}
         today_sites = [replace(site, at_capacity=True) if site.location_id in full else site for site in sites] if full else sites
-        decision = route(needs=needs, available=theirs, sites=today_sites, destination=destination, rules=rules)
+        decision = route(needs=needs, available=theirs, sites=today_sites, destination=destination, rules=rules, pricer=order_pricer(order, sites))
         if decision.winner is not None and capacity:
             # As live: every capped location the winner ships from took one more order that day.
             report.sent_to_full += any(pk in full for pk in decision.winner.take)

@@ -18,6 +18,7 @@ from ..routing import DEFAULT_RULES, Decision, Need, RoutingRules, Site, route
 from ..routing.config import location_loads, location_loads_add, routing_rules_for
 from ..routing.explain import decision_record, routing_with
 from .audit import order_event, order_event_publish, order_lock, order_touch, order_transition
+from ..routing.prices import order_pricer
 
 logger = logging.getLogger(__name__)
 
@@ -34,19 +35,24 @@ class StockView:
         self.sites = [
             Site(
                 pk, row.latitude, row.longitude, row.priority, row.location_code, row.location_kind,
-                at_capacity=pk in self.capacity and loads.get(pk, 0) >= self.capacity[pk],
+                at_capacity=pk in self.capacity and loads.get(pk, 0) >= self.capacity[pk], country=row.location_country,
+                postal_code=row.location_postal_code,
             )
             for pk, row in locations.items()
         ]
 
     def route(
         self, needs: list[Need], destination: tuple[float, float] | None, *, rules: RoutingRules = DEFAULT_RULES,
-        shipping_from: frozenset[int] = frozenset(), avoid: frozenset[int] = frozenset(),
+        shipping_from: frozenset[int] = frozenset(), avoid: frozenset[int] = frozenset(), order: Order | None = None,
     ) -> Decision:
         """The engine's decision on these rows; a capped location it sends a new shipment to
-        counts one more order today. Locations in ``avoid`` offer nothing this time."""
+        counts one more order today. Locations in ``avoid`` offer nothing this time. With
+        ``order``, parcels are priced from the rate tables for its address and currency."""
         available = {key: 0 if key[1] in avoid else units for key, units in self.available().items()}
-        decision = route(needs=needs, available=available, sites=self.sites, destination=destination, rules=rules, shipping_from=shipping_from)
+        pricer = order_pricer(order, self.sites) if order is not None else None
+        decision = route(
+            needs=needs, available=available, sites=self.sites, destination=destination, rules=rules, shipping_from=shipping_from, pricer=pricer,
+        )
         if self.capacity and decision.winner is not None:
             location_loads_add(pk for pk in decision.winner.take if pk in self.capacity and pk not in shipping_from)
         return decision
@@ -98,7 +104,7 @@ def order_allocate(*, order_id: int, actor: Actor) -> Order:
             shipping_from = frozenset(Allocation.objects.filter(line__order=order).values_list("location_id", flat=True))
             stock = StockView(line.product_id for line in lines)
             needs = [Need(line.pk, line.product_id, line.quantity_open, line.product.weight_grams) for line in lines]
-            decision = stock.route(needs, destination_of(order), rules=routing_rules_for(order.channel_id), shipping_from=shipping_from)
+            decision = stock.route(needs, destination_of(order), rules=routing_rules_for(order.channel_id), shipping_from=shipping_from, order=order)
             reserved_more = _apply_plan(order, lines, decision.plan, stock, actor=actor)
         else:
             reserved_more = False
@@ -168,7 +174,7 @@ def order_reallocate(*, order_id: int, actor: Actor, trigger: str, avoid_locatio
         stock = StockView(line.product_id for line in lines)
         needs = [Need(line.pk, line.product_id, line.quantity_open, line.product.weight_grams) for line in lines]
         decision = stock.route(
-            needs, destination_of(order), rules=routing_rules_for(order.channel_id), shipping_from=shipping_from, avoid=avoid
+            needs, destination_of(order), rules=routing_rules_for(order.channel_id), shipping_from=shipping_from, avoid=avoid, order=order
         )
         reserved_more = _apply_plan(order, lines, decision.plan, stock, actor=actor)
         result = Reallocation(

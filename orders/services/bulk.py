@@ -27,6 +27,7 @@ from ..routing import Decision, Need
 from ..routing.batch import BatchOrder, route_batch
 from ..routing.config import routing_rules_for
 from .allocation import StockView
+from ..routing.prices import routing_pricer
 
 from .intake import BatchKnown, IntakeResult, OrderIntakeData, intake_batch_known, intake_validate, order_intake
 
@@ -109,7 +110,9 @@ def _chunk_route(chunk: list[OrderIntakeData], products: dict, stock: StockView)
         point = geo.locate(country=data.shipping_address.country, city=data.shipping_address.city)
         needs = [Need(i, product.pk, line.quantity, product.weight_grams) for i, (line, product) in enumerate(zip(data.lines, found))]
         keys.append(key)
-        orders.append(BatchOrder(needs, (point.latitude, point.longitude) if point else None, rules[data.channel]))
+        address = data.shipping_address
+        pricer = routing_pricer(sites=stock.sites, country=address.country, postal_code=address.postal_code, currency=(data.currency or "").strip().upper())
+        orders.append(BatchOrder(needs, (point.latitude, point.longitude) if point else None, rules[data.channel], pricer))
     if len(orders) < 2:
         return {}
     decisions = route_batch(orders=orders, available=stock.available(), sites=stock.sites)

@@ -434,7 +434,7 @@ def _intake(data: OrderIntakeData, actor: Actor) -> IntakeResult:
             planned = known.decisions.get((data.channel, data.external_id)) if known else None
             if planned is None or not stock.adopt(planned):
                 needs = [Need(i, line.product_id, line.quantity, line.product.weight_grams) for i, line in enumerate(lines)]
-                decision = stock.route(needs, destination_of(order), rules=rules)
+                decision = stock.route(needs, destination_of(order), rules=rules, order=order)
             else:
                 decision = planned
             skus = {line.product_id: line.sku for line in lines}

@@ -75,4 +75,11 @@ class CarrierAdapter:
         raise self._not_available("Tracking")
 
     def return_label(self, request: ShipmentRequest, *, actor: str) -> CreatedShipment:
+        """Book a return: ``request`` is in the direction the parcels travel, ``origin`` the
+        customer who sends them back and ``destination`` the returns location."""
         raise self._not_available("A return label")
+
+    @property
+    def offers_return_labels(self) -> bool:
+        """Whether this adapter books returns (callers refuse early, before asking for anything)."""
+        return type(self).return_label is not CarrierAdapter.return_label

@@ -605,11 +605,15 @@ class DhlExpressCarrier(CarrierAdapter):
         return self._create(request, _party(request.origin, "shipper"), _party(request.destination, "receiver"))
 
     def return_label(self, request: ShipmentRequest, *, actor: str) -> DhlCreatedShipment:
-        """A label for the customer to send the parcels back: ``request`` describes the original
-        shipment; the return goes from its destination to its origin, billed to our account. (The
-        API has no separate return operation; return-specific options such as an import account
-        are agreed with DHL per customer and are not mapped.)"""
-        return self._create(request, _party(request.destination, "shipper"), _party(request.origin, "receiver"))
+        """A label for the customer to send the parcels back: ``request`` is in the direction the
+        parcels travel (``origin`` the customer, the shipper on DHL's label; ``destination`` the
+        returns location, the receiver), booked with ``POST /shipments`` and billed to our account.
+        Version 2.7.0 has no return operation or flag of its own: a return is a shipment whose
+        shipper is the customer. What it documents only for customs declarations
+        (``exportDeclaration.exportReasonType: return``, which needs line items and an invoice that
+        plain parcels do not carry) and return products agreed per account (an import account as
+        ``payer``) are not mapped: DHL refuses what the account may not do, with its reason."""
+        return self._create(request, _party(request.origin, "shipper"), _party(request.destination, "receiver"))
 
     def cancel(self, tracking_number: str, *, actor: str) -> None:
         raise CarrierUnsupported(

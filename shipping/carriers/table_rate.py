@@ -1,8 +1,8 @@
 """The built-in carrier: prices from its own rate tables and UPU S10 tracking numbers, fully
 offline. Creating a shipment books nothing remote: it issues a tracking number per parcel and
-takes the price and promised delivery date from the quote. Cancelling needs no call either,
-and tracking answers what the OMS has stored. The label PDF is rendered by the OMS, not here;
-return labels are not built yet (:class:`~shipping.carriers.base.NotAvailableYet`)."""
+takes the price and promised delivery date from the quote; a return label is booked the same
+way on the reverse lane (from the customer to the returns location). Cancelling needs no call
+either, and tracking answers what the OMS has stored. The label PDF is rendered by the OMS, not here."""
 
 from collections.abc import Iterable
 
@@ -29,11 +29,19 @@ class TableRateCarrier(CarrierAdapter):
 
     def create_shipment(self, request: ShipmentRequest, *, actor: str) -> CreatedShipment:
         """A tracking number per parcel, with the price and dates of this service's quote; no label bytes."""
+        return self._book(request, what="this shipment", actor=actor)
+
+    def return_label(self, request: ShipmentRequest, *, actor: str) -> CreatedShipment:
+        """Like :meth:`create_shipment`, priced on the return lane (``request.origin`` is the
+        customer): a lane or weight the service does not carry is refused with the quote's reason."""
+        return self._book(request, what="this return", actor=actor)
+
+    def _book(self, request: ShipmentRequest, *, what: str, actor: str) -> CreatedShipment:
         quotes = self.quote(parcels=request.parcels, origin=request.origin, destination=request.destination, ship_at=request.ship_at, services=[request.service])
         chosen = quotes.get(f"{self.carrier.code}:{request.service}")
         if chosen is None:
             why = "; ".join(u.reason for u in quotes.unavailable) or f"{self.carrier.code} has no service {request.service!r}"
-            raise ServiceUnavailable(f"{self.carrier.name} {request.service} cannot carry this shipment: {why}.", fields={"service_code": [why]})
+            raise ServiceUnavailable(f"{self.carrier.name} {request.service} cannot carry {what}: {why}.", fields={"service_code": [why]})
         numbers = tuple(self.tracking_number(actor=actor) for _ in request.parcels)
         return CreatedShipment(
             tracking_numbers=numbers, label_pdf=b"", price=chosen.price, currency=chosen.currency,

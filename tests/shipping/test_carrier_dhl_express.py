@@ -220,7 +220,7 @@ def test_a_given_hand_over_time_is_used_instead_of_now():
 def test_a_return_label_goes_from_the_customer_back_to_the_warehouse():
     dhl_adapter, transport = adapter((201, payload("shipment_response.json")))
 
-    dhl_adapter.return_label(request(), actor="test")
+    dhl_adapter.return_label(request(origin=RECEIVER, destination=SHIPPER), actor="test")
 
     parties = transport.calls[0][2]["customerDetails"]
     assert parties["shipperDetails"]["postalAddress"]["cityName"] == "London"

@@ -123,18 +123,28 @@ def test_parcel_cost_estimate_is_the_cheapest_service_for_one_parcel():
     assert parcel_cost_estimate(card, origin_country="US", destination_country="JP", weight_kg=3) is None
 
 
-def test_the_built_in_carrier_quotes_and_issues_tracking_numbers_but_nothing_it_has_not_built():
-    # Creating, cancelling and tracking shipments are tested in test_shipments.py and test_tracking.py.
+def test_the_built_in_carrier_quotes_and_issues_tracking_numbers():
+    # Creating, cancelling and tracking shipments are tested in test_shipments.py and test_tracking.py,
+    # return labels in test_return_labels.py.
     adapter = carrier_adapter("oms-post")
 
     quotes = adapter.quote(parcels=[Parcel(1)], origin=Address("US"), destination=NEW_YORK, ship_at=MONDAY_NOON, services=["ground"])
     assert [q.key for q in quotes] == ["oms-post:ground"]
     number = adapter.tracking_number(actor="test")
     assert s10_is_valid(number) and number.startswith("CP00000001") and number.endswith("US")
-    with pytest.raises(NotAvailableYet, match="A return label is not available yet for carrier oms-post"):
-        adapter.return_label(None, actor="test")
     with pytest.raises(DomainError, match="No active carrier 'nobody'"):
         carrier_adapter("nobody")
+
+
+def test_an_adapter_names_what_it_has_not_built_instead_of_pretending():
+    from shipping.carriers.base import CarrierAdapter
+
+    bare = CarrierAdapter(rate_card().carrier("oms-post"))
+
+    with pytest.raises(NotAvailableYet, match="A return label is not available yet for carrier oms-post"):
+        bare.return_label(None, actor="test")
+    with pytest.raises(NotAvailableYet, match="Tracking is not available yet"):
+        bare.track("CP000000015US")
 
 
 def test_database_constraints_refuse_nonsense():

@@ -79,3 +79,65 @@ def test_bad_addresses_and_parcels_are_refused_with_what_to_fix():
         Parcel("heavy")
     with pytest.raises(InvalidInput, match="at least one parcel"):
         quote(card(), parcels=[], origin=Address("US"), destination=Address("US"), ship_at=MONDAY)
+
+
+@pytest.fixture
+def by_origin():
+    """Zones by where the parcel starts: East (ZIP 000-399) to West (800-994) is "cross", the
+    same from any origin is "us"; a rule for the whole country from East origins is "east"."""
+    rules = zone_rules(
+        ZoneRuleCard("us", "US", "US", rule_id=1),
+        ZoneRuleCard("cross", "US", "US", "800", "994", 2, "000", "399"),
+        ZoneRuleCard("east", "US", "US", rule_id=3, origin_postal_from="000", origin_postal_to="399"),
+    )
+    tables = {zone: RateTableCard(zone, 2, flat(str(price))) for price, zone in enumerate(("us", "cross", "east"), 1)}
+    return card(carrier(services=(ServiceCard("tst", "ground", "Ground", tables),), rules=rules))
+
+
+def zone_from(rate_card, origin_postal, destination_postal):
+    quotes = quote(rate_card, parcels=[Parcel(1)], origin=Address("US", origin_postal), destination=Address("US", destination_postal), ship_at=MONDAY)
+    return quotes.quotes[0].zone
+
+
+def test_an_origin_postal_range_picks_the_zone_for_parcels_starting_there(by_origin):
+    assert zone_from(by_origin, "08837", "90001") == "cross"  # New Jersey to Los Angeles
+    assert zone_from(by_origin, "89502", "90001") == "us"  # Reno to Los Angeles: not from the East
+    assert zone_from(by_origin, "", "90001") == "us"  # an origin without a postal code matches no range
+
+
+def test_a_destination_range_still_beats_an_origin_range(by_origin):
+    # "east" names an origin range but the whole destination country; "cross" names a destination range.
+    assert zone_from(by_origin, "08837", "90001") == "cross"
+    assert zone_from(by_origin, "08837", "10001") == "east"
+
+
+def test_the_explanation_names_the_origin_range(by_origin):
+    quotes = quote(by_origin, parcels=[Parcel(1)], origin=Address("US", "08837"), destination=Address("US", "90001"), ship_at=MONDAY)
+
+    assert quotes.quotes[0].zone_rule == "US postal 000–399 → US postal 800–994"
+
+
+def test_ranges_spanning_several_first_characters_match_every_code_in_them():
+    rules = zone_rules(ZoneRuleCard("wide", "", "GB", "A", "M", 1), ZoneRuleCard("rest", "", "GB", rule_id=2))
+    tables = {zone: RateTableCard(zone, 2, flat("1")) for zone in ("wide", "rest")}
+    rate_card = card(carrier(services=(ServiceCard("tst", "ground", "Ground", tables),), rules=rules))
+
+    zones = [quote(rate_card, parcels=[Parcel(1)], origin=Address("US"), destination=Address("GB", postal), ship_at=MONDAY).quotes[0].zone
+             for postal in ("AB1 2CD", "G1 1AA", "M1 1AE", "N1 9GU", "SW1A 1AA")]
+    assert zones == ["wide", "wide", "wide", "rest", "rest"]
+
+
+@pytest.mark.django_db
+def test_an_origin_postal_range_needs_both_ends_and_its_origin_country():
+    from django.core.exceptions import ValidationError
+
+    from shipping.models import Carrier, Zone, ZoneRule
+
+    zone = Zone.objects.create(carrier=Carrier.objects.create(code="z", name="Z", currency="USD"), code="z", name="Z")
+    with pytest.raises(ValidationError) as missing_end:
+        ZoneRule(zone=zone, origin_country="US", origin_postal_from="100", destination_country="US").full_clean()
+    with pytest.raises(ValidationError) as no_country:
+        ZoneRule(zone=zone, origin_postal_from="100", origin_postal_to="149", destination_country="US").full_clean()
+
+    assert "origin_postal_to" in missing_end.value.message_dict
+    assert no_country.value.message_dict["origin_country"] == ["An origin postal range needs the origin country it belongs to."]
