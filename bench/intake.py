@@ -17,6 +17,9 @@ point elsewhere):
    outbox rows), written by hand with psycopg;
 5. prints the figures and the ratio, and checks the ledger still reconciles.
 
+With ``--carriers`` the demo carriers are seeded, so routing prices each candidate location's
+parcel from their rate tables (``orders.routing.prices``) as a shop with carriers does.
+
 Not a timed test: it prints figures for a person to read and compare.
 """
 
@@ -64,7 +67,7 @@ def recreate_database(url: str = BENCH_URL):
         conn.execute(f'CREATE DATABASE "{name}"')
 
 
-def seed() -> str:
+def seed(carriers: bool = False) -> str:
     """Migrate and seed; returns a raw API key."""
     from decimal import Decimal
 
@@ -77,9 +80,9 @@ def seed() -> str:
 
     Channel.objects.create(code="web", name="Web shop")
     locations = [
-        Location.objects.create(code="nyc", name="New York DC", country="US", city="New York", latitude=40.71, longitude=-74.0),
-        Location.objects.create(code="chi", name="Chicago DC", country="US", city="Chicago", latitude=41.85, longitude=-87.65),
-        Location.objects.create(code="lax", name="Los Angeles DC", country="US", city="Los Angeles", latitude=34.05, longitude=-118.24),
+        Location.objects.create(code="nyc", name="New York DC", country="US", city="New York", postal_code="10001", latitude=40.71, longitude=-74.0),
+        Location.objects.create(code="chi", name="Chicago DC", country="US", city="Chicago", postal_code="60607", latitude=41.85, longitude=-87.65),
+        Location.objects.create(code="lax", name="Los Angeles DC", country="US", city="Los Angeles", postal_code="90021", latitude=34.05, longitude=-118.24),
     ]
     products = Product.objects.bulk_create(
         [Product(sku=f"B-{i:04d}", name=f"Bench item {i}", price=Decimal("19.90")) for i in range(SKUS)]
@@ -92,6 +95,10 @@ def seed() -> str:
             movements.append(StockMovement(kind="receipt", product=product, location=location, on_hand_delta=1_000_000, reference="bench seed"))
     StockLevel.objects.bulk_create(levels)
     StockMovement.objects.bulk_create(movements)
+    if carriers:
+        from shipping.demo import demo_shipping_seed
+
+        demo_shipping_seed()
     _, raw = ApiKey.generate(name="bench")
     return raw
 
@@ -295,12 +302,13 @@ def main():
     parser.add_argument("--workers", type=int, default=6, help="gunicorn worker processes")
     parser.add_argument("--threads", type=int, default=1, help="threads per gunicorn worker (gthread when above 1)")
     parser.add_argument("--rounds", type=int, default=3, help="interleaved HTTP and raw-SQL runs; medians are reported")
+    parser.add_argument("--carriers", action="store_true", help="seed the demo carriers: routing prices parcels from their rate tables")
     args = parser.parse_args()
     per_client = max(args.orders // args.clients, 1)
 
     recreate_database()
     _django_setup()
-    raw_key = seed()
+    raw_key = seed(carriers=args.carriers)
     queries = count_queries(raw_key)
     from django.db import connections
 
@@ -327,7 +335,8 @@ def main():
     from inventory.selectors import ledger_mismatches
 
     mismatches = ledger_mismatches()
-    print(f"bench/intake  PostgreSQL, {args.clients} concurrent clients, 3-line orders, {per_client * args.clients} orders per run")
+    print(f"bench/intake  PostgreSQL, {args.clients} concurrent clients, 3-line orders, {per_client * args.clients} orders per run"
+          + (", routing priced from the demo carriers' rate tables" if args.carriers else ""))
     print(f"  queries per POST /api/v1/orders/ (with Idempotency-Key): 1 line {queries[1]}, 3 lines {queries[3]}, 10 lines {queries[10]}")
     rounds = lambda rates: ", ".join(f"{r:.0f}" for r in rates)  # noqa: E731
     layout = f"{args.workers} sync workers" if args.threads == 1 else f"{args.workers} workers x {args.threads} threads"

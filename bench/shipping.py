@@ -112,10 +112,16 @@ def orm_baseline(work):
         for carrier in Carrier.objects.filter(active=True):
             rules = [r for r in ZoneRule.objects.filter(zone__carrier=carrier, destination_country=destination.country).select_related("zone")
                      if (not r.origin_country or r.origin_country == origin.country)
+                     and (not r.origin_postal_from or postal_in_range(origin.postal_code, r.origin_postal_from, r.origin_postal_to))
                      and (not r.postal_from or postal_in_range(destination.postal_code, r.postal_from, r.postal_to))]
             if not rules:
                 continue
-            rules.sort(key=lambda r: (0 if r.postal_from else 1, (int(r.postal_to, 36) - int(r.postal_from, 36)) * 36 ** (10 - len(r.postal_from)) if r.postal_from else 0,
+
+            def width(low, high):
+                return (int(high, 36) - int(low, 36)) * 36 ** (10 - len(low)) if low else 0
+
+            rules.sort(key=lambda r: (0 if r.postal_from else 1, width(r.postal_from, r.postal_to),
+                                      0 if r.origin_postal_from else 1, width(r.origin_postal_from, r.origin_postal_to),
                                       0 if r.origin_country else 1, r.pk))
             zone = rules[0].zone
             _, billable = billable_weight(card.carrier(carrier.code), parcel)

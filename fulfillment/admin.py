@@ -110,7 +110,7 @@ class FulfillmentOrderAdmin(admin.ModelAdmin):
     search_fields = ("number", "order__number")
     list_select_related = ("order", "location")
     readonly_fields = (
-        "number", "order_link", "location", "status", "priority", "promised_ship_date", "is_held", "tracking_number",
+        "number", "order_link", "location", "status", "priority", "promised_ship_date", "promised_delivery_date", "is_held", "tracking_number",
         "shipment_link", "carrier_code", "service_code", "shipped_at", "delivered_at", "cancelled_at", "cancel_reason", "created_at", "updated_at", "version",
     )
     fields = readonly_fields

@@ -42,6 +42,7 @@ class FulfillmentOrder(FSMModelMixin, models.Model):
     status = FSMField(default=FulfillmentStatus.PENDING, choices=FulfillmentStatus.choices, protected=True)
     priority = models.PositiveSmallIntegerField(default=100, help_text="Lower is worked first.")
     promised_ship_date = models.DateField(null=True, blank=True, help_text="From the order.")
+    promised_delivery_date = models.DateField(null=True, blank=True, help_text="From the order: the day the customer was promised delivery by.")
     # Kept by the hold services: true while any hold is open (filters and pick-list builders read it).
     is_held = models.BooleanField(default=False)
     tracking_number = models.CharField(max_length=100, blank=True)

@@ -195,11 +195,11 @@ class OrderAdmin(OrderListMixin, admin.ModelAdmin):
     readonly_fields = (
         "number", "status_display", "channel", "external_id", "customer", "email", "payment_status", "currency",
         "subtotal_display", "shipping_display", "discount_display", "tax_display", "grand_total_display",
-        "shipping_address_display", "billing_address_display", "ship_country", "placed_at", "promised_ship_date", "created_at", "updated_at",
+        "shipping_address_display", "billing_address_display", "ship_country", "placed_at", "promised_ship_date", "promised_delivery_date", "created_at", "updated_at",
         "routing_display",
     )
     fieldsets = (
-        (None, {"fields": (("number", "status_display"), ("channel", "external_id"), ("customer", "email"), ("placed_at", "promised_ship_date"))}),
+        (None, {"fields": (("number", "status_display"), ("channel", "external_id"), ("customer", "email"), ("placed_at", "promised_ship_date", "promised_delivery_date"))}),
         ("Money", {"fields": (("currency", "payment_status"), ("subtotal_display", "shipping_display"), ("discount_display", "tax_display"), "grand_total_display")}),
         ("Addresses", {"fields": ("shipping_address_display", "billing_address_display", "ship_country")}),
         ("Routing", {"fields": ("routing_display",)}),
@@ -432,7 +432,7 @@ RECENT_RECEIPTS = 20
 @admin.register(Channel)
 class ChannelAdmin(admin.ModelAdmin):
     form = ChannelAdminForm
-    list_display = ("code", "name", "kind", "adapter", "integration", "is_active")
+    list_display = ("code", "name", "kind", "adapter", "integration", "shipping_goal", "delivery_days", "is_active")
     list_filter = ("kind", "adapter", "is_active")
     list_select_related = ("integration",)
     search_fields = ("code", "name")
@@ -440,12 +440,17 @@ class ChannelAdmin(admin.ModelAdmin):
     fieldsets = (
         (None, {"fields": ("code", "name", "kind", "is_active", "integration")}),
         ("Platform webhooks", {"fields": ("adapter", "webhook_url", "webhook_secret_display", "new_webhook_secret", "clear_webhook_secret")}),
+        ("Shipping", {
+            "fields": ("shipping_goal", "shipping_cost_cap", "shipping_allowed", "delivery_days"),
+            "description": "Rate shopping when this channel's fulfillment orders ship without a named service, and the delivery "
+            "date promised to its customers. With no goal, the OMS_SHIPPING_POLICY setting applies.",
+        }),
         ("Received webhooks", {"fields": ("recent_receipts",)}),
     )
 
     def get_fieldsets(self, request, obj=None):
         if obj is None:  # nothing received yet, and the URL needs the code
-            return [(name, {"fields": [f for f in options["fields"] if f not in ("webhook_url", "webhook_secret_display", "recent_receipts")]})
+            return [(name, {**options, "fields": [f for f in options["fields"] if f not in ("webhook_url", "webhook_secret_display", "recent_receipts")]})
                     for name, options in self.fieldsets if name != "Received webhooks"]
         return self.fieldsets
 

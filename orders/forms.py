@@ -162,7 +162,7 @@ class ChannelAdminForm(forms.ModelForm):
 
     class Meta:
         model = Channel
-        fields = ("code", "name", "kind", "is_active", "integration", "adapter")
+        fields = ("code", "name", "kind", "is_active", "integration", "adapter", "shipping_goal", "shipping_cost_cap", "shipping_allowed", "delivery_days")
 
     def save(self, commit=True):
         channel = super().save(commit=False)

@@ -1,5 +1,8 @@
+import re
+
 from django.conf import settings
-from django.core.validators import MinValueValidator
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Func, Q, Value
 from django.db.models.functions import Coalesce
@@ -9,6 +12,22 @@ from django_fsm import FSMField, FSMModelMixin, transition
 
 from oms.models import HoldRecord
 from oms.money import DECIMAL_PLACES, MAX_DIGITS
+from shipping.models import Carrier, ServiceLevel
+from shipping.shopping import CHEAPEST_ON_TIME, FASTEST_WITHIN_CAP, ShoppingPolicy
+
+# The longest delivery promise a channel may make (calendar days).
+MAX_DELIVERY_DAYS = 365
+
+
+def shipping_allowed_keys(text: str) -> list[str]:
+    """The carrier codes and ``carrier:service`` keys of a channel's ``shipping_allowed`` text
+    (separated by commas or spaces), each once, in the order written."""
+    return list(dict.fromkeys(part for part in re.split(r"[\s,;]+", text or "") if part))
+
+
+def default_shipping_policy() -> ShoppingPolicy:
+    """The policy of channels that set no goal of their own: ``settings.OMS_SHIPPING_POLICY``."""
+    return ShoppingPolicy.from_dict(dict(getattr(settings, "OMS_SHIPPING_POLICY", None) or {}))
 
 
 class Channel(models.Model):
@@ -40,11 +59,99 @@ class Channel(models.Model):
         max_length=255, blank=True, help_text="Shared secret the platform signs its webhooks with (Shopify: the app's client secret)."
     )
 
+    class ShippingGoal(models.TextChoices):
+        DEFAULT = "", "Default (the OMS_SHIPPING_POLICY setting)"
+        CHEAPEST_ON_TIME = CHEAPEST_ON_TIME, "Cheapest that delivers by the promised date"
+        FASTEST_WITHIN_CAP = FASTEST_WITHIN_CAP, "Fastest within the cost cap"
+
+    # Rate shopping when a fulfillment order of this channel ships (fulfillment's _service_choose).
+    shipping_goal = models.CharField(
+        "rate shopping goal", max_length=20, choices=ShippingGoal.choices, blank=True, default=ShippingGoal.DEFAULT,
+        help_text="How the carrier service is chosen when a fulfillment order ships without one named.",
+    )
+    shipping_cost_cap = models.DecimalField(
+        "cost cap", max_digits=MAX_DIGITS, decimal_places=DECIMAL_PLACES, null=True, blank=True, validators=[MinValueValidator(0)],
+        help_text="Fastest within the cap: the most a shipment may cost, in the carriers' currency. Blank: no cap (simply the fastest).",
+    )
+    shipping_allowed = models.CharField(
+        "allowed carriers and services", max_length=500, blank=True,
+        help_text="Carrier codes or carrier:service keys, separated by commas or spaces (e.g. oms-post, europarcel:express). Blank: all.",
+    )
+    delivery_days = models.PositiveSmallIntegerField(
+        "promised delivery (days)", null=True, blank=True, validators=[MinValueValidator(1), MaxValueValidator(MAX_DELIVERY_DAYS)],
+        help_text="Promise delivery within this many calendar days of the order; rate shopping then ships to meet it. "
+        "Blank: no promise unless the order brings its own.",
+    )
+
     class Meta:
         ordering = ["code"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(shipping_cost_cap__isnull=True) | Q(shipping_cost_cap__gte=0), name="channel_shipping_cost_cap_not_negative",
+                violation_error_message="The cost cap must be 0 or more.",
+            ),
+            models.CheckConstraint(
+                condition=Q(delivery_days__isnull=True) | Q(delivery_days__gte=1), name="channel_delivery_days_positive",
+                violation_error_message="Promised delivery days must be at least 1.",
+            ),
+        ]
 
     def __str__(self):
         return self.name
+
+    def clean(self):
+        super().clean()
+        errors = {}
+        if not self.shipping_goal:
+            if self.shipping_cost_cap is not None:
+                errors["shipping_cost_cap"] = "A cost cap needs a goal: choose one, or clear the cap to use the OMS_SHIPPING_POLICY default."
+            if self.shipping_allowed.strip():
+                errors["shipping_allowed"] = "Allowed carriers need a goal: choose one, or clear them to use the OMS_SHIPPING_POLICY default."
+        if self.shipping_cost_cap is not None and self.shipping_cost_cap < 0:
+            errors["shipping_cost_cap"] = f"The cost cap must be 0 or more, not {self.shipping_cost_cap}; leave it blank for no cap."
+        keys = shipping_allowed_keys(self.shipping_allowed)
+        unknown = _unknown_shipping_keys(keys)
+        if unknown:
+            errors["shipping_allowed"] = unknown
+        elif keys:
+            self.shipping_allowed = ", ".join(keys)
+        if errors:
+            raise ValidationError(errors)
+
+    def shipping_policy(self) -> ShoppingPolicy:
+        """The rate shopping policy for this channel's shipments: its own when it sets a goal, else
+        the ``OMS_SHIPPING_POLICY`` default (whose ``currency`` the channel's cap is compared in)."""
+        default = default_shipping_policy()
+        if not self.shipping_goal:
+            return default
+        return ShoppingPolicy(
+            goal=self.shipping_goal, cost_cap=self.shipping_cost_cap, allowed=frozenset(shipping_allowed_keys(self.shipping_allowed)),
+            currency=default.currency,
+        )
+
+    @property
+    def shipping_policy_source(self) -> str:
+        """Where :meth:`shipping_policy` comes from, in words: ``channel <code>`` or ``default``."""
+        return f"channel {self.code}" if self.shipping_goal else "default"
+
+
+def _unknown_shipping_keys(keys: list[str]) -> list[str]:
+    """Why each of ``keys`` names no carrier or service that exists (messages for the form)."""
+    if not keys:
+        return []
+    carriers = set(Carrier.objects.filter(code__in={key.split(":", 1)[0] for key in keys}).values_list("code", flat=True))
+    services: dict[str, list[str]] = {}
+    for carrier, service in ServiceLevel.objects.filter(carrier__code__in=carriers).order_by("code").values_list("carrier__code", "code"):
+        services.setdefault(carrier, []).append(service)
+    problems = []
+    for key in keys:
+        carrier, _, service = key.partition(":")
+        if carrier not in carriers:
+            known = ", ".join(Carrier.objects.order_by("code").values_list("code", flat=True)) or "none set up yet"
+            problems.append(f"{key!r}: there is no carrier {carrier!r}; use a carrier code ({known}) or carrier:service.")
+        elif ":" in key and service not in services.get(carrier, []):
+            problems.append(f"{key!r}: {carrier} has no service {service!r} (its services: {', '.join(services.get(carrier, [])) or 'none'}).")
+    return problems
 
 
 class ChannelWebhookReceipt(models.Model):
@@ -157,6 +264,9 @@ class Order(FSMModelMixin, models.Model):
     destination_longitude = models.FloatField(null=True, blank=True)
     placed_at = models.DateTimeField(default=timezone.now, help_text="When the customer ordered.")
     promised_ship_date = models.DateField(null=True, blank=True)
+    promised_delivery_date = models.DateField(
+        null=True, blank=True, help_text="The day the customer was promised delivery by: from the order, else the channel's delivery days."
+    )
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
     updated_at = models.DateTimeField(auto_now=True)
     # Goes up by one with every change to the order (its status, lines, holds, addresses, notes):

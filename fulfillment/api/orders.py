@@ -75,6 +75,9 @@ class FulfillmentOrderSerializer(serializers.Serializer):
     status = serializers.ChoiceField(choices=FulfillmentStatus.choices)
     priority = serializers.IntegerField(help_text="Lower is worked first.")
     promised_ship_date = serializers.DateField(allow_null=True)
+    promised_delivery_date = serializers.DateField(
+        allow_null=True, help_text="The delivery date promised to the customer (from the order); rate shopping books a service that meets it."
+    )
     is_held = serializers.BooleanField()
     holds = FulfillmentHoldSerializer(many=True, source="open_holds", help_text="Open holds; it cannot be picked while any is open.")
     tracking_number = serializers.CharField(help_text="The carrier's tracking number once shipped (empty until then).")

@@ -42,6 +42,7 @@ def fulfillment_order_new(order: Order, *, location_id: int, lines: list[tuple[i
         sequence=last + 1,
         number=f"{order.number}-{last + 1}",
         promised_ship_date=order.promised_ship_date,
+        promised_delivery_date=order.promised_delivery_date,
     )
     FulfillmentLine.objects.bulk_create(
         FulfillmentLine(fulfillment_order=fulfillment_order, order_line_id=line_id, product_id=product_id, quantity=quantity)

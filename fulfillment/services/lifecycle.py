@@ -9,7 +9,6 @@ import dataclasses
 import logging
 from decimal import Decimal
 
-from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 from django_fsm import can_proceed
@@ -23,7 +22,7 @@ from shipping.models import Carrier, Shipment
 from shipping.rating import quote
 from shipping.selectors import rate_card
 from shipping.services import shipment_address_parse, shipment_create, shipment_parcels_parse, shipment_void
-from shipping.shopping import ShoppingPolicy, rate_shop
+from shipping.shopping import rate_shop
 
 from ..events import FULFILLMENT_CANCELLED, FULFILLMENT_CREATED, FULFILLMENT_DELIVERED, FULFILLMENT_SHIPPED, fulfillment_event_publish
 from ..models import FulfillmentHold, FulfillmentHoldReason, FulfillmentLine, FulfillmentOrder, FulfillmentStatus, Package
@@ -103,8 +102,9 @@ def fulfillment_order_ship(
 ) -> FulfillmentOrder:
     """A packed fulfillment order ships what was packed, from its location.
 
-    With a carrier to book (``carrier`` and ``service`` named, or rate shopping under
-    ``settings.OMS_SHIPPING_POLICY`` among the active carriers), the shipment is booked first,
+    With a carrier to book (``carrier`` and ``service`` named, or rate shopping among the active
+    carriers under the order's channel policy, else ``settings.OMS_SHIPPING_POLICY``, to deliver by
+    the order's ``promised_delivery_date``), the shipment is booked first,
     outside any transaction (a carrier's API may be slow); the fulfillment order then ships in
     one transaction recording the shipment, carrier, service and tracking number. A refused
     booking ships nothing and the error says why; a booking whose fulfillment order can no longer
@@ -228,11 +228,15 @@ def _route(fulfillment_order: FulfillmentOrder) -> tuple[dict, dict]:
 
 
 def _service_choose(fulfillment_order: FulfillmentOrder, *, parcels: list[dict], origin: dict, destination: dict, carrier: str) -> tuple[str, str, str]:
-    """Rate shopping under ``OMS_SHIPPING_POLICY`` (among ``carrier``'s services when named):
-    ``(carrier, service, why)``; refused with ``no_carrier_service`` when nothing can carry it."""
-    policy = ShoppingPolicy.from_dict(dict(getattr(settings, "OMS_SHIPPING_POLICY", None) or {}))
+    """Rate shopping under the order's channel policy (``Channel.shipping_policy``: its own, else
+    ``OMS_SHIPPING_POLICY``), to deliver by the date promised to the customer when there is one
+    (among ``carrier``'s services when named): ``(carrier, service, why)``, ``why`` naming the
+    policy's source and the promise; refused with ``no_carrier_service`` when nothing can carry it."""
+    order = fulfillment_order.order
+    policy, source = order.channel.shipping_policy(), order.channel.shipping_policy_source
     if carrier:
         policy = dataclasses.replace(policy, allowed=frozenset({carrier}))
+    deliver_by = order.promised_delivery_date
     quotes = quote(
         rate_card(),
         parcels=shipment_parcels_parse(parcels),
@@ -240,7 +244,7 @@ def _service_choose(fulfillment_order: FulfillmentOrder, *, parcels: list[dict],
         destination=shipment_address_parse(destination, f"shipping address of order {fulfillment_order.order.number}")[1],
         ship_at=timezone.now(),
     )
-    choice = rate_shop(quotes, policy)
+    choice = rate_shop(quotes, policy, deliver_by=deliver_by)
     if choice.chosen is None:
         reasons = "; ".join(f"{key}: {why}" for key, why in choice.excluded[:5]) or "no active service"
         to = " ".join(str(part) for part in (destination.get("country") or "?", destination.get("postal_code") or "") if part)
@@ -248,12 +252,14 @@ def _service_choose(fulfillment_order: FulfillmentOrder, *, parcels: list[dict],
             f"{fulfillment_order.number} was not shipped: no carrier service can take it from {origin['country']} to {to} ({reasons}).",
             code="no_carrier_service",
         )
-    return choice.chosen.carrier, choice.chosen.service, choice.reason
+    promise = f"delivery promised by {deliver_by:%Y-%m-%d}" if deliver_by else "no delivery date promised"
+    why = f"{source} policy {policy.goal}, {promise}: {choice.reason}"
+    return choice.chosen.carrier, choice.chosen.service, why
 
 
 def _shipment_book(fulfillment_order_id: int, *, carrier: str, service: str, actor: Actor) -> tuple[Shipment, str]:
     """Book the shipment of a packed fulfillment order with the carrier; nothing is locked meanwhile."""
-    fulfillment_order = FulfillmentOrder.objects.select_related("order", "location").filter(pk=fulfillment_order_id).first()
+    fulfillment_order = FulfillmentOrder.objects.select_related("order__channel", "location").filter(pk=fulfillment_order_id).first()
     if fulfillment_order is None:
         raise NotFound(f"No fulfillment order #{fulfillment_order_id}.")
     _refuse_unless_allowed(fulfillment_order, "ship")  # before the carrier is asked for anything

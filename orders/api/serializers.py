@@ -61,6 +61,11 @@ class OrderCreateSerializer(serializers.Serializer):
     lines = LineInputSerializer(many=True)
     shipping_price = _amount(required=False, default=0)
     payment_status = serializers.ChoiceField(choices=list(INTAKE_PAYMENT_STATUSES), default=PaymentStatus.PENDING)
+    promised_delivery_date = serializers.DateField(
+        required=False, allow_null=True, default=None,
+        help_text="The day the customer was promised delivery by (YYYY-MM-DD), not before today; shipping picks a service that "
+        "meets it. Omitted: the channel's promised delivery days decide, if it has them.",
+    )
 
     @staticmethod
     def intake_data(data: dict) -> OrderIntakeData:
@@ -80,6 +85,7 @@ class OrderCreateSerializer(serializers.Serializer):
             lines=[LineData(**line) for line in data["lines"]],
             shipping_price=data["shipping_price"],
             payment_status=data["payment_status"],
+            promised_delivery_date=data.get("promised_delivery_date"),
         )
 
 
@@ -218,6 +224,10 @@ class OrderSerializer(serializers.Serializer):
     note = serializers.CharField()
     version = serializers.IntegerField(help_text="Goes up with every change; the `ETag`. Send it as `If-Match` to change the order.")
     placed_at = serializers.DateTimeField()
+    promised_ship_date = serializers.DateField(allow_null=True, help_text="The day the order should leave; null when none was set.")
+    promised_delivery_date = serializers.DateField(
+        allow_null=True, help_text="The day the customer was promised delivery by (from the order, else the channel's delivery days); null: no promise."
+    )
     created_at = serializers.DateTimeField()
     updated_at = serializers.DateTimeField()
 

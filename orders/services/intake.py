@@ -8,7 +8,7 @@ transaction, so an accepted order never sells stock twice.
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 import phonenumbers
@@ -18,6 +18,7 @@ from django.core.validators import validate_email
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Sum
 from django.utils import timezone
+from django.utils.dateparse import parse_date
 
 from customers.models import Customer, CustomerGroup
 from customers.services import customer_upsert
@@ -90,6 +91,8 @@ class OrderIntakeData:
     shipping_tax: Decimal = Decimal(0)
     payment_status: str = PaymentStatus.PENDING
     placed_at: datetime | None = None
+    # The day the customer was promised delivery by; None: the channel's delivery days decide.
+    promised_delivery_date: date | None = None
     note: str = ""
     # (reason, detail) holds a channel adapter asks for beyond intake's own checks, e.g. a
     # payload that needed a placeholder; merged with intake's hold of the same reason.
@@ -184,6 +187,9 @@ def intake_validate(data: OrderIntakeData) -> None:
         elif value >= MAX_AMOUNT:
             errors[name] = [f"Must be below {MAX_AMOUNT}."]
         setattr(data, name, value)
+    promise_error = _promise_error(data)
+    if promise_error:
+        errors["promised_delivery_date"] = [promise_error]
     for reason, _detail in data.extra_holds:
         if reason not in HoldReason.values:
             errors["extra_holds"] = [f"{reason!r} is not a hold reason."]
@@ -215,6 +221,50 @@ def intake_validate(data: OrderIntakeData) -> None:
             setattr(line, name, value)
     if errors:
         raise InvalidInput("The order is malformed; nothing was recorded.", fields=errors)
+
+
+def _placed_on(placed_at: datetime) -> date:
+    """The calendar day of ``placed_at`` in the shop's time zone (the day a promise counts from)."""
+    return timezone.localdate(placed_at) if timezone.is_aware(placed_at) else placed_at.date()
+
+
+def _promise_error(data: OrderIntakeData) -> str:
+    """What is wrong with ``data.promised_delivery_date`` (normalized to a date in place), or ''."""
+    promise = data.promised_delivery_date
+    if promise is None:
+        return ""
+    if isinstance(promise, str):
+        try:
+            promise = parse_date(promise.strip())
+        except ValueError:
+            promise = None
+        if promise is None:
+            return f"{data.promised_delivery_date!r} is not a date; use YYYY-MM-DD, e.g. 2026-03-06."
+    if isinstance(promise, datetime):
+        return "Must be a date (YYYY-MM-DD), not a date and time."
+    if not isinstance(promise, date):
+        return "Must be a date (YYYY-MM-DD)."
+    data.promised_delivery_date = promise
+    if data.placed_at is None:
+        # Fixed here, so the promise is judged against the very moment the order records.
+        data.placed_at = timezone.now()
+    placed_on = _placed_on(data.placed_at)
+    if promise < placed_on:
+        return f"{promise} is before the order was placed ({placed_on}); promise a day on or after it, or leave it out."
+    return ""
+
+
+def promised_delivery_date_for(data: OrderIntakeData, channel: Channel, placed_at: datetime) -> date | None:
+    """The order's promise: the one it brings, else ``channel.delivery_days`` calendar days after
+    the day it was placed, else none."""
+    if data.promised_delivery_date is not None:
+        return data.promised_delivery_date
+    if not channel.delivery_days:
+        return None
+    try:
+        return _placed_on(placed_at) + timedelta(days=channel.delivery_days)
+    except OverflowError:  # placed at the end of the calendar: no day to promise
+        return None
 
 
 # --- doubtful orders: recorded, held with a reason -----------------------------------------
@@ -324,6 +374,7 @@ def order_build(data: OrderIntakeData, channel: Channel, customer: Customer, pro
     """The order and its lines (unsaved) with prices quantized and totals computed; refuses
     discounts beyond the order's value and amounts too large to store."""
     currency = data.currency
+    placed_at = data.placed_at or timezone.now()
     order = Order(
         channel=channel,
         external_id=data.external_id,
@@ -334,7 +385,8 @@ def order_build(data: OrderIntakeData, channel: Channel, customer: Customer, pro
         shipping_address=data.shipping_address.as_dict(),
         billing_address=data.billing_address.as_dict() if data.billing_address else {},
         ship_country=data.shipping_address.country,
-        placed_at=data.placed_at or timezone.now(),
+        placed_at=placed_at,
+        promised_delivery_date=promised_delivery_date_for(data, channel, placed_at),
         note=data.note.strip(),  # the instructions travel with the order (packing slips print them)
     )
     point = geo.locate(country=data.shipping_address.country, city=data.shipping_address.city)
@@ -375,7 +427,7 @@ def _channel_and_existing(code: str, external_id: str) -> tuple[Channel | None, 
     routing strategies (:mod:`orders.routing.config`), in one round trip."""
     channels, orders = Channel._meta.db_table, Order._meta.db_table
     sql = (
-        f"SELECT c.id, c.code, c.name, c.kind, c.is_active, "
+        f"SELECT c.id, c.code, c.name, c.kind, c.is_active, c.delivery_days, "
         f"(SELECT o.id FROM {orders} o WHERE o.channel_id = c.id AND o.external_id = %s), {strategies_version_sql()} "
         f"FROM {channels} c WHERE c.code = %s"
     )
@@ -384,7 +436,8 @@ def _channel_and_existing(code: str, external_id: str) -> tuple[Channel | None, 
         row = cursor.fetchone()
     if row is None:
         return None, None, ""
-    return Channel.from_db(connection.alias, ["id", "code", "name", "kind", "is_active"], row[:5]), row[5], version_of(*row[6:9])
+    channel = Channel.from_db(connection.alias, ["id", "code", "name", "kind", "is_active", "delivery_days"], row[:6])
+    return channel, row[6], version_of(*row[7:10])
 
 
 def order_intake(*, data: OrderIntakeData, actor: Actor) -> IntakeResult:
