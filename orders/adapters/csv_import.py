@@ -7,6 +7,9 @@ any order (extra columns are ignored):
     ship_line2, ship_city, ship_region, ship_postal_code, ship_country, sku, quantity,
     unit_price, line_discount, line_tax, shipping_price, payment_status
 
+Optional column: ``promised_delivery_date`` (``YYYY-MM-DD``, the delivery date promised to the
+customer; without it the channel's delivery days apply).
+
 One row is one order line; rows with the same ``order_id`` are one order's lines. Order
 columns (everything but ``sku``, ``quantity``, ``unit_price``, ``line_discount`` and
 ``line_tax``) may be left blank on an order's later rows; if filled they must repeat the first
@@ -45,8 +48,9 @@ COLUMNS = (
     "ship_line2", "ship_city", "ship_region", "ship_postal_code", "ship_country", "sku", "quantity",
     "unit_price", "line_discount", "line_tax", "shipping_price", "payment_status",
 )
+OPTIONAL_COLUMNS = ("promised_delivery_date",)
 LINE_COLUMNS = ("sku", "quantity", "unit_price", "line_discount", "line_tax")
-ORDER_COLUMNS = tuple(c for c in COLUMNS if c not in LINE_COLUMNS and c != "order_id")
+ORDER_COLUMNS = tuple(c for c in COLUMNS + OPTIONAL_COLUMNS if c not in LINE_COLUMNS and c != "order_id")
 REQUIRED = ("order_id", "currency", "email", "ship_country", "sku", "quantity", "unit_price")
 MAX_FILE_BYTES = 2 * 1024 * 1024
 MAX_ROWS = 5000
@@ -55,6 +59,7 @@ MAX_ROWS = 5000
 _PATHS = {
     "external_id": "order_id", "currency": "currency", "customer.email": "email", "customer.phone": "phone",
     "payment_status": "payment_status", "shipping_price": "shipping_price", "shipping_address": "ship_country",
+    "promised_delivery_date": "promised_delivery_date",
     **{f"shipping_address.{name}": f"ship_{name}" for name in ("name", "line1", "line2", "city", "region", "postal_code", "country", "phone")},
 }
 _LINE_PATHS = {"sku": "sku", "quantity": "quantity", "unit_price": "unit_price", "discount": "line_discount", "tax": "line_tax"}
@@ -207,6 +212,7 @@ def _intake_data(channel: str, first: dict[str, str], line_rows: list[dict[str, 
         shipping_price=parse_amount(first.get("shipping_price") or 0),
         payment_status=(first.get("payment_status") or "pending").lower(),
         placed_at=_moment(first["placed_at"]) if first.get("placed_at") else None,
+        promised_delivery_date=first.get("promised_delivery_date") or None,
         note="Imported from a marketplace CSV file",
     )
 

@@ -111,6 +111,22 @@ def test_rules_only_intake_knows_are_reported_on_the_right_column(marketplace, a
     assert not Order.objects.exists()
 
 
+def test_the_optional_promised_delivery_date_column_is_taken_and_checked(marketplace, api):
+    columns = COLUMNS + ("promised_delivery_date",)
+    content = csv_text(
+        row("MK-40", promised_delivery_date="2025-03-05"), row("MK-41", promised_delivery_date="next week"),
+        row("MK-42", promised_delivery_date="2025-02-27"), columns=columns,
+    )
+
+    body = upload(api, content).json()
+
+    assert Order.objects.get(external_id="MK-40").promised_delivery_date.isoformat() == "2025-03-05"
+    rows = {r["row"]: r for r in body["rows"]}
+    assert "is not a date" in rows[3]["errors"]["promised_delivery_date"][0]
+    assert list(rows[4]["errors"]) == ["promised_delivery_date"]  # before the order was placed (2025-03-01)
+    assert set(Order.objects.values_list("external_id", flat=True)) == {"MK-40"}
+
+
 @pytest.mark.parametrize(
     ("content", "words"),
     [
