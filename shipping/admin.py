@@ -553,8 +553,8 @@ class ManifestAdmin(admin.ModelAdmin):
 class ShipmentExceptionQueueAdmin(ShipmentAdmin):
     """Exceptions, returns to sender and late shipments the carrier still has: what needs a person."""
 
-    list_display = ("tracking_number", "reference", "status", "late_reason", "carrier", "service_code", "promised_delivery_date", "last_scan_at")
-    list_filter = ("status", "carrier")
+    list_display = ("tracking_number", "reference", "direction", "status", "late_reason", "carrier", "service_code", "promised_delivery_date", "last_scan_at")
+    list_filter = ("status", "direction", "carrier")
 
     def get_queryset(self, request):
         return super().get_queryset(request).filter(Q(status__in=TROUBLE_STATUSES) | Q(late=True, status__in=OPEN_STATUSES))

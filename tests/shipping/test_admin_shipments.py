@@ -88,6 +88,7 @@ def test_the_exceptions_queue_holds_exceptions_returns_and_late_ones_only(client
     assert troubled.tracking_number in queue and late.tracking_number in queue
     assert fine.tracking_number not in queue  # late, but delivered since
     assert "not delivered by the promised" in queue
+    assert 'column-direction' in queue and 'direction__exact=return' in queue  # outbound or return, filterable
 
 
 def test_the_carrier_page_sets_a_tracking_secret_without_showing_it_again(client):
