@@ -47,6 +47,17 @@ class DocumentRenderer:
     render: Callable[[dict, Progress], RenderedPdf]
 
 
+def document_payload_ids(payload: dict, key: str) -> list[int]:
+    """The ids under ``key`` of a job payload, each once, in the order given; refuses anything
+    but a non-empty list of positive whole numbers, naming ``key``."""
+    values = payload.get(key) if isinstance(payload, dict) else None
+    if not isinstance(values, list) or not values:
+        raise InvalidInput(f'The payload needs a non-empty "{key}" list.', fields={key: ["A list of ids is required."]})
+    if not all(isinstance(value, int) and not isinstance(value, bool) and value > 0 for value in values):
+        raise InvalidInput(f'"{key}" must hold positive whole numbers (ids).', fields={key: ["Ids are positive whole numbers."]})
+    return list(dict.fromkeys(values))
+
+
 _renderers: dict[str, DocumentRenderer] = {}
 
 
@@ -163,7 +174,11 @@ def document_job_pdf(*, job_id: int, user: AbstractBaseUser) -> tuple[DocumentJo
     job = DocumentJob.objects.defer("pdf").filter(pk=job_id).first()
     if job is None or not document_job_may_download(job=job, user=user):
         raise NotFound("There is no such document, or you may not download it.")
+    return job, document_job_content(job)
+
+
+def document_job_content(job: DocumentJob) -> bytes:
+    """The PDF of ``job`` (whose access the caller has checked); refused while it is not done."""
     if job.status != DocumentJob.Status.DONE:
         raise DomainError(f"{job.title} is {job.get_status_display().lower()}; it can be downloaded once it is done.", code="not_ready")
-    content = DocumentJob.objects.filter(pk=job_id).values_list("pdf", flat=True).get()
-    return job, bytes(content)
+    return bytes(DocumentJob.objects.filter(pk=job.pk).values_list("pdf", flat=True).get())

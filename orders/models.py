@@ -70,7 +70,8 @@ class Channel(models.Model):
         help_text="How the carrier service is chosen when a fulfillment order ships without one named.",
     )
     shipping_cost_cap = models.DecimalField(
-        "cost cap", max_digits=MAX_DIGITS, decimal_places=DECIMAL_PLACES, null=True, blank=True, validators=[MinValueValidator(0)],
+        "cost cap", max_digits=MAX_DIGITS, decimal_places=DECIMAL_PLACES, null=True, blank=True,
+        validators=[MinValueValidator(0, message="The cost cap must be 0 or more; leave it blank for no cap.")],
         help_text="Fastest within the cap: the most a shipment may cost, in the carriers' currency. Blank: no cap (simply the fastest).",
     )
     shipping_allowed = models.CharField(
@@ -107,8 +108,6 @@ class Channel(models.Model):
                 errors["shipping_cost_cap"] = "A cost cap needs a goal: choose one, or clear the cap to use the OMS_SHIPPING_POLICY default."
             if self.shipping_allowed.strip():
                 errors["shipping_allowed"] = "Allowed carriers need a goal: choose one, or clear them to use the OMS_SHIPPING_POLICY default."
-        if self.shipping_cost_cap is not None and self.shipping_cost_cap < 0:
-            errors["shipping_cost_cap"] = f"The cost cap must be 0 or more, not {self.shipping_cost_cap}; leave it blank for no cap."
         keys = shipping_allowed_keys(self.shipping_allowed)
         unknown = _unknown_shipping_keys(keys)
         if unknown:
@@ -144,10 +143,12 @@ def _unknown_shipping_keys(keys: list[str]) -> list[str]:
     for carrier, service in ServiceLevel.objects.filter(carrier__code__in=carriers).order_by("code").values_list("carrier__code", "code"):
         services.setdefault(carrier, []).append(service)
     problems = []
+    known = None
     for key in keys:
         carrier, _, service = key.partition(":")
         if carrier not in carriers:
-            known = ", ".join(Carrier.objects.order_by("code").values_list("code", flat=True)) or "none set up yet"
+            if known is None:  # read once, for every key naming no carrier
+                known = ", ".join(Carrier.objects.order_by("code").values_list("code", flat=True)) or "none set up yet"
             problems.append(f"{key!r}: there is no carrier {carrier!r}; use a carrier code ({known}) or carrier:service.")
         elif ":" in key and service not in services.get(carrier, []):
             problems.append(f"{key!r}: {carrier} has no service {service!r} (its services: {', '.join(services.get(carrier, [])) or 'none'}).")

@@ -19,7 +19,7 @@ from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
 from django.db.models import Q
-from django.http import HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
 from django.utils import timezone
@@ -27,7 +27,7 @@ from django.utils.html import format_html, format_html_join
 
 from oms.admin import ReadOnlyInline
 from oms.documents import document_job_start
-from oms.errors import DomainError
+from oms.errors import DomainError, NotFound
 from oms.money import quantize
 
 from .documents import KIND as LABELS_KIND
@@ -52,7 +52,7 @@ from .models import (
     ZoneRule,
 )
 from .selectors import rate_card_forget
-from .services import CARRIER_LABEL_FORMAT, manifest_close, shipment_label_render, shipment_return_label_create, shipment_void
+from .services import CARRIER_LABEL_FORMAT, manifest_close, shipment_label, shipment_return_label_create, shipment_void
 
 
 class RateCardSavesMixin:
@@ -408,16 +408,12 @@ class ShipmentAdmin(admin.ModelAdmin):
         """The shipment's stored label (rendered and stored first when it has none)."""
         if not self.has_view_permission(request):
             return HttpResponse("You may not view shipments.", status=403, content_type="text/plain; charset=utf-8")
-        shipment = get_object_or_404(Shipment, pk=shipment_id)
-        if shipment.status == ShipmentStatus.VOIDED:
-            return HttpResponse(
-                f"Shipment {shipment.tracking_number} is voided: its label must not be used.", status=409, content_type="text/plain; charset=utf-8"
-            )
-        if not shipment.label_pdf:
-            try:
-                shipment = shipment_label_render(shipment_id=shipment.pk, actor=request.user)
-            except DomainError as error:
-                return HttpResponse(error.message, status=409, content_type="text/plain; charset=utf-8")
+        try:
+            shipment = shipment_label(shipment_id=shipment_id, actor=request.user)
+        except NotFound as error:
+            raise Http404(error.message) from error
+        except DomainError as error:
+            return HttpResponse(error.message, status=409, content_type="text/plain; charset=utf-8")
         return _download_response(bytes(shipment.label_pdf), f"label-{shipment.tracking_number}.pdf")
 
     @admin.action(description="Print labels of the selected shipments (one 4x6 PDF)")

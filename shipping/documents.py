@@ -9,7 +9,7 @@ and a shipment whose label the carrier supplied (served as it came, one by one).
 
 from collections.abc import Callable, Sequence
 
-from oms.documents import DocumentRenderer, RenderedPdf, document_renderer_register
+from oms.documents import DocumentRenderer, RenderedPdf, document_payload_ids, document_renderer_register
 from oms.errors import InvalidInput, InvalidTransition
 from oms.pdf import html_layout
 
@@ -23,14 +23,6 @@ TITLE = "Shipping labels"
 # job page sees the bar move.
 CHUNK_SIZE = 50
 MAX_BATCH = 10_000
-
-
-def label_batch_ids(payload: dict) -> list[int]:
-    """The shipment ids of a job payload, in order, each once."""
-    ids = payload.get("shipment_ids") if isinstance(payload, dict) else None
-    if not isinstance(ids, list) or not all(isinstance(value, int) and not isinstance(value, bool) and value > 0 for value in ids):
-        raise InvalidInput('The payload needs "shipment_ids", a list of shipment ids.', fields={"shipment_ids": ["A list of positive integers."]})
-    return list(dict.fromkeys(ids))
 
 
 def label_batch_check(shipment_ids: Sequence[int]) -> list[int]:
@@ -96,11 +88,11 @@ def shipments_labels_batch_pdf(
 
 
 def _count(payload: dict) -> int:
-    return len(label_batch_check(label_batch_ids(payload)))
+    return len(label_batch_check(document_payload_ids(payload, "shipment_ids")))
 
 
 def _render(payload: dict, progress) -> RenderedPdf:
-    return shipments_labels_batch_pdf(label_batch_check(label_batch_ids(payload)), progress=progress)
+    return shipments_labels_batch_pdf(label_batch_check(document_payload_ids(payload, "shipment_ids")), progress=progress)
 
 
 def label_renderer_register() -> None:

@@ -331,6 +331,20 @@ def _shipment_book(
     return shipment
 
 
+def shipment_label(*, shipment_id: int, actor: Actor) -> Shipment:
+    """The shipment with its label to hand out: the stored one (the OMS's 4x6 PDF or the label
+    the carrier supplied), rendered and stored first when there is none. Refused for a voided
+    shipment (its label must not be used); reads only the columns a download needs."""
+    shipment = Shipment.objects.filter(pk=shipment_id).only("pk", "status", "tracking_number", "label_pdf", "label_format").first()
+    if shipment is None:
+        raise NotFound(f"No shipment with id {shipment_id}.")
+    if shipment.status == ShipmentStatus.VOIDED:
+        raise InvalidTransition(f"Shipment {shipment.tracking_number} is voided: its label must not be used.")
+    if not shipment.label_pdf:
+        shipment = shipment_label_render(shipment_id=shipment.pk, actor=actor)
+    return shipment
+
+
 def shipment_label_render(*, shipment_id: int, actor: Actor) -> Shipment:
     """Render the shipment's 4x6 label PDF (a page per parcel) and store it in ``label_pdf``.
 

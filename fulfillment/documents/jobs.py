@@ -10,7 +10,7 @@ fulfillment orders or pick lists by id (:mod:`.sources`) under the same kinds.
 
 from collections.abc import Callable, Sequence
 
-from oms.documents import DocumentRenderer, Progress, RenderedPdf, document_renderer_register
+from oms.documents import DocumentRenderer, Progress, RenderedPdf, document_payload_ids, document_renderer_register
 from oms.errors import InvalidInput
 
 from .data import PackingSlipDocument, PickListDocument
@@ -62,16 +62,16 @@ def by_id_renderers_register() -> None:
     """Register the production renderers: ``packing_slips`` over ``{"fulfillment_order_ids": [...]}``
     and ``pick_lists`` over ``{"pick_list_ids": [...]}``, read from the database when the job runs.
     A payload naming an id that does not exist is refused before anything is queued."""
-    from .sources import BY_ID_SOURCES, ids_require, payload_ids
+    from .sources import BY_ID_SOURCES, ids_require
 
     for kind, (key, model, noun, build) in BY_ID_SOURCES.items():
 
         def count(payload: dict, key=key, model=model, noun=noun) -> int:
-            ids = payload_ids(payload, key)
+            ids = document_payload_ids(payload, key)
             ids_require(model, ids, noun=noun, key=key)
             return len(ids)
 
         def load(payload: dict, key=key, build=build) -> list:
-            return build(payload_ids(payload, key))
+            return build(document_payload_ids(payload, key))
 
         document_renderer_register(kind, chunked_renderer(kind=kind, count=count, load=load))

@@ -23,16 +23,6 @@ DEFAULT_RETURNS_INSTRUCTIONS = "Return unused items within 30 days: put this sli
 PACKED_STATUSES = {FulfillmentStatus.PACKED, FulfillmentStatus.SHIPPED, FulfillmentStatus.DELIVERED}
 
 
-def payload_ids(payload: dict, key: str) -> list[int]:
-    """The ids under ``key`` of a job payload, each once, in the order given."""
-    values = payload.get(key) if isinstance(payload, dict) else None
-    if not isinstance(values, list) or not values:
-        raise InvalidInput(f'The payload needs a non-empty "{key}" list.', fields={key: ["A list of ids is required."]})
-    if not all(isinstance(value, int) and not isinstance(value, bool) and value > 0 for value in values):
-        raise InvalidInput(f'"{key}" must hold positive whole numbers (ids).', fields={key: ["Ids are positive whole numbers."]})
-    return list(dict.fromkeys(values))
-
-
 def ids_require(model: type[Model], ids: Sequence[int], *, noun: str, key: str) -> None:
     """Refuse ``ids`` unless every one names a ``model`` row (one query)."""
     unique = list(dict.fromkeys(ids))

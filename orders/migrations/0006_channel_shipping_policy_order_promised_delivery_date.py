@@ -25,7 +25,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='channel',
             name='shipping_cost_cap',
-            field=models.DecimalField(blank=True, decimal_places=3, help_text="Fastest within the cap: the most a shipment may cost, in the carriers' currency. Blank: no cap (simply the fastest).", max_digits=14, null=True, validators=[django.core.validators.MinValueValidator(0)], verbose_name='cost cap'),
+            field=models.DecimalField(blank=True, decimal_places=3, help_text="Fastest within the cap: the most a shipment may cost, in the carriers' currency. Blank: no cap (simply the fastest).", max_digits=14, null=True, validators=[django.core.validators.MinValueValidator(0, message='The cost cap must be 0 or more; leave it blank for no cap.')], verbose_name='cost cap'),
         ),
         migrations.AddField(
             model_name='channel',

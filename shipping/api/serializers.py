@@ -5,11 +5,7 @@ from rest_framework import serializers
 
 from oms.api.fields import MoneyField
 
-from ..models import Shipment, ShipmentStatus, TrackingCode
-
-# Another issue adds ``Shipment.direction`` (outbound or return); the API shows and filters it once it exists.
-HAS_DIRECTION = any(field.name == "direction" for field in Shipment._meta.get_fields())
-
+from ..models import ShipmentDirection, ShipmentStatus, TrackingCode
 
 class PathField(serializers.CharField):
     """The path of one of the object's endpoints (``url_name`` with its id), or null where ``when`` says it has none."""
@@ -29,8 +25,7 @@ class ShipmentSerializer(serializers.Serializer):
     tracking_number = serializers.CharField(help_text="The first parcel's; each parcel has its own (see the detail).")
     reference = serializers.CharField(help_text="The caller's id, e.g. a fulfillment order number.")
     status = serializers.ChoiceField(choices=ShipmentStatus.choices)
-    if HAS_DIRECTION:
-        direction = serializers.ChoiceField(choices=Shipment._meta.get_field("direction").choices, help_text="`outbound` to a customer, `return` from one.")
+    direction = serializers.ChoiceField(choices=ShipmentDirection.choices, help_text="`outbound` to a customer, `return` from one.")
     carrier = serializers.CharField(source="carrier.code", help_text="The carrier's code, e.g. `oms-post`.")
     service = serializers.CharField(source="service.code", help_text="The carrier's service code, e.g. `ground`.")
     origin = serializers.DictField(help_text="The address as given: country, postal_code, residential, lines, city, name.")

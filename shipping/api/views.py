@@ -41,10 +41,9 @@ from oms.errors import DomainError, InvalidInput, NotFound
 from ..documents import KIND as LABELS_KIND
 from ..documents import label_batch_check, shipments_labels_batch_pdf
 from ..manifests import manifest_csv, manifest_pdf, manifest_sheet
-from ..models import Carrier, Manifest, Shipment, ShipmentParcel, ShipmentStatus, TrackingCode, TrackingEvent
-from ..services import MAX_TRACKING_EVENTS, manifest_close, shipment_label_render, shipment_void, tracking_events_record
+from ..models import Carrier, Manifest, Shipment, ShipmentDirection, ShipmentParcel, ShipmentStatus, TrackingCode, TrackingEvent
+from ..services import MAX_TRACKING_EVENTS, manifest_close, shipment_label, shipment_void, tracking_events_record
 from .serializers import (
-    HAS_DIRECTION,
     ManifestCloseSerializer,
     ManifestDetailSerializer,
     ManifestSerializer,
@@ -202,8 +201,7 @@ class ShipmentFilter(django_filters.FilterSet):
     tracking_number = django_filters.CharFilter(method="filter_tracking_number", help_text="The shipment's or any of its parcels' tracking number.")
     reference = django_filters.CharFilter(help_text="The caller's id, e.g. a fulfillment order number.")
     late = django_filters.BooleanFilter()
-    if HAS_DIRECTION:
-        direction = django_filters.ChoiceFilter(choices=Shipment._meta.get_field("direction").choices or [("outbound", "Outbound"), ("return", "Return")])
+    direction = django_filters.ChoiceFilter(choices=ShipmentDirection.choices)
     created_after = _time_range("created_at", "gte", "inclusive (booked at or after)")
     created_before = _time_range("created_at", "lt", "exclusive (booked before)")
     collection_from = _date_range("collection_date", "gte", "inclusive (collected on or after)")
@@ -212,7 +210,7 @@ class ShipmentFilter(django_filters.FilterSet):
     class Meta:
         model = Shipment
         fields = [
-            "status", "carrier", "tracking_number", "reference", "late", *(["direction"] if HAS_DIRECTION else []),
+            "status", "carrier", "tracking_number", "reference", "late", "direction",
             "created_after", "created_before", "collection_from", "collection_to",
         ]
 
@@ -284,13 +282,7 @@ class ShipmentLabelView(APIView):
         responses={**{(200, media): response for media, response in LABEL_MEDIA.items()}, **error_responses(404, 409)},
     )
     def get(self, request, pk: int):
-        shipment = Shipment.objects.filter(pk=pk).only("pk", "status", "tracking_number", "label_pdf", "label_format").first()
-        if shipment is None:
-            raise NotFound(f"No shipment with id {pk}.")
-        if shipment.status == ShipmentStatus.VOIDED:
-            raise DomainError(f"Shipment {shipment.tracking_number} is voided: its label must not be used.", code="voided")
-        if not shipment.label_pdf:
-            shipment = shipment_label_render(shipment_id=shipment.pk, actor=request_actor(request))
+        shipment = shipment_label(shipment_id=pk, actor=request_actor(request))
         content = bytes(shipment.label_pdf)
         media, extension = _label_type(content)
         return file_response(content, filename=f"label-{shipment.tracking_number}.{extension}", content_type=media)
@@ -313,9 +305,7 @@ class ShipmentVoidView(APIView):
     )
     @idempotent
     def post(self, request, pk: int):
-        if not Shipment.objects.filter(pk=pk).exists():
-            raise NotFound(f"No shipment with id {pk}.")
-        shipment_void(shipment_id=pk, actor=request_actor(request))
+        shipment_void(shipment_id=pk, actor=request_actor(request))  # NotFound: 404
         return Response(represent(ShipmentDetailSerializer, _shipment(pk)))
 
 
