@@ -138,7 +138,7 @@ REST_FRAMEWORK = {
         "oms.api.authentication.ApiKeyAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
-    "DEFAULT_PERMISSION_CLASSES": ["oms.api.permissions.HasScope"],
+    "DEFAULT_PERMISSION_CLASSES": ["oms.api.permissions.ScopeOrRolePermission"],
     "DEFAULT_THROTTLE_CLASSES": ["oms.api.throttling.PerKeyThrottle"],
     "DEFAULT_PAGINATION_CLASS": "oms.api.pagination.CursorPagination",
     "PAGE_SIZE": 50,

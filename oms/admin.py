@@ -5,7 +5,7 @@ import json
 from django import forms
 from django.contrib import admin, messages
 from django.db.models import Count
-from django.http import HttpResponse
+from django.http import HttpResponse, HttpResponseRedirect
 from django.template.defaultfilters import filesizeformat
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
@@ -29,6 +29,7 @@ from .webhooks import (
     webhook_subscription_create,
     webhook_subscription_rotate_secret,
     webhook_subscription_update,
+    webhook_subscription_validate,
     webhooks_forget,
 )
 
@@ -247,6 +248,17 @@ class WebhookSubscriptionForm(forms.ModelForm):
             raise forms.ValidationError(f"Not event names or patterns: {', '.join(bad)}." if bad else "Name at least one event.")
         return events
 
+    def clean(self):
+        cleaned = super().clean()
+        if "url" in cleaned and "events_text" in cleaned:
+            # The service's own checks (public addresses only, unless allowed), on the page: a refusal
+            # after saving would leave the console saying the subscription was added.
+            try:
+                webhook_subscription_validate(url=cleaned["url"], events=cleaned["events_text"])
+            except DomainError as error:
+                form_add_domain_error(self, error, {"events": "events_text"})
+        return cleaned
+
 
 def _secret_message(request, subscription: WebhookSubscription, what: str) -> None:
     messages.warning(
@@ -290,8 +302,28 @@ class WebhookSubscriptionAdmin(admin.ModelAdmin):
                 _secret_message(request, saved, "Signing secret")
         except DomainError as error:
             messages.error(request, error.message)
+            request.subscription_refused = True
             return
         obj.pk, obj.events, obj.version, obj._state.adding = saved.pk, saved.events, saved.version, False
+
+    def log_addition(self, request, obj, message):
+        if not getattr(request, "subscription_refused", False):
+            super().log_addition(request, obj, message)
+
+    def log_change(self, request, obj, message):
+        if not getattr(request, "subscription_refused", False):
+            super().log_change(request, obj, message)
+
+    def response_add(self, request, obj, post_url_continue=None):
+        # Refused by the service after the form passed (a race): say only why, and keep the page.
+        if getattr(request, "subscription_refused", False):
+            return HttpResponseRedirect(request.get_full_path())
+        return super().response_add(request, obj, post_url_continue)
+
+    def response_change(self, request, obj):
+        if getattr(request, "subscription_refused", False):
+            return HttpResponseRedirect(request.get_full_path())
+        return super().response_change(request, obj)
 
     def delete_model(self, request, obj):
         super().delete_model(request, obj)

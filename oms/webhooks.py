@@ -469,3 +469,10 @@ def webhook_subscription_delete(*, subscription_id: int, actor: Actor, expected_
         subscription.delete()
         _forget_now_and_after_commit()
     logger.info("webhook subscription %s deleted by %s", subscription_id, actor)
+
+
+def webhook_subscription_validate(*, url: str, events: list[str]) -> None:
+    """Raise ``InvalidInput`` where creating a subscription with ``url`` and ``events`` would, so a
+    form can refuse them on the page instead of after saving."""
+    _url_clean(url)
+    _events_clean(events)

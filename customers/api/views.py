@@ -38,6 +38,7 @@ def _answer(customer, *, status_code: int = status.HTTP_200_OK) -> Response:
 
 class CustomersView(GenericAPIView):
     required_scopes = {"GET": "customers:read", "POST": "customers:write"}
+    required_permissions = {"GET": "customers.view_customer", "POST": "customers.add_customer"}
     parser_classes = [JSONParser]
     serializer_class = CustomerSerializer
     filter_backends = [DjangoFilterBackend, CursorOrderingFilter]
@@ -78,6 +79,7 @@ class CustomersView(GenericAPIView):
 
 class CustomerDetailView(APIView):
     required_scopes = {"GET": "customers:read", "PATCH": "customers:write"}
+    required_permissions = {"GET": "customers.view_customer", "PATCH": "customers.change_customer"}
     parser_classes = [JSONParser]
 
     @extend_schema(
@@ -111,6 +113,7 @@ class CustomerDetailView(APIView):
 
 class CustomerAddressesView(APIView):
     required_scopes = {"POST": "customers:write"}
+    required_permissions = {"POST": "customers.add_customeraddress"}
     parser_classes = [JSONParser]
 
     @extend_schema(

@@ -161,6 +161,7 @@ def _answer(fulfillment_order_id: int) -> Response:
 
 class FulfillmentOrdersView(GenericAPIView):
     required_scopes = {"GET": "fulfillment:read"}
+    required_permissions = {"GET": "fulfillment.view_fulfillmentorder"}
     serializer_class = FulfillmentOrderSerializer
     filterset_class = FulfillmentOrderFilter
     filter_backends = [DjangoFilterBackend, CursorOrderingFilter]
@@ -182,6 +183,7 @@ class FulfillmentOrdersView(GenericAPIView):
 
 class FulfillmentOrderDetailView(APIView):
     required_scopes = {"GET": "fulfillment:read"}
+    required_permissions = {"GET": "fulfillment.view_fulfillmentorder"}
 
     @extend_schema(
         operation_id="fulfillment_orders_retrieve",
@@ -205,6 +207,7 @@ def _id_for(number: str) -> int:
 
 class FulfillmentOrderShipView(APIView):
     required_scopes = {"POST": "fulfillment:write"}
+    required_permissions = {"POST": "fulfillment.transition_fulfillmentorder"}
     parser_classes = [JSONParser]
 
     @extend_schema(
@@ -231,6 +234,7 @@ class FulfillmentOrderShipView(APIView):
 
 class FulfillmentOrderDeliverView(APIView):
     required_scopes = {"POST": "fulfillment:write"}
+    required_permissions = {"POST": "fulfillment.transition_fulfillmentorder"}
     parser_classes = [JSONParser]
 
     @extend_schema(
@@ -251,6 +255,7 @@ class FulfillmentOrderDeliverView(APIView):
 
 class FulfillmentOrderMoveView(APIView):
     required_scopes = {"POST": "fulfillment:write"}
+    required_permissions = {"POST": "fulfillment.route_fulfillmentorder"}
     parser_classes = [JSONParser]
 
     @extend_schema(
@@ -279,6 +284,7 @@ def _location_id(code: str) -> int:
 
 class FulfillmentOrderSplitView(APIView):
     required_scopes = {"POST": "fulfillment:write"}
+    required_permissions = {"POST": "fulfillment.route_fulfillmentorder"}
     parser_classes = [JSONParser]
 
     @extend_schema(
@@ -307,6 +313,7 @@ class FulfillmentOrderSplitView(APIView):
 
 class FulfillmentOrdersMergeView(APIView):
     required_scopes = {"POST": "fulfillment:write"}
+    required_permissions = {"POST": "fulfillment.route_fulfillmentorder"}
     parser_classes = [JSONParser]
 
     @extend_schema(
@@ -327,6 +334,7 @@ class FulfillmentOrdersMergeView(APIView):
 
 class FulfillmentOrderHoldView(APIView):
     required_scopes = {"POST": "fulfillment:write"}
+    required_permissions = {"POST": "fulfillment.transition_fulfillmentorder"}
     parser_classes = [JSONParser]
 
     @extend_schema(
@@ -348,6 +356,7 @@ class FulfillmentOrderHoldView(APIView):
 
 class FulfillmentOrderReleaseView(APIView):
     required_scopes = {"POST": "fulfillment:write"}
+    required_permissions = {"POST": "fulfillment.transition_fulfillmentorder"}
     parser_classes = [JSONParser]
 
     @extend_schema(

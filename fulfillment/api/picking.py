@@ -155,6 +155,7 @@ def _pick_list(pick_list_id: int) -> PickList:
 
 class PickListsView(GenericAPIView):
     required_scopes = {"GET": "fulfillment:read", "POST": "fulfillment:write"}
+    required_permissions = {"GET": "fulfillment.view_picklist", "POST": "fulfillment.confirm_picklist"}
     parser_classes = [JSONParser]
     serializer_class = PickListSerializer
     filterset_class = PickListFilter
@@ -209,6 +210,7 @@ class PickListsView(GenericAPIView):
 
 class PickListDetailView(APIView):
     required_scopes = {"GET": "fulfillment:read"}
+    required_permissions = {"GET": "fulfillment.view_picklist"}
 
     @extend_schema(
         operation_id="pick_lists_retrieve",
@@ -223,6 +225,7 @@ class PickListDetailView(APIView):
 
 class PickListConfirmView(APIView):
     required_scopes = {"POST": "fulfillment:write"}
+    required_permissions = {"POST": "fulfillment.confirm_picklist"}
     parser_classes = [JSONParser]
 
     @extend_schema(
@@ -251,6 +254,7 @@ class PickListConfirmView(APIView):
 
 class FulfillmentOrderPackView(APIView):
     required_scopes = {"POST": "fulfillment:write"}
+    required_permissions = {"POST": "fulfillment.confirm_picklist"}
     parser_classes = [JSONParser]
 
     @extend_schema(

@@ -28,6 +28,7 @@ from inventory.services import (
 from oms.api.authentication import request_actor
 from oms.api.idempotency import idempotent
 from oms.api.pagination import CursorOrderingFilter, CursorPagination
+from oms.api.permissions import staff_permission_require
 from oms.api.representation import represent_many
 from oms.api.schema import IDEMPOTENCY_KEY, IF_MATCH, error_responses
 from oms.api.versioning import etag_for, expected_version, with_etag
@@ -84,6 +85,7 @@ def _product(sku: str):
 
 class ProductsView(GenericAPIView):
     required_scopes = {"GET": "products:read", "POST": "products:write"}
+    required_permissions = {"GET": "inventory.view_product", "POST": "inventory.add_product"}
     parser_classes = [JSONParser]
     serializer_class = ProductSerializer
     filter_backends = [DjangoFilterBackend, CursorOrderingFilter]
@@ -125,6 +127,7 @@ class ProductsView(GenericAPIView):
 
 class ProductDetailView(APIView):
     required_scopes = {"GET": "products:read", "PATCH": "products:write"}
+    required_permissions = {"GET": "inventory.view_product", "PATCH": "inventory.change_product"}
     parser_classes = [JSONParser]
 
     @extend_schema(
@@ -160,6 +163,7 @@ class ProductDetailView(APIView):
 
 class LocationsView(APIView):
     required_scopes = {"GET": "products:read"}
+    required_permissions = {"GET": "inventory.view_location"}
 
     @extend_schema(
         operation_id="locations_list",
@@ -173,6 +177,7 @@ class LocationsView(APIView):
 
 class LocationDetailView(APIView):
     required_scopes = {"GET": "products:read"}
+    required_permissions = {"GET": "inventory.view_location"}
 
     @extend_schema(operation_id="locations_retrieve", summary="One location", parameters=[CODE], responses={200: LocationSerializer, **error_responses(404)})
     def get(self, request, code: str):
@@ -184,6 +189,7 @@ class LocationDetailView(APIView):
 
 class StockMovementsView(GenericAPIView):
     required_scopes = {"GET": "stock:read", "POST": "stock:write"}
+    required_permissions = {"GET": "inventory.view_stockmovement", "POST": "inventory.receive_stock"}
     parser_classes = [JSONParser]
     serializer_class = StockMovementSerializer
     filterset_class = StockMovementFilter
@@ -223,6 +229,7 @@ class StockMovementsView(GenericAPIView):
             if data["type"] == StockMovementCreateSerializer.Type.RECEIPT:
                 movement = stock_receive(**common)
             else:
+                staff_permission_require(request, "inventory.adjust_stock")
                 movement = stock_adjust(reason=data["reason"], **common)
         except NotFound as exc:
             # A SKU or location named in the body: the request is wrong, the URL is not.
@@ -233,6 +240,7 @@ class StockMovementsView(GenericAPIView):
 
 class StockLevelsView(GenericAPIView):
     required_scopes = {"GET": "stock:read"}
+    required_permissions = {"GET": "inventory.view_stocklevel"}
     serializer_class = StockLevelSerializer
     filterset_class = StockLevelFilter
 
@@ -253,6 +261,7 @@ class StockLevelsView(GenericAPIView):
 
 class StockSnapshotsView(APIView):
     required_scopes = {"POST": "stock:write"}
+    required_permissions = {"POST": "inventory.adjust_stock"}
     parser_classes = [JSONParser]
 
     @extend_schema(
@@ -293,6 +302,7 @@ def _channel_param(request) -> str | None:
 
 class StockView(APIView):
     required_scopes = {"GET": "stock:read"}
+    required_permissions = {"GET": "inventory.view_stocklevel"}
 
     @extend_schema(
         operation_id="stock_retrieve",
@@ -309,6 +319,7 @@ class StockView(APIView):
 
 class AvailabilityView(APIView):
     required_scopes = {"GET": "stock:read"}
+    required_permissions = {"GET": "inventory.view_stocklevel"}
 
     @extend_schema(
         operation_id="availability_list",

@@ -21,6 +21,7 @@ from oms.models import DocumentJob
 
 from .authentication import ApiClient
 from .downloads import FileAnswerNegotiation, file_response
+from .permissions import SIGNED_IN_STAFF
 from .representation import represent
 from .schema import error_responses
 
@@ -81,6 +82,7 @@ def _job(request, pk: int) -> DocumentJob:
 
 class DocumentJobView(APIView):
     required_scopes = {"GET": "documents:read"}
+    required_permissions = {"GET": SIGNED_IN_STAFF}
 
     @extend_schema(
         operation_id="document_jobs_retrieve",
@@ -95,6 +97,7 @@ class DocumentJobView(APIView):
 
 class DocumentJobDownloadView(APIView):
     required_scopes = {"GET": "documents:read"}
+    required_permissions = {"GET": SIGNED_IN_STAFF}
     content_negotiation_class = FileAnswerNegotiation
 
     @extend_schema(

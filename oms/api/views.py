@@ -1,7 +1,7 @@
 """The kernel's endpoints: the domain events feed, webhook subscriptions and deliveries.
 
-An API key that belongs to an integration sees and manages only that integration's subscriptions
-and deliveries; a key without one, and signed-in staff, see all of them.
+An API key sees and manages only the subscriptions and deliveries of the integration it belongs to
+(a key of no integration, none); signed-in staff see all of them when their role may.
 """
 
 from datetime import timedelta
@@ -14,6 +14,7 @@ from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
+from rest_framework.exceptions import PermissionDenied
 from rest_framework.generics import GenericAPIView
 from rest_framework.parsers import JSONParser
 from rest_framework.response import Response
@@ -49,9 +50,18 @@ ID = OpenApiParameter("id", OpenApiTypes.INT, OpenApiParameter.PATH)
 
 
 def _own_integration(request) -> int | None:
-    """The integration a key is bound to (it sees only that one's webhooks); None: sees all."""
+    """The integration whose webhooks a key manages (it sees only that one's); None for signed-in
+    staff, whose role decides. A key of no integration manages none: a subscription is always some
+    integration's, and such a key could otherwise point every integration's events anywhere."""
     user = request.user
-    return user.key.integration_id if isinstance(user, ApiClient) else None
+    if not isinstance(user, ApiClient):
+        return None
+    if user.key.integration_id is None:
+        raise PermissionDenied(
+            "This API key belongs to no integration, so it manages no webhooks. Use a key of the integration that receives "
+            "them (python manage.py create_api_key NAME --integration CODE, or the admin)."
+        )
+    return user.key.integration_id
 
 
 def _visible_subscriptions(request) -> QuerySet[WebhookSubscription]:
@@ -78,6 +88,7 @@ def _subscription(request, pk: int) -> WebhookSubscription:
 
 class EventsFeedView(APIView):
     required_scopes = {"GET": "events:read"}
+    required_permissions = {"GET": "oms.view_domainevent"}
 
     @extend_schema(
         operation_id="events_list",
@@ -131,6 +142,7 @@ class SubscriptionFilter(django_filters.FilterSet):
 
 class SubscriptionsView(GenericAPIView):
     required_scopes = {"GET": "webhooks:manage", "POST": "webhooks:manage"}
+    required_permissions = {"GET": "oms.view_webhooksubscription", "POST": "oms.add_webhooksubscription"}
     parser_classes = [JSONParser]
     serializer_class = SubscriptionSerializer
     filterset_class = SubscriptionFilter
@@ -178,6 +190,7 @@ class SubscriptionsView(GenericAPIView):
 
 class SubscriptionDetailView(APIView):
     required_scopes = {"GET": "webhooks:manage", "PATCH": "webhooks:manage", "DELETE": "webhooks:manage"}
+    required_permissions = {"GET": "oms.view_webhooksubscription", "PATCH": "oms.change_webhooksubscription", "DELETE": "oms.delete_webhooksubscription"}
     parser_classes = [JSONParser]
 
     @extend_schema(
@@ -241,6 +254,7 @@ class DeliveryFilter(django_filters.FilterSet):
 
 class DeliveriesView(GenericAPIView):
     required_scopes = {"GET": "webhooks:manage"}
+    required_permissions = {"GET": "oms.view_webhookdelivery"}
     serializer_class = DeliverySerializer
     filterset_class = DeliveryFilter
 
@@ -260,6 +274,7 @@ class DeliveriesView(GenericAPIView):
 
 class DeliveryDetailView(APIView):
     required_scopes = {"GET": "webhooks:manage"}
+    required_permissions = {"GET": "oms.view_webhookdelivery"}
 
     @extend_schema(
         operation_id="webhook_deliveries_retrieve",
@@ -276,6 +291,7 @@ class DeliveryDetailView(APIView):
 
 class DeliveryRedeliverView(APIView):
     required_scopes = {"POST": "webhooks:manage"}
+    required_permissions = {"POST": "oms.redeliver_webhookdelivery"}
     parser_classes = [JSONParser]
 
     @extend_schema(

@@ -199,6 +199,7 @@ class ImportReportSerializer(serializers.Serializer):
 
 class ChannelOrdersImportView(APIView):
     required_scopes = {"POST": "orders:write"}
+    required_permissions = {"POST": "orders.create_phone_order"}
     parser_classes = [CsvUploadParser, CsvTextParser]
 
     @extend_schema(

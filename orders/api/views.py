@@ -76,6 +76,7 @@ def _order_answer(order_id: int, *, status_code: int = status.HTTP_200_OK) -> Re
 
 class OrdersView(GenericAPIView):
     required_scopes = {"GET": "orders:read", "POST": "orders:write"}
+    required_permissions = {"GET": "orders.view_order", "POST": "orders.create_phone_order"}
     parser_classes = [JSONParser]
     serializer_class = OrderSerializer
     filterset_class = OrderFilter
@@ -122,6 +123,7 @@ class OrdersView(GenericAPIView):
 
 class OrdersBulkView(APIView):
     required_scopes = {"POST": "orders:write"}
+    required_permissions = {"POST": "orders.create_phone_order"}
     parser_classes = [JSONParser]
 
     @extend_schema(
@@ -169,6 +171,7 @@ class OrdersBulkView(APIView):
 
 class OrderDetailView(APIView):
     required_scopes = {"GET": "orders:read", "PATCH": "orders:write"}
+    required_permissions = {"GET": "orders.view_order", "PATCH": "orders.change_order"}
     parser_classes = [JSONParser]
 
     @extend_schema(
@@ -203,6 +206,7 @@ class OrderDetailView(APIView):
 
 class OrderLinesView(APIView):
     required_scopes = {"PUT": "orders:write"}
+    required_permissions = {"PUT": "orders.change_order"}
     parser_classes = [JSONParser]
 
     @extend_schema(
@@ -225,6 +229,7 @@ class OrderLinesView(APIView):
 
 class OrderHoldView(APIView):
     required_scopes = {"POST": "orders:write"}
+    required_permissions = {"POST": "orders.release_hold"}
     parser_classes = [JSONParser]
 
     @extend_schema(
@@ -246,6 +251,7 @@ class OrderHoldView(APIView):
 
 class OrderReleaseView(APIView):
     required_scopes = {"POST": "orders:write"}
+    required_permissions = {"POST": "orders.release_hold"}
     parser_classes = [JSONParser]
 
     @extend_schema(
@@ -267,6 +273,7 @@ class OrderReleaseView(APIView):
 
 class OrderCancelView(APIView):
     required_scopes = {"POST": "orders:write"}
+    required_permissions = {"POST": "orders.cancel_order"}
     parser_classes = [JSONParser]
 
     @extend_schema(
@@ -288,6 +295,7 @@ class OrderCancelView(APIView):
 
 class OrderEventsView(GenericAPIView):
     required_scopes = {"GET": "orders:read"}
+    required_permissions = {"GET": "orders.view_orderevent"}
     serializer_class = OrderEventSerializer
     filter_backends = []
     ordering = "id"  # oldest first: a trail reads from the beginning

@@ -15,7 +15,6 @@ from rest_framework.views import APIView
 
 from oms.api.authentication import request_actor
 from oms.api.idempotency import idempotent
-from oms.api.permissions import HasScopeAndPermission
 from oms.api.representation import represent, validated
 from oms.api.schema import IDEMPOTENCY_KEY, error_responses
 
@@ -57,7 +56,6 @@ class ReturnShipmentSerializer(ShipmentSerializer):
 class ShipmentReturnLabelView(APIView):
     required_scopes = {"POST": "shipping:write"}
     required_permissions = {"POST": "shipping.create_return_label"}
-    permission_classes = [HasScopeAndPermission]
     parser_classes = [JSONParser]
 
     @extend_schema(

@@ -32,7 +32,6 @@ from oms.api.documents import DocumentJobSerializer, document_job_answer
 from oms.api.downloads import FileAnswerNegotiation, file_response
 from oms.api.idempotency import idempotent
 from oms.api.pagination import CursorOrderingFilter
-from oms.api.permissions import HasScopeAndPermission
 from oms.api.representation import represent, represent_many, validated
 from oms.api.schema import IDEMPOTENCY_KEY, ErrorSerializer, error_responses
 from oms.documents import document_job_start
@@ -222,7 +221,6 @@ class ShipmentFilter(django_filters.FilterSet):
 class ShipmentsView(GenericAPIView):
     required_scopes = {"GET": "shipping:read"}
     required_permissions = {"GET": "shipping.view_shipment"}
-    permission_classes = [HasScopeAndPermission]
     serializer_class = ShipmentSerializer
     filterset_class = ShipmentFilter
     filter_backends = [DjangoFilterBackend, CursorOrderingFilter]
@@ -246,7 +244,6 @@ class ShipmentsView(GenericAPIView):
 class ShipmentDetailView(APIView):
     required_scopes = {"GET": "shipping:read"}
     required_permissions = {"GET": "shipping.view_shipment"}
-    permission_classes = [HasScopeAndPermission]
 
     @extend_schema(
         operation_id="shipments_retrieve",
@@ -269,7 +266,6 @@ def _label_type(content: bytes) -> tuple[str, str]:
 class ShipmentLabelView(APIView):
     required_scopes = {"GET": "shipping:read"}
     required_permissions = {"GET": "shipping.view_shipment"}
-    permission_classes = [HasScopeAndPermission]
     content_negotiation_class = FileAnswerNegotiation
 
     @extend_schema(
@@ -291,7 +287,6 @@ class ShipmentLabelView(APIView):
 class ShipmentVoidView(APIView):
     required_scopes = {"POST": "shipping:write"}
     required_permissions = {"POST": "shipping.void_shipment"}
-    permission_classes = [HasScopeAndPermission]
     parser_classes = [JSONParser]
 
     @extend_schema(
@@ -312,7 +307,6 @@ class ShipmentVoidView(APIView):
 class ShipmentsLabelsView(APIView):
     required_scopes = {"POST": "shipping:read"}
     required_permissions = {"POST": "shipping.view_shipment"}
-    permission_classes = [HasScopeAndPermission]
     parser_classes = [JSONParser]
     content_negotiation_class = FileAnswerNegotiation
 
@@ -374,7 +368,6 @@ class ManifestFilter(django_filters.FilterSet):
 class ManifestsView(GenericAPIView):
     required_scopes = {"GET": "shipping:read", "POST": "shipping:write"}
     required_permissions = {"GET": "shipping.view_manifest", "POST": "shipping.close_manifest"}
-    permission_classes = [HasScopeAndPermission]
     parser_classes = [JSONParser]
     serializer_class = ManifestSerializer
     filterset_class = ManifestFilter
@@ -417,7 +410,6 @@ class ManifestsView(GenericAPIView):
 class ManifestDetailView(APIView):
     required_scopes = {"GET": "shipping:read"}
     required_permissions = {"GET": "shipping.view_manifest"}
-    permission_classes = [HasScopeAndPermission]
 
     @extend_schema(
         operation_id="manifests_retrieve",
@@ -432,7 +424,6 @@ class ManifestDetailView(APIView):
 class ManifestDownloadView(APIView):
     required_scopes = {"GET": "shipping:read"}
     required_permissions = {"GET": "shipping.view_manifest"}
-    permission_classes = [HasScopeAndPermission]
     content_negotiation_class = FileAnswerNegotiation
     kind = "pdf"
 

@@ -5,9 +5,10 @@ the scope it declares (let in) and with a key holding every other scope (403, no
 import re
 
 import pytest
+from rest_framework.test import APIClient
 from django.urls import URLPattern, URLResolver, get_resolver
 
-from oms.models import API_SCOPE_NAMES, DomainEvent
+from oms.models import API_SCOPE_NAMES, ApiKey, DomainEvent, Integration
 
 from .support import error_of
 
@@ -50,6 +51,21 @@ def api_operations() -> list[tuple[str, str, str]]:
 
 
 OPERATIONS = api_operations()
+
+
+@pytest.fixture
+def client_for(db):
+    """An API client whose key holds ``scopes`` and belongs to an integration, as keys in use do (a
+    key of no integration manages no webhooks, whatever its scopes)."""
+    integration = Integration.objects.create(code="scope-test", name="Scope test")
+
+    def make(*scopes: str) -> APIClient:
+        _, raw_key = ApiKey.generate(name=f"scopes-{ApiKey.objects.count()}", scopes=scopes, integration=integration)
+        client = APIClient()
+        client.credentials(HTTP_AUTHORIZATION=f"Api-Key {raw_key}")
+        return client
+
+    return make
 
 
 def test_every_api_operation_declares_a_known_scope():

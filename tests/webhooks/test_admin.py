@@ -133,6 +133,22 @@ def test_a_subscription_with_a_malformed_event_name_is_refused_on_the_form(conso
     assert not WebhookSubscription.objects.exists()
 
 
+def test_a_subscription_to_a_private_address_is_refused_on_the_form_not_after_saving(console, settings):
+    settings.OMS_WEBHOOK_ALLOW_PRIVATE_ADDRESSES = False
+    shop = integration_make(code="shop")
+
+    response = console("Operations manager").post(
+        reverse("admin:oms_webhooksubscription_add"),
+        {"integration": shop.pk, "url": "https://127.0.0.1/hooks", "events_text": "order.*", "is_active": "on"},
+        follow=True,
+    )
+
+    page = response.content.decode()
+    assert response.status_code == 200 and "private, loopback or reserved" in page
+    assert "added successfully" not in page and "was added" not in page
+    assert not WebhookSubscription.objects.exists()
+
+
 def test_deliveries_show_their_attempt_log_filter_by_status_and_can_be_redelivered(
     console, subscribe, receiver, django_capture_on_commit_callbacks
 ):
