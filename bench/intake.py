@@ -52,6 +52,7 @@ def _django_setup(url: str = BENCH_URL):
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
     os.environ["DEBUG"] = "false"
     os.environ.setdefault("SECRET_KEY", "bench-only-secret-key-not-for-production-0123456789")
+    os.environ.setdefault("CACHE_URL", "locmemcache://")  # the bench's keys stay far below their rate limits
     import django
 
     django.setup()
@@ -278,6 +279,7 @@ def _free_port() -> int:
 def start_server(port: int, workers: int, threads: int = 1) -> subprocess.Popen:
     env = dict(os.environ, DATABASE_URL=BENCH_URL, DEBUG="false", LOG_LEVEL="WARNING")
     env.setdefault("SECRET_KEY", "bench-only-secret-key-not-for-production-0123456789")
+    env.setdefault("CACHE_URL", "locmemcache://")
     server = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "config.wsgi", "--bind", f"127.0.0.1:{port}", "--workers", str(workers),
          "--worker-class", "gthread" if threads > 1 else "sync", "--threads", str(threads),

@@ -96,7 +96,10 @@ else:
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
+# API rate limits are counted in this cache, so every web process must share it (Redis:
+# rediscache://host:6379/1). Per-process memory is only the default while DEBUG is on; in
+# production an unset CACHE_URL refuses to start rather than let each worker count alone.
+CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://" if DEBUG else environ.Env.NOTSET)}
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},

@@ -8,7 +8,7 @@ class OmsConfig(AppConfig):
     def ready(self):
         from django.db.models.signals import post_migrate
 
-        from . import roles
+        from . import checks, roles  # noqa: F401 (checks registers the deployment checks)
         from .events import subscribe_matching
         from .webhooks import webhook_fan_out, webhook_wants
 

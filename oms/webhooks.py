@@ -15,12 +15,12 @@ import hashlib
 import hmac
 import json
 import logging
-import time
+import http.client
 import ipaddress
 import socket
-import urllib.error
+import ssl
+import time
 import urllib.parse
-import urllib.request
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -175,57 +175,137 @@ class _Answer:
         return self.status_code is not None and 200 <= self.status_code < 300
 
 
-class _NoRedirects(urllib.request.HTTPRedirectHandler):
-    # A redirect is an answer of its own (3xx, not delivered): following it would turn the POST into
-    # a GET without the body, or send signed data to an address nobody subscribed.
-    def redirect_request(self, *args, **kwargs):
-        return None
+# --- Reaching the receiver -------------------------------------------------------------------
+#
+# The receiver's name is resolved once per attempt, every address it answers is checked, and the
+# connection goes to those addresses and no others: nothing below looks the name up a second time,
+# so a DNS answer that turns inward between the check and the connection (DNS rebinding) reaches
+# nobody. TLS still sends the receiver's name (SNI) and verifies the certificate against it, and the
+# Host header names it. Redirects are not followed (a 3xx is a failed attempt: following it would
+# turn the POST into a GET, or send signed data to an address nobody subscribed) and proxies from
+# the environment are not used (a proxy would resolve the name again, out of our sight).
+
+_NAT64 = ipaddress.ip_network("64:ff9b::/96")
 
 
-_opener = urllib.request.build_opener(_NoRedirects)
+class _Refused(Exception):
+    """The receiver may not be called; the message says why."""
 
 
-def _address_refusal(url: str) -> str:
-    """Why a URL may not be called (empty when it may): a subscription naming an internal address
-    would let whoever manages webhooks make this server send requests into its own network."""
-    if settings.OMS_WEBHOOK_ALLOW_PRIVATE_ADDRESSES:
-        return ""
-    host = urllib.parse.urlsplit(url).hostname or ""
+def _address_is_internal(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
+    """Whether ``address`` is loopback, private, link-local, reserved or multicast; an IPv6 address
+    that carries an IPv4 one (mapped, 6to4, NAT64) is judged by that one too."""
+    if not address.is_global or address.is_multicast:
+        return True
+    if address.version == 6:
+        embedded = address.ipv4_mapped or address.sixtofour
+        if embedded is None and address in _NAT64:
+            embedded = ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)
+        return embedded is not None and _address_is_internal(embedded)
+    return False
+
+
+def _addresses_resolve(host: str, port: int) -> list[tuple]:
+    """The receiver's addresses (``getaddrinfo`` entries), looked up once for this attempt.
+
+    Unless OMS_WEBHOOK_ALLOW_PRIVATE_ADDRESSES is on, every address must be public, not just one: a
+    subscription naming an internal address would let whoever manages webhooks make this server send
+    requests into its own network, and a name that answers one public and one internal address is
+    either pointed inward on purpose or broken; it is refused with a reason rather than reached
+    sometimes.
+    """
     try:
-        infos = socket.getaddrinfo(host, None, proto=socket.IPPROTO_TCP)
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except (OSError, UnicodeError) as exc:
-        return f"Cannot resolve {host!r}: {exc}"
-    for info in infos:
-        address = ipaddress.ip_address(info[4][0].split("%", 1)[0])
-        if not address.is_global or address.is_multicast:
-            return (
-                f"Refused: {host!r} resolves to {address}, a private, loopback or reserved address. Webhooks go to public "
-                "addresses only (OMS_WEBHOOK_ALLOW_PRIVATE_ADDRESSES=true allows internal receivers)."
-            )
-    return ""
+        raise _Refused(f"Cannot resolve {host!r}: {exc}") from None
+    if not settings.OMS_WEBHOOK_ALLOW_PRIVATE_ADDRESSES:
+        for info in infos:
+            address = ipaddress.ip_address(info[4][0].split("%", 1)[0])
+            if _address_is_internal(address):
+                raise _Refused(
+                    f"Refused: {host!r} resolves to {address}, a private, loopback or reserved address. Webhooks go to public "
+                    "addresses only (OMS_WEBHOOK_ALLOW_PRIVATE_ADDRESSES=true allows internal receivers)."
+                )
+    return infos
+
+
+def _socket_connect(addresses: list[tuple], timeout: float) -> socket.socket:
+    """A TCP socket connected to the first of ``addresses`` that answers within ``timeout`` seconds
+    (for all of them together), by number: no name is looked up here."""
+    deadline = time.monotonic() + timeout
+    failure: OSError = TimeoutError("timed out")
+    for family, kind, proto, _, sockaddr in addresses:
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            break
+        sock = socket.socket(family, kind, proto)
+        try:
+            sock.settimeout(remaining)
+            sock.connect(sockaddr)
+        except OSError as exc:
+            sock.close()
+            failure = exc
+            continue
+        sock.settimeout(timeout)
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        return sock
+    raise failure
+
+
+@functools.cache
+def _tls_context() -> ssl.SSLContext:
+    # The system's certificate authorities (SSL_CERT_FILE names another bundle); certificate and
+    # host name are verified. One per process: a context is safe to share between threads.
+    return ssl.create_default_context()
+
+
+class _PinnedConnection(http.client.HTTPConnection):
+    """HTTP to addresses resolved and checked beforehand, with the receiver's host in the Host header."""
+
+    def __init__(self, host: str, port: int, *, addresses: list[tuple], timeout: float):
+        super().__init__(host, port, timeout=timeout)
+        self._addresses = addresses
+
+    def connect(self):
+        self.sock = _socket_connect(self._addresses, self.timeout)
+
+
+class _PinnedTLSConnection(_PinnedConnection):
+    """HTTPS to addresses resolved and checked beforehand; SNI and the certificate check use the host name."""
+
+    default_port = 443  # left out of the Host header, as browsers do
+
+    def connect(self):
+        super().connect()
+        self.sock = _tls_context().wrap_socket(self.sock, server_hostname=self.host)
 
 
 def _post(url: str, body: bytes, headers: dict[str, str], timeout: float) -> _Answer:
     started = time.monotonic()
-    refusal = _address_refusal(url)
-    if refusal:
-        return _Answer(None, 0, refusal, "")
-    request = urllib.request.Request(url, data=body, headers=headers, method="POST")
     status_code, error, excerpt = None, "", ""
+    receiver = None
     try:
-        with _opener.open(request, timeout=timeout) as response:
-            status_code = response.status
-            excerpt = response.read(RESPONSE_EXCERPT_CHARS).decode("utf-8", "replace")
-    except urllib.error.HTTPError as exc:
-        status_code = exc.code
-        error = f"HTTP {exc.code}"
+        parts = urllib.parse.urlsplit(url)
+        tls = parts.scheme.lower() == "https"
+        host, port = parts.hostname or "", parts.port or (443 if tls else 80)
+        addresses = _addresses_resolve(host, port)
+        receiver = (_PinnedTLSConnection if tls else _PinnedConnection)(host, port, addresses=addresses, timeout=timeout)
+        receiver.request("POST", urllib.parse.urlunsplit(("", "", parts.path or "/", parts.query, "")), body=body, headers=headers)
+        response = receiver.getresponse()
+        status_code = response.status
+        if not 200 <= status_code < 300:
+            error = f"HTTP {status_code}"
         try:
-            excerpt = exc.read(RESPONSE_EXCERPT_CHARS).decode("utf-8", "replace")
-        except OSError:
-            pass
-    except (urllib.error.URLError, OSError, ValueError) as exc:
-        reason = getattr(exc, "reason", exc)
-        error = f"{type(reason).__name__}: {reason}"[:1000]
+            excerpt = response.read(RESPONSE_EXCERPT_CHARS).decode("utf-8", "replace")
+        except (OSError, http.client.HTTPException):
+            pass  # the answer counts; its text was only for the record
+    except _Refused as refusal:
+        return _Answer(None, 0, str(refusal), "")
+    except (OSError, http.client.HTTPException, ValueError) as exc:
+        error = f"{type(exc).__name__}: {exc}"[:1000]
+    finally:
+        if receiver is not None:
+            receiver.close()
     return _Answer(status_code, int((time.monotonic() - started) * 1000), error, excerpt)
 
 
@@ -400,7 +480,7 @@ def _is_internal_literal(host: str) -> bool:
         address = ipaddress.ip_address(host)
     except ValueError:
         return False
-    return not address.is_global or address.is_multicast
+    return _address_is_internal(address)
 
 
 def webhook_subscription_create(

@@ -3,7 +3,9 @@
 A fixed one-minute window per caller: ``cache.incr`` is atomic in Redis, so every web process
 counts against the same number, and a caller over its limit gets 429 with ``Retry-After`` (the
 seconds until the window turns). The limit is the key's own ``rate_limit_per_minute`` or
-``OMS_API_RATE_LIMIT_PER_MINUTE``.
+``OMS_API_RATE_LIMIT_PER_MINUTE``. A cache each process keeps to itself would let every gunicorn
+worker count alone, so production must share one: ``CACHE_URL`` is required when DEBUG is off and
+``check --deploy`` warns about a per-process backend (:mod:`oms.checks`).
 """
 
 import time

@@ -7,6 +7,7 @@ import http.server
 import itertools
 import json
 import socket
+import ssl
 import threading
 import time
 
@@ -21,9 +22,11 @@ _codes = itertools.count(1)
 
 class Receiver:
     """An HTTP server in a thread that records every request and answers with the next scripted
-    status (200 once the script runs out); ``delay`` seconds of silence before each answer."""
+    status (200 once the script runs out); ``delay`` seconds of silence before each answer. With
+    ``tls`` (a server-side SSL context) it speaks HTTPS and records the name each client asked for
+    in ``server_names`` (SNI); ``host`` is the address it listens on."""
 
-    def __init__(self):
+    def __init__(self, *, tls: ssl.SSLContext | None = None, host: str = "127.0.0.1"):
         self.requests: list[dict] = []
         self.script: list[int] = []
         self.delay = 0.0
@@ -51,9 +54,22 @@ class Receiver:
             def log_message(self, *args):
                 pass
 
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        class Server(http.server.ThreadingHTTPServer):
+            address_family = socket.AF_INET6 if ":" in host else socket.AF_INET
+
+            def handle_error(self, request, client_address):
+                pass  # a client that refused our certificate, or gave up waiting (tests that want this)
+
+        self.server = Server((host, 0), Handler)
         self.server.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hooks"
+        self.port = self.server.server_address[1]
+        self.server_names: list[str | None] = []
+        if tls is not None:
+            tls.sni_callback = lambda _socket, name, _context: self.server_names.append(name)
+            # The handshake runs in the request's thread, so a failed one does not stop the server.
+            self.server.socket = tls.wrap_socket(self.server.socket, server_side=True, do_handshake_on_connect=False)
+        netloc = f"[{host}]" if ":" in host else host
+        self.url = f"{'https' if tls else 'http'}://{netloc}:{self.port}/hooks"
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
         self.thread.start()
 

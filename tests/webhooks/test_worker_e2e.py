@@ -2,7 +2,6 @@
 
 import json
 import os
-import socket
 import subprocess
 import sys
 import tempfile
@@ -12,35 +11,16 @@ from pathlib import Path
 import pytest
 import redis
 from celery import current_app
-from django.conf import settings
 
 from ..factories import place_order
+from ..processes import REDIS_HOST, REDIS_PORT, database_url, needs_redis, process_stop
 from .conftest import signature_valid
 
-REDIS_HOST, REDIS_PORT, REDIS_DB = "127.0.0.1", 6379, 11
+REDIS_DB = 11
 WAIT_SECONDS = 30
 ROOT = Path(__file__).resolve().parents[2]
 
-
-def _redis_up() -> bool:
-    try:
-        with socket.create_connection((REDIS_HOST, REDIS_PORT), timeout=1) as sock:
-            sock.sendall(b"PING\r\n")
-            return sock.recv(16).startswith(b"+PONG")
-    except OSError:
-        return False
-
-
-pytestmark = [
-    pytest.mark.postgres,
-    pytest.mark.skipif(not _redis_up(), reason=f"needs Redis on {REDIS_HOST}:{REDIS_PORT} for a real Celery worker"),
-]
-
-
-def _database_url() -> str:
-    db = settings.DATABASES["default"]
-    password = f":{db['PASSWORD']}" if db.get("PASSWORD") else ""
-    return f"postgres://{db['USER']}{password}@{db.get('HOST') or '127.0.0.1'}:{db.get('PORT') or 5432}/{db['NAME']}"
+pytestmark = [pytest.mark.postgres, needs_redis("for a real Celery worker")]
 
 
 @pytest.fixture
@@ -75,7 +55,7 @@ def worker(redis_broker, transactional_db):
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "tests.webhooks.worker_settings",
-        "DATABASE_URL": _database_url(),
+        "DATABASE_URL": database_url(),
         "CELERY_BROKER_URL": broker,
         "CELERY_TASK_ALWAYS_EAGER": "false",
         "OMS_TEST_CELERY_QUEUE": queue,
@@ -90,12 +70,7 @@ def worker(redis_broker, transactional_db):
     try:
         yield process, Path(log.name)
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=10)
+        process_stop(process)
         log.close()
         os.unlink(log.name)
 
