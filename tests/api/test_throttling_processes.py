@@ -25,7 +25,7 @@ pytestmark = [pytest.mark.postgres, needs_redis("for the cache the two servers s
 
 
 def _get(port: int, raw_key: str | None = None) -> http.client.HTTPResponse:
-    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
     connection.request("GET", "/api/v1/locations/", headers={"Authorization": f"Api-Key {raw_key}"} if raw_key else {})
     response = connection.getresponse()
     response.read()
