@@ -8,6 +8,7 @@ import tempfile
 import uuid
 from pathlib import Path
 
+import kombu.pools
 import pytest
 import redis
 from celery import current_app
@@ -47,6 +48,9 @@ def _forget_connections():
         current_app._pool.force_close_all()
     current_app._pool = None
     current_app.__dict__.pop("amqp", None)
+    # kombu's own registries of connection and producer pools outlive the app's: a closed pool left
+    # there made a later test's eager task (which still takes a producer) fail to acquire one.
+    kombu.pools.reset()
 
 
 @pytest.fixture
