@@ -5,9 +5,11 @@ needs no server. Production sets DATABASE_URL (PostgreSQL), CELERY_BROKER_URL (R
 SECRET_KEY, DEBUG=false and ALLOWED_HOSTS.
 """
 
+from datetime import timedelta
 from pathlib import Path
 
 import environ
+from csp import constants as csp_constants
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -35,6 +37,12 @@ INSTALLED_APPS = [
     "import_export",
     "django_countries",
     "phonenumber_field",
+    # The front door: sign-in throttling, two-factor sign-in for staff, Content-Security-Policy.
+    "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
+    "csp",
     "oms",
     "inventory",
     "customers",
@@ -52,8 +60,21 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Which second factor verified this session; a console session that owes one is sent to give it.
+    "django_otp.middleware.OTPMiddleware",
+    "oms.signin.middleware.TwoFactorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
+    # Last, as django-axes asks: it turns a locked-out sign-in into the lockout page.
+    "axes.middleware.AxesMiddleware",
+]
+
+# django-axes' backend first: it refuses a locked-out account or address before any password is
+# checked, for every view that signs in through django.contrib.auth.authenticate.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -139,7 +160,8 @@ CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "oms.api.authentication.ApiKeyAuthentication",
-        "rest_framework.authentication.SessionAuthentication",
+        # Signed-in staff, unless their session still owes its second factor.
+        "oms.api.authentication.VerifiedSessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["oms.api.permissions.ScopeOrRolePermission"],
     "DEFAULT_THROTTLE_CLASSES": ["oms.api.throttling.PerKeyThrottle"],
@@ -221,3 +243,60 @@ OMS_SHIPPING_POLICY = env.json("OMS_SHIPPING_POLICY", default={"goal": "cheapest
 # Routing prices parcels from the carriers' rate tables; a process checks their version at most
 # this often (seconds).
 OMS_ROUTING_RATES_MAX_AGE = env.float("OMS_ROUTING_RATES_MAX_AGE", default=30.0)
+
+# --- Sign-in: throttling, two-factor ------------------------------------------------------
+# Failed sign-ins are counted per account and, separately, per client address (django-axes):
+# AXES_FAILURE_LIMIT failures within the cool-off lock that account (from anywhere) or that address
+# (for every account) until AXES_COOLOFF_MINUTES pass without another failure. Operations managers
+# unlock from the console (Axes -> Access attempts) or with `manage.py axes_reset_username NAME`.
+AXES_ENABLED = env.bool("AXES_ENABLED", default=True)
+AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=env.float("AXES_COOLOFF_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_LOCKOUT_CALLABLE = "oms.signin.lockout.signin_locked_out"
+# A success does not wipe the address's failures: one valid account must not reset the count of
+# guesses made at others from the same address.
+AXES_RESET_ON_SUCCESS = False
+# The client's address: REMOTE_ADDR, or behind N reverse proxies that each append to
+# X-Forwarded-For, the N-th entry from the right (what the outermost proxy saw; entries further
+# left are whatever the client sent).
+OMS_TRUSTED_PROXY_COUNT = env.int("OMS_TRUSTED_PROXY_COUNT", default=0)
+AXES_CLIENT_IP_CALLABLE = "oms.signin.lockout.client_address"
+# Staff two-factor sign-in (django-otp, TOTP with backup codes): required of operations managers
+# and superusers when on; anyone else who enrolled a device is asked for a code too.
+OMS_STAFF_2FA_REQUIRED = env.bool("OMS_STAFF_2FA_REQUIRED", default=False)
+OTP_TOTP_ISSUER = env.str("OTP_TOTP_ISSUER", default="OMS")
+# The device admin shows no secrets: an operator resets a device, never reads one.
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True
+
+# --- HTTPS and browser security headers ---------------------------------------------------
+# Secure by default when DEBUG is off (`manage.py check --deploy` is clean); the zero-setup demo
+# on http://localhost keeps cookies and redirects plain. Behind a TLS-terminating proxy set
+# SECURE_PROXY_SSL_HEADER=HTTP_X_FORWARDED_PROTO,https, or every request redirects to itself.
+SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=not DEBUG)
+SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0 if DEBUG else 31_536_000)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=not DEBUG)
+SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=not DEBUG)
+SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=not DEBUG)
+CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=not DEBUG)
+SECURE_PROXY_SSL_HEADER = tuple(env.list("SECURE_PROXY_SSL_HEADER", default=[])) or None
+USE_X_FORWARDED_HOST = env.bool("USE_X_FORWARDED_HOST", default=False)
+SECURE_CONTENT_TYPE_NOSNIFF = env.bool("SECURE_CONTENT_TYPE_NOSNIFF", default=True)
+X_FRAME_OPTIONS = env.str("X_FRAME_OPTIONS", default="DENY")
+SECURE_REFERRER_POLICY = env.str("SECURE_REFERRER_POLICY", default="same-origin")
+SECURE_CROSS_ORIGIN_OPENER_POLICY = env.str("SECURE_CROSS_ORIGIN_OPENER_POLICY", default="same-origin")
+# Content-Security-Policy (django-csp 4) on every page: the console, the API docs (Swagger UI and
+# ReDoc from drf-spectacular-sidecar, served locally) and whatever comes later. Inline scripts and
+# styles run only with the request's nonce (request.csp_nonce).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'", csp_constants.NONCE],
+        "style-src": ["'self'", csp_constants.NONCE],
+        "img-src": ["'self'", "data:"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    },
+}

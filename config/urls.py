@@ -1,8 +1,11 @@
+from csp.constants import SELF, UNSAFE_INLINE
+from csp.decorators import csp_replace
 from django.contrib import admin
 from django.urls import include, path, re_path
-from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerSplitView
 
 from oms.api.errors import api_not_found
+from oms.signin.forms import ConsoleAuthenticationForm
 
 api_v1 = [
     path("", include("orders.api.urls")),
@@ -15,11 +18,20 @@ api_v1 = [
 ]
 
 urlpatterns = [
+    # The second step of signing in to the console (an authenticator's code), before the admin's own URLs.
+    path("admin/two-factor/", include("oms.signin.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
-    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
-    path("api/redoc/", SpectacularRedocView.as_view(url_name="api-schema"), name="api-redoc"),
+    # The split view serves Swagger UI's start-up script as a file (?script): no inline script for the CSP.
+    path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
+    # ReDoc injects <style> elements as its bundle loads (before it could be handed a nonce) and runs
+    # its search in a worker made from a blob: this page alone allows both (no inline script).
+    path(
+        "api/redoc/",
+        csp_replace({"style-src": [SELF, UNSAFE_INLINE], "worker-src": [SELF, "blob:"]})(SpectacularRedocView.as_view(url_name="api-schema")),
+        name="api-redoc",
+    ),
     # Anything else under /api/ answers in the API's error shape (also a POST missing its final
     # slash, which Django could not redirect without losing the body).
     re_path(r"^api/", api_not_found),
@@ -28,3 +40,5 @@ urlpatterns = [
 admin.site.site_header = "OMS operator console"
 admin.site.site_title = "OMS"
 admin.site.index_title = "Operations"
+# The admin's own sign-in form, saying so when too many failed sign-ins locked the account or address.
+admin.site.login_form = ConsoleAuthenticationForm

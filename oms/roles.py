@@ -43,6 +43,11 @@ ROLES: dict[str, dict[str, list[str]]] = {
         "inventory": ["view_product", "view_stocklevel", "view_stockmovement", "view_location"],
     },
     "Operations manager": {
+        # Unlocking sign-ins (django-axes' attempts and logs) and resetting a colleague's second
+        # factor (deleting their authenticator or backup codes); never reading a device's secret.
+        "axes": ["view_accessattempt", "delete_accessattempt", "view_accesslog", "view_accessfailurelog"],
+        "otp_totp": ["view_totpdevice", "delete_totpdevice"],
+        "otp_static": ["view_staticdevice", "delete_staticdevice"],
         "orders": ["*"],
         "inventory": ["*"],
         "customers": ["*"],
@@ -54,6 +59,9 @@ ROLES: dict[str, dict[str, list[str]]] = {
                 "delete_webhooksubscription", "view_webhookdelivery", "redeliver_webhookdelivery", "view_webhookattempt"],
     },
 }
+
+# Roles that must sign in with a second factor when OMS_STAFF_2FA_REQUIRED is on (superusers too).
+TWO_FACTOR_ROLES = ("Operations manager",)
 
 
 def roles_sync() -> None:

@@ -19,26 +19,10 @@ from .models import (
     Allocation, Channel, ChannelWebhookReceipt, HeldOrder, HoldReason, Order, OrderEvent, OrderHold, OrderLine, OrderStatus, RoutingStrategy,
 )
 
-STATUS_COLOURS = {
-    OrderStatus.PENDING: "#6b7280",
-    OrderStatus.ON_HOLD: "#c2410c",
-    OrderStatus.BACKORDERED: "#a16207",
-    OrderStatus.ALLOCATED: "#1d4ed8",
-    OrderStatus.IN_FULFILLMENT: "#6d28d9",
-    OrderStatus.PARTIALLY_SHIPPED: "#0f766e",
-    OrderStatus.SHIPPED: "#0e7490",
-    OrderStatus.DELIVERED: "#15803d",
-    OrderStatus.COMPLETED: "#166534",
-    OrderStatus.CANCELLED: "#9ca3af",
-}
-
 
 def status_badge(order: Order) -> str:
-    return format_html(
-        '<span class="order-status status-{}" style="background:{};color:#fff;padding:2px 8px;border-radius:10px;'
-        'font-size:11px;font-weight:600;white-space:nowrap">{}</span>',
-        order.status, STATUS_COLOURS.get(order.status, "#6b7280"), order.get_status_display(),
-    )
+    """The status as a coloured badge (colours per status in orders/admin.css)."""
+    return format_html('<span class="order-status status-{}">{}</span>', order.status, order.get_status_display())
 
 
 def money_display(amount, currency: str) -> str:
@@ -312,7 +296,7 @@ def routing_table(routing: dict) -> str:
         "", '<tr{}><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td>' + "<td>{}</td>" * len(ROUTING_TERMS) + "<td><strong>{}</strong></td></tr>",
         (
             (
-                mark_safe(' style="background:#ecfdf5"') if index == latest.get("winner") else "",
+                mark_safe(' class="routing-winner"') if index == latest.get("winner") else "",
                 "✔ winner" if index == latest.get("winner") else "", " + ".join(c["locations"]), c["shipments"], c["units"],
                 f'{c["estimated_cost"]:.2f}', f'{c["km"]:,.0f}', *(f'{c["terms"].get(term, 0):.2f}' for term in ROUTING_TERMS), f'{c["score"]:.2f}',
             )

@@ -2,12 +2,14 @@ import time
 
 from django.conf import settings
 from django.utils import timezone
+from drf_spectacular.authentication import SessionScheme
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions
 
 from oms.actors import Actor
 from oms.db import rows_select
 from oms.models import ApiKey, Integration
+from oms.signin.two_factor import two_factor_pending
 
 KEYWORD = "Api-Key"
 LAST_USED_RESOLUTION_SECONDS = 300
@@ -103,3 +105,21 @@ class ApiKeyScheme(OpenApiAuthenticationExtension):
 
     def get_security_definition(self, auto_schema):
         return {"type": "apiKey", "in": "header", "name": "Authorization", "description": "`Api-Key <key>`"}
+
+
+class VerifiedSessionAuthentication(authentication.SessionAuthentication):
+    """Staff signed in to the console (DRF's session authentication, CSRF-checked), but not a
+    session that still owes its second factor: the password alone opens no more of the API than
+    of the console."""
+
+    def authenticate(self, request):
+        result = super().authenticate(request)
+        if result is not None and two_factor_pending(result[0]):
+            raise exceptions.AuthenticationFailed(
+                "This session has not finished two-factor sign-in; give your code in the console (/admin/) first."
+            )
+        return result
+
+
+class VerifiedSessionScheme(SessionScheme):
+    target_class = VerifiedSessionAuthentication
