@@ -14,6 +14,8 @@ from django.urls import reverse
 from .support import inline_code
 
 ROOT = Path(settings.BASE_DIR)
+# Production refuses to start without a cache every process shares (nothing connects to it here).
+PRODUCTION_CACHE = "rediscache://127.0.0.1:6379/9"
 
 
 def manage(*args: str, **environment: str) -> subprocess.CompletedProcess:
@@ -26,7 +28,7 @@ def manage(*args: str, **environment: str) -> subprocess.CompletedProcess:
 def test_given_a_production_environment_when_deploy_checks_run_then_there_is_no_warning():
     result = manage(
         "check", "--deploy", "--fail-level", "WARNING",
-        DEBUG="false", SECRET_KEY=secrets.token_urlsafe(64), ALLOWED_HOSTS="oms.example.com",
+        DEBUG="false", SECRET_KEY=secrets.token_urlsafe(64), ALLOWED_HOSTS="oms.example.com", CACHE_URL=PRODUCTION_CACHE,
     )
 
     assert result.returncode == 0, result.stdout + result.stderr
@@ -45,6 +47,7 @@ def test_the_zero_setup_demo_stays_on_plain_http_and_production_defaults_are_sec
     production = manage(
         "shell", "-v", "0", "-c", PRINT_SETTINGS,
         DEBUG="false", SECRET_KEY=secrets.token_urlsafe(64), SECURE_PROXY_SSL_HEADER="HTTP_X_FORWARDED_PROTO,https",
+        CACHE_URL=PRODUCTION_CACHE,
     )
 
     assert demo.stdout.split() == ["False", "False", "False", "0", "None"], demo.stderr
