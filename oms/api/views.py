@@ -15,7 +15,6 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.generics import GenericAPIView
-from rest_framework.parsers import JSONParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -30,6 +29,7 @@ from oms.webhooks import (
 
 from .authentication import ApiClient, request_actor
 from .idempotency import idempotent
+from .parsers import JSONParser
 from .representation import represent_many
 from .schema import IDEMPOTENCY_KEY, IF_MATCH, error_responses
 from .serializers import (
