@@ -18,8 +18,9 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
-    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
-    path("api/redoc/", SpectacularRedocView.as_view(url_name="api-schema"), name="api-redoc"),
+    # HTML pages only: DRF would answer OPTIONS with metadata their HTML renderer has no template for (a 500).
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema", http_method_names=["get", "head"]), name="api-docs"),
+    path("api/redoc/", SpectacularRedocView.as_view(url_name="api-schema", http_method_names=["get", "head"]), name="api-redoc"),
     # Anything else under /api/ answers in the API's error shape (also a POST missing its final
     # slash, which Django could not redirect without losing the body).
     re_path(r"^api/", api_not_found),
