@@ -199,6 +199,22 @@ SPECTACULAR_SETTINGS = {
     },
 }
 
+# --- Hostile input ------------------------------------------------------------------------
+# The largest request body (multipart file uploads aside), answered 413 above it: a bulk call of
+# 500 realistic orders is about 3 MB and a CSV import at most 2 MB. Query strings and form bodies
+# hold at most DATA_UPLOAD_MAX_NUMBER_FIELDS parameters (JSON bodies are not counted).
+DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=8 * 1024 * 1024)
+DATA_UPLOAD_MAX_NUMBER_FIELDS = env.int("DATA_UPLOAD_MAX_NUMBER_FIELDS", default=1000)
+# First of all middleware: URLs and query strings with NUL or other control characters, or not
+# UTF-8, and bodies over the limit are refused before anything reads them.
+MIDDLEWARE.insert(0, "oms.middleware.RequestRefusalMiddleware")
+# DRF's parsers, with JSON nested deeper than oms.json_input.MAX_DEPTH refused as malformed (400).
+REST_FRAMEWORK["DEFAULT_PARSER_CLASSES"] = [
+    "oms.api.parsers.JSONParser",
+    "rest_framework.parsers.FormParser",
+    "rest_framework.parsers.MultiPartParser",
+]
+
 PHONENUMBER_DEFAULT_REGION = env.str("PHONENUMBER_DEFAULT_REGION", default=None)
 
 # --- OMS business rules -------------------------------------------------------------------

@@ -24,12 +24,15 @@ urlpatterns = [
     path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     # The split view serves Swagger UI's start-up script as a file (?script): no inline script for the CSP.
-    path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
+    # HTML pages only: DRF would answer OPTIONS with metadata their HTML renderer has no template for (a 500).
+    path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema", http_method_names=["get", "head"]), name="api-docs"),
     # ReDoc injects <style> elements as its bundle loads (before it could be handed a nonce) and runs
     # its search in a worker made from a blob: this page alone allows both (no inline script).
     path(
         "api/redoc/",
-        csp_replace({"style-src": [SELF, UNSAFE_INLINE], "worker-src": [SELF, "blob:"]})(SpectacularRedocView.as_view(url_name="api-schema")),
+        csp_replace({"style-src": [SELF, UNSAFE_INLINE], "worker-src": [SELF, "blob:"]})(
+            SpectacularRedocView.as_view(url_name="api-schema", http_method_names=["get", "head"])
+        ),
         name="api-redoc",
     ),
     # Anything else under /api/ answers in the API's error shape (also a POST missing its final

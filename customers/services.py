@@ -4,7 +4,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from oms.actors import Actor
-from oms.versions import version_check
+from oms.versions import ExpectedVersion, version_check
 from oms.db import insert_or_get
 from oms.errors import DomainError, InvalidInput, NotFound
 from oms.events import event_record, events_record
@@ -103,7 +103,7 @@ def _bump(customer: Customer, fields: list[str]) -> None:
     customer.save(update_fields=[*fields, "version", "updated_at"])
 
 
-def customer_update(*, customer_id: int, expected_version: int | None, changes: dict, actor: Actor) -> Customer:
+def customer_update(*, customer_id: int, expected_version: ExpectedVersion, changes: dict, actor: Actor) -> Customer:
     """Change a customer's details, if it is still at ``expected_version``.
 
     ``changes`` holds any of :data:`CUSTOMER_UPDATABLE` (``group`` as a code, None to remove).

@@ -14,7 +14,7 @@ from django.db.models import F, Sum
 from django.utils import timezone
 
 from oms.actors import Actor, actor_fields
-from oms.versions import version_check
+from oms.versions import ExpectedVersion, version_check
 from oms.db import for_update_clause, rows_insert, rows_select
 from oms.errors import DomainError, InsufficientStock, InvalidInput, NotFound
 from oms.events import event_record
@@ -656,7 +656,7 @@ PRODUCT_UPDATABLE = (
 )
 
 
-def product_update(*, sku: str, expected_version: int | None, changes: dict, actor: Actor) -> Product:
+def product_update(*, sku: str, expected_version: ExpectedVersion, changes: dict, actor: Actor) -> Product:
     """Change a product's catalogue fields, if it is still at ``expected_version``.
 
     Guarantees: the product row is locked while the version is compared, so of two concurrent

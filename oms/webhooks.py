@@ -30,7 +30,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from .actors import Actor
-from .versions import version_check
+from .versions import ExpectedVersion, version_check
 from .errors import DomainError, InvalidInput, NotFound
 from .models import (
     EVENT_PATTERN,
@@ -499,7 +499,7 @@ def webhook_subscription_create(
 
 
 def webhook_subscription_update(
-    *, subscription_id: int, actor: Actor, expected_version: int | None = None, **changes
+    *, subscription_id: int, actor: Actor, expected_version: ExpectedVersion = None, **changes
 ) -> WebhookSubscription:
     """Change ``url``, ``events``, ``description`` or ``is_active``; with ``expected_version``,
     only if nobody changed the subscription since (412 otherwise). Raises its version by one."""
@@ -539,7 +539,7 @@ def webhook_subscription_rotate_secret(*, subscription_id: int, actor: Actor) ->
     return WebhookSubscription.objects.get(pk=subscription_id)
 
 
-def webhook_subscription_delete(*, subscription_id: int, actor: Actor, expected_version: int | None = None) -> None:
+def webhook_subscription_delete(*, subscription_id: int, actor: Actor, expected_version: ExpectedVersion = None) -> None:
     """Delete a subscription and its deliveries' history; nothing more is sent to it."""
     with transaction.atomic():
         subscription = WebhookSubscription.objects.select_for_update().filter(pk=subscription_id).first()

@@ -5,7 +5,6 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.generics import GenericAPIView
-from rest_framework.parsers import JSONParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -14,6 +13,7 @@ from customers.services import customer_address_create, customer_create, custome
 from oms.api.authentication import request_actor
 from oms.api.idempotency import idempotent
 from oms.api.pagination import CursorOrderingFilter
+from oms.api.parsers import JSONParser
 from oms.api.representation import represent_many
 from oms.api.schema import IDEMPOTENCY_KEY, IF_MATCH, error_responses
 from oms.api.versioning import etag_for, expected_version, with_etag

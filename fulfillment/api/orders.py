@@ -7,7 +7,6 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
 from rest_framework.generics import GenericAPIView
-from rest_framework.parsers import JSONParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -25,6 +24,7 @@ from inventory.models import Location
 from oms.api.authentication import request_actor
 from oms.api.idempotency import idempotent
 from oms.api.pagination import CursorOrderingFilter
+from oms.api.parsers import JSONParser
 from oms.api.representation import represent, represent_many, validated
 from oms.api.schema import IDEMPOTENCY_KEY, error_responses
 from oms.api.versioning import etag_for, with_etag

@@ -8,7 +8,6 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
 from rest_framework.generics import GenericAPIView
-from rest_framework.parsers import JSONParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -18,6 +17,7 @@ from fulfillment.services.packing import PackageData, fulfillment_order_pack_sca
 from fulfillment.services.picking import PickConfirmation, pick_list_build, pick_list_confirm
 from oms.api.authentication import request_actor
 from oms.api.idempotency import idempotent
+from oms.api.parsers import JSONParser
 from oms.api.representation import represent, represent_many, validated
 from oms.api.schema import IDEMPOTENCY_KEY, error_responses
 from oms.errors import InvalidInput, NotFound

@@ -5,7 +5,6 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.generics import GenericAPIView
-from rest_framework.parsers import JSONParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -29,6 +28,7 @@ from oms.api.authentication import request_actor
 from oms.api.idempotency import idempotent
 from oms.api.pagination import CursorOrderingFilter, CursorPagination
 from oms.api.permissions import staff_permission_require
+from oms.api.parsers import JSONParser
 from oms.api.representation import represent_many
 from oms.api.schema import IDEMPOTENCY_KEY, IF_MATCH, error_responses
 from oms.api.versioning import etag_for, expected_version, with_etag
@@ -71,16 +71,6 @@ class LedgerPagination(CursorPagination):
     def get_next_link(self):
         self.has_next = True
         return super().get_next_link()
-
-
-def _sku(sku: str) -> str:
-    if "\x00" in sku:  # in no stored SKU, and PostgreSQL refuses it in a query
-        raise NotFound(f"No product with SKU {sku!r}.", code="unknown_sku")
-    return sku
-
-
-def _product(sku: str):
-    return product_get(_sku(sku))
 
 
 class ProductsView(GenericAPIView):
@@ -139,7 +129,7 @@ class ProductDetailView(APIView):
         responses={200: ProductSerializer, 304: OpenApiResponse(description="Not modified since the ETag sent."), **error_responses(404)},
     )
     def get(self, request, sku: str):
-        product = _product(sku)
+        product = product_get(sku)
         return with_etag(request, Response(ProductSerializer(product).data), product.version)
 
     @extend_schema(
@@ -155,7 +145,7 @@ class ProductDetailView(APIView):
         expected = expected_version(request)
         serializer = ProductUpdateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        product = product_update(sku=_sku(sku), expected_version=expected, changes=serializer.changes(), actor=request_actor(request))
+        product = product_update(sku=sku, expected_version=expected, changes=serializer.changes(), actor=request_actor(request))
         response = Response(ProductSerializer(product).data)
         response["ETag"] = etag_for(product.version)
         return response
@@ -181,7 +171,7 @@ class LocationDetailView(APIView):
 
     @extend_schema(operation_id="locations_retrieve", summary="One location", parameters=[CODE], responses={200: LocationSerializer, **error_responses(404)})
     def get(self, request, code: str):
-        location = Location.objects.filter(code=code).first() if "\x00" not in code else None
+        location = Location.objects.filter(code=code).first()
         if location is None:
             raise NotFound(f"No location with code {code!r}.", code="unknown_location")
         return Response(LocationSerializer(location).data)
@@ -295,7 +285,7 @@ def _channel_param(request) -> str | None:
     if channel is None:
         return None
     channel = channel.strip()
-    if not channel or "\x00" in channel:
+    if not channel:
         raise InvalidInput("channel must be a channel code.", fields={"channel": ["Not a channel code."]})
     return channel
 
@@ -314,7 +304,7 @@ class StockView(APIView):
     )
     def get(self, request, sku: str):
         channel = _channel_param(request)
-        return Response(StockSerializer(stock_for_sku(_product(sku), channel=channel)).data)
+        return Response(StockSerializer(stock_for_sku(product_get(sku), channel=channel)).data)
 
 
 class AvailabilityView(APIView):
@@ -339,8 +329,6 @@ class AvailabilityView(APIView):
             raise InvalidInput("Name the SKUs: ?skus=A,B,C.", fields={"skus": ["At least one SKU is required."]})
         if len(skus) > MAX_BULK_SKUS:
             raise InvalidInput(f"At most {MAX_BULK_SKUS} SKUs per request.", fields={"skus": [f"At most {MAX_BULK_SKUS}."]})
-        if any("\x00" in sku for sku in skus):
-            raise InvalidInput("A SKU cannot contain a NUL byte.", fields={"skus": ["Not a SKU."]})
         products = products_by_sku(skus)
         found = [products[sku] for sku in skus if sku in products]
         body = {

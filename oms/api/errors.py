@@ -7,7 +7,8 @@ Domain errors, DRF's own errors and anything unexpected all come out in it; noth
 
 import logging
 
-from django.core.exceptions import PermissionDenied
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, RequestDataTooBig, SuspiciousOperation, TooManyFieldsSent
 from django.http import Http404
 from django.views.decorators.csrf import csrf_exempt
 from rest_framework import exceptions, status
@@ -47,9 +48,31 @@ def error_body(code: str, message: str, fields: dict | None = None) -> dict:
     return {"error": {"code": code, "message": message, "fields": fields or {}}}
 
 
+def body_too_large_message() -> str:
+    limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+    return (
+        f"The request body is larger than {limit / 1024 / 1024:g} MB ({limit:,} bytes), the most this server takes; "
+        "send less at once (e.g. fewer orders per bulk call)."
+    )
+
+
+def too_many_fields_message() -> str:
+    return f"The request has more than {settings.DATA_UPLOAD_MAX_NUMBER_FIELDS:,} form fields or query parameters; send fewer."
+
+
+def _suspicious_answer(exc: SuspiciousOperation) -> Response:
+    """Django's refusals of an oversized or odd request (it raises them while the body is read)."""
+    if isinstance(exc, RequestDataTooBig):
+        return Response(error_body("request_too_large", body_too_large_message()), status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE)
+    message = too_many_fields_message() if isinstance(exc, TooManyFieldsSent) else f"The request was refused as malformed: {exc}"
+    return Response(error_body("invalid", message), status=status.HTTP_400_BAD_REQUEST)
+
+
 def exception_handler(exc, context):
     if isinstance(exc, DomainError):
         return Response(error_body(exc.code, exc.message, exc.fields), status=exc.status_code)
+    if isinstance(exc, SuspiciousOperation):
+        return _suspicious_answer(exc)
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()
     elif isinstance(exc, PermissionDenied):

@@ -12,12 +12,15 @@ A view chooses its ordering in one of three ways: an ``ordering`` query paramete
 """
 
 import json
+import re
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Q
 from rest_framework import filters, pagination
 from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.pagination import Cursor
+
+from oms import json_input
 
 TIEBREAKER = "id"
 
@@ -80,6 +83,25 @@ class CursorPagination(pagination.CursorPagination):
             return super().decode_cursor(request)
         except NotFound:
             raise self._invalid_cursor() from None
+
+    def get_page_size(self, request):
+        # DRF quietly falls back to the default for a page_size it cannot use; a client that asked
+        # for 1,000 rows and got 50 would think the list ends there, so a bad one is refused.
+        raw = request.query_params.get(self.page_size_query_param)
+        if raw is None:
+            return self.page_size
+        size = int(raw) if re.fullmatch(r"[0-9]{1,6}", raw.strip()) else 0
+        if not 1 <= size <= self.max_page_size:
+            raise ValidationError({self.page_size_query_param: [f"A whole number from 1 to {self.max_page_size}; you sent {raw[:20]!r}."]})
+        return size
+
+    def get_schema_operation_parameters(self, view):
+        parameters = super().get_schema_operation_parameters(view)
+        for parameter in parameters:
+            if parameter["name"] == self.page_size_query_param:
+                parameter["description"] = f"Items per page, 1 to {self.max_page_size} (default {self.page_size}); anything else is refused with 400."
+                parameter["schema"] = {"type": "integer", "minimum": 1, "maximum": self.max_page_size}
+        return parameters
 
     def get_ordering(self, request, queryset, view):
         ordering_filters = [backend for backend in getattr(view, "filter_backends", []) if hasattr(backend, "get_ordering")]
@@ -149,11 +171,13 @@ class CursorPagination(pagination.CursorPagination):
         if cursor is None or cursor.position is None:
             return None
         try:
-            values = json.loads(cursor.position)
+            values = json_input.loads(cursor.position)
         except ValueError:
             raise self._invalid_cursor() from None
         # A cursor made under another ordering would compare the wrong columns.
         if not isinstance(values, list) or len(values) != len(self.ordering) or not all(isinstance(v, str) for v in values):
+            raise self._invalid_cursor()
+        if any("\x00" in value for value in values):  # in no stored value, and PostgreSQL refuses it in a query
             raise self._invalid_cursor()
         return values
 

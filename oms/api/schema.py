@@ -38,7 +38,7 @@ _ERRORS = {
     403: "The API key lacks the scope this operation needs.",
     404: "Not found.",
     409: "Refused by a business rule, or the same Idempotency-Key is still in flight.",
-    412: "If-Match names a version that is no longer current: read the resource again.",
+    412: "If-Match names no current version (or only a weak ETag, which never matches): read the resource again.",
     422: "This Idempotency-Key was already used for a different request.",
     428: "If-Match is missing: send the ETag you last read.",
     429: "Too many requests for this API key: wait `Retry-After` seconds.",
@@ -56,6 +56,7 @@ IF_MATCH = OpenApiParameter(
     type=OpenApiTypes.STR,
     location=OpenApiParameter.HEADER,
     required=True,
-    description="The `ETag` of your last read of this resource, e.g. `\"3\"`. Missing: 428. No longer current: 412 "
-    "(someone changed it meanwhile; read it again and re-apply your change).",
+    description="The `ETag` of your last read of this resource, e.g. `\"3\"` (several, comma-separated: any one current "
+    "will do; `*`: whatever version exists). Missing: 428. No longer current: 412 (someone changed it meanwhile; read it "
+    "again and re-apply your change). Compared strongly, as RFC 9110 says: a weak ETag (`W/\"3\"`) never matches (412).",
 )

@@ -16,7 +16,6 @@ from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_sche
 from rest_framework import status
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.generics import GenericAPIView
-from rest_framework.parsers import JSONParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -31,6 +30,7 @@ from oms.webhooks import (
 
 from .authentication import ApiClient, request_actor
 from .idempotency import idempotent
+from .parsers import JSONParser
 from .representation import represent_many
 from .schema import IDEMPOTENCY_KEY, IF_MATCH, error_responses
 from .serializers import (
@@ -213,10 +213,10 @@ class SubscriptionDetailView(APIView):
         responses={200: SubscriptionSerializer, **error_responses(400, 404, 412, 428)},
     )
     def patch(self, request, pk: int):
+        subscription = _subscription(request, pk)  # a missing one is 404 whatever If-Match says (RFC 9110)
         version = expected_version(request)
         serializer = SubscriptionUpdateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        subscription = _subscription(request, pk)
         subscription = webhook_subscription_update(
             subscription_id=subscription.pk, expected_version=version, actor=request_actor(request), **serializer.validated_data
         )
@@ -230,8 +230,8 @@ class SubscriptionDetailView(APIView):
         responses={204: OpenApiResponse(description="Deleted."), **error_responses(404, 412)},
     )
     def delete(self, request, pk: int):
-        version = expected_version(request) if request.headers.get("If-Match") else None
         subscription = _subscription(request, pk)
+        version = expected_version(request) if request.headers.get("If-Match") else None
         webhook_subscription_delete(subscription_id=subscription.pk, expected_version=version, actor=request_actor(request))
         return Response(status=status.HTTP_204_NO_CONTENT)
 

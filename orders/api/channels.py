@@ -6,7 +6,6 @@ anything is parsed.
 """
 
 import hashlib
-import json
 from decimal import Decimal
 
 from drf_spectacular.types import OpenApiTypes
@@ -17,6 +16,7 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from oms import json_input
 from oms.api.authentication import request_actor
 from oms.api.idempotency import idempotent
 from oms.api.schema import IDEMPOTENCY_KEY, ErrorSerializer, error_responses
@@ -86,7 +86,7 @@ def webhook_receive(request, code: str, adapter: Adapter) -> Response:
         return _answer("ping")
     signature_verify(body=body, secret=channel.webhook_secret, signature=request.headers.get(adapter.signature_header, ""))
     try:
-        payload = json.loads(body, parse_float=Decimal)  # amounts never pass through float
+        payload = json_input.loads(body, parse_float=Decimal)  # amounts never pass through float
     except (ValueError, UnicodeDecodeError) as error:
         raise InvalidInput(f"The body is not JSON: {error}.", fields={"body": [str(error)]}) from None
     topic = request.headers.get(adapter.topic_header, "").strip()

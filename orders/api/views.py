@@ -9,7 +9,6 @@ from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_sche
 from rest_framework import status
 from rest_framework.exceptions import ValidationError
 from rest_framework.generics import GenericAPIView
-from rest_framework.parsers import JSONParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -17,6 +16,7 @@ from oms.api.authentication import request_actor
 from oms.api.errors import error_body, flatten
 from oms.api.idempotency import idempotent
 from oms.api.pagination import CursorOrderingFilter
+from oms.api.parsers import JSONParser
 from oms.api.representation import represent, represent_many, validated
 from oms.api.schema import IDEMPOTENCY_KEY, IF_MATCH, error_responses
 from oms.api.versioning import etag_for, expected_version, with_etag

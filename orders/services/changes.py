@@ -16,7 +16,7 @@ from django.db import transaction
 from inventory.selectors import products_by_sku
 from oms import geo
 from oms.actors import Actor
-from oms.versions import version_check
+from oms.versions import ExpectedVersion, version_check
 from oms.db import rows_insert
 from oms.errors import DomainError, InvalidInput
 from oms.money import quantize
@@ -102,7 +102,7 @@ def _details_validated(changes: Mapping[str, Any]) -> dict[str, Any]:
     return values
 
 
-def order_update(*, order_id: int, expected_version: int | None, changes: Mapping[str, Any], actor: Actor) -> Order:
+def order_update(*, order_id: int, expected_version: ExpectedVersion, changes: Mapping[str, Any], actor: Actor) -> Order:
     """Change an order's ``shipping_address``, ``billing_address`` (None clears it), ``email`` or
     ``note`` (the keys of ``changes``; addresses as :class:`AddressData`).
 
@@ -188,7 +188,7 @@ def _line_snapshot(lines: list[OrderLine], currency: str) -> list[dict]:
     ]
 
 
-def order_lines_replace(*, order_id: int, expected_version: int | None, lines: list[LineData], actor: Actor) -> Order:
+def order_lines_replace(*, order_id: int, expected_version: ExpectedVersion, lines: list[LineData], actor: Actor) -> Order:
     """Replace every line of a pending or held order.
 
     Guarantees: lines are checked and priced as intake checks them (malformed: :class:`InvalidInput`,

@@ -9,12 +9,12 @@ from decimal import Decimal
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
-from rest_framework.parsers import JSONParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from oms.api.authentication import request_actor
 from oms.api.idempotency import idempotent
+from oms.api.parsers import JSONParser
 from oms.api.representation import represent, validated
 from oms.api.schema import IDEMPOTENCY_KEY, error_responses
 

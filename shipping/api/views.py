@@ -11,7 +11,6 @@ signature is the authentication, an HMAC-SHA256 of the raw body with the carrier
 import dataclasses
 import hashlib
 import hmac
-import json
 
 import django_filters
 from django.conf import settings
@@ -22,16 +21,18 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers, status
 from rest_framework.generics import GenericAPIView
-from rest_framework.parsers import BaseParser, JSONParser
+from rest_framework.parsers import BaseParser
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from oms import json_input
 from oms.api.authentication import request_actor
 from oms.api.documents import DocumentJobSerializer, document_job_answer
 from oms.api.downloads import FileAnswerNegotiation, file_response
 from oms.api.idempotency import idempotent
 from oms.api.pagination import CursorOrderingFilter
+from oms.api.parsers import JSONParser
 from oms.api.representation import represent, represent_many, validated
 from oms.api.schema import IDEMPOTENCY_KEY, ErrorSerializer, error_responses
 from oms.documents import document_job_start
@@ -145,7 +146,7 @@ class CarrierTrackingView(APIView):
         if len(body) > MAX_BODY_BYTES:
             raise InvalidInput(f"The body is larger than {MAX_BODY_BYTES // 1024 // 1024} MB; send fewer events at once.", fields={"body": ["too large"]})
         try:
-            events = json.loads(body)
+            events = json_input.loads(body)
         except (ValueError, UnicodeDecodeError) as error:
             raise InvalidInput(f"The body is not JSON: {error}.", fields={"body": [str(error)]}) from None
         results = tracking_events_record(carrier_code=carrier.code, events=events, actor=f"carrier:{carrier.code}")

@@ -112,12 +112,57 @@ def test_when_if_match_is_a_star_then_the_change_applies_to_whatever_version_is_
     assert response.json()["note"] == "any version"
 
 
-def test_when_a_weak_etag_from_a_proxy_is_sent_then_it_counts_as_the_same_version(api, order):
+def test_when_a_weak_etag_is_sent_in_if_match_then_412_asks_for_the_strong_one_and_nothing_changes(api, order):
     etag = api.get(f"/api/v1/orders/{order.number}/")["ETag"]
 
     response = _patch(api, order, {"note": "via proxy"}, HTTP_IF_MATCH=f"W/{etag}")
 
-    assert response.status_code == 200
+    assert response.status_code == 412  # RFC 9110: If-Match compares strongly, a weak tag never matches
+    error = error_of(response)
+    assert error["code"] == "precondition_failed"
+    assert "strong ETag" in error["message"]
+    assert Order.objects.get(pk=order.pk).note == ""
+
+
+def test_when_if_match_lists_etags_then_the_change_applies_if_any_of_them_is_current(api, order):
+    etag = api.get(f"/api/v1/orders/{order.number}/")["ETag"]
+    old = f'"{int(etag.strip(chr(34))) - 1}"'
+
+    response = _patch(api, order, {"note": "one of them"}, HTTP_IF_MATCH=f'{old}, W/{etag}, {etag}')
+
+    assert response.status_code == 200, response.json()
+    assert response.json()["note"] == "one of them"
+
+
+def test_when_if_match_lists_only_old_etags_then_412(api, order):
+    current = Order.objects.get(pk=order.pk).version
+
+    response = _patch(api, order, {"note": "stale"}, HTTP_IF_MATCH=f'"{current - 1}", "{current + 5}"')
+
+    assert response.status_code == 412
+    assert Order.objects.get(pk=order.pk).note == ""
+
+
+def test_given_no_such_order_when_changed_with_if_match_star_then_404(api, db):
+    response = api.patch("/api/v1/orders/SO-9999999/", {"note": "x"}, format="json", HTTP_IF_MATCH="*")
+
+    assert response.status_code == 404
+
+
+def test_when_a_weak_etag_is_sent_in_if_none_match_then_it_still_answers_304(api, order):
+    etag = api.get(f"/api/v1/orders/{order.number}/")["ETag"]
+
+    response = api.get(f"/api/v1/orders/{order.number}/", HTTP_IF_NONE_MATCH=f"W/{etag}")
+
+    assert response.status_code == 304  # If-None-Match compares weakly
+
+
+@pytest.mark.parametrize("header", ['"' + "9" * 5000 + '"', '"3" "4"', "*, \"3\"", 'W/"x"'])
+def test_when_if_match_is_malformed_then_412_not_a_server_error(api, order, header):
+    response = _patch(api, order, {"note": "x"}, HTTP_IF_MATCH=header)
+
+    assert response.status_code == 412
+    assert Order.objects.get(pk=order.pk).note == ""
 
 
 def test_when_lines_are_replaced_without_if_match_then_428(api, stocked):
