@@ -55,6 +55,9 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First of all: URLs and query strings with NUL or other control characters, or not UTF-8, and
+    # bodies over DATA_UPLOAD_MAX_MEMORY_SIZE are refused before anything reads them.
+    "oms.middleware.RequestRefusalMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -170,6 +173,8 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "EXCEPTION_HANDLER": "oms.api.errors.exception_handler",
+    # DRF's parsers, with JSON nested deeper than oms.json_input.MAX_DEPTH refused as malformed (400).
+    "DEFAULT_PARSER_CLASSES": ["oms.api.parsers.JSONParser", "rest_framework.parsers.FormParser", "rest_framework.parsers.MultiPartParser"],
     "UNAUTHENTICATED_USER": None,
 }
 SPECTACULAR_SETTINGS = {
@@ -205,15 +210,6 @@ SPECTACULAR_SETTINGS = {
 # hold at most DATA_UPLOAD_MAX_NUMBER_FIELDS parameters (JSON bodies are not counted).
 DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=8 * 1024 * 1024)
 DATA_UPLOAD_MAX_NUMBER_FIELDS = env.int("DATA_UPLOAD_MAX_NUMBER_FIELDS", default=1000)
-# First of all middleware: URLs and query strings with NUL or other control characters, or not
-# UTF-8, and bodies over the limit are refused before anything reads them.
-MIDDLEWARE.insert(0, "oms.middleware.RequestRefusalMiddleware")
-# DRF's parsers, with JSON nested deeper than oms.json_input.MAX_DEPTH refused as malformed (400).
-REST_FRAMEWORK["DEFAULT_PARSER_CLASSES"] = [
-    "oms.api.parsers.JSONParser",
-    "rest_framework.parsers.FormParser",
-    "rest_framework.parsers.MultiPartParser",
-]
 
 PHONENUMBER_DEFAULT_REGION = env.str("PHONENUMBER_DEFAULT_REGION", default=None)
 
@@ -273,6 +269,8 @@ AXES_LOCKOUT_CALLABLE = "oms.signin.lockout.signin_locked_out"
 # A success does not wipe the address's failures: one valid account must not reset the count of
 # guesses made at others from the same address.
 AXES_RESET_ON_SUCCESS = False
+# Its start-up banner on stderr would land in every management command's output.
+AXES_VERBOSE = False
 # The client's address: REMOTE_ADDR, or behind N reverse proxies that each append to
 # X-Forwarded-For, the N-th entry from the right (what the outermost proxy saw; entries further
 # left are whatever the client sent).
