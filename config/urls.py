@@ -1,5 +1,6 @@
 from django.contrib import admin
 from django.urls import include, path, re_path
+from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
 from oms.api.errors import api_not_found
@@ -15,6 +16,8 @@ api_v1 = [
 ]
 
 urlpatterns = [
+    # The console's home for now; the customer portal's once it exists.
+    path("", RedirectView.as_view(pattern_name="admin:index"), name="home"),
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
@@ -24,7 +27,3 @@ urlpatterns = [
     # slash, which Django could not redirect without losing the body).
     re_path(r"^api/", api_not_found),
 ]
-
-admin.site.site_header = "OMS operator console"
-admin.site.site_title = "OMS"
-admin.site.index_title = "Operations"
