@@ -6,14 +6,17 @@ from decimal import Decimal
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
 from fulfillment.models import FulfillmentOrder, FulfillmentStatus
-from fulfillment.services import fulfillment_order_pack
+from fulfillment.services import fulfillment_order_hold_place, fulfillment_order_pack
 from fulfillment.services.picking import pick_list_build
+from inventory.services import stock_receive
 from orders.models import HoldReason, OrderStatus
-from orders.services import order_start_fulfillment
+from orders.services import order_hold_place, order_start_fulfillment
 from shipping.demo import demo_shipping_seed
 from shipping.services import shipment_create, tracking_events_record
 
@@ -71,8 +74,6 @@ def work(stocked, django_capture_on_commit_callbacks):
     held = sent_to_floor([("SKU-A", 1)], django_capture_on_commit_callbacks)
     pick_list_build(location="chicago", fulfillment_order_ids=[picking.pk, packed.pk], kind="batch", actor="test")
     fulfillment_order_pack(fulfillment_order_id=packed.pk, actor="test")
-    from fulfillment.services import fulfillment_order_hold_place
-
     fulfillment_order_hold_place(fulfillment_order_id=held.pk, reason="address_check", detail="check the flat number", actor="test")
     demo_shipping_seed()
     trouble_shipment(packed.number)
@@ -171,21 +172,14 @@ def test_the_home_costs_the_same_queries_for_a_few_orders_as_for_many(console, w
                                                                      django_assert_max_num_queries):
     client = console("Operations manager")
     client.get(reverse("admin:index"))  # permissions cached as on any later page
-    from django.db import connection
-    from django.test.utils import CaptureQueriesContext
-
     with CaptureQueriesContext(connection) as few:
         client.get(reverse("admin:index"))
     # Many more orders, in every state, at a second location, on hold for every reason.
     LocationFactory(code="newark", name="Newark DC", city="Newark", latitude=40.73, longitude=-74.17)
-    from inventory.services import stock_receive
-
     stock_receive(sku="SKU-A", location="newark", quantity=50, actor="test")
     for reason in HoldReason.values:
         order = place_order([("SKU-A", 1)], payment_status="pending")
         if reason != HoldReason.PAYMENT:
-            from orders.services import order_hold_place
-
             order_hold_place(order_id=order.pk, reason=reason, actor="test")
     for _ in range(6):
         sent_to_floor([("SKU-A", 1)], django_capture_on_commit_callbacks)
@@ -193,7 +187,9 @@ def test_the_home_costs_the_same_queries_for_a_few_orders_as_for_many(console, w
 
     with django_assert_max_num_queries(len(few.captured_queries)):
         page = client.get(reverse("admin:index"))
-    assert queues_on(page)["release"]["count"] == 2 + len(HoldReason.values)
+    queues = queues_on(page)
+    assert queues["release"]["count"] == 2 + len(HoldReason.values) and len(queues["release"]["rows"]) == len(HoldReason.values)
+    assert queues["pick"]["count"] == 7 and [row["label"].split(" ")[0] for row in queues["pick"]["rows"]] == ["chicago", "newark", "Open"]
 
 
 # --- the index grouped by the work, the technical section, `/` ---------------------------------
