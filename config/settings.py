@@ -22,7 +22,7 @@ ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[:
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "oms.admin_site.ConsoleAdminConfig",  # django.contrib.admin with the console's site (home, grouped index)
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",

@@ -2,10 +2,10 @@ from csp.constants import SELF, UNSAFE_INLINE
 from csp.decorators import csp_replace
 from django.contrib import admin
 from django.urls import include, path, re_path
+from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerSplitView
 
 from oms.api.errors import api_not_found
-from oms.signin.forms import ConsoleAuthenticationForm
 
 api_v1 = [
     path("", include("orders.api.urls")),
@@ -18,6 +18,8 @@ api_v1 = [
 ]
 
 urlpatterns = [
+    # The console's home for now; the customer portal's once it exists.
+    path("", RedirectView.as_view(pattern_name="admin:index"), name="home"),
     # The second step of signing in to the console (an authenticator's code), before the admin's own URLs.
     path("admin/two-factor/", include("oms.signin.urls")),
     path("admin/", admin.site.urls),
@@ -39,9 +41,3 @@ urlpatterns = [
     # slash, which Django could not redirect without losing the body).
     re_path(r"^api/", api_not_found),
 ]
-
-admin.site.site_header = "OMS operator console"
-admin.site.site_title = "OMS"
-admin.site.index_title = "Operations"
-# The admin's own sign-in form, saying so when too many failed sign-ins locked the account or address.
-admin.site.login_form = ConsoleAuthenticationForm

@@ -7,6 +7,7 @@ class FulfillmentConfig(AppConfig):
 
     def ready(self):
         from oms.events import subscribe
+        from oms.work_queues import work_queues_register
         from orders.services.audit import STATUS_EVENTS
         from orders.models import OrderStatus
 
@@ -14,6 +15,7 @@ class FulfillmentConfig(AppConfig):
         from orders.services.allocation import REALLOCATED_EVENT
 
         from .services import on_order_cancelled, on_order_fulfillment_started, on_order_reallocated, on_shipment_delivered, on_shipment_trouble
+        from .work_queues import QUEUES, fulfillment_queues_count
 
         subscribe(STATUS_EVENTS[OrderStatus.IN_FULFILLMENT], on_order_fulfillment_started)
         subscribe(STATUS_EVENTS[OrderStatus.CANCELLED], on_order_cancelled)
@@ -24,3 +26,5 @@ class FulfillmentConfig(AppConfig):
             subscribe(name, on_shipment_trouble)
         # Pick lists and packing slips by id: what the admin's print actions start as document jobs.
         by_id_renderers_register()
+        # The console's home shows the floor's queues.
+        work_queues_register(QUEUES, fulfillment_queues_count)

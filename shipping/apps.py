@@ -6,7 +6,12 @@ class ShippingConfig(AppConfig):
     verbose_name = "Shipping"
 
     def ready(self):
+        from oms.work_queues import work_queues_register
+
         from .documents import label_renderer_register
+        from .work_queues import QUEUES, shipping_queues_count
 
         # Large batches of labels render as document jobs (the console's print action, the API).
         label_renderer_register()
+        # The console's home shows the exceptions and late queue.
+        work_queues_register(QUEUES, shipping_queues_count)

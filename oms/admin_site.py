@@ -1,0 +1,149 @@
+"""The operator console's admin site: a home that shows the work, and pages grouped by the work.
+
+``ConsoleAdminConfig`` (in ``INSTALLED_APPS`` in place of ``django.contrib.admin``) makes
+:class:`ConsoleSite` the default site, so every ``admin.site.register`` and every
+``admin:...`` URL name works as before.
+
+- **Home**: the work queues of the user's role (``oms.work_queues``), each with its count, the
+  age of its oldest item and a link to the list that shows exactly those items, oldest first.
+- **Index and sidebar**: models grouped by the work (orders and customers, the floor, shipping,
+  stock, integrations) rather than by app; the internals (users and groups, Celery beat, domain
+  events, document jobs) sit under "Technical", for administrators only. A model no section
+  names appears under its own app's name, so a new app is never hidden.
+"""
+
+from dataclasses import dataclass
+from urllib.parse import urlencode
+
+from django.apps import apps
+from django.contrib import admin
+from django.contrib.admin.apps import AdminConfig
+from django.urls import reverse
+from django.utils import timezone
+
+from .signin.forms import ConsoleAuthenticationForm
+from .work_queues import Link, work_queues_for
+
+
+@dataclass(frozen=True)
+class Section:
+    key: str
+    title: str
+    # "app_label.model_name", or "app_label" for every model of the app; listed in this order.
+    models: tuple[str, ...]
+
+
+SECTIONS = (
+    Section("orders", "Orders & customers", (
+        "orders.order", "orders.heldorder", "customers.customer", "customers.customergroup", "customers.pricelist",
+    )),
+    Section("floor", "Floor: fulfillment, picking, packing", ("fulfillment.fulfillmentorder", "fulfillment.picklist", "fulfillment.packagetype")),
+    Section("shipping", "Shipping", (
+        "shipping.shipmentexceptionqueue", "shipping.shipment", "shipping.manifest", "shipping.carrier", "shipping.servicelevel",
+        "shipping.zone", "shipping.ratetable",
+    )),
+    Section("stock", "Stock", (
+        "inventory.stocklevel", "inventory.product", "inventory.transfer", "inventory.stockmovement", "inventory.location",
+        "inventory.channelstockrule",
+    )),
+    Section("integrations", "Channels & integrations", (
+        "orders.channel", "orders.routingstrategy", "orders.channelwebhookreceipt", "oms.integration", "oms.webhooksubscription",
+        "oms.webhookdelivery", "oms.apikey",
+    )),
+)
+# Shown to superusers only; everyone else reaches these pages (a document job's progress, say)
+# through the links of the pages that start them.
+TECHNICAL = Section("technical", "Technical", ("auth.user", "auth.group", "oms.domainevent", "oms.documentjob", "django_celery_beat"))
+
+
+class ConsoleSite(admin.AdminSite):
+    site_header = "OMS operator console"
+    site_title = "OMS"
+    index_title = "Your work"
+    index_template = "admin/oms/home.html"
+    # The admin's own sign-in form, saying so when too many failed sign-ins locked the account or address.
+    login_form = ConsoleAuthenticationForm
+    # No customer-facing site yet: `/` leads back here, so "View site" would too. When the
+    # portal exists, `/` goes there and this becomes "/".
+    site_url = None
+
+    def get_app_list(self, request, app_label=None):
+        if app_label is not None:  # one app's own page (/admin/orders/): as Django builds it
+            return super().get_app_list(request, app_label)
+        built = self._build_app_dict(request)
+        by_name = {
+            f"{label}.{entry['model']._meta.model_name}": (label, entry)
+            for label, app in built.items()
+            for entry in app["models"]
+        }
+        sections = [self._section(section, by_name) for section in SECTIONS]
+        technical = self._section(TECHNICAL, by_name)
+        # Whatever no section names, under its app's own name.
+        for label in sorted({label for label, _ in by_name.values()}, key=lambda name: built[name]["name"].lower()):
+            entries = sorted((entry for owner, entry in by_name.values() if owner == label), key=lambda entry: entry["name"].lower())
+            sections.append({**built[label], "models": entries})
+        if request.user.is_superuser:
+            sections.append(technical)
+        return [section for section in sections if section["models"]]
+
+    @staticmethod
+    def _section(section: Section, by_name: dict) -> dict:
+        """The section's models, taken out of ``by_name`` (so each model is listed once)."""
+        entries = []
+        for name in section.models:
+            names = [name] if "." in name else sorted(key for key in by_name if key.split(".")[0] == name)
+            entries += [by_name.pop(key)[1] for key in names if key in by_name]
+        return {"name": section.title, "app_label": section.key, "app_url": "", "has_module_perms": True, "models": entries}
+
+    def index(self, request, extra_context=None):
+        queues = [
+            {
+                "key": shown.queue.key, "title": shown.queue.title, "help": shown.queue.help, "age_label": shown.queue.age_label,
+                "count": shown.figures.count, "oldest": shown.figures.oldest, "url": self.queue_url(request, shown.figures.link),
+                "rows": [
+                    {"label": row.label, "count": row.count, "oldest": row.oldest, "url": self.queue_url(request, row.link)}
+                    for row in shown.figures.rows
+                ],
+                "read_only": shown.read_only,
+            }
+            for shown in work_queues_for(request.user, timezone.localdate())
+        ]
+        context = {"work_queues": queues, "read_only": bool(queues) and queues[0]["read_only"], **(extra_context or {})}
+        return super().index(request, context)
+
+    def queue_url(self, request, link: Link) -> str | None:
+        """The changelist of ``link``, filtered and sorted oldest first; None when the user may
+        not see that list."""
+        model = apps.get_model(link.model)
+        model_admin = self._registry.get(model)
+        if model_admin is None or not model_admin.has_view_or_change_permission(request):
+            return None
+        query = dict(link.filters)
+        if link.oldest_first:
+            column = self._ordering_column(request, model_admin, link.oldest_first)
+            if column is not None:
+                query["o"] = column
+        url = reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_changelist", current_app=self.name)
+        return f"{url}?{urlencode(query)}" if query else url
+
+    @staticmethod
+    def _ordering_column(request, model_admin, field_name: str) -> str | None:
+        """The changelist's ``o`` parameter that sorts by ``field_name`` ascending, if one of its
+        columns sorts by that field (the list's columns are the admin's to change)."""
+        columns = list(model_admin.get_list_display(request))
+        if model_admin.get_actions(request):
+            columns.insert(0, "action_checkbox")  # as the changelist numbers its columns
+        for index, column in enumerate(columns):
+            attribute = column
+            if isinstance(column, str):
+                attribute = getattr(model_admin, column, None) or getattr(model_admin.model, column, None)
+            ordering = column if column == field_name else getattr(attribute, "admin_order_field", None)
+            if ordering == field_name:
+                return str(index)
+            if ordering == f"-{field_name}":
+                return f"-{index}"
+        return None
+
+
+class ConsoleAdminConfig(AdminConfig):
+    default_site = "oms.admin_site.ConsoleSite"
