@@ -21,7 +21,6 @@ from django.contrib.admin.apps import AdminConfig
 from django.urls import reverse
 from django.utils import timezone
 
-from .signin.forms import ConsoleAuthenticationForm
 from .work_queues import Link, work_queues_for
 
 
@@ -61,8 +60,6 @@ class ConsoleSite(admin.AdminSite):
     site_title = "OMS"
     index_title = "Your work"
     index_template = "admin/oms/home.html"
-    # The admin's own sign-in form, saying so when too many failed sign-ins locked the account or address.
-    login_form = ConsoleAuthenticationForm
     # No customer-facing site yet: `/` leads back here, so "View site" would too. When the
     # portal exists, `/` goes there and this becomes "/".
     site_url = None
@@ -147,3 +144,10 @@ class ConsoleSite(admin.AdminSite):
 
 class ConsoleAdminConfig(AdminConfig):
     default_site = "oms.admin_site.ConsoleSite"
+
+    def ready(self):
+        super().ready()
+        from .signin.forms import ConsoleAuthenticationForm  # needs the auth models, loaded only now
+
+        # The admin's own sign-in form, saying so when too many failed sign-ins locked the account or address.
+        admin.site.login_form = ConsoleAuthenticationForm
