@@ -49,6 +49,8 @@ SECTIONS = (
         "orders.channel", "orders.routingstrategy", "orders.channelwebhookreceipt", "oms.integration", "oms.webhooksubscription",
         "oms.webhookdelivery", "oms.apikey",
     )),
+    # Unlocking a locked-out sign-in and resetting someone's authenticator: the operations manager's.
+    Section("signin", "Staff sign-in", ("axes", "otp_totp", "otp_static")),
 )
 # Shown to superusers only; everyone else reaches these pages (a document job's progress, say)
 # through the links of the pages that start them.

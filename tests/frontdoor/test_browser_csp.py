@@ -60,7 +60,7 @@ def test_the_operator_signs_in_and_opens_the_orders_without_a_policy_violation(l
     page.get_by_label("Username").fill("root")
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Log in").click()
-    page.get_by_role("heading", name="Operations").wait_for()
+    page.get_by_role("heading", name="Your work").wait_for()
     page.goto(f"{live_server.url}/admin/orders/order/")
     assert "Select order to view" in page.title()
     page.goto(f"{live_server.url}/admin/two-factor/setup/")
