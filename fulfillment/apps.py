@@ -24,3 +24,9 @@ class FulfillmentConfig(AppConfig):
             subscribe(name, on_shipment_trouble)
         # Pick lists and packing slips by id: what the admin's print actions start as document jobs.
         by_id_renderers_register()
+        # The order page (orders, below this app) shows its fulfillment orders and shipments.
+        from orders.admin_panels import order_page_panel_register
+
+        from .order_panel import order_fulfillment_panel
+
+        order_page_panel_register("fulfillment", order_fulfillment_panel)

@@ -20,7 +20,7 @@ from oms.errors import DomainError, InvalidInput
 
 from . import services
 from .adapters.csv_import import COLUMNS, MAX_FILE_BYTES, MAX_ROWS, orders_import
-from .forms import OrdersImportForm, PhoneOrderForm, phone_order_intake_data, phone_order_line_formset
+from .forms import BulkReasonForm, OrdersImportForm, PhoneOrderForm, phone_order_intake_data, phone_order_line_formset
 from .models import Order, OrderHold, OrderStatus
 
 
@@ -161,6 +161,27 @@ def orders_bulk_apply(request: HttpRequest, orders: Iterable[Order], run: Callab
         messages.success(request, f"{done} for {len(succeeded)} order(s): {', '.join(succeeded)}.")
     for line in refused:
         messages.error(request, line)
+
+
+def held_orders_bulk_confirm(
+    request: HttpRequest, model_admin, orders, *, action: str, title: str, submit_label: str, done: str,
+    run: Callable[[Order, str], object],
+):
+    """A bulk action of the hold queue in two steps: a page that lists the chosen orders and asks
+    why (the reason is required and goes on each order's timeline), then the service per order.
+    Returns the page to show, or None when the action ran (Django then shows the queue again)."""
+    form = BulkReasonForm(request.POST if "apply" in request.POST else None)
+    if form.is_bound and form.is_valid():
+        reason = form.cleaned_data["reason"]
+        orders_bulk_apply(request, orders, lambda order: run(order, reason), done)
+        return None
+    orders = list(orders.select_related("customer"))
+    context = {
+        **model_admin.admin_site.each_context(request),
+        "opts": model_admin.opts, "title": title, "form": form, "orders": orders, "action": action,
+        "submit_label": submit_label, "close_label": "Back to the queue, change nothing", "media": model_admin.media,
+    }
+    return TemplateResponse(request, "admin/orders/heldorder/bulk_confirm.html", context)
 
 
 def phone_order_view(request: HttpRequest, model_admin):

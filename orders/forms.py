@@ -133,6 +133,14 @@ class HoldPlaceForm(forms.Form):
     hold_detail = forms.CharField(label="Detail", max_length=500, required=False)
 
 
+class BulkReasonForm(forms.Form):
+    reason = forms.CharField(
+        max_length=200, widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="Required. Recorded on each order's timeline, e.g. \"Payment confirmed by the bank by phone\".",
+        error_messages={"required": "Say why: the reason is recorded on each order's timeline."},
+    )
+
+
 class PaymentUpdateForm(forms.Form):
     payment_status = forms.ChoiceField(label="Payment", choices=PaymentStatus.choices)
 
