@@ -13,7 +13,7 @@ from django.utils.timesince import timesince
 from django.utils.timezone import localtime
 
 from inventory.models import Location
-from oms.admin import ReadOnlyAdmin, ReadOnlyInline
+from oms.admin import FormOnlyFieldsMixin, ReadOnlyAdmin, ReadOnlyInline
 from oms.money import quantize
 
 from oms.admin_saved_filters import SavedFiltersMixin
@@ -466,7 +466,7 @@ RECENT_RECEIPTS = 20
 
 
 @admin.register(Channel)
-class ChannelAdmin(admin.ModelAdmin):
+class ChannelAdmin(FormOnlyFieldsMixin, admin.ModelAdmin):
     form = ChannelAdminForm
     list_display = ("code", "name", "kind", "adapter", "integration", "shipping_goal", "delivery_days", "is_active")
     list_filter = ("kind", "adapter", "is_active")
@@ -489,10 +489,6 @@ class ChannelAdmin(admin.ModelAdmin):
             return [(name, {**options, "fields": [f for f in options["fields"] if f not in ("webhook_url", "webhook_secret_display", "recent_receipts")]})
                     for name, options in self.fieldsets if name != "Received webhooks"]
         return self.fieldsets
-
-    def get_form(self, request, obj=None, change=False, **kwargs):
-        kwargs["fields"] = None  # the fieldsets name form-only fields the model does not have
-        return super().get_form(request, obj, change, **kwargs)
 
     def get_readonly_fields(self, request, obj=None):
         self._request = request  # the webhook URL is absolute, on the host the operator uses
