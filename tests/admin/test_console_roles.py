@@ -17,22 +17,18 @@ from django.contrib import admin
 from django.contrib.messages import get_messages
 from django.test import RequestFactory
 from django.urls import NoReverseMatch, Resolver404, resolve, reverse
-from django.utils import timezone
 
-from fulfillment.models import FulfillmentOrder, Package, PackageType
-from fulfillment.services import fulfillment_order_pack, fulfillment_order_picking_start, fulfillment_order_ship
+from fulfillment.models import FulfillmentOrder
 from fulfillment.services.picking import pick_list_build
 from inventory.services import stock_transfer_create
 from oms.models import Integration
 from oms.webhooks import webhook_subscription_create
 from orders.services import order_start_fulfillment
 from shipping.demo import demo_shipping_seed
-from shipping.models import Shipment
 from shipping.selectors import rate_card_forget
-from shipping.services import tracking_events_record
 
 from ..factories import CustomerFactory, LocationFactory, place_order
-from .conftest import ROLES
+from .conftest import ROLES, ship_with_a_scan
 
 pytestmark = pytest.mark.django_db
 
@@ -58,7 +54,6 @@ def floor(stocked, warehouse, django_capture_on_commit_callbacks):
     integration = Integration.objects.create(code="shop", name="Shop")
     webhook_subscription_create(integration=integration, url="http://127.0.0.1:9/hooks", events=["*"], actor="test")
     stock_transfer_create(source=warehouse.code, destination="newark", lines=[("SKU-A", 1)], actor="test")
-    box = PackageType.objects.create(code="m-box", name="Medium box", inner_length_mm=300, inner_width_mm=200, inner_height_mm=150, max_weight_grams=5000)
     with django_capture_on_commit_callbacks(execute=True):
         place_order([("SKU-A", 1)], payment_status="pending")  # held: payment
         place_order([("SKU-UNKNOWN", 1)])  # held: unknown SKU
@@ -68,17 +63,7 @@ def floor(stocked, warehouse, django_capture_on_commit_callbacks):
             order_start_fulfillment(order_id=order.pk, actor="test")
     on_list = FulfillmentOrder.objects.get(order=picking)
     pick_list_build(location=warehouse.code, fulfillment_order_ids=[on_list.pk], kind="single", actor="lead")
-    fulfillment_order = FulfillmentOrder.objects.get(order=shipped)
-    fulfillment_order_picking_start(fulfillment_order_id=fulfillment_order.pk, actor="picker")
-    fulfillment_order_pack(fulfillment_order_id=fulfillment_order.pk, actor="packer")
-    Package.objects.create(fulfillment_order=fulfillment_order, package_type=box, weight_grams=900, closed_at=timezone.now())
-    with django_capture_on_commit_callbacks(execute=True):
-        fulfillment_order_ship(fulfillment_order_id=fulfillment_order.pk, actor="dock")
-        shipment = Shipment.objects.get()
-        tracking_events_record(carrier_code=shipment.carrier.code, actor="test", events=[{
-            "event_id": "e-1", "tracking_number": shipment.tracking_number, "code": "in_transit", "status_text": "Departed",
-            "location": "Chicago IL", "occurred_at": timezone.now().isoformat(),
-        }])
+    ship_with_a_scan(FulfillmentOrder.objects.get(order=shipped), django_capture_on_commit_callbacks, location="Chicago IL")
     yield
     rate_card_forget()
 

@@ -7,17 +7,16 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
-from django.utils import timezone
 
-from fulfillment.models import FulfillmentHold, FulfillmentOrder, Package, PackageType
-from fulfillment.services import fulfillment_order_pack, fulfillment_order_picking_start, fulfillment_order_ship, fulfillment_order_split
+from fulfillment.models import FulfillmentHold, FulfillmentOrder
+from fulfillment.services import fulfillment_order_split
 from orders.services import order_start_fulfillment
 from shipping.demo import demo_shipping_seed
 from shipping.models import Shipment
 from shipping.selectors import rate_card_forget
-from shipping.services import tracking_events_record
 
 from ..factories import place_order
+from .conftest import ship_with_a_scan
 
 pytestmark = pytest.mark.django_db
 
@@ -43,18 +42,7 @@ def shipped(started, django_capture_on_commit_callbacks):
     """The started order packed, shipped with the demo carriers, and scanned once in Boston."""
     rate_card_forget()
     demo_shipping_seed()
-    fulfillment_order = FulfillmentOrder.objects.get(order=started)
-    fulfillment_order_picking_start(fulfillment_order_id=fulfillment_order.pk, actor="picker")
-    fulfillment_order_pack(fulfillment_order_id=fulfillment_order.pk, actor="packer")
-    box = PackageType.objects.create(code="box", name="Box", inner_length_mm=300, inner_width_mm=200, inner_height_mm=150, max_weight_grams=5000)
-    Package.objects.create(fulfillment_order=fulfillment_order, package_type=box, weight_grams=900, closed_at=timezone.now())
-    with django_capture_on_commit_callbacks(execute=True):
-        fulfillment_order_ship(fulfillment_order_id=fulfillment_order.pk, actor="dock")
-    shipment = Shipment.objects.get()
-    tracking_events_record(carrier_code=shipment.carrier.code, actor="test", events=[{
-        "event_id": "scan-1", "tracking_number": shipment.tracking_number, "code": "in_transit", "status_text": "Departed",
-        "location": "Boston MA", "occurred_at": timezone.now().isoformat(),
-    }])
+    ship_with_a_scan(FulfillmentOrder.objects.get(order=started), django_capture_on_commit_callbacks, location="Boston MA")
     yield started
     rate_card_forget()
 
