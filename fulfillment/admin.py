@@ -132,6 +132,12 @@ class FulfillmentOrderAdmin(admin.ModelAdmin):
     def has_route_permission(self, request):
         return request.user.has_perm("fulfillment.route_fulfillmentorder")
 
+    def has_view_picklist_permission(self, request):
+        return request.user.has_perm("fulfillment.view_picklist")
+
+    def has_confirm_picklist_permission(self, request):
+        return request.user.has_perm("fulfillment.confirm_picklist")
+
     @admin.display(description="Order", ordering="order__number")
     def order_link(self, obj):
         return format_html('<a href="{}">{}</a>', reverse("admin:orders_order_change", args=[obj.order_id]), obj.order.number)
@@ -244,7 +250,7 @@ class FulfillmentOrderAdmin(admin.ModelAdmin):
         name = f"packing-slip-{queryset.get().number}" if len(ids) == 1 else ""
         return documents_print(self, request, kind="packing_slips", ids=ids, name=name)
 
-    @admin.action(description="Print pick lists (open ones of the selection)", permissions=["view"])
+    @admin.action(description="Print pick lists (open ones of the selection)", permissions=["view_picklist"])
     def print_pick_lists(self, request, queryset):
         if not request.user.has_perm("fulfillment.view_picklist"):
             self.message_user(request, "You may not view pick lists, so you may not print them.", messages.ERROR)

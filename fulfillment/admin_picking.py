@@ -77,7 +77,7 @@ class PackageTypeAdmin(admin.ModelAdmin):
 # --- the action on fulfillment orders ----------------------------------------------------------
 
 
-@admin.action(description="Create wave pick list")
+@admin.action(description="Create wave pick list", permissions=["confirm_picklist"])
 def create_wave_pick_list(modeladmin, request, queryset):
     """Batch the selected pending fulfillment orders of one location into wave pick lists."""
     if not request.user.has_perm(PICK_PERMISSION):

@@ -28,3 +28,9 @@ class FulfillmentConfig(AppConfig):
         by_id_renderers_register()
         # The console's home shows the floor's queues.
         work_queues_register(QUEUES, fulfillment_queues_count)
+        # The order page (orders, below this app) shows its fulfillment orders and shipments.
+        from orders.admin_panels import order_page_panel_register
+
+        from .order_panel import order_fulfillment_panel
+
+        order_page_panel_register("fulfillment", order_fulfillment_panel)

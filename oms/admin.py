@@ -53,6 +53,17 @@ def form_add_domain_error(form: forms.BaseForm, error: DomainError, field_map: d
                 form.add_error(None, f"{path.replace('_', ' ').capitalize()}: {problem}")
 
 
+class FormOnlyFieldsMixin:
+    """For a ModelAdmin whose fieldsets name fields only its form declares (a new secret, a
+    "clear" box): the form takes its fields from the form class. A user who may only view gets
+    Django's view-only form, which needs the named fields to exclude them all."""
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        if not change or self.has_change_permission(request, obj):
+            kwargs["fields"] = None
+        return super().get_form(request, obj, change, **kwargs)
+
+
 class ReadOnlyMixin:
     """Records nobody edits by hand (audit trails, ledgers, outboxes, counters that only services
     change): they can be seen, never added, changed or deleted in the console."""

@@ -373,3 +373,25 @@ class DocumentJob(FSMModelMixin, models.Model):
     def fail(self, *, error: str):
         self.error = error[:4000]
         self.finished_at, self.leased_until = timezone.now(), None
+
+
+class SavedFilter(models.Model):
+    """A named view of a console list: the list's query string (filters, search, ordering) kept
+    under a name, so an operator gets the same rows back in one click. Shared ones are offered to
+    every staff user who may open that list."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="saved_filters")
+    # The admin's list it belongs to, as "<app_label>.<model_name>" (a proxy such as the hold queue has its own).
+    model = models.CharField(max_length=100)
+    name = models.CharField(max_length=80)
+    query_string = models.CharField(max_length=2000, blank=True)
+    shared = models.BooleanField(default=False, help_text="Offered to every staff user who may open this list.")
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["name", "id"]
+        constraints = [models.UniqueConstraint(fields=["user", "model", "name"], name="saved_filter_name_unique_per_user_and_list")]
+        indexes = [models.Index(fields=["model", "shared"], name="saved_filter_list_idx")]
+
+    def __str__(self):
+        return self.name

@@ -5,15 +5,21 @@ from django.contrib import admin
 from django.db.models import Count, OuterRef, Prefetch, Subquery
 from django.http import HttpResponseRedirect
 from django.urls import path, reverse
+from django.template.loader import render_to_string
+from django.utils.formats import date_format
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 from django.utils.timesince import timesince
+from django.utils.timezone import localtime
 
 from inventory.models import Location
-from oms.admin import ReadOnlyAdmin, ReadOnlyInline
+from oms.admin import FormOnlyFieldsMixin, ReadOnlyAdmin, ReadOnlyInline
 from oms.money import quantize
 
+from oms.admin_saved_filters import SavedFiltersMixin
+
 from . import admin_views, services
+from .admin_panels import order_page_panels
 from .forms import ChannelAdminForm, HoldPlaceForm, PaymentUpdateForm
 from .models import (
     Allocation, Channel, ChannelWebhookReceipt, HeldOrder, HoldReason, Order, OrderEvent, OrderHold, OrderLine, OrderStatus, RoutingStrategy,
@@ -23,6 +29,13 @@ from .models import (
 def status_badge(order: Order) -> str:
     """The status as a coloured badge (colours per status in orders/admin.css)."""
     return format_html('<span class="order-status status-{}">{}</span>', order.status, order.get_status_display())
+
+
+# Hold reasons as a dense list shows them (the full label is in the cell's title).
+HOLD_SHORT = {
+    HoldReason.PAYMENT: "Payment", HoldReason.FRAUD_RISK: "Fraud", HoldReason.ADDRESS: "Address", HoldReason.CREDIT_LIMIT: "Credit",
+    HoldReason.STOCK: "SKU", HoldReason.QUANTITY_PRICE: "Qty/price", HoldReason.MANUAL: "Manual",
+}
 
 
 def money_display(amount, currency: str) -> str:
@@ -70,7 +83,7 @@ class OrderListMixin:
     list_select_related = ("channel", "customer")
 
     class Media:
-        css = {"all": ("orders/admin.css",)}
+        css = {"all": ("orders/admin.css", "orders/console.css")}
 
     def get_queryset(self, request):
         return super().get_queryset(request).prefetch_related(active_holds_prefetch())
@@ -85,17 +98,26 @@ class OrderListMixin:
 
     @admin.display(description="Holds")
     def hold_reasons(self, obj):
-        return ", ".join(hold.get_reason_display() for hold in obj.active_holds) or "—"
+        if not obj.active_holds:
+            return "—"
+        return format_html(
+            '<span class="clip" title="{}">{}</span>',
+            "; ".join(hold.get_reason_display() for hold in obj.active_holds), ", ".join(HOLD_SHORT[hold.reason] for hold in obj.active_holds),
+        )
 
     @admin.display(description="Age", ordering="-placed_at")
     def age(self, obj):
-        return timesince(obj.placed_at, depth=1)
+        return format_html('<span title="Placed {}">{}</span>', date_format(localtime(obj.placed_at), "DATETIME_FORMAT"), timesince(obj.placed_at, depth=1))
+
+    @admin.display(description="Channel", ordering="channel__name")
+    def channel_display(self, obj):
+        return format_html('<span class="clip" title="{}">{}</span>', obj.channel.name, obj.channel.name)
 
     @admin.display(description="Customer", ordering="customer__email")
     def customer_display(self, obj):
-        if obj.customer is None:
-            return obj.email
-        return format_html("{}<br><small>{}</small>", obj.customer.display_name, obj.customer.email)
+        # One line: the name, the email on hover (and searchable); a guest order shows its email.
+        name = obj.customer.display_name if obj.customer is not None else obj.email
+        return format_html('<span class="clip" title="{}">{}</span>', obj.customer.email if obj.customer is not None else obj.email, name)
 
 
 class OrderLineInline(ReadOnlyInline):
@@ -167,8 +189,9 @@ class OrderEventInline(ReadOnlyInline):
 
 
 @admin.register(Order)
-class OrderAdmin(OrderListMixin, admin.ModelAdmin):
-    list_display = ("number", "status_badge", "channel", "customer_display", "total", "hold_reasons", "age", "placed_at")
+class OrderAdmin(SavedFiltersMixin, OrderListMixin, admin.ModelAdmin):
+    # Fits 1440 px beside the navigation and the filters: the placed time is the age's hover text.
+    list_display = ("number", "status_badge", "channel_display", "customer_display", "total", "hold_reasons", "age")
     list_filter = ("status", "channel", ActiveHoldReasonFilter, AllocationLocationFilter, "payment_status", "created_at")
     search_fields = ("number", "external_id", "email", "=lines__sku")
     search_help_text = "Order number, external id, customer email or an exact SKU."
@@ -180,13 +203,11 @@ class OrderAdmin(OrderListMixin, admin.ModelAdmin):
         "number", "status_display", "channel", "external_id", "customer", "email", "payment_status", "currency",
         "subtotal_display", "shipping_display", "discount_display", "tax_display", "grand_total_display",
         "shipping_address_display", "billing_address_display", "ship_country", "placed_at", "promised_ship_date", "promised_delivery_date", "created_at", "updated_at",
-        "routing_display",
     )
     fieldsets = (
         (None, {"fields": (("number", "status_display"), ("channel", "external_id"), ("customer", "email"), ("placed_at", "promised_ship_date", "promised_delivery_date"))}),
         ("Money", {"fields": (("currency", "payment_status"), ("subtotal_display", "shipping_display"), ("discount_display", "tax_display"), "grand_total_display")}),
         ("Addresses", {"fields": ("shipping_address_display", "billing_address_display", "ship_country")}),
-        ("Routing", {"fields": ("routing_display",)}),
         ("Record", {"fields": (("created_at", "updated_at"),), "classes": ("collapse",)}),
     )
     change_form_template = "admin/orders/order/change_form.html"
@@ -251,10 +272,6 @@ class OrderAdmin(OrderListMixin, admin.ModelAdmin):
     def billing_address_display(self, obj):
         return address_lines(obj.billing_address) if obj.billing_address else "Same as shipping"
 
-    @admin.display(description="Decisions")
-    def routing_display(self, obj):
-        return routing_table(obj.routing)
-
     def change_view(self, request, object_id, form_url="", extra_context=None):
         order = self.get_object(request, object_id)
         extra_context = extra_context or {}
@@ -263,7 +280,13 @@ class OrderAdmin(OrderListMixin, admin.ModelAdmin):
                 name: reverse("admin:orders_order_action", args=[order.pk, name])
                 for name in admin_views.order_actions_available(order, request.user)
             }
+            panels = order_page_panels(request, order)
             extra_context.update(
+                # What apps above orders show here (fulfillment orders, shipments): see admin_panels.
+                panels=[(panel.title, render_to_string(panel.template, panel.context, request=request)) for panel in panels],
+                # Below the lines, folded: why the order ships from where it does.
+                routing=routing_table(order.routing),
+                routing_reason=routing_summary(order.routing),
                 lifecycle_buttons=[
                     (admin_views.ORDER_ACTIONS[name].label, url) for name, url in urls.items() if name not in ("hold", "cancel", "payment", "note")
                 ],
@@ -322,6 +345,12 @@ def routing_table(routing: dict) -> str:
     )
 
 
+def routing_summary(routing: dict) -> str:
+    """The latest routing decision in one line (the folded table's title)."""
+    decisions = (routing or {}).get("decisions") or []
+    return decisions[-1].get("reason", "") if decisions else "none recorded"
+
+
 def address_lines(address: dict) -> str:
     parts = [
         address.get("name"), address.get("line1"), address.get("line2"),
@@ -345,12 +374,14 @@ class HoldQueueReasonFilter(ActiveHoldReasonFilter):
 
 
 @admin.register(HeldOrder)
-class HeldOrderAdmin(OrderListMixin, ReadOnlyAdmin):
-    list_display = ("order_link", "hold_reasons", "hold_details", "held_for", "customer_display", "total", "channel", "placed_at")
+class HeldOrderAdmin(SavedFiltersMixin, OrderListMixin, ReadOnlyAdmin):
+    # One line per held order: its holds with their details, clipped (the whole is the hover text).
+    list_display = ("order_link", "hold_summary", "held_for", "customer_display", "total", "channel_display")
     list_filter = (HoldQueueReasonFilter, "channel")
     search_fields = ("number", "external_id", "email")
     list_per_page = 100
     actions = ("release_holds", "cancel_orders")
+    change_list_template = "admin/orders/heldorder/change_list.html"
 
     def get_queryset(self, request):
         # Built here rather than by ModelAdmin, which would order by "held_since" before it exists.
@@ -382,31 +413,36 @@ class HeldOrderAdmin(OrderListMixin, ReadOnlyAdmin):
     def order_link(self, obj):
         return format_html('<a href="{}">{}</a>', reverse("admin:orders_order_change", args=[obj.pk]), obj.number)
 
-    @admin.display(description="Details")
-    def hold_details(self, obj):
-        return format_html_join(mark_safe("<br>"), "{}", ((hold.detail,) for hold in obj.active_holds if hold.detail))
+    @admin.display(description="Holds")
+    def hold_summary(self, obj):
+        parts = [(HOLD_SHORT[hold.reason], hold.detail) for hold in obj.active_holds]
+        whole = " · ".join(f"{hold.get_reason_display()}: {hold.detail}" if hold.detail else hold.get_reason_display() for hold in obj.active_holds)
+        shown = format_html_join(" · ", "<strong>{}</strong> {}", parts)
+        return format_html('<span class="clip" title="{}">{}</span>', whole, shown)
 
     @admin.display(description="Waiting", ordering="held_since")
     def held_for(self, obj):
-        return timesince(obj.held_since, depth=1) if obj.held_since else "—"
+        if not obj.held_since:
+            return "—"
+        return format_html('<span title="On hold since {}">{}</span>', date_format(localtime(obj.held_since), "DATETIME_FORMAT"), timesince(obj.held_since, depth=1))
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         return HttpResponseRedirect(reverse("admin:orders_order_change", args=[object_id]))
 
-    @admin.action(description="Release holds", permissions=["release"])
+    @admin.action(description="Release holds…", permissions=["release"])
     def release_holds(self, request, queryset):
-        admin_views.orders_bulk_apply(
-            request, queryset.order_by("held_since", "id"),
-            lambda order: services.order_holds_release_all(order_id=order.pk, actor=request.user, note="released from the hold queue"),
-            "Holds released",
+        return admin_views.held_orders_bulk_confirm(
+            request, self, queryset.order_by("held_since", "id"), action="release_holds", title="Release the holds of these orders",
+            submit_label="Release holds", done="Holds released",
+            run=lambda order, reason: services.order_holds_release_all(order_id=order.pk, actor=request.user, note=reason),
         )
 
-    @admin.action(description="Cancel orders", permissions=["cancel"])
+    @admin.action(description="Cancel orders…", permissions=["cancel"])
     def cancel_orders(self, request, queryset):
-        admin_views.orders_bulk_apply(
-            request, queryset.order_by("held_since", "id"),
-            lambda order: services.order_cancel(order_id=order.pk, actor=request.user, reason="cancelled from the hold queue"),
-            "Cancelled",
+        return admin_views.held_orders_bulk_confirm(
+            request, self, queryset.order_by("held_since", "id"), action="cancel_orders", title="Cancel these orders",
+            submit_label="Cancel orders", done="Cancelled",
+            run=lambda order, reason: services.order_cancel(order_id=order.pk, actor=request.user, reason=reason),
         )
 
 
@@ -414,7 +450,7 @@ RECENT_RECEIPTS = 20
 
 
 @admin.register(Channel)
-class ChannelAdmin(admin.ModelAdmin):
+class ChannelAdmin(FormOnlyFieldsMixin, admin.ModelAdmin):
     form = ChannelAdminForm
     list_display = ("code", "name", "kind", "adapter", "integration", "shipping_goal", "delivery_days", "is_active")
     list_filter = ("kind", "adapter", "is_active")
@@ -437,10 +473,6 @@ class ChannelAdmin(admin.ModelAdmin):
             return [(name, {**options, "fields": [f for f in options["fields"] if f not in ("webhook_url", "webhook_secret_display", "recent_receipts")]})
                     for name, options in self.fieldsets if name != "Received webhooks"]
         return self.fieldsets
-
-    def get_form(self, request, obj=None, change=False, **kwargs):
-        kwargs["fields"] = None  # the fieldsets name form-only fields the model does not have
-        return super().get_form(request, obj, change, **kwargs)
 
     def get_readonly_fields(self, request, obj=None):
         self._request = request  # the webhook URL is absolute, on the host the operator uses

@@ -20,7 +20,10 @@ from oms.errors import DomainError, InvalidInput
 
 from . import services
 from .adapters.csv_import import COLUMNS, MAX_FILE_BYTES, MAX_ROWS, orders_import
-from .forms import OrdersImportForm, PhoneOrderForm, phone_order_intake_data, phone_order_line_formset
+from .forms import (
+    BulkReasonForm, OrdersImportForm, PhoneOrderForm, phone_order_fill, phone_order_initial, phone_order_intake_data, phone_order_line_formset,
+    phone_order_lines,
+)
 from .models import Order, OrderHold, OrderStatus
 
 
@@ -163,35 +166,75 @@ def orders_bulk_apply(request: HttpRequest, orders: Iterable[Order], run: Callab
         messages.error(request, line)
 
 
+def held_orders_bulk_confirm(
+    request: HttpRequest, model_admin, orders, *, action: str, title: str, submit_label: str, done: str,
+    run: Callable[[Order, str], object],
+):
+    """A bulk action of the hold queue in two steps: a page that lists the chosen orders and asks
+    why (the reason is required and goes on each order's timeline), then the service per order.
+    Returns the page to show, or None when the action ran (Django then shows the queue again)."""
+    form = BulkReasonForm(request.POST if "apply" in request.POST else None)
+    if form.is_bound and form.is_valid():
+        reason = form.cleaned_data["reason"]
+        orders_bulk_apply(request, orders, lambda order: run(order, reason), done)
+        return None
+    orders = list(orders.select_related("customer"))
+    context = {
+        **model_admin.admin_site.each_context(request),
+        "opts": model_admin.opts, "title": title, "form": form, "orders": orders, "action": action,
+        "submit_label": submit_label, "close_label": "Back to the queue, change nothing", "media": model_admin.media,
+    }
+    return TemplateResponse(request, "admin/orders/heldorder/bulk_confirm.html", context)
+
+
 def phone_order_view(request: HttpRequest, model_admin):
-    """Customer service takes an order by phone; it goes through intake like an API order."""
+    """Customer service takes an order by phone; it goes through intake like an API order.
+
+    What the system knows fills the blanks (see ``phone_order_fill``): "Fill in" shows it before
+    recording, and recording fills the same blanks, so a careful order is not held for them."""
     if not request.user.has_perm("orders.create_phone_order"):
         raise PermissionDenied
     rows = int(request.GET["rows"]) if request.GET.get("rows", "").isdigit() else 4
     formset_class = phone_order_line_formset(rows)
+    catalogue = {}
     if request.method == "POST":
-        form, formset = PhoneOrderForm(request.POST), formset_class(request.POST, prefix="lines")
-        if form.is_valid() and formset.is_valid():
-            data, line_forms = phone_order_intake_data(form, formset)
-            try:
-                result = services.order_intake(data=data, actor=request.user)
-            except DomainError as error:
-                _intake_errors_show(error, form, formset, line_forms)
-            else:
-                return _phone_order_done(request, result)
+        data, catalogue = phone_order_fill(request.POST)
+        if "_fill" in request.POST:
+            # Shown again unbound: what was filled in, without complaints about what is still missing.
+            lines = phone_order_lines(data)
+            form = PhoneOrderForm(initial={name: data.get(name, "") for name in PhoneOrderForm.base_fields})
+            formset = phone_order_line_formset(1)(prefix="lines", initial=lines)
+        else:
+            form, formset = PhoneOrderForm(data), formset_class(data, prefix="lines")
+            if form.is_valid() and formset.is_valid():
+                intake, line_forms = phone_order_intake_data(form, formset)
+                try:
+                    result = services.order_intake(data=intake, actor=request.user)
+                except DomainError as error:
+                    _intake_errors_show(error, form, formset, line_forms)
+                else:
+                    return _phone_order_done(request, result)
     else:
-        form, formset = PhoneOrderForm(), formset_class(prefix="lines")
+        form, formset = PhoneOrderForm(initial=phone_order_initial(request.GET.get("customer", ""))), formset_class(prefix="lines")
     context = {
         **model_admin.admin_site.each_context(request),
         "opts": model_admin.opts,
         "title": "Take a phone order",
         "form": form,
         "formset": formset,
+        "line_rows": [(line, _catalogue_of(line, catalogue)) for line in formset],
         "submit_label": "Record order",
-        "has_errors": bool(form.errors) or any(formset.errors) or bool(formset.non_form_errors()),
+        "has_errors": form.is_bound and (bool(form.errors) or any(formset.errors) or bool(formset.non_form_errors())),
         "more_lines_url": f"?rows={rows + 6}" if request.method == "GET" else None,
+        "media": model_admin.media,
     }
     return TemplateResponse(request, "admin/orders/order/phone_order.html", context)
+
+
+def _catalogue_of(line_form, catalogue: dict):
+    """The catalogue entry of the SKU typed in this line, "unknown" for a SKU it lacks, None for no SKU."""
+    sku = (line_form["sku"].value() or "").strip()
+    return catalogue.get(sku, "unknown") if sku else None
 
 
 def _intake_errors_show(error: DomainError, form: PhoneOrderForm, formset, line_forms: list[int]) -> None:

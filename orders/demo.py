@@ -759,6 +759,8 @@ def _advance(seed: OrderSeed, order: Order, users: dict, shipping: DemoShipping)
         elif reason == HoldReason.MANUAL:
             order_hold_place(order_id=order.pk, reason=reason, actor=service,
                              detail="Customer called: hold until they confirm the delivery date.")
+        # Held since the order came in, as a live system would show it (the hold queue's waiting time).
+        OrderHold.objects.filter(order=order, released_at__isnull=True).update(created_at=seed.placed_at)
         return OrderHold.objects.filter(order=order, reason=reason, released_at__isnull=True).exists()
     if scenario == OrderStatus.BACKORDERED:
         return order.status == OrderStatus.BACKORDERED

@@ -5,10 +5,19 @@ order is judged exactly like an API order and intake's field errors are shown on
 """
 
 import uuid
+from urllib.parse import quote
+
+from dataclasses import dataclass
+from decimal import Decimal
 
 from django import forms
 from django.db.models import Case, When
+from django.http import QueryDict
 from django_countries import countries
+
+from customers.models import Customer, CustomerAddress
+from inventory.models import Product
+from oms.money import quantize
 
 from .models import Channel, HoldReason, PaymentStatus
 from .services import AddressData, LineData, OrderIntakeData
@@ -85,9 +94,11 @@ class PhoneOrderLineForm(forms.Form):
     def clean(self):
         data = super().clean()
         if data.get("sku"):
-            for name in ("quantity", "unit_price"):
-                if data.get(name) is None and name not in self.errors:
-                    self.add_error(name, "Required for a line with a SKU.")
+            if data.get("quantity") is None and "quantity" not in self.errors:
+                self.add_error("quantity", "Required for a line with a SKU.")
+            if data.get("unit_price") is None and "unit_price" not in self.errors:
+                # Left empty, the price was filled from the catalogue (phone_order_fill) if it had one.
+                self.add_error("unit_price", "Type the price: the catalogue has none for this SKU in the order's currency.")
         return data
 
     def is_blank(self) -> bool:
@@ -95,6 +106,81 @@ class PhoneOrderLineForm(forms.Form):
 
 
 MAX_FORM_LINES = 60
+
+
+@dataclass(frozen=True)
+class CataloguePrice:
+    """What the catalogue says of a line's SKU, shown next to the line."""
+
+    name: str
+    price: Decimal | None  # None: priced in another currency than the order's
+    currency: str
+
+
+def _customer_with_address(email: str) -> tuple[Customer | None, CustomerAddress | None]:
+    """The customer with this email and their default shipping address (else their first one)."""
+    customer = Customer.objects.filter(email=email.strip().lower()).first() if email.strip() else None
+    if customer is None:
+        return None, None
+    address = customer.addresses.order_by("-is_default_shipping", "id").first()
+    return customer, address
+
+
+def phone_order_initial(customer_id: str) -> dict:
+    """A new phone order's form filled for a chosen customer (``?customer=<id>``)."""
+    email = Customer.objects.filter(pk=customer_id).values_list("email", flat=True).first() if customer_id.isdigit() else None
+    if email is None:
+        return {}
+    filled, _catalogue = phone_order_fill(QueryDict(f"email={quote(email)}"))
+    return {name: value for name, value in filled.items() if value}
+
+
+def phone_order_lines(data: QueryDict, prefix: str = "lines") -> list[dict]:
+    """The line rows of posted phone-order data, blank ones included (they keep their place)."""
+    total = data.get(f"{prefix}-TOTAL_FORMS", "")
+    count = min(int(total), MAX_FORM_LINES) if total.isdigit() else 0
+    return [{name: data.get(f"{prefix}-{index}-{name}", "") for name in ("sku", "quantity", "unit_price")} for index in range(count)]
+
+
+def phone_order_fill(data: QueryDict, prefix: str = "lines") -> tuple[QueryDict, dict[str, CataloguePrice]]:
+    """What the system already knows, put into the blanks of a phone order: the customer's name,
+    phone and default shipping address (found by email), the ship-to name (the address's, else the
+    customer's name), and each line's unit price from the catalogue when it is in the order's
+    currency. Returns the filled data and the catalogue entry of each SKU typed."""
+    data = data.copy()
+
+    def blank(name: str) -> bool:
+        return not (data.get(name) or "").strip()
+
+    customer, address = _customer_with_address(data.get("email", ""))
+    if customer is not None:
+        for name in ("first_name", "last_name"):
+            if blank(name):
+                data[name] = getattr(customer, name)
+        if blank("phone") and customer.phone:
+            data["phone"] = str(customer.phone)
+        if address is not None and all(blank(f"ship_{name}") for name in ("line1", "line2", "city", "region", "postal_code", "country")):
+            for name in ("line1", "line2", "city", "region", "postal_code", "phone"):
+                data[f"ship_{name}"] = str(getattr(address, name) or "")
+            data["ship_country"] = str(address.country)
+            if blank("ship_name"):
+                data["ship_name"] = address.name
+    if blank("ship_name"):
+        data["ship_name"] = " ".join(part for part in (data.get("first_name", "").strip(), data.get("last_name", "").strip()) if part) or (
+            customer.display_name if customer is not None else ""
+        )
+    currency = (data.get("currency") or "").strip().upper()
+    rows = [key[: -len("-sku")] for key in data if key.startswith(f"{prefix}-") and key.endswith("-sku") and data.get(key, "").strip()]
+    skus = {data[f"{row}-sku"].strip() for row in rows}
+    catalogue = {
+        product.sku: CataloguePrice(product.name, quantize(product.price, currency) if product.currency == currency else None, product.currency)
+        for product in Product.objects.filter(sku__in=skus).only("sku", "name", "price", "currency")
+    }
+    for row in rows:
+        found = catalogue.get(data[f"{row}-sku"].strip())
+        if found is not None and found.price is not None and blank(f"{row}-unit_price"):
+            data[f"{row}-unit_price"] = str(found.price)
+    return data, catalogue
 
 
 def phone_order_line_formset(rows: int = 4):
@@ -131,6 +217,14 @@ def phone_order_intake_data(form: PhoneOrderForm, formset) -> tuple[OrderIntakeD
 class HoldPlaceForm(forms.Form):
     hold_reason = forms.ChoiceField(label="Reason", choices=HoldReason.choices, initial=HoldReason.MANUAL)
     hold_detail = forms.CharField(label="Detail", max_length=500, required=False)
+
+
+class BulkReasonForm(forms.Form):
+    reason = forms.CharField(
+        max_length=200, widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="Required. Recorded on each order's timeline, e.g. \"Payment confirmed by the bank by phone\".",
+        error_messages={"required": "Say why: the reason is recorded on each order's timeline."},
+    )
 
 
 class PaymentUpdateForm(forms.Form):

@@ -25,7 +25,7 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
-from oms.admin import ReadOnlyInline
+from oms.admin import FormOnlyFieldsMixin, ReadOnlyInline
 from oms.documents import document_job_start
 from oms.errors import DomainError, NotFound
 from oms.money import quantize
@@ -122,7 +122,7 @@ class CarrierAdminForm(forms.ModelForm):
 
 
 @admin.register(Carrier)
-class CarrierAdmin(RateCardSavesMixin, admin.ModelAdmin):
+class CarrierAdmin(FormOnlyFieldsMixin, RateCardSavesMixin, admin.ModelAdmin):
     form = CarrierAdminForm
     list_display = ("code", "name", "adapter", "currency", "fuel_surcharge_percent", "cutoff_time", "active")
     list_filter = ("active", "adapter", "currency")
@@ -139,7 +139,6 @@ class CarrierAdmin(RateCardSavesMixin, admin.ModelAdmin):
     )
 
     def get_form(self, request, obj=None, change=False, **kwargs):
-        kwargs["fields"] = None  # the fieldsets name form-only fields the model does not have
         self._request = request  # the tracking URL is absolute, on the host the operator uses
         return super().get_form(request, obj, change, **kwargs)
 
@@ -416,7 +415,7 @@ class ShipmentAdmin(admin.ModelAdmin):
             return HttpResponse(error.message, status=409, content_type="text/plain; charset=utf-8")
         return _download_response(bytes(shipment.label_pdf), f"label-{shipment.tracking_number}.pdf")
 
-    @admin.action(description="Print labels of the selected shipments (one 4x6 PDF)")
+    @admin.action(description="Print labels of the selected shipments (one 4x6 PDF)", permissions=["view"])
     def print_labels(self, request, queryset):
         limit = getattr(settings, "OMS_LABELS_INLINE_MAX", 200)
         shipments = list(queryset.select_related("carrier", "service").prefetch_related("parcels").order_by("pk"))

@@ -14,7 +14,8 @@ from decimal import Decimal
 
 from django.db import connection
 
-from .models import Carrier, RateBand, RateTable, ServiceLevel, Surcharge, Zone, ZoneRule
+from .carriers import carrier_tracking_url
+from .models import Carrier, RateBand, RateTable, ServiceLevel, Shipment, Surcharge, TrackingEvent, Zone, ZoneRule
 from .rating import CarrierCard, RateCard, RateTableCard, ServiceCard, SurchargeCard, ZoneRuleCard
 
 VERSIONED = (Carrier, ServiceLevel, Zone, ZoneRule, RateTable, RateBand, Surcharge)
@@ -120,3 +121,17 @@ def rate_card_load(*, version: str = "") -> RateCard:
             )
         )
     return RateCard(tuple(cards), version)
+
+
+def shipments_with_latest_event(shipment_ids: list[int]) -> list[Shipment]:
+    """These shipments with carrier and service, each with ``latest_event`` (its newest tracking
+    event, or None) and ``tracking_url`` (the carrier's public page, or ""): two queries."""
+    shipments = list(Shipment.objects.filter(pk__in=shipment_ids).select_related("carrier", "service").defer("label_pdf").order_by("pk"))
+    latest = {}
+    # Newest first, so the first event seen for a shipment is its latest.
+    for event in TrackingEvent.objects.filter(shipment_id__in=[s.pk for s in shipments]).order_by("shipment_id", "-occurred_at", "-id"):
+        latest.setdefault(event.shipment_id, event)
+    for shipment in shipments:
+        shipment.latest_event = latest.get(shipment.pk)
+        shipment.tracking_url = carrier_tracking_url(shipment.carrier.adapter, shipment.tracking_number)
+    return shipments

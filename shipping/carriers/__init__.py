@@ -1,5 +1,7 @@
 """Carrier adapters: one interface (``base.CarrierAdapter``) per way of talking to a carrier."""
 
+from urllib.parse import quote
+
 from oms.errors import NotFound
 
 from .base import CarrierAdapter, NotAvailableYet
@@ -19,4 +21,10 @@ def carrier_adapter(carrier_code: str) -> CarrierAdapter:
     return ADAPTERS[card.adapter](card)
 
 
-__all__ = ["ADAPTERS", "CarrierAdapter", "DhlExpressCarrier", "NotAvailableYet", "TableRateCarrier", "carrier_adapter"]
+def carrier_tracking_url(adapter: str, tracking_number: str) -> str:
+    """The carrier's public page for this tracking number; "" when the carrier has none."""
+    template = ADAPTERS[adapter].tracking_url_template if adapter in ADAPTERS else ""
+    return template.format(tracking_number=quote(tracking_number, safe="")) if template and tracking_number else ""
+
+
+__all__ = ["ADAPTERS", "CarrierAdapter", "DhlExpressCarrier", "NotAvailableYet", "TableRateCarrier", "carrier_adapter", "carrier_tracking_url"]

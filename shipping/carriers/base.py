@@ -56,6 +56,10 @@ class TrackingEvent:
 class CarrierAdapter:
     """The interface. Subclasses override what their carrier offers."""
 
+    # The carrier's public tracking page, "{tracking_number}" filled in; "" when it has none
+    # (the built-in carrier: its tracking is the console's shipment page).
+    tracking_url_template = ""
+
     def __init__(self, carrier: CarrierCard):
         self.carrier = carrier
 

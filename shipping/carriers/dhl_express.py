@@ -549,6 +549,8 @@ class DhlExpressCarrier(CarrierAdapter):
     API. Service codes are DHL's global product codes (e.g. ``P`` Express Worldwide, ``N`` Express
     Domestic). Addresses must be :class:`Party` (a label needs name, street, city and phone)."""
 
+    tracking_url_template = "https://www.dhl.com/global-en/home/tracking/tracking-express.html?submit=1&tracking-id={tracking_number}"
+
     def __init__(self, carrier, *, config: DhlExpressConfig | None = None, transport: HttpTransport | None = None,
                  clock: Callable[[], datetime.datetime] = timezone.now, contents: str = "Goods"):  # fmt: skip
         super().__init__(carrier)

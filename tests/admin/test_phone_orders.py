@@ -3,8 +3,10 @@ from decimal import Decimal
 import pytest
 from django.urls import reverse
 
+from customers.models import CustomerAddress
 from orders.models import Order, OrderEvent, OrderStatus
 
+from ..factories import CustomerFactory, ProductFactory
 from .conftest import messages_of
 
 PHONE_ORDER = reverse("admin:orders_order_add")
@@ -139,3 +141,76 @@ def test_accounting_cannot_see_or_open_phone_order_creation(console, phone_chann
     assert client.get(PHONE_ORDER).status_code == 403
     assert client.post(PHONE_ORDER, phone_form([("SKU-A", 1, "20.00")])).status_code == 403
     assert Order.objects.count() == 0
+
+
+# --- what the system knows fills the blanks ---------------------------------------------------
+
+
+def careful_form(email: str, lines, **overrides) -> dict:
+    """What a careful operator types for a known customer: the email and each SKU with its
+    quantity; names, address and prices left for the system to fill."""
+    blanks = {name: "" for name in ("first_name", "last_name", "phone", "ship_name", "ship_line1", "ship_city", "ship_region", "ship_postal_code", "ship_country")}
+    return phone_form([(sku, quantity, "") for sku, quantity in lines], email=email, **{**blanks, **overrides})
+
+
+@pytest.fixture
+def grace(db):
+    customer = CustomerFactory(email="grace@example.com", first_name="Grace", last_name="Hopper", phone="+14155550123")
+    CustomerAddress.objects.create(customer=customer, label="old", name="G. Hopper", line1="9 Old Road", city="Austin", region="TX", postal_code="73301", country="US")
+    CustomerAddress.objects.create(
+        customer=customer, label="home", name="Grace Hopper", line1="1 Navy Way", city="Arlington", region="VA", postal_code="22202", country="US",
+        is_default_shipping=True,
+    )
+    return customer
+
+
+def test_a_careful_phone_order_for_a_known_customer_takes_her_default_address_and_catalogue_prices_and_is_not_held(console, stocked, phone_channel, grace):
+    stocked("SKU-A", 5)  # the catalogue price is 20.00 USD
+
+    response = console("Customer service").post(PHONE_ORDER, careful_form("grace@example.com", [("SKU-A", 2)]))
+
+    order = Order.objects.get()
+    assert order.status == OrderStatus.ALLOCATED and not order.holds.exists()
+    assert order.customer == grace
+    assert (order.shipping_address["name"], order.shipping_address["line1"], order.shipping_address["city"]) == ("Grace Hopper", "1 Navy Way", "Arlington")
+    assert list(order.lines.values_list("unit_price", flat=True)) == [Decimal("20.00")]
+    assert f"{order.number} recorded. Status: Allocated." in messages_of(response)
+
+
+def test_a_new_customers_ship_to_name_comes_from_her_name_so_the_address_is_not_doubted(console, stocked, phone_channel):
+    stocked("SKU-A", 5)
+
+    console("Customer service").post(PHONE_ORDER, phone_form([("SKU-A", 1, "")], email="new@example.com", ship_name=""))
+
+    order = Order.objects.get()
+    assert order.shipping_address["name"] == "Grace Hopper"
+    assert order.status == OrderStatus.ALLOCATED and not order.holds.exists()
+
+
+def test_fill_in_shows_what_the_system_knows_with_the_catalogue_price_and_records_nothing(console, stocked, phone_channel, grace):
+    stocked("SKU-A", 5)
+
+    response = console("Customer service").post(PHONE_ORDER, {**careful_form("grace@example.com", [("SKU-A", 1), ("NOPE-1", 1)]), "_fill": "1"})
+
+    assert response.status_code == 200 and Order.objects.count() == 0
+    page = response.content.decode()
+    assert 'value="1 Navy Way"' in page and 'value="Grace Hopper"' in page and 'value="+14155550123"' in page
+    assert 'name="lines-0-unit_price" value="20.00"' in page
+    assert "20.00 USD" in page and "Not in the catalogue" in page
+    assert "Please correct the errors" not in page
+
+
+def test_a_line_whose_catalogue_price_is_in_another_currency_asks_for_the_price_and_records_nothing(console, phone_channel, warehouse):
+    ProductFactory(sku="EU-ONLY", price=Decimal("15.00"), currency="EUR")
+
+    response = console("Customer service").post(PHONE_ORDER, phone_form([("EU-ONLY", 1, "")]))
+
+    assert response.status_code == 200 and Order.objects.count() == 0
+    assert any("the catalogue has none for this SKU" in error for error in response.context["formset"].forms[0].errors["unit_price"])
+    assert "priced in EUR only" in response.content.decode()
+
+
+def test_taking_a_phone_order_for_a_chosen_customer_opens_the_form_filled_for_her(console, phone_channel, grace):
+    page = console("Customer service").get(PHONE_ORDER, {"customer": grace.pk}).content.decode()
+
+    assert 'value="grace@example.com"' in page and 'value="1 Navy Way"' in page and 'value="Grace Hopper"' in page
