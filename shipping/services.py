@@ -98,7 +98,10 @@ def shipment_address_parse(value, what: str) -> tuple[dict, Address]:
     if not isinstance(value, Mapping):
         raise InvalidInput(f"The {what} must be an address object with at least a country.", fields={what: ["must be an object"]})
     try:
-        parsed = Address(str(value.get("country") or ""), str(value.get("postal_code") or ""), bool(value.get("residential", False)))
+        parsed = Address(
+            str(value.get("country") or ""), str(value.get("postal_code") or ""), bool(value.get("residential", False)),
+            pickup_point=bool(str(value.get("pickup_point") or "").strip()),
+        )
     except InvalidInput as error:
         raise InvalidInput(f"The {what}: {error.message}", fields={f"{what}.country": [error.message]}) from None
     stored = {**value, "country": parsed.country}
