@@ -42,8 +42,9 @@ def _start(order: Order, actor) -> None:
 
 @contextmanager
 def _clock(at: datetime.datetime):
-    """The services see ``at`` as the time: the demo books a parcel of weeks ago on the day it left,
-    so its collection and promised dates (and manifest day) are those of then."""
+    """The services see ``at`` as the time (seeding only, one thread): the demo ships a parcel of
+    weeks ago on the day it left, so its shipped time, collection and promised dates and manifest
+    day are those of then. Shipping takes the time from the clock, as it does live."""
     real = timezone.now
     timezone.now = lambda: at
     try:
@@ -53,7 +54,7 @@ def _clock(at: datetime.datetime):
 
 
 def _left_warehouse(fulfillment_order: FulfillmentOrder) -> datetime.datetime:
-    """When the parcel left: a few working hours after the order came in, never in the future."""
+    """When the parcel left: 2 to 20 hours after the order came in, never in the future."""
     placed = fulfillment_order.order.placed_at
     hours = random.Random(fulfillment_order.number).uniform(2, 20)
     return min(placed + datetime.timedelta(hours=hours), timezone.now() - datetime.timedelta(minutes=30))
