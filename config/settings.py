@@ -248,6 +248,8 @@ OMS_DOCUMENTS_INLINE_MAX = env.int("OMS_DOCUMENTS_INLINE_MAX", default=20)
 OMS_DOCUMENTS_PROCESSES = env.int("OMS_DOCUMENTS_PROCESSES", default=0)  # 0: one per CPU
 # Shipping: a shipment with no carrier scan for this many of the carrier's working days is flagged late.
 OMS_SHIPPING_NO_SCAN_DAYS = env.int("OMS_SHIPPING_NO_SCAN_DAYS", default=3)
+# The built-in carrier's 4x6 label is rendered when a shipment is booked; off, when first printed.
+OMS_LABELS_RENDER_ON_BOOKING = env.bool("OMS_LABELS_RENDER_ON_BOOKING", default=True)
 # Shipping a fulfillment order books the service that rate shopping picks under this policy (JSON:
 # goal cheapest_on_time | fastest_within_cap, cost_cap, allowed carrier or "carrier:service" codes),
 # unless the caller names carrier and service.

@@ -37,6 +37,11 @@ def quantize(amount, currency: str) -> Decimal:
     return Decimal(amount).quantize(exponent, rounding=ROUND_HALF_UP)
 
 
+def money_text(amount, currency: str) -> str:
+    """An amount as people read it: rounded to the currency's minor unit, then the code ("0.00 USD")."""
+    return f"{quantize(amount, currency)} {currency}"
+
+
 def parse_amount(value) -> Decimal:
     """A Decimal from a string or number; floats go through ``str`` so 0.1 stays 0.1."""
     if isinstance(value, float):

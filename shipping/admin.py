@@ -28,7 +28,7 @@ from django.utils.html import format_html, format_html_join
 from oms.admin import FormOnlyFieldsMixin, ReadOnlyInline
 from oms.documents import document_job_start
 from oms.errors import DomainError, NotFound
-from oms.money import quantize
+from oms.money import money_text
 
 from .documents import KIND as LABELS_KIND
 from .labels import shipments_labels_pdf
@@ -78,7 +78,7 @@ class RateCardSavesMixin:
 class ServiceLevelInline(admin.TabularInline):
     model = ServiceLevel
     extra = 0
-    fields = ("code", "name", "active")
+    fields = ("code", "name", "delivery_kind", "active")
     show_change_link = True
 
 
@@ -201,8 +201,8 @@ class RateTableInline(admin.TabularInline):
 
 @admin.register(ServiceLevel)
 class ServiceLevelAdmin(RateCardSavesMixin, admin.ModelAdmin):
-    list_display = ("code", "name", "carrier", "active")
-    list_filter = ("carrier", "active")
+    list_display = ("code", "name", "carrier", "delivery_kind", "active")
+    list_filter = ("carrier", "delivery_kind", "active")
     search_fields = ("code", "name", "carrier__code")
     inlines = (RateTableInline,)
 
@@ -283,7 +283,7 @@ class ShipmentAdmin(admin.ModelAdmin):
     date_hierarchy = "created_at"
     readonly_fields = (
         "tracking_number", "reference", "status", "carrier", "service", "parcels_count", "origin_text", "destination_text",
-        "declared_value", "price_text", "collection_date", "promised_delivery_date", "shipped_at", "delivered_at",
+        "declared_value_text", "price_text", "collection_date", "promised_delivery_date", "shipped_at", "delivered_at",
         "last_scan_at", "voided_at", "late", "late_reason", "label_text", "manifest_link", "quote_text", "created_by_label", "created_at",
         "updated_at", "direction", "return_of_link", "returns_links",
     )
@@ -291,7 +291,7 @@ class ShipmentAdmin(admin.ModelAdmin):
         (None, {"fields": ("tracking_number", "reference", "status", ("carrier", "service"), "parcels_count")}),
         ("Route", {"fields": ("origin_text", "destination_text")}),
         ("Returns", {"fields": ("direction", "return_of_link", "returns_links")}),
-        ("Price and dates", {"fields": ("price_text", "declared_value", "collection_date", "promised_delivery_date")}),
+        ("Price and dates", {"fields": ("price_text", "declared_value_text", "collection_date", "promised_delivery_date")}),
         ("Tracking", {"fields": ("shipped_at", "last_scan_at", "delivered_at", "voided_at", "late", "late_reason")}),
         ("Label and quote", {"fields": ("label_text", "manifest_link", "quote_text")}),
         ("Record", {"fields": ("created_by_label", "created_at", "updated_at")}),
@@ -387,7 +387,11 @@ class ShipmentAdmin(admin.ModelAdmin):
 
     @admin.display(description="Price")
     def price_text(self, obj):
-        return f"{quantize(obj.price, obj.currency)} {obj.currency}"
+        return money_text(obj.price, obj.currency)
+
+    @admin.display(description="Declared value")
+    def declared_value_text(self, obj):
+        return money_text(obj.declared_value, obj.currency) if obj.declared_value else "none declared"
 
     @admin.display(description="Label")
     def label_text(self, obj):

@@ -1,11 +1,12 @@
-"""Demo carriers with realistic rate cards, for the demo command (idempotent)."""
+"""Demo carriers with realistic rate cards, for the demo command (idempotent: what is missing is
+added, by code, so a demo database seeded before a lane was added gets it on the next run)."""
 
 import datetime
 from decimal import Decimal
 
 from django.db import transaction
 
-from .models import Carrier, RateBand, RateTable, ServiceLevel, Surcharge, Zone, ZoneRule
+from .models import Carrier, DeliveryKind, RateBand, RateTable, ServiceLevel, Surcharge, Zone, ZoneRule
 from .selectors import rate_card_forget
 
 EU = ("AT", "BE", "DE", "DK", "ES", "FI", "FR", "IE", "IT", "LU", "NL", "PL", "PT", "SE")
@@ -15,6 +16,8 @@ EU_HOLIDAYS = ["2026-04-03", "2026-04-06", "2026-04-27", "2026-05-14", "2026-10-
 # Band edges (kg) and, per service and zone: transit days, the prices of the bands, per kg above.
 US_EDGES = ("0.5", "1", "2", "5", "10", "20", "30")
 EU_EDGES = ("1", "2", "5", "10", "20", "31.5")
+# Services that leave the parcel at a pickup point: never chosen for delivery to the door.
+PICKUP_SERVICES = {"pickup_point"}
 
 OMS_POST = {
     "carrier": dict(
@@ -29,6 +32,7 @@ OMS_POST = {
         # Coast to coast: from the East (ZIP 000–399) to the West (800–994) and back.
         "us-cross": ("Coast to coast", [("US", "US", "800", "994", "000", "399"), ("US", "US", "000", "399", "800", "994")]),
         "eu": ("Europe", [("US", country, "", "") for country in EU]),
+        "gb": ("United Kingdom", [("US", "GB", "", "")]),
     },
     "edges": US_EDGES,
     "rates": {
@@ -42,6 +46,8 @@ OMS_POST = {
         ("express", "us"): (2, ("9.95", "11.20", "13.60", "18.90", "27.40", "44.00", "61.00"), "2.05", "70"),
         ("express", "us-remote"): (4, ("18.50", "21.00", "25.80", "36.00", "52.00", "84.00", "118.00"), "3.90", "70"),
         ("express", "eu"): (4, ("34.00", "39.50", "48.00", "69.00", "104.00", "160.00", "215.00"), "6.50", "30"),
+        ("ground", "gb"): (7, ("18.50", "22.00", "28.50", "42.00", "65.00", "101.00", "134.00"), "4.00", "30"),
+        ("express", "gb"): (3, ("32.00", "37.50", "46.00", "66.00", "99.00", "152.00", "205.00"), "6.20", "30"),
         ("overnight", "us"): (1, ("21.50", "24.00", "28.90", "39.50", "57.00", "92.00", "128.00"), "4.10", "70"),
         ("overnight", "us-remote"): (2, ("38.00", "42.50", "51.00", "70.00", "101.00", "162.00", None), None, "20"),
         ("pickup_point", "us"): (5, ("3.90", "4.50", "5.60", "7.90", None, None, None), None, "10"),
@@ -68,6 +74,7 @@ EUROPARCEL = {
         "eu-1": ("Neighbours", [("NL", "DE", "", ""), ("NL", "BE", "", ""), ("NL", "LU", "", ""), ("DE", "NL", "", ""),
                                 ("DE", "AT", "", ""), ("DE", "DK", "", ""), ("DE", "PL", "", ""), ("DE", "FR", "", "")]),
         "eu-2": ("Rest of the EU", [("", country, "", "") for country in EU]),
+        "gb": ("United Kingdom", [("", "GB", "", "")]),
     },
     "edges": EU_EDGES,
     "rates": {
@@ -79,6 +86,9 @@ EUROPARCEL = {
         ("express", "eu-2"): (2, ("24.90", "27.90", "33.90", "44.90", "64.90", "84.90"), None, None),
         ("pickup_point", "domestic"): (2, ("3.95", "4.45", "5.45", "7.45", None, None), None, None),
         ("pickup_point", "eu-1"): (3, ("6.95", "7.95", "9.95", "12.95", None, None), None, None),
+        # Across the Channel: customs paperwork makes it slower and dearer than the EU.
+        ("standard", "gb"): (4, ("14.50", "16.50", "20.50", "27.50", "41.00", "55.00"), None, None),
+        ("express", "gb"): (2, ("27.90", "30.90", "37.90", "49.90", "72.90", "94.90"), None, None),
     },
     "surcharges": [
         dict(kind="oversize", amount=Decimal("15.00"), longest_side_over_cm=120),
@@ -89,23 +99,26 @@ EUROPARCEL = {
 
 
 def demo_shipping_seed() -> int:
-    """Create the demo carriers that do not exist yet; returns how many were created."""
-    created = 0
-    for spec in (OMS_POST, EUROPARCEL):
-        if not Carrier.objects.filter(code=spec["carrier"]["code"]).exists():
-            _carrier_create(spec)
-            created += 1
-    if created:
-        rate_card_forget()
+    """Create the demo carriers, and the services, zones and rate tables of theirs that do not
+    exist yet; returns how many carriers were created."""
+    created = sum(_carrier_complete(spec) for spec in (OMS_POST, EUROPARCEL))
+    rate_card_forget()
     return created
 
 
 @transaction.atomic
-def _carrier_create(spec: dict) -> None:
-    carrier = Carrier.objects.create(**spec["carrier"])
-    services = {code: ServiceLevel.objects.create(carrier=carrier, code=code, name=name) for code, name in spec["services"].items()}
-    zones = {}
+def _carrier_complete(spec: dict) -> bool:
+    """What ``spec`` describes that the database lacks, by code; True when the carrier was new."""
+    carrier, created = Carrier.objects.get_or_create(code=spec["carrier"]["code"], defaults=spec["carrier"])
+    services = {service.code: service for service in ServiceLevel.objects.filter(carrier=carrier)}
+    for code, name in spec["services"].items():
+        if code not in services:
+            kind = DeliveryKind.PICKUP_POINT if code in PICKUP_SERVICES else DeliveryKind.HOME
+            services[code] = ServiceLevel.objects.create(carrier=carrier, code=code, name=name, delivery_kind=kind)
+    zones = {zone.code: zone for zone in Zone.objects.filter(carrier=carrier)}
     for code, (name, rules) in spec["zones"].items():
+        if code in zones:
+            continue
         zones[code] = zone = Zone.objects.create(carrier=carrier, code=code, name=name)
         ZoneRule.objects.bulk_create(
             ZoneRule(
@@ -114,7 +127,10 @@ def _carrier_create(spec: dict) -> None:
             )
             for origin, destination, low, high, *origin_range in rules
         )
+    priced = set(RateTable.objects.filter(service__carrier=carrier).values_list("service__code", "zone__code"))
     for (service, zone), (days, prices, per_kg, max_kg) in spec["rates"].items():
+        if (service, zone) in priced:
+            continue
         table = RateTable.objects.create(
             service=services[service], zone=zones[zone], transit_days=days,
             per_kg_above_last=Decimal(per_kg) if per_kg else None, max_weight_kg=Decimal(max_kg) if max_kg else None,
@@ -122,4 +138,6 @@ def _carrier_create(spec: dict) -> None:
         RateBand.objects.bulk_create(
             RateBand(table=table, up_to_kg=Decimal(edge), price=Decimal(price)) for edge, price in zip(spec["edges"], prices, strict=True) if price
         )
-    Surcharge.objects.bulk_create(Surcharge(carrier=carrier, **fields) for fields in spec["surcharges"])
+    if created:
+        Surcharge.objects.bulk_create(Surcharge(carrier=carrier, **fields) for fields in spec["surcharges"])
+    return created

@@ -1,8 +1,9 @@
 """4x6 inch shipping labels as PDF: one page per parcel, many parcels (and shipments) in one file.
 
-Each label shows the sender and the recipient, the carrier and service, the parcel's tracking
-number as a large Code 128 barcode and as text, its weight, the caller's reference, "parcel k of
-n" and the collection date. A return label says so in a banner, "Return from" the customer "to"
+Each label shows the sender and the recipient (each in the layout of its country, with the
+country's name when the parcel crosses a border), the carrier and service, the parcel's tracking
+number as a large Code 128 barcode and as text, its weight, the declared value with its currency
+(when one was declared), the caller's reference, "parcel k of n" and the collection date. A return label says so in a banner, "Return from" the customer "to"
 the returns location, and names the tracking number of the shipment it returns. Rendered with WeasyPrint through the kernel's restricted fetcher
 (:mod:`oms.pdf`): the shipped fonts and this app's stylesheet, nothing else, so an address cannot
 make the renderer fetch anything.
@@ -16,6 +17,8 @@ from pathlib import Path
 
 from django.template.loader import render_to_string
 
+from oms.addresses import address_lines
+from oms.money import money_text
 from oms.pdf import code128_svg, html_layout, pdf_asset_register
 
 from .models import Shipment
@@ -25,17 +28,6 @@ LABEL_FORMAT = "pdf-4x6"
 LABEL_SIZE_POINTS = (288, 432)
 
 pdf_asset_register("labels.css", Path(__file__).resolve().parent / "templates" / "shipping" / "labels" / "labels.css", "text/css")
-
-_ADDRESS_KEYS = ("name", "company", "line1", "line2")
-
-
-def address_lines(address: dict) -> list[str]:
-    """An address as printed: name, company, street lines, "postal code city", region, country."""
-    address = address or {}
-    lines = [str(address[key]).strip() for key in _ADDRESS_KEYS if str(address.get(key) or "").strip()]
-    town = " ".join(str(address[key]).strip() for key in ("postal_code", "city") if str(address.get(key) or "").strip())
-    lines += [part for part in (town, str(address.get("region") or "").strip(), str(address.get("country") or "").strip()) if part]
-    return lines
 
 
 @dataclass(frozen=True)
@@ -55,6 +47,7 @@ class ParcelLabel:
     ship_to: tuple[str, ...]
     is_return: bool = False
     return_of: str = ""  # the tracking number of the outbound shipment a return sends back
+    declared_value: str = ""  # with its currency, e.g. "129.00 USD"; "" when nothing was declared
 
 
 def shipment_parcel_labels(shipments: Iterable[Shipment]) -> list[ParcelLabel]:
@@ -63,15 +56,18 @@ def shipment_parcel_labels(shipments: Iterable[Shipment]) -> list[ParcelLabel]:
     labels = []
     for shipment in shipments:
         parcels = sorted(shipment.parcels.all(), key=lambda parcel: parcel.sequence)
+        origin, destination = shipment.origin or {}, shipment.destination or {}
+        ship_from = tuple(address_lines(origin, origin_country=str(destination.get("country") or "")))
+        ship_to = tuple(address_lines(destination, origin_country=str(origin.get("country") or "")))
+        declared = money_text(shipment.declared_value, shipment.currency) if shipment.declared_value else ""
         for parcel in parcels:
             labels.append(
                 ParcelLabel(
                     tracking_number=parcel.tracking_number, shipment_tracking_number=shipment.tracking_number,
                     sequence=parcel.sequence, parcel_count=len(parcels), weight_kg=parcel.weight_kg,
                     carrier_name=shipment.carrier.name, service_name=shipment.service.name, reference=shipment.reference,
-                    ship_date=shipment.collection_date, ship_from=tuple(address_lines(shipment.origin)),
-                    ship_to=tuple(address_lines(shipment.destination)), is_return=shipment.is_return,
-                    return_of=shipment.return_of.tracking_number if shipment.return_of_id else "",
+                    ship_date=shipment.collection_date, ship_from=ship_from, ship_to=ship_to, is_return=shipment.is_return,
+                    return_of=shipment.return_of.tracking_number if shipment.return_of_id else "", declared_value=declared,
                 )
             )
     return labels

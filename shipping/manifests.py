@@ -13,6 +13,7 @@ from decimal import Decimal
 from django.db.models import Count, Sum
 from django.template.loader import render_to_string
 
+from oms.addresses import address_summary
 from oms.pdf import html_layout
 
 from . import labels  # noqa: F401  (registers labels.css, which the manifest uses too)
@@ -55,11 +56,6 @@ class ManifestSheet:
         return sum((row.weight_kg for row in self.rows), Decimal("0.000"))
 
 
-def _destination(address: dict) -> str:
-    address = address or {}
-    return ", ".join(str(address[key]).strip() for key in ("name", "postal_code", "city", "country") if str(address.get(key) or "").strip())
-
-
 def manifest_sheet(manifest: Manifest) -> ManifestSheet:
     """The manifest's rows (in tracking number order) with parcels and weight summed per shipment."""
     shipments = (
@@ -69,7 +65,7 @@ def manifest_sheet(manifest: Manifest) -> ManifestSheet:
     )
     rows = tuple(
         ManifestRow(
-            tracking_number=shipment.tracking_number, reference=shipment.reference, destination=_destination(shipment.destination),
+            tracking_number=shipment.tracking_number, reference=shipment.reference, destination=address_summary(shipment.destination),  # with the country: a carrier reads it
             parcels=shipment.parcel_count, weight_kg=shipment.parcel_weight or Decimal("0.000"), service=shipment.service.name,
         )
         for shipment in shipments

@@ -106,10 +106,23 @@ class Carrier(models.Model):
             raise ValidationError({"s10_country": "Tracking numbers need both the service indicator letters and the country."})
 
 
+class DeliveryKind(models.TextChoices):
+    """Where a service leaves the parcel. Rate shopping gives an address a pickup-point service
+    only when the address names the pickup point the customer chose (``pickup_point``), and such an
+    address only pickup-point services."""
+
+    HOME = "home", "To the address (door delivery)"
+    PICKUP_POINT = "pickup_point", "To a pickup point or locker the recipient collects from"
+
+
 class ServiceLevel(models.Model):
     carrier = models.ForeignKey(Carrier, on_delete=models.CASCADE, related_name="services")
     code = models.SlugField(max_length=30, help_text="e.g. ground, express, overnight, pickup_point")
     name = models.CharField(max_length=100)
+    delivery_kind = models.CharField(
+        max_length=20, choices=DeliveryKind.choices, default=DeliveryKind.HOME,
+        help_text="Pickup point services are chosen only for addresses that name the pickup point the customer chose.",
+    )
     active = models.BooleanField(default=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -47,6 +47,9 @@ KG = Decimal("0.001")
 POSTAL_FIRST_CHARACTERS = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 # Never search further than this for a working day (a carrier with every day a holiday).
 WORKING_DAY_HORIZON = 800
+# Where a service leaves the parcel (``shipping.models.DeliveryKind``).
+HOME = "home"
+PICKUP_POINT = "pickup_point"
 
 
 def _decimal(value, what: str) -> Decimal:
@@ -109,11 +112,13 @@ class Parcel:
 
 @dataclass(frozen=True)
 class Address:
-    """Where a shipment starts or ends, as far as prices and zones care."""
+    """Where a shipment starts or ends, as far as prices, zones and services care: ``pickup_point``
+    when the recipient chose to collect the parcel at a pickup point or locker."""
 
     country: str
     postal_code: str = ""
     residential: bool = False
+    pickup_point: bool = False
 
     def __post_init__(self):
         country = (self.country or "").strip().upper()
@@ -239,10 +244,20 @@ class ServiceCard:
     code: str
     name: str
     tables: dict[str, RateTableCard]  # zone code -> table
+    delivery_kind: str = HOME
 
     @property
     def key(self) -> str:
         return f"{self.carrier}:{self.code}"
+
+    def refuses(self, destination: Address) -> str | None:
+        """Why the service does not suit ``destination``, or ``None``: a pickup-point service does
+        not go to the door, and a door service does not go to the pickup point chosen."""
+        if self.delivery_kind == PICKUP_POINT and not destination.pickup_point:
+            return "delivers to pickup points only, and the address asks for delivery to the door"
+        if self.delivery_kind != PICKUP_POINT and destination.pickup_point:
+            return "delivers to the door, and the address is a pickup point the customer chose"
+        return None
 
 
 @dataclass(frozen=True)
@@ -374,6 +389,9 @@ class Quote:
     delivery_date: datetime.date
     collection_note: str
     band_notes: tuple[str, ...]
+    # Why the service does not suit the address (a pickup-point service to the door, or the other
+    # way round): rate shopping passes it over; a caller naming the service still gets it.
+    unsuited: str = ""
 
     @property
     def key(self) -> str:
@@ -582,6 +600,7 @@ def quote(
                     price=sum((rating.total for rating in ratings), ZERO), parcels=tuple(ratings),
                     transit_days=table.transit_days, collection_date=collected,
                     delivery_date=deliveries[table.transit_days], collection_note=note, band_notes=tuple(bands),
+                    unsuited=service.refuses(destination) or "",
                 )
             )
     quotes.sort(key=lambda q: (q.price, q.delivery_date, q.key))
@@ -637,7 +656,10 @@ def parcel_lane(card: RateCard, *, origin: Address, destination: Address, servic
         rule = carrier.zone_for(origin, destination)
         if rule is None:
             continue
-        tables = tuple((service, service.tables[rule.zone]) for service in carrier.services if wanted(service) and rule.zone in service.tables)
+        tables = tuple(
+            (service, service.tables[rule.zone])
+            for service in carrier.services if wanted(service) and rule.zone in service.tables and not service.refuses(destination)
+        )
         if tables:
             applies = tuple(i for i, surcharge in enumerate(carrier.surcharges) if surcharge.why(_WEIGHT_ONLY, destination) is not None)
             options.append((carrier, rule.zone, tables, applies))

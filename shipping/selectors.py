@@ -101,7 +101,7 @@ def rate_card_load(*, version: str = "") -> RateCard:
             CarrierCard(
                 code=carrier.code, name=carrier.name, currency=carrier.currency, adapter=carrier.adapter,
                 services=tuple(
-                    ServiceCard(carrier.code, s.code, s.name, tables_by_service.get(s.pk, {}))
+                    ServiceCard(carrier.code, s.code, s.name, tables_by_service.get(s.pk, {}), s.delivery_kind)
                     for s in sorted(services, key=lambda s: s.code) if s.carrier_id == carrier.pk
                 ),
                 zone_rules={country: tuple(sorted(found, key=lambda r: r.precedence)) for country, found in zone_rules.items()},

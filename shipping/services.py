@@ -98,7 +98,10 @@ def shipment_address_parse(value, what: str) -> tuple[dict, Address]:
     if not isinstance(value, Mapping):
         raise InvalidInput(f"The {what} must be an address object with at least a country.", fields={what: ["must be an object"]})
     try:
-        parsed = Address(str(value.get("country") or ""), str(value.get("postal_code") or ""), bool(value.get("residential", False)))
+        parsed = Address(
+            str(value.get("country") or ""), str(value.get("postal_code") or ""), bool(value.get("residential", False)),
+            pickup_point=bool(str(value.get("pickup_point") or "").strip()),
+        )
     except InvalidInput as error:
         raise InvalidInput(f"The {what}: {error.message}", fields={f"{what}.country": [error.message]}) from None
     stored = {**value, "country": parsed.country}
@@ -323,7 +326,8 @@ def _shipment_book(
                 sender=origin_stored, recipient=destination_stored, price=str(shipment.price), currency=shipment.currency,
                 created_by=_actor_label(actor),
             )
-    if not created.label_pdf:
+    # Off (the demo's history), the label is rendered when it is first downloaded or printed.
+    if not created.label_pdf and settings.OMS_LABELS_RENDER_ON_BOOKING:
         try:
             shipment = shipment_label_render(shipment_id=shipment.pk, actor=actor)
         except Exception:  # the booking stands; the label can be rendered again from the admin

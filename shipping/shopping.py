@@ -12,7 +12,9 @@ Goals:
   cheapest (then the earliest), marked as not meeting the policy.
 
 Only quotes in one currency can be compared: a policy names its currency, or the quotes must
-all be in one.
+all be in one. A service that does not suit the address is never chosen: a pickup-point service
+for an address that asks for delivery to the door, a door service for a pickup point the
+customer chose (``Quote.unsuited`` says why).
 """
 
 import datetime
@@ -101,6 +103,8 @@ def rate_shop(quotes: Quotes, policy: ShoppingPolicy, *, deliver_by: datetime.da
     for q in quotes.quotes:
         if policy.allowed and q.key not in policy.allowed and q.carrier not in policy.allowed:
             excluded.append((q.key, "not allowed by the policy"))
+        elif q.unsuited:
+            excluded.append((q.key, q.unsuited))
         elif policy.currency and q.currency != policy.currency:
             excluded.append((q.key, f"priced in {q.currency}, the policy compares {policy.currency}"))
         else:

@@ -14,6 +14,7 @@ from inventory.selectors import ledger_mismatches
 from oms.models import ApiKey
 from orders.demo import SEED, catalogue_plan, customers_plan, orders_plan
 from orders.models import Channel, HoldReason, Order, OrderEvent, OrderHold, OrderStatus
+from shipping.models import DeliveryKind, Manifest, Shipment, ShipmentStatus, TrackingEvent
 
 SMALL = ["--orders", "120", "--customers", "50", "--skus", "40", "--quiet"]
 
@@ -90,6 +91,7 @@ def _counts():
     return (
         Order.objects.count(), OrderEvent.objects.count(), StockMovement.objects.count(), Customer.objects.count(),
         Transfer.objects.count(), list(Order.objects.order_by("id").values_list("status", flat=True)),
+        Shipment.objects.count(), TrackingEvent.objects.count(), Manifest.objects.count(), Shipment.objects.filter(late=True).count(),
     )
 
 
@@ -123,3 +125,49 @@ def test_given_the_demo_when_the_warehouse_is_inspected_then_shipped_orders_have
     assert FulfillmentOrder.objects.filter(status=FulfillmentStatus.PICKING).exists()
     assert PackageType.objects.count() == 3
     assert ledger_mismatches() == []
+
+
+@pytest.mark.django_db
+def test_given_the_demo_then_shipped_orders_went_with_a_carrier_and_their_parcels_are_tracked_late_and_manifested(
+    django_capture_on_commit_callbacks,
+):
+    from fulfillment.models import FulfillmentOrder, FulfillmentStatus
+
+    seed(django_capture_on_commit_callbacks, *SMALL)
+
+    # Every parcel that left was booked with a carrier: a shipment with an S10 number, none left packed for want of a service.
+    gone = FulfillmentOrder.objects.filter(status__in=(FulfillmentStatus.SHIPPED, FulfillmentStatus.DELIVERED))
+    assert gone.exists() and not gone.filter(shipment__isnull=True).exists()
+    assert not FulfillmentOrder.objects.filter(status=FulfillmentStatus.PACKED).exists()
+    # ...to the door: no pickup-point service for the demo's home addresses.
+    assert not Shipment.objects.filter(service__delivery_kind=DeliveryKind.PICKUP_POINT).exists()
+    # Delivered orders' parcels were scanned to delivered, oldest first; the others are on their way.
+    for shipment in Shipment.objects.filter(reference__in=gone.filter(status=FulfillmentStatus.DELIVERED).values("number")):
+        assert shipment.status == ShipmentStatus.DELIVERED
+        codes = list(shipment.tracking_events.order_by("occurred_at").values_list("code", flat=True))
+        assert codes[0] == "accepted" and codes[-1] == "delivered"
+        assert shipment.collection_date <= shipment.delivered_at.date()
+    open_statuses = set(Shipment.objects.exclude(status=ShipmentStatus.DELIVERED).values_list("status", flat=True))
+    assert open_statuses & {ShipmentStatus.IN_TRANSIT, ShipmentStatus.OUT_FOR_DELIVERY, ShipmentStatus.EXCEPTION}
+    # The exceptions-and-late queue has work in it, and recent days were handed over on manifests.
+    assert Shipment.objects.filter(late=True).exists() or Shipment.objects.filter(status=ShipmentStatus.EXCEPTION).exists()
+    recent = timezone.localdate() - timedelta(days=7)
+    assert Manifest.objects.filter(date__gte=recent, date__lt=timezone.localdate()).exists()
+    assert not Shipment.objects.filter(collection_date__gte=recent, collection_date__lt=timezone.localdate(), manifest__isnull=True).exists()
+    # Shipping history is in the past: collected after the order came in, never in the future.
+    for shipment in Shipment.objects.all()[:50]:
+        order_placed = FulfillmentOrder.objects.get(number=shipment.reference).order.placed_at
+        assert order_placed.date() <= shipment.collection_date
+
+
+@pytest.mark.parametrize("arguments", [["--port", "eighty"], ["--port=70000"], ["--port"]])
+def test_the_demo_script_refuses_a_port_that_is_not_one_and_says_how_to_give_it(arguments):
+    import subprocess
+    from pathlib import Path
+
+    script = Path(__file__).resolve().parent.parent / "scripts" / "demo"
+
+    done = subprocess.run(["bash", str(script), *arguments], capture_output=True, text=True, timeout=30, env={"PATH": "/usr/bin:/bin"})
+
+    assert done.returncode == 2
+    assert "--port 8080" in done.stderr

@@ -7,6 +7,8 @@ these into PDF. ``as_dict``/``from_dict`` carry them through a job's JSON payloa
 from dataclasses import asdict, dataclass, fields
 from datetime import datetime
 
+from oms.addresses import address_lines
+
 
 @dataclass(frozen=True)
 class DocumentAddress:
@@ -20,12 +22,10 @@ class DocumentAddress:
     company: str = ""
     phone: str = ""
 
-    def lines(self) -> list[str]:
-        """The address as printed on a label, one line each, empty parts left out."""
-        locality = " ".join(part for part in (self.postal_code, self.city) if part)
-        if self.region:
-            locality = f"{locality}, {self.region}" if locality else self.region
-        return [part for part in (self.name, self.company, self.line1, self.line2, locality, self.country, self.phone) if part]
+    def lines(self, *, origin_country: str | None = None) -> list[str]:
+        """The address as printed, one line each, in the layout of its country (the country's name
+        only when it is abroad from ``origin_country``), then the phone number."""
+        return [*address_lines(asdict(self), origin_country=origin_country), *([self.phone] if self.phone else [])]
 
 
 @dataclass(frozen=True)

@@ -52,8 +52,9 @@ def _packing_slip_context(document: PackingSlipDocument) -> dict:
         "document": document,
         "order_qr": qr_svg(document.order_number),
         "number_barcode": code128_svg(document.fulfillment_order_number),
-        "ship_to": document.ship_to.lines(),
-        "ship_from": document.ship_from.lines(),
+        # Each country's name is printed only when the parcel crosses a border.
+        "ship_to": document.ship_to.lines(origin_country=document.ship_from.country),
+        "ship_from": document.ship_from.lines(origin_country=document.ship_to.country),
     }
 
 

@@ -1,3 +1,5 @@
+import re
+
 import pytest
 import yaml
 from django.core.management import call_command
@@ -28,3 +30,18 @@ def test_the_schema_and_the_offline_docs_are_served(client):
     assert docs.status_code == 200
     assert b"swagger-ui" in docs.content
     assert b"cdn" not in docs.content.lower()
+
+
+@pytest.mark.django_db
+def test_redoc_loads_nothing_from_outside_the_site(client):
+    page = client.get("/api/redoc/")
+
+    html = page.content.decode()
+    assert page.status_code == 200
+    # Every URL the page names is on this site: the schema, ReDoc from the static files, the stylesheet.
+    assert not re.findall(r"https?://", html), html
+    loads = re.findall(r'(?:src|href|spec-url)="([^"]+)"', html)
+    assert loads and all(url.startswith("/") for url in loads), loads
+    assert any(url.endswith("redoc.standalone.js") for url in loads) and any(url.endswith("/api/schema/") for url in loads)
+    # Nothing inline for a strict Content Security Policy to refuse.
+    assert "<style" not in html and not re.search(r"<script(?![^>]*\bsrc=)", html)

@@ -2,7 +2,10 @@
 
 import re
 
+import pytest
+
 from fulfillment.documents import packing_slips_pdf, pick_lists_pdf
+from fulfillment.documents.data import DocumentAddress
 from fulfillment.documents.rendering import documents_html
 
 from .conftest import packing_slip_make, pdf_pages, pick_list_make
@@ -73,9 +76,10 @@ def test_a_packing_slip_shows_numbers_addresses_lines_note_and_returns_instructi
 
     assert "Packing slip FO-00077" in page
     assert "Order 1000123" in page
-    for line in ("Ada Lovelace", "12 Analytical Street", "Flat 3", "N1 9GU London", "GB"):
+    # A parcel from the US to the UK: each address in its country's layout, each country named.
+    for line in ("Ada Lovelace", "12 Analytical Street", "Flat 3", "LONDON\nN1 9GU\nUNITED KINGDOM"):
         assert line in page
-    for line in ("Chicago DC", "Acme Goods", "1200 W Dock Rd", "60607 Chicago, IL", "US"):
+    for line in ("Chicago DC", "Acme Goods", "1200 W Dock Rd", "CHICAGO, IL 60607\nUNITED STATES"):
         assert line in page
     assert re.search(r"SKU-RED\s+Red mug\s+2\s+2", page)
     assert re.search(r"SKU-BLUE\s+Blue plate\s+3\s+1", page)
@@ -127,3 +131,38 @@ def test_customer_text_is_printed_as_text_never_as_markup():
 
     assert "<img" not in html and "&lt;img" in html
     assert '<b>urgent</b>' in page
+
+
+VENLO = DocumentAddress(name="Venlo DC", line1="Celsiusweg 20", city="Venlo", region="Limburg", postal_code="5928 PR", country="NL")
+
+
+@pytest.mark.parametrize(
+    ("address", "printed"),
+    [
+        # The US: town, state code and ZIP on one line (the state as entered, written out or not).
+        (DocumentAddress(name="Ann Lee", line1="1 Market St", city="San Francisco", region="California", postal_code="94105", country="US"),
+         "1 Market St\nSAN FRANCISCO, CA 94105\nUNITED STATES"),
+        # Germany and France: postal code before the town; no region line.
+        (DocumentAddress(name="Hans Meier", line1="Invalidenstr. 1", city="Berlin", region="Berlin", postal_code="10115", country="DE"),
+         "Invalidenstr. 1\n10115 BERLIN\nGERMANY"),
+        (DocumentAddress(name="Marie Curie", line1="1 rue de Rivoli", city="Paris", region="Île-de-France", postal_code="75001", country="FR"),
+         "1 rue de Rivoli\n75001 PARIS\nFRANCE"),
+        # Japan (in Latin script): the town and prefecture after the street, the postal code below.
+        (DocumentAddress(name="Taro Yamada", line1="1-1 Chiyoda", city="Chiyoda-ku", region="Tokyo", postal_code="100-0001", country="JP"),
+         "1-1 Chiyoda\nChiyoda-ku, TOKYO\n100-0001\nJAPAN"),
+    ],
+    ids=["US", "DE", "FR", "JP"],
+)
+def test_a_packing_slip_prints_the_ship_to_address_in_its_countrys_format(address, printed):
+    [page] = pdf_pages(packing_slips_pdf([packing_slip_make(ship_to=address, ship_from=VENLO)]))
+
+    assert printed in page
+
+
+def test_a_domestic_packing_slip_names_no_country():
+    home = DocumentAddress(name="Jan Jansen", line1="Damrak 1", city="Amsterdam", region="North Holland", postal_code="1012 AB", country="NL")
+
+    [page] = pdf_pages(packing_slips_pdf([packing_slip_make(ship_to=home, ship_from=VENLO)]))
+
+    assert "Damrak 1\n1012 AB AMSTERDAM" in page and "5928 PR VENLO" in page
+    assert "NETHERLANDS" not in page and "94105" not in page

@@ -87,8 +87,9 @@ def test_given_carriers_when_a_packed_fulfillment_order_ships_then_the_cheapest_
     assert fo.status == FulfillmentStatus.SHIPPED and fresh(order).status == OrderStatus.SHIPPED
     assert fo.shipment_id == shipment.pk and fo.tracking_number == shipment.tracking_number
     assert s10_is_valid(fo.tracking_number) and fo.tracking_number.startswith("CP") and fo.tracking_number.endswith("US")
-    # US to US, 1.2 kg and 0.8 kg: the pickup-point service is the cheapest (EuroParcel has no US zone).
-    assert (fo.carrier_code, fo.service_code) == ("oms-post", "pickup_point")
+    # US to US, 1.2 kg and 0.8 kg, to the door: ground is the cheapest (pickup point is cheaper, but
+    # the order asked for no pickup point; EuroParcel has no US zone).
+    assert (fo.carrier_code, fo.service_code) == ("oms-post", "ground")
     assert (shipment.reference, shipment.origin["country"], shipment.destination["postal_code"]) == (fo.number, "US", "02108")
     parcels = list(shipment.parcels.order_by("sequence").values_list("weight_kg", "length_cm", "width_cm", "height_cm"))
     assert parcels == [(Decimal("1.2"), Decimal("30"), Decimal("20"), Decimal("15")), (Decimal("0.8"), Decimal("30"), Decimal("20"), Decimal("15"))]

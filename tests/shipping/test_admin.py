@@ -67,7 +67,7 @@ def test_a_save_in_the_console_is_quoted_at_once(root):
     before = rate_card()
     post = Carrier.objects.get(code="oms-post")
     url = reverse("admin:shipping_servicelevel_change", args=[ServiceLevel.objects.get(carrier=post, code="overnight").pk])
-    data = {"carrier": post.pk, "code": "overnight", "name": "Next day", "active": "on",
+    data = {"carrier": post.pk, "code": "overnight", "name": "Next day", "delivery_kind": "home", "active": "on",
             "rate_tables-TOTAL_FORMS": 0, "rate_tables-INITIAL_FORMS": 0, "rate_tables-MIN_NUM_FORMS": 0, "rate_tables-MAX_NUM_FORMS": 1000}
     # Keep the existing tables as they are.
     tables = list(RateTable.objects.filter(service__code="overnight", service__carrier=post))

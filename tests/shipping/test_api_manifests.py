@@ -101,7 +101,7 @@ def test_the_csv_has_a_row_per_shipment_and_the_totals(api):
     rows = list(csv.reader(io.StringIO(body_of(response).decode())))
     assert rows[0] == ["tracking_number", "reference", "destination", "parcels", "weight_kg", "service"]
     by_number = {row[0]: row for row in rows[1:-1]}
-    assert by_number[first.tracking_number][1:5] == ["FO-1", "Ada Lovelace, 73301, Austin, US", "2", "5.500"]
+    assert by_number[first.tracking_number][1:5] == ["FO-1", "Ada Lovelace, AUSTIN, 73301, UNITED STATES", "2", "5.500"]
     assert by_number[second.tracking_number][1] == "'=HYPERLINK(1)"
     assert rows[-1] == ["TOTAL", "", "2 shipments", "3", "7.500", ""]
 

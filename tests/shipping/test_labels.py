@@ -2,6 +2,7 @@
 
 import io
 import re
+from decimal import Decimal
 
 import pytest
 from django.urls import reverse
@@ -37,8 +38,9 @@ def test_booking_with_the_built_in_carrier_stores_a_4x6_label_with_everything_a_
     assert (float(page.mediabox.width), float(page.mediabox.height)) == (288, 432)
     text = page.extract_text()
     assert shipment.tracking_number in text
-    for printed in ("Chicago DC", "1 Dock St", "60601 Chicago", "Ada Lovelace", "5 Main St", "73301 Austin", "US"):
+    for printed in ("Chicago DC", "1 Dock St", "CHICAGO, 60601", "Ada Lovelace", "5 Main St", "AUSTIN, 73301"):
         assert printed in text
+    assert "UNITED STATES" not in text  # a domestic parcel: no country line
     assert "OMS Post" in text or shipment.carrier.name in text
     assert shipment.service.name in text
     assert "2.000 kg" in text and "FO-0000042-1" in text and "1 of 1" in text and "2026-03-02" in text
@@ -135,6 +137,51 @@ def test_a_voided_shipment_gets_no_new_label():
         shipment_label_render(shipment_id=shipment.pk, actor="test")
 
     assert "voided" in str(refused.value)
+
+
+def label_text(shipment: Shipment) -> str:
+    [page] = pages_of(bytes(fresh(shipment).label_pdf))
+    return page.extract_text()
+
+
+def test_a_us_address_prints_town_state_and_zip_on_one_line_as_the_us_postal_service_wants():
+    shipment = book(destination={"name": "Ada Lovelace", "line1": "1600 Champa St", "city": "Denver", "region": "Colorado",
+                                 "postal_code": "80202", "country": "US"})
+
+    text = label_text(shipment)
+
+    assert "DENVER, CO 80202" in text  # the state written out is printed as its code
+    assert "80202 Denver" not in text and "UNITED STATES" not in text
+
+
+def test_a_parcel_abroad_prints_the_recipient_in_its_countrys_format_and_both_countries_by_name():
+    shipment = book(destination={"name": "Hans Meier", "line1": "Invalidenstr. 1", "city": "Berlin", "region": "Berlin",
+                                 "postal_code": "10115", "country": "DE"})
+
+    text = label_text(shipment)
+
+    assert "10115 BERLIN" in text and "GERMANY" in text
+    assert "UNITED STATES" in text  # the sender's country too, for the way back
+
+
+def test_a_british_address_puts_the_postcode_on_its_own_line_below_the_town():
+    shipment = book(carrier_code="europarcel", service_code="standard",
+                    origin={"name": "Venlo DC", "line1": "Celsiusweg 20", "city": "Venlo", "postal_code": "5928 PR", "country": "NL"},
+                    destination={"name": "Jane Doe", "line1": "10 Downing Street", "city": "London", "region": "England",
+                                 "postal_code": "sw1a 2aa", "country": "GB"})
+
+    lines = label_text(shipment).splitlines()
+
+    assert lines.index("LONDON") + 1 == lines.index("SW1A 2AA") and "UNITED KINGDOM" in lines
+    assert "Venlo DC, Celsiusweg 20, 5928 PR VENLO, NETHERLANDS" in lines  # the sender, on one line
+
+
+def test_the_declared_value_prints_with_its_currency_and_two_decimals_and_is_left_out_when_none_was_declared():
+    declared = book(declared_value=Decimal("129"))
+    nothing = book()
+
+    assert "Declared value 129.00 USD" in " ".join(label_text(declared).split())
+    assert "Declared value" not in label_text(nothing) and "0.000" not in label_text(nothing)
 
 
 def test_render_again_replaces_a_missing_label():

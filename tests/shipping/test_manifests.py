@@ -54,7 +54,7 @@ def test_the_csv_has_a_row_per_shipment_and_the_totals():
     assert rows[0] == ["tracking_number", "reference", "destination", "parcels", "weight_kg", "service"]
     by_number = {row[0]: row for row in rows[1:-1]}
     service = first.service.name
-    assert by_number[first.tracking_number] == [first.tracking_number, "FO-1", "Ada Lovelace, 73301, Austin, US", "2", "5.500", service]
+    assert by_number[first.tracking_number] == [first.tracking_number, "FO-1", "Ada Lovelace, AUSTIN, 73301, UNITED STATES", "2", "5.500", service]
     assert by_number[second.tracking_number][1] == "'=HYPERLINK(1)"
     assert by_number[second.tracking_number][3:5] == ["1", "2.000"]
     assert rows[-1] == ["TOTAL", "", "2 shipments", "3", "7.500", ""]
@@ -71,7 +71,7 @@ def test_the_pdf_shows_every_shipment_and_the_totals():
     assert manifest.number in text and "2026-03-02" in text
     for shipment in (first, second):
         assert shipment.tracking_number in text and shipment.reference in text
-    assert "Austin" in text and first.service.name in text
+    assert "AUSTIN, 73301" in text and first.service.name in text
     assert "2 shipments" in text and "7.500" in text
     assert (sheet.shipment_count, sheet.parcel_count, sheet.weight_kg) == (2, 3, Decimal("7.500"))
 

@@ -117,8 +117,9 @@ def test_deactivating_a_service_removes_it_from_quotes():
 def test_parcel_cost_estimate_is_the_cheapest_service_for_one_parcel():
     card = rate_card()
 
-    # pickup_point up to 5 kg 7.90 + residential 4.50 = 12.40, fuel 8.5% = 1.054 -> 1.05.
-    assert parcel_cost_estimate(card, origin_country="US", destination_country="US", destination_postal_code="10012", residential=True, weight_kg=3) == D("13.45")
+    # To the door, so not the (cheaper) pickup point: ground up to 5 kg 9.80 + residential 4.50 = 14.30,
+    # fuel 8.5% = 1.2155 -> 1.22.
+    assert parcel_cost_estimate(card, origin_country="US", destination_country="US", destination_postal_code="10012", residential=True, weight_kg=3) == D("15.52")
     assert parcel_cost_estimate(card, origin_country="US", destination_country="US", weight_kg=3, services=["oms-post:ground"]) == D("10.63")
     assert parcel_cost_estimate(card, origin_country="US", destination_country="JP", weight_kg=3) is None
 

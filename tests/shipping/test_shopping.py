@@ -6,7 +6,7 @@ from decimal import Decimal as D
 import pytest
 
 from oms.errors import InvalidInput
-from shipping.rating import Address, Parcel, RateTableCard, ServiceCard, quote
+from shipping.rating import PICKUP_POINT, Address, Parcel, RateTableCard, ServiceCard, parcel_cost_estimate, quote
 from shipping.shopping import CHEAPEST_ON_TIME, FASTEST_WITHIN_CAP, ShoppingPolicy, rate_shop
 
 from .cards import card, carrier
@@ -121,3 +121,40 @@ def test_a_policy_round_trips_through_json_and_bad_settings_are_named():
         ShoppingPolicy.from_dict({"cost_cap": "lots"})
     with pytest.raises(InvalidInput, match="Unknown rate shopping setting"):
         ShoppingPolicy.from_dict({"budget": 3})
+
+
+# --- where the parcel is left: the door or a pickup point ------------------------------------
+
+
+def quotes_to(destination: Address):
+    """a:pickup_point 2 days 3.00 (a pickup-point service, the cheapest and fastest) and a:ground 5 days 6.00."""
+    services = (
+        ServiceCard("a", "pickup_point", "Pickup point", {"us": RateTableCard("us", 2, ((D("30"), D("3.00")),))}, delivery_kind=PICKUP_POINT),
+        service("a", "ground", 5, "6.00"),
+    )
+    return quote(card(carrier("a", services=services)), parcels=[Parcel(1)], origin=Address("US"), destination=destination, ship_at=MONDAY)
+
+
+def test_a_home_address_never_gets_a_pickup_point_service_however_cheap():
+    choice = rate_shop(quotes_to(Address("US", "80202")), ShoppingPolicy(FASTEST_WITHIN_CAP))
+
+    assert choice.chosen.key == "a:ground"
+    assert ("a:pickup_point", "delivers to pickup points only, and the address asks for delivery to the door") in choice.excluded
+
+
+def test_an_address_that_names_a_pickup_point_gets_a_pickup_point_service_and_no_door_delivery():
+    choice = rate_shop(quotes_to(Address("US", "80202", pickup_point=True)), ShoppingPolicy())
+
+    assert choice.chosen.key == "a:pickup_point"
+    assert [key for key, _ in choice.excluded] == ["a:ground"]
+
+
+def test_routing_prices_a_home_address_without_the_pickup_point_service():
+    services = (
+        ServiceCard("a", "pickup_point", "Pickup point", {"us": RateTableCard("us", 2, ((D("30"), D("3.00")),))}, delivery_kind=PICKUP_POINT),
+        service("a", "ground", 5, "6.00"),
+    )
+
+    price = parcel_cost_estimate(card(carrier("a", services=services)), origin_country="US", destination_country="US", weight_kg="1")
+
+    assert price == D("6.00")

@@ -4,14 +4,18 @@ It lives in the fulfillment app because the demo's orders are shipped through fu
 which the orders app below may not know about."""
 
 import json
+import os
 
 from django.core.management.base import BaseCommand, CommandError
 
-from fulfillment.demo import FULFILLMENT_SHIPPING, demo_floor
+from fulfillment.demo import FULFILLMENT_SHIPPING, demo_floor, demo_tracking
 from orders.demo import demo_seed
+from shipping.demo import demo_shipping_seed
 
-LOGIN_URL = "http://localhost:8000/admin/"
-API_URL = "http://localhost:8000/api/v1/orders/"
+
+def _site() -> str:
+    """Where ``scripts/demo`` serves the demo: its port comes as ``PORT`` (default 8000)."""
+    return f"http://localhost:{os.environ.get('PORT') or 8000}"
 
 
 class Command(BaseCommand):
@@ -31,7 +35,12 @@ class Command(BaseCommand):
             raise CommandError("Use at least --customers 20 and --skus 10.")
         say = (lambda message: None) if quiet else (lambda message: self.stdout.write(message))
         try:
+            # Carriers first: the demo's orders ship with them (booked, scanned, manifested).
+            carriers = demo_shipping_seed()
             report = demo_seed(orders=orders, customers=customers, skus=skus, progress=not quiet, say=say, shipping=FULFILLMENT_SHIPPING)
+            report.created["carriers"] += carriers
+            say("Carriers: scans up to now, late shipments, manifests")
+            demo_tracking(report)
             demo_floor(report)
         except ValueError as exc:
             raise CommandError(str(exc)) from None
@@ -48,7 +57,7 @@ class Command(BaseCommand):
             if report.drifted:
                 write(f"{report.drifted} order(s) ended elsewhere than planned (stock or a rule moved them first).")
         write("")
-        write(self.style.MIGRATE_HEADING(f"Operator console: {LOGIN_URL}"))
+        write(self.style.MIGRATE_HEADING(f"Operator console: {_site()}/admin/"))
         for username, role, password in report.logins:
             shown = password if password else "(unchanged; reset with: python manage.py changepassword " + username + ")"
             write(f"  {username:<11} {role:<19} password: {shown}")
@@ -68,7 +77,7 @@ class Command(BaseCommand):
             write(f"  {report.api_key}")
             write("Try it:")
             write(
-                f"  curl -X POST {API_URL} \\\n"
+                f"  curl -X POST {_site()}/api/v1/orders/ \\\n"
                 f"    -H 'Authorization: Api-Key {report.api_key}' \\\n"
                 "    -H 'Content-Type: application/json' \\\n"
                 "    -H 'Idempotency-Key: curl-0001' \\\n"
@@ -77,4 +86,4 @@ class Command(BaseCommand):
         else:
             write("API key: the demo key exists already (keys are shown only once). "
                   "Make another with: python manage.py create_api_key NAME")
-        write("API docs: http://localhost:8000/api/docs/")
+        write(f"API docs: {_site()}/api/docs/")
