@@ -63,6 +63,13 @@ def _post(request: HttpRequest, name: str) -> str:
     return request.POST.get(name, "").strip()
 
 
+def _found(object_id: str, queryset=None) -> FulfillmentOrder:
+    """The fulfillment order of a URL's id, or 404 (also for an id that is no number)."""
+    if not str(object_id).isdigit():
+        raise Http404("No such fulfillment order.")
+    return get_object_or_404(FulfillmentOrder.objects.all() if queryset is None else queryset, pk=object_id)
+
+
 def fulfillment_order_page(fulfillment_order_id: int) -> str:
     return reverse("admin:fulfillment_fulfillmentorder_change", args=[fulfillment_order_id])
 
@@ -249,7 +256,7 @@ def floor_action_view(request: HttpRequest, object_id: str, action_name: str, *,
     action = FLOOR_ACTIONS.get(action_name)
     if action is None:
         raise Http404("No such step.")
-    fulfillment_order = get_object_or_404(FulfillmentOrder.objects.select_related("location"), pk=object_id)
+    fulfillment_order = _found(object_id, FulfillmentOrder.objects.select_related("location"))
     page = fulfillment_order_page(fulfillment_order.pk)
     if not request.user.has_perm(action.permission):
         return refused(request, admin_site, permission=action.permission, what=f"{action.label} ({fulfillment_order.number})", back=page)
@@ -265,7 +272,7 @@ def floor_action_view(request: HttpRequest, object_id: str, action_name: str, *,
 
 def shipped_view(request: HttpRequest, object_id: str, *, admin_site, model_admin) -> HttpResponse:
     """After shipping: the label right there (shown, to print or download) and the packing slip."""
-    fulfillment_order = get_object_or_404(FulfillmentOrder.objects.select_related("shipment__carrier", "shipment__service", "order"), pk=object_id)
+    fulfillment_order = _found(object_id, FulfillmentOrder.objects.select_related("shipment__carrier", "shipment__service", "order"))
     if not request.user.has_perm("fulfillment.view_fulfillmentorder"):
         return refused(request, admin_site, permission="fulfillment.view_fulfillmentorder", what="Seeing fulfillment orders", back=reverse("admin:index"))
     shipment = fulfillment_order.shipment
@@ -292,7 +299,7 @@ def _pdf(content: bytes, name: str, *, download: bool) -> HttpResponse:
 @xframe_options_sameorigin  # shown inside the "shipped" page
 def label_view(request: HttpRequest, object_id: str, *, admin_site) -> HttpResponse:
     """The label of the fulfillment order's shipment (inline; ``?download=1`` to save it)."""
-    fulfillment_order = get_object_or_404(FulfillmentOrder, pk=object_id)
+    fulfillment_order = _found(object_id)
     page = fulfillment_order_page(fulfillment_order.pk)
     if not request.user.has_perm("shipping.view_shipment"):
         return refused(request, admin_site, permission="shipping.view_shipment", what="Printing shipping labels", back=page)
@@ -310,7 +317,7 @@ def label_view(request: HttpRequest, object_id: str, *, admin_site) -> HttpRespo
 @xframe_options_sameorigin
 def packing_slip_view(request: HttpRequest, object_id: str, *, admin_site) -> HttpResponse:
     """The packing slip of one fulfillment order, as a PDF."""
-    fulfillment_order = get_object_or_404(FulfillmentOrder, pk=object_id)
+    fulfillment_order = _found(object_id)
     if not request.user.has_perm("fulfillment.view_fulfillmentorder"):
         return refused(request, admin_site, permission="fulfillment.view_fulfillmentorder", what="Printing packing slips", back=reverse("admin:index"))
     _key, _model, _noun, build = BY_ID_SOURCES["packing_slips"]
@@ -345,7 +352,7 @@ class SplitForm(forms.Form):
 
 def split_view(request: HttpRequest, object_id: str, *, admin_site, model_admin) -> HttpResponse:
     """Split units off a pending fulfillment order into a new one (the same or another location)."""
-    fulfillment_order = get_object_or_404(FulfillmentOrder, pk=object_id)
+    fulfillment_order = _found(object_id)
     page = fulfillment_order_page(fulfillment_order.pk)
     if not request.user.has_perm(ROUTE):
         return refused(request, admin_site, permission=ROUTE, what=f"Splitting {fulfillment_order.number}", back=page)

@@ -112,3 +112,12 @@ def test_given_each_role_then_the_list_offers_only_the_actions_it_may_take(conso
     assert actions("Warehouse") == {"create_wave_pick_list", "print_pick_lists", "ship", "hold"}
     assert actions("Customer service") == {"print_pick_lists", "hold"}
     assert actions("Accounting") == set()
+
+
+def test_given_an_id_that_is_no_number_or_a_step_that_does_not_exist_then_404_not_500(console, pending):
+    fo = pending([("MUG", 1)])
+    warehouse = console("Warehouse")
+
+    assert warehouse.post("/admin/fulfillment/fulfillmentorder/abc/floor/ship/").status_code == 404
+    assert warehouse.get("/admin/fulfillment/fulfillmentorder/abc/label.pdf").status_code == 404
+    assert warehouse.post(floor_url(fo, "teleport")).status_code == 404
