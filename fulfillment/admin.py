@@ -9,8 +9,8 @@ from django.contrib import admin, messages
 from django.http import HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.utils import timezone
-from django.urls import reverse
-from django.utils.html import format_html
+from django.urls import path, reverse
+from django.utils.html import format_html, format_html_join
 
 from inventory.models import Location
 from oms.admin import ReadOnlyInline
@@ -18,11 +18,12 @@ from oms.errors import DomainError
 
 from oms.documents import document_job_start
 
-from . import services
+from . import admin_floor, services
+from .admin_floor import SplitForm
 from .documents.jobs import CHUNK_SIZE, TITLES
 from .documents.rendering import documents_pdf
 from .documents.sources import BY_ID_SOURCES
-from .models import FulfillmentHold, FulfillmentHoldReason, FulfillmentLine, FulfillmentOrder, PickList, PickListStatus
+from .models import FulfillmentHold, FulfillmentHoldReason, FulfillmentLine, FulfillmentOrder, FulfillmentStatus, PickList, PickListStatus
 
 
 def documents_print(model_admin, request, *, kind: str, ids: list[int], name: str = ""):
@@ -58,23 +59,6 @@ class MoveForm(forms.Form):
 class HoldForm(forms.Form):
     reason = forms.ChoiceField(choices=FulfillmentHoldReason.choices)
     detail = forms.CharField(max_length=500, required=False)
-
-
-class SplitForm(forms.Form):
-    location = forms.ModelChoiceField(
-        queryset=Location.objects.filter(is_active=True, can_ship=True), required=False, help_text="Empty: the same location."
-    )
-
-    def __init__(self, *args, fulfillment_order: FulfillmentOrder, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.lines = list(fulfillment_order.lines.select_related("product").order_by("pk"))
-        for line in self.lines:
-            self.fields[f"line_{line.pk}"] = forms.IntegerField(
-                label=f"{line.product.sku} (of {line.quantity})", min_value=0, max_value=line.quantity, initial=0, help_text="Units to split off."
-            )
-
-    def split_lines(self) -> dict[int, int]:
-        return {line.pk: self.cleaned_data[f"line_{line.pk}"] for line in self.lines if self.cleaned_data.get(f"line_{line.pk}")}
 
 
 class HeldFilter(admin.SimpleListFilter):
@@ -116,6 +100,31 @@ class FulfillmentOrderAdmin(admin.ModelAdmin):
     fields = readonly_fields
     inlines = (FulfillmentLineInline, FulfillmentHoldInline)
     actions = ("move", "split", "merge", "hold", "release_holds", "cancel", "ship", "deliver", "print_packing_slips", "print_pick_lists")
+    change_form_template = "admin/fulfillment/fulfillmentorder/change_form.html"
+
+    def get_urls(self):
+        def wrap(view, **kwargs):
+            return self.admin_site.admin_view(lambda request, *args, **more: view(request, *args, **more, **kwargs))
+
+        site = {"admin_site": self.admin_site}
+        return [
+            path("<path:object_id>/floor/<str:action_name>/", wrap(admin_floor.floor_action_view, **site), name="fulfillment_fulfillmentorder_floor"),
+            path("<path:object_id>/shipped/", wrap(admin_floor.shipped_view, **site, model_admin=self), name="fulfillment_fulfillmentorder_shipped"),
+            path("<path:object_id>/label.pdf", wrap(admin_floor.label_view, **site), name="fulfillment_fulfillmentorder_label"),
+            path("<path:object_id>/packing-slip.pdf", wrap(admin_floor.packing_slip_view, **site), name="fulfillment_fulfillmentorder_packing_slip"),
+            path("<path:object_id>/split/", wrap(admin_floor.split_view, **site, model_admin=self), name="fulfillment_fulfillmentorder_split"),
+            *super().get_urls(),
+        ]
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        fulfillment_order = self.get_object(request, object_id)
+        extra_context = extra_context or {}
+        if fulfillment_order is not None:
+            extra_context.update(admin_floor.floor_context(fulfillment_order, request.user))
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("order", "location", "shipment__carrier")
 
     def has_add_permission(self, request):
         return False
@@ -132,11 +141,12 @@ class FulfillmentOrderAdmin(admin.ModelAdmin):
     def has_route_permission(self, request):
         return request.user.has_perm("fulfillment.route_fulfillmentorder")
 
-    def has_view_picklist_permission(self, request):
-        return request.user.has_perm("fulfillment.view_picklist")
+    def has_floor_permission(self, request):
+        """Picking, packing and shipping: the warehouse's work (``fulfillment.confirm_picklist``)."""
+        return request.user.has_perm(admin_floor.FLOOR)
 
-    def has_confirm_picklist_permission(self, request):
-        return request.user.has_perm("fulfillment.confirm_picklist")
+    def has_view_pick_lists_permission(self, request):
+        return request.user.has_perm("fulfillment.view_picklist")
 
     @admin.display(description="Order", ordering="order__number")
     def order_link(self, obj):
@@ -194,11 +204,8 @@ class FulfillmentOrderAdmin(admin.ModelAdmin):
         fulfillment_order = queryset.get()
         form = SplitForm(request.POST if "apply" in request.POST else None, fulfillment_order=fulfillment_order)
         if form.is_bound and form.is_valid():
-            location = form.cleaned_data["location"]
             try:
-                split = services.fulfillment_order_split(
-                    fulfillment_order_id=fulfillment_order.pk, lines=form.split_lines(), to_location_id=location.pk if location else None, actor=request.user
-                )
+                split = form.split(actor=request.user)
             except DomainError as error:
                 self.message_user(request, f"{fulfillment_order.number}: {error.message}", messages.ERROR)
             else:
@@ -236,7 +243,7 @@ class FulfillmentOrderAdmin(admin.ModelAdmin):
     def cancel(self, request, queryset):
         self._each(request, queryset, lambda fo: services.fulfillment_order_cancel(fulfillment_order_id=fo.pk, actor=request.user), "Cancelled")
 
-    @admin.action(description="Ship (packed)", permissions=["transition"])
+    @admin.action(description="Ship (packed)", permissions=["floor"])
     def ship(self, request, queryset):
         self._each(request, queryset, lambda fo: services.fulfillment_order_ship(fulfillment_order_id=fo.pk, actor=request.user), "Shipped")
 
@@ -250,20 +257,28 @@ class FulfillmentOrderAdmin(admin.ModelAdmin):
         name = f"packing-slip-{queryset.get().number}" if len(ids) == 1 else ""
         return documents_print(self, request, kind="packing_slips", ids=ids, name=name)
 
-    @admin.action(description="Print pick lists (open ones of the selection)", permissions=["view_picklist"])
+    @admin.action(description="Print pick lists (open ones of the selection)", permissions=["view_pick_lists"])
     def print_pick_lists(self, request, queryset):
-        if not request.user.has_perm("fulfillment.view_picklist"):
-            self.message_user(request, "You may not view pick lists, so you may not print them.", messages.ERROR)
-            return None
         ids = list(
             PickList.objects.filter(
                 status__in=[PickListStatus.OPEN, PickListStatus.IN_PROGRESS], lines__fulfillment_line__fulfillment_order__in=queryset
             ).distinct().order_by("pk").values_list("pk", flat=True)
         )
         if not ids:
-            self.message_user(request, "None of the selected fulfillment orders is on an open pick list.", messages.WARNING)
+            self.message_user(request, self._no_pick_list_yet(request, queryset), messages.WARNING)
             return None
         return documents_print(self, request, kind="pick_lists", ids=ids)
+
+    def _no_pick_list_yet(self, request, queryset) -> str:
+        """Say none is on an open pick list, and offer the step before: creating one."""
+        pending = list(queryset.filter(status=FulfillmentStatus.PENDING, is_held=False).order_by("pk").values_list("pk", "number")[:10])
+        if not pending or not request.user.has_perm(admin_floor.FLOOR):
+            return "None of the selected fulfillment orders is on an open pick list."
+        pages = format_html_join(", ", '<a href="{}">{}</a>', ((reverse("admin:fulfillment_fulfillmentorder_change", args=[pk]), number) for pk, number in pending))
+        return format_html(
+            "None of the selected fulfillment orders is on an open pick list yet. Create one first: “Create pick list” on the page of {}, "
+            "or select them and run “Create wave pick list”.", pages,
+        )
 
 
 # The picking and packing console (fulfillment/admin_picking.py), when present.

@@ -1,31 +1,39 @@
-"""Operator console for picking and packing: pick lists with their lines in path order, the
-"Create wave pick list" action on fulfillment orders, and the packing page where an operator
-scans barcodes and sees what is still expected. Every change calls a service."""
+"""Operator console for picking and packing: the pick list as a working screen (the current task
+shown big, confirmed by scanning its bin and item, or as a short pick with a reason), the "Create
+wave pick list" action on fulfillment orders, and the packing page where an operator scans
+barcodes and sees what is still expected. Every change calls a service."""
+
+from urllib.parse import urlencode
 
 from django import forms
 from django.contrib import admin, messages
-from django.core.exceptions import PermissionDenied
-from django.http import HttpResponseRedirect
+from django.http import Http404, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
+from django.views.decorators.http import require_POST
 
 from oms.admin import ReadOnlyInline
-from oms.errors import DomainError
+from oms.errors import DomainError, InvalidInput
 
 from .admin import documents_print
-from .models import FulfillmentOrder, PackageType, PickList, PickListKind, PickListLine
+from .admin_floor import FLOOR, refusal_text, refused
+from .models import FulfillmentOrder, FulfillmentStatus, PackageType, PickList, PickListKind, PickListLine, PickListStatus, ShortPickReason
 from .picking import WaveRules
-from .services.packing import expected_items, fulfillment_order_by_number, pack_scan, package_close
-from .services.picking import pick_list_build
+from .services.packing import expected_items, fulfillment_order_by_number, open_pick_lists, pack_scan, package_close
+from .services.picking import pick_confirm, pick_list_build, pick_scan_check, pick_scan_confirm
 
-PICK_PERMISSION = "fulfillment.confirm_picklist"
+PICK_PERMISSION = FLOOR
 
 
 class PickListLineInline(ReadOnlyInline):
     model = PickListLine
-    fields = ("sequence", "bin", "product", "quantity", "slot", "fulfillment_order", "quantity_picked", "short", "confirmed_at")
+    fields = ("sequence", "bin", "product", "quantity", "slot", "fulfillment_order", "quantity_picked", "short", "short_why", "confirmed_at")
     readonly_fields = fields
+
+    @admin.display(description="Why short")
+    def short_why(self, obj):
+        return obj.short_reason_text or ("not said" if obj.short else "")
     ordering = ("sequence",)
 
     def get_queryset(self, request):
@@ -45,6 +53,14 @@ class PickListAdmin(admin.ModelAdmin):
     fields = readonly_fields
     inlines = (PickListLineInline,)
     actions = ("print_pick_lists",)
+    change_form_template = "admin/fulfillment/picklist/change_form.html"
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        pick_list = self.get_object(request, object_id)
+        extra_context = extra_context or {}
+        if pick_list is not None:
+            extra_context.update(pick_screen_context(pick_list, request))
+        return super().change_view(request, object_id, form_url, extra_context)
 
     def has_add_permission(self, request):
         return False
@@ -62,7 +78,13 @@ class PickListAdmin(admin.ModelAdmin):
         return False
 
     def get_urls(self):
-        return [path("pack/", self.admin_site.admin_view(self.packing_view), name="fulfillment_packing")] + super().get_urls()
+        wrap = self.admin_site.admin_view
+        return [
+            path("pack/", wrap(self.packing_view), name="fulfillment_packing"),
+            path("<path:object_id>/scan/", wrap(lambda request, object_id: pick_scan_view(request, object_id, self)), name="fulfillment_picklist_scan"),
+            path("<path:object_id>/short/", wrap(lambda request, object_id: pick_short_view(request, object_id, self)), name="fulfillment_picklist_short"),
+            *super().get_urls(),
+        ]
 
     def packing_view(self, request):
         return packing_page(request, self)
@@ -77,12 +99,9 @@ class PackageTypeAdmin(admin.ModelAdmin):
 # --- the action on fulfillment orders ----------------------------------------------------------
 
 
-@admin.action(description="Create wave pick list", permissions=["confirm_picklist"])
+@admin.action(description="Create wave pick list", permissions=["floor"])
 def create_wave_pick_list(modeladmin, request, queryset):
     """Batch the selected pending fulfillment orders of one location into wave pick lists."""
-    if not request.user.has_perm(PICK_PERMISSION):
-        modeladmin.message_user(request, "You may not build pick lists.", messages.ERROR)
-        return None
     locations = set(queryset.values_list("location__code", flat=True))
     if len(locations) != 1:
         modeladmin.message_user(request, "Choose fulfillment orders of one location: a wave is one walk through one building.", messages.ERROR)
@@ -135,7 +154,7 @@ class CloseForm(forms.Form):
 def packing_page(request, model_admin):
     """Scan items into the open package of a fulfillment order, then close the package."""
     if not request.user.has_perm(PICK_PERMISSION):
-        raise PermissionDenied
+        return refused(request, model_admin.admin_site, permission=PICK_PERMISSION, what="Packing", back=reverse("admin:index"))
     number = (request.GET.get("number") or request.POST.get("number") or "").strip()
     fulfillment_order, scan_form, close_form = None, ScanForm(), CloseForm()
     if number:
@@ -176,8 +195,132 @@ def packing_page(request, model_admin):
     context = {
         **model_admin.admin_site.each_context(request), "opts": model_admin.opts, "title": "Packing", "number": number,
         "fulfillment_order": fulfillment_order, "scan_form": scan_form, "close_form": close_form,
+        "waiting_pick_lists": _pick_list_links(open_pick_lists(fulfillment_order.pk)) if fulfillment_order else [],
+        "fulfillment_order_url": reverse("admin:fulfillment_fulfillmentorder_change", args=[fulfillment_order.pk]) if fulfillment_order else None,
         "expected": expected_items(fulfillment_order.pk) if fulfillment_order else [],
         "open_package": fulfillment_order.packages.filter(closed_at__isnull=True).prefetch_related("items__fulfillment_line__product").first()
         if fulfillment_order else None,
     }
     return TemplateResponse(request, "admin/fulfillment/packing.html", context)
+
+
+def _pick_list_links(numbers: list[str]) -> list[tuple[str, str]]:
+    return [(number, reverse("admin:fulfillment_picklist_change", args=[int(number.removeprefix("PL-"))])) for number in numbers]
+
+
+# --- the pick list as a working screen -----------------------------------------------------------
+
+
+class ShortPickForm(forms.Form):
+    line = forms.IntegerField(widget=forms.HiddenInput)
+    quantity_found = forms.IntegerField(min_value=0, label="Found", help_text="Units that were there and went into the slot.")
+    short_reason = forms.ChoiceField(choices=ShortPickReason.choices, label="Why short", initial=ShortPickReason.NOT_FOUND)
+    short_note = forms.CharField(max_length=255, required=False, label="Note", help_text="Required with “Other”.")
+
+
+def _pick_page(pick_list_id: int, **query) -> HttpResponseRedirect:
+    url = reverse("admin:fulfillment_picklist_change", args=[pick_list_id])
+    return HttpResponseRedirect(f"{url}?{urlencode(query)}" if query else url)
+
+
+def pick_screen_context(pick_list: PickList, request) -> dict:
+    """The current task (the first one not confirmed, in walking order), the scan and short-pick
+    forms for a role that may confirm, and each fulfillment order's packing link."""
+    lines = list(pick_list.lines.select_related("bin", "product", "fulfillment_line__fulfillment_order").order_by("sequence"))
+    task = next((line for line in lines if not line.is_confirmed), None)
+    may_confirm = request.user.has_perm(PICK_PERMISSION) and pick_list.status in (PickListStatus.OPEN, PickListStatus.IN_PROGRESS)
+    scanned_bin = (request.GET.get("bin") or "").strip()
+    bin_ok = task is not None and (task.bin is None or scanned_bin.upper() == task.bin.code.upper())
+    orders = {}
+    for line in lines:
+        fo = line.fulfillment_line.fulfillment_order
+        orders.setdefault(fo.pk, (line.slot, fo))
+    packable = request.user.has_perm(PICK_PERMISSION)
+    return {
+        "pick_task": task,
+        "pick_done": sum(1 for line in lines if line.is_confirmed),
+        "pick_total": len(lines),
+        "pick_may_confirm": may_confirm and task is not None,
+        "pick_bin_ok": bin_ok,
+        "pick_scanned_bin": task.bin.code if bin_ok and task and task.bin else "",
+        "pick_short_open": request.GET.get("short") == "1",
+        "pick_short_form": ShortPickForm(initial={"line": task.pk, "quantity_found": max(task.quantity - 1, 0)}) if task else None,
+        "pick_scan_url": reverse("admin:fulfillment_picklist_scan", args=[pick_list.pk]),
+        "pick_short_url": reverse("admin:fulfillment_picklist_short", args=[pick_list.pk]),
+        "pick_orders": [
+            (slot, fo, f"{reverse('admin:fulfillment_packing')}?number={fo.number}" if packable and fo.status == FulfillmentStatus.PICKING else None,
+             reverse("admin:fulfillment_fulfillmentorder_change", args=[fo.pk]))
+            for slot, fo in sorted(orders.values(), key=lambda item: item[0])
+        ],
+    }
+
+
+def _task_of(request, pick_list_id: str, model_admin):
+    """The pick list and the task the form names, or a response that refuses or goes back."""
+    pick_list = PickList.objects.filter(pk=pick_list_id).first() if str(pick_list_id).isdigit() else None
+    if pick_list is None:
+        raise Http404("No such pick list.")
+    if not request.user.has_perm(PICK_PERMISSION):
+        return pick_list, None, refused(request, model_admin.admin_site, permission=PICK_PERMISSION, what=f"Confirming picks on {pick_list.number}",
+                                        back=reverse("admin:fulfillment_picklist_change", args=[pick_list.pk]))
+    raw = request.POST.get("line", "")
+    line = PickListLine.objects.filter(pick_list=pick_list, pk=raw).select_related("product").first() if raw.isdigit() else None
+    if line is None:
+        messages.error(request, f"That task is not on {pick_list.number}; here is its current task.")
+        return pick_list, None, _pick_page(pick_list.pk)
+    if line.is_confirmed:
+        messages.warning(request, f"Task {line.sequence} ({line.product.sku}) was confirmed already; here is the next one.")
+        return pick_list, None, _pick_page(pick_list.pk)
+    return pick_list, line, None
+
+
+@require_POST
+def pick_scan_view(request, object_id: str, model_admin):
+    """A scan on the pick list screen: the bin alone (checked, then the item is asked for), or the
+    bin and the item with the quantity, which confirms the task."""
+    pick_list, line, answer = _task_of(request, object_id, model_admin)
+    if answer is not None:
+        return answer
+    bin_code, barcode = request.POST.get("bin_code", "").strip(), request.POST.get("barcode", "").strip()
+    quantity = request.POST.get("quantity", "").strip()
+    try:
+        if not barcode:
+            pick_scan_check(pick_list_line_id=line.pk, bin_code=bin_code)
+            return _pick_page(pick_list.pk, bin=bin_code)
+        if not quantity.isdigit() or int(quantity) < 1:
+            raise InvalidInput(f"Count the units: a whole number of at least 1 (the task asks for {line.quantity}).", fields={"quantity": ["A whole number."]})
+        pick_scan_confirm(pick_list_line_id=line.pk, bin_code=bin_code, barcode=barcode, quantity=int(quantity), actor=request.user)
+    except DomainError as error:
+        messages.error(request, refusal_text(error) if error.code != "wrong_bin" and error.code != "wrong_item" else error.message)
+        return _pick_page(pick_list.pk, bin=bin_code) if error.code != "wrong_bin" and bin_code else _pick_page(pick_list.pk)
+    messages.success(request, f"Picked {quantity} × {line.product.sku} into slot {line.slot}.")
+    return _pick_page(pick_list.pk)
+
+
+@require_POST
+def pick_short_view(request, object_id: str, model_admin):
+    """A short pick: the units found and why the rest is missing."""
+    pick_list, line, answer = _task_of(request, object_id, model_admin)
+    if answer is not None:
+        return answer
+    form = ShortPickForm(request.POST)
+    if not form.is_valid():
+        problems = "; ".join(f"{form.fields[name].label if name in form.fields else name}: {' '.join(errors)}" for name, errors in form.errors.items())
+        messages.error(request, f"The short pick was not recorded: {problems}")
+        return _pick_page(pick_list.pk, short="1")
+    found = form.cleaned_data["quantity_found"]
+    if found >= line.quantity:
+        messages.error(request, f"{found} found is the whole task ({line.quantity} × {line.product.sku}): scan it instead of a short pick.")
+        return _pick_page(pick_list.pk)
+    try:
+        pick_confirm(
+            pick_list_line_id=line.pk, quantity_picked=found, short_reason=form.cleaned_data["short_reason"],
+            short_note=form.cleaned_data["short_note"], actor=request.user,
+        )
+    except DomainError as error:
+        messages.error(request, f"The short pick was not recorded: {refusal_text(error)}")
+        return _pick_page(pick_list.pk, short="1")
+    messages.warning(
+        request, f"Short pick recorded: {found} of {line.quantity} × {line.product.sku}; the missing units are written off and routed again."
+    )
+    return _pick_page(pick_list.pk)

@@ -11,13 +11,22 @@ from django.db.models import F, Q
 from django.utils import timezone
 from django_fsm import FSMField, FSMModelMixin, transition
 
-__all__ = ["Package", "PackageType", "PackedItem", "PickList", "PickListKind", "PickListLine", "PickListStatus"]
+__all__ = ["Package", "PackageType", "PackedItem", "PickList", "PickListKind", "PickListLine", "PickListStatus", "ShortPickReason"]
 
 
 class PickListKind(models.TextChoices):
     SINGLE = "single", "Single order"
     BATCH = "batch", "Batch / wave"
     ZONE = "zone", "Zone"
+
+
+class ShortPickReason(models.TextChoices):
+    """Why a picker found fewer units than the task asked for (said in the hold and the audit trail)."""
+
+    NOT_FOUND = "not_found", "Not found at the bin"
+    DAMAGED = "damaged", "Damaged"
+    WRONG_ITEM = "wrong_item", "Wrong item at the bin"
+    OTHER = "other", "Other"
 
 
 class PickListStatus(models.TextChoices):
@@ -45,7 +54,7 @@ class PickList(FSMModelMixin, models.Model):
     class Meta:
         ordering = ["-id"]
         indexes = [models.Index(fields=["location", "status"], name="pick_list_location_status_idx")]
-        permissions = [("confirm_picklist", "Can build pick lists, confirm picks and pack")]
+        permissions = [("confirm_picklist", "Can build pick lists, confirm picks, pack and ship")]
 
     def __str__(self):
         return self.number
@@ -79,6 +88,8 @@ class PickListLine(models.Model):
     quantity = models.PositiveIntegerField()
     quantity_picked = models.PositiveIntegerField(default=0)
     short = models.BooleanField(default=False, help_text="Fewer found than asked for; the rest was written off.")
+    short_reason = models.CharField(max_length=16, choices=ShortPickReason.choices, blank=True, help_text="Why a short pick was short (empty: not said).")
+    short_note = models.CharField(max_length=255, blank=True, help_text="The picker's words about a short pick.")
     slot = models.PositiveSmallIntegerField(default=1, help_text="Tote or cart slot the units go into (one per fulfillment order).")
     sequence = models.PositiveIntegerField(help_text="Place along the pick path, from 1.")
     confirmed_at = models.DateTimeField(null=True, blank=True)
@@ -97,6 +108,12 @@ class PickListLine(models.Model):
     @property
     def is_confirmed(self) -> bool:
         return self.confirmed_at is not None
+
+    @property
+    def short_reason_text(self) -> str:
+        """The reason in words, with the picker's note: "damaged: box crushed"; empty when none was given."""
+        label = ShortPickReason(self.short_reason).label.lower() if self.short_reason else ""
+        return ": ".join(part for part in (label, self.short_note) if part)
 
 
 class PackageType(models.Model):

@@ -52,7 +52,7 @@ from .models import (
     ZoneRule,
 )
 from .selectors import rate_card_forget
-from .services import CARRIER_LABEL_FORMAT, manifest_close, shipment_label, shipment_return_label_create, shipment_void
+from .services import CARRIER_LABEL_FORMAT, MANUAL_LABEL_FORMAT, manifest_close, shipment_label, shipment_return_label_create, shipment_void
 
 
 class RateCardSavesMixin:
@@ -397,6 +397,9 @@ class ShipmentAdmin(admin.ModelAdmin):
     def label_text(self, obj):
         if obj.status == ShipmentStatus.VOIDED:
             return "voided: the label must not be used"
+        if obj.label_format == MANUAL_LABEL_FORMAT:
+            tracking = format_html(' · <a href="{}" rel="noopener noreferrer">track with the carrier</a>', obj.tracking_url) if obj.tracking_url else ""
+            return format_html("booked with {} outside the OMS: the label comes from the carrier{}", obj.carrier.name, tracking)
         url = reverse(f"admin:{self.model._meta.app_label}_{self.model._meta.model_name}_label", args=[obj.pk])
         stored = f"stored ({obj.label_format or 'PDF'})" if obj.label_pdf else "not rendered yet: downloading renders it"
         return format_html('<a href="{}">Download label PDF</a> ({})', url, stored)
@@ -424,11 +427,13 @@ class ShipmentAdmin(admin.ModelAdmin):
         limit = getattr(settings, "OMS_LABELS_INLINE_MAX", 200)
         shipments = list(queryset.select_related("carrier", "service").prefetch_related("parcels").order_by("pk"))
         voided = [shipment.tracking_number for shipment in shipments if shipment.status == ShipmentStatus.VOIDED]
-        carriers_own = [shipment.tracking_number for shipment in shipments if shipment.label_format == CARRIER_LABEL_FORMAT]
-        printable = [shipment for shipment in shipments if shipment.status != ShipmentStatus.VOIDED and shipment.label_format != CARRIER_LABEL_FORMAT]
+        own_formats = (CARRIER_LABEL_FORMAT, MANUAL_LABEL_FORMAT)
+        carriers_own = [shipment.tracking_number for shipment in shipments if shipment.label_format in own_formats]
+        printable = [shipment for shipment in shipments if shipment.status != ShipmentStatus.VOIDED and shipment.label_format not in own_formats]
         if carriers_own:
             self.message_user(
-                request, f"Not printed, the carrier supplied their labels (download each from its page): {', '.join(carriers_own)}.",
+                request, f"Not printed, the carrier supplied their labels (download each from its page, or from the carrier's "
+                f"system when booked outside the OMS): {', '.join(carriers_own)}.",
                 messages.WARNING,
             )
         if voided:

@@ -15,7 +15,7 @@ from oms.pdf import html_layout
 
 from .labels import labels_html, shipment_parcel_labels
 from .models import Shipment, ShipmentStatus
-from .services import CARRIER_LABEL_FORMAT
+from .services import CARRIER_LABEL_FORMAT, MANUAL_LABEL_FORMAT
 
 KIND = "shipping_labels"
 TITLE = "Shipping labels"
@@ -45,11 +45,12 @@ def label_batch_check(shipment_ids: Sequence[int]) -> list[int]:
             fields={f"shipment_ids[{ids.index(pk)}]": [f"No shipment {pk}."] for pk in missing},
         )
     voided = [pk for pk in ids if found[pk][1] == ShipmentStatus.VOIDED]
-    carriers_own = [pk for pk in ids if found[pk][2] == CARRIER_LABEL_FORMAT and pk not in voided]
+    carriers_own = [pk for pk in ids if found[pk][2] in (CARRIER_LABEL_FORMAT, MANUAL_LABEL_FORMAT) and pk not in voided]
     if voided or carriers_own:
         problems = {f"shipment_ids[{ids.index(pk)}]": [f"{found[pk][0]} is voided: its label must not be used."] for pk in voided}
         problems.update(
-            {f"shipment_ids[{ids.index(pk)}]": [f"{found[pk][0]} has the carrier's own label: download it from its label.pdf."] for pk in carriers_own}
+            {f"shipment_ids[{ids.index(pk)}]": [f"{found[pk][0]} has the carrier's own label: " + (
+            "it was booked outside the OMS." if found[pk][2] == MANUAL_LABEL_FORMAT else "download it from its label.pdf.")] for pk in carriers_own}
         )
         refused = ", ".join(found[pk][0] for pk in voided + carriers_own)
         raise InvalidTransition(

@@ -59,6 +59,9 @@ class Carrier(models.Model):
     class Adapter(models.TextChoices):
         TABLE_RATE = "table_rate", "Built-in table rates (offline)"
         DHL_EXPRESS = "dhl_express", "DHL Express (MyDHL API)"
+        # The merchant's own carrier account: shipments booked outside the OMS and recorded by
+        # hand (``shipment_manual_create``); never quoted, booked, voided at or polled.
+        MANUAL = "manual", "Own carrier (booked outside the OMS)"
 
     code = models.SlugField(max_length=30, unique=True)
     name = models.CharField(max_length=100)
@@ -414,7 +417,8 @@ class Shipment(FSMModelMixin, models.Model):
     late_no_scan_flagged_at = models.DateTimeField(null=True, blank=True)
     # Filled by the label renderer (not by the carrier adapters of the shipping app).
     label_pdf = models.BinaryField(null=True, blank=True, editable=False)
-    label_format = models.CharField(max_length=20, blank=True, help_text="e.g. pdf-4x6")
+    label_format = models.CharField(max_length=20, blank=True, help_text="e.g. pdf-4x6; manual: the carrier's own, not held by the OMS")
+    tracking_url = models.URLField(max_length=500, blank=True, help_text="Where the parcel can be followed (given with a manual shipment).")
     created_by_label = models.CharField(max_length=120, blank=True)
     # Set once, by ``manifest_close``: a shipment is handed over on one manifest only.
     manifest = models.ForeignKey(Manifest, on_delete=models.PROTECT, null=True, blank=True, related_name="shipments")
@@ -451,6 +455,11 @@ class Shipment(FSMModelMixin, models.Model):
     @property
     def is_return(self) -> bool:
         return self.direction == ShipmentDirection.RETURN
+
+    @property
+    def is_manual(self) -> bool:
+        """Booked outside the OMS with the merchant's own carrier and recorded by hand."""
+        return self.carrier.adapter == Carrier.Adapter.MANUAL
 
     # --- transitions: guards and field changes only; services do the rest ---
 

@@ -63,7 +63,8 @@ def rate_card_forget() -> None:
 
 def rate_card_load(*, version: str = "") -> RateCard:
     """Read every active carrier's rate card from the database (7 queries)."""
-    carriers = list(Carrier.objects.filter(active=True))
+    # The merchant's own carriers (manual shipments) have no rates: they are never quoted.
+    carriers = list(Carrier.objects.filter(active=True).exclude(adapter=Carrier.Adapter.MANUAL))
     ids = [c.pk for c in carriers]
     services = list(ServiceLevel.objects.filter(carrier_id__in=ids, active=True))
     zones = {z.pk: z for z in Zone.objects.filter(carrier_id__in=ids)}

@@ -12,16 +12,20 @@ are shipments too (``direction`` return, from the customer to a returns location
 
 import datetime
 import logging
+import re
 import zoneinfo
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.core.exceptions import ValidationError
+from django.core.validators import URLValidator
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
+from django.utils.text import slugify
 
 from oms.actors import Actor, actor_fields
 from oms.errors import DomainError, InvalidInput, InvalidTransition, NotFound
@@ -49,6 +53,13 @@ from .s10 import s10_format
 logger = logging.getLogger(__name__)
 # The format of a label the carrier's own API returned (stored as it came).
 CARRIER_LABEL_FORMAT = "pdf-carrier"
+# A manual shipment's label came from the merchant's own carrier system: the OMS holds none.
+MANUAL_LABEL_FORMAT = "manual"
+# Without a promise, a manual shipment is expected within this many days of collection (after
+# that it is flagged late, so customer service looks at it).
+MANUAL_PROMISE_DAYS = 7
+MANUAL_SERVICE_CODE = "own"
+_MANUAL_TRACKING = re.compile(r"^[A-Z0-9-]{4,36}$")
 
 
 class TrackingSerialsExhausted(DomainError):
@@ -335,6 +346,111 @@ def _shipment_book(
     return shipment
 
 
+def shipment_manual_create(
+    *,
+    carrier_name: str,
+    tracking_number: str,
+    origin: Mapping,
+    destination: Mapping,
+    parcels: Sequence[Mapping],
+    reference: str = "",
+    tracking_url: str = "",
+    currency: str = "USD",
+    promised_delivery_date: datetime.date | None = None,
+    actor: Actor,
+) -> Shipment:
+    """Record a shipment booked outside the OMS with the merchant's own carrier: its name, the
+    tracking number it gave and, optionally, where the parcel can be followed.
+
+    Guarantees: the carrier is a carrier of the ``manual`` adapter (``own-<name>``, made on first
+    use), which is never quoted, booked or polled; the shipment is recorded like a booked one
+    (status ``label_created``, parcels with tracking numbers: the first parcel's is the number
+    given, further ones get ``-2``, ``-3``...), so tracking events posted for it, voiding, late
+    flags and manifests work as for any other; its price is 0 (unknown to the OMS) and its label
+    stays with the carrier (``label_format`` manual). Without ``promised_delivery_date`` it is
+    expected within ``MANUAL_PROMISE_DAYS`` of today. Refused with what to fix, recording
+    nothing: a blank or unusable carrier name, a malformed or already recorded tracking number,
+    a tracking URL that is not http(s), malformed addresses or parcels.
+    """
+    name = " ".join(str(carrier_name or "").split())
+    code = "own-" + slugify(name)[:26].strip("-")
+    if len(name) < 2 or len(name) > 100 or code == "own-":
+        raise InvalidInput(
+            "Name the carrier that took the parcel (2 to 100 characters with letters or digits, e.g. PostNL).",
+            fields={"carrier_name": ["Required: the carrier's name."]},
+        )
+    number = "".join(str(tracking_number or "").split()).upper()
+    if not _MANUAL_TRACKING.match(number):
+        raise InvalidInput(
+            "Give the tracking number the carrier issued: 4 to 36 letters, digits or dashes.",
+            fields={"tracking_number": ["4 to 36 letters, digits or dashes."]},
+        )
+    url = str(tracking_url or "").strip()
+    if url:
+        try:
+            URLValidator(schemes=["http", "https"])(url)
+        except ValidationError:
+            raise InvalidInput("The tracking URL must be a web address (https://...).", fields={"tracking_url": ["Not an http(s) address."]}) from None
+        if len(url) > 500:
+            raise InvalidInput("The tracking URL is at most 500 characters.", fields={"tracking_url": ["Too long."]})
+    if promised_delivery_date is not None and (not isinstance(promised_delivery_date, datetime.date) or isinstance(promised_delivery_date, datetime.datetime)):
+        raise InvalidInput("promised_delivery_date must be a date.", fields={"promised_delivery_date": ["Not a date."]})
+    origin_stored, _ = shipment_address_parse(origin, "origin")
+    destination_stored, _ = shipment_address_parse(destination, "destination")
+    parsed_parcels = shipment_parcels_parse(parcels)
+    reference = str(reference or "")
+    if len(reference) > 64:
+        raise InvalidInput("reference is at most 64 characters.", fields={"reference": ["too long"]})
+    numbers = [number] + [f"{number}-{index}" for index in range(2, len(parsed_parcels) + 1)]
+    taken = ShipmentParcel.objects.filter(tracking_number__in=numbers).values_list("tracking_number", "shipment__reference").first()
+    if taken is None:
+        taken = Shipment.objects.filter(tracking_number=number).values_list("tracking_number", "reference").first()
+    if taken is not None:
+        raise _tracking_number_taken(taken[0], taken[1])
+    today = timezone.localdate()
+    try:
+        with transaction.atomic():
+            carrier, _ = Carrier.objects.get_or_create(code=code, defaults={"name": name, "adapter": Carrier.Adapter.MANUAL, "currency": currency or "USD"})
+            if carrier.adapter != Carrier.Adapter.MANUAL:
+                raise InvalidInput(
+                    f"{carrier.name} ({carrier.code}) is a carrier the OMS books with; book it through the OMS instead of by hand.",
+                    fields={"carrier_name": ["An integrated carrier."]},
+                )
+            service, _ = ServiceLevel.objects.get_or_create(carrier=carrier, code=MANUAL_SERVICE_CODE, defaults={"name": "Booked outside the OMS"})
+            shipment = Shipment.objects.create(
+                carrier=carrier, service=service, tracking_number=number, reference=reference, origin=origin_stored,
+                destination=destination_stored, price=ZERO, currency=currency or carrier.currency,
+                quote={"manual": True, "note": f"Booked with {carrier.name} outside the OMS; tracking {number} entered by {_actor_label(actor)}."},
+                collection_date=today, promised_delivery_date=promised_delivery_date or today + datetime.timedelta(days=MANUAL_PROMISE_DAYS),
+                created_by_label=_actor_label(actor), label_format=MANUAL_LABEL_FORMAT, tracking_url=url,
+            )
+            ShipmentParcel.objects.bulk_create(
+                ShipmentParcel(
+                    shipment=shipment, sequence=index + 1, tracking_number=parcel_number, weight_kg=parcel.weight_kg,
+                    length_cm=parcel.length_cm, width_cm=parcel.width_cm, height_cm=parcel.height_cm,
+                )
+                for index, (parcel, parcel_number) in enumerate(zip(parsed_parcels, numbers, strict=True))
+            )
+    except IntegrityError:
+        # Recorded by someone else meanwhile (the unique tracking numbers caught it).
+        raise _tracking_number_taken(number, "") from None
+    return Shipment.objects.select_related("carrier", "service").get(pk=shipment.pk)
+
+
+def _tracking_number_taken(number: str, reference: str) -> InvalidInput:
+    of = f" (for {reference})" if reference else ""
+    return InvalidInput(
+        f"Tracking number {number} is already recorded{of}; check the number the carrier gave.",
+        fields={"tracking_number": ["Already recorded."]},
+    )
+
+
+def _no_label_of_ours(shipment: Shipment) -> InvalidTransition:
+    return InvalidTransition(
+        f"Shipment {shipment.tracking_number} was booked outside the OMS: its label comes from the carrier's own system, not from the OMS."
+    )
+
+
 def shipment_label(*, shipment_id: int, actor: Actor) -> Shipment:
     """The shipment with its label to hand out: the stored one (the OMS's 4x6 PDF or the label
     the carrier supplied), rendered and stored first when there is none. Refused for a voided
@@ -344,6 +460,8 @@ def shipment_label(*, shipment_id: int, actor: Actor) -> Shipment:
         raise NotFound(f"No shipment with id {shipment_id}.")
     if shipment.status == ShipmentStatus.VOIDED:
         raise InvalidTransition(f"Shipment {shipment.tracking_number} is voided: its label must not be used.")
+    if shipment.label_format == MANUAL_LABEL_FORMAT:
+        raise _no_label_of_ours(shipment)
     if not shipment.label_pdf:
         shipment = shipment_label_render(shipment_id=shipment.pk, actor=actor)
     return shipment
@@ -362,6 +480,8 @@ def shipment_label_render(*, shipment_id: int, actor: Actor) -> Shipment:
         raise NotFound(f"No shipment {shipment_id}.")
     if shipment.status == ShipmentStatus.VOIDED:
         raise InvalidTransition(f"Shipment {shipment.tracking_number} is voided: its label must not be printed.")
+    if shipment.label_format == MANUAL_LABEL_FORMAT:
+        raise _no_label_of_ours(shipment)
     if shipment.label_format == CARRIER_LABEL_FORMAT and shipment.label_pdf:
         return shipment
     content = shipments_labels_pdf([shipment])
@@ -424,7 +544,8 @@ def shipment_void(*, shipment_id: int, actor: Actor) -> Shipment:
                 f"Shipment {shipment.tracking_number} is on manifest {shipment.manifest.number}, which was handed to the carrier: "
                 "it can no longer be voided; ask the carrier to return it instead."
             )
-        carrier_adapter(shipment.carrier.code).cancel(shipment.tracking_number, actor=_actor_label(actor))
+        if not shipment.is_manual:  # booked outside the OMS: the merchant cancels it with the carrier
+            carrier_adapter(shipment.carrier.code).cancel(shipment.tracking_number, actor=_actor_label(actor))
         shipment.void()
         shipment.save(update_fields=["status", "voided_at", "updated_at"])
         _shipment_event(shipment, "voided", voided_by=_actor_label(actor))
@@ -685,6 +806,8 @@ def _no_scan_since(carrier: Carrier, today: datetime.date, days: int) -> datetim
 
 # Carriers whose adapter only reports what was posted to us: polling them would read our own rows.
 PUSH_ONLY_ADAPTERS = frozenset({Carrier.Adapter.TABLE_RATE})
+# Not polled: those, and the merchant's own carriers (manual shipments), which have no adapter to ask.
+NOT_POLLED_ADAPTERS = PUSH_ONLY_ADAPTERS | {Carrier.Adapter.MANUAL}
 
 
 def shipments_track_poll(*, actor: Actor, limit: int = 200) -> dict[str, int]:
@@ -699,7 +822,7 @@ def shipments_track_poll(*, actor: Actor, limit: int = 200) -> dict[str, int]:
 
     shipments = (
         Shipment.objects.filter(status__in=OPEN_STATUSES, carrier__active=True)
-        .exclude(carrier__adapter__in=PUSH_ONLY_ADAPTERS)
+        .exclude(carrier__adapter__in=NOT_POLLED_ADAPTERS)
         .select_related("carrier").prefetch_related("parcels")
         .order_by(F("last_scan_at").asc(nulls_first=True), "pk")[:limit]
     )
@@ -756,9 +879,10 @@ def shipments_flag_late(*, now: datetime.datetime | None = None, actor: Actor) -
             since_start = datetime.datetime.combine(since, datetime.time.min, tzinfo=zone)
             context[carrier.pk] = (today, since)
             past_promise = Q(late_promise_flagged_at__isnull=True, promised_delivery_date__lt=today, direction=ShipmentDirection.OUTBOUND)
-            silent = Q(late_no_scan_flagged_at__isnull=True) & (
-                Q(last_scan_at__lt=since_start) | Q(last_scan_at__isnull=True, collection_date__lt=since, direction=ShipmentDirection.OUTBOUND)
-            )
+            never_scanned = Q(last_scan_at__isnull=True, collection_date__lt=since, direction=ShipmentDirection.OUTBOUND)
+            if carrier.adapter == Carrier.Adapter.MANUAL:
+                never_scanned = Q(pk__in=[])  # no carrier feed: silence says nothing until a scan was posted once
+            silent = Q(late_no_scan_flagged_at__isnull=True) & (Q(last_scan_at__lt=since_start) | never_scanned)
             wanted |= Q(carrier_id=carrier.pk) & (past_promise | silent)
         if not context:
             return 0
@@ -770,7 +894,8 @@ def shipments_flag_late(*, now: datetime.datetime | None = None, actor: Actor) -
                 shipment.late_promise_flagged_at = now
                 reasons.append(("past_promised_date", f"not delivered by the promised {shipment.promised_delivery_date:%a %Y-%m-%d}"))
             last = shipment.last_scan_at.astimezone(zoneinfo.ZoneInfo(shipment.carrier.time_zone)).date() if shipment.last_scan_at else None
-            if shipment.late_no_scan_flagged_at is None and (last or not shipment.is_return) and (last or shipment.collection_date) < since:
+            expects_scans = last or not (shipment.is_return or shipment.is_manual)
+            if shipment.late_no_scan_flagged_at is None and expects_scans and (last or shipment.collection_date) < since:
                 shipment.late_no_scan_flagged_at = now
                 reasons.append(("no_scan", f"no scan for {days} working days (last: {last or 'never scanned'})"))
             if not reasons:

@@ -35,7 +35,7 @@ NUMBER = OpenApiParameter("number", OpenApiTypes.STR, OpenApiParameter.PATH, des
 
 def fulfillment_orders_with_details():
     """Fulfillment orders with what their representation reads, in a constant number of queries."""
-    return FulfillmentOrder.objects.select_related("order", "location").prefetch_related(
+    return FulfillmentOrder.objects.select_related("order", "location", "shipment").prefetch_related(
         Prefetch("lines", queryset=FulfillmentLine.objects.select_related("product", "order_line").order_by("pk")),
         Prefetch("holds", queryset=FulfillmentHold.objects.filter(released_at__isnull=True).order_by("pk"), to_attr="open_holds"),
     )
@@ -83,6 +83,10 @@ class FulfillmentOrderSerializer(serializers.Serializer):
     tracking_number = serializers.CharField(help_text="The carrier's tracking number once shipped (empty until then).")
     carrier = serializers.CharField(source="carrier_code", help_text="Code of the carrier booked when it shipped; empty without a booking.")
     service = serializers.CharField(source="service_code", help_text="Code of the carrier's service booked; empty without a booking.")
+    tracking_url = serializers.CharField(
+        source="shipment.tracking_url", allow_null=True,
+        help_text="Where the parcel can be followed, given with a manual shipment; empty otherwise, null without a shipment.",
+    )
     shipped_at = serializers.DateTimeField(allow_null=True)
     delivered_at = serializers.DateTimeField(allow_null=True)
     cancelled_at = serializers.DateTimeField(allow_null=True)
@@ -103,7 +107,18 @@ class ShipSerializer(serializers.Serializer):
     )
     tracking_number = serializers.CharField(
         required=False, allow_blank=True, default="", max_length=100,
-        help_text="A label made elsewhere: record this number and book nothing. Not with `carrier`.",
+        help_text="The carrier's tracking number of a parcel booked outside the OMS: with `manual_carrier`, a manual shipment is "
+        "recorded; alone, the number is kept on the fulfillment order and no shipment is recorded. Not with `carrier`.",
+    )
+    manual_carrier = serializers.CharField(
+        required=False, allow_blank=True, default="", max_length=100,
+        help_text="Your own carrier's name (e.g. `PostNL`) when no carrier service of the OMS takes the lane: with "
+        "`tracking_number`, a manual shipment is recorded (carrier `own-<name>`, never polled for tracking; its label "
+        "comes from that carrier). Not with `carrier`.",
+    )
+    tracking_url = serializers.CharField(
+        required=False, allow_blank=True, default="", max_length=500,
+        help_text="Optional, with `manual_carrier`: an http(s) address where the parcel can be followed.",
     )
 
 
@@ -207,7 +222,8 @@ def _id_for(number: str) -> int:
 
 class FulfillmentOrderShipView(APIView):
     required_scopes = {"POST": "fulfillment:write"}
-    required_permissions = {"POST": "fulfillment.transition_fulfillmentorder"}
+    # Floor work, as in the console: the permission that picks and packs also ships.
+    required_permissions = {"POST": "fulfillment.confirm_picklist"}
     parser_classes = [JSONParser]
 
     @extend_schema(
@@ -216,7 +232,9 @@ class FulfillmentOrderShipView(APIView):
         description="Ships what was packed from its location; the order becomes partially shipped or shipped. Units not "
         "packed stay reserved on a new pending fulfillment order. When carriers are set up, a shipment is booked first "
         "(the named `carrier` and `service`, or rate shopping) and the answer carries its `tracking_number`; a refused "
-        "booking ships nothing. Not packed yet: 409.",
+        "booking ships nothing (no service for the lane: 409 `no_carrier_service`). With `manual_carrier` and "
+        "`tracking_number` (and optionally `tracking_url`), nothing is booked: a manual shipment with your own carrier is "
+        "recorded, and tracking events posted for its number are taken like any other. Not packed yet: 409.",
         parameters=[NUMBER, IDEMPOTENCY_KEY],
         request=ShipSerializer,
         responses={200: FulfillmentOrderSerializer, **error_responses(400, 404, 409, 422)},
@@ -227,7 +245,7 @@ class FulfillmentOrderShipView(APIView):
         fulfillment_order_id = _id_for(number)
         fulfillment_order_ship(
             fulfillment_order_id=fulfillment_order_id, tracking_number=data["tracking_number"], carrier=data["carrier"], service=data["service"],
-            actor=request_actor(request),
+            manual_carrier=data["manual_carrier"], tracking_url=data["tracking_url"], actor=request_actor(request),
         )
         return _answer(fulfillment_order_id)
 

@@ -11,7 +11,7 @@ from rest_framework.generics import GenericAPIView
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from fulfillment.models import FulfillmentOrder, FulfillmentStatus, PickList, PickListKind, PickListLine, PickListStatus
+from fulfillment.models import FulfillmentOrder, FulfillmentStatus, PickList, PickListKind, PickListLine, PickListStatus, ShortPickReason
 from fulfillment.picking import PathRule, WaveRules
 from fulfillment.services.packing import PackageData, fulfillment_order_pack_scans
 from fulfillment.services.picking import PickConfirmation, pick_list_build, pick_list_confirm
@@ -51,6 +51,8 @@ class PickTaskSerializer(serializers.Serializer):
     fulfillment_order = serializers.CharField(source="fulfillment_line.fulfillment_order.number")
     quantity_picked = serializers.IntegerField()
     short = serializers.BooleanField()
+    short_reason = serializers.CharField(help_text="Why a short pick was short: one of `not_found`, `damaged`, `wrong_item`, `other`; empty when not said.")
+    short_note = serializers.CharField(help_text="The picker's words about a short pick.")
     confirmed_at = serializers.DateTimeField(allow_null=True)
 
 
@@ -91,6 +93,14 @@ class PickListsBuiltSerializer(serializers.Serializer):
 class PickConfirmLineSerializer(serializers.Serializer):
     id = serializers.IntegerField(help_text="The task's id.")
     quantity_picked = serializers.IntegerField(min_value=0, help_text="Units picked; fewer than asked is a short pick.")
+    short_reason = serializers.ChoiceField(
+        choices=ShortPickReason.choices, required=False, allow_blank=True, default="",
+        help_text="Optional, for a short pick: why the units are missing. Said in the hold, the ledger's write-off and the order's "
+        "audit trail; ignored for a full pick.",
+    )
+    short_note = serializers.CharField(
+        required=False, allow_blank=True, default="", max_length=255, help_text="The picker's words about a short pick; required with `other`."
+    )
 
 
 class PickConfirmSerializer(serializers.Serializer):
@@ -234,7 +244,8 @@ class PickListConfirmView(APIView):
         description="Units picked per task, in one call, all or nothing. Fewer than asked is a short pick: the missing "
         "units are written off at the location on the ledger, the fulfillment order keeps what was found and is held "
         "(`short_pick`; packing and shipping go on), and the missing units are routed again: to another location that has them, "
-        "or they wait for stock. Confirming a task again with the same count changes nothing; with another, 409. The list is done "
+        "or they wait for stock. A short task may say why (`short_reason`, `short_note`): the hold, the ledger's write-off and "
+        "the audit trail repeat it. Confirming a task again with the same count changes nothing; with another, 409. The list is done "
         "when every task is confirmed.",
         parameters=[PICK_LIST_ID, IDEMPOTENCY_KEY],
         request=PickConfirmSerializer,
@@ -246,7 +257,9 @@ class PickListConfirmView(APIView):
         if not PickList.objects.filter(pk=pk).exists():
             raise NotFound(f"No pick list #{pk}.")
         pick_list_confirm(
-            pick_list_id=pk, confirmations=[PickConfirmation(line["id"], line["quantity_picked"]) for line in data["lines"]],
+            pick_list_id=pk, confirmations=[
+                PickConfirmation(line["id"], line["quantity_picked"], line["short_reason"], line["short_note"]) for line in data["lines"]
+            ],
             actor=request_actor(request),
         )
         return Response(represent(PickListSerializer, _pick_list(pk)))

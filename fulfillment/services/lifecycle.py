@@ -21,7 +21,7 @@ from orders.services.audit import order_lock
 from shipping.models import Carrier, Shipment
 from shipping.rating import quote
 from shipping.selectors import rate_card
-from shipping.services import shipment_address_parse, shipment_create, shipment_parcels_parse, shipment_void
+from shipping.services import shipment_address_parse, shipment_create, shipment_manual_create, shipment_parcels_parse, shipment_void
 from shipping.shopping import rate_shop
 
 from ..events import FULFILLMENT_CANCELLED, FULFILLMENT_CREATED, FULFILLMENT_DELIVERED, FULFILLMENT_SHIPPED, fulfillment_event_publish
@@ -98,7 +98,8 @@ def fulfillment_order_pack(*, fulfillment_order_id: int, actor: Actor, quantitie
 
 
 def fulfillment_order_ship(
-    *, fulfillment_order_id: int, actor: Actor, tracking_number: str = "", carrier: str = "", service: str = ""
+    *, fulfillment_order_id: int, actor: Actor, tracking_number: str = "", carrier: str = "", service: str = "",
+    manual_carrier: str = "", tracking_url: str = "",
 ) -> FulfillmentOrder:
     """A packed fulfillment order ships what was packed, from its location.
 
@@ -108,15 +109,33 @@ def fulfillment_order_ship(
     outside any transaction (a carrier's API may be slow); the fulfillment order then ships in
     one transaction recording the shipment, carrier, service and tracking number. A refused
     booking ships nothing and the error says why; a booking whose fulfillment order can no longer
-    ship (shipped meanwhile) is voided again. With no active carrier at all, or a
-    ``tracking_number`` from a label made elsewhere, it ships without a booking, as the order's
-    timeline says.
+    ship (shipped meanwhile) is voided again. With ``manual_carrier`` (the name of the
+    merchant's own carrier) and its ``tracking_number`` (optionally a ``tracking_url``), nothing
+    is booked: a manual shipment is recorded in the shipping app
+    (:func:`shipping.services.shipment_manual_create`) in the same transaction as the shipping,
+    so its tracking events, late flags and manifests work as for a booked one. With no active
+    carrier at all, or a ``tracking_number`` alone (a label made elsewhere), it ships without a
+    shipment record, as the order's timeline says.
 
     The units leave stock through ``order_ship`` (the order becomes partially shipped or
     shipped). Units not packed stay reserved and go to a new pending fulfillment order at the
     same location, so nothing the customer ordered is forgotten. All or nothing.
     """
     carrier, service, tracking_number = (carrier or "").strip(), (service or "").strip(), (tracking_number or "").strip()
+    manual_carrier, tracking_url = (manual_carrier or "").strip(), (tracking_url or "").strip()
+    if manual_carrier or tracking_url:
+        if carrier or service:
+            raise InvalidInput(
+                "Name an integrated carrier to book, or your own carrier (manual_carrier) with its tracking number, not both.",
+                fields={"manual_carrier": ["Leave empty when naming a carrier to book."]},
+            )
+        if not manual_carrier:
+            raise InvalidInput("A tracking URL goes with a manual shipment: name its carrier too.", fields={"manual_carrier": ["Required with tracking_url."]})
+        if not tracking_number:
+            raise InvalidInput(
+                f"Give the tracking number {manual_carrier} issued for the parcel.", fields={"tracking_number": ["Required with manual_carrier."]}
+            )
+        return _ship(fulfillment_order_id, actor=actor, tracking_number=tracking_number, shipment=None, why="", manual=(manual_carrier, tracking_url))
     if tracking_number and (carrier or service):
         raise InvalidInput(
             "Give a tracking number (a label made elsewhere) or a carrier and service to book, not both.",
@@ -125,7 +144,7 @@ def fulfillment_order_ship(
     if service and not carrier:
         raise InvalidInput(f"Name the carrier of service {service!r} too.", fields={"carrier": ["Required with service."]})
     shipment, why = None, ""
-    if not tracking_number and (carrier or Carrier.objects.filter(active=True).exists()):
+    if not tracking_number and (carrier or Carrier.objects.filter(active=True).exclude(adapter=Carrier.Adapter.MANUAL).exists()):
         shipment, why = _shipment_book(fulfillment_order_id, carrier=carrier, service=service, actor=actor)
     try:
         return _ship(fulfillment_order_id, actor=actor, tracking_number=tracking_number, shipment=shipment, why=why)
@@ -135,10 +154,16 @@ def fulfillment_order_ship(
         raise
 
 
-def _ship(fulfillment_order_id: int, *, actor: Actor, tracking_number: str, shipment: Shipment | None, why: str) -> FulfillmentOrder:
+def _ship(
+    fulfillment_order_id: int, *, actor: Actor, tracking_number: str, shipment: Shipment | None, why: str, manual: tuple[str, str] | None = None
+) -> FulfillmentOrder:
     with transaction.atomic():
         order, fulfillment_order = fulfillment_order_lock(fulfillment_order_id)
         _transition(fulfillment_order, "ship")
+        if manual is not None:
+            shipment = _manual_shipment_record(
+                fulfillment_order, order, carrier_name=manual[0], tracking_url=manual[1], tracking_number=tracking_number, actor=actor
+            )
         lines = list(fulfillment_order.lines.order_by("pk"))
         quantities = {line.order_line_id: line.quantity_packed for line in lines if line.quantity_packed}
         order = order_ship(order_id=order.pk, actor=actor, quantities=quantities, reference=fulfillment_order.number, location_id=fulfillment_order.location_id)
@@ -165,7 +190,9 @@ def _ship(fulfillment_order_id: int, *, actor: Actor, tracking_number: str, ship
             carrier=fulfillment_order.carrier_code, service=fulfillment_order.service_code,
         )
         message = f"Fulfillment order {fulfillment_order.number} shipped"
-        if shipment is not None:
+        if shipment is not None and manual is not None:
+            message += f" with {shipment.carrier.name} (booked outside the OMS), tracking {shipment.tracking_number}"
+        elif shipment is not None:
             message += (
                 f" with {shipment.carrier.name} {shipment.service.name}, tracking {shipment.tracking_number} "
                 f"({shipment.price} {shipment.currency}, promised {shipment.promised_delivery_date:%Y-%m-%d}; {why})"
@@ -183,6 +210,24 @@ def _ship(fulfillment_order_id: int, *, actor: Actor, tracking_number: str, ship
             shipment_id=shipment.pk if shipment else None, tracking_number=fulfillment_order.tracking_number,
         )
     return fulfillment_order
+
+
+def _manual_shipment_record(
+    fulfillment_order: FulfillmentOrder, order: Order, *, carrier_name: str, tracking_number: str, tracking_url: str, actor: Actor
+) -> Shipment:
+    """Record the manual shipment of a (locked) fulfillment order that is shipping; a refusal
+    names the fulfillment order and rolls the shipping back."""
+    fulfillment_order.order = order
+    origin, destination = _route(fulfillment_order)
+    try:
+        return shipment_manual_create(
+            carrier_name=carrier_name, tracking_number=tracking_number, tracking_url=tracking_url, origin=origin, destination=destination,
+            parcels=fulfillment_order_parcels(fulfillment_order), reference=fulfillment_order.number, currency=order.currency, actor=actor,
+        )
+    except DomainError as error:
+        error.message = f"{fulfillment_order.number} was not shipped: {error.message}"
+        error.args = (error.message,)
+        raise
 
 
 # --- carrier booking -----------------------------------------------------------------------------

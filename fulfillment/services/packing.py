@@ -16,7 +16,7 @@ from inventory.models import Product
 from oms.actors import Actor, actor_fields
 from oms.errors import DomainError, InvalidInput, InvalidTransition, NotFound
 
-from ..models import FulfillmentLine, FulfillmentOrder, FulfillmentStatus, Package, PackageType, PackedItem, PickListLine, PickListStatus
+from ..models import FulfillmentLine, FulfillmentOrder, FulfillmentStatus, Package, PackageType, PackedItem, PickList, PickListLine, PickListStatus
 from .common import fulfillment_order_lock
 from .lifecycle import fulfillment_order_pack
 
@@ -96,6 +96,13 @@ def pack_scan(*, fulfillment_order_id: int, barcode: str, actor: Actor, quantity
         if line is None:
             first = matches[0]
             room = sum(m.quantity_picked - m.quantity_packed for m in matches)
+            waiting = open_pick_lists(fulfillment_order.pk)
+            if not room and waiting:
+                raise DomainError(
+                    f"The picks of {first.product.sku} for {fulfillment_order.number} are not confirmed yet (pick list "
+                    f"{', '.join(waiting)}): confirm them on the pick list, then pack.",
+                    code="picks_not_confirmed", fields={"barcode": ["Not picked yet."]},
+                )
             raise DomainError(
                 f"Scanned {quantity} × {first.product.sku} ({first.product.name}) for {fulfillment_order.number}, but "
                 f"{'only ' + str(room) if room else 'no'} picked unit(s) of it are left to pack. {_still_expected(expected)}",
@@ -155,15 +162,22 @@ def package_close(
         package.closed_at = timezone.now()
         package.save(update_fields=["package_type", "weight_grams", "length_mm", "width_mm", "height_mm", "closed_at"])
         lines = list(FulfillmentLine.objects.filter(fulfillment_order=fulfillment_order).order_by("pk"))
-        picks_open = PickListLine.objects.filter(
-            fulfillment_line__fulfillment_order=fulfillment_order, confirmed_at__isnull=True,
-            pick_list__status__in=[PickListStatus.OPEN, PickListStatus.IN_PROGRESS],
-        ).exists()
-        if not picks_open and all(line.quantity_packed == line.quantity_picked for line in lines):
+        if not open_pick_lists(fulfillment_order.pk) and all(line.quantity_packed == line.quantity_picked for line in lines):
             fulfillment_order_pack(
                 fulfillment_order_id=fulfillment_order.pk, actor=actor, quantities={line.pk: line.quantity_packed for line in lines}
             )
     return package
+
+
+def open_pick_lists(fulfillment_order_id: int) -> list[str]:
+    """Numbers of the pick lists with picks of the fulfillment order still to confirm."""
+    ids = (
+        PickListLine.objects.filter(
+            fulfillment_line__fulfillment_order_id=fulfillment_order_id, confirmed_at__isnull=True,
+            pick_list__status__in=[PickListStatus.OPEN, PickListStatus.IN_PROGRESS],
+        ).order_by("pick_list_id").values_list("pick_list_id", flat=True).distinct()
+    )
+    return [PickList(pk=pk).number for pk in ids]
 
 
 def fulfillment_order_by_number(number: str) -> FulfillmentOrder:

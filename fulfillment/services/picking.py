@@ -14,7 +14,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from fulfillment.picking import BinAddress, PathRule, WarehouseLayout, WaveCandidate, WaveRules, path_length, pick_path, waves_group
-from inventory.models import Bin, Location, StockLevel, StockMovement
+from inventory.models import Bin, Location, Product, StockLevel, StockMovement
 from inventory.services import location_get, stock_adjust, stock_levels_lock
 from oms.actors import Actor, actor_fields
 from oms.errors import DomainError, InvalidInput, InvalidTransition, NotFound
@@ -33,6 +33,7 @@ from ..models import (
     PickListKind,
     PickListLine,
     PickListStatus,
+    ShortPickReason,
 )
 from ..events import FULFILLMENT_SHORT_PICKED, fulfillment_event_publish
 from .common import fulfillment_note, fulfillment_order_touch
@@ -196,11 +197,16 @@ def pick_list_build(
 
 @dataclass(frozen=True)
 class PickConfirmation:
+    """Units picked for one line; a short pick may say why (``short_reason``, one of
+    :class:`ShortPickReason`, and the picker's ``short_note``; ``other`` needs the note)."""
+
     line_id: int
     quantity_picked: int
+    short_reason: str = ""
+    short_note: str = ""
 
 
-def pick_confirm(*, pick_list_line_id: int, quantity_picked: int, actor: Actor) -> PickListLine:
+def pick_confirm(*, pick_list_line_id: int, quantity_picked: int, actor: Actor, short_reason: str = "", short_note: str = "") -> PickListLine:
     """Confirm one line of a pick list: ``quantity_picked`` units went into the slot.
 
     See :func:`pick_list_confirm`, which this is for a single line.
@@ -208,8 +214,54 @@ def pick_confirm(*, pick_list_line_id: int, quantity_picked: int, actor: Actor) 
     pick_list_id = PickListLine.objects.filter(pk=pick_list_line_id).values_list("pick_list_id", flat=True).first()
     if pick_list_id is None:
         raise NotFound(f"No pick list line #{pick_list_line_id}.")
-    (line,) = pick_list_confirm(pick_list_id=pick_list_id, confirmations=[PickConfirmation(pick_list_line_id, quantity_picked)], actor=actor)
+    (line,) = pick_list_confirm(
+        pick_list_id=pick_list_id, confirmations=[PickConfirmation(pick_list_line_id, quantity_picked, short_reason, short_note)], actor=actor
+    )
     return line
+
+
+def pick_scan_check(*, pick_list_line_id: int, bin_code: str, barcode: str | None = None) -> PickListLine:
+    """The task, once what was scanned is its bin (and, unless ``barcode`` is None, its item:
+    GTIN or SKU); reads only. Refused with ``wrong_bin`` or ``wrong_item`` saying what was
+    scanned and what the task expects; a task without a known bin takes any bin (or none)."""
+    line = PickListLine.objects.select_related("bin", "product", "pick_list").filter(pk=pick_list_line_id).first()
+    if line is None:
+        raise NotFound(f"No pick list line #{pick_list_line_id}.")
+    bin_code = (bin_code or "").strip()
+    task = f"task {line.sequence} of {line.pick_list.number}"
+    if line.bin is not None and bin_code.upper() != line.bin.code.upper():
+        scanned = f"bin {bin_code}" if bin_code else "no bin"
+        raise DomainError(
+            f"Scanned {scanned}, but {task} is at bin {line.bin.code}: go to {line.bin.code} and scan its label.",
+            code="wrong_bin", fields={"bin_code": [f"Expected {line.bin.code}."]},
+        )
+    if barcode is None:
+        return line
+    barcode, product = barcode.strip(), line.product
+    if not barcode or barcode not in {product.sku, product.gtin} - {""}:
+        known = (Product.objects.filter(sku=barcode).first() or Product.objects.filter(gtin=barcode).first()) if barcode else None
+        scanned = f"{barcode} ({known.sku} · {known.name})" if known else (f"{barcode}, which no product has as GTIN or SKU" if barcode else "no item")
+        expected = f"{product.sku} · {product.name}" + (f" (GTIN {product.gtin})" if product.gtin else "")
+        raise DomainError(f"Scanned {scanned}, but {task} is {expected}.", code="wrong_item", fields={"barcode": [f"Expected {product.sku}."]})
+    return line
+
+
+def pick_scan_confirm(*, pick_list_line_id: int, bin_code: str, barcode: str, quantity: int, actor: Actor) -> PickListLine:
+    """Confirm a task the way a scanner does: the bin's code, then the item's GTIN or SKU.
+
+    Refused, changing nothing, when the bin or the item is not the task's (see
+    :func:`pick_scan_check`) or when ``quantity`` is not the task's (fewer is a short pick, which
+    says why: :func:`pick_confirm` with ``short_reason``). Otherwise the task is confirmed as by
+    :func:`pick_list_confirm`.
+    """
+    line = pick_scan_check(pick_list_line_id=pick_list_line_id, bin_code=bin_code, barcode=barcode or "")
+    if quantity != line.quantity:
+        raise InvalidInput(
+            f"Task {line.sequence} of {line.pick_list.number} asks for {line.quantity} × {line.product.sku}; {quantity} were counted. "
+            "When fewer are there, confirm a short pick and say why.",
+            fields={"quantity": [f"{line.quantity}, or a short pick."]},
+        )
+    return pick_confirm(pick_list_line_id=line.pk, quantity_picked=quantity, actor=actor)
 
 
 def pick_list_confirm(*, pick_list_id: int, confirmations: Sequence[PickConfirmation], actor: Actor) -> list[PickListLine]:
@@ -229,12 +281,15 @@ def pick_list_confirm(*, pick_list_id: int, confirmations: Sequence[PickConfirma
       what was missing and where it went (it does not stop packing or shipping; shipping
       releases it), and the order's audit trail records the whole story.
 
-    Confirming a line again with the same quantity changes nothing; with another it is refused.
+    A short line keeps the reason its confirmation gave (``short_reason``, ``short_note``), and
+    the write-off, the hold and the audit trail say it. Confirming a line again with the same
+    quantity changes nothing; with another it is refused.
     The first confirmation starts the list; the last one finishes it.
     """
     if not confirmations:
         raise InvalidInput("Confirm at least one line.", fields={"lines": ["At least one is required."]})
     wanted: dict[int, int] = {}
+    reasons: dict[int, tuple[str, str]] = {}
     for confirmation in confirmations:
         quantity = confirmation.quantity_picked
         if not isinstance(quantity, int) or isinstance(quantity, bool) or quantity < 0:
@@ -242,6 +297,7 @@ def pick_list_confirm(*, pick_list_id: int, confirmations: Sequence[PickConfirma
         if confirmation.line_id in wanted:
             raise InvalidInput(f"Line {confirmation.line_id} is confirmed twice in one call.", fields={"lines": ["Each line once."]})
         wanted[confirmation.line_id] = quantity
+        reasons[confirmation.line_id] = _short_reason_checked(confirmation)
     fo_ids = sorted(set(
         PickListLine.objects.filter(pick_list_id=pick_list_id, pk__in=wanted).values_list("fulfillment_line__fulfillment_order_id", flat=True)
     ))
@@ -277,6 +333,8 @@ def pick_list_confirm(*, pick_list_id: int, confirmations: Sequence[PickConfirma
                     fields={"quantity_picked": [f"At most {line.quantity}."]},
                 )
             line.quantity_picked, line.short, line.confirmed_at = quantity, quantity < line.quantity, timezone.now()
+            # A reason belongs to a short pick only; a full pick keeps none.
+            line.short_reason, line.short_note = reasons[line_id] if line.short else ("", "")
             changed.append(line)
         if not changed:
             return [lines[line_id] for line_id in wanted]
@@ -289,7 +347,7 @@ def pick_list_confirm(*, pick_list_id: int, confirmations: Sequence[PickConfirma
             # Every stock row of the short products, in primary-key order, before any of them
             # changes: releasing, writing off and re-routing then take no lock out of order.
             stock_levels_lock([(line.product_id, by_id[line.fulfillment_line.fulfillment_order_id].location_id) for line in shorts], create=False)
-        PickListLine.objects.bulk_update(changed, ["quantity_picked", "short", "confirmed_at"])
+        PickListLine.objects.bulk_update(changed, ["quantity_picked", "short", "short_reason", "short_note", "confirmed_at"])
         for line in changed:
             if line.quantity_picked:
                 FulfillmentLine.objects.filter(pk=line.fulfillment_line_id).update(quantity_picked=F("quantity_picked") + line.quantity_picked)
@@ -299,6 +357,21 @@ def pick_list_confirm(*, pick_list_id: int, confirmations: Sequence[PickConfirma
             pick_list.finish()
         pick_list.save(update_fields=["status", "started_at", "finished_at"])
     return [lines[line_id] for line_id in wanted]
+
+
+def _short_reason_checked(confirmation: PickConfirmation) -> tuple[str, str]:
+    """The confirmation's short-pick reason and note, checked: a known reason, a note of at most
+    255 characters, and a note with ``other``."""
+    reason, note = (confirmation.short_reason or "").strip(), (confirmation.short_note or "").strip()
+    if reason and reason not in ShortPickReason.values:
+        raise InvalidInput(
+            f"{reason!r} is not a short-pick reason.", fields={"short_reason": [f"One of: {', '.join(ShortPickReason.values)}."]}
+        )
+    if len(note) > 255:
+        raise InvalidInput("A short-pick note is at most 255 characters.", fields={"short_note": ["At most 255 characters."]})
+    if reason == ShortPickReason.OTHER and not note:
+        raise InvalidInput("Say what happened when the reason is \"other\".", fields={"short_note": ["Required with the reason other."]})
+    return reason, note
 
 
 def _shorts_resolve(
@@ -343,7 +416,8 @@ def _short_write_off(pick_list: PickList, line: PickListLine, fo: FulfillmentOrd
     fulfillment line; returns what happened (``text`` for the hold and the audit trail)."""
     missing = line.quantity - line.quantity_picked
     sku, where = line.product.sku, (f"bin {line.bin.code}" if line.bin else "its place (no bin known)")
-    reason = f"Short pick on {pick_list.number}: {missing} × {sku} not found in {where}"
+    why = f" ({line.short_reason_text})" if line.short_reason_text else ""
+    reason = f"Short pick on {pick_list.number}: {missing} × {sku} not found in {where}{why}"
     order_reservation_release(
         order_id=order.pk, line_id=line.fulfillment_line.order_line_id, location_id=fo.location_id, quantity=missing, actor=actor, reason=reason
     )
@@ -358,6 +432,6 @@ def _short_write_off(pick_list: PickList, line: PickListLine, fo: FulfillmentOrd
     FulfillmentLine.objects.filter(pk=line.fulfillment_line_id).update(quantity=F("quantity") - missing)
     fulfillment_order_touch(fo)
     return {
-        "text": f"{missing} × {sku} missing in {where} ({pick_list.number}, line {line.sequence}), written off; {line.quantity_picked} picked",
-        "sku": sku, "missing": missing, "picked": line.quantity_picked,
+        "text": f"{missing} × {sku} missing in {where}{why} ({pick_list.number}, line {line.sequence}), written off; {line.quantity_picked} picked",
+        "sku": sku, "missing": missing, "picked": line.quantity_picked, "short_reason": line.short_reason, "short_note": line.short_note,
     }

@@ -63,7 +63,7 @@ MATRIX = {
     "POST /api/v1/stock/snapshots/": "inventory.adjust_stock",
     "GET /api/v1/fulfillment-orders/": "fulfillment.view_fulfillmentorder",
     "GET /api/v1/fulfillment-orders/{number}/": "fulfillment.view_fulfillmentorder",
-    "POST /api/v1/fulfillment-orders/{number}/ship/": "fulfillment.transition_fulfillmentorder",
+    "POST /api/v1/fulfillment-orders/{number}/ship/": "fulfillment.confirm_picklist",
     "POST /api/v1/fulfillment-orders/{number}/deliver/": "fulfillment.transition_fulfillmentorder",
     "POST /api/v1/fulfillment-orders/{number}/hold/": "fulfillment.transition_fulfillmentorder",
     "POST /api/v1/fulfillment-orders/{number}/release/": "fulfillment.transition_fulfillmentorder",

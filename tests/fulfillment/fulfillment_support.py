@@ -7,6 +7,8 @@ from inventory.models import StockLevel
 from inventory.services import stock_receive
 from orders.models import Order
 from orders.services import order_start_fulfillment
+from shipping.demo import demo_shipping_seed
+from shipping.selectors import rate_card_forget
 
 from ..factories import LocationFactory, ProductFactory, place_order
 from ..inventory.invariants import stock_invariant_violations
@@ -31,6 +33,15 @@ def ledger_reconciles(db):
     """Every scenario ends with counters equal to the ledger and reservations equal to allocations."""
     yield
     assert stock_invariant_violations() == []
+
+
+@pytest.fixture
+def carriers(db):
+    """The demo carriers: OMS Post (US, S10 numbers "CP…US") and EuroParcel (Europe only)."""
+    rate_card_forget()
+    demo_shipping_seed()
+    yield
+    rate_card_forget()
 
 
 @pytest.fixture

@@ -111,6 +111,30 @@ def test_given_a_pick_list_when_a_wms_confirms_a_full_and_a_short_pick_in_one_ca
     assert StockLevel.objects.get(product__sku="FAR").on_hand == 99
 
 
+def test_given_a_short_pick_with_a_reason_when_confirmed_through_the_api_then_the_task_and_the_hold_say_why(api, pending):
+    (fo,) = pending(1)
+    pick_list = build(api, [fo], kind="single").json()["pick_lists"][0]
+    near, far = pick_list["lines"]
+    url = f"/api/v1/pick-lists/{pick_list['id']}/confirm/"
+
+    unknown = api.post(url, {"lines": [{"id": far["id"], "quantity_picked": 0, "short_reason": "lost"}]}, format="json")
+    unsaid = api.post(url, {"lines": [{"id": far["id"], "quantity_picked": 0, "short_reason": "other"}]}, format="json")
+    response = api.post(
+        url, {"lines": [{"id": near["id"], "quantity_picked": 1, "short_reason": "damaged"},
+                        {"id": far["id"], "quantity_picked": 1, "short_reason": "wrong_item", "short_note": "bin held blue cups"}]},
+        format="json",
+    )
+
+    assert unknown.status_code == 400 and "short_reason" in str(unknown.json()["error"]["fields"])
+    assert unsaid.status_code == 400 and "short_note" in unsaid.json()["error"]["fields"]
+    assert response.status_code == 200, response.json()
+    tasks = {t["sku"]: t for t in response.json()["lines"]}
+    assert (tasks["NEAR"]["short_reason"], tasks["NEAR"]["short_note"]) == ("", "")  # a full pick keeps no reason
+    assert (tasks["FAR"]["short_reason"], tasks["FAR"]["short_note"]) == ("wrong_item", "bin held blue cups")
+    hold = FulfillmentOrder.objects.get(pk=fo.pk).holds.get(reason="short_pick")
+    assert "(wrong item at the bin: bin held blue cups)" in hold.detail
+
+
 def test_given_a_confirmation_of_more_than_asked_then_400_and_nothing_is_confirmed(api, pending):
     (fo,) = pending(1)
     pick_list = build(api, [fo], kind="single").json()["pick_lists"][0]

@@ -24,18 +24,9 @@ from shipping.selectors import rate_card_forget
 from shipping.services import tracking_events_record
 
 from ..api.conftest import api, client_for  # noqa: F401
-from .fulfillment_support import fresh, fresh_fo, in_fulfillment, ledger_reconciles, receive, stock_at  # noqa: F401
+from .fulfillment_support import carriers, fresh, fresh_fo, in_fulfillment, ledger_reconciles, receive, stock_at  # noqa: F401
 
 URL = "/api/v1/fulfillment-orders/"
-
-
-@pytest.fixture
-def carriers(db):
-    """The demo carriers: OMS Post (US, S10 numbers "CP…US") and EuroParcel (Europe only)."""
-    rate_card_forget()
-    demo_shipping_seed()
-    yield
-    rate_card_forget()
 
 
 @pytest.fixture

@@ -82,7 +82,7 @@ def test_given_a_short_pick_and_stock_at_another_location_then_the_missing_units
     assert fresh(order).routing["decisions"][-1]["trigger"] == "short pick"
     assert DomainEvent.objects.filter(name="order.reallocated", stream=f"order:{order.pk}").exists()
     short_event = DomainEvent.objects.get(name="fulfillment.short_picked")
-    assert short_event.payload["missing"] == [{"sku": "SKU-A", "missing": 2, "picked": 1}]
+    assert short_event.payload["missing"] == [{"sku": "SKU-A", "missing": 2, "picked": 1, "short_reason": "", "short_note": ""}]
 
     # What was found packs by scan and ships; the short-pick hold goes with it and no remainder is cut.
     PackageType.objects.create(code="box", name="Box", inner_length_mm=300, inner_width_mm=200, inner_height_mm=150, max_weight_grams=5000)
