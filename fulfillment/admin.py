@@ -61,6 +61,12 @@ class HoldForm(forms.Form):
     detail = forms.CharField(max_length=500, required=False)
 
 
+class ReasonForm(forms.Form):
+    """What a bulk release or cancel asks before it runs: why, for each fulfillment order's trail."""
+
+    reason = forms.CharField(max_length=500, help_text="Recorded on each order's timeline.")
+
+
 class HeldFilter(admin.SimpleListFilter):
     title = "held"
     parameter_name = "held"
@@ -235,13 +241,31 @@ class FulfillmentOrderAdmin(admin.ModelAdmin):
             return None
         return self._form_page(request, queryset, form, action="hold", title="Hold fulfillment orders", submit_label="Hold")
 
-    @admin.action(description="Release holds", permissions=["transition"])
-    def release_holds(self, request, queryset):
-        self._each(request, queryset, lambda fo: services.fulfillment_order_holds_release(fulfillment_order_id=fo.pk, actor=request.user), "Holds released")
+    def _with_reason(self, request, queryset, *, action: str, title: str, submit_label: str, run, done: str):
+        """A bulk change that first shows what it will touch and asks why; nothing runs until then."""
+        form = ReasonForm(request.POST if "apply" in request.POST else None)
+        if form.is_bound and form.is_valid():
+            reason = form.cleaned_data["reason"]
+            self._each(request, queryset, lambda fo: run(fo, reason), done)
+            return None
+        return self._form_page(request, queryset, form, action=action, title=title, submit_label=submit_label,
+                               intro=", ".join(queryset.order_by("pk").values_list("number", flat=True)))
 
-    @admin.action(description="Cancel (cancelled orders only)", permissions=["transition"])
+    @admin.action(description="Release holds…", permissions=["transition"])
+    def release_holds(self, request, queryset):
+        return self._with_reason(
+            request, queryset, action="release_holds", title="Release the holds of these fulfillment orders", submit_label="Release",
+            run=lambda fo, reason: services.fulfillment_order_holds_release(fulfillment_order_id=fo.pk, actor=request.user, note=reason),
+            done="Holds released",
+        )
+
+    @admin.action(description="Cancel (cancelled orders only)…", permissions=["transition"])
     def cancel(self, request, queryset):
-        self._each(request, queryset, lambda fo: services.fulfillment_order_cancel(fulfillment_order_id=fo.pk, actor=request.user), "Cancelled")
+        return self._with_reason(
+            request, queryset, action="cancel", title="Cancel these fulfillment orders", submit_label="Cancel them",
+            run=lambda fo, reason: services.fulfillment_order_cancel(fulfillment_order_id=fo.pk, actor=request.user, reason=reason),
+            done="Cancelled",
+        )
 
     @admin.action(description="Ship (packed)", permissions=["floor"])
     def ship(self, request, queryset):

@@ -48,10 +48,35 @@ def test_given_an_open_order_when_its_fulfillment_order_is_cancelled_in_the_cons
     receive("SKU-A", 5, warehouse)
     fo = FulfillmentOrder.objects.get(order=in_fulfillment([("SKU-A", 2)]))
 
-    done = console.post(CHANGELIST, {"action": "cancel", "_selected_action": [fo.pk]}, follow=True)
+    done = console.post(CHANGELIST, {"action": "cancel", "_selected_action": [fo.pk], "apply": "1", "reason": "customer called"}, follow=True)
 
     assert done.status_code == 200 and "which is still open" in done.content.decode()
     assert fresh_fo(fo).status == FulfillmentStatus.PENDING
+
+
+def test_given_held_fulfillment_orders_when_released_in_bulk_then_the_console_asks_why_first_and_records_it(
+    console, receive, warehouse, in_fulfillment
+):
+    from fulfillment.services import fulfillment_order_hold_place
+
+    receive("SKU-A", 5, warehouse)
+    held = [FulfillmentOrder.objects.get(order=in_fulfillment([("SKU-A", 1)])) for _ in range(2)]
+    for fo in held:
+        fulfillment_order_hold_place(fulfillment_order_id=fo.pk, reason="manual", actor="cs")
+    selection = {"action": "release_holds", "_selected_action": [fo.pk for fo in held]}
+
+    asked = console.post(CHANGELIST, selection)
+    no_reason = console.post(CHANGELIST, {**selection, "apply": "1", "reason": ""})
+    still_held = [fresh_fo(fo).holds.filter(released_at__isnull=True).count() for fo in held]
+    done = console.post(CHANGELIST, {**selection, "apply": "1", "reason": "address confirmed by phone"}, follow=True)
+
+    assert asked.status_code == 200 and all(fo.number in asked.content.decode() for fo in held)
+    assert no_reason.status_code == 200 and "This field is required" in no_reason.content.decode()
+    assert still_held == [1, 1]
+    assert "Holds released" in done.content.decode()
+    for fo in held:
+        hold = fresh_fo(fo).holds.get()
+        assert hold.released_at is not None and hold.release_note == "address confirmed by phone"
 
 
 def test_given_a_fulfillment_order_when_units_are_split_through_the_form_then_a_new_one_is_made(console, receive, warehouse, in_fulfillment):
