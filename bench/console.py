@@ -90,11 +90,11 @@ SEED_SQL = [
     """INSERT INTO shipping_shipment (carrier_id, service_id, tracking_number, status, reference, origin, destination, declared_value,
            price, currency, quote, collection_date, promised_delivery_date, shipped_at, delivered_at, last_scan_at, status_changed_at,
            voided_at, late, late_reason, late_promise_flagged_at, late_no_scan_flagged_at, label_pdf, label_format, created_by_label,
-           manifest_id, direction, return_of_id, created_at, updated_at)
+           manifest_id, direction, return_of_id, tracking_url, created_at, updated_at)
        SELECT %(carrier)s, %(service)s, 'BENCH' || o.id, CASE WHEN o.id %% 50 = 0 THEN 'exception' ELSE 'in_transit' END,
               o.number || '-1', '{"country": "US"}', '{"country": "US"}', 0, 5.00, 'USD', '{}', o.placed_at::date,
               o.promised_delivery_date, o.placed_at, NULL, o.placed_at, o.placed_at, NULL, o.id %% 20 = 3,
-              CASE WHEN o.id %% 20 = 3 THEN 'bench' ELSE '' END, NULL, NULL, NULL, '', '', NULL, 'outbound', NULL, o.placed_at, now()
+              CASE WHEN o.id %% 20 = 3 THEN 'bench' ELSE '' END, NULL, NULL, NULL, '', '', NULL, 'outbound', NULL, '', o.placed_at, now()
        FROM orders_order o WHERE o.status = 'shipped'""",
     "ANALYZE",
 ]

@@ -52,6 +52,8 @@ def _django_setup(url: str = BENCH_URL):
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
     os.environ["DEBUG"] = "false"
     os.environ.setdefault("SECRET_KEY", "bench-only-secret-key-not-for-production-0123456789")
+    # Plain HTTP on loopback, as behind a proxy that ends TLS: production's HTTPS redirect would answer 301.
+    os.environ.setdefault("SECURE_SSL_REDIRECT", "false")
     os.environ.setdefault("CACHE_URL", "locmemcache://")  # the bench's keys stay far below their rate limits
     import django
 
