@@ -43,8 +43,8 @@ def _next_step(fulfillment_order: FulfillmentOrder, open_pick_lists: list, user)
         url = reverse("admin:fulfillment_picklist_change", args=[pick_list.pk]) if user.has_perm("fulfillment.view_picklist") else ""
         return NextStep(f"Pick on {pick_list.number}", url if may_pick else "")
     if status == FulfillmentStatus.PENDING:
-        listed = f"{reverse('admin:fulfillment_fulfillmentorder_changelist')}?{urlencode({'q': fulfillment_order.number})}"
-        return NextStep("Create a pick list (action “Create wave pick list”)", listed if may_pick else "")
+        # Its own page has the "Create pick list" button (a wave of many orders is built from the list).
+        return NextStep("Create its pick list", page if may_pick else "")
     if status == FulfillmentStatus.PICKING:
         packing = f"{reverse('admin:fulfillment_packing')}?{urlencode({'number': fulfillment_order.number})}"
         return NextStep("Pack", packing if may_pick else "")

@@ -91,6 +91,15 @@ class PhoneOrderLineForm(forms.Form):
     quantity = forms.IntegerField(required=False)
     unit_price = forms.DecimalField(max_digits=14, decimal_places=3, required=False)
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # The boxes sit under the table's column headings; each still needs a name of its own
+        # ("SKU, line 1") for a screen reader and for anyone finding it by its label.
+        row = (self.prefix or "").rpartition("-")[2]
+        number = int(row) + 1 if row.isdigit() else 1
+        for name in self.fields:
+            self.fields[name].widget.attrs["aria-label"] = f"{self[name].label}, line {number}"
+
     def clean(self):
         data = super().clean()
         if data.get("sku"):

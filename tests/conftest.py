@@ -3,6 +3,7 @@ from django.db import connection
 
 from inventory.services import stock_receive
 
+from .browser.artifacts import browser_artifacts_choose, browser_artifacts_summary
 from .factories import ChannelFactory, LocationFactory, ProductFactory
 
 
@@ -57,3 +58,14 @@ def _forget_rate_card():
     rate_card_forget()
     yield
     rate_card_forget()
+
+
+def pytest_configure(config):
+    """The browser tests' screenshot folder is chosen here, before pytest-xdist starts its
+    workers, so that they all write to one folder."""
+    browser_artifacts_choose()
+
+
+def pytest_terminal_summary(terminalreporter):
+    """The run's log ends by naming the folder of the browser tests' screenshots."""
+    browser_artifacts_summary(terminalreporter)

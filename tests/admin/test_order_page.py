@@ -56,8 +56,8 @@ def test_after_start_fulfillment_the_warehouse_sees_the_fulfillment_order_and_it
     assert "the next steps are on its fulfillment orders below" in page
     assert f'href="{reverse("admin:fulfillment_fulfillmentorder_change", args=[fulfillment_order.pk])}">{fulfillment_order.number}</a>' in page
     assert "SKU-A × 2" in page and fulfillment_order.location.code in page
-    # Pending and on no pick list: the next step is building one, where the action is.
-    assert f'href="{reverse("admin:fulfillment_fulfillmentorder_changelist")}?q={fulfillment_order.number}"' in page
+    # Pending and on no pick list: the next step is building one, on its page where the button is.
+    assert f'<a class="button" href="{reverse("admin:fulfillment_fulfillmentorder_change", args=[fulfillment_order.pk])}">Create its pick list</a>' in page
 
 
 def test_the_next_step_is_a_link_only_for_a_role_that_may_take_it_and_holds_show_with_their_reason(console, started):

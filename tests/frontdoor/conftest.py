@@ -2,6 +2,8 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 
+from ..browser.conftest import browser_page  # noqa: F401  (the shared Chromium page)
+
 PASSWORD = "correct horse battery staple"
 
 
