@@ -391,7 +391,10 @@ class ShipmentAdmin(admin.ModelAdmin):
 
     @admin.display(description="Declared value")
     def declared_value_text(self, obj):
-        return money_text(obj.declared_value, obj.currency) if obj.declared_value else "none declared"
+        if not obj.declared_value:
+            return "none declared"
+        cover = "insured with the carrier" if obj.declared_value_insured else "declared only, not insured"
+        return f"{money_text(obj.declared_value, obj.declared_currency or obj.currency)} ({cover})"
 
     @admin.display(description="Label")
     def label_text(self, obj):
