@@ -1,8 +1,9 @@
 """Operator console for customers, their groups and price lists."""
 
 from django.contrib import admin
-from django.urls import NoReverseMatch, reverse
-from django.utils.html import format_html
+from django.urls import NoReverseMatch
+
+from oms.admin_links import console_link
 
 from .models import Customer, CustomerAddress, CustomerGroup, PriceList, PriceListItem
 
@@ -43,10 +44,9 @@ class CustomerAdmin(admin.ModelAdmin):
             return "—"
         try:
             # customers sits below orders, so it links by URL name rather than importing it.
-            url = reverse("admin:orders_order_changelist")
+            return console_link("admin:orders_order_changelist", text="Orders of this customer", query={"customer__id__exact": obj.pk})
         except NoReverseMatch:
             return "—"
-        return format_html('<a href="{}?customer__id__exact={}">Orders of this customer</a>', url, obj.pk)
 
 
 @admin.register(CustomerGroup)

@@ -14,6 +14,7 @@ from django.utils.html import format_html, format_html_join
 
 from inventory.models import Location
 from oms.admin import ReadOnlyInline
+from oms.admin_links import console_link
 from oms.errors import DomainError
 
 from oms.documents import document_job_start
@@ -156,13 +157,13 @@ class FulfillmentOrderAdmin(admin.ModelAdmin):
 
     @admin.display(description="Order", ordering="order__number")
     def order_link(self, obj):
-        return format_html('<a href="{}">{}</a>', reverse("admin:orders_order_change", args=[obj.order_id]), obj.order.number)
+        return console_link("admin:orders_order_change", obj.order_id, text=obj.order.number)
 
     @admin.display(description="Shipment")
     def shipment_link(self, obj):
         if obj.shipment_id is None:
             return "-"
-        return format_html('<a href="{}">{}</a>', reverse("admin:shipping_shipment_change", args=[obj.shipment_id]), obj.tracking_number or obj.shipment_id)
+        return console_link("admin:shipping_shipment_change", obj.shipment_id, text=obj.tracking_number or obj.shipment_id)
 
     # --- helpers -----------------------------------------------------------------------------
 

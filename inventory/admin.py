@@ -9,6 +9,7 @@ from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 
 from oms.admin import ReadOnlyAdmin
+from oms.admin_links import console_link, console_may_open
 
 from . import admin_views
 from .models import Bin, ChannelStockRule, Location, Product, StockLevel, StockMovement, Transfer, TransferLine
@@ -113,13 +114,16 @@ class StockLevelAdmin(ReadOnlyAdmin):
 
     def get_list_display(self, request):
         can_receive, can_adjust = request.user.has_perm("inventory.receive_stock"), request.user.has_perm("inventory.adjust_stock")
+        can_read_ledger = console_may_open("admin:inventory_stockmovement_changelist", request)
 
         @admin.display(description="")
         def shortcuts(obj):
             # Links to the ledger and, for those allowed, to the forms prefilled for this row.
             query = urlencode({"sku": obj.product.sku, "location": obj.location.code})
-            links = [format_html('<a href="{}?{}">ledger</a>', reverse("admin:inventory_stockmovement_changelist"),
-                                 urlencode({"product__id__exact": obj.product_id, "location__id__exact": obj.location_id}))]
+            links = []
+            if can_read_ledger:
+                links.append(format_html('<a href="{}?{}">ledger</a>', reverse("admin:inventory_stockmovement_changelist"),
+                                         urlencode({"product__id__exact": obj.product_id, "location__id__exact": obj.location_id})))
             if can_receive:
                 links.append(format_html('<a href="{}?{}">receive</a>', reverse("admin:inventory_stocklevel_receive"), query))
             if can_adjust:
@@ -133,8 +137,10 @@ class StockLevelAdmin(ReadOnlyAdmin):
 
     @admin.display(description="Ledger")
     def movements_link(self, obj):
-        url = reverse("admin:inventory_stockmovement_changelist") + f"?product__id__exact={obj.product_id}&location__id__exact={obj.location_id}"
-        return format_html('<a href="{}">Movements of {} at {}</a>', url, obj.product.sku, obj.location.code)
+        return console_link(
+            "admin:inventory_stockmovement_changelist", text=f"Movements of {obj.product.sku} at {obj.location.code}",
+            query={"product__id__exact": obj.product_id, "location__id__exact": obj.location_id},
+        )
 
 
 @admin.register(StockMovement)

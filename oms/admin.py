@@ -10,6 +10,7 @@ from django.template.defaultfilters import filesizeformat
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 
+from .admin_links import console_link
 from .api.authentication import api_key_forget
 from .documents import document_job_may_download, document_job_pdf
 from .errors import DomainError, NotFound
@@ -363,7 +364,7 @@ class WebhookDeliveryAdmin(ReadOnlyAdmin):
     search_fields = ("event__name", "subscription__url", "=event__uuid")
     list_select_related = ("event", "subscription__integration")
     readonly_fields = (
-        "event_link", "event_uuid", "subscription", "status", "attempts", "next_attempt_at", "last_status_code", "last_duration_ms",
+        "event_link", "event_uuid", "subscription_link", "status", "attempts", "next_attempt_at", "last_status_code", "last_duration_ms",
         "last_error", "delivered_at", "leased_until", "created_at",
     )
     fields = readonly_fields
@@ -379,7 +380,11 @@ class WebhookDeliveryAdmin(ReadOnlyAdmin):
 
     @admin.display(description="Event")
     def event_link(self, obj):
-        return format_html('<a href="{}">{}</a>', reverse("admin:oms_domainevent_change", args=[obj.event_id]), obj.event)
+        return console_link("admin:oms_domainevent_change", obj.event_id, text=obj.event)
+
+    @admin.display(description="Subscription")
+    def subscription_link(self, obj):
+        return console_link("admin:oms_webhooksubscription_change", obj.subscription_id, text=obj.subscription)
 
     @admin.display(description="webhook-id")
     def event_uuid(self, obj):

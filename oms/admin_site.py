@@ -13,6 +13,7 @@
 """
 
 from dataclasses import dataclass
+from functools import wraps
 from urllib.parse import urlencode
 
 from django.apps import apps
@@ -21,6 +22,7 @@ from django.contrib.admin.apps import AdminConfig
 from django.urls import reverse
 from django.utils import timezone
 
+from .admin_links import console_viewing
 from .work_queues import Link, work_queues_for
 
 
@@ -65,6 +67,21 @@ class ConsoleSite(admin.AdminSite):
     # No customer-facing site yet: `/` leads back here, so "View site" would too. When the
     # portal exists, `/` goes there and this becomes "/".
     site_url = None
+
+    def admin_view(self, view, cacheable=False):
+        """Every console view, with its page rendered while :mod:`oms.admin_links` knows the
+        request: links on it lead only where the user may go."""
+        guarded = super().admin_view(view, cacheable)
+
+        @wraps(guarded)
+        def viewing(request, *args, **kwargs):
+            with console_viewing(request):
+                response = guarded(request, *args, **kwargs)
+                if callable(getattr(response, "render", None)) and not getattr(response, "is_rendered", True):
+                    response.render()
+            return response
+
+        return viewing
 
     def get_app_list(self, request, app_label=None):
         if app_label is not None:  # one app's own page (/admin/orders/): as Django builds it

@@ -266,7 +266,12 @@ class OrderAdmin(SavedFiltersMixin, OrderListMixin, admin.ModelAdmin):
 
     @admin.display(description="Shipping address")
     def shipping_address_display(self, obj):
-        return address_lines(obj.shipping_address)
+        address = obj.shipping_address or {}
+        if not address.get("pickup_point"):
+            return address_lines(address)
+        # The carrier delivers to the point the customer chose, never to the door.
+        point = " ".join(part for part in (address.get("pickup_point_name"), f"({address['pickup_point']})") if part)
+        return format_html("<strong>To the pickup point {}</strong><br>{}", point, address_lines(address))
 
     @admin.display(description="Billing address")
     def billing_address_display(self, obj):
@@ -461,7 +466,7 @@ class ChannelAdmin(FormOnlyFieldsMixin, admin.ModelAdmin):
         (None, {"fields": ("code", "name", "kind", "is_active", "integration")}),
         ("Platform webhooks", {"fields": ("adapter", "webhook_url", "webhook_secret_display", "new_webhook_secret", "clear_webhook_secret")}),
         ("Shipping", {
-            "fields": ("shipping_goal", "shipping_cost_cap", "shipping_allowed", "delivery_days"),
+            "fields": ("shipping_goal", "shipping_cost_cap", "shipping_allowed", "delivery_days", "insure_shipments"),
             "description": "Rate shopping when this channel's fulfillment orders ship without a named service, and the delivery "
             "date promised to its customers. With no goal, the OMS_SHIPPING_POLICY setting applies.",
         }),

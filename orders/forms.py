@@ -56,13 +56,19 @@ class PhoneOrderForm(forms.Form):
     ship_postal_code = forms.CharField(label="Postal code", max_length=20, required=False)
     ship_country = forms.ChoiceField(label="Country", choices=[("", "---------")] + list(countries), required=False)
     ship_phone = forms.CharField(label="Delivery phone", max_length=32, required=False)
+    ship_pickup_point = forms.CharField(
+        label="Pickup point id", max_length=64, required=False,
+        help_text="The carrier's id of the pickup point or locker the customer chose; blank: delivery to the door.",
+    )
+    ship_pickup_point_name = forms.CharField(label="Pickup point name", max_length=200, required=False)
     shipping_price = forms.DecimalField(max_digits=14, decimal_places=3, initial=0, required=False)
     note = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False, help_text="Kept on the order's timeline.")
 
     fieldsets = (
         ("Order", ("channel", "external_id", "currency", "payment_status", "shipping_price")),
         ("Customer", ("email", "first_name", "last_name", "phone")),
-        ("Shipping address", ("ship_name", "ship_line1", "ship_line2", "ship_city", "ship_region", "ship_postal_code", "ship_country", "ship_phone")),
+        ("Shipping address", ("ship_name", "ship_line1", "ship_line2", "ship_city", "ship_region", "ship_postal_code", "ship_country", "ship_phone",
+                              "ship_pickup_point", "ship_pickup_point_name")),
         ("Note", ("note",)),
     )
 
@@ -81,7 +87,7 @@ class PhoneOrderForm(forms.Form):
         "customer.email": "email",
         "customer.phone": "phone",
         "shipping_address": "ship_line1",
-        **{f"shipping_address.{name}": f"ship_{name}" for name in ADDRESS_FIELDS},
+        **{f"shipping_address.{name}": f"ship_{name}" for name in (*ADDRESS_FIELDS, "pickup_point", "pickup_point_name")},
     }
 
 
@@ -214,7 +220,10 @@ def phone_order_intake_data(form: PhoneOrderForm, formset) -> tuple[OrderIntakeD
         first_name=data["first_name"],
         last_name=data["last_name"],
         phone=data["phone"],
-        shipping_address=AddressData(**{name: data[f"ship_{name}"] for name in ADDRESS_FIELDS}),
+        shipping_address=AddressData(
+            **{name: data[f"ship_{name}"] for name in ADDRESS_FIELDS},
+            pickup_point=data["ship_pickup_point"], pickup_point_name=data["ship_pickup_point_name"],
+        ),
         lines=lines,
         shipping_price=data["shipping_price"] or 0,
         payment_status=data["payment_status"],
@@ -265,7 +274,8 @@ class ChannelAdminForm(forms.ModelForm):
 
     class Meta:
         model = Channel
-        fields = ("code", "name", "kind", "is_active", "integration", "adapter", "shipping_goal", "shipping_cost_cap", "shipping_allowed", "delivery_days")
+        fields = ("code", "name", "kind", "is_active", "integration", "adapter", "shipping_goal", "shipping_cost_cap", "shipping_allowed", "delivery_days",
+                  "insure_shipments")
 
     def save(self, commit=True):
         channel = super().save(commit=False)

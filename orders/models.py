@@ -83,6 +83,11 @@ class Channel(models.Model):
         help_text="Promise delivery within this many calendar days of the order; rate shopping then ships to meet it. "
         "Blank: no promise unless the order brings its own.",
     )
+    insure_shipments = models.BooleanField(
+        "insure parcels for their value", default=False,
+        help_text="Buy the carrier's declared-value cover for the goods in each parcel (e.g. OMS Post charges 1% of the value). "
+        "Off: the value is declared on the label and for customs only, at no charge.",
+    )
 
     class Meta:
         ordering = ["code"]

@@ -26,6 +26,7 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
 from oms.admin import FormOnlyFieldsMixin, ReadOnlyInline
+from oms.admin_links import console_link
 from oms.documents import document_job_start
 from oms.errors import DomainError, NotFound
 from oms.money import money_text
@@ -326,8 +327,7 @@ class ShipmentAdmin(admin.ModelAdmin):
     def return_of_link(self, obj):
         if obj.return_of_id is None:
             return "the return of no shipment of ours" if obj.is_return else "—"
-        url = reverse("admin:shipping_shipment_change", args=[obj.return_of_id])
-        return format_html('Return of <a href="{}">{}</a>', url, obj.return_of.tracking_number)
+        return format_html("Return of {}", console_link("admin:shipping_shipment_change", obj.return_of_id, text=obj.return_of.tracking_number))
 
     @admin.display(description="Return labels")
     def returns_links(self, obj):
@@ -335,8 +335,8 @@ class ShipmentAdmin(admin.ModelAdmin):
         if not returns:
             return "none" if not obj.is_return else "—"
         return format_html_join(
-            ", ", '<a href="{}">{}</a> ({})',
-            ((reverse("admin:shipping_shipment_change", args=[pk]), number, ShipmentStatus(status).label.lower()) for pk, number, status in returns),
+            ", ", "{} ({})",
+            ((console_link("admin:shipping_shipment_change", pk, text=number), ShipmentStatus(status).label.lower()) for pk, number, status in returns),
         )
 
     @admin.action(description="Create return labels for the selected outbound shipments", permissions=["create_return_label"])
@@ -391,7 +391,10 @@ class ShipmentAdmin(admin.ModelAdmin):
 
     @admin.display(description="Declared value")
     def declared_value_text(self, obj):
-        return money_text(obj.declared_value, obj.currency) if obj.declared_value else "none declared"
+        if not obj.declared_value:
+            return "none declared"
+        cover = "insured with the carrier" if obj.declared_value_insured else "declared only, not insured"
+        return f"{money_text(obj.declared_value, obj.declared_currency or obj.currency)} ({cover})"
 
     @admin.display(description="Label")
     def label_text(self, obj):
@@ -408,7 +411,7 @@ class ShipmentAdmin(admin.ModelAdmin):
     def manifest_link(self, obj):
         if obj.manifest_id is None:
             return "not on a manifest yet"
-        return format_html('<a href="{}">{}</a>', reverse("admin:shipping_manifest_change", args=[obj.manifest_id]), obj.manifest)
+        return console_link("admin:shipping_manifest_change", obj.manifest_id, text=obj.manifest)
 
     def label_view(self, request, shipment_id: int):
         """The shipment's stored label (rendered and stored first when it has none)."""

@@ -59,7 +59,7 @@ def shipment_parcel_labels(shipments: Iterable[Shipment]) -> list[ParcelLabel]:
         origin, destination = shipment.origin or {}, shipment.destination or {}
         ship_from = tuple(address_lines(origin, origin_country=str(destination.get("country") or "")))
         ship_to = tuple(address_lines(destination, origin_country=str(origin.get("country") or "")))
-        declared = money_text(shipment.declared_value, shipment.currency) if shipment.declared_value else ""
+        declared = money_text(shipment.declared_value, shipment.declared_currency or shipment.currency) if shipment.declared_value else ""
         for parcel in parcels:
             labels.append(
                 ParcelLabel(

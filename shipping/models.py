@@ -397,7 +397,13 @@ class Shipment(FSMModelMixin, models.Model):
     reference = models.CharField(max_length=64, blank=True, db_index=True, help_text="The caller's id, e.g. a fulfillment order number.")
     origin = models.JSONField(help_text="Address as given: country, postal_code, residential and any lines, city, name.")
     destination = models.JSONField()
-    declared_value = money_field(default=0)
+    declared_value = money_field(default=0, help_text="The value of the goods, in declared_currency; printed on the label.")
+    declared_currency = models.CharField(
+        max_length=3, blank=True, validators=[validate_currency], help_text="The declared value's currency (blank: the shipment's currency).",
+    )
+    declared_value_insured = models.BooleanField(
+        default=False, help_text="The declared value is insured with the carrier (its declared-value cover is in the price).",
+    )
     price = money_field(help_text="The carrier's quote when the shipment was created.")
     currency = models.CharField(max_length=3, validators=[validate_currency])
     quote = models.JSONField(default=dict, blank=True, help_text="The quote's explanation: zone, weights, each charge and why.")

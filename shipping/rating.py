@@ -79,13 +79,16 @@ def postal_in_range(postal: str, postal_from: str, postal_to: str) -> bool:
 @dataclass(frozen=True)
 class Parcel:
     """One package: weight in kg, outer dimensions in cm (0 when unknown), declared value in
-    the carrier's currency. Numbers may be given as Decimal, int, str or float."""
+    the carrier's currency. Numbers may be given as Decimal, int, str or float. ``insured``: the
+    declared value is also insured with the carrier (its declared-value cover surcharge applies);
+    otherwise it is only declared (on the label, for customs)."""
 
     weight_kg: Decimal
     length_cm: Decimal = ZERO
     width_cm: Decimal = ZERO
     height_cm: Decimal = ZERO
     declared_value: Decimal = ZERO
+    insured: bool = True
 
     def __post_init__(self):
         for name in ("weight_kg", "length_cm", "width_cm", "height_cm", "declared_value"):
@@ -230,7 +233,7 @@ class SurchargeCard:
                 return f"length + girth {parcel.length_girth_cm.normalize():f} cm is over {self.length_girth_over_cm} cm"
             return None
         if self.kind == "declared_value":
-            return f"declared value {parcel.declared_value}" if parcel.declared_value > 0 else None
+            return f"declared value {parcel.declared_value}" if parcel.declared_value > 0 and parcel.insured else None
         return None  # pragma: no cover - kinds are a closed list
 
     def charge(self, base: Decimal, parcel: Parcel, currency: str) -> Decimal:

@@ -119,9 +119,9 @@ def shipment_address_parse(value, what: str) -> tuple[dict, Address]:
     return stored, parsed
 
 
-def shipment_parcels_parse(values, declared_value: Decimal = ZERO) -> tuple[Parcel, ...]:
+def shipment_parcels_parse(values, declared_value: Decimal = ZERO, *, insured: bool = True) -> tuple[Parcel, ...]:
     """Parcels given as a list of dicts (``weight_kg``, ``length_cm``...), each checked; the first
-    carries the declared value."""
+    carries the declared value (``insured`` or declared only: see :class:`Parcel`)."""
     if not isinstance(values, (list, tuple)) or not values:
         raise InvalidInput("A shipment needs at least one parcel: a list of {weight_kg, length_cm, width_cm, height_cm}.", fields={"parcels": ["empty"]})
     parcels = []
@@ -134,7 +134,7 @@ def shipment_parcels_parse(values, declared_value: Decimal = ZERO) -> tuple[Parc
                     weight_kg=value.get("weight_kg", 0), length_cm=value.get("length_cm", 0), width_cm=value.get("width_cm", 0),
                     height_cm=value.get("height_cm", 0),
                     # The cover is bought once per shipment: the first parcel carries the declared value.
-                    declared_value=declared_value if index == 0 else ZERO,
+                    declared_value=declared_value if index == 0 else ZERO, insured=insured,
                 )
             )
         except InvalidInput as error:
@@ -152,10 +152,17 @@ def shipment_create(
     parcels: Sequence[Mapping],
     reference: str = "",
     declared_value: Decimal | str | int = ZERO,
+    declared_currency: str = "",
+    insure: bool = True,
     ship_at: datetime.datetime | datetime.date | None = None,
     actor: Actor,
 ) -> Shipment:
     """Book a shipment with the carrier and record it, with a tracking number per parcel.
+
+    ``declared_value`` is the value of the goods in ``declared_currency`` (blank: the carrier's
+    currency); the label prints it and carriers that declare customs get it. With ``insure`` the
+    value is also insured with the carrier: its declared-value cover surcharge is part of the
+    price, and then the value must be in the carrier's currency (the cover is a share of it).
 
     Guarantees: the carrier's adapter books it first (the built-in carrier: UPU S10 numbers from
     its serial range, the price and promised delivery date of its quote for exactly these
@@ -169,7 +176,8 @@ def shipment_create(
     """
     return _shipment_book(
         carrier_code=carrier_code, service_code=service_code, origin=origin, destination=destination, parcels=parcels,
-        reference=reference, declared_value=declared_value, ship_at=ship_at, actor=actor,
+        reference=reference, declared_value=declared_value, declared_currency=declared_currency, insure=insure, ship_at=ship_at,
+        actor=actor,
     )
 
 
@@ -207,7 +215,8 @@ def return_shipment_create(
         original_id = original.pk
     return _shipment_book(
         carrier_code=carrier_code, service_code=service_code, origin=origin, destination=destination, parcels=parcels,
-        reference=reference, declared_value=ZERO, ship_at=None, actor=actor, return_of_id=original_id, direction=ShipmentDirection.RETURN,
+        reference=reference, declared_value=ZERO, declared_currency="", insure=False, ship_at=None, actor=actor, return_of_id=original_id,
+        direction=ShipmentDirection.RETURN,
     )
 
 
@@ -267,8 +276,8 @@ def shipment_return_label_create(
 
 
 def _shipment_book(
-    *, carrier_code: str, service_code: str, origin, destination, parcels, reference, declared_value, ship_at, actor: Actor,
-    direction: str = ShipmentDirection.OUTBOUND, return_of_id: int | None = None,
+    *, carrier_code: str, service_code: str, origin, destination, parcels, reference, declared_value, declared_currency: str, insure: bool,
+    ship_at, actor: Actor, direction: str = ShipmentDirection.OUTBOUND, return_of_id: int | None = None,
 ) -> Shipment:
     """What :func:`shipment_create` and :func:`return_shipment_create` guarantee: check, book with
     the carrier (outside any transaction), record, render the label."""
@@ -280,15 +289,28 @@ def _shipment_book(
         raise InvalidInput(f"declared_value must be a number, not {declared_value!r}.", fields={"declared_value": ["not a number"]}) from None
     if not declared.is_finite() or declared < 0:
         raise InvalidInput("declared_value must be 0 or more.", fields={"declared_value": ["must be 0 or more"]})
+    declared_currency = str(declared_currency or "").strip().upper()
+    if declared_currency and not (len(declared_currency) == 3 and declared_currency.isalpha()):
+        raise InvalidInput(
+            f"declared_currency must be an ISO 4217 code such as USD, not {declared_currency!r}.", fields={"declared_currency": ["not a currency"]}
+        )
     origin_stored, origin_address = shipment_address_parse(origin, "origin")
     destination_stored, destination_address = shipment_address_parse(destination, "destination")
-    parsed_parcels = shipment_parcels_parse(parcels, declared)
+    insured = bool(insure) and declared > 0
+    parsed_parcels = shipment_parcels_parse(parcels, declared, insured=insured)
     reference = str(reference or "")
     if len(reference) > 64:
         raise InvalidInput("reference is at most 64 characters.", fields={"reference": ["too long"]})
     service = ServiceLevel.objects.select_related("carrier").filter(carrier__code=carrier_code, code=service_code, active=True).first()
     if service is None:
         raise NotFound(f"Carrier {carrier_code!r} has no active service {service_code!r}.")
+    declared_currency = declared_currency or service.carrier.currency
+    if insured and declared_currency != service.carrier.currency:
+        raise InvalidInput(
+            f"{service.carrier.name} insures in {service.carrier.currency}, and the value is declared in {declared_currency}: "
+            "declare it without insurance, or in the carrier's currency.",
+            fields={"declared_currency": [f"must be {service.carrier.currency} to insure"]},
+        )
     adapter = carrier_adapter(carrier_code)
     is_return = direction == ShipmentDirection.RETURN
     if is_return and not adapter.offers_return_labels:
@@ -318,6 +340,7 @@ def _shipment_book(
         shipment = Shipment.objects.create(
             carrier=service.carrier, service=service, tracking_number=created.tracking_numbers[0], reference=reference,
             origin=origin_stored, destination=destination_stored, declared_value=declared,
+            declared_currency=declared_currency if declared else "", declared_value_insured=insured,
             price=created.price, currency=created.currency or service.carrier.currency, quote=created.explanation or {},
             collection_date=created.collection_date or created.delivery_date, promised_delivery_date=created.delivery_date,
             created_by_label=_actor_label(actor), label_pdf=created.label_pdf or None,

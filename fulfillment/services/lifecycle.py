@@ -15,6 +15,7 @@ from django_fsm import can_proceed
 
 from oms.actors import Actor, actor_fields
 from oms.errors import DomainError, InvalidInput, InvalidTransition, NotFound
+from oms.money import money_text, quantize
 from orders.models import Order, OrderStatus
 from orders.services import order_cancel, order_deliver, order_ship
 from orders.services.audit import order_lock
@@ -265,6 +266,18 @@ def fulfillment_order_parcels(fulfillment_order: FulfillmentOrder) -> list[dict]
     return parcels
 
 
+def fulfillment_order_goods_value(fulfillment_order: FulfillmentOrder) -> Decimal:
+    """What the goods packed on a fulfillment order were sold for, in the order's currency: per
+    line, unit price × units packed less that share of the line's discount (tax and shipping
+    left out, as customs and a carrier's cover count the goods)."""
+    total = Decimal(0)
+    for line in fulfillment_order.lines.select_related("order_line"):
+        ordered = line.order_line
+        if line.quantity_packed and ordered.quantity:
+            total += line.quantity_packed * ordered.unit_price - ordered.discount * line.quantity_packed / ordered.quantity
+    return quantize(max(total, Decimal(0)), fulfillment_order.order.currency)
+
+
 def _route(fulfillment_order: FulfillmentOrder) -> tuple[dict, dict]:
     """Origin (the location) and destination (the order's shipping address) as ``shipping`` takes them."""
     location = fulfillment_order.location
@@ -272,11 +285,14 @@ def _route(fulfillment_order: FulfillmentOrder) -> tuple[dict, dict]:
     return origin, dict(fulfillment_order.order.shipping_address or {})
 
 
-def _service_choose(fulfillment_order: FulfillmentOrder, *, parcels: list[dict], origin: dict, destination: dict, carrier: str) -> tuple[str, str, str]:
+def _service_choose(
+    fulfillment_order: FulfillmentOrder, *, parcels: list[dict], origin: dict, destination: dict, carrier: str, insured_value: Decimal
+) -> tuple[str, str, str]:
     """Rate shopping under the order's channel policy (``Channel.shipping_policy``: its own, else
     ``OMS_SHIPPING_POLICY``), to deliver by the date promised to the customer when there is one
-    (among ``carrier``'s services when named): ``(carrier, service, why)``, ``why`` naming the
-    policy's source and the promise; refused with ``no_carrier_service`` when nothing can carry it."""
+    (among ``carrier``'s services when named), each priced with the cover of ``insured_value``
+    (0: nothing insured): ``(carrier, service, why)``, ``why`` naming the policy's source and the
+    promise; refused with ``no_carrier_service`` when nothing can carry it."""
     order = fulfillment_order.order
     policy, source = order.channel.shipping_policy(), order.channel.shipping_policy_source
     if carrier:
@@ -284,7 +300,7 @@ def _service_choose(fulfillment_order: FulfillmentOrder, *, parcels: list[dict],
     deliver_by = order.promised_delivery_date
     quotes = quote(
         rate_card(),
-        parcels=shipment_parcels_parse(parcels),
+        parcels=shipment_parcels_parse(parcels, insured_value),
         origin=shipment_address_parse(origin, f"location {fulfillment_order.location.code}")[1],
         destination=shipment_address_parse(destination, f"shipping address of order {fulfillment_order.order.number}")[1],
         ship_at=timezone.now(),
@@ -310,14 +326,25 @@ def _shipment_book(fulfillment_order_id: int, *, carrier: str, service: str, act
     _refuse_unless_allowed(fulfillment_order, "ship")  # before the carrier is asked for anything
     parcels = fulfillment_order_parcels(fulfillment_order)
     origin, destination = _route(fulfillment_order)
+    order = fulfillment_order.order
+    value = fulfillment_order_goods_value(fulfillment_order)
+    insure = order.channel.insure_shipments and value > 0
     if service:
         why = f"{carrier}:{service} as asked"
     else:
-        carrier, service, why = _service_choose(fulfillment_order, parcels=parcels, origin=origin, destination=destination, carrier=carrier)
+        carrier, service, why = _service_choose(
+            fulfillment_order, parcels=parcels, origin=origin, destination=destination, carrier=carrier, insured_value=value if insure else Decimal(0),
+        )
+    if value:
+        # A carrier's cover is a share of the value in its own currency; goods sold in another are declared only.
+        carrier_currency = Carrier.objects.filter(code=carrier).values_list("currency", flat=True).first()
+        insure = insure and carrier_currency == order.currency
+        cover = "insured" if insure else "not insured" if not order.channel.insure_shipments else f"not insured: {carrier} insures in {carrier_currency}"
+        why += f"; goods declared at {money_text(value, order.currency)}, {cover}"
     try:
         shipment = shipment_create(
             carrier_code=carrier, service_code=service, origin=origin, destination=destination, parcels=parcels,
-            reference=fulfillment_order.number, actor=actor,
+            reference=fulfillment_order.number, declared_value=value, declared_currency=order.currency, insure=insure, actor=actor,
         )
     except DomainError as error:
         # Same code and status for the caller; the message says what was not done.

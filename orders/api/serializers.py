@@ -36,6 +36,14 @@ class AddressInputSerializer(serializers.Serializer):
     phone = _optional_text(help_text="E.164, e.g. `+14155550123`.")
 
 
+class ShippingAddressInputSerializer(AddressInputSerializer):
+    pickup_point = _optional_text(
+        help_text="The carrier's id of the pickup point or locker the customer chose; the parcel goes there with a pickup-point "
+        "service. Empty: delivery to the door."
+    )
+    pickup_point_name = _optional_text(help_text="The pickup point's name as the customer saw it, e.g. `Locker Main Station`.")
+
+
 class CustomerInputSerializer(serializers.Serializer):
     email = serializers.CharField()
     first_name = _optional_text()
@@ -56,7 +64,7 @@ class OrderCreateSerializer(serializers.Serializer):
     external_id = serializers.CharField(help_text="The order's id in the channel; the same id again answers the order already recorded.")
     currency = serializers.CharField(help_text="ISO 4217, e.g. `USD`.")
     customer = CustomerInputSerializer()
-    shipping_address = AddressInputSerializer()
+    shipping_address = ShippingAddressInputSerializer()
     billing_address = AddressInputSerializer(required=False, allow_null=True, default=None)
     lines = LineInputSerializer(many=True)
     shipping_price = _amount(required=False, default=0)
@@ -96,7 +104,7 @@ class OrderCancelSerializer(serializers.Serializer):
 class OrderUpdateSerializer(serializers.Serializer):
     """A partial change: only the fields sent are changed."""
 
-    shipping_address = AddressInputSerializer(required=False, help_text="Replaces the whole shipping address.")
+    shipping_address = ShippingAddressInputSerializer(required=False, help_text="Replaces the whole shipping address.")
     billing_address = AddressInputSerializer(required=False, allow_null=True, help_text="Replaces the billing address; null removes it.")
     email = serializers.CharField(required=False)
     note = serializers.CharField(required=False, allow_blank=True, max_length=MAX_NOTE_LENGTH, help_text="Instructions for the people handling the order; replaces the current note.")
@@ -171,6 +179,11 @@ class AddressSerializer(serializers.Serializer):
     phone = serializers.CharField(required=False)
 
 
+class ShippingAddressSerializer(AddressSerializer):
+    pickup_point = serializers.CharField(required=False, help_text="The pickup point the customer chose; absent for delivery to the door.")
+    pickup_point_name = serializers.CharField(required=False)
+
+
 class OptionalAddressSerializer(AddressSerializer):
     """An address snapshot, or null when the order has none."""
 
@@ -217,7 +230,7 @@ class OrderSerializer(serializers.Serializer):
     tax_total = MoneyField()
     shipping_price = MoneyField()
     grand_total = MoneyField()
-    shipping_address = AddressSerializer()
+    shipping_address = ShippingAddressSerializer()
     billing_address = OptionalAddressSerializer(allow_null=True)
     holds = HoldSerializer(many=True, source="active_holds", help_text="Open holds; the order waits for a person while any is listed.")
     lines = OrderLineSerializer(many=True, source="line_list")

@@ -7,9 +7,9 @@ the order's currency, from the location's country to the order's address. Carrie
 currencies are left out (their prices are not comparable); a location no such carrier serves is
 priced by the distance estimate, and the explanation says which source priced what.
 
-Prices depend only on the lane (origin and destination country and postal code) and the
-billable weight, so lanes (``shipping.rating.ParcelLane``: zones resolved, prices kept per
-billable weight) are kept per process for the rate card's version: orders to the same postal
+Prices depend only on the lane (origin and destination country and postal code, door or pickup
+point) and the billable weight, so lanes (``shipping.rating.ParcelLane``: zones resolved, prices
+kept per billable weight) are kept per process for the rate card's version: orders to the same postal
 code price each lane and weight once.
 """
 
@@ -31,7 +31,7 @@ def _lane(card: RateCard, services: tuple[str, ...], origin: tuple[str, str], de
     if _lanes_version[0] != card.version or len(_lanes) >= LANE_CACHE_SIZE:
         _lanes.clear()
         _lanes_version[0] = card.version
-    key = (services, origin, destination.country, destination.postal_code)
+    key = (services, origin, destination.country, destination.postal_code, destination.pickup_point)
     if key not in _lanes:
         try:
             lane = parcel_lane(card, origin=Address(*origin), destination=destination, services=services)
@@ -44,7 +44,10 @@ def _lane(card: RateCard, services: tuple[str, ...], origin: tuple[str, str], de
 class RateTablePricer:
     """One order's parcel prices from each location (see the module docstring)."""
 
-    def __init__(self, card: RateCard, *, carriers: tuple[str, ...], origins: dict[int, tuple[str, str]], country: str, postal_code: str, currency: str):
+    def __init__(
+        self, card: RateCard, *, carriers: tuple[str, ...], origins: dict[int, tuple[str, str]], country: str, postal_code: str, currency: str,
+        pickup_point: bool = False,
+    ):
         self.card = card
         self.carriers = carriers
         self.origins = origins
@@ -52,7 +55,7 @@ class RateTablePricer:
         self.postal_code = postal_code
         self.currency = currency
         try:
-            self.destination = Address(country, postal_code)
+            self.destination = Address(country, postal_code, pickup_point=pickup_point)
         except InvalidInput:  # a country the rate tables cannot read: the distance estimate prices it
             self.destination = None
 
@@ -65,11 +68,13 @@ class RateTablePricer:
     def source(self, location_id: int) -> str:
         country, postal = self.origins.get(location_id, ("", ""))
         lane = f"{country} {postal} → {self.country} {self.postal_code}".replace("  ", " ").strip()
-        return f"rate tables, {lane}: cheapest service of {', '.join(self.carriers)} in {self.currency}"
+        to = "a pickup point" if self.destination is not None and self.destination.pickup_point else "the door"
+        return f"rate tables, {lane}: cheapest service to {to} of {', '.join(self.carriers)} in {self.currency}"
 
 
-def routing_pricer(*, sites: list[Site], country: str, postal_code: str, currency: str) -> RateTablePricer | None:
-    """The pricer for an order to ``country``/``postal_code`` paid in ``currency``, or None when
+def routing_pricer(*, sites: list[Site], country: str, postal_code: str, currency: str, pickup_point: bool = False) -> RateTablePricer | None:
+    """The pricer for an order to ``country``/``postal_code`` paid in ``currency`` (delivered to
+    the pickup point the customer chose when ``pickup_point``, else to the door), or None when
     no active carrier charges in that currency (routing then uses the distance estimate).
 
     Reads the rate card at most once per ``OMS_ROUTING_RATES_MAX_AGE`` seconds per process (a
@@ -81,10 +86,16 @@ def routing_pricer(*, sites: list[Site], country: str, postal_code: str, currenc
     if not carriers:
         return None
     origins = {site.location_id: (site.country, postal_normalized(site.postal_code)) for site in sites if site.country}
-    return RateTablePricer(card, carriers=carriers, origins=origins, country=country.upper(), postal_code=postal_normalized(postal_code), currency=currency)
+    return RateTablePricer(
+        card, carriers=carriers, origins=origins, country=country.upper(), postal_code=postal_normalized(postal_code), currency=currency,
+        pickup_point=pickup_point,
+    )
 
 
 def order_pricer(order, sites: list[Site]) -> RateTablePricer | None:
     """:func:`routing_pricer` for a stored order's shipping address and currency."""
     address = order.shipping_address or {}
-    return routing_pricer(sites=sites, country=order.ship_country or address.get("country", ""), postal_code=address.get("postal_code", ""), currency=order.currency)
+    return routing_pricer(
+        sites=sites, country=order.ship_country or address.get("country", ""), postal_code=address.get("postal_code", ""), currency=order.currency,
+        pickup_point=bool(str(address.get("pickup_point") or "").strip()),
+    )

@@ -111,7 +111,10 @@ def _chunk_route(chunk: list[OrderIntakeData], products: dict, stock: StockView)
         needs = [Need(i, product.pk, line.quantity, product.weight_grams) for i, (line, product) in enumerate(zip(data.lines, found))]
         keys.append(key)
         address = data.shipping_address
-        pricer = routing_pricer(sites=stock.sites, country=address.country, postal_code=address.postal_code, currency=(data.currency or "").strip().upper())
+        pricer = routing_pricer(
+            sites=stock.sites, country=address.country, postal_code=address.postal_code, currency=(data.currency or "").strip().upper(),
+            pickup_point=bool((address.pickup_point or "").strip()),
+        )
         orders.append(BatchOrder(needs, (point.latitude, point.longitude) if point else None, rules[data.channel], pricer))
     if len(orders) < 2:
         return {}

@@ -48,6 +48,10 @@ MAX_AMOUNT = Decimal(10) ** (MAX_DIGITS - DECIMAL_PLACES)
 MAX_EMAIL_LENGTH = Customer._meta.get_field("email").max_length
 
 
+MAX_PICKUP_POINT_ID = 64
+MAX_PICKUP_POINT_NAME = 200
+
+
 @dataclass
 class AddressData:
     country: str
@@ -58,9 +62,16 @@ class AddressData:
     region: str = ""
     postal_code: str = ""
     phone: str = ""
+    # A shipping address may name the pickup point or locker the customer chose (the carrier's id
+    # of it, and its name): the parcel then goes there with a pickup-point service, never to the door.
+    pickup_point: str = ""
+    pickup_point_name: str = ""
 
     def as_dict(self) -> dict:
-        return {k: getattr(self, k) for k in ("name", "line1", "line2", "city", "region", "postal_code", "country", "phone")}
+        stored = {k: getattr(self, k) for k in ("name", "line1", "line2", "city", "region", "postal_code", "country", "phone")}
+        if self.pickup_point:
+            stored.update(pickup_point=self.pickup_point, pickup_point_name=self.pickup_point_name)
+        return stored
 
 
 @dataclass
@@ -141,6 +152,15 @@ def address_errors(address: AddressData | None, path: str, errors: dict) -> None
             errors[f"{path}.phone"] = ["Not a phone number; use E.164, e.g. +14155550123."]
         else:
             address.phone = normalized
+    address.pickup_point, address.pickup_point_name = (address.pickup_point or "").strip(), (address.pickup_point_name or "").strip()
+    if address.pickup_point and not path.startswith("shipping"):
+        errors[f"{path}.pickup_point"] = ["Only a shipping address names a pickup point."]
+    elif len(address.pickup_point) > MAX_PICKUP_POINT_ID:
+        errors[f"{path}.pickup_point"] = [f"At most {MAX_PICKUP_POINT_ID} characters: the carrier's id of the pickup point."]
+    elif address.pickup_point_name and not address.pickup_point:
+        errors[f"{path}.pickup_point"] = ["Give the pickup point's id with its name (or leave both empty for delivery to the door)."]
+    if len(address.pickup_point_name) > MAX_PICKUP_POINT_NAME:
+        errors[f"{path}.pickup_point_name"] = [f"At most {MAX_PICKUP_POINT_NAME} characters."]
 
 
 def intake_validate(data: OrderIntakeData) -> None:

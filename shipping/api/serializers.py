@@ -31,7 +31,9 @@ class ShipmentSerializer(serializers.Serializer):
     origin = serializers.DictField(help_text="The address as given: country, postal_code, residential, lines, city, name.")
     destination = serializers.DictField()
     price = MoneyField(help_text="The carrier's quote when it was booked.")
-    declared_value = MoneyField()
+    declared_value = MoneyField(help_text="The value of the goods, in `declared_currency`; 0 when none was declared.")
+    declared_currency = serializers.SerializerMethodField(help_text="The declared value's currency.")
+    declared_value_insured = serializers.BooleanField(help_text="Whether the declared value is insured with the carrier (its cover is in the price).")
     currency = serializers.CharField()
     collection_date = serializers.DateField()
     promised_delivery_date = serializers.DateField()
@@ -49,6 +51,9 @@ class ShipmentSerializer(serializers.Serializer):
     manifest = serializers.CharField(source="manifest.number", allow_null=True, help_text="The manifest it was handed over on; null before.")
     created_at = serializers.DateTimeField()
     updated_at = serializers.DateTimeField()
+
+    def get_declared_currency(self, shipment) -> str:
+        return shipment.declared_currency or shipment.currency
 
 
 class ParcelSerializer(serializers.Serializer):

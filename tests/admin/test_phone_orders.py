@@ -214,3 +214,27 @@ def test_taking_a_phone_order_for_a_chosen_customer_opens_the_form_filled_for_he
     page = console("Customer service").get(PHONE_ORDER, {"customer": grace.pk}).content.decode()
 
     assert 'value="grace@example.com"' in page and 'value="1 Navy Way"' in page and 'value="Grace Hopper"' in page
+
+
+def test_a_phone_order_for_a_pickup_point_keeps_it_and_the_order_page_says_where_it_goes(console, stocked, phone_channel):
+    # Given a customer who wants the parcel at a locker
+    stocked("SKU-A", 5)
+    client = console("Customer service")
+
+    # When the operator takes the order with the locker's id and name
+    client.post(PHONE_ORDER, phone_form([("SKU-A", 1, "20.00")], ship_pickup_point="US-VA-0007", ship_pickup_point_name="Locker Pentagon City"))
+
+    # Then the order's address names the locker, and its page says the parcel goes there
+    order = Order.objects.get()
+    assert (order.shipping_address["pickup_point"], order.shipping_address["pickup_point_name"]) == ("US-VA-0007", "Locker Pentagon City")
+    page = client.get(reverse("admin:orders_order_change", args=[order.pk])).content.decode()
+    assert "To the pickup point Locker Pentagon City (US-VA-0007)" in page
+
+
+def test_a_pickup_point_name_without_its_id_is_refused_on_the_phone_form(console, stocked, phone_channel):
+    stocked("SKU-A", 5)
+
+    response = console("Customer service").post(PHONE_ORDER, phone_form([("SKU-A", 1, "20.00")], ship_pickup_point_name="Locker Pentagon City"))
+
+    assert response.status_code == 200 and not Order.objects.exists()
+    assert "Give the pickup point&#x27;s id with its name" in response.content.decode()
