@@ -16,6 +16,7 @@ from fulfillment.picking import PathRule, WaveRules
 from fulfillment.services.packing import PackageData, fulfillment_order_pack_scans
 from fulfillment.services.picking import PickConfirmation, pick_list_build, pick_list_confirm
 from oms.api.authentication import request_actor
+from oms.api.fields import MAX_BIGINT, MAX_INTEGER
 from oms.api.idempotency import idempotent
 from oms.api.parsers import JSONParser
 from oms.api.representation import represent, represent_many, validated
@@ -91,8 +92,8 @@ class PickListsBuiltSerializer(serializers.Serializer):
 
 
 class PickConfirmLineSerializer(serializers.Serializer):
-    id = serializers.IntegerField(help_text="The task's id.")
-    quantity_picked = serializers.IntegerField(min_value=0, help_text="Units picked; fewer than asked is a short pick.")
+    id = serializers.IntegerField(min_value=1, max_value=MAX_BIGINT, help_text="The task's id.")
+    quantity_picked = serializers.IntegerField(min_value=0, max_value=MAX_INTEGER, help_text="Units picked; fewer than asked is a short pick.")
     short_reason = serializers.ChoiceField(
         choices=ShortPickReason.choices, required=False, allow_blank=True, default="",
         help_text="Optional, for a short pick: why the units are missing. Said in the hold, the ledger's write-off and the order's "
@@ -113,14 +114,14 @@ class ScannedItemSerializer(serializers.Serializer):
 
 
 class DimensionsSerializer(serializers.Serializer):
-    length_mm = serializers.IntegerField(min_value=1)
-    width_mm = serializers.IntegerField(min_value=1)
-    height_mm = serializers.IntegerField(min_value=1)
+    length_mm = serializers.IntegerField(min_value=1, max_value=MAX_INTEGER)
+    width_mm = serializers.IntegerField(min_value=1, max_value=MAX_INTEGER)
+    height_mm = serializers.IntegerField(min_value=1, max_value=MAX_INTEGER)
 
 
 class PackageCloseSerializer(serializers.Serializer):
     package_type = serializers.CharField(help_text="Code of the box used.")
-    weight_grams = serializers.IntegerField(min_value=1)
+    weight_grams = serializers.IntegerField(min_value=1, max_value=MAX_INTEGER)
     dimensions = DimensionsSerializer(required=False, help_text="Outer size; the box's size when left out.")
 
 

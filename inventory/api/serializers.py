@@ -2,12 +2,11 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from inventory.models import Location, StockMovement
-from oms.api.fields import MoneyField
+from oms.api.fields import MAX_INTEGER, MoneyField
 from oms.money import DECIMAL_PLACES, MAX_DIGITS, is_currency
 
 # What the database's integer columns hold; larger values are refused here rather than by a
 # database error.
-MAX_INTEGER = 2**31 - 1
 
 
 def _count(**kwargs):

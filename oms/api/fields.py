@@ -4,6 +4,12 @@ from rest_framework import serializers
 
 from oms.money import quantize
 
+# The largest whole numbers the columns hold (PostgreSQL integer and bigint). Every integer a request
+# carries is bounded by one of them, so a larger one is a 400 naming the field, never a query that
+# fails (tests/api/test_bounded_inputs.py walks the schema for it).
+MAX_INTEGER = 2**31 - 1
+MAX_BIGINT = 2**63 - 1
+
 
 class MoneyField(serializers.DecimalField):
     """A read-only amount as a string in its currency's minor unit: ``"12.50"`` USD, ``"1250"`` JPY.

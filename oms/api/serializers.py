@@ -4,6 +4,8 @@ from rest_framework import serializers
 
 from oms.models import DomainEvent, Integration, WebhookAttempt, WebhookDelivery, WebhookSubscription
 
+from .fields import MAX_BIGINT
+
 
 class EventSerializer(serializers.ModelSerializer):
     """An event as the feed shows it: the same document a webhook receiver gets in its body."""
@@ -28,7 +30,7 @@ class EventPageSerializer(serializers.Serializer):
 
 
 class EventFeedQuerySerializer(serializers.Serializer):
-    after = serializers.IntegerField(required=False, min_value=0, help_text="Only events with a larger id.")
+    after = serializers.IntegerField(required=False, min_value=0, max_value=MAX_BIGINT, help_text="Only events with a larger id.")
     type = serializers.RegexField(
         r"^[a-z0-9_.]+(\.\*)?$", required=False, max_length=100, help_text="An event name, or a prefix such as `order.*`."
     )

@@ -5,7 +5,7 @@ every channel gets the same answer for the same mistake."""
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from oms.api.fields import MoneyField
+from oms.api.fields import MAX_INTEGER, MoneyField
 from oms.api.schema import ErrorDetailSerializer
 from orders.models import HoldReason, OrderEvent, OrderStatus, PaymentStatus
 from orders.routing import BACKORDER, HOLD, TERMS
@@ -53,7 +53,7 @@ class CustomerInputSerializer(serializers.Serializer):
 
 class LineInputSerializer(serializers.Serializer):
     sku = serializers.CharField()
-    quantity = serializers.IntegerField(help_text="Whole units, at least 1.")
+    quantity = serializers.IntegerField(max_value=MAX_INTEGER, help_text="Whole units, at least 1.")
     unit_price = _amount(help_text="Price of one unit before discount and tax, in the order's currency.")
     discount = _amount(required=False, default=0, help_text="Discount on the whole line.")
     tax = _amount(required=False, default=0, help_text="Tax on the whole line.")
