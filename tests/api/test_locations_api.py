@@ -114,6 +114,23 @@ def test_given_a_console_edit_of_a_location_then_an_integrations_earlier_etag_is
     assert Location.objects.get(pk=location.pk).version == 2
 
 
+def test_given_a_console_edit_of_one_bin_then_only_that_bins_etag_is_stale(admin_client):
+    location = LocationFactory(code="berlin", name="Berlin DC", country="DE", city="", latitude=None, longitude=None)
+    moved, kept = Bin.objects.create(location=location, code="A-01"), Bin.objects.create(location=location, code="B-01", pick_sequence=2)
+    form = {
+        "code": "berlin", "name": "Berlin DC", "kind": "warehouse", "is_active": "on", "country": "DE", "priority": 100,
+        "can_ship": "on", "bins-TOTAL_FORMS": 2, "bins-INITIAL_FORMS": 2,
+        "bins-0-id": moved.pk, "bins-0-location": location.pk, "bins-0-code": "A-01", "bins-0-pick_sequence": 7,
+        "bins-1-id": kept.pk, "bins-1-location": location.pk, "bins-1-code": "B-01", "bins-1-pick_sequence": 2,
+    }
+
+    response = admin_client.post(f"/admin/inventory/location/{location.pk}/change/", form)
+
+    assert response.status_code == 302, response.content[:500]
+    assert [(b.code, b.pick_sequence, b.version) for b in Bin.objects.order_by("code")] == [("A-01", 7, 2), ("B-01", 2, 1)]
+    assert Location.objects.get(pk=location.pk).version == 1
+
+
 # --- bins ----------------------------------------------------------------------------------------
 
 
