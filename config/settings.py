@@ -191,6 +191,7 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "WebhookDeliveryStatusEnum": "oms.models.WebhookDelivery.Status",
         "CustomerKindEnum": "customers.models.Customer.Kind",
+        "LocationKindEnum": "inventory.models.Location.Kind",
         "PickListKindEnum": "fulfillment.models_picking.PickListKind",
         "PickListStatusEnum": "fulfillment.models_picking.PickListStatus",
         "FulfillmentStatusEnum": "fulfillment.models.FulfillmentStatus",

@@ -61,6 +61,18 @@ class LocationAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None):
         return False  # stock and its ledger refer to locations; deactivate instead
 
+    # The API's ETag is the version: a console edit must make an integration's earlier read stale.
+    def save_model(self, request, obj, form, change):
+        if change and form.has_changed():
+            obj.version += 1
+        super().save_model(request, obj, form, change)
+
+    def save_formset(self, request, form, formset, change):
+        for bin_form in formset.forms:
+            if bin_form.instance.pk and bin_form.has_changed():
+                bin_form.instance.version += 1
+        super().save_formset(request, form, formset, change)
+
 
 @admin.register(StockLevel)
 class StockLevelAdmin(ReadOnlyAdmin):

@@ -65,6 +65,8 @@ class Location(models.Model):
         help_text="Orders this location can ship per day; once reached, routing prefers other locations. Empty: no limit.",
     )
     is_active = models.BooleanField(default=True)
+    # Rises with every change made through the services: the API's ETag, compared with If-Match.
+    version = models.PositiveIntegerField(default=1)
 
     class Meta:
         ordering = ["priority", "code"]
@@ -83,6 +85,8 @@ class Bin(models.Model):
     shelf = models.CharField(max_length=16, blank=True)
     position = models.CharField(max_length=16, blank=True)
     pick_sequence = models.PositiveIntegerField(default=0)
+    # Rises with every change made through the services: the API's ETag, compared with If-Match.
+    version = models.PositiveIntegerField(default=1)
 
     class Meta:
         ordering = ["location", "pick_sequence", "code"]

@@ -9,6 +9,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
 from django.db.models import F, Sum
 from django.utils import timezone
@@ -20,7 +21,7 @@ from oms.errors import DomainError, InsufficientStock, InvalidInput, NotFound
 from oms.events import event_record
 from oms.money import is_currency, parse_amount
 
-from .models import Location, Product, StockLevel, StockMovement, Transfer, TransferLine
+from .models import Bin, Location, Product, StockLevel, StockMovement, Transfer, TransferLine
 from .selectors import available_to_promise
 
 STOCK_AVAILABLE_EVENT = "stock.available_increased"
@@ -875,3 +876,161 @@ def _snapshot_crossings(rows: list[StockLevel], location_id: int, deltas: dict[i
         for pk in watched
         if _crossed(products[pk].low_stock_threshold, before[pk], after[pk])
     ]
+
+
+# --- locations and bins ------------------------------------------------------------------------
+# The console edits these through its model forms; integrations (a WMS setting up a warehouse)
+# come through these services, which validate with the models' own rules and keep the version.
+
+# Fields ``location_update`` may change; ``code`` names the location everywhere and stays.
+LOCATION_UPDATABLE = (
+    "name", "kind", "line1", "line2", "city", "region", "postal_code", "country", "latitude", "longitude",
+    "can_ship", "can_pick_up", "priority", "daily_order_capacity", "is_active",
+)
+# Fields ``bin_update`` may change; ``code`` is on the bin's label and stays.
+BIN_UPDATABLE = ("zone", "aisle", "shelf", "position", "pick_sequence")
+
+
+def _fields_apply(instance, changes: dict) -> list[str]:
+    """Set the ``changes`` that differ on ``instance`` (not saved); the names of those fields."""
+    changed = [name for name, value in changes.items() if getattr(instance, name) != value]
+    for name in changed:
+        setattr(instance, name, changes[name])
+    return changed
+
+
+def _model_validate(instance, *, what: str, exclude: Sequence[str] = ()) -> None:
+    """The model's own field rules (lengths, choices, slugs, countries) as one clear InvalidInput."""
+    try:
+        instance.full_clean(exclude=list(exclude), validate_unique=False, validate_constraints=False)
+    except ValidationError as exc:
+        raise InvalidInput(f"The {what} is malformed; nothing was recorded.", fields=exc.message_dict) from None
+
+
+def _coordinates_validate(location: Location) -> None:
+    errors = {}
+    if (location.latitude is None) != (location.longitude is None):
+        errors["coordinates"] = ["Give both latitude and longitude, or neither."]
+    if location.latitude is not None and not -90 <= location.latitude <= 90:
+        errors["latitude"] = ["Must be between -90 and 90."]
+    if location.longitude is not None and not -180 <= location.longitude <= 180:
+        errors["longitude"] = ["Must be between -180 and 180."]
+    if errors:
+        raise InvalidInput("The location's coordinates are malformed; nothing was recorded.", fields=errors)
+
+
+def location_create(*, code: str, name: str, country: str, actor: Actor, **fields) -> Location:
+    """Create a location (``fields``: any of ``LOCATION_UPDATABLE``). Guarantees: the model's
+    field rules and plausible coordinates are checked before anything is written; a code in use
+    is refused (``duplicate_location``), even when two requests race for it."""
+    unknown = sorted(set(fields) - set(LOCATION_UPDATABLE))
+    if unknown:
+        raise InvalidInput("These location fields do not exist.", fields={name: ["Unknown field."] for name in unknown})
+    location = Location(code=(code or "").strip(), name=(name or "").strip(), country=(country or "").strip().upper(), **fields)
+    _model_validate(location, what="location")
+    _coordinates_validate(location)
+    duplicate = DomainError(
+        f"A location with code {location.code!r} already exists.", code="duplicate_location", fields={"code": ["Already exists."]}
+    )
+    if Location.objects.filter(code=location.code).exists():
+        raise duplicate
+    try:
+        with transaction.atomic():
+            location.save()
+    except IntegrityError:
+        raise duplicate from None
+    return location
+
+
+def location_update(*, code: str, expected_version: ExpectedVersion, changes: dict, actor: Actor) -> Location:
+    """Change a location's fields, if it is still at ``expected_version`` (None: any).
+
+    Guarantees: the row is locked while the version is compared (of two edits from the same read,
+    one gets 412); the result is checked against the model's rules before it is saved; a change
+    to nothing keeps the version, any other raises it by one. One transaction.
+    """
+    unknown = sorted(set(changes) - set(LOCATION_UPDATABLE))
+    if unknown:
+        raise InvalidInput("These location fields cannot be changed.", fields={name: ["Cannot be changed."] for name in unknown})
+    if "country" in changes:
+        changes["country"] = (changes["country"] or "").strip().upper()
+    with transaction.atomic():
+        location = Location.objects.select_for_update(no_key=True).filter(code=code).first()
+        if location is None:
+            raise NotFound(f"No location with code {code!r}.", code="unknown_location")
+        version_check(expected_version, location.version, what=f"Location {code}")
+        changed = _fields_apply(location, changes)
+        if not changed:
+            return location
+        _model_validate(location, what="change")
+        _coordinates_validate(location)
+        location.version += 1
+        location.save(update_fields=[*changed, "version"])
+    return location
+
+
+def bin_create(*, location: str, code: str, actor: Actor, **fields) -> Bin:
+    """Create a bin in a location (``fields``: any of ``BIN_UPDATABLE``); a code the location
+    already uses is refused (``duplicate_bin``), even when two requests race for it."""
+    unknown = sorted(set(fields) - set(BIN_UPDATABLE))
+    if unknown:
+        raise InvalidInput("These bin fields do not exist.", fields={name: ["Unknown field."] for name in unknown})
+    place = location_get(location)
+    bin_ = Bin(location=place, code=(code or "").strip(), **fields)
+    _model_validate(bin_, what="bin")
+    duplicate = DomainError(
+        f"Location {place.code} already has a bin {bin_.code!r}.", code="duplicate_bin", fields={"code": ["Already exists here."]}
+    )
+    if Bin.objects.filter(location=place, code=bin_.code).exists():
+        raise duplicate
+    try:
+        with transaction.atomic():
+            bin_.save()
+    except IntegrityError:
+        raise duplicate from None
+    return bin_
+
+
+def _bin_missing(location: str, code: str) -> NotFound:
+    return NotFound(f"Location {location!r} has no bin {code!r}.", code="unknown_bin", fields={"bin": [f"Unknown bin {code!r}."]})
+
+
+def bin_update(*, location: str, code: str, expected_version: ExpectedVersion, changes: dict, actor: Actor) -> Bin:
+    """Change a bin's place and pick sequence, if it is still at ``expected_version`` (None: any);
+    locked while compared, checked before saved, version raised only by a real change."""
+    unknown = sorted(set(changes) - set(BIN_UPDATABLE))
+    if unknown:
+        raise InvalidInput("These bin fields cannot be changed.", fields={name: ["Cannot be changed."] for name in unknown})
+    with transaction.atomic():
+        bin_ = Bin.objects.select_for_update(no_key=True).select_related("location").filter(location__code=location, code=code).first()
+        if bin_ is None:
+            location_get(location)  # an unknown location says so, rather than "no such bin"
+            raise _bin_missing(location, code)
+        version_check(expected_version, bin_.version, what=f"Bin {location}/{code}")
+        changed = _fields_apply(bin_, changes)
+        if not changed:
+            return bin_
+        _model_validate(bin_, what="change", exclude=["location"])
+        bin_.version += 1
+        bin_.save(update_fields=[*changed, "version"])
+    return bin_
+
+
+def stock_bin_assign(*, sku: str, location: str, bin_code: str | None, actor: Actor) -> StockLevel:
+    """Put a SKU in a bin of a location (its pick lists then send pickers there), or with
+    ``bin_code`` None take it out of any bin. The SKU's stock row there is created when it has
+    none yet (all zero: no ledger row, since no counter changes) and locked while it changes."""
+    product, place = product_get(sku), location_get(location)
+    target = None
+    if bin_code is not None:
+        target = Bin.objects.filter(location=place, code=bin_code).first()
+        if target is None:
+            raise _bin_missing(location, bin_code)
+    with transaction.atomic():
+        StockLevel.objects.bulk_create([StockLevel(product=product, location=place)], ignore_conflicts=True)
+        level = StockLevel.objects.select_for_update(no_key=True).get(product=product, location=place)
+        if level.bin_id != (target.pk if target else None):
+            level.bin = target
+            level.save(update_fields=["bin", "updated_at"])
+    level.product, level.location, level.bin = product, place, target
+    return level

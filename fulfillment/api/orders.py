@@ -2,6 +2,7 @@
 
 import django_filters
 from django.db.models import Prefetch
+from django.urls import reverse
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -87,6 +88,10 @@ class FulfillmentOrderSerializer(serializers.Serializer):
         source="shipment.tracking_url", allow_null=True,
         help_text="Where the parcel can be followed, given with a manual shipment; empty otherwise, null without a shipment.",
     )
+    shipment = serializers.IntegerField(
+        source="shipment.id", allow_null=True, help_text="Id of the shipment booked when it shipped (`/shipments/{id}/`); null without one."
+    )
+    label_url = serializers.SerializerMethodField(help_text="Where the shipment's label is downloaded; null without a shipment.")
     shipped_at = serializers.DateTimeField(allow_null=True)
     delivered_at = serializers.DateTimeField(allow_null=True)
     cancelled_at = serializers.DateTimeField(allow_null=True)
@@ -94,6 +99,9 @@ class FulfillmentOrderSerializer(serializers.Serializer):
     updated_at = serializers.DateTimeField()
     version = serializers.IntegerField()
     lines = FulfillmentLineSerializer(many=True)
+
+    def get_label_url(self, fulfillment_order) -> str | None:
+        return reverse("api-shipment-label", args=[fulfillment_order.shipment_id]) if fulfillment_order.shipment_id else None
 
 
 class ShipSerializer(serializers.Serializer):

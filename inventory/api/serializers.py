@@ -93,6 +93,118 @@ class ProductUpdateSerializer(serializers.Serializer):
         return data
 
 
+class LocationAddressInputSerializer(serializers.Serializer):
+    line1 = serializers.CharField(max_length=255, allow_blank=True, default="")
+    line2 = serializers.CharField(max_length=255, allow_blank=True, default="")
+    city = serializers.CharField(max_length=120, allow_blank=True, default="")
+    region = serializers.CharField(max_length=120, allow_blank=True, default="")
+    postal_code = serializers.CharField(max_length=20, allow_blank=True, default="")
+    country = serializers.CharField(max_length=2, min_length=2, help_text="ISO 3166-1 alpha-2, e.g. `DE`.")
+
+
+class LocationAddressChangeSerializer(serializers.Serializer):
+    line1 = serializers.CharField(max_length=255, allow_blank=True, required=False)
+    line2 = serializers.CharField(max_length=255, allow_blank=True, required=False)
+    city = serializers.CharField(max_length=120, allow_blank=True, required=False)
+    region = serializers.CharField(max_length=120, allow_blank=True, required=False)
+    postal_code = serializers.CharField(max_length=20, allow_blank=True, required=False)
+    country = serializers.CharField(max_length=2, min_length=2, required=False, help_text="ISO 3166-1 alpha-2, e.g. `DE`.")
+
+
+class CoordinatesInputSerializer(serializers.Serializer):
+    latitude = serializers.FloatField(min_value=-90, max_value=90)
+    longitude = serializers.FloatField(min_value=-180, max_value=180)
+
+
+def _flatten_location(data: dict) -> dict:
+    """Address and coordinates flattened into the model's fields (coordinates null: not placed)."""
+    data.update(data.pop("address", None) or {})
+    if "coordinates" in data:
+        coordinates = data.pop("coordinates") or {"latitude": None, "longitude": None}
+        data.update(coordinates)
+    return data
+
+
+class LocationCreateSerializer(serializers.Serializer):
+    code = serializers.SlugField(max_length=32, help_text="Names the location everywhere (letters, digits, - and _); cannot change.")
+    name = serializers.CharField(max_length=120)
+    kind = serializers.ChoiceField(choices=Location.Kind.choices, default=Location.Kind.WAREHOUSE)
+    address = LocationAddressInputSerializer()
+    coordinates = CoordinatesInputSerializer(required=False, allow_null=True, help_text="For routing by distance; omit if unknown.")
+    can_ship = serializers.BooleanField(default=True)
+    can_pick_up = serializers.BooleanField(default=False)
+    priority = serializers.IntegerField(min_value=0, max_value=32767, default=100, help_text="Lower ships first when distances tie.")
+    daily_order_capacity = serializers.IntegerField(
+        min_value=0, max_value=MAX_INTEGER, required=False, allow_null=True, default=None, help_text="Orders it can ship per day; null: no limit."
+    )
+    is_active = serializers.BooleanField(default=True)
+
+    def service_kwargs(self) -> dict:
+        """The keyword arguments of ``location_create``."""
+        return _flatten_location(dict(self.validated_data))
+
+
+class LocationUpdateSerializer(serializers.Serializer):
+    """A partial change: only the fields sent are changed."""
+
+    name = serializers.CharField(max_length=120, required=False)
+    kind = serializers.ChoiceField(choices=Location.Kind.choices, required=False)
+    address = LocationAddressChangeSerializer(required=False, help_text="Only the address fields sent are changed.")
+    coordinates = CoordinatesInputSerializer(required=False, allow_null=True, help_text="Null takes the location off the map.")
+    can_ship = serializers.BooleanField(required=False)
+    can_pick_up = serializers.BooleanField(required=False)
+    priority = serializers.IntegerField(min_value=0, max_value=32767, required=False)
+    daily_order_capacity = serializers.IntegerField(min_value=0, max_value=MAX_INTEGER, required=False, allow_null=True)
+    is_active = serializers.BooleanField(required=False)
+
+    def validate(self, attrs):
+        if not attrs:
+            raise serializers.ValidationError("Send at least one field to change.")
+        return attrs
+
+    def changes(self) -> dict:
+        """The ``changes`` of ``location_update``: address and coordinates flattened."""
+        return _flatten_location(dict(self.validated_data))
+
+
+def _bin_place(**kwargs):
+    return serializers.CharField(max_length=16, allow_blank=True, **kwargs)
+
+
+class BinCreateSerializer(serializers.Serializer):
+    code = serializers.CharField(max_length=32, help_text="The code on the bin's label, unique in its location; cannot change.")
+    zone = _bin_place(default="")
+    aisle = _bin_place(default="")
+    shelf = _bin_place(default="")
+    position = _bin_place(default="")
+    pick_sequence = _count(help_text="Pickers walk bins in this order, lowest first.")
+
+    def validate_code(self, value: str) -> str:
+        if "/" in value:
+            raise serializers.ValidationError("May not contain '/'.")
+        return value
+
+
+class BinUpdateSerializer(serializers.Serializer):
+    """A partial change: only the fields sent are changed."""
+
+    zone = _bin_place(required=False)
+    aisle = _bin_place(required=False)
+    shelf = _bin_place(required=False)
+    position = _bin_place(required=False)
+    pick_sequence = serializers.IntegerField(min_value=0, max_value=MAX_INTEGER, required=False)
+
+    def validate(self, attrs):
+        if not attrs:
+            raise serializers.ValidationError("Send at least one field to change.")
+        return attrs
+
+
+class BinAssignmentSerializer(serializers.Serializer):
+    sku = serializers.CharField(max_length=64)
+    bin = serializers.CharField(max_length=32, allow_null=True, help_text="Code of a bin of this location; null takes the SKU out of its bin.")
+
+
 class StockSnapshotItemSerializer(serializers.Serializer):
     sku = serializers.CharField(max_length=64)
     # Not bounded below here: a negative count is reported on its item, and the others still apply.
@@ -180,7 +292,30 @@ class LocationSerializer(serializers.Serializer):
     can_ship = serializers.BooleanField()
     can_pick_up = serializers.BooleanField()
     priority = serializers.IntegerField(help_text="Lower ships first when distances tie.")
+    daily_order_capacity = serializers.IntegerField(allow_null=True, help_text="Orders it can ship per day; null: no limit.")
     is_active = serializers.BooleanField()
+    version = serializers.IntegerField(help_text="Rises with every change; the `ETag` of this location.")
+
+
+class BinSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    location = serializers.CharField(source="location.code")
+    zone = serializers.CharField()
+    aisle = serializers.CharField()
+    shelf = serializers.CharField()
+    position = serializers.CharField()
+    pick_sequence = serializers.IntegerField(help_text="Pickers walk bins in this order, lowest first.")
+    skus = serializers.SerializerMethodField(help_text="The SKUs kept in this bin.")
+    version = serializers.IntegerField(help_text="Rises with every change; the `ETag` of this bin.")
+
+    def get_skus(self, bin_) -> list[str]:
+        return sorted(level.product.sku for level in bin_.stock_levels.all())
+
+
+class BinAssignmentResultSerializer(serializers.Serializer):
+    sku = serializers.CharField(source="product.sku")
+    location = serializers.CharField(source="location.code")
+    bin = serializers.CharField(source="bin.code", allow_null=True, help_text="Null: in no bin.")
 
 
 class StockMovementSerializer(serializers.Serializer):

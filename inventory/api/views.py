@@ -11,16 +11,23 @@ from rest_framework.views import APIView
 from inventory.models import Location, Product, StockMovement
 from inventory.selectors import (
     available_to_promise_for_skus,
+    bins_listing,
     products_by_sku,
     stock_for_sku,
     stock_levels_listing,
     stock_movements_listing,
 )
 from inventory.services import (
+    bin_create,
+    bin_update,
+    location_create,
+    location_get,
+    location_update,
     product_create,
     product_get,
     product_update,
     stock_adjust,
+    stock_bin_assign,
     stock_receive,
     stock_snapshot_apply,
 )
@@ -29,15 +36,22 @@ from oms.api.idempotency import idempotent
 from oms.api.pagination import CursorOrderingFilter, CursorPagination
 from oms.api.permissions import staff_permission_require
 from oms.api.parsers import JSONParser
-from oms.api.representation import represent_many
+from oms.api.representation import represent_many, validated
 from oms.api.schema import IDEMPOTENCY_KEY, IF_MATCH, error_responses
 from oms.api.versioning import etag_for, expected_version, with_etag
 from oms.errors import InvalidInput, NotFound
 
 from .filters import ProductFilter, StockLevelFilter, StockMovementFilter
 from .serializers import (
+    BinAssignmentResultSerializer,
+    BinAssignmentSerializer,
+    BinCreateSerializer,
+    BinSerializer,
+    BinUpdateSerializer,
     BulkAvailabilitySerializer,
+    LocationCreateSerializer,
     LocationSerializer,
+    LocationUpdateSerializer,
     ProductCreateSerializer,
     ProductSerializer,
     ProductUpdateSerializer,
@@ -51,6 +65,7 @@ from .serializers import (
 
 SKU = OpenApiParameter("sku", OpenApiTypes.STR, OpenApiParameter.PATH, description="The product's SKU code.")
 CODE = OpenApiParameter("code", OpenApiTypes.STR, OpenApiParameter.PATH, description="The location's code.")
+BIN_CODE = OpenApiParameter("bin_code", OpenApiTypes.STR, OpenApiParameter.PATH, description="The bin's code in that location.")
 CHANNEL = OpenApiParameter(
     "channel", OpenApiTypes.STR, OpenApiParameter.QUERY,
     description="A channel code, e.g. `web`: what that channel may promise under its stock rule (no rule: the plain figure).",
@@ -152,8 +167,9 @@ class ProductDetailView(APIView):
 
 
 class LocationsView(APIView):
-    required_scopes = {"GET": "products:read"}
-    required_permissions = {"GET": "inventory.view_location"}
+    required_scopes = {"GET": "products:read", "POST": "products:write"}
+    required_permissions = {"GET": "inventory.view_location", "POST": "inventory.add_location"}
+    parser_classes = [JSONParser]
 
     @extend_schema(
         operation_id="locations_list",
@@ -164,17 +180,163 @@ class LocationsView(APIView):
     def get(self, request):
         return Response(LocationSerializer(Location.objects.order_by("priority", "code"), many=True).data)
 
+    @extend_schema(
+        operation_id="locations_create",
+        summary="Create a location",
+        description="A warehouse, store or dropshipper; `code`, `name` and `address.country` are required. A code in "
+        "use is refused with 409 `duplicate_location`. Coordinates let routing compare distances.",
+        request=LocationCreateSerializer,
+        parameters=[IDEMPOTENCY_KEY],
+        responses={201: LocationSerializer, **error_responses(400, 409, 422)},
+    )
+    @idempotent
+    def post(self, request):
+        serializer = LocationCreateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        location = location_create(actor=request_actor(request), **serializer.service_kwargs())
+        return Response(LocationSerializer(location).data, status=status.HTTP_201_CREATED, headers={"ETag": etag_for(location.version)})
+
 
 class LocationDetailView(APIView):
-    required_scopes = {"GET": "products:read"}
-    required_permissions = {"GET": "inventory.view_location"}
+    required_scopes = {"GET": "products:read", "PATCH": "products:write"}
+    required_permissions = {"GET": "inventory.view_location", "PATCH": "inventory.change_location"}
+    parser_classes = [JSONParser]
 
-    @extend_schema(operation_id="locations_retrieve", summary="One location", parameters=[CODE], responses={200: LocationSerializer, **error_responses(404)})
+    @extend_schema(
+        operation_id="locations_retrieve",
+        summary="One location",
+        description="The `ETag` header holds its version: send it in `If-Match` to change the location.",
+        parameters=[CODE],
+        responses={200: LocationSerializer, 304: OpenApiResponse(description="Not modified since the ETag sent."), **error_responses(404)},
+    )
     def get(self, request, code: str):
-        location = Location.objects.filter(code=code).first()
-        if location is None:
-            raise NotFound(f"No location with code {code!r}.", code="unknown_location")
-        return Response(LocationSerializer(location).data)
+        location = location_get(code)
+        return with_etag(request, Response(LocationSerializer(location).data), location.version)
+
+    @extend_schema(
+        operation_id="locations_update",
+        summary="Change a location",
+        description="Changes only the fields sent (within `address`, only the address fields sent; `coordinates: null` "
+        "takes it off the map). `If-Match` must hold the ETag of your last read: without it 428, and 412 when the "
+        "location changed meanwhile. The code cannot change.",
+        parameters=[CODE, IF_MATCH],
+        request=LocationUpdateSerializer,
+        responses={200: LocationSerializer, **error_responses(400, 404, 412, 428)},
+    )
+    def patch(self, request, code: str):
+        expected = expected_version(request)
+        serializer = LocationUpdateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        location = location_update(code=code, expected_version=expected, changes=serializer.changes(), actor=request_actor(request))
+        return Response(LocationSerializer(location).data, headers={"ETag": etag_for(location.version)})
+
+
+class LocationBinsView(GenericAPIView):
+    required_scopes = {"GET": "products:read", "POST": "products:write"}
+    required_permissions = {"GET": "inventory.view_bin", "POST": "inventory.add_bin"}
+    parser_classes = [JSONParser]
+    serializer_class = BinSerializer
+    filter_backends = [CursorOrderingFilter]
+    ordering_fields = ["pick_sequence", "code"]
+    ordering = "pick_sequence"
+
+    def get_queryset(self):
+        return bins_listing(location_id=location_get(self.kwargs["code"]).pk)
+
+    @extend_schema(
+        operation_id="location_bins_list",
+        summary="List a location's bins",
+        description="In walking order (`pick_sequence`) unless `ordering` says otherwise, with the SKUs kept in each; "
+        "cursor-paginated (follow `next`).",
+        parameters=[CODE],
+        responses={200: BinSerializer(many=True), **error_responses(400, 404)},
+    )
+    def get(self, request, code: str):
+        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
+        return self.get_paginated_response(represent_many(BinSerializer, page))
+
+    @extend_schema(
+        operation_id="location_bins_create",
+        summary="Create a bin",
+        description="A storage place in the location, with its place (zone, aisle, shelf, position) and the order "
+        "pickers walk it in. A code the location already has is refused with 409 `duplicate_bin`.",
+        parameters=[CODE, IDEMPOTENCY_KEY],
+        request=BinCreateSerializer,
+        responses={201: BinSerializer, **error_responses(400, 404, 409, 422)},
+    )
+    @idempotent
+    def post(self, request, code: str):
+        data = validated(BinCreateSerializer, request.data)
+        created = bin_create(location=code, actor=request_actor(request), **data)
+        bin_ = bins_listing(location_id=created.location_id).get(pk=created.pk)
+        return Response(BinSerializer(bin_).data, status=status.HTTP_201_CREATED, headers={"ETag": etag_for(bin_.version)})
+
+
+class LocationBinDetailView(APIView):
+    required_scopes = {"GET": "products:read", "PATCH": "products:write"}
+    required_permissions = {"GET": "inventory.view_bin", "PATCH": "inventory.change_bin"}
+    parser_classes = [JSONParser]
+
+    @extend_schema(
+        operation_id="location_bins_retrieve",
+        summary="One bin",
+        description="With the SKUs kept in it; the `ETag` header holds its version, for `If-Match` on a change.",
+        parameters=[CODE, BIN_CODE],
+        responses={200: BinSerializer, 304: OpenApiResponse(description="Not modified since the ETag sent."), **error_responses(404)},
+    )
+    def get(self, request, code: str, bin_code: str):
+        bin_ = _bin(code, bin_code)
+        return with_etag(request, Response(BinSerializer(bin_).data), bin_.version)
+
+    @extend_schema(
+        operation_id="location_bins_update",
+        summary="Change a bin",
+        description="Changes only the fields sent (place and pick sequence; the code cannot change). `If-Match` must "
+        "hold the ETag of your last read: without it 428, and 412 when the bin changed meanwhile.",
+        parameters=[CODE, BIN_CODE, IF_MATCH],
+        request=BinUpdateSerializer,
+        responses={200: BinSerializer, **error_responses(400, 404, 412, 428)},
+    )
+    def patch(self, request, code: str, bin_code: str):
+        expected = expected_version(request)
+        data = validated(BinUpdateSerializer, request.data)
+        bin_update(location=code, code=bin_code, expected_version=expected, changes=dict(data), actor=request_actor(request))
+        bin_ = _bin(code, bin_code)
+        return Response(BinSerializer(bin_).data, headers={"ETag": etag_for(bin_.version)})
+
+
+def _bin(location_code: str, bin_code: str):
+    found = bins_listing(location_id=location_get(location_code).pk).filter(code=bin_code).first()
+    if found is None:
+        raise NotFound(f"Location {location_code!r} has no bin {bin_code!r}.", code="unknown_bin")
+    return found
+
+
+class LocationBinAssignmentsView(APIView):
+    required_scopes = {"POST": "products:write"}
+    required_permissions = {"POST": "inventory.change_bin"}
+    parser_classes = [JSONParser]
+
+    @extend_schema(
+        operation_id="location_bin_assignments_create",
+        summary="Put a SKU in a bin",
+        description="Where the SKU is kept at this location: its pick lists send pickers to that bin. `bin: null` takes "
+        "it out of any bin. A SKU has one bin per location, so this replaces the one it had. An unknown SKU or bin is "
+        "refused with 400 naming it.",
+        parameters=[CODE, IDEMPOTENCY_KEY],
+        request=BinAssignmentSerializer,
+        responses={200: BinAssignmentResultSerializer, **error_responses(400, 404, 422)},
+    )
+    @idempotent
+    def post(self, request, code: str):
+        data = validated(BinAssignmentSerializer, request.data)
+        location_get(code)  # the URL's location: 404
+        try:
+            level = stock_bin_assign(sku=data["sku"], location=code, bin_code=data["bin"], actor=request_actor(request))
+        except NotFound as exc:
+            # A SKU or bin named in the body: the request is wrong, the URL is not.
+            raise InvalidInput(exc.message, code=exc.code, fields=exc.fields) from None
+        return Response(BinAssignmentResultSerializer(level).data)
 
 
 class StockMovementsView(GenericAPIView):

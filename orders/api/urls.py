@@ -10,6 +10,7 @@ urlpatterns = [
     path("orders/<str:number>/lines/", views.OrderLinesView.as_view(), name="api-order-lines"),
     path("orders/<str:number>/hold/", views.OrderHoldView.as_view(), name="api-order-hold"),
     path("orders/<str:number>/release/", views.OrderReleaseView.as_view(), name="api-order-release"),
+    path("orders/<str:number>/start-fulfillment/", views.OrderStartFulfillmentView.as_view(), name="api-order-start-fulfillment"),
     path("orders/<str:number>/cancel/", views.OrderCancelView.as_view(), name="api-order-cancel"),
     path("orders/<str:number>/events/", views.OrderEventsView.as_view(), name="api-order-events"),
 ]

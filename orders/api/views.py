@@ -30,6 +30,7 @@ from orders.services import (
     order_holds_release,
     order_intake,
     order_lines_replace,
+    order_start_fulfillment,
     order_update,
     orders_intake_batch,
 )
@@ -290,6 +291,28 @@ class OrderCancelView(APIView):
         data = validated(OrderCancelSerializer, request.data)
         order_id = order_id_for_number(number)
         order_cancel(order_id=order_id, actor=request_actor(request), reason=data["reason"])
+        return _order_answer(order_id)
+
+
+class OrderStartFulfillmentView(APIView):
+    required_scopes = {"POST": "orders:write"}
+    required_permissions = {"POST": "orders.transition_order"}
+    parser_classes = [JSONParser]
+
+    @extend_schema(
+        operation_id="orders_start_fulfillment",
+        summary="Send an allocated order to the floor",
+        description="The console's \"Start fulfillment\": an allocated order goes into fulfillment, and its locations "
+        "may pick it. Any other status (pending, on hold, backordered, already in fulfillment) is refused with 409 "
+        "`invalid_transition`. No body.",
+        parameters=[NUMBER, IDEMPOTENCY_KEY],
+        request=None,
+        responses={200: OrderDetailSerializer, **error_responses(404, 409, 422)},
+    )
+    @idempotent
+    def post(self, request, number: str):
+        order_id = order_id_for_number(number)
+        order_start_fulfillment(order_id=order_id, actor=request_actor(request))
         return _order_answer(order_id)
 
 
