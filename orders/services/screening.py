@@ -55,7 +55,9 @@ class _Setup:
 _setup = _Setup()
 
 
-def _setup_current() -> _Setup:
+def screening_setup() -> _Setup:
+    """The active rules, thresholds and block list as this process last read them (read again
+    when older than ``OMS_SCREENING_CACHE_SECONDS``)."""
     global _setup
     now = time.monotonic()
     if _setup.loaded_at is not None and now - _setup.loaded_at < settings.OMS_SCREENING_CACHE_SECONDS:
@@ -118,7 +120,7 @@ def order_screen(*, order: Order, lines: list[OrderLine], contacts: set[str], bi
     ``contacts`` are the order's e-mail and phone numbers as given; ``billing_country`` is ''
     when there is no billing address. Reads nothing when no rule applies.
     """
-    setup = _setup_current()
+    setup = screening_setup()
     rules = [r for r in setup.rules if r.channel_id in (None, order.channel_id)]
     result = Screening()
     if not rules:

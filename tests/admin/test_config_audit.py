@@ -5,7 +5,7 @@ from django.urls import reverse
 from inventory.models import ChannelStockRule
 from oms.models import ConfigChange
 from orders.models import OrderEvent, ScreeningRule
-from orders.services.screening import _setup_current
+from orders.services.screening import screening_setup
 
 from ..factories import LocationFactory, place_order
 
@@ -39,7 +39,7 @@ def test_a_channel_rule_changed_in_the_console_is_recorded_and_shown_on_its_page
 def test_a_screening_rule_saved_in_the_console_applies_at_once_and_is_audited(console, stocked):
     # given a product and the rules this process has read (none)
     stocked("CAP", 10)
-    _setup_current()
+    screening_setup()
     client = console("Operations manager")
 
     # when the manager adds a country-mismatch rule
