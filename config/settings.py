@@ -219,6 +219,10 @@ PHONENUMBER_DEFAULT_REGION = env.str("PHONENUMBER_DEFAULT_REGION", default=None)
 # are recorded but held for a person to confirm.
 OMS_MAX_LINE_QUANTITY = env.int("OMS_MAX_LINE_QUANTITY", default=500)
 OMS_PRICE_TOLERANCE = env.float("OMS_PRICE_TOLERANCE", default=0.5)
+# Screening at intake (orders.services.screening): the risk score that holds an order for fraud
+# risk where no threshold is configured, and how long a process trusts its copy of the rules.
+OMS_SCREENING_HOLD_SCORE = env.int("OMS_SCREENING_HOLD_SCORE", default=100)
+OMS_SCREENING_CACHE_SECONDS = env.int("OMS_SCREENING_CACHE_SECONDS", default=10)
 # An API key once looked up is trusted for this long by the process that looked it up; a revoked
 # key stops working everywhere within this time (at once in the process that revoked it).
 OMS_API_KEY_CACHE_SECONDS = env.int("OMS_API_KEY_CACHE_SECONDS", default=10)

@@ -8,7 +8,7 @@ from django.db.models import F
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 
-from oms.admin import ReadOnlyAdmin
+from oms.admin import ConfigAuditAdmin, ReadOnlyAdmin
 from oms.admin_links import console_link, console_may_open
 
 from . import admin_views
@@ -16,7 +16,7 @@ from .models import Bin, ChannelStockRule, Location, Product, StockLevel, StockM
 
 
 @admin.register(Product)
-class ProductAdmin(admin.ModelAdmin):
+class ProductAdmin(ConfigAuditAdmin, admin.ModelAdmin):
     list_display = ("sku", "name", "gtin", "price", "currency", "weight_grams", "is_active")
     list_filter = ("is_active", "currency")
     search_fields = ("sku", "name", "gtin")
@@ -270,7 +270,7 @@ class TransferAdmin(admin.ModelAdmin):
 
 
 @admin.register(ChannelStockRule)
-class ChannelStockRuleAdmin(admin.ModelAdmin):
+class ChannelStockRuleAdmin(ConfigAuditAdmin, admin.ModelAdmin):
     list_display = ("channel_code", "location_list", "buffer_units", "share_percent", "updated_at")
     search_fields = ("channel_code",)
     filter_horizontal = ("locations",)

@@ -15,6 +15,8 @@ from django.db.models import F, Sum
 from django.utils import timezone
 
 from oms.actors import Actor, actor_fields
+from oms.config_audit import config_change_record, config_changes_between, config_values
+from oms.models import ConfigChange
 from oms.versions import ExpectedVersion, version_check
 from oms.db import for_update_clause, rows_insert, rows_select
 from oms.errors import DomainError, InsufficientStock, InvalidInput, NotFound
@@ -645,7 +647,10 @@ def product_create(*, sku: str, name: str, price, currency: str = "USD", actor: 
             raise duplicate
         try:
             with transaction.atomic():
-                return Product.objects.create(sku=sku, name=name, price=price, currency=currency, **fields)
+                product = Product.objects.create(sku=sku, name=name, price=price, currency=currency, **fields)
+                created = config_values(product)
+                config_change_record(instance=product, action=ConfigChange.Action.CREATE, changes={k: [None, v] for k, v in created.items()}, actor=actor)
+                return product
         except IntegrityError:
             # Only the SKU is unique; the checks above rule out the other constraints.
             raise duplicate from None
@@ -693,8 +698,11 @@ def product_update(*, sku: str, expected_version: ExpectedVersion, changes: dict
         changed = [name for name, value in changes.items() if getattr(product, name) != value]
         if not changed:
             return product
+        before = config_values(product)
         for name in changed:
             setattr(product, name, changes[name])
+        audited = config_changes_between(before, config_values(product))
+        config_change_record(instance=product, action=ConfigChange.Action.UPDATE, changes=audited, actor=actor)
         product.version += 1
         product.updated_at = timezone.now()
         product.save(update_fields=[*changed, "version", "updated_at"])

@@ -9,15 +9,18 @@ from django.http import HttpResponse, HttpResponseRedirect
 from django.template.defaultfilters import filesizeformat
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
+from django.utils.safestring import mark_safe
 
 from .admin_links import console_link
 from .api.authentication import api_key_forget
+from .config_audit import config_change_record, config_changes_between, config_history, config_values
 from .documents import document_job_may_download, document_job_pdf
 from .errors import DomainError, NotFound
 from .models import (
     API_SCOPES,
     EVENT_PATTERN,
     ApiKey,
+    ConfigChange,
     DocumentJob,
     DomainEvent,
     Integration,
@@ -81,6 +84,94 @@ class ReadOnlyMixin:
 
 class ReadOnlyAdmin(ReadOnlyMixin, admin.ModelAdmin):
     pass
+
+
+def _form_value(value):
+    """A form's value as the audit trail keeps it: objects by primary key, lists of them sorted."""
+    if hasattr(value, "__iter__") and not isinstance(value, (str, bytes, dict)):
+        return sorted(getattr(item, "pk", item) for item in value)
+    return getattr(value, "pk", value)
+
+
+class ConfigAuditAdmin:
+    """For configuration edited in the console: every save and delete leaves a
+    :class:`~oms.models.ConfigChange` with the old and new value of each changed field and who
+    made it (in the admin's own transaction), and the change page lists the object's changes."""
+
+    def save_model(self, request, obj, form, change):
+        before = config_values(type(obj)._default_manager.get(pk=obj.pk)) if change else {}
+        super().save_model(request, obj, form, change)
+        changes = config_changes_between(before, config_values(obj))
+        for name in form.changed_data:  # many-to-many fields live only on the form
+            field = form.fields[name]
+            if name not in changes and hasattr(field, "queryset") and name not in before:
+                old = _form_value(form.initial.get(name, [])) if change else None
+                changes[name] = [old, _form_value(form.cleaned_data.get(name))]
+        action = ConfigChange.Action.UPDATE if change else ConfigChange.Action.CREATE
+        config_change_record(instance=obj, action=action, changes=changes, actor=request.user)
+
+    def delete_model(self, request, obj):
+        values = config_values(obj)
+        config_change_record(instance=obj, action=ConfigChange.Action.DELETE, changes={k: [v, None] for k, v in values.items()}, actor=request.user)
+        super().delete_model(request, obj)
+
+    def delete_queryset(self, request, queryset):
+        for obj in queryset:
+            self.delete_model(request, obj)
+
+    def get_readonly_fields(self, request, obj=None):
+        fields = super().get_readonly_fields(request, obj)
+        return (*fields, "config_changes_display") if obj is not None else fields
+
+    def get_fieldsets(self, request, obj=None):
+        fieldsets = super().get_fieldsets(request, obj)
+        if obj is None:
+            return fieldsets
+        return [*fieldsets, ("Changes", {"fields": ("config_changes_display",), "classes": ("collapse",)})]
+
+    @admin.display(description="Recorded changes")
+    def config_changes_display(self, obj):
+        return config_changes_table(config_history(obj))
+
+
+def config_changes_table(changes: list[ConfigChange]) -> str:
+    """Changes as a table: when, who, what, and each field's old → new value."""
+    if not changes:
+        return "No change recorded yet."
+    rows = format_html_join(
+        "", "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+        (
+            (
+                change.at.strftime("%Y-%m-%d %H:%M"), change.actor_label or "system", change.get_action_display(),
+                format_html_join(mark_safe("<br>"), "{}: {} → {}", ((name, old, new) for name, (old, new) in sorted(change.changes.items()))),
+            )
+            for change in changes
+        ),
+    )
+    return format_html(
+        '<table class="config-changes"><thead><tr><th>When</th><th>Who</th><th>What</th><th>Old → new</th></tr></thead><tbody>{}</tbody></table>', rows
+    )
+
+
+@admin.register(ConfigChange)
+class ConfigChangeAdmin(ReadOnlyAdmin):
+    """Who changed which configuration, and how (Technical)."""
+
+    list_display = ("at", "model", "object_repr", "action", "actor_label", "changed_fields")
+    list_filter = ("model", "action", "at")
+    search_fields = ("object_repr", "object_id", "actor_label")
+    date_hierarchy = "at"
+    fields = ("at", "model", "object_id", "object_repr", "action", "actor_label", "changes_display")
+    readonly_fields = fields
+    show_full_result_count = False
+
+    @admin.display(description="Fields")
+    def changed_fields(self, obj):
+        return ", ".join(sorted(obj.changes))
+
+    @admin.display(description="Old → new")
+    def changes_display(self, obj):
+        return config_changes_table([obj])
 
 
 class ReadOnlyInline(ReadOnlyMixin, admin.TabularInline):

@@ -48,7 +48,8 @@ SECTIONS = (
         "inventory.channelstockrule",
     )),
     Section("integrations", "Channels & integrations", (
-        "orders.channel", "orders.routingstrategy", "orders.channelwebhookreceipt", "oms.integration", "oms.webhooksubscription",
+        "orders.channel", "orders.routingstrategy", "orders.screeningrule", "orders.screeningthreshold", "orders.screeningblock",
+        "orders.channelwebhookreceipt", "oms.integration", "oms.webhooksubscription",
         "oms.webhookdelivery", "oms.apikey",
     )),
     # Unlocking a locked-out sign-in and resetting someone's authenticator: the operations manager's.
@@ -56,7 +57,7 @@ SECTIONS = (
 )
 # Shown to superusers only; everyone else reaches these pages (a document job's progress, say)
 # through the links of the pages that start them.
-TECHNICAL = Section("technical", "Technical", ("auth.user", "auth.group", "oms.domainevent", "oms.documentjob", "django_celery_beat"))
+TECHNICAL = Section("technical", "Technical", ("auth.user", "auth.group", "oms.domainevent", "oms.documentjob", "oms.configchange", "django_celery_beat"))
 
 
 class ConsoleSite(admin.AdminSite):

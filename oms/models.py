@@ -395,3 +395,31 @@ class SavedFilter(models.Model):
 
     def __str__(self):
         return self.name
+
+
+class ConfigChange(models.Model):
+    """The audit trail of catalogue and configuration (products, channel stock rules, routing
+    strategies, carriers and rate tables, screening rules): who changed which object, and each
+    changed field's old and new value. Written by the services and the console that change them."""
+
+    class Action(models.TextChoices):
+        CREATE = "create", "Created"
+        UPDATE = "update", "Changed"
+        DELETE = "delete", "Deleted"
+
+    model = models.CharField(max_length=100, help_text="The model's label, e.g. inventory.Product.")
+    object_id = models.CharField(max_length=64)
+    object_repr = models.CharField(max_length=200)
+    action = models.CharField(max_length=8, choices=Action.choices)
+    # {field: [old, new]}; None stands for "no value" (a created or deleted object).
+    changes = models.JSONField(default=dict, blank=True)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    actor_label = models.CharField(max_length=120, blank=True)
+    at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        indexes = [models.Index(fields=["model", "object_id", "-at"], name="config_change_object_idx")]
+
+    def __str__(self):
+        return f"{self.get_action_display()} {self.model} {self.object_repr}"

@@ -13,7 +13,7 @@ from django.utils.timesince import timesince
 from django.utils.timezone import localtime
 
 from inventory.models import Location
-from oms.admin import FormOnlyFieldsMixin, ReadOnlyAdmin, ReadOnlyInline
+from oms.admin import ConfigAuditAdmin, FormOnlyFieldsMixin, ReadOnlyAdmin, ReadOnlyInline
 from oms.money import quantize
 
 from oms.admin_saved_filters import SavedFiltersMixin
@@ -23,7 +23,9 @@ from .admin_panels import order_page_panels
 from .forms import ChannelAdminForm, HoldPlaceForm, PaymentUpdateForm
 from .models import (
     Allocation, Channel, ChannelWebhookReceipt, HeldOrder, HoldReason, Order, OrderEvent, OrderHold, OrderLine, OrderStatus, RoutingStrategy,
+    ScreeningBlock, ScreeningRule, ScreeningThreshold,
 )
+from .services.screening import screening_forget
 
 
 def status_badge(order: Order) -> str:
@@ -203,11 +205,13 @@ class OrderAdmin(SavedFiltersMixin, OrderListMixin, admin.ModelAdmin):
         "number", "status_display", "channel", "external_id", "customer", "email", "payment_status", "currency",
         "subtotal_display", "shipping_display", "discount_display", "tax_display", "grand_total_display",
         "shipping_address_display", "billing_address_display", "ship_country", "placed_at", "promised_ship_date", "promised_delivery_date", "created_at", "updated_at",
+        "screening_display",
     )
     fieldsets = (
         (None, {"fields": (("number", "status_display"), ("channel", "external_id"), ("customer", "email"), ("placed_at", "promised_ship_date", "promised_delivery_date"))}),
         ("Money", {"fields": (("currency", "payment_status"), ("subtotal_display", "shipping_display"), ("discount_display", "tax_display"), "grand_total_display")}),
         ("Addresses", {"fields": ("shipping_address_display", "billing_address_display", "ship_country")}),
+        ("Screening", {"fields": ("screening_display",)}),
         ("Record", {"fields": (("created_at", "updated_at"),), "classes": ("collapse",)}),
     )
     change_form_template = "admin/orders/order/change_form.html"
@@ -276,6 +280,10 @@ class OrderAdmin(SavedFiltersMixin, OrderListMixin, admin.ModelAdmin):
     @admin.display(description="Billing address")
     def billing_address_display(self, obj):
         return address_lines(obj.billing_address) if obj.billing_address else "Same as shipping"
+
+    @admin.display(description="Risk at intake")
+    def screening_display(self, obj):
+        return screening_table(obj)
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         order = self.get_object(request, object_id)
@@ -354,6 +362,24 @@ def routing_summary(routing: dict) -> str:
     """The latest routing decision in one line (the folded table's title)."""
     decisions = (routing or {}).get("decisions") or []
     return decisions[-1].get("reason", "") if decisions else "none recorded"
+
+
+def screening_table(order: Order) -> str:
+    """The screening decision at intake: the score against the threshold and each rule that fired, with why."""
+    platform = f"Platform verdict: {order.platform_risk} risk. " if order.platform_risk else ""
+    event = order.events.filter(kind=OrderEvent.Kind.SCREENED).order_by("-id").first()
+    if event is None:
+        return f"{platform}Not screened (no screening rule applied when the order came in)."
+    decision = event.data or {}
+    rows = format_html_join(
+        "", "<tr><td>{}</td><td>+{}</td><td>{}</td></tr>", ((hit.get("rule"), hit.get("score"), hit.get("why")) for hit in decision.get("hits", []))
+    )
+    outcome = "held for fraud risk" if decision.get("held") else "not held"
+    return format_html(
+        '<p>{}Score <strong>{}</strong> of {} to hold: {}.</p>{}', platform, decision.get("score", 0), decision.get("threshold", 0), outcome,
+        format_html('<table class="screening-hits"><thead><tr><th>Rule</th><th>Score</th><th>Why</th></tr></thead><tbody>{}</tbody></table>', rows)
+        if rows else "No rule fired.",
+    )
 
 
 def address_lines(address: dict) -> str:
@@ -515,7 +541,7 @@ class ChannelAdmin(FormOnlyFieldsMixin, admin.ModelAdmin):
 
 
 @admin.register(RoutingStrategy)
-class RoutingStrategyAdmin(admin.ModelAdmin):
+class RoutingStrategyAdmin(ConfigAuditAdmin, admin.ModelAdmin):
     """Strategies are configuration: edited here, read by the routing engine on the next order."""
 
     list_display = ("name", "channel_display", "may_split", "on_shortage", "cost_weight", "distance_weight", "split_weight", "updated_at")
@@ -545,3 +571,44 @@ class ChannelWebhookReceiptAdmin(ReadOnlyAdmin):
 
     def has_view_permission(self, request, obj=None):
         return request.user.has_perm("orders.view_channel")
+
+
+class ScreeningConfigAdmin(ConfigAuditAdmin, admin.ModelAdmin):
+    """Screening configuration: a save takes effect in this process at once, in others within
+    ``OMS_SCREENING_CACHE_SECONDS``."""
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        screening_forget()
+
+    def delete_model(self, request, obj):
+        super().delete_model(request, obj)
+        screening_forget()
+
+
+@admin.register(ScreeningRule)
+class ScreeningRuleAdmin(ScreeningConfigAdmin):
+    list_display = ("name", "kind", "channel_display", "score", "is_active", "updated_at")
+    list_filter = ("kind", "is_active", "channel")
+    list_select_related = ("channel",)
+    fieldsets = (
+        (None, {"fields": ("name", "kind", "channel", ("score", "is_active"))}),
+        ("Parameters (each kind uses its own; see the help under each)", {"fields": ("risk_level", "amount", ("count", "window_hours"), "factor")}),
+    )
+
+    @admin.display(description="Channel", ordering="channel__code")
+    def channel_display(self, obj):
+        return obj.channel or "Every channel"
+
+
+@admin.register(ScreeningThreshold)
+class ScreeningThresholdAdmin(ScreeningConfigAdmin):
+    list_display = ("__str__", "hold_score", "updated_at")
+    list_select_related = ("channel",)
+
+
+@admin.register(ScreeningBlock)
+class ScreeningBlockAdmin(ScreeningConfigAdmin):
+    list_display = ("value", "kind", "note", "created_at")
+    list_filter = ("kind",)
+    search_fields = ("value", "note")

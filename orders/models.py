@@ -281,6 +281,8 @@ class Order(FSMModelMixin, models.Model):
     note = models.TextField(blank=True, help_text="Instructions for the people handling the order.")
     # Where the stock comes from and why: the routing decisions (orders.routing), newest last.
     routing = models.JSONField(default=dict, blank=True, help_text="Routing decisions: candidates, score terms, winner and reason.")
+    # The sales platform's own fraud verdict when it sent one (Shopify order risk): low, medium or high.
+    platform_risk = models.CharField(max_length=8, blank=True)
 
     class Meta:
         ordering = ["-id"]
@@ -442,6 +444,7 @@ class OrderEvent(models.Model):
         PAYMENT = "payment", "Payment status changed"
         LINE = "line", "Line changed"
         NOTE = "note", "Note"
+        SCREENED = "screened", "Screened"
 
     order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="events")
     kind = models.CharField(max_length=16, choices=Kind.choices)
@@ -510,3 +513,122 @@ class RoutingStrategy(models.Model):
 
     def __str__(self):
         return f"{self.name} ({self.channel.code if self.channel_id else 'default'})"
+
+
+class ScreeningRule(models.Model):
+    """One check intake runs on every new order (of its channel, or of every channel). When the
+    scores of the rules that fire add up to the hold threshold, the order is held for fraud risk.
+
+    Rules are data: the console changes them, and processes pick up a change within
+    ``OMS_SCREENING_CACHE_SECONDS``. Each kind reads only the parameters it names.
+    """
+
+    class Kind(models.TextChoices):
+        PLATFORM_RISK = "platform_risk", "Platform's risk verdict at or above a level"
+        COUNTRY_MISMATCH = "country_mismatch", "Billing and shipping countries differ"
+        FIRST_ORDER_VALUE = "first_order_value", "Customer's first order above a value"
+        ORDER_VELOCITY = "order_velocity", "Many orders from one customer within a window"
+        ADDRESS_VELOCITY = "address_velocity", "Many shipping addresses from one customer within a window"
+        BLOCKED_CONTACT = "blocked_contact", "E-mail or phone on the block list"
+        QUANTITY_SPIKE = "quantity_spike", "Line quantity far above the SKU's usual per order"
+
+    # Which parameters each kind needs (the form refuses a rule without them).
+    NEEDS = {
+        Kind.PLATFORM_RISK: ("risk_level",),
+        Kind.FIRST_ORDER_VALUE: ("amount",),
+        Kind.ORDER_VELOCITY: ("count", "window_hours"),
+        Kind.ADDRESS_VELOCITY: ("count", "window_hours"),
+        Kind.QUANTITY_SPIKE: ("factor", "window_hours"),
+    }
+
+    class RiskLevel(models.TextChoices):
+        MEDIUM = "medium", "Medium or high"
+        HIGH = "high", "High"
+
+    name = models.CharField(max_length=120)
+    kind = models.CharField(max_length=24, choices=Kind.choices)
+    channel = models.ForeignKey(
+        Channel, null=True, blank=True, on_delete=models.CASCADE, related_name="screening_rules",
+        help_text="Empty: the rule screens orders of every channel.",
+    )
+    score = models.PositiveIntegerField(default=50, help_text="Added to the order's risk score when the rule fires.")
+    is_active = models.BooleanField(default=True)
+    risk_level = models.CharField(max_length=8, choices=RiskLevel.choices, blank=True, help_text="Platform risk: the lowest verdict that fires.")
+    amount = models.DecimalField(
+        max_digits=MAX_DIGITS, decimal_places=DECIMAL_PLACES, null=True, blank=True, validators=[MinValueValidator(0)],
+        help_text="First order: fires above this grand total (in the order's currency).",
+    )
+    count = models.PositiveIntegerField(
+        null=True, blank=True, validators=[MinValueValidator(1)],
+        help_text="Velocity: fires when the customer reaches more than this many orders (or addresses) in the window, this order included.",
+    )
+    window_hours = models.PositiveIntegerField(
+        null=True, blank=True, validators=[MinValueValidator(1), MaxValueValidator(24 * 366)],
+        help_text="Velocity: the window looked back over. Quantity spike: the history the usual quantity comes from.",
+    )
+    factor = models.DecimalField(
+        max_digits=8, decimal_places=2, null=True, blank=True, validators=[MinValueValidator(1)],
+        help_text="Quantity spike: fires when a line's quantity exceeds this many times the SKU's usual per-order quantity.",
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["kind", "name"]
+
+    def __str__(self):
+        return self.name
+
+    def clean(self):
+        missing = {name: "Required for this kind of rule." for name in self.NEEDS.get(self.kind, ()) if getattr(self, name) in (None, "")}
+        if missing:
+            raise ValidationError(missing)
+
+
+class ScreeningThreshold(models.Model):
+    """The risk score at which screening holds an order, per channel (no channel: every other one).
+    Without any row the ``OMS_SCREENING_HOLD_SCORE`` setting applies."""
+
+    channel = models.OneToOneField(
+        Channel, null=True, blank=True, on_delete=models.CASCADE, related_name="screening_threshold",
+        help_text="Empty: the threshold of every channel without its own.",
+    )
+    hold_score = models.PositiveIntegerField(validators=[MinValueValidator(1)], help_text="Orders scoring this much or more are held for fraud risk.")
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                Coalesce("channel", Value(0)), name="screening_threshold_one_per_channel",
+                violation_error_message="There is already a threshold for this channel (or, with no channel, a default one): edit that one.",
+            ),
+        ]
+
+    def __str__(self):
+        return f"Hold at {self.hold_score} ({self.channel.code if self.channel_id else 'default'})"
+
+
+class ScreeningBlock(models.Model):
+    """An e-mail address or phone number whose orders screening flags (block list rules)."""
+
+    class Kind(models.TextChoices):
+        EMAIL = "email", "E-mail"
+        PHONE = "phone", "Phone"
+
+    kind = models.CharField(max_length=8, choices=Kind.choices)
+    value = models.CharField(max_length=254, help_text="E-mail (any case) or phone in E.164, e.g. +14155550123.")
+    note = models.CharField(max_length=200, blank=True, help_text="Why it is blocked.")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["kind", "value"]
+        constraints = [models.UniqueConstraint(fields=["kind", "value"], name="screening_block_unique")]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} {self.value}"
+
+    def clean(self):
+        self.value = (self.value or "").strip()
+        if self.kind == self.Kind.EMAIL:
+            self.value = self.value.lower()
+        elif self.kind == self.Kind.PHONE and not re.fullmatch(r"\+[1-9]\d{6,14}", self.value):
+            raise ValidationError({"value": "Give the phone in E.164: + and country code, digits only, e.g. +14155550123."})

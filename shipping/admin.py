@@ -25,7 +25,7 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
-from oms.admin import FormOnlyFieldsMixin, ReadOnlyInline
+from oms.admin import ConfigAuditAdmin, FormOnlyFieldsMixin, ReadOnlyInline
 from oms.admin_links import console_link
 from oms.documents import document_job_start
 from oms.errors import DomainError, NotFound
@@ -123,7 +123,7 @@ class CarrierAdminForm(forms.ModelForm):
 
 
 @admin.register(Carrier)
-class CarrierAdmin(FormOnlyFieldsMixin, RateCardSavesMixin, admin.ModelAdmin):
+class CarrierAdmin(FormOnlyFieldsMixin, ConfigAuditAdmin, RateCardSavesMixin, admin.ModelAdmin):
     form = CarrierAdminForm
     list_display = ("code", "name", "adapter", "currency", "fuel_surcharge_percent", "cutoff_time", "active")
     list_filter = ("active", "adapter", "currency")
@@ -201,7 +201,7 @@ class RateTableInline(admin.TabularInline):
 
 
 @admin.register(ServiceLevel)
-class ServiceLevelAdmin(RateCardSavesMixin, admin.ModelAdmin):
+class ServiceLevelAdmin(ConfigAuditAdmin, RateCardSavesMixin, admin.ModelAdmin):
     list_display = ("code", "name", "carrier", "delivery_kind", "active")
     list_filter = ("carrier", "delivery_kind", "active")
     search_fields = ("code", "name", "carrier__code")
@@ -219,7 +219,7 @@ class RateBandInline(admin.TabularInline):
 
 
 @admin.register(RateTable)
-class RateTableAdmin(RateCardSavesMixin, admin.ModelAdmin):
+class RateTableAdmin(ConfigAuditAdmin, RateCardSavesMixin, admin.ModelAdmin):
     list_display = ("__str__", "transit_days", "bands_text")
     list_filter = ("service__carrier", "service__code")
     inlines = (RateBandInline,)
@@ -240,7 +240,7 @@ class ZoneRuleInline(admin.TabularInline):
 
 
 @admin.register(Zone)
-class ZoneAdmin(RateCardSavesMixin, admin.ModelAdmin):
+class ZoneAdmin(ConfigAuditAdmin, RateCardSavesMixin, admin.ModelAdmin):
     list_display = ("code", "name", "carrier", "rules_text")
     list_filter = ("carrier",)
     search_fields = ("code", "name")

@@ -60,6 +60,16 @@ def _forget_rate_card():
     rate_card_forget()
 
 
+@pytest.fixture(autouse=True)
+def _forget_screening():
+    """Each test screens with its own rules: the process's copy must not carry over from another test."""
+    from orders.services import screening
+
+    screening._setup = screening._Setup()
+    yield
+    screening._setup = screening._Setup()
+
+
 def pytest_configure(config):
     """The browser tests' screenshot folder is chosen here, before pytest-xdist starts its
     workers, so that they all write to one folder."""

@@ -81,6 +81,7 @@ class PlatformOrder:
     cancel_reason: str = ""
     refunds: list[PlatformRefund] = field(default_factory=list)
     placed_at: datetime | None = None
+    risk: str = ""  # the platform's fraud verdict: low, medium, high or '' (none sent)
     remarks: list[str] = field(default_factory=list)  # discount codes, customer note: for the timeline
     problems: list[str] = field(default_factory=list)  # what could not be read: held for a person
 
@@ -246,6 +247,7 @@ def intake_data_for(order: PlatformOrder, *, channel: Channel) -> OrderIntakeDat
         shipping_tax=order.shipping_tax,
         payment_status=payment_status,
         placed_at=order.placed_at,
+        platform_risk=order.risk,
     )
     _patch_refusals(data, order, held)
     data.extra_holds = [(reason, "; ".join(details)) for reason, details in held.holds.items()]

@@ -50,6 +50,22 @@ def _address(node) -> AddressData | None:
     )
 
 
+# Shopify's words for its verdict: the REST order risks' recommendation and the GraphQL risk level.
+SHOPIFY_RISK = {"accept": "low", "investigate": "medium", "cancel": "high", "low": "low", "medium": "medium", "high": "high"}
+
+
+def shopify_risk(payload: dict) -> str:
+    """The highest risk Shopify reports in the payload (low, medium, high), or '' when it reports none.
+
+    Reads the order risks (``risks[].recommendation``) and the GraphQL-shaped ``risk`` object
+    (``recommendation``, ``assessments[].riskLevel``) when the payload carries them."""
+    risk = payload.get("risk") if isinstance(payload.get("risk"), dict) else {}
+    words = [text(r.get("recommendation")) for r in dicts(payload.get("risks"))]
+    words += [text(risk.get("recommendation"))] + [text(a.get("riskLevel")) for a in dicts(risk.get("assessments"))]
+    levels = [SHOPIFY_RISK[w.lower()] for w in words if w.lower() in SHOPIFY_RISK]
+    return max(levels, key=("low", "medium", "high").index, default="")
+
+
 def shopify_order(payload: dict) -> PlatformOrder:
     """A Shopify order (REST JSON) as a :class:`PlatformOrder`."""
     external_id = external_id_of(payload)
@@ -131,6 +147,7 @@ def shopify_order(payload: dict) -> PlatformOrder:
         cancel_reason=text(payload.get("cancel_reason")),
         refunds=refunds,
         placed_at=timestamp(payload.get("created_at"), problems),
+        risk=shopify_risk(payload),
         remarks=remarks,
         problems=problems,
     )

@@ -38,6 +38,7 @@ from ..routing.config import routing_rules_for, strategies_version_sql, version_
 from ..routing.explain import decision_record, routing_with, shortage_text
 from .allocation import StockView, destination_of
 from .audit import STATUS_EVENTS, order_event, order_payload, order_stream
+from .screening import order_screen, platform_risk_level
 
 MAX_LINES = 500
 REGION_REQUIRED = {"US", "CA", "AU", "BR", "MX", "IN"}
@@ -108,6 +109,8 @@ class OrderIntakeData:
     # (reason, detail) holds a channel adapter asks for beyond intake's own checks, e.g. a
     # payload that needed a placeholder; merged with intake's hold of the same reason.
     extra_holds: list[tuple[str, str]] = field(default_factory=list)
+    # The platform's own fraud verdict (low, medium, high) when it sent one; kept on the order.
+    platform_risk: str = ""
 
 
 @dataclass
@@ -480,6 +483,21 @@ def order_intake(*, data: OrderIntakeData, actor: Actor) -> IntakeResult:
         return IntakeResult(existing, created=False)
 
 
+def _screen(data: OrderIntakeData, order: Order, lines: list[OrderLine], holds: list[OrderHold]):
+    """Screening (orders.services.screening): keeps the platform's verdict on the order and adds
+    a fraud-risk hold to ``holds`` (joining one the channel asked for) when the score reaches the threshold."""
+    order.platform_risk = platform_risk_level(data.platform_risk)
+    contacts = {data.email, data.phone, data.shipping_address.phone, data.billing_address.phone if data.billing_address else ""} - {""}
+    screening = order_screen(order=order, lines=lines, contacts=contacts, billing_country=data.billing_address.country if data.billing_address else "")
+    if screening.held:
+        same = next((h for h in holds if h.reason == HoldReason.FRAUD_RISK), None)
+        if same is None:
+            holds.append(OrderHold(order=order, reason=HoldReason.FRAUD_RISK, detail=screening.summary()[:500]))
+        else:
+            same.detail = f"{same.detail}; {screening.summary()}"[:500]
+    return screening
+
+
 def _intake(data: OrderIntakeData, actor: Actor) -> IntakeResult:
     with transaction.atomic():
         channel, existing_id, strategies_version = _channel_and_existing(data.channel, data.external_id)
@@ -499,6 +517,7 @@ def _intake(data: OrderIntakeData, actor: Actor) -> IntakeResult:
             products = products_by_sku(line.sku for line in data.lines)
         order, lines = order_build(data, channel, customer, products)
         holds = holds_for(data, order, lines, customer, group)
+        screening = _screen(data, order, lines, holds)
 
         plan, stock = {}, None
         if not holds:
@@ -538,6 +557,8 @@ def _intake(data: OrderIntakeData, actor: Actor) -> IntakeResult:
         events = [order_event(order, OrderEvent.Kind.CREATED, f"Received from {channel.name}", actor=actor, data={"external_id": order.external_id})]
         if data.note.strip():
             events.append(order_event(order, OrderEvent.Kind.NOTE, data.note.strip(), actor=actor))
+        if screening.screened:
+            events.append(order_event(order, OrderEvent.Kind.SCREENED, screening.summary(), actor=actor, data=screening.as_data()))
         if holds:
             rows_insert(holds)
             events += [order_event(order, OrderEvent.Kind.HOLD_PLACED, f"{h.get_reason_display()}: {h.detail}", actor=actor, data={"reason": h.reason}) for h in holds]

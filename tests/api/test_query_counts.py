@@ -15,13 +15,16 @@ MAX_INTAKE_QUERIES = 15
 @pytest.fixture
 def warm_api(api, stocked):
     """A client past its first request, whose key's last-use stamp is already fresh, in a process
-    that has read the rate cards routing prices parcels with (as every process soon has)."""
+    that has read the rate cards routing prices parcels with and the screening rules (as every
+    process soon has)."""
+    from orders.services.screening import screening_setup
     from shipping.selectors import rate_card
 
     for sku in ("SKU-A", "SKU-B", "SKU-C", "SKU-D", "SKU-E"):
         stocked(sku, 100)
     api.get("/api/v1/locations/")
     rate_card()
+    screening_setup()
     return api
 
 

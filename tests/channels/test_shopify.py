@@ -351,3 +351,22 @@ def test_odd_orders_are_recorded_and_held_with_a_reason(catalogue, shopify, over
     order = order_of(payload)
     assert order.status == OrderStatus.ON_HOLD
     assert words in open_holds(order)[reason]
+
+
+def test_shopify_risk_verdict_is_kept_and_screened(catalogue, shopify):
+    # given a screening rule that holds orders Shopify rates high risk
+    from orders.models import ScreeningRule
+
+    ScreeningRule.objects.create(name="Shopify says cancel", kind=ScreeningRule.Kind.PLATFORM_RISK, risk_level="high", score=100)
+    risky = shopify_order(lines=[shopify_line("CAP-1", 1, "12.00")], risks=[{"recommendation": "accept"}, {"recommendation": "cancel", "score": "1.0"}])
+    graphql_shaped = shopify_order(lines=[shopify_line("CAP-1", 1, "12.00")], risk={"assessments": [{"riskLevel": "MEDIUM"}]})
+    silent = shopify_order(lines=[shopify_line("CAP-1", 1, "12.00")])
+
+    # when Shopify sends the three orders
+    for payload in (risky, graphql_shaped, silent):
+        assert shopify(payload).status_code == 200
+
+    # then each order keeps Shopify's verdict, and only the one it would cancel is held for fraud risk
+    assert [order_of(p).platform_risk for p in (risky, graphql_shaped, silent)] == ["high", "medium", ""]
+    assert "the platform rated the order high risk" in open_holds(order_of(risky))[HoldReason.FRAUD_RISK]
+    assert HoldReason.FRAUD_RISK not in open_holds(order_of(graphql_shaped))
