@@ -187,18 +187,21 @@ SHOPIFY_VERSION = re.compile(r"^20\d\d-(01|04|07|10)$")
 def shopify_domain_validate(value: str) -> None:
     if not SHOPIFY_DOMAIN.match(value or ""):
         raise ValidationError(
-            "Enter the shop's permanent domain, like my-shop.myshopify.com (not its custom domain, no https://).", code="invalid"
+            "Enter the shop's permanent domain, like my-shop.myshopify.com (not its custom domain, no https://).", code="shopify_domain"
         )
 
 
 def shopify_version_validate(value: str) -> None:
     if not SHOPIFY_VERSION.match(value or ""):
-        raise ValidationError("Enter a stable API version as YYYY-MM with a quarter month, like 2026-07.", code="invalid")
+        raise ValidationError("Enter a stable API version as YYYY-MM with a quarter month, like 2026-07.", code="shopify_version")
 
 
 def https_url_validate(value: str) -> None:
     if value and not value.lower().startswith("https://"):
-        raise ValidationError("The shop's address must start with https:// (the consumer key and secret travel with every call).", code="invalid")
+        raise ValidationError("The shop's address must start with https:// (the consumer key and secret travel with every call).", code="not_https")
+
+
+WOOCOMMERCE_URL_HELP = "The WordPress site's base address, like https://shop.example.com (the REST API is under /wp-json/wc/v3/)."
 
 
 class ChannelConnection(models.Model):
@@ -217,7 +220,7 @@ class ChannelConnection(models.Model):
     )
     woocommerce_url = models.URLField(
         "site address", max_length=255, blank=True, validators=[https_url_validate],
-        help_text="The WordPress site's base address, like https://shop.example.com (the REST API is under /wp-json/wc/v3/).",
+        help_text=WOOCOMMERCE_URL_HELP,
     )
     woocommerce_consumer_key = models.CharField("consumer key", max_length=255, blank=True)
     woocommerce_consumer_secret = models.CharField("consumer secret", max_length=255, blank=True)
