@@ -563,7 +563,7 @@ class ChannelAdmin(FormOnlyFieldsMixin, admin.ModelAdmin):
     def get_urls(self):
         wrap = self.admin_site.admin_view
         return [
-            path("<path:object_id>/test-connection/", wrap(self.connection_test_view), name="orders_channel_test_connection"),
+            path("<int:object_id>/test-connection/", wrap(self.connection_test_view), name="orders_channel_test_connection"),
             *super().get_urls(),
         ]
 

@@ -154,19 +154,24 @@ class ShopifyClient:
         self, quantities: list[InventoryQuantity], *, reason: str = "correction", reference: str = "",
     ) -> BatchResult:
         """Set the ``available`` quantity of each (item, location). Refused items are reported
-        one by one; the rest are applied (sent again alone when Shopify refused the whole call)."""
+        one by one; the rest are applied (sent once more on their own when Shopify refused the
+        whole call), or reported ``not_applied`` if that second call is refused too."""
         result = BatchResult()
         pending = list(quantities)
         for _round in range(2):
-            if not pending:
-                break
             payload = self._set_quantities(pending, reason=reason, reference=reference)["inventorySetQuantities"]
             refused = self._refused_items(pending, payload.get("userErrors") or [])
             result.failed.extend(refused.values())
-            if payload.get("inventoryAdjustmentGroup") is not None or not refused:
-                result.succeeded.extend(q.key for q in pending if q.key not in refused)
-                break
             pending = [q for q in pending if q.key not in refused]
+            if payload.get("inventoryAdjustmentGroup") is not None or not refused:
+                result.succeeded.extend(q.key for q in pending)
+                return result
+            if not pending:
+                return result
+        result.failed.extend(
+            ItemError(key=q.key, code="not_applied", message="Shopify applied nothing of the call because other items were refused; send it again.")
+            for q in pending
+        )
         return result
 
     def _set_quantities(self, quantities: list[InventoryQuantity], *, reason: str, reference: str) -> dict:

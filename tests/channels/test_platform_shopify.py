@@ -203,3 +203,16 @@ def test_a_fulfillment_names_its_fulfillment_order_lines_and_the_tracking(platfo
         "notifyCustomer": True,
     }}
     assert fulfillment_id == "gid://shopify/Fulfillment/1069019880"
+
+
+def test_items_still_unapplied_after_the_second_refusal_are_reported_not_lost(platform, shopify_client):
+    platform.play("shopify/inventory_set_quantities_user_errors", "shopify/inventory_set_quantities_user_errors")
+
+    result = shopify_client().inventory_set_quantities(
+        [InventoryQuantity(SHIRT, WAREHOUSE, 7), InventoryQuantity(GHOST, WAREHOUSE, 1), InventoryQuantity(MUG, WAREHOUSE, 16)]
+    )
+
+    assert len(platform.requests) == 2 and result.succeeded == []
+    assert [(failure.key, failure.code) for failure in result.failed] == [
+        (f"{GHOST}@{WAREHOUSE}", "INVALID_INVENTORY_ITEM"), (f"{MUG}@{WAREHOUSE}", "INVALID_INVENTORY_ITEM"), (f"{SHIRT}@{WAREHOUSE}", "not_applied"),
+    ]
