@@ -236,7 +236,7 @@ class ChannelConnection(models.Model):
     last_test_message = models.CharField(max_length=500, blank=True)
 
     def __str__(self):
-        return f"Connection of {self.channel_id}"
+        return f"Connection of {self.channel}"
 
 
 class OrderStatus(models.TextChoices):
