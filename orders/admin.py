@@ -1,11 +1,13 @@
 """Operator console for orders: the list, the order page with its lifecycle buttons, the hold
 queue and phone orders. Every change goes through ``orders.services`` (see admin_views)."""
 
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.db.models import Count, OuterRef, Prefetch, Subquery
-from django.http import HttpResponseRedirect
+from django.http import HttpResponseForbidden, HttpResponseRedirect
+from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
 from django.template.loader import render_to_string
+from django.template.response import TemplateResponse
 from django.utils.formats import date_format
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
@@ -14,16 +16,17 @@ from django.utils.timezone import localtime
 
 from inventory.models import Location
 from oms.admin import ConfigAuditAdmin, FormOnlyFieldsMixin, ReadOnlyAdmin, ReadOnlyInline
+from oms.errors import DomainError
 from oms.money import quantize
 
 from oms.admin_saved_filters import SavedFiltersMixin
 
 from . import admin_views, services
 from .admin_panels import order_page_panels
-from .forms import ChannelAdminForm, HoldPlaceForm, PaymentUpdateForm
+from .forms import ChannelAdminForm, ChannelConnectionForm, HoldPlaceForm, PaymentUpdateForm
 from .models import (
-    Allocation, Channel, ChannelWebhookReceipt, HeldOrder, HoldReason, Order, OrderEvent, OrderHold, OrderLine, OrderStatus, RoutingStrategy,
-    ScreeningBlock, ScreeningRule, ScreeningThreshold,
+    Allocation, Channel, ChannelConnection, ChannelWebhookReceipt, HeldOrder, HoldReason, Order, OrderEvent, OrderHold, OrderLine, OrderStatus,
+    RoutingStrategy, ScreeningBlock, ScreeningRule, ScreeningThreshold,
 )
 from .services.screening import screening_forget
 
@@ -480,9 +483,79 @@ class HeldOrderAdmin(SavedFiltersMixin, OrderListMixin, ReadOnlyAdmin):
 RECENT_RECEIPTS = 20
 
 
+def secret_masked(secret: str, *, unset: str) -> str:
+    """A stored secret as the console shows it: its last four characters at most."""
+    if not secret:
+        return unset
+    return f"{'•' * 8}{secret[-4:]}" if len(secret) > 8 else "•" * 8
+
+
+def connection_test_result(connection: ChannelConnection) -> str:
+    if connection.last_tested_at is None:
+        return "Not tested yet."
+    verdict = "Works" if connection.last_test_ok else "Failed"
+    return f"{verdict} ({localtime(connection.last_tested_at):%Y-%m-%d %H:%M}): {connection.last_test_message}"
+
+
+class ChannelConnectionInline(admin.StackedInline):
+    """How the OMS calls the platform back; only the fields of the channel's adapter are shown."""
+
+    model = ChannelConnection
+    form = ChannelConnectionForm
+    extra = 1
+    max_num = 1
+    verbose_name = "platform connection"
+    verbose_name_plural = "Platform connection (stock, fulfillments and missed orders go back through it)"
+    readonly_fields = ("shopify_access_token_display", "woocommerce_consumer_secret_display", "connection_test")
+    PLATFORM_FIELDS = {
+        Channel.Adapter.SHOPIFY: ("shopify_shop_domain", "shopify_access_token_display", "new_shopify_access_token", "shopify_api_version"),
+        Channel.Adapter.WOOCOMMERCE: ("woocommerce_url", "woocommerce_consumer_key", "woocommerce_consumer_secret_display",
+                                      "new_woocommerce_consumer_secret"),
+    }
+
+    # The connection is part of the channel: whoever may see or change the channel may see or change it.
+    def has_view_permission(self, request, obj=None):
+        return request.user.has_perm("orders.view_channel") or request.user.has_perm("orders.change_channel")
+
+    def has_add_permission(self, request, obj=None):
+        return request.user.has_perm("orders.change_channel")
+
+    has_change_permission = has_delete_permission = has_add_permission
+
+    def get_fieldsets(self, request, obj=None):
+        self._request = request  # the test button is shown to those who may change the channel
+        fields = self.PLATFORM_FIELDS.get(obj.adapter if obj else "", ())
+        return [(None, {"fields": (*fields, ("connect_timeout", "read_timeout"), "connection_test")})]
+
+    def get_formset(self, request, obj=None, **kwargs):
+        if self.has_change_permission(request, obj):
+            kwargs["fields"] = None  # the form names its fields, the new secrets among them
+        return super().get_formset(request, obj, **kwargs)
+
+    @admin.display(description="Current token")
+    def shopify_access_token_display(self, obj):
+        return secret_masked(obj.shopify_access_token, unset="Not set: the OMS cannot call the shop.")
+
+    @admin.display(description="Current secret")
+    def woocommerce_consumer_secret_display(self, obj):
+        return secret_masked(obj.woocommerce_consumer_secret, unset="Not set: the OMS cannot call the shop.")
+
+    @admin.display(description="Connection")
+    def connection_test(self, obj):
+        result = connection_test_result(obj)
+        if not obj.pk or not self.has_change_permission(self._request, obj.channel):
+            return result
+        url = reverse("admin:orders_channel_test_connection", args=[obj.channel_id])
+        return format_html(
+            '{} <a class="button" href="{}">Test connection…</a><div class="help">Calls the platform with the saved settings '
+            '(save your changes first).</div>', result, url,
+        )
+
+
 @admin.register(Channel)
 class ChannelAdmin(FormOnlyFieldsMixin, admin.ModelAdmin):
     form = ChannelAdminForm
+    inlines = (ChannelConnectionInline,)
     list_display = ("code", "name", "kind", "adapter", "integration", "shipping_goal", "delivery_days", "is_active")
     list_filter = ("kind", "adapter", "is_active")
     list_select_related = ("integration",)
@@ -509,12 +582,40 @@ class ChannelAdmin(FormOnlyFieldsMixin, admin.ModelAdmin):
         self._request = request  # the webhook URL is absolute, on the host the operator uses
         return super().get_readonly_fields(request, obj)
 
+    def get_inline_instances(self, request, obj=None):
+        # A connection needs a platform: it appears once the channel is saved with an adapter.
+        return super().get_inline_instances(request, obj) if obj is not None and obj.adapter else []
+
+    def get_urls(self):
+        wrap = self.admin_site.admin_view
+        return [
+            path("<int:object_id>/test-connection/", wrap(self.connection_test_view), name="orders_channel_test_connection"),
+            *super().get_urls(),
+        ]
+
+    def connection_test_view(self, request, object_id):
+        """GET: what will happen and the last outcome; POST: test now, back to the channel page."""
+        channel = get_object_or_404(Channel.objects.select_related("connection"), pk=object_id)
+        if not self.has_change_permission(request, channel):
+            return HttpResponseForbidden("Testing a channel's connection needs the permission “Can change channel”.")
+        if request.method != "POST":
+            connection = getattr(channel, "connection", None)
+            return TemplateResponse(request, "admin/orders/channel/test_connection.html", {
+                **self.admin_site.each_context(request), "opts": self.opts, "title": f"Test the connection of {channel.name}",
+                "channel": channel, "platform": channel.get_adapter_display().split()[0], "submit_label": "Test connection",
+                "last_result": connection_test_result(connection) if connection else "None: the channel has no connection settings yet.",
+            })
+        try:
+            connection = services.channel_connection_test(channel_id=channel.pk, actor=request.user)
+        except DomainError as error:
+            messages.error(request, error.message)
+        else:
+            (messages.success if connection.last_test_ok else messages.error)(request, connection.last_test_message)
+        return HttpResponseRedirect(reverse("admin:orders_channel_change", args=[channel.pk]))
+
     @admin.display(description="Current secret")
     def webhook_secret_display(self, obj):
-        secret = obj.webhook_secret
-        if not secret:
-            return "Not set: webhooks are refused."
-        return f"{'•' * 8}{secret[-4:]}" if len(secret) > 8 else "•" * 8
+        return secret_masked(obj.webhook_secret, unset="Not set: webhooks are refused.")
 
     @admin.display(description="Webhook URL")
     def webhook_url(self, obj):

@@ -19,7 +19,7 @@ from customers.models import Customer, CustomerAddress
 from inventory.models import Product
 from oms.money import quantize
 
-from .models import Channel, HoldReason, PaymentStatus
+from .models import WOOCOMMERCE_URL_HELP, Channel, ChannelConnection, HoldReason, PaymentStatus
 from .services import AddressData, LineData, OrderIntakeData
 from .services.intake import INTAKE_PAYMENT_STATUSES
 
@@ -286,3 +286,46 @@ class ChannelAdminForm(forms.ModelForm):
         if commit:
             channel.save()
         return channel
+
+
+def _secret_field(label: str, help_text: str) -> forms.CharField:
+    return forms.CharField(
+        label=label, required=False, strip=True, max_length=255, help_text=f"{help_text} Leave blank to keep the current one.",
+        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
+    )
+
+
+class ChannelConnectionForm(forms.ModelForm):
+    """The platform's credentials are write-only, like the webhook secret: blank keeps, a value replaces."""
+
+    new_shopify_access_token = _secret_field(
+        "Admin API access token", "From the Shopify app (Settings → Apps → Develop apps → API credentials), shpat_…; "
+        "the app needs read_orders, write_inventory and write_merchant_managed_fulfillment_orders.",
+    )
+    new_woocommerce_consumer_secret = _secret_field(
+        "Consumer secret", "From WooCommerce → Settings → Advanced → REST API, a key with Read/Write permission, cs_….",
+    )
+
+    woocommerce_url = forms.URLField(label="Site address", required=False, max_length=255, assume_scheme="https", help_text=WOOCOMMERCE_URL_HELP)
+
+    class Meta:
+        model = ChannelConnection
+        fields = ("shopify_shop_domain", "shopify_api_version", "woocommerce_url", "woocommerce_consumer_key", "connect_timeout", "read_timeout")
+
+    def clean_shopify_shop_domain(self):
+        """Forgive what a browser's address bar gives (https://…/admin/); the model validates the rest."""
+        value = self.cleaned_data["shopify_shop_domain"].strip().lower()
+        return value.removeprefix("https://").removeprefix("http://").split("/", 1)[0]
+
+    def clean_woocommerce_url(self):
+        return self.cleaned_data["woocommerce_url"].rstrip("/")
+
+    def save(self, commit=True):
+        connection = super().save(commit=False)
+        if self.cleaned_data.get("new_shopify_access_token"):
+            connection.shopify_access_token = self.cleaned_data["new_shopify_access_token"]
+        if self.cleaned_data.get("new_woocommerce_consumer_secret"):
+            connection.woocommerce_consumer_secret = self.cleaned_data["new_woocommerce_consumer_secret"]
+        if commit:
+            connection.save()
+        return connection

@@ -178,6 +178,67 @@ class ChannelWebhookReceipt(models.Model):
         return f"{self.topic} {self.webhook_id}"
 
 
+# A recent stable Admin API version (Shopify releases one per quarter and supports each for at least a year).
+SHOPIFY_API_VERSION = "2026-07"
+SHOPIFY_DOMAIN = re.compile(r"^[a-z0-9][a-z0-9-]*\.myshopify\.com$")
+SHOPIFY_VERSION = re.compile(r"^20\d\d-(01|04|07|10)$")
+
+
+def shopify_domain_validate(value: str) -> None:
+    if not SHOPIFY_DOMAIN.match(value or ""):
+        raise ValidationError(
+            "Enter the shop's permanent domain, like my-shop.myshopify.com (not its custom domain, no https://).", code="shopify_domain"
+        )
+
+
+def shopify_version_validate(value: str) -> None:
+    if not SHOPIFY_VERSION.match(value or ""):
+        raise ValidationError("Enter a stable API version as YYYY-MM with a quarter month, like 2026-07.", code="shopify_version")
+
+
+def https_url_validate(value: str) -> None:
+    if value and not value.lower().startswith("https://"):
+        raise ValidationError("The shop's address must start with https:// (the consumer key and secret travel with every call).", code="not_https")
+
+
+WOOCOMMERCE_URL_HELP = "The WordPress site's base address, like https://shop.example.com (the REST API is under /wp-json/wc/v3/)."
+
+
+class ChannelConnection(models.Model):
+    """How the OMS calls a channel's platform back (stock, fulfillments, missed orders). The
+    secrets are write-only: the admin shows their last characters, the API and logs never."""
+
+    channel = models.OneToOneField(Channel, on_delete=models.CASCADE, related_name="connection")
+    shopify_shop_domain = models.CharField(
+        "shop domain", max_length=255, blank=True, validators=[shopify_domain_validate],
+        help_text="The permanent domain, like my-shop.myshopify.com.",
+    )
+    shopify_access_token = models.CharField("Admin API access token", max_length=255, blank=True)
+    shopify_api_version = models.CharField(
+        "API version", max_length=7, default=SHOPIFY_API_VERSION, validators=[shopify_version_validate],
+        help_text="The Admin API version the OMS speaks, YYYY-MM. Move it forward before Shopify retires it (a year after release).",
+    )
+    woocommerce_url = models.URLField(
+        "site address", max_length=255, blank=True, validators=[https_url_validate],
+        help_text=WOOCOMMERCE_URL_HELP,
+    )
+    woocommerce_consumer_key = models.CharField("consumer key", max_length=255, blank=True)
+    woocommerce_consumer_secret = models.CharField("consumer secret", max_length=255, blank=True)
+    connect_timeout = models.PositiveSmallIntegerField(
+        "connect timeout (seconds)", default=5, validators=[MinValueValidator(1), MaxValueValidator(60)],
+    )
+    read_timeout = models.PositiveSmallIntegerField(
+        "read timeout (seconds)", default=30, validators=[MinValueValidator(1), MaxValueValidator(300)],
+        help_text="How long to wait for the platform's answer before trying again.",
+    )
+    last_tested_at = models.DateTimeField(null=True, blank=True)
+    last_test_ok = models.BooleanField(null=True)
+    last_test_message = models.CharField(max_length=500, blank=True)
+
+    def __str__(self):
+        return f"Connection of {self.channel}"
+
+
 class OrderStatus(models.TextChoices):
     PENDING = "pending", "Pending"
     ON_HOLD = "on_hold", "On hold"

@@ -3,6 +3,7 @@
 from .allocation import backorders_allocate, order_allocate, order_reallocate
 from .bulk import BatchItem, orders_intake_batch
 from .changes import order_lines_replace, order_update
+from .connections import channel_connection_test
 from .intake import AddressData, IntakeResult, LineData, OrderIntakeData, intake_validate, order_intake
 from .lifecycle import (
     order_cancel,
@@ -26,6 +27,7 @@ __all__ = [
     "LineData",
     "OrderIntakeData",
     "backorders_allocate",
+    "channel_connection_test",
     "intake_validate",
     "order_allocate",
     "order_cancel",

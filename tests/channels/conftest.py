@@ -43,3 +43,25 @@ def woo(woo_channel):
 
 
 from ..api.conftest import api, client_for  # noqa: E402, F401  (API clients with keys, shared with tests/api)
+
+
+@pytest.fixture
+def platform():
+    """A fake platform on 127.0.0.1 replaying recorded answers: ``platform.play("shopify/shop_name")``."""
+    from .platform_server import PlatformServer
+
+    server = PlatformServer()
+    yield server
+    server.close()
+
+
+class Sleeps(list):
+    """Stands in for ``time.sleep``: remembers how long the client wanted to wait, waits not at all."""
+
+    def __call__(self, seconds: float) -> None:
+        self.append(seconds)
+
+
+@pytest.fixture
+def sleeps():
+    return Sleeps()

@@ -29,7 +29,9 @@ def test_channel_page_masks_the_secret_and_shows_the_webhook_url_and_receipts(ad
 
 def test_secret_is_kept_when_left_blank_and_replaced_when_given(admin_client, shopify_channel):
     url = f"/admin/orders/channel/{shopify_channel.pk}/change/"
-    form = {"code": "shop-us", "name": "Shopify US", "kind": "web", "is_active": "on", "adapter": "shopify", "integration": ""}
+    form = {"code": "shop-us", "name": "Shopify US", "kind": "web", "is_active": "on", "adapter": "shopify", "integration": "",
+            # the platform connection's inline, left empty
+            "connection-TOTAL_FORMS": "0", "connection-INITIAL_FORMS": "0", "connection-MIN_NUM_FORMS": "0", "connection-MAX_NUM_FORMS": "1"}
 
     admin_client.post(url, {**form, "new_webhook_secret": ""})
     kept = Channel.objects.get(pk=shopify_channel.pk).webhook_secret
