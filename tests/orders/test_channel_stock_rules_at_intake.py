@@ -149,3 +149,19 @@ def test_given_a_half_share_when_a_batch_of_orders_comes_then_each_takes_at_most
     assert [order.lines.get().quantity_reserved for order in orders] == [3, 3, 2]
     assert all(set(_reserved_at(order)) == {"chicago"} for order in orders)
     assert [order.status for order in orders] == [OrderStatus.ALLOCATED, OrderStatus.ALLOCATED, OrderStatus.BACKORDERED]
+
+
+def test_given_a_rule_when_a_reservation_is_moved_to_a_location_it_does_not_name_then_it_is_refused_and_nothing_moves(stocked, warehouse, boston):
+    from oms.errors import InvalidInput
+    from orders.services import order_reservation_move
+
+    stocked("SKU-A", 5)
+    stock_receive(sku="SKU-A", location="boston", quantity=5, actor="test")
+    _rule(locations=[warehouse])
+    order = place_order([("SKU-A", 2)])
+    line = order.lines.get()
+
+    with pytest.raises(InvalidInput, match="does not sell for channel web"):
+        order_reservation_move(order_id=order.pk, line_id=line.pk, from_location_id=warehouse.pk, to_location_id=boston.pk, quantity=2, actor="test")
+
+    assert _reserved_at(order) == {"chicago": 2}
