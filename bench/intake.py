@@ -18,7 +18,9 @@ point elsewhere):
 5. prints the figures and the ratio, and checks the ledger still reconciles.
 
 With ``--carriers`` the demo carriers are seeded, so routing prices each candidate location's
-parcel from their rate tables (``orders.routing.prices``) as a shop with carriers does.
+parcel from their rate tables (``orders.routing.prices``) as a shop with carriers does. With
+``--channel-rule`` the ``web`` channel gets a stock rule (two of the three locations, a 90% share,
+2 units held back), so every order is routed and capped within it as intake applies rules.
 
 Not a timed test: it prints figures for a person to read and compare.
 """
@@ -70,7 +72,7 @@ def recreate_database(url: str = BENCH_URL):
         conn.execute(f'CREATE DATABASE "{name}"')
 
 
-def seed(carriers: bool = False) -> str:
+def seed(carriers: bool = False, channel_rule: bool = False) -> str:
     """Migrate and seed; returns a raw API key."""
     from decimal import Decimal
 
@@ -98,6 +100,11 @@ def seed(carriers: bool = False) -> str:
             movements.append(StockMovement(kind="receipt", product=product, location=location, on_hand_delta=1_000_000, reference="bench seed"))
     StockLevel.objects.bulk_create(levels)
     StockMovement.objects.bulk_create(movements)
+    if channel_rule:
+        from inventory.models import ChannelStockRule
+
+        rule = ChannelStockRule.objects.create(channel_code="web", share_percent=90, buffer_units=2)
+        rule.locations.set(locations[:2])
     if carriers:
         from shipping.demo import demo_shipping_seed
 
@@ -307,12 +314,13 @@ def main():
     parser.add_argument("--threads", type=int, default=1, help="threads per gunicorn worker (gthread when above 1)")
     parser.add_argument("--rounds", type=int, default=3, help="interleaved HTTP and raw-SQL runs; medians are reported")
     parser.add_argument("--carriers", action="store_true", help="seed the demo carriers: routing prices parcels from their rate tables")
+    parser.add_argument("--channel-rule", action="store_true", help="give the web channel a stock rule (locations, share, buffer) intake applies")
     args = parser.parse_args()
     per_client = max(args.orders // args.clients, 1)
 
     recreate_database()
     _django_setup()
-    raw_key = seed(carriers=args.carriers)
+    raw_key = seed(carriers=args.carriers, channel_rule=args.channel_rule)
     queries = count_queries(raw_key)
     from django.db import connections
 
@@ -340,7 +348,8 @@ def main():
 
     mismatches = ledger_mismatches()
     print(f"bench/intake  PostgreSQL, {args.clients} concurrent clients, 3-line orders, {per_client * args.clients} orders per run"
-          + (", routing priced from the demo carriers' rate tables" if args.carriers else ""))
+          + (", routing priced from the demo carriers' rate tables" if args.carriers else "")
+          + (", web channel under a stock rule (2 of 3 locations, 90% share, buffer 2)" if args.channel_rule else ""))
     print(f"  queries per POST /api/v1/orders/ (with Idempotency-Key): 1 line {queries[1]}, 3 lines {queries[3]}, 10 lines {queries[10]}")
     rounds = lambda rates: ", ".join(f"{r:.0f}" for r in rates)  # noqa: E731
     layout = f"{args.workers} sync workers" if args.threads == 1 else f"{args.workers} workers x {args.threads} threads"

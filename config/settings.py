@@ -262,6 +262,9 @@ OMS_SHIPPING_POLICY = env.json("OMS_SHIPPING_POLICY", default={"goal": "cheapest
 # Routing prices parcels from the carriers' rate tables; a process checks their version at most
 # this often (seconds).
 OMS_ROUTING_RATES_MAX_AGE = env.float("OMS_ROUTING_RATES_MAX_AGE", default=30.0)
+# Order intake applies each channel's stock rule (inventory.ChannelStockRule); a process reads
+# the rules again at most this often (seconds), so a change applies everywhere within that time.
+OMS_CHANNEL_RULES_MAX_AGE = env.float("OMS_CHANNEL_RULES_MAX_AGE", default=10.0)
 
 # --- Sign-in: throttling, two-factor ------------------------------------------------------
 # Failed sign-ins are counted per account and, separately, per client address (django-axes):

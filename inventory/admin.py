@@ -13,6 +13,7 @@ from oms.admin_links import console_link, console_may_open
 
 from . import admin_views
 from .models import Bin, ChannelStockRule, Location, Product, StockLevel, StockMovement, Transfer, TransferLine
+from .selectors import channel_pool_forget
 
 
 @admin.register(Product)
@@ -279,6 +280,20 @@ class ChannelStockRuleAdmin(ConfigAuditAdmin, admin.ModelAdmin):
 
     def get_queryset(self, request):
         return super().get_queryset(request).prefetch_related("locations")
+
+    # Intake keeps a copy of the rules per process: this one sees a change at once, the others
+    # within OMS_CHANNEL_RULES_MAX_AGE seconds.
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        channel_pool_forget()
+
+    def delete_model(self, request, obj):
+        super().delete_model(request, obj)
+        channel_pool_forget()
+
+    def delete_queryset(self, request, queryset):
+        super().delete_queryset(request, queryset)
+        channel_pool_forget()
 
     @admin.display(description="Locations")
     def location_list(self, obj):

@@ -1,6 +1,7 @@
 """Reads of stock: availability, available-to-promise (overall and per sales channel), the
 stock and ledger listings of the API, and the ledger reconciliation."""
 
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -47,15 +48,15 @@ def stock_for_sku(product: Product, *, channel: str | None = None) -> SkuAvailab
     pool = channel_pool(channel) if channel is not None else ChannelPool(channel="")
     rows = StockLevel.objects.filter(product=product).select_related("location").order_by("location__priority", "location__code")
     result = SkuAvailability(sku=product.sku, available_to_promise=0, incoming=0, channel=channel)
-    pooled = 0
+    pooled = []
     for row in rows:
         sells = pool.sells_from(row.location)
         if sells:
-            pooled += max(row.available, 0)
+            pooled.append(row.available)
             result.incoming += row.incoming
         if sells or channel is None:
             result.locations.append(_location_stock(row))
-    result.available_to_promise = pool.promise(pooled)
+    result.available_to_promise = pool.may_take(pooled)
     return result
 
 
@@ -82,9 +83,9 @@ def _location_stock(row: StockLevel) -> LocationStock:
 
 @dataclass(frozen=True)
 class ChannelPool:
-    """The stock one sales channel may promise, from its :class:`ChannelStockRule`.
+    """The stock one sales channel may promise, and take, from its :class:`ChannelStockRule`.
 
-    The computation, per SKU:
+    The computation, per SKU (:meth:`may_take`):
 
     1. pool: the sum of ``max(available, 0)`` over the locations that sell for the channel:
        the rule's locations that are active (a store named there sells over its counter even if
@@ -93,6 +94,11 @@ class ChannelPool:
        may be offered 50% so two channels cannot sell the same last units);
     3. buffer: ``buffer_units`` are then held back; the result never goes below zero.
 
+    The published figure (:func:`stock_for_sku`, :func:`available_to_promise_for_skus`) and order
+    intake (``orders.services.allocation``, on the stock rows it locked) both ask :meth:`may_take`,
+    so what a channel shows is what its next order can reserve. The share is of what is free at
+    that moment: each order takes at most the figure the channel showed just before it.
+
     A channel without a rule gets the plain available-to-promise (all of step 1, nothing held back).
     """
 
@@ -100,6 +106,15 @@ class ChannelPool:
     location_ids: frozenset[int] | None = None  # None: every active location that ships
     share_percent: int | None = None
     buffer_units: int = 0
+
+    @property
+    def limited(self) -> bool:
+        """Whether the rule takes anything from the plain available-to-promise."""
+        return self.location_ids is not None or self.share_percent is not None or self.buffer_units > 0
+
+    def allows(self, location_id: int) -> bool:
+        """Whether the rule lets the channel sell from this (active) location."""
+        return self.location_ids is None or location_id in self.location_ids
 
     def sells_from(self, location: Location) -> bool:
         if not location.is_active:
@@ -112,16 +127,65 @@ class ChannelPool:
         shared = pooled if self.share_percent is None else pooled * self.share_percent // 100
         return max(shared - self.buffer_units, 0)
 
+    def may_take(self, available: Iterable[int]) -> int:
+        """Units of one SKU the channel may promise and reserve, from ``available`` at each
+        location that sells for it (steps 1 to 3 above)."""
+        return self.promise(sum(max(units, 0) for units in available))
+
+
+def _pool_of(rule: ChannelStockRule, location_ids: Iterable[int]) -> ChannelPool:
+    return ChannelPool(
+        channel=rule.channel_code, location_ids=frozenset(location_ids) or None, share_percent=rule.share_percent, buffer_units=rule.buffer_units
+    )
+
 
 def channel_pool(channel: str) -> ChannelPool:
-    """The :class:`ChannelPool` of a channel code (the plain pool when it has no rule)."""
+    """The :class:`ChannelPool` of a channel code (the plain pool when it has no rule), read now."""
     rule = ChannelStockRule.objects.filter(channel_code=channel).prefetch_related("locations").first() if "\x00" not in channel else None
     if rule is None:
         return ChannelPool(channel=channel)
-    location_ids = frozenset(location.pk for location in rule.locations.all())
-    return ChannelPool(
-        channel=channel, location_ids=location_ids or None, share_percent=rule.share_percent, buffer_units=rule.buffer_units
-    )
+    return _pool_of(rule, (location.pk for location in rule.locations.all()))
+
+
+class _PoolMemo:
+    pools: dict[str, ChannelPool] | None = None
+    read_at: float = 0.0
+
+
+_pool_memo = _PoolMemo()
+
+
+def channel_pool_cached(channel: str, *, max_age_seconds: float) -> ChannelPool:
+    """:func:`channel_pool` for the hot path (order intake): every rule is read at most once per
+    ``max_age_seconds`` per process (two queries), so an order pays no query for its channel's
+    rule; a rule changed in the admin applies everywhere within that time."""
+    now = time.monotonic()
+    pools = _pool_memo.pools
+    if pools is None or now - _pool_memo.read_at >= max_age_seconds:
+        rules = list(ChannelStockRule.objects.all())
+        links: dict[int, list[int]] = {}
+        for rule_id, location_id in ChannelStockRule.locations.through.objects.values_list("channelstockrule_id", "location_id"):
+            links.setdefault(rule_id, []).append(location_id)
+        pools = {rule.channel_code: _pool_of(rule, links.get(rule.pk, ())) for rule in rules}
+        _pool_memo.pools, _pool_memo.read_at = pools, now
+    return pools.get(channel) or ChannelPool(channel=channel)
+
+
+def channel_pool_forget() -> None:
+    """Drop this process's copy of the rules (the admin calls it after a save; tests start clean)."""
+    _pool_memo.pools, _pool_memo.read_at = None, 0.0
+
+
+def channel_allowances(pool: ChannelPool, available: dict[tuple[int, int], int]) -> dict[int, int]:
+    """What the channel may take of each product now (:meth:`ChannelPool.may_take`), from
+    ``available`` units per ``(product_id, location_id)`` at active locations: the stock rows an
+    allocation locked, so no other transaction can change the answer before it reserves."""
+    by_product: dict[int, list[int]] = {}
+    for (product_id, location_id), units in available.items():
+        by_product.setdefault(product_id, [])
+        if pool.allows(location_id):
+            by_product[product_id].append(units)
+    return {product_id: pool.may_take(units) for product_id, units in by_product.items()}
 
 
 @dataclass
@@ -136,14 +200,14 @@ def available_to_promise_for_skus(products: Iterable[Product], *, channel: str |
     fixed number of queries however many products are asked for."""
     products = list(products)
     pool = channel_pool(channel) if channel is not None else ChannelPool(channel="")
-    pooled = {product.pk: 0 for product in products}
-    incoming = dict(pooled)
+    pooled: dict[int, list[int]] = {product.pk: [] for product in products}
+    incoming = dict.fromkeys(pooled, 0)
     rows = StockLevel.objects.filter(product_id__in=pooled).select_related("location")
     for row in rows:
         if pool.sells_from(row.location):
-            pooled[row.product_id] += max(row.available, 0)
+            pooled[row.product_id].append(row.available)
             incoming[row.product_id] += row.incoming
-    return [SkuPromise(product.sku, pool.promise(pooled[product.pk]), incoming[product.pk]) for product in products]
+    return [SkuPromise(product.sku, pool.may_take(pooled[product.pk]), incoming[product.pk]) for product in products]
 
 
 # --- listings for the API ------------------------------------------------------------------------

@@ -123,8 +123,10 @@ class LockedStock:
         return Location.from_db(connection.alias, ["id", "code"], [self.location_id, self.location_code])
 
 
-def stock_levels_lock_sellable(product_ids: Iterable[int]) -> list[LockedStock]:
-    """Lock the stock rows of these products at every active location that ships, in primary-key order.
+def stock_levels_lock_sellable(product_ids: Iterable[int], *, also_at: Iterable[int] = ()) -> list[LockedStock]:
+    """Lock the stock rows of these products at every active location that ships, and at the
+    active locations ``also_at`` (a channel's stock rule may name a store that sells over its
+    counter), in primary-key order.
 
     Only the stock rows are locked (``OF`` the stock table): locations and products stay free for
     everyone else. Written as one plain statement because order intake runs it for every order.
@@ -132,16 +134,18 @@ def stock_levels_lock_sellable(product_ids: Iterable[int]) -> list[LockedStock]:
     product_ids = sorted(set(product_ids))
     if not product_ids:
         return []
+    also_at = sorted(set(also_at))
+    where = f"(l.can_ship OR l.id IN ({', '.join(['%s'] * len(also_at))}))" if also_at else "l.can_ship"
     stock, location, product = StockLevel._meta.db_table, Location._meta.db_table, Product._meta.db_table
     sql = (
         f"SELECT s.id, s.product_id, s.location_id, s.on_hand, s.reserved, s.damaged, s.safety_stock, "
         f"l.latitude, l.longitude, l.priority, l.code, p.low_stock_threshold, l.kind, l.daily_order_capacity, l.country, l.postal_code FROM {stock} s "
         f"JOIN {location} l ON l.id = s.location_id JOIN {product} p ON p.id = s.product_id "
-        f"WHERE s.product_id IN ({', '.join(['%s'] * len(product_ids))}) AND l.is_active AND l.can_ship "
+        f"WHERE s.product_id IN ({', '.join(['%s'] * len(product_ids))}) AND l.is_active AND {where} "
         f"ORDER BY s.id{for_update_clause('s')}"
     )
     with connection.cursor() as cursor:
-        cursor.execute(sql, product_ids)
+        cursor.execute(sql, product_ids + also_at)
         return [LockedStock(*row) for row in cursor.fetchall()]
 
 

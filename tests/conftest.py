@@ -70,6 +70,20 @@ def _forget_screening():
     screening._setup = screening._Setup()
 
 
+@pytest.fixture(autouse=True)
+def _forget_channel_rules():
+    """Each test's orders meet its own channel stock rules and channels: the process's copies
+    (kept up to ``OMS_CHANNEL_RULES_MAX_AGE`` seconds) must not carry over from another test."""
+    from inventory.selectors import channel_pool_forget
+    from orders.routing.config import routing_memo_clear
+
+    channel_pool_forget()
+    routing_memo_clear()
+    yield
+    channel_pool_forget()
+    routing_memo_clear()
+
+
 def pytest_configure(config):
     """The browser tests' screenshot folder is chosen here, before pytest-xdist starts its
     workers, so that they all write to one folder."""

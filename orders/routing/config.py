@@ -13,6 +13,7 @@ Order intake is the hot path, so neither costs it a query in the steady state:
 """
 
 import time
+from dataclasses import replace
 from datetime import datetime
 from datetime import time as clock
 
@@ -20,13 +21,15 @@ from django.db import connection
 from django.db.models import Count
 from django.utils import timezone
 
-from .engine import DEFAULT_RULES, RoutingRules, Weights
+from .engine import DEFAULT_RULES, NOWHERE, RoutingRules, Weights
 
 LOAD_SECONDS = 30.0
 NO_STRATEGIES = "0:None:None"
 
 
 class _Memo:
+    channel_codes: dict[int, str] = {}
+    channel_codes_at = 0.0
     rules: dict[int | None, RoutingRules] = {}
     version: str = "0:None:None"
     loads: dict[int, int] | None = None
@@ -75,6 +78,7 @@ def routing_rules_for(channel_id: int | None, *, version: str | None = None) -> 
 def routing_memo_clear() -> None:
     """Forget what this process remembers (tests start from a clean slate)."""
     _memo.rules, _memo.version = {}, NO_STRATEGIES
+    _memo.channel_codes, _memo.channel_codes_at = {}, 0.0
     _memo.loads = _memo.loads_day = None
     _memo.loads_at = 0.0
 
@@ -132,3 +136,27 @@ def location_loads_add(location_ids) -> None:
     if _memo.loads is not None:
         for location_id in location_ids:
             _memo.loads[location_id] = _memo.loads.get(location_id, 0) + 1
+
+
+def rules_within(rules: RoutingRules, location_ids: frozenset[int] | None) -> RoutingRules:
+    """``rules`` allowed only the locations a channel's stock rule names (None: no limit): the
+    strategy's own allowed locations that the rule names too, or the rule's when the strategy
+    names none."""
+    if location_ids is None:
+        return rules
+    allowed = rules.allowed_locations & location_ids if rules.allowed_locations else location_ids
+    return replace(rules, allowed_locations=allowed or NOWHERE)
+
+
+def channel_code_of(channel_id: int) -> str:
+    """A channel's code (what its stock rule is named by), from a per-process copy of every
+    channel's code read again at most every ``OMS_CHANNEL_RULES_MAX_AGE`` seconds or when a new
+    channel turns up."""
+    from django.conf import settings
+
+    from ..models import Channel
+
+    now = time.monotonic()
+    if channel_id not in _memo.channel_codes or now - _memo.channel_codes_at >= settings.OMS_CHANNEL_RULES_MAX_AGE:
+        _memo.channel_codes, _memo.channel_codes_at = dict(Channel.objects.values_list("pk", "code")), now
+    return _memo.channel_codes.get(channel_id, "")

@@ -19,7 +19,7 @@ whole order, splitting plans cover as much as the stock allows and the rest stay
 strategy that may not split reserves nothing until one location can ship everything.
 """
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from itertools import combinations
 
 from oms.geo import distance_km
@@ -161,6 +161,34 @@ class Decision:
             "missing_units": sum(self.missing.values()),
             "reason": self.reason,
         }
+
+
+# Allowed locations that match no location: a channel's stock rule and the strategy share none.
+NOWHERE = frozenset({0})
+
+
+def needs_within(needs: list[Need], allowances: dict[int, int]) -> tuple[list[Need], dict[int, int]]:
+    """``needs`` cut down to what a channel may take of each product (``allowances``, shared by
+    the needs of one product in their order), and the units cut per product."""
+    left = dict(allowances)
+    within, beyond = [], {}
+    for need in needs:
+        take = min(need.quantity, max(left.get(need.product_id, 0), 0))
+        left[need.product_id] = left.get(need.product_id, 0) - take
+        if take < need.quantity:
+            beyond[need.product_id] = beyond.get(need.product_id, 0) + need.quantity - take
+        within.append(replace(need, quantity=take))
+    return within, beyond
+
+
+def decision_beyond_allowance(decision: Decision, beyond: dict[int, int], *, channel: str) -> None:
+    """Mark ``decision`` short of the units the channel's stock rule did not let it take: they
+    are missing like any shortage (backordered, or held where the strategy says so)."""
+    for product_id, units in beyond.items():
+        decision.missing[product_id] = decision.missing.get(product_id, 0) + units
+    decision.covered = False
+    units = sum(beyond.values())
+    decision.reason = f"{decision.reason} {units} unit(s) wait: beyond what channel {channel}'s stock rule lets it take now.".strip()
 
 
 def route(

@@ -23,11 +23,14 @@ from datetime import time as clock
 from django.db.models import Prefetch
 from django.utils import timezone
 
+from django.conf import settings
+
 from inventory.models import Location, StockLevel
+from inventory.selectors import channel_allowances, channel_pool_cached
 
 from ..models import Allocation, Channel, Order, OrderLine
-from .config import routing_rules_for
-from .engine import TERMS, Need, RoutingRules, Site, Weights, route
+from .config import routing_rules_for, rules_within
+from .engine import TERMS, Need, RoutingRules, Site, Weights, decision_beyond_allowance, needs_within, route
 from .explain import first_decision
 from .prices import order_pricer
 
@@ -100,6 +103,9 @@ def routing_whatif(*, channel: Channel, rules: RoutingRules, since: date | None 
     """Replay up to ``limit`` of the channel's latest orders (placed since ``since``) under
     ``rules``, oldest first, with each capped location's orders per day counted as it goes."""
     report = WhatIfReport(channel=channel.code, rules=rules)
+    # As live intake: the channel's stock rule limits the locations and the units it may take.
+    pool = channel_pool_cached(channel.code, max_age_seconds=settings.OMS_CHANNEL_RULES_MAX_AGE)
+    rules = rules_within(rules, pool.location_ids)
     orders = Order.objects.filter(channel=channel).order_by("-placed_at", "-id")
     if since is not None:
         orders = orders.filter(placed_at__gte=_start_of(since))
@@ -137,7 +143,12 @@ def routing_whatif(*, channel: Channel, rules: RoutingRules, since: date | None 
         day = timezone.localdate(order.placed_at)
         full = {pk for pk, most in capacity.items() if loads.get((day, pk), 0) >= most}
         today_sites = [replace(site, at_capacity=True) if site.location_id in full else site for site in sites] if full else sites
+        beyond = {}
+        if pool.limited:
+            needs, beyond = needs_within(needs, channel_allowances(pool, theirs))
         decision = route(needs=needs, available=theirs, sites=today_sites, destination=destination, rules=rules, pricer=order_pricer(order, sites))
+        if beyond:
+            decision_beyond_allowance(decision, beyond, channel=channel.code)
         if decision.winner is not None and capacity:
             # As live: every capped location the winner ships from took one more order that day.
             report.sent_to_full += any(pk in full for pk in decision.winner.take)

@@ -5,17 +5,19 @@ from collections.abc import Iterable
 
 from dataclasses import dataclass, field
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import F, Q
 
-from inventory.selectors import available_to_promise
+from inventory.selectors import ChannelPool, available_to_promise, channel_allowances, channel_pool_cached
 from inventory.services import StockChange, stock_levels_lock_sellable, stock_release, stock_reserve
 from oms.actors import Actor
 from oms.errors import InsufficientStock
 
 from ..models import Allocation, Order, OrderEvent, OrderLine, OrderStatus
 from ..routing import DEFAULT_RULES, Decision, Need, RoutingRules, Site, route
-from ..routing.config import location_loads, location_loads_add, routing_rules_for
+from ..routing.config import channel_code_of, location_loads, location_loads_add, routing_rules_for, rules_within
+from ..routing.engine import decision_beyond_allowance, needs_within
 from ..routing.explain import decision_record, routing_with
 from .audit import order_event, order_event_publish, order_lock, order_touch, order_transition
 from ..routing.prices import order_pricer
@@ -24,10 +26,20 @@ logger = logging.getLogger(__name__)
 
 
 class StockView:
-    """Locked stock rows of some products at every active shipping location, as routing sees them."""
+    """Locked stock rows of some products at every active shipping location, as routing sees them.
 
-    def __init__(self, product_ids: Iterable[int]):
-        rows = stock_levels_lock_sellable(product_ids)
+    With ``channel`` (its code), the channel's stock rule applies to every decision made on
+    these rows: routing only sees the locations the rule allows, and takes of each product at
+    most what the rule lets the channel have now (``inventory.selectors.channel_allowances``,
+    the definition the published figure uses); the rest of the need is left missing, waiting
+    for stock like any shortage. The rule costs no query (a per-process copy, see
+    ``OMS_CHANNEL_RULES_MAX_AGE``); the rows it is computed from are locked here, so concurrent
+    orders cannot both take the channel's last allowed units.
+    """
+
+    def __init__(self, product_ids: Iterable[int], *, channel: str = ""):
+        self.pool = channel_pool_cached(channel, max_age_seconds=settings.OMS_CHANNEL_RULES_MAX_AGE) if channel else ChannelPool(channel="")
+        rows = stock_levels_lock_sellable(product_ids, also_at=self.pool.location_ids or ())
         self.levels = {(row.product_id, row.location_id): row for row in rows}
         locations = {row.location_id: row for row in rows}
         self.capacity = {pk: row.location_capacity for pk, row in locations.items() if row.location_capacity is not None}
@@ -41,32 +53,52 @@ class StockView:
             for pk, row in locations.items()
         ]
 
+    def allowances(self) -> dict[int, int] | None:
+        """Units of each product the channel may take now; None when its rule limits nothing."""
+        if not self.pool.limited:
+            return None
+        return channel_allowances(self.pool, {key: row.available for key, row in self.levels.items()})
+
     def route(
         self, needs: list[Need], destination: tuple[float, float] | None, *, rules: RoutingRules = DEFAULT_RULES,
         shipping_from: frozenset[int] = frozenset(), avoid: frozenset[int] = frozenset(), order: Order | None = None,
     ) -> Decision:
-        """The engine's decision on these rows; a capped location it sends a new shipment to
-        counts one more order today. Locations in ``avoid`` offer nothing this time. With
-        ``order``, parcels are priced from the rate tables for its address and currency."""
+        """The engine's decision on these rows, within the channel's stock rule; a capped location
+        it sends a new shipment to counts one more order today. Locations in ``avoid`` offer
+        nothing this time. With ``order``, parcels are priced from the rate tables for its
+        address and currency."""
         available = {key: 0 if key[1] in avoid else units for key, units in self.available().items()}
         pricer = order_pricer(order, self.sites) if order is not None else None
+        allowances = self.allowances()
+        within, beyond = needs_within(needs, allowances) if allowances is not None else (needs, {})
         decision = route(
-            needs=needs, available=available, sites=self.sites, destination=destination, rules=rules, shipping_from=shipping_from, pricer=pricer,
+            needs=within, available=available, sites=self.sites, destination=destination, rules=rules_within(rules, self.pool.location_ids),
+            shipping_from=shipping_from, pricer=pricer,
         )
+        if beyond:
+            decision_beyond_allowance(decision, beyond, channel=self.pool.channel)
         if self.capacity and decision.winner is not None:
             location_loads_add(pk for pk in decision.winner.take if pk in self.capacity and pk not in shipping_from)
         return decision
 
     def adopt(self, decision: Decision) -> bool:
-        """Take a decision made elsewhere (batch routing) if it covers its order and these rows
-        still hold every unit it plans; counts it against capacity as :meth:`route` does."""
+        """Take a decision made elsewhere (batch routing) if it covers its order, keeps within the
+        channel's stock rule and these rows still hold every unit it plans; counts it against
+        capacity as :meth:`route` does."""
         if not decision.covered or decision.winner is None:
             return False
+        allowances = self.allowances()
+        taken: dict[int, int] = {}
         for location_id, by_product in decision.winner.take.items():
+            if not self.pool.allows(location_id):
+                return False
             for product_id, units in by_product.items():
                 row = self.levels.get((product_id, location_id))
                 if row is None or row.available < units:
                     return False
+                taken[product_id] = taken.get(product_id, 0) + units
+        if allowances is not None and any(units > allowances.get(product_id, 0) for product_id, units in taken.items()):
+            return False
         if self.capacity:
             location_loads_add(pk for pk in decision.winner.take if pk in self.capacity)
         return True
@@ -102,7 +134,7 @@ def order_allocate(*, order_id: int, actor: Actor) -> Order:
         decision = None
         if lines:
             shipping_from = frozenset(Allocation.objects.filter(line__order=order).values_list("location_id", flat=True))
-            stock = StockView(line.product_id for line in lines)
+            stock = StockView((line.product_id for line in lines), channel=channel_code_of(order.channel_id))
             needs = [Need(line.pk, line.product_id, line.quantity_open, line.product.weight_grams) for line in lines]
             decision = stock.route(needs, destination_of(order), rules=routing_rules_for(order.channel_id), shipping_from=shipping_from, order=order)
             reserved_more = _apply_plan(order, lines, decision.plan, stock, actor=actor)
@@ -171,7 +203,7 @@ def order_reallocate(*, order_id: int, actor: Actor, trigger: str, avoid_locatio
             return Reallocation()
         # Where the order still holds stock (the location to avoid aside): no new shipment there.
         shipping_from = frozenset(Allocation.objects.filter(line__order=order).values_list("location_id", flat=True)) - avoid
-        stock = StockView(line.product_id for line in lines)
+        stock = StockView((line.product_id for line in lines), channel=channel_code_of(order.channel_id))
         needs = [Need(line.pk, line.product_id, line.quantity_open, line.product.weight_grams) for line in lines]
         decision = stock.route(
             needs, destination_of(order), rules=routing_rules_for(order.channel_id), shipping_from=shipping_from, avoid=avoid, order=order

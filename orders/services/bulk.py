@@ -17,7 +17,7 @@ from django.conf import settings
 from django.db import transaction
 
 from customers.services import customer_upsert
-from inventory.selectors import products_by_sku
+from inventory.selectors import channel_pool_cached, products_by_sku
 from oms import geo
 from oms.actors import Actor
 from oms.errors import DomainError
@@ -25,7 +25,7 @@ from oms.errors import DomainError
 from ..models import Channel, Order
 from ..routing import Decision, Need
 from ..routing.batch import BatchOrder, route_batch
-from ..routing.config import routing_rules_for
+from ..routing.config import routing_rules_for, rules_within
 from .allocation import StockView
 from ..routing.prices import routing_pricer
 
@@ -96,7 +96,9 @@ def _chunk_route(chunk: list[OrderIntakeData], products: dict, stock: StockView)
     existing = set(
         Order.objects.filter(channel__code__in=channels, external_id__in={data.external_id for data in chunk}).values_list("channel__code", "external_id")
     )
-    rules = {code: routing_rules_for(pk) for code, pk in channels.items()}
+    # Each channel routes within its stock rule's locations; intake checks its share when it adopts the plan.
+    max_age = settings.OMS_CHANNEL_RULES_MAX_AGE
+    rules = {code: rules_within(routing_rules_for(pk), channel_pool_cached(code, max_age_seconds=max_age).location_ids) for code, pk in channels.items()}
     keys, orders = [], []
     seen = set()
     for data in chunk:

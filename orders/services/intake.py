@@ -522,7 +522,7 @@ def _intake(data: OrderIntakeData, actor: Actor) -> IntakeResult:
         plan, stock = {}, None
         if not holds:
             rules = routing_rules_for(channel.pk, version=strategies_version)
-            stock = StockView(line.product_id for line in lines)
+            stock = StockView((line.product_id for line in lines), channel=channel.code)
             planned = known.decisions.get((data.channel, data.external_id)) if known else None
             if planned is None or not stock.adopt(planned):
                 needs = [Need(i, line.product_id, line.quantity, line.product.weight_grams) for i, line in enumerate(lines)]

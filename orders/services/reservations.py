@@ -1,14 +1,17 @@
 """Moving an order line's reservation from one location to another (fulfillment re-routing)."""
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import F
 
 from inventory.models import Location
+from inventory.selectors import channel_pool_cached
 from inventory.services import StockChange, stock_levels_lock, stock_release, stock_reserve
 from oms.actors import Actor
 from oms.errors import DomainError, InsufficientStock, InvalidInput, NotFound
 
 from ..models import Allocation, OrderEvent, OrderLine
+from ..routing.config import channel_code_of
 from .audit import order_event, order_lock, order_touch
 
 
@@ -22,7 +25,8 @@ def order_reservation_move(
     are reserved at the target first (refused with :class:`InsufficientStock`, changing nothing,
     when it lacks available stock), then released at the source; the order's allocations follow
     and the move is written to its audit trail. The ledger records both halves, so counters keep
-    reconciling. Returns the allocation at the target.
+    reconciling. A target the order's channel may not sell from (its stock rule names other
+    locations) is refused with :class:`InvalidInput`. Returns the allocation at the target.
     """
     if not isinstance(quantity, int) or isinstance(quantity, bool) or quantity <= 0:
         raise InvalidInput("quantity must be a whole number above zero.", fields={"quantity": ["Must be above zero."]})
@@ -39,6 +43,12 @@ def order_reservation_move(
         if not (target.is_active and target.can_ship):
             raise InvalidInput(
                 f"{target.code} does not ship orders (inactive or not a shipping location).", fields={"to_location": ["Not a shipping location."]}
+            )
+        channel = channel_code_of(order.channel_id)
+        if not channel_pool_cached(channel, max_age_seconds=settings.OMS_CHANNEL_RULES_MAX_AGE).allows(target.pk):
+            raise InvalidInput(
+                f"{target.code} does not sell for channel {channel}: its stock rule names other locations; nothing was moved.",
+                fields={"to_location": [f"Not one of channel {channel}'s locations."]},
             )
         # Every product of the order, not only this line's: a fulfillment order moves its lines one
         # call at a time in one transaction, and taking all their stock rows at the first call keeps

@@ -15,8 +15,11 @@ MAX_INTAKE_QUERIES = 15
 @pytest.fixture
 def warm_api(api, stocked):
     """A client past its first request, whose key's last-use stamp is already fresh, in a process
-    that has read the rate cards routing prices parcels with and the screening rules (as every
-    process soon has)."""
+    that has read the rate cards routing prices parcels with, the screening rules and the channels'
+    stock rules (as every process soon has)."""
+    from django.conf import settings
+
+    from inventory.selectors import channel_pool_cached
     from orders.services.screening import screening_setup
     from shipping.selectors import rate_card
 
@@ -25,6 +28,7 @@ def warm_api(api, stocked):
     api.get("/api/v1/locations/")
     rate_card()
     screening_setup()
+    channel_pool_cached("web", max_age_seconds=settings.OMS_CHANNEL_RULES_MAX_AGE)
     return api
 
 
@@ -59,3 +63,19 @@ def test_given_a_page_of_orders_when_listed_then_the_query_count_does_not_grow_w
         assert len(warm_api.get("/api/v1/orders/").json()["results"]) == 5
 
     assert len(many) == len(few)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_given_a_channel_stock_rule_when_an_order_comes_then_it_costs_no_more_queries_than_without(warm_api, warehouse):
+    from inventory.models import ChannelStockRule
+    from inventory.selectors import channel_pool_cached, channel_pool_forget
+
+    without_rule = _post_order_queries(warm_api, [("SKU-A", 1)])
+    rule = ChannelStockRule.objects.create(channel_code="web", share_percent=50, buffer_units=1)
+    rule.locations.set([warehouse])
+    channel_pool_forget()
+    channel_pool_cached("web", max_age_seconds=60)  # the process has read the rules, as it soon does
+
+    with_rule = _post_order_queries(warm_api, [("SKU-A", 3), ("SKU-B", 1), ("SKU-C", 2)])
+
+    assert with_rule == without_rule

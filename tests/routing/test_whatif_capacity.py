@@ -135,3 +135,17 @@ def test_the_command_says_when_a_full_location_was_the_only_choice(sites, web_ch
     assert "At daily capacity: ny on" in output
     assert "2 order(s) still sent to a location at capacity (no better choice)" in output
     assert "Orders that would change: 0" in output
+
+
+def test_a_what_if_keeps_the_channel_within_its_stock_rule(three_orders_from_new_york, web_channel, sites):
+    from inventory.models import ChannelStockRule
+    from inventory.selectors import channel_pool_forget
+
+    rule = ChannelStockRule.objects.create(channel_code="web")
+    rule.locations.set([sites["chicago"]])
+    channel_pool_forget()
+
+    report = replay(web_channel)
+
+    # New York is nearest, but the channel now sells only Chicago's stock.
+    assert [order.after for order in report.replayed] == [["chicago"]] * 3
