@@ -13,7 +13,7 @@ MAX_INTAKE_QUERIES = 15
 
 
 @pytest.fixture
-def warm_api(api, stocked):
+def warm_api(api, stocked, process_caches_held):
     """A client past its first request, whose key's last-use stamp is already fresh, in a process
     that has read the rate cards routing prices parcels with, the screening rules and the channels'
     stock rules (as every process soon has)."""

@@ -167,7 +167,7 @@ def _intake_queries(**overrides) -> list[str]:
     return [q["sql"] for q in queries.captured_queries]
 
 
-def test_intake_without_active_rules_costs_no_extra_query(shirts, monkeypatch):
+def test_intake_without_active_rules_costs_no_extra_query(shirts, monkeypatch, process_caches_held):
     # given no active rule (one inactive), and the process's copy of the rules already read
     rule(Kind.ORDER_VELOCITY, count=1, window_hours=1, is_active=False)
     place_order([("SHIRT", 1)])
@@ -182,7 +182,7 @@ def test_intake_without_active_rules_costs_no_extra_query(shirts, monkeypatch):
     assert not [sql for sql in screened_run if "screening" in sql]
 
 
-def test_customer_history_is_read_in_one_query_only_while_such_a_rule_is_active(shirts):
+def test_customer_history_is_read_in_one_query_only_while_such_a_rule_is_active(shirts, process_caches_held):
     rule(Kind.COUNTRY_MISMATCH)
     place_order([("SHIRT", 1)])
     without_history = _intake_queries()
