@@ -182,8 +182,8 @@ RAW_SQL = {
     "order": (
         "INSERT INTO orders_order (channel_id, external_id, customer_id, email, status, payment_status, currency, subtotal,"
         " shipping_price, discount_total, tax_total, grand_total, shipping_address, billing_address, ship_country,"
-        " destination_latitude, destination_longitude, placed_at, created_at, updated_at, version, note, routing)"
-        " VALUES (%s, %s, %s, %s, 'allocated', 'paid', 'USD', %s, 4.95, 0, 0, %s, %s, '{}', 'US', 42.36, -71.06, now(), now(), now(), 1, '', '{}')"
+        " destination_latitude, destination_longitude, placed_at, created_at, updated_at, version, note, routing, platform_risk)"
+        " VALUES (%s, %s, %s, %s, 'allocated', 'paid', 'USD', %s, 4.95, 0, 0, %s, %s, '{}', 'US', 42.36, -71.06, now(), now(), now(), 1, '', '{}', '')"
         " RETURNING id, number"
     ),
 }

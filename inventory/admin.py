@@ -281,8 +281,8 @@ class ChannelStockRuleAdmin(ConfigAuditAdmin, admin.ModelAdmin):
     def get_queryset(self, request):
         return super().get_queryset(request).prefetch_related("locations")
 
-    # Intake keeps a copy of the rules per process: this one sees a change at once, the others
-    # within OMS_CHANNEL_RULES_MAX_AGE seconds.
+    # Processes keep a copy of the rules: this one forgets it at once; intake elsewhere sees the
+    # change by the rules' version at its next order, other readers within OMS_CHANNEL_RULES_MAX_AGE.
     def save_related(self, request, form, formsets, change):
         super().save_related(request, form, formsets, change)
         channel_pool_forget()

@@ -150,30 +150,49 @@ def channel_pool(channel: str) -> ChannelPool:
 class _PoolMemo:
     pools: dict[str, ChannelPool] | None = None
     read_at: float = 0.0
+    version: str | None = None  # None: read without a version (only its age says when to read again)
 
 
 _pool_memo = _PoolMemo()
 
 
-def channel_pool_cached(channel: str, *, max_age_seconds: float) -> ChannelPool:
-    """:func:`channel_pool` for the hot path (order intake): every rule is read at most once per
-    ``max_age_seconds`` per process (two queries), so an order pays no query for its channel's
-    rule; a rule changed in the admin applies everywhere within that time."""
+def channel_rules_version_sql() -> str:
+    """Three columns giving the channel stock rules' version, to embed in a statement the hot path
+    already runs: how many rules there are, the latest save, and the location links (their ids'
+    sum changes with any link added or removed)."""
+    rules, links = ChannelStockRule._meta.db_table, ChannelStockRule.locations.through._meta.db_table
+    return f"(SELECT COUNT(*) FROM {rules}), (SELECT MAX(updated_at) FROM {rules}), (SELECT SUM(id) FROM {links})"
+
+
+def channel_rules_version_of(*columns) -> str:
+    return ":".join(str(column) for column in columns)
+
+
+def channel_pool_cached(channel: str, *, max_age_seconds: float, version: str | None = None) -> ChannelPool:
+    """:func:`channel_pool` for the hot path (order intake): an order pays no query for its
+    channel's rule. Every rule is read (two queries) when ``version`` (from
+    :func:`channel_rules_version_sql`, which intake reads with its channel) differs from the one
+    they were read at, so a change applies to the next order in every process; without a
+    version, at most once per ``max_age_seconds`` per process."""
     now = time.monotonic()
     pools = _pool_memo.pools
-    if pools is None or now - _pool_memo.read_at >= max_age_seconds:
+    if version is not None:
+        stale = pools is None or _pool_memo.version != version
+    else:
+        stale = pools is None or now - _pool_memo.read_at >= max_age_seconds
+    if stale:
         rules = list(ChannelStockRule.objects.all())
         links: dict[int, list[int]] = {}
         for rule_id, location_id in ChannelStockRule.locations.through.objects.values_list("channelstockrule_id", "location_id"):
             links.setdefault(rule_id, []).append(location_id)
         pools = {rule.channel_code: _pool_of(rule, links.get(rule.pk, ())) for rule in rules}
-        _pool_memo.pools, _pool_memo.read_at = pools, now
+        _pool_memo.pools, _pool_memo.read_at, _pool_memo.version = pools, now, version
     return pools.get(channel) or ChannelPool(channel=channel)
 
 
 def channel_pool_forget() -> None:
     """Drop this process's copy of the rules (the admin calls it after a save; tests start clean)."""
-    _pool_memo.pools, _pool_memo.read_at = None, 0.0
+    _pool_memo.pools, _pool_memo.read_at, _pool_memo.version = None, 0.0, None
 
 
 def channel_allowances(pool: ChannelPool, available: dict[tuple[int, int], int]) -> dict[int, int]:

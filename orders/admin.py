@@ -28,7 +28,7 @@ from .models import (
     Allocation, Channel, ChannelConnection, ChannelWebhookReceipt, HeldOrder, HoldReason, Order, OrderEvent, OrderHold, OrderLine, OrderStatus,
     RoutingStrategy, ScreeningBlock, ScreeningRule, ScreeningThreshold,
 )
-from .services.screening import screening_forget
+from .services.screening import screening_blocks_changed, screening_forget
 
 
 def status_badge(order: Order) -> str:
@@ -675,16 +675,18 @@ class ChannelWebhookReceiptAdmin(ReadOnlyAdmin):
 
 
 class ScreeningConfigAdmin(ConfigAuditAdmin, admin.ModelAdmin):
-    """Screening configuration: a save takes effect in this process at once, in others within
-    ``OMS_SCREENING_CACHE_SECONDS``."""
+    """Screening configuration: a save takes effect at intake's next order in every process (it
+    compares the rules' version, ``orders.services.screening``)."""
+
+    changed = staticmethod(screening_forget)
 
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)
-        screening_forget()
+        self.changed()
 
     def delete_model(self, request, obj):
         super().delete_model(request, obj)
-        screening_forget()
+        self.changed()
 
 
 @admin.register(ScreeningRule)
@@ -710,6 +712,7 @@ class ScreeningThresholdAdmin(ScreeningConfigAdmin):
 
 @admin.register(ScreeningBlock)
 class ScreeningBlockAdmin(ScreeningConfigAdmin):
+    changed = staticmethod(screening_blocks_changed)  # the list has no version of its own
     list_display = ("value", "kind", "note", "created_at")
     list_filter = ("kind",)
     search_fields = ("value", "note")

@@ -33,12 +33,14 @@ class StockView:
     most what the rule lets the channel have now (``inventory.selectors.channel_allowances``,
     the definition the published figure uses); the rest of the need is left missing, waiting
     for stock like any shortage. The rule costs no query (a per-process copy, see
-    ``OMS_CHANNEL_RULES_MAX_AGE``); the rows it is computed from are locked here, so concurrent
-    orders cannot both take the channel's last allowed units.
+    ``OMS_CHANNEL_RULES_MAX_AGE``, or read again when ``rules_version`` says the rules changed);
+    the rows it is computed from are locked here, so concurrent orders cannot both take the
+    channel's last allowed units.
     """
 
-    def __init__(self, product_ids: Iterable[int], *, channel: str = ""):
-        self.pool = channel_pool_cached(channel, max_age_seconds=settings.OMS_CHANNEL_RULES_MAX_AGE) if channel else ChannelPool(channel="")
+    def __init__(self, product_ids: Iterable[int], *, channel: str = "", rules_version: str | None = None):
+        max_age = settings.OMS_CHANNEL_RULES_MAX_AGE
+        self.pool = channel_pool_cached(channel, max_age_seconds=max_age, version=rules_version) if channel else ChannelPool(channel="")
         rows = stock_levels_lock_sellable(product_ids, also_at=self.pool.location_ids or ())
         self.levels = {(row.product_id, row.location_id): row for row in rows}
         locations = {row.location_id: row for row in rows}

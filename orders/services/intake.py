@@ -23,7 +23,7 @@ from django.utils.dateparse import parse_date
 from customers.models import Customer, CustomerGroup
 from customers.services import customer_upsert
 from inventory.models import Product
-from inventory.selectors import products_by_sku
+from inventory.selectors import channel_rules_version_of, channel_rules_version_sql, products_by_sku
 from inventory.services import StockChange, stock_reserve
 from oms import geo
 from oms.actors import Actor
@@ -38,7 +38,7 @@ from ..routing.config import routing_rules_for, strategies_version_sql, version_
 from ..routing.explain import decision_record, routing_with, shortage_text
 from .allocation import StockView, destination_of
 from .audit import STATUS_EVENTS, order_event, order_payload, order_stream
-from .screening import order_screen, platform_risk_level
+from .screening import order_screen, platform_risk_level, screening_version_of, screening_version_sql
 
 MAX_LINES = 500
 REGION_REQUIRED = {"US", "CA", "AU", "BR", "MX", "IN"}
@@ -445,22 +445,45 @@ def order_build(data: OrderIntakeData, channel: Channel, customer: Customer, pro
     return order, lines
 
 
-def _channel_and_existing(code: str, external_id: str) -> tuple[Channel | None, int | None, str]:
-    """The channel, the id of its order with this external id (if any) and the version of the
-    routing strategies (:mod:`orders.routing.config`), in one round trip."""
-    channels, orders = Channel._meta.db_table, Order._meta.db_table
-    sql = (
-        f"SELECT c.id, c.code, c.name, c.kind, c.is_active, c.delivery_days, "
-        f"(SELECT o.id FROM {orders} o WHERE o.channel_id = c.id AND o.external_id = %s), {strategies_version_sql()} "
-        f"FROM {channels} c WHERE c.code = %s"
-    )
+@dataclass(frozen=True)
+class ConfigVersions:
+    """Versions of the configuration intake keeps per process, read with its channel: each copy
+    is read again only when its version changed, so the steady state costs no query for them."""
+
+    strategies: str  # routing strategies (orders.routing.config)
+    screening: str  # screening rules and thresholds (orders.services.screening)
+    stock_rules: str  # channel stock rules (inventory.selectors.channel_pool_cached)
+
+
+_CHANNEL_SQL: str | None = None
+
+
+def _channel_sql() -> str:
+    global _CHANNEL_SQL
+    if _CHANNEL_SQL is None:
+        channels, orders = Channel._meta.db_table, Order._meta.db_table
+        _CHANNEL_SQL = (
+            f"SELECT c.id, c.code, c.name, c.kind, c.is_active, c.delivery_days, "
+            f"(SELECT o.id FROM {orders} o WHERE o.channel_id = c.id AND o.external_id = %s), "
+            f"{strategies_version_sql()}, {screening_version_sql()}, {channel_rules_version_sql()} "
+            f"FROM {channels} c WHERE c.code = %s"
+        )
+    return _CHANNEL_SQL
+
+
+def _channel_and_existing(code: str, external_id: str) -> tuple[Channel | None, int | None, ConfigVersions | None]:
+    """The channel, the id of its order with this external id (if any) and the versions of the
+    configuration intake keeps in the process (:class:`ConfigVersions`), in one round trip."""
     with connection.cursor() as cursor:
-        cursor.execute(sql, [external_id, code])
+        cursor.execute(_channel_sql(), [external_id, code])
         row = cursor.fetchone()
     if row is None:
-        return None, None, ""
+        return None, None, None
     channel = Channel.from_db(connection.alias, ["id", "code", "name", "kind", "is_active", "delivery_days"], row[:6])
-    return channel, row[6], version_of(*row[7:10])
+    versions = ConfigVersions(
+        strategies=version_of(*row[7:10]), screening=screening_version_of(*row[10:14]), stock_rules=channel_rules_version_of(*row[14:17])
+    )
+    return channel, row[6], versions
 
 
 def order_intake(*, data: OrderIntakeData, actor: Actor) -> IntakeResult:
@@ -483,12 +506,12 @@ def order_intake(*, data: OrderIntakeData, actor: Actor) -> IntakeResult:
         return IntakeResult(existing, created=False)
 
 
-def _screen(data: OrderIntakeData, order: Order, lines: list[OrderLine], holds: list[OrderHold]):
+def _screen(data: OrderIntakeData, order: Order, lines: list[OrderLine], holds: list[OrderHold], version: str):
     """Screening (orders.services.screening): keeps the platform's verdict on the order and adds
     a fraud-risk hold to ``holds`` (joining one the channel asked for) when the score reaches the threshold."""
     order.platform_risk = platform_risk_level(data.platform_risk)
     contacts = {data.email, data.phone, data.shipping_address.phone, data.billing_address.phone if data.billing_address else ""} - {""}
-    screening = order_screen(order=order, lines=lines, contacts=contacts, billing_country=data.billing_address.country if data.billing_address else "")
+    screening = order_screen(order=order, lines=lines, contacts=contacts, billing_country=data.billing_address.country if data.billing_address else "", version=version)
     if screening.held:
         same = next((h for h in holds if h.reason == HoldReason.FRAUD_RISK), None)
         if same is None:
@@ -500,7 +523,7 @@ def _screen(data: OrderIntakeData, order: Order, lines: list[OrderLine], holds: 
 
 def _intake(data: OrderIntakeData, actor: Actor) -> IntakeResult:
     with transaction.atomic():
-        channel, existing_id, strategies_version = _channel_and_existing(data.channel, data.external_id)
+        channel, existing_id, versions = _channel_and_existing(data.channel, data.external_id)
         if channel is None or not channel.is_active:
             raise InvalidInput(f"Unknown or inactive channel {data.channel!r}.", fields={"channel": [f"No active channel {data.channel!r}."]})
         if existing_id:
@@ -517,12 +540,12 @@ def _intake(data: OrderIntakeData, actor: Actor) -> IntakeResult:
             products = products_by_sku(line.sku for line in data.lines)
         order, lines = order_build(data, channel, customer, products)
         holds = holds_for(data, order, lines, customer, group)
-        screening = _screen(data, order, lines, holds)
+        screening = _screen(data, order, lines, holds, versions.screening)
 
         plan, stock = {}, None
         if not holds:
-            rules = routing_rules_for(channel.pk, version=strategies_version)
-            stock = StockView((line.product_id for line in lines), channel=channel.code)
+            rules = routing_rules_for(channel.pk, version=versions.strategies)
+            stock = StockView((line.product_id for line in lines), channel=channel.code, rules_version=versions.stock_rules)
             planned = known.decisions.get((data.channel, data.external_id)) if known else None
             if planned is None or not stock.adopt(planned):
                 needs = [Need(i, line.product_id, line.quantity, line.product.weight_grams) for i, line in enumerate(lines)]

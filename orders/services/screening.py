@@ -1,10 +1,15 @@
 """Screening at intake: configurable rules score a new order; at the threshold it is held for fraud risk.
 
 Intake is the hot path, so screening costs it nothing in the steady state when no rule asks for
-history: the active rules, thresholds and block list are kept in the process and read again at
-most every ``OMS_SCREENING_CACHE_SECONDS`` (at once in the process that changed them). Rules about
-a customer's history cost one query together, and quantity spikes one more, only while a rule
-of that kind is active for the order's channel.
+history: the active rules, thresholds and block list are kept in the process, tagged with a
+version (how many rules and thresholds there are and when the latest was saved). Intake reads
+that version in the statement it already makes for the channel (:func:`screening_version_sql`)
+and the rules are read again only when it differs, so a change in the admin applies to the next
+order in every process. The block list has no version of its own: a change to it touches the
+block-list rules (:func:`screening_blocks_changed`). Other callers fall back to reading again
+at most every ``OMS_SCREENING_CACHE_SECONDS``. Rules about a customer's history cost one query
+together, and quantity spikes one more, only while a rule of that kind is active for the
+order's channel.
 """
 
 import time
@@ -50,17 +55,38 @@ class _Setup:
     thresholds: dict[int | None, int] = field(default_factory=dict)
     blocked: frozenset[tuple[str, str]] = frozenset()
     loaded_at: float | None = None
+    version: str | None = None  # None: read without a version (only its age says when to read again)
 
 
 _setup = _Setup()
 
 
-def screening_setup() -> _Setup:
-    """The active rules, thresholds and block list as this process last read them (read again
-    when older than ``OMS_SCREENING_CACHE_SECONDS``)."""
+def screening_version_sql() -> str:
+    """Four columns giving the screening setup's version, to embed in a statement intake already
+    runs: how many rules and thresholds there are and the latest save of each (an edit, an
+    addition or a removal changes one of them; tables of a few rows, so cheap to ask per order)."""
+    rules, thresholds = ScreeningRule._meta.db_table, ScreeningThreshold._meta.db_table
+    return (
+        f"(SELECT COUNT(*) FROM {rules}), (SELECT MAX(updated_at) FROM {rules}), "
+        f"(SELECT COUNT(*) FROM {thresholds}), (SELECT MAX(updated_at) FROM {thresholds})"
+    )
+
+
+def screening_version_of(*columns) -> str:
+    return ":".join(str(column) for column in columns)
+
+
+def screening_setup(*, version: str | None = None) -> _Setup:
+    """The active rules, thresholds and block list as this process last read them.
+
+    With ``version`` (from :func:`screening_version_sql`) they are read again only when it
+    differs from the one they were read at; without, when older than ``OMS_SCREENING_CACHE_SECONDS``."""
     global _setup
     now = time.monotonic()
-    if _setup.loaded_at is not None and now - _setup.loaded_at < settings.OMS_SCREENING_CACHE_SECONDS:
+    if version is not None:
+        if _setup.loaded_at is not None and _setup.version == version:
+            return _setup
+    elif _setup.loaded_at is not None and now - _setup.loaded_at < settings.OMS_SCREENING_CACHE_SECONDS:
         return _setup
     rules = tuple(
         RuleData(r.pk, r.name, r.kind, r.channel_id, r.score, r.risk_level, r.amount, r.count, r.window_hours, r.factor)
@@ -71,13 +97,21 @@ def screening_setup() -> _Setup:
         thresholds = dict(ScreeningThreshold.objects.values_list("channel_id", "hold_score"))
         if any(r.kind == Kind.BLOCKED_CONTACT for r in rules):
             blocked = frozenset(ScreeningBlock.objects.values_list("kind", "value"))
-    _setup = _Setup(rules, thresholds, blocked, now)
+    _setup = _Setup(rules, thresholds, blocked, now, version)
     return _setup
+
+
+def screening_blocks_changed() -> None:
+    """The block list changed: the block-list rules' save time moves on, so the screening
+    version every process compares (:func:`screening_version_sql`) changes with it."""
+    ScreeningRule.objects.filter(kind=Kind.BLOCKED_CONTACT).update(updated_at=timezone.now())
+    screening_forget()
 
 
 def screening_forget() -> None:
     """Drop this process's rules now and after commit (a rule, threshold or block changed).
-    Other processes see the change within ``OMS_SCREENING_CACHE_SECONDS``."""
+    Intake in other processes sees the change by its version at their next order; other
+    callers within ``OMS_SCREENING_CACHE_SECONDS``."""
 
     def forget():
         global _setup
@@ -114,13 +148,14 @@ def platform_risk_level(value) -> str:
     return value if value in RISK_RANK else ""
 
 
-def order_screen(*, order: Order, lines: list[OrderLine], contacts: set[str], billing_country: str) -> Screening:
+def order_screen(*, order: Order, lines: list[OrderLine], contacts: set[str], billing_country: str, version: str | None = None) -> Screening:
     """Score a new, unsaved ``order`` (and its ``lines``) against the active rules of its channel.
 
     ``contacts`` are the order's e-mail and phone numbers as given; ``billing_country`` is ''
-    when there is no billing address. Reads nothing when no rule applies.
+    when there is no billing address; ``version`` is the setup's (see :func:`screening_setup`).
+    Reads nothing when no rule applies and the rules have not changed.
     """
-    setup = screening_setup()
+    setup = screening_setup(version=version)
     rules = [r for r in setup.rules if r.channel_id in (None, order.channel_id)]
     result = Screening()
     if not rules:

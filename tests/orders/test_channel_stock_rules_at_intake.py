@@ -165,3 +165,37 @@ def test_given_a_rule_when_a_reservation_is_moved_to_a_location_it_does_not_name
         order_reservation_move(order_id=order.pk, line_id=line.pk, from_location_id=warehouse.pk, to_location_id=boston.pk, quantity=2, actor="test")
 
     assert _reserved_at(order) == {"chicago": 2}
+
+
+def test_given_the_rules_were_read_when_another_process_changes_them_then_the_next_order_meets_the_change(stocked, warehouse, boston, settings):
+    # given this process read the rules (none) long before their cache time ends
+    settings.OMS_CHANNEL_RULES_MAX_AGE = 3600
+    stocked("SKU-A", 5)  # chicago
+    stock_receive(sku="SKU-A", location="boston", quantity=5, actor="test")
+    assert _reserved_at(place_order([("SKU-A", 1)])) == {"boston": 1}
+
+    # when another process (nothing forgotten here) limits the channel to Chicago, then to Boston
+    rule = ChannelStockRule.objects.create(channel_code="web")
+    rule.locations.set([warehouse])
+    to_chicago = place_order([("SKU-A", 1)])
+    rule.locations.set([boston])
+    to_boston = place_order([("SKU-A", 1)])
+
+    # then each next order is routed within the rule as it then stood
+    assert _reserved_at(to_chicago) == {"chicago": 1}
+    assert _reserved_at(to_boston) == {"boston": 1}
+
+
+def test_given_the_rules_were_read_when_their_cache_time_passes_then_intake_reads_them_again_only_if_they_changed(stocked, warehouse, settings):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    stocked("SKU-A", 5)
+    _rule(locations=[warehouse], share_percent=90)
+    place_order([("SKU-A", 1)])
+    settings.OMS_CHANNEL_RULES_MAX_AGE = 0
+
+    with CaptureQueriesContext(connection) as queries:
+        place_order([("SKU-A", 1)])
+
+    assert not [q["sql"] for q in queries.captured_queries if "channelstockrule" in q["sql"] and "orders_channel" not in q["sql"]]

@@ -177,9 +177,57 @@ def test_intake_without_active_rules_costs_no_extra_query(shirts, monkeypatch, p
     monkeypatch.setattr(intake_module, "order_screen", lambda **kwargs: Screening())
     unscreened_run = _intake_queries()
 
-    # then both cost the same queries, and none reads screening tables
+    # then both cost the same queries, and none reads screening tables (the channel's statement
+    # only carries the rules' version)
     assert len(screened_run) == len(unscreened_run)
-    assert not [sql for sql in screened_run if "screening" in sql]
+    assert not [sql for sql in screened_run if "screening" in sql and "orders_channel" not in sql]
+
+
+def test_given_the_rules_were_read_when_their_cache_time_passes_then_intake_reads_them_again_only_if_they_changed(shirts, settings):
+    # given a rule the process has read, and a cache time long past
+    rule(Kind.COUNTRY_MISMATCH)
+    place_order([("SHIRT", 1)])
+    settings.OMS_SCREENING_CACHE_SECONDS = 0
+
+    # when orders come in while nothing changed
+    steady = _intake_queries()
+
+    # then none reads the rules again
+    assert not [sql for sql in steady if "orders_screeningrule" in sql and "orders_channel" not in sql]
+
+
+def test_given_the_rules_were_read_when_another_process_adds_one_then_the_next_order_meets_it(shirts, process_caches_held):
+    # given this process read the rules long before their cache time ends
+    rule(Kind.COUNTRY_MISMATCH, score=10)
+    place_order([("SHIRT", 1)])
+
+    # when another process (no forget here) adds a rule, and then changes a threshold
+    rule(Kind.PLATFORM_RISK, risk_level="medium")
+    risky = place_order([("SHIRT", 1)], platform_risk="high")
+    ScreeningThreshold.objects.create(hold_score=500)
+    raised = place_order([("SHIRT", 1)], platform_risk="high")
+
+    # then the very next orders are screened by the new setup
+    assert risky.status == OrderStatus.ON_HOLD and "platform_risk" in fired(risky)
+    assert raised.status == OrderStatus.ALLOCATED and screened(raised).data["threshold"] == 500
+
+
+def test_given_a_block_list_rule_when_the_console_blocks_an_address_then_every_process_meets_it_at_the_next_order(shirts, process_caches_held):
+    from orders.services import screening
+
+    rule(Kind.BLOCKED_CONTACT)
+    place_order([("SHIRT", 1)], email="thief@example.com")
+    read_before = screening._setup
+
+    # when the console blocks the address (this process's copy is forgotten; others keep theirs)
+    ScreeningBlock.objects.create(kind=ScreeningBlock.Kind.EMAIL, value="thief@example.com")
+    screening.screening_blocks_changed()
+    screening._setup = read_before  # as a process that did not make the change
+
+    order = place_order([("SHIRT", 1)], email="thief@example.com")
+
+    # then the order is held: the block list's change moved the rules' version
+    assert order.status == OrderStatus.ON_HOLD and "on the block list" in fraud_hold(order)
 
 
 def test_customer_history_is_read_in_one_query_only_while_such_a_rule_is_active(shirts, process_caches_held):
