@@ -1,13 +1,20 @@
 """Database statements the ORM has no single call for."""
 
-from django.db import connection, models
+from django.db import DEFAULT_DB_ALIAS, connections, models
+
+
+def _database():
+    """The default database's wrapper, looked up once per call: ``django.db.connection`` is a
+    proxy that finds it again (through a context-local) on every attribute, and preparing a row's
+    values asks for it once per field."""
+    return connections[DEFAULT_DB_ALIAS]
 
 
 # SQL built from model metadata, once per (kind, database, model, shape), with what reads its rows.
 _STATEMENTS: dict[tuple, tuple] = {}
 
 
-def _decoder(model: type[models.Model], fields: list[models.Field]):
+def _decoder(connection, model: type[models.Model], fields: list[models.Field]):
     """Per-field converters from database values to Python ones (what the ORM applies on reads)."""
     table = model._meta.db_table
     decoders = []
@@ -18,7 +25,7 @@ def _decoder(model: type[models.Model], fields: list[models.Field]):
     return decoders
 
 
-def _instance(model: type[models.Model], fields, decoders, row) -> models.Model:
+def _instance(connection, model: type[models.Model], fields, decoders, row) -> models.Model:
     values = []
     for (column, converters), value in zip(decoders, row):
         for converter in converters:
@@ -34,6 +41,7 @@ def insert_or_get(instance: models.Model, *, unique_fields: list[str]) -> models
     PostgreSQL and SQLite alike and, unlike ``get_or_create``, has no window in which two
     requests both see nothing and both insert.
     """
+    connection = _database()
     model = type(instance)
     meta = model._meta
     key = ("upsert", connection.vendor, meta.label, tuple(unique_fields))
@@ -57,13 +65,13 @@ def insert_or_get(instance: models.Model, *, unique_fields: list[str]) -> models
             f"ON CONFLICT ({', '.join(targets)}) DO UPDATE SET {touched} = {quote(meta.db_table)}.{touched} "
             f"RETURNING {', '.join(quote(f.column) for f in returning)}"
         )
-        _STATEMENTS[key] = (sql, fields, returning, _decoder(model, returning))
+        _STATEMENTS[key] = (sql, fields, returning, _decoder(connection, model, returning))
     sql, fields, returning, decoders = _STATEMENTS[key]
     values = [f.get_db_prep_save(f.pre_save(instance, add=True), connection) for f in fields]
     with connection.cursor() as cursor:
         cursor.execute(sql, values)
         row = cursor.fetchone()
-    return _instance(model, returning, decoders, row)
+    return _instance(connection, model, returning, decoders, row)
 
 
 def rows_select(model: type[models.Model], field_name: str, values, *, lock: bool = False) -> list[models.Model]:
@@ -76,6 +84,7 @@ def rows_select(model: type[models.Model], field_name: str, values, *, lock: boo
     values = list(values)
     if not values:
         return []
+    connection = _database()
     meta = model._meta
     key = ("select", connection.vendor, meta.label, field_name, len(values), lock)
     if key not in _STATEMENTS:
@@ -87,17 +96,18 @@ def rows_select(model: type[models.Model], field_name: str, values, *, lock: boo
         )
         if lock:
             sql += f" ORDER BY {quote(meta.pk.column)}{for_update_clause()}"
-        _STATEMENTS[key] = (sql, fields, _decoder(model, fields))
+        _STATEMENTS[key] = (sql, fields, _decoder(connection, model, fields))
     sql, fields, decoders = _STATEMENTS[key]
     lookup = meta.get_field(field_name)
     params = [lookup.get_db_prep_value(v, connection) for v in values]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-        return [_instance(model, fields, decoders, row) for row in cursor.fetchall()]
+        return [_instance(connection, model, fields, decoders, row) for row in cursor.fetchall()]
 
 
 def row_update(model: type[models.Model], pk, **values) -> int:
     """``UPDATE table SET ... WHERE id = pk`` with the statement built once per set of columns."""
+    connection = _database()
     meta = model._meta
     names = tuple(sorted(values))
     key = ("update", connection.vendor, meta.label, names)
@@ -124,11 +134,11 @@ _AS_IS = (
 
 
 def _preparer(field: models.Field):
-    """How to read one field's database value from an instance being inserted."""
+    """How to read one field's database value from an instance being inserted (given the database)."""
     if type(field) in _AS_IS and not getattr(field, "auto_now", False) and not getattr(field, "auto_now_add", False):
         attname = field.attname
-        return lambda obj: getattr(obj, attname)
-    return lambda obj: field.get_db_prep_save(field.pre_save(obj, add=True), connection)
+        return lambda obj, connection: getattr(obj, attname)
+    return lambda obj, connection: field.get_db_prep_save(field.pre_save(obj, add=True), connection)
 
 
 def rows_insert(objs: list[models.Model]) -> list[models.Model]:
@@ -142,6 +152,7 @@ def rows_insert(objs: list[models.Model]) -> list[models.Model]:
     """
     if not objs:
         return objs
+    connection = _database()
     meta = objs[0]._meta
     key = ("insert", connection.vendor, meta.label, len(objs))
     cached = _STATEMENTS.get(key)
@@ -159,7 +170,7 @@ def rows_insert(objs: list[models.Model]) -> list[models.Model]:
     for obj in objs:
         # Rows built before their parent was inserted take the parent's new id (as bulk_create does).
         obj._prepare_related_fields_for_save(operation_name="rows_insert")
-    params = [prepare(obj) for obj in objs for prepare in preparers]
+    params = [prepare(obj, connection) for obj in objs for prepare in preparers]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         rows = cursor.fetchall()
@@ -173,6 +184,7 @@ def rows_insert(objs: list[models.Model]) -> list[models.Model]:
 
 def for_update_clause(of_table: str | None = None) -> str:
     """``FOR NO KEY UPDATE [OF table]`` where the database has row locks (PostgreSQL); empty on SQLite."""
+    connection = _database()
     if not connection.features.has_select_for_update:
         return ""
     clause = " FOR NO KEY UPDATE" if connection.features.has_select_for_no_key_update else " FOR UPDATE"
