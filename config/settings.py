@@ -220,7 +220,8 @@ PHONENUMBER_DEFAULT_REGION = env.str("PHONENUMBER_DEFAULT_REGION", default=None)
 OMS_MAX_LINE_QUANTITY = env.int("OMS_MAX_LINE_QUANTITY", default=500)
 OMS_PRICE_TOLERANCE = env.float("OMS_PRICE_TOLERANCE", default=0.5)
 # Screening at intake (orders.services.screening): the risk score that holds an order for fraud
-# risk where no threshold is configured, and how long a process trusts its copy of the rules.
+# risk where no threshold is configured, and how long a process trusts its copy of the rules
+# outside intake (intake compares the rules' version with every order).
 OMS_SCREENING_HOLD_SCORE = env.int("OMS_SCREENING_HOLD_SCORE", default=100)
 OMS_SCREENING_CACHE_SECONDS = env.int("OMS_SCREENING_CACHE_SECONDS", default=10)
 # An API key once looked up is trusted for this long by the process that looked it up; a revoked
@@ -262,8 +263,8 @@ OMS_SHIPPING_POLICY = env.json("OMS_SHIPPING_POLICY", default={"goal": "cheapest
 # Routing prices parcels from the carriers' rate tables; a process checks their version at most
 # this often (seconds).
 OMS_ROUTING_RATES_MAX_AGE = env.float("OMS_ROUTING_RATES_MAX_AGE", default=30.0)
-# Order intake applies each channel's stock rule (inventory.ChannelStockRule); a process reads
-# the rules again at most this often (seconds), so a change applies everywhere within that time.
+# Order intake applies each channel's stock rule (inventory.ChannelStockRule) and reads the rules
+# again when their version (read with the channel) changed; other readers at most this often (seconds).
 OMS_CHANNEL_RULES_MAX_AGE = env.float("OMS_CHANNEL_RULES_MAX_AGE", default=10.0)
 
 # --- Sign-in: throttling, two-factor ------------------------------------------------------
