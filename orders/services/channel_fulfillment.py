@@ -336,8 +336,9 @@ def _woo_ship(client: WooCommerceClient, sync: Sync) -> Outcome:
     payload, order_id = sync.payload, _woo_order_id(sync)
     number = payload.get("tracking_number") or ""
     changes: dict = {}
+    shop_order = client.order_get(order_id)  # what it holds already: a retry adds nothing twice
     if number:
-        items = shipment_tracking_items(client.order_get(order_id))
+        items = shipment_tracking_items(shop_order)
         if all(item.get("tracking_number") != number for item in items):
             items.append({
                 "tracking_provider": "", "custom_tracking_provider": payload.get("carrier") or "",
@@ -345,7 +346,7 @@ def _woo_ship(client: WooCommerceClient, sync: Sync) -> Outcome:
                 "date_shipped": str(int(sync.created_at.timestamp())), "tracking_id": uuid.uuid5(uuid.NAMESPACE_URL, f"oms-sync-{sync.pk}").hex,
             })
             changes["meta_data"] = [{"key": SHIPMENT_TRACKING_META, "value": items}]
-    if payload.get("order_shipped_in_full"):
+    if payload.get("order_shipped_in_full") and shop_order.get("status") != "completed":
         changes["status"] = "completed"
     if changes:
         client.order_update(order_id=order_id, changes=changes)

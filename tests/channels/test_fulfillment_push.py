@@ -1,89 +1,22 @@
 """Shipments passed back to Shopify, parcel by parcel, against recorded answers replayed on
 127.0.0.1: what is sent, what is recorded, and that nothing is sent twice."""
 
-from decimal import Decimal
-
 import pytest
 
-from fulfillment.models import FulfillmentOrder, FulfillmentStatus
-from fulfillment.services import fulfillment_order_deliver, fulfillment_order_pack, fulfillment_order_picking_start, fulfillment_order_ship
+from fulfillment.services import fulfillment_order_deliver
 from oms.events import event_dispatch_now
 from oms.models import DomainEvent
-from orders.models import ChannelConnection, ChannelFulfillmentSync, Order, OrderEvent
-from orders.services import order_start_fulfillment
+from orders.models import ChannelConnection, ChannelFulfillmentSync, Order, OrderStatus
+from orders.services import order_cancel
 from orders.services import channel_fulfillment
 from orders.services.channel_fulfillment import channel_fulfillment_retry, channel_fulfillments_sweep
 
+from .fulfillment_push_support import (  # noqa: F401  (fixtures)
+    CAP_LINE, FIRST_TRACKING, ORDER_ID, SECOND_TRACKING, SHIRT_LINE, catalogue, connected, mutations, ship, shop_order, timeline,
+)
 from .payloads import shopify_line, shopify_order
 
 Sync = ChannelFulfillmentSync
-TOKEN = "shpat_0123456789abcdef0123456789abcdef"
-ORDER_ID = 820982911946154508
-SHIRT_LINE, CAP_LINE = 466157049, 518995019
-FIRST_TRACKING, SECOND_TRACKING = "00340434161094042557", "00340434161094042564"
-GRAPHQL = "/admin/api/2026-07/graphql.json"
-
-
-@pytest.fixture
-def catalogue(stocked):
-    stocked("SHIRT-M", 20, price=Decimal("25.00"))
-    stocked("CAP-1", 20, price=Decimal("12.00"))
-
-
-@pytest.fixture
-def connected(shopify_channel, platform, sleeps, monkeypatch):
-    """The Shopify channel calls the replay server, pushes fulfillments, and never really sleeps."""
-    connection = ChannelConnection.objects.create(
-        channel=shopify_channel, shopify_shop_domain="hatter.myshopify.com", shopify_access_token=TOKEN, push_fulfillments=True,
-    )
-    real = channel_fulfillment.client_for
-    monkeypatch.setattr(
-        channel_fulfillment, "client_for",
-        lambda connection, **options: real(connection, base_url=platform.url, sleep=sleeps, jitter=lambda: 0.5, **options),
-    )
-    return connection
-
-
-@pytest.fixture
-def shop_order(catalogue, shopify, django_capture_on_commit_callbacks):
-    """A Shopify order (3 shirts, 1 cap) taken in through its webhook and sent to the floor."""
-    payload = shopify_order(
-        id=ORDER_ID,
-        lines=[{**shopify_line("SHIRT-M", 3, "25.00"), "id": SHIRT_LINE}, {**shopify_line("CAP-1", 1, "12.00", title="Cap"), "id": CAP_LINE}],
-    )
-    shopify(payload)
-    order = Order.objects.get(external_id=str(ORDER_ID))
-    with django_capture_on_commit_callbacks(execute=True):
-        order_start_fulfillment(order_id=order.pk, actor="test")
-    return order
-
-
-@pytest.fixture
-def ship(django_capture_on_commit_callbacks):
-    """``ship(order, {"SHIRT-M": 2}, tracking)``: pack those units of the order's open fulfillment
-    order and ship them with DHL, events dispatched as after a real commit."""
-
-    def run(order, units: dict[str, int], tracking: str) -> FulfillmentOrder:
-        fulfillment_order = FulfillmentOrder.objects.get(order=order, status=FulfillmentStatus.PENDING)
-        quantities = {line.pk: units.get(line.order_line.sku, 0) for line in fulfillment_order.lines.select_related("order_line")}
-        with django_capture_on_commit_callbacks(execute=True):
-            fulfillment_order_picking_start(fulfillment_order_id=fulfillment_order.pk, actor="picker")
-            fulfillment_order_pack(fulfillment_order_id=fulfillment_order.pk, actor="packer", quantities=quantities)
-            fulfillment_order_ship(
-                fulfillment_order_id=fulfillment_order.pk, actor="dock", manual_carrier="DHL", tracking_number=tracking,
-                tracking_url=f"https://www.dhl.com/track?id={tracking}",
-            )
-        return fulfillment_order
-
-    return run
-
-
-def mutations(platform, name: str) -> list[dict]:
-    return [request["body"]["variables"] for request in platform.requests if f"mutation {name}" in request["body"]["query"]]
-
-
-def timeline(order) -> list[str]:
-    return list(OrderEvent.objects.filter(order=order, kind=OrderEvent.Kind.NOTE).order_by("id").values_list("message", flat=True))
 
 
 def test_intake_keeps_each_line_s_shopify_line_item_id(connected, shop_order):
@@ -254,3 +187,43 @@ def test_a_channel_that_does_not_push_fulfillments_records_and_sends_nothing(con
     ship(shop_order, {"SHIRT-M": 3, "CAP-1": 1}, FIRST_TRACKING)
 
     assert Sync.objects.count() == 0 and platform.requests == []
+
+
+def test_an_order_cancelled_in_the_oms_is_cancelled_on_shopify_with_a_refund_and_no_restock(
+    connected, shop_order, platform, django_capture_on_commit_callbacks,
+):
+    platform.play("shopify/order_fulfillment_orders_open", "shopify/order_cancel_ok")
+
+    with django_capture_on_commit_callbacks(execute=True):
+        order_cancel(order_id=shop_order.pk, actor="agent", reason="customer changed their mind")
+
+    [cancel] = mutations(platform, "OrderCancel")
+    assert cancel == {
+        "orderId": f"gid://shopify/Order/{ORDER_ID}", "reason": "OTHER", "restock": False, "notifyCustomer": True,
+        "staffNote": f"Cancelled in the OMS ({shop_order.number}): customer changed their mind",
+        "refundMethod": {"originalPaymentMethodsRefund": True},
+    }
+    sync = Sync.objects.get(order=shop_order, action=Sync.Action.CANCEL)
+    assert (sync.status, sync.platform_id) == (Sync.Status.SENT, "gid://shopify/Job/4b1bd9a5-0c4a-4f0f-9a7e-3c1d8d5e2f60")
+
+
+def test_an_order_shopify_already_cancelled_is_not_cancelled_again(connected, shop_order, platform, django_capture_on_commit_callbacks):
+    platform.play("shopify/order_fulfillment_orders_cancelled")
+
+    with django_capture_on_commit_callbacks(execute=True):
+        order_cancel(order_id=shop_order.pk, actor="agent")
+
+    assert mutations(platform, "OrderCancel") == []
+    assert Sync.objects.get(order=shop_order, action=Sync.Action.CANCEL).status == Sync.Status.SENT
+
+
+def test_a_cancellation_that_came_from_shopify_is_not_echoed_back(connected, catalogue, shopify, platform, django_capture_on_commit_callbacks):
+    payload = shopify_order(lines=[shopify_line("SHIRT-M", 1, "25.00")])
+    shopify(payload)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        shopify({**payload, "cancelled_at": "2026-12-04T08:00:00-05:00", "cancel_reason": "customer"}, topic="orders/cancelled")
+
+    order = Order.objects.get(external_id=str(payload["id"]))
+    assert order.status == OrderStatus.CANCELLED
+    assert Sync.objects.filter(order=order).count() == 0 and platform.requests == []
