@@ -14,11 +14,10 @@ to the shop the order came from (Shopify, WooCommerce), parcel by parcel.
 - A cancellation that came from the platform itself is not echoed back.
 """
 
-import logging
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -29,12 +28,11 @@ from oms.errors import DomainError, InvalidInput, NotFound
 from ..models import (
     Channel, ChannelConnection, ChannelFulfillmentSync, Order, OrderEvent, OrderLine, OrderStatus, PlatformCancellation,
 )
-from ..platforms import PlatformError, PlatformRateLimited, PlatformRefused, PlatformUnavailable, RetryPolicy, Tracking, client_for
+from ..platforms import PlatformRateLimited, PlatformRefused, PlatformUnavailable, RetryPolicy, Tracking, client_for
 from ..platforms.shopify import ShopifyClient
 from ..platforms.woocommerce import SHIPMENT_TRACKING_META, WooCommerceClient, shipment_tracking_items
 from .audit import order_event, order_lock, order_touch
 
-logger = logging.getLogger(__name__)
 
 Sync = ChannelFulfillmentSync
 OPEN = [Sync.Status.PENDING, Sync.Status.RETRYING]
@@ -125,7 +123,7 @@ def on_fulfillment_delivered(event) -> None:
     payload = event.payload
     channel_fulfillment_record(
         order_id=payload["order_id"], action=Sync.Action.DELIVER, fulfillment_ref=payload["fulfillment_order"],
-        payload={"delivered_at": event.created_at.isoformat() if getattr(event, "created_at", None) else ""}, actor=SYSTEM,
+        payload={"delivered_at": event.created_at.isoformat()}, actor=SYSTEM,
     )
 
 
@@ -178,17 +176,15 @@ def channel_fulfillment_send(*, sync_id: int, actor: Actor) -> Sync | None:
             return None
         sync.attempts += 1
         now = timezone.now()
+        sender = SENDERS.get((sync.channel.adapter, sync.action))
         try:
+            if sender is None:
+                raise DomainError(f"Channel {sync.channel.code} has no platform adapter to pass a {sync.action} on to.", code="channel_sync_no_adapter")
             connection = ChannelConnection.objects.select_related("channel").get(channel=sync.channel)
-            client = client_for(connection, policy=CLIENT_POLICY)
-            outcome = SENDERS[(sync.channel.adapter, sync.action)](client, sync)
+            outcome = sender(client_for(connection, policy=CLIENT_POLICY), sync)
         except (PlatformRateLimited, PlatformUnavailable, WaitFor) as error:
-            wait = getattr(error, "retry_after", None)
-            _failed(sync, error.message, now=now, wait=wait, actor=actor)
-        except (PlatformError, KeyError) as error:
-            reason = error.message if isinstance(error, PlatformError) else f"the channel's platform cannot take a {sync.action}"
-            _refused(sync, reason, actor=actor)
-        except DomainError as error:  # an order the platform cannot be told about (no platform id)
+            _failed(sync, error.message, now=now, wait=getattr(error, "retry_after", None), actor=actor)
+        except DomainError as error:  # the platform said no, or cannot be told (not configured, no platform id)
             _refused(sync, error.message, actor=actor)
         else:
             sync.status, sync.platform_id, sync.sent_at, sync.next_attempt_at, sync.last_error = (
@@ -310,7 +306,10 @@ def _shipped_sync(sync: Sync) -> Sync:
 
 def _shopify_deliver(client: ShopifyClient, sync: Sync) -> Outcome:
     shipped = _shipped_sync(sync)
-    event_id = client.fulfillment_event_create(fulfillment_id=shipped.platform_id, status="DELIVERED")
+    happened_at = sync.payload.get("delivered_at")
+    event_id = client.fulfillment_event_create(
+        fulfillment_id=shipped.platform_id, status="DELIVERED", happened_at=datetime.fromisoformat(happened_at) if happened_at else None,
+    )
     return Outcome(event_id, f"Shopify fulfillment {shipped.platform_id} marked delivered")
 
 

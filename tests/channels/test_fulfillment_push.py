@@ -1,8 +1,6 @@
 """Shipments passed back to Shopify, parcel by parcel, against recorded answers replayed on
 127.0.0.1: what is sent, what is recorded, and that nothing is sent twice."""
 
-import pytest
-
 from fulfillment.services import fulfillment_order_deliver
 from oms.events import event_dispatch_now
 from oms.models import DomainEvent
@@ -162,7 +160,10 @@ def test_delivery_is_passed_on_as_a_delivered_event_on_the_parcel_s_fulfillment(
         fulfillment_order_deliver(fulfillment_order_id=fulfillment_order.pk, actor="carrier:dhl")
 
     [event] = mutations(platform, "FulfillmentEventCreate")
-    assert event == {"fulfillmentEvent": {"fulfillmentId": "gid://shopify/Fulfillment/1069019880", "status": "DELIVERED"}}
+    delivered_event = DomainEvent.objects.get(name="fulfillment.delivered")
+    assert event == {"fulfillmentEvent": {
+        "fulfillmentId": "gid://shopify/Fulfillment/1069019880", "status": "DELIVERED", "happenedAt": delivered_event.created_at.isoformat(),
+    }}
     delivered = Sync.objects.get(order=shop_order, action=Sync.Action.DELIVER)
     assert (delivered.status, delivered.platform_id) == (Sync.Status.SENT, "gid://shopify/FulfillmentEvent/944956395")
 
