@@ -41,7 +41,7 @@ MAX_ATTEMPTS = 10  # then a person decides (the admin's retry)
 FIRST_RETRY = 60  # seconds; doubles with each attempt
 LONGEST_RETRY = 3600
 # A task waits a little for a platform that asks; a longer wait is rescheduled instead.
-CLIENT_POLICY = RetryPolicy(attempts=3, longest_wait=30)
+CLIENT_POLICY = RetryPolicy(attempts=3, longest_wait=10)
 SHIPPED_IN_FULL = (OrderStatus.SHIPPED, OrderStatus.DELIVERED, OrderStatus.COMPLETED)
 SYSTEM = "channel-sync"
 
@@ -167,6 +167,9 @@ def channel_fulfillment_send(*, sync_id: int, actor: Actor) -> Sync | None:
     for); any other refusal, or ``MAX_ATTEMPTS`` failures, leave it ``refused`` with the
     platform's reason, and the order's timeline says so.
     """
+    # The transaction spans the platform call: the row lock is what keeps a second worker (a
+    # redelivered task, the sweep) from sending the same thing meanwhile. The client's own waits
+    # are short (CLIENT_POLICY); a longer one is rescheduled rather than held.
     with transaction.atomic():
         sync = (
             Sync.objects.select_for_update(skip_locked=True, of=("self",))
@@ -180,7 +183,9 @@ def channel_fulfillment_send(*, sync_id: int, actor: Actor) -> Sync | None:
         try:
             if sender is None:
                 raise DomainError(f"Channel {sync.channel.code} has no platform adapter to pass a {sync.action} on to.", code="channel_sync_no_adapter")
-            connection = ChannelConnection.objects.select_related("channel").get(channel=sync.channel)
+            connection = ChannelConnection.objects.select_related("channel").filter(channel=sync.channel).first()
+            if connection is None:
+                raise DomainError(f"Channel {sync.channel.code} has no platform connection any more.", code="channel_sync_no_connection")
             outcome = sender(client_for(connection, policy=CLIENT_POLICY), sync)
         except (PlatformRateLimited, PlatformUnavailable, WaitFor) as error:
             _failed(sync, error.message, now=now, wait=getattr(error, "retry_after", None), actor=actor)
@@ -261,6 +266,11 @@ def _parcel_text(sync: Sync) -> str:
 
 def _shopify_ship(client: ShopifyClient, sync: Sync) -> Outcome:
     payload = sync.payload
+    if not payload.get("lines"):
+        raise DomainError(
+            f"The lines of {sync.fulfillment_ref} are not known (its shipped event carried none); fulfil it in Shopify by hand.",
+            code="channel_sync_no_lines",
+        )
     state = client.order_fulfillment_state(sync.order.external_id)
     number = payload.get("tracking_number") or ""
     if number:

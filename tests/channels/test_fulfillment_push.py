@@ -1,6 +1,10 @@
 """Shipments passed back to Shopify, parcel by parcel, against recorded answers replayed on
 127.0.0.1: what is sent, what is recorded, and that nothing is sent twice."""
 
+from datetime import timedelta
+
+from django.utils import timezone
+
 from fulfillment.services import fulfillment_order_deliver
 from oms.events import event_dispatch_now
 from oms.models import DomainEvent
@@ -228,3 +232,28 @@ def test_a_cancellation_that_came_from_shopify_is_not_echoed_back(connected, cat
     order = Order.objects.get(external_id=str(payload["id"]))
     assert order.status == OrderStatus.CANCELLED
     assert Sync.objects.filter(order=order).count() == 0 and platform.requests == []
+
+
+def test_a_429_asking_a_long_wait_is_rescheduled_for_after_it_not_slept_through(connected, shop_order, ship, platform, sleeps):
+    before = timezone.now()
+    platform.play("shopify/too_many_requests_long")
+
+    ship(shop_order, {"SHIRT-M": 3, "CAP-1": 1}, FIRST_TRACKING)
+
+    sync = Sync.objects.get(order=shop_order)
+    assert sleeps == [] and sync.status == Sync.Status.RETRYING
+    assert sync.next_attempt_at >= before + timedelta(seconds=120) and "asks to wait 120 s" in sync.last_error
+    assert channel_fulfillments_sweep() == 0  # not due yet
+
+
+def test_a_platform_that_keeps_failing_is_given_up_for_a_person_after_the_allowed_tries(connected, shop_order, ship, platform):
+    platform.play("shopify/order_fulfillment_orders_open", *["shopify/bad_gateway"] * 3)
+    ship(shop_order, {"SHIRT-M": 3, "CAP-1": 1}, FIRST_TRACKING)
+    sync = Sync.objects.get(order=shop_order)
+    Sync.objects.filter(pk=sync.pk).update(attempts=channel_fulfillment.MAX_ATTEMPTS - 1, next_attempt_at=sync.created_at)
+
+    platform.play("shopify/order_fulfillment_orders_open", *["shopify/bad_gateway"] * 3)
+    channel_fulfillments_sweep()
+
+    sync.refresh_from_db()
+    assert sync.status == Sync.Status.REFUSED and sync.last_error.startswith(f"gave up after {channel_fulfillment.MAX_ATTEMPTS} tries")
