@@ -36,7 +36,7 @@ class Section:
 
 SECTIONS = (
     Section("orders", "Orders & customers", (
-        "orders.order", "orders.heldorder", "customers.customer", "customers.customergroup", "customers.pricelist",
+        "orders.order", "orders.heldorder", "orders.platformcancellation", "customers.customer", "customers.customergroup", "customers.pricelist",
     )),
     Section("floor", "Floor: fulfillment, picking, packing", ("fulfillment.fulfillmentorder", "fulfillment.picklist", "fulfillment.packagetype")),
     Section("shipping", "Shipping", (
@@ -49,7 +49,7 @@ SECTIONS = (
     )),
     Section("integrations", "Channels & integrations", (
         "orders.channel", "orders.routingstrategy", "orders.screeningrule", "orders.screeningthreshold", "orders.screeningblock",
-        "orders.channelwebhookreceipt", "oms.integration", "oms.webhooksubscription",
+        "orders.channelwebhookreceipt", "orders.channelfulfillmentsync", "oms.integration", "oms.webhooksubscription",
         "oms.webhookdelivery", "oms.apikey",
     )),
     # Unlocking a locked-out sign-in and resetting someone's authenticator: the operations manager's.

@@ -22,7 +22,9 @@ ROLES: dict[str, dict[str, list[str]]] = {
     },
     "Customer service": {
         "orders": ["view_order", "view_orderline", "view_allocation", "view_orderevent", "view_orderhold", "view_channel",
-                   "change_order", "cancel_order", "release_hold", "create_phone_order"],
+                   "change_order", "cancel_order", "release_hold", "create_phone_order",
+                   # What the shop was told, sending a refused one again, and platform cancellations after shipping.
+                   "view_channelfulfillmentsync", "retry_channelfulfillmentsync", "view_platformcancellation", "handle_platformcancellation"],
         "customers": ["view_customer", "add_customer", "change_customer", "view_customeraddress", "add_customeraddress",
                       "change_customeraddress", "view_customergroup"],
         "inventory": ["view_product", "view_stocklevel", "view_location"],
@@ -37,7 +39,7 @@ ROLES: dict[str, dict[str, list[str]]] = {
                      "view_shipment", "view_shipmentparcel", "view_trackingevent", "view_shipmentexceptionqueue", "create_return_label"],
     },
     "Accounting": {
-        "orders": ["view_order", "view_orderline", "view_orderevent", "view_channel"],
+        "orders": ["view_order", "view_orderline", "view_orderevent", "view_channel", "view_channelfulfillmentsync", "view_platformcancellation"],
         "fulfillment": ["view_fulfillmentorder", "view_fulfillmentline"],
         "customers": ["view_customer", "view_customergroup", "view_pricelist", "view_pricelistitem"],
         "inventory": ["view_product", "view_stocklevel", "view_stockmovement", "view_location"],

@@ -525,7 +525,7 @@ class ChannelConnectionInline(admin.StackedInline):
     def get_fieldsets(self, request, obj=None):
         self._request = request  # the test button is shown to those who may change the channel
         fields = self.PLATFORM_FIELDS.get(obj.adapter if obj else "", ())
-        return [(None, {"fields": (*fields, ("connect_timeout", "read_timeout"), "connection_test")})]
+        return [(None, {"fields": (*fields, ("connect_timeout", "read_timeout"), "push_fulfillments", "connection_test")})]
 
     def get_formset(self, request, obj=None, **kwargs):
         if self.has_change_permission(request, obj):
@@ -716,3 +716,6 @@ class ScreeningBlockAdmin(ScreeningConfigAdmin):
     list_display = ("value", "kind", "note", "created_at")
     list_filter = ("kind",)
     search_fields = ("value", "note")
+
+
+from . import admin_channel_sync  # noqa: E402, F401  (registers the channel sync pages)

@@ -11,8 +11,22 @@ class OrdersConfig(AppConfig):
         from oms.work_queues import work_queues_register
 
         from .services.allocation import on_stock_available
-        from .work_queues import QUEUES, order_queues_count
+        from .work_queues import CHANNEL_QUEUES, QUEUES, channel_queues_count, order_queues_count
 
         subscribe(STOCK_AVAILABLE_EVENT, on_stock_available)
+        # Shipments, deliveries and cancellations passed back to the channels. Fulfillment is
+        # above this app: its events are taken by name, with what they carry.
+        from .models import OrderStatus
+        from .services.audit import STATUS_EVENTS
+        from .services.channel_fulfillment import on_fulfillment_delivered, on_fulfillment_shipped, on_order_cancelled
+
+        subscribe("fulfillment.shipped", on_fulfillment_shipped)
+        subscribe("fulfillment.delivered", on_fulfillment_delivered)
+        subscribe(STATUS_EVENTS[OrderStatus.CANCELLED], on_order_cancelled)
+        from .channel_panel import order_channel_panel
+        from .admin_panels import order_page_panel_register
+
+        order_page_panel_register("channel", order_channel_panel)
         # The console's home shows the orders' queues.
         work_queues_register(QUEUES, order_queues_count)
+        work_queues_register(CHANNEL_QUEUES, channel_queues_count)

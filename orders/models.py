@@ -231,6 +231,11 @@ class ChannelConnection(models.Model):
         "read timeout (seconds)", default=30, validators=[MinValueValidator(1), MaxValueValidator(300)],
         help_text="How long to wait for the platform's answer before trying again.",
     )
+    push_fulfillments = models.BooleanField(
+        "push fulfillments", default=False,
+        help_text="Pass shipments (carrier, tracking, the lines in each parcel), deliveries and cancellations made in the OMS "
+        "on to the shop's order. Off: nothing is sent and nothing is recorded.",
+    )
     last_tested_at = models.DateTimeField(null=True, blank=True)
     last_test_ok = models.BooleanField(null=True)
     last_test_message = models.CharField(max_length=500, blank=True)
@@ -436,6 +441,9 @@ class OrderLine(models.Model):
     quantity_reserved = models.PositiveIntegerField(default=0)
     quantity_shipped = models.PositiveIntegerField(default=0)
     quantity_returned = models.PositiveIntegerField(default=0)
+    # The platform's own id of the line (Shopify line item id, WooCommerce line item id): what a
+    # fulfillment passed back to the channel names the line by.
+    external_line_id = models.CharField(max_length=64, blank=True, default="")
 
     class Meta:
         ordering = ["order", "line_number"]
@@ -693,3 +701,76 @@ class ScreeningBlock(models.Model):
             self.value = self.value.lower()
         elif self.kind == self.Kind.PHONE and not re.fullmatch(r"\+[1-9]\d{6,14}", self.value):
             raise ValidationError({"value": "Give the phone in E.164: + and country code, digits only, e.g. +14155550123."})
+
+
+class ChannelFulfillmentSync(models.Model):
+    """One thing the OMS passes on to a channel's platform about an order: a parcel shipped (with
+    exactly its lines), a parcel delivered, the order cancelled. One row per (order, fulfillment
+    order, action), so a redelivered event or a retried task never sends the same thing twice."""
+
+    class Action(models.TextChoices):
+        SHIP = "ship", "Shipment"
+        DELIVER = "deliver", "Delivery"
+        CANCEL = "cancel", "Cancellation"
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        SENT = "sent", "Sent"
+        RETRYING = "retrying", "Failed, will retry"
+        REFUSED = "refused", "Refused by the platform"
+
+    channel = models.ForeignKey(Channel, on_delete=models.CASCADE, related_name="fulfillment_syncs")
+    # Indexed by the (order, fulfillment_ref, action) unique constraint.
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="channel_syncs", db_index=False)
+    fulfillment_ref = models.CharField(
+        "fulfillment order", max_length=40, blank=True, help_text="The fulfillment order's number; blank for the whole order (cancellation).",
+    )
+    action = models.CharField(max_length=8, choices=Action.choices)
+    payload = models.JSONField(default=dict, blank=True, help_text="What is passed on: carrier, tracking number and URL, lines and quantities.")
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.PENDING)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(null=True, blank=True, help_text="When the sweep sends it (again).")
+    platform_id = models.CharField(max_length=255, blank=True, help_text="What the platform calls the result (Shopify fulfillment id, Woo note id).")
+    last_error = models.CharField(max_length=1000, blank=True, help_text="The platform's reason, as it gave it.")
+    created_at = models.DateTimeField(default=timezone.now)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-id"]
+        verbose_name = "channel fulfillment sync"
+        constraints = [
+            models.UniqueConstraint(fields=["order", "fulfillment_ref", "action"], name="channel_fulfillment_sync_unique"),
+        ]
+        indexes = [
+            models.Index(fields=["next_attempt_at"], name="channel_sync_due_idx", condition=Q(status__in=["pending", "retrying"])),
+        ]
+        permissions = [("retry_channelfulfillmentsync", "Can send refused channel fulfillment syncs again")]
+
+    def __str__(self):
+        return f"{self.get_action_display()} of {self.fulfillment_ref or 'the order'} to {self.channel_id}"
+
+
+class PlatformCancellation(models.Model):
+    """A channel cancelled an order the OMS had already shipped (part of). Not applied: a person
+    decides (refund, return, tell the customer) and marks it handled."""
+
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="platform_cancellations")
+    channel = models.ForeignKey(Channel, on_delete=models.CASCADE, related_name="+")
+    reason = models.CharField(max_length=255, blank=True)
+    order_status = models.CharField("order status then", max_length=20, choices=OrderStatus.choices)
+    received_at = models.DateTimeField(default=timezone.now)
+    handled_at = models.DateTimeField(null=True, blank=True)
+    handled_by = models.CharField(max_length=120, blank=True)
+    resolution = models.CharField(max_length=500, blank=True, help_text="What was decided.")
+
+    class Meta:
+        ordering = ["received_at", "id"]
+        verbose_name = "cancellation on the platform after shipping"
+        verbose_name_plural = "cancelled on the platform after shipping"
+        constraints = [
+            models.UniqueConstraint(fields=["order"], condition=Q(handled_at__isnull=True), name="one_open_platform_cancellation_per_order"),
+        ]
+        permissions = [("handle_platformcancellation", "Can mark cancellations on the platform after shipping handled")]
+
+    def __str__(self):
+        return f"{self.order} cancelled on {self.channel_id} after shipping"

@@ -11,7 +11,7 @@ from django.db.models import Count, Min, Q
 
 from oms.work_queues import Link, QueueFigures, QueueRow, WorkQueue
 
-from .models import HoldReason, Order, OrderHold, OrderStatus
+from .models import HoldReason, Order, OrderHold, OrderStatus, PlatformCancellation
 
 # Not shipped in full yet: what can still miss its promised ship date.
 UNSHIPPED = [
@@ -106,3 +106,17 @@ def _holds(on_hold: int) -> QueueFigures:
     ))
     oldest = min((row.oldest for row in rows), default=None)
     return QueueFigures(on_hold, oldest, Link("orders.heldorder"), rows)
+
+
+# Cancellations a platform sent after the OMS had shipped: not applied, a person decides.
+CHANNEL_QUEUES = (
+    WorkQueue("platform_cancelled", "Cancelled on the platform after shipping", act=("orders.handle_platformcancellation",),
+              view="orders.view_platformcancellation", position=95, age_label="oldest",
+              help="The shop cancelled orders that had shipped: decide on a refund or a return, then mark each handled."),
+)
+
+
+def channel_queues_count(keys: frozenset[str], today: date) -> dict[str, QueueFigures]:
+    figures = PlatformCancellation.objects.filter(handled_at__isnull=True).aggregate(count=Count("pk"), oldest=Min("received_at"))
+    link = Link("orders.platformcancellation", {"handled_at__isnull": "True"}, oldest_first="received_at")
+    return {"platform_cancelled": QueueFigures(figures["count"], figures["oldest"], link)}

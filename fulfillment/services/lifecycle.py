@@ -19,6 +19,7 @@ from oms.money import money_text, quantize
 from orders.models import Order, OrderStatus
 from orders.services import order_cancel, order_deliver, order_ship
 from orders.services.audit import order_lock
+from shipping.carriers import carrier_tracking_url
 from shipping.models import Carrier, Shipment
 from shipping.rating import quote
 from shipping.selectors import rate_card
@@ -189,6 +190,11 @@ def _ship(
         fulfillment_event_publish(
             fulfillment_order, FULFILLMENT_SHIPPED, tracking_number=fulfillment_order.tracking_number,
             carrier=fulfillment_order.carrier_code, service=fulfillment_order.service_code,
+            # What a channel's order is told (orders' channel fulfillment sync): who carries the
+            # parcel, where to follow it, and exactly which order lines it holds.
+            carrier_name=shipment.carrier.name if shipment is not None else "",
+            tracking_url=_tracking_url(shipment),
+            lines=[{"order_line_id": line_id, "quantity": quantity} for line_id, quantity in quantities.items()],
         )
         message = f"Fulfillment order {fulfillment_order.number} shipped"
         if shipment is not None and manual is not None:
@@ -211,6 +217,13 @@ def _ship(
             shipment_id=shipment.pk if shipment else None, tracking_number=fulfillment_order.tracking_number,
         )
     return fulfillment_order
+
+
+def _tracking_url(shipment: Shipment | None) -> str:
+    """Where the customer follows the parcel: the URL given with a manual shipment, else the carrier's page."""
+    if shipment is None:
+        return ""
+    return shipment.tracking_url or carrier_tracking_url(shipment.carrier.adapter, shipment.tracking_number)
 
 
 def _manual_shipment_record(

@@ -46,6 +46,8 @@ class PlatformLine:
     tax: Decimal = Decimal(0)
     # The platform's own id of the item (variant), kept so a line without SKU can be traced.
     reference: str = ""
+    # The platform's id of this line of this order: what a fulfillment sent back names it by.
+    line_id: str = ""
 
 
 @dataclass
@@ -213,7 +215,9 @@ def intake_data_for(order: PlatformOrder, *, channel: Channel) -> OrderIntakeDat
             held.hold(HoldReason.MANUAL, f"line {number}: discount {discount} above its value {gross}, capped")
             discount = gross
         name = " ".join(part for part in (line.title, f"[{line.reference}]" if line.reference and not line.sku else "") if part)
-        lines.append(LineData(sku=sku, quantity=line.quantity, unit_price=line.unit_price, discount=discount, tax=line.tax, name=name))
+        lines.append(LineData(
+            sku=sku, quantity=line.quantity, unit_price=line.unit_price, discount=discount, tax=line.tax, name=name, external_line_id=line.line_id[:64],
+        ))
     if not lines:
         held.hold(HoldReason.MANUAL, f"{platform} sent the order without lines; a placeholder line {NO_LINES_SKU} (price 0) stands in")
         lines.append(LineData(sku=NO_LINES_SKU, quantity=1, unit_price=Decimal(0), name="Placeholder: the order came without lines"))

@@ -91,7 +91,8 @@ def shopify_order(payload: dict) -> PlatformOrder:
         if taxes_included and tax:
             price -= tax / quantity
         reference = text(item.get("variant_id")) or text(item.get("product_id")) or text(item.get("id"))
-        lines.append(PlatformLine(sku=text(item.get("sku")), title=title, quantity=quantity, unit_price=price, discount=discount, tax=tax, reference=reference))
+        lines.append(PlatformLine(sku=text(item.get("sku")), title=title, quantity=quantity, unit_price=price, discount=discount, tax=tax, reference=reference,
+                                   line_id=text(item.get("id"))))
 
     shipping_price = shipping_tax = Decimal(0)
     for index, shipping_line in enumerate(dicts(payload.get("shipping_lines")), start=1):

@@ -18,6 +18,7 @@ from oms.errors import DomainError, InvalidTransition
 
 from ..models import Channel, ChannelWebhookReceipt, Order, OrderEvent, OrderStatus, PaymentStatus
 from ..services import order_cancel, order_intake, order_note_add, order_payment_update
+from ..services.channel_fulfillment import platform_cancellation_hold
 from .mapping import PlatformOrder, intake_data_for, order_differences
 
 # What a topic asks for.
@@ -144,8 +145,9 @@ def _cancel(order_id: int, *, reason: str, actor: Actor) -> tuple[Order, str]:
     try:
         order = order_cancel(order_id=order_id, actor=actor, reason=reason)
     except InvalidTransition:
-        noted = _note_once(order, f"{reason[:1].upper()}{reason[1:]}, but the order is {order.get_status_display().lower()}: it was not cancelled here.", actor=actor)
-        return order, noted[0] if noted else ""
+        # Shipped (part of) already: a person decides what the customer gets (refund, return).
+        held = platform_cancellation_hold(order_id=order_id, reason=reason, actor=actor)
+        return order, "held for a person: cancelled on the platform after shipping" if held else ""
     return order, "cancelled"
 
 

@@ -66,6 +66,7 @@ def woocommerce_order(payload: dict) -> PlatformOrder:
             PlatformLine(
                 sku=text(item.get("sku")), title=title, quantity=quantity, unit_price=subtotal / quantity,
                 discount=max(subtotal - total, Decimal(0)), tax=amount(item.get("total_tax"), f"line {index} tax"), reference=reference,
+                line_id=text(item.get("id")),
             )
         )
 

@@ -237,3 +237,127 @@ class ShopifyClient:
             messages = "; ".join(str(error.get("message")) for error in payload["userErrors"])
             raise PlatformRefused(f"Channel {self.channel}: Shopify refused the fulfillment: {messages}", code="platform_user_error")
         return payload["fulfillment"]["id"]
+
+    # --- fulfillments passed back (orders.services.channel_fulfillment) ---------------------------
+
+    def order_fulfillment_state(self, order_id: str) -> "ShopifyOrderState":
+        """What Shopify holds of an order: whether it is cancelled, its fulfillments with their
+        tracking numbers, and the open fulfillment order line items that can still be fulfilled."""
+        data = self.graphql(ORDER_FULFILLMENT_STATE, {"id": order_gid(order_id)})
+        order = data.get("order")
+        if order is None:
+            raise PlatformRefused(f"Channel {self.channel}: Shopify knows no order {order_id}.", code="platform_order_missing")
+        fulfillments = [
+            (fulfillment["id"], [info.get("number") or "" for info in fulfillment.get("trackingInfo") or []])
+            for fulfillment in order.get("fulfillments") or []
+        ]
+        open_lines = []
+        for fulfillment_order in (order.get("fulfillmentOrders") or {}).get("nodes") or []:
+            actions = {action.get("action") for action in fulfillment_order.get("supportedActions") or []}
+            if "CREATE_FULFILLMENT" not in actions:
+                continue
+            for item in (fulfillment_order.get("lineItems") or {}).get("nodes") or []:
+                line_item = item.get("lineItem") or {}
+                if item.get("remainingQuantity"):
+                    open_lines.append(FulfillmentOrderLine(
+                        fulfillment_order_id=fulfillment_order["id"], id=item["id"], line_item_id=gid_number(line_item.get("id") or ""),
+                        sku=line_item.get("sku") or "", remaining=int(item["remainingQuantity"]),
+                    ))
+        return ShopifyOrderState(cancelled=bool(order.get("cancelledAt")), fulfillments=fulfillments, open_lines=open_lines)
+
+    def fulfillment_event_create(self, *, fulfillment_id: str, status: str = "DELIVERED", happened_at: datetime | None = None) -> str:
+        """Record an event (``DELIVERED``…) on a fulfillment; returns the event's id."""
+        event = {"fulfillmentId": fulfillment_id, "status": status}
+        if happened_at is not None:
+            event["happenedAt"] = happened_at.isoformat()
+        payload = self.graphql(FULFILLMENT_EVENT_CREATE, {"fulfillmentEvent": event})["fulfillmentEventCreate"]
+        _user_errors_raise(self.channel, "the fulfillment event", payload.get("userErrors"))
+        return payload["fulfillmentEvent"]["id"]
+
+    def order_cancel(self, *, order_id: str, staff_note: str = "", notify_customer: bool = True, refund: bool = True) -> str:
+        """Cancel the shop's order (Shopify does it in a background job; returns the job's id).
+        Stock is not restocked on Shopify: the OMS publishes the figures."""
+        variables = {"orderId": order_gid(order_id), "reason": "OTHER", "restock": False, "notifyCustomer": notify_customer,
+                     "staffNote": staff_note[:255]}
+        if self.api_version >= REFUND_METHOD_SINCE:
+            variables["refundMethod"] = {"originalPaymentMethodsRefund": refund}
+            query = ORDER_CANCEL % ("$refundMethod: OrderCancelRefundMethodInput", "refundMethod: $refundMethod")
+        else:
+            variables["refund"] = refund
+            query = ORDER_CANCEL % ("$refund: Boolean!", "refund: $refund")
+        payload = self.graphql(query, variables)["orderCancel"]
+        _user_errors_raise(self.channel, "the cancellation", (payload.get("orderCancelUserErrors") or []) + (payload.get("userErrors") or []))
+        return (payload.get("job") or {}).get("id") or ""
+
+
+REFUND_METHOD_SINCE = "2025-07"  # orderCancel takes refundMethod; the Boolean refund is deprecated
+
+ORDER_FULFILLMENT_STATE = """
+query OrderFulfillmentState($id: ID!) {
+  order(id: $id) {
+    id
+    cancelledAt
+    fulfillments(first: 50) { id status trackingInfo(first: 10) { number } }
+    fulfillmentOrders(first: 50) {
+      nodes {
+        id
+        status
+        supportedActions { action }
+        lineItems(first: 250) { nodes { id remainingQuantity lineItem { id sku } } }
+      }
+    }
+  }
+}
+"""
+
+FULFILLMENT_EVENT_CREATE = """
+mutation FulfillmentEventCreate($fulfillmentEvent: FulfillmentEventInput!) {
+  fulfillmentEventCreate(fulfillmentEvent: $fulfillmentEvent) {
+    fulfillmentEvent { id status }
+    userErrors { field message }
+  }
+}
+"""
+
+ORDER_CANCEL = """
+mutation OrderCancel($orderId: ID!, $reason: OrderCancelReason!, $restock: Boolean!, $notifyCustomer: Boolean, $staffNote: String, %s) {
+  orderCancel(orderId: $orderId, reason: $reason, restock: $restock, notifyCustomer: $notifyCustomer, staffNote: $staffNote, %s) {
+    job { id done }
+    orderCancelUserErrors { code field message }
+    userErrors { field message }
+  }
+}
+"""
+
+
+@dataclass(frozen=True)
+class FulfillmentOrderLine:
+    """A fulfillment order line item that still has units to fulfil."""
+
+    fulfillment_order_id: str
+    id: str
+    line_item_id: str  # the order line item's number (what the order webhook called ``id``)
+    sku: str
+    remaining: int
+
+
+@dataclass
+class ShopifyOrderState:
+    cancelled: bool
+    fulfillments: list[tuple[str, list[str]]]  # (fulfillment id, tracking numbers)
+    open_lines: list[FulfillmentOrderLine]
+
+
+def order_gid(order_id: str) -> str:
+    return order_id if str(order_id).startswith("gid://") else f"gid://shopify/Order/{order_id}"
+
+
+def gid_number(gid: str) -> str:
+    """``gid://shopify/LineItem/466157049`` → ``466157049``."""
+    return gid.rsplit("/", 1)[-1]
+
+
+def _user_errors_raise(channel: str, what: str, errors: list[dict] | None) -> None:
+    if errors:
+        messages = "; ".join(str(error.get("message")) for error in errors)
+        raise PlatformRefused(f"Channel {channel}: Shopify refused {what}: {messages}", code="platform_user_error")

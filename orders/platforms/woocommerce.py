@@ -109,3 +109,25 @@ class WooCommerceClient:
     def order_note_add(self, *, order_id: int, note: str, customer_note: bool = False) -> int:
         """Add a note to the shop's order (``customer_note`` e-mails it to the buyer); returns its id."""
         return self._call("POST", f"orders/{order_id}/notes", json={"note": note, "customer_note": customer_note}).json()["id"]
+
+    # --- fulfillments passed back (orders.services.channel_fulfillment) ---------------------------
+
+    def order_get(self, order_id: int) -> dict:
+        return self._call("GET", f"orders/{order_id}").json()
+
+    def order_update(self, *, order_id: int, changes: dict) -> dict:
+        """Change the shop's order (``status``, ``meta_data`` entries by key…); returns it as it is now."""
+        return self._call("PUT", f"orders/{order_id}", json=changes).json()
+
+
+# The order meta the Shipment Tracking extension keeps its tracking items in (a list of objects).
+SHIPMENT_TRACKING_META = "_wc_shipment_tracking_items"
+
+
+def shipment_tracking_items(order: dict) -> list[dict]:
+    """The order's Shipment Tracking items (empty when it has none, or the extension's meta is odd)."""
+    for meta in order.get("meta_data") or []:
+        if isinstance(meta, dict) and meta.get("key") == SHIPMENT_TRACKING_META:
+            value = meta.get("value")
+            return [item for item in value if isinstance(item, dict)] if isinstance(value, list) else []
+    return []

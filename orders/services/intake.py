@@ -84,6 +84,8 @@ class LineData:
     tax: Decimal = Decimal(0)
     # What the channel calls the item; shown while the SKU is unknown to the catalogue.
     name: str = ""
+    # The channel's own id of the line (kept for passing fulfillments back).
+    external_line_id: str = ""
 
 
 @dataclass
@@ -426,6 +428,7 @@ def order_build(data: OrderIntakeData, channel: Channel, customer: Customer, pro
             OrderLine(
                 order=order, line_number=number, sku=item.sku, product=product, name=product.name if product else (item.name or item.sku)[:255],
                 quantity=item.quantity, unit_price=unit_price, discount=discount, tax=tax, line_total=gross - discount + tax,
+                external_line_id=item.external_line_id,
             )
         )
         subtotal += gross

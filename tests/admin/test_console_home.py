@@ -26,8 +26,8 @@ from .conftest import fresh
 pytestmark = pytest.mark.django_db
 
 FLOOR_QUEUES = ["allocate", "start_fulfillment", "pick", "pack", "ship", "fulfillment_holds"]
-SERVICE_QUEUES = ["release", "fulfillment_holds", "exceptions", "late"]
-ALL_QUEUES = ["release", "allocate", "start_fulfillment", "pick", "pack", "ship", "fulfillment_holds", "exceptions", "late"]
+SERVICE_QUEUES = ["release", "fulfillment_holds", "exceptions", "late", "platform_cancelled"]
+ALL_QUEUES = ["release", "allocate", "start_fulfillment", "pick", "pack", "ship", "fulfillment_holds", "exceptions", "late", "platform_cancelled"]
 
 
 def ago(days: int) -> datetime.datetime:
@@ -106,7 +106,7 @@ def test_accounting_sees_a_read_only_summary_of_orders_and_floor(console, work):
     page = console("Accounting").get(reverse("admin:index"))
 
     assert page.context["read_only"]
-    assert list(queues_on(page)) == ["release", "allocate", "start_fulfillment", "pick", "pack", "ship", "fulfillment_holds", "late"]
+    assert list(queues_on(page)) == ["release", "allocate", "start_fulfillment", "pick", "pack", "ship", "fulfillment_holds", "late", "platform_cancelled"]
     assert "A read-only summary" in page.content.decode()
 
 
@@ -116,7 +116,7 @@ def test_the_counts_are_the_work_waiting(console, work):
     counts = {key: queue["count"] for key, queue in queues.items()}
     assert counts == {
         "release": 2, "allocate": 1, "start_fulfillment": 2, "pick": 1, "pack": 1, "ship": 1, "fulfillment_holds": 1,
-        "exceptions": 1, "late": 1,
+        "exceptions": 1, "late": 1, "platform_cancelled": 0,
     }
     holds = {row["label"]: row["count"] for row in queues["release"]["rows"]}
     assert holds == {HoldReason.PAYMENT.label: 1, HoldReason.STOCK.label: 1}

@@ -24,6 +24,8 @@ SCHEDULE = [
      "Flag shipments past their promised delivery date or without a scan for OMS_SHIPPING_NO_SCAN_DAYS working days (once per reason)."),
     ("Poll carriers for tracking", "shipping.tasks.shipments_track_poll", ("every", 30, IntervalSchedule.MINUTES),
      "Ask carriers that do not post tracking events about open shipments (least recently scanned first, 200 a run)."),
+    ("Pass fulfillments on to channels", "orders.tasks.channel_fulfillments_sweep", ("every", 1, IntervalSchedule.MINUTES),
+     "Send the shipments, deliveries and cancellations due to Shopify and WooCommerce (retries after 429/5xx, lost tasks)."),
 ]
 
 
