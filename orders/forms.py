@@ -310,7 +310,10 @@ class ChannelConnectionForm(forms.ModelForm):
 
     class Meta:
         model = ChannelConnection
-        fields = ("shopify_shop_domain", "shopify_api_version", "woocommerce_url", "woocommerce_consumer_key", "connect_timeout", "read_timeout")
+        fields = (
+            "shopify_shop_domain", "shopify_api_version", "woocommerce_url", "woocommerce_consumer_key", "connect_timeout", "read_timeout",
+            "catch_up_missed_orders",
+        )
 
     def clean_shopify_shop_domain(self):
         """Forgive what a browser's address bar gives (https://…/admin/); the model validates the rest."""

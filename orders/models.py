@@ -234,6 +234,10 @@ class ChannelConnection(models.Model):
     last_tested_at = models.DateTimeField(null=True, blank=True)
     last_test_ok = models.BooleanField(null=True)
     last_test_message = models.CharField(max_length=500, blank=True)
+    catch_up_missed_orders = models.BooleanField(
+        "catch up missed orders", default=False,
+        help_text="Every 15 minutes, list the platform's recently changed orders and take in any whose webhook never arrived.",
+    )
 
     def __str__(self):
         return f"Connection of {self.channel}"
@@ -693,3 +697,57 @@ class ScreeningBlock(models.Model):
             self.value = self.value.lower()
         elif self.kind == self.Kind.PHONE and not re.fullmatch(r"\+[1-9]\d{6,14}", self.value):
             raise ValidationError({"value": "Give the phone in E.164: + and country code, digits only, e.g. +14155550123."})
+
+
+class ChannelReconciliation(models.Model):
+    """One catch-up run of a channel: the platform's orders changed in a window, compared with the
+    OMS's, and what the run did about each (see ``orders.services.channel_reconcile``)."""
+
+    class Status(models.TextChoices):
+        RUNNING = "running", "Running"
+        OK = "ok", "OK"
+        FAILED = "failed", "Failed"
+
+    class Outcome(models.TextChoices):
+        INGESTED = "ingested", "Taken in"
+        UPDATED = "updated", "Brought up to date"
+        PRESENT = "present", "Already here"
+        FAILED = "failed", "Failed"
+
+    channel = models.ForeignKey(Channel, on_delete=models.CASCADE, related_name="reconciliations")
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.RUNNING)
+    started_by = models.CharField(max_length=120, blank=True, help_text="Who started the run: a user, or the schedule.")
+    started_at = models.DateTimeField(default=timezone.now)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    window_from = models.DateTimeField(help_text="Orders changed on the platform from this time on were listed.")
+    window_to = models.DateTimeField(help_text="When the listing started; the next run starts from here, less the overlap.")
+    listed = models.PositiveIntegerField(default=0)
+    already_present = models.PositiveIntegerField(default=0)
+    ingested = models.PositiveIntegerField(default=0)
+    updated = models.PositiveIntegerField(default=0)
+    failed = models.PositiveIntegerField(default=0)
+    # [{"external_id", "name", "outcome" (Outcome), "order" (number or ""), "detail"}] for every order
+    # that was not simply already here.
+    lines = models.JSONField(default=list, blank=True)
+    error = models.CharField(max_length=500, blank=True, help_text="Why the run failed, when it did.")
+
+    class Meta:
+        ordering = ["-started_at", "-id"]
+        verbose_name = "missed-orders catch-up"
+        verbose_name_plural = "missed-orders catch-ups"
+        indexes = [models.Index(fields=["channel", "status", "-window_to"], name="reconciliation_last_good")]
+        constraints = [
+            # The lock: one running catch-up per channel (an abandoned one is closed before a new start).
+            models.UniqueConstraint(fields=["channel"], condition=Q(status="running"), name="reconciliation_one_running_per_channel"),
+        ]
+
+    def __str__(self):
+        return f"Catch-up of {self.channel.code} at {self.started_at:%Y-%m-%d %H:%M}"
+
+    @property
+    def summary(self) -> str:
+        if self.status == self.Status.RUNNING:
+            return "running"
+        counts = (f"{self.listed} listed, {self.already_present} already here, {self.ingested} taken in, "
+                  f"{self.updated} brought up to date, {self.failed} failed")
+        return counts if self.status == self.Status.OK else f"failed: {self.error} ({counts} before that)"

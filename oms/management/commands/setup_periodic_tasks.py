@@ -24,6 +24,8 @@ SCHEDULE = [
      "Flag shipments past their promised delivery date or without a scan for OMS_SHIPPING_NO_SCAN_DAYS working days (once per reason)."),
     ("Poll carriers for tracking", "shipping.tasks.shipments_track_poll", ("every", 30, IntervalSchedule.MINUTES),
      "Ask carriers that do not post tracking events about open shipments (least recently scanned first, 200 a run)."),
+    ("Catch up missed channel orders", "orders.tasks.channels_reconcile_due", ("every", 15, IntervalSchedule.MINUTES),
+     "For channels with “catch up missed orders” on: list the platform's recently changed orders and take in those whose webhook was lost."),
 ]
 
 
