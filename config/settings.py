@@ -202,6 +202,7 @@ SPECTACULAR_SETTINGS = {
         "OrderPaymentStatusEnum": "orders.models.PaymentStatus",
         "ShipmentStatusEnum": "shipping.models.ShipmentStatus",
         "DocumentJobStatusEnum": "oms.models.DocumentJob.Status",
+        "CatchUpStatusEnum": "orders.models.ChannelReconciliation.Status",
     },
 }
 

@@ -30,9 +30,9 @@ from .models import (
     Allocation, Channel, ChannelConnection, ChannelReconciliation, ChannelWebhookReceipt, HeldOrder, HoldReason, Order, OrderEvent, OrderHold, OrderLine, OrderStatus,
     RoutingStrategy, ScreeningBlock, ScreeningRule, ScreeningThreshold,
 )
-from .services.channel_reconcile import reconciliation_window_start
+from .services.channel_reconcile import channel_reconcile_start, reconciliation_window_start
 from .services.screening import screening_forget
-from .tasks import channel_reconcile_run
+from .tasks import channel_reconcile_continue
 
 
 def status_badge(order: Order) -> str:
@@ -654,9 +654,13 @@ class ChannelAdmin(FormOnlyFieldsMixin, admin.ModelAdmin):
                 "last_run": catch_up_result(channel.pk),
                 "window_from": localtime(reconciliation_window_start(channel_id=channel.pk, now=timezone.now())).strftime("%Y-%m-%d %H:%M"),
             })
-        actor = request.user.get_username()
-        transaction.on_commit(lambda: channel_reconcile_run.delay(channel.pk, actor=actor))
-        messages.success(request, f"The catch-up of {channel.name} has started; its report appears in this list when it ends.")
+        try:
+            run = channel_reconcile_start(channel_id=channel.pk, actor=request.user)
+        except DomainError as error:
+            messages.error(request, error.message)
+        else:
+            transaction.on_commit(lambda: channel_reconcile_continue.delay(run.pk))
+            messages.success(request, f"The catch-up of {channel.name} has started; its report appears in this list when it ends.")
         return HttpResponseRedirect(reverse("admin:orders_channelreconciliation_changelist") + f"?channel__id__exact={channel.pk}")
 
     @admin.display(description="Current secret")

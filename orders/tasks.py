@@ -33,3 +33,11 @@ def channels_reconcile_due() -> int:
     for channel_id in channel_ids:
         channel_reconcile_run.delay(channel_id)
     return len(channel_ids)
+
+
+@shared_task
+def channel_reconcile_continue(run_id: int) -> str:
+    """Carry out a catch-up run started in the console or the API; a run that ended is left as it is."""
+    from .services.channel_reconcile import channel_reconcile_execute
+
+    return channel_reconcile_execute(run_id=run_id).summary

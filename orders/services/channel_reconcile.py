@@ -134,25 +134,36 @@ def _platform_orders(client, since: datetime):
     return client.orders_modified_since(since)
 
 
-def channel_reconcile(*, channel_id: int, actor: Actor, since: datetime | None = None, **client_options) -> ChannelReconciliation:
-    """List the channel's orders changed on the platform since the window start and take in,
-    through the webhook path, each the OMS lacks or holds out of date; return the run's record.
+def channel_reconcile_start(*, channel_id: int, actor: Actor, since: datetime | None = None) -> ChannelReconciliation:
+    """Record a catch-up of the channel as running, its window fixed (``since``, aware, replaces
+    the computed start), for :func:`channel_reconcile_execute` to carry out, here or in a job.
 
-    Guarantees: one run per channel at a time (``ReconciliationRunning`` otherwise); each order
-    commits on its own, so a platform failure part-way (auth, rate limit, 5xx after retries)
-    keeps what was done, fails the run with the platform's message and leaves the window where
-    the last good run ended; no order is ever recorded twice (see the module docstring).
-    ``since`` (aware) replaces the computed window start. Raises ``NotFound`` when the channel
-    has no platform connection and ``InvalidInput`` for a ``since`` in the future.
+    Raises ``NotFound`` when the channel has no platform connection, ``InvalidInput`` for a
+    ``since`` in the future and ``ReconciliationRunning`` while another run of the channel is going.
     """
     connection = ChannelConnection.objects.select_related("channel").filter(channel_id=channel_id).first()
     if connection is None or not connection.channel.adapter:
         raise NotFound("This channel has no platform connection: choose Shopify or WooCommerce and fill in the connection settings first.")
     if since is not None and since > timezone.now():
         raise InvalidInput(f"The start {since.isoformat()} is in the future; give a past time.", fields={"since": ["Must be in the past."]})
-    run = _run_start(connection=connection, since=since, actor=actor)
+    return _run_start(connection=connection, since=since, actor=actor)
+
+
+def channel_reconcile_execute(*, run_id: int, **client_options) -> ChannelReconciliation:
+    """Carry out a started run: list the channel's orders changed on the platform in the run's
+    window and take in, through the webhook path, each the OMS lacks or holds out of date.
+
+    Guarantees: each order commits on its own, so a platform failure part-way (auth, rate
+    limit, 5xx after retries) keeps what was done, fails the run with the platform's message and
+    leaves the window where the last good run ended; no order is ever recorded twice (see the
+    module docstring); a run that has ended already is returned as it is (safe to run twice).
+    """
+    run = ChannelReconciliation.objects.select_related("channel__connection").get(pk=run_id)
+    if run.status != ChannelReconciliation.Status.RUNNING:
+        return run
+    connection = run.channel.connection
     tally = _Tally()
-    order_actor = f"{connection.channel.adapter}:{connection.channel.code} catch-up"
+    order_actor = f"{run.channel.adapter}:{run.channel.code} catch-up"
     status, error_message = ChannelReconciliation.Status.OK, ""
     try:
         client = client_for(connection, **client_options)
@@ -166,8 +177,14 @@ def channel_reconcile(*, channel_id: int, actor: Actor, since: datetime | None =
         raise
     finally:
         _run_finish(run, tally, status=status, error=error_message)
-    logger.info("Catch-up of channel %s by %s: %s", connection.channel.code, run.started_by, run.summary)
+    logger.info("Catch-up of channel %s by %s: %s", run.channel.code, run.started_by, run.summary)
     return run
+
+
+def channel_reconcile(*, channel_id: int, actor: Actor, since: datetime | None = None, **client_options) -> ChannelReconciliation:
+    """Start a catch-up of the channel and carry it out here (see the two functions it joins)."""
+    run = channel_reconcile_start(channel_id=channel_id, actor=actor, since=since)
+    return channel_reconcile_execute(run_id=run.pk, **client_options)
 
 
 def _run_finish(run: ChannelReconciliation, tally: _Tally, *, status: str, error: str) -> None:
