@@ -1,6 +1,8 @@
 """Catch-up runs in the console: the switch and the last run on the channel page, "Catch up missed
 orders now" for those who may change channels, and each run's report order by order."""
 
+import re
+
 import pytest
 
 from orders.models import ChannelConnection, ChannelReconciliation, Order
@@ -84,3 +86,14 @@ def test_a_channel_without_connection_cannot_be_caught_up(console, woo_channel, 
 
     assert messages_of(response) == ["This channel has no platform connection: fill in the connection settings and save first."]
     assert not ChannelReconciliation.objects.exists()
+
+
+def test_a_second_catch_up_while_one_runs_is_refused_with_a_message(console, woo_connection, woo_channel, platform):
+    reconcile_service.channel_reconcile_start(channel_id=woo_channel.pk, actor="job:catch-up")
+    manager = console("Operations manager")
+
+    response = manager.post(f"/admin/orders/channel/{woo_channel.pk}/catch-up/", follow=True)
+
+    assert messages_of(response) == ["A catch-up of channel woo-de is running already; its report will show what it found."]
+    assert ChannelReconciliation.objects.count() == 1 and platform.requests == []
+    assert re.search(r"\d\d:\d\d: running <a", manager.get(page_of(woo_channel)).content.decode())
