@@ -742,7 +742,8 @@ class ChannelReconciliationAdmin(ReadOnlyAdmin):
 
     @admin.display(description="Window")
     def window(self, obj):
-        return f"{localtime(obj.window_from):%Y-%m-%d %H:%M} – {localtime(obj.window_to):%H:%M}"
+        start, end = localtime(obj.window_from), localtime(obj.window_to)
+        return f"{start:%Y-%m-%d %H:%M} – {end:%H:%M}" if start.date() == end.date() else f"{start:%Y-%m-%d %H:%M} – {end:%Y-%m-%d %H:%M}"
 
     @admin.display(description="Orders not simply already here")
     def report(self, obj):

@@ -721,11 +721,11 @@ class ChannelReconciliation(models.Model):
     finished_at = models.DateTimeField(null=True, blank=True)
     window_from = models.DateTimeField(help_text="Orders changed on the platform from this time on were listed.")
     window_to = models.DateTimeField(help_text="When the listing started; the next run starts from here, less the overlap.")
-    listed = models.PositiveIntegerField(default=0)
-    already_present = models.PositiveIntegerField(default=0)
-    ingested = models.PositiveIntegerField(default=0)
-    updated = models.PositiveIntegerField(default=0)
-    failed = models.PositiveIntegerField(default=0)
+    listed = models.PositiveIntegerField(default=0, help_text="Orders the platform listed as changed in the window.")
+    already_present = models.PositiveIntegerField("already here", default=0)
+    ingested = models.PositiveIntegerField("taken in", default=0, help_text="Orders the OMS lacked, now recorded.")
+    updated = models.PositiveIntegerField("brought up to date", default=0, help_text="Changes the OMS had missed (a cancellation, a payment).")
+    failed = models.PositiveIntegerField(default=0, help_text="Orders that could not be taken in; the report says why.")
     # [{"external_id", "name", "outcome" (Outcome), "order" (number or ""), "detail"}] for every order
     # that was not simply already here.
     lines = models.JSONField(default=list, blank=True)

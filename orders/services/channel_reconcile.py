@@ -70,7 +70,8 @@ def reconciliation_window_start(*, channel_id: int, now: datetime) -> datetime:
 def _run_start(*, connection: ChannelConnection, since: datetime | None, actor: Actor) -> ChannelReconciliation:
     """Record the run as running: the one-running-per-channel constraint is the lock."""
     now = timezone.now()
-    window_from = since or reconciliation_window_start(channel_id=connection.channel_id, now=now)
+    # Whole seconds: what the platforms' filters take; rounding down only lists a little more.
+    window_from = (since or reconciliation_window_start(channel_id=connection.channel_id, now=now)).replace(microsecond=0)
     abandoned_before = now - timedelta(minutes=settings.OMS_CATCH_UP_ABANDONED_MINUTES)
     with transaction.atomic():
         ChannelReconciliation.objects.filter(
