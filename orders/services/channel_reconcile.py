@@ -25,7 +25,7 @@ from ..adapters import ADAPTERS
 from ..adapters.mapping import external_id_of, text
 from ..adapters.webhooks import UPSERT, WebhookResult, channel_webhook_apply
 from ..models import ChannelConnection, ChannelReconciliation
-from ..platforms import PlatformError, ShopifyClient, client_for
+from ..platforms import PlatformError, PlatformNotConfigured, ShopifyClient, client_for
 
 logger = logging.getLogger(__name__)
 
@@ -159,14 +159,16 @@ def channel_reconcile_execute(*, run_id: int, **client_options) -> ChannelReconc
     leaves the window where the last good run ended; no order is ever recorded twice (see the
     module docstring); a run that has ended already is returned as it is (safe to run twice).
     """
-    run = ChannelReconciliation.objects.select_related("channel__connection").get(pk=run_id)
+    run = ChannelReconciliation.objects.select_related("channel").get(pk=run_id)
     if run.status != ChannelReconciliation.Status.RUNNING:
         return run
-    connection = run.channel.connection
+    connection = ChannelConnection.objects.select_related("channel").filter(channel_id=run.channel_id).first()
     tally = _Tally()
     order_actor = f"{run.channel.adapter}:{run.channel.code} catch-up"
     status, error_message = ChannelReconciliation.Status.OK, ""
     try:
+        if connection is None or not connection.channel.adapter:
+            raise PlatformNotConfigured(f"Channel {run.channel.code}: its platform connection was removed after the run started.")
         client = client_for(connection, **client_options)
         for payload in _platform_orders(client, run.window_from):
             tally.listed += 1

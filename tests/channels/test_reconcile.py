@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from orders.models import ChannelConnection, ChannelReconciliation, Order, OrderStatus
 from orders.platforms import RetryPolicy
-from orders.services.channel_reconcile import ReconciliationRunning, channel_reconcile
+from orders.services.channel_reconcile import ReconciliationRunning, channel_reconcile, channel_reconcile_execute, channel_reconcile_start
 from orders.tasks import channel_reconcile_run, channels_reconcile_due
 
 from .platform_server import recorded
@@ -267,3 +267,14 @@ def test_the_command_fails_loudly_when_the_run_fails(woo_connection, platform):
 def test_the_command_refuses_a_channel_without_connection(woo_channel):
     with pytest.raises(CommandError, match="has no platform connection"):
         call_command("channel_reconcile", "woo-de")
+
+
+def test_a_started_run_whose_connection_is_removed_fails_instead_of_hanging(shop_connection, shopify_channel, platform):
+    run = channel_reconcile_start(channel_id=shopify_channel.pk, actor="test")
+    shop_connection.delete()
+
+    ended = channel_reconcile_execute(run_id=run.pk)
+    again = channel_reconcile_execute(run_id=run.pk)
+
+    assert ended.status == again.status == Status.FAILED and "connection was removed" in ended.error
+    assert platform.requests == []
