@@ -2,17 +2,14 @@
 it takes each missed order in once."""
 
 import time
-import uuid
 
 import pytest
-import redis
-from celery import current_app
 
 from orders.models import ChannelConnection, ChannelReconciliation, Order
 from orders.tasks import channels_reconcile_due
 
-from ..processes import REDIS_HOST, REDIS_PORT, needs_redis
-from ..webhooks.test_worker_e2e import _forget_connections, worker  # noqa: F401  (the worker fixture, on the broker below)
+from ..processes import needs_redis
+from ..webhooks.test_worker_e2e import redis_queue, worker  # noqa: F401  (the worker fixture, on the broker below)
 
 REDIS_DB = 13
 WAIT_SECONDS = 60
@@ -22,19 +19,9 @@ pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True), nee
 
 @pytest.fixture
 def redis_broker():
-    """This file's own Redis database and ``recon-`` queue, so parallel runs never take each other's tasks."""
-    queue = f"recon-{uuid.uuid4().hex[:12]}"
-    broker = f"redis://{REDIS_HOST}:{REDIS_PORT}/{REDIS_DB}"
-    conf = current_app.conf
-    saved = {name: conf[name] for name in ("task_always_eager", "broker_url", "task_default_queue")}
-    conf.update(task_always_eager=False, broker_url=broker, task_default_queue=queue)
-    _forget_connections()
-    try:
-        yield broker, queue
-    finally:
-        _forget_connections()
-        conf.update(saved)
-        redis.Redis(host=REDIS_HOST, port=REDIS_PORT, db=REDIS_DB, socket_timeout=2).delete(queue)
+    """This file's own Redis database and ``recon-`` queues, so parallel runs never take each other's tasks."""
+    with redis_queue(REDIS_DB, "recon") as broker_and_queue:
+        yield broker_and_queue
 
 
 def test_the_beat_job_sent_twice_to_a_real_worker_takes_each_missed_order_in_once(worker, woo_channel, platform):  # noqa: F811
