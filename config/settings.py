@@ -202,6 +202,7 @@ SPECTACULAR_SETTINGS = {
         "OrderPaymentStatusEnum": "orders.models.PaymentStatus",
         "ShipmentStatusEnum": "shipping.models.ShipmentStatus",
         "DocumentJobStatusEnum": "oms.models.DocumentJob.Status",
+        "CatchUpStatusEnum": "orders.models.ChannelReconciliation.Status",
     },
 }
 
@@ -266,6 +267,13 @@ OMS_ROUTING_RATES_MAX_AGE = env.float("OMS_ROUTING_RATES_MAX_AGE", default=30.0)
 # Order intake applies each channel's stock rule (inventory.ChannelStockRule) and reads the rules
 # again when their version (read with the channel) changed; other readers at most this often (seconds).
 OMS_CHANNEL_RULES_MAX_AGE = env.float("OMS_CHANNEL_RULES_MAX_AGE", default=10.0)
+# Catching up missed orders (orders.services.channel_reconcile): a channel's first run lists the
+# orders changed in the last LOOKBACK hours; each later run starts where the last good one ended,
+# less OVERLAP minutes (a platform's clock and late writes); a run still "running" after ABANDONED
+# minutes is taken to have died with its worker and no longer blocks the next one.
+OMS_CATCH_UP_LOOKBACK_HOURS = env.int("OMS_CATCH_UP_LOOKBACK_HOURS", default=48)
+OMS_CATCH_UP_OVERLAP_MINUTES = env.int("OMS_CATCH_UP_OVERLAP_MINUTES", default=10)
+OMS_CATCH_UP_ABANDONED_MINUTES = env.int("OMS_CATCH_UP_ABANDONED_MINUTES", default=60)
 
 # --- Sign-in: throttling, two-factor ------------------------------------------------------
 # Failed sign-ins are counted per account and, separately, per client address (django-axes):

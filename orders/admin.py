@@ -2,6 +2,7 @@
 queue and phone orders. Every change goes through ``orders.services`` (see admin_views)."""
 
 from django.contrib import admin, messages
+from django.db import transaction
 from django.db.models import Count, OuterRef, Prefetch, Subquery
 from django.http import HttpResponseForbidden, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
@@ -11,6 +12,7 @@ from django.template.response import TemplateResponse
 from django.utils.formats import date_format
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
+from django.utils import timezone
 from django.utils.timesince import timesince
 from django.utils.timezone import localtime
 
@@ -25,10 +27,12 @@ from . import admin_views, services
 from .admin_panels import order_page_panels
 from .forms import ChannelAdminForm, ChannelConnectionForm, HoldPlaceForm, PaymentUpdateForm
 from .models import (
-    Allocation, Channel, ChannelConnection, ChannelWebhookReceipt, HeldOrder, HoldReason, Order, OrderEvent, OrderHold, OrderLine, OrderStatus,
+    Allocation, Channel, ChannelConnection, ChannelReconciliation, ChannelWebhookReceipt, HeldOrder, HoldReason, Order, OrderEvent, OrderHold, OrderLine, OrderStatus,
     RoutingStrategy, ScreeningBlock, ScreeningRule, ScreeningThreshold,
 )
+from .services.channel_reconcile import channel_reconcile_start, reconciliation_window_start
 from .services.screening import screening_blocks_changed, screening_forget
+from .tasks import channel_reconcile_continue
 
 
 def status_badge(order: Order) -> str:
@@ -497,6 +501,14 @@ def connection_test_result(connection: ChannelConnection) -> str:
     return f"{verdict} ({localtime(connection.last_tested_at):%Y-%m-%d %H:%M}): {connection.last_test_message}"
 
 
+def catch_up_result(channel_id: int) -> str:
+    """The channel's latest catch-up run, in a line."""
+    run = ChannelReconciliation.objects.filter(channel_id=channel_id).order_by("-started_at", "-id").first()
+    if run is None:
+        return "Never run."
+    return f"{localtime(run.started_at):%Y-%m-%d %H:%M}: {run.summary}"
+
+
 class ChannelConnectionInline(admin.StackedInline):
     """How the OMS calls the platform back; only the fields of the channel's adapter are shown."""
 
@@ -506,7 +518,7 @@ class ChannelConnectionInline(admin.StackedInline):
     max_num = 1
     verbose_name = "platform connection"
     verbose_name_plural = "Platform connection (stock, fulfillments and missed orders go back through it)"
-    readonly_fields = ("shopify_access_token_display", "woocommerce_consumer_secret_display", "connection_test")
+    readonly_fields = ("shopify_access_token_display", "woocommerce_consumer_secret_display", "connection_test", "catch_up")
     PLATFORM_FIELDS = {
         Channel.Adapter.SHOPIFY: ("shopify_shop_domain", "shopify_access_token_display", "new_shopify_access_token", "shopify_api_version"),
         Channel.Adapter.WOOCOMMERCE: ("woocommerce_url", "woocommerce_consumer_key", "woocommerce_consumer_secret_display",
@@ -525,7 +537,9 @@ class ChannelConnectionInline(admin.StackedInline):
     def get_fieldsets(self, request, obj=None):
         self._request = request  # the test button is shown to those who may change the channel
         fields = self.PLATFORM_FIELDS.get(obj.adapter if obj else "", ())
-        return [(None, {"fields": (*fields, ("connect_timeout", "read_timeout"), "push_fulfillments", "connection_test")})]
+        return [(None, {"fields": (
+            *fields, ("connect_timeout", "read_timeout"), "connection_test", "push_fulfillments", "catch_up_missed_orders", "catch_up",
+        )})]
 
     def get_formset(self, request, obj=None, **kwargs):
         if self.has_change_permission(request, obj):
@@ -549,6 +563,19 @@ class ChannelConnectionInline(admin.StackedInline):
         return format_html(
             '{} <a class="button" href="{}">Test connection…</a><div class="help">Calls the platform with the saved settings '
             '(save your changes first).</div>', result, url,
+        )
+
+    @admin.display(description="Last catch-up")
+    def catch_up(self, obj):
+        if not obj.pk:
+            return "Never run."
+        runs = reverse("admin:orders_channelreconciliation_changelist") + f"?channel__id__exact={obj.channel_id}"
+        if not self.has_change_permission(self._request, obj.channel):
+            return format_html('{} <a href="{}">All runs</a>', catch_up_result(obj.channel_id), runs)
+        url = reverse("admin:orders_channel_catch_up", args=[obj.channel_id])
+        return format_html(
+            '{} <a href="{}">All runs</a> <a class="button" href="{}">Catch up missed orders now…</a>',
+            catch_up_result(obj.channel_id), runs, url,
         )
 
 
@@ -590,6 +617,7 @@ class ChannelAdmin(FormOnlyFieldsMixin, admin.ModelAdmin):
         wrap = self.admin_site.admin_view
         return [
             path("<int:object_id>/test-connection/", wrap(self.connection_test_view), name="orders_channel_test_connection"),
+            path("<int:object_id>/catch-up/", wrap(self.catch_up_view), name="orders_channel_catch_up"),
             *super().get_urls(),
         ]
 
@@ -612,6 +640,30 @@ class ChannelAdmin(FormOnlyFieldsMixin, admin.ModelAdmin):
         else:
             (messages.success if connection.last_test_ok else messages.error)(request, connection.last_test_message)
         return HttpResponseRedirect(reverse("admin:orders_channel_change", args=[channel.pk]))
+
+    def catch_up_view(self, request, object_id):
+        """GET: what will happen and the last run; POST: start a run (a background job), on to the runs."""
+        channel = get_object_or_404(Channel.objects.select_related("connection"), pk=object_id)
+        if not self.has_change_permission(request, channel):
+            return HttpResponseForbidden("Catching up a channel's missed orders needs the permission “Can change channel”.")
+        if getattr(channel, "connection", None) is None or not channel.adapter:
+            messages.error(request, "This channel has no platform connection: fill in the connection settings and save first.")
+            return HttpResponseRedirect(reverse("admin:orders_channel_change", args=[channel.pk]))
+        if request.method != "POST":
+            return TemplateResponse(request, "admin/orders/channel/catch_up.html", {
+                **self.admin_site.each_context(request), "opts": self.opts, "title": f"Catch up missed orders of {channel.name}",
+                "channel": channel, "platform": channel.get_adapter_display().split()[0], "submit_label": "Catch up missed orders now",
+                "last_run": catch_up_result(channel.pk),
+                "window_from": localtime(reconciliation_window_start(channel_id=channel.pk, now=timezone.now())).strftime("%Y-%m-%d %H:%M"),
+            })
+        try:
+            run = channel_reconcile_start(channel_id=channel.pk, actor=request.user)
+        except DomainError as error:
+            messages.error(request, error.message)
+        else:
+            transaction.on_commit(lambda: channel_reconcile_continue.delay(run.pk))
+            messages.success(request, f"The catch-up of {channel.name} has started; its report appears in this list when it ends.")
+        return HttpResponseRedirect(reverse("admin:orders_channelreconciliation_changelist") + f"?channel__id__exact={channel.pk}")
 
     @admin.display(description="Current secret")
     def webhook_secret_display(self, obj):
@@ -672,6 +724,46 @@ class ChannelWebhookReceiptAdmin(ReadOnlyAdmin):
 
     def has_view_permission(self, request, obj=None):
         return request.user.has_perm("orders.view_channel")
+
+
+@admin.register(ChannelReconciliation)
+class ChannelReconciliationAdmin(ReadOnlyAdmin):
+    """Catch-up runs of missed orders: what each listed, took in, brought up to date or failed on."""
+
+    list_display = ("started_at", "channel", "status", "window", "listed", "already_present", "ingested", "updated", "failed", "started_by")
+    list_filter = ("status", "channel")
+    list_select_related = ("channel",)
+    date_hierarchy = "started_at"
+    show_full_result_count = False
+    fields = ("channel", "status", "error", "started_by", ("started_at", "finished_at"), ("window_from", "window_to"),
+              ("listed", "already_present", "ingested", "updated", "failed"), "report")
+    readonly_fields = ("report",)
+
+    def has_view_permission(self, request, obj=None):
+        return request.user.has_perm("orders.view_channel")
+
+    @admin.display(description="Window")
+    def window(self, obj):
+        start, end = localtime(obj.window_from), localtime(obj.window_to)
+        return f"{start:%Y-%m-%d %H:%M} – {end:%H:%M}" if start.date() == end.date() else f"{start:%Y-%m-%d %H:%M} – {end:%Y-%m-%d %H:%M}"
+
+    @admin.display(description="Orders not simply already here")
+    def report(self, obj):
+        if not obj.lines:
+            return "None: every listed order was here and up to date." if obj.status != obj.Status.RUNNING else "Running…"
+        outcomes = dict(ChannelReconciliation.Outcome.choices)
+        order_ids = dict(Order.objects.filter(channel_id=obj.channel_id, number__in=[line["order"] for line in obj.lines if line["order"]])
+                         .values_list("number", "pk"))
+        rows = format_html_join("", "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>", (
+            (outcomes.get(line["outcome"], line["outcome"]), line["name"] or "—", line["external_id"],
+             format_html('<a href="{}">{}</a>', reverse("admin:orders_order_change", args=[order_ids[line["order"]]]), line["order"])
+             if line["order"] in order_ids else "—", line["detail"])
+            for line in obj.lines
+        ))
+        return format_html(
+            "<table><thead><tr><th>Outcome</th><th>Platform order</th><th>Platform id</th><th>OMS order</th><th>What happened</th></tr>"
+            "</thead><tbody>{}</tbody></table>", rows,
+        )
 
 
 class ScreeningConfigAdmin(ConfigAuditAdmin, admin.ModelAdmin):

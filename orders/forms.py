@@ -312,7 +312,7 @@ class ChannelConnectionForm(forms.ModelForm):
         model = ChannelConnection
         fields = (
             "shopify_shop_domain", "shopify_api_version", "woocommerce_url", "woocommerce_consumer_key", "connect_timeout", "read_timeout",
-            "push_fulfillments",
+            "push_fulfillments", "catch_up_missed_orders",
         )
 
     def clean_shopify_shop_domain(self):

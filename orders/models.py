@@ -239,6 +239,10 @@ class ChannelConnection(models.Model):
     last_tested_at = models.DateTimeField(null=True, blank=True)
     last_test_ok = models.BooleanField(null=True)
     last_test_message = models.CharField(max_length=500, blank=True)
+    catch_up_missed_orders = models.BooleanField(
+        "catch up missed orders", default=False,
+        help_text="Every 15 minutes, list the platform's recently changed orders and take in any whose webhook never arrived.",
+    )
 
     def __str__(self):
         return f"Connection of {self.channel}"
@@ -774,3 +778,55 @@ class PlatformCancellation(models.Model):
 
     def __str__(self):
         return f"{self.order} cancelled on {self.channel_id} after shipping"
+class ChannelReconciliation(models.Model):
+    """One catch-up run of a channel: the platform's orders changed in a window, compared with the
+    OMS's, and what the run did about each (see ``orders.services.channel_reconcile``)."""
+
+    class Status(models.TextChoices):
+        RUNNING = "running", "Running"
+        OK = "ok", "OK"
+        FAILED = "failed", "Failed"
+
+    class Outcome(models.TextChoices):
+        INGESTED = "ingested", "Taken in"
+        UPDATED = "updated", "Brought up to date"
+        PRESENT = "present", "Already here"
+        FAILED = "failed", "Failed"
+
+    channel = models.ForeignKey(Channel, on_delete=models.CASCADE, related_name="reconciliations")
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.RUNNING)
+    started_by = models.CharField(max_length=120, blank=True, help_text="Who started the run: a user, or the schedule.")
+    started_at = models.DateTimeField(default=timezone.now)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    window_from = models.DateTimeField(help_text="Orders changed on the platform from this time on were listed.")
+    window_to = models.DateTimeField(help_text="When the listing started; the next run starts from here, less the overlap.")
+    listed = models.PositiveIntegerField(default=0, help_text="Orders the platform listed as changed in the window.")
+    already_present = models.PositiveIntegerField("already here", default=0)
+    ingested = models.PositiveIntegerField("taken in", default=0, help_text="Orders the OMS lacked, now recorded.")
+    updated = models.PositiveIntegerField("brought up to date", default=0, help_text="Changes the OMS had missed (a cancellation, a payment).")
+    failed = models.PositiveIntegerField(default=0, help_text="Orders that could not be taken in; the report says why.")
+    # [{"external_id", "name", "outcome" (Outcome), "order" (number or ""), "detail"}] for every order
+    # that was not simply already here.
+    lines = models.JSONField(default=list, blank=True)
+    error = models.CharField(max_length=500, blank=True, help_text="Why the run failed, when it did.")
+
+    class Meta:
+        ordering = ["-started_at", "-id"]
+        verbose_name = "missed-orders catch-up"
+        verbose_name_plural = "missed-orders catch-ups"
+        indexes = [models.Index(fields=["channel", "status", "-window_to"], name="reconciliation_last_good")]
+        constraints = [
+            # The lock: one running catch-up per channel (an abandoned one is closed before a new start).
+            models.UniqueConstraint(fields=["channel"], condition=Q(status="running"), name="reconciliation_one_running_per_channel"),
+        ]
+
+    def __str__(self):
+        return f"Catch-up of {self.channel.code} at {self.started_at:%Y-%m-%d %H:%M}"
+
+    @property
+    def summary(self) -> str:
+        if self.status == self.Status.RUNNING:
+            return "running"
+        counts = (f"{self.listed} listed, {self.already_present} already here, {self.ingested} taken in, "
+                  f"{self.updated} brought up to date, {self.failed} failed")
+        return counts if self.status == self.Status.OK else f"failed: {self.error} ({counts} before that)"

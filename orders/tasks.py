@@ -24,3 +24,36 @@ def channel_fulfillments_sweep() -> int:
     from .services.channel_fulfillment import channel_fulfillments_sweep as sweep
 
     return sweep()
+
+
+@shared_task
+def channel_reconcile_run(channel_id: int, actor: str = "job:catch-up") -> str:
+    """One channel's catch-up of missed orders; skipped while another run of the channel is going."""
+    from oms.errors import NotFound
+
+    from .services.channel_reconcile import ReconciliationRunning, channel_reconcile
+
+    try:
+        run = channel_reconcile(channel_id=channel_id, actor=actor)
+    except (ReconciliationRunning, NotFound) as error:
+        return f"skipped: {error.message}"
+    return run.summary
+
+
+@shared_task
+def channels_reconcile_due() -> int:
+    """Beat: a catch-up run for every channel whose connection has "catch up missed orders" on."""
+    from .services.channel_reconcile import catch_up_channel_ids
+
+    channel_ids = catch_up_channel_ids()
+    for channel_id in channel_ids:
+        channel_reconcile_run.delay(channel_id)
+    return len(channel_ids)
+
+
+@shared_task
+def channel_reconcile_continue(run_id: int) -> str:
+    """Carry out a catch-up run started in the console or the API; a run that ended is left as it is."""
+    from .services.channel_reconcile import channel_reconcile_execute
+
+    return channel_reconcile_execute(run_id=run_id).summary

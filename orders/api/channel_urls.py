@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import channels
+from . import channel_catch_up, channels
 
 urlpatterns = [
     path("channels/<str:code>/shopify/orders/", channels.ShopifyOrdersWebhookView.as_view(), name="api-channel-shopify-orders"),
@@ -9,4 +9,6 @@ urlpatterns = [
     path("channels/<str:code>/shopify/orders", channels.unlisted(channels.ShopifyOrdersWebhookView).as_view()),
     path("channels/<str:code>/woocommerce/orders", channels.unlisted(channels.WooCommerceOrdersWebhookView).as_view()),
     path("channels/<str:code>/orders/import/", channels.ChannelOrdersImportView.as_view(), name="api-channel-orders-import"),
+    path("channels/<str:code>/catch-ups/", channel_catch_up.ChannelCatchUpsView.as_view(), name="api-channel-catch-ups"),
+    path("channels/<str:code>/catch-ups/<int:pk>/", channel_catch_up.ChannelCatchUpDetailView.as_view(), name="api-channel-catch-up"),
 ]

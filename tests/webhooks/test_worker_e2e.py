@@ -6,6 +6,7 @@ import subprocess
 import sys
 import tempfile
 import uuid
+from contextlib import contextmanager
 from pathlib import Path
 
 import kombu.pools
@@ -24,11 +25,12 @@ ROOT = Path(__file__).resolve().parents[2]
 pytestmark = [pytest.mark.postgres, needs_redis("for a real Celery worker")]
 
 
-@pytest.fixture
-def redis_broker():
-    """The test process enqueues to Redis, on a queue of its own, instead of running tasks in-process."""
-    queue = f"oms-test-{uuid.uuid4().hex[:12]}"
-    broker = f"redis://{REDIS_HOST}:{REDIS_PORT}/{REDIS_DB}"
+@contextmanager
+def redis_queue(redis_db: int, prefix: str):
+    """The test process enqueues to Redis database ``redis_db``, on a queue of its own named
+    ``<prefix>-…``, instead of running tasks in-process; yields ``(broker URL, queue)``."""
+    queue = f"{prefix}-{uuid.uuid4().hex[:12]}"
+    broker = f"redis://{REDIS_HOST}:{REDIS_PORT}/{redis_db}"
     conf = current_app.conf
     saved = {name: conf[name] for name in ("task_always_eager", "broker_url", "task_default_queue")}
     conf.update(task_always_eager=False, broker_url=broker, task_default_queue=queue)
@@ -38,7 +40,13 @@ def redis_broker():
     finally:
         _forget_connections()
         conf.update(saved)
-        redis.Redis(host=REDIS_HOST, port=REDIS_PORT, db=REDIS_DB, socket_timeout=2).delete(queue)  # nothing left behind
+        redis.Redis(host=REDIS_HOST, port=REDIS_PORT, db=redis_db, socket_timeout=2).delete(queue)  # nothing left behind
+
+
+@pytest.fixture
+def redis_broker():
+    with redis_queue(REDIS_DB, "oms-test") as broker_and_queue:
+        yield broker_and_queue
 
 
 def _forget_connections():

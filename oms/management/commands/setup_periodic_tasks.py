@@ -26,6 +26,8 @@ SCHEDULE = [
      "Ask carriers that do not post tracking events about open shipments (least recently scanned first, 200 a run)."),
     ("Pass fulfillments on to channels", "orders.tasks.channel_fulfillments_sweep", ("every", 1, IntervalSchedule.MINUTES),
      "Send the shipments, deliveries and cancellations due to Shopify and WooCommerce (retries after 429/5xx, lost tasks)."),
+    ("Catch up missed channel orders", "orders.tasks.channels_reconcile_due", ("every", 15, IntervalSchedule.MINUTES),
+     "For channels with “catch up missed orders” on: list the platform's recently changed orders and take in those whose webhook was lost."),
 ]
 
 
