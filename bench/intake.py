@@ -235,10 +235,10 @@ def _raw_order(conn, channel_id: int, product_ids: dict, body: dict):
         line_params = []
         for i, (line, (p, q)) in enumerate(zip(body["lines"], wanted)):
             line_params += [order_id, i + 1, line["sku"], p, line["sku"], q, q * 19.90, q]
-        placeholders = ",".join(["(%s, %s, %s, %s, %s, %s, 19.90, 0, 0, %s, %s, 0, 0)"] * len(wanted))
+        placeholders = ",".join(["(%s, %s, %s, %s, %s, %s, 19.90, 0, 0, %s, %s, 0, 0, '')"] * len(wanted))
         line_ids = [r[0] for r in cur.execute(
             "INSERT INTO orders_orderline (order_id, line_number, sku, product_id, name, quantity, unit_price, discount, tax,"
-            f" line_total, quantity_reserved, quantity_shipped, quantity_returned) VALUES {placeholders} RETURNING id",
+            f" line_total, quantity_reserved, quantity_shipped, quantity_returned, external_line_id) VALUES {placeholders} RETURNING id",
             line_params,
         ).fetchall()]
         stock_ids = [by_location[location_id][p][0] for p, _ in wanted]
@@ -288,10 +288,21 @@ def _sql_client(url: str, count: int, seed: int, start, results):
     conn.close()
 
 
+def _client_guarded(target, *args):
+    """Run one client; a client that fails says why instead of leaving the others waiting."""
+    results = args[-1]
+    try:
+        target(*args)
+    except BaseException as error:  # noqa: BLE001 - reported to the parent, which stops the run
+        results.put(f"{target.__name__} failed: {type(error).__name__}: {error}")
+
+
 def run_clients(target, args_for, clients: int, per_client: int) -> tuple[float, int]:
     ctx = mp.get_context("fork")
     start, results = ctx.Event(), ctx.Queue()
-    procs = [ctx.Process(target=target, args=(*args_for, per_client, 1000 + i, start, results)) for i in range(clients)]
+    procs = [
+        ctx.Process(target=_client_guarded, args=(target, *args_for, per_client, 1000 + i, start, results)) for i in range(clients)
+    ]
     for p in procs:
         p.start()
     time.sleep(1.0)  # let every client build its bodies and connect
@@ -299,6 +310,9 @@ def run_clients(target, args_for, clients: int, per_client: int) -> tuple[float,
     outcomes = [results.get(timeout=600) for _ in procs]
     for p in procs:
         p.join()
+    errors = [o for o in outcomes if isinstance(o, str)]
+    if errors:
+        raise SystemExit("\n".join(errors))
     began = min(o[0] for o in outcomes)
     ended = max(o[1] for o in outcomes)
     failures = sum(o[3] for o in outcomes)
@@ -336,7 +350,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--orders", type=int, default=1600, help="orders per measured run (split across clients)")
     parser.add_argument("--clients", type=int, default=8)
-    parser.add_argument("--workers", type=int, default=6, help="gunicorn worker processes")
+    parser.add_argument("--workers", type=int, default=4, help="gunicorn worker processes (2 per core: PostgreSQL and the clients share the machine)")
     parser.add_argument("--threads", type=int, default=1, help="threads per gunicorn worker (gthread when above 1)")
     parser.add_argument("--rounds", type=int, default=3, help="interleaved HTTP and raw-SQL runs; medians are reported")
     parser.add_argument("--carriers", action="store_true", help="seed the demo carriers: routing prices parcels from their rate tables")
