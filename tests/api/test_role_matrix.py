@@ -37,6 +37,8 @@ MATRIX = {
     "POST /api/v1/orders/": "orders.create_phone_order",
     "POST /api/v1/orders/bulk/": "orders.create_phone_order",
     "POST /api/v1/channels/{code}/orders/import/": "orders.create_phone_order",
+    "GET /api/v1/channels/{code}/stock-feed.csv": "inventory.view_stocklevel",
+    "POST /api/v1/channels/{code}/stock/resync/": "orders.change_channel",
     "GET /api/v1/orders/{number}/": "orders.view_order",
     "PATCH /api/v1/orders/{number}/": "orders.change_order",
     "PUT /api/v1/orders/{number}/lines/": "orders.change_order",
