@@ -529,10 +529,11 @@ class ChannelConnectionInline(admin.StackedInline):
 
     def get_fieldsets(self, request, obj=None):
         self._request = request  # the test button is shown to those who may change the channel
-        fields = self.PLATFORM_FIELDS.get(obj.adapter if obj else "", ())
-        stock = self.STOCK_FIELDS.get(obj.adapter if obj else "", ())
-        return [(None, {"fields": (*fields, ("connect_timeout", "read_timeout"), "connection_test")}),
-                ("Stock out to the platform", {"fields": stock})] if stock else [(None, {"fields": (*fields, ("connect_timeout", "read_timeout"), "connection_test")})]
+        adapter = obj.adapter if obj else ""
+        fieldsets = [(None, {"fields": (*self.PLATFORM_FIELDS.get(adapter, ()), ("connect_timeout", "read_timeout"), "connection_test")})]
+        if adapter in self.STOCK_FIELDS:
+            fieldsets.append(("Stock out to the platform", {"fields": self.STOCK_FIELDS[adapter]}))
+        return fieldsets
 
     @admin.display(description="Stock sync")
     def stock_sync_status(self, obj):
@@ -542,8 +543,9 @@ class ChannelConnectionInline(admin.StackedInline):
         counts = status["counts"]
         run = status["last_run"]
         last_run = (
-            format_html('<a href="{}">{} ({:%Y-%m-%d %H:%M}): {} checked, {} drifted, {} corrected, {} failed</a>',
-                        reverse("admin:orders_channelstocksyncrun_change", args=[run.pk]), run.get_status_display(), localtime(run.started_at),
+            format_html('<a href="{}">{} ({}): {} checked, {} drifted, {} corrected, {} failed</a>',
+                        reverse("admin:orders_channelstocksyncrun_change", args=[run.pk]), run.get_status_display(),
+                        localtime(run.started_at).strftime("%Y-%m-%d %H:%M"),
                         run.skus_checked, run.drifted, run.pushed, run.failed)
             if run else "No resync yet."
         )
