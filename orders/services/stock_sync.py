@@ -28,6 +28,7 @@ import time
 from dataclasses import dataclass, field
 from datetime import timedelta
 
+from celery import current_app
 from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
@@ -263,7 +264,7 @@ def _soonest(connection: ChannelConnection):
 
 def _follow_up(connection: ChannelConnection) -> None:
     """Listings still dirty and due within a minute get a task then (the sweep would be later)."""
-    if settings.CELERY_TASK_ALWAYS_EAGER:  # in-process tasks ignore the delay; the sweep is enough there
+    if current_app.conf.task_always_eager:  # in-process tasks ignore the delay; the sweep is enough there
         return
     soonest = _soonest(connection)
     if soonest is None:
