@@ -1,12 +1,13 @@
 """Stock out to channels: what the coalescing push absorbs, against pushing every change, in one run.
 
-    python bench/channel_sync.py [--orders 600] [--threads 6] [--skus 3] [--samples 30]
+    python bench/channel_sync.py [--orders 600] [--threads 6] [--skus 3] [--samples 30] [--rounds 3]
 
 On a throw-away PostgreSQL database (``oms_bench_sync``; ``BENCH_SYNC_DATABASE_URL`` to point
 elsewhere) and Redis (127.0.0.1:6379, db 11) it seeds a WooCommerce channel with "push stock" on,
 starts a fake stateful shop on 127.0.0.1 (``tests/channels/stock_platform.py``: keeps each
 product's stock, counts the stock-setting calls) and a real Celery worker, then:
 
+0. **no push**: the burst of 1. with push stock off, for what intake does alone;
 1. **coalesced** (the OMS's sync): ``--threads`` threads record ``--orders`` one-line orders on
    ``--skus`` hot SKUs as fast as they can; each order's reservation nudges the sync after its
    commit. Reported: stock changes per second during the burst, the time until the shop shows
@@ -15,6 +16,7 @@ product's stock, counts the stock-setting calls) and a real Celery worker, then:
    commit, reads the product's figure and PUTs it to the same shop at once (one call per change,
    in the order's thread). Reported the same way, and whether the shop ends right (concurrent
    pushes of one SKU can arrive out of order and leave a stale figure).
+   The three run interleaved for ``--rounds`` rounds (medians reported).
 3. **delay**: ``--samples`` single orders, one at a time, with the sync on: the time from the
    reservation's commit to the shop receiving the new figure (p50, p95).
 
@@ -92,19 +94,13 @@ def start_worker() -> tuple[subprocess.Popen, str]:
     return subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT), log.name
 
 
-_external = iter(range(10**9))
-_external_lock = threading.Lock()
-
-
 def order(sku: str):
     from decimal import Decimal
 
     from orders.services import AddressData, LineData, OrderIntakeData, order_intake
 
-    with _external_lock:
-        number = next(_external)
     data = OrderIntakeData(
-        channel="woo", external_id=f"B-{number}", currency="USD", email="buyer@example.com", first_name="Ada", last_name="Lovelace",
+        channel="woo", external_id=f"B-{uuid.uuid4().hex}", currency="USD", email="buyer@example.com", first_name="Ada", last_name="Lovelace",
         shipping_address=AddressData(name="Ada Lovelace", line1="12 Main Street", city="Boston", region="MA", postal_code="02108", country="US"),
         payment_status="paid", lines=[LineData(sku=sku, quantity=1, unit_price=Decimal("19.90"))],
     )
@@ -183,6 +179,7 @@ def main():
     parser.add_argument("--threads", type=int, default=6)
     parser.add_argument("--skus", type=int, default=3)
     parser.add_argument("--samples", type=int, default=30)
+    parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
 
     setup()
@@ -190,29 +187,43 @@ def main():
 
     skus = [f"HOT-{n}" for n in range(args.skus)]
     shop = StockShop({sku: 1000 + n for n, sku in enumerate(skus)})
-    seed(shop.url, args.skus, stock=10 * (args.orders + args.samples))
+    seed(shop.url, args.skus, stock=10 * (args.orders * args.rounds + args.samples))
     worker, log = start_worker()
     try:
         time.sleep(3)  # the worker connects
-        # 1. the OMS's sync
-        push_switch(True)
-        calls_before, seen_before = shop.stock_calls, len(shop.seen)
-        seconds = burst(args.orders, args.threads, skus)
-        lag = settle(shop, skus)
-        coalesced = {"rate": args.orders / seconds, "lag": lag, "calls": shop.stock_calls - calls_before, "figures": len(shop.seen) - seen_before}
-
-        # 2. naive: push every change at once, in the order's thread
-        push_switch(False)
+        burst(args.orders // 4, args.threads, skus)  # warm-up, no push: connections, caches, prepared statements
         from inventory.changes import _listeners, stock_listen
 
         listener = naive_listener(shop)
-        stock_listen(listener)
-        calls_before, seen_before = shop.stock_calls, len(shop.seen)
-        seconds = burst(args.orders, args.threads, skus)
-        _listeners.remove(listener)
-        wanted = figures(skus)
-        naive_right = all(shop.quantity(sku) == wanted[sku] for sku in skus)
-        naive = {"rate": args.orders / seconds, "calls": shop.stock_calls - calls_before, "figures": len(shop.seen) - seen_before}
+        runs = {"none": [], "coalesced": [], "naive": []}
+        lags, calls, sent, naive_right = [], {"coalesced": 0, "naive": 0}, {"coalesced": 0, "naive": 0}, True
+        for _ in range(args.rounds):  # interleaved, medians reported: the machine's mood hits all sides alike
+            # 0. no push at all: what intake does without the sync
+            push_switch(False)
+            runs["none"].append(args.orders / burst(args.orders, args.threads, skus))
+            # 1. the OMS's sync
+            push_switch(True)
+            calls_before, seen_before = shop.stock_calls, len(shop.seen)
+            runs["coalesced"].append(args.orders / burst(args.orders, args.threads, skus))
+            lags.append(settle(shop, skus))
+            calls["coalesced"] += shop.stock_calls - calls_before
+            sent["coalesced"] += len(shop.seen) - seen_before
+            # 2. naive: push every change at once, in the order's thread
+            push_switch(False)
+            stock_listen(listener)
+            calls_before, seen_before = shop.stock_calls, len(shop.seen)
+            runs["naive"].append(args.orders / burst(args.orders, args.threads, skus))
+            _listeners.remove(listener)
+            wanted = figures(skus)
+            naive_right = naive_right and all(shop.quantity(sku) == wanted[sku] for sku in skus)
+            calls["naive"] += shop.stock_calls - calls_before
+            sent["naive"] += len(shop.seen) - seen_before
+            for sku in skus:  # the next round starts from a shop that is right
+                shop.stock[shop.ids[sku]] = wanted[sku]
+        changes = args.orders * args.rounds
+        coalesced = {"rate": statistics.median(runs["coalesced"]), "lag": None if None in lags else max(lags),
+                     "calls": calls["coalesced"], "figures": sent["coalesced"]}
+        naive = {"rate": statistics.median(runs["naive"]), "calls": calls["naive"], "figures": sent["naive"]}
 
         # 3. delay from a reservation's commit to the shop's new figure
         push_switch(True)
@@ -240,16 +251,18 @@ def main():
             intake_stop.kill()
         shop.close()
 
-    print(f"\n{args.orders} one-line orders from {args.threads} threads on {args.skus} SKUs (PostgreSQL, one Celery worker, "
-          f"debounce {os.environ.get('OMS_STOCK_SYNC_DEBOUNCE_SECONDS', '1.0')} s)\n")
+    print(f"\n{args.rounds} rounds of {args.orders} one-line orders from {args.threads} threads on {args.skus} SKUs (PostgreSQL, "
+          f"one Celery worker, debounce {os.environ.get('OMS_STOCK_SYNC_DEBOUNCE_SECONDS', '1.0')} s); changes/s are medians\n")
     print(f"{'':28}{'changes/s':>10}{'stock calls':>13}{'calls/change':>14}{'figures sent':>14}{'shop right':>12}")
-    print(f"{'coalesced (OMS sync)':28}{coalesced['rate']:>10.1f}{coalesced['calls']:>13}{coalesced['calls'] / args.orders:>14.3f}"
+    print(f"{'no push (intake alone)':28}{statistics.median(runs['none']):>10.1f}{'-':>13}{'-':>14}{'-':>14}{'-':>12}")
+    print(f"{'coalesced (OMS sync)':28}{coalesced['rate']:>10.1f}{coalesced['calls']:>13}{coalesced['calls'] / changes:>14.3f}"
           f"{coalesced['figures']:>14}{'yes' if coalesced['lag'] is not None else 'NO':>12}")
-    print(f"{'naive (push every change)':28}{naive['rate']:>10.1f}{naive['calls']:>13}{naive['calls'] / args.orders:>14.3f}"
+    print(f"{'naive (push every change)':28}{naive['rate']:>10.1f}{naive['calls']:>13}{naive['calls'] / changes:>14.3f}"
           f"{naive['figures']:>14}{'yes' if naive_right else 'NO':>12}")
     if coalesced["lag"] is not None:
-        print(f"\ncoalesced: the shop showed every final figure {coalesced['lag']:.2f} s after the last order")
-    print(f"rate ratio coalesced/naive: {coalesced['rate'] / naive['rate']:.2f}")
+        print(f"\ncoalesced: the shop showed every final figure at most {coalesced['lag']:.2f} s after a round's last order")
+    print(f"rate ratio coalesced/naive: {coalesced['rate'] / naive['rate']:.2f}; coalesced/no push: "
+          f"{coalesced['rate'] / statistics.median(runs['none']):.2f}")
     if delays:
         ordered = sorted(delays)
         p95 = ordered[min(len(ordered) - 1, int(round(0.95 * len(ordered))) - 1)]
