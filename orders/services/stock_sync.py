@@ -401,6 +401,7 @@ def _record(listings: list[ChannelListing], outcome: _Outcome, marks: dict[int, 
     now = timezone.now()
     settled = []
     for listing in listings:
+        listing.updated_at = now  # bulk_update does not touch auto_now fields itself
         if listing.pk in outcome.unknown:
             listing.status, listing.attempts, listing.next_attempt_at = ChannelListing.Status.UNKNOWN_SKU, 0, None
             listing.last_error_code, listing.last_error = "unknown_sku", "The platform has no product with this SKU; the nightly resync looks again."
