@@ -275,6 +275,15 @@ OMS_CATCH_UP_LOOKBACK_HOURS = env.int("OMS_CATCH_UP_LOOKBACK_HOURS", default=48)
 OMS_CATCH_UP_OVERLAP_MINUTES = env.int("OMS_CATCH_UP_OVERLAP_MINUTES", default=10)
 OMS_CATCH_UP_ABANDONED_MINUTES = env.int("OMS_CATCH_UP_ABANDONED_MINUTES", default=60)
 
+# Stock out to channels (orders/services/stock_sync.py). A stock change is pushed this many seconds
+# after it committed, and a listing is pushed again at most this often while changes keep coming
+# (a burst of orders on one SKU ends as a few pushes carrying the last figure).
+OMS_STOCK_SYNC_DEBOUNCE_SECONDS = env.float("OMS_STOCK_SYNC_DEBOUNCE_SECONDS", default=1.0)
+# Which channels push stock is read again at most this often per process (seconds).
+OMS_STOCK_SYNC_CHANNELS_MAX_AGE = env.float("OMS_STOCK_SYNC_CHANNELS_MAX_AGE", default=10.0)
+# One push run of a channel stops after this many seconds (the next run carries on).
+OMS_STOCK_SYNC_RUN_SECONDS = env.float("OMS_STOCK_SYNC_RUN_SECONDS", default=30.0)
+
 # --- Sign-in: throttling, two-factor ------------------------------------------------------
 # Failed sign-ins are counted per account and, separately, per client address (django-axes):
 # AXES_FAILURE_LIMIT failures within the cool-off lock that account (from anywhere) or that address

@@ -1,11 +1,12 @@
 """Reads of stock: availability, available-to-promise (overall and per sales channel), the
 stock and ledger listings of the API, and the ledger reconciliation."""
 
+import hashlib
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
-from django.db.models import F, OuterRef, Prefetch, Q, QuerySet, Subquery, Sum, Value
+from django.db.models import Count, F, Max, OuterRef, Prefetch, Q, QuerySet, Subquery, Sum, Value
 from django.db.models.functions import Coalesce, Greatest
 
 from oms.db import rows_select
@@ -227,6 +228,40 @@ def available_to_promise_for_skus(products: Iterable[Product], *, channel: str |
             pooled[row.product_id].append(row.available)
             incoming[row.product_id] += row.incoming
     return [SkuPromise(product.sku, pool.may_take(pooled[product.pk]), incoming[product.pk]) for product in products]
+
+
+def channel_stock_feed(channel: str, *, chunk_size: int = 2000) -> Iterator[tuple[str, int]]:
+    """``(sku, figure)`` of every active product, by SKU, as the channel may promise it (the
+    figure :func:`available_to_promise_for_skus` gives), streamed from one query (two with the
+    rule) however many products there are."""
+    pool = channel_pool(channel)
+    if pool.location_ids is None:
+        sells = Q(stock_levels__location__is_active=True, stock_levels__location__can_ship=True)
+    else:
+        sells = Q(stock_levels__location__is_active=True, stock_levels__location_id__in=sorted(pool.location_ids))
+    available = Greatest(
+        F("stock_levels__on_hand") - F("stock_levels__reserved") - F("stock_levels__damaged") - F("stock_levels__safety_stock"), Value(0)
+    )
+    rows = (
+        Product.objects.filter(is_active=True).order_by("sku")
+        .annotate(pooled=Coalesce(Sum(available, filter=sells), Value(0)))
+        .values_list("sku", "pooled")
+    )
+    for sku, pooled in rows.iterator(chunk_size=chunk_size):
+        yield sku, pool.promise(pooled)
+
+
+def channel_stock_feed_version(channel: str) -> tuple[str, object]:
+    """An ETag and a Last-Modified for :func:`channel_stock_feed`: they change when the ledger,
+    the catalogue, the locations or the channel's rule change (four aggregate reads, no scan)."""
+    newest_movement = StockMovement.objects.aggregate(newest=Max("id"), at=Max("created_at"))
+    products = Product.objects.aggregate(at=Max("updated_at"), count=Count("id"))
+    locations = Location.objects.aggregate(versions=Sum("version"), count=Count("id"))  # each change raises a version
+    rule = ChannelStockRule.objects.filter(channel_code=channel).values_list("updated_at", flat=True).first()
+    stamps = [stamp for stamp in (newest_movement["at"], products["at"], rule) if stamp is not None]
+    parts = (channel, newest_movement["newest"], products["count"], locations["versions"], locations["count"], *(s.isoformat() for s in stamps))
+    etag = hashlib.sha256("|".join(str(part) for part in parts).encode()).hexdigest()[:32]
+    return etag, max(stamps) if stamps else None
 
 
 # --- listings for the API ------------------------------------------------------------------------

@@ -23,6 +23,7 @@ from oms.errors import DomainError, InsufficientStock, InvalidInput, NotFound
 from oms.events import event_record
 from oms.money import is_currency, parse_amount
 
+from .changes import stock_changed
 from .models import Bin, Location, Product, StockLevel, StockMovement, Transfer, TransferLine
 from .selectors import available_to_promise
 
@@ -172,6 +173,12 @@ GUARD_AVAILABLE = "on_hand - reserved - damaged - safety_stock >= v.quantity"
 GUARD_RESERVED = "reserved >= v.quantity"
 
 
+def _ledger_insert(movements: list[StockMovement]) -> list[StockMovement]:
+    """Write ledger rows (one statement) and note their products as changed for after the commit."""
+    stock_changed(movement.product_id for movement in movements)
+    return rows_insert(movements)
+
+
 def _post(
     level: StockLevel,
     *,
@@ -206,7 +213,7 @@ def _post(
             f"quarantined {level.damaged - damaged}).",
             code="stock_constraint",
         ) from None
-    (movement,) = rows_insert(
+    (movement,) = _ledger_insert(
         [
             StockMovement(
                 kind=kind,
@@ -310,7 +317,7 @@ def stock_receive_lines(*, lines: Sequence[tuple[str, str, int]], reference: str
         for p, loc, quantity in keyed:
             totals[levels[(p, loc)].pk] = totals.get(levels[(p, loc)].pk, 0) + quantity
         _counters_shift(list(totals.items()), reserved=0, on_hand=+1, guard="1 = 1")
-        movements = rows_insert(
+        movements = _ledger_insert(
             [
                 StockMovement(
                     kind=StockMovement.Kind.RECEIPT, product_id=p, location_id=loc, on_hand_delta=quantity,
@@ -452,7 +459,7 @@ def stock_reserve(*, changes: Sequence[StockChange], levels: dict[tuple[int, int
         if crossed:
             skus = dict(Product.objects.filter(pk__in=crossed).values_list("pk", "sku"))
             _low_stock_record((pk, skus[pk], thresholds[pk], after[pk]) for pk in crossed)
-    return rows_insert(
+    return _ledger_insert(
         [
             StockMovement(
                 kind=StockMovement.Kind.RESERVATION,
@@ -482,7 +489,7 @@ def _reserved_take(
             updated = _counters_shift(rows, reserved=-1, on_hand=-1 if ship else 0, guard=GUARD_RESERVED)
         if updated != len(merged):
             raise DomainError("Cannot take more stock than is reserved.", code="exceeds_reserved")
-        movements = rows_insert(
+        movements = _ledger_insert(
             [
                 StockMovement(
                     kind=kind,
@@ -829,6 +836,7 @@ def stock_snapshot_apply(
             if _on_hand_shift(shifts) != len(shifts):
                 raise DomainError("Stock changed while the snapshot was applied; nothing was changed.", code="stock_constraint")
             StockMovement.objects.bulk_create(movements, batch_size=1000)
+            stock_changed(m.product_id for m in movements)
             gained = [m.product_id for m in movements if m.on_hand_delta > 0]
             if gained:
                 _announce_available(gained)

@@ -49,8 +49,8 @@ SECTIONS = (
     )),
     Section("integrations", "Channels & integrations", (
         "orders.channel", "orders.routingstrategy", "orders.screeningrule", "orders.screeningthreshold", "orders.screeningblock",
-        "orders.channelwebhookreceipt", "orders.channelfulfillmentsync", "orders.channelreconciliation", "oms.integration",
-        "oms.webhooksubscription",
+        "orders.channelwebhookreceipt", "orders.channellisting", "orders.channelstocksyncrun", "orders.channelfulfillmentsync",
+        "orders.channelreconciliation", "oms.integration", "oms.webhooksubscription",
         "oms.webhookdelivery", "oms.apikey",
     )),
     # Unlocking a locked-out sign-in and resetting someone's authenticator: the operations manager's.

@@ -27,11 +27,12 @@ from . import admin_views, services
 from .admin_panels import order_page_panels
 from .forms import ChannelAdminForm, ChannelConnectionForm, HoldPlaceForm, PaymentUpdateForm
 from .models import (
-    Allocation, Channel, ChannelConnection, ChannelReconciliation, ChannelWebhookReceipt, HeldOrder, HoldReason, Order, OrderEvent, OrderHold, OrderLine, OrderStatus,
-    RoutingStrategy, ScreeningBlock, ScreeningRule, ScreeningThreshold,
+    Allocation, Channel, ChannelConnection, ChannelListing, ChannelReconciliation, ChannelStockSyncRun, ChannelWebhookReceipt, HeldOrder,
+    HoldReason, Order, OrderEvent, OrderHold, OrderLine, OrderStatus, RoutingStrategy, ScreeningBlock, ScreeningRule, ScreeningThreshold,
 )
 from .services.channel_reconcile import channel_reconcile_start, reconciliation_window_start
 from .services.screening import screening_blocks_changed, screening_forget
+from .services.stock_sync import channel_listings_push_again, channel_stock_resync_request, channel_stock_status, stock_push_channels_forget
 from .tasks import channel_reconcile_continue
 
 
@@ -518,11 +519,15 @@ class ChannelConnectionInline(admin.StackedInline):
     max_num = 1
     verbose_name = "platform connection"
     verbose_name_plural = "Platform connection (stock, fulfillments and missed orders go back through it)"
-    readonly_fields = ("shopify_access_token_display", "woocommerce_consumer_secret_display", "connection_test", "catch_up")
+    readonly_fields = ("shopify_access_token_display", "woocommerce_consumer_secret_display", "connection_test", "catch_up", "stock_sync_status")
     PLATFORM_FIELDS = {
         Channel.Adapter.SHOPIFY: ("shopify_shop_domain", "shopify_access_token_display", "new_shopify_access_token", "shopify_api_version"),
         Channel.Adapter.WOOCOMMERCE: ("woocommerce_url", "woocommerce_consumer_key", "woocommerce_consumer_secret_display",
                                       "new_woocommerce_consumer_secret"),
+    }
+    STOCK_FIELDS = {
+        Channel.Adapter.SHOPIFY: ("stock_push_enabled", "shopify_location_id", "stock_sync_status"),
+        Channel.Adapter.WOOCOMMERCE: ("stock_push_enabled", "woocommerce_requests_per_second", "stock_sync_status"),
     }
 
     # The connection is part of the channel: whoever may see or change the channel may see or change it.
@@ -536,10 +541,37 @@ class ChannelConnectionInline(admin.StackedInline):
 
     def get_fieldsets(self, request, obj=None):
         self._request = request  # the test button is shown to those who may change the channel
-        fields = self.PLATFORM_FIELDS.get(obj.adapter if obj else "", ())
-        return [(None, {"fields": (
-            *fields, ("connect_timeout", "read_timeout"), "connection_test", "push_fulfillments", "catch_up_missed_orders", "catch_up",
+        adapter = obj.adapter if obj else ""
+        fieldsets = [(None, {"fields": (
+            *self.PLATFORM_FIELDS.get(adapter, ()), ("connect_timeout", "read_timeout"), "connection_test", "push_fulfillments",
+            "catch_up_missed_orders", "catch_up",
         )})]
+        if adapter in self.STOCK_FIELDS:
+            fieldsets.append(("Stock out to the platform", {"fields": self.STOCK_FIELDS[adapter]}))
+        return fieldsets
+
+    @admin.display(description="Stock sync")
+    def stock_sync_status(self, obj):
+        if not obj.pk:
+            return "Save the connection first."
+        status = channel_stock_status(obj)
+        counts = status["counts"]
+        run = status["last_run"]
+        last_run = (
+            format_html('<a href="{}">{} ({}): {} checked, {} drifted, {} corrected, {} failed</a>',
+                        reverse("admin:orders_channelstocksyncrun_change", args=[run.pk]), run.get_status_display(),
+                        localtime(run.started_at).strftime("%Y-%m-%d %H:%M"),
+                        run.skus_checked, run.drifted, run.pushed, run.failed)
+            if run else "No resync yet."
+        )
+        listings = reverse("admin:orders_channellisting_changelist") + f"?channel__id__exact={obj.channel_id}"
+        return format_html(
+            '{}. <a href="{}">{} listings</a>: {} in sync, {} failing, {} not on the platform, {} waiting to be pushed; last push {}.'
+            '<div class="help">Last resync: {}. Resync from the channel list (action “Resync stock now”).</div>',
+            "Pushing" if obj.stock_push_enabled else "Off", listings, sum(counts.values()), counts["in_sync"], counts["failing"],
+            counts["unknown_sku"], status["dirty"],
+            localtime(status["last_pushed_at"]).strftime("%Y-%m-%d %H:%M:%S") if status["last_pushed_at"] else "never", last_run,
+        )
 
     def get_formset(self, request, obj=None, **kwargs):
         if self.has_change_permission(request, obj):
@@ -608,6 +640,22 @@ class ChannelAdmin(FormOnlyFieldsMixin, admin.ModelAdmin):
     def get_readonly_fields(self, request, obj=None):
         self._request = request  # the webhook URL is absolute, on the host the operator uses
         return super().get_readonly_fields(request, obj)
+
+    actions = ("stock_resync",)
+
+    @admin.action(description="Resync stock now (read the platform's figures and correct them)", permissions=["change"])
+    def stock_resync(self, request, queryset):
+        for channel in queryset:
+            try:
+                channel_stock_resync_request(channel=channel.code, actor=request.user)
+            except DomainError as error:
+                messages.error(request, error.message)
+            else:
+                messages.success(request, f"Stock resync of {channel.code} queued; its run appears under Channel stock sync runs.")
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        stock_push_channels_forget()  # the push switch applies in this process at once
 
     def get_inline_instances(self, request, obj=None):
         # A connection needs a platform: it appears once the channel is saved with an adapter.
@@ -811,3 +859,44 @@ class ScreeningBlockAdmin(ScreeningConfigAdmin):
 
 
 from . import admin_channel_sync  # noqa: E402, F401  (registers the channel sync pages)
+@admin.register(ChannelListing)
+class ChannelListingAdmin(admin.ModelAdmin):
+    """Each product as a channel's platform lists it: the figure last pushed and what went wrong."""
+
+    list_display = ("product", "channel", "status", "last_pushed_quantity", "last_pushed_at", "dirty", "attempts", "next_attempt_at",
+                    "last_error_code", "last_error")
+    list_filter = ("channel", "status", "dirty", "last_error_code")
+    list_select_related = ("product", "channel")
+    search_fields = ("product__sku", "last_error")
+    readonly_fields = [f.name for f in ChannelListing._meta.fields]
+    actions = ("push_again",)
+    show_full_result_count = False
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.action(description="Push again (forget errors and backoff, look the SKU up again)", permissions=["change"])
+    def push_again(self, request, queryset):
+        marked = channel_listings_push_again(listing_ids=list(queryset.values_list("pk", flat=True)), actor=request.user)
+        messages.success(request, f"{marked} listing(s) will be pushed at the next run (within seconds).")
+
+
+@admin.register(ChannelStockSyncRun)
+class ChannelStockSyncRunAdmin(ReadOnlyAdmin):
+    list_display = ("started_at", "channel", "status", "skus_checked", "drifted", "pushed", "failed", "unknown", "finished_at", "message")
+    list_filter = ("channel", "status")
+    list_select_related = ("channel",)
+    readonly_fields = ("channel", "status", "started_at", "finished_at", "skus_checked", "drifted", "pushed", "failed", "unknown",
+                       "drift_table", "message", "actor_label")
+    exclude = ("drift_sample",)
+
+    @admin.display(description="Drift found (sample)")
+    def drift_table(self, obj):
+        rows = format_html_join("", "<tr><td>{}</td><td>{}</td><td>{}</td></tr>",
+                                ((d.get("sku"), "—" if d.get("platform") is None else d.get("platform"), d.get("oms")) for d in obj.drift_sample))
+        if not rows:
+            return "No drift."
+        return format_html("<table><thead><tr><th>SKU</th><th>Platform showed</th><th>OMS publishes</th></tr></thead><tbody>{}</tbody></table>", rows)

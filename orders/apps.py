@@ -6,6 +6,7 @@ class OrdersConfig(AppConfig):
     verbose_name = "Orders"
 
     def ready(self):
+        from inventory.changes import stock_listen
         from inventory.services import STOCK_AVAILABLE_EVENT
         from oms.events import subscribe
         from oms.work_queues import work_queues_register
@@ -27,6 +28,10 @@ class OrdersConfig(AppConfig):
         from .admin_panels import order_page_panel_register
 
         order_page_panel_register("channel", order_channel_panel)
+        from .services.stock_sync import stock_changes_note
+
+        # Stock out to channels: a push is queued after each stock change (no query in the order's path).
+        stock_listen(stock_changes_note)
         # The console's home shows the orders' queues.
         work_queues_register(QUEUES, order_queues_count)
         work_queues_register(CHANNEL_QUEUES, channel_queues_count)

@@ -312,13 +312,23 @@ class ChannelConnectionForm(forms.ModelForm):
         model = ChannelConnection
         fields = (
             "shopify_shop_domain", "shopify_api_version", "woocommerce_url", "woocommerce_consumer_key", "connect_timeout", "read_timeout",
-            "push_fulfillments", "catch_up_missed_orders",
+            "push_fulfillments", "catch_up_missed_orders", "stock_push_enabled", "shopify_location_id", "woocommerce_requests_per_second",
         )
 
     def clean_shopify_shop_domain(self):
         """Forgive what a browser's address bar gives (https://…/admin/); the model validates the rest."""
         value = self.cleaned_data["shopify_shop_domain"].strip().lower()
         return value.removeprefix("https://").removeprefix("http://").split("/", 1)[0]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Shown for WooCommerce only: a Shopify page does not post it, and then the saved value stays.
+        if "woocommerce_requests_per_second" in self.fields:
+            self.fields["woocommerce_requests_per_second"].required = False
+
+    def clean_woocommerce_requests_per_second(self):
+        value = self.cleaned_data.get("woocommerce_requests_per_second")
+        return value if value is not None else self.instance.woocommerce_requests_per_second
 
     def clean_woocommerce_url(self):
         return self.cleaned_data["woocommerce_url"].rstrip("/")

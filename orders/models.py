@@ -201,6 +201,14 @@ def https_url_validate(value: str) -> None:
         raise ValidationError("The shop's address must start with https:// (the consumer key and secret travel with every call).", code="not_https")
 
 
+SHOPIFY_LOCATION = re.compile(r"^(gid://shopify/Location/)?\d+$")
+
+
+def shopify_location_validate(value: str) -> None:
+    if value and not SHOPIFY_LOCATION.match(value.strip()):
+        raise ValidationError("Enter the location's id, like gid://shopify/Location/124656943 or 124656943.", code="shopify_location")
+
+
 WOOCOMMERCE_URL_HELP = "The WordPress site's base address, like https://shop.example.com (the REST API is under /wp-json/wc/v3/)."
 
 
@@ -243,9 +251,108 @@ class ChannelConnection(models.Model):
         "catch up missed orders", default=False,
         help_text="Every 15 minutes, list the platform's recently changed orders and take in any whose webhook never arrived.",
     )
+    stock_push_enabled = models.BooleanField(
+        "push stock", default=False,
+        help_text="Publish this channel's available-to-promise to the platform within seconds of every stock change, "
+        "and resync it nightly. Off: the platform's stock figures are left alone.",
+    )
+    shopify_location_id = models.CharField(
+        "Shopify location", max_length=80, blank=True, validators=[shopify_location_validate],
+        help_text="The Shopify location whose available quantity the OMS sets, gid://shopify/Location/… or its number "
+        "(Settings → Locations, the number at the end of the location's address).",
+    )
+    woocommerce_requests_per_second = models.PositiveSmallIntegerField(
+        "requests per second", default=5, validators=[MinValueValidator(1), MaxValueValidator(100)],
+        help_text="At most this many stock calls per second to the shop (a self-hosted WordPress sets its own limit; ask its host).",
+    )
 
     def __str__(self):
         return f"Connection of {self.channel}"
+
+    @property
+    def shopify_location_gid(self) -> str:
+        value = self.shopify_location_id.strip()
+        return f"gid://shopify/Location/{value}" if value.isdigit() else value
+
+
+class ChannelListing(models.Model):
+    """One product as a channel's platform lists it: where it is there, and the stock figure the
+    OMS last published. ``dirty`` says the figure may be stale; ``marks`` counts the notes that
+    made it so, and a push clears ``dirty`` only if no note came while it was under way."""
+
+    class Status(models.TextChoices):
+        NEW = "new", "Not looked up yet"
+        IN_SYNC = "in_sync", "In sync"
+        FAILING = "failing", "Failing"
+        UNKNOWN_SKU = "unknown_sku", "Not on the platform"
+
+    channel = models.ForeignKey(Channel, on_delete=models.CASCADE, related_name="listings")
+    product = models.ForeignKey("inventory.Product", on_delete=models.CASCADE, related_name="channel_listings")
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.NEW)
+    platform_item_id = models.CharField(
+        max_length=120, blank=True, help_text="Shopify inventory item id; WooCommerce product id.",
+    )
+    platform_variant_id = models.CharField(max_length=120, blank=True, help_text="WooCommerce variation id.")
+    platform_location_id = models.CharField(max_length=120, blank=True, help_text="Shopify location id.")
+    last_pushed_quantity = models.IntegerField(null=True, blank=True)
+    last_pushed_at = models.DateTimeField(null=True, blank=True)
+    dirty = models.BooleanField(default=True)
+    dirty_since = models.DateTimeField(null=True, blank=True)
+    marks = models.PositiveIntegerField(default=0)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    last_error_code = models.CharField(max_length=60, blank=True)
+    last_error = models.CharField(max_length=500, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["channel", "product"]
+        constraints = [models.UniqueConstraint(fields=["channel", "product"], name="channel_listing_unique")]
+        indexes = [models.Index(fields=["channel", "dirty", "next_attempt_at"], name="channel_listing_due_idx")]
+
+    def __str__(self):
+        return f"{self.product} on {self.channel}"
+
+
+class ChannelStockSyncRun(models.Model):
+    """A full resync of one channel's stock figures: what the platform showed, what was corrected."""
+
+    class Status(models.TextChoices):
+        RUNNING = "running", "Running"
+        DONE = "done", "Done"
+        FAILED = "failed", "Failed"
+
+    channel = models.ForeignKey(Channel, on_delete=models.CASCADE, related_name="stock_sync_runs")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.RUNNING)
+    started_at = models.DateTimeField(default=timezone.now)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    skus_checked = models.PositiveIntegerField(default=0)
+    drifted = models.PositiveIntegerField(default=0, help_text="SKUs whose platform figure differed from the OMS's.")
+    pushed = models.PositiveIntegerField(default=0)
+    failed = models.PositiveIntegerField(default=0)
+    unknown = models.PositiveIntegerField(default=0, help_text="SKUs the platform does not know.")
+    drift_sample = models.JSONField(default=list, blank=True, help_text="Up to 50 SKUs: platform figure, OMS figure.")
+    message = models.CharField(max_length=500, blank=True)
+    actor_label = models.CharField(max_length=120, blank=True)
+
+    class Meta:
+        ordering = ["-started_at", "-id"]
+
+    def __str__(self):
+        return f"Stock resync of {self.channel} at {self.started_at:%Y-%m-%d %H:%M}"
+
+
+class StockSyncState(models.Model):
+    """Bookkeeping of the stock sync: ``sweep`` holds the ledger cursor; ``channel:<code>`` the
+    lease that lets one runner at a time push a channel."""
+
+    key = models.CharField(max_length=60, unique=True)
+    lease_until = models.DateTimeField(null=True, blank=True)
+    movement_cursor = models.BigIntegerField(default=0)
+    swept_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self):
+        return self.key
 
 
 class OrderStatus(models.TextChoices):

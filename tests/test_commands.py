@@ -62,9 +62,11 @@ def test_when_periodic_tasks_are_set_up_twice_then_each_exists_once_and_names_a_
         "shipping.tasks.shipments_track_poll",
         "orders.tasks.channel_fulfillments_sweep",
         "orders.tasks.channels_reconcile_due",
+        "orders.tasks.stock_ledger_sweep",
+        "orders.tasks.channels_stock_resync",
     }
-    assert PeriodicTask.objects.count() == 9
-    assert capsys.readouterr().out.count("unchanged") == 9
+    assert PeriodicTask.objects.count() == 11
+    assert capsys.readouterr().out.count("unchanged") == 11
     app.loader.import_default_modules()
     assert set(tasks) <= set(app.tasks)
     sweep = PeriodicTask.objects.get(task="oms.tasks.events_sweep")

@@ -5,8 +5,13 @@ The webhook endpoints take no API key: the platform signs each body with the cha
 anything is parsed.
 """
 
+import csv
 import hashlib
+import itertools
 from decimal import Decimal
+
+from django.http import HttpResponseNotModified, StreamingHttpResponse
+from django.utils.http import http_date, parse_http_date_safe
 
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
@@ -16,7 +21,9 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from inventory.selectors import channel_stock_feed, channel_stock_feed_version
 from oms import json_input
+from oms.api.downloads import FileAnswerNegotiation
 from oms.api.authentication import request_actor
 from oms.api.idempotency import idempotent
 from oms.api.schema import IDEMPOTENCY_KEY, ErrorSerializer, error_responses
@@ -26,6 +33,7 @@ from orders.adapters.csv_import import COLUMNS, MAX_FILE_BYTES, MAX_ROWS, orders
 from orders.adapters.mapping import external_id_of
 from orders.adapters.webhooks import DELETE, Adapter, channel_webhook_apply, signature_verify
 from orders.models import Channel
+from orders.services.stock_sync import channel_stock_resync_request
 
 CODE = OpenApiParameter("code", OpenApiTypes.STR, OpenApiParameter.PATH, description="The channel's code, e.g. `shopify-eu`.")
 
@@ -222,3 +230,86 @@ class ChannelOrdersImportView(APIView):
             raise InvalidInput("Send the CSV file as multipart field `file` or as a text/csv body.", fields={"file": ["This field is required."]})
         report = orders_import(channel=code, content=content, actor=request_actor(request))
         return Response(report.as_dict())
+
+
+# --- stock out to channels -----------------------------------------------------------------------
+
+
+def _channel(code: str) -> Channel:
+    channel = Channel.objects.filter(code=code).first()
+    if channel is None:
+        raise NotFound(f"No channel with code {code!r}.")
+    return channel
+
+
+class _CsvEcho:
+    def write(self, value):
+        return value
+
+
+class ChannelStockFeedView(APIView):
+    """What a marketplace without a stock API reads on its schedule: one CSV row per active SKU."""
+
+    required_scopes = {"GET": "stock:read"}
+    required_permissions = {"GET": "inventory.view_stocklevel"}
+    content_negotiation_class = FileAnswerNegotiation
+
+    @extend_schema(
+        operation_id="channels_stock_feed",
+        summary="Stock feed of a channel (CSV)",
+        description="Header `sku,quantity`, then one row per active product by SKU: the available-to-promise the channel "
+        "may sell under its stock rule (its locations, share and buffer), the figure its orders can reserve. Streamed "
+        "(tens of thousands of SKUs in constant memory). Send `If-None-Match` with the last `ETag` (or `If-Modified-Since`): "
+        "304 when no stock, product, location or rule changed since.",
+        parameters=[CODE],
+        responses={(200, "text/csv"): OpenApiResponse(OpenApiTypes.STR, description="The feed."), 304: OpenApiResponse(description="Unchanged."),
+                   **error_responses(404)},
+    )
+    def get(self, request, code: str):
+        channel = _channel(code)
+        etag, modified = channel_stock_feed_version(channel.code)
+        quoted = f'"{etag}"'
+        match = [tag.strip().removeprefix("W/") for tag in request.headers.get("If-None-Match", "").split(",") if tag.strip()]
+        since = parse_http_date_safe(request.headers.get("If-Modified-Since", "")) if "If-None-Match" not in request.headers else None
+        if quoted in match or "*" in match or (since is not None and modified is not None and int(modified.timestamp()) <= since):
+            response = HttpResponseNotModified()
+        else:
+            writer = csv.writer(_CsvEcho())
+            rows = itertools.chain([("sku", "quantity")], channel_stock_feed(channel.code))
+            response = StreamingHttpResponse((writer.writerow(row) for row in rows), content_type="text/csv; charset=utf-8")
+            response["Content-Disposition"] = f'attachment; filename="stock-{channel.code}.csv"'
+        response["ETag"] = quoted
+        if modified is not None:
+            response["Last-Modified"] = http_date(modified.timestamp())
+        response["Cache-Control"] = "private, no-cache"
+        return response
+
+
+class ResyncQueuedSerializer(serializers.Serializer):
+    channel = serializers.CharField()
+    queued = serializers.BooleanField()
+    detail = serializers.CharField()
+
+
+class ChannelStockResyncView(APIView):
+    required_scopes = {"POST": "stock:write"}
+    required_permissions = {"POST": "orders.change_channel"}
+
+    @extend_schema(
+        operation_id="channels_stock_resync",
+        summary="Resync a channel's stock figures",
+        description="Queue a full resync: every active SKU's figure on the platform is read, corrected where it differs "
+        "from what the channel may promise, and the drift is recorded as a stock sync run (admin: Channel stock sync runs). "
+        "Answers 202 at once. 409 when the channel does not push stock (turn on “push stock” in its connection settings).",
+        parameters=[CODE, IDEMPOTENCY_KEY],
+        request=None,
+        responses={202: ResyncQueuedSerializer, **error_responses(404, 409)},
+    )
+    @idempotent
+    def post(self, request, code: str):
+        channel = _channel(code)
+        channel_stock_resync_request(channel=channel.code, actor=request_actor(request))
+        return Response(
+            {"channel": channel.code, "queued": True, "detail": "The resync is queued; its run appears under Channel stock sync runs."},
+            status=202,
+        )

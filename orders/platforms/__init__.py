@@ -6,7 +6,7 @@ clients themselves take plain settings, so tests point them at a local server.
 
 from ..models import Channel, ChannelConnection
 from .results import BatchResult, ItemError
-from .shopify import InventoryQuantity, ShopifyClient, Tracking
+from .shopify import InventoryQuantity, ItemLevel, ShopifyClient, Tracking
 from .transport import (
     PlatformAuthError, PlatformError, PlatformNotConfigured, PlatformRateLimited, PlatformRefused, PlatformUnavailable, RetryPolicy,
 )
@@ -34,7 +34,8 @@ def client_for(connection: ChannelConnection, **transport_options) -> ShopifyCli
                                 "consumer secret": connection.woocommerce_consumer_secret})
         return WooCommerceClient(
             channel=channel.code, site_url=connection.woocommerce_url, consumer_key=connection.woocommerce_consumer_key,
-            consumer_secret=connection.woocommerce_consumer_secret, timeout=timeout, **transport_options,
+            consumer_secret=connection.woocommerce_consumer_secret, timeout=timeout,
+            **{"requests_per_second": connection.woocommerce_requests_per_second, **transport_options},
         )
     raise PlatformNotConfigured(f"Channel {channel.code} has no platform adapter: choose Shopify or WooCommerce on the channel page.")
 
@@ -47,7 +48,7 @@ def connection_check(client: ShopifyClient | WooCommerceClient) -> str:
 
 
 __all__ = [
-    "BatchResult", "InventoryQuantity", "ItemError", "PlatformAuthError", "PlatformError", "PlatformNotConfigured", "PlatformRateLimited",
+    "BatchResult", "InventoryQuantity", "ItemError", "ItemLevel", "PlatformAuthError", "PlatformError", "PlatformNotConfigured", "PlatformRateLimited",
     "PlatformRefused", "PlatformUnavailable", "RetryPolicy", "ShopifyClient", "StockUpdate", "Tracking", "WooCommerceClient", "client_for",
     "connection_check",
 ]

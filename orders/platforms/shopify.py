@@ -44,6 +44,21 @@ query InventoryItemsBySku($query: String!, $first: Int!) {
 }
 """
 
+LEVELS_BY_SKU = """
+query InventoryLevelsBySku($query: String!, $first: Int!, $locationId: ID!) {
+  inventoryItems(first: $first, query: $query) {
+    nodes { id sku inventoryLevel(locationId: $locationId) { quantities(names: ["available"]) { name quantity } } }
+  }
+}
+"""
+
+
+@dataclass(frozen=True)
+class ItemLevel:
+    inventory_item_id: str
+    available: int | None  # None: the item is not stocked at the location
+
+
 FULFILLMENT_CREATE = """
 mutation FulfillmentCreate($fulfillment: FulfillmentInput!) {
   fulfillmentCreate(fulfillment: $fulfillment) {
@@ -100,6 +115,20 @@ class ShopifyClient:
         self.base_url = base_url_check(base_url or f"https://{shop_domain}", channel=channel)
         self.transport = Transport(channel=channel, platform=PLATFORM, timeout=timeout, **transport_options)
         self.transport.session.headers.update({"X-Shopify-Access-Token": access_token, "Accept": "application/json"})
+        self.throttle_status: dict = {}  # ``extensions.cost.throttleStatus`` of the last answer
+
+    def pace(self, cost: float) -> None:
+        """Wait, before a call costing about ``cost`` points, until the bucket the last answer
+        described holds them (it refills at ``restoreRate`` points per second), so a long push
+        spends the bucket without being throttled."""
+        try:
+            available = float(self.throttle_status["currentlyAvailable"])
+            rate = float(self.throttle_status["restoreRate"])
+        except (KeyError, TypeError, ValueError):
+            return
+        if available < cost and rate > 0:
+            self.transport.wait((cost - available) / rate, reason="query cost budget")
+            self.throttle_status = {**self.throttle_status, "currentlyAvailable": cost}
 
     def _url(self, resource: str) -> str:
         return f"{self.base_url}/admin/api/{self.api_version}/{resource}"
@@ -113,6 +142,7 @@ class ShopifyClient:
                 payload = response.json()
             except ValueError:
                 raise PlatformRefused(f"Channel {self.channel}: Shopify answered something that is not JSON.") from None
+            self.throttle_status = ((payload.get("extensions") or {}).get("cost") or {}).get("throttleStatus") or {}
             errors = payload.get("errors") or []
             if isinstance(errors, str):
                 errors = [{"message": errors}]
@@ -148,6 +178,23 @@ class ShopifyClient:
             for node in data["inventoryItems"]["nodes"]:
                 if node.get("sku") in chunk:  # Shopify's search also matches prefixes
                     found.setdefault(node["sku"], node["id"])
+        return found
+
+    def inventory_levels_by_sku(self, skus: Iterable[str], *, location_id: str) -> dict[str, ItemLevel]:
+        """``{sku: ItemLevel}``: each known SKU's inventory item and its ``available`` quantity at
+        the location, as Shopify holds it now; unknown SKUs are absent."""
+        wanted = list(dict.fromkeys(sku for sku in skus if sku))
+        found: dict[str, ItemLevel] = {}
+        for start in range(0, len(wanted), SKUS_PER_QUERY):
+            chunk = wanted[start:start + SKUS_PER_QUERY]
+            search = " OR ".join(f"sku:{_search_value(sku)}" for sku in chunk)
+            data = self.graphql(LEVELS_BY_SKU, {"query": search, "first": len(chunk) * 2, "locationId": location_id})
+            for node in data["inventoryItems"]["nodes"]:
+                if node.get("sku") not in chunk or node["sku"] in found:
+                    continue
+                quantities = (node.get("inventoryLevel") or {}).get("quantities") or []
+                available = next((q.get("quantity") for q in quantities if q.get("name") == "available"), None)
+                found[node["sku"]] = ItemLevel(node["id"], available)
         return found
 
     def inventory_set_quantities(

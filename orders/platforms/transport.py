@@ -100,7 +100,8 @@ class Transport:
     def __init__(
         self, *, channel: str, platform: str, timeout: tuple[float, float], policy: RetryPolicy | None = None,
         sleep: Callable[[float], None] = time.sleep, jitter: Callable[[], float] = random.random,
-        session: requests.Session | None = None,
+        session: requests.Session | None = None, requests_per_second: float | None = None,
+        clock: Callable[[], float] = time.monotonic,
     ):
         self.channel = channel
         self.platform = platform
@@ -109,6 +110,17 @@ class Transport:
         self.sleep = sleep
         self.jitter = jitter
         self.session = session or requests.Session()
+        # A platform without a published limit (a self-hosted WordPress) gets the pace its connection sets.
+        self.spacing = 1.0 / requests_per_second if requests_per_second else 0.0
+        self.clock = clock
+        self._last_sent: float | None = None
+
+    def _space(self) -> None:
+        if self.spacing and self._last_sent is not None:
+            gap = self._last_sent + self.spacing - self.clock()
+            if gap > 0:
+                self.sleep(gap)
+        self._last_sent = self.clock()
 
     def wait(self, seconds: float, *, reason: str) -> None:
         if seconds > self.policy.longest_wait:
@@ -121,6 +133,7 @@ class Transport:
         """Send until an answer that is not a 429 or 5xx, within the policy; raise domain errors."""
         failure = ""
         for attempt in range(1, self.policy.attempts + 1):
+            self._space()
             try:
                 response = self.session.request(method, url, timeout=self.timeout, allow_redirects=False, **kwargs)
             except (requests.ConnectionError, requests.Timeout) as error:

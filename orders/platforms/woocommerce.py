@@ -49,7 +49,7 @@ class WooCommerceClient:
         return f"{response.headers.get('X-WP-Total', '?')} products"
 
     def products_by_sku(self, skus: Iterable[str]) -> dict[str, dict]:
-        """``{sku: {"product_id", "variation_id"}}`` for the SKUs the shop knows (a variation's SKU
+        """``{sku: {"product_id", "variation_id", "stock_quantity"}}`` for the SKUs the shop knows (a variation's SKU
         names its parent product too); unknown SKUs are absent. One call per SKU: the API matches
         one SKU at a time."""
         found: dict[str, dict] = {}
@@ -61,6 +61,8 @@ class WooCommerceClient:
                 found[sku] = {
                     "product_id": product["parent_id"] if is_variation else product["id"],
                     "variation_id": product["id"] if is_variation else None,
+                    # None when the shop does not manage this product's stock
+                    "stock_quantity": product.get("stock_quantity") if product.get("manage_stock") else None,
                 }
         return found
 

@@ -40,6 +40,8 @@ MATRIX = {
     "GET /api/v1/channels/{code}/catch-ups/": "orders.view_channel",
     "POST /api/v1/channels/{code}/catch-ups/": "orders.change_channel",
     "GET /api/v1/channels/{code}/catch-ups/{id}/": "orders.view_channel",
+    "GET /api/v1/channels/{code}/stock-feed.csv": "inventory.view_stocklevel",
+    "POST /api/v1/channels/{code}/stock/resync/": "orders.change_channel",
     "GET /api/v1/orders/{number}/": "orders.view_order",
     "PATCH /api/v1/orders/{number}/": "orders.change_order",
     "PUT /api/v1/orders/{number}/lines/": "orders.change_order",

@@ -27,7 +27,7 @@ def test_a_sku_of_a_variation_is_found_with_its_parent_product(platform, woo_cli
     [sent] = platform.requests
     assert (sent["method"], sent["path"], sent["query"]) == ("GET", "/wp-json/wc/v3/products", {"sku": ["SHIRT-M"]})
     assert sent["headers"]["authorization"] == BASIC
-    assert found == {"SHIRT-M": {"product_id": 732, "variation_id": 733}}
+    assert found == {"SHIRT-M": {"product_id": 732, "variation_id": 733, "stock_quantity": 4}}  # stock as the shop holds it (for the resync)
 
 
 def test_a_variations_stock_is_set_with_stock_management_on(platform, woo_client):

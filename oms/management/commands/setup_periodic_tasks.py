@@ -22,6 +22,11 @@ SCHEDULE = [
      "Forget answers older than OMS_IDEMPOTENCY_TTL_HOURS."),
     ("Flag late shipments", "shipping.tasks.shipments_flag_late", ("every", 1, IntervalSchedule.HOURS),
      "Flag shipments past their promised delivery date or without a scan for OMS_SHIPPING_NO_SCAN_DAYS working days (once per reason)."),
+    ("Push stock to channels (sweep)", "orders.tasks.stock_ledger_sweep", ("every", 1, IntervalSchedule.MINUTES),
+     "Mark dirty the products the stock ledger changed since the last sweep and push every channel with push stock on "
+     "(a safety net for lost nudges, and the retry of listings whose backoff is over)."),
+    ("Resync channel stock", "orders.tasks.channels_stock_resync", ("cron", "40", "2"),
+     "Nightly: read every pushing channel's stock figures on its platform, correct the drift and record it."),
     ("Poll carriers for tracking", "shipping.tasks.shipments_track_poll", ("every", 30, IntervalSchedule.MINUTES),
      "Ask carriers that do not post tracking events about open shipments (least recently scanned first, 200 a run)."),
     ("Pass fulfillments on to channels", "orders.tasks.channel_fulfillments_sweep", ("every", 1, IntervalSchedule.MINUTES),
