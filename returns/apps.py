@@ -2,7 +2,15 @@ from django.apps import AppConfig
 
 
 class ReturnsConfig(AppConfig):
-    """Built in its own issue; registered now so the layering and settings are final."""
+    """Return merchandise authorisations: request, approval, the parcel's way back, receipt and inspection."""
 
     name = "returns"
     verbose_name = "Returns"
+
+    def ready(self):
+        from oms.events import subscribe
+
+        from .services import on_return_shipment_moving
+
+        # The carrier's first scan of a return label moves its return to in transit.
+        subscribe("shipment.in_transit", on_return_shipment_moving)
