@@ -102,6 +102,8 @@ API_SCOPES = (
     ("fulfillment:write", "Ship, deliver and move fulfillment orders"),
     ("shipping:read", "Read shipments and manifests; print labels and manifests"),
     ("shipping:write", "Void shipments, close manifests and create return labels"),
+    ("returns:read", "Read returns (RMAs), their lines and audit trails"),
+    ("returns:write", "Request, approve, reject, receive, inspect and cancel returns"),
     ("documents:read", "Follow and download the document jobs this key started (e.g. a large batch of labels)"),
     ("webhooks:manage", "Manage webhook subscriptions and re-deliver webhooks"),
 )

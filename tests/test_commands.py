@@ -60,9 +60,10 @@ def test_when_periodic_tasks_are_set_up_twice_then_each_exists_once_and_names_a_
         "oms.tasks.webhooks_sweep",
         "shipping.tasks.shipments_flag_late",
         "shipping.tasks.shipments_track_poll",
+        "returns.tasks.returns_expire",
     }
-    assert PeriodicTask.objects.count() == 7
-    assert capsys.readouterr().out.count("unchanged") == 7
+    assert PeriodicTask.objects.count() == 8
+    assert capsys.readouterr().out.count("unchanged") == 8
     app.loader.import_default_modules()
     assert set(tasks) <= set(app.tasks)
     sweep = PeriodicTask.objects.get(task="oms.tasks.events_sweep")

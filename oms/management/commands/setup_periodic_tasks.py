@@ -24,6 +24,8 @@ SCHEDULE = [
      "Flag shipments past their promised delivery date or without a scan for OMS_SHIPPING_NO_SCAN_DAYS working days (once per reason)."),
     ("Poll carriers for tracking", "shipping.tasks.shipments_track_poll", ("every", 30, IntervalSchedule.MINUTES),
      "Ask carriers that do not post tracking events about open shipments (least recently scanned first, 200 a run)."),
+    ("Expire returns never sent", "returns.tasks.returns_expire", ("every", 1, IntervalSchedule.HOURS),
+     "Approved returns (label issued or not) whose parcel the carrier has not scanned by their expiry become expired."),
 ]
 
 
