@@ -9,22 +9,13 @@ from inventory.models import Location
 from oms.errors import InvalidTransition
 from returns.models import ReturnPolicy, ReturnStatus
 from returns.services import return_label_issue, return_request
-from shipping.demo import demo_shipping_seed
 from shipping.models import ShipmentDirection
-from shipping.selectors import rate_card_forget
 from shipping.services import tracking_events_record
 
+from ..shipping.test_shipments import carriers  # noqa: F401 (the autouse fixture: the demo carriers)
 from .conftest import fresh, line
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def carriers(db):
-    rate_card_forget()
-    demo_shipping_seed()
-    yield
-    rate_card_forget()
 
 
 def test_an_approved_return_gets_a_label_to_the_receiving_location_and_the_first_scan_puts_it_in_transit(
