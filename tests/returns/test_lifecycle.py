@@ -264,3 +264,20 @@ def test_expiry_takes_approved_returns_past_their_date_once(rma_in):
     # Its units are free again.
     assert ReturnLine.objects.filter(request=rma).get().quantity == 1
     assert return_request(order_id=rma.order_id, lines=[line(1, 2)], actor="portal")
+
+
+def test_the_orders_service_never_counts_more_returned_than_shipped(shipped_order):
+    from orders.services import order_lines_returned
+
+    order = shipped_order([("SKU-A", 2)])
+    order_line = OrderLine.objects.get(order=order)
+    before = observe(order)
+
+    with pytest.raises(DomainError, match="3 returned but only 2 shipped and not yet returned") as refused:
+        order_lines_returned(order_id=order.pk, quantities={order_line.pk: 3}, actor="test")
+    assert refused.value.code == "exceeds_shipped"
+    with pytest.raises(InvalidInput, match="are not on order"):
+        order_lines_returned(order_id=order.pk, quantities={order_line.pk + 999: 1}, actor="test")
+    assert observe(order) == before
+    order_lines_returned(order_id=order.pk, quantities={order_line.pk: 2}, reference="RMA-x", actor="test")
+    assert OrderLine.objects.get(pk=order_line.pk).quantity_returned == 2
