@@ -15,6 +15,7 @@ api_v1 = [
     path("", include("oms.api.urls")),
     path("", include("fulfillment.api.urls")),
     path("", include("shipping.api.urls")),
+    path("", include("returns.api.urls")),
 ]
 
 urlpatterns = [

@@ -24,7 +24,7 @@ class ProductAdmin(ConfigAuditAdmin, admin.ModelAdmin):
     list_per_page = 100
     readonly_fields = ("created_at", "stock_link")
     fieldsets = (
-        (None, {"fields": ("sku", "name", "gtin", "is_active")}),
+        (None, {"fields": ("sku", "name", "gtin", "is_active", "is_returnable")}),
         ("Price", {"fields": (("price", "cost", "currency"),)}),
         ("Size", {"fields": ("weight_grams", ("length_mm", "width_mm", "height_mm"))}),
         (None, {"fields": ("created_at", "stock_link")}),

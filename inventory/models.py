@@ -29,6 +29,8 @@ class Product(models.Model):
     version = models.PositiveIntegerField(default=1)
     # Stock at or below this across shipping locations raises ``stock.low`` (0: never).
     low_stock_threshold = models.PositiveIntegerField(default=0, help_text="Available-to-promise at or below this raises a low-stock event; 0 turns it off.")
+    # Hygiene products, made-to-measure goods...: a return request for them needs a person.
+    is_returnable = models.BooleanField("returnable", default=True, help_text="Off: return requests for this product need a person to approve them.")
 
     class Meta:
         ordering = ["sku"]
@@ -155,6 +157,7 @@ class StockMovement(models.Model):
         RESERVATION = "reservation", "Reservation"
         RELEASE = "release", "Reservation release"
         SAFETY_STOCK = "safety_stock", "Safety stock change"
+        RETURN_TO_VENDOR = "return_to_vendor", "Return to vendor"
 
     kind = models.CharField(max_length=20, choices=Kind.choices)
     # Indexed by movement_stock_idx, which starts with it.

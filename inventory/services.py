@@ -407,6 +407,96 @@ def stock_set_safety(*, sku: str, location: str, safety_stock: int, actor: Actor
         return movement
 
 
+# --- returned units ---------------------------------------------------------------------------
+
+# Where inspected returned units go: sellable stock, quarantine (damaged, refurbishing), written
+# off, or back to the vendor. Returns names its own dispositions and maps them onto these.
+RETURN_DISPOSITIONS = ("restock", "quarantine", "scrap", "return_to_vendor")
+
+
+@dataclass(frozen=True)
+class ReturnedUnits:
+    """Plain-data: ``quantity`` units of ``sku`` came back and go where ``disposition`` says."""
+
+    sku: str
+    quantity: int
+    disposition: str
+    note: str = ""
+
+
+def stock_return_dispose(*, location: str, items: Sequence[ReturnedUnits], reference: str, actor: Actor) -> list[StockMovement]:
+    """Post inspected returned units to the ledger at ``location``, all or nothing, with
+    ``reference`` (the RMA number) on every row.
+
+    restock: on hand rises (``return_restock``) and waiting backorders hear of it like a receipt;
+    quarantine: on hand and quarantine rise together (``damage``), never sold until released;
+    scrap and return_to_vendor: the units come in quarantined and leave again (``scrap`` /
+    ``return_to_vendor``), so the ledger tells where they went and the counters end unchanged.
+    A fixed number of statements however many items; stock rows locked in primary-key order.
+    """
+    if not items:
+        return []
+    for item in items:
+        _positive(item.quantity)
+        if item.disposition not in RETURN_DISPOSITIONS:
+            raise InvalidInput(
+                f"{item.disposition!r} is not a disposition of returned units.", fields={"disposition": [f"One of: {', '.join(RETURN_DISPOSITIONS)}."]}
+            )
+    place = location_get(location)
+    products = {p.sku: p for p in rows_select(Product, "sku", sorted({item.sku for item in items}))}
+    unknown = sorted({item.sku for item in items} - set(products))
+    if unknown:
+        raise NotFound(f"Unknown SKU(s): {', '.join(unknown)}.", code="unknown_sku", fields={"sku": [f"Unknown SKU {sku!r}." for sku in unknown]})
+    movements: list[StockMovement] = []
+
+    def move(kind: str, item: ReturnedUnits, *, on_hand: int, damaged: int = 0, reason: str) -> None:
+        movements.append(
+            StockMovement(
+                kind=kind, product_id=products[item.sku].pk, location_id=place.pk, on_hand_delta=on_hand, damaged_delta=damaged,
+                reference=reference[:120], reason=(reason + (f": {item.note}" if item.note else ""))[:255], **actor_fields(actor),
+            )
+        )
+
+    for item in items:
+        quantity = item.quantity
+        if item.disposition == "restock":
+            move(StockMovement.Kind.RETURN_RESTOCK, item, on_hand=quantity, reason="returned, restocked")
+            continue
+        move(StockMovement.Kind.DAMAGE, item, on_hand=quantity, damaged=quantity, reason=f"returned, {item.disposition.replace('_', ' ')}")
+        if item.disposition == "scrap":
+            move(StockMovement.Kind.SCRAP, item, on_hand=-quantity, damaged=-quantity, reason="returned, scrapped")
+        elif item.disposition == "return_to_vendor":
+            move(StockMovement.Kind.RETURN_TO_VENDOR, item, on_hand=-quantity, damaged=-quantity, reason="returned to vendor")
+    with transaction.atomic():
+        levels = stock_levels_lock([(products[item.sku].pk, place.pk) for item in items])
+        net: dict[int, list[int]] = {}
+        for movement in movements:
+            row = net.setdefault(levels[(movement.product_id, place.pk)].pk, [0, 0])
+            row[0] += movement.on_hand_delta
+            row[1] += movement.damaged_delta
+        _on_hand_damaged_add([(pk, on_hand, damaged) for pk, (on_hand, damaged) in net.items() if on_hand or damaged])
+        created = rows_insert(movements)
+        restocked = [products[item.sku].pk for item in items if item.disposition == "restock"]
+        if restocked:
+            _announce_available(restocked)
+    return created
+
+
+def _on_hand_damaged_add(rows: list[tuple[int, int, int]]) -> None:
+    """Add ``(stock id, on hand delta, quarantine delta)`` to each row in one UPDATE (the
+    database's constraints refuse a negative result)."""
+    if not rows:
+        return
+    table = StockLevel._meta.db_table
+    values = ", ".join(["(CAST(%s AS integer), CAST(%s AS integer), CAST(%s AS integer))"] + ["(%s, %s, %s)"] * (len(rows) - 1))
+    sql = (
+        f"UPDATE {table} SET on_hand = on_hand + v.column2, damaged = damaged + v.column3, updated_at = %s "
+        f"FROM (VALUES {values}) AS v WHERE {table}.id = v.column1"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [timezone.now(), *(value for row in rows for value in row)])
+
+
 # --- reservations ---------------------------------------------------------------------------
 
 

@@ -180,6 +180,18 @@ class ReadOnlyInline(ReadOnlyMixin, admin.TabularInline):
     show_change_link = False
 
 
+class AuditTrailInline(ReadOnlyInline):
+    """An object's audit trail (rows of an :class:`~oms.models.AuditRecord`) as its page's timeline."""
+
+    verbose_name_plural = "timeline"
+    fields = readonly_fields = ("created_at", "kind", "message", "from_status", "to_status", "actor_display")
+    ordering = ("created_at", "id")
+
+    @admin.display(description="By")
+    def actor_display(self, event):
+        return event.actor_label or "system"
+
+
 @admin.register(DomainEvent)
 class DomainEventAdmin(ReadOnlyAdmin):
     list_display = ("id", "name", "created_at", "dispatched_at", "attempts", "has_error")

@@ -32,6 +32,26 @@ class HoldRecord(models.Model):
         return self.released_at is None
 
 
+class AuditRecord(models.Model):
+    """What every audit trail row records besides its subject and kind: the status change if any,
+    the message a person reads, structured data, who did it and when."""
+
+    from_status = models.CharField(max_length=20, blank=True)
+    to_status = models.CharField(max_length=20, blank=True)
+    message = models.CharField(max_length=500, blank=True)
+    data = models.JSONField(default=dict, blank=True)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    actor_label = models.CharField(max_length=120, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        abstract = True
+        ordering = ["created_at", "id"]
+
+    def __str__(self):
+        return f"{self.get_kind_display()}: {self.message}"
+
+
 class DomainEvent(models.Model):
     """The outbox: an event recorded in the transaction that caused it, dispatched after commit.
 
@@ -82,6 +102,8 @@ API_SCOPES = (
     ("fulfillment:write", "Ship, deliver and move fulfillment orders"),
     ("shipping:read", "Read shipments and manifests; print labels and manifests"),
     ("shipping:write", "Void shipments, close manifests and create return labels"),
+    ("returns:read", "Read returns (RMAs), their lines and audit trails"),
+    ("returns:write", "Request, approve, reject, receive, inspect and cancel returns"),
     ("documents:read", "Follow and download the document jobs this key started (e.g. a large batch of labels)"),
     ("webhooks:manage", "Manage webhook subscriptions and re-deliver webhooks"),
 )

@@ -19,6 +19,8 @@ ROLES: dict[str, dict[str, list[str]]] = {
         "shipping": ["view_carrier", "view_servicelevel", "view_zone", "view_zonerule", "view_ratetable", "view_rateband", "view_surcharge",
                      "view_shipment", "view_shipmentparcel", "view_trackingevent", "view_shipmentexceptionqueue", "void_shipment",
                      "view_manifest", "close_manifest"],
+        # The dock: returned parcels received by scan, their units inspected and put where they belong.
+        "returns": ["view_returnrequest", "view_returnline", "view_returnevent", "view_returnreason", "receive_return", "inspect_return"],
     },
     "Customer service": {
         "orders": ["view_order", "view_orderline", "view_allocation", "view_orderevent", "view_orderhold", "view_channel",
@@ -37,12 +39,16 @@ ROLES: dict[str, dict[str, list[str]]] = {
         # a return label for a customer who sends a parcel back.
         "shipping": ["view_carrier", "view_servicelevel", "view_zone", "view_ratetable", "view_rateband", "view_surcharge",
                      "view_shipment", "view_shipmentparcel", "view_trackingevent", "view_shipmentexceptionqueue", "create_return_label"],
+        # Returns: taking a request for a customer, deciding those outside the policy, cancelling.
+        "returns": ["view_returnrequest", "add_returnrequest", "view_returnline", "view_returnevent", "view_returnreason",
+                    "view_returnpolicy", "approve_return", "cancel_return"],
     },
     "Accounting": {
         "orders": ["view_order", "view_orderline", "view_orderevent", "view_channel", "view_channelfulfillmentsync", "view_platformcancellation"],
         "fulfillment": ["view_fulfillmentorder", "view_fulfillmentline"],
         "customers": ["view_customer", "view_customergroup", "view_pricelist", "view_pricelistitem"],
         "inventory": ["view_product", "view_stocklevel", "view_stockmovement", "view_location"],
+        "returns": ["view_returnrequest", "view_returnline", "view_returnevent", "view_returnpolicy", "view_returnreason"],
     },
     "Operations manager": {
         # Unlocking sign-ins (django-axes' attempts and logs) and resetting a colleague's second
@@ -55,6 +61,7 @@ ROLES: dict[str, dict[str, list[str]]] = {
         "customers": ["*"],
         "fulfillment": ["*"],
         "shipping": ["*"],
+        "returns": ["*"],
         "oms": ["view_documentjob", "download_documentjob",
                 "view_apikey", "add_apikey", "change_apikey", "view_domainevent", "view_integration", "add_integration",
                 "change_integration", "view_webhooksubscription", "add_webhooksubscription", "change_webhooksubscription",

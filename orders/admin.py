@@ -17,7 +17,7 @@ from django.utils.timesince import timesince
 from django.utils.timezone import localtime
 
 from inventory.models import Location
-from oms.admin import ConfigAuditAdmin, FormOnlyFieldsMixin, ReadOnlyAdmin, ReadOnlyInline
+from oms.admin import AuditTrailInline, ConfigAuditAdmin, FormOnlyFieldsMixin, ReadOnlyAdmin, ReadOnlyInline
 from oms.errors import DomainError
 from oms.money import quantize
 
@@ -187,15 +187,8 @@ class OrderHoldInline(ReadOnlyInline):
         return format_html('<button type="submit" class="button" formaction="{}" name="release_hold" value="{}">Release</button>', url, hold.pk)
 
 
-class OrderEventInline(ReadOnlyInline):
+class OrderEventInline(AuditTrailInline):
     model = OrderEvent
-    verbose_name_plural = "timeline"
-    fields = readonly_fields = ("created_at", "kind", "message", "from_status", "to_status", "actor_display")
-    ordering = ("created_at", "id")
-
-    @admin.display(description="By")
-    def actor_display(self, event):
-        return event.actor_label or "system"
 
 
 @admin.register(Order)

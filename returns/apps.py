@@ -2,7 +2,21 @@ from django.apps import AppConfig
 
 
 class ReturnsConfig(AppConfig):
-    """Built in its own issue; registered now so the layering and settings are final."""
+    """Return merchandise authorisations: request, approval, the parcel's way back, receipt and inspection."""
 
     name = "returns"
     verbose_name = "Returns"
+
+    def ready(self):
+        from django.db.models.signals import post_migrate
+
+        from oms.events import subscribe
+
+        from .seed import return_defaults_seed_after_migrate
+        from .services import on_return_shipment_moving
+
+        # The reasons and the default policy, again after a test database is flushed.
+        post_migrate.connect(return_defaults_seed_after_migrate, sender=self, dispatch_uid="returns.defaults_seed")
+
+        # The carrier's first scan of a return label moves its return to in transit.
+        subscribe("shipment.in_transit", on_return_shipment_moving)

@@ -1,7 +1,8 @@
 """Property: whatever sequence of stock and order operations runs, the books stay straight.
 
 A hypothesis state machine drives receipts, orders, cancellations, payments, adjustments (some
-of them refused), quarantine, safety stock, shipments and transfers in random order. After
+of them refused), quarantine, safety stock, shipments, transfers and returns (received and
+inspected into restock, quarantine, scrap or back to the vendor) in random order. After
 every step: counters equal the ledger's sums, nothing is negative, nothing is reserved beyond
 what is sellable, and every reserved unit belongs to exactly one order line's allocation.
 
@@ -10,6 +11,7 @@ from the same empty database.
 """
 
 from django.db import transaction
+from django.db.models import F
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule, run_state_machine_as_test
@@ -27,8 +29,10 @@ from inventory.services import (
     stock_transfer_receive,
 )
 from oms.errors import DomainError
-from orders.models import Order, OrderStatus
+from orders.models import Order, OrderLine, OrderStatus
 from orders.services import backorders_allocate, order_cancel, order_intake, order_payment_update, order_ship, order_start_fulfillment
+
+from returns.services import InspectionData, ReceivedItem, ReturnLineData, return_approve, return_inspect, return_receive, return_request
 
 from .factories import ChannelFactory, LocationFactory, ProductFactory, intake_data
 from .inventory.invariants import stock_invariant_violations
@@ -153,6 +157,25 @@ class StockAndOrders(RuleBasedStateMachine):
         line = order.lines.filter(quantity_reserved__gt=0).first()
         quantities = {line.pk: 1} if partly and line else None
         self._refused_changes_nothing(lambda: order_ship(order_id=order.pk, quantities=quantities, actor="test"))
+
+    @rule(data=st.data(), location=LOCATIONS, disposition=st.sampled_from(["restock", "refurbish", "quarantine", "scrap", "return_to_vendor"]))
+    def return_comes_back(self, data, location, disposition):
+        """A customer returns a unit of a shipped line; it is received and inspected: its
+        disposition posts return restock, quarantine, scrap or return-to-vendor moves."""
+        shipped = list(OrderLine.objects.filter(quantity_shipped__gt=F("quantity_returned")).order_by("id").values_list("order_id", "line_number", "sku"))
+        if not shipped:
+            return
+        order_id, line_number, sku = data.draw(st.sampled_from(shipped))
+        try:
+            rma = return_request(order_id=order_id, lines=[ReturnLineData(line_number=line_number, quantity=1, reason="changed_mind")], actor="test")
+        except DomainError:
+            return  # its last units are on an open return already
+        if rma.status == "requested":
+            return_approve(return_id=rma.pk, actor="test")
+        return_receive(return_id=rma.pk, location=location, items=[ReceivedItem(sku=sku)], actor="test")
+        return_inspect(return_id=rma.pk, lines=[InspectionData(line_number=line_number, condition="opened", disposition=disposition)], actor="test")
+        if disposition == "restock":
+            self._serve_backorders(sku)
 
     # --- what must always hold ---
 

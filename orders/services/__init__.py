@@ -19,6 +19,7 @@ from .lifecycle import (
     order_start_fulfillment,
 )
 from .reservations import order_reservation_move
+from .returned import order_lines_returned
 
 __all__ = [
     "AddressData",
@@ -39,6 +40,7 @@ __all__ = [
     "order_holds_release_all",
     "order_intake",
     "order_lines_replace",
+    "order_lines_returned",
     "order_note_add",
     "order_payment_update",
     "order_reallocate",

@@ -27,6 +27,7 @@ from inventory.services import stock_transfer_create
 from oms.models import Integration
 from oms.webhooks import webhook_subscription_create
 from orders.services import order_start_fulfillment
+from returns.services import ReturnLineData, return_request
 from shipping.demo import demo_shipping_seed
 from shipping.selectors import rate_card_forget
 from shipping.services import manifest_close
@@ -74,6 +75,8 @@ def floor(stocked, warehouse, django_capture_on_commit_callbacks):
     pick_list_build(location=warehouse.code, fulfillment_order_ids=[on_list.pk], kind="single", actor="lead")
     shipment = ship_with_a_scan(FulfillmentOrder.objects.get(order=shipped), django_capture_on_commit_callbacks, location="Chicago IL")
     manifest_close(carrier_code=shipment.carrier.code, day=shipment.collection_date, actor="dock")
+    # A return of the shipped order, approved and waiting for its parcel (the RMA page's actions).
+    return_request(order_id=shipped.pk, lines=[ReturnLineData(line_number=1, quantity=1, reason="too_small")], actor="test")
     yield
     rate_card_forget()
 

@@ -33,6 +33,8 @@ SCHEDULE = [
      "Send the shipments, deliveries and cancellations due to Shopify and WooCommerce (retries after 429/5xx, lost tasks)."),
     ("Catch up missed channel orders", "orders.tasks.channels_reconcile_due", ("every", 15, IntervalSchedule.MINUTES),
      "For channels with “catch up missed orders” on: list the platform's recently changed orders and take in those whose webhook was lost."),
+    ("Expire returns never sent", "returns.tasks.returns_expire", ("every", 1, IntervalSchedule.HOURS),
+     "Approved returns (label issued or not) whose parcel the carrier has not scanned by their expiry become expired."),
 ]
 
 

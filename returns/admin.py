@@ -1,0 +1,155 @@
+"""Operator console for returns: the RMA queue, the RMA page with its lines, timeline and the
+actions this user's role may take, and the policy and reasons. Every change goes through
+``returns.services`` (see admin_views)."""
+
+from django.contrib import admin
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.html import format_html
+from django.utils.timesince import timesince
+
+from inventory.models import Location
+from oms.admin import AuditTrailInline, ConfigAuditAdmin, ReadOnlyInline
+
+from . import admin_views
+from .models import Condition, Disposition, ReturnEvent, ReturnLine, ReturnPolicy, ReturnReason, ReturnRequest
+
+
+class ReasonFilter(admin.SimpleListFilter):
+    title = "reason"
+    parameter_name = "reason"
+
+    def lookups(self, request, model_admin):
+        return list(ReturnReason.objects.values_list("code", "label"))
+
+    def queryset(self, request, queryset):
+        return queryset.filter(lines__reason__code=self.value()).distinct() if self.value() else queryset
+
+
+class NeedsAttentionFilter(admin.SimpleListFilter):
+    title = "needs a person"
+    parameter_name = "attention"
+
+    def lookups(self, request, model_admin):
+        return [("yes", "Yes"), ("no", "No")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "yes":
+            return queryset.exclude(needs_attention="")
+        if self.value() == "no":
+            return queryset.filter(needs_attention="")
+        return queryset
+
+
+class ReturnLineInline(ReadOnlyInline):
+    model = ReturnLine
+    fields = readonly_fields = (
+        "line_number", "sku", "quantity", "reason", "reason_text", "quantity_received", "quantity_missing", "quantity_accepted",
+        "condition", "disposition", "inspection_note",
+    )
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("order_line", "reason")
+
+    @admin.display(description="Line")
+    def line_number(self, line):
+        return line.order_line.line_number
+
+    @admin.display(description="SKU")
+    def sku(self, line):
+        return line.order_line.sku
+
+
+class ReturnEventInline(AuditTrailInline):
+    model = ReturnEvent
+
+
+@admin.register(ReturnRequest)
+class ReturnRequestAdmin(admin.ModelAdmin):
+    list_display = ("number", "status", "order_link", "channel", "resolution", "attention", "age")
+    list_filter = ("status", ReasonFilter, ("order__channel", admin.RelatedOnlyFieldListFilter), "resolution", NeedsAttentionFilter,
+                   ("location", admin.RelatedOnlyFieldListFilter), "created_at")
+    search_fields = ("number", "order__number", "=lines__order_line__sku")
+    search_help_text = "RMA number, order number or an exact SKU."
+    list_per_page = 50
+    show_full_result_count = False
+    date_hierarchy = "created_at"
+    inlines = (ReturnLineInline, ReturnEventInline)
+    readonly_fields = (
+        "number", "status", "order_link", "resolution", "customer_comment", "needs_attention", "decision_note", "unexpected_items",
+        "location", "shipment", "created_at", "approved_at", "expires_at", "received_at", "inspected_at", "closed_at", "version",
+    )
+    fieldsets = (
+        (None, {"fields": (("number", "status"), ("order_link", "resolution"), "customer_comment", "needs_attention", "decision_note")}),
+        ("The parcel", {"fields": (("location", "shipment"), "unexpected_items")}),
+        ("Record", {"fields": (("created_at", "approved_at", "expires_at"), ("received_at", "inspected_at", "closed_at"), "version")}),
+    )
+    change_form_template = "admin/returns/returnrequest/change_form.html"
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("order", "order__channel", "location", "shipment")
+
+    # Returns change only through the action buttons, never by editing a form.
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def has_add_permission(self, request):
+        return False
+
+    def get_urls(self):
+        wrap = self.admin_site.admin_view
+        return [
+            path("<path:object_id>/action/<str:action_name>/", wrap(admin_views.return_action_view), name="returns_returnrequest_action"),
+            *super().get_urls(),
+        ]
+
+    @admin.display(description="Order", ordering="order__number")
+    def order_link(self, obj):
+        return format_html('<a href="{}">{}</a>', reverse("admin:orders_order_change", args=[obj.order_id]), obj.order.number)
+
+    @admin.display(description="Channel", ordering="order__channel__code")
+    def channel(self, obj):
+        return obj.order.channel.code
+
+    @admin.display(boolean=True, description="Needs a person")
+    def attention(self, obj):
+        return bool(obj.needs_attention)
+
+    @admin.display(description="Age", ordering="created_at")
+    def age(self, obj):
+        return timesince(obj.created_at, timezone.now()).split(",")[0]
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        rma = self.get_object(request, object_id)
+        extra_context = extra_context or {}
+        if rma is not None:
+            available = admin_views.return_actions_available(rma, request.user)
+            urls = {name: reverse("admin:returns_returnrequest_action", args=[rma.pk, name]) for name in available}
+            lines = list(rma.lines.select_related("order_line").order_by("id"))
+            extra_context.update(
+                action_urls=urls,
+                rma_lines=lines,
+                locations=list(Location.objects.filter(is_active=True).values_list("code", "name")) if "receive" in urls else [],
+                conditions=Condition.choices,
+                dispositions=Disposition.choices,
+                inspect_lines=[line for line in lines if line.quantity_received] if "inspect" in urls else [],
+            )
+        return super().change_view(request, object_id, form_url, extra_context)
+
+
+@admin.register(ReturnReason)
+class ReturnReasonAdmin(ConfigAuditAdmin, admin.ModelAdmin):
+    list_display = ("code", "label", "needs_text", "restocking_fee_percent", "restocking_fee_fixed", "shipping_paid_by", "is_active", "position")
+    list_editable = ("position",)
+
+    def has_delete_permission(self, request, obj=None):
+        # Returns name their reasons: retire one by switching it off.
+        return False
+
+
+@admin.register(ReturnPolicy)
+class ReturnPolicyAdmin(ConfigAuditAdmin, admin.ModelAdmin):
+    list_display = ("name", "channel", "window_days", "auto_approve", "refund_timing", "rma_expiry_days")

@@ -1,0 +1,126 @@
+"""Admin views that move returns: each checks a permission, calls one service and reports back.
+
+A refusal from a service (:class:`DomainError`) becomes an error message on the RMA page, never a 500.
+"""
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.urls import reverse
+from django.views.decorators.http import require_POST
+
+from oms.errors import DomainError, InvalidInput
+from orders.admin_views import _refusal
+
+from . import services
+from .models import ReturnRequest, ReturnStatus
+
+
+@dataclass(frozen=True)
+class ReturnAction:
+    """A button on the RMA page, shown only when the user holds ``permission`` and the return's
+    status allows it (``statuses``)."""
+
+    name: str
+    label: str
+    permission: str
+    statuses: tuple[str, ...]
+    run: Callable[[ReturnRequest, HttpRequest], object]
+    done: str
+    danger: bool = False
+
+
+def _post(request: HttpRequest, name: str) -> str:
+    return request.POST.get(name, "").strip()
+
+
+# One scanned item per line of the text box: "SKU" or "SKU quantity" (a scanner types the SKU and Enter).
+_SCAN = re.compile(r"^\s*(\S+)(?:\s+(\d+))?\s*$")
+
+
+def scanned_items(text: str) -> list[services.ReceivedItem]:
+    """The items a dock worker scanned, one per line, the same SKU scanned twice counting twice."""
+    items, bad = [], []
+    for number, row in enumerate(text.splitlines(), start=1):
+        if not row.strip():
+            continue
+        match = _SCAN.match(row)
+        if match is None:
+            bad.append(f"row {number}: {row.strip()!r}")
+            continue
+        items.append(services.ReceivedItem(sku=match.group(1), quantity=int(match.group(2) or 1)))
+    if bad:
+        raise InvalidInput("Scans are a SKU, optionally followed by a quantity, one per row.", fields={"items": bad})
+    return items
+
+
+def _inspection(rma: ReturnRequest, request: HttpRequest) -> list[services.InspectionData]:
+    entries = []
+    for line in rma.lines.select_related("order_line").filter(quantity_received__gt=0):
+        number = line.order_line.line_number
+        accepted = _post(request, f"accepted_{number}")
+        entries.append(services.InspectionData(
+            line_number=number, condition=_post(request, f"condition_{number}"), disposition=_post(request, f"disposition_{number}"),
+            quantity_accepted=int(accepted) if accepted.isdigit() else None, note=_post(request, f"note_{number}"),
+        ))
+    return entries
+
+
+RETURN_ACTIONS = {
+    action.name: action
+    for action in (
+        ReturnAction("approve", "Approve", "returns.approve_return", (ReturnStatus.REQUESTED,),
+                     lambda rma, request: services.return_approve(return_id=rma.pk, note=_post(request, "decision_note"), actor=request.user),
+                     "Approved"),
+        ReturnAction("reject", "Reject", "returns.approve_return", (ReturnStatus.REQUESTED,),
+                     lambda rma, request: services.return_reject(return_id=rma.pk, reason=_post(request, "decision_note"), actor=request.user),
+                     "Rejected", danger=True),
+        ReturnAction("receive", "Receive", "returns.receive_return", (ReturnStatus.APPROVED, ReturnStatus.LABEL_ISSUED, ReturnStatus.IN_TRANSIT),
+                     lambda rma, request: services.return_receive(
+                         return_id=rma.pk, location=_post(request, "location"), items=scanned_items(request.POST.get("scans", "")),
+                         complete=request.POST.get("complete") == "on", actor=request.user),
+                     "Receipt recorded"),
+        ReturnAction("inspect", "Record inspection", "returns.inspect_return", (ReturnStatus.RECEIVED,),
+                     lambda rma, request: services.return_inspect(return_id=rma.pk, lines=_inspection(rma, request), actor=request.user),
+                     "Inspected"),
+        ReturnAction("close", "Close", "returns.approve_return", (ReturnStatus.INSPECTED,),
+                     lambda rma, request: services.return_close(return_id=rma.pk, note=_post(request, "decision_note"), actor=request.user),
+                     "Closed"),
+        ReturnAction("cancel", "Cancel return", "returns.cancel_return",
+                     (ReturnStatus.REQUESTED, ReturnStatus.APPROVED, ReturnStatus.LABEL_ISSUED, ReturnStatus.IN_TRANSIT),
+                     lambda rma, request: services.return_cancel(return_id=rma.pk, reason=_post(request, "decision_note"), actor=request.user),
+                     "Cancelled", danger=True),
+        ReturnAction("note", "Add note", "returns.approve_return", tuple(ReturnStatus.values),
+                     lambda rma, request: services.return_note_add(return_id=rma.pk, text=_post(request, "note_text"), actor=request.user),
+                     "Note added"),
+    )
+}
+
+
+def return_actions_available(rma: ReturnRequest, user) -> dict[str, ReturnAction]:
+    """The buttons this user may press on this return now."""
+    return {name: action for name, action in RETURN_ACTIONS.items() if rma.status in action.statuses and user.has_perm(action.permission)}
+
+
+@require_POST
+def return_action_view(request: HttpRequest, object_id: str, action_name: str):
+    action = RETURN_ACTIONS.get(action_name)
+    if action is None:
+        raise Http404("No such return action.")
+    if not request.user.has_perm(action.permission):
+        raise PermissionDenied
+    rma = get_object_or_404(ReturnRequest, pk=object_id)
+    try:
+        action.run(rma, request)
+    except DomainError as error:
+        messages.error(request, _refusal(error))
+    else:
+        rma = ReturnRequest.objects.only("number", "status").get(pk=rma.pk)
+        messages.success(request, f"{rma.number}: {action.done}. Status: {rma.get_status_display()}.")
+    return HttpResponseRedirect(reverse("admin:returns_returnrequest_change", args=[rma.pk]))
+

@@ -1,0 +1,81 @@
+"""Reads about returns, with the prefetching that keeps query counts constant."""
+
+from datetime import datetime
+
+from django.db.models import F, Prefetch, Q, QuerySet, Sum
+
+from oms.errors import NotFound
+from orders.models import OrderEvent, OrderStatus
+
+from .models import OPEN_STATUSES, ReturnEvent, ReturnLine, ReturnPolicy, ReturnRequest
+
+
+def return_policy_for(channel_id: int) -> ReturnPolicy:
+    """The channel's own policy, else the default one, else the built-in defaults (unsaved)."""
+    policies = {policy.channel_id: policy for policy in ReturnPolicy.objects.filter(Q(channel_id=channel_id) | Q(channel__isnull=True))}
+    if not policies:
+        policies = {None: ReturnPolicy(name="Built-in defaults")}
+    return policies.get(channel_id) or policies.get(None) or next(iter(policies.values()))
+
+
+def order_return_clock(order_id: int) -> tuple[datetime | None, str]:
+    """When the return window of an order started, and from what: its delivery, else its last
+    shipment (when no delivery scan came), else ``(None, "")``."""
+    rows = list(
+        OrderEvent.objects.filter(
+            order_id=order_id, kind=OrderEvent.Kind.STATUS,
+            to_status__in=[OrderStatus.DELIVERED, OrderStatus.SHIPPED, OrderStatus.PARTIALLY_SHIPPED],
+        ).order_by("created_at", "id").values_list("to_status", "created_at")
+    )
+    delivered = [at for status, at in rows if status == OrderStatus.DELIVERED]
+    if delivered:
+        return delivered[0], "delivery"
+    if rows:
+        return rows[-1][1], "shipment"
+    return None, ""
+
+
+def order_lines_committed(order_id: int, *, exclude_return_id: int | None = None) -> dict[int, int]:
+    """Per order line id: units still expected on open returns of the order (requested and not
+    received nor given up as missing)."""
+    lines = ReturnLine.objects.filter(request__order_id=order_id, request__status__in=OPEN_STATUSES)
+    if exclude_return_id is not None:
+        lines = lines.exclude(request_id=exclude_return_id)
+    return dict(
+        lines.order_by().values("order_line_id")
+        .annotate(outstanding=Sum(F("quantity") - F("quantity_received") - F("quantity_missing")))
+        .values_list("order_line_id", "outstanding")
+    )
+
+
+def returns_listing() -> QuerySet[ReturnRequest]:
+    """Returns as lists show them: the order and channel joined, nothing per row."""
+    return ReturnRequest.objects.select_related("order", "order__channel", "location")
+
+
+def return_lines_of(return_id: int) -> list[ReturnLine]:
+    return list(ReturnLine.objects.filter(request_id=return_id).select_related("order_line", "reason").order_by("id"))
+
+
+def returns_with_details() -> QuerySet[ReturnRequest]:
+    """Returns with their lines (order line and reason) in a fixed number of queries."""
+    return returns_listing().prefetch_related(
+        Prefetch("lines", queryset=ReturnLine.objects.select_related("order_line", "reason").order_by("id"), to_attr="line_list")
+    )
+
+
+def return_with_details(return_id: int) -> ReturnRequest:
+    return returns_with_details().get(pk=return_id)
+
+
+def return_events(return_id: int) -> QuerySet[ReturnEvent]:
+    return ReturnEvent.objects.filter(request_id=return_id).select_related("actor").order_by("id")
+
+
+def return_id_for_number(number: str) -> int:
+    """The id of the return with this number (``RMA-000123``); :class:`NotFound` when there is none."""
+    # A NUL byte cannot be in any stored number, and PostgreSQL refuses it in a query.
+    found = ReturnRequest.objects.filter(number=number).values_list("pk", flat=True).first() if "\x00" not in number else None
+    if found is None:
+        raise NotFound(f"No return with number {number!r}.", code="unknown_return")
+    return found

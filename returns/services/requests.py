@@ -1,0 +1,263 @@
+"""Requesting a return, judging it against the policy, and the decisions that follow."""
+
+from dataclasses import dataclass
+from datetime import timedelta
+from decimal import Decimal
+
+from django.db import transaction
+from django.utils import timezone
+
+from oms.actors import Actor
+from oms.db import rows_insert
+from oms.errors import DomainError, InvalidInput, NotFound
+from oms.events import events_record
+from orders.models import OrderLine, OrderStatus
+from orders.services.audit import order_lock
+
+from ..models import Resolution, ReturnEvent, ReturnLine, ReturnPolicy, ReturnReason, ReturnRequest, ReturnStatus, rma_number_for
+from ..selectors import order_lines_committed, order_return_clock, return_policy_for
+from .audit import REQUESTED_EVENT, return_event, return_lock, return_order_id, return_payload, return_stream, return_touch, return_transition
+
+# Orders something has left the building for: only their shipped units can come back.
+RETURNABLE_ORDER_STATUSES = (OrderStatus.PARTIALLY_SHIPPED, OrderStatus.SHIPPED, OrderStatus.DELIVERED, OrderStatus.COMPLETED)
+MAX_TEXT = 500
+
+
+@dataclass(frozen=True)
+class ReturnLineData:
+    """Plain-data: ``quantity`` units of the order's line ``line_number``, sent back for ``reason`` (a code)."""
+
+    line_number: int
+    quantity: int
+    reason: str
+    reason_text: str = ""
+
+
+def _whole_above_zero(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value > 0
+
+
+def _lines_check(lines, reasons: dict[str, ReturnReason]) -> None:
+    """Malformed lines, each said with what to fix (before anything is read under lock)."""
+    if not lines:
+        raise InvalidInput("A return needs at least one line.", fields={"lines": ["Name at least one order line to return."]})
+    problems: dict[str, list[str]] = {}
+    seen = set()
+    for index, line in enumerate(lines):
+        where = f"lines[{index}]"
+        if not _whole_above_zero(line.quantity):
+            problems[f"{where}.quantity"] = [f"A whole number above zero, not {line.quantity!r}."]
+        if line.line_number in seen:
+            problems[f"{where}.line_number"] = [f"Line {line.line_number} is named twice; give its units once."]
+        seen.add(line.line_number)
+        reason = reasons.get(line.reason)
+        if reason is None:
+            known = ", ".join(sorted(reasons)) or "none set up"
+            problems[f"{where}.reason"] = [f"Unknown reason {line.reason!r}; one of: {known}."]
+        elif reason.needs_text and not (line.reason_text or "").strip():
+            problems[f"{where}.reason_text"] = [f"Reason {reason.code!r} needs a few words of explanation."]
+        if len(line.reason_text or "") > MAX_TEXT:
+            problems[f"{where}.reason_text"] = [f"At most {MAX_TEXT} characters."]
+    if problems:
+        raise InvalidInput("The return's lines are malformed; nothing was recorded.", fields=problems)
+
+
+def _policy_findings(*, policy: ReturnPolicy, order, lines: dict[int, OrderLine], wanted, clock, now) -> list[str]:
+    """Why the request is outside ``policy``, in words for the person who decides (empty: within)."""
+    findings = []
+    started, basis = clock
+    if started is not None:
+        days = (now - started).days
+        if days > policy.window_days:
+            findings.append(f"{days} days after {basis}, window {policy.window_days}")
+    if order.status == OrderStatus.COMPLETED:
+        findings.append(f"order {order.number} is completed (its return window closed)")
+    for item in wanted:
+        line = lines[item.line_number]
+        if line.product is not None and not line.product.is_returnable:
+            findings.append(f"{line.sku} is not returnable")
+        gross = line.unit_price * line.quantity
+        if policy.final_sale_discount_percent and gross > 0 and line.discount * 100 >= gross * policy.final_sale_discount_percent:
+            share = (line.discount * 100 / gross).quantize(Decimal("1"))
+            findings.append(f"{line.sku} (line {line.line_number}) was final sale ({share}% off)")
+    return findings
+
+
+def return_request(
+    *, order_id: int, lines: list[ReturnLineData], resolution: str = Resolution.REFUND, customer_comment: str = "", actor: Actor,
+) -> ReturnRequest:
+    """Record a customer's request to send units of a shipped order back.
+
+    Guarantees: malformed input, an order that shipped nothing (pending, cancelled...), lines not
+    on the order, or more units than can still come back are refused with what to fix, nothing
+    written. Under the order's lock, units asked for on this and every open return of a line
+    plus those already returned never exceed what shipped of it, so two requests racing for the
+    last unit cannot both win. A request outside the channel's policy is recorded all the same,
+    ``requested`` with ``needs_attention`` saying why; within it and with auto-approval on, it is
+    approved at once. Records ``return.requested`` (and ``return.approved``).
+    """
+    if resolution not in Resolution.values:
+        raise InvalidInput(f"{resolution!r} is not a resolution.", fields={"resolution": [f"One of: {', '.join(Resolution.values)}."]})
+    if len(customer_comment or "") > 5000:
+        raise InvalidInput("The comment is too long.", fields={"customer_comment": ["At most 5000 characters."]})
+    reasons = {reason.code: reason for reason in ReturnReason.objects.filter(is_active=True)}
+    _lines_check(lines, reasons)
+    now = timezone.now()
+    with transaction.atomic():
+        order = order_lock(order_id)
+        if order.status not in RETURNABLE_ORDER_STATUSES:
+            raise DomainError(
+                f"Order {order.number} is {order.get_status_display().lower()}: nothing of it has shipped, so nothing can be returned.",
+                code="order_not_shipped",
+            )
+        by_number = {
+            line.line_number: line
+            for line in OrderLine.objects.filter(order_id=order.pk, line_number__in=[item.line_number for item in lines]).select_related("product")
+        }
+        unknown = [item.line_number for item in lines if item.line_number not in by_number]
+        if unknown:
+            raise InvalidInput(
+                f"Order {order.number} has no line {', '.join(map(str, unknown))}; nothing was recorded.",
+                fields={"lines": [f"Unknown line {number}." for number in unknown]}, code="unknown_line",
+            )
+        committed = order_lines_committed(order.pk)
+        too_many = []
+        for item in lines:
+            line = by_number[item.line_number]
+            left = line.quantity_shipped - line.quantity_returned - committed.get(line.pk, 0)
+            if item.quantity > left:
+                too_many.append(
+                    f"{line.sku} (line {line.line_number}): {item.quantity} asked for, {max(left, 0)} can still come back "
+                    f"({line.quantity_shipped} shipped, {line.quantity_returned} returned, {committed.get(line.pk, 0)} on open returns)"
+                )
+        if too_many:
+            raise DomainError("More than shipped: " + "; ".join(too_many) + ". Nothing was recorded.", code="exceeds_returnable")
+        policy = return_policy_for(order.channel_id)
+        findings = _policy_findings(policy=policy, order=order, lines=by_number, wanted=lines, clock=order_return_clock(order.pk), now=now)
+        request = ReturnRequest.objects.create(
+            order_id=order.pk, resolution=resolution, customer_comment=(customer_comment or "").strip(),
+            needs_attention="; ".join(findings)[:500], policy=policy if policy.pk else None, created_at=now, updated_at=now,
+        )
+        request.number = rma_number_for(request.pk)
+        ReturnRequest.objects.filter(pk=request.pk).update(number=request.number)
+        ReturnLine.objects.bulk_create(
+            ReturnLine(
+                request=request, order_line=by_number[item.line_number], quantity=item.quantity, reason=reasons[item.reason],
+                reason_text=(item.reason_text or "").strip(),
+            )
+            for item in lines
+        )
+        summary = ", ".join(f"{by_number[item.line_number].sku} × {item.quantity} ({item.reason})" for item in lines)
+        trail = [return_event(request, ReturnEvent.Kind.CREATED, f"Requested for order {order.number}: {summary}", actor=actor)]
+        if findings:
+            trail.append(return_event(request, ReturnEvent.Kind.NOTE, f"Needs a person: {request.needs_attention}", actor=actor))
+        rows_insert(trail)
+        events_record([(REQUESTED_EVENT, return_payload(request, order_number=order.number, needs_attention=request.needs_attention))],
+                      stream=return_stream(request.pk), new_stream=True)
+        if policy.auto_approve and not findings:
+            _approve(request, policy=policy, actor=actor, message="Approved automatically: within the return policy", now=now)
+    return request
+
+
+def _approve(request: ReturnRequest, *, policy: ReturnPolicy, actor: Actor, message: str, now, note: str = "") -> None:
+    expires_at = now + timedelta(days=policy.rma_expiry_days)
+    values = {"approved_at": now, "expires_at": expires_at}
+    if note:
+        values["decision_note"] = note[:500]
+    return_transition(request, "approve", actor=actor, message=message, values=values, event_data={"expires_at": expires_at.isoformat()})
+
+
+def _locked(return_id: int) -> ReturnRequest:
+    """Lock the return's order, then the return (the one order every return service keeps)."""
+    order_lock(return_order_id(return_id))
+    return return_lock(return_id)
+
+
+def return_approve(*, return_id: int, note: str = "", actor: Actor) -> ReturnRequest:
+    """A person approves a requested return (also one outside the policy): it may now travel
+    until ``expires_at`` (the policy's RMA expiry). Refused unless requested."""
+    with transaction.atomic():
+        request = _locked(return_id)
+        policy = ReturnPolicy.objects.filter(pk=request.policy_id).first() or return_policy_for(request.order.channel_id)
+        message = f"Approved{': ' + note.strip() if note.strip() else ''}"
+        _approve(request, policy=policy, actor=actor, message=message[:500], now=timezone.now(), note=note.strip())
+    return request
+
+
+def return_reject(*, return_id: int, reason: str, actor: Actor) -> ReturnRequest:
+    """A person turns a requested return down, saying why (the customer is told). Refused
+    unless requested, or without a reason."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise InvalidInput("Say why the return is rejected; the customer is told.", fields={"reason": ["A reason is required."]})
+    with transaction.atomic():
+        request = _locked(return_id)
+        return_transition(request, "reject", actor=actor, message=f"Rejected: {reason}"[:500], values={"decision_note": reason[:500]},
+                          event_data={"reason": reason[:500]})
+    return request
+
+
+def return_cancel(*, return_id: int, reason: str = "", actor: Actor) -> ReturnRequest:
+    """Cancel a return before anything of it was received (requested, approved, label issued,
+    in transit). Cancelling a cancelled return returns it unchanged; one with units received
+    is refused (complete its receipt instead)."""
+    with transaction.atomic():
+        request = _locked(return_id)
+        if request.status == ReturnStatus.CANCELLED:
+            return request
+        # Of the statuses a return may be cancelled from, only in transit can hold a partial receipt.
+        if request.status == ReturnStatus.IN_TRANSIT and ReturnLine.objects.filter(request_id=request.pk, quantity_received__gt=0).exists():
+            raise DomainError(
+                f"Return {request.number} has units received already; complete its receipt instead of cancelling it.", code="already_received",
+            )
+        text = (reason or "").strip()
+        return_transition(request, "cancel", actor=actor, message=f"Cancelled{': ' + text if text else ''}"[:500],
+                          values={"closed_at": timezone.now()}, event_data={"reason": text[:500]})
+    return request
+
+
+def return_close(*, return_id: int, note: str = "", actor: Actor) -> ReturnRequest:
+    """Close an inspected return with nothing more to do for it (no refund, no exchange)."""
+    with transaction.atomic():
+        request = _locked(return_id)
+        text = (note or "").strip()
+        return_transition(request, "close", actor=actor, message=f"Closed{': ' + text if text else ''}"[:500], values={"closed_at": timezone.now()})
+    return request
+
+
+def return_note_add(*, return_id: int, text: str, actor: Actor) -> ReturnEvent:
+    """A note on the return's trail (one more version)."""
+    text = (text or "").strip()
+    if not text:
+        raise InvalidInput("A note needs some text.", fields={"text": ["This field is required."]})
+    with transaction.atomic():
+        request = _locked(return_id)
+        return_touch(request)
+        event = return_event(request, ReturnEvent.Kind.NOTE, text, actor=actor)
+        event.save()
+    return event
+
+
+def returns_expire(*, now=None, limit: int = 500, actor: Actor = "job:returns-expire") -> int:
+    """Expire approved returns (label issued or not) whose parcel the carrier never scanned by
+    their ``expires_at``; returns how many. Each in its own transaction, re-checked under lock,
+    so it is safe to run twice and alongside a receipt."""
+    now = now or timezone.now()
+    due = list(
+        ReturnRequest.objects.filter(status__in=[ReturnStatus.APPROVED, ReturnStatus.LABEL_ISSUED], expires_at__lt=now)
+        .order_by("expires_at", "id").values_list("pk", flat=True)[:limit]
+    )
+    expired = 0
+    for return_id in due:
+        with transaction.atomic():
+            try:
+                request = _locked(return_id)
+            except NotFound:
+                continue
+            if request.status not in (ReturnStatus.APPROVED, ReturnStatus.LABEL_ISSUED) or request.expires_at is None or request.expires_at >= now:
+                continue
+            return_transition(
+                request, "expire", actor=actor, message=f"Expired: no parcel by {request.expires_at:%Y-%m-%d}", values={"closed_at": now},
+            )
+            expired += 1
+    return expired

@@ -1,0 +1,12 @@
+"""Scheduled return jobs (thin wrappers; beat runs them, see ``setup_periodic_tasks``)."""
+
+from celery import shared_task
+
+
+@shared_task
+def returns_expire() -> int:
+    """Expire approved returns whose parcel never shipped by their expiry; returns how many.
+    Each is re-checked under its lock, so running twice is harmless."""
+    from .services import returns_expire as expire
+
+    return expire(actor="job:returns_expire")

@@ -1,0 +1,75 @@
+"""The RMA queue and page in the console: each role sees the actions it may take, and they work."""
+
+import re
+
+import pytest
+from django.urls import reverse
+
+from inventory.models import StockMovement
+from returns.models import ReturnPolicy, ReturnStatus
+from returns.services import return_request
+
+from ..admin.conftest import console, messages_of  # noqa: F401 (console: the fixture)
+from .conftest import fresh, line
+
+pytestmark = pytest.mark.django_db
+BUTTONS = re.compile(r'formaction="/admin/returns/returnrequest/\d+/action/(\w+)/"')
+
+
+@pytest.fixture
+def rma(shipped_order):
+    ReturnPolicy.objects.filter(channel__isnull=True).update(auto_approve=False)
+    order = shipped_order([("SKU-A", 2)])
+    return return_request(order_id=order.pk, lines=[line(1, 2, "damaged")], actor="portal")
+
+
+def buttons(client, rma) -> set[str]:
+    response = client.get(reverse("admin:returns_returnrequest_change", args=[rma.pk]))
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "<script>" not in html.replace('<script src', '') and 'style="' not in html.split('id="content"')[-1]
+    return set(BUTTONS.findall(html))
+
+
+def test_customer_service_decides_and_the_warehouse_receives_and_inspects(console, rma):  # noqa: F811
+    cs = console("Customer service")
+    assert buttons(cs, rma) == {"approve", "reject", "cancel", "note"}
+    response = cs.post(reverse("admin:returns_returnrequest_action", args=[rma.pk, "approve"]), {"decision_note": "ok"}, follow=True)
+    assert f"{rma.number}: Approved. Status: Approved." in messages_of(response)
+
+    dock = console("Warehouse", "dock")
+    assert buttons(dock, rma) == {"receive"}
+    response = dock.post(reverse("admin:returns_returnrequest_action", args=[rma.pk, "receive"]),
+                         {"location": "chicago", "scans": "SKU-A\nSKU-A\n"}, follow=True)
+    assert f"{rma.number}: Receipt recorded. Status: Received." in messages_of(response)
+    assert buttons(dock, rma) == {"inspect"}
+    dock.post(reverse("admin:returns_returnrequest_action", args=[rma.pk, "inspect"]),
+              {"condition_1": "damaged", "disposition_1": "scrap", "accepted_1": "2"})
+    assert fresh(rma).status == ReturnStatus.INSPECTED
+    assert list(StockMovement.objects.filter(reference=rma.number).values_list("kind", flat=True).order_by("id")) == ["damage", "scrap"]
+
+
+def test_a_refusal_is_a_message_on_the_page_not_an_error(console, rma):  # noqa: F811
+    cs = console("Customer service")
+    response = cs.post(reverse("admin:returns_returnrequest_action", args=[rma.pk, "reject"]), {"decision_note": ""}, follow=True)
+    assert response.status_code == 200
+    assert any("Say why the return is rejected" in message for message in messages_of(response))
+    assert fresh(rma).status == ReturnStatus.REQUESTED
+
+
+def test_a_role_without_the_permission_is_refused_even_when_it_posts(console, rma):  # noqa: F811
+    accounting = console("Accounting")
+    assert buttons(accounting, rma) == set()
+    response = accounting.post(reverse("admin:returns_returnrequest_action", args=[rma.pk, "approve"]))
+    assert response.status_code == 403
+    assert fresh(rma).status == ReturnStatus.REQUESTED
+
+
+def test_the_queue_filters_by_status_reason_channel_and_resolution(console, rma):  # noqa: F811
+    cs = console("Customer service")
+    url = reverse("admin:returns_returnrequest_changelist")
+    for query, found in [("status=requested", True), ("status=approved", False), ("reason=damaged", True), ("reason=too_small", False),
+                         ("resolution=refund", True), ("attention=no", True), ("attention=yes", False)]:
+        response = cs.get(f"{url}?{query}")
+        assert response.status_code == 200
+        assert (rma.number in response.content.decode()) is found, query
