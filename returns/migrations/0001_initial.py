@@ -14,7 +14,7 @@ class Migration(migrations.Migration):
     initial = True
 
     dependencies = [
-        ('inventory', '0010_returns_product_returnable'),
+        ('inventory', '0009_returns_product_returnable'),
         ('orders', '0009_channel_connection'),
         ('shipping', '0009_shipment_declared_currency'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
