@@ -49,6 +49,10 @@ Where the time goes (issue 13; profiles on the 2-core machine shared with other 
   lines in every run): before the changes 17.2% and 22.6% (``--channel-rule`` 18.9%); after
   them 20.6% and 17.2% (``--channel-rule`` 14.2%; ``--workers 4 --threads 3`` 14.1%). The 25%
   target was not reached on that machine; the spread between runs is the machine's load.
+- Six sync workers oversubscribe two cores that PostgreSQL and the clients share; the default
+  is now four (two per core). On the quiet machine (2026-12-04, same command): four workers
+  186.0 vs 650.7 orders/s, 28.6% (and 146.0 vs 541.6, 27.0%); ``--channel-rule`` 179.7 vs
+  693.4, 25.9%; six workers 109.8 vs 507.2, 21.6%.
 """
 
 import argparse
