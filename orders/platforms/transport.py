@@ -68,10 +68,15 @@ class RetryPolicy:
     longest_delay: float = 30.0  # cap of one backoff
     longest_wait: float = 120.0  # a platform asking for more than this is raised, not waited for
 
+    def delay(self, retry: int) -> float:
+        """Seconds before retry number ``retry`` (1, 2, …): ``first_delay`` doubling each time, at
+        most ``longest_delay``. Jobs that reschedule their own work use it as it is."""
+        return min(self.longest_delay, self.first_delay * 2 ** (max(retry, 1) - 1))
+
     def backoff(self, retry: int, jitter: Callable[[], float]) -> float:
-        """Seconds before retry number ``retry`` (1, 2, …): half the exponential figure fixed and
-        half random, so many workers that failed together do not come back together."""
-        ceiling = min(self.longest_delay, self.first_delay * 2 ** (retry - 1))
+        """The :meth:`delay`, half of it fixed and half random, so many workers that failed
+        together do not come back together."""
+        ceiling = self.delay(retry)
         return ceiling / 2 + ceiling / 2 * jitter()
 
 

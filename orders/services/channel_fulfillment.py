@@ -38,8 +38,8 @@ Sync = ChannelFulfillmentSync
 OPEN = [Sync.Status.PENDING, Sync.Status.RETRYING]
 PUSHED_ADAPTERS = (Channel.Adapter.SHOPIFY, Channel.Adapter.WOOCOMMERCE)
 MAX_ATTEMPTS = 10  # then a person decides (the admin's retry)
-FIRST_RETRY = 60  # seconds; doubles with each attempt
-LONGEST_RETRY = 3600
+# When a failed sync is sent again: a minute after the first try, doubling to an hour.
+RESCHEDULE = RetryPolicy(first_delay=60, longest_delay=3600)
 # A task waits a little for a platform that asks; a longer wait is rescheduled instead.
 CLIENT_POLICY = RetryPolicy(attempts=3, longest_wait=10)
 SHIPPED_IN_FULL = (OrderStatus.SHIPPED, OrderStatus.DELIVERED, OrderStatus.COMPLETED)
@@ -204,7 +204,7 @@ def _failed(sync: Sync, reason: str, *, now, wait: float | None, actor: Actor) -
     if sync.attempts >= MAX_ATTEMPTS:
         _refused(sync, f"gave up after {sync.attempts} tries: {reason}", actor=actor)
         return
-    delay = min(LONGEST_RETRY, FIRST_RETRY * 2 ** (sync.attempts - 1))
+    delay = RESCHEDULE.delay(sync.attempts)
     sync.status, sync.last_error = Sync.Status.RETRYING, reason[:1000]
     sync.next_attempt_at = now + timedelta(seconds=max(delay, wait or 0))
     sync.save(update_fields=["status", "last_error", "next_attempt_at", "attempts"])

@@ -55,8 +55,8 @@ SHOPIFY_PER_CALL = 100  # quantities per inventorySetQuantities call
 SHOPIFY_CALL_COST = 10  # points an inventorySetQuantities call is charged, about
 LEASE_SECONDS = 120  # a runner that died frees its channel after this
 SWEEP_OVERLAP = timedelta(minutes=2)  # ledger rows that took an id earlier but committed later
-RETRY_FIRST_SECONDS = 15
-RETRY_LONGEST_SECONDS = 3600
+# When a listing that failed is pushed again: 15 s after the first try, doubling to an hour.
+RESCHEDULE = RetryPolicy(first_delay=15, longest_delay=3600)
 DRIFT_SAMPLE = 50
 # Pushes run in the background: a wait the platform asks for longer than this is not slept
 # through; the listings are rescheduled instead.
@@ -296,7 +296,7 @@ def _round(connection: ChannelConnection, client, listings: list[ChannelListing]
         report.calls += _send(connection, client, [listing for listing in known if listing.pk in wanted], wanted, outcome)
     except PlatformRateLimited as error:
         limited = True
-        _all_failed(listings, outcome, error, retry_after=error.retry_after or RETRY_FIRST_SECONDS)
+        _all_failed(listings, outcome, error, retry_after=error.retry_after or RESCHEDULE.first_delay)
     except PlatformError as error:
         _all_failed(listings, outcome, error, retry_after=None)
     _record(listings, outcome, marks)
@@ -391,10 +391,6 @@ def _batch_record(result, by_key: dict[str, ChannelListing], figures: dict[int, 
         outcome.failed[listing.pk] = (error.code[:60], error.message, None)
 
 
-def _backoff(attempts: int) -> float:
-    return min(RETRY_FIRST_SECONDS * 2 ** max(attempts - 1, 0), RETRY_LONGEST_SECONDS)
-
-
 def _record(listings: list[ChannelListing], outcome: _Outcome, marks: dict[int, int]) -> None:
     """Write each listing's outcome (one bulk update), then clear ``dirty`` where no mark came
     meanwhile; a listing marked again is due one debounce from now (one statement each)."""
@@ -410,7 +406,7 @@ def _record(listings: list[ChannelListing], outcome: _Outcome, marks: dict[int, 
             code, message, retry_after = outcome.failed[listing.pk]
             listing.attempts = min(listing.attempts + 1, 32767)
             listing.status = ChannelListing.Status.FAILING
-            listing.next_attempt_at = now + timedelta(seconds=retry_after if retry_after is not None else _backoff(listing.attempts))
+            listing.next_attempt_at = now + timedelta(seconds=retry_after if retry_after is not None else RESCHEDULE.delay(listing.attempts))
             listing.last_error_code, listing.last_error = code[:60], message[:500]
         else:
             if listing.pk in outcome.pushed:
