@@ -555,7 +555,7 @@ class ChannelConnectionInline(admin.StackedInline):
                         reverse("admin:orders_channelstocksyncrun_change", args=[run.pk]), run.get_status_display(),
                         localtime(run.started_at).strftime("%Y-%m-%d %H:%M"),
                         run.skus_checked, run.drifted, run.pushed, run.failed)
-            if run else "No resync yet."
+            if run else "none yet"
         )
         listings = reverse("admin:orders_channellisting_changelist") + f"?channel__id__exact={obj.channel_id}"
         return format_html(
