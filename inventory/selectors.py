@@ -3,7 +3,7 @@ stock and ledger listings of the API, and the ledger reconciliation."""
 
 import hashlib
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 
 from django.db.models import Count, F, Max, OuterRef, Prefetch, Q, QuerySet, Subquery, Sum, Value
@@ -228,6 +228,39 @@ def available_to_promise_for_skus(products: Iterable[Product], *, channel: str |
             pooled[row.product_id].append(row.available)
             incoming[row.product_id] += row.incoming
     return [SkuPromise(product.sku, pool.may_take(pooled[product.pk]), incoming[product.pk]) for product in products]
+
+
+def available_to_promise_by_location_group(
+    product_ids: Iterable[int], *, channel: str, groups: Mapping[str, frozenset[int] | None],
+) -> dict[str, dict[int, int]]:
+    """``{group key: {product id: figure}}``: what the channel may promise of each product from
+    each group of locations (a channel's platform location fed by some of the OMS's). Per group,
+    the pool is the group's locations the channel's rule sells from (``None``: all of them), and
+    the rule's share and buffer apply to that group's figure, as :meth:`ChannelPool.may_take` does
+    to the whole. Three queries however many groups and products."""
+    product_ids = list(product_ids)
+    pool = channel_pool(channel)
+    pooled = {key: {pk: [] for pk in product_ids} for key in groups}
+    rows = StockLevel.objects.filter(product_id__in=product_ids).select_related("location").only(
+        "product", "location", "on_hand", "reserved", "damaged", "safety_stock", "location__is_active", "location__can_ship",
+    )
+    for row in rows:
+        if not pool.sells_from(row.location):
+            continue
+        for key, location_ids in groups.items():
+            if location_ids is None or row.location_id in location_ids:
+                pooled[key][row.product_id].append(row.available)
+    return {key: {pk: pool.may_take(units) for pk, units in by_product.items()} for key, by_product in pooled.items()}
+
+
+def channel_sells_from(channel: str, location_ids: Iterable[int]) -> tuple[list[Location], list[Location]]:
+    """The given locations split into those the channel's stock rule sells from and those it does
+    not (inactive, or outside the rule; with no locations named, those that do not ship)."""
+    pool = channel_pool(channel)
+    allowed, refused = [], []
+    for location in Location.objects.filter(pk__in=list(location_ids)).order_by("code"):
+        (allowed if pool.sells_from(location) else refused).append(location)
+    return allowed, refused
 
 
 def channel_stock_feed(channel: str, *, chunk_size: int = 2000) -> Iterator[tuple[str, int]]:

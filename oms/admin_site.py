@@ -50,7 +50,7 @@ SECTIONS = (
     )),
     Section("integrations", "Channels & integrations", (
         "orders.channel", "orders.routingstrategy", "orders.screeningrule", "orders.screeningthreshold", "orders.screeningblock",
-        "orders.channelwebhookreceipt", "orders.channellisting", "orders.channelstocksyncrun", "orders.channelfulfillmentsync",
+        "orders.channelwebhookreceipt", "orders.channellocationmap", "orders.channellisting", "orders.channelstocksyncrun", "orders.channelfulfillmentsync",
         "orders.channelreconciliation", "oms.integration", "oms.webhooksubscription",
         "oms.webhookdelivery", "oms.apikey",
     )),

@@ -25,9 +25,9 @@ from oms.admin_saved_filters import SavedFiltersMixin
 
 from . import admin_views, services
 from .admin_panels import order_page_panels
-from .forms import ChannelAdminForm, ChannelConnectionForm, HoldPlaceForm, PaymentUpdateForm
+from .forms import ChannelAdminForm, ChannelConnectionForm, ChannelLocationMapForm, HoldPlaceForm, PaymentUpdateForm
 from .models import (
-    Allocation, Channel, ChannelConnection, ChannelListing, ChannelReconciliation, ChannelStockSyncRun, ChannelWebhookReceipt, HeldOrder,
+    Allocation, Channel, ChannelConnection, ChannelListing, ChannelLocationMap, ChannelReconciliation, ChannelStockSyncRun, ChannelWebhookReceipt, HeldOrder,
     HoldReason, Order, OrderEvent, OrderHold, OrderLine, OrderStatus, RoutingStrategy, ScreeningBlock, ScreeningRule, ScreeningThreshold,
 )
 from .services.channel_reconcile import channel_reconcile_start, reconciliation_window_start
@@ -560,10 +560,25 @@ class ChannelConnectionInline(admin.StackedInline):
         listings = reverse("admin:orders_channellisting_changelist") + f"?channel__id__exact={obj.channel_id}"
         return format_html(
             '{}. <a href="{}">{} listings</a>: {} in sync, {} failing, {} not on the platform, {} waiting to be pushed; last push {}.'
-            '<div class="help">Last resync: {}. Resync from the channel list (action “Resync stock now”).</div>',
+            '<div class="help">Last resync: {}. Resync from the channel list (action “Resync stock now”).</div>{}',
             "Pushing" if obj.stock_push_enabled else "Off", listings, sum(counts.values()), counts["in_sync"], counts["failing"],
             counts["unknown_sku"], status["dirty"],
             localtime(status["last_pushed_at"]).strftime("%Y-%m-%d %H:%M:%S") if status["last_pushed_at"] else "never", last_run,
+            self._locations_line(obj, status["locations"]),
+        )
+
+    def _locations_line(self, obj, mapped: int) -> str:
+        if obj.channel.adapter != Channel.Adapter.SHOPIFY:
+            return ""
+        maps = reverse("admin:orders_channellocationmap_changelist") + f"?channel__id__exact={obj.channel_id}"
+        if not mapped:
+            return format_html(
+                '<div class="help">One figure per product, at the Shopify location above, from every location the stock rule sells from. '
+                '<a href="{}">Map Shopify locations</a> to publish a figure per location.</div>', maps,
+            )
+        return format_html(
+            '<div class="help">Published per location: <a href="{}">{} Shopify location(s) mapped</a> (the Shopify location above is not used).</div>',
+            maps, mapped,
         )
 
     def get_formset(self, request, obj=None, **kwargs):
@@ -852,13 +867,55 @@ class ScreeningBlockAdmin(ScreeningConfigAdmin):
 
 
 from . import admin_channel_sync  # noqa: E402, F401  (registers the channel sync pages)
+@admin.register(ChannelLocationMap)
+class ChannelLocationMapAdmin(ConfigAuditAdmin, admin.ModelAdmin):
+    """A Shopify channel's locations and the OMS locations whose stock each one shows. Part of the
+    channel's connection: whoever may see or change the channel may see or change them."""
+
+    form = ChannelLocationMapForm
+    list_display = ("name", "channel", "platform_location_id", "location_codes", "is_active")
+    list_filter = ("channel", "is_active")
+    list_select_related = ("channel",)
+    search_fields = ("name", "platform_location_id")
+    fields = ("channel", "platform_location_id", "name", "locations", "is_active")
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).prefetch_related(Prefetch("locations", queryset=Location.objects.order_by("code")))
+
+    def has_view_permission(self, request, obj=None):
+        return request.user.has_perm("orders.view_channel") or request.user.has_perm("orders.change_channel")
+
+    def has_add_permission(self, request):
+        return request.user.has_perm("orders.change_channel")
+
+    def has_change_permission(self, request, obj=None):
+        return request.user.has_perm("orders.change_channel")
+
+    has_delete_permission = has_change_permission
+
+    def has_module_permission(self, request):
+        return self.has_view_permission(request)
+
+    @admin.display(description="OMS locations")
+    def location_codes(self, obj):
+        return ", ".join(location.code for location in obj.locations.all())
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        connection = getattr(form.instance.channel, "connection", None)
+        if form.changed_data and connection is not None and connection.stock_push_enabled:
+            channel_stock_resync_request(channel=form.instance.channel.code, actor=request.user)
+            messages.info(request, "A stock resync of the channel is queued: every mapped Shopify location gets its figure.")
+
+
 @admin.register(ChannelListing)
 class ChannelListingAdmin(admin.ModelAdmin):
-    """Each product as a channel's platform lists it: the figure last pushed and what went wrong."""
+    """Each product as a channel's platform lists it, per platform location: the figure last pushed
+    and what went wrong."""
 
-    list_display = ("product", "channel", "status", "last_pushed_quantity", "last_pushed_at", "dirty", "attempts", "next_attempt_at",
-                    "last_error_code", "last_error")
-    list_filter = ("channel", "status", "dirty", "last_error_code")
+    list_display = ("product", "channel", "location", "status", "last_pushed_quantity", "last_pushed_at", "dirty", "attempts",
+                    "next_attempt_at", "last_error_code", "last_error")
+    list_filter = ("channel", "status", "dirty", "last_error_code", "platform_location_id")
     list_select_related = ("product", "channel")
     search_fields = ("product__sku", "last_error")
     readonly_fields = [f.name for f in ChannelListing._meta.fields]
@@ -870,6 +927,10 @@ class ChannelListingAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+    @admin.display(description="Platform location", ordering="platform_location_id")
+    def location(self, obj):
+        return obj.platform_location_id or "The connection's location"
 
     @admin.action(description="Push again (forget errors and backoff, look the SKU up again)", permissions=["change"])
     def push_again(self, request, queryset):
@@ -883,13 +944,29 @@ class ChannelStockSyncRunAdmin(ReadOnlyAdmin):
     list_filter = ("channel", "status")
     list_select_related = ("channel",)
     readonly_fields = ("channel", "status", "started_at", "finished_at", "skus_checked", "drifted", "pushed", "failed", "unknown",
-                       "drift_table", "message", "actor_label")
-    exclude = ("drift_sample",)
+                       "location_table", "drift_table", "message", "actor_label")
+    exclude = ("drift_sample", "by_location")
+
+    @admin.display(description="Per platform location")
+    def location_table(self, obj):
+        rows = format_html_join("", "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>", (
+            (tally.get("name"), gid, tally.get("checked"), tally.get("drifted"), tally.get("pushed")) for gid, tally in sorted(obj.by_location.items())
+        ))
+        if not rows:
+            return "—"
+        return format_html(
+            "<table><thead><tr><th>Location</th><th>Shopify id</th><th>Checked</th><th>Drifted</th><th>Corrected</th></tr></thead>"
+            "<tbody>{}</tbody></table>", rows,
+        )
 
     @admin.display(description="Drift found (sample)")
     def drift_table(self, obj):
-        rows = format_html_join("", "<tr><td>{}</td><td>{}</td><td>{}</td></tr>",
-                                ((d.get("sku"), "—" if d.get("platform") is None else d.get("platform"), d.get("oms")) for d in obj.drift_sample))
+        rows = format_html_join("", "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>", (
+            (d.get("sku"), d.get("location") or "—", "—" if d.get("platform") is None else d.get("platform"), d.get("oms"))
+            for d in obj.drift_sample
+        ))
         if not rows:
             return "No drift."
-        return format_html("<table><thead><tr><th>SKU</th><th>Platform showed</th><th>OMS publishes</th></tr></thead><tbody>{}</tbody></table>", rows)
+        return format_html(
+            "<table><thead><tr><th>SKU</th><th>Location</th><th>Platform showed</th><th>OMS publishes</th></tr></thead><tbody>{}</tbody></table>", rows,
+        )

@@ -19,8 +19,9 @@ from customers.models import Customer, CustomerAddress
 from inventory.models import Product
 from oms.money import quantize
 
-from .models import WOOCOMMERCE_URL_HELP, Channel, ChannelConnection, HoldReason, PaymentStatus
+from .models import WOOCOMMERCE_URL_HELP, Channel, ChannelConnection, ChannelLocationMap, HoldReason, PaymentStatus
 from .services import AddressData, LineData, OrderIntakeData
+from .services.channel_locations import channel_location_map_refusal
 from .services.intake import INTAKE_PAYMENT_STATUSES
 
 ADDRESS_FIELDS = ("name", "line1", "line2", "city", "region", "postal_code", "country", "phone")
@@ -293,6 +294,31 @@ def _secret_field(label: str, help_text: str) -> forms.CharField:
         label=label, required=False, strip=True, max_length=255, help_text=f"{help_text} Leave blank to keep the current one.",
         widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
     )
+
+
+class ChannelLocationMapForm(forms.ModelForm):
+    """A Shopify location of a channel and the OMS locations feeding it: only Shopify channels, and
+    only OMS locations the channel's stock rule sells from."""
+
+    class Meta:
+        model = ChannelLocationMap
+        fields = ("channel", "platform_location_id", "name", "locations", "is_active")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if "channel" in self.fields:
+            self.fields["channel"].queryset = Channel.objects.filter(adapter=Channel.Adapter.SHOPIFY)
+        if "locations" in self.fields:
+            self.fields["locations"].queryset = self.fields["locations"].queryset.order_by("code")
+
+    def clean(self):
+        cleaned = super().clean()
+        channel, locations = cleaned.get("channel") or getattr(self.instance, "channel", None), cleaned.get("locations")
+        if channel is not None and locations is not None:
+            refusal = channel_location_map_refusal(channel=channel, location_ids=[location.pk for location in locations])
+            if refusal:
+                self.add_error("locations", refusal)
+        return cleaned
 
 
 class ChannelConnectionForm(forms.ModelForm):

@@ -271,14 +271,63 @@ class ChannelConnection(models.Model):
 
     @property
     def shopify_location_gid(self) -> str:
-        value = self.shopify_location_id.strip()
-        return f"gid://shopify/Location/{value}" if value.isdigit() else value
+        return shopify_location_gid(self.shopify_location_id)
+
+
+def shopify_location_gid(value: str) -> str:
+    """A Shopify location id as its gid (a bare number, as Settings → Locations shows it, becomes one)."""
+    value = (value or "").strip()
+    return f"gid://shopify/Location/{value}" if value.isdigit() else value
+
+
+class ChannelLocationMap(models.Model):
+    """One of a Shopify channel's locations and the OMS locations whose stock it shows: the OMS
+    publishes, at that platform location, what the channel may promise from those locations
+    (under the channel's stock rule). A channel with no active map publishes one figure at its
+    connection's Shopify location."""
+
+    channel = models.ForeignKey(Channel, on_delete=models.CASCADE, related_name="location_maps")
+    platform_location_id = models.CharField(
+        "Shopify location", max_length=120, validators=[shopify_location_validate],
+        help_text="gid://shopify/Location/… or its number (Settings → Locations, the number at the end of the location's address).",
+    )
+    name = models.CharField(max_length=120, help_text="The location's name on Shopify, to recognise it here.")
+    locations = models.ManyToManyField(
+        "inventory.Location", related_name="channel_location_maps",
+        help_text="The OMS locations whose stock this Shopify location shows; only locations the channel's stock rule sells from.",
+    )
+    is_active = models.BooleanField("active", default=True, help_text="Off: nothing is published at this location.")
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["channel", "name"]
+        verbose_name = "channel location map"
+        constraints = [
+            models.UniqueConstraint(fields=["channel", "platform_location_id"], name="channel_location_map_unique",
+                                    violation_error_message="This Shopify location is already mapped for the channel."),
+        ]
+
+    def __str__(self):
+        return f"{self.name} ({self.channel.code})"
+
+    def clean(self):
+        super().clean()
+        self.platform_location_id = shopify_location_gid(self.platform_location_id)  # one spelling, so the unique check sees it
+        if self.channel_id and self.channel.adapter != Channel.Adapter.SHOPIFY:
+            raise ValidationError({"channel": "Only a Shopify channel has locations to map; a WooCommerce shop takes one figure per product."})
+
+    def save(self, *args, **kwargs):
+        self.platform_location_id = shopify_location_gid(self.platform_location_id)
+        super().save(*args, **kwargs)
 
 
 class ChannelListing(models.Model):
-    """One product as a channel's platform lists it: where it is there, and the stock figure the
-    OMS last published. ``dirty`` says the figure may be stale; ``marks`` counts the notes that
-    made it so, and a push clears ``dirty`` only if no note came while it was under way."""
+    """One product as a channel's platform lists it at one platform location: where it is there,
+    and the stock figure the OMS last published. ``platform_location_id`` is a mapped Shopify
+    location's gid (:class:`ChannelLocationMap`), or empty for the one figure of a channel without
+    maps (Shopify: at the connection's location; WooCommerce has no locations). ``dirty`` says the
+    figure may be stale; ``marks`` counts the notes that made it so, and a push clears ``dirty``
+    only if no note came while it was under way."""
 
     class Status(models.TextChoices):
         NEW = "new", "Not looked up yet"
@@ -293,7 +342,9 @@ class ChannelListing(models.Model):
         max_length=120, blank=True, help_text="Shopify inventory item id; WooCommerce product id.",
     )
     platform_variant_id = models.CharField(max_length=120, blank=True, help_text="WooCommerce variation id.")
-    platform_location_id = models.CharField(max_length=120, blank=True, help_text="Shopify location id.")
+    platform_location_id = models.CharField(
+        max_length=120, blank=True, help_text="The mapped Shopify location's gid; empty: the connection's own location (or no locations).",
+    )
     last_pushed_quantity = models.IntegerField(null=True, blank=True)
     last_pushed_at = models.DateTimeField(null=True, blank=True)
     dirty = models.BooleanField(default=True)
@@ -307,7 +358,9 @@ class ChannelListing(models.Model):
 
     class Meta:
         ordering = ["channel", "product"]
-        constraints = [models.UniqueConstraint(fields=["channel", "product"], name="channel_listing_unique")]
+        constraints = [
+            models.UniqueConstraint(fields=["channel", "product", "platform_location_id"], name="channel_listing_location_unique"),
+        ]
         indexes = [models.Index(fields=["channel", "dirty", "next_attempt_at"], name="channel_listing_due_idx")]
 
     def __str__(self):
@@ -331,7 +384,10 @@ class ChannelStockSyncRun(models.Model):
     pushed = models.PositiveIntegerField(default=0)
     failed = models.PositiveIntegerField(default=0)
     unknown = models.PositiveIntegerField(default=0, help_text="SKUs the platform does not know.")
-    drift_sample = models.JSONField(default=list, blank=True, help_text="Up to 50 SKUs: platform figure, OMS figure.")
+    drift_sample = models.JSONField(default=list, blank=True, help_text="Up to 50 SKUs: platform figure, OMS figure (and location).")
+    by_location = models.JSONField(
+        default=dict, blank=True, help_text="Per platform location: its name, SKUs checked, drifted and corrected.",
+    )
     message = models.CharField(max_length=500, blank=True)
     actor_label = models.CharField(max_length=120, blank=True)
 

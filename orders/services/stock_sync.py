@@ -21,6 +21,15 @@ How a change travels, and what it costs whom:
    what is due after a backoff.
 6. :func:`channel_stock_resync` (nightly and on demand) reads the platform's own figures, corrects
    them and reports the drift in a :class:`ChannelStockSyncRun`.
+
+Where the figures go: a channel publishes at its *platform locations*. A Shopify channel with
+active :class:`ChannelLocationMap` rows has one listing per product and mapped Shopify location,
+whose figure is what the channel's rule lets it promise from that map's OMS locations (share and
+buffer applied to each location's figure); without maps it has one listing per product (an empty
+``platform_location_id``) published at the connection's Shopify location, from every location
+the rule sells from. A nudge marks a product's listings at every platform location; only the
+figures that changed are sent, so a change at one OMS location reaches only the platform
+locations it feeds.
 """
 
 import logging
@@ -32,16 +41,17 @@ from celery import current_app
 from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
-from django.db.models import Count, F, Max, Min, Q
+from django.db.models import Count, F, Max, Min, Prefetch, Q
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from inventory.models import Product, StockMovement
-from inventory.selectors import available_to_promise_for_skus
+from inventory.models import Location
+from inventory.selectors import available_to_promise_by_location_group
 from oms.actors import Actor, actor_fields
 from oms.errors import DomainError, NotFound
 
-from ..models import ChannelConnection, ChannelListing, ChannelStockSyncRun, StockSyncState
+from ..models import Channel, ChannelConnection, ChannelListing, ChannelLocationMap, ChannelStockSyncRun, StockSyncState
 from ..platforms import (
     InventoryQuantity, PlatformError, PlatformRateLimited, RetryPolicy, ShopifyClient, StockUpdate, WooCommerceClient, client_for,
 )
@@ -93,6 +103,42 @@ def stock_push_channels_forget() -> None:
     _pushing.channels, _pushing.read_at = None, 0.0
 
 
+# --- where each channel publishes ------------------------------------------------------------------
+
+# The listing key of a channel without location maps: its one figure per product (Shopify: at the
+# connection's location).
+SINGLE_LOCATION = ""
+
+# {listing key (platform location gid, or SINGLE_LOCATION): the OMS location ids feeding it (None: all the rule sells from)}
+Targets = dict[str, frozenset[int] | None]
+
+
+def channel_location_targets(channel_ids) -> dict[int, Targets]:
+    """Per channel id, the platform locations it publishes at and the OMS locations feeding each
+    (two queries however many channels and maps). Only Shopify channels have maps."""
+    channel_ids = sorted(set(channel_ids))
+    targets: dict[int, Targets] = {pk: {} for pk in channel_ids}
+    maps = ChannelLocationMap.objects.filter(
+        channel_id__in=channel_ids, is_active=True, channel__adapter=Channel.Adapter.SHOPIFY,
+    ).prefetch_related(Prefetch("locations", queryset=Location.objects.only("pk")))
+    for location_map in maps:
+        targets[location_map.channel_id][location_map.platform_location_id] = frozenset(loc.pk for loc in location_map.locations.all())
+    return {pk: found or {SINGLE_LOCATION: None} for pk, found in targets.items()}
+
+
+def _targets(connection: ChannelConnection) -> Targets:
+    return channel_location_targets([connection.channel_id])[connection.channel_id]
+
+
+def _published(targets: dict[int, Targets]) -> Q:
+    """The listings at the platform locations the channels publish at now (a map switched off or
+    removed leaves its listings alone, unpushed)."""
+    condition = Q(pk__in=[])
+    for channel_id, keys in targets.items():
+        condition |= Q(channel_id=channel_id, platform_location_id__in=sorted(keys))
+    return condition
+
+
 # --- 1. the nudge, after a stock change committed ----------------------------------------------
 
 
@@ -121,20 +167,24 @@ def stock_changes_take(*, product_ids: list[int], client_options: dict | None = 
 
 
 def stock_listings_mark(*, product_ids, channel_ids) -> int:
-    """Mark these products' listings on these channels dirty (creating missing listings); two
-    statements whatever the numbers. Listings of SKUs the platform does not know stay as they are
-    (the resync looks them up again)."""
+    """Mark these products' listings on these channels dirty, at every platform location each
+    channel publishes at (creating missing listings); five statements whatever the numbers.
+    Listings of SKUs the platform does not know stay as they are (the resync looks them up again)."""
     product_ids, channel_ids = sorted(set(product_ids)), sorted(set(channel_ids))
     if not product_ids or not channel_ids:
         return 0
     now = timezone.now()
-    existing = Product.objects.filter(pk__in=product_ids).values_list("pk", flat=True)
+    targets = channel_location_targets(channel_ids)
+    existing = list(Product.objects.filter(pk__in=product_ids).values_list("pk", flat=True))
     ChannelListing.objects.bulk_create(
-        [ChannelListing(channel_id=c, product_id=p, dirty=True, dirty_since=now) for c in channel_ids for p in existing],
+        [
+            ChannelListing(channel_id=c, product_id=p, platform_location_id=key, dirty=True, dirty_since=now)
+            for c in channel_ids for key in targets[c] for p in existing
+        ],
         ignore_conflicts=True,
     )
     return (
-        ChannelListing.objects.filter(channel_id__in=channel_ids, product_id__in=product_ids)
+        ChannelListing.objects.filter(_published(targets), product_id__in=product_ids)
         .exclude(status=ChannelListing.Status.UNKNOWN_SKU)
         .update(dirty=True, dirty_since=Coalesce("dirty_since", now), marks=F("marks") + 1)
     )
@@ -202,9 +252,9 @@ def _lease_release(key: str) -> None:
     StockSyncState.objects.filter(key=key).update(lease_until=None)
 
 
-def _due(connection: ChannelConnection, now):
+def _due(connection: ChannelConnection, targets: Targets, now):
     return ChannelListing.objects.filter(
-        Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now), channel_id=connection.channel_id, dirty=True,
+        Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now), _published({connection.channel_id: targets}), dirty=True,
     ).exclude(status=ChannelListing.Status.UNKNOWN_SKU)
 
 
@@ -226,6 +276,7 @@ def channel_stock_push(
     if not connection.stock_push_enabled:
         return report
     key = f"channel:{channel}"
+    targets = _targets(connection)
     debounce = settings.OMS_STOCK_SYNC_DEBOUNCE_SECONDS
     deadline = time.monotonic() + (settings.OMS_STOCK_SYNC_RUN_SECONDS if run_seconds is None else run_seconds)
     client = None
@@ -235,38 +286,38 @@ def channel_stock_push(
             return report
         try:
             while time.monotonic() < deadline:
-                listings = list(_due(connection, timezone.now()).select_related("product").order_by("dirty_since", "id")[:BATCH])
+                listings = list(_due(connection, targets, timezone.now()).select_related("product").order_by("dirty_since", "id")[:BATCH])
                 if not listings:
-                    soonest = _soonest(connection)
+                    soonest = _soonest(connection, targets)
                     wait = (soonest - timezone.now()).total_seconds() if soonest else None
                     if wait is None or wait > debounce * 2 or time.monotonic() + max(wait, 0) >= deadline:
                         break
                     sleep(max(wait, 0.01))
                     continue
                 client = client or _client(connection, client_options)
-                if _round(connection, client, listings, report):
+                if _round(connection, client, listings, report, targets):
                     break  # rate limited: the listings wait what the platform asked
         finally:
             _lease_release(key)
-        if time.monotonic() >= deadline or not _due(connection, timezone.now()).exists():
+        if time.monotonic() >= deadline or not _due(connection, targets, timezone.now()).exists():
             break
-    _follow_up(connection)
+    _follow_up(connection, targets)
     return report
 
 
-def _soonest(connection: ChannelConnection):
+def _soonest(connection: ChannelConnection, targets: Targets):
     return (
-        ChannelListing.objects.filter(channel_id=connection.channel_id, dirty=True)
+        ChannelListing.objects.filter(_published({connection.channel_id: targets}), dirty=True)
         .exclude(status=ChannelListing.Status.UNKNOWN_SKU)
         .aggregate(soonest=Min("next_attempt_at"))["soonest"]
     )
 
 
-def _follow_up(connection: ChannelConnection) -> None:
+def _follow_up(connection: ChannelConnection, targets: Targets) -> None:
     """Listings still dirty and due within a minute get a task then (the sweep would be later)."""
     if current_app.conf.task_always_eager:  # in-process tasks ignore the delay; the sweep is enough there
         return
-    soonest = _soonest(connection)
+    soonest = _soonest(connection, targets)
     if soonest is None:
         return
     wait = max((soonest - timezone.now()).total_seconds(), settings.OMS_STOCK_SYNC_DEBOUNCE_SECONDS)
@@ -276,7 +327,7 @@ def _follow_up(connection: ChannelConnection) -> None:
         channel_stock_push_task.apply_async(kwargs={"channel": connection.channel.code}, countdown=wait)
 
 
-def _round(connection: ChannelConnection, client, listings: list[ChannelListing], report: PushReport) -> bool:
+def _round(connection: ChannelConnection, client, listings: list[ChannelListing], report: PushReport, targets: Targets) -> bool:
     """Push one batch; record every listing's outcome. True when the platform asked to wait."""
     report.rounds += 1
     outcome = _Outcome()
@@ -285,10 +336,10 @@ def _round(connection: ChannelConnection, client, listings: list[ChannelListing]
     try:
         _platform_ids_resolve(connection, client, [listing for listing in listings if not listing.platform_item_id], outcome)
         known = [listing for listing in listings if listing.pk not in outcome.unknown]
-        figures = _figures(connection.channel.code, [listing.product for listing in known])
+        figures = _figures(connection.channel.code, known, targets)
         wanted = {}
         for listing in known:
-            figure = figures[listing.product_id]
+            figure = figures[listing.pk]
             if figure == listing.last_pushed_quantity and listing.status == ChannelListing.Status.IN_SYNC:
                 outcome.clean.append(listing.pk)
             else:
@@ -313,10 +364,14 @@ def _all_failed(listings, outcome: _Outcome, error: PlatformError, *, retry_afte
             outcome.failed[listing.pk] = (error.code, error.message, retry_after)
 
 
-def _figures(channel: str, products: list[Product]) -> dict[int, int]:
-    """Available-to-promise under the channel's rule, per product id, in constant queries."""
-    promises = available_to_promise_for_skus(products, channel=channel)
-    return {product.pk: promise.available_to_promise for product, promise in zip(products, promises)}
+def _figures(channel: str, listings: list[ChannelListing], targets: Targets) -> dict[int, int]:
+    """Per listing id, what the channel may promise at the listing's platform location under its
+    rule (from the OMS locations mapped to it), in constant queries however many locations."""
+    if not listings:
+        return {}
+    groups = {key: targets.get(key) for key in {listing.platform_location_id for listing in listings}}
+    figures = available_to_promise_by_location_group({listing.product_id for listing in listings}, channel=channel, groups=groups)
+    return {listing.pk: figures[listing.platform_location_id][listing.product_id] for listing in listings}
 
 
 def _platform_ids_resolve(connection: ChannelConnection, client, listings: list[ChannelListing], outcome: _Outcome) -> None:
@@ -325,11 +380,12 @@ def _platform_ids_resolve(connection: ChannelConnection, client, listings: list[
         return
     skus = [listing.product.sku for listing in listings]
     if isinstance(client, ShopifyClient):
-        location = _shopify_location(connection)
-        found = client.inventory_items_by_sku(skus)
+        if any(listing.platform_location_id == SINGLE_LOCATION for listing in listings):
+            _shopify_location(connection)  # says what to set before any call is made
+        found = client.inventory_items_by_sku(skus)  # an item is the same at every location: one look-up per SKU
         for listing in listings:
             if listing.product.sku in found:
-                listing.platform_item_id, listing.platform_location_id = found[listing.product.sku], location
+                listing.platform_item_id = found[listing.product.sku]
     else:
         found = client.products_by_sku(skus)
         for listing in listings:
@@ -440,7 +496,7 @@ def channel_listings_push_again(*, listing_ids, actor: Actor) -> int:
     with transaction.atomic():
         marked = ChannelListing.objects.filter(pk__in=list(listing_ids)).update(
             dirty=True, dirty_since=Coalesce("dirty_since", timezone.now()), marks=F("marks") + 1, attempts=0, next_attempt_at=None,
-            status=ChannelListing.Status.NEW, platform_item_id="", platform_variant_id="", platform_location_id="",
+            status=ChannelListing.Status.NEW, platform_item_id="", platform_variant_id="",
         )
         channels = list(ChannelListing.objects.filter(pk__in=list(listing_ids)).values_list("channel__code", flat=True).distinct())
         logger.info("%s asked to push %d listing(s) again", actor_fields(actor)["actor_label"], marked)
@@ -488,17 +544,20 @@ def channel_stock_resync(*, channel: str, actor: Actor, client_options: dict | N
     else:
         return _run_finish(run, status=ChannelStockSyncRun.Status.FAILED, message="Another stock run held the channel for a minute; try again.")
     try:
-        _listings_ensure(connection)
+        targets = _targets(connection)
+        _listings_ensure(connection, targets)
         client = _client(connection, client_options)
+        names = _location_names(connection, targets) if isinstance(client, ShopifyClient) else {}
         last = 0
         while True:
             listings = list(
-                ChannelListing.objects.filter(channel_id=connection.channel_id, pk__gt=last).select_related("product").order_by("pk")[:BATCH]
+                ChannelListing.objects.filter(_published({connection.channel_id: targets}), pk__gt=last)
+                .select_related("product").order_by("pk")[:BATCH]
             )
             if not listings:
                 break
             last = listings[-1].pk
-            _resync_round(connection, client, listings, run)
+            _resync_round(connection, client, listings, run, targets, names)
     except PlatformError as error:
         return _run_finish(run, status=ChannelStockSyncRun.Status.FAILED, message=error.message)
     finally:
@@ -506,28 +565,47 @@ def channel_stock_resync(*, channel: str, actor: Actor, client_options: dict | N
     return _run_finish(run, status=ChannelStockSyncRun.Status.DONE, message="")
 
 
-def _listings_ensure(connection: ChannelConnection) -> None:
-    products = Product.objects.filter(is_active=True).exclude(channel_listings__channel_id=connection.channel_id).values_list("pk", flat=True)
-    ChannelListing.objects.bulk_create(
-        [ChannelListing(channel_id=connection.channel_id, product_id=pk, dirty=False) for pk in products], ignore_conflicts=True, batch_size=1000,
+def _listings_ensure(connection: ChannelConnection, targets: Targets) -> None:
+    """Every active product gets a listing at every platform location the channel publishes at."""
+    listed = set(
+        ChannelListing.objects.filter(_published({connection.channel_id: targets})).values_list("product_id", "platform_location_id")
     )
+    products = Product.objects.filter(is_active=True).values_list("pk", flat=True)
+    ChannelListing.objects.bulk_create(
+        [
+            ChannelListing(channel_id=connection.channel_id, product_id=pk, platform_location_id=key, dirty=False)
+            for pk in products.iterator(chunk_size=2000) for key in targets if (pk, key) not in listed
+        ],
+        ignore_conflicts=True, batch_size=1000,
+    )
+
+
+def _location_names(connection: ChannelConnection, targets: Targets) -> dict[str, tuple[str, str]]:
+    """``{listing key: (Shopify location gid, name)}`` for the resync's per-location report."""
+    if SINGLE_LOCATION in targets:
+        return {SINGLE_LOCATION: (connection.shopify_location_gid, "The connection's location")}
+    maps = ChannelLocationMap.objects.filter(channel_id=connection.channel_id, platform_location_id__in=list(targets))
+    return {m.platform_location_id: (m.platform_location_id, m.name) for m in maps}
 
 
 def _platform_figures(connection: ChannelConnection, client, listings: list[ChannelListing]) -> dict[int, int | None]:
     """The platform's current figure per listing id (None: not tracked there), ids refreshed on
     the listings; listings whose SKU is unknown are absent."""
-    skus = [listing.product.sku for listing in listings]
     figures: dict[int, int | None] = {}
     if isinstance(client, ShopifyClient):
-        location = _shopify_location(connection)
-        levels = client.inventory_levels_by_sku(skus, location_id=location)
+        at: dict[str, list[ChannelListing]] = {}
         for listing in listings:
-            level = levels.get(listing.product.sku)
-            if level is not None:
-                listing.platform_item_id, listing.platform_location_id = level.inventory_item_id, location
-                figures[listing.pk] = level.available
+            at.setdefault(listing.platform_location_id, []).append(listing)
+        for key, here in sorted(at.items()):  # one read per platform location (Shopify answers one location a query)
+            location = key or _shopify_location(connection)
+            levels = client.inventory_levels_by_sku([listing.product.sku for listing in here], location_id=location)
+            for listing in here:
+                level = levels.get(listing.product.sku)
+                if level is not None:
+                    listing.platform_item_id = level.inventory_item_id
+                    figures[listing.pk] = level.available
         return figures
-    found = client.products_by_sku(skus)
+    found = client.products_by_sku([listing.product.sku for listing in listings])
     for listing in listings:
         ids = found.get(listing.product.sku)
         if ids:
@@ -536,33 +614,43 @@ def _platform_figures(connection: ChannelConnection, client, listings: list[Chan
     return figures
 
 
-def _resync_round(connection: ChannelConnection, client, listings: list[ChannelListing], run: ChannelStockSyncRun) -> None:
+def _resync_round(
+    connection: ChannelConnection, client, listings: list[ChannelListing], run: ChannelStockSyncRun, targets: Targets,
+    names: dict[str, tuple[str, str]],
+) -> None:
     marks = {listing.pk: listing.marks for listing in listings}
     outcome = _Outcome()
     platform = _platform_figures(connection, client, listings)
     known = [listing for listing in listings if listing.pk in platform]
     outcome.unknown.extend(listing.pk for listing in listings if listing.pk not in platform)
-    figures = _figures(connection.channel.code, [listing.product for listing in known])
+    figures = _figures(connection.channel.code, known, targets)
     wanted: dict[int, int] = {}
     for listing in known:
-        ours, theirs = figures[listing.product_id], platform[listing.pk]
+        ours, theirs = figures[listing.pk], platform[listing.pk]
         if ours == theirs:
             outcome.pushed[listing.pk] = ours  # what the platform shows is what we publish
             continue
         wanted[listing.pk] = ours
         run.drifted += 1
         if len(run.drift_sample) < DRIFT_SAMPLE:
-            run.drift_sample.append({"sku": listing.product.sku, "platform": theirs, "oms": ours})
+            drift = {"sku": listing.product.sku, "platform": theirs, "oms": ours}
+            run.drift_sample.append({**drift, "location": listing.platform_location_id} if listing.platform_location_id else drift)
     try:
         _send(connection, client, [listing for listing in known if listing.pk in wanted], wanted, outcome)
     except PlatformError as error:
         _all_failed([listing for listing in known if listing.pk in wanted], outcome, error, retry_after=getattr(error, "retry_after", None))
     _record(listings, outcome, marks)
+    for listing in listings if names else ():
+        gid, name = names.get(listing.platform_location_id, (listing.platform_location_id, ""))
+        tally = run.by_location.setdefault(gid, {"name": name, "checked": 0, "drifted": 0, "pushed": 0})
+        tally["checked"] += 1
+        tally["drifted"] += listing.pk in wanted
+        tally["pushed"] += listing.pk in wanted and listing.pk in outcome.pushed
     run.skus_checked += len(listings)
     run.unknown += len(outcome.unknown)
     run.pushed += len([pk for pk in wanted if pk in outcome.pushed])
     run.failed += len(outcome.failed)
-    run.save(update_fields=["skus_checked", "drifted", "pushed", "failed", "unknown", "drift_sample"])
+    run.save(update_fields=["skus_checked", "drifted", "pushed", "failed", "unknown", "drift_sample", "by_location"])
 
 
 def _run_finish(run: ChannelStockSyncRun, *, status: str, message: str) -> ChannelStockSyncRun:
@@ -580,13 +668,16 @@ def channels_stock_resync_all(*, actor: Actor) -> list[ChannelStockSyncRun]:
 
 
 def channel_stock_status(connection: ChannelConnection) -> dict:
-    """What the connection page shows: listings by state, the last resync."""
-    listings = ChannelListing.objects.filter(channel_id=connection.channel_id)
+    """What the connection page shows: listings by state (at the platform locations the channel
+    publishes at now), how many Shopify locations are mapped, the last resync."""
+    targets = _targets(connection)
+    listings = ChannelListing.objects.filter(_published({connection.channel_id: targets}))
     counts = dict.fromkeys(ChannelListing.Status.values, 0)
     for status, count in listings.order_by().values_list("status").annotate(n=Count("pk")):
         counts[status] = count
     return {
         "counts": counts,
+        "locations": 0 if SINGLE_LOCATION in targets else len(targets),
         "dirty": listings.filter(dirty=True).count(),
         "last_pushed_at": listings.aggregate(last=Max("last_pushed_at"))["last"],
         "last_run": ChannelStockSyncRun.objects.filter(channel_id=connection.channel_id).first(),
@@ -594,7 +685,7 @@ def channel_stock_status(connection: ChannelConnection) -> dict:
 
 
 __all__ = [
-    "PushReport", "channel_listings_push_again", "channel_stock_push", "channel_stock_resync", "channel_stock_resync_request",
+    "PushReport", "SINGLE_LOCATION", "channel_listings_push_again", "channel_location_targets", "channel_stock_push", "channel_stock_resync", "channel_stock_resync_request",
     "channel_stock_status", "channels_stock_resync_all", "stock_changes_note", "stock_changes_take", "stock_ledger_sweep", "stock_listings_mark",
     "stock_push_channels", "stock_push_channels_forget",
 ]
