@@ -902,10 +902,19 @@ class ChannelLocationMapAdmin(ConfigAuditAdmin, admin.ModelAdmin):
 
     def save_related(self, request, form, formsets, change):
         super().save_related(request, form, formsets, change)
-        connection = getattr(form.instance.channel, "connection", None)
-        if form.changed_data and connection is not None and connection.stock_push_enabled:
-            channel_stock_resync_request(channel=form.instance.channel.code, actor=request.user)
-            messages.info(request, "A stock resync of the channel is queued: every mapped Shopify location gets its figure.")
+        if form.changed_data:
+            self._resync(request, form.instance.channel)
+
+    def delete_model(self, request, obj):
+        super().delete_model(request, obj)
+        self._resync(request, obj.channel)
+
+    def _resync(self, request, channel: Channel) -> None:
+        """Where the channel publishes changed: a resync sets every platform location's figure now."""
+        connection = getattr(channel, "connection", None)
+        if connection is not None and connection.stock_push_enabled:
+            channel_stock_resync_request(channel=channel.code, actor=request.user)
+            messages.info(request, f"A stock resync of {channel.code} is queued: every Shopify location it publishes at gets its figure.")
 
 
 @admin.register(ChannelListing)

@@ -259,7 +259,8 @@ class ChannelConnection(models.Model):
     shopify_location_id = models.CharField(
         "Shopify location", max_length=80, blank=True, validators=[shopify_location_validate],
         help_text="The Shopify location whose available quantity the OMS sets, gid://shopify/Location/… or its number "
-        "(Settings → Locations, the number at the end of the location's address).",
+        "(Settings → Locations, the number at the end of the location's address). Not used once Shopify locations are mapped "
+        "(Channel location maps): each mapped location then gets its own figure.",
     )
     woocommerce_requests_per_second = models.PositiveSmallIntegerField(
         "requests per second", default=5, validators=[MinValueValidator(1), MaxValueValidator(100)],

@@ -72,4 +72,9 @@ class Migration(migrations.Migration):
             model_name='channellocationmap',
             constraint=models.UniqueConstraint(fields=('channel', 'platform_location_id'), name='channel_location_map_unique', violation_error_message='This Shopify location is already mapped for the channel.'),
         ),
+        migrations.AlterField(
+            model_name='channelconnection',
+            name='shopify_location_id',
+            field=models.CharField(blank=True, help_text="The Shopify location whose available quantity the OMS sets, gid://shopify/Location/… or its number (Settings → Locations, the number at the end of the location's address). Not used once Shopify locations are mapped (Channel location maps): each mapped location then gets its own figure.", max_length=80, validators=[orders.models.shopify_location_validate], verbose_name='Shopify location'),
+        ),
     ]
