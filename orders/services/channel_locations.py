@@ -5,13 +5,13 @@ a location outside the rule would publish stock the channel's orders cannot rese
 """
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 
 from inventory.models import Location
 from inventory.selectors import channel_sells_from
 from oms.actors import Actor
 from oms.config_audit import config_change_record, config_values
-from oms.errors import InvalidInput, NotFound
+from oms.errors import DomainError, InvalidInput, NotFound
 from oms.models import ConfigChange
 
 from ..models import Channel, ChannelLocationMap
@@ -51,6 +51,16 @@ def channel_location_map_save(
     refusal = channel_location_map_refusal(channel=found, location_ids=[location.pk for location in locations])
     if refusal:
         raise InvalidInput(refusal, code="location_not_allowed", fields={"locations": refusal})
+    try:
+        return _map_write(found, platform_location_id=platform_location_id, name=name, locations=locations, is_active=is_active, actor=actor)
+    except IntegrityError:  # the same Shopify location was mapped by someone else meanwhile
+        raise DomainError(
+            f"Shopify location {platform_location_id} of channel {channel} was mapped by someone else meanwhile; look at it and save again.",
+            code="location_map_conflict",
+        ) from None
+
+
+def _map_write(found: Channel, *, platform_location_id: str, name: str, locations: list[Location], is_active: bool, actor: Actor):
     with transaction.atomic():
         candidate = ChannelLocationMap(channel=found, platform_location_id=platform_location_id, name=name, is_active=is_active)
         try:

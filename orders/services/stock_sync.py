@@ -472,7 +472,7 @@ def _record(listings: list[ChannelListing], outcome: _Outcome, marks: dict[int, 
             settled.append(listing.pk)
     ChannelListing.objects.bulk_update(
         listings,
-        ["status", "platform_item_id", "platform_variant_id", "platform_location_id", "last_pushed_quantity", "last_pushed_at", "attempts",
+        ["status", "platform_item_id", "platform_variant_id", "last_pushed_quantity", "last_pushed_at", "attempts",
          "next_attempt_at", "last_error_code", "last_error", "updated_at"],
     )
     if not settled:

@@ -195,6 +195,8 @@ def test_the_manager_maps_a_location_and_is_told_when_the_rule_does_not_sell_fro
     location_map = ChannelLocationMap.objects.get()
     assert location_map.platform_location_id == STORE and list(location_map.locations.all()) == [warehouse]
     assert ConfigChange.objects.filter(model="orders.ChannelLocationMap", action="create").exists()
+    channel_page = manager.get(f"/admin/orders/channel/{shop.channel_id}/change/").content.decode()
+    assert "1 Shopify location(s) mapped" in channel_page
 
 
 def test_who_may_only_see_channels_sees_the_maps_but_cannot_change_them(console, shop, warehouse):
