@@ -213,6 +213,16 @@ def test_who_may_only_see_channels_sees_the_maps_but_cannot_change_them(console,
     assert ChannelLocationMap.objects.get().name == "Store"
 
 
+def test_the_run_page_shows_the_drift_per_location(console, two_locations, goods, platform, options):
+    platform.play("shopify/inventory_levels_by_sku", "shopify/inventory_levels_by_sku_store", "shopify/inventory_set_quantities_ok")
+    run = channel_stock_resync(channel="shop-us", actor="test", client_options=options)
+
+    page = console("Operations manager").get(f"/admin/orders/channelstocksyncrun/{run.pk}/change/").content.decode()
+
+    assert "Per platform location" in page and "<td>Store</td><td>gid://shopify/Location/124656944</td>" in page
+    assert "<td>MUG-01</td><td>gid://shopify/Location/124656944</td><td>9</td><td>4</td>" in page
+
+
 def test_the_listing_list_shows_each_listings_platform_location(console, two_locations, goods):
     mark(two_locations, *goods.values())
 
