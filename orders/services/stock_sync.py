@@ -45,8 +45,7 @@ from django.db.models import Count, F, Max, Min, Prefetch, Q
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from inventory.models import Product, StockMovement
-from inventory.models import Location
+from inventory.models import Location, Product, StockMovement
 from inventory.selectors import available_to_promise_by_location_group
 from oms.actors import Actor, actor_fields
 from oms.errors import DomainError, NotFound
@@ -644,8 +643,8 @@ def _resync_round(
         gid, name = names.get(listing.platform_location_id, (listing.platform_location_id, ""))
         tally = run.by_location.setdefault(gid, {"name": name, "checked": 0, "drifted": 0, "pushed": 0})
         tally["checked"] += 1
-        tally["drifted"] += listing.pk in wanted
-        tally["pushed"] += listing.pk in wanted and listing.pk in outcome.pushed
+        tally["drifted"] += int(listing.pk in wanted)
+        tally["pushed"] += int(listing.pk in wanted and listing.pk in outcome.pushed)
     run.skus_checked += len(listings)
     run.unknown += len(outcome.unknown)
     run.pushed += len([pk for pk in wanted if pk in outcome.pushed])
