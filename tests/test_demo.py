@@ -9,10 +9,13 @@ from django.db.models import Sum
 from django.utils import timezone
 
 from customers.models import Customer
+from demo.catalogue import catalogue_plan
+from demo.customers import customers_plan
+from demo.orders import orders_plan
+from demo.report import SEED
 from inventory.models import StockLevel, StockMovement, Transfer
 from inventory.selectors import ledger_mismatches
 from oms.models import ApiKey
-from orders.demo import SEED, catalogue_plan, customers_plan, orders_plan
 from orders.models import Channel, HoldReason, Order, OrderEvent, OrderHold, OrderStatus
 from shipping.models import DeliveryKind, Manifest, Shipment, ShipmentStatus, TrackingEvent
 

@@ -1,0 +1,2 @@
+def channels_sync_seed(report):
+    pass

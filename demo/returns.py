@@ -1,0 +1,2 @@
+def returns_seed(report, users):
+    pass
