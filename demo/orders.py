@@ -50,6 +50,8 @@ CHANNELS = [
     ("marketplace", "Marketplace", Channel.Kind.MARKETPLACE),
     ("phone", "Phone orders", Channel.Kind.PHONE),
     ("b2b", "B2B portal", Channel.Kind.B2B),
+    # The WooCommerce outlet takes no demo orders; it shows a second platform's stock sync.
+    ("outlet", "Outlet shop (WooCommerce)", Channel.Kind.WEB),
 ]
 # The systems behind the channels: each owns its API keys and webhook subscriptions.
 INTEGRATIONS = [
@@ -60,6 +62,7 @@ INTEGRATIONS = [
 CHANNEL_LINKS = {
     "web": {"integration": "storefront", "adapter": Channel.Adapter.SHOPIFY},
     "marketplace": {"integration": "marketplace"},
+    "outlet": {"adapter": Channel.Adapter.WOOCOMMERCE},
 }
 
 
