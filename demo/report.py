@@ -14,6 +14,7 @@ class DemoReport:
     created: Counter = field(default_factory=Counter)
     statuses: dict = field(default_factory=dict)
     holds: dict = field(default_factory=dict)
+    returns: dict = field(default_factory=dict)
     drifted: int = 0
     in_transit: int = 0
     seconds: float = 0.0

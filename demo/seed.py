@@ -22,6 +22,7 @@ from inventory.models import StockLevel, Transfer
 from oms.models import ApiKey, Integration
 from oms.roles import roles_sync
 from orders.models import Order, OrderHold
+from returns.models import ReturnRequest
 from shipping.demo import demo_shipping_seed
 
 from . import catalogue, channels, fulfillment, returns
@@ -80,6 +81,7 @@ def _summary(report: DemoReport) -> None:
     report.holds = dict(
         OrderHold.objects.filter(released_at__isnull=True).values_list("reason").annotate(n=Count("id")).order_by("reason")
     )
+    report.returns = dict(ReturnRequest.objects.values_list("status").annotate(n=Count("id")).order_by("status"))
     report.in_transit = Transfer.objects.filter(status=Transfer.Status.IN_TRANSIT).count()
     sample = (
         StockLevel.objects.filter(location__code="nj-edison", on_hand__gt=20).select_related("product").order_by("-on_hand", "product__sku").first()

@@ -43,6 +43,7 @@ class Command(BaseCommand):
         if not quiet:
             write("Orders by status: " + ", ".join(f"{status} {n}" for status, n in report.statuses.items()))
             write("Open holds by reason: " + ", ".join(f"{reason} {n}" for reason, n in report.holds.items()))
+            write("Returns by status: " + ", ".join(f"{status} {n}" for status, n in report.returns.items()))
             write(f"Transfers in transit: {report.in_transit}")
             if report.drifted:
                 write(f"{report.drifted} order(s) ended elsewhere than planned (stock or a rule moved them first).")
