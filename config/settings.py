@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "returns",
     "reports",
     "portal",
+    "demo",
 ]
 
 MIDDLEWARE = [

@@ -9,12 +9,28 @@ from django.db.models import Sum
 from django.utils import timezone
 
 from customers.models import Customer
+from demo.catalogue import catalogue_plan
+from demo.customers import customers_plan
+from demo.orders import orders_plan
+from demo.report import SEED
 from inventory.models import StockLevel, StockMovement, Transfer
 from inventory.selectors import ledger_mismatches
 from oms.models import ApiKey
-from orders.demo import SEED, catalogue_plan, customers_plan, orders_plan
-from orders.models import Channel, HoldReason, Order, OrderEvent, OrderHold, OrderStatus
-from shipping.models import DeliveryKind, Manifest, Shipment, ShipmentStatus, TrackingEvent
+from orders.models import (
+    Channel,
+    ChannelConnection,
+    ChannelFulfillmentSync,
+    ChannelListing,
+    ChannelReconciliation,
+    ChannelStockSyncRun,
+    HoldReason,
+    Order,
+    OrderEvent,
+    OrderHold,
+    OrderStatus,
+)
+from returns.models import Disposition, ReturnEvent, ReturnLine, ReturnRequest, ReturnStatus
+from shipping.models import DeliveryKind, Manifest, Shipment, ShipmentDirection, ShipmentStatus, TrackingEvent
 
 SMALL = ["--orders", "120", "--customers", "50", "--skus", "40", "--quiet"]
 
@@ -92,6 +108,9 @@ def _counts():
         Order.objects.count(), OrderEvent.objects.count(), StockMovement.objects.count(), Customer.objects.count(),
         Transfer.objects.count(), list(Order.objects.order_by("id").values_list("status", flat=True)),
         Shipment.objects.count(), TrackingEvent.objects.count(), Manifest.objects.count(), Shipment.objects.filter(late=True).count(),
+        list(ReturnRequest.objects.order_by("id").values_list("status", flat=True)), ReturnEvent.objects.count(),
+        ChannelListing.objects.count(), ChannelStockSyncRun.objects.count(), ChannelReconciliation.objects.count(),
+        ChannelFulfillmentSync.objects.count(),
     )
 
 
@@ -153,11 +172,70 @@ def test_given_the_demo_then_shipped_orders_went_with_a_carrier_and_their_parcel
     assert Shipment.objects.filter(late=True).exists() or Shipment.objects.filter(status=ShipmentStatus.EXCEPTION).exists()
     recent = timezone.localdate() - timedelta(days=7)
     assert Manifest.objects.filter(date__gte=recent, date__lt=timezone.localdate()).exists()
-    assert not Shipment.objects.filter(collection_date__gte=recent, collection_date__lt=timezone.localdate(), manifest__isnull=True).exists()
+    # (Return labels are on no manifest: the customer hands the parcel over.)
+    outbound = Shipment.objects.filter(direction=ShipmentDirection.OUTBOUND)
+    assert not outbound.filter(collection_date__gte=recent, collection_date__lt=timezone.localdate(), manifest__isnull=True).exists()
     # Shipping history is in the past: collected after the order came in, never in the future.
-    for shipment in Shipment.objects.all()[:50]:
+    for shipment in outbound[:50]:
         order_placed = FulfillmentOrder.objects.get(number=shipment.reference).order.placed_at
         assert order_placed.date() <= shipment.collection_date
+
+
+@pytest.mark.django_db
+def test_given_the_demo_then_returns_are_in_every_state_with_reasons_dispositions_and_partial_receipts(django_capture_on_commit_callbacks):
+    seed(django_capture_on_commit_callbacks, *SMALL)
+
+    # Refunded and exchanged come with the refund and exchange services (demo.returns.refunds_and_exchanges_seed).
+    statuses = set(ReturnRequest.objects.values_list("status", flat=True))
+    assert statuses == set(ReturnStatus.values) - {ReturnStatus.REFUNDED, ReturnStatus.EXCHANGED}
+    assert all(ReturnRequest.objects.filter(status=status).count() >= 2 for status in statuses)
+    # Every disposition posted its units to the ledger with the RMA as reference, and the ledger still reconciles.
+    inspected = ReturnLine.objects.exclude(disposition="")
+    assert set(inspected.values_list("disposition", flat=True)) == set(Disposition.values)
+    for line in inspected.select_related("request"):
+        assert StockMovement.objects.filter(reference=line.request.number).exists(), line.request.number
+    assert ledger_mismatches() == []
+    # Realistic reasons: fit for clothes, "other" always says more.
+    reasons = set(ReturnLine.objects.values_list("reason__code", flat=True))
+    assert {"too_small", "too_large", "damaged", "changed_mind", "other"} <= reasons
+    assert not ReturnLine.objects.filter(reason__code="other", reason_text="").exists()
+    # Some wait for a person (outside the policy); a receipt in part keeps its RMA open, another ended with a unit missing.
+    assert ReturnRequest.objects.filter(status=ReturnStatus.REQUESTED).exclude(needs_attention="").exists()
+    assert ReturnRequest.objects.filter(status=ReturnStatus.IN_TRANSIT, lines__quantity_received__gt=0).exists()
+    assert ReturnLine.objects.filter(request__status=ReturnStatus.RECEIVED, quantity_missing__gt=0).exists()
+    # Returns came in over the last weeks, and the expired ones waited past their expiry.
+    ages = [timezone.now() - created for created in ReturnRequest.objects.values_list("created_at", flat=True)]
+    assert max(ages) > timedelta(days=30) and min(ages) < timedelta(days=3)
+    assert not ReturnRequest.objects.filter(status__in=[ReturnStatus.APPROVED, ReturnStatus.LABEL_ISSUED], expires_at__lt=timezone.now()).exists()
+
+
+@pytest.mark.django_db
+def test_given_the_demo_then_the_shops_show_stock_sync_drift_catch_ups_and_a_refused_fulfillment_without_calling_them(
+    django_capture_on_commit_callbacks,
+):
+    seed(django_capture_on_commit_callbacks, *SMALL)
+
+    connections = ChannelConnection.objects.select_related("channel")
+    assert {c.channel.adapter for c in connections} == {Channel.Adapter.SHOPIFY, Channel.Adapter.WOOCOMMERCE}
+    # Offline: nothing in the demo may call a shop.
+    assert not connections.filter(stock_push_enabled=True).exists()
+    assert not connections.filter(push_fulfillments=True).exists()
+    assert not connections.filter(catch_up_missed_orders=True).exists()
+    for connection in connections:
+        listings = ChannelListing.objects.filter(channel=connection.channel)
+        assert set(listings.values_list("status", flat=True)) == {"in_sync", "failing", "unknown_sku"}
+        assert listings.filter(dirty=True, status="in_sync").exists()  # waiting for the next push
+        run = ChannelStockSyncRun.objects.filter(channel=connection.channel).first()
+        assert run.status == ChannelStockSyncRun.Status.DONE and run.drifted > 0 and run.drift_sample
+        assert all(sample["platform"] != sample["oms"] for sample in run.drift_sample)
+        assert ChannelReconciliation.objects.filter(channel=connection.channel).exists()
+    synced = ChannelFulfillmentSync.objects.all()
+    assert synced.filter(status="sent", action="ship").exists() and synced.filter(status="sent", action="deliver").exists()
+    refused = synced.get(status="refused")
+    assert "Shopify refused" in refused.last_error
+    assert refused.order.events.filter(message__contains="not passed on").exists()
+    # Nothing is left for the sweeps to send.
+    assert not synced.filter(status__in=["pending", "retrying"]).exists()
 
 
 @pytest.mark.parametrize("arguments", [["--port", "eighty"], ["--port=70000"], ["--port"]])

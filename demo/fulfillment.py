@@ -1,8 +1,8 @@
 """The demo's warehouse: allocated orders go through fulfillment orders, as on the floor.
 
-The demo seeding lives in ``orders.demo`` (it records orders through intake); this app, above it,
-hands it the steps that pick, pack, ship and deliver through fulfillment orders, so the demo's
-shipped orders have shipped fulfillment orders behind them. Shipping books each parcel with the
+:mod:`demo.orders` records orders through intake and takes the steps here that pick, pack, ship
+and deliver through fulfillment orders, so the demo's shipped orders have shipped fulfillment
+orders behind them. Shipping books each parcel with the
 demo carriers (rate shopping, as the console does) on the day it left the warehouse, and
 :func:`demo_tracking` then plays the carriers' scans up to now: delivered parcels, parcels on
 their way, some with an exception or late, and a closed manifest per carrier for each recent day.
@@ -11,46 +11,32 @@ their way, some with an exception or late, and a closed manifest per carrier for
 import datetime
 import random
 import zoneinfo
-from contextlib import contextmanager
 
 from django.db.models import Count
 from django.test.utils import override_settings
 from django.utils import timezone
 
-from orders.demo import DemoShipping
-from orders.models import Order
-from orders.services import order_start_fulfillment
-from shipping.models import Carrier, Shipment, ShipmentDirection, ShipmentStatus
-from shipping.services import NothingToManifest, manifest_close, shipments_flag_late, tracking_events_record
-
-from .models import FulfillmentOrder, FulfillmentStatus, PackageType, PickList, PickListKind
-from .services import (
+from fulfillment.models import FulfillmentOrder, FulfillmentStatus, PackageType, PickList, PickListKind
+from fulfillment.services import (
     fulfillment_order_deliver,
     fulfillment_order_pack,
     fulfillment_order_picking_start,
     fulfillment_order_ship,
     fulfillment_orders_create,
 )
-from .services.picking import pick_list_build
+from fulfillment.services.picking import pick_list_build
+from orders.models import Order
+from orders.services import order_start_fulfillment
+from shipping.models import Carrier, Shipment, ShipmentDirection, ShipmentStatus
+from shipping.services import NothingToManifest, manifest_close, shipments_flag_late, tracking_events_record
+
+from .clock import seeding_clock
 
 
-def _start(order: Order, actor) -> None:
+def fulfillment_start(order: Order, actor) -> None:
     order_start_fulfillment(order_id=order.pk, actor=actor)
     # The demo records orders in batches, so the event that would create them comes after the batch.
     fulfillment_orders_create(order_id=order.pk, actor=actor)
-
-
-@contextmanager
-def _clock(at: datetime.datetime):
-    """The services see ``at`` as the time (seeding only, one thread): the demo ships a parcel of
-    weeks ago on the day it left, so its shipped time, collection and promised dates and manifest
-    day are those of then. Shipping takes the time from the clock, as it does live."""
-    real = timezone.now
-    timezone.now = lambda: at
-    try:
-        yield
-    finally:
-        timezone.now = real
 
 
 def _left_warehouse(fulfillment_order: FulfillmentOrder) -> datetime.datetime:
@@ -65,7 +51,7 @@ def _ship(fulfillment_order: FulfillmentOrder, actor, quantities: dict[int, int]
         fulfillment_order_picking_start(fulfillment_order_id=fulfillment_order.pk, actor=actor)
     fulfillment_order_pack(fulfillment_order_id=fulfillment_order.pk, actor=actor, quantities=quantities)
     # Booked through rate shopping on the day it left; labels of history are rendered when printed.
-    with override_settings(OMS_LABELS_RENDER_ON_BOOKING=False), _clock(_left_warehouse(fulfillment_order)):
+    with override_settings(OMS_LABELS_RENDER_ON_BOOKING=False), seeding_clock(_left_warehouse(fulfillment_order)):
         fulfillment_order_ship(fulfillment_order_id=fulfillment_order.pk, actor=actor)
 
 
@@ -76,23 +62,20 @@ def _open(order: Order) -> list[FulfillmentOrder]:
     )
 
 
-def _ship_first_line(order: Order, actor) -> None:
+def ship_first_line(order: Order, actor) -> None:
     first = _open(order)[0]
     line = first.lines.order_by("order_line__line_number", "pk").first()
     _ship(first, actor, {line.pk: line.quantity})
 
 
-def _ship_rest(order: Order, actor) -> None:
+def ship_rest(order: Order, actor) -> None:
     for fulfillment_order in _open(order):
         _ship(fulfillment_order, actor)
 
 
-def _deliver(order: Order, actor) -> None:
+def deliver(order: Order, actor) -> None:
     for fulfillment_order in FulfillmentOrder.objects.filter(order=order, status=FulfillmentStatus.SHIPPED).order_by("pk"):
         fulfillment_order_deliver(fulfillment_order_id=fulfillment_order.pk, actor=actor)
-
-
-FULFILLMENT_SHIPPING = DemoShipping(start=_start, ship_first_line=_ship_first_line, ship_rest=_ship_rest, deliver=_deliver)
 
 
 PACKAGE_TYPES = [

@@ -1,16 +1,11 @@
-"""``manage.py demo``: seed a demo merchant through the real services and print how to log in.
-
-It lives in the fulfillment app because the demo's orders are shipped through fulfillment orders,
-which the orders app below may not know about."""
+"""``manage.py demo``: seed a demo merchant through the real services and print how to log in."""
 
 import json
 import os
 
 from django.core.management.base import BaseCommand, CommandError
 
-from fulfillment.demo import FULFILLMENT_SHIPPING, demo_floor, demo_tracking
-from orders.demo import demo_seed
-from shipping.demo import demo_shipping_seed
+from demo.seed import demo_seed
 
 
 def _site() -> str:
@@ -20,7 +15,8 @@ def _site() -> str:
 
 class Command(BaseCommand):
     help = (
-        "Seed demo data (channels, locations, SKUs, stock, customers, orders in every state, transfers), "
+        "Seed demo data (channels, locations, SKUs, stock, customers, orders in every state, transfers, returns, "
+        "channel sync history), "
         "create an admin and one login per role, and print them. Safe to run again: it adds nothing twice."
     )
 
@@ -35,13 +31,7 @@ class Command(BaseCommand):
             raise CommandError("Use at least --customers 20 and --skus 10.")
         say = (lambda message: None) if quiet else (lambda message: self.stdout.write(message))
         try:
-            # Carriers first: the demo's orders ship with them (booked, scanned, manifested).
-            carriers = demo_shipping_seed()
-            report = demo_seed(orders=orders, customers=customers, skus=skus, progress=not quiet, say=say, shipping=FULFILLMENT_SHIPPING)
-            report.created["carriers"] += carriers
-            say("Carriers: scans up to now, late shipments, manifests")
-            demo_tracking(report)
-            demo_floor(report)
+            report = demo_seed(orders=orders, customers=customers, skus=skus, progress=not quiet, say=say)
         except ValueError as exc:
             raise CommandError(str(exc)) from None
         self._print(report, quiet)
@@ -53,6 +43,7 @@ class Command(BaseCommand):
         if not quiet:
             write("Orders by status: " + ", ".join(f"{status} {n}" for status, n in report.statuses.items()))
             write("Open holds by reason: " + ", ".join(f"{reason} {n}" for reason, n in report.holds.items()))
+            write("Returns by status: " + ", ".join(f"{status} {n}" for status, n in report.returns.items()))
             write(f"Transfers in transit: {report.in_transit}")
             if report.drifted:
                 write(f"{report.drifted} order(s) ended elsewhere than planned (stock or a rule moved them first).")
