@@ -2,6 +2,15 @@
 
 from .audit import STATUS_EVENTS, return_lock
 from .receiving import InspectionData, ReceivedItem, on_return_shipment_moving, return_in_transit, return_inspect, return_label_issue, return_receive
+from .refunds import (
+    REFUND_FAILED_EVENT,
+    REFUND_SUCCEEDED_EVENT,
+    customer_in_good_standing,
+    on_return_refund_moment,
+    refund_retry,
+    return_refund,
+    return_refund_due,
+)
 from .requests import (
     ReturnLineData,
     return_approve,
@@ -14,6 +23,13 @@ from .requests import (
 )
 
 __all__ = [
+    "REFUND_FAILED_EVENT",
+    "REFUND_SUCCEEDED_EVENT",
+    "customer_in_good_standing",
+    "on_return_refund_moment",
+    "refund_retry",
+    "return_refund",
+    "return_refund_due",
     "InspectionData",
     "ReceivedItem",
     "ReturnLineData",
