@@ -15,7 +15,7 @@ from django.utils import timezone
 from oms.actors import Actor, actor_fields
 from oms.errors import DomainError, InvalidInput, NotFound
 from oms.events import event_record
-from oms.money import is_currency, parse_amount, quantize
+from oms.money import is_currency, money_text, parse_amount, quantize
 
 from .models import Customer, StoreCreditAccount, StoreCreditEntry
 
@@ -80,9 +80,9 @@ def _post(account: StoreCreditAccount, *, kind: str, amount: Decimal, reference:
         balance=F("balance") + amount, updated_at=now,
     )
     if not moved:
+        have = money_text(account.balance, account.currency)
         raise InsufficientStoreCredit(
-            f"Store credit of {account.balance} {account.currency} does not cover {-amount} {account.currency}.",
-            fields={"store_credit": [f"At most {account.balance} {account.currency}."]},
+            f"Store credit of {have} does not cover {money_text(-amount, account.currency)}.", fields={"store_credit": [f"At most {have}."]},
         )
     account.balance += amount
     entry = StoreCreditEntry.objects.create(

@@ -180,7 +180,7 @@ def _refund_send(refund_id: int, *, actor: Actor, client_options: dict | None) -
     items = [RefundItem(external.get(line["line_id"], ""), line["sku"], line["units"]) for line in refund.breakdown.get("lines", [])]
     try:
         adapter = adapter_for(refund.order, refund.method, **(client_options or {}))
-        outcome = adapter.refund(order=refund.order, amount=refund.amount, currency=refund.currency, key=refund.idempotency_key, lines=items)
+        outcome = adapter.refund(order=refund.order, amount=quantize(refund.amount, refund.currency), currency=refund.currency, key=refund.idempotency_key, lines=items)
     except Exception as error:  # noqa: BLE001 - whatever went wrong, the refund must not stay pending unseen
         logger.exception("Refund %s: the payment adapter failed", refund_id)
         outcome = RefundOutcome(ok=False, reason=f"The payment adapter failed: {error}"[:MAX_REASON])
