@@ -5,6 +5,7 @@ from .receiving import InspectionData, ReceivedItem, on_return_shipment_moving, 
 from .refunds import (
     REFUND_FAILED_EVENT,
     REFUND_SUCCEEDED_EVENT,
+    REFUNDABLE_STATUSES,
     customer_in_good_standing,
     on_return_refund_moment,
     refund_retry,
@@ -25,6 +26,7 @@ from .requests import (
 __all__ = [
     "REFUND_FAILED_EVENT",
     "REFUND_SUCCEEDED_EVENT",
+    "REFUNDABLE_STATUSES",
     "customer_in_good_standing",
     "on_return_refund_moment",
     "refund_retry",

@@ -139,7 +139,7 @@ OPERATIONS = [operation for operation in schema_operations() if operation not in
 
 def _url(path: str) -> str:
     """The operation's path with made-up parameters (the records need not exist: refusal comes first)."""
-    path = re.sub(r"\{(id|pk|customer_id)\}", "999999", path)
+    path = re.sub(r"\{(id|pk|customer_id|refund_id)\}", "999999", path)
     return re.sub(r"\{\w+\}", "NOPE-1", path)
 
 
