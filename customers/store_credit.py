@@ -15,7 +15,7 @@ from django.utils import timezone
 from oms.actors import Actor, actor_fields
 from oms.errors import DomainError, InvalidInput, NotFound
 from oms.events import event_record
-from oms.money import is_currency, money_text, parse_amount, quantize
+from oms.money import MAX_AMOUNT, is_currency, money_text, parse_amount, quantize
 
 from .models import Customer, StoreCreditAccount, StoreCreditEntry
 
@@ -45,6 +45,8 @@ def _amount(amount, currency: str) -> Decimal:
         value = None
     if value is not None and value <= 0:
         problems["amount"] = ["Must be above zero."]
+    elif value is not None and value >= MAX_AMOUNT:
+        problems["amount"] = [f"Must be below {MAX_AMOUNT}."]
     if problems:
         raise InvalidInput("The store credit change is malformed; nothing was recorded.", fields=problems)
     rounded = quantize(value, currency)

@@ -31,7 +31,7 @@ from oms.actors import Actor
 from oms.db import rows_insert
 from oms.errors import InvalidInput
 from oms.events import events_record
-from oms.money import DECIMAL_PLACES, MAX_DIGITS, is_currency, parse_amount, quantize
+from oms.money import MAX_AMOUNT, is_currency, parse_amount, quantize
 
 from ..models import Allocation, Channel, HoldReason, Order, OrderEvent, OrderHold, OrderLine, OrderStatus, PaymentStatus, order_number_for
 from ..routing import HOLD, Decision, Need
@@ -46,7 +46,6 @@ REGION_REQUIRED = {"US", "CA", "AU", "BR", "MX", "IN"}
 INTAKE_PAYMENT_STATUSES = (PaymentStatus.PENDING, PaymentStatus.AUTHORIZED, PaymentStatus.PAID)
 # What the columns hold: beyond these the database would refuse the row with an error nobody can act on.
 MAX_QUANTITY = 2**31 - 1
-MAX_AMOUNT = Decimal(10) ** (MAX_DIGITS - DECIMAL_PLACES)
 MAX_EMAIL_LENGTH = Customer._meta.get_field("email").max_length
 
 

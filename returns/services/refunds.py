@@ -26,7 +26,7 @@ from django.utils import timezone
 from oms.actors import Actor, actor_fields
 from oms.db import rows_select
 from oms.errors import DomainError, InvalidInput, InvalidTransition, NotFound
-from oms.money import money_text, parse_amount, quantize
+from oms.money import MAX_AMOUNT, money_text, parse_amount, quantize
 from orders.models import OrderLine, PaymentStatus
 from orders.services import order_payment_update
 from orders.services.audit import order_lock
@@ -93,6 +93,8 @@ def _override(amount, reason: str, currency: str) -> Decimal | None:
         raise InvalidInput("The refund amount is not a number.", fields={"amount": [str(error)]}) from None
     if value <= 0:
         problems["amount"] = ["Must be above zero."]
+    elif value >= MAX_AMOUNT:
+        problems["amount"] = [f"Must be below {MAX_AMOUNT}."]
     elif quantize(value, currency) != value:
         problems["amount"] = [f"{currency} has {len(str(quantize(1, currency)).partition('.')[2])} decimals; {value} has more."]
     if not (reason or "").strip():

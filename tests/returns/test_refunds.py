@@ -108,6 +108,7 @@ def test_given_an_override_with_a_reason_when_refunded_then_that_amount_is_paid_
     ("0", "nothing", "amount"),
     ("1.001", "a tenth of a cent", "amount"),
     ("abc", "not a number", "amount"),
+    ("1e100", "beyond any money column", "amount"),
     ("5.00", "", "reason"),
 ])
 def test_given_a_bad_override_when_refunded_then_it_is_refused_saying_what_to_fix_and_nothing_is_recorded(shipped_order, amount, reason, field):
