@@ -279,3 +279,13 @@ def test_given_the_customer_never_had_a_doubtful_return_then_they_are_in_good_st
 
     assert refund_service.customer_in_good_standing(order.customer_id)
     assert not refund_service.customer_in_good_standing(None)
+
+
+def test_given_a_yen_order_returned_in_three_parts_then_whole_yen_refunds_add_up_to_what_was_paid(shipped_order):
+    order = shipped_order([("SKU-A", 3, "1001")], currency="JPY", shipping_price=D("500"))
+    set_policy(refund_original_shipping=True)
+
+    amounts = [return_refund(return_id=returned(order, line(1, 1)).pk, actor="cs").amount for _ in range(3)]
+
+    assert all(amount == amount.to_integral_value() for amount in amounts)
+    assert sum(amounts) == Order.objects.get(pk=order.pk).grand_total == D("3503")
