@@ -9,6 +9,7 @@ from .refunds import (
     customer_in_good_standing,
     on_return_refund_moment,
     refund_retry,
+    refunds_pending_resend,
     return_refund,
     return_refund_due,
 )
@@ -30,6 +31,7 @@ __all__ = [
     "customer_in_good_standing",
     "on_return_refund_moment",
     "refund_retry",
+    "refunds_pending_resend",
     "return_refund",
     "return_refund_due",
     "InspectionData",

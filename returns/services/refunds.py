@@ -272,6 +272,17 @@ def refund_retry(*, refund_id: int, actor: Actor, client_options: dict | None = 
     return _refund_send(refund.pk, actor=actor, client_options=client_options)
 
 
+def refunds_pending_resend(*, older_than_minutes: int = 15, limit: int = 100, actor: Actor = "job:refunds_pending_resend") -> int:
+    """Send again every refund still pending ``older_than_minutes`` after it was last sent: the
+    process that sent it died before recording the provider's answer. Same amount and key, so
+    the provider never pays twice; the first outcome recorded stands. Returns how many."""
+    cutoff = timezone.now() - timedelta(minutes=older_than_minutes)
+    stale = list(Refund.objects.filter(status=RefundStatus.PENDING, updated_at__lt=cutoff).order_by("id").values_list("pk", flat=True)[:limit])
+    for refund_id in stale:
+        _refund_send(refund_id, actor=actor, client_options=None)
+    return len(stale)
+
+
 def customer_in_good_standing(customer_id: int | None, *, now=None) -> bool:
     """A known customer none of whose returns of the last :data:`GOOD_STANDING_DAYS` days had
     units missing from the parcel or refused at inspection."""

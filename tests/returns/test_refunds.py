@@ -1,6 +1,7 @@
 """Refunds of returns: amounts from what was paid, policy timing, overrides, store credit, and the
 failure path (a refused refund stays visible as failed and can be retried)."""
 
+from datetime import timedelta
 from decimal import Decimal as D
 
 import pytest
@@ -289,3 +290,18 @@ def test_given_a_yen_order_returned_in_three_parts_then_whole_yen_refunds_add_up
 
     assert all(amount == amount.to_integral_value() for amount in amounts)
     assert sum(amounts) == Order.objects.get(pk=order.pk).grand_total == D("3503")
+
+
+def test_given_a_refund_left_pending_by_a_dead_process_when_the_sweep_runs_then_it_is_sent_again_and_recorded(shipped_order, monkeypatch):
+    rma = returned(shipped_order([("SKU-A", 2, "20.00")]), line(1, 1))
+    monkeypatch.setattr(refund_service, "_refund_send", lambda refund_id, **kwargs: Refund.objects.get(pk=refund_id))  # dies after reserving
+    pending = return_refund(return_id=rma.pk, actor="cs")
+    monkeypatch.undo()
+    assert pending.status == RefundStatus.PENDING
+    assert refund_service.refunds_pending_resend() == 0  # just sent: maybe still in flight
+
+    Refund.objects.filter(pk=pending.pk).update(updated_at=pending.updated_at - timedelta(minutes=20))
+
+    assert refund_service.refunds_pending_resend() == 1
+    assert Refund.objects.get(pk=pending.pk).status == RefundStatus.SUCCEEDED
+    assert fresh(rma).status == ReturnStatus.REFUNDED
