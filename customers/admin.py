@@ -5,6 +5,7 @@ from django.urls import NoReverseMatch
 
 from oms.admin import ReadOnlyAdmin, ReadOnlyInline
 from oms.admin_links import console_link
+from oms.money import money_text
 
 from .models import Customer, CustomerAddress, CustomerGroup, PriceList, PriceListItem, StoreCreditAccount, StoreCreditEntry
 
@@ -82,10 +83,14 @@ class StoreCreditEntryInline(ReadOnlyInline):
 class StoreCreditAccountAdmin(ReadOnlyAdmin):
     """Store credit balances: changed only by refunds and orders through the services."""
 
-    list_display = ("customer", "currency", "balance", "updated_at")
+    list_display = ("customer", "currency", "balance_text", "updated_at")
     list_filter = ("currency",)
     search_fields = ("customer__email", "customer__last_name")
     list_select_related = ("customer",)
     show_full_result_count = False
-    fields = readonly_fields = ("customer", "currency", "balance", "created_at", "updated_at")
+    fields = readonly_fields = ("customer", "currency", "balance_text", "created_at", "updated_at")
     inlines = (StoreCreditEntryInline,)
+
+    @admin.display(description="Balance", ordering="balance")
+    def balance_text(self, account):
+        return money_text(account.balance, account.currency)

@@ -9,6 +9,7 @@ from customers.models import StoreCreditAccount, StoreCreditEntry
 from customers.store_credit import InsufficientStoreCredit, store_credit_grant, store_credit_mismatches, store_credit_spend
 from oms.errors import InvalidInput, NotFound
 
+from ..admin.conftest import console  # noqa: F401 (fixture)
 from ..factories import CustomerFactory
 
 pytestmark = pytest.mark.django_db
@@ -75,3 +76,20 @@ def test_the_database_refuses_a_negative_balance_whatever_the_code_does():
 
     with pytest.raises(IntegrityError), transaction.atomic():
         StoreCreditAccount.objects.filter(customer=customer).update(balance=D("-0.01"))
+
+
+def test_accounting_sees_a_store_credit_account_with_its_ledger_and_cannot_change_it(console):  # noqa: F811
+    from django.urls import reverse
+
+    customer = CustomerFactory(email="ledger@example.com")
+    store_credit_grant(customer_id=customer.pk, currency="USD", amount="8.00", reference="RMA-000042", actor="cs")
+    account = StoreCreditAccount.objects.get(customer=customer)
+    accounting = console("Accounting")
+
+    listing = accounting.get(reverse("admin:customers_storecreditaccount_changelist"))
+    page = accounting.get(reverse("admin:customers_storecreditaccount_change", args=[account.pk]))
+
+    assert listing.status_code == 200 and "8.00 USD" in listing.content.decode()
+    assert page.status_code == 200 and "RMA-000042" in page.content.decode()
+    assert 'name="_save"' not in page.content.decode()
+    assert accounting.get(reverse("admin:customers_storecreditaccount_add")).status_code == 403
