@@ -26,7 +26,7 @@ from django.utils import timezone
 from oms.actors import Actor, actor_fields
 from oms.db import rows_select
 from oms.errors import DomainError, InvalidInput, InvalidTransition, NotFound
-from oms.money import MAX_AMOUNT, money_text, parse_amount, quantize
+from oms.money import MAX_AMOUNT, minor_units, money_text, parse_amount, quantize
 from orders.models import OrderLine, PaymentStatus
 from orders.services import order_payment_update
 from orders.services.audit import order_lock
@@ -96,7 +96,7 @@ def _override(amount, reason: str, currency: str) -> Decimal | None:
     elif value >= MAX_AMOUNT:
         problems["amount"] = [f"Must be below {MAX_AMOUNT}."]
     elif quantize(value, currency) != value:
-        problems["amount"] = [f"{currency} has {len(str(quantize(1, currency)).partition('.')[2])} decimals; {value} has more."]
+        problems["amount"] = [f"{currency} has {minor_units(currency)} decimals; {value} has more."]
     if not (reason or "").strip():
         problems["reason"] = ["Say why the amount is set by hand."]
     elif len(reason) > MAX_REASON:
@@ -182,7 +182,10 @@ def _refund_send(refund_id: int, *, actor: Actor, client_options: dict | None) -
     items = [RefundItem(external.get(line["line_id"], ""), line["sku"], line["units"]) for line in refund.breakdown.get("lines", [])]
     try:
         adapter = adapter_for(refund.order, refund.method, **(client_options or {}))
-        outcome = adapter.refund(order=refund.order, amount=quantize(refund.amount, refund.currency), currency=refund.currency, key=refund.idempotency_key, lines=items)
+        outcome = adapter.refund(
+            order=refund.order, amount=quantize(refund.amount, refund.currency), currency=refund.currency, key=refund.idempotency_key,
+            lines=items,
+        )
     except Exception as error:  # noqa: BLE001 - whatever went wrong, the refund must not stay pending unseen
         logger.exception("Refund %s: the payment adapter failed", refund_id)
         outcome = RefundOutcome(ok=False, reason=f"The payment adapter failed: {error}"[:MAX_REASON])
