@@ -1,10 +1,12 @@
-"""Queries per return operation (request, receive, inspect) for returns of 1, 5 and 20 lines.
+"""Queries per return operation (request, receive, inspect, refund) for returns of 1, 5 and 20 lines.
 
     .venv/bin/python bench/returns.py
 
 On a throw-away PostgreSQL database (``oms_bench_returns``; ``BENCH_RETURNS_DATABASE_URL`` to point
 elsewhere): orders of N lines are placed, shipped and delivered through the services, then each is
-returned in full, its parcel received and inspected (restock). Every service runs in-process and
+returned in full, its parcel received and inspected (restock), then refunded (built-in adapter;
+the policy's refund-on-inspection subscriber is switched off here so that inspection and refund are
+counted apart, as a worker would run them). Every service runs in-process and
 its statements are counted (BEGIN/COMMIT and savepoints left out). The baseline, measured in the
 same run, is the 1-line return: the target is the same count for every N (constant in lines).
 
@@ -53,7 +55,7 @@ def shipped_order(lines: int, serial: int):
 
 
 def measure(lines: int, serial: int) -> dict[str, int]:
-    from returns.services import InspectionData, ReceivedItem, ReturnLineData, return_inspect, return_receive, return_request
+    from returns.services import InspectionData, ReceivedItem, ReturnLineData, return_inspect, return_receive, return_refund, return_request
 
     order = shipped_order(lines, serial)
     numbers = range(1, lines + 1)
@@ -67,7 +69,18 @@ def measure(lines: int, serial: int) -> dict[str, int]:
         return_id=rma.pk, location="chi", items=[ReceivedItem(sku=f"B-{i:04d}", quantity=2) for i in range(lines)], actor="bench"))
     figures["inspect"] = counted(lambda: return_inspect(
         return_id=rma.pk, lines=[InspectionData(line_number=n, condition="new", disposition="restock") for n in numbers], actor="bench"))
+    figures["refund"] = counted(lambda: return_refund(return_id=rma.pk, actor="bench"))
     return figures
+
+
+def refund_timing_off() -> None:
+    """Take the refund-timing subscriber off the return events (the bench refunds by hand)."""
+    from oms import events
+    from returns.services import on_return_refund_moment
+
+    for handlers in events._subscribers.values():
+        while on_return_refund_moment in handlers:
+            handlers.remove(on_return_refund_moment)
 
 
 def main() -> None:
@@ -77,15 +90,16 @@ def main() -> None:
     from inventory.selectors import ledger_mismatches
     from returns.models import ReturnRequest, ReturnStatus
 
+    refund_timing_off()
     measure(1, 0)  # warm the process caches (statements, policies)
     results = {lines: measure(lines, 1) for lines in SIZES}
     print("Queries per return operation (statements sent to PostgreSQL, transaction control left out)\n")
     print(f"{'operation':<10}" + "".join(f"{f'{n} line' + ('s' if n > 1 else ''):>12}" for n in SIZES) + "   constant?")
-    for operation in ("request", "receive", "inspect"):
+    for operation in ("request", "receive", "inspect", "refund"):
         row = [results[n][operation] for n in SIZES]
         print(f"{operation:<10}" + "".join(f"{count:>12}" for count in row) + f"   {'yes' if len(set(row)) == 1 else 'NO'}")
-    inspected = ReturnRequest.objects.filter(status=ReturnStatus.INSPECTED).count()
-    print(f"\n{inspected} returns inspected; the ledger reconciles: {'yes' if not ledger_mismatches() else 'NO'}.")
+    refunded = ReturnRequest.objects.filter(status=ReturnStatus.REFUNDED).count()
+    print(f"\n{refunded} returns inspected and refunded; the ledger reconciles: {'yes' if not ledger_mismatches() else 'NO'}.")
 
 
 if __name__ == "__main__":

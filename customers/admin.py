@@ -3,9 +3,11 @@
 from django.contrib import admin
 from django.urls import NoReverseMatch
 
+from oms.admin import ReadOnlyAdmin, ReadOnlyInline
 from oms.admin_links import console_link
+from oms.money import money_text
 
-from .models import Customer, CustomerAddress, CustomerGroup, PriceList, PriceListItem
+from .models import Customer, CustomerAddress, CustomerGroup, PriceList, PriceListItem, StoreCreditAccount, StoreCreditEntry
 
 
 class CustomerAddressInline(admin.StackedInline):
@@ -67,3 +69,28 @@ class PriceListAdmin(admin.ModelAdmin):
     list_display = ("code", "name", "currency")
     search_fields = ("code", "name", "items__sku")
     inlines = (PriceListItemInline,)
+
+
+class StoreCreditEntryInline(ReadOnlyInline):
+    """The account's ledger, oldest first: every credit and spend with the balance it left."""
+
+    model = StoreCreditEntry
+    fields = readonly_fields = ("created_at", "kind", "amount", "balance_after", "reference", "note", "actor_label")
+    ordering = ("id",)
+
+
+@admin.register(StoreCreditAccount)
+class StoreCreditAccountAdmin(ReadOnlyAdmin):
+    """Store credit balances: changed only by refunds and orders through the services."""
+
+    list_display = ("customer", "currency", "balance_text", "updated_at")
+    list_filter = ("currency",)
+    search_fields = ("customer__email", "customer__last_name")
+    list_select_related = ("customer",)
+    show_full_result_count = False
+    fields = readonly_fields = ("customer", "currency", "balance_text", "created_at", "updated_at")
+    inlines = (StoreCreditEntryInline,)
+
+    @admin.display(description="Balance", ordering="balance")
+    def balance_text(self, account):
+        return money_text(account.balance, account.currency)

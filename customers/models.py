@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Q
@@ -109,3 +110,58 @@ class CustomerAddress(models.Model):
 
     def __str__(self):
         return f"{self.name}, {self.line1}, {self.city} {self.country}"
+
+
+class StoreCreditAccount(models.Model):
+    """A customer's store credit in one currency: what refunds put in and orders may spend.
+
+    ``balance`` always equals the last ledger entry's ``balance_after`` (the entries' sum) and
+    never goes below zero (a constraint, and spends are conditional updates)."""
+
+    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="store_credit_accounts")
+    currency = models.CharField(max_length=3, validators=[validate_currency])
+    balance = models.DecimalField(max_digits=MAX_DIGITS, decimal_places=DECIMAL_PLACES, default=0)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["customer", "currency"]
+        constraints = [
+            models.UniqueConstraint(fields=["customer", "currency"], name="store_credit_one_account_per_currency"),
+            models.CheckConstraint(condition=Q(balance__gte=0), name="store_credit_balance_not_negative"),
+        ]
+
+    def __str__(self):
+        return f"{self.customer_id} · {self.balance} {self.currency}"
+
+
+class StoreCreditEntry(models.Model):
+    """One line of a store credit ledger: append-only, signed amount, the balance it left."""
+
+    class Kind(models.TextChoices):
+        CREDIT = "credit", "Credit (refund, goodwill)"
+        SPEND = "spend", "Spent on an order"
+        ADJUST = "adjust", "Adjustment"
+
+    account = models.ForeignKey(StoreCreditAccount, on_delete=models.PROTECT, related_name="entries")
+    kind = models.CharField(max_length=8, choices=Kind.choices)
+    amount = models.DecimalField(max_digits=MAX_DIGITS, decimal_places=DECIMAL_PLACES, help_text="Signed: credits add, spends subtract.")
+    balance_after = models.DecimalField(max_digits=MAX_DIGITS, decimal_places=DECIMAL_PLACES)
+    reference = models.CharField(max_length=64, blank=True, help_text="What caused it: an RMA or order number.")
+    note = models.CharField(max_length=500, blank=True)
+    # The same key twice is the same entry (a retried refund never credits twice).
+    idempotency_key = models.CharField(max_length=80, null=True, blank=True, unique=True)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    actor_label = models.CharField(max_length=120, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["account", "id"]
+        verbose_name_plural = "store credit entries"
+        constraints = [
+            models.CheckConstraint(condition=~Q(amount=0), name="store_credit_entry_not_zero"),
+            models.CheckConstraint(condition=Q(balance_after__gte=0), name="store_credit_entry_balance_not_negative"),
+        ]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} {self.amount}"

@@ -19,3 +19,26 @@ def customer_get(customer_id: int) -> Customer:
     if customer is None:
         raise NotFound(f"No customer with id {customer_id}.", code="unknown_customer")
     return customer
+
+
+def customer_store_credit(customer_id: int, *, entries: int = 50):
+    """The customer's store credit accounts, each with its newest ``entries`` ledger lines
+    (``entry_list``), in two queries; :class:`NotFound` for an unknown customer."""
+    from django.db.models import Prefetch
+
+    from oms.errors import NotFound
+
+    from .models import Customer, StoreCreditAccount, StoreCreditEntry
+
+    if not Customer.objects.filter(pk=customer_id).exists():
+        raise NotFound(f"No customer with id {customer_id}.", code="unknown_customer")
+    accounts = list(StoreCreditAccount.objects.filter(customer_id=customer_id).order_by("currency"))
+    recent = StoreCreditEntry.objects.filter(account__in=accounts).order_by("-id")[: entries * max(len(accounts), 1)]
+    by_account = {}
+    for entry in recent:
+        rows = by_account.setdefault(entry.account_id, [])
+        if len(rows) < entries:
+            rows.append(entry)
+    for account in accounts:
+        account.entry_list = by_account.get(account.pk, [])
+    return accounts

@@ -37,6 +37,7 @@ class Section:
 SECTIONS = (
     Section("orders", "Orders & customers", (
         "orders.order", "orders.heldorder", "orders.platformcancellation", "customers.customer", "customers.customergroup", "customers.pricelist",
+        "customers.storecreditaccount",
     )),
     Section("floor", "Floor: fulfillment, picking, packing", ("fulfillment.fulfillmentorder", "fulfillment.picklist", "fulfillment.packagetype")),
     Section("shipping", "Shipping", (

@@ -21,6 +21,7 @@ _MINOR_UNITS = {
 
 MAX_DIGITS = 14
 DECIMAL_PLACES = 3  # storage precision: enough for every currency's minor unit
+MAX_AMOUNT = Decimal(10) ** (MAX_DIGITS - DECIMAL_PLACES)  # every amount a money column holds is below this
 
 
 def is_currency(code: str) -> bool:

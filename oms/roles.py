@@ -28,7 +28,7 @@ ROLES: dict[str, dict[str, list[str]]] = {
                    # What the shop was told, sending a refused one again, and platform cancellations after shipping.
                    "view_channelfulfillmentsync", "retry_channelfulfillmentsync", "view_platformcancellation", "handle_platformcancellation"],
         "customers": ["view_customer", "add_customer", "change_customer", "view_customeraddress", "add_customeraddress",
-                      "change_customeraddress", "view_customergroup"],
+                      "change_customeraddress", "view_customergroup", "view_storecreditaccount", "view_storecreditentry"],
         "inventory": ["view_product", "view_stocklevel", "view_location"],
         # To answer "did the shop hear about this order?"; changing anything is the manager's.
         "oms": ["view_integration", "view_webhookdelivery", "view_webhookattempt"],
@@ -41,14 +41,17 @@ ROLES: dict[str, dict[str, list[str]]] = {
                      "view_shipment", "view_shipmentparcel", "view_trackingevent", "view_shipmentexceptionqueue", "create_return_label"],
         # Returns: taking a request for a customer, deciding those outside the policy, cancelling.
         "returns": ["view_returnrequest", "add_returnrequest", "view_returnline", "view_returnevent", "view_returnreason",
-                    "view_returnpolicy", "approve_return", "cancel_return"],
+                    "view_returnpolicy", "approve_return", "cancel_return",
+                    # Money back: refunds (an amount set by hand needs a reason) and retrying a refused one.
+                    "view_refund", "refund_return"],
     },
     "Accounting": {
         "orders": ["view_order", "view_orderline", "view_orderevent", "view_channel", "view_channelfulfillmentsync", "view_platformcancellation"],
         "fulfillment": ["view_fulfillmentorder", "view_fulfillmentline"],
-        "customers": ["view_customer", "view_customergroup", "view_pricelist", "view_pricelistitem"],
+        "customers": ["view_customer", "view_customergroup", "view_pricelist", "view_pricelistitem", "view_storecreditaccount",
+                      "view_storecreditentry"],
         "inventory": ["view_product", "view_stocklevel", "view_stockmovement", "view_location"],
-        "returns": ["view_returnrequest", "view_returnline", "view_returnevent", "view_returnpolicy", "view_returnreason"],
+        "returns": ["view_returnrequest", "view_returnline", "view_returnevent", "view_returnpolicy", "view_returnreason", "view_refund"],
     },
     "Operations manager": {
         # Unlocking sign-ins (django-axes' attempts and logs) and resetting a colleague's second

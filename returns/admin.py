@@ -12,7 +12,7 @@ from inventory.models import Location
 from oms.admin import AuditTrailInline, ConfigAuditAdmin, ReadOnlyInline
 
 from . import admin_views
-from .models import Condition, Disposition, ReturnEvent, ReturnLine, ReturnPolicy, ReturnReason, ReturnRequest
+from .models import Condition, Disposition, Refund, ReturnEvent, ReturnLine, ReturnPolicy, ReturnReason, ReturnRequest
 
 
 class ReasonFilter(admin.SimpleListFilter):
@@ -60,6 +60,16 @@ class ReturnLineInline(ReadOnlyInline):
         return line.order_line.sku
 
 
+class RefundInline(ReadOnlyInline):
+    """Money given back for the return: what, how, and what the provider said."""
+
+    model = Refund
+    fields = readonly_fields = (
+        "id", "status", "amount", "currency", "method", "provider", "provider_reason", "override_reason", "attempts", "created_at",
+    )
+    ordering = ("id",)
+
+
 class ReturnEventInline(AuditTrailInline):
     model = ReturnEvent
 
@@ -74,7 +84,7 @@ class ReturnRequestAdmin(admin.ModelAdmin):
     list_per_page = 50
     show_full_result_count = False
     date_hierarchy = "created_at"
-    inlines = (ReturnLineInline, ReturnEventInline)
+    inlines = (ReturnLineInline, RefundInline, ReturnEventInline)
     readonly_fields = (
         "number", "status", "order_link", "resolution", "customer_comment", "needs_attention", "decision_note", "unexpected_items",
         "location", "shipment", "created_at", "approved_at", "expires_at", "received_at", "inspected_at", "closed_at", "version",

@@ -18,7 +18,7 @@ from oms.errors import DomainError, InvalidInput
 from orders.admin_views import _refusal
 
 from . import services
-from .models import ReturnRequest, ReturnStatus
+from .models import Refund, RefundStatus, ReturnRequest, ReturnStatus
 
 
 @dataclass(frozen=True)
@@ -33,6 +33,8 @@ class ReturnAction:
     run: Callable[[ReturnRequest, HttpRequest], object]
     done: str
     danger: bool = False
+    # A further condition on the return (beyond its status) for the button to show.
+    shown: Callable[[ReturnRequest], bool] | None = None
 
 
 def _post(request: HttpRequest, name: str) -> str:
@@ -71,6 +73,22 @@ def _inspection(rma: ReturnRequest, request: HttpRequest) -> list[services.Inspe
     return entries
 
 
+def _refund(rma: ReturnRequest, request: HttpRequest) -> Refund:
+    amount = _post(request, "refund_amount")
+    return services.return_refund(return_id=rma.pk, amount=amount or None, reason=_post(request, "refund_reason"), actor=request.user)
+
+
+def _failed_refund(rma: ReturnRequest) -> int | None:
+    return Refund.objects.filter(request_id=rma.pk, status=RefundStatus.FAILED).order_by("-id").values_list("pk", flat=True).first()
+
+
+def _refund_retry(rma: ReturnRequest, request: HttpRequest) -> Refund:
+    refund_id = _failed_refund(rma)
+    if refund_id is None:
+        raise InvalidInput(f"Return {rma.number} has no failed refund to retry.", fields={"refund": ["Nothing to retry."]})
+    return services.refund_retry(refund_id=refund_id, actor=request.user)
+
+
 RETURN_ACTIONS = {
     action.name: action
     for action in (
@@ -95,6 +113,10 @@ RETURN_ACTIONS = {
                      (ReturnStatus.REQUESTED, ReturnStatus.APPROVED, ReturnStatus.LABEL_ISSUED, ReturnStatus.IN_TRANSIT),
                      lambda rma, request: services.return_cancel(return_id=rma.pk, reason=_post(request, "decision_note"), actor=request.user),
                      "Cancelled", danger=True),
+        ReturnAction("refund", "Refund", "returns.refund_return", services.REFUNDABLE_STATUSES, _refund, "Refund sent",
+                     shown=lambda rma: rma.resolution != "exchange" and not rma.refunds.exists()),
+        ReturnAction("retry_refund", "Retry refund", "returns.refund_return", tuple(ReturnStatus.values), _refund_retry, "Refund sent again",
+                     shown=lambda rma: _failed_refund(rma) is not None),
         ReturnAction("note", "Add note", "returns.approve_return", tuple(ReturnStatus.values),
                      lambda rma, request: services.return_note_add(return_id=rma.pk, text=_post(request, "note_text"), actor=request.user),
                      "Note added"),
@@ -104,7 +126,10 @@ RETURN_ACTIONS = {
 
 def return_actions_available(rma: ReturnRequest, user) -> dict[str, ReturnAction]:
     """The buttons this user may press on this return now."""
-    return {name: action for name, action in RETURN_ACTIONS.items() if rma.status in action.statuses and user.has_perm(action.permission)}
+    return {
+        name: action for name, action in RETURN_ACTIONS.items()
+        if rma.status in action.statuses and user.has_perm(action.permission) and (action.shown is None or action.shown(rma))
+    }
 
 
 @require_POST
@@ -116,10 +141,13 @@ def return_action_view(request: HttpRequest, object_id: str, action_name: str):
         raise PermissionDenied
     rma = get_object_or_404(ReturnRequest, pk=object_id)
     try:
-        action.run(rma, request)
+        result = action.run(rma, request)
     except DomainError as error:
         messages.error(request, _refusal(error))
     else:
+        if isinstance(result, Refund) and result.status == RefundStatus.FAILED:
+            messages.error(request, f"{rma.number}: refund #{result.pk} failed: {result.provider_reason} Retry it when the cause is fixed.")
+            return HttpResponseRedirect(reverse("admin:returns_returnrequest_change", args=[rma.pk]))
         rma = ReturnRequest.objects.only("number", "status").get(pk=rma.pk)
         messages.success(request, f"{rma.number}: {action.done}. Status: {rma.get_status_display()}.")
     return HttpResponseRedirect(reverse("admin:returns_returnrequest_change", args=[rma.pk]))

@@ -13,10 +13,15 @@ class ReturnsConfig(AppConfig):
         from oms.events import subscribe
 
         from .seed import return_defaults_seed_after_migrate
-        from .services import on_return_shipment_moving
+        from .services import STATUS_EVENTS, on_return_refund_moment, on_return_shipment_moving
+        from .models import ReturnStatus
 
         # The reasons and the default policy, again after a test database is flushed.
         post_migrate.connect(return_defaults_seed_after_migrate, sender=self, dispatch_uid="returns.defaults_seed")
 
         # The carrier's first scan of a return label moves its return to in transit.
         subscribe("shipment.in_transit", on_return_shipment_moving)
+
+        # Money back when the policy's timing says so: first scan, receipt or inspection.
+        for status in (ReturnStatus.IN_TRANSIT, ReturnStatus.RECEIVED, ReturnStatus.INSPECTED):
+            subscribe(STATUS_EVENTS[status], on_return_refund_moment)

@@ -6,6 +6,7 @@ call with the row locked; the field is protected against direct assignment.
 
 from decimal import Decimal
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
@@ -231,6 +232,7 @@ class ReturnRequest(FSMModelMixin, models.Model):
             ("cancel_return", "Can cancel returns"),
             ("receive_return", "Can receive returned parcels"),
             ("inspect_return", "Can inspect returned units"),
+            ("refund_return", "Can refund returns (amount override with a reason) and retry failed refunds"),
         ]
 
     def __str__(self):
@@ -353,7 +355,78 @@ class ReturnEvent(AuditRecord):
         UNEXPECTED = "unexpected", "Unexpected items received"
         MISSING = "missing", "Items missing"
         INSPECTED = "inspected", "Inspected"
+        REFUND = "refund", "Refund"
         NOTE = "note", "Note"
 
     request = models.ForeignKey(ReturnRequest, on_delete=models.CASCADE, related_name="events")
     kind = models.CharField(max_length=16, choices=Kind.choices)
+
+
+class RefundMethod(models.TextChoices):
+    ORIGINAL_PAYMENT = "original_payment", "Original payment"
+    STORE_CREDIT = "store_credit", "Store credit"
+
+
+class RefundStatus(models.TextChoices):
+    PENDING = "pending", "Pending (sent to the provider)"
+    SUCCEEDED = "succeeded", "Succeeded"
+    FAILED = "failed", "Failed"
+
+
+# Refunds that hold money back from what an order may still refund: sent or done.
+REFUND_HOLDING = (RefundStatus.PENDING, RefundStatus.SUCCEEDED)
+
+
+class Refund(FSMModelMixin, models.Model):
+    """Money given back for (part of) an order, usually for a return (RMA).
+
+    Reserved as ``pending`` under the order's lock, then sent to the payment adapter outside any
+    transaction, then recorded as ``succeeded`` or ``failed`` (with the provider's words); a failed
+    refund may be retried with the same idempotency key. Pending and succeeded refunds of an
+    order never add up to more than its grand total."""
+
+    request = models.ForeignKey(ReturnRequest, null=True, blank=True, on_delete=models.PROTECT, related_name="refunds")
+    order = models.ForeignKey("orders.Order", on_delete=models.PROTECT, related_name="refunds")
+    amount = models.DecimalField(max_digits=MAX_DIGITS, decimal_places=DECIMAL_PLACES)
+    currency = models.CharField(max_length=3)
+    computed_amount = models.DecimalField(
+        max_digits=MAX_DIGITS, decimal_places=DECIMAL_PLACES, help_text="What the arithmetic gave; differs from amount when overridden.",
+    )
+    breakdown = models.JSONField(default=dict, blank=True, help_text="Per line: units, price after discounts, tax, fee; shipping; label cost.")
+    override_reason = models.CharField(max_length=500, blank=True, help_text="Why an operator set the amount (empty: computed).")
+    method = models.CharField(max_length=20, choices=RefundMethod.choices, default=RefundMethod.ORIGINAL_PAYMENT)
+    provider = models.CharField(max_length=20, help_text="The payment adapter: builtin, shopify, store_credit.")
+    status = FSMField(default=RefundStatus.PENDING, choices=RefundStatus.choices, protected=True)
+    provider_refund_id = models.CharField(max_length=120, blank=True)
+    provider_reason = models.CharField(max_length=500, blank=True, help_text="What the provider said when it refused or failed.")
+    attempts = models.PositiveSmallIntegerField(default=0)
+    idempotency_key = models.CharField(max_length=64, unique=True, help_text="Sent to the provider with every attempt: never two refunds.")
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    actor_label = models.CharField(max_length=120, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    updated_at = models.DateTimeField(default=timezone.now)
+    succeeded_at = models.DateTimeField(null=True, blank=True)
+    failed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-id"]
+        indexes = [models.Index(fields=["order", "status"], name="refund_order_status_idx")]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="refund_amount_positive"),
+            models.CheckConstraint(condition=Q(computed_amount__gte=0), name="refund_computed_not_negative"),
+        ]
+
+    def __str__(self):
+        return f"Refund #{self.pk} {self.amount} {self.currency} ({self.status})"
+
+    @transition(field=status, source=RefundStatus.PENDING, target=RefundStatus.SUCCEEDED)
+    def succeed(self):
+        pass
+
+    @transition(field=status, source=RefundStatus.PENDING, target=RefundStatus.FAILED)
+    def fail(self):
+        pass
+
+    @transition(field=status, source=RefundStatus.FAILED, target=RefundStatus.PENDING)
+    def retry(self):
+        pass

@@ -7,7 +7,7 @@ from django.db.models import F, Prefetch, Q, QuerySet, Sum
 from oms.errors import NotFound
 from orders.models import OrderEvent, OrderStatus
 
-from .models import OPEN_STATUSES, ReturnEvent, ReturnLine, ReturnPolicy, ReturnRequest
+from .models import OPEN_STATUSES, Refund, ReturnEvent, ReturnLine, ReturnPolicy, ReturnRequest
 
 
 def return_policy_for(channel_id: int) -> ReturnPolicy:
@@ -58,10 +58,18 @@ def return_lines_of(return_id: int) -> list[ReturnLine]:
 
 
 def returns_with_details() -> QuerySet[ReturnRequest]:
-    """Returns with their lines (order line and reason) in a fixed number of queries."""
+    """Returns with their lines (order line and reason) and refunds in a fixed number of queries."""
     return returns_listing().prefetch_related(
-        Prefetch("lines", queryset=ReturnLine.objects.select_related("order_line", "reason").order_by("id"), to_attr="line_list")
+        Prefetch("lines", queryset=ReturnLine.objects.select_related("order_line", "reason").order_by("id"), to_attr="line_list"),
+        Prefetch("refunds", queryset=Refund.objects.order_by("id"), to_attr="refund_list"),
     )
+
+
+def refund_of_return(return_id: int, refund_id: int) -> int:
+    """The id of that refund of that return; :class:`NotFound` when the return has no such refund."""
+    if not Refund.objects.filter(pk=refund_id, request_id=return_id).exists():
+        raise NotFound(f"The return has no refund {refund_id}.", code="unknown_refund")
+    return refund_id
 
 
 def return_with_details(return_id: int) -> ReturnRequest:

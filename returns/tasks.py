@@ -10,3 +10,12 @@ def returns_expire() -> int:
     from .services import returns_expire as expire
 
     return expire(actor="job:returns_expire")
+
+
+@shared_task
+def refunds_pending_resend() -> int:
+    """Send again refunds left pending (their outcome never recorded); returns how many. The
+    provider sees the same idempotency key, and only the first outcome is recorded."""
+    from .services import refunds_pending_resend as resend
+
+    return resend(actor="job:refunds_pending_resend")

@@ -129,3 +129,24 @@ class CustomerSerializer(serializers.Serializer):
     version = serializers.IntegerField(help_text="Rises with every change; the `ETag` of this customer.")
     created_at = serializers.DateTimeField()
     updated_at = serializers.DateTimeField()
+
+
+class StoreCreditEntrySerializer(serializers.Serializer):
+    kind = serializers.CharField(help_text="credit, spend or adjust.")
+    amount = serializers.DecimalField(max_digits=None, decimal_places=None, help_text="Signed: a spend is negative.")
+    balance_after = serializers.DecimalField(max_digits=None, decimal_places=None)
+    reference = serializers.CharField(help_text="What caused it: an order or RMA number.")
+    note = serializers.CharField()
+    actor = serializers.CharField(source="actor_label")
+    created_at = serializers.DateTimeField()
+
+
+class StoreCreditAccountSerializer(serializers.Serializer):
+    currency = serializers.CharField()
+    balance = serializers.DecimalField(max_digits=None, decimal_places=None, help_text="Never below zero.")
+    entries = StoreCreditEntrySerializer(many=True, source="entry_list", help_text="The newest ledger lines, newest first (at most 50).")
+
+
+class StoreCreditSerializer(serializers.Serializer):
+    customer_id = serializers.IntegerField()
+    accounts = StoreCreditAccountSerializer(many=True, help_text="One per currency the customer has store credit in.")

@@ -8,7 +8,7 @@ from rest_framework.generics import GenericAPIView
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from customers.selectors import customer_get, customers_with_details
+from customers.selectors import customer_get, customer_store_credit, customers_with_details
 from customers.services import customer_address_create, customer_create, customer_update
 from oms.api.authentication import request_actor
 from oms.api.idempotency import idempotent
@@ -25,6 +25,7 @@ from .serializers import (
     CustomerCreateSerializer,
     CustomerSerializer,
     CustomerUpdateSerializer,
+    StoreCreditSerializer,
 )
 
 CUSTOMER_ID = OpenApiParameter("customer_id", OpenApiTypes.INT, OpenApiParameter.PATH, description="The customer's id.")
@@ -131,3 +132,19 @@ class CustomerAddressesView(APIView):
         serializer.is_valid(raise_exception=True)
         address = customer_address_create(customer_id=customer_id, actor=request_actor(request), **serializer.validated_data)
         return Response(CustomerAddressSerializer(address).data, status=status.HTTP_201_CREATED)
+
+
+class CustomerStoreCreditView(APIView):
+    required_scopes = {"GET": "customers:read"}
+    required_permissions = {"GET": "customers.view_storecreditaccount"}
+
+    @extend_schema(
+        operation_id="customers_store_credit_retrieve",
+        summary="A customer's store credit",
+        description="The balance per currency, with the newest ledger entries (credits from refunds, spends at intake).",
+        parameters=[CUSTOMER_ID],
+        responses={200: StoreCreditSerializer, **error_responses(404)},
+    )
+    def get(self, request, customer_id: int):
+        accounts = customer_store_credit(customer_id)
+        return Response(StoreCreditSerializer({"customer_id": customer_id, "accounts": accounts}).data)

@@ -69,6 +69,11 @@ class OrderCreateSerializer(serializers.Serializer):
     lines = LineInputSerializer(many=True)
     shipping_price = _amount(required=False, default=0)
     payment_status = serializers.ChoiceField(choices=list(INTAKE_PAYMENT_STATUSES), default=PaymentStatus.PENDING)
+    store_credit = _amount(
+        required=False, default=0,
+        help_text="Paid from the customer's store credit in the order's currency; refused (409 `insufficient_store_credit`, nothing "
+        "recorded) when the balance does not cover it. Covering the whole total, the order is paid.",
+    )
     promised_delivery_date = serializers.DateField(
         required=False, allow_null=True, default=None,
         help_text="The day the customer was promised delivery by (YYYY-MM-DD), not before today; shipping picks a service that "
@@ -94,6 +99,7 @@ class OrderCreateSerializer(serializers.Serializer):
             shipping_price=data["shipping_price"],
             payment_status=data["payment_status"],
             promised_delivery_date=data.get("promised_delivery_date"),
+            store_credit=data["store_credit"],
         )
 
 

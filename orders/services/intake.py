@@ -22,6 +22,7 @@ from django.utils.dateparse import parse_date
 
 from customers.models import Customer, CustomerGroup
 from customers.services import customer_upsert
+from customers.store_credit import store_credit_spend
 from inventory.models import Product
 from inventory.selectors import channel_rules_version_of, channel_rules_version_sql, products_by_sku
 from inventory.services import StockChange, stock_reserve
@@ -30,7 +31,7 @@ from oms.actors import Actor
 from oms.db import rows_insert
 from oms.errors import InvalidInput
 from oms.events import events_record
-from oms.money import DECIMAL_PLACES, MAX_DIGITS, is_currency, parse_amount, quantize
+from oms.money import MAX_AMOUNT, is_currency, parse_amount, quantize
 
 from ..models import Allocation, Channel, HoldReason, Order, OrderEvent, OrderHold, OrderLine, OrderStatus, PaymentStatus, order_number_for
 from ..routing import HOLD, Decision, Need
@@ -45,7 +46,6 @@ REGION_REQUIRED = {"US", "CA", "AU", "BR", "MX", "IN"}
 INTAKE_PAYMENT_STATUSES = (PaymentStatus.PENDING, PaymentStatus.AUTHORIZED, PaymentStatus.PAID)
 # What the columns hold: beyond these the database would refuse the row with an error nobody can act on.
 MAX_QUANTITY = 2**31 - 1
-MAX_AMOUNT = Decimal(10) ** (MAX_DIGITS - DECIMAL_PLACES)
 MAX_EMAIL_LENGTH = Customer._meta.get_field("email").max_length
 
 
@@ -113,6 +113,10 @@ class OrderIntakeData:
     extra_holds: list[tuple[str, str]] = field(default_factory=list)
     # The platform's own fraud verdict (low, medium, high) when it sent one; kept on the order.
     platform_risk: str = ""
+    # Paid from the customer's store credit in the order's currency, spent in intake's
+    # transaction (refused, nothing recorded, when the balance does not cover it). Covering the
+    # whole grand total, the order counts as paid.
+    store_credit: Decimal = Decimal(0)
 
 
 @dataclass
@@ -201,7 +205,7 @@ def intake_validate(data: OrderIntakeData) -> None:
         address_errors(data.billing_address, "billing_address", errors)
     if data.payment_status not in INTAKE_PAYMENT_STATUSES:
         errors["payment_status"] = [f"Must be one of: {', '.join(INTAKE_PAYMENT_STATUSES)}."]
-    for name in ("shipping_price", "shipping_tax"):
+    for name in ("shipping_price", "shipping_tax", "store_credit"):
         try:
             value = parse_amount(getattr(data, name))
         except ValueError as exc:
@@ -524,6 +528,20 @@ def _screen(data: OrderIntakeData, order: Order, lines: list[OrderLine], holds: 
     return screening
 
 
+def _store_credit_check(data: OrderIntakeData, order: Order) -> Decimal:
+    """The store credit the order spends (quantized); refuses more than the order is worth. An
+    order it pays in full is paid."""
+    amount = quantize(data.store_credit, order.currency)
+    if amount > order.grand_total:
+        raise InvalidInput(
+            f"Store credit of {amount} {order.currency} is more than the order's total of {order.grand_total} {order.currency}.",
+            fields={"store_credit": [f"At most {order.grand_total}."]},
+        )
+    if amount and amount == order.grand_total:
+        data.payment_status = order.payment_status = PaymentStatus.PAID
+    return amount
+
+
 def _intake(data: OrderIntakeData, actor: Actor) -> IntakeResult:
     with transaction.atomic():
         channel, existing_id, versions = _channel_and_existing(data.channel, data.external_id)
@@ -542,6 +560,7 @@ def _intake(data: OrderIntakeData, actor: Actor) -> IntakeResult:
         else:
             products = products_by_sku(line.sku for line in data.lines)
         order, lines = order_build(data, channel, customer, products)
+        store_credit = _store_credit_check(data, order)
         holds = holds_for(data, order, lines, customer, group)
         screening = _screen(data, order, lines, holds, versions.screening)
 
@@ -583,6 +602,15 @@ def _intake(data: OrderIntakeData, actor: Actor) -> IntakeResult:
         events = [order_event(order, OrderEvent.Kind.CREATED, f"Received from {channel.name}", actor=actor, data={"external_id": order.external_id})]
         if data.note.strip():
             events.append(order_event(order, OrderEvent.Kind.NOTE, data.note.strip(), actor=actor))
+        if store_credit:
+            spent = store_credit_spend(
+                customer_id=customer.pk, currency=order.currency, amount=store_credit, reference=order.number, note="Paid at intake",
+                idempotency_key=f"order:{order.pk}", actor=actor,
+            )
+            events.append(order_event(
+                order, OrderEvent.Kind.PAYMENT, f"Paid {store_credit} {order.currency} with store credit (balance left {spent.balance})",
+                actor=actor, data={"store_credit": str(store_credit), "store_credit_entry": spent.entry.pk},
+            ))
         if screening.screened:
             events.append(order_event(order, OrderEvent.Kind.SCREENED, screening.summary(), actor=actor, data=screening.as_data()))
         if holds:

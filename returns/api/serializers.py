@@ -2,7 +2,7 @@
 
 from rest_framework import serializers
 
-from ..models import Condition, Disposition, Resolution, ReturnEvent, ReturnStatus
+from ..models import Condition, Disposition, RefundMethod, RefundStatus, Resolution, ReturnEvent, ReturnStatus
 from ..services import InspectionData, ReceivedItem, ReturnLineData
 
 MAX_LINES = 500
@@ -96,6 +96,32 @@ class UnexpectedItemSerializer(serializers.Serializer):
     note = serializers.CharField()
 
 
+class ReturnRefundSerializer(serializers.Serializer):
+    amount = serializers.DecimalField(
+        max_digits=None, decimal_places=None, required=False, allow_null=True, default=None,
+        help_text="Set the amount by hand (needs `reason`); omitted: computed from what was paid for the units, less fees.",
+    )
+    reason = serializers.CharField(required=False, allow_blank=True, default="", max_length=MAX_TEXT, help_text="Why the amount is set by hand.")
+
+
+class RefundSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    status = serializers.ChoiceField(choices=RefundStatus.choices, help_text="pending (sent to the provider), succeeded or failed.")
+    amount = serializers.DecimalField(max_digits=None, decimal_places=None)
+    computed_amount = serializers.DecimalField(max_digits=None, decimal_places=None, help_text="What the arithmetic gave.")
+    currency = serializers.CharField()
+    method = serializers.ChoiceField(choices=RefundMethod.choices)
+    provider = serializers.CharField(help_text="builtin, shopify or store_credit.")
+    provider_refund_id = serializers.CharField()
+    provider_reason = serializers.CharField(help_text="What the provider said when it refused; empty otherwise.")
+    override_reason = serializers.CharField(help_text="Why the amount was set by hand; empty when computed.")
+    breakdown = serializers.JSONField(help_text="Per line: units, price after discounts, tax, restocking fee; shipping; label cost; cap.")
+    attempts = serializers.IntegerField()
+    created_at = serializers.DateTimeField()
+    succeeded_at = serializers.DateTimeField(allow_null=True)
+    failed_at = serializers.DateTimeField(allow_null=True)
+
+
 class ReturnSerializer(serializers.Serializer):
     number = serializers.CharField(help_text="The RMA number, e.g. `RMA-000123`.")
     status = serializers.ChoiceField(choices=ReturnStatus.choices)
@@ -108,6 +134,7 @@ class ReturnSerializer(serializers.Serializer):
     location = serializers.CharField(source="location.code", allow_null=True, default=None, help_text="Where the parcel was received.")
     unexpected_items = UnexpectedItemSerializer(many=True)
     lines = ReturnLineSerializer(many=True, source="line_list")
+    refunds = RefundSerializer(many=True, source="refund_list", help_text="Money given back for this return, oldest first.")
     created_at = serializers.DateTimeField()
     approved_at = serializers.DateTimeField(allow_null=True)
     expires_at = serializers.DateTimeField(allow_null=True)

@@ -10,5 +10,7 @@ urlpatterns = [
     path("returns/<str:number>/receive/", views.ReturnReceiveView.as_view(), name="api-return-receive"),
     path("returns/<str:number>/inspect/", views.ReturnInspectView.as_view(), name="api-return-inspect"),
     path("returns/<str:number>/cancel/", views.ReturnCancelView.as_view(), name="api-return-cancel"),
+    path("returns/<str:number>/refund/", views.ReturnRefundView.as_view(), name="api-return-refund"),
+    path("returns/<str:number>/refunds/<int:refund_id>/retry/", views.ReturnRefundRetryView.as_view(), name="api-return-refund-retry"),
     path("returns/<str:number>/events/", views.ReturnEventsView.as_view(), name="api-return-events"),
 ]

@@ -20,7 +20,7 @@ from oms.api.versioning import etag_for, with_etag
 from orders.selectors import order_id_for_number
 
 from .. import services
-from ..selectors import return_events, return_id_for_number, return_with_details, returns_with_details
+from ..selectors import refund_of_return, return_events, return_id_for_number, return_with_details, returns_with_details
 from .filters import ReturnFilter
 from .serializers import (
     ReturnCancelSerializer,
@@ -29,6 +29,7 @@ from .serializers import (
     ReturnInspectSerializer,
     ReturnNoteSerializer,
     ReturnReceiveSerializer,
+    ReturnRefundSerializer,
     ReturnRejectSerializer,
     ReturnSerializer,
 )
@@ -159,6 +160,41 @@ ReturnCancelView = return_action_view(
     "received, or decided (rejected, expired, inspected...): 409.",
     run=lambda pk, data, actor: services.return_cancel(return_id=pk, reason=data["reason"], actor=actor),
 )
+
+ReturnRefundView = return_action_view(
+    operation_id="returns_refund", summary="Refund a return", permission="returns.refund_return", serializer=ReturnRefundSerializer,
+    description="Gives back what the customer paid for the units (accepted at inspection; received before it; requested on "
+    "the carrier's first scan): price after its share of discounts, its tax, shipping when the policy refunds it and "
+    "everything came back, less restocking fees and a return label the customer pays. Or `amount` set by hand with a "
+    "`reason`. Never more than the order may still refund (400 naming the most). The money goes through the order's "
+    "payment adapter (Shopify for a connected Shopify channel, store credit for that resolution); a refusal is recorded as "
+    "a `failed` refund with the provider's words (retry it). An inspected return becomes `refunded` when its refund "
+    "succeeds. Before the parcel is on its way, an exchange, or already refunded: 409.",
+    run=lambda pk, data, actor: services.return_refund(return_id=pk, amount=data["amount"], reason=data["reason"], actor=actor),
+)
+
+REFUND_ID = OpenApiParameter("refund_id", OpenApiTypes.INT, OpenApiParameter.PATH, description="The refund's `id` (`refunds[].id`).")
+
+
+class ReturnRefundRetryView(APIView):
+    """Send a failed refund again."""
+
+    required_scopes = {"POST": "returns:write"}
+    required_permissions = {"POST": "returns.refund_return"}
+    parser_classes = [JSONParser]
+
+    @extend_schema(
+        operation_id="returns_refund_retry", summary="Retry a failed refund",
+        description="The same amount and idempotency key go to the provider again (one that took the first attempt answers "
+        "with that refund instead of paying twice). Not failed, or the order's other refunds now leave less: 409.",
+        parameters=[NUMBER, REFUND_ID, IDEMPOTENCY_KEY], request=None,
+        responses={200: ReturnSerializer, **error_responses(400, 404, 409)},
+    )
+    @idempotent
+    def post(self, request, number: str, refund_id: int):
+        return_id = return_id_for_number(number)
+        services.refund_retry(refund_id=refund_of_return(return_id, refund_id), actor=request_actor(request))
+        return _return_answer(return_id)
 
 
 class ReturnEventsView(GenericAPIView):

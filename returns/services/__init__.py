@@ -2,6 +2,17 @@
 
 from .audit import STATUS_EVENTS, return_lock
 from .receiving import InspectionData, ReceivedItem, on_return_shipment_moving, return_in_transit, return_inspect, return_label_issue, return_receive
+from .refunds import (
+    REFUND_FAILED_EVENT,
+    REFUND_SUCCEEDED_EVENT,
+    REFUNDABLE_STATUSES,
+    customer_in_good_standing,
+    on_return_refund_moment,
+    refund_retry,
+    refunds_pending_resend,
+    return_refund,
+    return_refund_due,
+)
 from .requests import (
     ReturnLineData,
     return_approve,
@@ -14,6 +25,15 @@ from .requests import (
 )
 
 __all__ = [
+    "REFUND_FAILED_EVENT",
+    "REFUND_SUCCEEDED_EVENT",
+    "REFUNDABLE_STATUSES",
+    "customer_in_good_standing",
+    "on_return_refund_moment",
+    "refund_retry",
+    "refunds_pending_resend",
+    "return_refund",
+    "return_refund_due",
     "InspectionData",
     "ReceivedItem",
     "ReturnLineData",

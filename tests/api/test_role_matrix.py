@@ -58,12 +58,15 @@ MATRIX = {
     "POST /api/v1/returns/{number}/receive/": "returns.receive_return",
     "POST /api/v1/returns/{number}/inspect/": "returns.inspect_return",
     "POST /api/v1/returns/{number}/cancel/": "returns.cancel_return",
+    "POST /api/v1/returns/{number}/refund/": "returns.refund_return",
+    "POST /api/v1/returns/{number}/refunds/{refund_id}/retry/": "returns.refund_return",
     "GET /api/v1/returns/{number}/events/": "returns.view_returnevent",
     "GET /api/v1/customers/": "customers.view_customer",
     "POST /api/v1/customers/": "customers.add_customer",
     "GET /api/v1/customers/{customer_id}/": "customers.view_customer",
     "PATCH /api/v1/customers/{customer_id}/": "customers.change_customer",
     "POST /api/v1/customers/{customer_id}/addresses/": "customers.add_customeraddress",
+    "GET /api/v1/customers/{customer_id}/store-credit/": "customers.view_storecreditaccount",
     "GET /api/v1/products/": "inventory.view_product",
     "POST /api/v1/products/": "inventory.add_product",
     "GET /api/v1/products/{sku}/": "inventory.view_product",
@@ -136,7 +139,7 @@ OPERATIONS = [operation for operation in schema_operations() if operation not in
 
 def _url(path: str) -> str:
     """The operation's path with made-up parameters (the records need not exist: refusal comes first)."""
-    path = re.sub(r"\{(id|pk|customer_id)\}", "999999", path)
+    path = re.sub(r"\{(id|pk|customer_id|refund_id)\}", "999999", path)
     return re.sub(r"\{\w+\}", "NOPE-1", path)
 
 

@@ -73,3 +73,54 @@ def test_the_queue_filters_by_status_reason_channel_and_resolution(console, rma)
         response = cs.get(f"{url}?{query}")
         assert response.status_code == 200
         assert (rma.number in response.content.decode()) is found, query
+
+
+def test_customer_service_refunds_an_inspected_return_and_retries_a_refused_refund(console, shipped_order, monkeypatch):  # noqa: F811
+    from returns.models import Refund, RefundStatus
+    from returns.payments import RefundOutcome
+    from returns.services import refunds as refund_service
+
+    from .test_refunds import returned
+
+    order = shipped_order([("SKU-B", 2, "20.00")])
+    rma = returned(order, line(1, 1))
+    assert "refund" not in buttons(console("Warehouse", "dock2"), rma)
+    cs = console("Customer service", "cs2")
+    assert {"refund", "close"} <= buttons(cs, rma)
+    answers = [RefundOutcome(ok=False, reason="card declined"), RefundOutcome(ok=True, provider_refund_id="re_1")]
+
+    class Flaky:
+        name = "builtin"
+
+        def refund(self, **kwargs):
+            return answers.pop(0)
+
+    monkeypatch.setattr(refund_service, "adapter_for", lambda order, method, **options: Flaky())
+    url = lambda name: reverse("admin:returns_returnrequest_action", args=[rma.pk, name])  # noqa: E731
+
+    refused = cs.post(url("refund"), {"refund_amount": "", "refund_reason": ""}, follow=True)
+
+    assert any("failed: card declined" in message for message in messages_of(refused))
+    assert "card declined" in refused.content.decode()  # the refunds inline shows the provider's words
+    assert "retry_refund" in buttons(cs, rma) and "refund" not in buttons(cs, rma)
+
+    retried = cs.post(url("retry_refund"), {}, follow=True)
+
+    assert f"{rma.number}: Refund sent again. Status: Refunded." in messages_of(retried)
+    assert Refund.objects.get(request=rma).status == RefundStatus.SUCCEEDED
+    assert fresh(rma).status == ReturnStatus.REFUNDED
+
+
+def test_an_override_above_what_was_paid_is_refused_on_the_page_with_what_to_fix(console, shipped_order):  # noqa: F811
+    from returns.models import Refund
+
+    from .test_refunds import returned
+
+    rma = returned(shipped_order([("SKU-C", 2, "20.00")]), line(1, 1))
+    cs = console("Customer service", "cs3")
+
+    response = cs.post(reverse("admin:returns_returnrequest_action", args=[rma.pk, "refund"]),
+                       {"refund_amount": "500", "refund_reason": "sorry"}, follow=True)
+
+    assert any("may refund at most 40.00 USD more" in message for message in messages_of(response))
+    assert not Refund.objects.exists()

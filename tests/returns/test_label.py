@@ -46,3 +46,25 @@ def test_a_label_needs_an_approved_return(shipped_order):
     with pytest.raises(InvalidTransition, match="only an approved return gets a label"):
         return_label_issue(return_id=rma.pk, carrier_code="oms-post", service_code="ground", location="chicago", actor="cs")
     assert fresh(rma).shipment is None
+
+
+def test_a_customer_paying_return_shipping_gets_the_label_price_deducted_from_the_refund(shipped_order):
+    from decimal import Decimal
+
+    from returns.models import ReturnReason
+    from returns.services import InspectionData, ReceivedItem, return_inspect, return_receive, return_refund
+
+    ReturnReason.objects.filter(code="too_small").update(shipping_paid_by="customer", restocking_fee_percent=0, restocking_fee_fixed=0)
+    order = shipped_order([("SKU-A", 2)])
+    Location.objects.filter(code="chicago").update(postal_code="60601", line1="1 Dock St")
+    rma = return_request(order_id=order.pk, lines=[line(1, 2, "too_small")], actor="portal")
+    return_label_issue(return_id=rma.pk, carrier_code="oms-post", service_code="ground", location="chicago", actor="cs")
+    return_receive(return_id=rma.pk, location="chicago", items=[ReceivedItem("SKU-A", 2)], actor="dock")
+    return_inspect(return_id=rma.pk, lines=[InspectionData(line_number=1, condition="new", disposition="restock")], actor="dock")
+    label_price = fresh(rma).shipment.price
+
+    refund = return_refund(return_id=rma.pk, actor="cs")
+
+    assert label_price > 0
+    assert refund.breakdown["label_cost"] == str(label_price.quantize(Decimal("0.01")))
+    assert refund.amount == Decimal("40.00") - label_price

@@ -35,6 +35,9 @@ SCHEDULE = [
      "For channels with “catch up missed orders” on: list the platform's recently changed orders and take in those whose webhook was lost."),
     ("Expire returns never sent", "returns.tasks.returns_expire", ("every", 1, IntervalSchedule.HOURS),
      "Approved returns (label issued or not) whose parcel the carrier has not scanned by their expiry become expired."),
+    ("Send refunds left pending", "returns.tasks.refunds_pending_resend", ("every", 15, IntervalSchedule.MINUTES),
+     "Refunds still pending 15 minutes after they were sent (the process died before the provider's answer was recorded) "
+     "are sent again with their idempotency key, and recorded."),
 ]
 
 

@@ -1,0 +1,339 @@
+"""Money back for returns: reserve under the order's lock, call the provider outside any
+transaction, record what it said.
+
+The three steps, so that nothing is marked refunded that was not and an order never gives back
+more than it took:
+
+1. **Reserve** (one transaction, the order locked, then the return): compute the amount
+   (``refund_amounts``), check it against what the order may still refund (its grand total minus
+   pending and succeeded refunds) and insert the refund as ``pending`` with an idempotency key.
+2. **Send**: the payment adapter (``returns.payments``) is called after that commit.
+3. **Record** (one transaction, the same locks): ``succeeded`` (the return becomes ``refunded``
+   when it is inspected) or ``failed`` with the provider's words; ``return.refund_succeeded`` /
+   ``return.refund_failed`` follow. A failed refund holds nothing and can be retried
+   (:func:`refund_retry`) with the same key.
+"""
+
+import logging
+import uuid
+from datetime import timedelta
+from decimal import Decimal
+
+from django.db import transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from oms.actors import Actor, actor_fields
+from oms.db import rows_select
+from oms.errors import DomainError, InvalidInput, InvalidTransition, NotFound
+from oms.money import MAX_AMOUNT, minor_units, money_text, parse_amount, quantize
+from orders.models import OrderLine, PaymentStatus
+from orders.services import order_payment_update
+from orders.services.audit import order_lock
+
+from ..models import (
+    REFUND_HOLDING, Refund, RefundMethod, RefundStatus, RefundTiming, Resolution, ReturnEvent, ReturnLine, ReturnRequest, ReturnStatus,
+    ShippingPaidBy,
+)
+from ..payments import RefundItem, RefundOutcome, adapter_for
+from ..selectors import return_lines_of, return_policy_for
+from .audit import return_event, return_lock, return_order_id, return_publish, return_touch, return_transition
+from .refund_amounts import PaidLine, PaidOrder, RefundUnits, refund_compute
+
+logger = logging.getLogger(__name__)
+
+REFUND_SUCCEEDED_EVENT = "return.refund_succeeded"
+REFUND_FAILED_EVENT = "return.refund_failed"
+# A return may be refunded once its parcel is on its way (first scan), received or inspected.
+REFUNDABLE_STATUSES = (ReturnStatus.IN_TRANSIT, ReturnStatus.RECEIVED, ReturnStatus.INSPECTED)
+# Good standing (refund on the carrier's first scan): none of the customer's returns of the last
+# GOOD_STANDING_DAYS had units missing from the parcel or refused at inspection.
+GOOD_STANDING_DAYS = 365
+MAX_REASON = 500
+
+
+def _units_due(line: ReturnLine, status: str) -> int:
+    """Units of a return line a refund covers at this point of its life."""
+    if status == ReturnStatus.INSPECTED:
+        return line.quantity_accepted
+    if status == ReturnStatus.RECEIVED:
+        return line.quantity_received
+    return line.quantity - line.quantity_missing
+
+
+def _paid_order(order, order_lines: list[OrderLine]) -> PaidOrder:
+    return PaidOrder(
+        currency=order.currency, discount_total=order.discount_total, shipping_price=order.shipping_price, tax_total=order.tax_total,
+        grand_total=order.grand_total,
+        lines=tuple(PaidLine(line.pk, line.line_number, line.sku, line.quantity, line.unit_price, line.discount, line.tax)
+                    for line in sorted(order_lines, key=lambda line: line.line_number)),
+    )
+
+
+def _held(order_id: int, *, exclude: int | None = None) -> tuple[Decimal, dict[int, int]]:
+    """What the order's pending and succeeded refunds hold: their sum and units per order line."""
+    rows = Refund.objects.filter(order_id=order_id, status__in=REFUND_HOLDING)
+    if exclude is not None:
+        rows = rows.exclude(pk=exclude)
+    total, units = Decimal(0), {}
+    for amount, breakdown in rows.values_list("amount", "breakdown"):
+        total += amount
+        for line in (breakdown or {}).get("lines", []):
+            units[line["line_id"]] = units.get(line["line_id"], 0) + line["units"]
+    return total, units
+
+
+def _override(amount, reason: str, currency: str) -> Decimal | None:
+    if amount is None:
+        return None
+    problems = {}
+    try:
+        value = parse_amount(amount)
+    except ValueError as error:
+        raise InvalidInput("The refund amount is not a number.", fields={"amount": [str(error)]}) from None
+    if value <= 0:
+        problems["amount"] = ["Must be above zero."]
+    elif value >= MAX_AMOUNT:
+        problems["amount"] = [f"Must be below {MAX_AMOUNT}."]
+    elif quantize(value, currency) != value:
+        problems["amount"] = [f"{currency} has {minor_units(currency)} decimals; {value} has more."]
+    if not (reason or "").strip():
+        problems["reason"] = ["Say why the amount is set by hand."]
+    elif len(reason) > MAX_REASON:
+        problems["reason"] = [f"At most {MAX_REASON} characters."]
+    if problems:
+        raise InvalidInput("The refund override is malformed; nothing was recorded.", fields=problems)
+    return value
+
+
+def _refusal_if_refunded(rma: ReturnRequest) -> None:
+    existing = Refund.objects.filter(request_id=rma.pk).order_by("-id").values_list("pk", "status").first()
+    if existing is None:
+        return
+    pk, status = existing
+    if status == RefundStatus.FAILED:
+        raise DomainError(f"Return {rma.number} has a failed refund (#{pk}): retry it.", code="refund_failed_retry",
+                          fields={"refund": [f"Retry refund {pk}."]})
+    raise DomainError(f"Return {rma.number} is refunded already (refund #{pk}, {status}).", code="already_refunded")
+
+
+def _refund_reserve(*, return_id: int, amount, reason: str, actor: Actor) -> Refund:
+    with transaction.atomic():
+        order = order_lock(return_order_id(return_id))
+        rma = return_lock(return_id)
+        if rma.resolution == Resolution.EXCHANGE:
+            raise DomainError(f"Return {rma.number} is an exchange; the exchange settles its money.", code="exchange_not_refunded")
+        _refusal_if_refunded(rma)
+        if rma.status not in REFUNDABLE_STATUSES:
+            raise InvalidTransition(
+                f"Return {rma.number} is {rma.get_status_display().lower()}; it can be refunded once its parcel is on its way.",
+                fields={"status": [f"Currently {rma.status}."]},
+            )
+        override = _override(amount, reason, order.currency)
+        policy = rma.policy or return_policy_for(order.channel_id)
+        lines = return_lines_of(rma.pk)
+        order_lines = list(OrderLine.objects.filter(order_id=order.pk))
+        held, refunded_units = _held(order.pk)
+        refundable = order.grand_total - held
+        items, customer_pays_label = [], False
+        for line in lines:
+            terms = policy.terms_for(line.reason)
+            customer_pays_label |= terms["shipping_paid_by"] == ShippingPaidBy.CUSTOMER
+            units = _units_due(line, rma.status)
+            if units:
+                items.append(RefundUnits(line.order_line_id, units, terms["restocking_fee_percent"], terms["restocking_fee_fixed"]))
+        label_cost = Decimal(0)
+        if customer_pays_label and rma.shipment_id:
+            label_cost = rma.shipment.price if rma.shipment.currency == order.currency else Decimal(0)
+        computed = refund_compute(
+            _paid_order(order, order_lines), items, refunded_units=refunded_units, refund_shipping=policy.refund_original_shipping,
+            label_cost=label_cost, refundable=refundable,
+        )
+        if override is not None and override > refundable:
+            raise InvalidInput(
+                f"Order {order.number} may refund at most {money_text(max(refundable, 0), order.currency)} more.",
+                fields={"amount": [f"At most {quantize(max(refundable, 0), order.currency)}."]},
+            )
+        final = override if override is not None else computed.amount
+        if final <= 0:
+            raise DomainError(
+                f"Return {rma.number} has nothing to refund (units accepted, fees and what the order already refunded leave "
+                f"{money_text(final, order.currency)}); close it instead, or set an amount with a reason.", code="nothing_to_refund",
+            )
+        method = RefundMethod.STORE_CREDIT if rma.resolution == Resolution.STORE_CREDIT else RefundMethod.ORIGINAL_PAYMENT
+        now = timezone.now()
+        refund = Refund.objects.create(
+            request=rma, order=order, amount=final, currency=order.currency, computed_amount=computed.amount,
+            breakdown=computed.as_breakdown(), override_reason=(reason or "").strip() if override is not None else "", method=method,
+            provider=adapter_for(order, method).name, idempotency_key=uuid.uuid4().hex, created_at=now, updated_at=now,
+            **actor_fields(actor),
+        )
+        text = f"Refund #{refund.pk} of {money_text(final, order.currency)} to {refund.get_method_display().lower()} sent"
+        if override is not None:
+            text += f" (set by hand, computed {money_text(computed.amount, order.currency)}: {refund.override_reason})"
+        return_event(rma, ReturnEvent.Kind.REFUND, text, actor=actor, data={"refund_id": refund.pk, "amount": str(final)}).save()
+        return_touch(rma)
+    return refund
+
+
+def _refund_send(refund_id: int, *, actor: Actor, client_options: dict | None) -> Refund:
+    refund = Refund.objects.select_related("order", "order__channel").get(pk=refund_id)
+    external = dict(OrderLine.objects.filter(order_id=refund.order_id).values_list("pk", "external_line_id"))
+    items = [RefundItem(external.get(line["line_id"], ""), line["sku"], line["units"]) for line in refund.breakdown.get("lines", [])]
+    try:
+        adapter = adapter_for(refund.order, refund.method, **(client_options or {}))
+        outcome = adapter.refund(
+            order=refund.order, amount=quantize(refund.amount, refund.currency), currency=refund.currency, key=refund.idempotency_key,
+            lines=items,
+        )
+    except Exception as error:  # noqa: BLE001 - whatever went wrong, the refund must not stay pending unseen
+        logger.exception("Refund %s: the payment adapter failed", refund_id)
+        outcome = RefundOutcome(ok=False, reason=f"The payment adapter failed: {error}"[:MAX_REASON])
+    return _refund_record(refund_id, outcome, actor=actor)
+
+
+def _refund_record(refund_id: int, outcome: RefundOutcome, *, actor: Actor) -> Refund:
+    fully_refunded = False
+    with transaction.atomic():
+        order_id, return_id = Refund.objects.filter(pk=refund_id).values_list("order_id", "request_id").get()
+        order = order_lock(order_id)
+        rma = return_lock(return_id) if return_id else None
+        refund = rows_select(Refund, "id", [refund_id], lock=True)[0]
+        if refund.status != RefundStatus.PENDING:
+            return refund  # recorded meanwhile (a twin retry): the first record stands
+        now = timezone.now()
+        refund.attempts += 1
+        money = money_text(refund.amount, refund.currency)
+        if outcome.ok:
+            refund.succeed()
+            values = {"provider_refund_id": outcome.provider_refund_id[:120], "provider_reason": "", "succeeded_at": now}
+            text, name = f"Refund #{refund.pk} of {money} succeeded ({refund.provider})", REFUND_SUCCEEDED_EVENT
+        else:
+            refund.fail()
+            values = {"provider_reason": (outcome.reason or "No reason given.")[:MAX_REASON], "failed_at": now}
+            text, name = f"Refund #{refund.pk} of {money} failed: {values['provider_reason']}", REFUND_FAILED_EVENT
+        Refund.objects.filter(pk=refund.pk).update(status=refund.status, attempts=refund.attempts, updated_at=now, **values)
+        for key, value in values.items():
+            setattr(refund, key, value)
+        if rma is not None:
+            return_event(rma, ReturnEvent.Kind.REFUND, text[:500], actor=actor,
+                         data={"refund_id": refund.pk, "status": refund.status, "amount": str(refund.amount)}).save()
+            if outcome.ok and rma.status == ReturnStatus.INSPECTED:
+                return_transition(rma, "refund", actor=actor, message=f"Refunded {money}", values={"closed_at": now})
+            else:
+                return_touch(rma)
+            return_publish(rma, name, refund_id=refund.pk, amount=str(refund.amount), currency=refund.currency, method=refund.method,
+                           provider=refund.provider, reason=refund.provider_reason)
+        if outcome.ok:
+            succeeded = sum(Refund.objects.filter(order_id=order.pk, status=RefundStatus.SUCCEEDED).values_list("amount", flat=True), Decimal(0))
+            fully_refunded = succeeded >= order.grand_total and order.payment_status != PaymentStatus.REFUNDED
+        if fully_refunded:
+            order_payment_update(order_id=order.pk, payment_status=PaymentStatus.REFUNDED, actor=actor)
+    return refund
+
+
+def return_refund(
+    *, return_id: int, amount=None, reason: str = "", actor: Actor, client_options: dict | None = None,
+) -> Refund:
+    """Refund a return (its resolution says where to: the original payment or store credit).
+
+    The amount is computed from what the customer paid for the units (accepted at inspection;
+    received before; requested on the first scan), or set by hand (``amount`` with a ``reason``),
+    never above what the order may still refund. Reserved as pending under the order's lock,
+    sent to the payment adapter after commit, recorded as succeeded or failed. Refused (nothing
+    recorded) for an exchange, before the parcel is on its way, or when the return already has a
+    refund (a failed one is retried with :func:`refund_retry`)."""
+    refund = _refund_reserve(return_id=return_id, amount=amount, reason=reason, actor=actor)
+    return _refund_send(refund.pk, actor=actor, client_options=client_options)
+
+
+def refund_retry(*, refund_id: int, actor: Actor, client_options: dict | None = None) -> Refund:
+    """Send a failed refund again, with the same amount and idempotency key (a provider that
+    did take the first attempt answers with that refund instead of paying twice). Refused unless
+    failed, or when the order's other refunds now leave less than its amount."""
+    with transaction.atomic():
+        found = Refund.objects.filter(pk=refund_id).values_list("order_id", "request_id").first()
+        if found is None:
+            raise NotFound(f"No refund with id {refund_id}.", code="unknown_refund")
+        order = order_lock(found[0])
+        rma = return_lock(found[1]) if found[1] else None
+        refund = rows_select(Refund, "id", [refund_id], lock=True)[0]
+        if refund.status != RefundStatus.FAILED:
+            raise InvalidTransition(f"Refund #{refund.pk} is {refund.status}; only a failed refund is retried.",
+                                    fields={"status": [f"Currently {refund.status}."]})
+        held, _units = _held(order.pk, exclude=refund.pk)
+        if refund.amount > order.grand_total - held:
+            raise DomainError(
+                f"Order {order.number} may refund only {money_text(order.grand_total - held, order.currency)} more; refund #{refund.pk} "
+                f"is {money_text(refund.amount, refund.currency)}.", code="exceeds_refundable",
+            )
+        refund.retry()
+        Refund.objects.filter(pk=refund.pk).update(status=refund.status, updated_at=timezone.now())
+        if rma is not None:
+            return_event(rma, ReturnEvent.Kind.REFUND, f"Refund #{refund.pk} sent again", actor=actor, data={"refund_id": refund.pk}).save()
+            return_touch(rma)
+    return _refund_send(refund.pk, actor=actor, client_options=client_options)
+
+
+def refunds_pending_resend(*, older_than_minutes: int = 15, limit: int = 100, actor: Actor = "job:refunds_pending_resend") -> int:
+    """Send again every refund still pending ``older_than_minutes`` after it was last sent: the
+    process that sent it died before recording the provider's answer. Same amount and key, so
+    the provider never pays twice; the first outcome recorded stands. Returns how many."""
+    cutoff = timezone.now() - timedelta(minutes=older_than_minutes)
+    stale = list(Refund.objects.filter(status=RefundStatus.PENDING, updated_at__lt=cutoff).order_by("id").values_list("pk", flat=True)[:limit])
+    for refund_id in stale:
+        _refund_send(refund_id, actor=actor, client_options=None)
+    return len(stale)
+
+
+def customer_in_good_standing(customer_id: int | None, *, now=None) -> bool:
+    """A known customer none of whose returns of the last :data:`GOOD_STANDING_DAYS` days had
+    units missing from the parcel or refused at inspection."""
+    if customer_id is None:
+        return False
+    since = (now or timezone.now()) - timedelta(days=GOOD_STANDING_DAYS)
+    doubtful = Q(quantity_missing__gt=0) | Q(request__inspected_at__isnull=False, quantity_accepted__lt=F("quantity_received"))
+    return not ReturnLine.objects.filter(doubtful, request__order__customer_id=customer_id, request__created_at__gte=since).exists()
+
+
+# The moment of a return's life (the event that announces it) at which each timing refunds.
+TIMING_MOMENTS = {RefundTiming.FIRST_SCAN: ReturnStatus.IN_TRANSIT, RefundTiming.ON_RECEIPT: ReturnStatus.RECEIVED,
+                  RefundTiming.AFTER_INSPECTION: ReturnStatus.INSPECTED}
+
+
+def return_refund_due(*, return_id: int, moment: str, actor: Actor) -> Refund | None:
+    """Refund a return when its policy's timing says this ``moment`` (a status it just reached)
+    is the one: after inspection, on receipt, or on the first scan for a customer in good
+    standing. Inspection refunds any refund/store-credit return not refunded earlier, and moves
+    one refunded earlier to ``refunded``. Safe to run twice (a return has one refund)."""
+    rma = ReturnRequest.objects.select_related("order", "policy").filter(pk=return_id).first()
+    if rma is None or rma.resolution not in (Resolution.REFUND, Resolution.STORE_CREDIT) or rma.status != moment:
+        return None
+    latest = Refund.objects.filter(request_id=rma.pk).order_by("-id").first()
+    if latest is not None:
+        if moment == ReturnStatus.INSPECTED and latest.status == RefundStatus.SUCCEEDED:
+            with transaction.atomic():
+                order_lock(rma.order_id)
+                locked = return_lock(rma.pk)
+                if locked.status == ReturnStatus.INSPECTED:
+                    return_transition(locked, "refund", actor=actor, message=f"Refunded earlier (refund #{latest.pk})",
+                                      values={"closed_at": timezone.now()})
+        return None
+    policy = rma.policy or return_policy_for(rma.order.channel_id)
+    due = TIMING_MOMENTS.get(policy.refund_timing) == moment or moment == ReturnStatus.INSPECTED
+    if policy.refund_timing == RefundTiming.FIRST_SCAN and moment == ReturnStatus.IN_TRANSIT:
+        due = customer_in_good_standing(rma.order.customer_id)
+    if not due:
+        return None
+    try:
+        return return_refund(return_id=rma.pk, actor=actor)
+    except DomainError as error:
+        # e.g. nothing left to refund: the return waits for a person, who sees why on its trail.
+        logger.info("Refund of %s at %s not made: %s", rma.number, moment, error.message)
+        return None
+
+
+def on_return_refund_moment(event) -> None:
+    """Subscriber of ``return.in_transit``, ``return.received``, ``return.inspected``."""
+    payload = event.payload
+    return_refund_due(return_id=payload["return_id"], moment=payload["status"], actor="system:refund-timing")
