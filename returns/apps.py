@@ -13,10 +13,13 @@ class ReturnsConfig(AppConfig):
         from oms.events import subscribe
 
         from .seed import return_defaults_seed_after_migrate
-        from .services import on_return_shipment_moving
+        from .services import on_return_exchange_due, on_return_shipment_moving
 
         # The reasons and the default policy, again after a test database is flushed.
         post_migrate.connect(return_defaults_seed_after_migrate, sender=self, dispatch_uid="returns.defaults_seed")
 
         # The carrier's first scan of a return label moves its return to in transit.
         subscribe("shipment.in_transit", on_return_shipment_moving)
+        # An exchange's replacement order: at approval (advance exchange) or after inspection.
+        subscribe("return.approved", on_return_exchange_due)
+        subscribe("return.inspected", on_return_exchange_due)

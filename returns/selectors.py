@@ -59,8 +59,8 @@ def return_lines_of(return_id: int) -> list[ReturnLine]:
 
 def returns_with_details() -> QuerySet[ReturnRequest]:
     """Returns with their lines (order line and reason) in a fixed number of queries."""
-    return returns_listing().prefetch_related(
-        Prefetch("lines", queryset=ReturnLine.objects.select_related("order_line", "reason").order_by("id"), to_attr="line_list")
+    return returns_listing().select_related("exchange_order").prefetch_related(
+        Prefetch("lines", queryset=ReturnLine.objects.select_related("order_line", "reason", "exchange_product").order_by("id"), to_attr="line_list")
     )
 
 

@@ -10,3 +10,12 @@ def returns_expire() -> int:
     from .services import returns_expire as expire
 
     return expire(actor="job:returns_expire")
+
+
+@shared_task
+def orders_complete_after_returns() -> int:
+    """Complete delivered orders whose return window closed with no return open; returns how
+    many. Each order is re-checked under its lock, so running twice is harmless."""
+    from .services import orders_complete_after_returns as complete
+
+    return complete(actor="job:orders_complete_after_returns")

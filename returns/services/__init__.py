@@ -1,10 +1,13 @@
 """Every change to a return goes through these services (the status field is protected)."""
 
 from .audit import STATUS_EVENTS, return_lock
+from .completion import orders_complete_after_returns
+from .exchanges import EXCHANGE_CREATED_EVENT, exchange_rest_refund, on_return_exchange_due, return_exchange_place
 from .receiving import InspectionData, ReceivedItem, on_return_shipment_moving, return_in_transit, return_inspect, return_label_issue, return_receive
 from .requests import (
     ReturnLineData,
     return_approve,
+    return_attention_add,
     return_cancel,
     return_close,
     return_note_add,
@@ -14,14 +17,20 @@ from .requests import (
 )
 
 __all__ = [
+    "EXCHANGE_CREATED_EVENT",
     "InspectionData",
     "ReceivedItem",
     "ReturnLineData",
     "STATUS_EVENTS",
+    "exchange_rest_refund",
+    "on_return_exchange_due",
     "on_return_shipment_moving",
+    "orders_complete_after_returns",
     "return_approve",
+    "return_attention_add",
     "return_cancel",
     "return_close",
+    "return_exchange_place",
     "return_in_transit",
     "return_inspect",
     "return_label_issue",

@@ -35,6 +35,8 @@ SCHEDULE = [
      "For channels with “catch up missed orders” on: list the platform's recently changed orders and take in those whose webhook was lost."),
     ("Expire returns never sent", "returns.tasks.returns_expire", ("every", 1, IntervalSchedule.HOURS),
      "Approved returns (label issued or not) whose parcel the carrier has not scanned by their expiry become expired."),
+    ("Complete orders past their return window", "returns.tasks.orders_complete_after_returns", ("every", 1, IntervalSchedule.HOURS),
+     "Delivered orders whose return window has closed with no return open become completed (500 a run, oldest first)."),
 ]
 
 
