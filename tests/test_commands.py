@@ -65,6 +65,7 @@ def test_when_periodic_tasks_are_set_up_twice_then_each_exists_once_and_names_a_
         "orders.tasks.stock_ledger_sweep",
         "orders.tasks.channels_stock_resync",
         "returns.tasks.returns_expire",
+        "returns.tasks.orders_complete_after_returns",
     }
     assert PeriodicTask.objects.count() == 13
     assert capsys.readouterr().out.count("unchanged") == 13
