@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db import transaction
+from django.db.models import Sum
 from django.utils import timezone
 
 from oms.actors import Actor
@@ -21,7 +22,7 @@ from orders.services import AddressData, LineData, OrderIntakeData, order_cancel
 from ..models import RECEIVABLE, Resolution, ReturnEvent, ReturnLine, ReturnPolicy, ReturnRequest, ReturnStatus
 from ..selectors import return_policy_for
 from .audit import return_event, return_publish, return_touch, return_transition
-from .requests import _locked, return_attention_add
+from .requests import _locked, _with_attention, return_attention_add
 
 logger = logging.getLogger(__name__)
 
@@ -161,9 +162,15 @@ def return_exchange_place(*, return_id: int, actor: Actor) -> ReturnRequest:
             else:
                 _exchange_link(request, plan=plan, order=result.order, actor=actor)
         if orphan is None and request.status == ReturnStatus.INSPECTED and request.exchange_order_id is not None:
+            values = {"closed_at": timezone.now()}
+            if plan is None:  # placed in advance, valued at the units asked for: were they all accepted?
+                units = ReturnLine.objects.filter(request_id=request.pk).aggregate(asked=Sum("quantity"), accepted=Sum("quantity_accepted"))
+                if units["accepted"] < units["asked"]:
+                    values["needs_attention"] = _with_attention(
+                        request, f"exchanged in advance for {units['asked']} unit(s), {units['accepted']} accepted at inspection",
+                    )
             return_transition(
-                request, "exchange", actor=actor, values={"closed_at": timezone.now()},
-                message=f"Exchanged: replacement order {request.exchange_order.number}",
+                request, "exchange", actor=actor, values=values, message=f"Exchanged: replacement order {request.exchange_order.number}",
             )
     if orphan is not None:
         order_cancel(order_id=orphan.pk, actor=actor, reason=f"return {request.number} is {request.status}; no exchange")

@@ -38,6 +38,14 @@ class ReturnLineData:
     exchange_sku: str = ""
     exchange_quantity: int | None = None
 
+    @property
+    def replacement_sku(self) -> str:
+        return (self.exchange_sku or "").strip()
+
+    @property
+    def replacement_quantity(self) -> int:
+        return (self.exchange_quantity or self.quantity) if self.replacement_sku else 0
+
 
 def _whole_above_zero(value) -> bool:
     return isinstance(value, int) and not isinstance(value, bool) and value > 0
@@ -51,7 +59,7 @@ def _lines_check(lines, reasons: dict[str, ReturnReason], resolution: str) -> No
     seen = set()
     for index, line in enumerate(lines):
         where = f"lines[{index}]"
-        exchange_sku = (line.exchange_sku or "").strip()
+        exchange_sku = line.replacement_sku
         if exchange_sku and resolution != Resolution.EXCHANGE:
             problems[f"{where}.exchange_sku"] = [f"Only an exchange names a replacement; this return's resolution is {resolution}."]
         if line.exchange_quantity is not None and not exchange_sku:
@@ -71,7 +79,7 @@ def _lines_check(lines, reasons: dict[str, ReturnReason], resolution: str) -> No
             problems[f"{where}.reason_text"] = [f"Reason {reason.code!r} needs a few words of explanation."]
         if len(line.reason_text or "") > MAX_TEXT:
             problems[f"{where}.reason_text"] = [f"At most {MAX_TEXT} characters."]
-    if resolution == Resolution.EXCHANGE and not problems and not any((line.exchange_sku or "").strip() for line in lines):
+    if resolution == Resolution.EXCHANGE and not problems and not any(line.replacement_sku for line in lines):
         problems["lines"] = ["An exchange names the replacement (exchange_sku) of at least one line."]
     if problems:
         raise InvalidInput("The return's lines are malformed; nothing was recorded.", fields=problems)
@@ -80,13 +88,13 @@ def _lines_check(lines, reasons: dict[str, ReturnReason], resolution: str) -> No
 def _replacements_for(lines, currency: str) -> dict[str, Product]:
     """The products named as replacements, each known, sellable (active) and priced in the
     order's currency; refused with what to fix otherwise."""
-    wanted = {(line.exchange_sku or "").strip() for line in lines} - {""}
+    wanted = {line.replacement_sku for line in lines} - {""}
     if not wanted:
         return {}
     products = products_by_sku(wanted)
     problems: dict[str, list[str]] = {}
     for index, line in enumerate(lines):
-        sku = (line.exchange_sku or "").strip()
+        sku = line.replacement_sku
         if not sku:
             continue
         product = products.get(sku)
@@ -184,14 +192,14 @@ def return_request(
         ReturnLine.objects.bulk_create(
             ReturnLine(
                 request=request, order_line=by_number[item.line_number], quantity=item.quantity, reason=reasons[item.reason],
-                reason_text=(item.reason_text or "").strip(), exchange_product=replacements.get((item.exchange_sku or "").strip()),
-                exchange_quantity=(item.exchange_quantity or item.quantity) if (item.exchange_sku or "").strip() else 0,
+                reason_text=(item.reason_text or "").strip(), exchange_product=replacements.get(item.replacement_sku),
+                exchange_quantity=item.replacement_quantity,
             )
             for item in lines
         )
         summary = ", ".join(
             f"{by_number[item.line_number].sku} × {item.quantity} ({item.reason})"
-            + (f" for {item.exchange_sku.strip()} × {item.exchange_quantity or item.quantity}" if (item.exchange_sku or "").strip() else "")
+            + (f" for {item.replacement_sku} × {item.replacement_quantity}" if item.replacement_sku else "")
             for item in lines
         )
         trail = [return_event(request, ReturnEvent.Kind.CREATED, f"Requested for order {order.number}: {summary}", actor=actor)]

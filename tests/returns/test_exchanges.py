@@ -211,3 +211,20 @@ def test_an_exchange_is_asked_for_through_the_api_with_its_replacement(api, orde
         "order": order.number, "resolution": "exchange", "lines": [{"line_number": 1, "quantity": 1, "reason": "too_small", "exchange_sku": "NOPE"}],
     }, format="json")
     assert unknown.status_code == 400 and "lines[0].exchange_sku" in error_of(unknown)["fields"]
+
+
+def test_given_advance_exchange_when_fewer_units_are_accepted_than_asked_then_the_exchanged_return_needs_a_person(
+    order, django_capture_on_commit_callbacks,
+):
+    ReturnPolicy.objects.filter(channel__isnull=True).update(advance_exchange=True)
+    rma = request_exchange(order, swap(quantity=2, exchange_quantity=2), capture=django_capture_on_commit_callbacks)
+    return_receive(return_id=rma.pk, location="chicago", items=[ReceivedItem("SKU-A", 2)], actor="dock")
+
+    with django_capture_on_commit_callbacks(execute=True):
+        return_inspect(
+            return_id=rma.pk, lines=[InspectionData(line_number=1, condition="damaged", disposition="quarantine", quantity_accepted=1)], actor="dock",
+        )
+
+    rma = fresh(rma)
+    assert rma.status == ReturnStatus.EXCHANGED and rma.exchange_balance == Decimal("0.000")
+    assert "exchanged in advance for 2 unit(s), 1 accepted at inspection" in rma.needs_attention
