@@ -45,11 +45,11 @@ class ReturnLineInline(ReadOnlyInline):
     model = ReturnLine
     fields = readonly_fields = (
         "line_number", "sku", "quantity", "reason", "reason_text", "quantity_received", "quantity_missing", "quantity_accepted",
-        "condition", "disposition", "inspection_note",
+        "condition", "disposition", "inspection_note", "exchange_product", "exchange_quantity",
     )
 
     def get_queryset(self, request):
-        return super().get_queryset(request).select_related("order_line", "reason")
+        return super().get_queryset(request).select_related("order_line", "reason", "exchange_product")
 
     @admin.display(description="Line")
     def line_number(self, line):
@@ -87,17 +87,18 @@ class ReturnRequestAdmin(admin.ModelAdmin):
     inlines = (ReturnLineInline, RefundInline, ReturnEventInline)
     readonly_fields = (
         "number", "status", "order_link", "resolution", "customer_comment", "needs_attention", "decision_note", "unexpected_items",
-        "location", "shipment", "created_at", "approved_at", "expires_at", "received_at", "inspected_at", "closed_at", "version",
+        "location", "shipment", "label_paid_by", "label_cost", "label_currency", "exchange_order", "exchange_balance", "created_at", "approved_at", "expires_at", "received_at", "inspected_at", "closed_at", "version",
     )
     fieldsets = (
         (None, {"fields": (("number", "status"), ("order_link", "resolution"), "customer_comment", "needs_attention", "decision_note")}),
-        ("The parcel", {"fields": (("location", "shipment"), "unexpected_items")}),
+        ("The parcel", {"fields": (("location", "shipment"), ("label_paid_by", "label_cost", "label_currency"), "unexpected_items")}),
+        ("Exchange", {"fields": (("exchange_order", "exchange_balance"),)}),
         ("Record", {"fields": (("created_at", "approved_at", "expires_at"), ("received_at", "inspected_at", "closed_at"), "version")}),
     )
     change_form_template = "admin/returns/returnrequest/change_form.html"
 
     def get_queryset(self, request):
-        return super().get_queryset(request).select_related("order", "order__channel", "location", "shipment")
+        return super().get_queryset(request).select_related("order", "order__channel", "location", "shipment", "exchange_order")
 
     # Returns change only through the action buttons, never by editing a form.
     def has_change_permission(self, request, obj=None):
@@ -162,4 +163,4 @@ class ReturnReasonAdmin(ConfigAuditAdmin, admin.ModelAdmin):
 
 @admin.register(ReturnPolicy)
 class ReturnPolicyAdmin(ConfigAuditAdmin, admin.ModelAdmin):
-    list_display = ("name", "channel", "window_days", "auto_approve", "refund_timing", "rma_expiry_days")
+    list_display = ("name", "channel", "window_days", "auto_approve", "advance_exchange", "refund_timing", "rma_expiry_days")

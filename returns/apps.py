@@ -13,8 +13,8 @@ class ReturnsConfig(AppConfig):
         from oms.events import subscribe
 
         from .seed import return_defaults_seed_after_migrate
-        from .services import STATUS_EVENTS, on_return_refund_moment, on_return_shipment_moving
         from .models import ReturnStatus
+        from .services import STATUS_EVENTS, on_return_exchange_due, on_return_refund_moment, on_return_shipment_moving
 
         # The reasons and the default policy, again after a test database is flushed.
         post_migrate.connect(return_defaults_seed_after_migrate, sender=self, dispatch_uid="returns.defaults_seed")
@@ -25,3 +25,7 @@ class ReturnsConfig(AppConfig):
         # Money back when the policy's timing says so: first scan, receipt or inspection.
         for status in (ReturnStatus.IN_TRANSIT, ReturnStatus.RECEIVED, ReturnStatus.INSPECTED):
             subscribe(STATUS_EVENTS[status], on_return_refund_moment)
+
+        # An exchange's replacement order: at approval (advance exchange) or after inspection.
+        subscribe("return.approved", on_return_exchange_due)
+        subscribe("return.inspected", on_return_exchange_due)

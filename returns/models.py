@@ -95,6 +95,11 @@ class ReturnPolicy(models.Model):
         help_text="An approved return whose parcel has not been scanned by the carrier after this many days expires.",
     )
     auto_approve = models.BooleanField(default=True, help_text="Approve requests within the policy at once.")
+    advance_exchange = models.BooleanField(
+        default=False,
+        help_text="Exchanges: on, the replacement order is placed (and its stock reserved) when the return is approved; "
+        "off, when the returned units have been inspected.",
+    )
     reason_terms = models.JSONField(
         default=dict, blank=True,
         help_text='Per reason code, overrides of the reason\'s fee and who pays the label, e.g. {"changed_mind": {"restocking_fee_percent": "15"}}.',
@@ -206,6 +211,22 @@ class ReturnRequest(FSMModelMixin, models.Model):
         "shipping.Shipment", null=True, blank=True, on_delete=models.SET_NULL, related_name="+", help_text="The return label's shipment.",
     )
     decision_note = models.CharField(max_length=500, blank=True)
+    label_paid_by = models.CharField(
+        max_length=10, choices=ShippingPaidBy.choices, blank=True,
+        help_text="Who pays the return label, from the reasons' terms (customer: its cost is deducted from the refund).",
+    )
+    label_cost = models.DecimalField(
+        max_digits=MAX_DIGITS, decimal_places=DECIMAL_PLACES, null=True, blank=True, help_text="The return label's quoted price.",
+    )
+    label_currency = models.CharField(max_length=3, blank=True, help_text="The currency of label_cost (the carrier's).")
+    exchange_order = models.ForeignKey(
+        "orders.Order", null=True, blank=True, on_delete=models.PROTECT, related_name="exchange_for",
+        help_text="The replacement order of an exchange, placed through ordinary intake.",
+    )
+    exchange_balance = models.DecimalField(
+        max_digits=MAX_DIGITS, decimal_places=DECIMAL_PLACES, null=True, blank=True,
+        help_text="Replacement value minus the returned units' value: positive, the customer pays the difference; negative, it is refunded.",
+    )
     unexpected_items = models.JSONField(
         default=list, blank=True, help_text="Items in the parcel that the return did not name: [{sku, quantity, note}].",
     )
@@ -318,10 +339,19 @@ class ReturnLine(models.Model):
     condition = models.CharField(max_length=12, choices=Condition.choices, blank=True)
     disposition = models.CharField(max_length=20, choices=Disposition.choices, blank=True)
     inspection_note = models.CharField(max_length=500, blank=True)
+    exchange_product = models.ForeignKey(
+        "inventory.Product", null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+        help_text="Exchanges: the product sent in place of the returned units.",
+    )
+    exchange_quantity = models.PositiveIntegerField(default=0, help_text="Exchanges: units of exchange_product sent.")
 
     class Meta:
         ordering = ["request", "id"]
         constraints = [
+            models.CheckConstraint(
+                condition=Q(exchange_product__isnull=True, exchange_quantity=0) | Q(exchange_product__isnull=False, exchange_quantity__gt=0),
+                name="return_line_exchange_product_and_quantity",
+            ),
             models.UniqueConstraint(fields=["request", "order_line"], name="return_line_once_per_order_line"),
             models.CheckConstraint(condition=Q(quantity__gt=0), name="return_line_quantity_positive"),
             models.CheckConstraint(
@@ -356,6 +386,7 @@ class ReturnEvent(AuditRecord):
         MISSING = "missing", "Items missing"
         INSPECTED = "inspected", "Inspected"
         REFUND = "refund", "Refund"
+        EXCHANGE = "exchange", "Exchange order placed"
         NOTE = "note", "Note"
 
     request = models.ForeignKey(ReturnRequest, on_delete=models.CASCADE, related_name="events")

@@ -58,9 +58,9 @@ def return_lines_of(return_id: int) -> list[ReturnLine]:
 
 
 def returns_with_details() -> QuerySet[ReturnRequest]:
-    """Returns with their lines (order line and reason) and refunds in a fixed number of queries."""
-    return returns_listing().prefetch_related(
-        Prefetch("lines", queryset=ReturnLine.objects.select_related("order_line", "reason").order_by("id"), to_attr="line_list"),
+    """Returns with their lines (order line, reason, replacement) and refunds in a fixed number of queries."""
+    return returns_listing().select_related("exchange_order").prefetch_related(
+        Prefetch("lines", queryset=ReturnLine.objects.select_related("order_line", "reason", "exchange_product").order_by("id"), to_attr="line_list"),
         Prefetch("refunds", queryset=Refund.objects.order_by("id"), to_attr="refund_list"),
     )
 

@@ -19,3 +19,12 @@ def refunds_pending_resend() -> int:
     from .services import refunds_pending_resend as resend
 
     return resend(actor="job:refunds_pending_resend")
+
+
+@shared_task
+def orders_complete_after_returns() -> int:
+    """Complete delivered orders whose return window closed with no return open; returns how
+    many. Each order is re-checked under its lock, so running twice is harmless."""
+    from .services import orders_complete_after_returns as complete
+
+    return complete(actor="job:orders_complete_after_returns")

@@ -36,6 +36,7 @@ class ProductCreateSerializer(serializers.Serializer):
     weight_grams = _count()
     dimensions = DimensionsInputSerializer(required=False)
     is_active = serializers.BooleanField(default=True)
+    is_returnable = serializers.BooleanField(default=True, help_text="Off: return requests for this product need a person to approve them.")
 
     def validate_currency(self, value: str) -> str:
         value = value.strip().upper()
@@ -71,6 +72,7 @@ class ProductUpdateSerializer(serializers.Serializer):
     weight_grams = serializers.IntegerField(min_value=0, max_value=MAX_INTEGER, required=False)
     dimensions = DimensionsChangeSerializer(required=False, help_text="Only the dimensions sent are changed.")
     is_active = serializers.BooleanField(required=False)
+    is_returnable = serializers.BooleanField(required=False, help_text="Off: return requests for this product need a person to approve them.")
     low_stock_threshold = serializers.IntegerField(
         min_value=0, max_value=MAX_INTEGER, required=False,
         help_text="`stock.low` is recorded when available-to-promise falls to or below this; 0 turns it off.",
@@ -258,6 +260,7 @@ class ProductSerializer(serializers.Serializer):
     weight_grams = serializers.IntegerField()
     dimensions = DimensionsSerializer(source="*")
     is_active = serializers.BooleanField()
+    is_returnable = serializers.BooleanField(help_text="False: return requests for this product need a person to approve them.")
     low_stock_threshold = serializers.IntegerField(help_text="`stock.low` is recorded at or below this available-to-promise; 0: never.")
     version = serializers.IntegerField(help_text="Rises with every change; the `ETag` of this product.")
     created_at = serializers.DateTimeField()

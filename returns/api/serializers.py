@@ -2,6 +2,8 @@
 
 from rest_framework import serializers
 
+from oms.api.fields import MoneyField
+
 from ..models import Condition, Disposition, RefundMethod, RefundStatus, Resolution, ReturnEvent, ReturnStatus
 from ..services import InspectionData, ReceivedItem, ReturnLineData
 
@@ -14,6 +16,14 @@ class ReturnLineInputSerializer(serializers.Serializer):
     quantity = serializers.IntegerField(min_value=1, max_value=100_000_000)
     reason = serializers.CharField(max_length=32, help_text="A reason code: damaged, wrong_item, too_small, too_large, not_as_described, changed_mind, other...")
     reason_text = serializers.CharField(required=False, allow_blank=True, default="", max_length=MAX_TEXT, help_text="Required with `other`.")
+    exchange_sku = serializers.CharField(
+        required=False, allow_blank=True, default="", max_length=64,
+        help_text="Exchanges: the SKU sent in place of these units (e.g. another size); a sellable product priced in the order's currency.",
+    )
+    exchange_quantity = serializers.IntegerField(
+        required=False, allow_null=True, default=None, min_value=1, max_value=100_000_000,
+        help_text="Exchanges: units of `exchange_sku` sent; default: as many as returned.",
+    )
 
 
 class ReturnCreateSerializer(serializers.Serializer):
@@ -24,7 +34,8 @@ class ReturnCreateSerializer(serializers.Serializer):
 
     @staticmethod
     def line_data(data: dict) -> list[ReturnLineData]:
-        return [ReturnLineData(line_number=line["line_number"], quantity=line["quantity"], reason=line["reason"], reason_text=line["reason_text"])
+        return [ReturnLineData(line_number=line["line_number"], quantity=line["quantity"], reason=line["reason"], reason_text=line["reason_text"],
+                               exchange_sku=line["exchange_sku"], exchange_quantity=line["exchange_quantity"])
                 for line in data["lines"]]
 
 
@@ -34,6 +45,10 @@ class ReturnNoteSerializer(serializers.Serializer):
 
 class ReturnRejectSerializer(serializers.Serializer):
     reason = serializers.CharField(max_length=MAX_TEXT, help_text="Why the return is turned down; the customer is told.")
+
+
+class ReturnExchangeSerializer(serializers.Serializer):
+    """Nothing to send: the replacement comes from the return's lines."""
 
 
 class ReturnCancelSerializer(serializers.Serializer):
@@ -88,6 +103,8 @@ class ReturnLineSerializer(serializers.Serializer):
     quantity_accepted = serializers.IntegerField(help_text="Received units accepted at inspection.")
     condition = serializers.CharField(help_text="Set at inspection: new, opened, damaged, wrong_item; empty before.")
     disposition = serializers.CharField(help_text="Set at inspection: restock, refurbish, quarantine, scrap, return_to_vendor; empty before.")
+    exchange_sku = serializers.CharField(source="exchange_product.sku", allow_null=True, default=None, help_text="Exchanges: the replacement's SKU.")
+    exchange_quantity = serializers.IntegerField(help_text="Exchanges: units of the replacement; 0 without one.")
 
 
 class UnexpectedItemSerializer(serializers.Serializer):
@@ -131,6 +148,15 @@ class ReturnSerializer(serializers.Serializer):
     customer_comment = serializers.CharField()
     needs_attention = serializers.CharField(help_text="Why a person must decide (outside the policy, unexpected items); empty otherwise.")
     decision_note = serializers.CharField()
+    exchange_order = serializers.CharField(
+        source="exchange_order.number", allow_null=True, default=None, help_text="Exchanges: the replacement order's number, once placed.",
+    )
+    exchange_balance = MoneyField(
+        currency="order.currency", allow_null=True, help_text="Replacement value less the returned units' value: positive, the customer pays it; negative, it is refunded.",
+    )
+    label_paid_by = serializers.CharField(help_text="Who pays the return label: merchant or customer (deducted from the refund); empty before a label.")
+    label_cost = MoneyField(currency="label_currency", allow_null=True, help_text="The return label's quoted price, in `label_currency`.")
+    label_currency = serializers.CharField()
     location = serializers.CharField(source="location.code", allow_null=True, default=None, help_text="Where the parcel was received.")
     unexpected_items = UnexpectedItemSerializer(many=True)
     lines = ReturnLineSerializer(many=True, source="line_list")

@@ -9,6 +9,7 @@ urlpatterns = [
     path("returns/<str:number>/reject/", views.ReturnRejectView.as_view(), name="api-return-reject"),
     path("returns/<str:number>/receive/", views.ReturnReceiveView.as_view(), name="api-return-receive"),
     path("returns/<str:number>/inspect/", views.ReturnInspectView.as_view(), name="api-return-inspect"),
+    path("returns/<str:number>/exchange/", views.ReturnExchangeView.as_view(), name="api-return-exchange"),
     path("returns/<str:number>/cancel/", views.ReturnCancelView.as_view(), name="api-return-cancel"),
     path("returns/<str:number>/refund/", views.ReturnRefundView.as_view(), name="api-return-refund"),
     path("returns/<str:number>/refunds/<int:refund_id>/retry/", views.ReturnRefundRetryView.as_view(), name="api-return-refund-retry"),

@@ -26,6 +26,7 @@ from .serializers import (
     ReturnCancelSerializer,
     ReturnCreateSerializer,
     ReturnEventSerializer,
+    ReturnExchangeSerializer,
     ReturnInspectSerializer,
     ReturnNoteSerializer,
     ReturnReceiveSerializer,
@@ -196,6 +197,15 @@ class ReturnRefundRetryView(APIView):
         services.refund_retry(refund_id=refund_of_return(return_id, refund_id), actor=request_actor(request))
         return _return_answer(return_id)
 
+ReturnExchangeView = return_action_view(
+    operation_id="returns_exchange", summary="Place an exchange's replacement order", permission="returns.approve_return",
+    serializer=ReturnExchangeSerializer,
+    description="Normally automatic (at approval when the policy exchanges in advance, else after inspection); this places it "
+    "when that was refused (e.g. the replacement was not sellable) once the cause is fixed, and is safe to repeat: the "
+    "order's external id is derived from the RMA number, so one return never gets two replacement orders. An inspected "
+    "return becomes `exchanged`. Not an exchange, or not due yet: 409.",
+    run=lambda pk, data, actor: services.return_exchange_place(return_id=pk, actor=actor),
+)
 
 class ReturnEventsView(GenericAPIView):
     required_scopes = {"GET": "returns:read"}

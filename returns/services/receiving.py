@@ -6,15 +6,18 @@ from dataclasses import dataclass
 from django.db import transaction
 from django.utils import timezone
 
+from fulfillment.models import FulfillmentLine
 from inventory.models import Location
 from inventory.services import ReturnedUnits, location_get, stock_return_dispose
 from oms.actors import Actor
 from oms.errors import DomainError, InvalidInput, InvalidTransition
+from oms.money import money_text
 from orders.services import order_lines_returned
+from shipping.models import ShipmentDirection, ShipmentStatus
 from shipping.services import return_shipment_create, shipment_void
 
-from ..models import RECEIVABLE, Condition, Disposition, ReturnEvent, ReturnLine, ReturnRequest, ReturnStatus
-from ..selectors import return_lines_of
+from ..models import RECEIVABLE, Condition, Disposition, ReturnEvent, ReturnLine, ReturnPolicy, ReturnRequest, ReturnStatus, ShippingPaidBy
+from ..selectors import return_lines_of, return_policy_for
 from .audit import ITEMS_RECEIVED_EVENT, return_event, return_publish, return_touch, return_transition
 from .requests import MAX_TEXT, _locked, _whole_above_zero
 
@@ -42,11 +45,44 @@ def _parcels_for(lines: list[ReturnLine]) -> list[dict]:
     return [{"weight_kg": str(max(grams, 100) / 1000)}]
 
 
+def _outbound_shipment_of(order_id: int, lines: list[ReturnLine]) -> int | None:
+    """The outbound shipment the returned units left in: of the order's fulfillment orders
+    shipped with a shipment (not voided), the one that shipped most of the returned lines' units
+    (the first such on a tie); None when the order shipped without one (e.g. a manual shipment)."""
+    returned = {line.order_line_id: line.quantity for line in lines}
+    carried: dict[int, int] = {}
+    shipped = (
+        FulfillmentLine.objects.filter(
+            fulfillment_order__order_id=order_id, fulfillment_order__shipment__isnull=False, quantity_shipped__gt=0,
+            fulfillment_order__shipment__direction=ShipmentDirection.OUTBOUND,
+        )
+        .exclude(fulfillment_order__shipment__status=ShipmentStatus.VOIDED)
+        .order_by("fulfillment_order__shipment_id")
+        .values_list("fulfillment_order__shipment_id", "order_line_id", "quantity_shipped")
+    )
+    for shipment_id, order_line_id, quantity in shipped:
+        carried[shipment_id] = carried.get(shipment_id, 0) + min(quantity, returned.get(order_line_id, 0))
+    if not carried:
+        return None
+    return max(carried, key=lambda shipment_id: (carried[shipment_id], -shipment_id))
+
+
+def _label_payer(request: ReturnRequest, lines: list[ReturnLine]) -> str:
+    """Who pays the label, from the policy's terms for the lines' reasons: the merchant when any
+    reason says so (a damaged item in the parcel is the merchant's doing), else the customer."""
+    policy = ReturnPolicy.objects.filter(pk=request.policy_id).first() or return_policy_for(request.order.channel_id)
+    payers = {policy.terms_for(line.reason)["shipping_paid_by"] for line in lines}
+    return ShippingPaidBy.MERCHANT if ShippingPaidBy.MERCHANT in payers else ShippingPaidBy.CUSTOMER
+
+
 def return_label_issue(
     *, return_id: int, carrier_code: str, service_code: str, location: str, parcels: list[dict] | None = None, actor: Actor,
 ) -> ReturnRequest:
     """Book a return label for an approved return: from the order's shipping address to
-    ``location`` (where it will be received), parcels from the lines' weights unless given.
+    ``location`` (where it will be received), parcels from the lines' weights unless given, as
+    the return of the outbound shipment the units left in (when the order shipped with one).
+    Who pays it (the reasons' terms) and its quoted price are recorded on the return, for the
+    refund to deduct when the customer pays.
 
     Guarantees: refused before booking unless approved; the carrier is called outside any
     transaction (shipping's ``return_shipment_create``, which refuses what it cannot book, with
@@ -64,17 +100,23 @@ def return_label_issue(
             fields={"status": [f"Currently {request.status}."]},
         )
     place = location_get(location)
+    lines = return_lines_of(request.pk)
     shipment = return_shipment_create(
         carrier_code=carrier_code, service_code=service_code, origin=dict(request.order.shipping_address or {}),
-        destination=_location_address(place), parcels=parcels or _parcels_for(return_lines_of(request.pk)), reference=request.number,
-        actor=actor,
+        destination=_location_address(place), parcels=parcels or _parcels_for(lines), reference=request.number,
+        actor=actor, return_of_id=_outbound_shipment_of(request.order_id, lines),
     )
+    paid_by = _label_payer(request, lines)
     try:
         with transaction.atomic():
             request = _locked(return_id)
             return_transition(
-                request, "issue_label", actor=actor, message=f"Return label {shipment.tracking_number} ({carrier_code} {service_code}) to {place.code}",
-                values={"shipment_id": shipment.pk}, event_data={"tracking_number": shipment.tracking_number, "shipment_id": shipment.pk},
+                request, "issue_label", actor=actor,
+                message=f"Return label {shipment.tracking_number} ({carrier_code} {service_code}) to {place.code}, "
+                f"{money_text(shipment.price, shipment.currency)} paid by the {paid_by}",
+                values={"shipment_id": shipment.pk, "label_paid_by": paid_by, "label_cost": shipment.price, "label_currency": shipment.currency},
+                event_data={"tracking_number": shipment.tracking_number, "shipment_id": shipment.pk, "return_of_id": shipment.return_of_id,
+                            "label_paid_by": paid_by, "label_cost": str(shipment.price), "label_currency": shipment.currency},
             )
     except DomainError:
         logger.warning("Return label %s booked for %s, which changed meanwhile: voiding it.", shipment.tracking_number, request.number)

@@ -7,12 +7,15 @@ from decimal import Decimal
 from django.db import transaction
 from django.utils import timezone
 
+from inventory.models import Product
+from inventory.selectors import products_by_sku
 from oms.actors import Actor
 from oms.db import rows_insert
 from oms.errors import DomainError, InvalidInput, NotFound
 from oms.events import events_record
-from orders.models import OrderLine, OrderStatus
+from orders.models import Order, OrderLine, OrderStatus
 from orders.services.audit import order_lock
+from shipping.services import shipment_void
 
 from ..models import Resolution, ReturnEvent, ReturnLine, ReturnPolicy, ReturnReason, ReturnRequest, ReturnStatus, rma_number_for
 from ..selectors import order_lines_committed, order_return_clock, return_policy_for
@@ -31,13 +34,24 @@ class ReturnLineData:
     quantity: int
     reason: str
     reason_text: str = ""
+    # Exchanges: the SKU sent in place of these units and how many (default: as many as returned).
+    exchange_sku: str = ""
+    exchange_quantity: int | None = None
+
+    @property
+    def replacement_sku(self) -> str:
+        return (self.exchange_sku or "").strip()
+
+    @property
+    def replacement_quantity(self) -> int:
+        return (self.exchange_quantity or self.quantity) if self.replacement_sku else 0
 
 
 def _whole_above_zero(value) -> bool:
     return isinstance(value, int) and not isinstance(value, bool) and value > 0
 
 
-def _lines_check(lines, reasons: dict[str, ReturnReason]) -> None:
+def _lines_check(lines, reasons: dict[str, ReturnReason], resolution: str) -> None:
     """Malformed lines, each said with what to fix (before anything is read under lock)."""
     if not lines:
         raise InvalidInput("A return needs at least one line.", fields={"lines": ["Name at least one order line to return."]})
@@ -45,6 +59,13 @@ def _lines_check(lines, reasons: dict[str, ReturnReason]) -> None:
     seen = set()
     for index, line in enumerate(lines):
         where = f"lines[{index}]"
+        exchange_sku = line.replacement_sku
+        if exchange_sku and resolution != Resolution.EXCHANGE:
+            problems[f"{where}.exchange_sku"] = [f"Only an exchange names a replacement; this return's resolution is {resolution}."]
+        if line.exchange_quantity is not None and not exchange_sku:
+            problems[f"{where}.exchange_quantity"] = ["Name the replacement (exchange_sku) with its quantity."]
+        elif line.exchange_quantity is not None and not _whole_above_zero(line.exchange_quantity):
+            problems[f"{where}.exchange_quantity"] = [f"A whole number above zero, not {line.exchange_quantity!r}."]
         if not _whole_above_zero(line.quantity):
             problems[f"{where}.quantity"] = [f"A whole number above zero, not {line.quantity!r}."]
         if line.line_number in seen:
@@ -58,8 +79,35 @@ def _lines_check(lines, reasons: dict[str, ReturnReason]) -> None:
             problems[f"{where}.reason_text"] = [f"Reason {reason.code!r} needs a few words of explanation."]
         if len(line.reason_text or "") > MAX_TEXT:
             problems[f"{where}.reason_text"] = [f"At most {MAX_TEXT} characters."]
+    if resolution == Resolution.EXCHANGE and not problems and not any(line.replacement_sku for line in lines):
+        problems["lines"] = ["An exchange names the replacement (exchange_sku) of at least one line."]
     if problems:
         raise InvalidInput("The return's lines are malformed; nothing was recorded.", fields=problems)
+
+
+def _replacements_for(lines, currency: str) -> dict[str, Product]:
+    """The products named as replacements, each known, sellable (active) and priced in the
+    order's currency; refused with what to fix otherwise."""
+    wanted = {line.replacement_sku for line in lines} - {""}
+    if not wanted:
+        return {}
+    products = products_by_sku(wanted)
+    problems: dict[str, list[str]] = {}
+    for index, line in enumerate(lines):
+        sku = line.replacement_sku
+        if not sku:
+            continue
+        product = products.get(sku)
+        where = f"lines[{index}].exchange_sku"
+        if product is None:
+            problems[where] = [f"No product with SKU {sku!r}; name a SKU of the catalogue."]
+        elif not product.is_active:
+            problems[where] = [f"{sku} is not sold any more (inactive); choose another replacement."]
+        elif product.currency != currency:
+            problems[where] = [f"{sku} is priced in {product.currency}, the order in {currency}; choose a replacement priced in {currency}."]
+    if problems:
+        raise InvalidInput("A replacement cannot be sent; nothing was recorded.", fields=problems, code="bad_replacement")
+    return products
 
 
 def _policy_findings(*, policy: ReturnPolicy, order, lines: dict[int, OrderLine], wanted, clock, now) -> list[str]:
@@ -101,7 +149,7 @@ def return_request(
     if len(customer_comment or "") > 5000:
         raise InvalidInput("The comment is too long.", fields={"customer_comment": ["At most 5000 characters."]})
     reasons = {reason.code: reason for reason in ReturnReason.objects.filter(is_active=True)}
-    _lines_check(lines, reasons)
+    _lines_check(lines, reasons, resolution)
     now = timezone.now()
     with transaction.atomic():
         order = order_lock(order_id)
@@ -120,6 +168,7 @@ def return_request(
                 f"Order {order.number} has no line {', '.join(map(str, unknown))}; nothing was recorded.",
                 fields={"lines": [f"Unknown line {number}." for number in unknown]}, code="unknown_line",
             )
+        replacements = _replacements_for(lines, order.currency)
         committed = order_lines_committed(order.pk)
         too_many = []
         for item in lines:
@@ -143,11 +192,16 @@ def return_request(
         ReturnLine.objects.bulk_create(
             ReturnLine(
                 request=request, order_line=by_number[item.line_number], quantity=item.quantity, reason=reasons[item.reason],
-                reason_text=(item.reason_text or "").strip(),
+                reason_text=(item.reason_text or "").strip(), exchange_product=replacements.get(item.replacement_sku),
+                exchange_quantity=item.replacement_quantity,
             )
             for item in lines
         )
-        summary = ", ".join(f"{by_number[item.line_number].sku} × {item.quantity} ({item.reason})" for item in lines)
+        summary = ", ".join(
+            f"{by_number[item.line_number].sku} × {item.quantity} ({item.reason})"
+            + (f" for {item.replacement_sku} × {item.replacement_quantity}" if item.replacement_sku else "")
+            for item in lines
+        )
         trail = [return_event(request, ReturnEvent.Kind.CREATED, f"Requested for order {order.number}: {summary}", actor=actor)]
         if findings:
             trail.append(return_event(request, ReturnEvent.Kind.NOTE, f"Needs a person: {request.needs_attention}", actor=actor))
@@ -211,8 +265,48 @@ def return_cancel(*, return_id: int, reason: str = "", actor: Actor) -> ReturnRe
                 f"Return {request.number} has units received already; complete its receipt instead of cancelling it.", code="already_received",
             )
         text = (reason or "").strip()
+        values = {"closed_at": timezone.now()}
+        if request.exchange_order_id:
+            values["needs_attention"] = _with_attention(request, f"cancelled after its replacement order {_exchange_number(request)} was placed")
         return_transition(request, "cancel", actor=actor, message=f"Cancelled{': ' + text if text else ''}"[:500],
-                          values={"closed_at": timezone.now()}, event_data={"reason": text[:500]})
+                          values=values, event_data={"reason": text[:500]})
+    if request.shipment_id is not None:
+        _label_void(request, actor=actor)
+    return request
+
+
+def _with_attention(request: ReturnRequest, text: str) -> str:
+    """``needs_attention`` with ``text`` added (once)."""
+    if text in request.needs_attention:
+        return request.needs_attention
+    return "; ".join(filter(None, [request.needs_attention, text]))[:500]
+
+
+def _exchange_number(request: ReturnRequest) -> str:
+    return Order.objects.filter(pk=request.exchange_order_id).values_list("number", flat=True).first() or f"#{request.exchange_order_id}"
+
+
+def _label_void(request: ReturnRequest, *, actor: Actor) -> None:
+    """After a return is cancelled: its label must not be used. Voided with the carrier (outside
+    the return's transaction); a label the carrier already has is left for a person."""
+    try:
+        shipment = shipment_void(shipment_id=request.shipment_id, actor=actor)
+    except DomainError as error:
+        return_attention_add(return_id=request.pk, text=f"return label not voided: {error.message}"[:300], actor=actor)
+        return
+    with transaction.atomic():
+        locked = _locked(request.pk)
+        return_touch(locked)
+        return_event(locked, ReturnEvent.Kind.LABEL, f"Return label {shipment.tracking_number} voided", actor=actor,
+                     data={"shipment_id": shipment.pk, "voided": True}).save()
+
+
+def return_attention_add(*, return_id: int, text: str, actor: Actor) -> ReturnRequest:
+    """Say on a return that a person must look at it (``needs_attention``, and the trail)."""
+    with transaction.atomic():
+        request = _locked(return_id)
+        return_touch(request, needs_attention=_with_attention(request, text))
+        return_event(request, ReturnEvent.Kind.NOTE, f"Needs a person: {text}", actor=actor).save()
     return request
 
 
@@ -256,8 +350,13 @@ def returns_expire(*, now=None, limit: int = 500, actor: Actor = "job:returns-ex
                 continue
             if request.status not in (ReturnStatus.APPROVED, ReturnStatus.LABEL_ISSUED) or request.expires_at is None or request.expires_at >= now:
                 continue
+            values = {"closed_at": now}
+            if request.exchange_order_id:
+                values["needs_attention"] = _with_attention(
+                    request, f"expired after its replacement order {_exchange_number(request)} was placed in advance; the parcel never came",
+                )
             return_transition(
-                request, "expire", actor=actor, message=f"Expired: no parcel by {request.expires_at:%Y-%m-%d}", values={"closed_at": now},
+                request, "expire", actor=actor, message=f"Expired: no parcel by {request.expires_at:%Y-%m-%d}", values=values,
             )
             expired += 1
     return expired

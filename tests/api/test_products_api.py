@@ -161,3 +161,19 @@ def test_given_a_location_when_read_by_code_then_its_details_come_back(api):
     assert response.status_code == 200
     assert (response.json()["name"], response.json()["address"]["country"], response.json()["can_pick_up"]) == ("Lyon store", "FR", True)
     assert error_of(api.get("/api/v1/locations/nowhere/"))["code"] == "unknown_location"
+
+
+def test_a_product_is_created_not_returnable_read_as_such_and_made_returnable_again(api):
+    created = api.post(
+        "/api/v1/products/", {"sku": "FINAL-1", "name": "Earrings", "price": "9.00", "is_returnable": False}, format="json",
+        HTTP_IDEMPOTENCY_KEY="p-final-1",
+    )
+    assert created.status_code == 201, created.json()
+    assert created.json()["is_returnable"] is False and Product.objects.get(sku="FINAL-1").is_returnable is False
+    assert api.get("/api/v1/products/FINAL-1/").json()["is_returnable"] is False
+
+    patched = api.patch("/api/v1/products/FINAL-1/", {"is_returnable": True}, format="json", HTTP_IF_MATCH='"1"')
+
+    assert patched.status_code == 200, patched.json()
+    assert patched.json()["is_returnable"] is True and Product.objects.get(sku="FINAL-1").is_returnable is True
+    assert api.get("/api/v1/products/", {"sku": "FINAL-1"}).json()["results"][0]["is_returnable"] is True

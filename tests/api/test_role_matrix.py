@@ -60,6 +60,7 @@ MATRIX = {
     "POST /api/v1/returns/{number}/cancel/": "returns.cancel_return",
     "POST /api/v1/returns/{number}/refund/": "returns.refund_return",
     "POST /api/v1/returns/{number}/refunds/{refund_id}/retry/": "returns.refund_return",
+    "POST /api/v1/returns/{number}/exchange/": "returns.approve_return",
     "GET /api/v1/returns/{number}/events/": "returns.view_returnevent",
     "GET /api/v1/customers/": "customers.view_customer",
     "POST /api/v1/customers/": "customers.add_customer",

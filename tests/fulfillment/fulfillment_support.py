@@ -2,12 +2,16 @@
 
 import pytest
 
-from fulfillment.models import FulfillmentOrder
+from django.utils import timezone
+
+from fulfillment.models import FulfillmentOrder, Package, PackageType
+from fulfillment.services import fulfillment_order_pack, fulfillment_order_picking_start, fulfillment_order_ship
 from inventory.models import StockLevel
 from inventory.services import stock_receive
 from orders.models import Order
 from orders.services import order_start_fulfillment
 from shipping.demo import demo_shipping_seed
+from shipping.models import Shipment
 from shipping.selectors import rate_card_forget
 
 from ..factories import LocationFactory, ProductFactory, place_order
@@ -71,3 +75,20 @@ def in_fulfillment(django_capture_on_commit_callbacks):
         return fresh(order)
 
     return make
+
+
+def ship_in_one_box(order: Order, capture) -> Shipment:
+    """Send a placed order to fulfillment (``capture``: django_capture_on_commit_callbacks, so its
+    fulfillment order is made), pick, pack it into one weighed box and ship it with the carrier
+    rate shopping picks; the shipment booked."""
+    with capture(execute=True):
+        order_start_fulfillment(order_id=order.pk, actor="test")
+    fulfillment_order = FulfillmentOrder.objects.get(order=order)
+    fulfillment_order_picking_start(fulfillment_order_id=fulfillment_order.pk, actor="picker")
+    fulfillment_order_pack(fulfillment_order_id=fulfillment_order.pk, actor="packer")
+    box, _ = PackageType.objects.get_or_create(
+        code="box", defaults={"name": "Box", "inner_length_mm": 300, "inner_width_mm": 200, "inner_height_mm": 150, "max_weight_grams": 5000},
+    )
+    Package.objects.create(fulfillment_order=fulfillment_order, package_type=box, weight_grams=1200, closed_at=timezone.now())
+    fulfillment_order_ship(fulfillment_order_id=fulfillment_order.pk, actor="dock")
+    return Shipment.objects.get(reference=fulfillment_order.number)

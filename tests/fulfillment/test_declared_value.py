@@ -4,19 +4,15 @@ insured with the carrier only when the channel buys the cover."""
 from decimal import Decimal
 
 import pytest
-from django.utils import timezone
-
-from fulfillment.models import FulfillmentOrder, Package, PackageType
-from fulfillment.services import fulfillment_order_pack, fulfillment_order_picking_start, fulfillment_order_ship
 from inventory.models import Product
 from orders.models import Channel, OrderEvent
-from orders.services import order_intake, order_start_fulfillment
+from orders.services import order_intake
 from orders.services.intake import LineData
 from shipping.models import Shipment
 
 from ..factories import intake_data
 from ..shipping.test_labels import label_text
-from .fulfillment_support import carriers, receive  # noqa: F401
+from .fulfillment_support import carriers, receive, ship_in_one_box  # noqa: F401
 
 pytestmark = pytest.mark.django_db
 
@@ -37,16 +33,7 @@ def shipped(receive, warehouse, web_channel, django_capture_on_commit_callbacks)
             LineData(sku=sku, quantity=quantity, unit_price=Decimal(price), discount=Decimal(discount[0] if discount else 0))
             for sku, quantity, price, *discount in lines
         ]
-        order = order_intake(data=data, actor="test").order
-        with django_capture_on_commit_callbacks(execute=True):
-            order_start_fulfillment(order_id=order.pk, actor="test")
-        fulfillment_order = FulfillmentOrder.objects.get(order=order)
-        fulfillment_order_picking_start(fulfillment_order_id=fulfillment_order.pk, actor="picker")
-        fulfillment_order_pack(fulfillment_order_id=fulfillment_order.pk, actor="packer")
-        box = PackageType.objects.create(code="box", name="Box", inner_length_mm=300, inner_width_mm=200, inner_height_mm=150, max_weight_grams=5000)
-        Package.objects.create(fulfillment_order=fulfillment_order, package_type=box, weight_grams=1200, closed_at=timezone.now())
-        fulfillment_order_ship(fulfillment_order_id=fulfillment_order.pk, actor="dock")
-        return Shipment.objects.get(reference=fulfillment_order.number)
+        return ship_in_one_box(order_intake(data=data, actor="test").order, django_capture_on_commit_callbacks)
 
     return make
 

@@ -29,7 +29,7 @@ def test_a_return_goes_from_request_to_inspection_through_the_api(api, order):  
     assert body["status"] == "approved" and body["order"] == order.number and body["channel"] == "web"
     assert body["lines"] == [{
         "line_number": 1, "sku": "SKU-A", "quantity": 2, "reason": "too_small", "reason_text": "", "quantity_received": 0,
-        "quantity_missing": 0, "quantity_accepted": 0, "condition": "", "disposition": "",
+        "quantity_missing": 0, "quantity_accepted": 0, "condition": "", "disposition": "", "exchange_sku": None, "exchange_quantity": 0,
     }]
     assert created["ETag"] == f'"{body["version"]}"'
 

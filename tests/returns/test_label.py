@@ -7,12 +7,15 @@ from django.utils import timezone
 
 from inventory.models import Location
 from oms.errors import InvalidTransition
-from returns.models import ReturnPolicy, ReturnStatus
-from returns.services import return_label_issue, return_request
-from shipping.models import ShipmentDirection
+from orders.models import Order
+from returns.models import ReturnEvent, ReturnPolicy, ReturnStatus, ShippingPaidBy
+from returns.services import return_cancel, return_label_issue, return_request
+from shipping.models import ShipmentDirection, ShipmentStatus
 from shipping.services import tracking_events_record
 
 from ..shipping.test_shipments import carriers  # noqa: F401 (the autouse fixture: the demo carriers)
+from ..factories import place_order
+from ..fulfillment.fulfillment_support import ship_in_one_box
 from .conftest import fresh, line
 
 pytestmark = pytest.mark.django_db
@@ -68,3 +71,74 @@ def test_a_customer_paying_return_shipping_gets_the_label_price_deducted_from_th
     assert label_price > 0
     assert refund.breakdown["label_cost"] == str(label_price.quantize(Decimal("0.01")))
     assert refund.amount == Decimal("40.00") - label_price
+# --- the outbound shipment, who pays, and cancelling -------------------------------------------
+
+
+@pytest.fixture
+def shipped_with_shipment(stocked, django_capture_on_commit_callbacks):
+    """An order of 2 × SKU-A shipped from Chicago through its fulfillment order, which booked an
+    outbound shipment (the way orders leave the building); the order and that shipment."""
+
+    def make():
+        stocked("SKU-A", 5)
+        order = place_order([("SKU-A", 2)])
+        shipment = ship_in_one_box(order, django_capture_on_commit_callbacks)
+        return Order.objects.get(pk=order.pk), shipment
+
+    return make
+
+
+def issue(rma):
+    return return_label_issue(return_id=rma.pk, carrier_code="oms-post", service_code="ground", location="chicago", actor="cs")
+
+
+def test_the_return_label_returns_the_outbound_shipment_and_the_customer_pays_it_for_a_size_return(shipped_with_shipment):
+    order, outbound = shipped_with_shipment()
+    rma = return_request(order_id=order.pk, lines=[line(1, 1, reason="too_small")], actor="portal")
+
+    issue(rma)
+
+    rma = fresh(rma)
+    assert rma.shipment.return_of_id == outbound.pk and rma.shipment.direction == ShipmentDirection.RETURN
+    assert rma.label_paid_by == ShippingPaidBy.CUSTOMER
+    assert rma.label_cost == rma.shipment.price and rma.label_cost > 0 and rma.label_currency == rma.shipment.currency
+
+
+def test_a_damaged_item_makes_the_label_the_merchants_and_an_order_shipped_without_a_shipment_returns_none(shipped_order):
+    order = shipped_order([("SKU-A", 2)])  # shipped by the order service alone: no shipment of ours
+    rma = return_request(order_id=order.pk, lines=[line(1, 1, reason="damaged")], actor="portal")
+
+    issue(rma)
+
+    rma = fresh(rma)
+    assert rma.label_paid_by == ShippingPaidBy.MERCHANT and rma.shipment.return_of_id is None
+
+
+def test_cancelling_a_return_with_a_label_voids_the_label(shipped_order):
+    order = shipped_order([("SKU-A", 1)])
+    rma = return_request(order_id=order.pk, lines=[line()], actor="portal")
+    issue(rma)
+
+    return_cancel(return_id=rma.pk, reason="kept it", actor="cs")
+
+    rma = fresh(rma)
+    assert rma.status == ReturnStatus.CANCELLED and rma.shipment.status == ShipmentStatus.VOIDED
+    assert ReturnEvent.objects.filter(request=rma, kind=ReturnEvent.Kind.LABEL, message__endswith="voided").exists()
+    assert rma.needs_attention == ""
+
+
+def test_cancelling_a_return_whose_parcel_the_carrier_has_leaves_the_label_for_a_person(shipped_order, django_capture_on_commit_callbacks):
+    order = shipped_order([("SKU-A", 1)])
+    rma = return_request(order_id=order.pk, lines=[line()], actor="portal")
+    issue(rma)
+    shipment = fresh(rma).shipment
+    scan = {"event_id": "s1", "tracking_number": shipment.tracking_number, "code": "in_transit", "status_text": "accepted",
+            "location": "Boston MA", "occurred_at": (timezone.now() - datetime.timedelta(minutes=5)).isoformat()}
+    with django_capture_on_commit_callbacks(execute=True):
+        tracking_events_record(carrier_code="oms-post", events=[scan], actor="carrier")
+
+    return_cancel(return_id=rma.pk, actor="cs")
+
+    rma = fresh(rma)
+    assert rma.status == ReturnStatus.CANCELLED and rma.shipment.status != ShipmentStatus.VOIDED
+    assert "return label not voided" in rma.needs_attention

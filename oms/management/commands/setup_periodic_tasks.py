@@ -38,6 +38,8 @@ SCHEDULE = [
     ("Send refunds left pending", "returns.tasks.refunds_pending_resend", ("every", 15, IntervalSchedule.MINUTES),
      "Refunds still pending 15 minutes after they were sent (the process died before the provider's answer was recorded) "
      "are sent again with their idempotency key, and recorded."),
+    ("Complete orders past their return window", "returns.tasks.orders_complete_after_returns", ("every", 1, IntervalSchedule.HOURS),
+     "Delivered orders whose return window has closed with no return open become completed (500 a run, oldest first)."),
 ]
 
 
