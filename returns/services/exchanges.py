@@ -22,6 +22,7 @@ from orders.services import AddressData, LineData, OrderIntakeData, order_cancel
 from ..models import RECEIVABLE, Resolution, ReturnEvent, ReturnLine, ReturnPolicy, ReturnRequest, ReturnStatus
 from ..selectors import return_policy_for
 from .audit import return_event, return_publish, return_touch, return_transition
+from .refunds import exchange_rest_refund_reserve
 from .requests import _locked, _with_attention, return_attention_add
 
 logger = logging.getLogger(__name__)
@@ -100,16 +101,18 @@ def _is_due(request: ReturnRequest, policy: ReturnPolicy) -> bool:
 
 
 def exchange_rest_refund(request: ReturnRequest, amount: Decimal, actor: Actor) -> None:
-    """The returned units are worth ``amount`` more than the replacement: that rest is refunded.
-
-    For now it is recorded on the return's trail as due (the caller holds the return's lock);
-    the refund service takes it over from here.
-    """
+    """The returned units are worth ``amount`` more than the replacement: that rest is refunded
+    to the original payment once the units are inspected (an advance exchange's rest waits for
+    the parcel; it is recorded as due until then). The caller holds the order's and the
+    return's locks."""
     currency = request.order.currency
-    return_event(
-        request, ReturnEvent.Kind.NOTE, f"Refund of {money_text(amount, currency)} due: the rest of the exchange's value",
-        actor=actor, data={"refund_due": str(quantize(amount, currency)), "currency": currency},
-    ).save()
+    if request.status != ReturnStatus.INSPECTED:
+        return_event(
+            request, ReturnEvent.Kind.NOTE, f"Refund of {money_text(amount, currency)} due once the returned units are inspected",
+            actor=actor, data={"refund_due": str(quantize(amount, currency)), "currency": currency},
+        ).save()
+        return
+    exchange_rest_refund_reserve(rma=request, amount=amount, actor=actor)
 
 
 def return_exchange_place(*, return_id: int, actor: Actor) -> ReturnRequest:
@@ -169,6 +172,8 @@ def return_exchange_place(*, return_id: int, actor: Actor) -> ReturnRequest:
                     values["needs_attention"] = _with_attention(
                         request, f"exchanged in advance for {units['asked']} unit(s), {units['accepted']} accepted at inspection",
                     )
+                elif request.exchange_balance is not None and request.exchange_balance < 0:
+                    exchange_rest_refund_reserve(rma=request, amount=-request.exchange_balance, actor=actor)
             return_transition(
                 request, "exchange", actor=actor, values=values, message=f"Exchanged: replacement order {request.exchange_order.number}",
             )

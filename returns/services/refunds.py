@@ -176,6 +176,34 @@ def _refund_reserve(*, return_id: int, amount, reason: str, actor: Actor) -> Ref
     return refund
 
 
+def exchange_rest_refund_reserve(*, rma: ReturnRequest, amount: Decimal, actor: Actor) -> Refund | None:
+    """Reserve the refund of what an exchange's returned units are worth beyond the replacement,
+    to the original payment, and send it after commit. The caller holds the order's and the
+    return's locks (as every return service takes them). Never more than the order may still
+    refund: the amount is capped there; with nothing left, nothing is reserved (and the trail
+    says so). Once per return: a return that has a refund gets no second one."""
+    order = rma.order
+    if Refund.objects.filter(request_id=rma.pk).exists():
+        return None
+    held, _units = _held(order.pk)
+    final = min(quantize(amount, order.currency), order.grand_total - held)
+    if final <= 0:
+        return_event(rma, ReturnEvent.Kind.REFUND, f"No refund of the exchange's rest: order {order.number} has nothing left to refund",
+                     actor=actor).save()
+        return None
+    now = timezone.now()
+    method = RefundMethod.ORIGINAL_PAYMENT
+    refund = Refund.objects.create(
+        request=rma, order=order, amount=final, currency=order.currency, computed_amount=final,
+        breakdown={"exchange_rest": str(final), "lines": []}, method=method, provider=adapter_for(order, method).name,
+        idempotency_key=uuid.uuid4().hex, created_at=now, updated_at=now, **actor_fields(actor),
+    )
+    return_event(rma, ReturnEvent.Kind.REFUND, f"Refund #{refund.pk} of {money_text(final, order.currency)} (the exchange's rest) sent",
+                 actor=actor, data={"refund_id": refund.pk, "amount": str(final)}).save()
+    transaction.on_commit(lambda: _refund_send(refund.pk, actor=actor, client_options=None))
+    return refund
+
+
 def _refund_send(refund_id: int, *, actor: Actor, client_options: dict | None) -> Refund:
     refund = Refund.objects.select_related("order", "order__channel").get(pk=refund_id)
     external = dict(OrderLine.objects.filter(order_id=refund.order_id).values_list("pk", "external_line_id"))

@@ -11,7 +11,7 @@ from oms.errors import DomainError, InvalidInput, InvalidTransition
 from oms.models import DomainEvent
 from orders.models import HoldReason, Order, OrderEvent, OrderHold, OrderStatus, PaymentStatus
 from orders.services import order_intake
-from returns.models import Resolution, ReturnEvent, ReturnPolicy, ReturnRequest, ReturnStatus
+from returns.models import Refund, RefundMethod, RefundStatus, Resolution, ReturnEvent, ReturnPolicy, ReturnRequest, ReturnStatus
 from returns.services import (
     InspectionData,
     ReceivedItem,
@@ -94,15 +94,30 @@ def test_given_a_dearer_replacement_then_the_order_waits_for_the_customer_to_pay
     assert not ReturnEvent.objects.filter(request=rma, message__startswith="Refund of").exists()
 
 
-def test_given_a_cheaper_replacement_then_the_rest_is_recorded_as_a_refund_due(order, django_capture_on_commit_callbacks):
+def test_given_a_cheaper_replacement_then_the_rest_is_refunded_to_the_original_payment(order, django_capture_on_commit_callbacks):
     rma = request_exchange(order, swap(sku="SKU-A-S"), capture=django_capture_on_commit_callbacks)
 
     rma = receive_and_inspect(rma, django_capture_on_commit_callbacks)
 
     assert rma.status == ReturnStatus.EXCHANGED and rma.exchange_balance == Decimal("-8.000")
     assert rma.exchange_order.payment_status == PaymentStatus.PAID
-    due = ReturnEvent.objects.get(request=rma, message__startswith="Refund of")
-    assert due.message.startswith("Refund of 8.00 USD due") and due.data == {"refund_due": "8.00", "currency": "USD"}
+    refund = Refund.objects.get(request=rma)
+    assert (refund.amount, refund.method, refund.status) == (Decimal("8.000"), RefundMethod.ORIGINAL_PAYMENT, RefundStatus.SUCCEEDED)
+    assert refund.breakdown["exchange_rest"] == "8.00"
+    assert fresh(rma).status == ReturnStatus.EXCHANGED  # the refund of the rest does not turn it into a refunded return
+
+
+def test_given_advance_exchange_for_a_cheaper_replacement_then_the_rest_waits_for_inspection(order, django_capture_on_commit_callbacks):
+    ReturnPolicy.objects.filter(channel__isnull=True).update(advance_exchange=True)
+    rma = fresh(request_exchange(order, swap(sku="SKU-A-S"), capture=django_capture_on_commit_callbacks))
+
+    assert rma.exchange_order is not None and not Refund.objects.filter(request=rma).exists()
+    assert ReturnEvent.objects.filter(request=rma, message__startswith="Refund of 8.00 USD due once").exists()
+
+    rma = receive_and_inspect(rma, django_capture_on_commit_callbacks)
+
+    assert rma.status == ReturnStatus.EXCHANGED
+    assert list(Refund.objects.filter(request=rma).values_list("amount", "status")) == [(Decimal("8.000"), RefundStatus.SUCCEEDED)]
 
 
 def test_given_advance_exchange_the_replacement_is_placed_at_approval_and_the_return_still_travels_to_inspection(
