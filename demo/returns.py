@@ -13,14 +13,15 @@ the same options give the same returns; once any return exists, nothing is added
 """
 
 import random
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from django.test.utils import override_settings
 from django.utils import timezone
 
+from inventory.models import Product
 from orders.models import Order, OrderLine, OrderStatus
-from returns.models import Condition, Disposition, Resolution, ReturnRequest, ReturnStatus
+from returns.models import Condition, Disposition, Refund, Resolution, ReturnRequest, ReturnStatus
 from returns.services import (
     InspectionData,
     ReceivedItem,
@@ -28,10 +29,12 @@ from returns.services import (
     return_approve,
     return_cancel,
     return_close,
+    return_exchange_place,
     return_in_transit,
     return_inspect,
     return_label_issue,
     return_receive,
+    return_refund,
     return_reject,
     return_request,
     returns_expire,
@@ -74,7 +77,8 @@ class ReturnScenario:
 
 
 # In each state, a few: the first of each state is seeded before the second of any, so a small
-# demo still shows every state. Inspected returns wait for their refund or exchange.
+# demo still shows every state. Inspected returns get their money or replacement at once (the
+# policy refunds after inspection), except those whose units were refused: a person decides.
 SCENARIOS = [
     ReturnScenario(ReturnStatus.REQUESTED, "changed_mind", 1),
     ReturnScenario(ReturnStatus.REJECTED, "changed_mind", 5, note="Worn and washed, and the return window closed; offered a repair instead."),
@@ -82,7 +86,10 @@ SCENARIOS = [
     ReturnScenario(ReturnStatus.LABEL_ISSUED, "too_small", 3),
     ReturnScenario(ReturnStatus.IN_TRANSIT, "damaged", 5),
     ReturnScenario(ReturnStatus.RECEIVED, "too_large", 7),
-    ReturnScenario(ReturnStatus.INSPECTED, "too_small", 9, note="Tags on, unworn."),
+    ReturnScenario(ReturnStatus.REFUNDED, "too_small", 9, note="Tags on, unworn."),
+    ReturnScenario(ReturnStatus.EXCHANGED, "too_large", 9, resolution=Resolution.EXCHANGE, note="As new; the customer wants the next size down."),
+    ReturnScenario(ReturnStatus.INSPECTED, "not_as_described", 8, Condition.OPENED, Disposition.RESTOCK, accepted=0,
+                   note="Used for weeks, not faulty: refused; customer service to call the customer."),
     ReturnScenario(ReturnStatus.CLOSED, "damaged", 12, Condition.DAMAGED, Disposition.SCRAP, accepted=0,
                    note="Damage is wear, not transit: refused, scrapped with the customer's consent."),
     ReturnScenario(ReturnStatus.CANCELLED, "changed_mind", 6, note="The customer decided to keep it."),
@@ -93,11 +100,16 @@ SCENARIOS = [
     ReturnScenario(ReturnStatus.LABEL_ISSUED, "not_as_described", 2),
     ReturnScenario(ReturnStatus.IN_TRANSIT, "too_small", 6, two_lines=True, receipt="partial"),
     ReturnScenario(ReturnStatus.RECEIVED, "other", 8, two_lines=True, receipt="missing"),
-    ReturnScenario(ReturnStatus.INSPECTED, "damaged", 10, Condition.DAMAGED, Disposition.QUARANTINE, note="Broken in transit; held for the carrier's claim."),
-    ReturnScenario(ReturnStatus.INSPECTED, "too_large", 9, resolution=Resolution.EXCHANGE, note="As new; the customer wants the next size down."),
-    ReturnScenario(ReturnStatus.INSPECTED, "changed_mind", 11, Condition.OPENED, Disposition.REFURBISH, note="Opened; repack before resale."),
-    ReturnScenario(ReturnStatus.CLOSED, "not_as_described", 14, Condition.OPENED, Disposition.RETURN_TO_VENDOR,
+    ReturnScenario(ReturnStatus.REFUNDED, "damaged", 10, Condition.DAMAGED, Disposition.QUARANTINE, note="Broken in transit; held for the carrier's claim."),
+    ReturnScenario(ReturnStatus.EXCHANGED, "too_small", 12, resolution=Resolution.EXCHANGE, note="Unworn; the next size up goes out."),
+    ReturnScenario(ReturnStatus.REFUNDED, "changed_mind", 11, Condition.OPENED, Disposition.REFURBISH, resolution=Resolution.STORE_CREDIT,
+                   note="Opened; repack before resale."),
+    ReturnScenario(ReturnStatus.INSPECTED, "wrong_item", 7, Condition.DAMAGED, Disposition.SCRAP, accepted=0,
+                   note="Not the item we sent; scrapped with the customer's consent, the case goes to customer service."),
+    ReturnScenario(ReturnStatus.REFUNDED, "not_as_described", 14, Condition.OPENED, Disposition.RETURN_TO_VENDOR,
                    note="Colour off across the batch: back to the supplier."),
+    ReturnScenario(ReturnStatus.CLOSED, "changed_mind", 13, Condition.DAMAGED, Disposition.QUARANTINE, accepted=0,
+                   note="Came back broken and worn: refused; held for the customer to collect."),
     ReturnScenario(ReturnStatus.CANCELLED, "too_small", 4, note="Exchanged in the store instead."),
     ReturnScenario(ReturnStatus.EXPIRED, "changed_mind", 50),
 ]
@@ -130,25 +142,44 @@ def returns_seed(report: DemoReport, users: dict) -> None:
             continue
         request = _play(scenario, order, picked, rng=rng, users=users, start=now - timedelta(days=scenario.days_ago, hours=rng.uniform(0, 8)))
         report.created["returns"] += 1
-        if scenario.target == ReturnStatus.INSPECTED:
+        if scenario.target in (ReturnStatus.REFUNDED, ReturnStatus.EXCHANGED):
             awaiting_money.append(request)
     report.created["returns expired"] += returns_expire(actor="job:returns-expire")
     refunds_and_exchanges_seed(report, awaiting_money)
 
 
 def refunds_and_exchanges_seed(report: DemoReport, inspected: list[ReturnRequest]) -> None:
-    """The place for refunds and the exchange: ``inspected`` are the inspected returns waiting
-    for their money or their replacement (one wants an exchange, the others a refund).
+    """Money back and replacements for the inspected returns that want them: the policy's timing
+    and the exchange subscriber do it when events are handed on at once (the demo's in-process
+    tasks); what they left inspected is refunded (to the card or as store credit) or exchanged
+    here, through the same services. The demo's shops refund nothing themselves: their
+    connections leave "refund through the shop" off, so the built-in adapter records them."""
+    for request in inspected:
+        request = ReturnRequest.objects.get(pk=request.pk)
+        if request.status != ReturnStatus.INSPECTED:
+            continue
+        with seeding_clock((request.inspected_at or timezone.now()) + timedelta(hours=2)):
+            if request.resolution == Resolution.EXCHANGE:
+                return_exchange_place(return_id=request.pk, actor="system:demo")
+            else:
+                return_refund(return_id=request.pk, actor="system:refund-timing")
+    report.created["refunds"] = Refund.objects.count()
+    report.created["exchange orders"] = ReturnRequest.objects.exclude(exchange_order=None).count()
 
-    Refunds (through the payment adapters) and the exchange order come with their services;
-    until then the demo leaves these returns inspected, where the refund queue shows them."""
+
+def _replacement_sku(line: OrderLine) -> str:
+    """Another size of the same garment (the next one in the catalogue), or the same SKU."""
+    family = line.sku.rsplit("-", 1)[0]
+    siblings = list(Product.objects.filter(sku__startswith=f"{family}-", is_active=True).order_by("sku").values_list("sku", flat=True))
+    others = [sku for sku in siblings if sku != line.sku and sku.count("-") == line.sku.count("-")]
+    return others[0] if others else line.sku
 
 
 def _returnable_lines() -> dict[Order, list[OrderLine]]:
     """Orders that shipped something, with their lines that shipped, in a stable order."""
     orders = list(Order.objects.filter(status__in=[*IN_POLICY, OrderStatus.COMPLETED]).order_by("external_id", "pk"))
     by_order = {order.pk: [] for order in orders}
-    for line in OrderLine.objects.filter(order_id__in=list(by_order), quantity_shipped__gt=0).order_by("order_id", "line_number"):
+    for line in OrderLine.objects.filter(order_id__in=list(by_order), quantity_shipped__gt=0).select_related("product").order_by("order_id", "line_number"):
         by_order[line.order_id].append(line)
     return {order: by_order[order.pk] for order in orders if by_order[order.pk]}
 
@@ -161,6 +192,8 @@ def _fits(scenario: ReturnScenario, order: Order, order_lines: list[OrderLine]) 
     if not fitting:
         return None
     first = fitting[0]
+    if scenario.resolution == Resolution.EXCHANGE and (first.product is None or first.product.currency != order.currency):
+        return None  # a replacement is priced in the catalogue's currency
     if scenario.target == ReturnStatus.LABEL_ISSUED and order.shipping_address.get("country") not in LABEL_SERVICE:
         return None
     if scenario.two_lines:
@@ -198,6 +231,8 @@ def _play(scenario: ReturnScenario, order: Order, picked: list[OrderLine], *, rn
         # A second line comes back for its own reason: the fit when it has a size, else a change of mind.
         reasons = [scenario.reason] + [scenario.reason if scenario.reason not in FIT_REASONS or _sized(line) else "changed_mind" for line in picked[1:]]
         wanted = [ReturnLineData(line.line_number, 1, reason, _text(reason, rng)) for line, reason in zip(picked, reasons)]
+    if scenario.resolution == Resolution.EXCHANGE:
+        wanted = [replace(item, exchange_sku=_replacement_sku(line)) for item, line in zip(wanted, picked)]
     with at(0):
         request = return_request(order_id=order.pk, lines=wanted, resolution=scenario.resolution,
                                  customer_comment=rng.choice(COMMENTS[scenario.reason]), actor=REQUESTED_BY)
@@ -242,8 +277,7 @@ def _play(scenario: ReturnScenario, order: Order, picked: list[OrderLine], *, rn
         ])
     if target == ReturnStatus.CLOSED:
         with at(6):
-            return_close(return_id=request.pk, note="Nothing to refund: the units were not accepted." if scenario.accepted == 0
-                         else "The card issuer refunded the customer through a chargeback; nothing owed here.", actor=service)
+            return_close(return_id=request.pk, note="Nothing to refund: the units were not accepted.", actor=service)
     return request
 
 

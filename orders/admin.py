@@ -537,7 +537,7 @@ class ChannelConnectionInline(admin.StackedInline):
         adapter = obj.adapter if obj else ""
         fieldsets = [(None, {"fields": (
             *self.PLATFORM_FIELDS.get(adapter, ()), ("connect_timeout", "read_timeout"), "connection_test", "push_fulfillments",
-            "catch_up_missed_orders", "catch_up",
+            *(("push_refunds",) if adapter == Channel.Adapter.SHOPIFY else ()), "catch_up_missed_orders", "catch_up",
         )})]
         if adapter in self.STOCK_FIELDS:
             fieldsets.append(("Stock out to the platform", {"fields": self.STOCK_FIELDS[adapter]}))

@@ -338,7 +338,7 @@ class ChannelConnectionForm(forms.ModelForm):
         model = ChannelConnection
         fields = (
             "shopify_shop_domain", "shopify_api_version", "woocommerce_url", "woocommerce_consumer_key", "connect_timeout", "read_timeout",
-            "push_fulfillments", "catch_up_missed_orders", "stock_push_enabled", "shopify_location_id", "woocommerce_requests_per_second",
+            "push_fulfillments", "push_refunds", "catch_up_missed_orders", "stock_push_enabled", "shopify_location_id", "woocommerce_requests_per_second",
         )
 
     def clean_shopify_shop_domain(self):

@@ -244,6 +244,11 @@ class ChannelConnection(models.Model):
         help_text="Pass shipments (carrier, tracking, the lines in each parcel), deliveries and cancellations made in the OMS "
         "on to the shop's order. Off: nothing is sent and nothing is recorded.",
     )
+    push_refunds = models.BooleanField(
+        "refund through the shop", default=False,
+        help_text="Shopify: refunds of this channel's returns are created on the shop's order (refundCreate), which pays "
+        "the customer back through the shop's payment gateway. Off: the OMS records refunds and the money moves outside it.",
+    )
     last_tested_at = models.DateTimeField(null=True, blank=True)
     last_test_ok = models.BooleanField(null=True)
     last_test_message = models.CharField(max_length=500, blank=True)

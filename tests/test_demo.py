@@ -9,6 +9,7 @@ from django.db.models import Sum
 from django.utils import timezone
 
 from customers.models import Customer
+from customers.store_credit import store_credit_mismatches
 from demo.catalogue import catalogue_plan
 from demo.customers import customers_plan
 from demo.orders import orders_plan
@@ -29,7 +30,7 @@ from orders.models import (
     OrderHold,
     OrderStatus,
 )
-from returns.models import Disposition, ReturnEvent, ReturnLine, ReturnRequest, ReturnStatus
+from returns.models import Disposition, Refund, RefundMethod, RefundStatus, ReturnEvent, ReturnLine, ReturnRequest, ReturnStatus
 from shipping.models import DeliveryKind, Manifest, Shipment, ShipmentDirection, ShipmentStatus, TrackingEvent
 
 SMALL = ["--orders", "120", "--customers", "50", "--skus", "40", "--quiet"]
@@ -56,7 +57,9 @@ def test_given_an_empty_database_when_the_demo_is_seeded_then_every_state_and_ho
     open_holds = set(OrderHold.objects.filter(released_at__isnull=True).values_list("reason", flat=True))
     assert open_holds == set(HoldReason.values)
     assert set(Channel.objects.values_list("code", flat=True)) >= {"web", "pos", "marketplace", "phone", "b2b"}
-    assert Order.objects.count() == 120
+    # The orders asked for, and the replacement orders of the demo's exchanges.
+    assert Order.objects.exclude(external_id__startswith="exchange-").count() == 120
+    assert Order.objects.filter(external_id__startswith="exchange-").count() == ReturnRequest.objects.exclude(exchange_order=None).count() >= 2
     assert Customer.objects.count() == 50
 
 
@@ -185,10 +188,18 @@ def test_given_the_demo_then_shipped_orders_went_with_a_carrier_and_their_parcel
 def test_given_the_demo_then_returns_are_in_every_state_with_reasons_dispositions_and_partial_receipts(django_capture_on_commit_callbacks):
     seed(django_capture_on_commit_callbacks, *SMALL)
 
-    # Refunded and exchanged come with the refund and exchange services (demo.returns.refunds_and_exchanges_seed).
     statuses = set(ReturnRequest.objects.values_list("status", flat=True))
-    assert statuses == set(ReturnStatus.values) - {ReturnStatus.REFUNDED, ReturnStatus.EXCHANGED}
+    assert statuses == set(ReturnStatus.values)
     assert all(ReturnRequest.objects.filter(status=status).count() >= 2 for status in statuses)
+    # Money back through the adapters (to the card and as store credit), replacements as new orders.
+    refunds = Refund.objects.filter(status=RefundStatus.SUCCEEDED)
+    assert {refund.method for refund in refunds} == {RefundMethod.ORIGINAL_PAYMENT, RefundMethod.STORE_CREDIT}
+    assert all(refund.request.status == ReturnStatus.REFUNDED for refund in refunds.select_related("request"))
+    assert store_credit_mismatches() == []
+    for exchanged in ReturnRequest.objects.filter(status=ReturnStatus.EXCHANGED).select_related("exchange_order"):
+        assert exchanged.exchange_order.channel_id == exchanged.order.channel_id
+    # Refused at inspection: nothing to refund, so a person decides (inspected, or closed).
+    assert not Refund.objects.filter(request__status__in=[ReturnStatus.INSPECTED, ReturnStatus.CLOSED]).exists()
     # Every disposition posted its units to the ledger with the RMA as reference, and the ledger still reconciles.
     inspected = ReturnLine.objects.exclude(disposition="")
     assert set(inspected.values_list("disposition", flat=True)) == set(Disposition.values)

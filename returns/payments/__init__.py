@@ -7,10 +7,11 @@ a refusal or an outage: it answers ``ok=False`` with the provider's words.
 
 - ``builtin``: records the refund (money is returned outside the OMS, e.g. by the shop's PSP).
 - ``store_credit``: credits the customer's store credit (customers' ledger), idempotent on the key.
-- ``shopify``: creates the refund on the shop's order through the Admin API (``shopify.py``).
+- ``shopify``: creates the refund on the shop's order through the Admin API (``shopify.py``), when
+  the channel's Shopify connection has "refund through the shop" (``push_refunds``) on.
 
 ``adapter_for(order, method)`` picks one: store credit when asked, Shopify when the order's
-channel has a Shopify connection, else the built-in one.
+channel has a Shopify connection refunding through the shop, else the built-in one.
 """
 
 from dataclasses import dataclass
@@ -79,7 +80,7 @@ def adapter_for(order: Order, method: str, **client_options) -> PaymentAdapter:
         return StoreCreditAdapter()
     channel = order.channel
     if channel.adapter == Channel.Adapter.SHOPIFY:
-        connection = ChannelConnection.objects.select_related("channel").filter(channel_id=channel.pk).first()
+        connection = ChannelConnection.objects.select_related("channel").filter(channel_id=channel.pk, push_refunds=True).first()
         if connection is not None and connection.shopify_shop_domain:
             from .shopify import ShopifyRefundAdapter
 

@@ -30,7 +30,7 @@ def platform():
 @pytest.fixture
 def shop_order(shipped_order):
     channel = ChannelFactory(code="shop-us", adapter=Channel.Adapter.SHOPIFY)
-    ChannelConnection.objects.create(channel=channel, shopify_shop_domain="hatter.myshopify.com", shopify_access_token=TOKEN)
+    ChannelConnection.objects.create(channel=channel, shopify_shop_domain="hatter.myshopify.com", shopify_access_token=TOKEN, push_refunds=True)
     order = shipped_order([("SKU-A", 2, "20.00")], channel="shop-us", external_id="820982911946154508")
     OrderLine.objects.filter(order=order).update(external_line_id="466157049")
     return order

@@ -14,7 +14,7 @@ from orders.models import Order, OrderLine, PaymentStatus
 from returns.models import Refund, RefundMethod, RefundStatus, RefundTiming, Resolution, ReturnPolicy, ReturnReason, ReturnStatus
 from returns.payments import RefundOutcome
 from returns.services import (
-    InspectionData, ReceivedItem, refund_retry, return_in_transit, return_inspect, return_receive, return_refund, return_request,
+    InspectionData, ReceivedItem, ReturnLineData, refund_retry, return_in_transit, return_inspect, return_receive, return_refund, return_request,
 )
 from returns.services import refunds as refund_service
 
@@ -136,7 +136,8 @@ def test_given_a_refunded_return_when_refunded_again_then_it_is_refused(shipped_
 def test_given_a_return_not_yet_on_its_way_or_an_exchange_when_refunded_then_it_is_refused(shipped_order):
     order = shipped_order([("SKU-A", 3)])
     approved = returned(order, line(1, 1), status=ReturnStatus.APPROVED)
-    exchange = returned(order, line(1, 1), resolution=Resolution.EXCHANGE)
+    swap = ReturnLineData(line_number=1, quantity=1, reason="too_small", exchange_sku="SKU-A")
+    exchange = returned(order, swap, resolution=Resolution.EXCHANGE, status=ReturnStatus.APPROVED)
 
     with pytest.raises(InvalidTransition):
         return_refund(return_id=approved.pk, actor="cs")
