@@ -13,7 +13,8 @@ from django.utils.timesince import timesince
 from inventory.models import Location
 from oms.admin import AuditTrailInline, ConfigAuditAdmin, ReadOnlyInline
 
-from . import admin_dock, admin_views
+from . import admin_dock, admin_documents, admin_views
+from .documents import NOT_PRINTABLE
 from .models import ReturnEvent, ReturnLine, ReturnPolicy, ReturnReason, ReturnRequest
 
 
@@ -84,7 +85,7 @@ class ReturnRequestAdmin(admin.ModelAdmin):
     list_display = ("number", "status", "order_link", "channel", "resolution", "attention", "age")
     list_filter = ("status", AgeFilter, ReasonFilter, ("order__channel", admin.RelatedOnlyFieldListFilter), "resolution", NeedsAttentionFilter,
                    ("location", admin.RelatedOnlyFieldListFilter), "created_at")
-    actions = ("approve_returns",)
+    actions = ("approve_returns", "print_slips_with_labels")
     search_fields = ("number", "order__number", "=lines__order_line__sku")
     search_help_text = "RMA number, order number or an exact SKU."
     list_per_page = 50
@@ -122,6 +123,7 @@ class ReturnRequestAdmin(admin.ModelAdmin):
             path("dock/", wrap(lambda request: admin_dock.return_dock_view(request, self)), name="returns_returnrequest_dock"),
             path("<path:object_id>/inspect/", wrap(lambda request, object_id: admin_dock.return_inspect_view(request, object_id, self)),
                  name="returns_returnrequest_inspect"),
+            path("<path:object_id>/slip/", wrap(admin_documents.return_slip_view), name="returns_returnrequest_slip"),
             path("<path:object_id>/action/<str:action_name>/", wrap(admin_views.return_action_view), name="returns_returnrequest_action"),
             *super().get_urls(),
         ]
@@ -149,6 +151,10 @@ class ReturnRequestAdmin(admin.ModelAdmin):
     def approve_returns(self, request, queryset):
         admin_views.returns_bulk_approve(request, queryset.order_by("created_at", "id"))
 
+    @admin.action(description="Print slip + label", permissions=["view"])
+    def print_slips_with_labels(self, request, queryset):
+        return admin_documents.returns_slips_with_labels(request, queryset.order_by("created_at", "id"))
+
     def changelist_view(self, request, extra_context=None):
         extra_context = extra_context or {}
         if request.user.has_perm(admin_dock.RECEIVE):
@@ -168,6 +174,7 @@ class ReturnRequestAdmin(admin.ModelAdmin):
                 locations=list(Location.objects.filter(is_active=True).values_list("code", "name")) if "receive" in urls else [],
                 inspect_url=reverse("admin:returns_returnrequest_inspect", args=[rma.pk]) if "inspect" in urls else "",
                 dock_url=f"{reverse('admin:returns_returnrequest_dock')}?rma={rma.number}" if "receive" in urls else "",
+                slip_url="" if rma.status in NOT_PRINTABLE else reverse("admin:returns_returnrequest_slip", args=[rma.pk]),
             )
         return super().change_view(request, object_id, form_url, extra_context)
 

@@ -11,12 +11,17 @@ class ReturnsConfig(AppConfig):
         from django.db.models.signals import post_migrate
 
         from oms.events import subscribe
+        from oms.work_queues import work_queues_register
 
         from .seed import return_defaults_seed_after_migrate
         from .services import on_return_shipment_moving
+        from .work_queues import QUEUES, return_queues_count
 
         # The reasons and the default policy, again after a test database is flushed.
         post_migrate.connect(return_defaults_seed_after_migrate, sender=self, dispatch_uid="returns.defaults_seed")
 
         # The carrier's first scan of a return label moves its return to in transit.
         subscribe("shipment.in_transit", on_return_shipment_moving)
+
+        # The console's home shows the returns that wait for a decision, a parcel or an inspection.
+        work_queues_register(QUEUES, return_queues_count)

@@ -10,5 +10,6 @@ urlpatterns = [
     path("returns/<str:number>/receive/", views.ReturnReceiveView.as_view(), name="api-return-receive"),
     path("returns/<str:number>/inspect/", views.ReturnInspectView.as_view(), name="api-return-inspect"),
     path("returns/<str:number>/cancel/", views.ReturnCancelView.as_view(), name="api-return-cancel"),
+    path("returns/<str:number>/slip.pdf", views.ReturnSlipView.as_view(), name="api-return-slip"),
     path("returns/<str:number>/events/", views.ReturnEventsView.as_view(), name="api-return-events"),
 ]

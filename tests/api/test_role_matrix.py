@@ -59,6 +59,7 @@ MATRIX = {
     "POST /api/v1/returns/{number}/inspect/": "returns.inspect_return",
     "POST /api/v1/returns/{number}/cancel/": "returns.cancel_return",
     "GET /api/v1/returns/{number}/events/": "returns.view_returnevent",
+    "GET /api/v1/returns/{number}/slip.pdf": "returns.view_returnrequest",
     "GET /api/v1/customers/": "customers.view_customer",
     "POST /api/v1/customers/": "customers.add_customer",
     "GET /api/v1/customers/{customer_id}/": "customers.view_customer",
