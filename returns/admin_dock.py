@@ -15,7 +15,7 @@ from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponseRedirect
+from django.http import Http404, HttpRequest, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import reverse
@@ -94,6 +94,13 @@ def dock_tally(lines: list[ReturnLine], scans: str) -> DockTally:
         ))
     unexpected = [(sku, units) for sku, units in scanned.items() if sku not in expected]
     return DockTally(rows, unexpected, [services.ReceivedItem(sku=sku, quantity=units) for sku, units in scanned.items()])
+
+
+def return_or_404(object_id: str, queryset=None) -> ReturnRequest:
+    """The return a console URL names by id; 404 for anything but an id of one."""
+    if not object_id.isdigit() or len(object_id) > 18:
+        raise Http404("No such return.")
+    return get_object_or_404(queryset if queryset is not None else ReturnRequest.objects.all(), pk=int(object_id))
 
 
 def _rows_without_last(scans: str) -> str:
@@ -199,7 +206,7 @@ def return_inspect_view(request: HttpRequest, object_id: str, model_admin):
     """The inspection bench of one received return: a row per line with units received."""
     if not request.user.has_perm(INSPECT):
         raise PermissionDenied
-    rma = get_object_or_404(ReturnRequest, pk=object_id)
+    rma = return_or_404(object_id)
     change_url = reverse("admin:returns_returnrequest_change", args=[rma.pk])
     if rma.status != ReturnStatus.RECEIVED:
         messages.warning(request, f"{rma.number} is {rma.get_status_display().lower()}: only a received return is inspected.")

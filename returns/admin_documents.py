@@ -4,7 +4,6 @@
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponseRedirect
-from django.shortcuts import get_object_or_404
 from django.urls import reverse
 
 from fulfillment.documents.rendering import pdfs_join
@@ -12,6 +11,7 @@ from oms.api.downloads import file_response
 from oms.errors import DomainError
 from orders.admin_views import _refusal
 
+from .admin_dock import return_or_404
 from .documents import NOT_PRINTABLE, rma_slip_pdf, rma_slip_with_label_pdf
 from .models import ReturnRequest
 
@@ -29,7 +29,7 @@ def return_slip_view(request: HttpRequest, object_id: str):
     """``?label=1``: the slip followed by the return label; else the slip alone."""
     if not request.user.has_perm(VIEW):
         raise PermissionDenied
-    rma = get_object_or_404(ReturnRequest.objects.only("pk", "number"), pk=object_id)
+    rma = return_or_404(object_id, ReturnRequest.objects.only("pk", "number"))
     with_label = request.GET.get("label") == "1"
     try:
         content = rma_slip_with_label_pdf(return_id=rma.pk, actor=request.user) if with_label else rma_slip_pdf(rma.pk)
