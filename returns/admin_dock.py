@@ -103,6 +103,14 @@ def return_or_404(object_id: str, queryset=None) -> ReturnRequest:
     return get_object_or_404(queryset if queryset is not None else ReturnRequest.objects.all(), pk=int(object_id))
 
 
+def _names_a_return(code: str) -> bool:
+    try:
+        return_id_for_number(code)
+    except NotFound:
+        return False
+    return True
+
+
 def _rows_without_last(scans: str) -> str:
     rows = [row for row in scans.splitlines() if row.strip()]
     return "\n".join(rows[:-1])
@@ -149,6 +157,12 @@ def return_dock_view(request: HttpRequest, model_admin):
         scan = request.POST.get("scan", "").strip()
         if "undo" in request.POST:
             scans = _rows_without_last(scans)
+        elif scan and scan != rma.number and _names_a_return(scan):
+            # The next parcel's slip scanned into the item field: open that return, unless scans wait.
+            if scans.strip():
+                context["errors"].append(f"{scan} is another return: record or undo the scans of {rma.number} first.")
+            else:
+                return HttpResponseRedirect(_dock_url(location=location, rma=scan))
         elif scan:
             try:
                 scanned_items(scan)

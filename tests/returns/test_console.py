@@ -151,6 +151,15 @@ def test_the_dock_says_what_is_wrong_and_records_nothing(console, shipped_order,
     assert fresh(rma).status == ReturnStatus.APPROVED and StockMovement.objects.filter(reference=rma.number).count() == 0
 
 
+def test_scanning_the_next_parcels_rma_into_the_item_field_opens_it(console, mugs_and_cups, shipped_order):  # noqa: F811
+    other = return_request(order_id=shipped_order([("SKU-A", 1)]).pk, lines=[line()], actor="portal")
+    dock = console("Warehouse")
+    page = dock_post(dock, mugs_and_cups, scans="MUG", scan=other.number).content.decode()
+    assert f"{other.number} is another return: record or undo the scans of {mugs_and_cups.number} first." in page
+    response = dock_post(dock, mugs_and_cups, scan=other.number)
+    assert f"The items of {other.number}" in response.content.decode()
+
+
 def test_the_dock_is_for_those_who_receive(console, mugs_and_cups):  # noqa: F811
     assert console("Customer service").get(reverse(DOCK)).status_code == 403
     dock = console("Warehouse", "dock")
