@@ -261,7 +261,7 @@ def test_print_slip_and_label_gives_one_pdf_with_the_label_pages_after_the_slip(
 # --- the home's queues ---
 
 
-def test_the_home_counts_returns_to_decide_overdue_and_to_inspect(shipped_order, requests_by_hand):
+def test_the_home_counts_returns_to_decide_overdue_and_to_inspect(console, shipped_order, requests_by_hand):  # noqa: F811
     # Given a request outside the policy, an approved return expiring tomorrow, one past its date,
     # one with weeks left, and one received.
     late = shipped_order([("SKU-A", 1)])
@@ -285,3 +285,9 @@ def test_the_home_counts_returns_to_decide_overdue_and_to_inspect(shipped_order,
     assert figures["returns_decide"].count == 1
     assert figures["returns_overdue"].count == 2 and figures["returns_overdue"].rows[0].count == 1
     assert figures["returns_inspect"].count == 1 and figures["returns_inspect"].rows[0].label.startswith("chicago")
+    # And the home's links lead to lists of exactly those returns.
+    home = console("Customer service").get(reverse("admin:index"))
+    queues = {queue["key"]: queue for queue in home.context["work_queues"]}
+    listed = home.client.get(queues["returns_overdue"]["url"]).content.decode()
+    assert approved[0].number in listed and approved[1].number in listed and approved[2].number not in listed
+    assert outside.number in home.client.get(queues["returns_decide"]["url"]).content.decode()
