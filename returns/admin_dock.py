@@ -28,7 +28,7 @@ from . import services
 from .admin_views import scanned_items
 from .forms import inspection_entries, inspection_forms
 from .models import RECEIVABLE, ReturnLine, ReturnRequest, ReturnStatus
-from .selectors import return_id_for_number, return_lines_of, scanned_codes_as_skus
+from .selectors import return_id_for_number, return_lines_of
 
 RECEIVE = "returns.receive_return"
 INSPECT = "returns.inspect_return"
@@ -77,11 +77,9 @@ class DockTally:
 def dock_tally(lines: list[ReturnLine], scans: str) -> DockTally:
     """What the scans (one per row, as :func:`scanned_items` reads them) amount to for the
     return's ``lines``: barcodes read as SKUs, units per SKU against what is still expected."""
-    items = scanned_items(scans)
-    as_sku = scanned_codes_as_skus([item.sku for item in items], lines=lines)
     scanned = Counter()
-    for item in items:
-        scanned[as_sku[item.sku]] += item.quantity
+    for item in scanned_items(scans, lines=lines):
+        scanned[item.sku] += item.quantity
     expected: dict[str, list[ReturnLine]] = {}
     for line in lines:
         expected.setdefault(line.order_line.sku, []).append(line)

@@ -19,8 +19,8 @@ from orders.admin_views import _refusal
 
 from . import services
 from .forms import inspection_entries, inspection_forms
-from .models import ReturnRequest, ReturnStatus
-from .selectors import return_lines_of
+from .models import ReturnLine, ReturnRequest, ReturnStatus
+from .selectors import return_lines_of, scanned_codes_as_skus
 
 
 @dataclass(frozen=True)
@@ -46,8 +46,9 @@ def _post(request: HttpRequest, name: str) -> str:
 _SCAN = re.compile(r"^\s*(?:(\d+)\s*\*\s*)?([^\s*]+)(?:\s+(\d+))?\s*$")
 
 
-def scanned_items(text: str) -> list[services.ReceivedItem]:
-    """The items a dock worker scanned, one per line, the same SKU scanned twice counting twice."""
+def scanned_items(text: str, *, lines: list[ReturnLine] | None = None) -> list[services.ReceivedItem]:
+    """The items a dock worker scanned, one per line, the same SKU scanned twice counting twice;
+    with the return's ``lines``, product barcodes are read as the SKUs they name."""
     items, bad = [], []
     for number, row in enumerate(text.splitlines(), start=1):
         if not row.strip():
@@ -63,6 +64,9 @@ def scanned_items(text: str) -> list[services.ReceivedItem]:
         items.append(services.ReceivedItem(sku=match.group(2), quantity=quantity))
     if bad:
         raise InvalidInput("Scans are a SKU or barcode, optionally with a quantity (SKU 3, or 3*SKU), one per row.", fields={"items": bad})
+    if lines is not None:
+        as_sku = scanned_codes_as_skus([item.sku for item in items], lines=lines)
+        items = [services.ReceivedItem(sku=as_sku[item.sku], quantity=item.quantity) for item in items]
     return items
 
 
@@ -81,7 +85,7 @@ RETURN_ACTIONS = {
                      "Rejected", danger=True),
         ReturnAction("receive", "Receive", "returns.receive_return", (ReturnStatus.APPROVED, ReturnStatus.LABEL_ISSUED, ReturnStatus.IN_TRANSIT),
                      lambda rma, request: services.return_receive(
-                         return_id=rma.pk, location=_post(request, "location"), items=scanned_items(request.POST.get("scans", "")),
+                         return_id=rma.pk, location=_post(request, "location"), items=scanned_items(request.POST.get("scans", ""), lines=return_lines_of(rma.pk)),
                          complete=request.POST.get("complete") == "on", actor=request.user),
                      "Receipt recorded"),
         ReturnAction("inspect", "Record inspection", "returns.inspect_return", (ReturnStatus.RECEIVED,),

@@ -160,6 +160,14 @@ def test_scanning_the_next_parcels_rma_into_the_item_field_opens_it(console, mug
     assert f"The items of {other.number}" in response.content.decode()
 
 
+def test_the_rma_pages_scans_read_barcodes_too(console, mugs_and_cups):  # noqa: F811
+    dock = console("Warehouse")
+    dock.post(reverse("admin:returns_returnrequest_action", args=[mugs_and_cups.pk, "receive"]),
+              {"location": "chicago", "scans": f"{MUG_GTIN} 3\nCUP"})
+    rma = fresh(mugs_and_cups)
+    assert rma.status == ReturnStatus.RECEIVED and rma.unexpected_items == []
+
+
 def test_the_dock_is_for_those_who_receive(console, mugs_and_cups):  # noqa: F811
     assert console("Customer service").get(reverse(DOCK)).status_code == 403
     dock = console("Warehouse", "dock")
