@@ -168,6 +168,22 @@ def test_the_rma_pages_scans_read_barcodes_too(console, mugs_and_cups):  # noqa:
     assert rma.status == ReturnStatus.RECEIVED and rma.unexpected_items == []
 
 
+def test_the_dock_costs_the_same_queries_for_one_line_as_for_eight(console, shipped_order, django_assert_max_num_queries):  # noqa: F811
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    small = return_request(order_id=shipped_order([("SKU-A", 1)]).pk, lines=[line()], actor="portal")
+    skus = [f"SKU-{n}" for n in range(8)]
+    large = return_request(order_id=shipped_order([(sku, 1) for sku in skus]).pk, lines=[line(n + 1) for n in range(8)], actor="portal")
+    dock = console("Warehouse")
+    dock_post(dock, small, scans="SKU-A\nSOCK", scan="4006381333931")  # sessions and permissions warmed up
+    with CaptureQueriesContext(connection) as one:
+        dock_post(dock, small, scans="SKU-A\nSOCK", scan="4006381333931")
+    with django_assert_max_num_queries(len(one.captured_queries)):
+        page = dock_post(dock, large, scans="\n".join([*skus, "SOCK"]), scan="4006381333931").content.decode()
+    assert "Not on this return" in page and page.count("Complete") == 8
+
+
 def test_the_dock_is_for_those_who_receive(console, mugs_and_cups):  # noqa: F811
     assert console("Customer service").get(reverse(DOCK)).status_code == 403
     dock = console("Warehouse", "dock")
