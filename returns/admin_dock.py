@@ -137,7 +137,7 @@ def return_dock_view(request: HttpRequest, model_admin):
     location = source.get("location", "").strip() or request.session.get(DOCK_LOCATION, "")
     if location not in known:
         location = locations[0][0] if len(locations) == 1 else ""
-    if location:
+    if location and request.session.get(DOCK_LOCATION) != location:
         request.session[DOCK_LOCATION] = location
     number = source.get("rma", "").strip()
     scans = source.get("scans", "")
