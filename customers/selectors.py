@@ -24,8 +24,6 @@ def customer_get(customer_id: int) -> Customer:
 def customer_store_credit(customer_id: int, *, entries: int = 50):
     """The customer's store credit accounts, each with its newest ``entries`` ledger lines
     (``entry_list``), in two queries; :class:`NotFound` for an unknown customer."""
-    from django.db.models import Prefetch
-
     from oms.errors import NotFound
 
     from .models import Customer, StoreCreditAccount, StoreCreditEntry

@@ -2,6 +2,8 @@
 actions this user's role may take, and the policy and reasons. Every change goes through
 ``returns.services`` (see admin_views)."""
 
+from datetime import timedelta
+
 from django.contrib import admin
 from django.urls import path, reverse
 from django.utils import timezone
@@ -11,8 +13,9 @@ from django.utils.timesince import timesince
 from inventory.models import Location
 from oms.admin import AuditTrailInline, ConfigAuditAdmin, ReadOnlyInline
 
-from . import admin_views
-from .models import Condition, Disposition, Refund, ReturnEvent, ReturnLine, ReturnPolicy, ReturnReason, ReturnRequest
+from . import admin_dock, admin_documents, admin_views
+from .documents import NOT_PRINTABLE
+from .models import Refund, ReturnEvent, ReturnLine, ReturnPolicy, ReturnReason, ReturnRequest
 
 
 class ReasonFilter(admin.SimpleListFilter):
@@ -39,6 +42,19 @@ class NeedsAttentionFilter(admin.SimpleListFilter):
         if self.value() == "no":
             return queryset.filter(needs_attention="")
         return queryset
+
+
+class AgeFilter(admin.SimpleListFilter):
+    title = "age"
+    parameter_name = "older_than"
+    DAYS = {"1": 1, "3": 3, "7": 7, "14": 14, "30": 30}
+
+    def lookups(self, request, model_admin):
+        return [(key, f"Older than {days} day{'s' if days > 1 else ''}") for key, days in self.DAYS.items()]
+
+    def queryset(self, request, queryset):
+        days = self.DAYS.get(self.value() or "")
+        return queryset.filter(created_at__lt=timezone.now() - timedelta(days=days)) if days else queryset
 
 
 class ReturnLineInline(ReadOnlyInline):
@@ -77,8 +93,9 @@ class ReturnEventInline(AuditTrailInline):
 @admin.register(ReturnRequest)
 class ReturnRequestAdmin(admin.ModelAdmin):
     list_display = ("number", "status", "order_link", "channel", "resolution", "attention", "age")
-    list_filter = ("status", ReasonFilter, ("order__channel", admin.RelatedOnlyFieldListFilter), "resolution", NeedsAttentionFilter,
+    list_filter = ("status", AgeFilter, ReasonFilter, ("order__channel", admin.RelatedOnlyFieldListFilter), "resolution", NeedsAttentionFilter,
                    ("location", admin.RelatedOnlyFieldListFilter), "created_at")
+    actions = ("approve_returns", "print_slips_with_labels")
     search_fields = ("number", "order__number", "=lines__order_line__sku")
     search_help_text = "RMA number, order number or an exact SKU."
     list_per_page = 50
@@ -96,6 +113,7 @@ class ReturnRequestAdmin(admin.ModelAdmin):
         ("Record", {"fields": (("created_at", "approved_at", "expires_at"), ("received_at", "inspected_at", "closed_at"), "version")}),
     )
     change_form_template = "admin/returns/returnrequest/change_form.html"
+    change_list_template = "admin/returns/returnrequest/change_list.html"
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("order", "order__channel", "location", "shipment", "exchange_order")
@@ -113,6 +131,10 @@ class ReturnRequestAdmin(admin.ModelAdmin):
     def get_urls(self):
         wrap = self.admin_site.admin_view
         return [
+            path("dock/", wrap(lambda request: admin_dock.return_dock_view(request, self)), name="returns_returnrequest_dock"),
+            path("<path:object_id>/inspect/", wrap(lambda request, object_id: admin_dock.return_inspect_view(request, object_id, self)),
+                 name="returns_returnrequest_inspect"),
+            path("<path:object_id>/slip/", wrap(admin_documents.return_slip_view), name="returns_returnrequest_slip"),
             path("<path:object_id>/action/<str:action_name>/", wrap(admin_views.return_action_view), name="returns_returnrequest_action"),
             *super().get_urls(),
         ]
@@ -133,6 +155,23 @@ class ReturnRequestAdmin(admin.ModelAdmin):
     def age(self, obj):
         return timesince(obj.created_at, timezone.now()).split(",")[0]
 
+    def has_approve_permission(self, request):
+        return request.user.has_perm("returns.approve_return")
+
+    @admin.action(description="Approve selected returns", permissions=["approve"])
+    def approve_returns(self, request, queryset):
+        admin_views.returns_bulk_approve(request, queryset.order_by("created_at", "id"))
+
+    @admin.action(description="Print slip + label", permissions=["view"])
+    def print_slips_with_labels(self, request, queryset):
+        return admin_documents.returns_slips_with_labels(request, queryset.order_by("created_at", "id"))
+
+    def changelist_view(self, request, extra_context=None):
+        extra_context = extra_context or {}
+        if request.user.has_perm(admin_dock.RECEIVE):
+            extra_context["dock_url"] = reverse("admin:returns_returnrequest_dock")
+        return super().changelist_view(request, extra_context)
+
     def change_view(self, request, object_id, form_url="", extra_context=None):
         rma = self.get_object(request, object_id)
         extra_context = extra_context or {}
@@ -144,9 +183,9 @@ class ReturnRequestAdmin(admin.ModelAdmin):
                 action_urls=urls,
                 rma_lines=lines,
                 locations=list(Location.objects.filter(is_active=True).values_list("code", "name")) if "receive" in urls else [],
-                conditions=Condition.choices,
-                dispositions=Disposition.choices,
-                inspect_lines=[line for line in lines if line.quantity_received] if "inspect" in urls else [],
+                inspect_url=reverse("admin:returns_returnrequest_inspect", args=[rma.pk]) if "inspect" in urls else "",
+                dock_url=f"{reverse('admin:returns_returnrequest_dock')}?rma={rma.number}" if "receive" in urls else "",
+                slip_url="" if rma.status in NOT_PRINTABLE else reverse("admin:returns_returnrequest_slip", args=[rma.pk]),
             )
         return super().change_view(request, object_id, form_url, extra_context)
 

@@ -18,7 +18,9 @@ from oms.errors import DomainError, InvalidInput
 from orders.admin_views import _refusal
 
 from . import services
-from .models import Refund, RefundStatus, ReturnRequest, ReturnStatus
+from .forms import inspection_entries, inspection_forms
+from .models import Refund, RefundStatus, ReturnLine, ReturnRequest, ReturnStatus
+from .selectors import return_lines_of, scanned_codes_as_skus
 
 
 @dataclass(frozen=True)
@@ -41,36 +43,37 @@ def _post(request: HttpRequest, name: str) -> str:
     return request.POST.get(name, "").strip()
 
 
-# One scanned item per line of the text box: "SKU" or "SKU quantity" (a scanner types the SKU and Enter).
-_SCAN = re.compile(r"^\s*(\S+)(?:\s+(\d+))?\s*$")
+# One scanned item per line of the text box: "SKU", "SKU quantity" or "quantity*SKU" (a scanner
+# types the code and Enter; a person counting a stack types "3*" first).
+_SCAN = re.compile(r"^\s*(?:(\d+)\s*\*\s*)?([^\s*]+)(?:\s+(\d+))?\s*$")
 
 
-def scanned_items(text: str) -> list[services.ReceivedItem]:
-    """The items a dock worker scanned, one per line, the same SKU scanned twice counting twice."""
+def scanned_items(text: str, *, lines: list[ReturnLine] | None = None) -> list[services.ReceivedItem]:
+    """The items a dock worker scanned, one per line, the same SKU scanned twice counting twice;
+    with the return's ``lines``, product barcodes are read as the SKUs they name."""
     items, bad = [], []
     for number, row in enumerate(text.splitlines(), start=1):
         if not row.strip():
             continue
         match = _SCAN.match(row)
-        if match is None:
+        if match is None or (match.group(1) and match.group(3)):
             bad.append(f"row {number}: {row.strip()!r}")
             continue
-        items.append(services.ReceivedItem(sku=match.group(1), quantity=int(match.group(2) or 1)))
+        quantity = int(match.group(1) or match.group(3) or 1)
+        if quantity < 1:
+            bad.append(f"row {number}: {row.strip()!r} (a quantity above zero)")
+            continue
+        items.append(services.ReceivedItem(sku=match.group(2), quantity=quantity))
     if bad:
-        raise InvalidInput("Scans are a SKU, optionally followed by a quantity, one per row.", fields={"items": bad})
+        raise InvalidInput("Scans are a SKU or barcode, optionally with a quantity (SKU 3, or 3*SKU), one per row.", fields={"items": bad})
+    if lines is not None:
+        as_sku = scanned_codes_as_skus([item.sku for item in items], lines=lines)
+        items = [services.ReceivedItem(sku=as_sku[item.sku], quantity=item.quantity) for item in items]
     return items
 
 
 def _inspection(rma: ReturnRequest, request: HttpRequest) -> list[services.InspectionData]:
-    entries = []
-    for line in rma.lines.select_related("order_line").filter(quantity_received__gt=0):
-        number = line.order_line.line_number
-        accepted = _post(request, f"accepted_{number}")
-        entries.append(services.InspectionData(
-            line_number=number, condition=_post(request, f"condition_{number}"), disposition=_post(request, f"disposition_{number}"),
-            quantity_accepted=int(accepted) if accepted.isdigit() else None, note=_post(request, f"note_{number}"),
-        ))
-    return entries
+    return inspection_entries(inspection_forms(return_lines_of(rma.pk), request.POST))
 
 
 def _refund(rma: ReturnRequest, request: HttpRequest) -> Refund:
@@ -100,7 +103,7 @@ RETURN_ACTIONS = {
                      "Rejected", danger=True),
         ReturnAction("receive", "Receive", "returns.receive_return", (ReturnStatus.APPROVED, ReturnStatus.LABEL_ISSUED, ReturnStatus.IN_TRANSIT),
                      lambda rma, request: services.return_receive(
-                         return_id=rma.pk, location=_post(request, "location"), items=scanned_items(request.POST.get("scans", "")),
+                         return_id=rma.pk, location=_post(request, "location"), items=scanned_items(request.POST.get("scans", ""), lines=return_lines_of(rma.pk)),
                          complete=request.POST.get("complete") == "on", actor=request.user),
                      "Receipt recorded"),
         ReturnAction("inspect", "Record inspection", "returns.inspect_return", (ReturnStatus.RECEIVED,),
@@ -152,3 +155,23 @@ def return_action_view(request: HttpRequest, object_id: str, action_name: str):
         messages.success(request, f"{rma.number}: {action.done}. Status: {rma.get_status_display()}.")
     return HttpResponseRedirect(reverse("admin:returns_returnrequest_change", args=[rma.pk]))
 
+
+
+def returns_bulk_approve(request: HttpRequest, returns) -> None:
+    """Approve each return through ``return_approve`` and say, per RMA, what happened: approved,
+    or why not (already decided, a refusal of the service). None is skipped silently."""
+    approved, refused = [], []
+    for rma in returns:
+        if rma.status != ReturnStatus.REQUESTED:
+            refused.append(f"{rma.number}: not approved, it is {rma.get_status_display().lower()} (only requested returns are).")
+            continue
+        try:
+            services.return_approve(return_id=rma.pk, note="Approved from the returns queue", actor=request.user)
+        except DomainError as error:
+            refused.append(f"{rma.number}: not approved: {_refusal(error)}")
+        else:
+            approved.append(rma.number)
+    if approved:
+        messages.success(request, f"Approved {len(approved)}: {', '.join(approved)}.")
+    for text in refused:
+        messages.warning(request, text)

@@ -11,10 +11,12 @@ class ReturnsConfig(AppConfig):
         from django.db.models.signals import post_migrate
 
         from oms.events import subscribe
+        from oms.work_queues import work_queues_register
 
         from .seed import return_defaults_seed_after_migrate
         from .models import ReturnStatus
         from .services import STATUS_EVENTS, on_return_exchange_due, on_return_refund_moment, on_return_shipment_moving
+        from .work_queues import QUEUES, return_queues_count
 
         # The reasons and the default policy, again after a test database is flushed.
         post_migrate.connect(return_defaults_seed_after_migrate, sender=self, dispatch_uid="returns.defaults_seed")
@@ -29,3 +31,6 @@ class ReturnsConfig(AppConfig):
         # An exchange's replacement order: at approval (advance exchange) or after inspection.
         subscribe("return.approved", on_return_exchange_due)
         subscribe("return.inspected", on_return_exchange_due)
+
+        # The console's home shows the returns that wait for a decision, a parcel or an inspection.
+        work_queues_register(QUEUES, return_queues_count)

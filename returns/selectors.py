@@ -4,6 +4,7 @@ from datetime import datetime
 
 from django.db.models import F, Prefetch, Q, QuerySet, Sum
 
+from inventory.models import Product
 from oms.errors import NotFound
 from orders.models import OrderEvent, OrderStatus
 
@@ -54,7 +55,7 @@ def returns_listing() -> QuerySet[ReturnRequest]:
 
 
 def return_lines_of(return_id: int) -> list[ReturnLine]:
-    return list(ReturnLine.objects.filter(request_id=return_id).select_related("order_line", "reason").order_by("id"))
+    return list(ReturnLine.objects.filter(request_id=return_id).select_related("order_line", "order_line__product", "reason").order_by("id"))
 
 
 def returns_with_details() -> QuerySet[ReturnRequest]:
@@ -87,3 +88,21 @@ def return_id_for_number(number: str) -> int:
     if found is None:
         raise NotFound(f"No return with number {number!r}.", code="unknown_return")
     return found
+
+
+def scanned_codes_as_skus(codes, *, lines: list[ReturnLine]) -> dict[str, str]:
+    """What each scanned code names, as a SKU: the SKU itself, or the SKU of the product whose
+    GTIN it is (the return's own products first, then any product). Codes nothing knows map to
+    themselves (recorded as unexpected). One query at most, whatever the number of scans."""
+    codes = {code for code in codes if code}
+    result = {}
+    for line in lines:
+        product = line.order_line.product
+        result[line.order_line.sku] = line.order_line.sku
+        if product is not None and product.gtin:
+            result.setdefault(product.gtin, line.order_line.sku)
+    unknown = codes - set(result)
+    if unknown:
+        by_gtin = dict(Product.objects.filter(gtin__in=unknown).order_by("pk").values_list("gtin", "sku"))
+        result.update({code: by_gtin.get(code, code) for code in unknown})
+    return {code: result[code] for code in codes}

@@ -13,5 +13,6 @@ urlpatterns = [
     path("returns/<str:number>/cancel/", views.ReturnCancelView.as_view(), name="api-return-cancel"),
     path("returns/<str:number>/refund/", views.ReturnRefundView.as_view(), name="api-return-refund"),
     path("returns/<str:number>/refunds/<int:refund_id>/retry/", views.ReturnRefundRetryView.as_view(), name="api-return-refund-retry"),
+    path("returns/<str:number>/slip.pdf", views.ReturnSlipView.as_view(), name="api-return-slip"),
     path("returns/<str:number>/events/", views.ReturnEventsView.as_view(), name="api-return-events"),
 ]

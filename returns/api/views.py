@@ -11,6 +11,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from oms.api.authentication import request_actor
+from oms.api.downloads import FileAnswerNegotiation, file_response
 from oms.api.idempotency import idempotent
 from oms.api.pagination import CursorOrderingFilter
 from oms.api.parsers import JSONParser
@@ -20,6 +21,7 @@ from oms.api.versioning import etag_for, with_etag
 from orders.selectors import order_id_for_number
 
 from .. import services
+from ..documents import rma_slip_pdf
 from ..selectors import refund_of_return, return_events, return_id_for_number, return_with_details, returns_with_details
 from .filters import ReturnFilter
 from .serializers import (
@@ -197,6 +199,7 @@ class ReturnRefundRetryView(APIView):
         services.refund_retry(refund_id=refund_of_return(return_id, refund_id), actor=request_actor(request))
         return _return_answer(return_id)
 
+
 ReturnExchangeView = return_action_view(
     operation_id="returns_exchange", summary="Place an exchange's replacement order", permission="returns.approve_return",
     serializer=ReturnExchangeSerializer,
@@ -206,6 +209,26 @@ ReturnExchangeView = return_action_view(
     "return becomes `exchanged`. Not an exchange, or not due yet: 409.",
     run=lambda pk, data, actor: services.return_exchange_place(return_id=pk, actor=actor),
 )
+
+
+class ReturnSlipView(APIView):
+    required_scopes = {"GET": "returns:read"}
+    required_permissions = {"GET": "returns.view_returnrequest"}
+    content_negotiation_class = FileAnswerNegotiation
+
+    @extend_schema(
+        operation_id="returns_slip",
+        summary="A return's RMA slip as PDF",
+        description="The page that goes into the parcel: the RMA number as barcode and QR code (what the dock scans), "
+        "the lines with their reasons, where to send the parcel and by when. Before approval, or once rejected, cancelled "
+        "or expired: 409.",
+        parameters=[NUMBER],
+        responses={(200, "application/pdf"): OpenApiResponse(OpenApiTypes.BINARY, description="The slip."), **error_responses(404, 409)},
+    )
+    def get(self, request, number: str):
+        content = rma_slip_pdf(return_id_for_number(number))
+        return file_response(content, filename=f"return-slip-{number}.pdf", content_type="application/pdf")
+
 
 class ReturnEventsView(GenericAPIView):
     required_scopes = {"GET": "returns:read"}

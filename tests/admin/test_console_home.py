@@ -25,9 +25,11 @@ from .conftest import fresh
 
 pytestmark = pytest.mark.django_db
 
-FLOOR_QUEUES = ["allocate", "start_fulfillment", "pick", "pack", "ship", "fulfillment_holds"]
-SERVICE_QUEUES = ["release", "fulfillment_holds", "exceptions", "late", "platform_cancelled"]
-ALL_QUEUES = ["release", "allocate", "start_fulfillment", "pick", "pack", "ship", "fulfillment_holds", "exceptions", "late", "platform_cancelled"]
+FLOOR_QUEUES = ["allocate", "start_fulfillment", "pick", "pack", "ship", "fulfillment_holds", "returns_inspect"]
+SERVICE_QUEUES = ["release", "fulfillment_holds", "exceptions", "late", "platform_cancelled", "returns_decide", "returns_overdue"]
+RETURN_QUEUES = ["returns_decide", "returns_overdue", "returns_inspect"]
+ALL_QUEUES = ["release", "allocate", "start_fulfillment", "pick", "pack", "ship", "fulfillment_holds", "exceptions", "late", "platform_cancelled",
+              *RETURN_QUEUES]
 
 
 def ago(days: int) -> datetime.datetime:
@@ -106,7 +108,8 @@ def test_accounting_sees_a_read_only_summary_of_orders_and_floor(console, work):
     page = console("Accounting").get(reverse("admin:index"))
 
     assert page.context["read_only"]
-    assert list(queues_on(page)) == ["release", "allocate", "start_fulfillment", "pick", "pack", "ship", "fulfillment_holds", "late", "platform_cancelled"]
+    assert list(queues_on(page)) == ["release", "allocate", "start_fulfillment", "pick", "pack", "ship", "fulfillment_holds", "late", "platform_cancelled",
+                                     *RETURN_QUEUES]
     assert "A read-only summary" in page.content.decode()
 
 
@@ -116,7 +119,7 @@ def test_the_counts_are_the_work_waiting(console, work):
     counts = {key: queue["count"] for key, queue in queues.items()}
     assert counts == {
         "release": 2, "allocate": 1, "start_fulfillment": 2, "pick": 1, "pack": 1, "ship": 1, "fulfillment_holds": 1,
-        "exceptions": 1, "late": 1, "platform_cancelled": 0,
+        "exceptions": 1, "late": 1, "platform_cancelled": 0, "returns_decide": 0, "returns_overdue": 0, "returns_inspect": 0,
     }
     holds = {row["label"]: row["count"] for row in queues["release"]["rows"]}
     assert holds == {HoldReason.PAYMENT.label: 1, HoldReason.STOCK.label: 1}

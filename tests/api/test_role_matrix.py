@@ -62,6 +62,7 @@ MATRIX = {
     "POST /api/v1/returns/{number}/refunds/{refund_id}/retry/": "returns.refund_return",
     "POST /api/v1/returns/{number}/exchange/": "returns.approve_return",
     "GET /api/v1/returns/{number}/events/": "returns.view_returnevent",
+    "GET /api/v1/returns/{number}/slip.pdf": "returns.view_returnrequest",
     "GET /api/v1/customers/": "customers.view_customer",
     "POST /api/v1/customers/": "customers.add_customer",
     "GET /api/v1/customers/{customer_id}/": "customers.view_customer",

@@ -6,7 +6,7 @@ from decimal import Decimal as D
 
 import pytest
 
-from customers.models import StoreCreditAccount, StoreCreditEntry
+from customers.models import StoreCreditAccount
 from customers.store_credit import store_credit_mismatches
 from oms.errors import DomainError, InvalidInput, InvalidTransition
 from oms.models import DomainEvent
