@@ -12,6 +12,7 @@ from django.utils.timesince import timesince
 
 from inventory.models import Location
 from oms.admin import AuditTrailInline, ConfigAuditAdmin, ReadOnlyInline
+from oms.money import money_text
 
 from . import admin_dock, admin_documents, admin_views
 from .documents import NOT_PRINTABLE
@@ -80,10 +81,12 @@ class RefundInline(ReadOnlyInline):
     """Money given back for the return: what, how, and what the provider said."""
 
     model = Refund
-    fields = readonly_fields = (
-        "id", "status", "amount", "currency", "method", "provider", "provider_reason", "override_reason", "attempts", "created_at",
-    )
+    fields = readonly_fields = ("id", "status", "money", "method", "provider", "provider_reason", "override_reason", "attempts", "created_at")
     ordering = ("id",)
+
+    @admin.display(description="amount")
+    def money(self, refund):
+        return money_text(refund.amount, refund.currency)
 
 
 class ReturnEventInline(AuditTrailInline):
@@ -104,12 +107,13 @@ class ReturnRequestAdmin(admin.ModelAdmin):
     inlines = (ReturnLineInline, RefundInline, ReturnEventInline)
     readonly_fields = (
         "number", "status", "order_link", "resolution", "customer_comment", "needs_attention", "decision_note", "unexpected_items",
-        "location", "shipment", "label_paid_by", "label_cost", "label_currency", "exchange_order", "exchange_balance", "created_at", "approved_at", "expires_at", "received_at", "inspected_at", "closed_at", "version",
+        "location", "shipment", "label_paid_by", "label_price", "exchange_order", "exchange_balance_text", "created_at", "approved_at",
+        "expires_at", "received_at", "inspected_at", "closed_at", "version",
     )
     fieldsets = (
         (None, {"fields": (("number", "status"), ("order_link", "resolution"), "customer_comment", "needs_attention", "decision_note")}),
-        ("The parcel", {"fields": (("location", "shipment"), ("label_paid_by", "label_cost", "label_currency"), "unexpected_items")}),
-        ("Exchange", {"fields": (("exchange_order", "exchange_balance"),)}),
+        ("The parcel", {"fields": (("location", "shipment"), ("label_paid_by", "label_price"), "unexpected_items")}),
+        ("Exchange", {"fields": (("exchange_order", "exchange_balance_text"),)}),
         ("Record", {"fields": (("created_at", "approved_at", "expires_at"), ("received_at", "inspected_at", "closed_at"), "version")}),
     )
     change_form_template = "admin/returns/returnrequest/change_form.html"
@@ -117,6 +121,21 @@ class ReturnRequestAdmin(admin.ModelAdmin):
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("order", "order__channel", "location", "shipment", "exchange_order")
+
+    @admin.display(description="label cost")
+    def label_price(self, obj):
+        return money_text(obj.label_cost, obj.label_currency) if obj.label_currency else "-"
+
+    @admin.display(description="exchange balance")
+    def exchange_balance_text(self, obj):
+        """Positive: the customer pays the difference; negative: it is refunded."""
+        if obj.exchange_balance is None:
+            return "-"
+        if obj.exchange_balance > 0:
+            return f"{money_text(obj.exchange_balance, obj.order.currency)} for the customer to pay"
+        if obj.exchange_balance < 0:
+            return f"{money_text(-obj.exchange_balance, obj.order.currency)} refunded to the customer"
+        return "even"
 
     # Returns change only through the action buttons, never by editing a form.
     def has_change_permission(self, request, obj=None):

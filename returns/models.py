@@ -15,7 +15,7 @@ from django.utils import timezone
 from django_fsm import FSMField, FSMModelMixin, transition
 
 from oms.models import AuditRecord
-from oms.money import DECIMAL_PLACES, MAX_DIGITS
+from oms.money import DECIMAL_PLACES, MAX_DIGITS, money_text
 
 
 class ShippingPaidBy(models.TextChoices):
@@ -448,7 +448,7 @@ class Refund(FSMModelMixin, models.Model):
         ]
 
     def __str__(self):
-        return f"Refund #{self.pk} {self.amount} {self.currency} ({self.status})"
+        return f"Refund #{self.pk} {money_text(self.amount, self.currency)} ({self.status})"
 
     @transition(field=status, source=RefundStatus.PENDING, target=RefundStatus.SUCCEEDED)
     def succeed(self):
