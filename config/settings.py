@@ -343,3 +343,10 @@ CONTENT_SECURITY_POLICY = {
         "frame-ancestors": ["'none'"],
     },
 }
+
+# --- the customer portal and its links (portal/) ---
+# Where customers reach the portal: the start of every link in e-mails and SMS.
+OMS_PORTAL_BASE_URL = env.str("OMS_PORTAL_BASE_URL", default="http://localhost:8000")
+# How long a tracking link in a message opens the parcel's page, and a preferences link the choices.
+OMS_TRACKING_LINK_DAYS = env.int("OMS_TRACKING_LINK_DAYS", default=90)
+OMS_PREFERENCES_LINK_DAYS = env.int("OMS_PREFERENCES_LINK_DAYS", default=365)
