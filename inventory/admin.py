@@ -95,13 +95,15 @@ class StockLevelAdmin(ReadOnlyAdmin):
         available = F("on_hand") - F("reserved") - F("damaged") - F("safety_stock")
         return super().get_queryset(request).annotate(available_units=available)
 
-    # Read-only: counters change only through the services behind "Receive stock" and "Adjust stock".
+    # Read-only: counters change only through the services behind "Receive stock", "Adjust stock"
+    # and the quarantine form (quarantine, release, scrap).
 
     def get_urls(self):
         wrap = self.admin_site.admin_view
         return [
             path("receive/", wrap(lambda request: admin_views.stock_receive_view(request, self)), name="inventory_stocklevel_receive"),
             path("adjust/", wrap(lambda request: admin_views.stock_adjust_view(request, self)), name="inventory_stocklevel_adjust"),
+            path("quarantine/", wrap(lambda request: admin_views.stock_quarantine_view(request, self)), name="inventory_stocklevel_quarantine"),
             *super().get_urls(),
         ]
 
@@ -141,6 +143,11 @@ class StockLevelAdmin(ReadOnlyAdmin):
                 links.append(format_html('<a href="{}?{}">receive</a>', reverse("admin:inventory_stocklevel_receive"), query))
             if can_adjust:
                 links.append(format_html('<a href="{}?{}">adjust</a>', reverse("admin:inventory_stocklevel_adjust"), query))
+                quarantine = reverse("admin:inventory_stocklevel_quarantine")
+                links.append(format_html('<a href="{}?{}&amp;step=quarantine">quarantine…</a>', quarantine, query))
+                if obj.damaged:
+                    links.append(format_html('<a href="{}?{}&amp;step=release">release from quarantine…</a>', quarantine, query))
+                    links.append(format_html('<a href="{}?{}&amp;step=scrap">scrap quarantined…</a>', quarantine, query))
             return format_html_join(" · ", "{}", ((link,) for link in links))
 
         return (*self.list_display, shortcuts)

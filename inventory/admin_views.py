@@ -9,14 +9,15 @@ from django.http import Http404, HttpRequest, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import reverse
+from django.utils.html import format_html
 from django.views.decorators.http import require_POST
 
 from oms.admin import form_add_domain_error
 from oms.errors import DomainError
 
 from . import services
-from .forms import StockAdjustForm, StockReceiveForm, TransferCreateForm, TransferLineFormSet
-from .models import Transfer
+from .forms import QUARANTINE_STEPS, StockAdjustForm, StockQuarantineForm, StockReceiveForm, TransferCreateForm, TransferLineFormSet
+from .models import StockLevel, Transfer
 
 
 def _form_page(request, model_admin, title: str, submit_label: str, **context) -> TemplateResponse:
@@ -24,23 +25,23 @@ def _form_page(request, model_admin, title: str, submit_label: str, **context) -
     return TemplateResponse(request, context.pop("template", "admin/oms/form_page.html"), context)
 
 
-def _stock_form_view(request: HttpRequest, model_admin, *, form_class, permission: str, title: str, submit_label: str, book):
-    """Show ``form_class``; once valid, ``book(cleaned_data)`` calls the service and says what it did."""
+def _stock_form_view(request: HttpRequest, model_admin, *, form_class, permission: str, title: str, submit_label: str, book, describe=None):
+    """Show ``form_class``; once valid, ``book(cleaned_data)`` calls the service and says what it did.
+    ``describe(form)``, when given, adds what the person should see before booking."""
     if not request.user.has_perm(permission):
         raise PermissionDenied
-    if request.method == "POST":
-        form = form_class(request.POST)
-        if form.is_valid():
-            try:
-                message = book(form.cleaned_data)
-            except DomainError as error:
-                form_add_domain_error(form, error, {"type": "kind"})
-            else:
-                messages.success(request, message)
-                changelist = reverse("admin:inventory_stocklevel_changelist")
-                return HttpResponseRedirect(f"{changelist}?{urlencode({'q': form.cleaned_data['sku']})}")
-    else:
-        form = form_class(initial=request.GET.dict())
+    form = form_class(request.POST) if request.method == "POST" else form_class(initial=request.GET.dict())
+    if describe is not None:
+        describe(form)  # before validation: a bound field copies its help text when first used
+    if form.is_bound and form.is_valid():
+        try:
+            message = book(form.cleaned_data)
+        except DomainError as error:
+            form_add_domain_error(form, error, {"type": "kind"})
+        else:
+            messages.success(request, message)
+            changelist = reverse("admin:inventory_stocklevel_changelist")
+            return HttpResponseRedirect(f"{changelist}?{urlencode({'q': form.cleaned_data['sku']})}")
     return _form_page(request, model_admin, title, submit_label, form=form)
 
 
@@ -68,6 +69,42 @@ def stock_adjust_view(request: HttpRequest, model_admin):
     return _stock_form_view(
         request, model_admin, form_class=StockAdjustForm, permission="inventory.adjust_stock",
         title="Adjust stock", submit_label="Book adjustment", book=book,
+    )
+
+
+QUARANTINE_SERVICES = {
+    "quarantine": (services.stock_quarantine, "Quarantined", "Book quarantine"),
+    "release": (services.stock_quarantine_release, "Released from quarantine", "Release units"),
+    "scrap": (services.stock_scrap, "Scrapped from quarantine", "Scrap units"),
+}
+
+
+def _quarantined_note(form) -> None:
+    """Say on the quantity how many units of the row are quarantined now (one query)."""
+    sku, location = (form.data or form.initial).get("sku"), (form.data or form.initial).get("location")
+    if not sku or not location:
+        return
+    level = StockLevel.objects.filter(product__sku=sku, location__code=location).values("on_hand", "damaged").first() or {"on_hand": 0, "damaged": 0}
+    form.fields["quantity"].help_text = format_html(
+        "Units, above zero. Now {} of {} on hand of {} at {} are quarantined.", level["damaged"], level["on_hand"], sku, location
+    )
+
+
+def stock_quarantine_view(request: HttpRequest, model_admin):
+    step = (request.POST if request.method == "POST" else request.GET).get("step")
+    step = step if step in QUARANTINE_SERVICES else "quarantine"
+    service, done, submit_label = QUARANTINE_SERVICES[step]
+
+    def book(data) -> str:
+        service(
+            sku=data["sku"], location=data["location"].code, quantity=data["quantity"], reason=data["reason"],
+            reference=data["reference"], actor=request.user,
+        )
+        return f"{done}: {data['quantity']} × {data['sku']} at {data['location'].code}."
+
+    return _stock_form_view(
+        request, model_admin, form_class=StockQuarantineForm, permission="inventory.adjust_stock",
+        title=dict(QUARANTINE_STEPS)[step].split(" (")[0], submit_label=submit_label, book=book, describe=_quarantined_note,
     )
 
 

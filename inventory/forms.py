@@ -34,6 +34,25 @@ class StockAdjustForm(forms.Form):
     reference = forms.CharField(max_length=120, required=False)
 
 
+# The steps of quarantine a stock row's form offers: set units aside, sell them again, write them off.
+QUARANTINE_STEPS = [
+    ("quarantine", "Quarantine units (still on hand, not sold)"),
+    ("release", "Release from quarantine (sellable again)"),
+    ("scrap", "Scrap quarantined units (written off)"),
+]
+
+
+class StockQuarantineForm(StockAdjustForm):
+    """The adjustment form's fields with a quarantine step instead of an adjustment type."""
+
+    kind = None
+    step = forms.ChoiceField(choices=QUARANTINE_STEPS, initial="quarantine")
+    quantity = forms.IntegerField(help_text="Units, above zero.")
+    reason = forms.CharField(max_length=255, help_text="Why; kept on the ledger row.", error_messages={"required": "A reason is required."})
+
+    field_order = ["sku", "location", "step", "quantity", "reason", "reference"]
+
+
 class TransferCreateForm(forms.Form):
     source = LocationChoiceField()
     destination = LocationChoiceField()

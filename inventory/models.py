@@ -158,6 +158,7 @@ class StockMovement(models.Model):
         RELEASE = "release", "Reservation release"
         SAFETY_STOCK = "safety_stock", "Safety stock change"
         RETURN_TO_VENDOR = "return_to_vendor", "Return to vendor"
+        QUARANTINE_RELEASE = "quarantine_release", "Released from quarantine"
 
     kind = models.CharField(max_length=20, choices=Kind.choices)
     # Indexed by movement_stock_idx, which starts with it.

@@ -363,7 +363,7 @@ def stock_adjust(
     return movement
 
 
-def stock_quarantine(*, sku: str, location: str, quantity: int, reason: str, actor: Actor) -> StockMovement:
+def stock_quarantine(*, sku: str, location: str, quantity: int, reason: str, reference: str = "", actor: Actor) -> StockMovement:
     """Set aside damaged units: still on hand, no longer sellable."""
     _positive(quantity)
     product, loc = product_get(sku), location_get(location)
@@ -371,21 +371,53 @@ def stock_quarantine(*, sku: str, location: str, quantity: int, reason: str, act
         level = stock_levels_lock([(product.pk, loc.pk)])[(product.pk, loc.pk)]
         level.product, level.location = product, loc
         watch = _low_stock_watch([product])
-        movement = _post(level, kind=StockMovement.Kind.DAMAGE, actor=actor, reason=reason, damaged=quantity)
+        movement = _post(level, kind=StockMovement.Kind.DAMAGE, actor=actor, reference=reference, reason=reason, damaged=quantity)
         _low_stock_check(watch)
         return movement
 
 
-def stock_scrap(*, sku: str, location: str, quantity: int, reason: str, actor: Actor) -> StockMovement:
+def _quarantined_lock(sku: str, location: str, quantity: int) -> StockLevel:
+    """Lock the stock row of ``sku`` at ``location`` (in the house order) and make sure at least
+    ``quantity`` units are quarantined there; must run inside a transaction."""
+    product, loc = product_get(sku), location_get(location)
+    level = stock_levels_lock([(product.pk, loc.pk)])[(product.pk, loc.pk)]
+    level.product, level.location = product, loc
+    if level.damaged < quantity:
+        raise DomainError(
+            f"Only {level.damaged} unit(s) of {sku} are quarantined at {location}; {quantity} cannot leave quarantine.",
+            code="not_quarantined", fields={"quantity": [f"Only {level.damaged} unit(s) are quarantined here."]},
+        )
+    return level
+
+
+def stock_scrap(*, sku: str, location: str, quantity: int, reason: str, reference: str = "", actor: Actor) -> StockMovement:
     """Write off quarantined units: they leave on hand and quarantine together."""
     _positive(quantity)
-    product, loc = product_get(sku), location_get(location)
     with transaction.atomic():
-        level = stock_levels_lock([(product.pk, loc.pk)])[(product.pk, loc.pk)]
-        level.product, level.location = product, loc
-        if level.damaged < quantity:
-            raise DomainError(f"Only {level.damaged} unit(s) of {sku} are quarantined at {location}.", code="not_quarantined")
-        return _post(level, kind=StockMovement.Kind.SCRAP, actor=actor, reason=reason, on_hand=-quantity, damaged=-quantity)
+        level = _quarantined_lock(sku, location, quantity)
+        return _post(
+            level, kind=StockMovement.Kind.SCRAP, actor=actor, reference=reference, reason=reason, on_hand=-quantity, damaged=-quantity
+        )
+
+
+def stock_quarantine_release(*, sku: str, location: str, quantity: int, reason: str, reference: str = "", actor: Actor) -> StockMovement:
+    """Make quarantined units sellable again (refurbished, or cleared after a check).
+
+    Guarantees: quarantine falls by ``quantity`` and on hand stays as it is, so available rises
+    by ``quantity``; refused (``not_quarantined``) when fewer units are quarantined there, and
+    without a reason; one ``quarantine_release`` ledger row; waiting backorders hear of the
+    units like a receipt. The stock row is locked as every stock service locks it.
+    """
+    _positive(quantity)
+    if not (reason or "").strip():
+        raise InvalidInput("Say why the units may be sold again.", fields={"reason": ["A reason is required."]})
+    with transaction.atomic():
+        level = _quarantined_lock(sku, location, quantity)
+        movement = _post(
+            level, kind=StockMovement.Kind.QUARANTINE_RELEASE, actor=actor, reference=reference, reason=reason.strip(), damaged=-quantity
+        )
+        _announce_available([level.product_id])
+        return movement
 
 
 def stock_set_safety(*, sku: str, location: str, safety_stock: int, actor: Actor) -> StockMovement | None:

@@ -1,7 +1,7 @@
 """Property: whatever sequence of stock and order operations runs, the books stay straight.
 
 A hypothesis state machine drives receipts, orders, cancellations, payments, adjustments (some
-of them refused), quarantine, safety stock, shipments, transfers and returns (received whole or
+of them refused), quarantine, release from quarantine, safety stock, shipments, transfers and returns (received whole or
 in two parcels with stray and missing items, inspected into restock, refurbish, quarantine, scrap
 or back to the vendor, some units refused) in random order. After
 every step: counters equal the ledger's sums, nothing is negative, nothing is reserved beyond
@@ -23,6 +23,7 @@ from inventory.models import StockLevel, StockMovement
 from inventory.services import (
     stock_adjust,
     stock_quarantine,
+    stock_quarantine_release,
     stock_receive,
     stock_scrap,
     stock_set_safety,
@@ -99,6 +100,20 @@ class StockAndOrders(RuleBasedStateMachine):
     @rule(sku=SKUS, location=LOCATIONS, quantity=st.integers(1, 4))
     def scrap(self, sku, location, quantity):
         self._refused_changes_nothing(lambda: stock_scrap(sku=sku, location=location, quantity=quantity, reason="write-off", actor="test"))
+
+    @rule(sku=SKUS, location=LOCATIONS, quantity=st.integers(1, 4))
+    def release_from_quarantine(self, sku, location, quantity):
+        """Refurbished units become sellable again: quarantine falls, on hand stays; asking for
+        more than is quarantined is refused and changes nothing."""
+        level = StockLevel.objects.filter(product__sku=sku, location__code=location).values("on_hand", "damaged").first() or {"on_hand": 0, "damaged": 0}
+        self._refused_changes_nothing(
+            lambda: stock_quarantine_release(sku=sku, location=location, quantity=quantity, reason="refurbished", actor="test")
+        )
+        after = StockLevel.objects.filter(product__sku=sku, location__code=location).values("on_hand", "damaged").first() or {"on_hand": 0, "damaged": 0}
+        released = quantity if quantity <= level["damaged"] else 0
+        assert after == {"on_hand": level["on_hand"], "damaged": level["damaged"] - released}
+        if released:
+            self._serve_backorders(sku)
 
     @rule(sku=SKUS, location=LOCATIONS, quantity=st.integers(0, 3))
     def safety_stock(self, sku, location, quantity):

@@ -241,6 +241,13 @@ class StockMovementCreateSerializer(serializers.Serializer):
     )
 
 
+class StockQuarantineSerializer(serializers.Serializer):
+    location = serializers.CharField(help_text="Location code, as listed by `/locations/`.")
+    quantity = serializers.IntegerField(min_value=1, max_value=MAX_INTEGER, help_text="Units, above zero.")
+    reason = serializers.CharField(max_length=255, help_text="Why; kept on the ledger row.")
+    reference = serializers.CharField(max_length=120, required=False, allow_blank=True, default="", help_text="E.g. an RMA or work order.")
+
+
 # --- output ----------------------------------------------------------------------------------
 
 

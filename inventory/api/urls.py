@@ -14,6 +14,9 @@ urlpatterns = [
     path("stock/", views.StockLevelsView.as_view(), name="api-stock-levels"),
     path("stock/movements/", views.StockMovementsView.as_view(), name="api-stock-movements"),
     path("stock/snapshots/", views.StockSnapshotsView.as_view(), name="api-stock-snapshots"),
+    path("stock/<path:sku>/quarantine/", views.StockQuarantineView.as_view(), name="api-stock-quarantine"),
+    path("stock/<path:sku>/release/", views.StockQuarantineReleaseView.as_view(), name="api-stock-quarantine-release"),
+    path("stock/<path:sku>/scrap/", views.StockQuarantineScrapView.as_view(), name="api-stock-scrap"),
     path("stock/<path:sku>/", views.StockView.as_view(), name="api-stock"),
     path("atp/", views.AvailabilityView.as_view(), name="api-availability"),
 ]

@@ -28,7 +28,10 @@ from inventory.services import (
     product_update,
     stock_adjust,
     stock_bin_assign,
+    stock_quarantine,
+    stock_quarantine_release,
     stock_receive,
+    stock_scrap,
     stock_snapshot_apply,
 )
 from oms.api.authentication import request_actor
@@ -59,6 +62,7 @@ from .serializers import (
     StockLevelSerializer,
     StockMovementCreateSerializer,
     StockMovementSerializer,
+    StockQuarantineSerializer,
     StockSerializer,
     StockSnapshotSerializer,
 )
@@ -467,6 +471,77 @@ class StockView(APIView):
     def get(self, request, sku: str):
         channel = _channel_param(request)
         return Response(StockSerializer(stock_for_sku(product_get(sku), channel=channel)).data)
+
+
+class StockQuarantineStepView(APIView):
+    """One step of quarantine for a SKU at a location: the subclasses name the service."""
+
+    required_scopes = {"POST": "stock:write"}
+    required_permissions = {"POST": "inventory.adjust_stock"}
+    parser_classes = [JSONParser]
+    service = staticmethod(stock_quarantine)
+
+    def step(self, request, sku: str) -> Response:
+        serializer = StockQuarantineSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        product_get(sku)  # an unknown SKU is the URL's fault: 404
+        try:
+            self.service(
+                sku=sku, location=data["location"], quantity=data["quantity"], reason=data["reason"],
+                reference=data["reference"], actor=request_actor(request),
+            )
+        except NotFound as exc:
+            raise InvalidInput(exc.message, code=exc.code, fields=exc.fields) from None
+        level = stock_levels_listing().get(product__sku=sku, location__code=data["location"])
+        return Response(StockLevelSerializer(level).data)
+
+
+QUARANTINE_STEP = dict(request=StockQuarantineSerializer, parameters=[SKU, IDEMPOTENCY_KEY], responses={200: StockLevelSerializer, **error_responses(400, 404, 409)})
+
+
+class StockQuarantineView(StockQuarantineStepView):
+    @extend_schema(
+        operation_id="stock_quarantine",
+        summary="Quarantine units",
+        description="Sets `quantity` units of the SKU at `location` aside: still on hand, no longer sellable (`damaged` "
+        "rises). Refused (409) when fewer units are free to set aside. Answers the stock level after the change.",
+        **QUARANTINE_STEP,
+    )
+    @idempotent
+    def post(self, request, sku: str):
+        return self.step(request, sku)
+
+
+class StockQuarantineReleaseView(StockQuarantineStepView):
+    service = staticmethod(stock_quarantine_release)
+
+    @extend_schema(
+        operation_id="stock_quarantine_release",
+        summary="Release units from quarantine",
+        description="Makes `quantity` quarantined units sellable again (refurbished, or cleared): `damaged` falls, on hand "
+        "stays, and orders waiting for the SKU are served as after a receipt. Refused (409, `not_quarantined`) when fewer "
+        "units are quarantined there. Answers the stock level after the change.",
+        **QUARANTINE_STEP,
+    )
+    @idempotent
+    def post(self, request, sku: str):
+        return self.step(request, sku)
+
+
+class StockQuarantineScrapView(StockQuarantineStepView):
+    service = staticmethod(stock_scrap)
+
+    @extend_schema(
+        operation_id="stock_quarantine_scrap",
+        summary="Scrap quarantined units",
+        description="Writes off `quantity` quarantined units: they leave on hand and quarantine together. Refused (409, "
+        "`not_quarantined`) when fewer units are quarantined there. Answers the stock level after the change.",
+        **QUARANTINE_STEP,
+    )
+    @idempotent
+    def post(self, request, sku: str):
+        return self.step(request, sku)
 
 
 class AvailabilityView(APIView):

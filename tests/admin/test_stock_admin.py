@@ -1,7 +1,9 @@
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from inventory.models import StockLevel, StockMovement, Transfer
-from inventory.services import stock_transfer_create
+from inventory.services import stock_quarantine, stock_transfer_create
 
 from ..factories import LocationFactory, ProductFactory, place_order
 from .conftest import messages_of
@@ -192,3 +194,83 @@ def test_transfers_can_be_cancelled_in_bulk_and_an_unknown_sku_is_a_form_error(c
     assert set(Transfer.objects.values_list("status", flat=True)) == {"cancelled"}
     assert bad.status_code == 200 and "Lines: Unknown SKU 'SKU-NOPE'." in bad.context["form"].non_field_errors()
     assert Transfer.objects.count() == 2
+
+
+QUARANTINE = reverse("admin:inventory_stocklevel_quarantine")
+
+
+def test_a_manager_releases_refurbished_units_from_the_stock_row_form_which_shows_the_quarantined_count(console, stocked):
+    stocked("SKU-A", 10)
+    stock_quarantine(sku="SKU-A", location="chicago", quantity=3, reason="dented", actor="test")
+    client = console("Operations manager")
+    listed = client.get(STOCK).content.decode()
+    assert "release from quarantine…" in listed and "scrap quarantined…" in listed
+
+    form = client.get(QUARANTINE, {"sku": "SKU-A", "location": "chicago", "step": "release"})
+    response = client.post(QUARANTINE, {"sku": "SKU-A", "location": "chicago", "step": "release", "quantity": "2", "reason": "refurbished"})
+
+    assert form.status_code == 200 and form.context["title"] == "Release from quarantine"
+    assert "Now 3 of 10 on hand of SKU-A at chicago are quarantined." in form.content.decode()
+    assert response.status_code == 302
+    assert (level("SKU-A").on_hand, level("SKU-A").damaged) == (10, 1)
+    movement = StockMovement.objects.latest("id")
+    assert (movement.kind, movement.damaged_delta, movement.reason, movement.actor) == ("quarantine_release", -2, "refurbished", client.user)
+    assert "Released from quarantine: 2 × SKU-A at chicago." in messages_of(response)
+
+
+def test_quarantine_then_scrap_through_the_form(console, stocked):
+    stocked("SKU-A", 10)
+    client = console("Operations manager")
+
+    client.post(QUARANTINE, {"sku": "SKU-A", "location": "chicago", "step": "quarantine", "quantity": "4", "reason": "water damage"})
+    client.post(QUARANTINE, {"sku": "SKU-A", "location": "chicago", "step": "scrap", "quantity": "1", "reason": "beyond repair"})
+
+    assert (level("SKU-A").on_hand, level("SKU-A").damaged) == (9, 3)
+
+
+def test_releasing_more_than_is_quarantined_or_without_a_reason_is_an_error_on_the_form(console, stocked):
+    stocked("SKU-A", 10)
+    stock_quarantine(sku="SKU-A", location="chicago", quantity=1, reason="dented", actor="test")
+    client = console("Operations manager")
+    before = StockMovement.objects.count()
+
+    too_many = client.post(QUARANTINE, {"sku": "SKU-A", "location": "chicago", "step": "release", "quantity": "4", "reason": "refurbished"})
+    no_reason = client.post(QUARANTINE, {"sku": "SKU-A", "location": "chicago", "step": "release", "quantity": "1", "reason": ""})
+
+    assert too_many.status_code == 200
+    assert too_many.context["form"].errors["quantity"] == ["Only 1 unit(s) are quarantined here."]
+    assert "Now 1 of 10 on hand of SKU-A at chicago are quarantined." in too_many.content.decode()
+    assert no_reason.status_code == 200 and no_reason.context["form"].errors["reason"] == ["A reason is required."]
+    assert StockMovement.objects.count() == before
+    assert level("SKU-A").damaged == 1
+
+
+def test_a_warehouse_user_may_not_release_quarantined_units(console, stocked):
+    stocked("SKU-A", 10)
+    stock_quarantine(sku="SKU-A", location="chicago", quantity=2, reason="dented", actor="test")
+    client = console("Warehouse")
+
+    listed = client.get(STOCK).content.decode()
+    shown = client.get(QUARANTINE, {"sku": "SKU-A", "location": "chicago", "step": "release"})
+    posted = client.post(QUARANTINE, {"sku": "SKU-A", "location": "chicago", "step": "release", "quantity": "1", "reason": "refurbished"})
+
+    assert QUARANTINE not in listed
+    assert (shown.status_code, posted.status_code) == (403, 403)
+    assert level("SKU-A").damaged == 2
+
+
+def test_the_stock_list_with_quarantine_links_keeps_its_query_count(console, stocked):
+    client = console("Operations manager")
+    stocked("SKU-A", 10)
+    stock_quarantine(sku="SKU-A", location="chicago", quantity=1, reason="dented", actor="test")
+    client.get(STOCK)
+
+    with CaptureQueriesContext(connection) as few:
+        client.get(STOCK)
+    for index in range(5):
+        stocked(f"SKU-M{index}", 4)
+        stock_quarantine(sku=f"SKU-M{index}", location="chicago", quantity=1, reason="dented", actor="test")
+    with CaptureQueriesContext(connection) as many:
+        client.get(STOCK)
+
+    assert len(many) == len(few)
