@@ -9,6 +9,8 @@ import re
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import Error as PlaywrightError
+
 from .artifacts import browser_artifacts_folder
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -30,7 +32,13 @@ class Screenshots:
         self.taken += 1
         slug = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
         self.folder.mkdir(parents=True, exist_ok=True)
-        self.page.screenshot(path=str(self.folder / f"{self.taken:02d}-{slug}.png"), full_page=True)
+        path = str(self.folder / f"{self.taken:02d}-{slug}.png")
+        try:
+            self.page.screenshot(path=path, full_page=True)
+        except PlaywrightError:
+            # A very tall page (the API docs) can outlast a full-page capture on a busy machine:
+            # keep what the viewport shows; a screenshot is evidence, never the test's verdict.
+            self.page.screenshot(path=path, timeout=30_000)
 
 
 @pytest.fixture
@@ -56,7 +64,10 @@ def browser_page(request):
         try:
             yield page
         finally:
-            page.step("last page")
+            try:
+                page.step("last page")
+            except PlaywrightError as error:
+                print(f"no screenshot of the last page: {error}")
             browser.close()
             os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
 

@@ -70,11 +70,12 @@ def test_the_returns_clerk_scans_an_rma_at_the_dock_scans_the_items_and_inspects
     page.get_by_label("Disposition of line 2 (CUP)").select_option(label="Quarantine (damaged)")
     page.step("inspection filled in")
     page.get_by_role("button", name="Record inspection").click()
-    page.get_by_text(f"{rma.number}: Inspected. Status: Inspected.").wait_for()
-    page.step("the return inspected")
+    # The policy refunds after inspection: the page comes back with the money already on its way.
+    page.get_by_text(f"{rma.number}: Inspected. Status: Refunded.").wait_for()
+    page.step("the return inspected and refunded")
 
-    # Then the return is inspected, the mugs are sellable again and the cup is in quarantine.
-    assert fresh(rma).status == ReturnStatus.INSPECTED
+    # Then the return is refunded, the mugs are sellable again and the cup is in quarantine.
+    assert fresh(rma).status == ReturnStatus.REFUNDED
     assert StockLevel.objects.get(product__sku="MUG", location__code="chicago").on_hand == mugs_before + 2
     assert StockLevel.objects.get(product__sku="CUP", location__code="chicago").damaged == 1
     assert stock_invariant_violations() == []
