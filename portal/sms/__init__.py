@@ -3,9 +3,9 @@
 ``sms_send(to=, body=, reference=)`` normalizes ``to`` to E.164, fits ``body`` to
 ``OMS_SMS_MAX_SEGMENTS``, sends it through the adapter ``OMS_SMS_BACKEND`` names and returns
 ``(provider message id, status)`` in the notification log's words (queued, sent, delivered,
-bounced, failed). It never raises for a message that cannot go: an invalid number or the
-provider's refusal returns status ``failed`` (provider id empty) with the reason on the result's
-``reason``. It raises ``SmsTransientError`` when trying again later may succeed (rate limit,
+bounced, failed). It never raises for a message that cannot go: an invalid number, an empty
+text or the provider's refusal returns status ``failed`` (provider id empty) with the reason on
+the answer's ``reason``. It raises ``SmsTransientError`` when trying again later may succeed (rate limit,
 provider outage, network): the caller retries with backoff.
 """
 
@@ -44,6 +44,8 @@ def sms_send(*, to: str, body: str, reference: str, region: str = "") -> SmsOutc
     except InvalidInput as error:
         return SmsOutcome("", FAILED, reason=error.message)
     text = sms_fit(body)
+    if not text:
+        return SmsOutcome("", FAILED, reason="Nothing to send: the SMS text is empty.")
     result = sms_adapter().send(to=number, body=text, reference=reference)
     return SmsOutcome(result.provider_message_id, result.status, reason=result.detail, body=text)
 

@@ -8,11 +8,14 @@ character beyond the Basic Multilingual Plane (most emoji) is a surrogate pair: 
 
 One segment holds 160 septets or 70 UCS-2 units. A longer text is split into parts that each
 carry a user-data header (concatenation), leaving 153 septets or 67 units per part; a part never
-splits an escape sequence or a surrogate pair, so a character that would straddle the boundary
-starts the next part (as the carriers and Twilio's segment calculator count it).
+splits an escape sequence, a surrogate pair or a character the reader sees as one (an emoji with
+its skin tone, a ZWJ family, a letter with its accent), so what would straddle the boundary starts
+the next part. That is how Twilio's own segment calculator (TwilioDevEd/message-segment-calculator)
+packs parts, grapheme by grapheme.
 """
 
 import re
+import unicodedata
 
 from django.conf import settings
 
@@ -48,6 +51,35 @@ def sms_length(text: str) -> tuple[int, str]:
     return sum(_units(char, encoding) for char in text), encoding
 
 
+_ZWJ = "\u200d"
+
+
+def _joins_previous(char: str, previous: str) -> bool:
+    """Whether ``char`` belongs to the same visible character as ``previous`` (an approximation
+    of Unicode grapheme clusters that covers accents, emoji modifiers, ZWJ sequences and flags)."""
+    code = ord(char)
+    return (
+        previous == _ZWJ or char == _ZWJ
+        or unicodedata.category(char) in ("Mn", "Me")  # combining accents, enclosing keycap
+        or 0xFE00 <= code <= 0xFE0F  # variation selectors (emoji or text presentation)
+        or 0x1F3FB <= code <= 0x1F3FF  # skin tones
+        or 0xE0020 <= code <= 0xE007F  # tag sequences (subdivision flags)
+    )
+
+
+def _clusters(text: str) -> list[str]:
+    clusters: list[str] = []
+    for char in text:
+        regional = 0x1F1E6 <= ord(char) <= 0x1F1FF
+        last = clusters[-1] if clusters else ""
+        pairs_flag = regional and len(last) == 1 and 0x1F1E6 <= ord(last) <= 0x1F1FF  # two regional indicators: a flag
+        if last and (pairs_flag or _joins_previous(char, last[-1])):
+            clusters[-1] = last + char
+        else:
+            clusters.append(char)
+    return clusters
+
+
 def segment_count(text: str) -> tuple[int, str]:
     """(segments, encoding) that sending ``text`` costs; an empty text is 0 segments."""
     length, encoding = sms_length(text)
@@ -55,9 +87,9 @@ def segment_count(text: str) -> tuple[int, str]:
     if length <= single:
         return (1 if text else 0), encoding
     parts, used = 1, 0
-    for char in text:
-        units = _units(char, encoding)
-        if used + units > per_part:  # an escape or a surrogate pair is never split across parts
+    for cluster in _clusters(text):
+        units = sum(_units(char, encoding) for char in cluster)
+        if used + units > per_part and used:  # what the reader sees as one character stays in one part
             parts, used = parts + 1, 0
         used += units
     return parts, encoding
@@ -106,12 +138,13 @@ def sms_fit(text: str, *, max_segments: int | None = None) -> str:
 
 
 def _cut(head: str, tail: str, fits) -> str:
-    """The longest prefix of ``head`` (one character at a time) with an ellipsis and ``tail`` that fits."""
-    low, high = 0, len(head)
+    """The longest prefix of ``head`` (one visible character at a time) with an ellipsis and ``tail`` that fits."""
+    clusters = _clusters(head)  # never cut an emoji or an accented letter in two
+    low, high = 0, len(clusters)
     best = ("..." + tail).strip()
     while low <= high:  # longer prefixes never take fewer segments, so a binary search finds the longest
         middle = (low + high) // 2
-        kept = head[:middle].rstrip()
+        kept = "".join(clusters[:middle]).rstrip()
         ellipsis = "..." if sms_encoding(kept + tail) == GSM7 else "…"
         candidate = kept + ellipsis + tail
         if fits(candidate):

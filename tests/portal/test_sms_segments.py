@@ -136,3 +136,30 @@ def test_given_no_limit_then_the_setting_decides():
 def test_given_a_limit_below_one_then_it_is_refused():
     with pytest.raises(ValueError):
         sms_fit("hello", max_segments=0)
+
+
+def test_given_an_emoji_with_a_skin_tone_at_a_part_boundary_then_it_stays_in_one_part():
+    thumbs = "👍🏽"  # two code points, four UTF-16 units
+    assert segment_count("ł" * 65 + thumbs + "ł" * 65) == (3, UCS2)  # 134 units, but 65 + 4 > 67
+    assert segment_count("ł" * 63 + thumbs + "ł" * 67) == (2, UCS2)
+
+
+def test_given_a_zwj_family_or_a_flag_then_it_is_counted_as_one_visible_character():
+    family = "👨\u200d👩\u200d👧"  # UTF-16 units: 2 + 1 + 2 + 1 + 2
+    assert sms_length(family) == (8, UCS2)
+    # 134 units: split between code points it would fill two parts exactly; kept whole, it needs three.
+    assert segment_count("ł" * 62 + family + "ł" * 64) == (3, UCS2)
+    assert segment_count("ł" * 59 + family + "ł" * 67) == (2, UCS2)
+    flag = "🇩🇪"  # two regional indicators
+    assert segment_count("ł" * 65 + flag + "ł" * 65) == (3, UCS2)
+    assert segment_count("ł" * 63 + flag + "ł" * 67) == (2, UCS2)
+
+
+def test_given_an_accent_written_as_a_combining_mark_then_it_stays_with_its_letter():
+    text = "ł" * 66 + "e\u0301" + "ł" * 66  # é as e + combining acute: 2 units, 134 in all
+    assert segment_count(text) == (3, UCS2)
+
+
+def test_given_a_text_cut_between_characters_then_no_emoji_is_cut_in_two():
+    fitted = sms_fit("👍🏽" * 40, max_segments=1)
+    assert fitted == "👍🏽" * 17 + "…"  # 17 × 4 + 1 = 69 units; one more would need 73

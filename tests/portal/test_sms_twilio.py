@@ -118,6 +118,12 @@ def test_given_an_invalid_number_then_sms_send_fails_without_calling_twilio(twil
     assert twilio.requests == []
 
 
+def test_given_an_empty_text_then_sms_send_fails_without_calling_twilio(twilio):
+    outcome = sms_send(to="+4915123456789", body=" \n", reference="event-12")
+    assert tuple(outcome) == ("", "failed") and outcome.reason == "Nothing to send: the SMS text is empty."
+    assert twilio.requests == []
+
+
 def test_given_a_refusal_then_sms_send_returns_failed_with_the_reason(twilio):
     twilio.play("twilio/invalid_to_number")
     outcome = sms_send(to="+4915123456789", body="Hallo", reference="event-9")
