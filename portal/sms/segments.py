@@ -131,9 +131,7 @@ def sms_fit(text: str, *, max_segments: int | None = None) -> str:
     link = _TRAILING_LINK.search(text)
     if link and fits("... " + link.group(1)):
         head, tail = text[: link.start()], " " + link.group(1)
-        shortened = _shortened(head, tail, fits) or _cut(head, tail, fits)
-        if shortened:
-            return shortened
+        return _shortened(head, tail, fits) or _cut(head, tail, fits)
     return _shortened(text, "", fits) or _cut(text, "", fits)
 
 
