@@ -350,3 +350,19 @@ OMS_PORTAL_BASE_URL = env.str("OMS_PORTAL_BASE_URL", default="http://localhost:8
 # How long a tracking link in a message opens the parcel's page, and a preferences link the choices.
 OMS_TRACKING_LINK_DAYS = env.int("OMS_TRACKING_LINK_DAYS", default=90)
 OMS_PREFERENCES_LINK_DAYS = env.int("OMS_PREFERENCES_LINK_DAYS", default=365)
+
+# --- SMS (portal/sms/) ---
+# Which adapter sends SMS: "local" records them in the process and the log, "twilio" sends them.
+OMS_SMS_BACKEND = env.str("OMS_SMS_BACKEND", default="local")
+# Longer texts are shortened at a word boundary (a trailing link kept) to fit this many segments.
+OMS_SMS_MAX_SEGMENTS = env.int("OMS_SMS_MAX_SEGMENTS", default=3)
+# Twilio's Messages API: the account, its auth token (also the key that signs status callbacks) or
+# an API key, and the sender (a number, or a Messaging Service that picks one).
+TWILIO_ACCOUNT_SID = env.str("TWILIO_ACCOUNT_SID", default="")
+TWILIO_AUTH_TOKEN = env.str("TWILIO_AUTH_TOKEN", default="")
+TWILIO_API_KEY_SID = env.str("TWILIO_API_KEY_SID", default="")
+TWILIO_API_KEY_SECRET = env.str("TWILIO_API_KEY_SECRET", default="")
+TWILIO_FROM_NUMBER = env.str("TWILIO_FROM_NUMBER", default="")
+TWILIO_MESSAGING_SERVICE_SID = env.str("TWILIO_MESSAGING_SERVICE_SID", default="")
+TWILIO_BASE_URL = env.str("TWILIO_BASE_URL", default="https://api.twilio.com")
+TWILIO_TIMEOUT_SECONDS = env.float("TWILIO_TIMEOUT_SECONDS", default=10)

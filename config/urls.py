@@ -6,6 +6,7 @@ from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerSplitView
 
 from oms.api.errors import api_not_found
+from portal.sms.hooks import twilio_status_hook
 
 api_v1 = [
     path("", include("orders.api.urls")),
@@ -25,6 +26,8 @@ urlpatterns = [
     path("admin/two-factor/", include("oms.signin.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),
+    # Twilio reports SMS statuses here (signed with the auth token; no session, no CSRF token).
+    path("portal/hooks/twilio/status/", twilio_status_hook, name="twilio-status"),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     # The split view serves Swagger UI's start-up script as a file (?script): no inline script for the CSP.
     # HTML pages only: DRF would answer OPTIONS with metadata their HTML renderer has no template for (a 500).

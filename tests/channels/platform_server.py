@@ -10,13 +10,23 @@ from urllib.parse import parse_qs, urlsplit
 RECORDED = Path(__file__).parent / "recorded"
 
 
-def recorded(name: str) -> dict:
+def recorded(name: str, folder: Path = RECORDED) -> dict:
     """A recorded answer (``shopify/shop_name``); each file says in ``source`` where its shape comes from."""
-    return json.loads((RECORDED / f"{name}.json").read_text())
+    return json.loads((folder / f"{name}.json").read_text())
+
+
+def _body(raw: bytes, content_type: str):
+    """A request's body: JSON, or a form (``{name: [values]}``) as Twilio's API takes."""
+    if not raw:
+        return None
+    if content_type.startswith("application/x-www-form-urlencoded"):
+        return parse_qs(raw.decode(), keep_blank_values=True)
+    return json.loads(raw)
 
 
 class PlatformServer:
-    def __init__(self):
+    def __init__(self, recorded_in: Path = RECORDED):
+        self.recorded_in = recorded_in
         self.requests: list[dict] = []
         self.answers: list[dict] = []
         server = self
@@ -27,7 +37,7 @@ class PlatformServer:
                 parts = urlsplit(self.path)
                 server.requests.append({
                     "method": self.command, "path": parts.path, "query": parse_qs(parts.query),
-                    "headers": {k.lower(): v for k, v in self.headers.items()}, "body": json.loads(raw) if raw else None,
+                    "headers": {k.lower(): v for k, v in self.headers.items()}, "body": _body(raw, self.headers.get("Content-Type", "")),
                 })
                 answer = server.answers.pop(0) if server.answers else {"status": 418, "headers": {}, "body": "nothing queued for this request"}
                 body = answer["body"] if isinstance(answer["body"], str) else json.dumps(answer["body"])
@@ -52,7 +62,7 @@ class PlatformServer:
 
     def play(self, *names: str) -> "PlatformServer":
         """Queue recorded answers, one per coming request."""
-        self.answers.extend(recorded(name) for name in names)
+        self.answers.extend(recorded(name, self.recorded_in) for name in names)
         return self
 
     def close(self):
