@@ -18,6 +18,11 @@ def _fields_stamped_now() -> tuple:
     )
 
 
+def real_now() -> datetime.datetime:
+    """The time outside any seeding clock: what "never in the future" is measured against."""
+    return _REAL_NOW()
+
+
 def _defaults_point_at(clock) -> None:
     for field in _fields_stamped_now():
         field.default = clock
@@ -30,7 +35,7 @@ def seeding_clock(at: datetime.datetime):
     left, or takes a return of weeks ago on the day it was asked for, so the rows' times are
     those of then, audit trails included (fields whose default is the clock). The services take
     the time from the clock, as they do live."""
-    real = timezone.now
+    outer = timezone.now  # the real clock, or the clock of an enclosing step
 
     def clock():
         return at
@@ -40,5 +45,5 @@ def seeding_clock(at: datetime.datetime):
     try:
         yield
     finally:
-        timezone.now = real
-        _defaults_point_at(_REAL_NOW)
+        timezone.now = outer
+        _defaults_point_at(outer)

@@ -30,7 +30,7 @@ from orders.services import order_start_fulfillment
 from shipping.models import Carrier, Shipment, ShipmentDirection, ShipmentStatus
 from shipping.services import NothingToManifest, manifest_close, shipments_flag_late, tracking_events_record
 
-from .clock import seeding_clock
+from .clock import real_now, seeding_clock
 
 
 def fulfillment_start(order: Order, actor) -> None:
@@ -43,7 +43,7 @@ def _left_warehouse(fulfillment_order: FulfillmentOrder) -> datetime.datetime:
     """When the parcel left: 2 to 20 hours after the order came in, never in the future."""
     placed = fulfillment_order.order.placed_at
     hours = random.Random(fulfillment_order.number).uniform(2, 20)
-    return min(placed + datetime.timedelta(hours=hours), timezone.now() - datetime.timedelta(minutes=30))
+    return min(placed + datetime.timedelta(hours=hours), real_now() - datetime.timedelta(minutes=30))
 
 
 def _ship(fulfillment_order: FulfillmentOrder, actor, quantities: dict[int, int] | None = None) -> None:
@@ -73,9 +73,21 @@ def ship_rest(order: Order, actor) -> None:
         _ship(fulfillment_order, actor)
 
 
-def deliver(order: Order, actor) -> None:
-    for fulfillment_order in FulfillmentOrder.objects.filter(order=order, status=FulfillmentStatus.SHIPPED).order_by("pk"):
-        fulfillment_order_deliver(fulfillment_order_id=fulfillment_order.pk, actor=actor)
+def delivered_at(fulfillment_order: FulfillmentOrder) -> datetime.datetime:
+    """When the parcel arrived: 1 to 4 days after it left, never later than a few minutes ago."""
+    days = random.Random(f"{fulfillment_order.number}-delivered").uniform(1, 4)
+    return min(_left_warehouse(fulfillment_order) + datetime.timedelta(days=days), real_now() - datetime.timedelta(minutes=10))
+
+
+def deliver(order: Order, actor) -> datetime.datetime | None:
+    """Deliver the order's shipped parcels, each on its day; returns when the last one arrived."""
+    last = None
+    for fulfillment_order in FulfillmentOrder.objects.filter(order=order, status=FulfillmentStatus.SHIPPED).select_related("order").order_by("pk"):
+        when = delivered_at(fulfillment_order)
+        with seeding_clock(when):
+            fulfillment_order_deliver(fulfillment_order_id=fulfillment_order.pk, actor=actor)
+        last = max(last, when) if last else when
+    return last
 
 
 PACKAGE_TYPES = [

@@ -38,6 +38,7 @@ from orders.services import (
 
 from . import fulfillment
 from .catalogue import ProductSeed
+from .clock import real_now, seeding_clock
 from .customers import CITIES, CURRENCY, FX, CustomerSeed
 from .report import DemoReport, money
 
@@ -285,12 +286,13 @@ def _advance(seed: OrderSeed, order: Order, users: dict) -> bool:
         if order.payment_status == PaymentStatus.AUTHORIZED:
             order_payment_update(order_id=order.pk, payment_status=PaymentStatus.PAID, actor="api:payments")
         fulfillment.ship_rest(order, warehouse)
-    if target >= 4:
-        fulfillment.deliver(order, "job:carrier-tracking")
+    arrived = fulfillment.deliver(order, "job:carrier-tracking") if target >= 4 else None
     if target >= 5:
-        if order.payment_status == PaymentStatus.PENDING:  # B2B on terms: the invoice was paid
-            order_payment_update(order_id=order.pk, payment_status=PaymentStatus.PAID, actor="accounting:invoices")
-        order_complete(order_id=order.pk, actor="job:order-closing")
+        # Closed a day after the last parcel arrived (not later than now).
+        with seeding_clock(min((arrived or real_now()) + timedelta(days=1), real_now() - timedelta(minutes=5))):
+            if order.payment_status == PaymentStatus.PENDING:  # B2B on terms: the invoice was paid
+                order_payment_update(order_id=order.pk, payment_status=PaymentStatus.PAID, actor="accounting:invoices")
+            order_complete(order_id=order.pk, actor="job:order-closing")
     return True
 
 
@@ -306,14 +308,17 @@ def orders_seed(plans: list[OrderSeed], users: dict, report: DemoReport, progres
         with transaction.atomic():
             for seed in todo[start:start + ORDERS_PER_TRANSACTION]:
                 actor = users["service"] if seed.channel == "phone" else INTAKE_ACTORS[seed.channel]
-                result = order_intake(data=_intake_data(seed), actor=actor)
-                if result.created:
-                    report.created["orders"] += 1
-                    try:
-                        if not _advance(seed, result.order, users):
+                # The order's own trail is stamped when it happened: taken in when placed, moved
+                # on from there (shipping and delivery keep their own days).
+                with seeding_clock(seed.placed_at):
+                    result = order_intake(data=_intake_data(seed), actor=actor)
+                    if result.created:
+                        report.created["orders"] += 1
+                        try:
+                            if not _advance(seed, result.order, users):
+                                report.drifted += 1
+                        except DomainError:
                             report.drifted += 1
-                    except DomainError:
-                        report.drifted += 1
                 bar.update(1)
     bar.close()
 
