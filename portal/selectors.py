@@ -8,7 +8,7 @@ from django.core.paginator import Page, Paginator
 
 from fulfillment.models import FulfillmentLine, FulfillmentOrder
 from orders.models import Order, OrderEvent, OrderStatus
-from shipping.models import Shipment
+from shipping.models import Shipment, ShipmentParcel, TrackingEvent
 
 from .links import TRACKING_PATH, tracking_token
 from .wording import ORDER_STATUS_WORDS, SHIPMENT_STATUS_WORDS, parcel_words_without_booking
@@ -112,17 +112,17 @@ class TrackingView:
 
 
 def portal_tracking_view(*, shipment_id: int) -> TrackingView | None:
-    """A shipment as its tracking link shows it (five queries), or None when there is none."""
+    """A shipment as its tracking link shows it (six queries), or None when there is none."""
     shipment = Shipment.objects.select_related("carrier").filter(pk=shipment_id).first()
     if shipment is None:
         return None
     fulfillment_order = FulfillmentOrder.objects.select_related("order__channel").filter(shipment_id=shipment.pk).order_by("pk").first()
     order = fulfillment_order.order if fulfillment_order else None
-    events = list(shipment.tracking_events.only("code", "status_text", "location", "occurred_at").order_by("-occurred_at", "-pk"))
+    events = list(TrackingEvent.objects.filter(shipment_id=shipment.pk).only("code", "status_text", "location", "occurred_at").order_by("-occurred_at", "-pk"))
     items = [
         (line.order_line.name or line.order_line.sku, line.quantity)
         for line in FulfillmentLine.objects.select_related("order_line").filter(fulfillment_order__shipment_id=shipment.pk).order_by("pk")
     ]
-    parcel_numbers = list(shipment.parcels.order_by("sequence").values_list("tracking_number", flat=True))
+    parcel_numbers = list(ShipmentParcel.objects.filter(shipment_id=shipment.pk).order_by("sequence").values_list("tracking_number", flat=True))
     others = [] if order is None else [_parcel(fo) for fo in _parcels_query().filter(order_id=order.pk).exclude(shipment_id=shipment.pk)]
     return TrackingView(shipment=shipment, order=order, events=events, items=items, parcel_numbers=parcel_numbers, other_parcels=others)

@@ -8,6 +8,7 @@ from django.db import connection
 from django.test import Client, override_settings
 from django.test.utils import CaptureQueriesContext
 
+from oms.money import money_text
 from portal.links import tracking_token
 from portal.views.lookup import LOOKUP_SESSION_KEY
 from portal.wording import ORDER_STATUS_WORDS
@@ -24,7 +25,7 @@ def test_the_orders_page_lists_the_customers_orders_and_only_theirs(client, orde
 
     page = client.get("/portal/orders/").content.decode()
 
-    assert own.number in page and str(ORDER_STATUS_WORDS[own.status]) in page and str(own.grand_total) in page
+    assert own.number in page and str(ORDER_STATUS_WORDS[own.status]) in page and money_text(own.grand_total, own.currency) in page
     assert other.number not in page
 
 

@@ -80,3 +80,26 @@ def test_an_expired_tracking_link_gets_a_404(client, shipped):
 
     with override_settings(OMS_TRACKING_LINK_DAYS=-1):
         assert client.get(TRACKING_PATH.format(token=token)).status_code == 404
+
+
+def test_the_tracking_page_asks_the_same_queries_whatever_the_parcel_holds_or_the_carrier_reported(client, shipped):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+    from django.utils import timezone
+
+    from shipping.services import tracking_events_record
+
+    _, small = shipped("ada@example.com")
+    _, large = shipped("grace@example.com", [(f"SKU-L{n}", 1) for n in range(8)])
+    tracking_events_record(carrier_code=large.carrier.code, actor="test", events=[
+        {"event_id": f"more-{n}", "tracking_number": large.tracking_number, "code": "arrived_at_facility", "location": f"Depot {n}",
+         "occurred_at": timezone.now().isoformat()}
+        for n in range(6)
+    ])
+    counts = []
+    for shipment in (small, large):
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get(TRACKING_PATH.format(token=tracking_token(shipment.pk))).status_code == 200
+        counts.append(len(queries))
+
+    assert counts[0] == counts[1]
