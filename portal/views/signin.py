@@ -14,6 +14,7 @@ from ..auth import portal_sign_in, portal_sign_out
 from ..rate_limits import portal_attempt_allowed
 from ..sign_in_links import sign_in_link_send, sign_in_link_use, sign_in_link_valid
 from .common import portal_not_found, portal_render, portal_too_many
+from .lookup import LOOKUP_SESSION_KEY
 
 
 class SignInForm(forms.Form):
@@ -53,5 +54,7 @@ def sign_in_link(request, token: str):
 
 @require_POST
 def sign_out(request):
+    """Signs the customer out and closes any order looked up in this browser too."""
+    request.session.pop(LOOKUP_SESSION_KEY, None)
     portal_sign_out(request)
     return redirect("portal:sign-in")

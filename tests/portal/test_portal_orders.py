@@ -108,6 +108,8 @@ def test_an_order_looked_up_by_number_and_e_mail_or_postal_code_opens_only_that_
     assert by_postcode.get(f"/portal/orders/{order.number}/").status_code == 200
     assert by_email.get(f"/portal/orders/{other.number}/").status_code == 404  # the same customer's other order stays closed
     assert by_email.get("/portal/orders/").status_code == 302
+    by_email.post("/portal/sign-out/")
+    assert by_email.get(found.url).status_code == 302  # signing out closes the looked-up order too
 
 
 def test_a_wrong_number_e_mail_or_postal_code_gets_one_and_the_same_answer(ordered):
