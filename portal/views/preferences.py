@@ -19,20 +19,22 @@ from .common import portal_not_found, portal_render
 
 
 def _rows(customer: Customer) -> list[dict]:
-    """One row per kind: each medium's box, whether it is on, and why it cannot change if so."""
+    """One row per kind: each medium's box, whether it is on, and why it cannot change if so
+    (``why``: the id of the sentence that says why, once per page for a missing address)."""
     choices = notification_preferences_of(customer)
     rows = []
     for kind in NotificationKind.values:
         boxes = []
         for medium in Medium.values:
-            on, fixed = choices[(kind, medium)], ""
+            name = f"{kind}.{medium}"
+            on, fixed, why = choices[(kind, medium)], "", ""
             if kind in ALWAYS_SENT and medium == Medium.EMAIL:
-                on, fixed = True, _("Always sent by e-mail: it tells you that money moved.")
+                on, fixed, why = True, _("Always sent by e-mail: it tells you that money moved."), f"why-{name}"
             elif medium == Medium.EMAIL and not customer.email:
-                on, fixed = False, _("We have no e-mail address for you.")
+                on, why = False, "why-no-email"
             elif medium == Medium.SMS and not customer.phone:
-                on, fixed = False, _("We have no mobile number for you.")
-            boxes.append({"name": f"{kind}.{medium}", "medium": MEDIUM_WORDS[medium], "on": on, "fixed": fixed, "key": (kind, medium)})
+                on, why = False, "why-no-sms"
+            boxes.append({"name": name, "medium": MEDIUM_WORDS[medium], "on": on, "fixed": fixed, "why": why, "key": (kind, medium)})
         rows.append({"kind": NOTIFICATION_KIND_WORDS[kind], "boxes": boxes})
     return rows
 
@@ -40,7 +42,7 @@ def _rows(customer: Customer) -> list[dict]:
 def _preferences_page(request, customer: Customer, *, actor: str):
     rows = _rows(customer)
     if request.method == "POST":
-        choices = {box["key"]: box["name"] in request.POST for row in rows for box in row["boxes"] if not box["fixed"]}
+        choices = {box["key"]: box["name"] in request.POST for row in rows for box in row["boxes"] if not box["why"]}
         try:
             notification_preferences_set(customer_id=customer.pk, choices=choices, actor=actor)
         except InvalidInput as refused:
@@ -48,7 +50,8 @@ def _preferences_page(request, customer: Customer, *, actor: str):
         else:
             messages.success(request, _("Your choices are saved."))
         return redirect(request.path)
-    return portal_render(request, "portal/preferences.html", {"rows": rows, "media": [MEDIUM_WORDS[m] for m in Medium.values], "customer": customer})
+    context = {"rows": rows, "no_email": not customer.email, "no_phone": not customer.phone}
+    return portal_render(request, "portal/preferences.html", context)
 
 
 @require_http_methods(["GET", "HEAD", "POST"])

@@ -36,7 +36,8 @@ def test_a_customer_without_a_phone_sees_sms_off_and_why(client):
 
     page = client.get(PREFERENCES_PATH.format(token=preferences_token(customer.pk))).content.decode()
 
-    assert 'name="shipped.sms" disabled' in page and "We have no mobile number for you." in page
+    assert 'name="shipped.sms" disabled aria-describedby="why-no-sms"' in page
+    assert page.count("We have no mobile number for you, so no message goes by SMS.") == 1
 
 
 def test_unticking_a_box_turns_that_message_off_and_says_so(client):
