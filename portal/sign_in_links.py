@@ -14,6 +14,7 @@ from django.core.cache import cache
 from django.core.mail import send_mail
 from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils import translation
 
 from customers.models import Customer
 
@@ -46,8 +47,10 @@ def sign_in_link_send(*, email: str, next_path: str = "") -> None:
         "link": settings.OMS_PORTAL_BASE_URL.rstrip("/") + reverse("portal:sign-in-link", args=[token]),
         "minutes": settings.OMS_PORTAL_LINK_MINUTES,
     }
-    subject = render_to_string("portal/email/sign_in_subject.txt", context).strip()
-    body = render_to_string("portal/email/sign_in.txt", context)
+    # In the customer's language where the account knows it, else the one the request was made in.
+    with translation.override(getattr(customer, "language", None) or translation.get_language()):
+        subject = render_to_string("portal/email/sign_in_subject.txt", context).strip()
+        body = render_to_string("portal/email/sign_in.txt", context)
     send_mail(subject, body, None, [customer.email])
 
 

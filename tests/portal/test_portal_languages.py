@@ -43,3 +43,14 @@ def test_a_signed_in_customers_language_is_used_when_the_model_knows_it(client, 
     portal_sign_in_by_link(client, "ada@example.com")
 
     assert "Ihre Bestellungen" in client.get("/portal/orders/").content.decode()
+
+
+def test_a_sign_in_link_asked_for_in_german_comes_in_german(ordered):
+    from django.core import mail
+
+    ordered("ada@example.com")
+
+    Client(HTTP_ACCEPT_LANGUAGE="de").post("/portal/sign-in/", {"email": "ada@example.com"})
+
+    assert mail.outbox[-1].subject == "Ihr Anmeldelink"
+    assert "Er funktioniert einmal und 30 Minuten lang" in mail.outbox[-1].body
