@@ -60,7 +60,11 @@ MIDDLEWARE = [
     # bodies over DATA_UPLOAD_MAX_MEMORY_SIZE are refused before anything reads them.
     "oms.middleware.RequestRefusalMiddleware",
     "django.middleware.security.SecurityMiddleware",
-    "django.contrib.sessions.middleware.SessionMiddleware",
+    # Django's sessions, but under /portal/ a cookie of the portal's own (see portal.middleware):
+    # a customer's session and a member of staff's never share one, whichever signs out.
+    "portal.middleware.PortalSessionMiddleware",
+    # The portal's pages in the customer's language (choice, account, browser); the console stays English.
+    "portal.middleware.PortalLocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -366,3 +370,17 @@ TWILIO_FROM_NUMBER = env.str("TWILIO_FROM_NUMBER", default="")
 TWILIO_MESSAGING_SERVICE_SID = env.str("TWILIO_MESSAGING_SERVICE_SID", default="")
 TWILIO_BASE_URL = env.str("TWILIO_BASE_URL", default="https://api.twilio.com")
 TWILIO_TIMEOUT_SECONDS = env.float("TWILIO_TIMEOUT_SECONDS", default=10)
+# --- the portal site: sign-in links, order lookup, rate limits, languages (portal/views) ---
+# How long the link in a sign-in e-mail works (once).
+OMS_PORTAL_LINK_MINUTES = env.int("OMS_PORTAL_LINK_MINUTES", default=30)
+# How long an order found by number plus e-mail or postal code stays open in that browser.
+OMS_PORTAL_LOOKUP_MINUTES = env.int("OMS_PORTAL_LOOKUP_MINUTES", default=30)
+# Sign-in requests and order lookups allowed per window from one address, and at one e-mail
+# address or order number (whoever asks); more answer 429 until the window ends.
+OMS_PORTAL_RATE_WINDOW_SECONDS = env.int("OMS_PORTAL_RATE_WINDOW_SECONDS", default=900)
+OMS_PORTAL_RATE_PER_IP = env.int("OMS_PORTAL_RATE_PER_IP", default=20)
+OMS_PORTAL_RATE_PER_TARGET = env.int("OMS_PORTAL_RATE_PER_TARGET", default=5)
+# The portal's session cookie (path /portal/), apart from the console's SESSION_COOKIE_NAME.
+OMS_PORTAL_SESSION_COOKIE_NAME = env.str("OMS_PORTAL_SESSION_COOKIE_NAME", default="portal_sessionid")
+# The languages the portal speaks (English and German complete: portal/locale).
+LANGUAGES = [("en", "English"), ("de", "Deutsch")]

@@ -28,6 +28,9 @@ urlpatterns = [
     path("api/v1/", include(api_v1)),
     # Twilio reports SMS statuses here (signed with the auth token; no session, no CSRF token).
     path("portal/hooks/twilio/status/", twilio_status_hook, name="twilio-status"),
+    # The customer portal (its own session cookie: portal.middleware), and the language switch its pages post to.
+    path("portal/", include("portal.urls")),
+    path("i18n/", include("django.conf.urls.i18n")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     # The split view serves Swagger UI's start-up script as a file (?script): no inline script for the CSP.
     # HTML pages only: DRF would answer OPTIONS with metadata their HTML renderer has no template for (a 500).

@@ -1,0 +1,22 @@
+"""The portal's pages under /portal/. The tracking and preferences paths are the ones the links in
+messages are built with (``portal.links``); a test checks they agree."""
+
+from django.urls import path
+from django.views.generic import RedirectView
+
+from .views import lookup, orders, preferences, signin, tracking
+
+app_name = "portal"
+
+urlpatterns = [
+    path("", RedirectView.as_view(pattern_name="portal:orders"), name="home"),
+    path("sign-in/", signin.sign_in, name="sign-in"),
+    path("sign-in/<str:token>/", signin.sign_in_link, name="sign-in-link"),
+    path("sign-out/", signin.sign_out, name="sign-out"),
+    path("lookup/", lookup.lookup, name="lookup"),
+    path("orders/", orders.orders, name="orders"),
+    path("orders/<str:number>/", orders.order, name="order"),
+    path("track/<str:token>/", tracking.tracking, name="tracking"),
+    path("preferences/<str:token>/", preferences.preferences, name="preferences"),
+    path("my-preferences/", preferences.my_preferences, name="my-preferences"),
+]
