@@ -25,6 +25,7 @@ urlpatterns = [
     path("admin/two-factor/", include("oms.signin.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),
+    path("portal/", include("portal.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     # The split view serves Swagger UI's start-up script as a file (?script): no inline script for the CSP.
     # HTML pages only: DRF would answer OPTIONS with metadata their HTML renderer has no template for (a 500).

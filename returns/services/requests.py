@@ -121,14 +121,57 @@ def _policy_findings(*, policy: ReturnPolicy, order, lines: dict[int, OrderLine]
     if order.status == OrderStatus.COMPLETED:
         findings.append(f"order {order.number} is completed (its return window closed)")
     for item in wanted:
-        line = lines[item.line_number]
-        if line.product is not None and not line.product.is_returnable:
-            findings.append(f"{line.sku} is not returnable")
-        gross = line.unit_price * line.quantity
-        if policy.final_sale_discount_percent and gross > 0 and line.discount * 100 >= gross * policy.final_sale_discount_percent:
-            share = (line.discount * 100 / gross).quantize(Decimal("1"))
-            findings.append(f"{line.sku} (line {line.line_number}) was final sale ({share}% off)")
+        findings += line_policy_findings(policy=policy, line=lines[item.line_number])
     return findings
+
+
+def line_policy_findings(*, policy: ReturnPolicy, line: OrderLine) -> list[str]:
+    """Why returning units of ``line`` needs a person under ``policy``, whenever it is asked
+    (not returnable, final sale); empty when nothing about the line itself stands in the way."""
+    findings = []
+    if line.product is not None and not line.product.is_returnable:
+        findings.append(f"{line.sku} is not returnable")
+    gross = line.unit_price * line.quantity
+    if policy.final_sale_discount_percent and gross > 0 and line.discount * 100 >= gross * policy.final_sale_discount_percent:
+        share = (line.discount * 100 / gross).quantize(Decimal("1"))
+        findings.append(f"{line.sku} (line {line.line_number}) was final sale ({share}% off)")
+    return findings
+
+
+@dataclass(frozen=True)
+class PolicyAnswer:
+    """What the policy says about a return before it is requested: ``findings`` (why it needs a
+    person, in the words ``return_request`` records) and whether it would be approved at once."""
+
+    findings: tuple[str, ...]
+    auto_approve: bool
+
+    @property
+    def within_policy(self) -> bool:
+        return not self.findings
+
+    @property
+    def approved_at_once(self) -> bool:
+        return self.auto_approve and not self.findings
+
+
+def return_policy_preview(*, order_id: int, lines: list[ReturnLineData], now=None) -> PolicyAnswer:
+    """Read-only: the answer :func:`return_request` would give these lines of the order now (the
+    same findings, from the same policy and return clock), without locking or writing anything.
+    Lines the order does not have are left out (the request itself refuses them)."""
+    order = Order.objects.filter(pk=order_id).first()
+    if order is None:
+        raise NotFound(f"No order with id {order_id}.")
+    by_number = {
+        line.line_number: line
+        for line in OrderLine.objects.filter(order_id=order.pk, line_number__in=[item.line_number for item in lines]).select_related("product")
+    }
+    policy = return_policy_for(order.channel_id)
+    findings = _policy_findings(
+        policy=policy, order=order, lines=by_number, wanted=[item for item in lines if item.line_number in by_number],
+        clock=order_return_clock(order.pk), now=now or timezone.now(),
+    )
+    return PolicyAnswer(findings=tuple(findings), auto_approve=policy.auto_approve)
 
 
 def return_request(
