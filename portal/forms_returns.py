@@ -9,6 +9,8 @@ from django.utils.translation import gettext_lazy as _
 from returns.models import Resolution
 from returns.services import ReturnLineData
 
+from .return_status import reason_words
+
 RESOLUTION_CHOICES = [
     (Resolution.REFUND, _("Refund to my original payment")),
     (Resolution.EXCHANGE, _("Exchange for another size or colour")),
@@ -31,7 +33,7 @@ class ReturnStartForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.returnable = [item for item in returnable if item.left > 0]
         self.reasons = {reason.code: reason for reason in reasons}
-        reason_choices = [("", _("Choose a reason"))] + [(reason.code, reason.label) for reason in reasons]
+        reason_choices = [("", _("Choose a reason"))] + [(reason.code, reason_words(reason)) for reason in reasons]
         for item in self.returnable:
             number = item.line.line_number
             self.fields[f"quantity_{number}"] = forms.IntegerField(

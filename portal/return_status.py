@@ -62,6 +62,22 @@ class RefundView:
     at: datetime | None
 
 
+REASON_WORDS = {
+    "damaged": _("Arrived damaged"),
+    "wrong_item": _("Wrong item sent"),
+    "too_small": _("Too small"),
+    "too_large": _("Too large"),
+    "not_as_described": _("Not as described"),
+    "changed_mind": _("Changed my mind"),
+    "other": _("Other (please say)"),
+}
+
+
+def reason_words(reason) -> str:
+    """A reason in the customer's language (the seeded ones; an operator's own as they wrote it)."""
+    return REASON_WORDS.get(reason.code, reason.label)
+
+
 def status_words(rma: ReturnRequest) -> str:
     return STATUS_WORDS.get(rma.status, rma.get_status_display())
 

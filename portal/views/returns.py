@@ -21,7 +21,7 @@ from shipping.services import shipment_label
 from ..auth import customer_required
 from ..forms_returns import ReturnStartForm
 from ..order_actions import portal_actor
-from ..return_status import label_downloadable, label_words, refund_views, return_timeline, slip_downloadable, status_words
+from ..return_status import label_downloadable, label_words, reason_words, refund_views, return_timeline, slip_downloadable, status_words
 from .order_actions import customer_order
 
 
@@ -99,6 +99,8 @@ def returns_list(request):
 def return_detail(request, number: str):
     rma = customer_return(request, number, returns_with_details().select_related("shipment"))
     events = ReturnEvent.objects.filter(request_id=rma.pk, kind=ReturnEvent.Kind.STATUS).order_by("id")
+    for line in rma.line_list:
+        line.reason_words = reason_words(line.reason)
     return render(request, "portal/returns/detail.html", {
         "rma": rma, "words": status_words(rma), "timeline": return_timeline(rma, events), "refunds": refund_views(rma),
         "label_words": label_words(rma), "label_downloadable": label_downloadable(rma), "slip_downloadable": slip_downloadable(rma),

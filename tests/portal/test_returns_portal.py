@@ -268,7 +268,7 @@ def test_a_return_cannot_be_submitted_without_the_csrf_token(shipped_order):  # 
 
 
 def test_the_return_pages_speak_german(client, shipped_order, ada):  # noqa: F811
-    order = shipped_order([("MUG-RED", 1)], email=ADA)
+    order = shipped_order([("MUG-RED", 2)], email=ADA)
     rma = return_request(order_id=order.pk, lines=[line(1, 1)], actor="earlier")
     ada()
 
@@ -277,5 +277,5 @@ def test_the_return_pages_speak_german(client, shipped_order, ada):  # noqa: F81
         detail = client.get(reverse("portal:return", args=[rma.number]), HTTP_ACCEPT_LANGUAGE="de").content.decode()
 
     assert f"Artikel aus Bestellung {order.number} zurücksenden" in start
-    assert "Rücksendung prüfen" in start
+    assert "Rücksendung prüfen" in start and "Wie viele zurücksenden (bis zu 1)" in start and "Zu klein" in start
     assert "Genehmigt: Bitte senden Sie die Artikel zurück" in detail
