@@ -42,7 +42,7 @@ class ReturnStartForm(forms.Form):
             )
             self.fields[f"reason_{number}"] = forms.ChoiceField(label=_("Reason"), choices=reason_choices, required=False)
             self.fields[f"reason_text_{number}"] = forms.CharField(
-                label=_("In a few words (needed for some reasons, e.g. other)"), max_length=500, required=False,
+                label=_("Tell us more (needed for “Other”)"), max_length=500, required=False,
             )
             options = candidates.get(item.line.sku) or []
             if options:
