@@ -95,7 +95,8 @@ def return_timeline(rma: ReturnRequest, events) -> list[TimelineEntry]:
 
 
 def refund_views(rma: ReturnRequest) -> list[RefundView]:
-    refunds: list[Refund] = getattr(rma, "refund_list", None) or list(rma.refunds.order_by("id"))
+    # ``refund_list``: prefetched by ``returns_with_details`` (an empty list is an answer too).
+    refunds: list[Refund] = rma.refund_list if hasattr(rma, "refund_list") else list(rma.refunds.order_by("id"))
     return [
         RefundView(
             status=refund.status, words=REFUND_WORDS[refund.status], amount=money_text(refund.amount, refund.currency),

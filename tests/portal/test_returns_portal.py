@@ -279,3 +279,35 @@ def test_the_return_pages_speak_german(client, shipped_order, ada):  # noqa: F81
     assert f"Artikel aus Bestellung {order.number} zurücksenden" in start
     assert "Rücksendung prüfen" in start and "Wie viele zurücksenden (bis zu 1)" in start and "Zu klein" in start
     assert "Genehmigt: Bitte senden Sie die Artikel zurück" in detail
+
+
+def test_the_returns_list_reads_in_the_same_number_of_queries_for_one_return_or_several(client, shipped_order, ada):  # noqa: F811
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def queries() -> int:
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get(reverse("portal:returns")).status_code == 200
+        return len(captured)
+
+    first = shipped_order([("MUG-RED", 3), ("CUP", 2)], email=ADA)
+    return_request(order_id=first.pk, lines=[line(1, 1)], actor="earlier")
+    ada()
+    one = queries()
+    return_request(order_id=first.pk, lines=[line(1, 1), line(2, 2)], actor="earlier")
+    second = shipped_order([("PLATE", 1)], email=ADA)
+    return_request(order_id=second.pk, lines=[line(1, 1)], actor="earlier")
+
+    assert queries() == one
+
+
+@pytest.mark.parametrize("quantity", ["1e999", "-1", "99999999999999999999999999999", "two", "\x00"])
+def test_a_hostile_quantity_is_refused_on_its_field_never_a_server_error(client, shipped_order, ada, quantity):  # noqa: F811
+    order = shipped_order([("MUG-RED", 1)], email=ADA)
+    ada()
+
+    answer = client.post(start_url(order), form_data(action="submit", **{"1": (quantity, "too_small")}))
+
+    assert answer.status_code == 200
+    assert "quantity_1" in answer.context["form"].errors
+    assert not ReturnRequest.objects.exists()
