@@ -73,6 +73,21 @@ REASON_WORDS = {
 }
 
 
+FINDING_WORDS = {
+    "window_after_delivery": _("%(days)s days after delivery, window %(window)s"),
+    "window_after_shipment": _("%(days)s days after shipment, window %(window)s"),
+    "order_completed": _("order %(order)s is completed (its return window closed)"),
+    "not_returnable": _("%(sku)s is not returnable"),
+    "final_sale": _("%(sku)s (line %(line)s) was final sale (%(share)s%% off)"),
+}
+
+
+def finding_words(finding) -> str:
+    """A policy finding (``returns.services.PolicyFinding``) in the customer's language."""
+    words = FINDING_WORDS.get(getattr(finding, "kind", ""))
+    return words % finding.values if words is not None else str(finding)
+
+
 def reason_words(reason) -> str:
     """A reason in the customer's language (the seeded ones; an operator's own as they wrote it)."""
     return REASON_WORDS.get(reason.code, reason.label)

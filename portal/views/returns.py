@@ -21,7 +21,7 @@ from shipping.services import shipment_label
 from ..auth import customer_required
 from ..forms_returns import ReturnStartForm
 from ..order_actions import portal_actor
-from ..return_status import label_downloadable, label_words, reason_words, refund_views, return_timeline, slip_downloadable, status_words
+from ..return_status import finding_words, label_downloadable, label_words, reason_words, refund_views, return_timeline, slip_downloadable, status_words
 from .order_actions import customer_order
 
 
@@ -39,7 +39,8 @@ def _start_context(order, form, returnable) -> dict:
         if item.left <= 0:
             blocked.append({"item": item, "why": _("Nothing left to return: %(returned)s returned, %(open)s on open returns.") % {
                 "returned": item.line.quantity_returned, "open": item.on_open_returns}})
-    notes = {item.line.line_number: line_policy_findings(policy=policy, line=item.line) for item in returnable}
+    notes = {item.line.line_number: [finding_words(finding) for finding in line_policy_findings(policy=policy, line=item.line)]
+             for item in returnable}
     rows = [{**row, "notes": notes.get(row["item"].line.line_number, [])} for row in form.rows()]
     return {"order": order, "form": form, "rows": rows, "blocked": blocked, "window_days": policy.window_days}
 
@@ -80,7 +81,7 @@ def return_start(request, number: str):
 def _preview(order, lines, resolution) -> dict:
     """The policy's answer and the estimated refund, before anything is sent."""
     answer = return_policy_preview(order_id=order.pk, lines=lines)
-    preview = {"answer": answer, "resolution": resolution}
+    preview = {"answer": answer, "findings": [finding_words(finding) for finding in answer.findings], "resolution": resolution}
     if resolution != Resolution.EXCHANGE:
         estimate = return_refund_estimate(order_id=order.pk, units={line.line_number: (line.quantity, line.reason) for line in lines})
         preview["estimate"] = money_text(estimate.amount, estimate.currency)

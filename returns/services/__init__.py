@@ -19,6 +19,7 @@ from .refunds import (
 )
 from .requests import (
     PolicyAnswer,
+    PolicyFinding,
     ReturnLineData,
     line_policy_findings,
     return_approve,
@@ -36,6 +37,7 @@ __all__ = [
     "EXCHANGE_CREATED_EVENT",
     "InspectionData",
     "PolicyAnswer",
+    "PolicyFinding",
     "REFUNDABLE_STATUSES",
     "REFUND_FAILED_EVENT",
     "REFUND_SUCCEEDED_EVENT",

@@ -124,3 +124,14 @@ def test_the_order_pages_speak_german(client, ada_order):
 
     assert f"Lieferadresse der Bestellung {ada_order.number}" in address and "Adresse speichern" in address
     assert "Bestellung stornieren" in cancel
+
+
+def test_the_order_pages_snippet_offers_only_what_the_order_allows_now(ada_order):
+    from django.template.loader import render_to_string
+
+    before = render_to_string("portal/orders/_actions.html", {"order": ada_order})
+    order_start_fulfillment(order_id=ada_order.pk, actor="warehouse")
+    during = render_to_string("portal/orders/_actions.html", {"order": Order.objects.get(pk=ada_order.pk)})
+
+    assert "Change the shipping address" in before and "Cancel the order" in before and "Return items" not in before
+    assert during.strip() == ""

@@ -311,3 +311,17 @@ def test_a_hostile_quantity_is_refused_on_its_field_never_a_server_error(client,
     assert answer.status_code == 200
     assert "quantity_1" in answer.context["form"].errors
     assert not ReturnRequest.objects.exists()
+
+
+def test_the_policys_answer_speaks_german_too(client, shipped_order, ada):  # noqa: F811
+    order = shipped_order([("MUG-RED", 1)], email=ADA)
+    Product.objects.filter(sku="MUG-RED").update(is_returnable=False)
+    delivered_days_ago(order, 43)
+    ada()
+
+    with translation.override("de"):
+        checked = client.post(start_url(order), form_data(**{"1": (1, "too_small")}), HTTP_ACCEPT_LANGUAGE="de").content.decode()
+
+    assert "43 Tage nach der Lieferung, Rückgabefrist 30 Tage" in checked
+    assert "MUG-RED ist von der Rückgabe ausgeschlossen" in checked
+    assert "Voraussichtliche Erstattung: 20.00 USD" in checked
