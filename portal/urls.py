@@ -4,7 +4,7 @@ messages are built with (``portal.links``); a test checks they agree."""
 from django.urls import path
 from django.views.generic import RedirectView
 
-from .views import lookup, orders, preferences, signin, tracking
+from .views import lookup, order_actions, orders, preferences, returns, signin, tracking
 
 app_name = "portal"
 
@@ -16,6 +16,13 @@ urlpatterns = [
     path("lookup/", lookup.lookup, name="lookup"),
     path("orders/", orders.orders, name="orders"),
     path("orders/<str:number>/", orders.order, name="order"),
+    path("orders/<str:number>/address/", order_actions.order_address, name="order-address"),
+    path("orders/<str:number>/cancel/", order_actions.order_cancel, name="order-cancel"),
+    path("orders/<str:number>/return/", returns.return_start, name="return-start"),
+    path("returns/", returns.returns_list, name="returns"),
+    path("returns/<str:number>/", returns.return_detail, name="return"),
+    path("returns/<str:number>/label.pdf", returns.return_label, name="return-label"),
+    path("returns/<str:number>/slip.pdf", returns.return_slip, name="return-slip"),
     path("track/<str:token>/", tracking.tracking, name="tracking"),
     path("preferences/<str:token>/", preferences.preferences, name="preferences"),
     path("my-preferences/", preferences.my_preferences, name="my-preferences"),

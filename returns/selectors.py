@@ -1,12 +1,13 @@
 """Reads about returns, with the prefetching that keeps query counts constant."""
 
+from dataclasses import dataclass
 from datetime import datetime
 
 from django.db.models import F, Prefetch, Q, QuerySet, Sum
 
 from inventory.models import Product
 from oms.errors import NotFound
-from orders.models import OrderEvent, OrderStatus
+from orders.models import OrderEvent, OrderLine, OrderStatus
 
 from .models import OPEN_STATUSES, Refund, ReturnEvent, ReturnLine, ReturnPolicy, ReturnRequest
 
@@ -106,3 +107,45 @@ def scanned_codes_as_skus(codes, *, lines: list[ReturnLine]) -> dict[str, str]:
         by_gtin = dict(Product.objects.filter(gtin__in=unknown).order_by("pk").values_list("gtin", "sku"))
         result.update({code: by_gtin.get(code, code) for code in unknown})
     return {code: result[code] for code in codes}
+
+
+@dataclass(frozen=True)
+class ReturnableLine:
+    """An order line as a return form shows it: how many units may still come back."""
+
+    line: OrderLine
+    on_open_returns: int
+
+    @property
+    def left(self) -> int:
+        return max(self.line.quantity_shipped - self.line.quantity_returned - self.on_open_returns, 0)
+
+
+def order_lines_returnable(order_id: int) -> list[ReturnableLine]:
+    """The order's shipped lines with what may still come back of each (shipped, minus returned,
+    minus units on open returns), by line number; two queries whatever the order's size."""
+    committed = order_lines_committed(order_id)
+    lines = OrderLine.objects.filter(order_id=order_id, quantity_shipped__gt=0).select_related("product").order_by("line_number")
+    return [ReturnableLine(line=line, on_open_returns=committed.get(line.pk, 0)) for line in lines]
+
+
+def product_family(sku: str) -> str:
+    """The family a SKU belongs to: its code without the last ``-`` part (``TEE-BLUE-M`` is of
+    ``TEE-BLUE``, as its other sizes); a SKU without one is a family of its own."""
+    return sku.rsplit("-", 1)[0] if "-" in sku else sku
+
+
+def exchange_candidates(skus, *, currency: str) -> dict[str, list[Product]]:
+    """Per SKU: what an exchange may send in its place, the active products of its family priced
+    in ``currency`` (itself included), by SKU. One query for all of them."""
+    families = {sku: product_family(sku) for sku in skus}
+    if not families:
+        return {}
+    wanted = Q()
+    for family in set(families.values()):
+        wanted |= Q(sku=family) | Q(sku__startswith=f"{family}-")
+    products = list(Product.objects.filter(wanted, is_active=True, currency=currency).order_by("sku"))
+    return {
+        sku: [product for product in products if product.sku == family or product.sku.startswith(f"{family}-")]
+        for sku, family in families.items()
+    }

@@ -16,6 +16,7 @@ more than it took:
 
 import logging
 import uuid
+from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
 
@@ -27,18 +28,18 @@ from oms.actors import Actor, actor_fields
 from oms.db import rows_select
 from oms.errors import DomainError, InvalidInput, InvalidTransition, NotFound
 from oms.money import MAX_AMOUNT, minor_units, money_text, parse_amount, quantize
-from orders.models import OrderLine, PaymentStatus
+from orders.models import Order, OrderLine, PaymentStatus
 from orders.services import order_payment_update
 from orders.services.audit import order_lock
 
 from ..models import (
-    REFUND_HOLDING, Refund, RefundMethod, RefundStatus, RefundTiming, Resolution, ReturnEvent, ReturnLine, ReturnRequest, ReturnStatus,
-    ShippingPaidBy,
+    REFUND_HOLDING, Refund, RefundMethod, RefundStatus, RefundTiming, Resolution, ReturnEvent, ReturnLine, ReturnReason, ReturnRequest,
+    ReturnStatus, ShippingPaidBy,
 )
 from ..payments import RefundItem, RefundOutcome, adapter_for
 from ..selectors import return_lines_of, return_policy_for
 from .audit import return_event, return_lock, return_order_id, return_publish, return_touch, return_transition
-from .refund_amounts import PaidLine, PaidOrder, RefundUnits, refund_compute
+from .refund_amounts import PaidLine, PaidOrder, RefundComputation, RefundUnits, refund_compute
 
 logger = logging.getLogger(__name__)
 
@@ -174,6 +175,52 @@ def _refund_reserve(*, return_id: int, amount, reason: str, actor: Actor) -> Ref
         return_event(rma, ReturnEvent.Kind.REFUND, text, actor=actor, data={"refund_id": refund.pk, "amount": str(final)}).save()
         return_touch(rma)
     return refund
+
+
+@dataclass(frozen=True)
+class RefundEstimate:
+    """What a return asked for now would give back once every unit arrives and is accepted:
+    ``computation`` (the refund arithmetic); the return label's cost, unknown before it is
+    booked, is deducted later when ``customer_pays_label``."""
+
+    computation: RefundComputation
+    customer_pays_label: bool
+
+    @property
+    def amount(self) -> Decimal:
+        return self.computation.amount
+
+    @property
+    def currency(self) -> str:
+        return self.computation.currency
+
+
+def return_refund_estimate(*, order_id: int, units: dict[int, tuple[int, str]]) -> RefundEstimate:
+    """Read-only: the refund of ``units`` (per order line number: quantity and reason code) of the
+    order, by the same arithmetic and terms :func:`return_refund` uses (the channel's policy and
+    the reasons' fees, what the order's refunds already hold), locking and writing nothing.
+    Lines the order does not have and unknown reasons are left out."""
+    order = Order.objects.filter(pk=order_id).first()
+    if order is None:
+        raise NotFound(f"No order with id {order_id}.")
+    policy = return_policy_for(order.channel_id)
+    reasons = {reason.code: reason for reason in ReturnReason.objects.filter(code__in=[code for _, code in units.values()])}
+    order_lines = list(OrderLine.objects.filter(order_id=order.pk))
+    by_number = {line.line_number: line for line in order_lines}
+    held, refunded_units = _held(order.pk)
+    items, customer_pays_label = [], False
+    for number, (quantity, code) in sorted(units.items()):
+        line, reason = by_number.get(number), reasons.get(code)
+        if line is None or reason is None or quantity <= 0:
+            continue
+        terms = policy.terms_for(reason)
+        customer_pays_label |= terms["shipping_paid_by"] == ShippingPaidBy.CUSTOMER
+        items.append(RefundUnits(line.pk, quantity, terms["restocking_fee_percent"], terms["restocking_fee_fixed"]))
+    computed = refund_compute(
+        _paid_order(order, order_lines), items, refunded_units=refunded_units, refund_shipping=policy.refund_original_shipping,
+        refundable=order.grand_total - held,
+    )
+    return RefundEstimate(computation=computed, customer_pays_label=customer_pays_label)
 
 
 def exchange_rest_refund_reserve(*, rma: ReturnRequest, amount: Decimal, actor: Actor) -> Refund | None:

@@ -110,25 +110,83 @@ def _replacements_for(lines, currency: str) -> dict[str, Product]:
     return products
 
 
-def _policy_findings(*, policy: ReturnPolicy, order, lines: dict[int, OrderLine], wanted, clock, now) -> list[str]:
+class PolicyFinding(str):
+    """One reason a request needs a person, in the words ``return_request`` records (it is that
+    string), with its ``kind`` and ``values`` for pages that say it in another language."""
+
+    kind: str
+    values: dict
+
+    def __new__(cls, text: str, *, kind: str, **values):
+        finding = super().__new__(cls, text)
+        finding.kind, finding.values = kind, values
+        return finding
+
+
+def _policy_findings(*, policy: ReturnPolicy, order, lines: dict[int, OrderLine], wanted, clock, now) -> list[PolicyFinding]:
     """Why the request is outside ``policy``, in words for the person who decides (empty: within)."""
     findings = []
     started, basis = clock
     if started is not None:
         days = (now - started).days
         if days > policy.window_days:
-            findings.append(f"{days} days after {basis}, window {policy.window_days}")
+            findings.append(PolicyFinding(f"{days} days after {basis}, window {policy.window_days}", kind=f"window_after_{basis}", days=days,
+                                          window=policy.window_days))
     if order.status == OrderStatus.COMPLETED:
-        findings.append(f"order {order.number} is completed (its return window closed)")
+        findings.append(PolicyFinding(f"order {order.number} is completed (its return window closed)", kind="order_completed", order=order.number))
     for item in wanted:
-        line = lines[item.line_number]
-        if line.product is not None and not line.product.is_returnable:
-            findings.append(f"{line.sku} is not returnable")
-        gross = line.unit_price * line.quantity
-        if policy.final_sale_discount_percent and gross > 0 and line.discount * 100 >= gross * policy.final_sale_discount_percent:
-            share = (line.discount * 100 / gross).quantize(Decimal("1"))
-            findings.append(f"{line.sku} (line {line.line_number}) was final sale ({share}% off)")
+        findings += line_policy_findings(policy=policy, line=lines[item.line_number])
     return findings
+
+
+def line_policy_findings(*, policy: ReturnPolicy, line: OrderLine) -> list[PolicyFinding]:
+    """Why returning units of ``line`` needs a person under ``policy``, whenever it is asked
+    (not returnable, final sale); empty when nothing about the line itself stands in the way."""
+    findings = []
+    if line.product is not None and not line.product.is_returnable:
+        findings.append(PolicyFinding(f"{line.sku} is not returnable", kind="not_returnable", sku=line.sku))
+    gross = line.unit_price * line.quantity
+    if policy.final_sale_discount_percent and gross > 0 and line.discount * 100 >= gross * policy.final_sale_discount_percent:
+        share = (line.discount * 100 / gross).quantize(Decimal("1"))
+        findings.append(PolicyFinding(f"{line.sku} (line {line.line_number}) was final sale ({share}% off)", kind="final_sale", sku=line.sku,
+                                      line=line.line_number, share=share))
+    return findings
+
+
+@dataclass(frozen=True)
+class PolicyAnswer:
+    """What the policy says about a return before it is requested: ``findings`` (why it needs a
+    person, in the words ``return_request`` records) and whether it would be approved at once."""
+
+    findings: tuple[PolicyFinding, ...]
+    auto_approve: bool
+
+    @property
+    def within_policy(self) -> bool:
+        return not self.findings
+
+    @property
+    def approved_at_once(self) -> bool:
+        return self.auto_approve and not self.findings
+
+
+def return_policy_preview(*, order_id: int, lines: list[ReturnLineData], now=None) -> PolicyAnswer:
+    """Read-only: the answer :func:`return_request` would give these lines of the order now (the
+    same findings, from the same policy and return clock), without locking or writing anything.
+    Lines the order does not have are left out (the request itself refuses them)."""
+    order = Order.objects.filter(pk=order_id).first()
+    if order is None:
+        raise NotFound(f"No order with id {order_id}.")
+    by_number = {
+        line.line_number: line
+        for line in OrderLine.objects.filter(order_id=order.pk, line_number__in=[item.line_number for item in lines]).select_related("product")
+    }
+    policy = return_policy_for(order.channel_id)
+    findings = _policy_findings(
+        policy=policy, order=order, lines=by_number, wanted=[item for item in lines if item.line_number in by_number],
+        clock=order_return_clock(order.pk), now=now or timezone.now(),
+    )
+    return PolicyAnswer(findings=tuple(findings), auto_approve=policy.auto_approve)
 
 
 def return_request(
