@@ -27,7 +27,7 @@ def portal_session(page, live_server, customer) -> None:
     store = import_module(settings.SESSION_ENGINE).SessionStore()
     store[SESSION_KEY] = customer.pk
     store.create()
-    page.context.add_cookies([{"name": settings.SESSION_COOKIE_NAME, "value": store.session_key, "url": live_server.url}])
+    page.context.add_cookies([{"name": settings.OMS_PORTAL_SESSION_COOKIE_NAME, "value": store.session_key, "url": f"{live_server.url}/portal/"}])
 
 
 def serious_accessibility_violations(page) -> list[str]:
