@@ -15,6 +15,7 @@ class Mailbox:
 
     def __init__(self):
         self.messages: list[email.message.EmailMessage] = []
+        self.port = 0
         self.refuse = 0
         self.refuse_code = "451 4.3.0 Try again later"
         self.refused = 0
@@ -42,6 +43,7 @@ class SmtpServer:
     def __init__(self):
         self.mailbox = Mailbox()
         self.port = free_port()
+        self.mailbox.port = self.port
         self._controller = Controller(self.mailbox, hostname="127.0.0.1", port=self.port)
 
     def __enter__(self):
