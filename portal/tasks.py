@@ -4,17 +4,17 @@ from celery import shared_task
 
 
 @shared_task(acks_late=True, ignore_result=True)
-def notification_send(notification_id: int) -> str | None:
-    """Render and send one logged message; a failure is recorded on the log and retried later."""
-    from .notifications.delivery import notification_deliver
+def notification_send(notification_id: int) -> int:
+    """Render and send one logged message (and the other e-mails due with it); a failure is
+    recorded on the log and retried later. Returns how many messages it handled."""
+    from .notifications.delivery import notifications_deliver
     from .notifications.log import _enqueue
 
-    outcome = notification_deliver(notification_id=notification_id)
-    if outcome is None:
-        return None
-    if outcome.retry_in is not None:
-        _enqueue(notification_id, countdown=outcome.retry_in)
-    return outcome.status
+    outcomes = notifications_deliver(notification_id=notification_id)
+    for handled_id, outcome in outcomes.items():
+        if outcome.retry_in is not None:
+            _enqueue(handled_id, countdown=outcome.retry_in)
+    return len(outcomes)
 
 
 @shared_task(ignore_result=True)

@@ -7,7 +7,8 @@ What is guaranteed, and what is not:
   send it twice while its worker is alive.
 - A worker that dies after the provider accepted the message but before the log says ``sent``
   leaves it ``sending``; once the lease is over the sweep sends it again with the same
-  ``Message-ID`` header. So in that one window the message goes at least once, not exactly once:
+  ``Message-ID`` header (a worker sending a batch records outcomes every ``RECORD_EVERY``
+  messages, so at most that many go again). So in that one window the message goes at least once, not exactly once:
   the receiving servers and mail clients that deduplicate by Message-ID show it once, others
   may show it twice. No SMTP server or provider lets a sender ask "did you take this already?".
 - Failures (a server down, a 4xx) are retried with backoff (``OMS_NOTIFICATION_ATTEMPTS`` tries,
@@ -23,13 +24,14 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection
+from django.db import connection
 from django.db.models import F, Q
 from django.utils import timezone, translation
 
 from orders.platforms.transport import RetryPolicy
 
 from ..models import Medium, Notification, NotificationStatus
-from .render import Rendered, frame_context, message_context, message_render, override_for, sms_render
+from .render import MessageFacts, Rendered, frame_context, message_render, sms_render
 
 logger = logging.getLogger(__name__)
 
@@ -52,41 +54,90 @@ def retry_policy() -> RetryPolicy:
     )
 
 
-def notification_claim(notification_id: int) -> bool:
-    """Take the message for this worker until its lease ends; False when another worker has
-    it, it went already, or its retry is not due yet."""
+_CLAIM_SQL = """
+UPDATE portal_notification SET status = %(sending)s, lease_until = %(lease)s, attempts = attempts + 1, status_changed_at = %(now)s
+WHERE id IN (
+    SELECT id FROM portal_notification
+    WHERE (id = %(id)s OR medium = %(email)s)
+      AND ((status = %(queued)s AND (next_attempt_at IS NULL OR next_attempt_at <= %(now)s)) OR (status = %(sending)s AND lease_until < %(now)s))
+    ORDER BY (id = %(id)s) DESC, id
+    LIMIT %(limit)s
+    FOR UPDATE SKIP LOCKED
+)
+RETURNING id
+"""
+
+
+def notifications_claim(*, notification_id: int, limit: int = 1) -> list[int]:
+    """Take this message, and up to ``limit - 1`` other e-mails that are due, for this worker
+    until the lease ends (rows another worker is claiming are skipped, never waited for). Empty
+    when this one went already, is held by a live worker, or waits for its retry and nothing
+    else is due. Taking the others along is what lets a burst (a wave shipped at once) go out in
+    batches: their own tasks then find nothing left to do."""
     now = timezone.now()
+    lease = now + timedelta(seconds=settings.OMS_NOTIFICATION_LEASE_SECONDS)
+    if limit > 1 and connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(_CLAIM_SQL, {
+                "id": notification_id, "limit": limit, "now": now, "lease": lease, "email": Medium.EMAIL,
+                "queued": NotificationStatus.QUEUED, "sending": NotificationStatus.SENDING,
+            })
+            return sorted(row[0] for row in cursor.fetchall())
     due = Q(status=NotificationStatus.QUEUED) & (Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
     stale = Q(status=NotificationStatus.SENDING, lease_until__lt=now)
-    return bool(
-        Notification.objects.filter(due | stale, pk=notification_id).update(
-            status=NotificationStatus.SENDING, lease_until=now + timedelta(seconds=settings.OMS_NOTIFICATION_LEASE_SECONDS),
-            attempts=F("attempts") + 1, status_changed_at=now,
-        )
+    claimed = Notification.objects.filter(due | stale, pk=notification_id).update(
+        status=NotificationStatus.SENDING, lease_until=lease, attempts=F("attempts") + 1, status_changed_at=now,
     )
+    return [notification_id] if claimed else []
 
 
-def notification_deliver(*, notification_id: int) -> Outcome | None:
-    """Send one logged message if it is due (see the module's guarantees). None: not ours to send."""
-    if not notification_claim(notification_id):
-        return None
-    notification = Notification.objects.select_related("customer").get(pk=notification_id)
+# The outcome of sent messages is recorded every this many messages (one UPDATE for them): a
+# worker dying mid-batch resends at most these, with their Message-IDs.
+RECORD_EVERY = 10
+_RECORDED_FIELDS = ["status", "provider_message_id", "subject", "template", "sent_at", "status_changed_at", "lease_until", "last_error"]
+
+
+def notifications_deliver(*, notification_id: int) -> dict[int, Outcome]:
+    """Send this logged message and the other due e-mails claimed with it (see the module's
+    guarantees); the outcome of each, by id. Empty: nothing was ours to send."""
+    ids = notifications_claim(notification_id=notification_id, limit=settings.OMS_NOTIFICATION_BATCH)
+    if not ids:
+        return {}
+    rows = list(Notification.objects.select_related("customer").filter(pk__in=ids).order_by("id"))
+    outcomes: dict[int, Outcome] = {}
     try:
-        if notification.medium == Medium.SMS:
-            provider_id, subject, template, provider_status = _sms_send(notification)
-        else:
-            provider_id, subject, template = _email_send(notification)
-            provider_status = NotificationStatus.SENT
-    except Exception as error:
-        return _failed(notification, error)
-    now = timezone.now()
-    status = provider_status if provider_status in NotificationStatus.values else NotificationStatus.SENT
-    # Only the claim's holder records the outcome; a provider report that came first is kept.
-    Notification.objects.filter(pk=notification.pk, status=NotificationStatus.SENDING).update(
-        status=status, provider_message_id=provider_id[:255], subject=subject[:255], template=template, sent_at=now,
-        status_changed_at=now, lease_until=None, last_error="",
-    )
-    return Outcome(status)
+        facts = MessageFacts(rows)
+    except Exception as error:  # the database let us down: every row waits for its retry
+        return {row.pk: _failed(row, error) for row in rows}
+    done: list[Notification] = []
+    for row in rows:
+        try:
+            if row.medium == Medium.SMS:
+                provider_id, subject, template, status = _sms_send(row, facts)
+            else:
+                provider_id, subject, template = _email_send(row, facts)
+                status = NotificationStatus.SENT
+        except Exception as error:
+            outcomes[row.pk] = _failed(row, error)
+            continue
+        now = timezone.now()
+        row.status = status if status in NotificationStatus.values else NotificationStatus.SENT
+        row.provider_message_id, row.subject, row.template = provider_id[:255], subject[:255], template
+        row.sent_at = row.status_changed_at = now
+        row.lease_until, row.last_error = None, ""
+        done.append(row)
+        outcomes[row.pk] = Outcome(row.status)
+        if len(done) >= RECORD_EVERY:
+            _record(done)
+            done = []
+    _record(done)
+    return outcomes
+
+
+def _record(rows: list[Notification]) -> None:
+    # Only rows still claimed: a provider report that came first is kept.
+    if rows:
+        Notification.objects.filter(status=NotificationStatus.SENDING).bulk_update(rows, _RECORDED_FIELDS)
 
 
 def _failed(notification: Notification, error: Exception) -> Outcome:
@@ -114,15 +165,18 @@ def _refused_for_good(error: Exception) -> bool:
     return False
 
 
-def message_build(notification: Notification) -> tuple[EmailMultiAlternatives, Rendered]:
+def message_build(notification: Notification, facts: MessageFacts | None = None) -> tuple[EmailMultiAlternatives, Rendered]:
     """The e-mail of one logged message, rendered in the customer's language, branded for its channel."""
     language = notification.language or "en"
     try:
+        facts = facts or MessageFacts([notification])
         with translation.override(language):
-            facts = message_context(notification)
-        context = frame_context(facts, kind=notification.kind, customer_id=notification.customer_id, channel_id=notification.channel_id)
-        override = override_for(channel_id=notification.channel_id, kind=notification.kind, language=language)
-        rendered = message_render(kind=notification.kind, context=context, language=language, override=override)
+            context = facts.context(notification)
+        context = frame_context(
+            context, kind=notification.kind, customer_id=notification.customer_id, channel_id=notification.channel_id,
+            branding=facts.branding(notification.channel_id),
+        )
+        rendered = message_render(kind=notification.kind, context=context, language=language, override=facts.override(notification))
     except Exception as error:
         raise PermanentFailure(f"the message does not render: {error}") from error
     shop = context["shop"]
@@ -165,9 +219,9 @@ def _attachments(notification: Notification) -> list[tuple[str, bytes, str]]:
 _connection = None
 
 
-def _email_send(notification: Notification) -> tuple[str, str, str]:
+def _email_send(notification: Notification, facts: MessageFacts) -> tuple[str, str, str]:
     global _connection
-    message, rendered = message_build(notification)
+    message, rendered = message_build(notification, facts)
     if _connection is None:
         _connection = get_connection()
         _connection.open()
@@ -192,14 +246,19 @@ def _connection_drop() -> None:
     _connection = None
 
 
-def _sms_send(notification: Notification) -> tuple[str, str, str, str]:
+def _sms_send(notification: Notification, facts: MessageFacts) -> tuple[str, str, str, str]:
     try:
         from portal.sms import sms_send
     except ImportError as missing:
         raise PermanentFailure("SMS not configured") from missing
-    facts = message_context(notification)
-    context = frame_context(facts, kind=notification.kind, customer_id=notification.customer_id, channel_id=notification.channel_id)
-    body = sms_render(kind=notification.kind, context=context, language=notification.language or "en")
+    language = notification.language or "en"
+    with translation.override(language):
+        context = facts.context(notification)
+    context = frame_context(
+        context, kind=notification.kind, customer_id=notification.customer_id, channel_id=notification.channel_id,
+        branding=facts.branding(notification.channel_id),
+    )
+    body = sms_render(kind=notification.kind, context=context, language=language)
     provider_id, status = sms_send(to=notification.recipient, body=body, reference=notification.message_id)
     return provider_id, body[:255], "default", status
 

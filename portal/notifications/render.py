@@ -54,8 +54,7 @@ class Rendered:
     attachments: list[tuple[str, bytes, str]] = field(default_factory=list)
 
 
-def branding_of(channel_id: int | None) -> dict:
-    branding = ChannelBranding.objects.filter(channel_id=channel_id).first() if channel_id else None
+def _branding_dict(branding: ChannelBranding | None) -> dict:
     if branding is None:
         return {**DEFAULT_BRANDING, "shop_name": settings.OMS_NOTIFICATION_SHOP_NAME}
     return {
@@ -65,49 +64,81 @@ def branding_of(channel_id: int | None) -> dict:
     }
 
 
-def message_context(notification: Notification) -> dict:
-    """The context of one logged message, read now from the order, its parcels and returns (what
-    the event recorded in ``notification.context`` says which ones)."""
-    from fulfillment.models import FulfillmentOrder
-    from orders.models import Order
-    from returns.models import ReturnRequest
-    from shipping.models import Shipment
+def branding_of(channel_id: int | None) -> dict:
+    return _branding_dict(ChannelBranding.objects.filter(channel_id=channel_id).first() if channel_id else None)
 
-    facts = notification.context or {}
-    context = {"kind": notification.kind, "customer_name": "", "items": [], **facts}
-    order = (
-        Order.objects.select_related("customer").prefetch_related("lines").filter(pk=notification.order_id).first()
-        if notification.order_id else None
-    )
-    if order is not None:
-        context["order_number"] = order.number
-        customer = order.customer
-        context["customer_name"] = (customer.first_name if customer else "") or order.shipping_address.get("name", "")
-        context["items"] = [{"name": line.name or line.sku, "sku": line.sku, "quantity": line.quantity} for line in order.lines.all()]
-        context["estimated_delivery"] = order.promised_delivery_date
-    shipment_id = facts.get("shipment_id")
-    if shipment_id:
-        shipment = Shipment.objects.select_related("carrier").filter(pk=shipment_id).first()
+
+class MessageFacts:
+    """What a batch of logged messages needs from the database, read in a fixed number of
+    queries whatever the batch's size (orders and lines, parcels, returns, brandings, overrides)."""
+
+    def __init__(self, notifications: list[Notification]):
+        from fulfillment.models import FulfillmentOrder
+        from orders.models import Order
+        from returns.models import ReturnRequest
+        from shipping.models import Shipment
+
+        order_ids = {n.order_id for n in notifications if n.order_id}
+        shipment_ids = {n.context.get("shipment_id") for n in notifications if (n.context or {}).get("shipment_id")}
+        return_ids = {n.context.get("return_id") for n in notifications if (n.context or {}).get("return_id")}
+        channel_ids = {n.channel_id for n in notifications if n.channel_id}
+        self.orders = (
+            {o.pk: o for o in Order.objects.select_related("customer").prefetch_related("lines").filter(pk__in=order_ids)} if order_ids else {}
+        )
+        self.shipments = {s.pk: s for s in Shipment.objects.select_related("carrier").filter(pk__in=shipment_ids)} if shipment_ids else {}
+        self.parcels = (
+            {fo.shipment_id: fo for fo in FulfillmentOrder.objects.filter(shipment_id__in=shipment_ids).prefetch_related("lines__order_line")}
+            if shipment_ids else {}
+        )
+        self.returns = dict(ReturnRequest.objects.filter(pk__in=return_ids).values_list("pk", "number")) if return_ids else {}
+        brandings = {b.channel_id: b for b in ChannelBranding.objects.filter(channel_id__in=channel_ids)} if channel_ids else {}
+        self.brandings = {channel_id: _branding_dict(brandings.get(channel_id)) for channel_id in channel_ids}
+        self.overrides = (
+            {(o.channel_id, o.kind, o.language): o for o in NotificationTemplateOverride.objects.filter(channel_id__in=channel_ids, active=True)}
+            if channel_ids else {}
+        )
+
+    def branding(self, channel_id: int | None) -> dict:
+        return self.brandings.get(channel_id) or _branding_dict(None)
+
+    def override(self, notification: Notification) -> NotificationTemplateOverride | None:
+        return self.overrides.get((notification.channel_id, notification.kind, notification.language or "en"))
+
+    def context(self, notification: Notification) -> dict:
+        """The context of one logged message, read now from the order, its parcels and returns
+        (what the event recorded in ``notification.context`` says which ones)."""
+        facts = notification.context or {}
+        context = {"kind": notification.kind, "customer_name": "", "items": [], **facts}
+        order = self.orders.get(notification.order_id)
+        if order is not None:
+            context["order_number"] = order.number
+            customer = order.customer
+            context["customer_name"] = (customer.first_name if customer else "") or order.shipping_address.get("name", "")
+            context["items"] = [{"name": line.name or line.sku, "sku": line.sku, "quantity": line.quantity} for line in order.lines.all()]
+            context["estimated_delivery"] = order.promised_delivery_date
+        shipment = self.shipments.get(facts.get("shipment_id"))
         if shipment is not None:
             context.update(
                 carrier=shipment.carrier.name, tracking_number=shipment.tracking_number, tracking_link=tracking_url(shipment.pk),
                 estimated_delivery=shipment.promised_delivery_date,
             )
-            fulfillment_order = FulfillmentOrder.objects.filter(shipment_id=shipment.pk).prefetch_related("lines__order_line").first()
+            fulfillment_order = self.parcels.get(shipment.pk)
             if fulfillment_order is not None:  # the items in this parcel, not the whole order
                 context["items"] = [
                     {"name": line.order_line.name or line.order_line.sku, "sku": line.order_line.sku, "quantity": line.quantity_shipped or line.quantity}
                     for line in fulfillment_order.lines.all()
                 ]
-    if facts.get("new_estimate"):
-        context["new_estimate"] = datetime.date.fromisoformat(facts["new_estimate"])
-    if facts.get("return_id"):
-        rma = ReturnRequest.objects.filter(pk=facts["return_id"]).only("number", "shipment_id").first()
-        if rma is not None:
-            context["rma_number"] = rma.number
-    if facts.get("refund_amount"):
-        context["refund_amount"] = money_text(Decimal(facts["refund_amount"]), facts.get("refund_currency", ""))
-    return context
+        if facts.get("new_estimate"):
+            context["new_estimate"] = datetime.date.fromisoformat(facts["new_estimate"])
+        if facts.get("return_id") in self.returns:
+            context["rma_number"] = self.returns[facts["return_id"]]
+        if facts.get("refund_amount"):
+            context["refund_amount"] = money_text(Decimal(facts["refund_amount"]), facts.get("refund_currency", ""))
+        return context
+
+
+def message_context(notification: Notification) -> dict:
+    return MessageFacts([notification]).context(notification)
 
 
 def money_text(amount: Decimal, currency: str) -> str:
