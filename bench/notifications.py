@@ -93,37 +93,37 @@ def seed(count: int) -> list[int]:
     customers = Customer.objects.bulk_create([
         Customer(email=f"bench{i}@example.com", first_name="Ada", last_name=f"Bench {i}", language="de" if i % 4 == 0 else "en")
         for i in range(count)
-    ])
+    ], batch_size=500)
     address = {"name": "Ada Bench", "line1": "1 Main Street", "city": "Boston", "region": "MA", "postal_code": "02108", "country": "US"}
     orders = Order.objects.bulk_create([
         Order(channel=channel, external_id=f"bench-{i}", customer=c, email=c.email, currency="USD", shipping_address=address, ship_country="US")
         for i, c in enumerate(customers)
-    ])
+    ], batch_size=500)
     lines = OrderLine.objects.bulk_create([
         OrderLine(order=o, line_number=n + 1, sku=p.sku, product=p, name=p.name, quantity=n + 1, unit_price=p.price, line_total=p.price * (n + 1))
         for o in orders for n, p in enumerate(products)
-    ])
+    ], batch_size=500)
     today = datetime.date.today()
     shipments = Shipment.objects.bulk_create([
         Shipment(carrier=carrier, service=service, tracking_number=f"BN{i:09d}US", reference=f"FO-{i}", origin={"country": "US"},
                  destination=address, price=Decimal("5.90"), currency="USD", collection_date=today,
                  promised_delivery_date=today + datetime.timedelta(days=3))
         for i in range(count)
-    ])
+    ], batch_size=500)
     fulfillment_orders = FulfillmentOrder.objects.bulk_create([
         FulfillmentOrder(order=o, location=location, sequence=1, number=f"FO-{i}", shipment=s, tracking_number=s.tracking_number)
         for i, (o, s) in enumerate(zip(orders, shipments, strict=True))
-    ])
+    ], batch_size=500)
     FulfillmentLine.objects.bulk_create([
         FulfillmentLine(fulfillment_order=fo, order_line=line, product=line.product, quantity=line.quantity, quantity_picked=line.quantity, quantity_packed=line.quantity, quantity_shipped=line.quantity)
         for fo, pair in zip(fulfillment_orders, zip(lines[::2], lines[1::2], strict=True), strict=True) for line in pair
-    ])
+    ], batch_size=500)
     notices = Notification.objects.bulk_create([
         Notification(event_uuid=uuid.uuid4(), event_name="fulfillment.shipped", kind=NotificationKind.SHIPPED, medium="email",
                      recipient=c.email, customer=c, order=o, channel=channel, context={"shipment_id": s.pk}, language=c.language,
                      message_id=f"<{uuid.uuid4().hex}@nordlicht.example>")
         for c, o, s in zip(customers, orders, shipments, strict=True)
-    ])
+    ], batch_size=500)
     return [n.pk for n in notices]
 
 
@@ -131,11 +131,16 @@ def prerender(ids: list[int]) -> tuple[list[tuple[str, str, bytes]], float]:
     from portal.models import Notification
     from portal.notifications.delivery import message_build
 
+    from portal.notifications.render import MessageFacts
+
     started = time.perf_counter()
     messages = []
-    for notification in Notification.objects.select_related("customer").filter(pk__in=ids).order_by("id").iterator(chunk_size=500):
-        message, _ = message_build(notification)
-        messages.append((message.from_email, notification.recipient, message.message().as_bytes(linesep="\r\n")))
+    for first in range(0, len(ids), 50):  # as the worker reads them: 50 at a time
+        rows = list(Notification.objects.select_related("customer").filter(pk__in=ids[first:first + 50]).order_by("id"))
+        facts = MessageFacts(rows)
+        for notification in rows:
+            message, _ = message_build(notification, facts)
+            messages.append((message.from_email, notification.recipient, message.message().as_bytes(linesep="\r\n")))
     return messages, time.perf_counter() - started
 
 

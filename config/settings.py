@@ -360,7 +360,10 @@ LANGUAGES = [("en", "English"), ("de", "Deutsch")]
 #   EMAIL_BACKEND=anymail.backends.postmark.EmailBackend and ANYMAIL_POSTMARK_SERVER_TOKEN=...
 # (SendGrid: anymail.backends.sendgrid.EmailBackend + ANYMAIL_SENDGRID_API_KEY; Mailgun:
 # anymail.backends.mailgun.EmailBackend + ANYMAIL_MAILGUN_API_KEY and ANYMAIL_MAILGUN_SENDER_DOMAIN).
-EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.smtp.EmailBackend")
+# With DEBUG on and no backend named, messages stay in memory: nothing leaves a developer's machine.
+EMAIL_BACKEND = env.str(
+    "EMAIL_BACKEND", default="django.core.mail.backends.locmem.EmailBackend" if DEBUG else "django.core.mail.backends.smtp.EmailBackend",
+)
 EMAIL_HOST = env.str("EMAIL_HOST", default="localhost")
 EMAIL_PORT = env.int("EMAIL_PORT", default=25)
 EMAIL_HOST_USER = env.str("EMAIL_HOST_USER", default="")

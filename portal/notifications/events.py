@@ -7,6 +7,7 @@ send nothing. Registered by :func:`subscribers_register` from ``PortalConfig.rea
 
 import datetime
 import uuid
+from contextlib import contextmanager
 
 from django.db import transaction
 from django.utils import timezone
@@ -16,6 +17,21 @@ from oms.events import subscribe
 from ..models import NotificationKind as Kind
 from .log import notifications_record
 
+_muted = False
+
+
+@contextmanager
+def notifications_muted():
+    """Record no notification while inside (the demo's seeding plays months of history that
+    its fictitious customers must not be told of)."""
+    global _muted
+    before, _muted = _muted, True
+    try:
+        yield
+    finally:
+        _muted = before
+
+
 # The hold reasons the customer can do something about (the others are ours to clear).
 CUSTOMER_HOLD_REASONS = ("payment", "address")
 
@@ -23,7 +39,7 @@ CUSTOMER_HOLD_REASONS = ("payment", "address")
 def _order_notify(event, kind: str, order_id: int | None, *, context: dict | None = None, cause: str = "", event_uuid=None) -> None:
     from orders.models import Order
 
-    if not order_id:
+    if not order_id or _muted:
         return
     order = Order.objects.select_related("customer").filter(pk=order_id).only("pk", "channel_id", "customer").first()
     if order is None or order.customer is None:

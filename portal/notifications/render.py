@@ -137,10 +137,6 @@ class MessageFacts:
         return context
 
 
-def message_context(notification: Notification) -> dict:
-    return MessageFacts([notification]).context(notification)
-
-
 def money_text(amount: Decimal, currency: str) -> str:
     """An amount as the active language writes it (59.90 EUR, 59,90 EUR)."""
     return f"{number_format(amount, 2, use_l10n=True, force_grouping=True)} {currency}".strip()
