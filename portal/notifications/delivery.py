@@ -54,14 +54,14 @@ def retry_policy() -> RetryPolicy:
     )
 
 
-_CLAIM_SQL = """
+_CLAIM_MORE_SQL = """
 UPDATE portal_notification SET status = %(sending)s, lease_until = %(lease)s, attempts = attempts + 1, status_changed_at = %(now)s
 WHERE id IN (
     SELECT id FROM portal_notification
-    WHERE (id = %(id)s OR medium = %(email)s)
+    WHERE medium = %(email)s AND id <> %(id)s
       AND ((status = %(queued)s AND (next_attempt_at IS NULL OR next_attempt_at <= %(now)s)) OR (status = %(sending)s AND lease_until < %(now)s))
-    ORDER BY (id = %(id)s) DESC, id
-    LIMIT %(limit)s
+    ORDER BY id
+    LIMIT %(more)s
     FOR UPDATE SKIP LOCKED
 )
 RETURNING id
@@ -71,24 +71,26 @@ RETURNING id
 def notifications_claim(*, notification_id: int, limit: int = 1) -> list[int]:
     """Take this message, and up to ``limit - 1`` other e-mails that are due, for this worker
     until the lease ends (rows another worker is claiming are skipped, never waited for). Empty
-    when this one went already, is held by a live worker, or waits for its retry and nothing
-    else is due. Taking the others along is what lets a burst (a wave shipped at once) go out in
-    batches: their own tasks then find nothing left to do."""
+    when this one went already, is held by a live worker, or waits for its retry: one UPDATE by
+    primary key, so the tasks of messages another task took along cost next to nothing. Taking
+    the others along is what lets a burst (a wave shipped at once) go out in batches."""
     now = timezone.now()
     lease = now + timedelta(seconds=settings.OMS_NOTIFICATION_LEASE_SECONDS)
-    if limit > 1 and connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute(_CLAIM_SQL, {
-                "id": notification_id, "limit": limit, "now": now, "lease": lease, "email": Medium.EMAIL,
-                "queued": NotificationStatus.QUEUED, "sending": NotificationStatus.SENDING,
-            })
-            return sorted(row[0] for row in cursor.fetchall())
     due = Q(status=NotificationStatus.QUEUED) & (Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
     stale = Q(status=NotificationStatus.SENDING, lease_until__lt=now)
     claimed = Notification.objects.filter(due | stale, pk=notification_id).update(
         status=NotificationStatus.SENDING, lease_until=lease, attempts=F("attempts") + 1, status_changed_at=now,
     )
-    return [notification_id] if claimed else []
+    if not claimed:
+        return []
+    if limit <= 1 or connection.vendor != "postgresql":  # SKIP LOCKED is PostgreSQL's; elsewhere one at a time
+        return [notification_id]
+    with connection.cursor() as cursor:
+        cursor.execute(_CLAIM_MORE_SQL, {
+            "id": notification_id, "more": limit - 1, "now": now, "lease": lease, "email": Medium.EMAIL,
+            "queued": NotificationStatus.QUEUED, "sending": NotificationStatus.SENDING,
+        })
+        return sorted([notification_id, *(row[0] for row in cursor.fetchall())])
 
 
 # The outcome of sent messages is recorded every this many messages (one UPDATE for them): a

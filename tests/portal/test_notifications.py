@@ -323,3 +323,23 @@ def test_a_guest_order_without_a_customer_records_nothing(smtp, order_placed):
     SUBSCRIBERS["order.created"](DomainEvent(uuid=uuid.uuid4(), name="order.created", payload={"order_id": order.pk}))
 
     assert not Notification.objects.exists()
+
+
+def test_a_burst_goes_out_in_one_batch_and_the_others_tasks_find_nothing_left(smtp, order_placed, settings):
+    from portal.tasks import notification_send
+
+    settings.OMS_NOTIFICATION_BATCH = 10
+    order = order_placed()
+    customer = Customer.objects.get(email=BUYER)
+    rows = Notification.objects.bulk_create([
+        Notification(event_uuid=uuid.uuid4(), event_name="order.created", kind=NotificationKind.ORDER_CONFIRMED, medium="email",
+                     recipient=BUYER, customer=customer, order=order, channel_id=order.channel_id, message_id=f"<{n}@oms.local>")
+        for n in range(3)
+    ])
+    before = len(smtp.messages)
+
+    assert notification_send(rows[0].pk) == 3
+    assert notification_send(rows[1].pk) == 0 and notification_send(rows[2].pk) == 0
+
+    assert sorted(m["Message-ID"] for m in smtp.messages[before:]) == ["<0@oms.local>", "<1@oms.local>", "<2@oms.local>"]
+    assert set(Notification.objects.filter(pk__in=[r.pk for r in rows]).values_list("status", "attempts")) == {(NotificationStatus.SENT, 1)}
