@@ -144,15 +144,31 @@ def prerender(ids: list[int]) -> tuple[list[tuple[str, str, bytes]], float]:
     return messages, time.perf_counter() - started
 
 
-def baseline(messages, port: int) -> float:
-    started = time.perf_counter()
+def cpu_seconds(pid: int) -> float:
+    """CPU time (user + system) of a process and its waited-for children, from /proc."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    ticks = sum(int(value) for value in fields[11:15])  # utime, stime, cutime, cstime
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def worker_cpu_seconds(pid: int) -> float:
+    """The worker's CPU time, its pool processes' included (they are alive while measured)."""
+    total = cpu_seconds(pid)
+    for child in Path(f"/proc/{pid}/task").glob("*/children"):
+        for child_pid in child.read_text().split():
+            total += cpu_seconds(int(child_pid))
+    return total
+
+
+def baseline(messages, port: int) -> tuple[float, float]:
+    started, cpu = time.perf_counter(), time.process_time()
     with smtplib.SMTP("127.0.0.1", port) as session:
         for sender, recipient, body in messages:
             session.sendmail(sender, [recipient], body)
-    return time.perf_counter() - started
+    return time.perf_counter() - started, time.process_time() - cpu
 
 
-def worker_path(ids: list[int], port: int, concurrency: int) -> tuple[float, int]:
+def worker_path(ids: list[int], port: int, concurrency: int) -> tuple[float, float, int]:
     from celery import current_app
 
     from portal.models import Notification, NotificationStatus
@@ -168,8 +184,8 @@ def worker_path(ids: list[int], port: int, concurrency: int) -> tuple[float, int
     )
     try:
         current_app.conf.update(task_always_eager=False, broker_url=REDIS_URL, task_default_queue=QUEUE)
-        time.sleep(3)  # the worker's start-up (Django, the broker) is not what is measured
-        started = time.perf_counter()
+        time.sleep(5)  # the worker's start-up (Django, the broker) is not what is measured
+        started, cpu = time.perf_counter(), worker_cpu_seconds(worker.pid)
         with current_app.producer_or_acquire() as producer:
             for notification_id in ids:
                 notification_send.apply_async((notification_id,), queue=QUEUE, producer=producer)
@@ -179,9 +195,9 @@ def worker_path(ids: list[int], port: int, concurrency: int) -> tuple[float, int
             remaining = Notification.objects.filter(pk__in=ids).exclude(status=NotificationStatus.SENT).count()
             if worker.poll() is not None:
                 raise SystemExit("the worker stopped")
-        elapsed = time.perf_counter() - started
+        elapsed, used = time.perf_counter() - started, worker_cpu_seconds(worker.pid) - cpu
         failed = Notification.objects.filter(pk__in=ids, status=NotificationStatus.FAILED).count()
-        return elapsed, failed
+        return elapsed, used, failed
     finally:
         worker.terminate()
         worker.wait(timeout=30)
@@ -205,13 +221,16 @@ def main():
         messages, render_seconds = prerender(ids)
         size = sum(len(body) for _, _, body in messages) / len(messages)
         print(f"rendered in this process: {len(messages) / render_seconds:8.0f} messages/s (average {size / 1024:.1f} KiB, text + HTML)")
-        base = baseline(messages, port)
+        base, base_cpu = baseline(messages, port)
         base_rate = len(messages) / base
-        print(f"baseline, smtplib, one session, pre-rendered: {base_rate:8.0f} messages/s ({base:.1f} s)")
-        elapsed, failed = worker_path(ids, port, arguments.concurrency)
+        print(f"baseline, smtplib, one session, pre-rendered: {base_rate:8.0f} messages/s ({base:.1f} s; {base_cpu:.1f} CPU s in the client)")
+        elapsed, used, failed = worker_path(ids, port, arguments.concurrency)
         rate = len(ids) / elapsed
-        print(f"worker path ({arguments.concurrency} process(es)), render + send + log: {rate:8.0f} messages/s ({elapsed:.1f} s, {failed} failed)")
+        print(f"worker path ({arguments.concurrency} process(es)), render + send + log: {rate:8.0f} messages/s "
+              f"({elapsed:.1f} s; {used:.1f} CPU s in the worker; {failed} failed)")
         print(f"ratio worker/baseline: {rate / base_rate:.0%} (target at least 50%)")
+        print(f"CPU per message: worker {used / len(ids) * 1000:.1f} ms, baseline client {base_cpu / len(messages) * 1000:.2f} ms "
+              f"(the machine's load: {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs)")
     finally:
         os.killpg(server.pid, 15)
 
