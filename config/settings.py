@@ -5,6 +5,7 @@ needs no server. Production sets DATABASE_URL (PostgreSQL), CELERY_BROKER_URL (R
 SECRET_KEY, DEBUG=false and ALLOWED_HOSTS.
 """
 
+import os
 from datetime import timedelta
 from pathlib import Path
 
@@ -52,6 +53,7 @@ INSTALLED_APPS = [
     "returns",
     "reports",
     "portal",
+    "anymail",  # e-mail providers and their delivery webhooks (portal/notifications)
     "demo",
 ]
 
@@ -382,5 +384,37 @@ OMS_PORTAL_RATE_PER_IP = env.int("OMS_PORTAL_RATE_PER_IP", default=20)
 OMS_PORTAL_RATE_PER_TARGET = env.int("OMS_PORTAL_RATE_PER_TARGET", default=5)
 # The portal's session cookie (path /portal/), apart from the console's SESSION_COOKIE_NAME.
 OMS_PORTAL_SESSION_COOKIE_NAME = env.str("OMS_PORTAL_SESSION_COOKIE_NAME", default="portal_sessionid")
-# The languages the portal speaks (English and German complete: portal/locale).
+# The languages the portal speaks and customers are written to in (English and German complete: portal/locale).
 LANGUAGES = [("en", "English"), ("de", "Deutsch")]
+# --- notifications: e-mail, the log, providers (portal/notifications) ---
+# (Customers are written to in Customer.language, one of LANGUAGES above.)
+# SMTP by default. A provider through django-anymail instead, e.g. Postmark:
+#   EMAIL_BACKEND=anymail.backends.postmark.EmailBackend and ANYMAIL_POSTMARK_SERVER_TOKEN=...
+# (SendGrid: anymail.backends.sendgrid.EmailBackend + ANYMAIL_SENDGRID_API_KEY; Mailgun:
+# anymail.backends.mailgun.EmailBackend + ANYMAIL_MAILGUN_API_KEY and ANYMAIL_MAILGUN_SENDER_DOMAIN).
+# With DEBUG on and no backend named, messages stay in memory: nothing leaves a developer's machine.
+EMAIL_BACKEND = env.str(
+    "EMAIL_BACKEND", default="django.core.mail.backends.locmem.EmailBackend" if DEBUG else "django.core.mail.backends.smtp.EmailBackend",
+)
+EMAIL_HOST = env.str("EMAIL_HOST", default="localhost")
+EMAIL_PORT = env.int("EMAIL_PORT", default=25)
+EMAIL_HOST_USER = env.str("EMAIL_HOST_USER", default="")
+EMAIL_HOST_PASSWORD = env.str("EMAIL_HOST_PASSWORD", default="")
+EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=False)
+EMAIL_USE_SSL = env.bool("EMAIL_USE_SSL", default=False)
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=20)
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="orders@localhost")
+# Every ANYMAIL_* variable of the environment (provider keys, the webhook's basic-auth secret
+# ANYMAIL_WEBHOOK_SECRET="user:password"), without the prefix: ANYMAIL = {"POSTMARK_SERVER_TOKEN": ...}.
+ANYMAIL = {name.removeprefix("ANYMAIL_"): value for name, value in os.environ.items() if name.startswith("ANYMAIL_")}
+# Tries per message (the first included) before it is logged failed; the wait doubles from
+# OMS_NOTIFICATION_RETRY_SECONDS up to 30 minutes.
+OMS_NOTIFICATION_ATTEMPTS = env.int("OMS_NOTIFICATION_ATTEMPTS", default=6)
+OMS_NOTIFICATION_RETRY_SECONDS = env.float("OMS_NOTIFICATION_RETRY_SECONDS", default=30.0)
+# How long a worker holds a message it is sending; a message still "sending" after it was lost
+# mid-send and is sent again (same Message-ID) by the sweep.
+OMS_NOTIFICATION_LEASE_SECONDS = env.int("OMS_NOTIFICATION_LEASE_SECONDS", default=300)
+# The shop's name in messages of a channel with no branding of its own (admin: Channel brandings).
+OMS_NOTIFICATION_SHOP_NAME = env.str("OMS_NOTIFICATION_SHOP_NAME", default="Our shop")
+# E-mails due that one worker's task takes along with its own (a burst goes out in batches).
+OMS_NOTIFICATION_BATCH = env.int("OMS_NOTIFICATION_BATCH", default=50)

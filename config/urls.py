@@ -32,6 +32,8 @@ urlpatterns = [
     path("portal/", include("portal.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    # E-mail providers' delivery reports (anymail's webhooks, e.g. /anymail/postmark/tracking/).
+    path("anymail/", include("anymail.urls")),
     # The split view serves Swagger UI's start-up script as a file (?script): no inline script for the CSP.
     # HTML pages only: DRF would answer OPTIONS with metadata their HTML renderer has no template for (a 500).
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema", http_method_names=["get", "head"]), name="api-docs"),

@@ -22,6 +22,7 @@ from inventory.models import StockLevel, Transfer
 from oms.models import ApiKey, Integration
 from oms.roles import roles_sync
 from orders.models import Order, OrderHold
+from portal.notifications.events import notifications_muted
 from returns.models import ReturnRequest
 from shipping.demo import demo_shipping_seed
 
@@ -93,7 +94,13 @@ def _summary(report: DemoReport) -> None:
 def demo_seed(*, orders: int = 3000, customers: int = 1000, skus: int = 300, progress: bool = True,
               say: Callable[[str], None] = lambda message: None) -> DemoReport:
     """Seed the demo merchant through every app's services; idempotent. Returns what was created
-    and what the data now holds."""
+    and what the data now holds. Its fictitious customers are told nothing of the history it
+    plays (no notification is recorded while it seeds)."""
+    with notifications_muted():
+        return _demo_seed(orders=orders, customers=customers, skus=skus, progress=progress, say=say)
+
+
+def _demo_seed(*, orders: int, customers: int, skus: int, progress: bool, say: Callable[[str], None]) -> DemoReport:
     started = time.monotonic()
     report = DemoReport()
     rng = random.Random(SEED)

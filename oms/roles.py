@@ -44,6 +44,8 @@ ROLES: dict[str, dict[str, list[str]]] = {
                     "view_returnpolicy", "approve_return", "cancel_return",
                     # Money back: refunds (an amount set by hand needs a reason) and retrying a refused one.
                     "view_refund", "refund_return"],
+        # What customers were told and whether it arrived; sending a failed message again; previews.
+        "portal": ["view_notification", "resend_notification", "view_channelbranding", "view_notificationtemplateoverride"],
     },
     "Accounting": {
         "orders": ["view_order", "view_orderline", "view_orderevent", "view_channel", "view_channelfulfillmentsync", "view_platformcancellation"],
@@ -65,6 +67,7 @@ ROLES: dict[str, dict[str, list[str]]] = {
         "fulfillment": ["*"],
         "shipping": ["*"],
         "returns": ["*"],
+        "portal": ["*"],
         "oms": ["view_documentjob", "download_documentjob",
                 "view_apikey", "add_apikey", "change_apikey", "view_domainevent", "view_integration", "add_integration",
                 "change_integration", "view_webhooksubscription", "add_webhooksubscription", "change_webhooksubscription",

@@ -2,7 +2,14 @@ from django.apps import AppConfig
 
 
 class PortalConfig(AppConfig):
-    """Built in its own issue; registered now so the layering and settings are final."""
+    """The customer-facing top layer: notifications now, the portal site in its own part."""
 
     name = "portal"
     verbose_name = "Customer portal"
+
+    def ready(self):
+        from .notifications.events import subscribers_register
+        from .notifications.tracking import tracking_receiver_connect
+
+        subscribers_register()
+        tracking_receiver_connect()

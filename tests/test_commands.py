@@ -67,9 +67,11 @@ def test_when_periodic_tasks_are_set_up_twice_then_each_exists_once_and_names_a_
         "returns.tasks.returns_expire",
         "returns.tasks.refunds_pending_resend",
         "returns.tasks.orders_complete_after_returns",
+        "portal.tasks.notifications_sweep",
+        "portal.tasks.backorder_delays_notify",
     }
-    assert PeriodicTask.objects.count() == 14
-    assert capsys.readouterr().out.count("unchanged") == 14
+    assert PeriodicTask.objects.count() == 16
+    assert capsys.readouterr().out.count("unchanged") == 16
     app.loader.import_default_modules()
     assert set(tasks) <= set(app.tasks)
     sweep = PeriodicTask.objects.get(task="oms.tasks.events_sweep")

@@ -40,6 +40,10 @@ SCHEDULE = [
      "are sent again with their idempotency key, and recorded."),
     ("Complete orders past their return window", "returns.tasks.orders_complete_after_returns", ("every", 1, IntervalSchedule.HOURS),
      "Delivered orders whose return window has closed with no return open become completed (500 a run, oldest first)."),
+    ("Send notifications due", "portal.tasks.notifications_sweep", ("every", 1, IntervalSchedule.MINUTES),
+     "Customer messages whose retry is due, whose task was lost, or whose worker died mid-send (sent again with the same Message-ID)."),
+    ("Tell customers of overdue backorders", "portal.tasks.backorder_delays_notify", ("cron", "30", "7"),
+     "Daily: backordered orders past their expected ship date get one delay notice per date, with a new estimate."),
 ]
 
 

@@ -1,0 +1,283 @@
+"""Sending one logged message: claim it, render it, hand it to the backend, record the outcome.
+
+What is guaranteed, and what is not:
+
+- A message is claimed before it is sent (``queued`` -> ``sending`` with a lease, one UPDATE
+  that only one worker can win), so two workers, a replayed event or a duplicated task never
+  send it twice while its worker is alive.
+- A worker that dies after the provider accepted the message but before the log says ``sent``
+  leaves it ``sending``; once the lease is over the sweep sends it again with the same
+  ``Message-ID`` header (a worker sending a batch records outcomes every ``RECORD_EVERY``
+  messages, so at most that many go again). So in that one window the message goes at least once, not exactly once:
+  the receiving servers and mail clients that deduplicate by Message-ID show it once, others
+  may show it twice. No SMTP server or provider lets a sender ask "did you take this already?".
+- Failures (a server down, a 4xx) are retried with backoff (``OMS_NOTIFICATION_ATTEMPTS`` tries,
+  the wait doubling from ``OMS_NOTIFICATION_RETRY_SECONDS``, at most 30 minutes); then the row is
+  ``failed`` with the last error. A permanent refusal (5xx, a template that does not render)
+  fails it at once. Nothing is ever raised into the caller: the order's change stands.
+"""
+
+import logging
+import smtplib
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives, get_connection
+from django.db import connection
+from django.db.models import F, Q
+from django.utils import timezone, translation
+
+from orders.platforms.transport import RetryPolicy
+
+from ..models import Medium, Notification, NotificationStatus
+from .render import MessageFacts, Rendered, frame_context, message_render, sms_render
+
+logger = logging.getLogger(__name__)
+
+LONGEST_WAIT_SECONDS = 1800.0
+
+
+@dataclass
+class Outcome:
+    status: str
+    retry_in: float | None = None  # seconds: the caller enqueues the next attempt
+
+
+class PermanentFailure(Exception):
+    """Retrying cannot help (the recipient is refused, the template is broken)."""
+
+
+def retry_policy() -> RetryPolicy:
+    return RetryPolicy(
+        attempts=settings.OMS_NOTIFICATION_ATTEMPTS, first_delay=settings.OMS_NOTIFICATION_RETRY_SECONDS, longest_delay=LONGEST_WAIT_SECONDS,
+    )
+
+
+_CLAIM_MORE_SQL = """
+UPDATE portal_notification SET status = %(sending)s, lease_until = %(lease)s, attempts = attempts + 1, status_changed_at = %(now)s
+WHERE id IN (
+    SELECT id FROM portal_notification
+    WHERE medium = %(email)s AND id <> %(id)s
+      AND ((status = %(queued)s AND (next_attempt_at IS NULL OR next_attempt_at <= %(now)s)) OR (status = %(sending)s AND lease_until < %(now)s))
+    ORDER BY id
+    LIMIT %(more)s
+    FOR UPDATE SKIP LOCKED
+)
+RETURNING id
+"""
+
+
+def notifications_claim(*, notification_id: int, limit: int = 1) -> list[int]:
+    """Take this message, and up to ``limit - 1`` other e-mails that are due, for this worker
+    until the lease ends (rows another worker is claiming are skipped, never waited for). Empty
+    when this one went already, is held by a live worker, or waits for its retry: one UPDATE by
+    primary key, so the tasks of messages another task took along cost next to nothing. Taking
+    the others along is what lets a burst (a wave shipped at once) go out in batches."""
+    now = timezone.now()
+    lease = now + timedelta(seconds=settings.OMS_NOTIFICATION_LEASE_SECONDS)
+    due = Q(status=NotificationStatus.QUEUED) & (Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
+    stale = Q(status=NotificationStatus.SENDING, lease_until__lt=now)
+    claimed = Notification.objects.filter(due | stale, pk=notification_id).update(
+        status=NotificationStatus.SENDING, lease_until=lease, attempts=F("attempts") + 1, status_changed_at=now,
+    )
+    if not claimed:
+        return []
+    if limit <= 1 or connection.vendor != "postgresql":  # SKIP LOCKED is PostgreSQL's; elsewhere one at a time
+        return [notification_id]
+    with connection.cursor() as cursor:
+        cursor.execute(_CLAIM_MORE_SQL, {
+            "id": notification_id, "more": limit - 1, "now": now, "lease": lease, "email": Medium.EMAIL,
+            "queued": NotificationStatus.QUEUED, "sending": NotificationStatus.SENDING,
+        })
+        return sorted([notification_id, *(row[0] for row in cursor.fetchall())])
+
+
+# The outcome of sent messages is recorded every this many messages (one UPDATE for them): a
+# worker dying mid-batch resends at most these, with their Message-IDs.
+RECORD_EVERY = 10
+_RECORDED_FIELDS = ["status", "provider_message_id", "subject", "template", "sent_at", "status_changed_at", "lease_until", "last_error"]
+
+
+def notifications_deliver(*, notification_id: int) -> dict[int, Outcome]:
+    """Send this logged message and the other due e-mails claimed with it (see the module's
+    guarantees); the outcome of each, by id. Empty: nothing was ours to send."""
+    ids = notifications_claim(notification_id=notification_id, limit=settings.OMS_NOTIFICATION_BATCH)
+    if not ids:
+        return {}
+    rows = list(Notification.objects.select_related("customer").filter(pk__in=ids).order_by("id"))
+    outcomes: dict[int, Outcome] = {}
+    try:
+        facts = MessageFacts(rows)
+    except Exception as error:  # the database let us down: every row waits for its retry
+        return {row.pk: _failed(row, error) for row in rows}
+    done: list[Notification] = []
+    for row in rows:
+        try:
+            if row.medium == Medium.SMS:
+                provider_id, subject, template, status = _sms_send(row, facts)
+            else:
+                provider_id, subject, template = _email_send(row, facts)
+                status = NotificationStatus.SENT
+        except Exception as error:
+            outcomes[row.pk] = _failed(row, error)
+            continue
+        now = timezone.now()
+        row.status = status if status in NotificationStatus.values else NotificationStatus.SENT
+        row.provider_message_id, row.subject, row.template = provider_id[:255], subject[:255], template
+        row.sent_at = row.status_changed_at = now
+        row.lease_until, row.last_error = None, ""
+        done.append(row)
+        outcomes[row.pk] = Outcome(row.status)
+        if len(done) >= RECORD_EVERY:
+            _record(done)
+            done = []
+    _record(done)
+    return outcomes
+
+
+def _record(rows: list[Notification]) -> None:
+    # Only rows still claimed: a provider report that came first is kept.
+    if rows:
+        Notification.objects.filter(status=NotificationStatus.SENDING).bulk_update(rows, _RECORDED_FIELDS)
+
+
+def _failed(notification: Notification, error: Exception) -> Outcome:
+    permanent = isinstance(error, PermanentFailure) or _refused_for_good(error)
+    text = f"{error.__class__.__name__}: {error}"[:2000]
+    now = timezone.now()
+    if permanent or notification.attempts >= settings.OMS_NOTIFICATION_ATTEMPTS:
+        logger.warning("Notification %s failed for good after %s attempt(s): %s", notification.pk, notification.attempts, text)
+        Notification.objects.filter(pk=notification.pk, status=NotificationStatus.SENDING).update(
+            status=NotificationStatus.FAILED, last_error=text, lease_until=None, next_attempt_at=None, status_changed_at=now,
+        )
+        return Outcome(NotificationStatus.FAILED)
+    wait = retry_policy().delay(notification.attempts)
+    Notification.objects.filter(pk=notification.pk, status=NotificationStatus.SENDING).update(
+        status=NotificationStatus.QUEUED, last_error=text, lease_until=None, next_attempt_at=now + timedelta(seconds=wait), status_changed_at=now,
+    )
+    return Outcome(NotificationStatus.QUEUED, retry_in=wait)
+
+
+def _refused_for_good(error: Exception) -> bool:
+    if isinstance(error, smtplib.SMTPRecipientsRefused):
+        return all(code >= 500 for code, _ in error.recipients.values())
+    if isinstance(error, smtplib.SMTPResponseException):
+        return error.smtp_code >= 500
+    return False
+
+
+def message_build(notification: Notification, facts: MessageFacts | None = None) -> tuple[EmailMultiAlternatives, Rendered]:
+    """The e-mail of one logged message, rendered in the customer's language, branded for its channel."""
+    language = notification.language or "en"
+    try:
+        facts = facts or MessageFacts([notification])
+        with translation.override(language):
+            context = facts.context(notification)
+        context = frame_context(
+            context, kind=notification.kind, customer_id=notification.customer_id, channel_id=notification.channel_id,
+            branding=facts.branding(notification.channel_id),
+        )
+        rendered = message_render(kind=notification.kind, context=context, language=language, override=facts.override(notification))
+    except Exception as error:
+        raise PermanentFailure(f"the message does not render: {error}") from error
+    shop = context["shop"]
+    sender = shop.get("sender_email") or settings.DEFAULT_FROM_EMAIL
+    if shop.get("sender_name") and shop.get("sender_email"):
+        sender = f"{shop['sender_name']} <{sender}>"
+    headers = {"Message-ID": notification.message_id}
+    if context["preferences_link"]:
+        headers["List-Unsubscribe"] = f"<{context['preferences_link']}>"
+    message = EmailMultiAlternatives(
+        subject=rendered.subject, body=rendered.text, from_email=sender, to=[notification.recipient],
+        reply_to=[shop["reply_to"]] if shop.get("reply_to") else None, headers=headers,
+    )
+    message.attach_alternative(rendered.html, "text/html")
+    for name, content, mimetype in _attachments(notification):
+        message.attach(name, content, mimetype)
+    return message, rendered
+
+
+def _attachments(notification: Notification) -> list[tuple[str, bytes, str]]:
+    """The return label and RMA slip of an approved return, as PDFs (the label when it has one)."""
+    from ..models import NotificationKind
+
+    if notification.kind != NotificationKind.RETURN_APPROVED or not notification.context.get("return_id"):
+        return []
+    from returns.documents import rma_slip_pdf
+    from returns.models import ReturnRequest
+    from shipping.services import shipment_label
+
+    rma = ReturnRequest.objects.only("number", "shipment_id").get(pk=notification.context["return_id"])
+    files = [(f"{rma.number}-slip.pdf", rma_slip_pdf(rma.pk), "application/pdf")]
+    if rma.shipment_id:
+        label = shipment_label(shipment_id=rma.shipment_id, actor="portal:notifications")
+        files.append((f"{rma.number}-label.pdf", bytes(label.label_pdf), "application/pdf"))
+    return files
+
+
+# One open connection per worker process, reused from message to message (a new SMTP session
+# per message costs a handshake each); dropped on any error, reopened by the next message.
+_connection = None
+
+
+def _email_send(notification: Notification, facts: MessageFacts) -> tuple[str, str, str]:
+    global _connection
+    message, rendered = message_build(notification, facts)
+    if _connection is None:
+        _connection = get_connection()
+        _connection.open()
+    message.connection = _connection
+    try:
+        message.send()
+    except Exception:  # the session may be unusable after any error: the next message opens a new one
+        _connection_drop()
+        raise
+    status = getattr(message, "anymail_status", None)
+    provider_id = (status.message_id if status is not None and status.message_id else "") or notification.message_id
+    return provider_id, rendered.subject, rendered.template
+
+
+def _connection_drop() -> None:
+    global _connection
+    if _connection is not None:
+        try:
+            _connection.close()
+        except Exception:  # already broken: nothing to close cleanly
+            pass
+    _connection = None
+
+
+def _sms_send(notification: Notification, facts: MessageFacts) -> tuple[str, str, str, str]:
+    try:
+        from portal.sms import sms_send
+    except ImportError as missing:
+        raise PermanentFailure("SMS not configured") from missing
+    language = notification.language or "en"
+    with translation.override(language):
+        context = facts.context(notification)
+    context = frame_context(
+        context, kind=notification.kind, customer_id=notification.customer_id, channel_id=notification.channel_id,
+        branding=facts.branding(notification.channel_id),
+    )
+    body = sms_render(kind=notification.kind, context=context, language=language)
+    provider_id, status = sms_send(to=notification.recipient, body=body, reference=notification.message_id)
+    return provider_id, body[:255], "default", status
+
+
+def notifications_sweep(*, limit: int = 500) -> int:
+    """Enqueue the messages due and not in flight: retries whose wait is over, rows whose task was
+    lost, and rows still ``sending`` after their lease (their worker died). Returns how many."""
+    from .log import _enqueue
+
+    now = timezone.now()
+    lost = now - timedelta(seconds=60)
+    due = (
+        Q(status=NotificationStatus.QUEUED, next_attempt_at__lte=now)
+        | Q(status=NotificationStatus.QUEUED, next_attempt_at__isnull=True, created_at__lt=lost)
+        | Q(status=NotificationStatus.SENDING, lease_until__lt=now)
+    )
+    ids = list(Notification.objects.filter(due).order_by("id").values_list("id", flat=True)[:limit])
+    for notification_id in ids:
+        _enqueue(notification_id)
+    return len(ids)

@@ -1,0 +1,246 @@
+"""What a message says: its context (read when it is sent), the templates, branding and language.
+
+The default templates are ``portal/email/<kind>.html`` and ``.txt`` (SMS: ``portal/sms/<kind>.txt``).
+A channel may override the subject and either body per kind and language
+(:class:`~portal.models.NotificationTemplateOverride`); the override is rendered inside the same
+branded frame, so the preferences link and the "always sent" line are never lost.
+"""
+
+import datetime
+import re
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.conf import settings
+from django.template import TemplateDoesNotExist, TemplateSyntaxError, engines
+from django.template.loader import get_template, render_to_string
+from django.utils import translation
+from django.utils.formats import number_format
+from django.utils.safestring import mark_safe
+from django.utils.translation import gettext, gettext_lazy as _
+
+from ..links import preferences_url, tracking_url
+from ..models import ALWAYS_SENT, ChannelBranding, Notification, NotificationKind, NotificationTemplateOverride
+
+SUBJECTS = {
+    NotificationKind.ORDER_CONFIRMED: _("Thank you for your order %(order_number)s"),
+    NotificationKind.ORDER_ON_HOLD: _("Order %(order_number)s is waiting for you"),
+    NotificationKind.BACKORDERED: _("Part of order %(order_number)s is on backorder"),
+    NotificationKind.SHIPPED: _("Order %(order_number)s is on its way"),
+    NotificationKind.OUT_FOR_DELIVERY: _("Order %(order_number)s is out for delivery today"),
+    NotificationKind.DELIVERED: _("Order %(order_number)s has been delivered"),
+    NotificationKind.DELAYED: _("Order %(order_number)s is delayed"),
+    NotificationKind.CANCELLED: _("Order %(order_number)s has been cancelled"),
+    NotificationKind.RETURN_APPROVED: _("Your return %(rma_number)s is approved"),
+    NotificationKind.RETURN_RECEIVED: _("We have received your return %(rma_number)s"),
+    NotificationKind.REFUND_ISSUED: _("Your refund for order %(order_number)s"),
+    NotificationKind.EXCHANGE_SHIPPED: _("Your exchange for order %(order_number)s is on its way"),
+}
+
+HOLD_REASONS = {
+    "payment": _("We could not take the payment for this order. Please check your payment method with us."),
+    "address": _("We could not confirm the delivery address. Please check it with us."),
+}
+
+DEFAULT_BRANDING = {"shop_name": "", "logo_url": "", "primary_colour": "#1f2937", "accent_colour": "#2563eb", "footer_text": ""}
+
+
+@dataclass
+class Rendered:
+    subject: str
+    text: str
+    html: str
+    template: str  # "default" or "override:<id>"
+    attachments: list[tuple[str, bytes, str]] = field(default_factory=list)
+
+
+def _branding_dict(branding: ChannelBranding | None) -> dict:
+    if branding is None:
+        return {**DEFAULT_BRANDING, "shop_name": settings.OMS_NOTIFICATION_SHOP_NAME}
+    return {
+        "shop_name": branding.shop_name, "logo_url": branding.logo_url, "primary_colour": branding.primary_colour,
+        "accent_colour": branding.accent_colour, "footer_text": branding.footer_text,
+        "sender_email": branding.sender_email, "sender_name": branding.sender_name, "reply_to": branding.reply_to,
+    }
+
+
+def branding_of(channel_id: int | None) -> dict:
+    return _branding_dict(ChannelBranding.objects.filter(channel_id=channel_id).first() if channel_id else None)
+
+
+class MessageFacts:
+    """What a batch of logged messages needs from the database, read in a fixed number of
+    queries whatever the batch's size (orders and lines, parcels, returns, brandings, overrides)."""
+
+    def __init__(self, notifications: list[Notification]):
+        from fulfillment.models import FulfillmentOrder
+        from orders.models import Order
+        from returns.models import ReturnRequest
+        from shipping.models import Shipment
+
+        order_ids = {n.order_id for n in notifications if n.order_id}
+        shipment_ids = {n.context.get("shipment_id") for n in notifications if (n.context or {}).get("shipment_id")}
+        return_ids = {n.context.get("return_id") for n in notifications if (n.context or {}).get("return_id")}
+        channel_ids = {n.channel_id for n in notifications if n.channel_id}
+        self.orders = (
+            {o.pk: o for o in Order.objects.select_related("customer").prefetch_related("lines").filter(pk__in=order_ids)} if order_ids else {}
+        )
+        self.shipments = {s.pk: s for s in Shipment.objects.select_related("carrier").filter(pk__in=shipment_ids)} if shipment_ids else {}
+        self.parcels = (
+            {fo.shipment_id: fo for fo in FulfillmentOrder.objects.filter(shipment_id__in=shipment_ids).prefetch_related("lines__order_line")}
+            if shipment_ids else {}
+        )
+        self.returns = dict(ReturnRequest.objects.filter(pk__in=return_ids).values_list("pk", "number")) if return_ids else {}
+        brandings = {b.channel_id: b for b in ChannelBranding.objects.filter(channel_id__in=channel_ids)} if channel_ids else {}
+        self.brandings = {channel_id: _branding_dict(brandings.get(channel_id)) for channel_id in channel_ids}
+        self.overrides = (
+            {(o.channel_id, o.kind, o.language): o for o in NotificationTemplateOverride.objects.filter(channel_id__in=channel_ids, active=True)}
+            if channel_ids else {}
+        )
+
+    def branding(self, channel_id: int | None) -> dict:
+        return self.brandings.get(channel_id) or _branding_dict(None)
+
+    def override(self, notification: Notification) -> NotificationTemplateOverride | None:
+        return self.overrides.get((notification.channel_id, notification.kind, notification.language or "en"))
+
+    def context(self, notification: Notification) -> dict:
+        """The context of one logged message, read now from the order, its parcels and returns
+        (what the event recorded in ``notification.context`` says which ones)."""
+        facts = notification.context or {}
+        context = {"kind": notification.kind, "customer_name": "", "items": [], **facts}
+        order = self.orders.get(notification.order_id)
+        if order is not None:
+            context["order_number"] = order.number
+            customer = order.customer
+            context["customer_name"] = (customer.first_name if customer else "") or order.shipping_address.get("name", "")
+            context["items"] = [{"name": line.name or line.sku, "sku": line.sku, "quantity": line.quantity} for line in order.lines.all()]
+            context["estimated_delivery"] = order.promised_delivery_date
+        shipment = self.shipments.get(facts.get("shipment_id"))
+        if shipment is not None:
+            context.update(
+                carrier=shipment.carrier.name, tracking_number=shipment.tracking_number, tracking_link=tracking_url(shipment.pk),
+                estimated_delivery=shipment.promised_delivery_date,
+            )
+            fulfillment_order = self.parcels.get(shipment.pk)
+            if fulfillment_order is not None:  # the items in this parcel, not the whole order
+                context["items"] = [
+                    {"name": line.order_line.name or line.order_line.sku, "sku": line.order_line.sku, "quantity": line.quantity_shipped or line.quantity}
+                    for line in fulfillment_order.lines.all()
+                ]
+        if facts.get("new_estimate"):
+            context["new_estimate"] = datetime.date.fromisoformat(facts["new_estimate"])
+        if facts.get("return_id") in self.returns:
+            context["rma_number"] = self.returns[facts["return_id"]]
+        if facts.get("refund_amount"):
+            context["refund_amount"] = money_text(Decimal(facts["refund_amount"]), facts.get("refund_currency", ""))
+        return context
+
+
+def money_text(amount: Decimal, currency: str) -> str:
+    """An amount as the active language writes it (59.90 EUR, 59,90 EUR)."""
+    return f"{number_format(amount, 2, use_l10n=True, force_grouping=True)} {currency}".strip()
+
+
+def frame_context(context: dict, *, kind: str, customer_id: int | None, channel_id: int | None, branding: dict | None = None) -> dict:
+    """What every message carries around its body: the shop's branding, the one-click
+    preferences link and whether the message always goes."""
+    return {
+        **context,
+        "shop": branding if branding is not None else branding_of(channel_id),
+        "preferences_link": preferences_url(customer_id) if customer_id else "",
+        "always_sent": kind in ALWAYS_SENT,
+        "hold_reason_text": HOLD_REASONS.get(context.get("hold_reason", ""), ""),
+    }
+
+
+def _text_tidy(text: str) -> str:
+    """Plain text as templates leave it, without runs of blank lines."""
+    return re.sub(r"\n{3,}", "\n\n", "\n".join(line.rstrip() for line in text.strip().splitlines())) + "\n"
+
+
+def _subject(kind: str, context: dict) -> str:
+    values = {"order_number": context.get("order_number", ""), "rma_number": context.get("rma_number", "")}
+    return gettext(SUBJECTS[kind]) % values
+
+
+def override_for(*, channel_id: int | None, kind: str, language: str) -> NotificationTemplateOverride | None:
+    if not channel_id:
+        return None
+    return NotificationTemplateOverride.objects.filter(channel_id=channel_id, kind=kind, language=language, active=True).first()
+
+
+def message_render(*, kind: str, context: dict, language: str, override: NotificationTemplateOverride | None = None) -> Rendered:
+    """Subject, text and HTML of one e-mail in ``language``; ``context`` has gone through
+    :func:`frame_context`. Template errors raise (the caller logs them)."""
+    with translation.override(language):
+        context = {**context, "language": language}
+        if override is None:
+            return Rendered(
+                subject=_subject(kind, context), text=_text_tidy(render_to_string(f"portal/email/{kind}.txt", context)),
+                html=render_to_string(f"portal/email/{kind}.html", context), template="default",
+            )
+        engine = engines["django"]
+        subject = engine.from_string(override.subject).render(context).strip()
+        html_body = engine.from_string(override.html_body).render(context) if override.html_body.strip() else None
+        text_body = engine.from_string(override.text_body).render(context) if override.text_body.strip() else None
+        html = (
+            render_to_string("portal/email/override.html", {**context, "body": mark_safe(html_body)})  # noqa: S308 (the operator's template, escaped by its own rendering)
+            if html_body is not None else render_to_string(f"portal/email/{kind}.html", context)
+        )
+        text = (
+            render_to_string("portal/email/override.txt", {**context, "body": text_body})
+            if text_body is not None else render_to_string(f"portal/email/{kind}.txt", context)
+        )
+        return Rendered(subject=" ".join(subject.split()), text=_text_tidy(text), html=html, template=f"override:{override.pk}" if override.pk else "override")
+
+
+def sms_render(*, kind: str, context: dict, language: str) -> str:
+    """The SMS text of one kind: ``portal/sms/<kind>.txt`` when it exists, else the subject and the tracking link."""
+    with translation.override(language):
+        try:
+            template = get_template(f"portal/sms/{kind}.txt")
+        except TemplateDoesNotExist:
+            link = context.get("tracking_link") or ""
+            return f"{context['shop']['shop_name']}: {_subject(kind, context)} {link}".strip()
+        return " ".join(template.render(context).split())
+
+
+# --- demo data: the admin's preview and the check of an override ---------------------------
+
+
+def demo_context(kind: str) -> dict:
+    """A realistic message context built without touching the database."""
+    today = datetime.date.today()
+    return {
+        "kind": kind, "customer_name": "Ada", "order_number": "WEB-100042",
+        "items": [{"name": "Merino crew jumper, navy, M", "sku": "MER-NAVY-M", "quantity": 1},
+                  {"name": "Organic cotton socks, 3 pairs", "sku": "SOCK-3", "quantity": 2}],
+        "carrier": "OMS Post", "tracking_number": "CP123456785US", "tracking_link": tracking_url(1),
+        "estimated_delivery": today + datetime.timedelta(days=2), "new_estimate": today + datetime.timedelta(days=4),
+        "hold_reason": "payment", "delay_reason": "late", "expected_date": today + datetime.timedelta(days=10),
+        "rma_number": "RMA-000042", "refund_amount": money_text(Decimal("59.90"), "EUR"), "exchange_order_number": "EXC-100042",
+    }
+
+
+def demo_frame(kind: str, *, channel_id: int | None, branding: dict | None = None) -> dict:
+    return frame_context(demo_context(kind), kind=kind, customer_id=1, channel_id=channel_id, branding=branding)
+
+
+def override_check(override: NotificationTemplateOverride) -> dict[str, list[str]]:
+    """Render an override with demo data; the problems per field (empty: it renders)."""
+    problems: dict[str, list[str]] = {}
+    if override.kind not in NotificationKind.values:
+        return {"kind": ["Choose a kind of message."]}
+    context = demo_frame(override.kind, channel_id=None)
+    engine = engines["django"]
+    for name in ("subject", "html_body", "text_body"):
+        source = getattr(override, name) or ""
+        try:
+            with translation.override(override.language or "en"):
+                engine.from_string(source).render(context)
+        except TemplateSyntaxError as error:
+            problems[name] = [f"The template does not render: {error}"]
+        except Exception as error:  # a filter that fails on the demo data: the same message to fix
+            problems[name] = [f"The template fails with the demo data: {error.__class__.__name__}: {error}"]
+    return problems
