@@ -68,7 +68,10 @@ class Customer(models.Model):
     group = models.ForeignKey(CustomerGroup, null=True, blank=True, on_delete=models.SET_NULL, related_name="customers")
     email_opt_in = models.BooleanField("Email notifications", default=True)
     sms_opt_in = models.BooleanField("SMS notifications", default=False)
-    language = models.CharField(max_length=8, choices=settings.LANGUAGES, default="en", help_text="The language messages are written in.")
+    language = models.CharField(
+        max_length=8, choices=settings.LANGUAGES, blank=True, default="",
+        help_text="The language of messages and the portal. Empty: not chosen (the browser's in the portal, English in messages).",
+    )
     # Set by the e-mail provider's hard-bounce report: no e-mail goes to the address until staff clear it.
     email_bounced_at = models.DateTimeField("E-mail bounced", null=True, blank=True)
     email_bounce_reason = models.CharField(max_length=500, blank=True)

@@ -23,6 +23,6 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='customer',
             name='language',
-            field=models.CharField(choices=[('en', 'English'), ('de', 'Deutsch')], default='en', help_text='The language messages are written in.', max_length=8),
+            field=models.CharField(blank=True, choices=[('en', 'English'), ('de', 'Deutsch')], default='', help_text="The language of messages and the portal. Empty: not chosen (the browser's in the portal, English in messages).", max_length=8),
         ),
     ]

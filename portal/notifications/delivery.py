@@ -28,6 +28,7 @@ from django.db import connection
 from django.db.models import F, Q
 from django.utils import timezone, translation
 
+from orders.models import Order
 from orders.platforms.transport import RetryPolicy
 
 from ..models import Medium, Notification, NotificationStatus
@@ -261,7 +262,12 @@ def _sms_send(notification: Notification, facts: MessageFacts) -> tuple[str, str
         branding=facts.branding(notification.channel_id),
     )
     body = sms_render(kind=notification.kind, context=context, language=language)
-    provider_id, status = sms_send(to=notification.recipient, body=body, reference=notification.message_id)
+    # A number written without its country is read as one of the country the order ships to.
+    region = Order.objects.filter(pk=notification.order_id).values_list("ship_country", flat=True).first() or ""
+    sent = sms_send(to=notification.recipient, body=body, reference=notification.message_id, region=region)
+    provider_id, status = sent
+    if status == "failed":  # refused for good (a bad number, the provider said no): never retried
+        raise PermanentFailure(getattr(sent, "reason", "") or "The SMS provider refused the message.")
     return provider_id, body[:255], "default", status
 
 

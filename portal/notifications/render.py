@@ -203,7 +203,10 @@ def sms_render(*, kind: str, context: dict, language: str) -> str:
         except TemplateDoesNotExist:
             link = context.get("tracking_link") or ""
             return f"{context['shop']['shop_name']}: {_subject(kind, context)} {link}".strip()
-        return " ".join(template.render(context).split())
+        # The SMS texts (portal/sms) name the links and the shop plainly.
+        plain = {**context, "shop_name": context["shop"]["shop_name"], "tracking_url": context.get("tracking_link") or "",
+                 "preferences_url": context.get("preferences_link") or ""}
+        return " ".join(template.render(plain).split())
 
 
 # --- demo data: the admin's preview and the check of an override ---------------------------

@@ -21,6 +21,8 @@ from portal.notifications.delivery import notifications_sweep
 from portal.notifications.events import SUBSCRIBERS, backorder_delays_notify
 from portal.notifications.log import notification_status_update, notifications_resend
 from portal.preferences import notification_preferences_set
+from portal.sms import SmsOutcome, sms_segments
+from portal.sms.adapters import local_outbox
 from shipping.services import shipments_flag_late
 
 from ..factories import CustomerFactory, place_order
@@ -298,7 +300,33 @@ def test_provider_reports_move_the_log_forward_only(smtp, order_placed):
     assert Notification.objects.get().status == NotificationStatus.DELIVERED
 
 
-def test_an_sms_customer_gets_a_logged_sms_that_fails_plainly_while_sms_is_not_configured(smtp, carriers, stocked, django_capture_on_commit_callbacks):  # noqa: F811
+def test_an_sms_customer_gets_the_shipped_sms_through_the_adapter_with_the_tracking_link(
+    smtp, carriers, stocked, django_capture_on_commit_callbacks, settings,  # noqa: F811
+):
+    settings.OMS_SMS_BACKEND = "local"
+    local_outbox.clear()
+    CustomerFactory(email=BUYER, phone="(415) 555-0123", sms_opt_in=True)  # written without its country
+    stocked("SKU-A", 1)
+    with django_capture_on_commit_callbacks(execute=True):
+        order = place_order([("SKU-A", 1)])
+    with django_capture_on_commit_callbacks(execute=True):
+        ship_in_one_box(order, django_capture_on_commit_callbacks)
+
+    sms = Notification.objects.get(medium="sms", kind=NotificationKind.SHIPPED)
+    assert sms.status == NotificationStatus.SENT and sms.provider_message_id
+    (sent,) = local_outbox
+    assert sent.to == "+14155550123"  # read as a US number: the order ships to the US
+    assert order.number in sent.body and "/portal/track/" in sent.body and "/portal/preferences/" in sent.body
+    assert sms_segments(sent.body)[0] <= 3 and sent.provider_message_id == sms.provider_message_id
+    assert Notification.objects.get(medium="email", kind=NotificationKind.SHIPPED).status == NotificationStatus.SENT
+
+
+def test_an_sms_the_provider_refuses_is_failed_with_its_words_and_not_retried(
+    smtp, carriers, stocked, django_capture_on_commit_callbacks, monkeypatch,  # noqa: F811
+):
+    import portal.sms
+
+    monkeypatch.setattr(portal.sms, "sms_send", lambda **_: SmsOutcome("", "failed", reason="21610: the recipient unsubscribed"))
     CustomerFactory(email=BUYER, phone="+14155550123", sms_opt_in=True)
     stocked("SKU-A", 1)
     with django_capture_on_commit_callbacks(execute=True):
@@ -307,12 +335,8 @@ def test_an_sms_customer_gets_a_logged_sms_that_fails_plainly_while_sms_is_not_c
         ship_in_one_box(order, django_capture_on_commit_callbacks)
 
     sms = Notification.objects.get(medium="sms", kind=NotificationKind.SHIPPED)
-    assert sms.recipient == "+14155550123"
-    try:
-        import portal.sms  # noqa: F401
-    except ImportError:
-        assert (sms.status, sms.last_error) == (NotificationStatus.FAILED, "PermanentFailure: SMS not configured")
-    assert Notification.objects.get(medium="email", kind=NotificationKind.SHIPPED).status == NotificationStatus.SENT
+    assert (sms.status, sms.next_attempt_at) == (NotificationStatus.FAILED, None)
+    assert sms.last_error == "PermanentFailure: 21610: the recipient unsubscribed"
 
 
 def test_a_guest_order_without_a_customer_records_nothing(smtp, order_placed):
