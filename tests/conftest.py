@@ -63,13 +63,14 @@ def _forget_rate_card():
 @pytest.fixture
 def process_caches_held(settings):
     """For tests that compare query counts: nothing a process keeps for a few seconds (webhook
-    subscriptions, rate cards, channel stock rules, screening rules) may expire between two counts
+    subscriptions, rate cards, channel stock rules, screening rules, the channels that push stock) may expire between two counts
     on a busy machine and add a query to one of them."""
     settings.OMS_WEBHOOK_SUBSCRIPTION_CACHE_SECONDS = 3600
     settings.OMS_ROUTING_RATES_MAX_AGE = 3600
     settings.OMS_CHANNEL_RULES_MAX_AGE = 3600
     settings.OMS_SCREENING_CACHE_SECONDS = 3600
     settings.OMS_API_KEY_CACHE_SECONDS = 3600
+    settings.OMS_STOCK_SYNC_CHANNELS_MAX_AGE = 3600
 
 
 @pytest.fixture(autouse=True)
