@@ -2,7 +2,7 @@ from django.apps import AppConfig
 
 
 class PortalConfig(AppConfig):
-    """The customer-facing top layer: notifications now, the portal site in its own part."""
+    """The customer-facing top layer: notifications (e-mail, SMS), tracking pages and the portal site."""
 
     name = "portal"
     verbose_name = "Customer portal"
