@@ -112,3 +112,23 @@ def test_given_a_get_then_405(client):
 def test_given_no_notification_log_installed_then_the_callback_is_still_answered(client, monkeypatch):
     monkeypatch.setitem(sys.modules, "portal.notifications.log", None)  # importing it fails
     assert _post(client, _callback("delivered")).status_code == 200
+
+
+@pytest.mark.django_db
+def test_given_a_logged_sms_when_twilio_reports_it_undelivered_then_the_log_says_bounced(client):
+    import uuid
+
+    from portal.models import Medium, Notification, NotificationKind, NotificationStatus
+
+    sid = _callback("undelivered")["MessageSid"]
+    log = Notification.objects.create(
+        event_uuid=uuid.uuid4(), event_name="fulfillment.shipped", kind=NotificationKind.SHIPPED, medium=Medium.SMS,
+        recipient="+4915123456789", status=NotificationStatus.SENT, provider_message_id=sid,
+    )
+
+    assert _post(client, _callback("delivered")).status_code == 200
+    assert Notification.objects.get(pk=log.pk).status == NotificationStatus.DELIVERED
+    assert _post(client, _callback("undelivered", ErrorCode="30005")).status_code == 200
+
+    log.refresh_from_db()
+    assert log.status == NotificationStatus.BOUNCED and "error 30005" in log.last_error
