@@ -26,7 +26,7 @@ from portal.notifications.events import notifications_muted
 from returns.models import ReturnRequest
 from shipping.demo import demo_shipping_seed
 
-from . import catalogue, channels, fulfillment, returns
+from . import catalogue, channels, fulfillment, portal, returns
 from .customers import customer_groups_seed, customers_plan, customers_seed, price_list_seed
 from .orders import channels_seed, late_receipt_seed, orders_plan, orders_seed
 from .report import SEED, DemoReport
@@ -138,6 +138,7 @@ def _demo_seed(*, orders: int, customers: int, skus: int, progress: bool, say: C
     returns.returns_seed(report, users)
     say("Channels: the shops' stock sync, catch-up runs and fulfillments passed back")
     channels.channels_sync_seed(report)
+    portal.branding_seed(report)
     _summary(report)
     report.seconds = time.monotonic() - started
     return report

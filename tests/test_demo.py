@@ -30,6 +30,7 @@ from orders.models import (
     OrderHold,
     OrderStatus,
 )
+from portal.models import ChannelBranding
 from returns.models import Disposition, Refund, RefundMethod, RefundStatus, ReturnEvent, ReturnLine, ReturnRequest, ReturnStatus
 from shipping.models import DeliveryKind, Manifest, Shipment, ShipmentDirection, ShipmentStatus, TrackingEvent
 
@@ -60,6 +61,8 @@ def test_given_an_empty_database_when_the_demo_is_seeded_then_every_state_and_ho
     # The orders asked for, and the replacement orders of the demo's exchanges.
     assert Order.objects.exclude(external_id__startswith="exchange-").count() == 120
     assert Order.objects.filter(external_id__startswith="exchange-").count() == ReturnRequest.objects.exclude(exchange_order=None).count() >= 2
+    # The channels customers buy from are branded (messages and portal pages).
+    assert set(ChannelBranding.objects.values_list("channel__code", flat=True)) == {"web", "outlet", "b2b"}
     assert Customer.objects.count() == 50
 
 
