@@ -7,7 +7,6 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse
 from django.template.response import TemplateResponse
 from django.urls import reverse
-from django.utils.http import urlencode
 from django.views.decorators.clickjacking import xframe_options_sameorigin
 from csp.decorators import csp_exempt
 
@@ -55,7 +54,7 @@ def notification_preview_view(request):
     form, rendered, sms = _preview(request)
     context = {
         **admin.site.each_context(request), "title": "Preview customer messages", "form": form, "rendered": rendered, "sms": sms,
-        "html_url": f"{reverse('admin:portal_notification_preview_html')}?{urlencode(request.GET)}" if rendered else "",
+        "html_url": f"{reverse('admin:portal_notification_preview_html')}?{request.GET.urlencode()}" if rendered else "",
     }
     return TemplateResponse(request, "admin/portal/notification_preview.html", context)
 
