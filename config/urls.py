@@ -1,5 +1,6 @@
 from csp.constants import SELF, UNSAFE_INLINE
 from csp.decorators import csp_replace
+from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path, re_path
 from django.views.generic import RedirectView
@@ -7,6 +8,20 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, Spec
 
 from oms.api.errors import api_not_found
 from portal.sms.hooks import twilio_status_hook
+
+def anymail_webhooks() -> list:
+    """``/anymail/<provider>/tracking/`` (and inbound) of the provider EMAIL_BACKEND sends
+    through, e.g. anymail.backends.postmark.EmailBackend: only a provider that is set up (its
+    webhook secret with it) answers; the others' URLs do not exist rather than fail."""
+    backend = settings.EMAIL_BACKEND
+    if not backend.startswith("anymail.backends."):
+        return []
+    from anymail import urls as anymail_urls
+
+    provider = backend.split(".")[2]
+    wanted = [pattern for pattern in anymail_urls.urlpatterns if str(pattern.pattern).lstrip("^").startswith(f"{provider}/")]
+    return [path("anymail/", include((wanted, "anymail")))]
+
 
 api_v1 = [
     path("", include("orders.api.urls")),
@@ -32,8 +47,8 @@ urlpatterns = [
     path("portal/", include("portal.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
-    # E-mail providers' delivery reports (anymail's webhooks, e.g. /anymail/postmark/tracking/).
-    path("anymail/", include("anymail.urls")),
+    # The e-mail provider's delivery reports (anymail's webhook of the configured provider only).
+    *anymail_webhooks(),
     # The split view serves Swagger UI's start-up script as a file (?script): no inline script for the CSP.
     # HTML pages only: DRF would answer OPTIONS with metadata their HTML renderer has no template for (a 500).
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema", http_method_names=["get", "head"]), name="api-docs"),

@@ -37,7 +37,7 @@ class Section:
 SECTIONS = (
     Section("orders", "Orders & customers", (
         "orders.order", "orders.heldorder", "orders.platformcancellation", "customers.customer", "customers.customergroup", "customers.pricelist",
-        "customers.storecreditaccount",
+        "customers.storecreditaccount", "portal.notification",
     )),
     Section("floor", "Floor: fulfillment, picking, packing", ("fulfillment.fulfillmentorder", "fulfillment.picklist", "fulfillment.packagetype")),
     Section("shipping", "Shipping", (
@@ -53,7 +53,7 @@ SECTIONS = (
         "orders.channel", "orders.routingstrategy", "orders.screeningrule", "orders.screeningthreshold", "orders.screeningblock",
         "orders.channelwebhookreceipt", "orders.channellocationmap", "orders.channellisting", "orders.channelstocksyncrun", "orders.channelfulfillmentsync",
         "orders.channelreconciliation", "oms.integration", "oms.webhooksubscription",
-        "oms.webhookdelivery", "oms.apikey",
+        "oms.webhookdelivery", "oms.apikey", "portal.channelbranding", "portal.notificationtemplateoverride",
     )),
     # Unlocking a locked-out sign-in and resetting someone's authenticator: the operations manager's.
     Section("signin", "Staff sign-in", ("axes", "otp_totp", "otp_static")),

@@ -59,7 +59,7 @@ def _exchange_of(order_id: int):
 
 def on_order_created(event) -> None:
     order_id = event.payload.get("order_id")
-    if _exchange_of(order_id) is None:  # a replacement order: the customer hears of its parcel instead
+    if not _muted and _exchange_of(order_id) is None:  # a replacement order: the customer hears of its parcel instead
         _order_notify(event, Kind.ORDER_CONFIRMED, order_id)
 
 
