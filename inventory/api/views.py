@@ -497,7 +497,7 @@ class StockQuarantineStepView(APIView):
         return Response(StockLevelSerializer(level).data)
 
 
-QUARANTINE_STEP = dict(request=StockQuarantineSerializer, parameters=[SKU, IDEMPOTENCY_KEY], responses={200: StockLevelSerializer, **error_responses(400, 404, 409)})
+QUARANTINE_STEP = dict(request=StockQuarantineSerializer, parameters=[SKU, IDEMPOTENCY_KEY], responses={200: StockLevelSerializer, **error_responses(400, 404, 409, 422)})
 
 
 class StockQuarantineView(StockQuarantineStepView):

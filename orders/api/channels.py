@@ -303,7 +303,7 @@ class ChannelStockResyncView(APIView):
         "Answers 202 at once. 409 when the channel does not push stock (turn on “push stock” in its connection settings).",
         parameters=[CODE, IDEMPOTENCY_KEY],
         request=None,
-        responses={202: ResyncQueuedSerializer, **error_responses(404, 409)},
+        responses={202: ResyncQueuedSerializer, **error_responses(404, 409, 422)},
     )
     @idempotent
     def post(self, request, code: str):

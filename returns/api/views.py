@@ -191,7 +191,7 @@ class ReturnRefundRetryView(APIView):
         description="The same amount and idempotency key go to the provider again (one that took the first attempt answers "
         "with that refund instead of paying twice). Not failed, or the order's other refunds now leave less: 409.",
         parameters=[NUMBER, REFUND_ID, IDEMPOTENCY_KEY], request=None,
-        responses={200: ReturnSerializer, **error_responses(400, 404, 409)},
+        responses={200: ReturnSerializer, **error_responses(400, 404, 409, 422)},
     )
     @idempotent
     def post(self, request, number: str, refund_id: int):
