@@ -118,6 +118,18 @@ def _refusal_if_refunded(rma: ReturnRequest) -> None:
     raise DomainError(f"Return {rma.number} is refunded already (refund #{pk}, {status}).", code="already_refunded")
 
 
+def _refund_create(rma: ReturnRequest, order, *, amount: Decimal, computed: Decimal, breakdown: dict, method: str, actor: Actor,
+                   override_reason: str = "") -> Refund:
+    """The pending refund row (the caller holds the order's and the return's locks), with the
+    adapter its method and channel choose and a new idempotency key for the provider."""
+    now = timezone.now()
+    return Refund.objects.create(
+        request=rma, order=order, amount=amount, currency=order.currency, computed_amount=computed, breakdown=breakdown,
+        override_reason=override_reason, method=method, provider=adapter_for(order, method).name, idempotency_key=uuid.uuid4().hex,
+        created_at=now, updated_at=now, **actor_fields(actor),
+    )
+
+
 def _refund_reserve(*, return_id: int, amount, reason: str, actor: Actor) -> Refund:
     with transaction.atomic():
         order = order_lock(return_order_id(return_id))
@@ -162,12 +174,9 @@ def _refund_reserve(*, return_id: int, amount, reason: str, actor: Actor) -> Ref
                 f"{money_text(final, order.currency)}); close it instead, or set an amount with a reason.", code="nothing_to_refund",
             )
         method = RefundMethod.STORE_CREDIT if rma.resolution == Resolution.STORE_CREDIT else RefundMethod.ORIGINAL_PAYMENT
-        now = timezone.now()
-        refund = Refund.objects.create(
-            request=rma, order=order, amount=final, currency=order.currency, computed_amount=computed.amount,
-            breakdown=computed.as_breakdown(), override_reason=(reason or "").strip() if override is not None else "", method=method,
-            provider=adapter_for(order, method).name, idempotency_key=uuid.uuid4().hex, created_at=now, updated_at=now,
-            **actor_fields(actor),
+        refund = _refund_create(
+            rma, order, amount=final, computed=computed.amount, breakdown=computed.as_breakdown(), method=method,
+            override_reason=(reason or "").strip() if override is not None else "", actor=actor,
         )
         text = f"Refund #{refund.pk} of {money_text(final, order.currency)} to {refund.get_method_display().lower()} sent"
         if override is not None:
@@ -238,12 +247,9 @@ def exchange_rest_refund_reserve(*, rma: ReturnRequest, amount: Decimal, actor: 
         return_event(rma, ReturnEvent.Kind.REFUND, f"No refund of the exchange's rest: order {order.number} has nothing left to refund",
                      actor=actor).save()
         return None
-    now = timezone.now()
-    method = RefundMethod.ORIGINAL_PAYMENT
-    refund = Refund.objects.create(
-        request=rma, order=order, amount=final, currency=order.currency, computed_amount=final,
-        breakdown={"exchange_rest": str(final), "lines": []}, method=method, provider=adapter_for(order, method).name,
-        idempotency_key=uuid.uuid4().hex, created_at=now, updated_at=now, **actor_fields(actor),
+    refund = _refund_create(
+        rma, order, amount=final, computed=final, breakdown={"exchange_rest": str(final), "lines": []},
+        method=RefundMethod.ORIGINAL_PAYMENT, actor=actor,
     )
     return_event(rma, ReturnEvent.Kind.REFUND, f"Refund #{refund.pk} of {money_text(final, order.currency)} (the exchange's rest) sent",
                  actor=actor, data={"refund_id": refund.pk, "amount": str(final)}).save()
