@@ -7,6 +7,8 @@ from django.conf import settings
 from django.contrib.sessions.backends.db import SessionStore
 from django.core import mail
 
+from portal.links import tracking_shipment_id
+
 LINK = re.compile(r"http://[^\s]+/portal/sign-in/([^/\s]+)/")
 
 
@@ -35,3 +37,12 @@ def page_without_tokens(response, *replace: str) -> str:
     for text in replace:
         html = html.replace(text, "X")
     return html
+
+
+TRACKING_LINK = re.compile(r"/portal/track/([^/\s\"']+)/")
+
+
+def tracked_shipment_ids(page: str) -> set[int]:
+    """The shipments whose tracking pages ``page`` links to (a token carries the second it was
+    signed, so links are compared by what they open, not by their text)."""
+    return {tracking_shipment_id(token) for token in TRACKING_LINK.findall(page)} - {None}
