@@ -104,6 +104,8 @@ API_SCOPES = (
     ("shipping:write", "Void shipments, close manifests and create return labels"),
     ("returns:read", "Read returns (RMAs), their lines and audit trails"),
     ("returns:write", "Request, approve, reject, receive, inspect and cancel returns"),
+    ("reports:read", "Read KPIs and dashboards; follow and download the exports this key started"),
+    ("reports:write", "Start exports and imports (products, prices, stock counts, customers)"),
     ("documents:read", "Follow and download the document jobs this key started (e.g. a large batch of labels)"),
     ("webhooks:manage", "Manage webhook subscriptions and re-deliver webhooks"),
 )
