@@ -138,7 +138,7 @@ class ChannelBranding(models.Model):
 
 
 class NotificationTemplateOverride(models.Model):
-    """A channel's own wording of one kind of message in one language (Django template syntax,
+    """A channel's own wording of one kind of message in one language (the message templates' Jinja2 syntax, sandboxed;
     the same context as the default templates). Checked by rendering with demo data on save."""
 
     channel = models.ForeignKey("orders.Channel", on_delete=models.CASCADE, related_name="notification_templates")

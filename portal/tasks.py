@@ -3,18 +3,35 @@
 from celery import shared_task
 
 
-@shared_task(acks_late=True, ignore_result=True)
-def notification_send(notification_id: int) -> int:
-    """Render and send one logged message (and the other e-mails due with it); a failure is
-    recorded on the log and retried later. Returns how many messages it handled."""
-    from .notifications.delivery import notifications_deliver
-    from .notifications.log import _enqueue
+# A task sends at most this many batches before it hands the rest to a new task (so one burst
+# does not hold a worker past its time limits).
+BATCHES_PER_TASK = 20
 
-    outcomes = notifications_deliver(notification_id=notification_id)
-    for handled_id, outcome in outcomes.items():
-        if outcome.retry_in is not None:
-            _enqueue(handled_id, countdown=outcome.retry_in)
-    return len(outcomes)
+
+@shared_task(bind=True, acks_late=True, ignore_result=True)
+def notification_send(self, notification_id: int | None = None) -> int:
+    """Render and send the messages due, ``notification_id`` first, in batches until none is due;
+    a failure is recorded on the log and retried later. Returns how many messages it handled."""
+    from django.conf import settings
+    from django.core.cache import cache
+
+    from .notifications.delivery import notifications_deliver
+    from .notifications.log import PENDING_KEY, _enqueue
+
+    cache.delete(PENDING_KEY)  # messages recorded from now on ask for a task of their own
+    handled = 0
+    for batch in range(BATCHES_PER_TASK):
+        outcomes = notifications_deliver(notification_id=notification_id if batch == 0 else None)
+        for handled_id, outcome in outcomes.items():
+            if outcome.retry_in is not None:
+                _enqueue(handled_id, countdown=outcome.retry_in)
+        handled += len(outcomes)
+        if len(outcomes) < settings.OMS_NOTIFICATION_BATCH:
+            return handled
+        if not self.request.is_eager:
+            _enqueue()  # more are due: a free worker may take the next batches alongside
+    _enqueue()
+    return handled
 
 
 @shared_task(ignore_result=True)

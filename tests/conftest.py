@@ -106,3 +106,15 @@ def pytest_configure(config):
 def pytest_terminal_summary(terminalreporter):
     """The run's log ends by naming the folder of the browser tests' screenshots."""
     browser_artifacts_summary(terminalreporter)
+
+
+@pytest.fixture(autouse=True)
+def _no_send_task_waiting():
+    """A send task asked for by another test (the cache is per process) must not swallow this
+    test's messages: each test starts with none waiting."""
+    from django.core.cache import cache
+
+    from portal.notifications.log import PENDING_KEY
+
+    cache.delete(PENDING_KEY)
+    yield

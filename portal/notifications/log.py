@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from functools import partial
 
 from django.conf import settings
+from django.core.cache import cache
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -73,9 +74,22 @@ def _message_id(row: Notification) -> str:
     return f"<{key.hex}@{domain}>"
 
 
-def _enqueue(notification_id: int, countdown: float | None = None) -> None:
+# Set while a send task waits in the queue: the messages recorded meanwhile go with its batch
+# instead of each asking for a task. Cleared by the task when it starts; short-lived, so a task
+# that never ran (a broker outage) delays the next message by at most this long (and the sweep
+# catches what is left).
+PENDING_KEY = "portal:notifications:send-pending"
+PENDING_SECONDS = 10
+
+
+def _enqueue(notification_id: int | None = None, countdown: float | None = None) -> None:
+    """Ask a worker to send what is due, ``notification_id`` first. A retry at a set time gets its
+    own task; otherwise a task is sent only when none is waiting already (the cache must be
+    shared by the web and worker processes, as ``CACHE_URL`` is in production)."""
     from ..tasks import notification_send
 
+    if countdown is None and not cache.add(PENDING_KEY, notification_id or 0, timeout=PENDING_SECONDS):
+        return
     notification_send.apply_async((notification_id,), countdown=countdown)
 
 

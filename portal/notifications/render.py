@@ -1,9 +1,10 @@
 """What a message says: its context (read when it is sent), the templates, branding and language.
 
-The default templates are ``portal/email/<kind>.html`` and ``.txt`` (SMS: ``portal/sms/<kind>.txt``).
-A channel may override the subject and either body per kind and language
-(:class:`~portal.models.NotificationTemplateOverride`); the override is rendered inside the same
-branded frame, so the preferences link and the "always sent" line are never lost.
+The default templates are ``portal/email/<kind>.html.j2`` and ``.txt.j2`` (Jinja2, see
+:mod:`.templating`; SMS: ``portal/sms/<kind>.txt``, Django templates). A channel may override the
+subject and either body per kind and language (:class:`~portal.models.NotificationTemplateOverride`,
+the same syntax, sandboxed); the override is rendered inside the same branded frame, so the
+preferences link and the "always sent" line are never lost.
 """
 
 import datetime
@@ -11,16 +12,20 @@ import re
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+import jinja2
+
 from django.conf import settings
-from django.template import TemplateDoesNotExist, TemplateSyntaxError, engines
-from django.template.loader import get_template, render_to_string
+from django.db.models import F
+from django.template import TemplateDoesNotExist
+from django.template.loader import get_template
 from django.utils import translation
 from django.utils.formats import number_format
-from django.utils.safestring import mark_safe
 from django.utils.translation import gettext, gettext_lazy as _
+from markupsafe import Markup
 
 from ..links import preferences_url, tracking_url
 from ..models import ALWAYS_SENT, ChannelBranding, Notification, NotificationKind, NotificationTemplateOverride
+from .templating import override_templates, template_render
 
 SUBJECTS = {
     NotificationKind.ORDER_CONFIRMED: _("Thank you for your order %(order_number)s"),
@@ -70,11 +75,12 @@ def branding_of(channel_id: int | None) -> dict:
 
 class MessageFacts:
     """What a batch of logged messages needs from the database, read in a fixed number of
-    queries whatever the batch's size (orders and lines, parcels, returns, brandings, overrides)."""
+    queries whatever the batch's size (orders and lines, parcels, returns, brandings, overrides).
+    Plain values, not model instances: a worker reads these for every message it sends."""
 
     def __init__(self, notifications: list[Notification]):
-        from fulfillment.models import FulfillmentOrder
-        from orders.models import Order
+        from fulfillment.models import FulfillmentLine
+        from orders.models import Order, OrderLine
         from returns.models import ReturnRequest
         from shipping.models import Shipment
 
@@ -82,14 +88,32 @@ class MessageFacts:
         shipment_ids = {n.context.get("shipment_id") for n in notifications if (n.context or {}).get("shipment_id")}
         return_ids = {n.context.get("return_id") for n in notifications if (n.context or {}).get("return_id")}
         channel_ids = {n.channel_id for n in notifications if n.channel_id}
-        self.orders = (
-            {o.pk: o for o in Order.objects.select_related("customer").prefetch_related("lines").filter(pk__in=order_ids)} if order_ids else {}
-        )
-        self.shipments = {s.pk: s for s in Shipment.objects.select_related("carrier").filter(pk__in=shipment_ids)} if shipment_ids else {}
-        self.parcels = (
-            {fo.shipment_id: fo for fo in FulfillmentOrder.objects.filter(shipment_id__in=shipment_ids).prefetch_related("lines__order_line")}
-            if shipment_ids else {}
-        )
+        self.orders = {
+            row["pk"]: row for row in Order.objects.filter(pk__in=order_ids).values(
+                "pk", "number", "shipping_address", "promised_delivery_date", customer_first_name=F("customer__first_name"),
+            )
+        } if order_ids else {}
+        self.shipments = {
+            row["pk"]: row for row in Shipment.objects.filter(pk__in=shipment_ids).values(
+                "pk", "tracking_number", "promised_delivery_date", carrier_name=F("carrier__name"),
+            )
+        } if shipment_ids else {}
+        # The items of a parcel, by shipment: what it carries, not the whole order.
+        self.parcel_items: dict[int, list[dict]] = {}
+        if shipment_ids:
+            for row in FulfillmentLine.objects.filter(fulfillment_order__shipment_id__in=shipment_ids).order_by(
+                "fulfillment_order_id", "order_line_id",
+            ).values("quantity", "quantity_shipped", "order_line__name", "order_line__sku", shipment_id=F("fulfillment_order__shipment_id")):
+                self.parcel_items.setdefault(row["shipment_id"], []).append({
+                    "name": row["order_line__name"] or row["order_line__sku"], "sku": row["order_line__sku"],
+                    "quantity": row["quantity_shipped"] or row["quantity"],
+                })
+        # An order's items are read only for the messages that are not about one parcel.
+        whole_orders = {n.order_id for n in notifications if n.order_id and (n.context or {}).get("shipment_id") not in self.parcel_items}
+        self.order_items: dict[int, list[dict]] = {}
+        if whole_orders:
+            for row in OrderLine.objects.filter(order_id__in=whole_orders).values("order_id", "name", "sku", "quantity"):
+                self.order_items.setdefault(row["order_id"], []).append({"name": row["name"] or row["sku"], "sku": row["sku"], "quantity": row["quantity"]})
         self.returns = dict(ReturnRequest.objects.filter(pk__in=return_ids).values_list("pk", "number")) if return_ids else {}
         brandings = {b.channel_id: b for b in ChannelBranding.objects.filter(channel_id__in=channel_ids)} if channel_ids else {}
         self.brandings = {channel_id: _branding_dict(brandings.get(channel_id)) for channel_id in channel_ids}
@@ -111,23 +135,18 @@ class MessageFacts:
         context = {"kind": notification.kind, "customer_name": "", "items": [], **facts}
         order = self.orders.get(notification.order_id)
         if order is not None:
-            context["order_number"] = order.number
-            customer = order.customer
-            context["customer_name"] = (customer.first_name if customer else "") or order.shipping_address.get("name", "")
-            context["items"] = [{"name": line.name or line.sku, "sku": line.sku, "quantity": line.quantity} for line in order.lines.all()]
-            context["estimated_delivery"] = order.promised_delivery_date
+            context["order_number"] = order["number"]
+            context["customer_name"] = order["customer_first_name"] or (order["shipping_address"] or {}).get("name", "")
+            context["items"] = self.order_items.get(order["pk"], [])
+            context["estimated_delivery"] = order["promised_delivery_date"]
         shipment = self.shipments.get(facts.get("shipment_id"))
         if shipment is not None:
             context.update(
-                carrier=shipment.carrier.name, tracking_number=shipment.tracking_number, tracking_link=tracking_url(shipment.pk),
-                estimated_delivery=shipment.promised_delivery_date,
+                carrier=shipment["carrier_name"], tracking_number=shipment["tracking_number"], tracking_link=tracking_url(shipment["pk"]),
+                estimated_delivery=shipment["promised_delivery_date"],
             )
-            fulfillment_order = self.parcels.get(shipment.pk)
-            if fulfillment_order is not None:  # the items in this parcel, not the whole order
-                context["items"] = [
-                    {"name": line.order_line.name or line.order_line.sku, "sku": line.order_line.sku, "quantity": line.quantity_shipped or line.quantity}
-                    for line in fulfillment_order.lines.all()
-                ]
+            if shipment["pk"] in self.parcel_items:  # the items in this parcel, not the whole order
+                context["items"] = self.parcel_items[shipment["pk"]]
         if facts.get("new_estimate"):
             context["new_estimate"] = datetime.date.fromisoformat(facts["new_estimate"])
         if facts.get("return_id") in self.returns:
@@ -177,20 +196,19 @@ def message_render(*, kind: str, context: dict, language: str, override: Notific
         context = {**context, "language": language}
         if override is None:
             return Rendered(
-                subject=_subject(kind, context), text=_text_tidy(render_to_string(f"portal/email/{kind}.txt", context)),
-                html=render_to_string(f"portal/email/{kind}.html", context), template="default",
+                subject=_subject(kind, context), text=_text_tidy(template_render(f"email/{kind}.txt.j2", context)),
+                html=template_render(f"email/{kind}.html.j2", context), template="default",
             )
-        engine = engines["django"]
-        subject = engine.from_string(override.subject).render(context).strip()
-        html_body = engine.from_string(override.html_body).render(context) if override.html_body.strip() else None
-        text_body = engine.from_string(override.text_body).render(context) if override.text_body.strip() else None
+        subject = override_templates(html=False).from_string(override.subject).render(context).strip()
+        html_body = override_templates(html=True).from_string(override.html_body).render(context) if override.html_body.strip() else None
+        text_body = override_templates(html=False).from_string(override.text_body).render(context) if override.text_body.strip() else None
         html = (
-            render_to_string("portal/email/override.html", {**context, "body": mark_safe(html_body)})  # noqa: S308 (the operator's template, escaped by its own rendering)
-            if html_body is not None else render_to_string(f"portal/email/{kind}.html", context)
+            template_render("email/override.html.j2", {**context, "body": Markup(html_body)})  # the operator's template, escaped by its own rendering
+            if html_body is not None else template_render(f"email/{kind}.html.j2", context)
         )
         text = (
-            render_to_string("portal/email/override.txt", {**context, "body": text_body})
-            if text_body is not None else render_to_string(f"portal/email/{kind}.txt", context)
+            template_render("email/override.txt.j2", {**context, "body": text_body})
+            if text_body is not None else template_render(f"email/{kind}.txt.j2", context)
         )
         return Rendered(subject=" ".join(subject.split()), text=_text_tidy(text), html=html, template=f"override:{override.pk}" if override.pk else "override")
 
@@ -236,14 +254,13 @@ def override_check(override: NotificationTemplateOverride) -> dict[str, list[str
     if override.kind not in NotificationKind.values:
         return {"kind": ["Choose a kind of message."]}
     context = demo_frame(override.kind, channel_id=None)
-    engine = engines["django"]
     for name in ("subject", "html_body", "text_body"):
         source = getattr(override, name) or ""
         try:
             with translation.override(override.language or "en"):
-                engine.from_string(source).render(context)
-        except TemplateSyntaxError as error:
-            problems[name] = [f"The template does not render: {error}"]
-        except Exception as error:  # a filter that fails on the demo data: the same message to fix
+                override_templates(html=name == "html_body").from_string(source).render(context)
+        except jinja2.TemplateSyntaxError as error:
+            problems[name] = [f"The template does not render: {error} (line {error.lineno})"]
+        except Exception as error:  # a filter that fails on the demo data, the sandbox refusing: the same message to fix
             problems[name] = [f"The template fails with the demo data: {error.__class__.__name__}: {error}"]
     return problems

@@ -67,8 +67,8 @@ def two_servers(transactional_db):
         os.unlink(log.name)
 
 
-def _key_limited_to(limit: int) -> tuple[str, str]:
-    key, raw_key = ApiKey.generate(name="shop")
+def _key_limited_to(limit: int, *, name: str) -> tuple[str, str]:
+    key, raw_key = ApiKey.generate(name=name)
     ApiKey.objects.filter(pk=key.pk).update(rate_limit_per_minute=limit)
     return key.prefix, raw_key
 
@@ -79,8 +79,8 @@ def test_given_a_key_limited_to_5_a_minute_when_two_processes_share_its_requests
     try:
         # The limit counts per clock minute; should the minute turn during the burst, its counts
         # are split over two windows, so the burst runs once more with a new key in the fresh minute.
-        for _ in range(2):
-            prefix, raw_key = _key_limited_to(LIMIT)
+        for attempt in range(2):
+            prefix, raw_key = _key_limited_to(LIMIT, name=f"shop {attempt + 1}")  # key names are unique
             prefixes.append(prefix)
             window = time.time() // WINDOW_SECONDS
             answers = [_get(two_servers[i % 2], raw_key) for i in range(REQUESTS)]
