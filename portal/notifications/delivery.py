@@ -19,7 +19,6 @@ What is guaranteed, and what is not:
 
 import logging
 import smtplib
-from email.utils import parseaddr
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -34,7 +33,7 @@ from orders.models import Order
 from orders.platforms.transport import RetryPolicy
 
 from ..models import Medium, Notification, NotificationStatus
-from .mime import message_bytes
+from .mime import envelope_address, message_bytes
 from .render import MessageFacts, Rendered, frame_context, message_render, sms_render
 
 logger = logging.getLogger(__name__)
@@ -259,7 +258,7 @@ def _email_send(notification: Notification, facts: MessageFacts) -> tuple[str, s
     message.connection = _connection
     try:
         if raw is not None:
-            _connection.connection.sendmail(parseaddr(message.from_email)[1], [message.to[0]], raw)
+            _connection.connection.sendmail(envelope_address(message.from_email), [message.to[0]], raw)
         else:
             message.send()
     except Exception:  # the session may be unusable after any error: the next message opens a new one

@@ -12,6 +12,7 @@ ordinary way.
 
 import binascii
 import uuid
+from functools import lru_cache
 from email.header import Header
 from email.utils import formataddr, formatdate, parseaddr
 
@@ -33,6 +34,7 @@ def _header_value(name: str, value: str) -> str:
     return Header(value, "utf-8" if not _ascii(value) else "us-ascii", header_name=name).encode(linesep="\r\n")
 
 
+@lru_cache(maxsize=4096)  # a batch repeats its channel's sender and reply-to on every message
 def _address(text: str) -> str | None:
     """An address header's value; ``None`` for an address this writer leaves to the email package
     (a mailbox or domain that is not ASCII needs IDNA or SMTPUTF8)."""
@@ -52,6 +54,12 @@ def _part(content_type: str, body: str) -> bytes:
         payload = raw.replace(b"\n", b"\r\n")
         encoding = b"8bit" if not raw.isascii() else b"7bit"
     return b"Content-Type: " + content_type.encode() + b'; charset="utf-8"\r\nContent-Transfer-Encoding: ' + encoding + b"\r\n\r\n" + payload
+
+
+@lru_cache(maxsize=4096)
+def envelope_address(text: str) -> str:
+    """The bare address of a header's mailbox (``Shop <hello@shop.example>``: ``hello@shop.example``)."""
+    return parseaddr(text)[1]
 
 
 def message_bytes(message: EmailMultiAlternatives) -> bytes | None:

@@ -9,7 +9,7 @@ override is written in the same syntax and runs in Jinja2's sandbox: an operator
 read the message's context, nothing else.
 """
 
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 
 import jinja2
@@ -24,6 +24,11 @@ TEMPLATES = Path(__file__).resolve().parent.parent / "templates" / "portal"
 
 def _date(value, format_name: str = "DATE_FORMAT") -> str:
     """A date as the active language writes it (Django's ``date`` filter)."""
+    return _date_in(value, format_name, translation.get_language())
+
+
+@lru_cache(maxsize=4096)  # a batch's messages share a handful of dates
+def _date_in(value, format_name: str, language: str) -> str:
     return date_filter(value, format_name)
 
 
