@@ -19,6 +19,7 @@ class CustomerAddressInline(admin.StackedInline):
 @admin.register(Customer)
 class CustomerAdmin(admin.ModelAdmin):
     list_display = ("email", "display_name", "kind", "phone", "group", "created_at")
+    change_list_template = "admin/customers/customer/change_list.html"
     list_filter = ("kind", "group", "email_opt_in", "sms_opt_in", ("email_bounced_at", admin.EmptyFieldListFilter), "language", "created_at")
     search_fields = ("email", "first_name", "last_name", "company_name", "phone", "vat_number")
     list_select_related = ("group",)
