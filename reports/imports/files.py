@@ -76,7 +76,7 @@ def _csv_read(content: bytes) -> Table:
     first_line = text.split("\n", 1)[0]
     # Excel in many European locales separates with semicolons.
     delimiter = ";" if first_line.count(";") > first_line.count(",") else ","
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
     raw: list[tuple[int, list[str]]] = []
     try:
         header = next(reader, None)
