@@ -33,7 +33,7 @@ class ImportUploadParser(MultiPartParser):
         return data
 
 
-class ImportRequestSerializer(serializers.Serializer):
+class FileImportRequestSerializer(serializers.Serializer):
     file = serializers.FileField(help_text=f"CSV (UTF-8, comma or semicolon separated) or XLSX; at most {MAX_FILE_BYTES // 1024 // 1024} MB and {MAX_ROWS:,} rows.")
     kind = serializers.ChoiceField(choices=list(KINDS), help_text="products, stock_counts or customers.")
     mode = serializers.ChoiceField(
@@ -43,12 +43,12 @@ class ImportRequestSerializer(serializers.Serializer):
     dry_run = serializers.BooleanField(default=True, help_text="true (the default): check and report, write nothing at all.")
 
 
-class ImportRowErrorSerializer(serializers.Serializer):
+class FileImportRowErrorSerializer(serializers.Serializer):
     column = serializers.CharField()
     message = serializers.CharField(help_text="What to fix.")
 
 
-class ImportRowSerializer(serializers.Serializer):
+class FileImportRowSerializer(serializers.Serializer):
     row = serializers.IntegerField(help_text="Row number as a spreadsheet shows it (the header is row 1).")
     key = serializers.CharField(help_text="The record the row names: SKU, `SKU @ location` or e-mail.")
     valid = serializers.BooleanField()
@@ -57,10 +57,10 @@ class ImportRowSerializer(serializers.Serializer):
         choices=["created", "updated", "unchanged", "failed", "not_applied"], allow_null=True, help_text="After an apply; null in a dry run."
     )
     changes = serializers.DictField(child=serializers.ListField(), help_text="Field → [now, after].")
-    errors = ImportRowErrorSerializer(many=True)
+    errors = FileImportRowErrorSerializer(many=True)
 
 
-class ImportSummarySerializer(serializers.Serializer):
+class FileImportSummarySerializer(serializers.Serializer):
     rows = serializers.IntegerField()
     valid = serializers.IntegerField()
     invalid = serializers.IntegerField()
@@ -72,7 +72,7 @@ class ImportSummarySerializer(serializers.Serializer):
     applied = serializers.IntegerField()
 
 
-class ImportReportSerializer(serializers.Serializer):
+class FileImportReportSerializer(serializers.Serializer):
     id = serializers.IntegerField(allow_null=True, help_text="The import record, when applied (a dry run keeps none).")
     kind = serializers.CharField()
     mode = serializers.CharField()
@@ -81,8 +81,8 @@ class ImportReportSerializer(serializers.Serializer):
     status = serializers.ChoiceField(choices=ImportRecord.Status.values)
     message = serializers.CharField()
     ignored_columns = serializers.ListField(child=serializers.CharField())
-    summary = ImportSummarySerializer()
-    rows = ImportRowSerializer(many=True)
+    summary = FileImportSummarySerializer()
+    rows = FileImportRowSerializer(many=True)
 
 
 def _choice(request, name: str, choices, default):
@@ -112,8 +112,8 @@ class ImportsView(APIView):
             "(`inventory.change_product`, `inventory.adjust_stock`, `customers.change_customer`)."
         ),
         parameters=[IDEMPOTENCY_KEY],
-        request={"multipart/form-data": ImportRequestSerializer},
-        responses={200: ImportReportSerializer, **error_responses(400, 422)},
+        request={"multipart/form-data": FileImportRequestSerializer},
+        responses={200: FileImportReportSerializer, **error_responses(400, 422)},
     )
     @idempotent
     def post(self, request):
