@@ -11,6 +11,7 @@ from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
+from django.db.models import Q
 from django_countries import countries
 from phonenumber_field.phonenumber import PhoneNumber, to_python
 
@@ -368,13 +369,14 @@ class CustomersImport(ImportKind):
     key_label = "e-mail address"
     required_columns = ("email",)
     optional_columns = (
-        "kind", "first_name", "last_name", "company_name", "vat_number", "phone", "group", "email_opt_in", "sms_opt_in",
+        "external_id", "kind", "first_name", "last_name", "company_name", "vat_number", "phone", "group", "email_opt_in", "sms_opt_in",
         *ADDRESS_COLUMNS,
     )
     permission = "customers.change_customer"
     help = (
-        "One row per customer, matched by e-mail address (upper or lower case alike). A new e-mail creates the customer; for one on "
-        "file only the filled cells change. Phones in E.164 (+14155550123); group is a customer group's code; kind is person or "
+        "One row per customer, matched by external_id (the customer's number in your accounting system) when filled and known, "
+        "else by e-mail address (upper or lower case alike); an unknown customer is created. For one on file only the filled cells "
+        "change (the e-mail never does). Phones in E.164 (+14155550123); group is a customer group's code; kind is person or "
         "business. The address columns add an address (line1, city and country needed) unless the customer has it already; the "
         "first address becomes the default for shipping and billing."
     )
@@ -385,9 +387,14 @@ class CustomersImport(ImportKind):
 
     def plan_rows(self, rows: list[Row]) -> None:
         emails = {row.key for row in rows if row.key}
-        customers = {c.email: c for c in Customer.objects.filter(email__in=emails).select_related("group").prefetch_related("addresses")} if emails else {}
+        external_ids = {row.values.get("external_id", "") for row in rows} - {""}
+        found = Customer.objects.filter(Q(email__in=emails) | Q(external_id__in=external_ids)) if emails or external_ids else Customer.objects.none()
+        found = list(found.select_related("group").prefetch_related("addresses"))
+        customers = {c.email: c for c in found}
+        by_external_id = {c.external_id: c for c in found if c.external_id}
         codes = {row.values.get("group", "") for row in rows} - {""}
         groups = {g.code: g for g in CustomerGroup.objects.filter(code__in=codes)} if codes else {}
+        seen_external_ids: dict[str, int] = {}
         for row in rows:
             email = row.key
             if not email:
@@ -400,7 +407,24 @@ class CustomersImport(ImportKind):
             except ValidationError:
                 row.error("email", f"{email[:60]!r} is not an e-mail address.")
                 continue
-            customer = customers.get(email)
+            external_id = _text(row, "external_id", 64) or ""
+            customer = by_external_id.get(external_id) if external_id else None
+            if external_id:
+                earlier = seen_external_ids.setdefault(external_id, row.row)
+                if earlier != row.row:
+                    row.error("external_id", f"{external_id} is also on row {earlier}; give each customer one row.")
+                    continue
+            if customer is not None and customer.email != email:
+                holder = customers.get(email)
+                row.error("email", (
+                    f"The customer with external id {external_id} has the e-mail {customer.email}" +
+                    (f", and {email} belongs to another customer ({holder.pk})." if holder else "; an import does not change e-mail addresses.")
+                ))
+                continue
+            customer = customer or customers.get(email)
+            if customer is not None and external_id and customer.external_id and customer.external_id != external_id:
+                row.error("external_id", f"{email} has the external id {customer.external_id} on file; an import does not change it.")
+                continue
             data: dict = {}
             for column, length in self.TEXTS.items():
                 value = _text(row, column, length)
@@ -427,6 +451,8 @@ class CustomersImport(ImportKind):
                     flag = _flag(row, column)
                     if flag is not None:
                         data[column] = flag
+            if external_id and (customer is None or not customer.external_id):
+                data["external_id"] = external_id
             address = self._address(row, customer)
             if customer is None:
                 row.action = CREATE

@@ -22,6 +22,7 @@ class ImportRecord(models.Model):
 
     class Status(models.TextChoices):
         PREVIEWED = "previewed", "Previewed, not applied"
+        APPLYING = "applying", "Being applied"
         APPLIED = "applied", "Applied"
         PARTLY_APPLIED = "partly_applied", "Applied, some rows refused"
         REFUSED = "refused", "Nothing applied"

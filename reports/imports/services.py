@@ -229,16 +229,26 @@ def import_preview(*, kind: str, mode: str, content: bytes, file_name: str, acto
 
 def import_apply(*, record_id: int, actor: Actor) -> ImportReport:
     """Apply a previewed import. The rows are checked again first (stock or customers may have
-    changed since the preview). Applying one twice is refused: the second sees it applied."""
-    with transaction.atomic():
-        record = ImportRecord.objects.select_for_update().filter(pk=record_id).first()
-        if record is None:
-            raise NotFound(f"No import #{record_id}.", code="unknown_import")
-        if record.status != Status.PREVIEWED:
-            raise InvalidInput(f"Import #{record_id} was already applied ({record.get_status_display().lower()}).", code="already_applied")
+    changed since the preview), then applied as the record's mode says, each row in its own
+    transaction (all or nothing: one), so a long file never holds stock rows locked throughout.
+
+    The record is claimed first with one conditional UPDATE: of two confirmations (a double
+    click, two colleagues) one applies and the other is refused as already applied.
+    """
+    if not ImportRecord.objects.filter(pk=record_id).exists():
+        raise NotFound(f"No import #{record_id}.", code="unknown_import")
+    if not ImportRecord.objects.filter(pk=record_id, status=Status.PREVIEWED).update(status=Status.APPLYING):
+        status = ImportRecord.objects.get(pk=record_id).get_status_display().lower()
+        raise InvalidInput(f"Import #{record_id} was already applied ({status}).", code="already_applied")
+    record = ImportRecord.objects.get(pk=record_id)
+    try:
         report = import_check(kind=record.kind, mode=record.mode, content=bytes(record.content), file_name=record.file_name)
         _apply(KINDS[record.kind], report, actor=actor, reference=_reference(record))
-        if actor is not None and not isinstance(actor, str):
-            record.actor, record.actor_label = actor, actor.get_username()[:120]
-        _record_finish(record, report)
+    except BaseException:
+        # Whatever was applied stays applied and is found unchanged by the next attempt.
+        ImportRecord.objects.filter(pk=record_id).update(status=Status.PREVIEWED)
+        raise
+    if actor is not None and not isinstance(actor, str):
+        record.actor, record.actor_label = actor, actor.get_username()[:120]
+    _record_finish(record, report)
     return report

@@ -311,3 +311,54 @@ def test_a_header_without_a_required_column_names_it(db):
 
     with pytest.raises(InvalidInput, match="lacks the column\\(s\\) location, counted"):
         import_check(kind="stock_counts", mode="valid_rows", content=csv_file("sku,qty", "A,1"), file_name="c.csv")
+
+
+@pytest.mark.parametrize("kind", ["products", "stock_counts", "customers"])
+def test_checking_a_file_costs_the_same_queries_for_ten_rows_as_for_two_hundred(counted_stock, kind, django_assert_max_num_queries):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    CustomerGroupFactory(code="wholesale")
+    line = {
+        "products": ("sku,name,price", lambda n: f"P-{n},Name {n},{n}.50"),
+        "stock_counts": ("sku,location,counted", lambda n: f"SKU-{'A' if n % 2 else 'B'},{'chicago' if n % 3 else 'boston'}{n},{n}"),
+        "customers": ("email,first_name,group,address_line1,address_city,address_country", lambda n: f"c{n}@example.com,C{n},wholesale,{n} Main St,Springfield,US"),
+    }[kind]
+    counts = []
+    for rows in (10, 200):
+        content = csv_file(line[0], *(line[1](n) for n in range(rows)))
+        with CaptureQueriesContext(connection) as queries:
+            import_check(kind=kind, mode="valid_rows", content=content, file_name="f.csv")
+        counts.append(len(queries))
+
+    assert counts[0] == counts[1] and counts[0] <= 4
+
+
+def test_customers_are_matched_by_external_id_first_and_it_is_recorded_on_those_matched_by_email(db):
+    # Given a customer known by its accounting number and one known only by e-mail
+    CustomerFactory(email="ann@example.com", external_id="C-1", first_name="Ann")
+    CustomerFactory(email="ben@example.com", first_name="Ben")
+    content = csv_file(
+        "external_id,email,first_name",
+        "C-1,ANN@example.com,Annie",  # matched by number
+        "C-2,ben@example.com,Benjamin",  # matched by e-mail; gets the number
+        "C-1,other@example.com,Olga",  # the number of another customer: refused
+        "C-3,cy@example.com,Cy",  # new
+    )
+
+    report = run("customers", content)
+
+    assert [row.outcome for row in report.rows] == ["updated", "updated", "not_applied", "created"]
+    assert errors_of(report) == [(4, "external_id")]
+    assert Customer.objects.get(external_id="C-1").first_name == "Annie"
+    assert Customer.objects.get(email="ben@example.com").external_id == "C-2"
+    assert Customer.objects.get(external_id="C-3").email == "cy@example.com"
+    assert not Customer.objects.filter(email="other@example.com").exists()
+
+
+def test_an_external_id_on_file_with_another_email_is_refused_on_the_email(db):
+    CustomerFactory(email="ann@example.com", external_id="C-1")
+
+    report = run("customers", csv_file("external_id,email,first_name", "C-1,new-address@example.com,Ann"))
+
+    assert errors_of(report) == [(2, "email")] and "does not change e-mail addresses" in report.rows[0].errors[0][1]
