@@ -81,6 +81,8 @@ def _csv_read(content: bytes) -> Table:
     try:
         header = next(reader, None)
         for values in reader:
+            if not any(value.strip() for value in values):
+                continue  # blank lines are not rows (and do not count towards the limit)
             if len(raw) > MAX_ROWS:
                 break
             # Text a spreadsheet would run as a formula is refused like an XLSX formula cell.
@@ -122,6 +124,8 @@ def _xlsx_read(content: bytes) -> Table:
             cells = [_xlsx_cell(cell) for cell in values]
             if header is None:
                 header = cells
+                continue
+            if not any(str(cell).strip() for cell in cells):
                 continue
             if len(raw) > MAX_ROWS:
                 break

@@ -151,3 +151,13 @@ def test_the_rows_are_numbered_as_the_spreadsheet_shows_them_blank_lines_include
     table = table_read(b"sku,name,price\r\nA,B,1\r\n\r\nC,D,x\r\n", "f.csv")
 
     assert [number for number, _ in table.rows] == [2, 4]
+
+
+def test_a_file_with_more_rows_than_the_limit_is_refused_even_with_blank_lines_between(db, monkeypatch):
+    from reports.imports import files
+
+    monkeypatch.setattr(files, "MAX_ROWS", 5)
+    lines = ["sku,name,price"] + [line for n in range(6) for line in (f"A-{n},Mug,1", "")]
+
+    assert "more than 5 rows" in refusal(csv_file(*lines))
+    assert "more than 5 rows" in refusal(xlsx_file([["sku", "name", "price"]] + [[f"A-{n}", "Mug", 1] if n % 2 else [None] * 3 for n in range(13)]), "f.xlsx")
