@@ -19,8 +19,9 @@ class CustomerAddressInline(admin.StackedInline):
 @admin.register(Customer)
 class CustomerAdmin(admin.ModelAdmin):
     list_display = ("email", "display_name", "kind", "phone", "group", "created_at")
+    change_list_template = "admin/customers/customer/change_list.html"
     list_filter = ("kind", "group", "email_opt_in", "sms_opt_in", ("email_bounced_at", admin.EmptyFieldListFilter), "language", "created_at")
-    search_fields = ("email", "first_name", "last_name", "company_name", "phone", "vat_number")
+    search_fields = ("email", "first_name", "last_name", "company_name", "phone", "vat_number", "external_id")
     list_select_related = ("group",)
     date_hierarchy = "created_at"
     list_per_page = 100
@@ -28,7 +29,7 @@ class CustomerAdmin(admin.ModelAdmin):
     readonly_fields = ("created_at", "orders_link")
     inlines = (CustomerAddressInline,)
     fieldsets = (
-        (None, {"fields": ("kind", "email", ("first_name", "last_name"), ("company_name", "vat_number"), "phone", "group")}),
+        (None, {"fields": ("kind", "email", ("first_name", "last_name"), ("company_name", "vat_number"), "phone", "group", "external_id")}),
         ("Notifications", {
             "fields": ("email_opt_in", "sms_opt_in", "language", ("email_bounced_at", "email_bounce_reason")),
             "description": "An address the e-mail provider reported as bouncing gets no e-mail; clear the bounce once the address is fixed.",

@@ -60,6 +60,11 @@ class Customer(models.Model):
 
     kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.PERSON)
     email = models.EmailField(unique=True, help_text="Stored lower-case; the key channels match customers on.")
+    # Null, not blank, when there is none: the unique index then holds only real numbers.
+    external_id = models.CharField(
+        "external id", max_length=64, null=True, blank=True, unique=True,
+        help_text="The customer's number in the accounting system or ERP; customer imports match on it.",
+    )
     first_name = models.CharField(max_length=100, blank=True)
     last_name = models.CharField(max_length=100, blank=True)
     company_name = models.CharField(max_length=200, blank=True)

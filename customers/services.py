@@ -17,7 +17,7 @@ CUSTOMER_UPDATED_EVENT = "customer.updated"
 # What ``customer_update`` may change. The e-mail is the key channels match customers on, so it
 # is not changed through the API.
 CUSTOMER_UPDATABLE = (
-    "kind", "first_name", "last_name", "company_name", "vat_number", "phone", "group", "email_opt_in", "sms_opt_in",
+    "kind", "first_name", "last_name", "company_name", "vat_number", "phone", "group", "email_opt_in", "sms_opt_in", "external_id",
 )
 
 
@@ -40,6 +40,18 @@ def _group(code: str | None) -> CustomerGroup | None:
     return group
 
 
+def _external_id_taken(external_id: str | None, *, other_than: int | None = None) -> None:
+    """Refuse an external id another customer already has."""
+    if not external_id:
+        return
+    holder = Customer.objects.filter(external_id=external_id).exclude(pk=other_than).values_list("pk", flat=True).first()
+    if holder is not None:
+        raise DomainError(
+            f"Customer {holder} already has the external id {external_id!r}.", code="duplicate_external_id",
+            fields={"external_id": [f"Already used by customer {holder}."]},
+        )
+
+
 def _duplicate(email: str, existing_id: int) -> DomainError:
     return DomainError(
         f"A customer with e-mail {email} already exists (id {existing_id}); change that customer instead.",
@@ -60,12 +72,14 @@ def customer_create(
     group: str | None = None,
     email_opt_in: bool = True,
     sms_opt_in: bool = False,
+    external_id: str | None = None,
     actor: Actor,
 ) -> Customer:
     """Create a customer; ``group`` is a group code.
 
     Guarantees: an e-mail already on file is refused with DomainError ``duplicate_email`` naming
-    the customer that has it (also when two requests race: the unique index decides); an
+    the customer that has it (also when two requests race: the unique index decides), and so is
+    an ``external_id`` (the customer's number in an ERP) another customer has; an
     unknown group is refused; ``customer.created`` is recorded with the customer.
     """
     email = email.strip().lower()
@@ -75,11 +89,13 @@ def customer_create(
     customer = Customer(
         email=email, kind=kind, first_name=first_name, last_name=last_name, company_name=company_name,
         vat_number=vat_number, phone=phone or "", group=group_row, email_opt_in=email_opt_in, sms_opt_in=sms_opt_in,
+        external_id=external_id or None,
     )
     with transaction.atomic():
         existing = Customer.objects.filter(email=email).values_list("pk", flat=True).first()
         if existing is not None:
             raise _duplicate(email, existing)
+        _external_id_taken(customer.external_id)
         try:
             with transaction.atomic():
                 customer.save(force_insert=True)
@@ -118,8 +134,12 @@ def customer_update(*, customer_id: int, expected_version: ExpectedVersion, chan
     changes = dict(changes)
     if "group" in changes:
         changes["group"] = _group(changes["group"])
+    if "external_id" in changes:
+        changes["external_id"] = changes["external_id"] or None
     with transaction.atomic():
         customer = _customer_lock(customer_id)
+        if "external_id" in changes:
+            _external_id_taken(changes["external_id"], other_than=customer_id)
         version_check(expected_version, customer.version, what=f"Customer {customer_id}")
         changed = {name: (getattr(customer, name), value) for name, value in changes.items() if getattr(customer, name) != value}
         if not changed:

@@ -19,6 +19,7 @@ from .selectors import channel_pool_forget
 @admin.register(Product)
 class ProductAdmin(ConfigAuditAdmin, admin.ModelAdmin):
     list_display = ("sku", "name", "gtin", "price", "currency", "weight_grams", "is_active")
+    change_list_template = "admin/inventory/product/change_list.html"
     list_filter = ("is_active", "currency")
     search_fields = ("sku", "name", "gtin")
     list_per_page = 100

@@ -46,14 +46,18 @@ ROLES: dict[str, dict[str, list[str]]] = {
                     "view_refund", "refund_return"],
         # What customers were told and whether it arrived; sending a failed message again; previews.
         "portal": ["view_notification", "resend_notification", "view_channelbranding", "view_notificationtemplateoverride"],
+        # Customer imports (each kind of import also needs the permission of the same job by hand: change_customer here).
+        "reports": ["view_importrecord", "run_import"],
     },
     "Accounting": {
         "orders": ["view_order", "view_orderline", "view_orderevent", "view_channel", "view_channelfulfillmentsync", "view_platformcancellation"],
         "fulfillment": ["view_fulfillmentorder", "view_fulfillmentline"],
         "customers": ["view_customer", "view_customergroup", "view_pricelist", "view_pricelistitem", "view_storecreditaccount",
                       "view_storecreditentry"],
-        "inventory": ["view_product", "view_stocklevel", "view_stockmovement", "view_location"],
+        # Prices and costs are finance's: changing products, by hand or by an import of products and prices.
+        "inventory": ["view_product", "change_product", "view_stocklevel", "view_stockmovement", "view_location"],
         "returns": ["view_returnrequest", "view_returnline", "view_returnevent", "view_returnpolicy", "view_returnreason", "view_refund"],
+        "reports": ["view_importrecord", "run_import"],
     },
     "Operations manager": {
         # Unlocking sign-ins (django-axes' attempts and logs) and resetting a colleague's second
@@ -68,6 +72,7 @@ ROLES: dict[str, dict[str, list[str]]] = {
         "shipping": ["*"],
         "returns": ["*"],
         "portal": ["*"],
+        "reports": ["view_importrecord", "run_import"],
         "oms": ["view_documentjob", "download_documentjob",
                 "view_apikey", "add_apikey", "change_apikey", "view_domainevent", "view_integration", "add_integration",
                 "change_integration", "view_webhooksubscription", "add_webhooksubscription", "change_webhooksubscription",

@@ -129,6 +129,7 @@ MATRIX = {
     "GET /api/v1/webhooks/deliveries/": "oms.view_webhookdelivery",
     "GET /api/v1/webhooks/deliveries/{id}/": "oms.view_webhookdelivery",
     "POST /api/v1/webhooks/deliveries/{id}/redeliver/": "oms.redeliver_webhookdelivery",
+    "POST /api/v1/reports/imports/": "reports.run_import",
 }
 
 WHO = (*ROLES, "superuser", "staff without a role")
