@@ -31,6 +31,7 @@ from django.utils import timezone, translation
 from orders.models import Order
 from orders.platforms.transport import RetryPolicy
 
+from ..links import unsubscribe_url
 from ..models import Medium, Notification, NotificationStatus
 from .render import MessageFacts, Rendered, frame_context, message_render, sms_render
 
@@ -186,9 +187,7 @@ def message_build(notification: Notification, facts: MessageFacts | None = None)
     sender = shop.get("sender_email") or settings.DEFAULT_FROM_EMAIL
     if shop.get("sender_name") and shop.get("sender_email"):
         sender = f"{shop['sender_name']} <{sender}>"
-    headers = {"Message-ID": notification.message_id}
-    if context["preferences_link"]:
-        headers["List-Unsubscribe"] = f"<{context['preferences_link']}>"
+    headers = {"Message-ID": notification.message_id, **unsubscribe_headers(notification)}
     message = EmailMultiAlternatives(
         subject=rendered.subject, body=rendered.text, from_email=sender, to=[notification.recipient],
         reply_to=[shop["reply_to"]] if shop.get("reply_to") else None, headers=headers,
@@ -197,6 +196,18 @@ def message_build(notification: Notification, facts: MessageFacts | None = None)
     for name, content, mimetype in _attachments(notification):
         message.attach(name, content, mimetype)
     return message, rendered
+
+
+def unsubscribe_headers(notification: Notification) -> dict[str, str]:
+    """RFC 8058 one-click unsubscribe: the signed link that turns this kind of e-mail off for this
+    customer with one POST. Only one https address goes in the header (the RFC's rule; the
+    preferences link stays in the message's footer). None for a message that always goes."""
+    from ..models import ALWAYS_SENT
+
+    if not notification.customer_id or notification.kind in ALWAYS_SENT:
+        return {}
+    link = unsubscribe_url(notification.customer_id, notification.kind, Medium.EMAIL)
+    return {"List-Unsubscribe": f"<{link}>", "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"}
 
 
 def _attachments(notification: Notification) -> list[tuple[str, bytes, str]]:
