@@ -250,6 +250,12 @@ def _email_send(notification: Notification, facts: MessageFacts) -> tuple[str, s
     return provider_id, rendered.subject, rendered.template
 
 
+def email_connection_reset() -> None:
+    """Forget this process's open e-mail session (the next message opens one with the backend
+    configured then): for a process that changes the backend, such as the demo's seeding."""
+    _connection_drop()
+
+
 def _connection_drop() -> None:
     global _connection
     if _connection is not None:
