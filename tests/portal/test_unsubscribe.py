@@ -7,10 +7,11 @@ import time
 import pytest
 from django.core import signing
 from django.test import Client
+from django.urls import reverse
 
 from customers.models import Customer
 from oms.models import DomainEvent
-from portal.links import preferences_token, unsubscribe_token
+from portal.links import UNSUBSCRIBE_PATH, preferences_token, unsubscribe_token
 from portal.models import Notification, NotificationPreference
 from portal.notifications.events import SUBSCRIBERS
 
@@ -120,3 +121,7 @@ def test_a_post_without_the_one_click_body_changes_nothing(db, client):
     response = client.post(f"/portal/unsubscribe/{unsubscribe_token(customer.pk, 'shipped', 'email')}/", {"other": "x"})
 
     assert response.status_code == 400 and not NotificationPreference.objects.exists()
+
+
+def test_the_links_path_is_the_one_the_portal_serves():
+    assert UNSUBSCRIBE_PATH.format(token="abc") == reverse("portal:unsubscribe", args=["abc"])
