@@ -95,9 +95,15 @@ def demo_seed(*, orders: int = 3000, customers: int = 1000, skus: int = 300, pro
               say: Callable[[str], None] = lambda message: None) -> DemoReport:
     """Seed the demo merchant through every app's services; idempotent. Returns what was created
     and what the data now holds. Its fictitious customers are told nothing of the history it
-    plays (no notification is recorded while it seeds)."""
+    plays (no notification is recorded while it seeds); then a sample of its events is told to
+    them through the real notification code, to fill the console's notification log."""
+    started = time.monotonic()
     with notifications_muted():
-        return _demo_seed(orders=orders, customers=customers, skus=skus, progress=progress, say=say)
+        report = _demo_seed(orders=orders, customers=customers, skus=skus, progress=progress, say=say)
+    say("Notifications: the latest events of each kind told to their customers, with provider reports")
+    portal.notifications_seed(report)
+    report.seconds = time.monotonic() - started
+    return report
 
 
 def _demo_seed(*, orders: int, customers: int, skus: int, progress: bool, say: Callable[[str], None]) -> DemoReport:

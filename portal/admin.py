@@ -1,12 +1,15 @@
+from django import forms
 from django.contrib import admin, messages
 from django.urls import path, reverse
+from django.utils.html import format_html
 
 from oms.admin import ReadOnlyAdmin
 from oms.admin_links import console_link
-from oms.errors import DomainError
+from oms.errors import DomainError, InvalidInput
 
 from . import admin_views
-from .models import ChannelBranding, Notification, NotificationStatus, NotificationTemplateOverride
+from .branding import logo_fields, logo_path
+from .models import LOGO_MAX_BYTES, ChannelBranding, Notification, NotificationStatus, NotificationTemplateOverride
 from .notifications.log import notifications_resend
 
 
@@ -66,15 +69,76 @@ class NotificationAdmin(ReadOnlyAdmin):
         return super().changelist_view(request, extra_context)
 
 
+class ChannelBrandingForm(forms.ModelForm):
+    """The branding with its logo: a file to upload (checked by its first bytes and size) or the
+    current one removed."""
+
+    logo_upload = forms.FileField(
+        required=False, label="Upload a logo",
+        help_text=f"PNG, JPEG or GIF, at most {LOGO_MAX_BYTES // 1024} KB. Used in messages instead of the logo address.",
+    )
+    logo_remove = forms.BooleanField(required=False, label="Remove the uploaded logo")
+
+    class Meta:
+        model = ChannelBranding
+        fields = ("channel", "shop_name", "logo_url", "primary_colour", "accent_colour", "sender_name", "sender_email", "reply_to", "footer_text")
+
+    def clean_logo_upload(self):
+        upload = self.cleaned_data.get("logo_upload")
+        if not upload:
+            return None
+        if upload.size > LOGO_MAX_BYTES:  # before reading it
+            raise forms.ValidationError(f"The logo is {upload.size // 1024} KB; at most {LOGO_MAX_BYTES // 1024} KB.")
+        try:
+            return logo_fields(upload.read())
+        except InvalidInput as refused:
+            raise forms.ValidationError(refused.message) from refused
+
+    def save(self, commit=True):
+        branding = super().save(commit=False)
+        chosen = self.cleaned_data.get("logo_upload")
+        if chosen:
+            values = chosen
+        elif self.cleaned_data.get("logo_remove"):
+            values = logo_fields(None)
+        else:
+            values = {}
+        for name, value in values.items():
+            setattr(branding, name, value)
+        if commit:
+            branding.save()
+        return branding
+
+
 @admin.register(ChannelBranding)
 class ChannelBrandingAdmin(admin.ModelAdmin):
-    list_display = ("shop_name", "channel", "sender_email", "primary_colour", "accent_colour")
+    form = ChannelBrandingForm
+    list_display = ("shop_name", "channel", "sender_email", "primary_colour", "accent_colour", "has_logo")
     list_select_related = ("channel",)
+    readonly_fields = ("logo_preview",)
     fieldsets = (
-        (None, {"fields": ("channel", "shop_name", "logo_url", ("primary_colour", "accent_colour"))}),
+        (None, {"fields": ("channel", "shop_name", ("primary_colour", "accent_colour"))}),
+        ("Logo", {"fields": ("logo_preview", "logo_upload", "logo_remove", "logo_url")}),
         ("Sender", {"fields": ("sender_name", "sender_email", "reply_to")}),
         (None, {"fields": ("footer_text",)}),
     )
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).defer("logo")
+
+    @admin.display(description="Uploaded logo", boolean=True)
+    def has_logo(self, obj):
+        return bool(obj.logo_digest)
+
+    @admin.display(description="Current logo")
+    def logo_preview(self, obj):
+        if obj is None or not obj.logo_digest:
+            return "No uploaded logo" + (" (messages use the logo address)" if obj is not None and obj.logo_url else "")
+        return format_html(
+            '<img class="brand-logo" src="{}" alt="{}" height="48"> <a href="{}">{}</a>',
+            logo_path(obj.channel.code, obj.logo_digest, obj.logo_content_type), f"Logo of {obj.shop_name}",
+            logo_path(obj.channel.code, obj.logo_digest, obj.logo_content_type), obj.logo_content_type,
+        )
 
 
 @admin.register(NotificationTemplateOverride)
@@ -83,3 +147,4 @@ class NotificationTemplateOverrideAdmin(admin.ModelAdmin):
     list_filter = ("channel", "kind", "language", "active")
     list_select_related = ("channel",)
     fields = ("channel", "kind", "language", "active", "subject", "html_body", "text_body")
+

@@ -1,4 +1,5 @@
-"""Signed links in customers' messages: a parcel's tracking page and the one-click preferences.
+"""Signed links in customers' messages: a parcel's tracking page, the one-click preferences and
+the one-click unsubscribe of one kind of message by one medium (RFC 8058).
 
 A link carries a signed, timestamped token (``django.core.signing``, the project's SECRET_KEY, a
 salt per purpose), so it opens without signing in, only for what it names, and expires. The
@@ -10,8 +11,10 @@ from django.core import signing
 
 TRACKING_PATH = "/portal/track/{token}/"
 PREFERENCES_PATH = "/portal/preferences/{token}/"
+UNSUBSCRIBE_PATH = "/portal/unsubscribe/{token}/"
 _TRACKING_SALT = "portal.tracking"
 _PREFERENCES_SALT = "portal.preferences"
+_UNSUBSCRIBE_SALT = "portal.unsubscribe"
 
 
 def _absolute(path: str) -> str:
@@ -52,3 +55,26 @@ def preferences_customer_id(token: str) -> int | None:
 
 def preferences_url(customer_id: int) -> str:
     return _absolute(PREFERENCES_PATH.format(token=preferences_token(customer_id)))
+
+
+def unsubscribe_token(customer_id: int, kind: str, medium: str) -> str:
+    return signing.dumps({"c": customer_id, "k": kind, "m": medium}, salt=_UNSUBSCRIBE_SALT)
+
+
+def unsubscribe_target(token: str) -> tuple[int, str, str] | None:
+    """(customer id, kind, medium) an unsubscribe token names, or None when forged, of another
+    purpose or older than ``OMS_PREFERENCES_LINK_DAYS`` (the same life as the preferences link)."""
+    try:
+        value = signing.loads(token, salt=_UNSUBSCRIBE_SALT, max_age=settings.OMS_PREFERENCES_LINK_DAYS * 86400)
+    except (signing.BadSignature, ValueError, TypeError):
+        return None
+    if not isinstance(value, dict):
+        return None
+    customer_id, kind, medium = value.get("c"), value.get("k"), value.get("m")
+    if not isinstance(customer_id, int) or isinstance(customer_id, bool) or not isinstance(kind, str) or not isinstance(medium, str):
+        return None
+    return customer_id, kind, medium
+
+
+def unsubscribe_url(customer_id: int, kind: str, medium: str) -> str:
+    return _absolute(UNSUBSCRIBE_PATH.format(token=unsubscribe_token(customer_id, kind, medium)))

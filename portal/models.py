@@ -114,6 +114,10 @@ class Notification(models.Model):
         return f"{self.get_kind_display()} to {self.recipient} ({self.status})"
 
 
+# The pictures a logo may be, by content type: the extension its URL ends with.
+LOGO_EXTENSIONS = {"image/png": "png", "image/jpeg": "jpg", "image/gif": "gif"}
+LOGO_MAX_BYTES = 256 * 1024
+
 colour_validator = RegexValidator(r"^#[0-9a-fA-F]{6}$", "A colour as #rrggbb, e.g. #1a73e8.")
 
 
@@ -123,6 +127,11 @@ class ChannelBranding(models.Model):
     channel = models.OneToOneField("orders.Channel", on_delete=models.CASCADE, related_name="branding")
     shop_name = models.CharField(max_length=120)
     logo_url = models.URLField(max_length=500, blank=True, help_text="An https address of the logo (the only picture a message loads).")
+    # An uploaded logo, kept in the database (no disk is shared between processes): served from
+    # /portal/brand/<channel>/logo/<digest>.<ext> and used in messages instead of ``logo_url``.
+    logo = models.BinaryField(null=True, blank=True, editable=False)
+    logo_content_type = models.CharField(max_length=20, blank=True, editable=False)
+    logo_digest = models.CharField(max_length=64, blank=True, editable=False, help_text="SHA-256 of the uploaded logo (its URL changes with it).")
     primary_colour = models.CharField(max_length=7, default="#1f2937", validators=[colour_validator])
     accent_colour = models.CharField(max_length=7, default="#2563eb", validators=[colour_validator])
     sender_email = models.EmailField(blank=True, help_text="From address (blank: DEFAULT_FROM_EMAIL). Its domain must be verified with the provider.")
@@ -135,6 +144,10 @@ class ChannelBranding(models.Model):
 
     def __str__(self):
         return self.shop_name
+
+    @property
+    def logo_extension(self) -> str:
+        return LOGO_EXTENSIONS.get(self.logo_content_type, "")
 
 
 class NotificationTemplateOverride(models.Model):

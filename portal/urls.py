@@ -4,7 +4,7 @@ messages are built with (``portal.links``); a test checks they agree."""
 from django.urls import path
 from django.views.generic import RedirectView
 
-from .views import lookup, order_actions, orders, preferences, returns, signin, tracking
+from .views import brand, lookup, order_actions, orders, preferences, returns, signin, tracking, unsubscribe
 
 app_name = "portal"
 
@@ -25,5 +25,7 @@ urlpatterns = [
     path("returns/<str:number>/slip.pdf", returns.return_slip, name="return-slip"),
     path("track/<str:token>/", tracking.tracking, name="tracking"),
     path("preferences/<str:token>/", preferences.preferences, name="preferences"),
+    path("brand/<str:channel>/logo/<str:filename>", brand.logo, name="brand-logo"),
+    path("unsubscribe/<str:token>/", unsubscribe.unsubscribe, name="unsubscribe"),
     path("my-preferences/", preferences.my_preferences, name="my-preferences"),
 ]

@@ -30,7 +30,7 @@ from orders.models import (
     OrderHold,
     OrderStatus,
 )
-from portal.models import ChannelBranding
+from portal.models import ChannelBranding, Notification, NotificationStatus
 from returns.models import Disposition, Refund, RefundMethod, RefundStatus, ReturnEvent, ReturnLine, ReturnRequest, ReturnStatus
 from shipping.models import DeliveryKind, Manifest, Shipment, ShipmentDirection, ShipmentStatus, TrackingEvent
 
@@ -109,6 +109,19 @@ def test_given_a_seeded_demo_when_it_runs_again_then_nothing_is_added(django_cap
     assert ApiKey.objects.filter(name="demo").count() == 1
 
 
+@pytest.mark.django_db
+def test_given_the_demo_then_the_notification_log_shows_several_kinds_sent_delivered_bounced_and_failed(django_capture_on_commit_callbacks):
+    seed(django_capture_on_commit_callbacks, *SMALL)
+
+    log = list(Notification.objects.values_list("kind", "medium", "status", "subject", "customer__email_bounced_at"))
+    assert len({kind for kind, *_ in log}) >= 6
+    statuses = {status for _, _, status, *_ in log}
+    assert {NotificationStatus.SENT, NotificationStatus.DELIVERED, NotificationStatus.BOUNCED, NotificationStatus.FAILED} <= statuses
+    # Rendered by the real templates (each sent row has its subject), and sent nowhere real.
+    assert all(subject for _, _, status, subject, _ in log if status != NotificationStatus.QUEUED)
+    assert all(bounced_at is not None for _, _, status, _, bounced_at in log if status == NotificationStatus.BOUNCED)
+
+
 def _counts():
     return (
         Order.objects.count(), OrderEvent.objects.count(), StockMovement.objects.count(), Customer.objects.count(),
@@ -116,7 +129,7 @@ def _counts():
         Shipment.objects.count(), TrackingEvent.objects.count(), Manifest.objects.count(), Shipment.objects.filter(late=True).count(),
         list(ReturnRequest.objects.order_by("id").values_list("status", flat=True)), ReturnEvent.objects.count(),
         ChannelListing.objects.count(), ChannelStockSyncRun.objects.count(), ChannelReconciliation.objects.count(),
-        ChannelFulfillmentSync.objects.count(),
+        ChannelFulfillmentSync.objects.count(), list(Notification.objects.order_by("id").values_list("kind", "status")),
     )
 
 

@@ -32,6 +32,7 @@ from django.utils import timezone, translation
 from orders.models import Order
 from orders.platforms.transport import RetryPolicy
 
+from ..links import unsubscribe_url
 from ..models import Medium, Notification, NotificationStatus
 from .mime import envelope_address, message_bytes
 from .render import MessageFacts, Rendered, frame_context, message_render, sms_render
@@ -211,9 +212,7 @@ def message_build(notification: Notification, facts: MessageFacts | None = None)
     sender = shop.get("sender_email") or settings.DEFAULT_FROM_EMAIL
     if shop.get("sender_name") and shop.get("sender_email"):
         sender = f"{shop['sender_name']} <{sender}>"
-    headers = {"Message-ID": notification.message_id}
-    if context["preferences_link"]:
-        headers["List-Unsubscribe"] = f"<{context['preferences_link']}>"
+    headers = {"Message-ID": notification.message_id, **unsubscribe_headers(notification)}
     message = EmailMultiAlternatives(
         subject=rendered.subject, body=rendered.text, from_email=sender, to=[notification.recipient],
         reply_to=[shop["reply_to"]] if shop.get("reply_to") else None, headers=headers,
@@ -222,6 +221,18 @@ def message_build(notification: Notification, facts: MessageFacts | None = None)
     for name, content, mimetype in _attachments(notification):
         message.attach(name, content, mimetype)
     return message, rendered
+
+
+def unsubscribe_headers(notification: Notification) -> dict[str, str]:
+    """RFC 8058 one-click unsubscribe: the signed link that turns this kind of e-mail off for this
+    customer with one POST. Only one https address goes in the header (the RFC's rule; the
+    preferences link stays in the message's footer). None for a message that always goes."""
+    from ..models import ALWAYS_SENT
+
+    if not notification.customer_id or notification.kind in ALWAYS_SENT:
+        return {}
+    link = unsubscribe_url(notification.customer_id, notification.kind, Medium.EMAIL)
+    return {"List-Unsubscribe": f"<{link}>", "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"}
 
 
 def _attachments(notification: Notification) -> list[tuple[str, bytes, str]]:
@@ -267,6 +278,12 @@ def _email_send(notification: Notification, facts: MessageFacts) -> tuple[str, s
     status = getattr(message, "anymail_status", None)
     provider_id = (status.message_id if status is not None and status.message_id else "") or notification.message_id
     return provider_id, rendered.subject, rendered.template
+
+
+def email_connection_reset() -> None:
+    """Forget this process's open e-mail session (the next message opens one with the backend
+    configured then): for a process that changes the backend, such as the demo's seeding."""
+    _connection_drop()
 
 
 def _connection_drop() -> None:

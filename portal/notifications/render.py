@@ -23,6 +23,7 @@ from django.utils.formats import number_format
 from django.utils.translation import gettext, gettext_lazy as _
 from markupsafe import Markup
 
+from ..branding import logo_absolute_url
 from ..links import preferences_url, tracking_url
 from ..models import ALWAYS_SENT, ChannelBranding, Notification, NotificationKind, NotificationTemplateOverride
 from .templating import override_templates, template_render
@@ -63,14 +64,14 @@ def _branding_dict(branding: ChannelBranding | None) -> dict:
     if branding is None:
         return {**DEFAULT_BRANDING, "shop_name": settings.OMS_NOTIFICATION_SHOP_NAME}
     return {
-        "shop_name": branding.shop_name, "logo_url": branding.logo_url, "primary_colour": branding.primary_colour,
+        "shop_name": branding.shop_name, "logo_url": logo_absolute_url(branding) or branding.logo_url, "primary_colour": branding.primary_colour,
         "accent_colour": branding.accent_colour, "footer_text": branding.footer_text,
         "sender_email": branding.sender_email, "sender_name": branding.sender_name, "reply_to": branding.reply_to,
     }
 
 
 def branding_of(channel_id: int | None) -> dict:
-    return _branding_dict(ChannelBranding.objects.filter(channel_id=channel_id).first() if channel_id else None)
+    return _branding_dict(ChannelBranding.objects.select_related("channel").defer("logo").filter(channel_id=channel_id).first() if channel_id else None)
 
 
 class MessageFacts:
@@ -115,7 +116,7 @@ class MessageFacts:
             for row in OrderLine.objects.filter(order_id__in=whole_orders).values("order_id", "name", "sku", "quantity"):
                 self.order_items.setdefault(row["order_id"], []).append({"name": row["name"] or row["sku"], "sku": row["sku"], "quantity": row["quantity"]})
         self.returns = dict(ReturnRequest.objects.filter(pk__in=return_ids).values_list("pk", "number")) if return_ids else {}
-        brandings = {b.channel_id: b for b in ChannelBranding.objects.filter(channel_id__in=channel_ids)} if channel_ids else {}
+        brandings = {b.channel_id: b for b in ChannelBranding.objects.select_related("channel").defer("logo").filter(channel_id__in=channel_ids)} if channel_ids else {}
         self.brandings = {channel_id: _branding_dict(brandings.get(channel_id)) for channel_id in channel_ids}
         self.overrides = (
             {(o.channel_id, o.kind, o.language): o for o in NotificationTemplateOverride.objects.filter(channel_id__in=channel_ids, active=True)}

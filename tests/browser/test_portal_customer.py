@@ -121,3 +121,30 @@ def test_someone_without_an_account_looks_an_order_up_and_reads_the_portal_in_ge
 
     assert problems == []
     assert page_stayed_clean(page)
+
+
+def test_a_customer_follows_the_unsubscribe_link_of_an_e_mail_and_stops_that_kind_without_javascript(live_server, browser_page, shipped):
+    from customers.models import Customer
+    from portal.links import unsubscribe_token
+
+    shipped("ada@example.com")
+    customer = Customer.objects.get(email="ada@example.com")
+    page = browser_page
+    problems = []
+
+    page.goto(f"{live_server.url}/portal/unsubscribe/{unsubscribe_token(customer.pk, NotificationKind.SHIPPED, Medium.EMAIL)}/")
+    page.get_by_role("heading", name="Unsubscribe").wait_for()
+    problems += accessible_at_both_widths(page, "unsubscribe")
+    page.get_by_role("button", name="Unsubscribe").click()
+    page.get_by_text("Done: we no longer send you").wait_for()
+    problems += accessible_at_both_widths(page, "unsubscribed")
+
+    page.goto(f"{live_server.url}/portal/unsubscribe/forged:token/")
+    page.get_by_text("This unsubscribe link does not exist").wait_for()
+    problems += accessible_at_both_widths(page, "forged unsubscribe link")
+
+    choices = notification_preferences_of(customer)
+    assert choices[(NotificationKind.SHIPPED, Medium.EMAIL)] is False
+    assert choices[(NotificationKind.DELIVERED, Medium.EMAIL)] is True
+    assert problems == []
+    assert page_stayed_clean(page)
