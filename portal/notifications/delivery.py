@@ -29,6 +29,7 @@ from django.db import connection
 from django.db.models import F, Q
 from django.utils import timezone, translation
 
+from oms.errors import DomainError
 from orders.models import Order
 from orders.platforms.transport import RetryPolicy
 
@@ -245,11 +246,16 @@ def _attachments(notification: Notification) -> list[tuple[str, bytes, str]]:
     from returns.models import ReturnRequest
     from shipping.services import shipment_label
 
-    rma = ReturnRequest.objects.only("number", "shipment_id").get(pk=notification.context["return_id"])
-    files = [(f"{rma.number}-slip.pdf", rma_slip_pdf(rma.pk), "application/pdf")]
-    if rma.shipment_id:
-        label = shipment_label(shipment_id=rma.shipment_id, actor="portal:notifications")
-        files.append((f"{rma.number}-label.pdf", bytes(label.label_pdf), "application/pdf"))
+    # A return cancelled or expired since (its label voided) makes the message untrue: it fails
+    # at once with the reason rather than being retried.
+    try:
+        rma = ReturnRequest.objects.only("number", "shipment_id").get(pk=notification.context["return_id"])
+        files = [(f"{rma.number}-slip.pdf", rma_slip_pdf(rma.pk), "application/pdf")]
+        if rma.shipment_id:
+            label = shipment_label(shipment_id=rma.shipment_id, actor="portal:notifications")
+            files.append((f"{rma.number}-label.pdf", bytes(label.label_pdf), "application/pdf"))
+    except (DomainError, ReturnRequest.DoesNotExist) as error:
+        raise PermanentFailure(f"the return's documents cannot be made: {error}") from error
     return files
 
 
