@@ -139,8 +139,11 @@ def prerender(ids: list[int]) -> tuple[list[tuple[str, str, bytes]], float]:
 
     started = time.perf_counter()
     messages = []
-    for first in range(0, len(ids), 50):  # as the worker reads them: 50 at a time
-        rows = list(Notification.objects.select_related("customer").filter(pk__in=ids[first:first + 50]).order_by("id"))
+    from django.conf import settings
+
+    step = settings.OMS_NOTIFICATION_BATCH  # as the worker reads them, a batch at a time
+    for first in range(0, len(ids), step):
+        rows = list(Notification.objects.select_related("customer").filter(pk__in=ids[first:first + step]).order_by("id"))
         facts = MessageFacts(rows)
         for notification in rows:
             message, _ = message_build(notification, facts)

@@ -416,5 +416,5 @@ OMS_NOTIFICATION_RETRY_SECONDS = env.float("OMS_NOTIFICATION_RETRY_SECONDS", def
 OMS_NOTIFICATION_LEASE_SECONDS = env.int("OMS_NOTIFICATION_LEASE_SECONDS", default=300)
 # The shop's name in messages of a channel with no branding of its own (admin: Channel brandings).
 OMS_NOTIFICATION_SHOP_NAME = env.str("OMS_NOTIFICATION_SHOP_NAME", default="Our shop")
-# E-mails due that one worker's task takes along with its own (a burst goes out in batches).
-OMS_NOTIFICATION_BATCH = env.int("OMS_NOTIFICATION_BATCH", default=50)
+# Messages one task claims, renders and sends together (a burst goes out in batches, their facts read in a few queries).
+OMS_NOTIFICATION_BATCH = env.int("OMS_NOTIFICATION_BATCH", default=100)

@@ -111,7 +111,7 @@ def notifications_claim(*, notification_id: int | None = None, limit: int = 1) -
 
 # The outcome of sent messages is recorded every this many messages (one UPDATE for them): a
 # worker dying mid-batch resends at most these, with their Message-IDs.
-RECORD_EVERY = 10
+RECORD_EVERY = 25
 
 
 def notifications_deliver(*, notification_id: int | None = None) -> dict[int, Outcome]:
@@ -120,7 +120,7 @@ def notifications_deliver(*, notification_id: int | None = None) -> dict[int, Ou
     ids = notifications_claim(notification_id=notification_id, limit=settings.OMS_NOTIFICATION_BATCH)
     if not ids:
         return {}
-    rows = list(Notification.objects.select_related("customer").filter(pk__in=ids).order_by("id"))
+    rows = list(Notification.objects.filter(pk__in=ids).order_by("id"))
     outcomes: dict[int, Outcome] = {}
     try:
         facts = MessageFacts(rows)
