@@ -1,0 +1,194 @@
+"""What a KPI is: a key, what it means, how it is split, how it is computed and what lies behind it.
+
+Most KPIs are sums over one rollup table turned into a figure (a count, a ratio, an average): a
+``RollupKpi`` states the table, the sums and the figure, and the grouping, the filters and the
+weekday fold are done here once. KPIs about the present (backlog, holds, stock) read the live
+tables with one aggregate query each.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+from urllib.parse import urlencode
+
+from django.db.models import Model, Q, Sum
+from django.urls import reverse
+
+from ..rollups import day_bounds
+
+WEEKDAYS = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
+
+# Every dimension a KPI may be split or filtered by: its label.
+DIMENSIONS = {
+    "day": "Local day", "hour": "Hour of day (local)", "weekday": "Weekday (local)", "channel": "Channel",
+    "location": "Location", "carrier": "Carrier", "sku": "SKU", "country": "Destination country (lane)",
+    "reason": "Return reason", "disposition": "Disposition", "stage": "Stage",
+}
+# The dimensions a request may filter on (query parameters), resolved to ids by the selectors.
+FILTERS = ("channel", "location", "carrier", "sku")
+
+
+@dataclass(frozen=True)
+class Filters:
+    date_from: datetime.date
+    date_to: datetime.date
+    channel_id: int | None = None
+    location_id: int | None = None
+    carrier: str | None = None
+    sku: str | None = None
+
+    def given(self) -> list[str]:
+        return [name for name, value in (("channel", self.channel_id), ("location", self.location_id),
+                                         ("carrier", self.carrier), ("sku", self.sku)) if value is not None]
+
+    @property
+    def start(self) -> datetime.datetime:
+        return day_bounds(self.date_from)[0]
+
+    @property
+    def end(self) -> datetime.datetime:
+        return day_bounds(self.date_to)[1]
+
+
+@dataclass
+class Kpi:
+    key: str
+    title: str
+    definition: str
+    unit: str  # count, percent, hours, days, money, units, per_hour, metres, mixed
+    group: str
+    dimensions: tuple[str, ...] = ()
+    filters: tuple[str, ...] = ()
+    compute: Callable[[Filters, str | None], dict] | None = None
+    drilldown: Callable[[Filters], dict] | None = None
+
+    def describe(self) -> dict:
+        return {"key": self.key, "title": self.title, "definition": self.definition, "unit": self.unit, "group": self.group,
+                "dimensions": list(self.dimensions), "filters": list(self.filters)}
+
+    def answer(self, filters: Filters, by: str | None) -> dict:
+        result = self.compute(filters, by)
+        return {**self.describe(), "from": filters.date_from.isoformat(), "to": filters.date_to.isoformat(), "by": by,
+                **result, "drilldown": self.drilldown(filters) if self.drilldown else None}
+
+
+REGISTRY: dict[str, Kpi] = {}
+
+
+def register(kpi: Kpi) -> Kpi:
+    assert kpi.key not in REGISTRY, kpi.key
+    REGISTRY[kpi.key] = kpi
+    return kpi
+
+
+# --- Rollup KPIs --------------------------------------------------------------------------------
+
+# Rollup field of each dimension / filter (a model lacking the field does not offer it).
+FIELD = {"day": "day", "hour": "hour", "weekday": "day", "channel": "channel_id", "location": "location_id",
+         "carrier": "carrier_code", "sku": "sku", "country": "ship_country", "reason": "reason_id",
+         "disposition": "disposition", "stage": "stage"}
+FILTER_VALUE = {"channel": "channel_id", "location": "location_id", "carrier": "carrier", "sku": "sku"}
+
+
+def rollup_rows(model: type[Model], filters: Filters, sums: tuple[str, ...], *, by: str | None = None,
+                currency: str | None = None, where: Q | None = None) -> list[tuple[Any, str | None, dict]]:
+    """Sum ``sums`` over the rollup rows of the range and filters, grouped by ``by`` (and by
+    currency when given): [(group, currency, sums)]. Weekdays fold the days' sums."""
+    rows = model.objects.filter(day__gte=filters.date_from, day__lte=filters.date_to)
+    for name in FILTERS:
+        value = getattr(filters, FILTER_VALUE[name])
+        if value is not None:
+            rows = rows.filter(**{FIELD[name]: value})
+    if where is not None:
+        rows = rows.filter(where)
+    keys = ([FIELD[by]] if by else []) + ([currency] if currency else [])
+    aggregated = rows.values(*keys).annotate(**{f"s_{name}": Sum(name) for name in sums}).order_by(*keys)
+    folded: dict[tuple, dict] = {}
+    for row in aggregated:
+        group = row[FIELD[by]] if by else None
+        if by == "weekday":
+            group = group.isoweekday()
+        key = (group, row[currency] if currency else None)
+        totals = folded.setdefault(key, dict.fromkeys(sums, 0))
+        for name in sums:
+            totals[name] += row[f"s_{name}"] or 0
+    return [(group, cur, totals) for (group, cur), totals in sorted(folded.items(), key=lambda item: (str(item[0][0]), str(item[0][1])))]
+
+
+def ratio(part, whole, scale=100) -> float | None:
+    """part / whole * scale, rounded to 2 places; None when there is nothing to divide by."""
+    return None if not whole else round(float(part) * scale / float(whole), 2)
+
+
+def money(amount) -> str:
+    return str(Decimal(amount).quantize(Decimal("0.01")))
+
+
+def group_label(by: str | None, group) -> Any:
+    if by == "weekday":
+        return WEEKDAYS[group - 1]
+    if isinstance(group, datetime.date):
+        return group.isoformat()
+    return group
+
+
+def rollup_kpi(*, model: type[Model], sums: tuple[str, ...], figure: Callable[[dict], Any], currency: str | None = None,
+               where: Q | None = None, labels: Callable[[str, list], dict] | None = None) -> Callable[[Filters, str | None], dict]:
+    """A compute function: the figure of the whole range (``value``) and, split ``by`` a
+    dimension, one row per group. With ``currency``, money is never added across currencies:
+    the value is a list of {currency, value}."""
+
+    def compute(filters: Filters, by: str | None) -> dict:
+        def shaped(rows):
+            if currency:
+                return [{"currency": cur, "value": figure(totals)} for _, cur, totals in rows]
+            return figure(rows[0][2]) if rows else figure(dict.fromkeys(sums, 0))
+
+        total = rollup_rows(model, filters, sums, currency=currency, where=where)
+        result = {"value": shaped(total)}
+        if by:
+            grouped = rollup_rows(model, filters, sums, by=by, currency=currency, where=where)
+            groups: dict = {}
+            for group, cur, totals in grouped:
+                groups.setdefault(group, []).append((group, cur, totals))
+            names = labels(by, list(groups)) if labels else {}
+            result["rows"] = [{"group": group_label(by, group), "label": names.get(group, group_label(by, group)),
+                               "value": shaped(rows)} for group, rows in groups.items()]
+        return result
+
+    return compute
+
+
+# --- Drill-downs ---------------------------------------------------------------------------------
+
+
+def admin_link(name: str, label: str, params: dict) -> dict:
+    query = urlencode({key: value for key, value in params.items() if value is not None})
+    return {"label": label, "url": f"{reverse(f'admin:{name}_changelist')}?{query}"}
+
+
+def orders_link(filters: Filters, label: str = "Orders placed in the range", **extra) -> dict:
+    return admin_link("orders_order", label, {
+        "placed_at__gte": filters.start.isoformat(), "placed_at__lt": filters.end.isoformat(),
+        "channel__id__exact": filters.channel_id, **extra,
+    })
+
+
+def fulfillment_orders_link(filters: Filters, label: str = "Fulfillment orders of the orders placed in the range", **extra) -> dict:
+    return admin_link("fulfillment_fulfillmentorder", label, {
+        "order__placed_at__gte": filters.start.isoformat(), "order__placed_at__lt": filters.end.isoformat(),
+        "order__channel__id__exact": filters.channel_id, "location__id__exact": filters.location_id,
+        "carrier_code__exact": filters.carrier, **extra,
+    })
+
+
+def products_link(label: str, skus: list[str] | None = None) -> dict:
+    return admin_link("inventory_product", label, {"sku__in": ",".join(skus) if skus else None})
+
+
+def order_lines_link(filters: Filters, label: str = "Orders with the SKU placed in the range") -> dict:
+    return orders_link(filters, label, lines__sku__exact=filters.sku)
