@@ -116,7 +116,11 @@ def rollup_rows(model: type[Model], filters: Filters, sums: tuple[str, ...], *, 
         totals = folded.setdefault(key, dict.fromkeys(sums, 0))
         for name in sums:
             totals[name] += row[f"s_{name}"] or 0
-    return [(group, cur, totals) for (group, cur), totals in sorted(folded.items(), key=lambda item: (str(item[0][0]), str(item[0][1])))]
+    def order(item):
+        (group, cur), _ = item
+        return (group is None, group if group is not None else 0, cur or "")
+
+    return [(group, cur, totals) for (group, cur), totals in sorted(folded.items(), key=order)]
 
 
 def ratio(part, whole, scale=100) -> float | None:

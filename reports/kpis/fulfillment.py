@@ -63,7 +63,7 @@ _fulfillment("transit_time", "Transit time",
 _fulfillment("late_rate", "Late rate",
              "Share of shipments delivered after the promised date or flagged late; split by carrier and country for lanes.",
              "percent", ("shipments", "late_shipments"), lambda s: ratio(s["late_shipments"], s["shipments"]),
-             lambda f: admin_link_late(f))
+             lambda f: admin_link_late(f), where=WITH_SHIPMENTS)
 
 
 def admin_link_late(f):
