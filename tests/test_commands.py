@@ -69,6 +69,7 @@ def test_when_periodic_tasks_are_set_up_twice_then_each_exists_once_and_names_a_
         "returns.tasks.orders_complete_after_returns",
         "portal.tasks.notifications_sweep",
         "portal.tasks.backorder_delays_notify",
+        "reports.tasks.rollups_refresh",
     }
     assert PeriodicTask.objects.count() == 17
     assert capsys.readouterr().out.count("unchanged") == 17
