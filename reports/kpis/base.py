@@ -106,7 +106,9 @@ def rollup_rows(model: type[Model], filters: Filters, sums: tuple[str, ...], *, 
     if where is not None:
         rows = rows.filter(where)
     keys = ([FIELD[by]] if by else []) + ([currency] if currency else [])
-    aggregated = rows.values(*keys).annotate(**{f"s_{name}": Sum(name) for name in sums}).order_by(*keys)
+    sums_of = {f"s_{name}": Sum(name) for name in sums}
+    # No split: one aggregate row (``values()`` with no field would group by every column).
+    aggregated = rows.values(*keys).annotate(**sums_of).order_by(*keys) if keys else [rows.aggregate(**sums_of)]
     folded: dict[tuple, dict] = {}
     for row in aggregated:
         group = row[FIELD[by]] if by else None
