@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 from urllib.parse import urlencode
@@ -171,30 +171,62 @@ def rollup_kpi(*, model: type[Model], sums: tuple[str, ...], figure: Callable[[d
 
 # --- Drill-downs ---------------------------------------------------------------------------------
 
-
-def admin_link(name: str, label: str, params: dict) -> dict:
-    query = urlencode({key: value for key, value in params.items() if value is not None})
-    return {"label": label, "url": f"{reverse(f'admin:{name}_changelist')}?{query}"}
-
-
-def orders_link(filters: Filters, label: str = "Orders placed in the range", **extra) -> dict:
-    return admin_link("orders_order", label, {
-        "placed_at__gte": filters.start.isoformat(), "placed_at__lt": filters.end.isoformat(),
-        "channel__id__exact": filters.channel_id, **extra,
-    })
+# A drill-down names the rows behind a figure: the queryset, its size, the newest ids, and the
+# console list showing those (``id__in``: the admin accepts it on every list, where lookups across
+# relations, such as an order's placing day on a fulfillment order, are refused).
+DRILL_IDS = 200
 
 
-def fulfillment_orders_link(filters: Filters, label: str = "Fulfillment orders of the orders placed in the range", **extra) -> dict:
-    return admin_link("fulfillment_fulfillmentorder", label, {
-        "order__placed_at__gte": filters.start.isoformat(), "order__placed_at__lt": filters.end.isoformat(),
-        "order__channel__id__exact": filters.channel_id, "location__id__exact": filters.location_id,
-        "carrier_code__exact": filters.carrier, **extra,
-    })
+def drill(label: str, queryset) -> dict:
+    model = queryset.model._meta.concrete_model
+    ids = list(queryset.order_by("-pk").values_list("pk", flat=True).distinct()[: DRILL_IDS + 1])
+    count = queryset.values("pk").distinct().count() if len(ids) > DRILL_IDS else len(ids)
+    ids = ids[:DRILL_IDS]
+    url = reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_changelist")
+    shown = label if count <= DRILL_IDS else f"{label} (the newest {DRILL_IDS} of {count})"
+    return {"label": shown, "count": count, "ids": ids, "url": f"{url}?{urlencode({'id__in': ','.join(map(str, ids)) or '0'})}"}
+
+
+def _given(lookups: dict) -> dict:
+    return {key: value for key, value in lookups.items() if value is not None}
+
+
+def orders_of(filters: Filters, *, live: bool = True, **lookups):
+    """The orders placed in the range (cancelled ones left out when ``live``)."""
+    from orders.models import Order, OrderStatus
+
+    orders = Order.objects.filter(placed_at__gte=filters.start, placed_at__lt=filters.end, **_given(lookups))
+    if filters.channel_id is not None:
+        orders = orders.filter(channel_id=filters.channel_id)
+    if filters.sku is not None:
+        orders = orders.filter(lines__sku=filters.sku)
+    return orders.exclude(status=OrderStatus.CANCELLED) if live else orders
+
+
+def orders_link(filters: Filters, label: str = "Orders placed in the range", *, live: bool = True, **lookups) -> dict:
+    return drill(label, orders_of(filters, live=live, **lookups))
+
+
+def order_lines_link(filters: Filters, label: str = "Orders placed in the range (with the SKU)") -> dict:
+    return orders_link(filters, label)
+
+
+def fulfillment_orders_of(filters: Filters, **lookups):
+    from fulfillment.models import FulfillmentOrder, FulfillmentStatus
+
+    fos = FulfillmentOrder.objects.filter(order__placed_at__gte=filters.start, order__placed_at__lt=filters.end, **_given(lookups))
+    for field, value in (("order__channel_id", filters.channel_id), ("location_id", filters.location_id), ("carrier_code", filters.carrier)):
+        if value is not None:
+            fos = fos.filter(**{field: value})
+    return fos.exclude(status=FulfillmentStatus.CANCELLED)
+
+
+def fulfillment_orders_link(filters: Filters, label: str = "Fulfillment orders of the orders placed in the range", **lookups) -> dict:
+    return drill(label, fulfillment_orders_of(filters, **lookups))
 
 
 def products_link(label: str, skus: list[str] | None = None) -> dict:
-    return admin_link("inventory_product", label, {"sku__in": ",".join(skus) if skus else None})
+    from inventory.models import Product
 
-
-def order_lines_link(filters: Filters, label: str = "Orders with the SKU placed in the range") -> dict:
-    return orders_link(filters, label, lines__sku__exact=filters.sku)
+    products = Product.objects.all() if skus is None else Product.objects.filter(sku__in=skus)
+    return drill(label, products)

@@ -3,7 +3,7 @@
 from django.db.models import Q
 
 from ..models import FulfillmentDay, OrderDay, SkuDay
-from .base import Kpi, fulfillment_orders_link, money, order_lines_link, orders_link, ratio, register, rollup_kpi
+from .base import Kpi, fulfillment_orders_link, fulfillment_orders_of, money, order_lines_link, orders_link, ratio, register, rollup_kpi
 from .names import names
 
 FULFILLMENT_DIMENSIONS = ("day", "weekday", "channel", "location", "carrier", "country")
@@ -24,16 +24,16 @@ _fulfillment("on_time_ship", "On-time shipping",
              "Share of shipped fulfillment orders (of the orders placed in the range) that shipped on or before their "
              "promised ship date (local day); those without a promise are left out.", "percent",
              ("ship_promised", "shipped_on_time"), lambda s: ratio(s["shipped_on_time"], s["ship_promised"]),
-             lambda f: fulfillment_orders_link(f, status__in="shipped,delivered"))
+             lambda f: fulfillment_orders_link(f, "Shipped fulfillment orders", shipped_at__isnull=False))
 _fulfillment("on_time_delivery", "On-time delivery",
              "Share of delivered fulfillment orders delivered on or before the promised delivery date (local day); "
              "those without a promise are left out.", "percent",
              ("delivery_promised", "delivered_on_time"), lambda s: ratio(s["delivered_on_time"], s["delivery_promised"]),
-             lambda f: fulfillment_orders_link(f, status__exact="delivered"))
+             lambda f: fulfillment_orders_link(f, "Delivered fulfillment orders", delivered_at__isnull=False))
 _fulfillment("late_shipments", "Late shipments",
              "Shipments of the range's orders that the carrier delivered after the promised date or that were flagged late.",
              "count", ("late_shipments",), lambda s: s["late_shipments"],
-             lambda f: admin_link_late(f))
+             lambda f: late_link(f))
 
 # --- Fill and splits ---
 _fulfillment.group = "Fill and splits"
@@ -49,25 +49,34 @@ _fulfillment.group = "Shipping"
 _fulfillment("shipping_cost_per_shipment", "Shipping cost per shipment",
              "The carriers' prices of the shipments of the range's orders divided by the shipments, per currency.", "money",
              ("shipping_cost", "shipments"), lambda s: money(s["shipping_cost"] / s["shipments"]) if s["shipments"] else None,
-             lambda f: fulfillment_orders_link(f, shipment__isnull="False"), currency="shipping_currency", where=WITH_SHIPMENTS)
+             lambda f: fulfillment_orders_link(f, "Fulfillment orders with a shipment", shipment__isnull=False), currency="shipping_currency", where=WITH_SHIPMENTS)
 _fulfillment("shipping_cost_per_unit", "Shipping cost per unit",
              "The carriers' prices of the shipments divided by the units in them, per currency.", "money",
              ("shipping_cost", "units_in_shipments"),
              lambda s: money(s["shipping_cost"] / s["units_in_shipments"]) if s["units_in_shipments"] else None,
-             lambda f: fulfillment_orders_link(f, shipment__isnull="False"), currency="shipping_currency", where=WITH_SHIPMENTS)
+             lambda f: fulfillment_orders_link(f, "Fulfillment orders with a shipment", shipment__isnull=False), currency="shipping_currency", where=WITH_SHIPMENTS)
 _fulfillment("transit_time", "Transit time",
              "Average days from shipped to delivered of the delivered fulfillment orders; split by carrier and country for lanes.",
              "days", ("delivered", "transit_seconds"),
              lambda s: round(s["transit_seconds"] / s["delivered"] / 86400, 2) if s["delivered"] else None,
-             lambda f: fulfillment_orders_link(f, status__exact="delivered"))
+             lambda f: fulfillment_orders_link(f, "Delivered fulfillment orders", delivered_at__isnull=False))
 _fulfillment("late_rate", "Late rate",
              "Share of shipments delivered after the promised date or flagged late; split by carrier and country for lanes.",
              "percent", ("shipments", "late_shipments"), lambda s: ratio(s["late_shipments"], s["shipments"]),
-             lambda f: admin_link_late(f), where=WITH_SHIPMENTS)
+             lambda f: late_link(f), where=WITH_SHIPMENTS)
 
 
-def admin_link_late(f):
-    return fulfillment_orders_link(f, "Fulfillment orders whose shipment is late", shipment__late__exact="1")
+def _late_ids(f):
+    """Fulfillment orders whose shipment the carrier flagged late or delivered after its promise
+    (the rollup's test, in the ORM)."""
+    from django.db.models import F as Field
+
+    late = Q(shipment__late=True) | Q(shipment__delivered_at__date__gt=Field("shipment__promised_delivery_date"))
+    return fulfillment_orders_of(f).filter(late).values("pk")
+
+
+def late_link(f):
+    return fulfillment_orders_link(f, "Fulfillment orders whose shipment was late", id__in=_late_ids(f))
 
 
 ORDER_DIMENSIONS = ("day", "weekday", "channel")
@@ -87,7 +96,7 @@ register(Kpi(
                        figure=lambda s: {"rate": ratio(s["backordered_orders"], s["orders"]), "orders": s["backordered_orders"],
                                          "mean_hours": round(s["backorder_seconds"] / s["backordered_orders"] / 3600, 2)
                                          if s["backordered_orders"] else None}),
-    drilldown=lambda f: orders_link(f, "Orders placed in the range (filter: backordered)", status__exact="backordered"),
+    drilldown=lambda f: orders_link(f, "Orders placed in the range that were backordered", events__to_status="backordered"),
 ))
 register(Kpi(
     key="fill_rate", title="Fill rate", group="Fill and splits", unit="percent",

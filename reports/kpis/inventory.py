@@ -11,7 +11,7 @@ from fulfillment.models_picking import PickList, PickListStatus
 from inventory.models import StockLevel
 
 from ..models import SkuDay
-from .base import Filters, Kpi, admin_link, money, products_link, register
+from .base import Filters, Kpi, drill, money, products_link, register
 from .names import names
 
 
@@ -56,7 +56,7 @@ register(Kpi(
     definition="Units on hand now times each product's cost, per currency (products without a cost are counted apart); "
                "the date range does not apply.",
     dimensions=("location", "sku"), filters=("location", "sku"), compute=stock_value,
-    drilldown=lambda f: admin_link("inventory_stocklevel", "Stock levels", {"location__id__exact": f.location_id}),
+    drilldown=lambda f: drill("Stock levels on hand", _stock(f).filter(on_hand__gt=0)),
 ))
 
 
@@ -92,15 +92,18 @@ register(Kpi(
                "(days of supply), units ordered over units available (turnover); SKUs selling but out of stock, and "
                "stocked SKUs that sold nothing in the range (dead stock).",
     dimensions=("sku",), filters=("location", "sku"), compute=days_of_supply,
-    drilldown=lambda f: products_link("Products", [f.sku] if f.sku else None),
+    drilldown=lambda f: products_link("Products out of stock while selling", days_of_supply(f, None)["value"]["stocked_out_skus"]),
 ))
 
 
-def pick_productivity(filters: Filters, by: str | None) -> dict:
+def _pick_lists(filters: Filters):
     lists = PickList.objects.filter(status=PickListStatus.DONE, finished_at__gte=filters.start, finished_at__lt=filters.end,
                                     started_at__isnull=False)
-    if filters.location_id is not None:
-        lists = lists.filter(location_id=filters.location_id)
+    return lists if filters.location_id is None else lists.filter(location_id=filters.location_id)
+
+
+def pick_productivity(filters: Filters, by: str | None) -> dict:
+    lists = _pick_lists(filters)
     keys = ["location_id"] if by == "location" else []
     # One row per pick list (lines and units counted by the database), summed here: pick lists are
     # few next to their lines.
@@ -129,6 +132,5 @@ register(Kpi(
     definition="Of the pick lists finished in the range: lines and units picked per picker-hour (start to finish of each "
                "list) and metres walked per line.",
     dimensions=("location",), filters=("location",), compute=pick_productivity,
-    drilldown=lambda f: admin_link("fulfillment_picklist", "Pick lists finished in the range", {
-        "finished_at__gte": f.start.isoformat(), "finished_at__lt": f.end.isoformat(), "location__id__exact": f.location_id}),
+    drilldown=lambda f: drill("Pick lists finished in the range", _pick_lists(f)),
 ))

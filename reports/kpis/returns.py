@@ -2,9 +2,22 @@
 
 from __future__ import annotations
 
+from orders.models import Order
+from returns.models import RefundStatus, ReturnRequest, ReturnStatus
+
 from ..models import RefundDay, ReturnDay, SkuDay
-from .base import Filters, Kpi, admin_link, group_label, money, ratio, register, rollup_kpi, rollup_rows
+from .base import Filters, Kpi, drill, group_label, money, ratio, register, rollup_kpi, rollup_rows
 from .names import names
+
+
+def _returns_of(f: Filters):
+    returns = ReturnRequest.objects.filter(order__placed_at__gte=f.start, order__placed_at__lt=f.end).exclude(
+        status__in=[ReturnStatus.REJECTED, ReturnStatus.CANCELLED, ReturnStatus.EXPIRED])
+    if f.channel_id is not None:
+        returns = returns.filter(order__channel_id=f.channel_id)
+    if f.sku is not None:
+        returns = returns.filter(lines__order_line__sku=f.sku)
+    return returns
 
 
 def return_rate(filters: Filters, by: str | None) -> dict:
@@ -33,9 +46,7 @@ register(Kpi(
     key="return_rate", title="Return rate", group="Returns", unit="percent",
     definition="Units asked back (returns not rejected, cancelled or expired) over units sold, both of the orders placed in the range.",
     dimensions=("day", "weekday", "channel", "sku", "reason"), filters=("channel", "sku"), compute=return_rate,
-    drilldown=lambda f: admin_link("returns_returnrequest", "Returns of the range's orders", {
-        "order__placed_at__gte": f.start.isoformat(), "order__placed_at__lt": f.end.isoformat(),
-        "order__channel__id__exact": f.channel_id}),
+    drilldown=lambda f: drill("Returns of the orders placed in the range", _returns_of(f)),
 ))
 
 
@@ -52,16 +63,16 @@ register(Kpi(
     definition="How the accepted returned units of the range's orders were disposed of (restock, refurbish, quarantine, "
                "scrap, return to vendor), as shares of the inspected units.",
     dimensions=(), filters=("channel", "sku"), compute=disposition_share,
-    drilldown=lambda f: admin_link("returns_returnrequest", "Inspected returns of the range's orders", {
-        "order__placed_at__gte": f.start.isoformat(), "order__placed_at__lt": f.end.isoformat()}),
+    drilldown=lambda f: drill("Inspected returns of the orders placed in the range", _returns_of(f).filter(inspected_at__isnull=False)),
 ))
 
 
 
 def _refund_link(f: Filters) -> dict:
-    return admin_link("returns_returnrequest", "Returns refunded in the range", {
-        "refunds__succeeded_at__gte": f.start.isoformat(), "refunds__succeeded_at__lt": f.end.isoformat(),
-        "order__channel__id__exact": f.channel_id})
+    orders = Order.objects.filter(refunds__status=RefundStatus.SUCCEEDED, refunds__succeeded_at__gte=f.start, refunds__succeeded_at__lt=f.end)
+    if f.channel_id is not None:
+        orders = orders.filter(channel_id=f.channel_id)
+    return drill("Orders with a refund paid in the range", orders)
 
 
 register(Kpi(

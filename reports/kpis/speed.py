@@ -12,7 +12,7 @@ from orders.models import Order, OrderHold, OrderStatus
 
 from ..models import StageDay
 from ..rollups import BUCKETS, OPEN_BUCKET
-from .base import Filters, Kpi, admin_link, fulfillment_orders_link, register
+from .base import Filters, Kpi, drill, fulfillment_orders_link, register
 from .names import names
 
 STAGES = [stage.value for stage in StageDay.Stage]
@@ -116,8 +116,9 @@ register(Kpi(
     definition="What waits now in each stage (orders pending, on hold, backordered; fulfillment orders to pick, "
                "being picked, packed) and how long the oldest has waited; the date range does not apply.",
     dimensions=("location",), filters=("channel", "location"), compute=backlog,
-    drilldown=lambda f: admin_link("fulfillment_fulfillmentorder", "Open fulfillment orders",
-                                   {"status__in": "pending,picking,packed", "location__id__exact": f.location_id}),
+    drilldown=lambda f: drill("Open fulfillment orders", FulfillmentOrder.objects.filter(
+        status__in=[FulfillmentStatus.PENDING, FulfillmentStatus.PICKING, FulfillmentStatus.PACKED],
+        **({"location_id": f.location_id} if f.location_id is not None else {}))),
 ))
 
 
@@ -144,6 +145,6 @@ register(Kpi(
     key="holds", title="Holds open now by reason", group="Speed", unit="mixed",
     definition="Order and fulfillment holds not released yet, per reason, with the age of the oldest; the date range does not apply.",
     dimensions=(), filters=("channel", "location"), compute=holds,
-    drilldown=lambda f: admin_link("orders_heldorder", "Orders on hold", {}),
+    drilldown=lambda f: drill("Orders with an open hold", Order.objects.filter(holds__released_at__isnull=True)),
 ))
 

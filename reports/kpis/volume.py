@@ -11,14 +11,14 @@ register(Kpi(
     definition="Orders placed in the range (local days), cancelled ones left out.",
     dimensions=VOLUME_DIMENSIONS, filters=("channel",),
     compute=rollup_kpi(model=OrderDay, sums=("orders",), figure=lambda s: s["orders"], labels=names),
-    drilldown=lambda f: orders_link(f, status__exact=None),
+    drilldown=orders_link,
 ))
 register(Kpi(
     key="cancelled_orders", title="Cancelled orders", group="Volume", unit="count",
     definition="Orders placed in the range that are cancelled now.",
     dimensions=VOLUME_DIMENSIONS, filters=("channel",),
     compute=rollup_kpi(model=OrderDay, sums=("cancelled_orders",), figure=lambda s: s["cancelled_orders"], labels=names),
-    drilldown=lambda f: orders_link(f, "Cancelled orders placed in the range", status__exact="cancelled"),
+    drilldown=lambda f: orders_link(f, "Cancelled orders placed in the range", live=False, status="cancelled"),
 ))
 register(Kpi(
     key="units", title="Units ordered", group="Volume", unit="units",

@@ -34,7 +34,7 @@ def test_the_registry_lists_every_kpi_with_its_definition(client_for):
 
 
 def test_a_kpi_as_json_with_its_split_and_drilldown(client_for):
-    history.build()
+    built = history.build()
     rollups_rebuild(date_from=datetime.date(2026, 3, 9), date_to=datetime.date(2026, 3, 12))
     response = client_for("reports:read").get("/api/v1/reports/kpis/orders/?from=2026-03-10&to=2026-03-11&channel=web&by=hour")
     assert response.status_code == 200
@@ -42,7 +42,10 @@ def test_a_kpi_as_json_with_its_split_and_drilldown(client_for):
     assert body["value"] == 2
     assert [(row["group"], row["value"]) for row in body["rows"]] == [(9, 1), (23, 1)]
     assert body["filters_applied"] == {"channel": "web"}
-    assert body["drilldown"]["url"].startswith("/admin/orders/order/?placed_at__gte=2026-03-10")
+    # The drill-down: the two web orders behind the figure, newest first, as a console list
+    assert body["drilldown"]["count"] == 2
+    assert body["drilldown"]["ids"] == [built["o2"].pk, built["o1"].pk]
+    assert body["drilldown"]["url"] == f"/admin/orders/order/?id__in={built['o2'].pk}%2C{built['o1'].pk}"
 
 
 @pytest.mark.parametrize(("query", "param"), [

@@ -70,6 +70,7 @@ def test_promises_on_time_shipping_and_delivery_and_late_shipments(past):
     assert answer("on_time_ship")["value"] == 50.0
     assert answer("on_time_delivery")["value"] == 0.0
     assert answer("late_shipments")["value"] == 1
+    assert answer("late_shipments")["drilldown"]["ids"] == [past["fo1"].pk]
     assert rows(answer("on_time_ship", by="location")) == {"wh-a": 50.0, "wh-b": None}
 
 
@@ -95,17 +96,13 @@ def test_a_partial_return_and_its_refund(past):
     # 1 of 7 units sold came back; of SKU-A, 1 of 3
     assert answer("return_rate")["value"] == {"rate": 14.29, "units_returned": 1, "units_sold": 7}
     assert rows(answer("return_rate", by="sku")) == {"SKU-A": {"rate": 33.33, "units_returned": 1, "units_sold": 3}}
-    assert rows(answer("return_rate", by="reason"))[history_reason()]["rate"] == 14.29
+    assert rows(answer("return_rate", by="reason"))["too-small"]["rate"] == 14.29
     assert answer("restock_share")["value"] == {"restock": {"units": 1, "share": 100.0}}
     # The refund was paid on 03-15: outside the range by the day it was paid
     assert answer("refunds")["value"] == []
     paid = kpi_answer(key="refunds", params={"from": "2026-03-15", "to": "2026-03-15"})
     assert paid["value"] == [{"currency": "USD", "value": {"amount": "40.00", "refunds": 1}}]
     assert kpi_answer(key="days_to_refund", params={"from": "2026-03-15", "to": "2026-03-15"})["value"] == 1.5
-
-
-def history_reason():
-    return "too-small"
 
 
 def test_pick_productivity(past):
@@ -133,3 +130,15 @@ def test_days_and_hours_are_the_merchants_local_ones(past):
     # Then O4 (19:59 local on 03-09) stays out and O5 comes in
     assert rows(answer("orders", by="hour")) == {4: 0, 5: 1, 6: 1, 19: 1, 20: 1}
     assert answer("units")["value"] == 11
+
+
+def test_every_drilldown_opens_its_console_list_filtered(past, admin_client):
+    # Given a manager looking at any KPI over the range, filtered by channel
+    for key, kpi in REGISTRY.items():
+        params = {"channel": "web"} if "channel" in kpi.filters else {}
+        link = answer(key, **params)["drilldown"]
+        # When they follow its drill-down
+        response = admin_client.get(link["url"])
+        # Then the console list opens and lists as many rows as the drill-down counts
+        assert response.status_code == 200, (key, link["url"], response.status_code, response.get("Location"))
+        assert response.context["cl"].result_count == link["count"], key
