@@ -34,6 +34,7 @@ class OrderDay(models.Model):
     cancelled_orders = models.PositiveIntegerField(default=0)
     lines = models.PositiveIntegerField(default=0)
     units = models.PositiveIntegerField(default=0)
+    units_shipped = models.PositiveIntegerField(default=0)
     revenue = _money(help_text="Grand totals of the orders not cancelled.")
     split_orders = models.PositiveIntegerField(default=0, help_text="Orders shipped in more than one fulfillment order.")
     backordered_orders = models.PositiveIntegerField(default=0, help_text="Orders that were backordered at some point.")

@@ -119,19 +119,20 @@ def _statements(d: Dialect) -> list[str]:
     fos_of_day = f"SELECT fo.id FROM {t['fo']} fo JOIN {t['order']} o ON o.id = fo.order_id WHERE {in_day}"
     live = "o.status <> 'cancelled'"
     order_day = f"""
-        INSERT INTO {t['order_day']} (day, hour, channel_id, currency, orders, cancelled_orders, lines, units, revenue,
+        INSERT INTO {t['order_day']} (day, hour, channel_id, currency, orders, cancelled_orders, lines, units, units_shipped, revenue,
                                       split_orders, backordered_orders, backorder_seconds)
         SELECT %(day)s, {d.local_hour('o.placed_at')}, o.channel_id, o.currency,
                SUM(CASE WHEN {live} THEN 1 ELSE 0 END),
                SUM(CASE WHEN {live} THEN 0 ELSE 1 END),
                SUM(CASE WHEN {live} THEN COALESCE(l.lines, 0) ELSE 0 END),
                SUM(CASE WHEN {live} THEN COALESCE(l.units, 0) ELSE 0 END),
+               SUM(CASE WHEN {live} THEN COALESCE(l.shipped, 0) ELSE 0 END),
                SUM(CASE WHEN {live} THEN o.grand_total ELSE 0 END),
                SUM(CASE WHEN {live} AND f.fos > 1 THEN 1 ELSE 0 END),
                SUM(CASE WHEN {live} AND b.backordered_at IS NOT NULL THEN 1 ELSE 0 END),
                SUM(CASE WHEN {live} AND b.allocated_at IS NOT NULL THEN {d.seconds('b.backordered_at', 'b.allocated_at')} ELSE 0 END)
         FROM {t['order']} o
-        LEFT JOIN (SELECT order_id, COUNT(*) AS lines, SUM(quantity) AS units FROM {t['line']}
+        LEFT JOIN (SELECT order_id, COUNT(*) AS lines, SUM(quantity) AS units, SUM(quantity_shipped) AS shipped FROM {t['line']}
                    WHERE order_id IN ({orders_of_day}) GROUP BY order_id) l ON l.order_id = o.id
         LEFT JOIN (SELECT order_id, COUNT(*) AS fos FROM {t['fo']}
                    WHERE status <> 'cancelled' AND order_id IN ({orders_of_day}) GROUP BY order_id) f ON f.order_id = o.id

@@ -3,7 +3,7 @@
 from django.db.models import Q
 
 from ..models import FulfillmentDay, OrderDay, SkuDay
-from .base import Kpi, fulfillment_orders_link, fulfillment_orders_of, money, order_lines_link, orders_link, ratio, register, rollup_kpi
+from .base import Kpi, finest_needed, fulfillment_orders_link, fulfillment_orders_of, money, order_lines_link, orders_link, ratio, register, rollup_kpi
 from .names import names
 
 FULFILLMENT_DIMENSIONS = ("day", "weekday", "channel", "location", "carrier", "country")
@@ -102,6 +102,9 @@ register(Kpi(
     key="fill_rate", title="Fill rate", group="Fill and splits", unit="percent",
     definition="Share of the units ordered on the range's orders (not cancelled) that have shipped.",
     dimensions=("day", "weekday", "channel", "sku"), filters=("channel", "sku"),
-    compute=rollup_kpi(model=SkuDay, sums=("units", "units_shipped"), figure=lambda s: ratio(s["units_shipped"], s["units"]), labels=names),
+    compute=finest_needed(
+        rollup_kpi(model=OrderDay, sums=("units", "units_shipped"), figure=lambda s: ratio(s["units_shipped"], s["units"]), labels=names),
+        rollup_kpi(model=SkuDay, sums=("units", "units_shipped"), figure=lambda s: ratio(s["units_shipped"], s["units"]), labels=names),
+    ),
     drilldown=lambda f: order_lines_link(f),
 ))

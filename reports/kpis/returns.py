@@ -5,8 +5,8 @@ from __future__ import annotations
 from orders.models import Order
 from returns.models import RefundStatus, ReturnRequest, ReturnStatus
 
-from ..models import RefundDay, ReturnDay, SkuDay
-from .base import Filters, Kpi, drill, group_label, money, ratio, register, rollup_kpi, rollup_rows
+from ..models import OrderDay, RefundDay, ReturnDay, SkuDay
+from .base import Filters, Kpi, drill, group_label, money, per_sku, ratio, register, rollup_kpi, rollup_rows
 from .names import names
 
 
@@ -23,7 +23,8 @@ def _returns_of(f: Filters):
 def return_rate(filters: Filters, by: str | None) -> dict:
     """Units asked back over units sold, both of the range's orders. Split by reason, each row is
     that reason's units over all units sold (the rows add up to the total rate)."""
-    sold_total = rollup_rows(SkuDay, filters, ("units",))
+    sold_in = SkuDay if per_sku(filters, by) else OrderDay
+    sold_total = rollup_rows(sold_in, filters, ("units",))
     sold = sold_total[0][2]["units"] if sold_total else 0
     back_total = rollup_rows(ReturnDay, filters, ("units_requested",))
     back = back_total[0][2]["units_requested"] if back_total else 0
@@ -33,7 +34,7 @@ def return_rate(filters: Filters, by: str | None) -> dict:
         if by == "reason":
             denominators = dict.fromkeys(returned, sold)
         else:
-            denominators = {group: totals["units"] for group, _, totals in rollup_rows(SkuDay, filters, ("units",), by=by)}
+            denominators = {group: totals["units"] for group, _, totals in rollup_rows(sold_in, filters, ("units",), by=by)}
         labels = names(by, list(returned))
         result["rows"] = [{"group": group_label(by, group), "label": labels.get(group, group_label(by, group)),
                            "value": {"rate": ratio(units, denominators.get(group)), "units_returned": units,

@@ -139,6 +139,6 @@ def test_every_drilldown_opens_its_console_list_filtered(past, admin_client):
         link = answer(key, **params)["drilldown"]
         # When they follow its drill-down
         response = admin_client.get(link["url"])
-        # Then the console list opens and lists as many rows as the drill-down counts
+        # Then the console list opens and lists the rows the drill-down names
         assert response.status_code == 200, (key, link["url"], response.status_code, response.get("Location"))
-        assert response.context["cl"].result_count == link["count"], key
+        assert response.context["cl"].result_count == len(link["ids"]), key
