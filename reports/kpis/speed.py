@@ -145,6 +145,8 @@ register(Kpi(
     key="holds", title="Holds open now by reason", group="Speed", unit="mixed",
     definition="Order and fulfillment holds not released yet, per reason, with the age of the oldest; the date range does not apply.",
     dimensions=(), filters=("channel", "location"), compute=holds,
-    drilldown=lambda f: drill("Orders with an open hold", Order.objects.filter(holds__released_at__isnull=True)),
+    drilldown=lambda f: drill("Orders with an open hold", Order.objects.filter(
+        pk__in=OrderHold.objects.filter(released_at__isnull=True).values("order_id"),
+        **({"channel_id": f.channel_id} if f.channel_id is not None else {}))),
 ))
 

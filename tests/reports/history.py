@@ -8,11 +8,13 @@ Range used by the tests: 2026-03-10 .. 2026-03-11 (UTC unless a test says otherw
   (promised ship 03-11: on time), delivered 03-14 10:00 (promised 03-13: late); shipment 10.00 USD.
   Return of 1 SKU-A (reason too-small) restocked; refund 40.00 USD paid 03-15 12:00, requested 03-14 00:00.
 - O2 web, 2026-03-10 23:50, USD 50.00: SKU-A x1 (25.00), SKU-B x1 (25.00); allocated after 25 min;
-  split in two: at A shipped 03-12 09:00 (promised 03-11: late), shipment 8.00 USD; at B still pending.
+  split in two: at A shipped 03-12 09:00 (promised 03-11: late), shipment 8.00 USD; at B still pending,
+  its pick list started 03-11 00:40 and its one line picked short.
 - O3 pos, 2026-03-11 08:00, EUR 30.00: SKU-C x3, cancelled.
 - O4 web, 2026-03-09 23:59 (before the range), USD 70.00: SKU-A x5.
 - O5 web, 2026-03-12 00:00 (after the range), USD 60.00: SKU-A x4.
-- O6 pos, 2026-03-11 10:00, EUR 40.00: SKU-C x2 (40.00); backordered at 10:05, allocated 03-12 10:05.
+- O6 pos, 2026-03-11 10:00, EUR 40.00: SKU-C x2 (40.00); backordered at 10:05, allocated 03-12 10:05;
+  a manual hold placed 03-12 11:00, still open.
 """
 
 import datetime
@@ -24,7 +26,7 @@ from django.db.models import F
 from fulfillment.models import FulfillmentLine, FulfillmentOrder
 from fulfillment.models_picking import Package, PickList, PickListLine
 from inventory.models import Location
-from orders.models import Order, OrderEvent, OrderLine
+from orders.models import Order, OrderEvent, OrderHold, OrderLine
 from returns.models import Refund, ReturnLine, ReturnReason, ReturnRequest
 from shipping.models import Carrier, ServiceLevel, Shipment
 from tests.factories import ChannelFactory, LocationFactory, ProductFactory
@@ -110,7 +112,11 @@ def build() -> dict:
     fulfillment(o2, a, [o2.lines.get(sku="SKU-A")], status="shipped", promised_ship=d(2026, 3, 11), shipped="2026-03-12 09:00",
                 shipment=s2)
     o2.lines.filter(sku="SKU-A").update(quantity_shipped=1)
-    fulfillment(o2, b, [o2.lines.get(sku="SKU-B")], sequence=2)
+    fo2b = fulfillment(o2, b, [o2.lines.get(sku="SKU-B")], sequence=2)
+    short = PickList.objects.create(location=b, kind="single", status="in_progress", started_at=at("2026-03-11 00:40"))
+    line_b = fo2b.lines.get()
+    PickListLine.objects.create(pick_list=short, fulfillment_line=line_b, product=line_b.product, quantity=1, quantity_picked=0,
+                                short=True, sequence=1, slot=1)
 
     order(pos, "2026-03-11 08:00", "EUR", "30.00", [("SKU-C", 3, "30.00")], status="cancelled")
     order(web, "2026-03-09 23:59", "USD", "70.00", [("SKU-A", 5, "70.00")])
@@ -118,4 +124,5 @@ def build() -> dict:
     o6 = order(pos, "2026-03-11 10:00", "EUR", "40.00", [("SKU-C", 2, "40.00")])
     status_event(o6, "backordered", "2026-03-11 10:05")
     status_event(o6, "allocated", "2026-03-12 10:05")
+    OrderHold.objects.create(order=o6, reason="manual", created_at=at("2026-03-12 11:00"))
     return {"web": web, "pos": pos, "a": a, "b": b, "o1": o1, "o2": o2, "o6": o6, "fo1": fo1, "s1": s1}

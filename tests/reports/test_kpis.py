@@ -85,8 +85,9 @@ def test_stage_times_read_from_the_histogram(past):
     stages = answer("stage_time")["value"]
     # captured -> allocated: 9 min (FO1), 25 min twice (O2's two parts): buckets "under 10 min" and "under 30 min"
     assert stages["captured_allocated"] == {"count": 3, "p50_hours": 0.5, "p90_hours": 0.5, "mean_hours": 0.33}
-    # FO1 alone: picking 2 h 21 min after allocation, packed 2 h later, shipped 25 h after packing
-    assert stages["allocated_picking"]["p50_hours"] == 3.0
+    # allocated -> picking: 25 min (O2's part at B), 2 h 21 min (FO1)
+    assert stages["allocated_picking"] == {"count": 2, "p50_hours": 0.5, "p90_hours": 3.0, "mean_hours": 1.38}
+    # FO1 alone: packed 2 h after picking started, shipped 25 h after packing
     assert stages["picking_packed"]["p50_hours"] == 3.0  # exactly 2 h falls in the "under 3 h" bucket
     assert stages["packed_shipped"]["p50_hours"] == 36.0
     assert stages["shipped_delivered"]["count"] == 1
@@ -103,6 +104,23 @@ def test_a_partial_return_and_its_refund(past):
     paid = kpi_answer(key="refunds", params={"from": "2026-03-15", "to": "2026-03-15"})
     assert paid["value"] == [{"currency": "USD", "value": {"amount": "40.00", "refunds": 1}}]
     assert kpi_answer(key="days_to_refund", params={"from": "2026-03-15", "to": "2026-03-15"})["value"] == 1.5
+
+
+def test_short_picks(past):
+    # O2's line at B was picked short: one of three pick lines, one unit
+    assert answer("short_picks")["value"] == {"rate": 33.33, "lines": 1, "units": 1}
+    assert rows(answer("short_picks", by="location")) == {"wh-a": {"rate": 0.0, "lines": 0, "units": 0},
+                                                          "wh-b": {"rate": 100.0, "lines": 1, "units": 1}}
+
+
+def test_backlog_and_holds_now(past):
+    # The present, whatever the range: O2's part at B waits to be picked; O6 has a manual hold open
+    backlog = answer("backlog")["value"]
+    assert backlog["fulfillment_pending"]["count"] == 1
+    assert backlog["fulfillment_pending"]["oldest_age_hours"] > 24 * 200
+    assert list(answer("holds")["value"]) == ["order:manual"]
+    assert answer("holds")["value"]["order:manual"]["count"] == 1
+    assert answer("holds")["drilldown"]["ids"] == [past["o6"].pk]
 
 
 def test_pick_productivity(past):
