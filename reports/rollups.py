@@ -305,7 +305,7 @@ def days_changed_since(since: datetime.datetime) -> set[datetime.date]:
         f"SELECT fo.order_id FROM {t['package']} p JOIN {t['fo']} fo ON fo.id = p.fulfillment_order_id WHERE p.closed_at >= %(since)s",
         f"SELECT fo.order_id FROM {t['picklist']} plist JOIN {t['pickline']} pl ON pl.pick_list_id = plist.id "
         f"JOIN {t['fline']} fl ON fl.id = pl.fulfillment_line_id JOIN {t['fo']} fo ON fo.id = fl.fulfillment_order_id "
-        f"WHERE plist.started_at >= %(since)s OR plist.finished_at >= %(since)s",
+        f"WHERE plist.started_at >= %(since)s OR plist.finished_at >= %(since)s OR pl.confirmed_at >= %(since)s",
         f"SELECT order_id FROM {t['request']} WHERE updated_at >= %(since)s",
         f"SELECT order_id FROM {t['refund']} WHERE updated_at >= %(since)s",
     ])
