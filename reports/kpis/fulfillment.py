@@ -3,7 +3,10 @@
 from django.db.models import Q
 
 from ..models import FulfillmentDay, OrderDay, SkuDay
-from .base import Kpi, finest_needed, fulfillment_orders_link, fulfillment_orders_of, money, order_lines_link, orders_link, ratio, register, rollup_kpi
+from .base import (
+    Kpi, finest_needed, fulfillment_orders_link, fulfillment_orders_of, group_label, money, order_lines_link, orders_link, ratio, register,
+    rollup_kpi, rollup_rows,
+)
 from .names import names
 
 FULFILLMENT_DIMENSIONS = ("day", "weekday", "channel", "location", "carrier", "country")
@@ -107,4 +110,34 @@ register(Kpi(
         rollup_kpi(model=SkuDay, sums=("units", "units_shipped"), figure=lambda s: ratio(s["units_shipped"], s["units"]), labels=names),
     ),
     drilldown=lambda f: order_lines_link(f),
+))
+
+
+def shipping_cost_per_order(filters, by):
+    """The shipments' prices (``FulfillmentDay``, per shipping currency) over the orders placed
+    (``OrderDay``), both of the range's orders, matched group by group."""
+    costs = rollup_rows(FulfillmentDay, filters, ("shipping_cost",), by=by, currency="shipping_currency", where=WITH_SHIPMENTS)
+    orders = {group: totals["orders"] for group, _, totals in rollup_rows(OrderDay, filters, ("orders",), by=by)}
+
+    def per_order(group, rows):
+        return [{"currency": cur, "value": money(totals["shipping_cost"] / orders[group]) if orders.get(group) else None}
+                for row_group, cur, totals in rows if row_group == group]
+
+    if not by:
+        return {"value": per_order(None, costs)}
+    groups = sorted(set(orders) | {group for group, _, _ in costs}, key=lambda group: (group is None, group if group is not None else 0))
+    labels = names(by, groups)
+    total = rollup_rows(FulfillmentDay, filters, ("shipping_cost",), currency="shipping_currency", where=WITH_SHIPMENTS)
+    all_orders = sum(orders.values())
+    return {"value": [{"currency": cur, "value": money(totals["shipping_cost"] / all_orders) if all_orders else None}
+                      for _, cur, totals in total],
+            "rows": [{"group": group_label(by, group), "label": labels.get(group, group_label(by, group)), "value": per_order(group, costs)}
+                     for group in groups]}
+
+
+register(Kpi(
+    key="shipping_cost_per_order", title="Shipping cost per order", group="Shipping", unit="money",
+    definition="The carriers' prices of the shipments of the orders placed in the range over those orders (not cancelled), per currency.",
+    dimensions=ORDER_DIMENSIONS, filters=("channel",), compute=shipping_cost_per_order,
+    drilldown=lambda f: orders_link(f),
 ))

@@ -77,6 +77,8 @@ def test_promises_on_time_shipping_and_delivery_and_late_shipments(past):
 def test_shipping_cost_per_shipment_and_per_unit_and_transit(past):
     assert answer("shipping_cost_per_shipment")["value"] == [{"currency": "USD", "value": "9.00"}]
     assert answer("shipping_cost_per_unit")["value"] == [{"currency": "USD", "value": "4.50"}]  # 18.00 over 3 + 1 units
+    assert answer("shipping_cost_per_order")["value"] == [{"currency": "USD", "value": "6.00"}]  # 18.00 over 3 orders
+    assert rows(answer("shipping_cost_per_order", by="channel")) == {"web": [{"currency": "USD", "value": "9.00"}], "pos": []}
     assert answer("transit_time")["value"] == 2.79  # 03-11 15:00 -> 03-14 10:00
     assert answer("late_rate", by="carrier")["rows"] == [{"group": "ups", "label": "ups", "value": 50.0}]
 
