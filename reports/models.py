@@ -156,3 +156,17 @@ class RollupRun(models.Model):
     changes_until = models.DateTimeField()
     days_rolled = models.PositiveIntegerField(default=0)
     finished_at = models.DateTimeField()
+
+
+class StockoutDay(models.Model):
+    """A SKU at a location with nothing sellable (on hand less quarantined, from the ledger) at
+    the end of the local day; only such pairs have a row. The ledger is append-only, so a past
+    day never changes: the refresh job rolls up the days movements were recorded on."""
+
+    day = models.DateField()
+    product = _dimension("inventory.Product")
+    location = _dimension("inventory.Location")
+    sellable = models.IntegerField(help_text="On hand less quarantined at the end of the day (0 or less).")
+
+    class Meta:
+        indexes = [models.Index(fields=["day", "product"], name="reports_stockout_day_idx")]

@@ -22,13 +22,14 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from fulfillment.models import FulfillmentLine, FulfillmentOrder
+from inventory.models import StockMovement
 from fulfillment.models_picking import Package, PickList, PickListLine
 from oms.errors import InvalidInput
 from orders.models import Order, OrderEvent, OrderLine
 from returns.models import Refund, ReturnLine, ReturnRequest
 from shipping.models import Shipment
 
-from .models import FulfillmentDay, OrderDay, RefundDay, ReturnDay, RollupRun, SkuDay, StageDay
+from .models import FulfillmentDay, OrderDay, RefundDay, ReturnDay, RollupRun, SkuDay, StageDay, StockoutDay
 
 # Upper bounds (seconds) of the stage-duration histogram buckets; the last bucket is open.
 # Percentiles read from a histogram are the upper bound of the bucket holding the rank: exact
@@ -45,7 +46,7 @@ OPEN_BUCKET = len(BUCKETS)
 # looks back this far before the previous run's start, so such a change is still seen.
 REFRESH_OVERLAP = datetime.timedelta(minutes=15)
 REFRESH_KEY = "daily"
-ROLLUP_MODELS = (OrderDay, SkuDay, FulfillmentDay, StageDay, ReturnDay, RefundDay)
+ROLLUP_MODELS = (OrderDay, SkuDay, FulfillmentDay, StageDay, ReturnDay, RefundDay, StockoutDay)
 
 
 def merchant_zone() -> zoneinfo.ZoneInfo:
@@ -106,7 +107,7 @@ def _tables() -> dict[str, str]:
         "picklist": PickList, "pickline": PickListLine, "package": Package, "shipment": Shipment,
         "request": ReturnRequest, "rline": ReturnLine, "refund": Refund,
         "order_day": OrderDay, "sku_day": SkuDay, "fulfillment_day": FulfillmentDay, "stage_day": StageDay,
-        "return_day": ReturnDay, "refund_day": RefundDay,
+        "return_day": ReturnDay, "refund_day": RefundDay, "movement": StockMovement, "stockout_day": StockoutDay,
     }
     return {name: connection.ops.quote_name(model._meta.db_table) for name, model in models.items()}
 
@@ -241,7 +242,15 @@ def _statements(d: Dialect) -> list[str]:
         WHERE rf.status = 'succeeded' AND rf.succeeded_at >= %(start)s AND rf.succeeded_at < %(end)s
         GROUP BY o.channel_id, rf.currency
     """
-    return [order_day, sku_day, fulfillment_day, stage_day, return_day, refund_day]
+    # Balances at the end of the day from the whole ledger up to then: one grouped scan.
+    stockout_day = f"""
+        INSERT INTO {t['stockout_day']} (day, product_id, location_id, sellable)
+        SELECT %(day)s, m.product_id, m.location_id, SUM(m.on_hand_delta) - SUM(m.damaged_delta)
+        FROM {t['movement']} m WHERE m.created_at < %(end)s
+        GROUP BY m.product_id, m.location_id
+        HAVING SUM(m.on_hand_delta) - SUM(m.damaged_delta) <= 0
+    """
+    return [order_day, sku_day, fulfillment_day, stage_day, return_day, refund_day, stockout_day]
 
 
 def _params(day: datetime.date) -> dict:
@@ -294,7 +303,8 @@ def rollups_rebuild(*, date_from: datetime.date, date_to: datetime.date) -> int:
 
 def days_changed_since(since: datetime.datetime) -> set[datetime.date]:
     """The local days whose rollups may have changed since ``since``: the placing days of orders
-    that anything was recorded about, and the days of refunds that changed."""
+    that anything was recorded about, the days of refunds that changed, and the days stock
+    movements were recorded on."""
     d = dialect()
     t = _tables()
     order_ids = " UNION ".join([
@@ -317,6 +327,8 @@ def days_changed_since(since: datetime.datetime) -> set[datetime.date]:
             f"SELECT DISTINCT {d.local_date('succeeded_at')} FROM {t['refund']} "
             "WHERE updated_at >= %(since)s AND succeeded_at IS NOT NULL", params,
         )
+        days |= {row[0] for row in cursor.fetchall()}
+        cursor.execute(f"SELECT DISTINCT {d.local_date('created_at')} FROM {t['movement']} WHERE created_at >= %(since)s", params)
         days |= {row[0] for row in cursor.fetchall()}
     return {day if isinstance(day, datetime.date) else datetime.date.fromisoformat(day) for day in days if day is not None}
 

@@ -10,18 +10,20 @@ from django.db.models import Count, DecimalField, ExpressionWrapper, F, Q, Sum
 from fulfillment.models_picking import PickList, PickListStatus
 from inventory.models import StockLevel
 
-from ..models import SkuDay
+from ..models import SkuDay, StockoutDay
 from .base import Filters, Kpi, drill, money, products_link, register
 from .names import names
 
 
-def _stock(filters: Filters):
-    levels = StockLevel.objects.all()
+def _located(rows, filters: Filters):
+    """Rows of a product at a location, narrowed by the location and SKU filters."""
     if filters.location_id is not None:
-        levels = levels.filter(location_id=filters.location_id)
-    if filters.sku is not None:
-        levels = levels.filter(product__sku=filters.sku)
-    return levels
+        rows = rows.filter(location_id=filters.location_id)
+    return rows if filters.sku is None else rows.filter(product__sku=filters.sku)
+
+
+def _stock(filters: Filters):
+    return _located(StockLevel.objects.all(), filters)
 
 
 def stock_value(filters: Filters, by: str | None) -> dict:
@@ -133,4 +135,26 @@ register(Kpi(
                "list) and metres walked per line.",
     dimensions=("location",), filters=("location",), compute=pick_productivity,
     drilldown=lambda f: drill("Pick lists finished in the range", _pick_lists(f)),
+))
+
+
+def stockout_days(filters: Filters, by: str | None) -> dict:
+    rows = _located(StockoutDay.objects.filter(day__gte=filters.date_from, day__lte=filters.date_to), filters)
+    total = rows.aggregate(days=Count("id"), skus=Count("product_id", distinct=True))
+    result = {"value": {"sku_location_days": total["days"], "skus": total["skus"]}}
+    if by in ("sku", "location"):
+        key = "product__sku" if by == "sku" else "location_id"
+        grouped = list(rows.values(key).annotate(days=Count("id")).order_by(key))
+        labels = names(by, [row[key] for row in grouped])
+        result["rows"] = [{"group": row[key], "label": labels.get(row[key], row[key]), "value": row["days"]} for row in grouped]
+    return result
+
+
+register(Kpi(
+    key="stockout_days", title="Stockout days", group="Inventory", unit="count",
+    definition="Days in the range that a SKU ended with nothing sellable (on hand less quarantined, from the ledger) at a "
+               "location, counted per SKU and location.",
+    dimensions=("location", "sku"), filters=("location", "sku"), compute=stockout_days,
+    drilldown=lambda f: products_link("Products out of stock on a day of the range", list(
+        StockoutDay.objects.filter(day__gte=f.date_from, day__lte=f.date_to).values_list("product__sku", flat=True).distinct()[:200])),
 ))

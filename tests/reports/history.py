@@ -25,7 +25,7 @@ from django.db.models import F
 
 from fulfillment.models import FulfillmentLine, FulfillmentOrder
 from fulfillment.models_picking import Package, PickList, PickListLine
-from inventory.models import Location
+from inventory.models import Location, StockMovement
 from orders.models import Order, OrderEvent, OrderHold, OrderLine
 from returns.models import Refund, ReturnLine, ReturnReason, ReturnRequest
 from shipping.models import Carrier, ServiceLevel, Shipment
@@ -125,4 +125,10 @@ def build() -> dict:
     status_event(o6, "backordered", "2026-03-11 10:05")
     status_event(o6, "allocated", "2026-03-12 10:05")
     OrderHold.objects.create(order=o6, reason="manual", created_at=at("2026-03-12 11:00"))
+    # Stock at A: SKU-A 5 received 03-01, all 5 shipped 03-10 12:00, 3 received 03-11 09:00 (out of
+    # stock at the end of 03-10 only); SKU-B 1 received 03-01, never out.
+    for sku, delta, when in (("SKU-A", 5, "2026-03-01 08:00"), ("SKU-A", -5, "2026-03-10 12:00"), ("SKU-A", 3, "2026-03-11 09:00"),
+                             ("SKU-B", 1, "2026-03-01 08:00")):
+        StockMovement.objects.create(kind="receipt" if delta > 0 else "shipment", product=ProductFactory(sku=sku), location=a,
+                                     on_hand_delta=delta, created_at=at(when))
     return {"web": web, "pos": pos, "a": a, "b": b, "o1": o1, "o2": o2, "o6": o6, "fo1": fo1, "s1": s1}

@@ -125,6 +125,13 @@ def test_backlog_and_holds_now(past):
     assert answer("holds")["drilldown"]["ids"] == [past["o6"].pk]
 
 
+def test_stockout_days_from_the_ledger(past):
+    # SKU-A at A ended 03-10 with nothing (sold out at noon) and was restocked on 03-11
+    assert answer("stockout_days")["value"] == {"sku_location_days": 1, "skus": 1}
+    assert rows(answer("stockout_days", by="sku")) == {"SKU-A": 1}
+    assert kpi_answer(key="stockout_days", params={"from": "2026-03-11", "to": "2026-03-12"})["value"]["sku_location_days"] == 0
+
+
 def test_pick_productivity(past):
     # One pick list, one hour, two lines of three units, 120 m walked
     assert answer("pick_productivity")["value"] == {"pick_lists": 1, "picker_hours": 1.0, "lines_per_hour": 2.0,
