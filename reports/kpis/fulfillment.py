@@ -1,6 +1,6 @@
 """Promises, fill and splits, shipping (from ``FulfillmentDay``, ``OrderDay`` and ``SkuDay``)."""
 
-from django.db.models import Q
+from django.db.models import F, Q
 
 from ..models import FulfillmentDay, OrderDay, SkuDay
 from .base import (
@@ -14,33 +14,32 @@ FULFILLMENT_FILTERS = ("channel", "location", "carrier")
 WITH_SHIPMENTS = Q(shipments__gt=0)
 
 
-def _fulfillment(key, title, definition, unit, sums, figure, drilldown, currency=None, where=None):
-    register(Kpi(key=key, title=title, definition=definition, unit=unit, group=_fulfillment.group,
+def _fulfillment(group, key, title, definition, unit, sums, figure, drilldown, currency=None, where=None):
+    """A KPI of ``FulfillmentDay``: split and filtered by channel, location, carrier and lane."""
+    register(Kpi(key=key, title=title, definition=definition, unit=unit, group=group,
                  dimensions=FULFILLMENT_DIMENSIONS, filters=FULFILLMENT_FILTERS,
                  compute=rollup_kpi(model=FulfillmentDay, sums=sums, figure=figure, currency=currency, labels=names, where=where),
                  drilldown=drilldown))
 
 
 # --- Promises ---
-_fulfillment.group = "Promises"
-_fulfillment("on_time_ship", "On-time shipping",
+_fulfillment("Promises", "on_time_ship", "On-time shipping",
              "Share of shipped fulfillment orders (of the orders placed in the range) that shipped on or before their "
              "promised ship date (local day); those without a promise are left out.", "percent",
              ("ship_promised", "shipped_on_time"), lambda s: ratio(s["shipped_on_time"], s["ship_promised"]),
              lambda f: fulfillment_orders_link(f, "Shipped fulfillment orders", shipped_at__isnull=False))
-_fulfillment("on_time_delivery", "On-time delivery",
+_fulfillment("Promises", "on_time_delivery", "On-time delivery",
              "Share of delivered fulfillment orders delivered on or before the promised delivery date (local day); "
              "those without a promise are left out.", "percent",
              ("delivery_promised", "delivered_on_time"), lambda s: ratio(s["delivered_on_time"], s["delivery_promised"]),
              lambda f: fulfillment_orders_link(f, "Delivered fulfillment orders", delivered_at__isnull=False))
-_fulfillment("late_shipments", "Late shipments",
+_fulfillment("Promises", "late_shipments", "Late shipments",
              "Shipments of the range's orders that the carrier delivered after the promised date or that were flagged late.",
              "count", ("late_shipments",), lambda s: s["late_shipments"],
              lambda f: late_link(f))
 
 # --- Fill and splits ---
-_fulfillment.group = "Fill and splits"
-_fulfillment("short_picks", "Short picks",
+_fulfillment("Fill and splits", "short_picks", "Short picks",
              "Share of pick lines (for the range's orders) where fewer units were found than asked for; units short alongside.",
              "percent", ("pick_lines", "short_pick_lines", "units_picked_short"),
              lambda s: {"rate": ratio(s["short_pick_lines"], s["pick_lines"]), "lines": s["short_pick_lines"],
@@ -48,22 +47,21 @@ _fulfillment("short_picks", "Short picks",
              lambda f: fulfillment_orders_link(f))
 
 # --- Shipping ---
-_fulfillment.group = "Shipping"
-_fulfillment("shipping_cost_per_shipment", "Shipping cost per shipment",
+_fulfillment("Shipping", "shipping_cost_per_shipment", "Shipping cost per shipment",
              "The carriers' prices of the shipments of the range's orders divided by the shipments, per currency.", "money",
              ("shipping_cost", "shipments"), lambda s: money(s["shipping_cost"] / s["shipments"]) if s["shipments"] else None,
              lambda f: fulfillment_orders_link(f, "Fulfillment orders with a shipment", shipment__isnull=False), currency="shipping_currency", where=WITH_SHIPMENTS)
-_fulfillment("shipping_cost_per_unit", "Shipping cost per unit",
+_fulfillment("Shipping", "shipping_cost_per_unit", "Shipping cost per unit",
              "The carriers' prices of the shipments divided by the units in them, per currency.", "money",
              ("shipping_cost", "units_in_shipments"),
              lambda s: money(s["shipping_cost"] / s["units_in_shipments"]) if s["units_in_shipments"] else None,
              lambda f: fulfillment_orders_link(f, "Fulfillment orders with a shipment", shipment__isnull=False), currency="shipping_currency", where=WITH_SHIPMENTS)
-_fulfillment("transit_time", "Transit time",
+_fulfillment("Shipping", "transit_time", "Transit time",
              "Average days from shipped to delivered of the delivered fulfillment orders; split by carrier and country for lanes.",
              "days", ("delivered", "transit_seconds"),
              lambda s: round(s["transit_seconds"] / s["delivered"] / 86400, 2) if s["delivered"] else None,
              lambda f: fulfillment_orders_link(f, "Delivered fulfillment orders", delivered_at__isnull=False))
-_fulfillment("late_rate", "Late rate",
+_fulfillment("Shipping", "late_rate", "Late rate",
              "Share of shipments delivered after the promised date or flagged late; split by carrier and country for lanes.",
              "percent", ("shipments", "late_shipments"), lambda s: ratio(s["late_shipments"], s["shipments"]),
              lambda f: late_link(f), where=WITH_SHIPMENTS)
@@ -72,9 +70,7 @@ _fulfillment("late_rate", "Late rate",
 def _late_ids(f):
     """Fulfillment orders whose shipment the carrier flagged late or delivered after its promise
     (the rollup's test, in the ORM)."""
-    from django.db.models import F as Field
-
-    late = Q(shipment__late=True) | Q(shipment__delivered_at__date__gt=Field("shipment__promised_delivery_date"))
+    late = Q(shipment__late=True) | Q(shipment__delivered_at__date__gt=F("shipment__promised_delivery_date"))
     return fulfillment_orders_of(f).filter(late).values("pk")
 
 
