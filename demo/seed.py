@@ -23,6 +23,7 @@ from oms.models import ApiKey, Integration
 from oms.roles import roles_sync
 from orders.models import Order, OrderHold
 from portal.notifications.events import notifications_muted
+from reports.rollups import rollups_refresh
 from returns.models import ReturnRequest
 from shipping.demo import demo_shipping_seed
 
@@ -145,6 +146,8 @@ def _demo_seed(*, orders: int, customers: int, skus: int, progress: bool, say: C
     say("Channels: the shops' stock sync, catch-up runs and fulfillments passed back")
     channels.channels_sync_seed(report)
     portal.branding_seed(report)
+    say("Reports: the daily KPI rollups of the seeded history")
+    rollups_refresh()
     _summary(report)
     report.seconds = time.monotonic() - started
     return report

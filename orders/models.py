@@ -531,6 +531,8 @@ class Order(FSMModelMixin, models.Model):
         indexes = [
             models.Index(fields=["status"], name="order_status_idx"),
             models.Index(fields=["ship_country"], name="order_ship_country_idx"),
+            # Reports roll orders up by the day they were placed (reports.rollups).
+            models.Index(fields=["placed_at"], name="order_placed_at_idx"),
         ]
         constraints = [
             models.UniqueConstraint(fields=["number"], name="order_number_unique"),

@@ -44,6 +44,8 @@ SCHEDULE = [
      "Customer messages whose retry is due, whose task was lost, or whose worker died mid-send (sent again with the same Message-ID)."),
     ("Tell customers of overdue backorders", "portal.tasks.backorder_delays_notify", ("cron", "30", "7"),
      "Daily: backordered orders past their expected ship date get one delay notice per date, with a new estimate."),
+    ("Refresh report rollups", "reports.tasks.rollups_refresh", ("every", 10, IntervalSchedule.MINUTES),
+     "Re-roll the daily KPI rollups of the days whose orders, shipments, returns or refunds changed since the last run."),
 ]
 
 
