@@ -418,3 +418,7 @@ OMS_NOTIFICATION_LEASE_SECONDS = env.int("OMS_NOTIFICATION_LEASE_SECONDS", defau
 OMS_NOTIFICATION_SHOP_NAME = env.str("OMS_NOTIFICATION_SHOP_NAME", default="Our shop")
 # E-mails due that one worker's task takes along with its own (a burst goes out in batches).
 OMS_NOTIFICATION_BATCH = env.int("OMS_NOTIFICATION_BATCH", default=50)
+
+# Accountants' exports (reports): up to this many rows an export from a console list downloads at
+# once; more (and every export through the API) are built by a worker, followed and downloaded.
+OMS_EXPORT_INLINE_MAX_ROWS = env.int("OMS_EXPORT_INLINE_MAX_ROWS", default=5000)

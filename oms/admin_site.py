@@ -44,7 +44,7 @@ SECTIONS = (
         "shipping.shipmentexceptionqueue", "shipping.shipment", "shipping.manifest", "shipping.carrier", "shipping.servicelevel",
         "shipping.zone", "shipping.ratetable",
     )),
-    Section("returns", "Returns", ("returns.returnrequest", "returns.returnpolicy", "returns.returnreason")),
+    Section("returns", "Returns", ("returns.returnrequest", "returns.refund", "returns.returnpolicy", "returns.returnreason")),
     Section("stock", "Stock", (
         "inventory.stocklevel", "inventory.product", "inventory.transfer", "inventory.stockmovement", "inventory.location",
         "inventory.channelstockrule",

@@ -54,6 +54,9 @@ ROLES: dict[str, dict[str, list[str]]] = {
                       "view_storecreditentry"],
         "inventory": ["view_product", "view_stocklevel", "view_stockmovement", "view_location"],
         "returns": ["view_returnrequest", "view_returnline", "view_returnevent", "view_returnpolicy", "view_returnreason", "view_refund"],
+        "shipping": ["view_shipment", "view_carrier", "view_servicelevel"],
+        # Exports (CSV, Excel) of the lists above, and following everyone's export jobs.
+        "reports": ["export_data", "view_exportjob"],
     },
     "Operations manager": {
         # Unlocking sign-ins (django-axes' attempts and logs) and resetting a colleague's second
@@ -68,6 +71,7 @@ ROLES: dict[str, dict[str, list[str]]] = {
         "shipping": ["*"],
         "returns": ["*"],
         "portal": ["*"],
+        "reports": ["export_data", "view_exportjob"],
         "oms": ["view_documentjob", "download_documentjob",
                 "view_apikey", "add_apikey", "change_apikey", "view_domainevent", "view_integration", "add_integration",
                 "change_integration", "view_webhooksubscription", "add_webhooksubscription", "change_webhooksubscription",

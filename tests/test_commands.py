@@ -69,9 +69,10 @@ def test_when_periodic_tasks_are_set_up_twice_then_each_exists_once_and_names_a_
         "returns.tasks.orders_complete_after_returns",
         "portal.tasks.notifications_sweep",
         "portal.tasks.backorder_delays_notify",
+        "reports.tasks.export_jobs_sweep",
     }
-    assert PeriodicTask.objects.count() == 16
-    assert capsys.readouterr().out.count("unchanged") == 16
+    assert PeriodicTask.objects.count() == 17
+    assert capsys.readouterr().out.count("unchanged") == 17
     app.loader.import_default_modules()
     assert set(tasks) <= set(app.tasks)
     sweep = PeriodicTask.objects.get(task="oms.tasks.events_sweep")
