@@ -32,6 +32,7 @@ api_v1 = [
     path("", include("fulfillment.api.urls")),
     path("", include("shipping.api.urls")),
     path("", include("returns.api.urls")),
+    path("", include("reports.api.urls")),
 ]
 
 urlpatterns = [

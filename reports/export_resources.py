@@ -177,7 +177,7 @@ def _day(name: str, value) -> datetime.date:
     try:
         return datetime.date.fromisoformat(str(value))
     except ValueError:
-        raise InvalidInput(f'"{name}" must be a day as YYYY-MM-DD.', fields={name: ["A day as YYYY-MM-DD is required."]}) from None
+        raise InvalidInput(f'"{name}" must be a day as YYYY-MM-DD.', fields={f"filters.{name}": ["A day as YYYY-MM-DD is required."]}) from None
 
 
 def day_start(day_value: datetime.date) -> datetime.datetime:
@@ -195,7 +195,7 @@ def export_filters_apply(resource: "ExportResource", queryset: QuerySet, filters
         spec = declared.get(name)
         if spec is None:
             known = ", ".join(sorted(declared)) or "none"
-            raise InvalidInput(f'{resource.title} has no filter "{name}" (known: {known}).', fields={name: ["Unknown filter."]})
+            raise InvalidInput(f'{resource.title} has no filter "{name}" (known: {known}).', fields={f"filters.{name}": ["Unknown filter."]})
         if value in (None, ""):
             continue
         if spec.kind in ("from", "to"):
@@ -207,9 +207,9 @@ def export_filters_apply(resource: "ExportResource", queryset: QuerySet, filters
             _day(name, value)
         else:
             if not isinstance(value, str) or len(value) > 100 or "\x00" in value:
-                raise InvalidInput(f'"{name}" must be text of at most 100 characters.', fields={name: ["Text is required."]})
+                raise InvalidInput(f'"{name}" must be text of at most 100 characters.', fields={f"filters.{name}": ["Text is required."]})
             if spec.kind == "choice" and value not in spec.choices:
-                raise InvalidInput(f'"{name}" must be one of {", ".join(spec.choices)}.', fields={name: [f"Not a valid choice: {value!r}."]})
+                raise InvalidInput(f'"{name}" must be one of {", ".join(spec.choices)}.', fields={f"filters.{name}": [f"Not a valid choice: {value!r}."]})
             queryset = queryset.filter(**{spec.lookup: value})
     return queryset
 
