@@ -49,6 +49,8 @@ SECTIONS = (
         "inventory.stocklevel", "inventory.product", "inventory.transfer", "inventory.stockmovement", "inventory.location",
         "inventory.channelstockrule",
     )),
+    # Accountants' exports (and what reports adds later): each export job with its progress and download.
+    Section("reports", "Reports & exports", ("reports",)),
     Section("integrations", "Channels & integrations", (
         "orders.channel", "orders.routingstrategy", "orders.screeningrule", "orders.screeningthreshold", "orders.screeningblock",
         "orders.channelwebhookreceipt", "orders.channellocationmap", "orders.channellisting", "orders.channelstocksyncrun", "orders.channelfulfillmentsync",

@@ -54,8 +54,8 @@ ROLES: dict[str, dict[str, list[str]]] = {
                       "view_storecreditentry"],
         "inventory": ["view_product", "view_stocklevel", "view_stockmovement", "view_location"],
         "returns": ["view_returnrequest", "view_returnline", "view_returnevent", "view_returnpolicy", "view_returnreason", "view_refund"],
-        "shipping": ["view_shipment", "view_carrier", "view_servicelevel"],
-        # Exports (CSV, Excel) of the lists above, and following everyone's export jobs.
+        # Exports (CSV, Excel): every kind through the export API, and from the console lists above;
+        # following everyone's export jobs.
         "reports": ["export_data", "view_exportjob"],
     },
     "Operations manager": {

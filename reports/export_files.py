@@ -12,6 +12,7 @@ import csv
 import io
 from collections.abc import Callable, Iterable, Iterator
 
+from django.db import connection
 from django.db.models import QuerySet
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
@@ -43,17 +44,40 @@ def export_values(resource: ExportResource, queryset: QuerySet) -> Iterator[tupl
     return queryset.values_list(*paths).iterator(chunk_size=FETCH_ROWS)
 
 
+def _csv_columns(resource: ExportResource, queryset: QuerySet) -> tuple[Iterator[tuple], list[Callable | None]]:
+    """The rows to write as CSV and what turns each value into its cell. On PostgreSQL, columns
+    whose widget can (times, amounts, days) arrive as the text of their cell, formatted by the
+    database: it does in C, in its own process, what would otherwise cost a Python object and a
+    conversion per cell (half of the CSV writer's time). The cells are the same either way."""
+    export_fields = resource.export_fields()
+    if queryset.db != "default" or connection.vendor != "postgresql":
+        return export_values(resource, queryset), [field.widget.converters()[0] for field in export_fields]
+    names, annotations, converters = [], {}, []
+    for index, field in enumerate(export_fields):
+        in_database = getattr(field.widget, "in_database", None)
+        if in_database is None:
+            names.append(field.attribute)
+            converters.append(field.widget.converters()[0])
+            continue
+        expression, convert = in_database(field.attribute)
+        annotations[f"export_cell_{index}"] = expression
+        names.append(f"export_cell_{index}")
+        converters.append(convert)
+    return queryset.annotate(**annotations).values_list(*names).iterator(chunk_size=FETCH_ROWS), converters
+
+
 def csv_pieces(resource: ExportResource, queryset: QuerySet, *, on_rows: OnRows | None = None) -> Iterator[bytes]:
     """The CSV as UTF-8 pieces: a BOM and the header, then a piece per batch of rows.
     ``on_rows(done)`` is called after each batch with the rows written so far."""
-    make = _row_maker([field.widget.converters()[0] for field in resource.export_fields()])
+    rows, converters = _csv_columns(resource, queryset)
+    make = _row_maker(converters)
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     buffer.write(BOM)
     writer.writerow(resource.get_export_headers())
     yield buffer.getvalue().encode()
     done = 0
-    for batch in _batches(export_values(resource, queryset), CSV_BATCH_ROWS):
+    for batch in _batches(rows, CSV_BATCH_ROWS):
         buffer.seek(0)
         buffer.truncate()
         writer.writerows(map(make, batch))

@@ -22,9 +22,12 @@ def export_link(client, list_url: str) -> str | None:
     return found.group(1).replace("&amp;", "&") if found else None
 
 
-@pytest.mark.parametrize("list_name", ["orders_order", "returns_refund", "shipping_shipment", "inventory_stockmovement", "inventory_stocklevel"])
-def test_the_accountant_finds_the_export_button_on_the_lists_finance_works_from(console, list_name):  # noqa: F811
-    accountant = console("Accounting")
+@pytest.mark.parametrize("list_name, role", [
+    ("orders_order", "Accounting"), ("returns_refund", "Accounting"), ("inventory_stockmovement", "Accounting"),
+    ("inventory_stocklevel", "Accounting"), ("shipping_shipment", "Operations manager"),
+])
+def test_finance_and_managers_find_the_export_button_on_the_lists_they_work_from(console, list_name, role):  # noqa: F811
+    accountant = console(role)
 
     link = export_link(accountant, reverse(f"admin:{list_name}_changelist"))
 
@@ -64,7 +67,7 @@ def test_exporting_the_filtered_orders_list_downloads_exactly_those_orders_lines
 def test_the_search_of_a_list_is_exported_too_and_xlsx_downloads_as_a_workbook(console):  # noqa: F811
     shipment_make(tracking="TRKAAA1")
     shipment_make(tracking="TRKBBB2")
-    accountant = console("Accounting")
+    accountant = console("Operations manager")
     link = export_link(accountant, reverse("admin:shipping_shipment_changelist") + "?q=TRKBBB2")
 
     response = accountant.post(link, {"kind": "shipments", "format": "xlsx"})

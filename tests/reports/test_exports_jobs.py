@@ -110,7 +110,7 @@ def test_a_job_from_a_list_fails_when_whoever_asked_may_no_longer_see_the_rows()
 
     assert export_job_run(job_id=job.pk) == "failed"
     job.refresh_from_db()
-    assert "may not see orders" in job.error
+    assert "may not open the list of orders" in job.error
 
 
 class WorkerKilled(BaseException):
