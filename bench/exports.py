@@ -119,9 +119,10 @@ def measure(kind: str, size: int) -> dict:
                 count += bytes(data).count(b"\n")
         count -= 1
     elif kind == "csv":
-        for piece in csv_pieces(resource, rows):
+        done = []
+        for piece in csv_pieces(resource, rows, on_rows=done.append):
             written += len(piece)
-        count = rows.count()
+        count = done[-1]
     elif kind == "xlsx":
         sink = _Counting()
         count = xlsx_write(resource, rows, sink)

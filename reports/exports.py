@@ -256,10 +256,11 @@ def export_job_ready(job: ExportJob) -> None:
 
 
 def export_job_content(job: ExportJob) -> Iterator[bytes]:
-    """The file of a finished job, chunk by chunk (one chunk in memory at a time)."""
-    chunks = ExportChunk.objects.filter(job_id=job.pk, attempt=job.attempts).order_by("sequence").values_list("content", flat=True)
-    for content in chunks.iterator(chunk_size=1):
-        yield bytes(content)
+    """The file of a finished job, chunk by chunk: one query per chunk, so neither this process
+    nor the database holds more than a chunk of it at a time."""
+    chunks = ExportChunk.objects.filter(job_id=job.pk, attempt=job.attempts)
+    for chunk_id in list(chunks.order_by("sequence").values_list("pk", flat=True)):
+        yield bytes(chunks.filter(pk=chunk_id).values_list("content", flat=True).get())
 
 
 def export_inline_max_rows() -> int:
