@@ -18,9 +18,23 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.db.models import Count, DecimalField, ExpressionWrapper, F, IntegerField, OuterRef, QuerySet, Subquery, Sum, Value
+from django.db.models import (
+    Case,
+    CharField,
+    Count,
+    DecimalField,
+    ExpressionWrapper,
+    F,
+    Func,
+    IntegerField,
+    OuterRef,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+    When,
+)
 from django.db.models.fields.json import KeyTextTransform
-from django.db.models import Case, CharField, Func, When
 from django.db.models.functions import Cast, Coalesce, Concat, Left, Length, Right
 from django.db.models.lookups import Exact, In
 from django.utils import timezone
@@ -95,10 +109,6 @@ class MoneyCell(widgets.DecimalWidget):
         third_is_zero = When(Exact(Right(text, 1), "0"), then=Left(text, Length(text) - 1))
         three_places = When(Exact(Left(Right(text, 4), 1), "."), then=Case(third_is_zero, default=text))
         return Case(three_places, default=text, output_field=CharField()), None
-
-
-def _money_text_of_text(text: str | None) -> str:
-    return "" if text is None else (text[:-1] if len(text) > 4 and text[-4] == "." and text[-1] == "0" else text)
 
 
 def merchant_zone() -> ZoneInfo:
