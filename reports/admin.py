@@ -24,7 +24,7 @@ from oms.admin import ReadOnlyAdmin
 from oms.errors import DomainError, NotFound
 
 from .export_files import csv_pieces, xlsx_write
-from .export_resources import export_kinds_of_list
+from .export_resources import export_kinds_of_list, export_resource_for
 from .exports import (
     CONTENT_TYPES,
     export_inline_max_rows,
@@ -43,10 +43,16 @@ class ExportForm(forms.Form):
     kind = forms.ChoiceField(label="Export", widget=forms.RadioSelect)
     format = forms.ChoiceField(choices=ExportFormat.choices, initial=ExportFormat.XLSX, widget=forms.RadioSelect)
 
-    def __init__(self, *args, kinds, **kwargs):
+    def __init__(self, *args, kinds, with_day=False, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["kind"].choices = kinds
         self.fields["kind"].initial = kinds[0][0]
+        if with_day:
+            # The stock valuation is of the stock at the end of a day: month ends, for the books.
+            self.fields["at"] = forms.DateField(
+                label="Stock at the end of", required=False, widget=forms.DateInput(attrs={"type": "date"}),
+                help_text="A day (merchant's time zone); empty: today. Valued at each product's current cost.",
+            )
 
 
 @admin.register(ExportJob)
@@ -156,9 +162,12 @@ class ExportJobAdmin(ReadOnlyAdmin):
             kinds.append((resource.kind, f"{resource.title}: {rows.count():,} rows"))
         if not kinds:
             raise PermissionDenied
-        form = ExportForm(request.POST or None, kinds=kinds)
+        with_day = any("at" in resource.filters() for resource in resources)
+        form = ExportForm(request.POST or None, kinds=kinds, with_day=with_day)
         if request.method == "POST" and form.is_valid():
             kind, file_format = form.cleaned_data["kind"], form.cleaned_data["format"]
+            if form.cleaned_data.get("at") and "at" in export_resource_for(kind).filters():
+                selection = {**selection, "filters": {"at": form.cleaned_data["at"].isoformat()}}
             try:
                 resource, rows = export_rows(kind=kind, selection=selection, user=request.user)
                 if rows.count() <= export_inline_max_rows():

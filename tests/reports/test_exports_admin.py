@@ -130,3 +130,18 @@ def test_someone_elses_export_is_not_listed_or_downloadable_without_the_permissi
     manager.user.user_permissions.add(Permission.objects.get(codename="export_data"))
     assert manager.get(reverse("admin:reports_exportjob_download", args=[job.pk])).status_code == 404
     assert str(job.title) not in manager.get(reverse("admin:reports_exportjob_changelist")).content.decode()
+
+
+def test_the_stock_valuation_from_the_stock_levels_list_is_at_the_day_the_accountant_picks(console, berlin):  # noqa: F811
+    # Given 10 shirts received on 31 March and 4 more on 1 April (Berlin)
+    movement_make(on_hand=10, when="2026-03-31 08:00")
+    movement_make(on_hand=4, when="2026-04-01 08:00")
+    accountant = console("Accounting")
+    link = export_link(accountant, reverse("admin:inventory_stocklevel_changelist"))
+    assert 'type="date"' in accountant.get(link).content.decode()
+
+    # When the accountant values the stock at the end of March
+    response = accountant.post(link, {"kind": "stock_valuation", "format": "csv", "at": "2026-03-31"})
+
+    # Then the file holds the 10 shirts at their cost
+    assert csv_rows(b"".join(response.streaming_content))[1:] == [["SHIRT", "Shirt product", "ber", "10", "EUR", "7.125", "71.25"]]
