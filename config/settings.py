@@ -418,3 +418,7 @@ OMS_NOTIFICATION_LEASE_SECONDS = env.int("OMS_NOTIFICATION_LEASE_SECONDS", defau
 OMS_NOTIFICATION_SHOP_NAME = env.str("OMS_NOTIFICATION_SHOP_NAME", default="Our shop")
 # Messages one task claims, renders and sends together (a burst goes out in batches, their facts read in a few queries).
 OMS_NOTIFICATION_BATCH = env.int("OMS_NOTIFICATION_BATCH", default=100)
+
+# Accountants' exports (reports): up to this many rows an export from a console list downloads at
+# once; more (and every export through the API) are built by a worker, followed and downloaded.
+OMS_EXPORT_INLINE_MAX_ROWS = env.int("OMS_EXPORT_INLINE_MAX_ROWS", default=5000)

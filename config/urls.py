@@ -33,7 +33,7 @@ api_v1 = [
     path("", include("shipping.api.urls")),
     path("", include("returns.api.urls")),
     path("", include("reports.imports.api")),
-    path("", include("reports.api")),
+    path("", include("reports.api.urls")),
 ]
 
 urlpatterns = [

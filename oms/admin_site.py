@@ -44,11 +44,13 @@ SECTIONS = (
         "shipping.shipmentexceptionqueue", "shipping.shipment", "shipping.manifest", "shipping.carrier", "shipping.servicelevel",
         "shipping.zone", "shipping.ratetable",
     )),
-    Section("returns", "Returns", ("returns.returnrequest", "returns.returnpolicy", "returns.returnreason")),
+    Section("returns", "Returns", ("returns.returnrequest", "returns.refund", "returns.returnpolicy", "returns.returnreason")),
     Section("stock", "Stock", (
         "inventory.stocklevel", "inventory.product", "inventory.transfer", "inventory.stockmovement", "inventory.location",
         "inventory.channelstockrule",
     )),
+    # Accountants' exports (and what reports adds later): each export job with its progress and download.
+    Section("reports", "Reports & exports", ("reports",)),
     Section("integrations", "Channels & integrations", (
         "orders.channel", "orders.routingstrategy", "orders.screeningrule", "orders.screeningthreshold", "orders.screeningblock",
         "orders.channelwebhookreceipt", "orders.channellocationmap", "orders.channellisting", "orders.channelstocksyncrun", "orders.channelfulfillmentsync",

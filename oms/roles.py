@@ -57,8 +57,9 @@ ROLES: dict[str, dict[str, list[str]]] = {
         # Prices and costs are finance's: changing products, by hand or by an import of products and prices.
         "inventory": ["view_product", "change_product", "view_stocklevel", "view_stockmovement", "view_location"],
         "returns": ["view_returnrequest", "view_returnline", "view_returnevent", "view_returnpolicy", "view_returnreason", "view_refund"],
-        # The KPIs (the finance dashboard's figures: revenue, refunds, stock value) and the imports.
-        "reports": ["view_reports", "view_importrecord", "run_import"],
+        # The KPIs (the finance dashboard's figures: revenue, refunds, stock value), the imports, and the
+        # exports (CSV, Excel: every kind through the export API and from the console lists above).
+        "reports": ["view_reports", "view_importrecord", "run_import", "export_data", "view_exportjob"],
     },
     "Operations manager": {
         # Unlocking sign-ins (django-axes' attempts and logs) and resetting a colleague's second
@@ -73,7 +74,7 @@ ROLES: dict[str, dict[str, list[str]]] = {
         "shipping": ["*"],
         "returns": ["*"],
         "portal": ["*"],
-        "reports": ["view_reports", "view_importrecord", "run_import"],
+        "reports": ["view_reports", "view_importrecord", "run_import", "export_data", "view_exportjob"],
         "oms": ["view_documentjob", "download_documentjob",
                 "view_apikey", "add_apikey", "change_apikey", "view_domainevent", "view_integration", "add_integration",
                 "change_integration", "view_webhooksubscription", "add_webhooksubscription", "change_webhooksubscription",

@@ -2,7 +2,17 @@ from django.apps import AppConfig
 
 
 class ReportsConfig(AppConfig):
-    """Built in its own issue; registered now so the layering and settings are final."""
+    """KPIs, dashboards and the accountants' exports; reads every app, writes only its own tables."""
 
     name = "reports"
     verbose_name = "Reports"
+
+    def ready(self):
+        from oms.admin_list_tools import ListTool, list_tool_register
+
+        from .export_resources import RESOURCES
+
+        # The "Export" button on every console list an export can start from (its filters go along).
+        for resource in RESOURCES.values():
+            for list_label in resource.lists:
+                list_tool_register(list_label, ListTool("Export…", "admin:reports_exportjob_from_list", "reports.export_data"))

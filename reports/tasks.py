@@ -10,3 +10,20 @@ def rollups_refresh() -> int:
     from .rollups import rollups_refresh as refresh
 
     return refresh()
+
+
+@shared_task
+def export_job_build(job_id: int) -> str:
+    """Build an export job's file (progress per batch of rows, chunks stored in the database); a
+    no-op when it is done, failed or held by a live worker, so a duplicate message changes nothing."""
+    from .exports import export_job_run
+
+    return export_job_run(job_id=job_id)
+
+
+@shared_task
+def export_jobs_sweep() -> int:
+    """Queue again the exports nobody is building (a lost message, a worker that died)."""
+    from .exports import export_jobs_sweep as sweep
+
+    return sweep()

@@ -11,7 +11,7 @@ from django.utils.html import format_html
 from django.utils.timesince import timesince
 
 from inventory.models import Location
-from oms.admin import AuditTrailInline, ConfigAuditAdmin, ReadOnlyInline
+from oms.admin import AuditTrailInline, ConfigAuditAdmin, ReadOnlyAdmin, ReadOnlyInline
 from oms.money import money_text
 
 from . import admin_dock, admin_documents, admin_views
@@ -207,6 +207,37 @@ class ReturnRequestAdmin(admin.ModelAdmin):
                 slip_url="" if rma.status in NOT_PRINTABLE else reverse("admin:returns_returnrequest_slip", args=[rma.pk]),
             )
         return super().change_view(request, object_id, form_url, extra_context)
+
+
+@admin.register(Refund)
+class RefundAdmin(ReadOnlyAdmin):
+    """Every refund (of returns and of orders): what finance reconciles with the payment
+    providers. Refunds are made and retried from the return's page, never here."""
+
+    list_display = ("id", "order_link", "request_link", "status", "money", "method", "provider", "provider_refund_id", "created_at", "succeeded_at")
+    list_filter = ("status", "method", "provider", "currency")
+    list_select_related = ("order", "request")
+    search_fields = ("order__number", "request__number", "provider_refund_id")
+    date_hierarchy = "created_at"
+    readonly_fields = (
+        "order", "request", "status", "amount", "currency", "computed_amount", "override_reason", "method", "provider",
+        "provider_refund_id", "provider_reason", "attempts", "actor_label", "created_at", "succeeded_at", "failed_at",
+    )
+    fields = readonly_fields
+
+    @admin.display(description="order", ordering="order__number")
+    def order_link(self, refund):
+        return format_html('<a href="{}">{}</a>', reverse("admin:orders_order_change", args=[refund.order_id]), refund.order)
+
+    @admin.display(description="return", ordering="request__number")
+    def request_link(self, refund):
+        if refund.request_id is None:
+            return "—"
+        return format_html('<a href="{}">{}</a>', reverse("admin:returns_returnrequest_change", args=[refund.request_id]), refund.request.number)
+
+    @admin.display(description="amount", ordering="amount")
+    def money(self, refund):
+        return money_text(refund.amount, refund.currency)
 
 
 @admin.register(ReturnReason)

@@ -15,13 +15,12 @@ from django.template.loader import render_to_string
 
 from oms.addresses import address_summary
 from oms.pdf import html_layout
+from oms.spreadsheets import spreadsheet_text  # a customer's reference may start with "="
 
 from . import labels  # noqa: F401  (registers labels.css, which the manifest uses too)
 from .models import Manifest
 
 CSV_HEADER = ("tracking_number", "reference", "destination", "parcels", "weight_kg", "service")
-# A cell a spreadsheet would run as a formula (a customer's reference may start with "=").
-_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 @dataclass(frozen=True)
@@ -76,11 +75,6 @@ def manifest_sheet(manifest: Manifest) -> ManifestSheet:
     )
 
 
-def _cell(value) -> str:
-    text = str(value)
-    return "'" + text if text.startswith(_FORMULA_STARTS) else text
-
-
 def manifest_csv(sheet: ManifestSheet) -> str:
     """The CSV: a header, one row per shipment, and a last row ``TOTAL`` with the shipment count
     (in the destination column), the parcels and the weight."""
@@ -88,7 +82,7 @@ def manifest_csv(sheet: ManifestSheet) -> str:
     writer = csv.writer(output)
     writer.writerow(CSV_HEADER)
     for row in sheet.rows:
-        writer.writerow([_cell(row.tracking_number), _cell(row.reference), _cell(row.destination), row.parcels, row.weight_kg, _cell(row.service)])
+        writer.writerow([spreadsheet_text(row.tracking_number), spreadsheet_text(row.reference), spreadsheet_text(row.destination), row.parcels, row.weight_kg, spreadsheet_text(row.service)])
     writer.writerow(["TOTAL", "", f"{sheet.shipment_count} shipments", sheet.parcel_count, sheet.weight_kg, ""])
     return output.getvalue()
 

@@ -18,6 +18,8 @@ SCHEDULE = [
      "Allocate backordered orders whose missing products are available again (a safety net for lost events)."),
     ("Send due webhook deliveries", "oms.tasks.webhooks_sweep", ("every", 1, IntervalSchedule.MINUTES),
      "Enqueue webhook deliveries whose retry is due, whose message was lost or whose worker died."),
+    ("Resume abandoned exports", "reports.tasks.export_jobs_sweep", ("every", 5, IntervalSchedule.MINUTES),
+     "Queue again the accountants' exports whose message was lost or whose worker died (lease run out)."),
     ("Purge old Idempotency-Key answers", "oms.tasks.idempotency_records_purge", ("every", 1, IntervalSchedule.HOURS),
      "Forget answers older than OMS_IDEMPOTENCY_TTL_HOURS."),
     ("Flag late shipments", "shipping.tasks.shipments_flag_late", ("every", 1, IntervalSchedule.HOURS),

@@ -1,6 +1,5 @@
 """``/api/v1/reports/``: the KPI registry and any KPI as JSON (scope ``reports:read``)."""
 
-from django.urls import path
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers
@@ -9,8 +8,8 @@ from rest_framework.views import APIView
 
 from oms.api.schema import error_responses
 
-from .kpis import DIMENSIONS
-from .selectors import kpi_answer, kpis_list
+from ..kpis import DIMENSIONS
+from ..selectors import kpi_answer, kpis_list
 
 
 class KpiSerializer(serializers.Serializer):
@@ -85,9 +84,3 @@ class KpiView(APIView):
     def get(self, request, key: str):
         answer = kpi_answer(key=key, params=request.query_params)
         return Response(answer)
-
-
-urlpatterns = [
-    path("reports/kpis/", KpisView.as_view(), name="api-reports-kpis"),
-    path("reports/kpis/<str:key>/", KpiView.as_view(), name="api-reports-kpi"),
-]
