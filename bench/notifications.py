@@ -1,6 +1,6 @@
 """Shipped notices at volume: rendered and delivered by the Celery worker path against plain smtplib.
 
-    python bench/notifications.py [--messages 10000] [--concurrency 1]
+    python bench/notifications.py [--messages 10000] [--concurrency N (default: one per CPU, as Celery)]
 
 On a throw-away PostgreSQL database (``oms_bench_notify``; ``BENCH_NOTIFY_DATABASE_URL`` to point
 elsewhere) and Redis database 13, with an SMTP server on localhost (aiosmtpd's ``Sink``, in its own
@@ -215,7 +215,8 @@ def worker_path(ids: list[int], port: int, concurrency: int) -> tuple[float, flo
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--messages", type=int, default=10_000)
-    parser.add_argument("--concurrency", type=int, default=1, help="worker processes")
+    parser.add_argument("--concurrency", type=int, default=os.cpu_count() or 1,
+                        help="worker processes (default: Celery's own default, one per CPU)")
     arguments = parser.parse_args()
     intake.recreate_database(BENCH_URL)
     intake._django_setup(BENCH_URL)
