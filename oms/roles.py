@@ -59,7 +59,8 @@ ROLES: dict[str, dict[str, list[str]]] = {
         "returns": ["view_returnrequest", "view_returnline", "view_returnevent", "view_returnpolicy", "view_returnreason", "view_refund"],
         # The KPIs (the finance dashboard's figures: revenue, refunds, stock value), the imports, and the
         # exports (CSV, Excel: every kind through the export API and from the console lists above).
-        "reports": ["view_reports", "view_importrecord", "run_import", "export_data", "view_exportjob"],
+        "reports": ["view_reports", "view_importrecord", "run_import", "export_data", "view_exportjob",
+                    "view_reportsubscription", "add_reportsubscription", "change_reportsubscription", "delete_reportsubscription"],
     },
     "Operations manager": {
         # Unlocking sign-ins (django-axes' attempts and logs) and resetting a colleague's second
@@ -74,7 +75,8 @@ ROLES: dict[str, dict[str, list[str]]] = {
         "shipping": ["*"],
         "returns": ["*"],
         "portal": ["*"],
-        "reports": ["view_reports", "view_importrecord", "run_import", "export_data", "view_exportjob"],
+        "reports": ["view_reports", "view_importrecord", "run_import", "export_data", "view_exportjob",
+                    "view_reportsubscription", "add_reportsubscription", "change_reportsubscription", "delete_reportsubscription"],
         "oms": ["view_documentjob", "download_documentjob",
                 "view_apikey", "add_apikey", "change_apikey", "view_domainevent", "view_integration", "add_integration",
                 "change_integration", "view_webhooksubscription", "add_webhooksubscription", "change_webhooksubscription",

@@ -23,6 +23,7 @@ from django.utils.html import format_html
 from oms.admin import ReadOnlyAdmin
 from oms.errors import DomainError, NotFound
 
+from . import admin_subscriptions  # noqa: F401  (registers the report subscriptions)
 from .imports import admin as imports_admin  # noqa: F401  (registers the imports' console pages)
 from .export_files import csv_pieces, xlsx_write
 from .export_resources import export_kinds_of_list, export_resource_for

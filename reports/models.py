@@ -16,6 +16,7 @@ from oms.money import DECIMAL_PLACES, MAX_DIGITS
 
 from .imports.models import ImportRecord  # noqa: F401  (the accountant imports' record)
 from .models_exports import ExportChunk, ExportFormat, ExportJob  # noqa: F401  (the exports' jobs and their files)
+from .models_subscriptions import ReportSubscription  # noqa: F401  (scheduled reports)
 
 
 def _money(**kwargs):

@@ -27,3 +27,11 @@ def export_jobs_sweep() -> int:
     from .exports import export_jobs_sweep as sweep
 
     return sweep()
+
+
+@shared_task
+def report_subscriptions_send() -> int:
+    """E-mail the dashboards whose daily or weekly period is due (each period once per subscription)."""
+    from .subscriptions import report_subscriptions_send as send
+
+    return send()

@@ -70,10 +70,11 @@ def test_when_periodic_tasks_are_set_up_twice_then_each_exists_once_and_names_a_
         "portal.tasks.notifications_sweep",
         "portal.tasks.backorder_delays_notify",
         "reports.tasks.rollups_refresh",
+        "reports.tasks.report_subscriptions_send",
         "reports.tasks.export_jobs_sweep",
     }
-    assert PeriodicTask.objects.count() == 18
-    assert capsys.readouterr().out.count("unchanged") == 18
+    assert PeriodicTask.objects.count() == 19
+    assert capsys.readouterr().out.count("unchanged") == 19
     app.loader.import_default_modules()
     assert set(tasks) <= set(app.tasks)
     sweep = PeriodicTask.objects.get(task="oms.tasks.events_sweep")

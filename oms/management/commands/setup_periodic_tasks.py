@@ -46,6 +46,8 @@ SCHEDULE = [
      "Customer messages whose retry is due, whose task was lost, or whose worker died mid-send (sent again with the same Message-ID)."),
     ("Tell customers of overdue backorders", "portal.tasks.backorder_delays_notify", ("cron", "30", "7"),
      "Daily: backordered orders past their expected ship date get one delay notice per date, with a new estimate."),
+    ("E-mail scheduled reports", "reports.tasks.report_subscriptions_send", ("every", 1, IntervalSchedule.HOURS),
+     "Hourly: render each subscribed dashboard whose day or week is due to PDF and e-mail it (each period once)."),
     ("Refresh report rollups", "reports.tasks.rollups_refresh", ("every", 10, IntervalSchedule.MINUTES),
      "Re-roll the daily KPI rollups of the days whose orders, shipments, returns or refunds changed since the last run."),
 ]
