@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 from django.db import DEFAULT_DB_ALIAS, connections, transaction
 from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
 
 from oms.db import REPLICA_DB_ALIAS, ReplicaRouter, read_database, reading_from_replica
 from orders.models import Order
@@ -27,7 +28,7 @@ from reports.exports import export_job_content, export_job_run, export_job_start
 from reports.rollups import rollup_day
 from reports.selectors import kpi_answer
 
-from .conftest import csv_rows, order_make
+from .conftest import csv_rows, order_make, staff_make
 
 ROOT = Path(__file__).resolve().parents[2]
 MARCH = {"from": "2026-03-01", "to": "2026-03-31"}
@@ -223,3 +224,18 @@ class TestWithAReplica:
         assert len(csv_rows(content)) == 2
         assert captured.default == []
         assert any("orders_orderline" in sql for sql in captured.replica)
+
+    def test_an_accountants_download_from_the_orders_list_reads_the_list_and_its_rows_from_the_replica(self, client):
+        # Given an order, and an accountant signed in to the console
+        order = order_make(placed="2026-03-02 10:00", lines=[("SHIRT", "Shirt", 1, "5.000"), ("MUG", "Mug", 2, "3.000")])
+        client.force_login(staff_make("accountant", "Accounting"))
+
+        # When they export the order lines of the orders list as CSV (streamed after the view returned)
+        with _Capture() as captured:
+            response = client.post(reverse("admin:reports_exportjob_from_list", args=["orders.order"]), {"kind": "order_lines", "format": "csv"})
+            rows = csv_rows(b"".join(response.streaming_content))
+
+        # Then the file holds the lines, and the list and its rows were read from the replica only
+        assert [(row[0], row[5]) for row in rows[1:]] == [(order.number, "SHIRT"), (order.number, "MUG")]
+        assert any("orders_orderline" in sql for sql in captured.replica)
+        assert not any("orders_order" in sql for sql in captured.default)
