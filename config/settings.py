@@ -105,26 +105,41 @@ TEMPLATES = [
     },
 ]
 
-DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
-if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    # WAL and a busy timeout keep the demo server and the seeding command from tripping
-    # over each other's write locks.
-    DATABASES["default"].setdefault("OPTIONS", {}).update(
-        {"timeout": 20, "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"}
-    )
-else:
-    # Server-side binding lets psycopg prepare the statements a process repeats (order intake
-    # sends the same dozen on every order), so PostgreSQL parses and plans them once.
-    options = DATABASES["default"].setdefault("OPTIONS", {})
-    options.setdefault("server_side_binding", env.bool("DB_SERVER_SIDE_BINDING", default=True))
-    # Django turns psycopg's statement preparation off unless asked; a statement run this many
-    # times on a connection is then prepared once and only bound and executed after that.
-    options.setdefault("prepare_threshold", env.int("DB_PREPARE_THRESHOLD", default=5))
-    DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=60))
-    # Off by default (as in Django): it costs every request a round trip; a connection that broke
-    # raises once and is then discarded at the end of that request.
-    DATABASES["default"].setdefault("CONN_HEALTH_CHECKS", env.bool("CONN_HEALTH_CHECKS", default=False))
-DATABASES["default"]["ATOMIC_REQUESTS"] = False
+
+def _database(url: str) -> dict:
+    """A database of DATABASES from its URL, with the connection options every alias shares."""
+    database = env.db_url_config(url)
+    if database["ENGINE"] == "django.db.backends.sqlite3":
+        # WAL and a busy timeout keep the demo server and the seeding command from tripping
+        # over each other's write locks.
+        database.setdefault("OPTIONS", {}).update(
+            {"timeout": 20, "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"}
+        )
+    else:
+        # Server-side binding lets psycopg prepare the statements a process repeats (order intake
+        # sends the same dozen on every order), so PostgreSQL parses and plans them once.
+        options = database.setdefault("OPTIONS", {})
+        options.setdefault("server_side_binding", env.bool("DB_SERVER_SIDE_BINDING", default=True))
+        # Django turns psycopg's statement preparation off unless asked; a statement run this many
+        # times on a connection is then prepared once and only bound and executed after that.
+        options.setdefault("prepare_threshold", env.int("DB_PREPARE_THRESHOLD", default=5))
+        database.setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=60))
+        # Off by default (as in Django): it costs every request a round trip; a connection that broke
+        # raises once and is then discarded at the end of that request.
+        database.setdefault("CONN_HEALTH_CHECKS", env.bool("CONN_HEALTH_CHECKS", default=False))
+    database["ATOMIC_REQUESTS"] = False
+    return database
+
+
+DATABASES = {"default": _database(env.str("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}"))}
+# An optional read replica (streaming replication of the default): KPIs and exports read from it
+# inside oms.db.reading_from_replica(); everything else, and every write, uses the default. Tests
+# run against the default database itself (MIRROR), so they need no second server.
+if env.str("DATABASE_REPLICA_URL", default=""):
+    DATABASES["replica"] = _database(env.str("DATABASE_REPLICA_URL"))
+    DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
+# Without a replica every read goes to the default; the router is installed either way.
+DATABASE_ROUTERS = ["oms.db.ReplicaRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # API rate limits are counted in this cache, so every web process must share it (Redis:

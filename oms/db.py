@@ -1,4 +1,8 @@
-"""Database statements the ORM has no single call for."""
+"""Database statements the ORM has no single call for, and which database a read goes to."""
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 
 from django.db import DEFAULT_DB_ALIAS, connections, models
 
@@ -191,3 +195,61 @@ def for_update_clause(of_table: str | None = None) -> str:
     if of_table and connection.features.has_select_for_update_of:
         clause += f" OF {connection.ops.quote_name(of_table)}"
     return clause
+
+
+# --- The read replica -------------------------------------------------------------------------
+# With DATABASE_REPLICA_URL set, the settings add this alias; reports and exports read from it
+# inside ``reading_from_replica()``. It may lag the primary by a few seconds: only reads that can
+# stand that (a KPI, an export's rows) ask for it, and everything else reads and writes the default.
+REPLICA_DB_ALIAS = "replica"
+
+_replica_reads: ContextVar[bool] = ContextVar("oms_replica_reads", default=False)
+
+
+@contextmanager
+def reading_from_replica() -> Iterator[None]:
+    """Within it (a ``with`` block, or as ``@reading_from_replica()`` on a function), ORM reads go
+    to the replica when one is configured and no transaction is open on the default database: a
+    read inside a write transaction must see that transaction's own writes. Writes always go to
+    the default. A queryset is routed when it runs, so one built inside and run after the block
+    reads the default unless pinned with ``.using(queryset.db)`` inside it."""
+    token = _replica_reads.set(True)
+    try:
+        yield
+    finally:
+        _replica_reads.reset(token)
+
+
+def read_database() -> str:
+    """The alias an ORM read goes to now: the replica only inside ``reading_from_replica()``, with
+    a replica configured and the default database outside any ``atomic()`` block."""
+    if (
+        _replica_reads.get()
+        and REPLICA_DB_ALIAS in connections.settings
+        and not connections[DEFAULT_DB_ALIAS].in_atomic_block
+    ):
+        return REPLICA_DB_ALIAS
+    return DEFAULT_DB_ALIAS
+
+
+class ReplicaRouter:
+    """``DATABASE_ROUTERS``: reads by :func:`read_database`, every write and migration on the default.
+
+    Reads outside the context go to the default explicitly (not ``None``, which would follow an
+    instance's own database): an object read from the replica and saved, or whose relations are
+    followed later, reaches the default, never the replica."""
+
+    def db_for_read(self, model, **hints) -> str:
+        return read_database()
+
+    def db_for_write(self, model, **hints) -> str:
+        return DEFAULT_DB_ALIAS
+
+    def allow_relation(self, obj1, obj2, **hints) -> bool | None:
+        # The replica holds the same rows as the default: an order read from one and a line from
+        # the other may be related.
+        both = {DEFAULT_DB_ALIAS, REPLICA_DB_ALIAS}
+        return True if obj1._state.db in both and obj2._state.db in both else None
+
+    def allow_migrate(self, db, app_label, model_name=None, **hints) -> bool:
+        return db == DEFAULT_DB_ALIAS

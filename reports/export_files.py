@@ -12,7 +12,7 @@ import csv
 import io
 from collections.abc import Callable, Iterable, Iterator
 
-from django.db import connection
+from django.db import connections
 from django.db.models import QuerySet
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
@@ -50,7 +50,7 @@ def _csv_columns(resource: ExportResource, queryset: QuerySet) -> tuple[Iterator
     database: it does in C, in its own process, what would otherwise cost a Python object and a
     conversion per cell (half of the CSV writer's time). The cells are the same either way."""
     export_fields = resource.export_fields()
-    if queryset.db != "default" or connection.vendor != "postgresql":
+    if connections[queryset.db].vendor != "postgresql":
         return export_values(resource, queryset), [field.widget.converters()[0] for field in export_fields]
     names, annotations, converters = [], {}, []
     for index, field in enumerate(export_fields):

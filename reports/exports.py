@@ -10,6 +10,12 @@ row to the file of the one that took it over. The download streams the chunks in
 What is exported is a ``selection``: ``{"filters": {...}}`` (the API, the export form) or
 ``{"list": "orders.order", "query": "..."}`` (an admin list as its filters and search showed
 it, rebuilt from the registered ``ModelAdmin`` for the user who asked: :mod:`reports.export_lists`).
+
+An export's rows (and the admin list they are rebuilt from) are read from the read replica when
+one is configured (``oms.db.reading_from_replica``), so a million-row export does not load the
+primary; the replica may be a few seconds behind, so a change committed just before the export
+started may be missing from it. The jobs' own rows (``ExportJob``, ``ExportChunk``) are writes
+and stay on the default database.
 """
 
 import functools
@@ -25,6 +31,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from oms.actors import Actor, actor_fields
+from oms.db import reading_from_replica
 from oms.errors import DomainError, InvalidInput, NotFound
 
 from .export_files import csv_pieces, xlsx_write
@@ -63,7 +70,16 @@ def export_rows(*, kind: str, selection: dict, user: AbstractBaseUser | None) ->
     Whoever may export (``reports.export_data``, checked by the caller) may export every kind by
     filters: it is finance's view of the books, and the shipments' costs are theirs to see even
     where their role has no console list of shipments. An export from a list is the list as that
-    user sees it, so it needs the list."""
+    user sees it, so it needs the list.
+
+    The rows are pinned to the database they are read from (the replica, when configured and no
+    transaction is open), so a file streamed after the view returned reads where they were counted."""
+    with reading_from_replica():
+        resource, rows = _export_rows(kind=kind, selection=selection, user=user)
+        return resource, rows.using(rows.db)
+
+
+def _export_rows(*, kind: str, selection: dict, user: AbstractBaseUser | None) -> tuple[ExportResource, QuerySet]:
     resource = export_resource_for(kind)
     if not isinstance(selection, dict):
         raise InvalidInput("The selection must be an object.", fields={"selection": ["An object is required."]})

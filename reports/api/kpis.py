@@ -76,7 +76,8 @@ class KpiView(APIView):
         operation_id="reports_kpi_retrieve", summary="One KPI's figures",
         description="The KPI over a range of local days (the merchant's time zone), filtered and optionally split `by` a "
         "dimension, with a drill-down link to the console list behind it. Figures come from the daily rollups "
-        "(refreshed every few minutes), except those about the present (backlog, holds, stock). A filter or split the KPI "
+        "(refreshed every few minutes), except those about the present (backlog, holds, stock); with a read replica "
+        "configured they are read from it, which may be a few seconds behind. A filter or split the KPI "
         "does not offer is a 400 naming the parameter.",
         parameters=ANSWER_PARAMETERS,
         responses={200: KpiAnswerSerializer, **error_responses(400, 404)},
