@@ -37,6 +37,8 @@ def _dashboard_page(request, name: str):
     if form.is_valid():
         filters = form.filters()
         query = form.query()
+        for other in context["others"]:  # the same range and filters on the other dashboard
+            other["url"] += f"?{dashboard_query(query)}"
         context.update({
             # The charts' <style> elements carry the nonce the page's Content-Security-Policy names.
             "tiles": dashboard_tiles(name, filters, nonce=str(request.csp_nonce) if hasattr(request, "csp_nonce") else None),

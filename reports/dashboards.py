@@ -184,8 +184,12 @@ class TileView:
 
 
 def label_of(key: str) -> str:
-    """``order_on_hold`` -> "Order on hold", ``fulfillment:stock`` -> "Fulfillment: stock"."""
-    text = str(key).replace("_hours", " (h)").replace("_", " ").replace(":", ": ")
+    """``order_on_hold`` -> "Order on hold", ``fulfillment:stock`` -> "Fulfillment: stock",
+    ``p90_hours`` -> "P90" (the figure says "h" itself)."""
+    key = str(key)
+    if key.endswith("_hours") and key != "picker_hours":
+        key = key[: -len("_hours")]
+    text = key.replace("_", " ").replace(":", ": ")
     return text[:1].upper() + text[1:]
 
 
@@ -215,13 +219,18 @@ def _composite_text(value: dict, unit: str) -> str:
 
 
 def _part_unit(key: str, unit: str) -> str:
+    """The unit of one part of a composite figure, from its name (``rate``, ``*_hours``...)."""
     if key in ("rate", "share") or key.endswith("_rate"):
         return "percent"
-    if key.endswith("_hours"):
+    if key.endswith("_hours") and key != "picker_hours":
         return "hours"
-    if key == "days_of_supply":
+    if key.startswith("days_") or key.endswith("_days"):
         return "days"
-    return "" if unit in ("mixed", "money") else ("" if key in ("count", "units", "lines", "refunds", "orders") else unit)
+    if key.endswith("_per_hour"):
+        return "per_hour"
+    if key.startswith("metres_"):
+        return "metres"
+    return ""
 
 
 def figures_of(value: Any, unit: str) -> list[tuple[str | None, str]]:
@@ -237,7 +246,7 @@ def figures_of(value: Any, unit: str) -> list[tuple[str | None, str]]:
                 text = f"{item['currency']} {figure_text(inner, unit)}"
                 if extra:
                     text += " (" + _composite_text(extra, "") + ")"
-                figures.append((item["currency"], text))
+                figures.append((None, text))
         return figures or [(None, "—")]
     if isinstance(value, dict):
         figures = []
@@ -347,7 +356,10 @@ def tile_view(tile: Tile, filters: Filters, *, nonce: str | None = None, index: 
                     figures=figures_of(answer["value"], kpi.unit), drilldown=answer.get("drilldown"), notes=notes, answer=answer)
     if tile.by or tile.from_value:
         view.headers, view.rows, labels, series = _table_and_series(tile, answer)
-        if tile.chart and view.rows:
+        drawn = any(value is not None for values in series.values() for value in values)
+        if tile.chart and view.rows and not drawn:
+            view.notes.append("No chart: nothing to draw in the range.")
+        if tile.chart and view.rows and drawn:
             unit = UNITS.get(kpi.unit, "") if kpi.unit not in ("mixed",) else ("h" if tile.metric and tile.metric.endswith("_hours") else "")
             if answer["rows" if not tile.from_value else "value"] and isinstance(_first_value(answer, tile), list):
                 # money: one chart per currency
