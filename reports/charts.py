@@ -33,8 +33,8 @@ def chart_svg(kind: str, *, title: str, labels: Sequence[str], series: Sequence[
               chart_id: str = "chart", unit: str = "") -> str:
     """An SVG document (no XML declaration) drawing ``series`` over ``labels``; safe to inline."""
     chart = KINDS[kind](
-        js=[], disable_xml_declaration=True, style=CHART_STYLE, width=720, height=300 + (40 if len(series) > 1 else 0), show_legend=len(series) > 1,
-        legend_at_bottom=True, legend_at_bottom_columns=4, x_label_rotation=30 if len(labels) > 8 else 0,
+        js=[], disable_xml_declaration=True, style=CHART_STYLE, width=720, height=300, show_legend=len(series) > 1,
+        legend_at_bottom=False, legend_box_size=10, x_label_rotation=30 if len(labels) > 8 or sum(len(str(label)) for label in labels) > 70 else 0,
         show_minor_x_labels=len(labels) <= 16, x_labels_major_every=max(1, len(labels) // 8) if len(labels) > 16 else None,
         truncate_label=24, print_values=False, show_dots=len(labels) <= 31, dots_size=2.5, include_x_axis=True,
         no_data_text="No data in the range", margin=12, margin_right=36, spacing=8, tooltip_border_radius=0,
@@ -58,6 +58,8 @@ def _cleaned(root, *, title: str, description: str, nonce: str | None, chart_id:
         comment.getparent().remove(comment)
     for element in root.iter():
         element.attrib.pop("style", None)
+        if element is not root:
+            element.attrib.pop("id", None)  # pygal's ids serve its script; two charts on a page would repeat them
     for style in root.iter("style"):
         if nonce:
             style.set("nonce", nonce)

@@ -31,6 +31,7 @@ from orders.models import Channel
 
 from .charts import chart_svg
 from .kpis import REGISTRY, Filters
+from .models import StageDay
 from .rollups import local_day
 from .selectors import DEFAULT_RANGE_DAYS, MAX_RANGE_DAYS
 
@@ -63,7 +64,7 @@ DASHBOARDS = {
             Tile("orders", by="day", chart="line", title="Orders per day"),
             Tile("units", by="day", chart="line", title="Units ordered per day"),
             Tile("backlog", by="location", chart="bar", metric="count", title="Backlog per stage now, per location"),
-            Tile("stage_time", by="location", chart="bar", metric="p90_hours", title="Time in each stage per location (p50 / p90 hours)",
+            Tile("stage_time", by="location", chart="bar", metric="p90_hours", title="Time in each stage per location (p50 / p90 hours; the chart: p90)",
                  bottleneck=True),
             Tile("holds", chart="hbar", metric="count", from_value=True),
             Tile("on_time_ship", by="day", chart="line"),
@@ -97,6 +98,7 @@ DASHBOARDS = {
 
 PDF_STYLESHEET = Path(__file__).resolve().parent / "templates" / "reports" / "dashboards" / "dashboards.css"
 PRESETS = [("", "Dates below"), ("7", "Last 7 days"), ("30", "Last 30 days"), ("90", "Last 90 days"), ("month", "This month")]
+STAGE_LABELS = {stage.value: stage.label.replace("->", "→") for stage in StageDay.Stage}
 UNITS = {"percent": "%", "hours": "h", "days": "days", "per_hour": "per hour", "metres": "m"}
 
 
@@ -187,6 +189,8 @@ def label_of(key: str) -> str:
     """``order_on_hold`` -> "Order on hold", ``fulfillment:stock`` -> "Fulfillment: stock",
     ``p90_hours`` -> "P90" (the figure says "h" itself)."""
     key = str(key)
+    if key in STAGE_LABELS:
+        return STAGE_LABELS[key]
     if key.endswith("_hours") and key != "picker_hours":
         key = key[: -len("_hours")]
     text = key.replace("_", " ").replace(":", ": ")
