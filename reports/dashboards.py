@@ -183,6 +183,7 @@ class TileView:
     charts: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     answer: dict = field(default_factory=dict)
+    folded: bool = False  # the table is the chart's text alternative (or long): folded under it
 
 
 def label_of(key: str) -> str:
@@ -360,6 +361,7 @@ def tile_view(tile: Tile, filters: Filters, *, nonce: str | None = None, index: 
                     figures=figures_of(answer["value"], kpi.unit), drilldown=answer.get("drilldown"), notes=notes, answer=answer)
     if tile.by or tile.from_value:
         view.headers, view.rows, labels, series = _table_and_series(tile, answer)
+        view.folded = bool(tile.chart) or len(view.rows) > 12
         drawn = any(value is not None for values in series.values() for value in values)
         if tile.chart and view.rows and not drawn:
             view.notes.append("No chart: nothing to draw in the range.")
