@@ -361,7 +361,40 @@ def measure(rebuild: bool = False):
         kpi_answer(key="orders", params={**params, "by": "hour"})
         by_hour.append(time.perf_counter() - began)
     print(f"\norders by hour over the year: {statistics.median(by_hour) * 1000:.1f} ms")
+    dashboards_measure(date_from, date_to, raw)
     print("All figures agree with the raw tables." if all_agree else "SOME FIGURES DISAGREE with the raw tables.")
+
+
+def dashboards_measure(date_from: datetime.date, date_to: datetime.date, raw: dict) -> None:
+    """Each console dashboard over the year, tiles and charts (``reports.dashboards.dashboard_tiles``),
+    and its PDF, against the plain SQL aggregates of the same KPIs over the raw tables (the time of
+    those the raw baselines cover, summed)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from reports.dashboards import DASHBOARDS, dashboard_pdf, dashboard_tiles
+    from reports.kpis import Filters
+
+    filters = Filters(date_from=date_from, date_to=date_to)
+    print(f"\nEach dashboard over the year (tiles with charts; median of {REPEAT}) vs the raw SQL of its KPIs")
+    print(f"{'dashboard':12} {'tiles':>5} {'page ms':>8} {'queries':>7} {'raw SQL ms':>10} {'raw/page':>8} {'PDF ms':>7}")
+    for name, dashboard in DASHBOARDS.items():
+        times = []
+        for _ in range(REPEAT):
+            with CaptureQueriesContext(connection) as queries:
+                began = time.perf_counter()
+                dashboard_tiles(name, filters)
+                times.append(time.perf_counter() - began)
+        counted = sum(1 for q in queries.captured_queries if not q["sql"].startswith(NOT_COUNTED))
+        keys = {tile.key for tile in dashboard.tiles}
+        raw_ms = sum(raw[key][1] for key in keys if key in raw) * 1000
+        covered = sum(1 for key in keys if key in raw)
+        began = time.perf_counter()
+        dashboard_pdf(name, filters)
+        pdf_ms = (time.perf_counter() - began) * 1000
+        page_ms = statistics.median(times) * 1000
+        print(f"{name:12} {len(dashboard.tiles):5} {page_ms:8.0f} {counted:7} {raw_ms:10.0f} {raw_ms / page_ms:7.1f}x {pdf_ms:7.0f}"
+              f"   (raw SQL for {covered} of its {len(keys)} KPIs)")
 
 
 if __name__ == "__main__":

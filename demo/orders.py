@@ -66,6 +66,10 @@ CHANNEL_LINKS = {
     "outlet": {"adapter": Channel.Adapter.WOOCOMMERCE},
 }
 
+# Delivery promised by each channel (calendar days after the order day): the fulfillment orders
+# carry it, so the operations dashboard's on-time delivery has something to measure.
+CHANNEL_PROMISE_DAYS = {"web": 5, "marketplace": 7, "phone": 5, "b2b": 10}
+
 
 @dataclass
 class OrderSeed:
@@ -224,7 +228,7 @@ def channels_seed(report: DemoReport) -> None:
         integrations[code], created = Integration.objects.get_or_create(code=code, defaults={"name": name, "kind": kind})
         report.created["integrations"] += created
     for code, name, kind in CHANNELS:
-        defaults = {"name": name, "kind": kind, **CHANNEL_LINKS.get(code, {})}
+        defaults = {"name": name, "kind": kind, "delivery_days": CHANNEL_PROMISE_DAYS.get(code), **CHANNEL_LINKS.get(code, {})}
         if "integration" in defaults:
             defaults["integration"] = integrations[defaults["integration"]]
         if defaults.get("adapter"):

@@ -19,10 +19,11 @@ from urllib.parse import urlencode
 from django.apps import apps
 from django.contrib import admin
 from django.contrib.admin.apps import AdminConfig
-from django.urls import reverse
+from django.urls import path, reverse
 from django.utils import timezone
 
 from .admin_links import console_viewing
+from .admin_pages import console_pages, console_pages_for
 from .work_queues import Link, work_queues_for
 
 
@@ -99,6 +100,8 @@ class ConsoleSite(admin.AdminSite):
             for entry in app["models"]
         }
         sections = [self._section(section, by_name) for section in SECTIONS]
+        for section in sections:  # the pages of higher apps (dashboards) first in their section
+            section["models"][:0] = [self._page_entry(page) for page in console_pages_for(request.user, section["app_label"])]
         technical = self._section(TECHNICAL, by_name)
         # Whatever no section names, under its app's own name.
         for label in sorted({label for label, _ in by_name.values()}, key=lambda name: built[name]["name"].lower()):
@@ -107,6 +110,14 @@ class ConsoleSite(admin.AdminSite):
         if request.user.is_superuser:
             sections.append(technical)
         return [section for section in sections if section["models"]]
+
+    def get_urls(self):
+        pages = [path(page.route, self.admin_view(page.view), name=page.url_name) for page in console_pages()]
+        return pages + super().get_urls()
+
+    def _page_entry(self, page) -> dict:
+        url = reverse(f"admin:{page.url_name}", current_app=self.name)
+        return {"name": page.title, "object_name": page.url_name, "admin_url": url, "add_url": None, "view_only": True, "perms": {"view": True}}
 
     @staticmethod
     def _section(section: Section, by_name: dict) -> dict:

@@ -25,8 +25,9 @@ VIEW_PERMISSION = "reports.view_reports"
 
 def _dashboard_pdf(dashboard: str, filters: dict) -> bytes:
     from .dashboards import dashboard_pdf
+    from .kpis import Filters
 
-    return dashboard_pdf(dashboard, filters)
+    return dashboard_pdf(dashboard, Filters(date_from=datetime.date.fromisoformat(filters["from"]), date_to=datetime.date.fromisoformat(filters["to"])))
 
 
 def subscription_period(subscription: ReportSubscription, today: datetime.date) -> tuple[datetime.date, datetime.date] | None:

@@ -132,3 +132,31 @@ def build() -> dict:
         StockMovement.objects.create(kind="receipt" if delta > 0 else "shipment", product=ProductFactory(sku=sku), location=a,
                                      on_hand_delta=delta, created_at=at(when))
     return {"web": web, "pos": pos, "a": a, "b": b, "o1": o1, "o2": o2, "o6": o6, "fo1": fo1, "s1": s1}
+
+
+def build_more() -> None:
+    """More of the same history (after ``build``): three delivered orders like O1 at A and a held,
+    backordered one like O6, in the range; the channels, locations and carrier are ``build``'s."""
+    from orders.models import Channel
+
+    web, pos = Channel.objects.get(code="web"), Channel.objects.get(code="pos")
+    a = Location.objects.get(code="wh-a")
+    ups = Carrier.objects.get(code="ups")
+    d = datetime.date
+    for hour in (11, 12, 13):
+        made = order(web, f"2026-03-10 {hour}:00", "USD", "30.00", [("SKU-A", 1, "30.00")], status="delivered")
+        status_event(made, "allocated", f"2026-03-10 {hour}:20")
+        sent = shipment(ups, "5.00", d(2026, 3, 13), delivered="2026-03-13 10:00")
+        fo = fulfillment(made, a, list(made.lines.all()), status="delivered", promised_ship=d(2026, 3, 11), promised_delivery=d(2026, 3, 13),
+                         shipped="2026-03-11 15:00", delivered="2026-03-13 10:00", shipment=sent)
+        made.lines.update(quantity_shipped=F("quantity"))
+        picks = PickList.objects.create(location=a, kind="single", status="done", started_at=at(f"2026-03-10 {hour}:30"),
+                                        finished_at=at(f"2026-03-10 {hour}:45"), walking_distance_m=60)
+        for sequence, line in enumerate(fo.lines.all(), start=1):
+            PickListLine.objects.create(pick_list=picks, fulfillment_line=line, product=line.product, quantity=line.quantity,
+                                        quantity_picked=line.quantity, sequence=sequence, slot=1)
+        Package.objects.create(fulfillment_order=fo, closed_at=at(f"2026-03-10 {hour + 2}:00"))
+    held = order(pos, "2026-03-11 11:00", "EUR", "20.00", [("SKU-C", 1, "20.00")])
+    status_event(held, "backordered", "2026-03-11 11:05")
+    status_event(held, "allocated", "2026-03-12 09:05")
+    OrderHold.objects.create(order=held, reason="manual", created_at=at("2026-03-12 12:00"))

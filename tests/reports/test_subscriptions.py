@@ -134,3 +134,26 @@ def test_the_warehouse_cannot_subscribe(client):
     client.force_login(user)
 
     assert client.get("/admin/reports/reportsubscription/add/").status_code == 403
+
+
+def test_the_report_sent_is_the_dashboard_itself_as_a_pdf(settings, smtp, manager, client):
+    from io import BytesIO
+
+    from pypdf import PdfReader
+
+    settings.TIME_ZONE = "Europe/Berlin"
+    ReportSubscription.objects.create(user=manager, dashboard="operations", frequency="daily", hour=0)
+
+    assert report_subscriptions_send(now=_at("2026-12-04 07:00")) == 1
+
+    [attachment] = list(smtp.messages[0].iter_attachments())
+    text = "".join(page.extract_text() for page in PdfReader(BytesIO(attachment.get_content())).pages)
+    assert "Operations dashboard" in text and "03 Dec 2026 – 03 Dec 2026" in text  # yesterday, in Berlin
+
+
+def test_the_dashboard_offers_to_send_itself_by_e_mail(client, manager):
+    client.force_login(manager)
+
+    page = client.get("/admin/reports/dashboards/operations/").content.decode()
+
+    assert "/admin/reports/reportsubscription/add/?dashboard=operations" in page
