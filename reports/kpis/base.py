@@ -65,6 +65,9 @@ class Kpi:
     filters: tuple[str, ...] = ()
     compute: Callable[[Filters, str | None], dict] | None = None
     drilldown: Callable[[Filters], dict] | None = None
+    # A drill-down made from the answer just computed, for a KPI whose rows behind the number
+    # would cost as much to find again as the number itself.
+    drilldown_of_answer: Callable[[Filters, dict], dict] | None = None
 
     def describe(self) -> dict:
         return {"key": self.key, "title": self.title, "definition": self.definition, "unit": self.unit, "group": self.group,
@@ -72,8 +75,12 @@ class Kpi:
 
     def answer(self, filters: Filters, by: str | None) -> dict:
         result = self.compute(filters, by)
+        if self.drilldown_of_answer is not None:
+            drilldown = self.drilldown_of_answer(filters, result)
+        else:
+            drilldown = self.drilldown(filters) if self.drilldown else None
         return {**self.describe(), "from": filters.date_from.isoformat(), "to": filters.date_to.isoformat(), "by": by,
-                **result, "drilldown": self.drilldown(filters) if self.drilldown else None}
+                **result, "drilldown": drilldown}
 
 
 REGISTRY: dict[str, Kpi] = {}

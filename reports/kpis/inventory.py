@@ -94,7 +94,7 @@ register(Kpi(
                "(days of supply), units ordered over units available (turnover); SKUs selling but out of stock, and "
                "stocked SKUs that sold nothing in the range (dead stock).",
     dimensions=("sku",), filters=("location", "sku"), compute=days_of_supply,
-    drilldown=lambda f: products_link("Products out of stock while selling", days_of_supply(f, None)["value"]["stocked_out_skus"]),
+    drilldown_of_answer=lambda f, answer: products_link("Products out of stock while selling", answer["value"]["stocked_out_skus"]),
 ))
 
 

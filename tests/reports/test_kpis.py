@@ -169,3 +169,28 @@ def test_every_drilldown_opens_its_console_list_filtered(past, admin_client):
         # Then the console list opens and lists the rows the drill-down names
         assert response.status_code == 200, (key, link["url"], response.status_code, response.get("Location"))
         assert response.context["cl"].result_count == len(link["ids"]), key
+
+
+def test_days_of_supply_stockouts_and_dead_stock_and_the_drilldown_from_the_same_answer(past, monkeypatch):
+    # Given at location A: SKU-A 3 available, SKU-B none, SKU-D 4 that sold nothing; SKU-C has no stock row
+    from inventory.models import Product, StockLevel
+    from reports.kpis import inventory
+
+    from ..factories import ProductFactory
+
+    for sku, on_hand in (("SKU-A", 3), ("SKU-B", 0), ("SKU-D", 4)):
+        product = Product.objects.filter(sku=sku).first() or ProductFactory(sku=sku)
+        StockLevel.objects.create(product=product, location=past["a"], on_hand=on_hand)
+    computed = []
+    real = inventory._sold_per_sku
+    monkeypatch.setattr(inventory, "_sold_per_sku", lambda filters: computed.append(filters) or real(filters))
+
+    # When days of supply is asked for the two days (A 3 ordered, B 2, C 2)
+    result = answer("days_of_supply", by="sku")
+
+    # Then A lasts 3 / (3 / 2) = 2 days, B and C sell with nothing to sell, D is dead stock,
+    # and the drill-down lists B and C from that answer (the figures were computed once)
+    assert rows(result)["SKU-A"] == {"available": 3, "units_sold": 3, "turnover": 1.0, "days_of_supply": 2.0}
+    assert result["value"]["stocked_out_skus"] == ["SKU-B", "SKU-C"] and result["value"]["dead_stock_skus"] == ["SKU-D"]
+    assert set(Product.objects.filter(pk__in=result["drilldown"]["ids"]).values_list("sku", flat=True)) == {"SKU-B", "SKU-C"}
+    assert len(computed) == 1
