@@ -514,6 +514,11 @@ class WebhookDeliveryAdmin(ReadOnlyAdmin):
 # --- Document jobs -----------------------------------------------------------------------------
 
 
+def job_progress_html(percent: int, done: int, total: int, unit: str = "") -> str:
+    """A background job's progress bar in a console list: the bar and "done / total"."""
+    return format_html('<progress value="{}" max="100" title="{}%"></progress> {} / {}{}', percent, percent, done, total, f" {unit}" if unit else "")
+
+
 @admin.register(DocumentJob)
 class DocumentJobAdmin(ReadOnlyAdmin):
     """Documents rendered in the background: progress while they run, a download link when done.
@@ -554,10 +559,7 @@ class DocumentJobAdmin(ReadOnlyAdmin):
 
     @admin.display(description="Progress")
     def progress(self, obj):
-        return format_html(
-            '<progress value="{}" max="100" title="{}%"></progress> {} / {}', obj.progress_percent, obj.progress_percent,
-            obj.progress_done, obj.progress_total,
-        )
+        return job_progress_html(obj.progress_percent, obj.progress_done, obj.progress_total)
 
     @admin.display(description="Size")
     def size(self, obj):

@@ -20,7 +20,7 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
-from oms.admin import ReadOnlyAdmin
+from oms.admin import ReadOnlyAdmin, job_progress_html
 from oms.errors import DomainError, NotFound
 
 from . import admin_subscriptions  # noqa: F401  (registers the report subscriptions)
@@ -103,10 +103,7 @@ class ExportJobAdmin(ReadOnlyAdmin):
 
     @admin.display(description="Progress")
     def progress(self, obj):
-        return format_html(
-            '<progress value="{}" max="100" title="{}%"></progress> {} / {} rows', obj.progress_percent, obj.progress_percent,
-            obj.rows_done, obj.rows_total,
-        )
+        return job_progress_html(obj.progress_percent, obj.rows_done, obj.rows_total, "rows")
 
     @admin.display(description="Size")
     def size_text(self, obj):

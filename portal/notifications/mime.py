@@ -23,15 +23,11 @@ LINE_LIMIT = 998  # octets per line, RFC 5322 section 2.1.1
 HEADER_LIMIT = 78  # a header line longer than this is folded
 
 
-def _ascii(text: str) -> bool:
-    return text.isascii()
-
-
 def _header_value(name: str, value: str) -> str:
     """A header's value, as encoded words when it is not ASCII, folded when it is long."""
-    if _ascii(value) and len(name) + 2 + len(value) <= HEADER_LIMIT:
+    if value.isascii() and len(name) + 2 + len(value) <= HEADER_LIMIT:
         return value
-    return Header(value, "utf-8" if not _ascii(value) else "us-ascii", header_name=name).encode(linesep="\r\n")
+    return Header(value, "us-ascii" if value.isascii() else "utf-8", header_name=name).encode(linesep="\r\n")
 
 
 @lru_cache(maxsize=4096)  # a batch repeats its channel's sender and reply-to on every message
@@ -39,7 +35,7 @@ def _address(text: str) -> str | None:
     """An address header's value; ``None`` for an address this writer leaves to the email package
     (a mailbox or domain that is not ASCII needs IDNA or SMTPUTF8)."""
     name, address = parseaddr(text)
-    if not address or not _ascii(address) or "\r" in text or "\n" in text:
+    if not address or not address.isascii() or "\r" in text or "\n" in text:
         return None
     return formataddr((name, address), charset="utf-8")
 
