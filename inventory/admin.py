@@ -18,14 +18,14 @@ from .selectors import channel_pool_forget
 
 @admin.register(Product)
 class ProductAdmin(ConfigAuditAdmin, admin.ModelAdmin):
-    list_display = ("sku", "name", "gtin", "price", "currency", "weight_grams", "is_active")
+    list_display = ("sku", "name", "category", "gtin", "price", "currency", "weight_grams", "is_active")
     change_list_template = "admin/inventory/product/change_list.html"
-    list_filter = ("is_active", "currency")
+    list_filter = ("is_active", "category", "currency")
     search_fields = ("sku", "name", "gtin")
     list_per_page = 100
     readonly_fields = ("created_at", "stock_link")
     fieldsets = (
-        (None, {"fields": ("sku", "name", "gtin", "is_active", "is_returnable")}),
+        (None, {"fields": ("sku", "name", "gtin", "category", "is_active", "is_returnable")}),
         ("Price", {"fields": (("price", "cost", "currency"),)}),
         ("Size", {"fields": ("weight_grams", ("length_mm", "width_mm", "height_mm"))}),
         (None, {"fields": ("created_at", "stock_link")}),

@@ -31,6 +31,8 @@ class Product(models.Model):
     low_stock_threshold = models.PositiveIntegerField(default=0, help_text="Available-to-promise at or below this raises a low-stock event; 0 turns it off.")
     # Hygiene products, made-to-measure goods...: a return request for them needs a person.
     is_returnable = models.BooleanField("returnable", default=True, help_text="Off: return requests for this product need a person to approve them.")
+    # The merchandising group reports split by ("Footwear", "Home / Kitchen"); free text, blank = uncategorised.
+    category = models.CharField(max_length=120, blank=True, db_index=True, help_text="The product group reports split by, e.g. \"Footwear\".")
 
     class Meta:
         ordering = ["sku"]

@@ -792,6 +792,7 @@ def product_create(*, sku: str, name: str, price, currency: str = "USD", actor: 
 # Fields ``product_update`` may change; ``sku`` and ``currency`` are fixed once orders refer to them.
 PRODUCT_UPDATABLE = (
     "name", "price", "cost", "gtin", "weight_grams", "length_mm", "width_mm", "height_mm", "is_active", "is_returnable", "low_stock_threshold",
+    "category",
 )
 
 

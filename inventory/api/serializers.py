@@ -37,6 +37,7 @@ class ProductCreateSerializer(serializers.Serializer):
     dimensions = DimensionsInputSerializer(required=False)
     is_active = serializers.BooleanField(default=True)
     is_returnable = serializers.BooleanField(default=True, help_text="Off: return requests for this product need a person to approve them.")
+    category = serializers.CharField(max_length=120, required=False, allow_blank=True, default="", help_text="The product group reports split by, e.g. \"Footwear\".")
 
     def validate_currency(self, value: str) -> str:
         value = value.strip().upper()
@@ -73,6 +74,7 @@ class ProductUpdateSerializer(serializers.Serializer):
     dimensions = DimensionsChangeSerializer(required=False, help_text="Only the dimensions sent are changed.")
     is_active = serializers.BooleanField(required=False)
     is_returnable = serializers.BooleanField(required=False, help_text="Off: return requests for this product need a person to approve them.")
+    category = serializers.CharField(max_length=120, required=False, allow_blank=True, help_text="The product group reports split by; blank: uncategorised.")
     low_stock_threshold = serializers.IntegerField(
         min_value=0, max_value=MAX_INTEGER, required=False,
         help_text="`stock.low` is recorded when available-to-promise falls to or below this; 0 turns it off.",
@@ -268,6 +270,7 @@ class ProductSerializer(serializers.Serializer):
     dimensions = DimensionsSerializer(source="*")
     is_active = serializers.BooleanField()
     is_returnable = serializers.BooleanField(help_text="False: return requests for this product need a person to approve them.")
+    category = serializers.CharField(help_text="The product group reports split by; empty: uncategorised.")
     low_stock_threshold = serializers.IntegerField(help_text="`stock.low` is recorded at or below this available-to-promise; 0: never.")
     version = serializers.IntegerField(help_text="Rises with every change; the `ETag` of this product.")
     created_at = serializers.DateTimeField()

@@ -205,7 +205,7 @@ class ProductsImport(ImportKind):
     required_columns = ("sku",)
     optional_columns = (
         "name", "price", "currency", "cost", "gtin", "weight_grams", "length_mm", "width_mm", "height_mm",
-        "is_active", "is_returnable", "low_stock_threshold",
+        "is_active", "is_returnable", "low_stock_threshold", "category",
     )
     permission = "inventory.change_product"
     help = (
@@ -227,6 +227,10 @@ class ProductsImport(ImportKind):
             name = _text(row, "name", 255)
             if name:
                 data["name"] = name
+            if _present(row, "category"):
+                category = _text(row, "category", 120)
+                if category is not None:
+                    data["category"] = category
             currency = row.values.get("currency", "").upper() or (product.currency if product else "USD")
             if not is_currency(currency):
                 row.error("currency", f"{currency[:10]!r} is not an ISO 4217 currency code (e.g. USD, EUR).")
