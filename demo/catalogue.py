@@ -2,6 +2,7 @@
 opening receipts enough for the planned orders, bins for every stock row, and replenishment
 transfers to the stores in transit."""
 
+import datetime
 import random
 from collections import Counter, defaultdict
 from dataclasses import dataclass
@@ -14,6 +15,7 @@ from tqdm import tqdm
 from inventory.models import Bin, Location, Product, StockLevel, StockMovement, Transfer
 from inventory.services import product_create, stock_receive_lines, stock_transfer_create, stock_transfer_dispatch
 
+from .clock import seeding_clock
 from .report import DemoReport, money
 
 if TYPE_CHECKING:
@@ -95,6 +97,21 @@ CATALOGUE = [
 ]
 
 
+# The merchandising group of each catalogue code (reports split return rates and stock by it).
+CATEGORIES = {
+    "Apparel": ("TEE", "HOOD", "SOCK", "JKT", "LEGG", "SHRT", "CHNO"),
+    "Footwear": ("SNKR", "BOOT"),
+    "Accessories": ("CAP", "BEAN", "GLSS", "WLLT", "BELT", "TOTE", "UMBR"),
+    "Kitchen": ("MUG", "BOWL", "GLAS", "PAN", "KNF", "SHKR", "FRPN", "KTTL", "BRD"),
+    "Home": ("DUVT", "SHTS", "PLLW", "TWL", "CNDL", "BLNK", "PLNT"),
+    "Fitness": ("YOGA", "DMBL", "BAND"),
+    "Outdoor": ("BTL", "PACK", "LAMP", "TENT", "SLBG"),
+    "Electronics": ("CBL", "CHG", "CASE", "KBD", "MSE", "EAR", "SPK", "STND", "PWR"),
+    "Stationery": ("NTBK", "PEN", "PLNR"),
+}
+CATEGORY_OF = {code: category for category, codes in CATEGORIES.items() for code in codes}
+
+
 @dataclass
 class ProductSeed:
     sku: str
@@ -104,6 +121,7 @@ class ProductSeed:
     cost: Decimal
     weight_grams: int
     dims: tuple[int, int, int]
+    category: str = ""
 
 
 def _code(value: str) -> str:
@@ -138,7 +156,7 @@ def catalogue_plan(rng: random.Random, count: int) -> list[ProductSeed]:
                 ProductSeed(
                     sku=sku, name=f"{name} — {', '.join(combo)}" if combo else name, gtin="", price=base,
                     cost=money(base * Decimal(str(rng.uniform(0.32, 0.55)))),
-                    weight_grams=max(10, int(grams * rng.uniform(0.95, 1.05))), dims=dims,
+                    weight_grams=max(10, int(grams * rng.uniform(0.95, 1.05))), dims=dims, category=CATEGORY_OF[code],
                 )
             )
     unique = list({seed.sku: seed for seed in seeds}.values())
@@ -213,13 +231,15 @@ def catalogue_seed(products: list[ProductSeed], report: DemoReport) -> None:
             length, width, height = seed.dims
             product_create(
                 sku=seed.sku, name=seed.name, price=seed.price, currency="USD", actor="demo", gtin=seed.gtin, cost=seed.cost,
-                weight_grams=seed.weight_grams, length_mm=length, width_mm=width, height_mm=height,
+                weight_grams=seed.weight_grams, length_mm=length, width_mm=width, height_mm=height, category=seed.category,
             )
             report.created["products"] += 1
 
 
-def opening_stock_seed(receipts: list[tuple[str, str, int]], report: DemoReport, progress: bool) -> None:
-    """The opening receipts not received yet, through ``stock_receive_lines``; then bins for every stock row."""
+def opening_stock_seed(receipts: list[tuple[str, str, int]], report: DemoReport, progress: bool, now: datetime.datetime) -> None:
+    """The opening receipts not received yet, through ``stock_receive_lines``, delivered before the
+    history's first order (95 days ago and further back, a delivery a month: stock of different
+    ages for the aged-stock report); then bins for every stock row."""
     done = set(
         StockMovement.objects.filter(reference=OPENING_REFERENCE).values_list("product__sku", "location__code")
     )
@@ -228,8 +248,9 @@ def opening_stock_seed(receipts: list[tuple[str, str, int]], report: DemoReport,
         # Deliveries of up to 100 lines, as goods arrive against purchase orders.
         chunks = [todo[start:start + 100] for start in range(0, len(todo), 100)]
         with tqdm(total=len(todo), desc="Receiving stock", unit="line", disable=not progress or not todo) as bar:
-            for chunk in chunks:
-                stock_receive_lines(lines=chunk, reference=OPENING_REFERENCE, actor="demo:receiving")
+            for number, chunk in enumerate(chunks):
+                with seeding_clock(now - datetime.timedelta(days=95 + 30 * (number % 12))):
+                    stock_receive_lines(lines=chunk, reference=OPENING_REFERENCE, actor="demo:receiving")
                 report.created["receipts"] += len(chunk)
                 bar.update(len(chunk))
         _slot(report)

@@ -12,7 +12,7 @@ completes the rest.
 import random
 import secrets
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
 from decimal import Decimal
 
 from django.db import transaction
@@ -69,6 +69,8 @@ CHANNEL_LINKS = {
 # Delivery promised by each channel (calendar days after the order day): the fulfillment orders
 # carry it, so the operations dashboard's on-time delivery has something to measure.
 CHANNEL_PROMISE_DAYS = {"web": 5, "marketplace": 7, "phone": 5, "b2b": 10}
+# Ship-by promises: working days after the order, and the same-day cutoff (local time).
+CHANNEL_HANDLING = {"web": (1, time(14, 0)), "marketplace": (2, None), "phone": (1, None), "b2b": (3, None)}
 
 
 @dataclass
@@ -228,7 +230,9 @@ def channels_seed(report: DemoReport) -> None:
         integrations[code], created = Integration.objects.get_or_create(code=code, defaults={"name": name, "kind": kind})
         report.created["integrations"] += created
     for code, name, kind in CHANNELS:
-        defaults = {"name": name, "kind": kind, "delivery_days": CHANNEL_PROMISE_DAYS.get(code), **CHANNEL_LINKS.get(code, {})}
+        handling_days, cutoff = CHANNEL_HANDLING.get(code, (None, None))
+        defaults = {"name": name, "kind": kind, "delivery_days": CHANNEL_PROMISE_DAYS.get(code), "handling_days": handling_days,
+                    "ship_cutoff": cutoff, **CHANNEL_LINKS.get(code, {})}
         if "integration" in defaults:
             defaults["integration"] = integrations[defaults["integration"]]
         if defaults.get("adapter"):

@@ -24,6 +24,7 @@ from oms.roles import roles_sync
 from orders.models import Order, OrderHold
 from portal.notifications.events import notifications_muted
 from reports.rollups import rollups_refresh
+from reports.subscriptions import report_subscribe
 from returns.models import ReturnRequest
 from shipping.demo import demo_shipping_seed
 
@@ -130,7 +131,7 @@ def _demo_seed(*, orders: int, customers: int, skus: int, progress: bool, say: C
     say(f"Catalogue: {len(products)} SKUs")
     catalogue.catalogue_seed(products, report)
     price_list_seed(products)
-    catalogue.opening_stock_seed(receipts, report, progress)
+    catalogue.opening_stock_seed(receipts, report, progress, now)
     say(f"Customers: {len(customer_seeds)}")
     customers_seed(customer_seeds, report)
     users = _users(report)
@@ -148,6 +149,9 @@ def _demo_seed(*, orders: int, customers: int, skus: int, progress: bool, say: C
     portal.branding_seed(report)
     say("Reports: the daily KPI rollups of the seeded history")
     rollups_refresh()
+    # The manager gets the operations dashboard every morning and the finance one on Mondays.
+    report_subscribe(user=users["manager"], dashboard="operations", frequency="daily", hour=7)
+    report_subscribe(user=users["manager"], dashboard="finance", frequency="weekly", hour=7)
     _summary(report)
     report.seconds = time.monotonic() - started
     return report

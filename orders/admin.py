@@ -632,9 +632,9 @@ class ChannelAdmin(FormOnlyFieldsMixin, admin.ModelAdmin):
         (None, {"fields": ("code", "name", "kind", "is_active", "integration")}),
         ("Platform webhooks", {"fields": ("adapter", "webhook_url", "webhook_secret_display", "new_webhook_secret", "clear_webhook_secret")}),
         ("Shipping", {
-            "fields": ("shipping_goal", "shipping_cost_cap", "shipping_allowed", "delivery_days", "insure_shipments"),
+            "fields": ("shipping_goal", "shipping_cost_cap", "shipping_allowed", "delivery_days", ("handling_days", "ship_cutoff"), "insure_shipments"),
             "description": "Rate shopping when this channel's fulfillment orders ship without a named service, and the delivery "
-            "date promised to its customers. With no goal, the OMS_SHIPPING_POLICY setting applies.",
+            "and ship-by dates promised to its customers. With no goal, the OMS_SHIPPING_POLICY setting applies.",
         }),
         ("Received webhooks", {"fields": ("recent_receipts",)}),
     )

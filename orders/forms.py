@@ -276,7 +276,7 @@ class ChannelAdminForm(forms.ModelForm):
     class Meta:
         model = Channel
         fields = ("code", "name", "kind", "is_active", "integration", "adapter", "shipping_goal", "shipping_cost_cap", "shipping_allowed", "delivery_days",
-                  "insure_shipments")
+                  "handling_days", "ship_cutoff", "insure_shipments")
 
     def save(self, commit=True):
         channel = super().save(commit=False)

@@ -83,6 +83,15 @@ class Channel(models.Model):
         help_text="Promise delivery within this many calendar days of the order; rate shopping then ships to meet it. "
         "Blank: no promise unless the order brings its own.",
     )
+    handling_days = models.PositiveSmallIntegerField(
+        "ships within (working days)", null=True, blank=True, validators=[MaxValueValidator(MAX_DELIVERY_DAYS)],
+        help_text="Promise to ship this many working days (Monday to Friday) after the order: 0 the same day. Blank: no ship-by "
+        "promise. The on-time shipping report and the late-to-ship queue measure against it.",
+    )
+    ship_cutoff = models.TimeField(
+        "same-day cutoff", null=True, blank=True,
+        help_text="Orders placed after this local time count from the next working day (e.g. 14:00). Blank: the whole day counts.",
+    )
     insure_shipments = models.BooleanField(
         "insure parcels for their value", default=False,
         help_text="Buy the carrier's declared-value cover for the goods in each parcel (e.g. OMS Post charges 1% of the value). "

@@ -91,6 +91,7 @@ DASHBOARDS = {
             Tile("restock_share"),
             Tile("stock_value", by="location"),
             Tile("days_of_supply", title="Days of supply and dead stock"),
+            Tile("stock_age", chart="bar", metric="units", from_value=True, title="Aged stock: units on hand by days since arrival"),
             Tile("shipping_cost_per_order", by="channel"),
         ),
     ),
@@ -344,18 +345,18 @@ def _slowest(stages: dict) -> str | None:
 
 
 DIMENSION_HEADER = {"day": "Day", "channel": "Channel", "location": "Location", "country": "Destination country", "reason": "Reason",
-                    "carrier": "Carrier", "sku": "SKU", "": "What"}
+                    "carrier": "Carrier", "sku": "SKU", "category": "Category", "": "What"}
 
 
 def tile_view(tile: Tile, filters: Filters, *, nonce: str | None = None, index: int = 0) -> TileView:
     kpi = REGISTRY[tile.key]
     given = filters.given()
     # Only the filters the KPI offers; the others are named on the tile.
-    narrowed = replace(filters, **{name: None for name in ("channel_id", "location_id", "carrier", "sku")
+    narrowed = replace(filters, **{name: None for name in ("channel_id", "location_id", "carrier", "sku", "category")
                                    if getattr(filters, name) is not None and _filter_name(name) not in kpi.filters})
     answer = kpi.answer(narrowed, tile.by)
     notes = [f"Not filtered by {name}: this KPI covers every {name}." for name in given if name not in kpi.filters]
-    if kpi.key in ("backlog", "holds", "stock_value"):
+    if kpi.key in ("backlog", "holds", "stock_value", "stock_age"):
         notes.append("As of now: the date range does not apply.")
     view = TileView(key=tile.key, title=tile.title or kpi.title, definition=kpi.definition, unit=kpi.unit,
                     figures=figures_of(answer["value"], kpi.unit), drilldown=answer.get("drilldown"), notes=notes, answer=answer)

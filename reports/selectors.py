@@ -15,7 +15,7 @@ from collections.abc import Mapping
 
 from django.utils import timezone
 
-from inventory.models import Location
+from inventory.models import Location, Product
 from oms.db import reading_from_replica
 from oms.errors import InvalidInput, NotFound
 from orders.models import Channel
@@ -75,7 +75,7 @@ def kpi_filters(kpi: Kpi, params: Mapping) -> tuple[Filters, str | None]:
         raise InvalidInput(f"{kpi.key} cannot be split by {by[:40]!r} (its dimensions: {offered}).{known}",
                            fields={"by": [f"Not a dimension of {kpi.key}."]})
     filters = Filters(date_from=date_from, date_to=date_to, channel_id=values.get("channel"), location_id=values.get("location"),
-                      carrier=values.get("carrier"), sku=values.get("sku"))
+                      carrier=values.get("carrier"), sku=values.get("sku"), category=values.get("category"))
     return filters, by
 
 
@@ -89,10 +89,13 @@ def _resolve(name: str, raw: str):
         found = Location.objects.filter(code=raw).values_list("pk", flat=True).first()
     elif name == "carrier":
         found = raw if Carrier.objects.filter(code=raw).exists() else None
+    elif name == "category":
+        found = raw if Product.objects.filter(category=raw).exists() else None
     else:
         found = raw
     if found is None:
-        raise InvalidInput(f"No {name} with code {raw!r}.", fields={name: [f"Unknown {name} code."]})
+        what = "products in the category" if name == "category" else f"{name} with code"
+        raise InvalidInput(f"No {what} {raw!r}.", fields={name: [f"Unknown {name} code." if name != "category" else "No product has this category."]})
     return found
 
 

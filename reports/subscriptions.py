@@ -12,9 +12,12 @@ import datetime
 import logging
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.mail import EmailMessage
 from django.db.models import Q
 from django.utils import timezone
+
+from oms.errors import InvalidInput
 
 from .models import ReportSubscription
 
@@ -97,3 +100,21 @@ def report_subscriptions_send(*, now: datetime.datetime | None = None) -> int:
     if sent:
         logger.info("Report subscriptions: %s sent (%s)", sent, settings.TIME_ZONE)
     return sent
+
+
+def report_subscribe(*, user, dashboard: str, frequency: str, weekday: int = ReportSubscription.Weekday.MONDAY,
+                     hour: int = 7) -> ReportSubscription:
+    """Subscribe ``user`` to a dashboard (or change the day and hour of the subscription they have),
+    if they may read reports; the subscription is active from now on."""
+    if not user.has_perm(VIEW_PERMISSION):
+        raise InvalidInput(f"{user} may not read reports, so cannot subscribe to them; give them the Accounting or Operations "
+                           "manager role first.", fields={"user": ["May not read reports."]})
+    subscription = ReportSubscription.objects.filter(user=user, dashboard=dashboard, frequency=frequency).first() or ReportSubscription(
+        user=user, dashboard=dashboard, frequency=frequency)
+    subscription.weekday, subscription.hour, subscription.active, subscription.last_error = weekday, hour, True, ""
+    try:
+        subscription.full_clean(validate_unique=False)
+    except ValidationError as error:
+        raise InvalidInput("The subscription is not valid.", fields=error.message_dict) from None
+    subscription.save()
+    return subscription

@@ -296,6 +296,28 @@ def promised_delivery_date_for(data: OrderIntakeData, channel: Channel, placed_a
         return None
 
 
+def promised_ship_date_for(channel: Channel, placed_at: datetime) -> date | None:
+    """The day the order should leave: ``channel.handling_days`` working days (Monday to Friday)
+    after the working day it counts from, which is the day it was placed unless that is a weekend
+    or the order came after the channel's same-day cutoff (then the next working day)."""
+    if channel.handling_days is None:
+        return None
+    local = timezone.localtime(placed_at) if timezone.is_aware(placed_at) else placed_at
+    day = local.date()
+    if channel.ship_cutoff is not None and local.time() > channel.ship_cutoff:
+        day += timedelta(days=1)
+    try:
+        while day.weekday() >= 5:
+            day += timedelta(days=1)
+        for _ in range(channel.handling_days):
+            day += timedelta(days=1)
+            while day.weekday() >= 5:
+                day += timedelta(days=1)
+    except OverflowError:  # placed at the end of the calendar: no day to promise
+        return None
+    return day
+
+
 # --- doubtful orders: recorded, held with a reason -----------------------------------------
 
 
@@ -416,6 +438,7 @@ def order_build(data: OrderIntakeData, channel: Channel, customer: Customer, pro
         ship_country=data.shipping_address.country,
         placed_at=placed_at,
         promised_delivery_date=promised_delivery_date_for(data, channel, placed_at),
+        promised_ship_date=promised_ship_date_for(channel, placed_at),
         note=data.note.strip(),  # the instructions travel with the order (packing slips print them)
     )
     point = geo.locate(country=data.shipping_address.country, city=data.shipping_address.city)
@@ -470,7 +493,7 @@ def _channel_sql() -> str:
     if _CHANNEL_SQL is None:
         channels, orders = Channel._meta.db_table, Order._meta.db_table
         _CHANNEL_SQL = (
-            f"SELECT c.id, c.code, c.name, c.kind, c.is_active, c.delivery_days, "
+            f"SELECT c.id, c.code, c.name, c.kind, c.is_active, c.delivery_days, c.handling_days, c.ship_cutoff, "
             f"(SELECT o.id FROM {orders} o WHERE o.channel_id = c.id AND o.external_id = %s), "
             f"{strategies_version_sql()}, {screening_version_sql()}, {channel_rules_version_sql()} "
             f"FROM {channels} c WHERE c.code = %s"
@@ -486,11 +509,12 @@ def _channel_and_existing(code: str, external_id: str) -> tuple[Channel | None, 
         row = cursor.fetchone()
     if row is None:
         return None, None, None
-    channel = Channel.from_db(connection.alias, ["id", "code", "name", "kind", "is_active", "delivery_days"], row[:6])
+    fields = ["id", "code", "name", "kind", "is_active", "delivery_days", "handling_days", "ship_cutoff"]
+    channel = Channel.from_db(connection.alias, fields, row[:8])
     versions = ConfigVersions(
-        strategies=version_of(*row[7:10]), screening=screening_version_of(*row[10:14]), stock_rules=channel_rules_version_of(*row[14:17])
+        strategies=version_of(*row[9:12]), screening=screening_version_of(*row[12:16]), stock_rules=channel_rules_version_of(*row[16:19])
     )
-    return channel, row[6], versions
+    return channel, row[8], versions
 
 
 def order_intake(*, data: OrderIntakeData, actor: Actor) -> IntakeResult:

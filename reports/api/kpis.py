@@ -19,7 +19,7 @@ class KpiSerializer(serializers.Serializer):
     unit = serializers.CharField(help_text="count, units, percent, hours, days, money (per currency), per_hour or mixed.")
     group = serializers.CharField(help_text="Volume, Speed, Promises, Fill and splits, Shipping, Returns, Inventory, Pick productivity.")
     dimensions = serializers.ListField(child=serializers.CharField(), help_text="What `by` may split it by.")
-    filters = serializers.ListField(child=serializers.CharField(), help_text="The filters it takes (channel, location, carrier, sku).")
+    filters = serializers.ListField(child=serializers.CharField(), help_text="The filters it takes (channel, location, carrier, sku, category).")
 
 
 class KpiListSerializer(serializers.Serializer):
@@ -51,6 +51,7 @@ ANSWER_PARAMETERS = [
     _parameter("location", "Location code."),
     _parameter("carrier", "Carrier code."),
     _parameter("sku", "SKU."),
+    _parameter("category", "Product category (as on the products)."),
     _parameter("by", "Split by this dimension (one of the KPI's `dimensions`).", enum=list(DIMENSIONS)),
 ]
 

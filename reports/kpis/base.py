@@ -20,16 +20,17 @@ from django.urls import reverse
 
 from ..rollups import day_bounds
 
+UNCATEGORISED = "(no category)"
 WEEKDAYS = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
 
 # Every dimension a KPI may be split or filtered by: its label.
 DIMENSIONS = {
     "day": "Local day", "hour": "Hour of day (local)", "weekday": "Weekday (local)", "channel": "Channel",
     "location": "Location", "carrier": "Carrier", "sku": "SKU", "country": "Destination country (lane)",
-    "reason": "Return reason", "disposition": "Disposition", "stage": "Stage",
+    "reason": "Return reason", "disposition": "Disposition", "stage": "Stage", "category": "Product category",
 }
 # The dimensions a request may filter on (query parameters), resolved to ids by the selectors.
-FILTERS = ("channel", "location", "carrier", "sku")
+FILTERS = ("channel", "location", "carrier", "sku", "category")
 
 
 @dataclass(frozen=True)
@@ -40,10 +41,12 @@ class Filters:
     location_id: int | None = None
     carrier: str | None = None
     sku: str | None = None
+    category: str | None = None
 
     def given(self) -> list[str]:
         return [name for name, value in (("channel", self.channel_id), ("location", self.location_id),
-                                         ("carrier", self.carrier), ("sku", self.sku)) if value is not None]
+                                         ("carrier", self.carrier), ("sku", self.sku), ("category", self.category))
+                if value is not None]
 
     @property
     def start(self) -> datetime.datetime:
@@ -97,8 +100,8 @@ def register(kpi: Kpi) -> Kpi:
 # Rollup field of each dimension / filter (a model lacking the field does not offer it).
 FIELD = {"day": "day", "hour": "hour", "weekday": "day", "channel": "channel_id", "location": "location_id",
          "carrier": "carrier_code", "sku": "sku", "country": "ship_country", "reason": "reason_id",
-         "disposition": "disposition", "stage": "stage"}
-FILTER_VALUE = {"channel": "channel_id", "location": "location_id", "carrier": "carrier", "sku": "sku"}
+         "disposition": "disposition", "stage": "stage", "category": "product__category"}
+FILTER_VALUE = {"channel": "channel_id", "location": "location_id", "carrier": "carrier", "sku": "sku", "category": "category"}
 
 
 def rollup_rows(model: type[Model], filters: Filters, sums: tuple[str, ...], *, by: str | None = None,
@@ -142,6 +145,8 @@ def money(amount) -> str:
 
 
 def group_label(by: str | None, group) -> Any:
+    if by == "category" and not group:
+        return UNCATEGORISED
     if by == "weekday":
         return WEEKDAYS[group - 1]
     if isinstance(group, datetime.date):
@@ -177,7 +182,8 @@ def rollup_kpi(*, model: type[Model], sums: tuple[str, ...], figure: Callable[[d
 
 
 def per_sku(filters: Filters, by: str | None) -> bool:
-    return filters.sku is not None or by == "sku"
+    """The question names products (a SKU, a category): only the per-SKU tables can answer it."""
+    return filters.sku is not None or filters.category is not None or by in ("sku", "category")
 
 
 def finest_needed(coarse, per_sku_compute):
@@ -224,6 +230,8 @@ def orders_of(filters: Filters, *, live: bool = True, **lookups):
         orders = orders.filter(channel_id=filters.channel_id)
     if filters.sku is not None:
         orders = orders.filter(lines__sku=filters.sku)
+    if filters.category is not None:
+        orders = orders.filter(lines__product__category=filters.category)
     return orders.exclude(status=OrderStatus.CANCELLED) if live else orders
 
 

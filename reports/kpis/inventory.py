@@ -5,20 +5,24 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from django.db.models import Count, DecimalField, ExpressionWrapper, F, Q, Sum
+from django.db.models import Count, DecimalField, ExpressionWrapper, F, OuterRef, Q, Subquery, Sum, Window
+from django.utils import timezone
 
 from fulfillment.models_picking import PickList, PickListStatus
-from inventory.models import StockLevel
+from inventory.models import StockLevel, StockMovement
 
 from ..models import SkuDay, StockoutDay
-from .base import Filters, Kpi, drill, money, products_link, register
+from ..rollups import local_day
+from .base import DRILL_IDS, Filters, Kpi, drill, group_label, money, products_link, register
 from .names import names
 
 
 def _located(rows, filters: Filters):
-    """Rows of a product at a location, narrowed by the location and SKU filters."""
+    """Rows of a product at a location, narrowed by the location, SKU and category filters."""
     if filters.location_id is not None:
         rows = rows.filter(location_id=filters.location_id)
+    if filters.category is not None:
+        rows = rows.filter(product__category=filters.category)
     return rows if filters.sku is None else rows.filter(product__sku=filters.sku)
 
 
@@ -26,10 +30,13 @@ def _stock(filters: Filters):
     return _located(StockLevel.objects.all(), filters)
 
 
+STOCK_GROUP = {"location": "location_id", "sku": "product__sku", "category": "product__category"}
+
+
 def stock_value(filters: Filters, by: str | None) -> dict:
     value_at_cost = ExpressionWrapper(F("on_hand") * F("product__cost"), output_field=DecimalField(max_digits=20, decimal_places=3))
     levels = _stock(filters).filter(on_hand__gt=0)
-    keys = (["location_id"] if by == "location" else ["product__sku"] if by == "sku" else []) + ["product__currency"]
+    keys = ([STOCK_GROUP[by]] if by else []) + ["product__currency"]
     rows = list(levels.values(*keys).annotate(value=Sum(value_at_cost), units=Sum("on_hand"),
                                               uncosted=Count("id", filter=Q(product__cost__isnull=True))).order_by(*keys))
 
@@ -48,8 +55,8 @@ def stock_value(filters: Filters, by: str | None) -> dict:
         key = keys[0]
         groups = sorted({row[key] for row in rows}, key=str)
         labels = names(by, groups)
-        result["rows"] = [{"group": group, "label": labels.get(group, group), "value": figure([row for row in rows if row[key] == group])}
-                          for group in groups]
+        result["rows"] = [{"group": group, "label": labels.get(group, group_label(by, group)),
+                           "value": figure([row for row in rows if row[key] == group])} for group in groups]
     return result
 
 
@@ -57,7 +64,7 @@ register(Kpi(
     key="stock_value", title="Stock value at cost", group="Inventory", unit="money",
     definition="Units on hand now times each product's cost, per currency (products without a cost are counted apart); "
                "the date range does not apply.",
-    dimensions=("location", "sku"), filters=("location", "sku"), compute=stock_value,
+    dimensions=("location", "sku", "category"), filters=("location", "sku", "category"), compute=stock_value,
     drilldown=lambda f: drill("Stock levels on hand", _stock(f).filter(on_hand__gt=0)),
 ))
 
@@ -66,6 +73,8 @@ def _sold_per_sku(filters: Filters) -> dict[str, int]:
     rows = SkuDay.objects.filter(day__gte=filters.date_from, day__lte=filters.date_to)
     if filters.sku is not None:
         rows = rows.filter(sku=filters.sku)
+    if filters.category is not None:
+        rows = rows.filter(product__category=filters.category)
     return dict(rows.values("sku").annotate(n=Sum("units")).order_by().values_list("sku", "n"))
 
 
@@ -93,7 +102,7 @@ register(Kpi(
     definition="Per SKU: units available now (on hand less reserved) over the average units ordered per day in the range "
                "(days of supply), units ordered over units available (turnover); SKUs selling but out of stock, and "
                "stocked SKUs that sold nothing in the range (dead stock).",
-    dimensions=("sku",), filters=("location", "sku"), compute=days_of_supply,
+    dimensions=("sku",), filters=("location", "sku", "category"), compute=days_of_supply,
     drilldown_of_answer=lambda f, answer: products_link("Products out of stock while selling", answer["value"]["stocked_out_skus"]),
 ))
 
@@ -157,4 +166,83 @@ register(Kpi(
     dimensions=("location", "sku"), filters=("location", "sku"), compute=stockout_days,
     drilldown=lambda f: products_link("Products out of stock on a day of the range", list(
         StockoutDay.objects.filter(day__gte=f.date_from, day__lte=f.date_to).values_list("product__sku", flat=True).distinct()[:200])),
+))
+
+
+# Age buckets of stock on hand, by days since the units arrived: (upper bound in days, label).
+AGE_BUCKETS = ((30, "0-30 days"), (90, "31-90 days"), (180, "91-180 days"), (365, "181-365 days"), (None, "over 365 days"))
+AGED_AFTER_DAYS = 180
+
+
+def _bucket(age_days: int) -> str:
+    return next(label for bound, label in AGE_BUCKETS if bound is None or age_days <= bound)
+
+
+def stock_on_hand_by_arrival(filters: Filters):
+    """Each stock level's units on hand split by the movement that brought them, first in first
+    out: the units on hand are the newest arrivals (receipts, restocked returns, transfers in,
+    positive corrections), so walking a level's arrivals newest first, an arrival counts until
+    the newer ones already cover what is on hand. One query: a running sum over the arrivals."""
+    on_hand_now = StockLevel.objects.filter(product_id=OuterRef("product_id"), location_id=OuterRef("location_id")).values("on_hand")[:1]
+    arrivals = _located(StockMovement.objects.filter(on_hand_delta__gt=0), filters).annotate(
+        newer_and_this=Window(Sum("on_hand_delta"), partition_by=[F("product_id"), F("location_id")], order_by=F("id").desc()),
+        on_hand_now=Subquery(on_hand_now),
+    )
+    # Arrivals whose newer siblings do not already cover the level's on-hand units.
+    still_here = arrivals.filter(newer_and_this__lt=F("on_hand_now") + F("on_hand_delta"))
+    for row in still_here.values("product_id", "location_id", "product__sku", "product__category", "product__currency", "product__cost",
+                                 "created_at", "on_hand_delta", "newer_and_this", "on_hand_now"):
+        newer = row["newer_and_this"] - row["on_hand_delta"]
+        yield row, min(row["on_hand_delta"], row["on_hand_now"] - newer)
+
+
+def stock_age(filters: Filters, by: str | None) -> dict:
+    today = local_day(timezone.now())
+    key = STOCK_GROUP.get(by or "")
+    cells: dict = {}  # (group, bucket) -> units, units without cost, value per currency
+    aged_levels: set[tuple[int, int]] = set()
+    for row, units in stock_on_hand_by_arrival(filters):
+        age = (today - local_day(row["created_at"])).days
+        if age > AGED_AFTER_DAYS:
+            aged_levels.add((row["product_id"], row["location_id"]))
+        for group in {None, row[key] if key else None}:
+            cell = cells.setdefault((group, _bucket(age)), {"units": 0, "uncosted": 0, "values": {}})
+            cell["units"] += units
+            if row["product__cost"] is None:
+                cell["uncosted"] += units
+            else:
+                values = cell["values"]
+                values[row["product__currency"]] = values.get(row["product__currency"], Decimal(0)) + units * row["product__cost"]
+
+    def figure(group) -> dict:
+        # Every bucket, empty ones too, so charts of different ranges and groups share one axis.
+        shown = {}
+        for _, label in AGE_BUCKETS:
+            cell = cells.get((group, label)) or {"units": 0, "uncosted": 0, "values": {}}
+            value = "; ".join(f"{currency} {money(amount)}" for currency, amount in sorted(cell["values"].items())) or "—"
+            shown[label] = {"units": cell["units"], "value_at_cost": value, "units_without_cost": cell["uncosted"]}
+        return shown
+
+    result = {"value": figure(None), "aged_levels": len(aged_levels), "aged_level_keys": sorted(aged_levels)[:DRILL_IDS]}
+    if by:
+        groups = sorted({group for group, _ in cells} - {None}, key=str)
+        labels = names(by, groups)
+        result["rows"] = [{"group": group, "label": labels.get(group, group_label(by, group)), "value": figure(group)} for group in groups]
+    return result
+
+
+def _aged_levels_link(filters: Filters, answer: dict) -> dict:
+    keys = answer.pop("aged_level_keys")
+    match = Q(pk__in=[])
+    for product_id, location_id in keys:
+        match |= Q(product_id=product_id, location_id=location_id)
+    return drill(f"Stock levels holding units that arrived over {AGED_AFTER_DAYS} days ago", StockLevel.objects.filter(match))
+
+
+register(Kpi(
+    key="stock_age", title="Aged stock", group="Inventory", unit="mixed",
+    definition=f"Units on hand now by days since they arrived (receipt, restocked return, transfer in; first in, first out), "
+               f"with their value at cost; stock over {AGED_AFTER_DAYS} days old is aged. The date range does not apply.",
+    dimensions=("location", "sku", "category"), filters=("location", "sku", "category"), compute=stock_age,
+    drilldown_of_answer=_aged_levels_link,
 ))

@@ -17,6 +17,8 @@ def _returns_of(f: Filters):
         returns = returns.filter(order__channel_id=f.channel_id)
     if f.sku is not None:
         returns = returns.filter(lines__order_line__sku=f.sku)
+    if f.category is not None:
+        returns = returns.filter(lines__order_line__product__category=f.category)
     return returns
 
 
@@ -46,7 +48,7 @@ def return_rate(filters: Filters, by: str | None) -> dict:
 register(Kpi(
     key="return_rate", title="Return rate", group="Returns", unit="percent",
     definition="Units asked back (returns not rejected, cancelled or expired) over units sold, both of the orders placed in the range.",
-    dimensions=("day", "weekday", "channel", "sku", "reason"), filters=("channel", "sku"), compute=return_rate,
+    dimensions=("day", "weekday", "channel", "sku", "category", "reason"), filters=("channel", "sku", "category"), compute=return_rate,
     drilldown=lambda f: drill("Returns of the orders placed in the range", _returns_of(f)),
 ))
 
@@ -63,7 +65,7 @@ register(Kpi(
     key="restock_share", title="Restock vs scrap", group="Returns", unit="percent",
     definition="How the accepted returned units of the range's orders were disposed of (restock, refurbish, quarantine, "
                "scrap, return to vendor), as shares of the inspected units.",
-    dimensions=(), filters=("channel", "sku"), compute=disposition_share,
+    dimensions=(), filters=("channel", "sku", "category"), compute=disposition_share,
     drilldown=lambda f: drill("Inspected returns of the orders placed in the range", _returns_of(f).filter(inspected_at__isnull=False)),
 ))
 

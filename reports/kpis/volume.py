@@ -46,7 +46,7 @@ register(Kpi(
 register(Kpi(
     key="sku_units", title="Units sold by SKU", group="Volume", unit="units",
     definition="Units ordered of each SKU on the orders placed in the range, cancelled orders left out.",
-    dimensions=("day", "weekday", "channel", "sku"), filters=("channel", "sku"),
+    dimensions=("day", "weekday", "channel", "sku", "category"), filters=("channel", "sku", "category"),
     compute=rollup_kpi(model=SkuDay, sums=("units",), figure=lambda s: s["units"], labels=names),
     drilldown=lambda f: order_lines_link(f),
 ))

@@ -177,3 +177,17 @@ def test_a_product_is_created_not_returnable_read_as_such_and_made_returnable_ag
     assert patched.status_code == 200, patched.json()
     assert patched.json()["is_returnable"] is True and Product.objects.get(sku="FINAL-1").is_returnable is True
     assert api.get("/api/v1/products/", {"sku": "FINAL-1"}).json()["results"][0]["is_returnable"] is True
+
+
+def test_a_products_category_is_given_read_changed_and_limited_in_length(api):
+    created = api.post("/api/v1/products/", {"sku": "CAT-1", "name": "Mug", "price": "9.00", "category": "Kitchen"}, format="json",
+                       HTTP_IDEMPOTENCY_KEY="p-cat-1")
+    assert created.status_code == 201, created.json()
+    assert created.json()["category"] == "Kitchen" and Product.objects.get(sku="CAT-1").category == "Kitchen"
+
+    patched = api.patch("/api/v1/products/CAT-1/", {"category": "Home"}, format="json", HTTP_IF_MATCH='"1"')
+    too_long = api.patch("/api/v1/products/CAT-1/", {"category": "x" * 121}, format="json", HTTP_IF_MATCH='"2"')
+
+    assert patched.status_code == 200 and patched.json()["category"] == "Home"
+    assert too_long.status_code == 400 and "category" in str(too_long.json())
+    assert Product.objects.get(sku="CAT-1").category == "Home"

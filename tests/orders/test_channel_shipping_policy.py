@@ -197,3 +197,36 @@ def test_a_promise_given_as_an_iso_string_is_taken(stocked):
     order = place_order([("SKU-A", 1)], placed_at=PLACED, promised_delivery_date="2026-03-02")
 
     assert order.promised_delivery_date == datetime.date(2026, 3, 2)
+
+
+# --- the ship-by promise -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("placed", "handling_days", "cutoff", "ship_by"),
+    [
+        # Monday 2 March 2026, 15:30 UTC
+        (PLACED, 0, None, datetime.date(2026, 3, 2)),  # same day
+        (PLACED, 2, None, datetime.date(2026, 3, 4)),  # Wednesday
+        (PLACED, 2, datetime.time(14, 0), datetime.date(2026, 3, 5)),  # after the cutoff: counts from Tuesday
+        (PLACED, 0, datetime.time(16, 0), datetime.date(2026, 3, 2)),  # before the cutoff
+        (PLACED.replace(day=6), 1, None, datetime.date(2026, 3, 9)),  # Friday + 1 working day = Monday
+        (PLACED.replace(day=7), 0, None, datetime.date(2026, 3, 9)),  # Saturday: counts from Monday
+        (PLACED.replace(day=6), 0, datetime.time(14, 0), datetime.date(2026, 3, 9)),  # Friday after the cutoff: Monday
+    ],
+)
+def test_the_ship_by_date_counts_working_days_from_the_channels_cutoff(stocked, settings, placed, handling_days, cutoff, ship_by):
+    settings.TIME_ZONE = "UTC"
+    stocked("SKU-A", 5)
+    channel_with(handling_days=handling_days, ship_cutoff=cutoff)
+
+    order = place_order([("SKU-A", 1)], placed_at=placed)
+
+    assert order.promised_ship_date == ship_by
+
+
+def test_a_channel_without_handling_days_promises_no_ship_by_date(stocked):
+    stocked("SKU-A", 5)
+    channel_with(delivery_days=5)
+
+    assert place_order([("SKU-A", 1)], placed_at=PLACED).promised_ship_date is None

@@ -141,6 +141,20 @@ def test_valid_rows_mode_applies_the_good_rows_through_the_services_and_reports_
     assert record.actor_label == "accountant" and record.file_name == "file.csv" and bytes(record.content) == b""
 
 
+def test_a_products_category_is_set_changed_and_checked_by_the_import(old_product):
+    content = csv_file("sku,category", "SKU-OLD,Kitchen", "SKU-OLD2,", f"SKU-OLD3,{'x' * 121}")
+    ProductFactory(sku="SKU-OLD2", category="Garden")
+    ProductFactory(sku="SKU-OLD3")
+
+    report = run("products", content)
+
+    # An empty cell leaves the category as it is; a category over 120 characters is refused
+    assert [row.outcome for row in report.rows] == ["updated", "unchanged", "not_applied"]
+    assert dict(Product.objects.filter(sku__in=["SKU-OLD", "SKU-OLD2"]).values_list("sku", "category")) == {
+        "SKU-OLD": "Kitchen", "SKU-OLD2": "Garden"}
+    assert [(e["row"], e["column"]) for e in ImportRecord.objects.get(pk=report.record_id).errors] == [(4, "category")]
+
+
 def test_all_or_nothing_mode_writes_nothing_when_one_row_is_bad(old_product):
     before = written()
 

@@ -1,6 +1,7 @@
 """Each KPI on the hand-built history of ``history.py``; the right answers are worked out here."""
 
 import datetime
+from decimal import Decimal
 
 import pytest
 from django.test import override_settings
@@ -194,3 +195,67 @@ def test_days_of_supply_stockouts_and_dead_stock_and_the_drilldown_from_the_same
     assert result["value"]["stocked_out_skus"] == ["SKU-B", "SKU-C"] and result["value"]["dead_stock_skus"] == ["SKU-D"]
     assert set(Product.objects.filter(pk__in=result["drilldown"]["ids"]).values_list("sku", flat=True)) == {"SKU-B", "SKU-C"}
     assert len(computed) == 1
+
+
+def test_return_rate_and_units_by_category_read_the_products_categories_now(past):
+    # Given SKU-A and SKU-B in "Footwear" and SKU-C with no category (set after the rollups ran:
+    # a report splits by the catalogue's categories as they are now)
+    from inventory.models import Product
+
+    Product.objects.filter(sku__in=["SKU-A", "SKU-B"]).update(category="Footwear")
+
+    # When return rate and units are split by category, and return rate is filtered to one
+    by_category = rows(answer("return_rate", by="category"))
+    units = rows(answer("sku_units", by="category"))
+    footwear = answer("return_rate", category="Footwear")
+
+    # Then Footwear sold 3 (A) + 2 (B) and got 1 back; SKU-C's 2 units are uncategorised, none back
+    assert by_category == {"Footwear": {"rate": 20.0, "units_returned": 1, "units_sold": 5}}
+    assert units == {"Footwear": 5, "(no category)": 2}
+    assert footwear["value"] == {"rate": 20.0, "units_returned": 1, "units_sold": 5}
+    assert footwear["filters_applied"] == {"category": "Footwear"}
+
+
+def test_a_category_no_product_has_is_refused_with_what_to_fix(past):
+    from oms.errors import InvalidInput
+
+    with pytest.raises(InvalidInput) as refused:
+        answer("return_rate", category="Shoes")
+    assert "No products in the category 'Shoes'" in str(refused.value)
+
+
+def test_aged_stock_is_first_in_first_out_from_the_arrivals(past):
+    # Given at wh-b: AGE-1 (cost 2.50) received 10 units 400 days ago, shipped 6 200 days ago, then
+    # received 2 (100 days ago) and 1 (10 days ago): 7 on hand; AGE-2 (no cost) 2 received 200 days ago
+    from django.utils import timezone
+
+    from inventory.models import StockLevel, StockMovement
+
+    from ..factories import ProductFactory
+
+    now = timezone.now()
+    one, two = ProductFactory(sku="AGE-1", cost=Decimal("2.50"), category="Garden"), ProductFactory(sku="AGE-2", cost=None)
+    for product, moves in ((one, ((10, 400), (-6, 200), (2, 100), (1, 10))), (two, ((2, 200),))):
+        for delta, days_ago in moves:
+            StockMovement.objects.create(kind="receipt" if delta > 0 else "shipment", product=product, location=past["b"],
+                                         on_hand_delta=delta, created_at=now - datetime.timedelta(days=days_ago))
+        StockLevel.objects.create(product=product, location=past["b"], on_hand=sum(delta for delta, _ in moves))
+
+    # When aged stock is asked for wh-b, whole and by category
+    result = answer("stock_age", location="wh-b")
+    garden = rows(answer("stock_age", location="wh-b", by="category"))["Garden"]
+
+    # Then the 7 units on hand are the newest arrivals: 1 (10 days), 2 (100 days) and 4 of the 10
+    # (400 days); AGE-2's 2 are 200 days old, without a cost; both levels hold stock over 180 days
+    assert result["value"] == {
+        "0-30 days": {"units": 1, "value_at_cost": "USD 2.50", "units_without_cost": 0},
+        "31-90 days": {"units": 0, "value_at_cost": "—", "units_without_cost": 0},
+        "91-180 days": {"units": 2, "value_at_cost": "USD 5.00", "units_without_cost": 0},
+        "181-365 days": {"units": 2, "value_at_cost": "—", "units_without_cost": 2},
+        "over 365 days": {"units": 4, "value_at_cost": "USD 10.00", "units_without_cost": 0},
+    }
+    assert result["aged_levels"] == 2
+    assert "aged_level_keys" not in result
+    assert set(StockLevel.objects.filter(pk__in=result["drilldown"]["ids"]).values_list("product__sku", flat=True)) == {"AGE-1", "AGE-2"}
+    assert {bucket: cell["units"] for bucket, cell in garden.items()} == {"0-30 days": 1, "31-90 days": 0, "91-180 days": 2,
+                                                                    "181-365 days": 0, "over 365 days": 4}

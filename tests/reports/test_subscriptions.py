@@ -157,3 +157,20 @@ def test_the_dashboard_offers_to_send_itself_by_e_mail(client, manager):
     page = client.get("/admin/reports/dashboards/operations/").content.decode()
 
     assert "/admin/reports/reportsubscription/add/?dashboard=operations" in page
+
+
+def test_subscribing_needs_the_right_to_read_reports_and_a_second_subscribe_changes_the_hour(manager):
+    from oms.errors import InvalidInput
+
+    clerk = get_user_model().objects.create_user(username="clerk", email="clerk@example.com", is_staff=True)
+    with pytest.raises(InvalidInput, match="may not read reports"):
+        subscriptions.report_subscribe(user=clerk, dashboard="operations", frequency="daily")
+    assert not ReportSubscription.objects.filter(user=clerk).exists()
+
+    first = subscriptions.report_subscribe(user=manager, dashboard="finance", frequency="weekly", hour=6)
+    again = subscriptions.report_subscribe(user=manager, dashboard="finance", frequency="weekly", hour=9)
+
+    assert again.pk == first.pk and ReportSubscription.objects.get(pk=first.pk).hour == 9
+    with pytest.raises(InvalidInput) as refused:
+        subscriptions.report_subscribe(user=manager, dashboard="finance", frequency="weekly", hour=24)
+    assert "hour" in refused.value.fields
