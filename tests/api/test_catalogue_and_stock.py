@@ -29,6 +29,7 @@ def test_when_a_product_is_posted_with_only_sku_name_and_price_then_it_is_create
         "dimensions": {"length_mm": 0, "width_mm": 0, "height_mm": 0},
         "is_active": True,
         "is_returnable": True,
+        "category": "",
         "low_stock_threshold": 0,
         "version": 1,
         "created_at": response.json()["created_at"],
