@@ -41,7 +41,9 @@ Figures (all in units; days for times):
       ESC(y) = n_{L+R}(y) - n_L(y)
 
   (the second term is the shortage already counted in the previous cycle), averaged over the
-  positions ``(s, s + Q]`` (midpoint rule).
+  whole-unit positions ``s+1, ..., s+Q`` a review leaves (beyond 8 units by the midpoint rule).
+  Counting whole units matters for slow movers: treating the positions as continuous over
+  ``(s, s+Q]`` put half a unit too much on every SKU, and slow movers overshot their target.
 - The reorder point ``s`` solves ``ESC = (1 - β)·μ_R`` (units short = the unserved share of one
   cycle's demand) by bisection, and is rounded to the nearest unit (never below zero). Safety
   stock ``SS = s - μ_{L+R}`` (negative when the target allows planned shortages, e.g. a 90% fill
@@ -253,13 +255,16 @@ def levels_plan(plan: PlanningInput, *, stockout_probability: float | None = Non
     cycle = float(plan.minimum_order)
     target = (1 - plan.fill_rate) * mu_review
 
+    points = min(plan.minimum_order, _AVERAGE_POINTS)
+
     def shortage(reorder: float) -> float:
-        # ESC averaged over positions in (s, S] by the midpoint rule.
+        # ESC averaged over the whole-unit positions s+1 ... s+Q a review leaves (exactly for
+        # Q up to _AVERAGE_POINTS, by the midpoint rule beyond).
         total = 0.0
-        for i in range(_AVERAGE_POINTS):
-            y = reorder + cycle * (i + 0.5) / _AVERAGE_POINTS
+        for i in range(points):
+            y = reorder + 0.5 + cycle * (i + 0.5) / points
             total += demand_loss(distribution, y, mu_horizon, sigma_horizon) - demand_loss(distribution, y, mu_lead, sigma_lead)
-        return total / _AVERAGE_POINTS
+        return total / points
 
     if stockout_probability is not None:
         reorder = _reorder_for_stockout(distribution, mu_horizon, sigma_horizon, cycle, stockout_probability)
@@ -308,13 +313,13 @@ def demand_sf(distribution: str, y: float, mean: float, sigma: float) -> float:
 
 
 def _reorder_for_stockout(distribution: str, mean: float, sigma: float, cycle: float, probability: float) -> float:
-    """The ``s`` whose middle position after a review, ``s + Q/2``, is short with ``probability``."""
+    """The ``s`` whose middle position after a review, ``s + (Q+1)/2``, is short with ``probability``."""
     low, high = 0.0, mean + 12 * sigma + cycle
-    if demand_sf(distribution, cycle / 2, mean, sigma) <= probability:
+    if demand_sf(distribution, (cycle + 1) / 2, mean, sigma) <= probability:
         return 0.0
     for _ in range(50):
         middle = (low + high) / 2
-        if demand_sf(distribution, middle + cycle / 2, mean, sigma) > probability:
+        if demand_sf(distribution, middle + (cycle + 1) / 2, mean, sigma) > probability:
             low = middle
         else:
             high = middle
@@ -327,7 +332,7 @@ def class_levels_plan(plans: Sequence[PlanningInput], fill_rate: float) -> list[
     """Levels for the SKUs of one class that reach ``fill_rate`` over the class as a whole (units
     served / units demanded) with the least stock: minimising ``Σ s_i`` subject to
     ``Σ ESC_i(s_i) = (1 - β)·Σ μ_R,i`` gives, by a Lagrange multiplier, the same chance of a
-    stockout per cycle for every SKU (``P(D_{L+R} > s_i + Q_i/2) = p``); ``p`` is found by
+    stockout per cycle for every SKU (``P(D_{L+R} > s_i + (Q_i+1)/2) = p``); ``p`` is found by
     bisection. Steady SKUs then get more than the class's fill rate and lumpy ones less (each
     ``Levels.fill_rate`` says what it is planned to get)."""
     if not 0 < fill_rate < 1:
@@ -526,3 +531,45 @@ def transfers_plan(locations: Iterable[LocationStock]) -> tuple[list[Transfer], 
             positions[stock.location] += moved
             need -= moved
     return transfers, positions
+
+
+# -- a supplier's minimum order value across lines ------------------------------------------------
+
+
+@dataclass(frozen=True)
+class OrderLine:
+    """One suggested line of an order to one supplier: its quantity (already in packs), pack size,
+    unit cost, the SKU x location's position after the line and its mean daily demand."""
+
+    key: str
+    quantity: int
+    pack_size: int
+    unit_cost: Decimal
+    position_after: int
+    daily_demand: float
+
+
+def order_minimum_top_up(lines: Sequence[OrderLine], minimum_value: Decimal) -> tuple[dict[str, int], list[str]]:
+    """Quantities per line that lift an order to the supplier's ``minimum_value``: while the order's
+    value is below it, one more pack goes to the line that would run out soonest (fewest days of
+    cover, position after the line / daily demand; lines without demand last). Returns the
+    quantities by ``key`` and the packs added, in words."""
+    quantities = {line.key: line.quantity for line in lines}
+    for line in lines:
+        if line.unit_cost <= 0 or line.pack_size < 1:
+            raise PolicyInputError("unit_cost", f"line {line.key}: a minimum order value needs a cost above zero and a pack size of at least 1")
+    steps: list[str] = []
+    if not lines:
+        return quantities, steps
+
+    def cover(line: OrderLine) -> tuple[int, float, str]:
+        on_hand_after = line.position_after + quantities[line.key] - line.quantity
+        return (0, on_hand_after / line.daily_demand, line.key) if line.daily_demand > 0 else (1, on_hand_after, line.key)
+
+    value = sum((line.unit_cost * quantities[line.key] for line in lines), Decimal(0))
+    while value < minimum_value:
+        line = min(lines, key=cover)
+        quantities[line.key] += line.pack_size
+        value += line.unit_cost * line.pack_size
+        steps.append(f"{line.key}: one more pack of {line.pack_size} to reach the minimum order of {minimum_value}")
+    return quantities, steps

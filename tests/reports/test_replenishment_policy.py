@@ -13,6 +13,7 @@ from django.conf import settings
 from reports.replenishment.policy import (
     DEFAULT_SERVICE_LEVELS,
     LocationStock,
+    OrderLine,
     OrderRules,
     PlanningInput,
     PolicyInputError,
@@ -23,6 +24,7 @@ from reports.replenishment.policy import (
     gamma_loss,
     levels_plan,
     normal_loss,
+    order_minimum_top_up,
     quantity_round,
     service_level_for,
     suggestion_build,
@@ -62,26 +64,36 @@ def test_reorder_point_and_order_up_to_from_forecast_error_without_lead_time_spr
     # μ_L = 9·10 = 90, μ_R = 7·10 = 70, μ_{L+R} = 160; σ_{L+R} = √(16·5²) = 20, σ_L = √(9·5²) = 15.
     # Units short allowed per cycle: (1 - 0.95)·70 = 3.5. Near y = 160 + 20k the lead-time term
     # 15·G((y-90)/15) is below 1e-6, so 20·G(k) = 3.5, G(k) = 0.175: G(0.57) = 0.1770,
-    # G(0.58) = 0.1742, k ≈ 0.577 -> y = 171.5. y is the middle of the positions (s, S] with
-    # S = s + 1: s = 171.0 -> reorder point 171, order-up-to 172, safety stock 171.0 - 160 = 11.0.
+    # G(0.58) = 0.1742, k ≈ 0.577 -> y = 171.54. y is the position a review leaves: s + 1 (the
+    # smallest order is 1 unit), so s = 170.54 -> reorder point 171, order-up-to 172, safety stock
+    # 170.54 - 160 = 10.54.
     levels = levels_plan(plan())
 
     assert (levels.horizon_demand, levels.lead_time_demand, levels.review_demand) == (160, 90, 70)
     assert levels.sigma_horizon == pytest.approx(20)
-    assert levels.safety_stock == pytest.approx(11.0, abs=0.1)
+    assert levels.safety_stock == pytest.approx(10.54, abs=0.1)
     assert (levels.reorder_point, levels.order_up_to) == (171, 172)
+
+
+def test_a_larger_smallest_order_lowers_the_reorder_point():
+    # Orders of at least 4 units leave positions s+1 ... s+4 (mean s + 2.5) after a review: their
+    # average shortage is 3.5 near s + 2.5 = 171.54, s ≈ 169.04 (a touch more: the loss is convex)
+    # -> reorder point 169, order-up-to 170.
+    levels = levels_plan(plan(minimum_order=4))
+
+    assert (levels.reorder_point, levels.order_up_to) == (169, 170)
 
 
 def test_lead_time_spread_adds_safety_stock():
     # σ_L = 2 days: σ_{L+R} = √(16·25 + 10²·2²) = √800 = 28.28 (σ of the lead-time window √(9·25 + 400) = 25,
     # its term about 0.004). G(k) = 3.5/28.28 = 0.1237: G(0.75) = 0.1311, G(0.80) = 0.1202,
-    # k ≈ 0.783 -> y = 160 + 22.15 = 182.15, s = 181.65 -> reorder point 182, order-up-to 183,
-    # safety stock 21.65 (11.0 without the spread).
+    # k ≈ 0.783 -> y = s + 1 = 160 + 22.15 = 182.15, s = 181.15 -> reorder point 181, order-up-to
+    # 182, safety stock 21.15 (10.54 without the spread).
     levels = levels_plan(plan(lead_time_spread_days=2))
 
     assert levels.sigma_horizon == pytest.approx(math.sqrt(800))
-    assert levels.safety_stock == pytest.approx(21.65, abs=0.2)
-    assert (levels.reorder_point, levels.order_up_to) == (182, 183)
+    assert levels.safety_stock == pytest.approx(21.15, abs=0.2)
+    assert (levels.reorder_point, levels.order_up_to) == (181, 182)
 
 
 def test_a_higher_target_needs_more_stock():
@@ -89,14 +101,14 @@ def test_a_higher_target_needs_more_stock():
 
 
 def test_no_forecast_error_and_a_fixed_lead_time_give_the_forecast_less_the_shortage_the_target_allows():
-    # σ = 0: demand over L+R is exactly 5·10 + 7·10 = 120. A 95% fill rate allows 3.5 units short
-    # per cycle: positions (s, s+1] average s + 0.5, short 120 - (s + 0.5) = 3.5 -> s = 116, S = 117,
-    # safety stock 116 - 120 = -4.
-    levels = levels_plan(plan(daily_forecast=[10.0] * 20, forecast_error=0, lead_time_days=5))
+    # σ = 0: demand over L+R is exactly 5·10 + 7·10 = 120. A 96% fill rate allows 0.04·70 = 2.8
+    # units short per cycle: a review leaves s + 1, short 120 - (s + 1) = 2.8 -> s = 116.2 -> 116,
+    # S = 117, safety stock 116.2 - 120 = -3.8.
+    levels = levels_plan(plan(daily_forecast=[10.0] * 20, forecast_error=0, lead_time_days=5, fill_rate=0.96))
 
     assert levels.sigma_horizon == 0
     assert (levels.reorder_point, levels.order_up_to) == (116, 117)
-    assert levels.safety_stock == pytest.approx(-4, abs=0.01)
+    assert levels.safety_stock == pytest.approx(-3.8, abs=0.01)
 
 
 def test_zero_demand_orders_only_for_backorders():
@@ -230,3 +242,20 @@ def test_service_levels_per_class_come_from_the_setting():
     assert settings.OMS_REPLENISHMENT_SERVICE_LEVELS == DEFAULT_SERVICE_LEVELS
     assert service_level_for("A", settings.OMS_REPLENISHMENT_SERVICE_LEVELS) == 0.98
     assert service_level_for("C", {"A": 0.99, "B": 0.97, "C": 0.93}) == 0.93
+
+
+def test_an_order_below_the_supplier_minimum_value_is_topped_up_where_stock_runs_out_first():
+    # Order value 10·2.00 + 6·5.00 = 50.00, minimum 80.00. Days of cover after the lines:
+    # mugs 30 / 3 a day = 10, plates 12 / 2 a day = 6 -> a pack of plates (6·5.00 = 30.00): 80.00, done.
+    lines = [
+        OrderLine("mugs", quantity=10, pack_size=10, unit_cost=Decimal("2.00"), position_after=30, daily_demand=3.0),
+        OrderLine("plates", quantity=6, pack_size=6, unit_cost=Decimal("5.00"), position_after=12, daily_demand=2.0),
+    ]
+    quantities, steps = order_minimum_top_up(lines, Decimal("80.00"))
+
+    assert quantities == {"mugs": 10, "plates": 12}
+    assert len(steps) == 1
+    # A higher minimum, 110.00: plates now have 18/2 = 9 days, mugs 10 -> plates again (110.00).
+    assert order_minimum_top_up(lines, Decimal("110.00"))[0] == {"mugs": 10, "plates": 18}
+    # Already above the minimum: unchanged.
+    assert order_minimum_top_up(lines, Decimal("40.00")) == ({"mugs": 10, "plates": 6}, [])
