@@ -69,27 +69,40 @@ Forecaster = Callable[[np.ndarray, int], tuple[np.ndarray, float]]
 
 
 def statsforecast_forecaster(history: np.ndarray, horizon: int) -> tuple[np.ndarray, float]:
-    """Daily means for ``horizon`` days and σ_d (from a rolling-origin backtest of the sum over the horizon, / √horizon):
-    optimised SES for smooth and erratic series, Croston SBA for intermittent and lumpy ones
-    (average demand interval above 1.32)."""
-    from statsforecast.models import CrostonSBA, SimpleExponentialSmoothingOptimized
+    """Daily means for ``horizon`` days and σ_d (RMS error of the backtest's sums over the horizon,
+    / √horizon). Smooth and erratic series (average demand interval up to 1.32 days): optimised
+    SES. Intermittent and lumpy ones: the mean of the last 182 days (statsforecast's
+    WindowAverage; Croston SBA while the history is shorter than 182 days plus the horizon and 4
+    weeks). Measured on the tuning seeds: Croston SBA refitted weekly served lumpy series 75.6%
+    at a 70% target (its level jumps after each lump), and picking per series whichever of Croston
+    and the window averages had the smaller backtest error under-stated σ (selection bias: 67.4%)."""
+    from statsforecast.models import CrostonSBA, SimpleExponentialSmoothingOptimized, WindowAverage
 
     y = history.astype(float)
     demand_days = np.count_nonzero(y)
     if demand_days == 0:
         return np.zeros(horizon), 0.0
-    model = CrostonSBA() if len(y) / demand_days > 1.32 else SimpleExponentialSmoothingOptimized()
-    result = model.forecast(y=y, h=horizon, fitted=True)
-    # σ_d from a rolling-origin backtest over the history: from each origin t the method's forecast
-    # is flat at fitted[t], and the error that matters is that of the sum over the next k = L+R
-    # days (the weekday pattern cancels in it, a level error does not); σ_d = RMS(error) / √k.
+    # The error that matters is that of the sum over the next k = L+R days (the weekday pattern a
+    # flat forecast misses cancels in it, a level error does not): from each origin t the method's
+    # forecast is flat at fitted[t]; σ_d = RMS(error of the k-day sum) / √k.
     k = max(1, min(horizon - 1, 35))
-    fitted = result["fitted"]
+    window = 182
+    if len(y) / demand_days <= 1.32:
+        result = SimpleExponentialSmoothingOptimized().forecast(y=y, h=horizon, fitted=True)
+        mean, flat = result["mean"], result["fitted"]
+    elif len(y) >= window + k + 28:
+        mean = WindowAverage(window_size=window).forecast(y=y, h=horizon)["mean"]
+        cumulative = np.concatenate([[0.0], np.cumsum(y)])
+        flat = np.full(len(y), np.nan)  # the window average as it stood at each origin
+        flat[window:] = (cumulative[window:-1] - cumulative[: len(y) - window]) / window
+    else:
+        result = CrostonSBA().forecast(y=y, h=horizon, fitted=True)
+        mean, flat = result["mean"], result["fitted"]
     sums = np.convolve(y, np.ones(k), mode="valid")  # sums[t] = y[t] + ... + y[t+k-1]
-    errors = sums - k * fitted[: len(sums)]
+    errors = sums - k * flat[: len(sums)]
     errors = errors[~np.isnan(errors)][-BACKTEST_ORIGINS:]
     sigma = float(np.sqrt(np.mean(errors**2) / k)) if len(errors) else float(np.std(y))
-    return np.clip(result["mean"], 0, None), sigma
+    return np.clip(mean, 0, None), sigma
 
 
 def moving_average_forecaster(history: np.ndarray, horizon: int) -> tuple[np.ndarray, float]:

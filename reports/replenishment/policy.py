@@ -31,7 +31,7 @@ Figures (all in units; days for times):
 - Demand over a window is modelled as normal with that mean and spread, or as gamma (same mean
   and spread; never negative, skewed like intermittent and lumpy demand). ``distribution="auto"``
   takes gamma when the window's coefficient of variation ``σ/μ`` is above ``GAMMA_ABOVE_CV`` (0.5;
-  measured in the bench: at a 95% target normal served intermittent series 93.9% and lumpy ones
+  measured in the bench on its tuning seeds: at a 95% target normal served intermittent series 93.9% and lumpy ones
   88.5%, gamma 96.2% and 94.3%, while on erratic series normal hit 94.9% and gamma overshot to 96.4%).
 - Loss function ``n(y) = E[(D - y)⁺]``, the units short when ``y`` units stand against demand
   ``D``: normal ``σ·(φ(z) - z·(1-Φ(z)))`` with ``z = (y-μ)/σ``; gamma with shape ``k = μ²/σ²``,
