@@ -254,7 +254,6 @@ def levels_plan(plan: PlanningInput, *, stockout_probability: float | None = Non
         raise PolicyInputError("minimum_order", f"the smallest order must be at least 1 unit, not {plan.minimum_order}")
     cycle = float(plan.minimum_order)
     target = (1 - plan.fill_rate) * mu_review
-
     points = min(plan.minimum_order, _AVERAGE_POINTS)
 
     def shortage(reorder: float) -> float:
@@ -268,7 +267,7 @@ def levels_plan(plan: PlanningInput, *, stockout_probability: float | None = Non
 
     if stockout_probability is not None:
         reorder = _reorder_for_stockout(distribution, mu_horizon, sigma_horizon, cycle, stockout_probability)
-        return _levels(plan, mu_lead, mu_review, mu_horizon, daily, sigma_horizon, sigma_lead, distribution, reorder, cycle, 1 - shortage(reorder) / mu_review)
+        return _levels(mu_lead, mu_review, mu_horizon, daily, sigma_horizon, sigma_lead, distribution, reorder, 1 - shortage(reorder) / mu_review)
     low, high = 0.0, mu_horizon + 12 * sigma_horizon + cycle
     if shortage(low) <= target:
         reorder = low
@@ -282,10 +281,10 @@ def levels_plan(plan: PlanningInput, *, stockout_probability: float | None = Non
             if high - low < 1e-3:
                 break
         reorder = high
-    return _levels(plan, mu_lead, mu_review, mu_horizon, daily, sigma_horizon, sigma_lead, distribution, reorder, cycle, plan.fill_rate)
+    return _levels(mu_lead, mu_review, mu_horizon, daily, sigma_horizon, sigma_lead, distribution, reorder, plan.fill_rate)
 
 
-def _levels(plan, mu_lead, mu_review, mu_horizon, daily, sigma_horizon, sigma_lead, distribution, reorder, cycle, fill_rate) -> Levels:
+def _levels(mu_lead: float, mu_review: float, mu_horizon: float, daily: float, sigma_horizon: float, sigma_lead: float, distribution: str, reorder: float, fill_rate: float) -> Levels:
     reorder_point = max(0, round(reorder))
     order_up_to = reorder_point + 1
     return Levels(
