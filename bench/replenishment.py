@@ -21,7 +21,8 @@ end-of-day on hand, in units.
 - **policy**: the forecaster (pluggable: ``forecaster(history, horizon) -> (daily means, σ_d)``,
   so the project's forecasting module can take its place; the default uses statsforecast:
   optimised simple exponential smoothing for series with an average demand interval up to 1.32
-  days, Croston SBA above, refitted at every review on up to 365 days of history; σ_d from a
+  days, the mean of the last 182 days above (statsforecast's WindowAverage), refitted at every
+  review on up to 365 days of history; σ_d from a
   rolling-origin backtest of the sum over the horizon over the last 300 origins) feeds
   ``levels_plan`` (``--mode sku``: each SKU its class's fill rate) or ``class_levels_plan``
   (``--mode class``, the default: each class its fill rate as a whole, least stock); the order
