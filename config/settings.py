@@ -283,6 +283,9 @@ OMS_LABELS_RENDER_ON_BOOKING = env.bool("OMS_LABELS_RENDER_ON_BOOKING", default=
 # goal cheapest_on_time | fastest_within_cap, cost_cap, allowed carrier or "carrier:service" codes),
 # unless the caller names carrier and service.
 OMS_SHIPPING_POLICY = env.json("OMS_SHIPPING_POLICY", default={"goal": "cheapest_on_time", "cost_cap": None, "allowed": []})
+# Replenishment (reports/replenishment): the target fill rate (units served from stock on the day
+# asked / units demanded) per ABC class, as JSON.
+OMS_REPLENISHMENT_SERVICE_LEVELS = env.json("OMS_REPLENISHMENT_SERVICE_LEVELS", default={"A": 0.98, "B": 0.95, "C": 0.90})
 # Routing prices parcels from the carriers' rate tables; a process checks their version at most
 # this often (seconds).
 OMS_ROUTING_RATES_MAX_AGE = env.float("OMS_ROUTING_RATES_MAX_AGE", default=30.0)
