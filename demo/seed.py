@@ -8,6 +8,7 @@ audit trails and the holds are exactly what a live system would have produced. E
 idempotent: a second run adds nothing.
 """
 
+import datetime
 import random
 import secrets
 import time
@@ -23,11 +24,13 @@ from oms.models import ApiKey, Integration
 from oms.roles import roles_sync
 from orders.models import Order, OrderHold
 from portal.notifications.events import notifications_muted
+from reports.forecasting.services import forecast_run
 from reports.rollups import rollups_refresh
 from returns.models import ReturnRequest
 from shipping.demo import demo_shipping_seed
 
 from . import catalogue, channels, fulfillment, portal, returns
+from .clock import seeding_clock
 from .customers import customer_groups_seed, customers_plan, customers_seed, price_list_seed
 from .orders import channels_seed, late_receipt_seed, orders_plan, orders_seed
 from .report import SEED, DemoReport
@@ -130,7 +133,10 @@ def _demo_seed(*, orders: int, customers: int, skus: int, progress: bool, say: C
     say(f"Catalogue: {len(products)} SKUs")
     catalogue.catalogue_seed(products, report)
     price_list_seed(products)
-    catalogue.opening_stock_seed(receipts, report, progress)
+    # The opening stock arrives before the first order, so the ledger's running position is true
+    # at every point of the history (the forecasts read stockouts from it).
+    with seeding_clock(now - datetime.timedelta(days=91)):
+        catalogue.opening_stock_seed(receipts, report, progress)
     say(f"Customers: {len(customer_seeds)}")
     customers_seed(customer_seeds, report)
     users = _users(report)
@@ -148,6 +154,8 @@ def _demo_seed(*, orders: int, customers: int, skus: int, progress: bool, say: C
     portal.branding_seed(report)
     say("Reports: the daily KPI rollups of the seeded history")
     rollups_refresh()
+    say("Reports: demand forecasts of every SKU from the seeded ledger (once a day)")
+    forecast_run(actor="demo")
     _summary(report)
     report.seconds = time.monotonic() - started
     return report
