@@ -7,8 +7,8 @@ whole group of series). The error of a window is the mean absolute error over it
 periods (stockouts left out), divided by the series' scale: the in-sample mean absolute one-step
 change over observed pairs of periods before the first origin (MASE). A series' MASE is the mean
 over its windows; its bias is the mean error (forecast - actual) over the same scale, so a
-positive bias means the method over-forecast. The method with the lowest MASE wins (ties: the
-menu's order).
+positive bias means the method over-forecast. The method with the lowest MASE wins, if it beats the
+menu's default (its first) by more than ``SWITCH_MARGIN``; otherwise the default stays.
 
 The winner is then refitted on the whole history and forecasts ``h`` periods. Its prediction
 interval at ``level`` percent is statsforecast's own where the model has one (ETS, the naives,
@@ -36,6 +36,7 @@ from .methods import NATIVE_INTERVALS, SHORT_HISTORY_METHOD, menu, models_named
 from .series import DemandSeries
 
 MAX_WINDOWS = 3
+SWITCH_MARGIN = 0.02  # how much lower a method's backtest MASE must be than the menu default's to replace it
 PARALLEL_FROM = 200  # series in one call before statsforecast's worker processes pay off
 
 
@@ -122,6 +123,18 @@ def _nanmean(values: np.ndarray, axis: int) -> np.ndarray:
     return np.where(count > 0, total / np.maximum(count, 1), np.nan)
 
 
+def best_methods(mase_by_method: list[np.ndarray]) -> np.ndarray:
+    """Per series, the index of the method with the lowest MASE, unless it beats the first (the
+    menu's default) by no more than ``SWITCH_MARGIN``: with three origins, smaller differences
+    are mostly noise, and chasing them cost accuracy out of sample (bench/forecast.py). A NaN
+    never wins; ties go to the earlier method."""
+    stacked = np.stack([np.where(np.isnan(m), np.inf, m) for m in mase_by_method])
+    best = np.argmin(stacked, axis=0)
+    default = stacked[0]
+    keep = stacked[best, np.arange(stacked.shape[1])] >= default * (1 - SWITCH_MARGIN)
+    return np.where(keep & np.isfinite(default), 0, best)
+
+
 def empirical_interval(mean: np.ndarray, residuals: np.ndarray, level: int) -> tuple[np.ndarray, np.ndarray]:
     """``mean`` plus the central ``level`` % of ``residuals`` (actual - forecast)."""
     if residuals.size == 0:
@@ -194,8 +207,7 @@ def _forecast_frequency(group, *, frequency: str, h: int, level: int, n_jobs: in
         for name in names:
             window_mase, window_bias = window_scores(forecasts[name], y, seen, scales)
             table[name] = (_nanmean(window_mase, 1), _nanmean(window_bias, 1))
-        stacked = np.stack([np.where(np.isnan(table[name][0]), np.inf, table[name][0]) for name in names])
-        best = np.argmin(stacked, axis=0)  # argmin keeps the first on ties: the menu's order
+        best = best_methods([table[name][0] for name in names])
         for row, index in enumerate(indexes):
             name = names[best[row]]
             chosen[index] = name

@@ -1,11 +1,15 @@
 """The statsforecast models each demand class may use, by frequency.
 
-Frequent demand (smooth, erratic) gets exponential smoothing with a weekly season (AutoETS,
-restricted to no trend and additive season on days: the full automatic search costs ten times
-as much and the trend models extrapolate a 28-day horizon badly), the seasonal naive, the
-seasonal window average and the historic average. Intermittent and lumpy demand gets
-Croston (optimised and SBA), TSB, ADIDA and IMAPA, with the same seasonal naive and averages so
-a series misclassed by a short history can still land on them. Weekly series have no season.
+Every menu starts with exponential smoothing (AutoETS: on days no trend and an additive weekly
+season, as the full automatic search costs ten times as much and its trend models extrapolate a
+28-day horizon badly; on weeks no season), the method that did best as a single method over all
+classes in ``bench/forecast.py``; the first of a menu is its default, which another method must
+beat by ``backtest.SWITCH_MARGIN`` to be chosen. Smooth demand adds the seasonal window average,
+the seasonal naive and the historic average; erratic demand adds the Croston family's SBA, ADIDA
+and TSB (they did best on it); intermittent and lumpy demand get TSB, Croston (SBA and optimised),
+ADIDA, IMAPA and the historic average. The naives are left out of the sparse menus on purpose:
+a forecast of the last value (mostly 0) can win on absolute error by chance and would then tell
+replenishment to buy nothing.
 
 ``NATIVE_INTERVALS``: the models whose prediction intervals statsforecast computes; the others'
 come from the backtest's residuals (``backtest.empirical_interval``).
@@ -62,10 +66,12 @@ def _models(frequency: str) -> dict[str, object]:
 
 
 MENUS = {
-    ("daily", FREQUENT): ("AutoETS", "SeasonalNaive", "SeasonalWindowAverage", "HistoricAverage", "Naive"),
-    ("daily", SPARSE): ("CrostonOptimized", "CrostonSBA", "TSB", "ADIDA", "IMAPA", "SeasonalNaive", "SeasonalWindowAverage", "HistoricAverage"),
-    ("weekly", FREQUENT): ("AutoETS", "Naive", "WindowAverage", "HistoricAverage"),
-    ("weekly", SPARSE): ("CrostonOptimized", "CrostonSBA", "TSB", "ADIDA", "IMAPA", "Naive", "WindowAverage", "HistoricAverage"),
+    ("daily", "smooth"): ("AutoETS", "SeasonalWindowAverage", "SeasonalNaive", "HistoricAverage"),
+    ("daily", "erratic"): ("AutoETS", "CrostonSBA", "ADIDA", "TSB", "HistoricAverage", "SeasonalWindowAverage"),
+    ("daily", "sparse"): ("AutoETS", "TSB", "CrostonSBA", "ADIDA", "IMAPA", "CrostonOptimized", "HistoricAverage"),
+    ("weekly", "smooth"): ("AutoETS", "WindowAverage", "Naive", "HistoricAverage"),
+    ("weekly", "erratic"): ("AutoETS", "CrostonSBA", "ADIDA", "TSB", "HistoricAverage", "WindowAverage"),
+    ("weekly", "sparse"): ("AutoETS", "TSB", "CrostonSBA", "ADIDA", "IMAPA", "CrostonOptimized", "HistoricAverage"),
 }
 
 # The baseline every choice is measured against (bench/forecast.py): seasonal naive on days, naive on weeks.
@@ -74,7 +80,7 @@ BASELINE = {"daily": "SeasonalNaive", "weekly": "Naive"}
 
 def menu(demand_class: str, frequency: str) -> tuple[str, ...]:
     """The method names a series of ``demand_class`` may be forecast with, in order of preference on ties."""
-    return MENUS[(frequency, FREQUENT if demand_class in FREQUENT else SPARSE)]
+    return MENUS[(frequency, demand_class if demand_class in FREQUENT else "sparse")]
 
 
 def all_methods(frequency: str) -> tuple[str, ...]:

@@ -8,8 +8,9 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from inventory.models import StockMovement
-from reports.forecasting.backtest import forecast_series
+from reports.forecasting.backtest import best_methods, forecast_series
 from reports.forecasting.classify import demand_classify
+from reports.forecasting.methods import MENUS
 from reports.forecasting.selectors import past_accuracy
 from reports.forecasting.series import DemandSeries, demand_series_read, weekly
 from reports.forecasting.services import forecast_run
@@ -154,22 +155,38 @@ def _series(values, observed=None, pid=1):
                         shipped=values)
 
 
-def test_the_backtest_picks_the_seasonal_method_on_a_strictly_weekly_series():
-    # Given demand only late in the week, the same every week for 20 weeks
+def test_the_backtest_replaces_the_default_when_another_method_is_clearly_better(monkeypatch):
+    # Given demand only late in the week, the same every week for 20 weeks, and a menu whose
+    # default (its first) is the historic average, which cannot see the week's shape
+    monkeypatch.setitem(MENUS, ("daily", "sparse"), ("HistoricAverage", "SeasonalNaive"))
     values = np.tile([0, 0, 0, 0, 10, 20, 30], 20)
 
     # When it is forecast
     [result], skipped = forecast_series([_series(values)], h=28, level=80)
 
-    # Then the seasonal naive wins (every average misses the weekly shape), with no error in the
-    # backtest, and the forecast repeats the week
+    # Then the seasonal naive wins, with no error in the backtest, and the forecast repeats the week
     assert skipped == 0
     assert result.classification.demand_class == "intermittent"
     assert result.method == "SeasonalNaive"
-    assert result.mase == pytest.approx(0.0)
+    assert result.mase == pytest.approx(0.0) and result.bias == pytest.approx(0.0)
     assert result.windows == 3
     assert result.mean[:7].tolist() == pytest.approx([0, 0, 0, 0, 10, 20, 30])
     assert (result.lo <= result.mean).all() and (result.mean <= result.hi).all()
+
+
+def test_the_default_stays_unless_another_method_beats_it_by_the_margin():
+    # MASE of three methods on three series: the second beats the default by 1 %, 10 %, and not at all
+    default = np.array([1.0, 1.0, 0.5])
+    found = best_methods([default, np.array([0.99, 0.9, 0.6]), np.array([1.2, np.nan, 0.7])])
+    assert found.tolist() == [0, 1, 0]
+
+
+def test_the_weekly_shape_is_forecast_by_the_chosen_method():
+    values = np.tile([0, 0, 0, 0, 10, 20, 30], 20) + 30  # demand every day, sizes alike: smooth
+    [result], _ = forecast_series([_series(values)], h=28, level=80)
+    assert result.classification.demand_class == "smooth"
+    assert result.mase < 0.05
+    assert result.mean[:7] == pytest.approx([30, 30, 30, 30, 40, 50, 60], abs=0.5)
 
 
 def test_the_backtest_prefers_an_average_on_noise_without_pattern():
