@@ -4,8 +4,6 @@ forecast with its interval, and how its past forecasts fared, as an SVG chart wi
 figures in tables. A product's own page links to it (``oms.admin_list_tools.ObjectTool``).
 """
 
-import datetime
-
 from django import forms
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied
@@ -113,7 +111,6 @@ def _forecast_sku(request, product_id: int):
         "product_url": reverse("admin:inventory_product_change", args=[product.pk]),
         "stockouts": int((~history.observed).sum()) if history is not None else 0,
         "returns": float(history.returns.sum()) if history is not None else 0.0,
-        "today": datetime.date.today(),
     }
     return TemplateResponse(request, "admin/reports/forecasts/sku.html", context, status=200 if valid else 400)
 

@@ -32,7 +32,6 @@ from statsforecast.models import (
 )
 
 FREQUENT = ("smooth", "erratic")
-SPARSE = ("intermittent", "lumpy")
 NATIVE_INTERVALS = {"AutoETS", "SeasonalNaive", "Naive", "HistoricAverage"}
 # What a series too short to backtest gets: it has native intervals and needs little history.
 SHORT_HISTORY_METHOD = "HistoricAverage"
@@ -73,9 +72,6 @@ MENUS = {
     ("weekly", "erratic"): ("AutoETS", "CrostonSBA", "ADIDA", "TSB", "HistoricAverage", "WindowAverage"),
     ("weekly", "sparse"): ("AutoETS", "TSB", "CrostonSBA", "ADIDA", "IMAPA", "CrostonOptimized", "HistoricAverage"),
 }
-
-# The baseline every choice is measured against (bench/forecast.py): seasonal naive on days, naive on weeks.
-BASELINE = {"daily": "SeasonalNaive", "weekly": "Naive"}
 
 
 def menu(demand_class: str, frequency: str) -> tuple[str, ...]:

@@ -8,6 +8,7 @@ import datetime
 from dataclasses import dataclass, field
 
 import numpy as np
+from django.utils import timezone
 
 from ..models_forecasts import ForecastPoint, ForecastRun, ForecastSeries
 from .series import DemandSeries, demand_series_read, weekly
@@ -78,8 +79,6 @@ def forecast_for_sku(*, product_id: int, location_id: int | None = None, frequen
                      today: datetime.date | None = None) -> SkuForecast:
     """Everything a SKU's forecast page shows: the latest forecast, the recent history (with its
     stockout periods and returns) and the accuracy of up to ``PAST_RUNS`` earlier forecasts."""
-    from django.utils import timezone
-
     today = today or timezone.localdate()
     yesterday = today - datetime.timedelta(days=1)
     runs = list(_finished(product_id, location_id, frequency)[: PAST_RUNS + 1])
