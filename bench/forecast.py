@@ -4,6 +4,7 @@ single method, and the time of the nightly run for 10,000 SKUs.
     .venv/bin/python bench/forecast.py              # all three parts
     .venv/bin/python bench/forecast.py --skip-scale # accuracy only
     .venv/bin/python bench/forecast.py --reuse      # the demo and the 10,000-SKU ledger of the last run
+    .venv/bin/python bench/forecast.py --skip-synthetic --skip-scale --reuse   # only (b), finishing the demo's seeding
 
 (a) Synthetic series from ``bench/demand_processes.py`` (smooth seasonal, trend, erratic,
 intermittent, lumpy), 730 days, several seeds. (b) The demo's own history: the demo seeded into a
@@ -20,7 +21,7 @@ series' mean absolute one-step change before the first origin; the aggregate is 
 series and test windows. Targets: the choice beats seasonal naive by at least 10 % and is never
 more than 2 % worse than the best single method.
 
-(c) Time: a ledger of 10,000 SKUs x 365 days of synthetic demand at one location written into the
+(c) Time: a ledger of 10,000 SKUs (``--skus``) x 365 days of synthetic demand at one location written into the
 bench database (COPY), then ``forecast_run`` on all of them: the whole nightly path (ledger reads,
 classification, backtests, refits, daily and weekly, per SKU and per SKU x location, i.e. 4 series
 a SKU, and the bulk inserts of runs, series and points).
@@ -136,13 +137,13 @@ def demo_history(h: int, reuse: bool, orders: int) -> None:
     from inventory.models import Product
     from reports.forecasting.series import demand_series_read
 
-    if not reuse or not Product.objects.exists():
-        started = time.monotonic()
-        call_command("migrate", verbosity=0)
-        from demo.seed import demo_seed
+    # Seeding is idempotent: on a reused database it adds what an interrupted run left out.
+    started = time.monotonic()
+    call_command("migrate", verbosity=0)
+    from demo.seed import demo_seed
 
-        demo_seed(orders=orders, progress=False)
-        print(f"\n(b) demo seeded: {orders} orders over 90 days in {time.monotonic() - started:.0f} s")
+    demo_seed(orders=orders, progress=False)
+    print(f"\n(b) demo seeded: {orders} orders over 90 days in {time.monotonic() - started:.0f} s", flush=True)
     ids = list(Product.objects.order_by("pk").values_list("pk", flat=True))
     yesterday = timezone.localdate() - datetime.timedelta(days=1)
     series = [s for s in demand_series_read(product_ids=ids, as_of=yesterday, history_days=95) if s.location_id is None]
@@ -217,11 +218,13 @@ def main():
     parser.add_argument("--reuse", action="store_true", help="Keep the bench database of the last run.")
     parser.add_argument("--skip-scale", action="store_true")
     parser.add_argument("--skip-demo", action="store_true")
+    parser.add_argument("--skip-synthetic", action="store_true")
     args = parser.parse_args()
     if not args.reuse:
         _recreate(URL)
     _django(URL)
-    synthetic([int(s) for s in args.seeds.split(",")], args.per_kind, 730, 28)
+    if not args.skip_synthetic:
+        synthetic([int(s) for s in args.seeds.split(",")], args.per_kind, 730, 28)
     if not args.skip_demo:
         demo_history(7, args.reuse, args.orders)
     if not args.skip_scale:
