@@ -130,7 +130,7 @@ def _recreate(url: str):
     recreate_database(url)
 
 
-def demo_history(h: int, reuse: bool, orders: int) -> None:
+def demo_history(h: int, orders: int) -> None:
     from django.core.management import call_command
     from django.utils import timezone
 
@@ -226,7 +226,7 @@ def main():
     if not args.skip_synthetic:
         synthetic([int(s) for s in args.seeds.split(",")], args.per_kind, 730, 28)
     if not args.skip_demo:
-        demo_history(7, args.reuse, args.orders)
+        demo_history(7, args.orders)
     if not args.skip_scale:
         scale(args.skus, 365, args.reuse)
 
