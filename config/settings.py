@@ -440,3 +440,9 @@ OMS_NOTIFICATION_BATCH = env.int("OMS_NOTIFICATION_BATCH", default=100)
 # Accountants' exports (reports): up to this many rows an export from a console list downloads at
 # once; more (and every export through the API) are built by a worker, followed and downloaded.
 OMS_EXPORT_INLINE_MAX_ROWS = env.int("OMS_EXPORT_INLINE_MAX_ROWS", default=5000)
+
+# Demand forecasts (reports/forecasting): the planning horizon in days (weekly series: horizon // 7
+# weeks), the days of ledger history read, and the level of the stored prediction intervals.
+OMS_FORECAST_HORIZON_DAYS = env.int("OMS_FORECAST_HORIZON_DAYS", default=28)
+OMS_FORECAST_HISTORY_DAYS = env.int("OMS_FORECAST_HISTORY_DAYS", default=730)
+OMS_FORECAST_LEVEL = env.int("OMS_FORECAST_LEVEL", default=80)

@@ -23,6 +23,7 @@ from oms.models import ApiKey, Integration
 from oms.roles import roles_sync
 from orders.models import Order, OrderHold
 from portal.notifications.events import notifications_muted
+from reports.forecasting.services import forecast_run
 from reports.rollups import rollups_refresh
 from reports.subscriptions import report_subscribe
 from returns.models import ReturnRequest
@@ -131,6 +132,9 @@ def _demo_seed(*, orders: int, customers: int, skus: int, progress: bool, say: C
     say(f"Catalogue: {len(products)} SKUs")
     catalogue.catalogue_seed(products, report)
     price_list_seed(products)
+    # The opening stock arrives before the first order (a delivery a month from 95 days back), so
+    # the ledger's running position is true at every point of the history (the forecasts read
+    # stockouts from it) and the stock has ages (the aged-stock report).
     catalogue.opening_stock_seed(receipts, report, progress, now)
     say(f"Customers: {len(customer_seeds)}")
     customers_seed(customer_seeds, report)
@@ -152,6 +156,8 @@ def _demo_seed(*, orders: int, customers: int, skus: int, progress: bool, say: C
     # The manager gets the operations dashboard every morning and the finance one on Mondays.
     report_subscribe(user=users["manager"], dashboard="operations", frequency="daily", hour=7)
     report_subscribe(user=users["manager"], dashboard="finance", frequency="weekly", hour=7)
+    say("Reports: demand forecasts of every SKU from the seeded ledger (once a day)")
+    forecast_run(actor="demo")
     _summary(report)
     report.seconds = time.monotonic() - started
     return report

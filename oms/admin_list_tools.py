@@ -40,3 +40,29 @@ def list_tools_for(*, list_label: str, user: AbstractBaseUser, query: dict) -> l
             url = reverse(tool.url_name, args=[list_label])
             found.append({"label": tool.label, "url": f"{url}?{urlencode(query, doseq=True)}" if query else url})
     return found
+
+
+# --- buttons on one record's page -----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ObjectTool:
+    label: str
+    url_name: str  # reversed with the record's primary key as its only argument
+    permission: str
+
+
+_object_tools: dict[str, list[ObjectTool]] = {}
+
+
+def object_tool_register(model_label: str, tool: ObjectTool) -> None:
+    """Offer ``tool`` on the change page of each ``model_label`` ("inventory.product") record; idempotent."""
+    tools = _object_tools.setdefault(model_label, [])
+    if tool not in tools:
+        tools.append(tool)
+
+
+def object_tools_for(*, model_label: str, user: AbstractBaseUser, pk) -> list[dict]:
+    """The tools of a record's page ``user`` may use, as ``{"label", "url"}``."""
+    return [{"label": tool.label, "url": reverse(tool.url_name, args=[pk])}
+            for tool in _object_tools.get(model_label, ()) if user.has_perm(tool.permission)]

@@ -11,10 +11,13 @@ class ReportsConfig(AppConfig):
         from oms.admin_list_tools import ListTool, list_tool_register
 
         from .admin_dashboards import dashboards_register
+        from .admin_forecasts import forecasts_register
         from .export_resources import RESOURCES
 
         # The operations and finance dashboards, in the console's "Reports & exports" section.
         dashboards_register()
+        # The demand forecasts' pages, and a link to them on each product's page.
+        forecasts_register()
 
         # The "Export" button on every console list an export can start from (its filters go along).
         for resource in RESOURCES.values():

@@ -35,3 +35,12 @@ def report_subscriptions_send() -> int:
     from .subscriptions import report_subscriptions_send as send
 
     return send()
+
+
+@shared_task
+def forecasts_nightly() -> int:
+    """Forecast every active SKU from the history up to yesterday; the day's run is made once (a
+    second message finds it and returns its id)."""
+    from .forecasting.services import forecast_run
+
+    return forecast_run(actor="job:forecasts_nightly").pk

@@ -55,6 +55,7 @@ def test_when_periodic_tasks_are_set_up_twice_then_each_exists_once_and_names_a_
     assert set(tasks) == {
         "oms.tasks.events_sweep",
         "inventory.tasks.stock_reconcile",
+        "reports.tasks.forecasts_nightly",
         "oms.tasks.idempotency_records_purge",
         "orders.tasks.backorders_sweep",
         "oms.tasks.webhooks_sweep",
@@ -73,8 +74,8 @@ def test_when_periodic_tasks_are_set_up_twice_then_each_exists_once_and_names_a_
         "reports.tasks.report_subscriptions_send",
         "reports.tasks.export_jobs_sweep",
     }
-    assert PeriodicTask.objects.count() == 19
-    assert capsys.readouterr().out.count("unchanged") == 19
+    assert PeriodicTask.objects.count() == 20
+    assert capsys.readouterr().out.count("unchanged") == 20
     app.loader.import_default_modules()
     assert set(tasks) <= set(app.tasks)
     sweep = PeriodicTask.objects.get(task="oms.tasks.events_sweep")

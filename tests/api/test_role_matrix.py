@@ -126,6 +126,7 @@ MATRIX = {
     "GET /api/v1/events/": "oms.view_domainevent",
     "GET /api/v1/reports/kpis/": "reports.view_reports",
     "GET /api/v1/reports/kpis/{key}/": "reports.view_reports",
+    "GET /api/v1/reports/forecasts/{sku}/": "reports.view_reports",
     "GET /api/v1/webhooks/subscriptions/": "oms.view_webhooksubscription",
     "POST /api/v1/webhooks/subscriptions/": "oms.add_webhooksubscription",
     "GET /api/v1/webhooks/subscriptions/{id}/": "oms.view_webhooksubscription",

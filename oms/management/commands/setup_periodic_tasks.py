@@ -48,6 +48,8 @@ SCHEDULE = [
      "Daily: backordered orders past their expected ship date get one delay notice per date, with a new estimate."),
     ("E-mail scheduled reports", "reports.tasks.report_subscriptions_send", ("every", 1, IntervalSchedule.HOURS),
      "Hourly: render each subscribed dashboard whose day or week is due to PDF and e-mail it (each period once)."),
+    ("Forecast demand", "reports.tasks.forecasts_nightly", ("cron", "50", "1"),
+     "Nightly: forecast every active SKU's daily and weekly demand (per SKU and per location) from the ledger up to yesterday; once a day."),
     ("Refresh report rollups", "reports.tasks.rollups_refresh", ("every", 10, IntervalSchedule.MINUTES),
      "Re-roll the daily KPI rollups of the days whose orders, shipments, returns or refunds changed since the last run."),
 ]

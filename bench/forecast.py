@@ -1,0 +1,235 @@
+"""Demand forecasts: accuracy of the per-series choice against seasonal naive and against every
+single method, and the time of the nightly run for 10,000 SKUs.
+
+    .venv/bin/python bench/forecast.py              # all three parts
+    .venv/bin/python bench/forecast.py --skip-scale # accuracy only
+    .venv/bin/python bench/forecast.py --reuse      # the demo and the 10,000-SKU ledger of the last run
+    .venv/bin/python bench/forecast.py --skip-synthetic --skip-scale --reuse   # only (b), finishing the demo's seeding
+
+(a) Synthetic series from ``bench/demand_processes.py`` (smooth seasonal, trend, erratic,
+intermittent, lumpy), 730 days, several seeds. (b) The demo's own history: the demo seeded into a
+throw-away PostgreSQL database (``oms_forecast_bench``; ``BENCH_FORECAST_DATABASE_URL`` to point
+elsewhere) and read from its ledger the way the nightly job reads it (per SKU, all locations,
+stockout days left out).
+
+Accuracy is measured out of sample with nested rolling origins: every method is backtested on six
+origins a horizon apart (one statsforecast ``cross_validation`` call per seed). For each of the
+last three origins ("test"), the choice is made as the nightly job makes it, from the series'
+class and the MASE of its menu's methods on the three origins before, and then scored on the test
+window it never saw; every fixed method is scored on the same windows. MASE is scaled by the
+series' mean absolute one-step change before the first origin; the aggregate is the mean over
+series and test windows. Targets: the choice beats seasonal naive by at least 10 % and is never
+more than 2 % worse than the best single method.
+
+(c) Time: a ledger of 10,000 SKUs (``--skus``) x 365 days of synthetic demand at one location written into the
+bench database (COPY), then ``forecast_run`` on all of them: the whole nightly path (ledger reads,
+classification, backtests, refits, daily and weekly, per SKU and per SKU x location, i.e. 4 series
+a SKU, and the bulk inserts of runs, series and points).
+
+Not a timed test: it prints figures for a person to read.
+"""
+
+import argparse
+import datetime
+import os
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+from demand_processes import KINDS, demand_portfolio  # noqa: E402
+
+URL = os.environ.get("BENCH_FORECAST_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/oms_forecast_bench")
+SELECT_WINDOWS = 3
+TEST_WINDOWS = 3
+
+
+def nested(values: list[np.ndarray], observed: list[np.ndarray], *, h: int, frequency: str = "daily") -> dict:
+    """Per series and test window: the test MASE of every method and of the choice."""
+    from reports.forecasting.backtest import actuals, best_methods, cross_validate, naive_scale, window_scores
+    from reports.forecasting.classify import demand_classify
+    from reports.forecasting.methods import all_methods, menu
+
+    names = all_methods(frequency)
+    total = SELECT_WINDOWS + TEST_WINDOWS
+    forecasts = cross_validate(values, names, frequency=frequency, h=h, windows=total, n_jobs=os.cpu_count() or 1)
+    y, seen = actuals(values, observed, h=h, windows=total)
+    scales = np.array([naive_scale(v[: len(v) - h * total], o[: len(o) - h * total]) for v, o in zip(values, observed)])
+    mase = {name: window_scores(forecasts[name], y, seen, scales)[0] for name in names}  # (series, windows)
+    scores = {name: [] for name in (*names, "choice")}
+    classes = []
+    for test in range(SELECT_WINDOWS, total):
+        origin_end = [len(v) - h * (total - test) for v in values]
+        chosen = []
+        for i, (v, o) in enumerate(zip(values, observed)):
+            found = demand_classify(v[: origin_end[i]], o[: origin_end[i]])
+            demand_class = found.demand_class if found else "lumpy"
+            candidates = menu(demand_class, frequency)
+            window_means = [np.array([np.nanmean(mase[name][i, test - SELECT_WINDOWS: test])]) for name in candidates]
+            chosen.append(candidates[int(best_methods(window_means)[0])])
+            classes.append(demand_class)
+        for name in names:
+            scores[name].append(mase[name][:, test])
+        scores["choice"].append(np.array([mase[chosen[i]][i, test] for i in range(len(values))]))
+    return {name: np.stack(rows, axis=1) for name, rows in scores.items()} | {"_classes": classes}
+
+
+def aggregate(scores: dict, rows=None) -> dict[str, float]:
+    return {name: float(np.nanmean(table if rows is None else table[rows])) for name, table in scores.items() if not name.startswith("_")}
+
+
+def report(title: str, per_seed: list[dict], baseline: str) -> None:
+    names = [n for n in per_seed[0] if n != "choice"]
+    print(f"\n{title}")
+    print(f"  {'method':<24}{'mean MASE':>11}{'worst seed':>12}")
+    for name in sorted(names, key=lambda n: np.mean([s[n] for s in per_seed])) + ["choice"]:
+        values = [s[name] for s in per_seed]
+        print(f"  {('per-series choice' if name == 'choice' else name):<24}{np.mean(values):>11.3f}{max(values):>12.3f}")
+    vs_baseline = [100 * (1 - s["choice"] / s[baseline]) for s in per_seed]
+    vs_best = [100 * (s["choice"] / min(s[n] for n in names) - 1) for s in per_seed]
+    best = [min(names, key=lambda n: s[n]) for s in per_seed]
+    print(f"  choice vs {baseline}: {np.mean(vs_baseline):.1f} % better on average, {min(vs_baseline):.1f} % in the worst seed (target >= 10 %)")
+    print(f"  choice vs the best single method ({', '.join(sorted(set(best)))}): {np.mean(vs_best):+.1f} % on average, "
+          f"{max(vs_best):+.1f} % in the worst seed (target <= +2 %)")
+
+
+def synthetic(seeds: list[int], per_kind: int, days: int, h: int) -> None:
+    per_seed, by_kind = [], {kind: [] for kind in KINDS}
+    started = time.monotonic()
+    for seed in seeds:
+        portfolio = demand_portfolio(per_kind * len(KINDS), days, seed=seed)
+        values = [s.values.astype(float) for s in portfolio]
+        scores = nested(values, [np.ones(days, bool)] * len(values), h=h)
+        per_seed.append(aggregate(scores))
+        kinds = np.array([s.kind for s in portfolio])
+        for kind in KINDS:
+            by_kind[kind].append(aggregate(scores, rows=kinds == kind))
+    print(f"(a) synthetic: {len(seeds)} seeds x {per_kind * len(KINDS)} series ({per_kind} of each kind), {days} days, "
+          f"horizon {h} days, {SELECT_WINDOWS} selection + {TEST_WINDOWS} test origins ({time.monotonic() - started:.0f} s)")
+    report("  all kinds", per_seed, "SeasonalNaive")
+    for kind in KINDS:
+        rows = by_kind[kind]
+        print(f"  {kind:<16} choice {np.mean([r['choice'] for r in rows]):.3f}  seasonal naive {np.mean([r['SeasonalNaive'] for r in rows]):.3f}  "
+              f"best single {min(np.mean([r[n] for r in rows]) for n in rows[0] if n != 'choice'):.3f}")
+
+
+def _django(url: str):
+    from intake import _django_setup
+
+    _django_setup(url)
+
+
+def _recreate(url: str):
+    from intake import recreate_database
+
+    recreate_database(url)
+
+
+def demo_history(h: int, orders: int) -> None:
+    from django.core.management import call_command
+    from django.utils import timezone
+
+    from inventory.models import Product
+    from reports.forecasting.series import demand_series_read
+
+    # Seeding is idempotent: on a reused database it adds what an interrupted run left out.
+    started = time.monotonic()
+    call_command("migrate", verbosity=0)
+    from demo.seed import demo_seed
+
+    demo_seed(orders=orders, progress=False)
+    print(f"\n(b) demo seeded: {orders} orders over 90 days in {time.monotonic() - started:.0f} s", flush=True)
+    ids = list(Product.objects.order_by("pk").values_list("pk", flat=True))
+    yesterday = timezone.localdate() - datetime.timedelta(days=1)
+    series = [s for s in demand_series_read(product_ids=ids, as_of=yesterday, history_days=95) if s.location_id is None]
+    need = 28 + h * (SELECT_WINDOWS + TEST_WINDOWS)
+    usable = [s for s in series if len(s.demand) >= need and s.observed[-h * TEST_WINDOWS:].any() and s.demand.sum() > 0]
+    values = [s.demand[-need:] for s in usable]
+    observed = [s.observed[-need:] for s in usable]
+    scores = nested(values, observed, h=h)
+    classes = scores["_classes"]
+    counts = {c: classes.count(c) // TEST_WINDOWS for c in sorted(set(classes))}
+    print(f"(b) demo history: {len(usable)} of {len(series)} SKUs with {need} days of history and demand "
+          f"(classes {counts}), horizon {h} days (90 days of history hold no 6 origins of 28)")
+    report("  demo SKUs", [aggregate(scores)], "SeasonalNaive")
+
+
+def scale(skus: int, days: int, reuse: bool) -> None:
+    from django.db import connection
+    from django.utils import timezone
+
+    from inventory.models import Location, Product, StockMovement
+    from reports.forecasting.services import forecast_run
+    from reports.models import ForecastPoint, ForecastRun, ForecastSeries
+
+    yesterday = timezone.localdate() - datetime.timedelta(days=1)
+    first = yesterday - datetime.timedelta(days=days - 1)
+    if not (reuse and Product.objects.filter(sku__startswith="SCALE-").count() == skus):
+        started = time.monotonic()
+        place, _ = Location.objects.get_or_create(code="scale-wh", defaults={"name": "Scale warehouse", "country": "DE"})
+        Product.objects.bulk_create([Product(sku=f"SCALE-{n:05d}", name=f"Scale {n}", price="1.00", currency="EUR") for n in range(skus)],
+                                    batch_size=2000, ignore_conflicts=True)
+        ids = list(Product.objects.filter(sku__startswith="SCALE-").order_by("sku").values_list("pk", flat=True))
+        portfolio = demand_portfolio(skus, days, seed=11)
+        table = StockMovement._meta.db_table
+        opening = datetime.datetime.combine(first - datetime.timedelta(days=1), datetime.time(6), tzinfo=datetime.UTC)
+        with connection.cursor() as cursor:
+            with cursor.copy(f"COPY {table} (kind, product_id, location_id, on_hand_delta, reserved_delta, incoming_delta, damaged_delta, "
+                             "safety_stock_delta, reference, reason, actor_label, created_at) FROM STDIN") as copy:
+                for pid, series in zip(ids, portfolio):
+                    copy.write_row(("receipt", pid, place.pk, int(series.values.sum()) + 10, 0, 0, 0, 0, "bench", "", "bench", opening))
+                    for d in np.flatnonzero(series.values):
+                        moment = datetime.datetime.combine(first + datetime.timedelta(days=int(d)), datetime.time(12), tzinfo=datetime.UTC)
+                        q = int(series.values[d])
+                        copy.write_row(("shipment", pid, place.pk, -q, 0, 0, 0, 0, "bench", "", "bench", moment))
+        print(f"\n(c) ledger written: {skus} SKUs x {days} days, {StockMovement.objects.filter(reference='bench').count()} movements "
+              f"in {time.monotonic() - started:.0f} s")
+    ForecastRun.objects.all().delete()
+    from django.conf import settings
+
+    settings.OMS_FORECAST_HISTORY_DAYS = days
+    started = time.monotonic()
+    run = forecast_run(actor="bench", skus=list(Product.objects.filter(sku__startswith="SCALE-").values_list("sku", flat=True)))
+    elapsed = time.monotonic() - started
+    print(f"(c) forecast_run over {run.skus} SKUs ({days} days of history, {os.cpu_count()} cores): {elapsed:.0f} s "
+          f"({elapsed / 60:.1f} min), {run.series_count} series stored, {ForecastPoint.objects.count()} points, "
+          f"{run.skipped_count} skipped, {run.failed_count} failed{', errors: ' + run.errors[:200] if run.errors else ''}")
+    print(f"    methods chosen (daily, per SKU): "
+          f"{dict(sorted(_count(ForecastSeries.objects.filter(run=run, frequency='daily', location__isnull=True)).items(), key=lambda kv: -kv[1]))}")
+
+
+def _count(rows):
+    from django.db.models import Count
+
+    return dict(rows.values_list("method").annotate(n=Count("id")).order_by())
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--seeds", default="1,2,3,4,5", help="Seeds of the synthetic portfolios (default 1,2,3,4,5).")
+    parser.add_argument("--per-kind", type=int, default=40, help="Synthetic series of each kind per seed (default 40).")
+    parser.add_argument("--orders", type=int, default=3000, help="Orders of the demo (default 3000).")
+    parser.add_argument("--skus", type=int, default=10000, help="SKUs of the scale part (default 10000).")
+    parser.add_argument("--reuse", action="store_true", help="Keep the bench database of the last run.")
+    parser.add_argument("--skip-scale", action="store_true")
+    parser.add_argument("--skip-demo", action="store_true")
+    parser.add_argument("--skip-synthetic", action="store_true")
+    args = parser.parse_args()
+    if not args.reuse:
+        _recreate(URL)
+    _django(URL)
+    if not args.skip_synthetic:
+        synthetic([int(s) for s in args.seeds.split(",")], args.per_kind, 730, 28)
+    if not args.skip_demo:
+        demo_history(7, args.orders)
+    if not args.skip_scale:
+        scale(args.skus, 365, args.reuse)
+
+
+if __name__ == "__main__":
+    main()
