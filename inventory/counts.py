@@ -159,7 +159,7 @@ def cycle_count_plan(*, location: str, day: datetime.date, actor: Actor) -> Cycl
             [CycleCount(location=place, scheduled_for=day, planned=True, created_by_label=actor_fields(actor)["actor_label"])],
             ignore_conflicts=True,
         )
-        count = CycleCount.objects.select_for_update().get(location=place, scheduled_for=day, planned=True)
+        count = CycleCount.objects.select_for_update(no_key=True, of=("self",)).get(location=place, scheduled_for=day, planned=True)
         if created[0].pk is None and count.lines.exists():
             return count  # another process planned it meanwhile
         CycleCountLine.objects.bulk_create([
@@ -194,7 +194,9 @@ def cycle_counts_plan_day(*, day: datetime.date, actor: Actor) -> list[CycleCoun
 
 
 def _count_lock(count_id: int) -> CycleCount:
-    count = CycleCount.objects.select_for_update().select_related("location").filter(pk=count_id).first()
+    """The count's row only (``OF`` it): its location and products stay free for the ledger's
+    foreign-key checks, so picks and receipts never wait on a count."""
+    count = CycleCount.objects.select_for_update(no_key=True, of=("self",)).select_related("location").filter(pk=count_id).first()
     if count is None:
         raise NotFound(f"No cycle count with id {count_id}.", code="unknown_cycle_count")
     return count
@@ -241,7 +243,7 @@ def _line_for_barcode(count: CycleCount, barcode: str) -> CycleCountLine:
     code = (barcode or "").strip()
     if not code:
         raise InvalidInput("Scan a barcode (GTIN) or type a SKU.", fields={"barcode": ["Required."]})
-    lines = [line for line in count.lines.select_related("product").select_for_update()
+    lines = [line for line in count.lines.select_related("product").select_for_update(no_key=True, of=("self",)).order_by("pk")
              if code in (line.product.sku, line.product.gtin) and line.status in (CycleCountLineStatus.PENDING, CycleCountLineStatus.RECOUNT)]
     if not lines:
         raise DomainError(
@@ -285,7 +287,7 @@ def _entries_check(count: CycleCount, entries: Sequence[LineCount]) -> dict[int,
         if entry.line_id in seen:
             errors[f"lines[{index}].line"] = ["This line is given twice."]
         seen.add(entry.line_id)
-    lines = {line.pk: line for line in count.lines.select_related("product").select_for_update().filter(pk__in=seen).order_by("pk")}
+    lines = {line.pk: line for line in count.lines.select_related("product").select_for_update(no_key=True, of=("self",)).filter(pk__in=seen).order_by("pk")}
     for index, entry in enumerate(entries):
         line = lines.get(entry.line_id)
         if line is None:
@@ -403,7 +405,7 @@ def _settle(count: CycleCount, actor: Actor) -> None:
 
 
 def _awaiting(count: CycleCount, line_ids: Iterable[int] | None) -> list[CycleCountLine]:
-    lines = count.lines.select_related("product").select_for_update().filter(status=CycleCountLineStatus.AWAITING_APPROVAL).order_by("pk")
+    lines = count.lines.select_related("product").select_for_update(no_key=True, of=("self",)).filter(status=CycleCountLineStatus.AWAITING_APPROVAL).order_by("pk")
     if line_ids is not None:
         wanted = set(line_ids)
         lines = [line for line in lines if line.pk in wanted]
@@ -459,7 +461,7 @@ def cycle_count_cancel(*, count_id: int, reason: str, actor: Actor) -> CycleCoun
     with transaction.atomic():
         count = _count_lock(count_id)
         _require_counting(count)
-        for line in count.lines.select_for_update().filter(status__in=OPEN_LINE_STATUSES).order_by("pk"):
+        for line in count.lines.select_for_update(no_key=True, of=("self",)).filter(status__in=OPEN_LINE_STATUSES).order_by("pk"):
             line.cancel()
             line.save(update_fields=["status"])
         _audit(count, None, "cancel_requested", f"Cancel: {reason.strip()}", actor)
