@@ -225,6 +225,8 @@ SPECTACULAR_SETTINGS = {
         "ShipmentStatusEnum": "shipping.models.ShipmentStatus",
         "DocumentJobStatusEnum": "oms.models.DocumentJob.Status",
         "CatchUpStatusEnum": "orders.models.ChannelReconciliation.Status",
+        "CycleCountStatusEnum": "inventory.models_counts.CycleCountStatus",
+        "CycleCountLineStatusEnum": "inventory.models_counts.CycleCountLineStatus",
     },
 }
 

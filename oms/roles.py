@@ -6,7 +6,9 @@ from django.contrib.auth.models import Group, Permission
 ROLES: dict[str, dict[str, list[str]]] = {
     "Warehouse": {
         "inventory": ["view_product", "view_location", "view_bin", "change_bin", "add_bin", "view_stocklevel", "view_stockmovement",
-                      "receive_stock", "view_transfer", "add_transfer", "change_transfer", "view_transferline"],
+                      "receive_stock", "view_transfer", "add_transfer", "change_transfer", "view_transferline",
+                      # Cycle counts: counting blind on the floor (approving variances is the manager's).
+                      "view_cyclecount", "view_cyclecountline", "count_cyclecount"],
         "orders": ["view_order", "view_orderline", "view_allocation", "view_orderevent", "view_orderhold", "view_channel", "transition_order"],
         "customers": ["view_customer", "view_customeraddress"],
         # The floor work: fulfillment orders through their lifecycle, moves between locations, pick lists, packing.

@@ -55,6 +55,8 @@ def test_when_periodic_tasks_are_set_up_twice_then_each_exists_once_and_names_a_
     assert set(tasks) == {
         "oms.tasks.events_sweep",
         "inventory.tasks.stock_reconcile",
+        "inventory.tasks.abc_classify_nightly",
+        "inventory.tasks.cycle_counts_plan_daily",
         "oms.tasks.idempotency_records_purge",
         "orders.tasks.backorders_sweep",
         "oms.tasks.webhooks_sweep",
@@ -73,8 +75,8 @@ def test_when_periodic_tasks_are_set_up_twice_then_each_exists_once_and_names_a_
         "reports.tasks.report_subscriptions_send",
         "reports.tasks.export_jobs_sweep",
     }
-    assert PeriodicTask.objects.count() == 19
-    assert capsys.readouterr().out.count("unchanged") == 19
+    assert PeriodicTask.objects.count() == 21
+    assert capsys.readouterr().out.count("unchanged") == 21
     app.loader.import_default_modules()
     assert set(tasks) <= set(app.tasks)
     sweep = PeriodicTask.objects.get(task="oms.tasks.events_sweep")
