@@ -33,6 +33,13 @@ def _number(value, *, what: str) -> float:
     return value
 
 
+def setting_whole(value, *, what: str, minimum: int) -> int:
+    """A whole-number setting, checked: a clear ``settings_invalid`` naming it otherwise."""
+    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+        raise InvalidInput(f"{what} must be a whole number, {minimum} or more (got {value!r}).", code="settings_invalid")
+    return value
+
+
 def abc_thresholds() -> tuple[Decimal, Decimal]:
     """``(A, B)`` cumulative-share limits in percent from ``OMS_ABC_THRESHOLDS``, checked."""
     raw = settings.OMS_ABC_THRESHOLDS
@@ -49,13 +56,7 @@ def count_frequency_days() -> dict[str, int]:
     raw = settings.OMS_COUNT_FREQUENCY_DAYS
     if not isinstance(raw, dict) or set(raw) != set(CLASSES):
         raise InvalidInput('OMS_COUNT_FREQUENCY_DAYS must name A, B and C, e.g. {"A": 30, "B": 90, "C": 365}.', code="settings_invalid")
-    days = {}
-    for key in CLASSES:
-        value = raw[key]
-        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            raise InvalidInput(f"OMS_COUNT_FREQUENCY_DAYS[{key!r}] must be a whole number of days, 1 or more.", code="settings_invalid")
-        days[key] = value
-    return days
+    return {key: setting_whole(raw[key], what=f"OMS_COUNT_FREQUENCY_DAYS[{key!r}] (days)", minimum=1) for key in CLASSES}
 
 
 @dataclass(frozen=True)
@@ -79,9 +80,7 @@ def count_tolerances() -> dict[str, Tolerance]:
         entry = raw[key]
         if not isinstance(entry, dict) or not set(entry) <= {"units", "percent"}:
             raise InvalidInput(f'OMS_COUNT_TOLERANCE[{key!r}] must be {{"units": n, "percent": p}}.', code="settings_invalid")
-        units = entry.get("units", 0)
-        if isinstance(units, bool) or not isinstance(units, int) or units < 0:
-            raise InvalidInput(f"OMS_COUNT_TOLERANCE[{key!r}]['units'] must be a whole number, 0 or more.", code="settings_invalid")
+        units = setting_whole(entry.get("units", 0), what=f"OMS_COUNT_TOLERANCE[{key!r}]['units']", minimum=0)
         percent = Decimal(str(_number(entry.get("percent", 0), what=f"OMS_COUNT_TOLERANCE[{key!r}]['percent']")))
         tolerances[key] = Tolerance(units=units, percent=percent)
     return tolerances
@@ -120,9 +119,7 @@ def abc_classify(*, actor: Actor, now: datetime.datetime | None = None) -> AbcRu
     which changed. Safe to run twice: a second run the same day changes nothing more.
     """
     threshold_a, threshold_b = abc_thresholds()
-    window = settings.OMS_ABC_WINDOW_DAYS
-    if isinstance(window, bool) or not isinstance(window, int) or window < 1:
-        raise InvalidInput("OMS_ABC_WINDOW_DAYS must be a whole number of days, 1 or more.", code="settings_invalid")
+    window = setting_whole(settings.OMS_ABC_WINDOW_DAYS, what="OMS_ABC_WINDOW_DAYS", minimum=1)
     now = now or timezone.now()
     classes = abc_rank(abc_values(since=now - datetime.timedelta(days=window)), threshold_a=threshold_a, threshold_b=threshold_b)
     with transaction.atomic():

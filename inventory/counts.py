@@ -30,6 +30,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import Max, Q
 from django.utils import timezone
@@ -38,10 +39,10 @@ from oms.actors import Actor, actor_fields
 from oms.errors import DomainError, InvalidInput, InvalidTransition, NotFound
 from oms.events import event_record
 
-from .abc import CLASSES, count_frequency_days, count_tolerances
+from .abc import CLASSES, count_frequency_days, count_tolerances, setting_whole
 from .models import Bin, Location, StockLevel
 from .models_counts import OPEN_LINE_STATUSES, CycleCount, CycleCountEvent, CycleCountLine, CycleCountLineStatus, CycleCountStatus
-from .services import MAX_MOVEMENT_QUANTITY, _on_hand_since, stock_levels_lock, stock_snapshot_apply
+from .services import MAX_MOVEMENT_QUANTITY, _on_hand_since, location_get, stock_levels_lock, stock_snapshot_apply
 
 EVENT_NAMES = (
     "cycle_count.planned", "cycle_count.started", "cycle_count.recount_requested", "cycle_count.awaiting_approval",
@@ -141,8 +142,6 @@ def cycle_count_plan(*, location: str, day: datetime.date, actor: Actor) -> Cycl
     """Plan ``day``'s count of one location (see :func:`count_plan_select`), lines in pick-path
     order. Guarantees: one planned count per location and day (a second call returns the first,
     even when two race); nothing due plans nothing (None); one transaction."""
-    from .services import location_get
-
     place = location_get(location)
     existing = CycleCount.objects.filter(location=place, scheduled_for=day, planned=True).first()
     if existing is not None:
@@ -172,12 +171,7 @@ def cycle_count_plan(*, location: str, day: datetime.date, actor: Actor) -> Cycl
 
 
 def _cap() -> int:
-    from django.conf import settings
-
-    cap = settings.OMS_COUNT_DAILY_CAP
-    if isinstance(cap, bool) or not isinstance(cap, int) or cap < 1:
-        raise InvalidInput("OMS_COUNT_DAILY_CAP must be a whole number, 1 or more.", code="settings_invalid")
-    return cap
+    return setting_whole(settings.OMS_COUNT_DAILY_CAP, what="OMS_COUNT_DAILY_CAP", minimum=1)
 
 
 def cycle_counts_plan_day(*, day: datetime.date, actor: Actor) -> list[CycleCount]:
