@@ -57,7 +57,9 @@ ROLES: dict[str, dict[str, list[str]]] = {
         "customers": ["view_customer", "view_customergroup", "view_pricelist", "view_pricelistitem", "view_storecreditaccount",
                       "view_storecreditentry"],
         # Prices and costs are finance's: changing products, by hand or by an import of products and prices.
-        "inventory": ["view_product", "change_product", "view_stocklevel", "view_stockmovement", "view_location"],
+        "inventory": ["view_product", "change_product", "view_stocklevel", "view_stockmovement", "view_location",
+                      # The count corrections behind the finance dashboard's figure (read only; never the counting).
+                      "view_cyclecount", "view_cyclecountline"],
         "returns": ["view_returnrequest", "view_returnline", "view_returnevent", "view_returnpolicy", "view_returnreason", "view_refund"],
         # The KPIs (the finance dashboard's figures: revenue, refunds, stock value), the imports, and the
         # exports (CSV, Excel: every kind through the export API and from the console lists above).

@@ -74,7 +74,7 @@ DASHBOARDS = {
             Tile("split_rate"),
             Tile("short_picks", by="location"),
             Tile("pick_productivity", by="location"),
-            Tile("inventory_accuracy", by="location", chart="bar", metric="accuracy", title="Inventory accuracy by location"),
+            Tile("inventory_accuracy", by="location", chart="bar", metric="accuracy_rate", title="Inventory accuracy by location"),
             Tile("inventory_accuracy", by="abc_class", title="Inventory accuracy by ABC class"),
             Tile("late_rate", by="country", chart="bar", title="Late shipments by lane (destination country)"),
             Tile("late_shipments"),

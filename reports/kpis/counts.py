@@ -40,7 +40,7 @@ def inventory_accuracy(filters: Filters, by: str | None) -> dict:
 
     def figure(selected):
         lines, within = sum(row["lines"] for row in selected), sum(row["within"] for row in selected)
-        return {"lines_counted": lines, "within_tolerance": within, "accuracy": ratio(within, lines)}
+        return {"lines_counted": lines, "within_tolerance": within, "accuracy_rate": ratio(within, lines)}
 
     return {"value": figure(rows), "rows": _split(by, rows, key, figure)}
 

@@ -50,12 +50,12 @@ def rows(result) -> dict:
 
 def test_accuracy_is_the_share_of_settled_lines_within_tolerance(counted):
     answer = kpi_answer(key="inventory_accuracy", params=counted)
-    assert answer["value"] == {"lines_counted": 4, "within_tolerance": 3, "accuracy": 75.0}
+    assert answer["value"] == {"lines_counted": 4, "within_tolerance": 3, "accuracy_rate": 75.0}
     by_location = rows(kpi_answer(key="inventory_accuracy", params={**counted, "by": "location"}))
-    assert by_location == {"chicago": {"lines_counted": 3, "within_tolerance": 2, "accuracy": 66.67},
-                           "ny": {"lines_counted": 1, "within_tolerance": 1, "accuracy": 100.0}}
+    assert by_location == {"chicago": {"lines_counted": 3, "within_tolerance": 2, "accuracy_rate": 66.67},
+                           "ny": {"lines_counted": 1, "within_tolerance": 1, "accuracy_rate": 100.0}}
     by_class = rows(kpi_answer(key="inventory_accuracy", params={**counted, "by": "abc_class"}))
-    assert {name: value["accuracy"] for name, value in by_class.items()} == {"A": 50.0, "B": 100.0, "C": 100.0}
+    assert {name: value["accuracy_rate"] for name, value in by_class.items()} == {"A": 50.0, "B": 100.0, "C": 100.0}
     drill = answer["drilldown"]
     assert drill["ids"] == list(CycleCountLine.objects.filter(product__sku="A2").values_list("pk", flat=True))
 
@@ -69,4 +69,4 @@ def test_corrections_are_valued_at_cost_with_gains_and_losses_apart(counted):
 
 def test_a_range_before_the_counts_has_nothing(counted):
     answer = kpi_answer(key="inventory_accuracy", params={"from": "2026-01-01", "to": "2026-01-31"})
-    assert answer["value"] == {"lines_counted": 0, "within_tolerance": 0, "accuracy": None}
+    assert answer["value"] == {"lines_counted": 0, "within_tolerance": 0, "accuracy_rate": None}
