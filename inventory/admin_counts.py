@@ -75,6 +75,8 @@ class CycleCountAdmin(ReadOnlyAdmin):
         ]
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
+        if not str(object_id).isdigit() or len(str(object_id)) > 18:
+            raise Http404("No such cycle count.")
         return HttpResponseRedirect(reverse("admin:inventory_cyclecount_count", args=[object_id]))
 
     @admin.display(description="Count", ordering="pk")

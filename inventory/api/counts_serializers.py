@@ -60,7 +60,7 @@ class ScanSerializer(serializers.Serializer):
 
 
 class LineCountSerializer(serializers.Serializer):
-    line = serializers.IntegerField(help_text="The line's `id`.")
+    line = serializers.IntegerField(min_value=1, max_value=MAX_INTEGER, help_text="The line's `id`.")
     quantity = serializers.IntegerField(min_value=0, max_value=MAX_INTEGER, help_text="Units counted at the line's bin.")
 
 
@@ -74,7 +74,7 @@ class CountSubmitSerializer(serializers.Serializer):
 
 class LinesChoiceSerializer(serializers.Serializer):
     lines = serializers.ListField(
-        child=serializers.IntegerField(), required=False, allow_null=True, default=None, max_length=1000,
+        child=serializers.IntegerField(min_value=1, max_value=MAX_INTEGER), required=False, allow_null=True, default=None, max_length=1000,
         help_text="Line ids; omitted: every line awaiting approval.",
     )
 

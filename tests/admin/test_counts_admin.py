@@ -96,7 +96,7 @@ def test_the_count_sheet_prints_bins_in_walking_order_without_expected_quantitie
     sheet = count_sheet(count.pk)
     assert [entry.bin for entry in sheet.lines] == ["A-1", "B-2"]
     html = count_sheet_html(sheet)
-    assert "17" not in html and "23" not in html
+    assert ">17<" not in html and ">23<" not in html  # (the count number and barcode may hold such digits)
     response = console("Warehouse").get(reverse("admin:inventory_cyclecount_sheet", args=[count.pk]))
     assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
     assert b"".join(response.streaming_content if response.streaming else [response.content]).startswith(b"%PDF")
