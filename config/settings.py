@@ -225,6 +225,8 @@ SPECTACULAR_SETTINGS = {
         "ShipmentStatusEnum": "shipping.models.ShipmentStatus",
         "DocumentJobStatusEnum": "oms.models.DocumentJob.Status",
         "CatchUpStatusEnum": "orders.models.ChannelReconciliation.Status",
+        "CycleCountStatusEnum": "inventory.models_counts.CycleCountStatus",
+        "CycleCountLineStatusEnum": "inventory.models_counts.CycleCountLineStatus",
     },
 }
 
@@ -299,6 +301,20 @@ OMS_CHANNEL_RULES_MAX_AGE = env.float("OMS_CHANNEL_RULES_MAX_AGE", default=10.0)
 OMS_CATCH_UP_LOOKBACK_HOURS = env.int("OMS_CATCH_UP_LOOKBACK_HOURS", default=48)
 OMS_CATCH_UP_OVERLAP_MINUTES = env.int("OMS_CATCH_UP_OVERLAP_MINUTES", default=10)
 OMS_CATCH_UP_ABANDONED_MINUTES = env.int("OMS_CATCH_UP_ABANDONED_MINUTES", default=60)
+
+# ABC classes and cycle counts (inventory/abc.py, inventory/counts.py). ABC: value shipped over the
+# trailing WINDOW days (units x cost, price when no cost); a product is A while the cumulative share
+# before it is under THRESHOLDS["A"] percent, B under THRESHOLDS["B"], else C (no movement: C).
+OMS_ABC_WINDOW_DAYS = env.int("OMS_ABC_WINDOW_DAYS", default=90)
+OMS_ABC_THRESHOLDS = env.json("OMS_ABC_THRESHOLDS", default={"A": 80, "B": 95})
+# Days between two counts of a stock level, per class; at most CAP lines per location and day.
+OMS_COUNT_FREQUENCY_DAYS = env.json("OMS_COUNT_FREQUENCY_DAYS", default={"A": 30, "B": 90, "C": 365})
+OMS_COUNT_DAILY_CAP = env.int("OMS_COUNT_DAILY_CAP", default=40)
+# A count is within tolerance when |counted - expected| <= units, or <= percent of expected.
+OMS_COUNT_TOLERANCE = env.json(
+    "OMS_COUNT_TOLERANCE",
+    default={"A": {"units": 0, "percent": 0}, "B": {"units": 1, "percent": 2}, "C": {"units": 2, "percent": 5}},
+)
 
 # Stock out to channels (orders/services/stock_sync.py). A stock change is pushed this many seconds
 # after it committed, and a listing is pushed again at most this often while changes keep coming

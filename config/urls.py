@@ -28,6 +28,7 @@ api_v1 = [
     path("", include("orders.api.channel_urls")),
     path("", include("customers.api.urls")),
     path("", include("inventory.api.urls")),
+    path("", include("inventory.api.counts_urls")),
     path("", include("oms.api.urls")),
     path("", include("fulfillment.api.urls")),
     path("", include("shipping.api.urls")),

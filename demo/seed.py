@@ -29,7 +29,7 @@ from reports.subscriptions import report_subscribe
 from returns.models import ReturnRequest
 from shipping.demo import demo_shipping_seed
 
-from . import catalogue, channels, fulfillment, portal, returns
+from . import catalogue, channels, counts, fulfillment, portal, returns
 from .customers import customer_groups_seed, customers_plan, customers_seed, price_list_seed
 from .orders import channels_seed, late_receipt_seed, orders_plan, orders_seed
 from .report import SEED, DemoReport
@@ -148,6 +148,8 @@ def _demo_seed(*, orders: int, customers: int, skus: int, progress: bool, say: C
     fulfillment.demo_floor(report)
     say("Returns: RMAs in every state, received and inspected at the warehouses")
     returns.returns_seed(report, users)
+    say("Stock counts: ABC classes by value shipped, cycle counts (done, recounted, waiting for approval)")
+    counts.cycle_counts_seed(report, users)
     say("Channels: the shops' stock sync, catch-up runs and fulfillments passed back")
     channels.channels_sync_seed(report)
     portal.branding_seed(report)

@@ -18,17 +18,17 @@ from .selectors import channel_pool_forget
 
 @admin.register(Product)
 class ProductAdmin(ConfigAuditAdmin, admin.ModelAdmin):
-    list_display = ("sku", "name", "category", "gtin", "price", "currency", "weight_grams", "is_active")
+    list_display = ("sku", "name", "category", "gtin", "price", "currency", "weight_grams", "abc_class", "is_active")
     change_list_template = "admin/inventory/product/change_list.html"
-    list_filter = ("is_active", "category", "currency")
+    list_filter = ("is_active", "category", "currency", "abc_class")
     search_fields = ("sku", "name", "gtin")
     list_per_page = 100
-    readonly_fields = ("created_at", "stock_link")
+    readonly_fields = ("created_at", "stock_link", "abc_class", "abc_classified_at")
     fieldsets = (
         (None, {"fields": ("sku", "name", "gtin", "category", "is_active", "is_returnable")}),
         ("Price", {"fields": (("price", "cost", "currency"),)}),
         ("Size", {"fields": ("weight_grams", ("length_mm", "width_mm", "height_mm"))}),
-        (None, {"fields": ("created_at", "stock_link")}),
+        (None, {"fields": ("created_at", "stock_link", ("abc_class", "abc_classified_at"))}),
     )
 
     def has_delete_permission(self, request, obj=None):
@@ -306,3 +306,6 @@ class ChannelStockRuleAdmin(ConfigAuditAdmin, admin.ModelAdmin):
     @admin.display(description="Locations")
     def location_list(self, obj):
         return ", ".join(location.code for location in obj.locations.all()) or "every shipping location"
+
+
+from . import admin_counts  # noqa: E402,F401  (registers the cycle count pages)

@@ -33,6 +33,13 @@ class Product(models.Model):
     is_returnable = models.BooleanField("returnable", default=True, help_text="Off: return requests for this product need a person to approve them.")
     # The merchandising group reports split by ("Footwear", "Home / Kitchen"); free text, blank = uncategorised.
     category = models.CharField(max_length=120, blank=True, db_index=True, help_text="The product group reports split by, e.g. \"Footwear\".")
+    # By value moved (``inventory.abc``): A the few products that move most of the value, C the
+    # many that move little or nothing. Recomputed nightly; it sets how often the product is counted.
+    abc_class = models.CharField(
+        "ABC class", max_length=1, choices=[("A", "A"), ("B", "B"), ("C", "C")], default="C", db_index=True,
+        help_text="Set by the nightly ABC classification from the value shipped; not edited by hand.",
+    )
+    abc_classified_at = models.DateTimeField("ABC classified at", null=True, blank=True)
 
     class Meta:
         ordering = ["sku"]
@@ -271,3 +278,6 @@ class ChannelStockRule(models.Model):
 
     def __str__(self):
         return f"Stock rule for {self.channel_code}"
+
+
+from .models_counts import AbcRun, CycleCount, CycleCountEvent, CycleCountLine  # noqa: E402,F401  (models of this app)

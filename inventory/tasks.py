@@ -23,3 +23,22 @@ def stock_reconcile() -> int:
             mismatch["product_id"], mismatch["location_id"], mismatch["counter_vs_ledger"],
         )
     return len(mismatches)
+
+
+@shared_task
+def abc_classify_nightly() -> int:
+    """Class products A/B/C by value shipped; returns how many changed class. Safe to run twice."""
+    from .abc import abc_classify
+
+    return abc_classify(actor="job:abc_classify").changed
+
+
+@shared_task
+def cycle_counts_plan_daily() -> int:
+    """Plan today's cycle counts at every active location; returns how many exist. Safe to run
+    twice: a location's day is planned once."""
+    from django.utils import timezone
+
+    from .counts import cycle_counts_plan_day
+
+    return len(cycle_counts_plan_day(day=timezone.localdate(), actor="job:cycle_counts_plan"))

@@ -49,6 +49,8 @@ SECTIONS = (
     Section("stock", "Stock", (
         "inventory.stocklevel", "inventory.product", "inventory.transfer", "inventory.stockmovement", "inventory.location",
         "inventory.channelstockrule",
+        # Cycle counts: the day's counts, their lines (what the accuracy KPI drills into), ABC runs.
+        "inventory.cyclecount", "inventory.cyclecountline", "inventory.abcrun",
     )),
     # Accountants' exports (and what reports adds later): each export job with its progress and download.
     Section("reports", "Reports & exports", ("reports",)),

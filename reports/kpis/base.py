@@ -28,6 +28,7 @@ DIMENSIONS = {
     "day": "Local day", "hour": "Hour of day (local)", "weekday": "Weekday (local)", "channel": "Channel",
     "location": "Location", "carrier": "Carrier", "sku": "SKU", "country": "Destination country (lane)",
     "reason": "Return reason", "disposition": "Disposition", "stage": "Stage", "category": "Product category",
+    "abc_class": "ABC class",
 }
 # The dimensions a request may filter on (query parameters), resolved to ids by the selectors.
 FILTERS = ("channel", "location", "carrier", "sku", "category")

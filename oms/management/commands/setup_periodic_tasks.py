@@ -14,6 +14,11 @@ SCHEDULE = [
      "Re-dispatch events that committed but were never handed to their subscribers."),
     ("Reconcile stock with the ledger", "inventory.tasks.stock_reconcile", ("cron", "17", "3"),
      "Nightly: every stock counter must equal the sum of its ledger rows; differences are logged as errors."),
+    ("Class products A/B/C", "inventory.tasks.abc_classify_nightly", ("cron", "5", "2"),
+     "Nightly: rank products by value shipped over OMS_ABC_WINDOW_DAYS and class them A/B/C (OMS_ABC_THRESHOLDS)."),
+    ("Plan today's cycle counts", "inventory.tasks.cycle_counts_plan_daily", ("cron", "30", "4"),
+     "Daily, after the ABC run: each location's stock levels due by their class's count frequency, levelled, capped "
+     "(OMS_COUNT_DAILY_CAP) and in pick-path order."),
     ("Serve backorders that have stock", "orders.tasks.backorders_sweep", ("every", 5, IntervalSchedule.MINUTES),
      "Allocate backordered orders whose missing products are available again (a safety net for lost events)."),
     ("Send due webhook deliveries", "oms.tasks.webhooks_sweep", ("every", 1, IntervalSchedule.MINUTES),

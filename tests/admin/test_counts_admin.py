@@ -1,0 +1,114 @@
+"""The console's cycle counts: the floor counts blind by scan and by form, the manager approves;
+the count sheet prints the bins in walking order without expected quantities."""
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from inventory.counts import cycle_count_plan
+from inventory.models import CycleCount, CycleCountLine, StockMovement
+from inventory.services import bin_create, stock_bin_assign
+
+from .conftest import messages_of
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def count(stocked, settings):
+    settings.OMS_COUNT_FREQUENCY_DAYS = {"A": 1, "B": 1, "C": 1}
+    settings.OMS_COUNT_TOLERANCE = {name: {"units": 0, "percent": 0} for name in "ABC"}
+    bin_create(location="chicago", code="B-2", aisle="2", position="1", actor="test")
+    bin_create(location="chicago", code="A-1", aisle="1", position="1", actor="test")
+    stocked("SKU-A", 17, gtin="4006381333931")
+    stocked("SKU-B", 23)
+    stock_bin_assign(sku="SKU-A", location="chicago", bin_code="B-2", actor="test")
+    stock_bin_assign(sku="SKU-B", location="chicago", bin_code="A-1", actor="test")
+    return cycle_count_plan(location="chicago", day=timezone.localdate(), actor="test")
+
+
+def page_url(count):
+    return reverse("admin:inventory_cyclecount_count", args=[count.pk])
+
+
+def line(count, sku):
+    return CycleCountLine.objects.get(count=count, product__sku=sku)
+
+
+def test_the_list_opens_on_todays_counts(console, count):
+    user = console("Warehouse")
+    first = user.get(reverse("admin:inventory_cyclecount_changelist"))
+    assert first.status_code == 302
+    listing = user.get(first["Location"]).content.decode()
+    assert count.number in listing and page_url(count) in listing
+
+
+def test_the_floor_counts_blind_by_scan_and_form(console, count):
+    user = console("Warehouse")
+    page = user.get(page_url(count)).content.decode()
+    assert 'id="id_barcode"' in page and "Expected" not in page
+    assert ">17<" not in page and ">23<" not in page
+    assert page.index("A-1") < page.index("B-2")  # walking order
+
+    answer = user.post(page_url(count), {"action": "scan", "barcode": "4006381333931"}, follow=True)
+    assert "SKU-A: 1 scanned." in messages_of(answer)
+    a, b = line(count, "SKU-A"), line(count, "SKU-B")
+    answer = user.post(page_url(count), {"action": "submit", f"quantity-{a.pk}": "17", f"quantity-{b.pk}": "20"}, follow=True)
+    assert "2 count(s) recorded. Count 1 line(s) again." in messages_of(answer)
+    page = answer.content.decode()
+    assert ">23<" not in page and ">20<" not in page  # neither the expected nor the first count leaks to the recount
+    assert line(count, "SKU-A").status == "posted" and line(count, "SKU-B").status == "recount"
+
+
+def test_bad_quantities_are_named_and_nothing_is_recorded(console, count):
+    user = console("Warehouse")
+    a, b = line(count, "SKU-A"), line(count, "SKU-B")
+    answer = user.post(page_url(count), {"action": "submit", f"quantity-{a.pk}": "17", f"quantity-{b.pk}": "two"}, follow=True)
+    assert any("SKU-B: 'two' is not a whole number" in message for message in messages_of(answer))
+    assert line(count, "SKU-A").counted is None
+    answer = user.post(page_url(count), {"action": "scan", "barcode": "NOPE"}, follow=True)
+    assert any("NOPE is not to be counted" in message for message in messages_of(answer))
+
+
+def test_the_warehouse_may_not_approve(console, count):
+    user = console("Warehouse")
+    assert user.post(page_url(count), {"action": "approve"}).status_code == 403
+    assert "Approve" not in user.get(page_url(count)).content.decode()
+
+
+def test_the_manager_sees_the_variance_and_approves(console, count):
+    b = line(count, "SKU-B")
+    floor = console("Warehouse")
+    for quantity in ("20", "21"):
+        floor.post(page_url(count), {"action": "submit", f"quantity-{b.pk}": quantity})
+    manager = console("Operations manager", username="boss")
+    page = manager.get(page_url(count)).content.decode()
+    assert "<td>23</td><td>20</td><td>-2</td>" in page  # expected, first count, variance
+    answer = manager.post(page_url(count), {"action": "approve", "line": [str(b.pk)]}, follow=True)
+    assert "Approved: the corrections are posted to the ledger." in messages_of(answer)
+    movement = StockMovement.objects.get(reference=count.number)
+    assert movement.on_hand_delta == -2 and movement.actor == manager.user
+
+
+def test_the_count_sheet_prints_bins_in_walking_order_without_expected_quantities(console, count):
+    from inventory.documents_counts import count_sheet, count_sheet_html
+
+    sheet = count_sheet(count.pk)
+    assert [entry.bin for entry in sheet.lines] == ["A-1", "B-2"]
+    html = count_sheet_html(sheet)
+    assert ">17<" not in html and ">23<" not in html  # (the count number and barcode may hold such digits)
+    response = console("Warehouse").get(reverse("admin:inventory_cyclecount_sheet", args=[count.pk]))
+    assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
+    assert b"".join(response.streaming_content if response.streaming else [response.content]).startswith(b"%PDF")
+
+
+def test_customer_service_does_not_see_counts(console, count):
+    assert console("Customer service").get(page_url(count)).status_code == 403
+
+
+def test_manager_cancels_with_a_reason(console, count):
+    manager = console("Operations manager", username="boss")
+    answer = manager.post(page_url(count), {"action": "cancel", "reason": ""}, follow=True)
+    assert any("Say why" in message for message in messages_of(answer))
+    manager.post(page_url(count), {"action": "cancel", "reason": "Stocktake tomorrow"})
+    assert CycleCount.objects.get(pk=count.pk).status == "cancelled"
