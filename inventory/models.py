@@ -161,6 +161,8 @@ class StockMovement(models.Model):
         SAFETY_STOCK = "safety_stock", "Safety stock change"
         RETURN_TO_VENDOR = "return_to_vendor", "Return to vendor"
         QUARANTINE_RELEASE = "quarantine_release", "Released from quarantine"
+        # Incoming only: a purchase order sent (units expected) or closed/cancelled (no longer expected).
+        PURCHASE_ORDER = "purchase_order", "Purchase order (incoming)"
 
     kind = models.CharField(max_length=20, choices=Kind.choices)
     # Indexed by movement_stock_idx, which starts with it.
@@ -271,3 +273,13 @@ class ChannelStockRule(models.Model):
 
     def __str__(self):
         return f"Stock rule for {self.channel_code}"
+
+
+# Suppliers and purchase orders live in their own module; imported here so Django finds the models.
+from .models_purchasing import (  # noqa: E402, F401
+    PurchaseOrder,
+    PurchaseOrderEvent,
+    PurchaseOrderLine,
+    Supplier,
+    SupplierProduct,
+)
