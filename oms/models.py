@@ -97,6 +97,8 @@ API_SCOPES = (
     ("products:write", "Create and change products"),
     ("stock:read", "Read stock, movements and availability"),
     ("stock:write", "Post stock movements and stock snapshots"),
+    ("purchasing:read", "Read suppliers, their products and purchase orders"),
+    ("purchasing:write", "Create and change suppliers; draft, send, receive, close and cancel purchase orders"),
     ("events:read", "Read the domain events feed"),
     ("fulfillment:read", "Read fulfillment orders"),
     ("fulfillment:write", "Ship, deliver and move fulfillment orders"),

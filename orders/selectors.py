@@ -4,9 +4,13 @@ from collections import defaultdict
 
 from django.db.models import QuerySet
 
+from inventory.selectors_purchasing import expected_dates_for
 from oms.errors import NotFound
 
-from .models import Allocation, Order, OrderEvent, OrderHold, OrderLine
+from .models import Allocation, Order, OrderEvent, OrderHold, OrderLine, OrderStatus
+
+# Orders whose missing units may still come from a purchase order: their lines say when.
+WAITING_FOR_STOCK = (OrderStatus.PENDING, OrderStatus.ON_HOLD, OrderStatus.BACKORDERED, OrderStatus.ALLOCATED)
 
 
 class _OrdersWithDetails(QuerySet):
@@ -47,6 +51,26 @@ def order_details_attach(orders: list[Order]) -> None:
     for order_id, order in by_id.items():
         order.line_list = lines_of[order_id]
         order.active_holds = holds_of[order_id]
+    order_lines_expected_attach(lines)
+
+
+def order_lines_expected_attach(lines: list[OrderLine]) -> None:
+    """Set ``expected_date`` on each line (whose ``order`` is loaded): for a line short of stock
+    in an order still waiting for it, the day open purchase orders to shipping locations cover the
+    missing units (None when they do not, or nothing is missing). One query, and none at all when
+    no line is short."""
+    short = {}
+    for line in lines:
+        line.expected_date = None
+        missing = line.quantity - line.quantity_reserved - line.quantity_shipped
+        if missing > 0 and line.product_id is not None and line.order.status in WAITING_FOR_STOCK:
+            short[line.pk] = (line.product_id, missing)
+    if not short:
+        return
+    dates = expected_dates_for(short.values())
+    for line in lines:
+        if line.pk in short:
+            line.expected_date = dates.get(line.product_id)
 
 
 def order_id_for_number(number: str) -> int:
