@@ -81,8 +81,14 @@ class SupplierProduct(models.Model):
         ordering = ["supplier", "product"]
         verbose_name = "supplier product"
         constraints = [
-            models.UniqueConstraint(fields=["supplier", "product"], name="supplier_product_unique"),
-            models.UniqueConstraint(fields=["product"], condition=Q(is_preferred=True), name="supplier_product_one_preferred"),
+            models.UniqueConstraint(
+                fields=["supplier", "product"], name="supplier_product_unique",
+                violation_error_message="The supplier already sells this product; change that row instead.",
+            ),
+            models.UniqueConstraint(
+                fields=["product"], condition=Q(is_preferred=True), name="supplier_product_one_preferred",
+                violation_error_message="This product already has a preferred supplier; unmark it there first.",
+            ),
             models.CheckConstraint(condition=Q(unit_cost__gte=0), name="supplier_product_cost_not_negative"),
             models.CheckConstraint(condition=Q(pack_size__isnull=True) | Q(pack_size__gt=0), name="supplier_product_pack_positive"),
             models.CheckConstraint(condition=Q(minimum_quantity__gt=0), name="supplier_product_minimum_positive"),

@@ -366,46 +366,6 @@ def _po_insert(supplier: Supplier, location: Location, lines: list[PurchaseOrder
     return po
 
 
-def purchase_order_draft_saved(*, purchase_order_id: int, created: bool, changed: Sequence[str], actor: Actor) -> PurchaseOrder:
-    """After the console saved a draft with its lines: number it (when new), number its lines,
-    fill what the supplier knows (cost, supplier SKU, expected date, currency) and trail the change.
-
-    Only drafts may be edited so: once sent, a PO's lines are on the ledger as ``incoming``.
-    """
-    with transaction.atomic():
-        po, lines = _locked_with_lines(purchase_order_id)
-        if po.status != PurchaseOrderStatus.DRAFT:
-            raise InvalidTransition(f"{po.number} is {po.get_status_display().lower()}; only a draft can be edited.")
-        offers = {o.product_id: o for o in SupplierProduct.objects.filter(supplier_id=po.supplier_id, product_id__in=[line.product_id for line in lines])}
-        today = timezone.localdate()
-        used = {line.line_number for line in lines if line.line_number}
-        next_number = max(used, default=0)
-        for line in sorted(lines, key=lambda line: line.pk):
-            offer = offers.get(line.product_id)
-            if not line.line_number:
-                next_number += 1
-                line.line_number = next_number
-            if not line.supplier_sku and offer is not None:
-                line.supplier_sku = offer.supplier_sku
-            if line.expected_date is None:
-                line.expected_date = po.expected_date or today + datetime.timedelta(
-                    days=offer.effective_lead_time_days if offer is not None else po.supplier.lead_time_days
-                )
-            line.save(update_fields=["line_number", "supplier_sku", "expected_date"])
-        values = {"currency": po.supplier.currency}
-        if po.number is None:
-            values["number"] = po_number_for(po.pk)
-        if po.expected_date is None and lines:
-            values["expected_date"] = max(line.expected_date for line in lines)
-        _touch(po, **values)
-        if created:
-            _publish(po, CREATED_EVENT, lines=len(lines))
-            _trail(po, PurchaseOrderEvent.Kind.CREATED, f"Drafted in the console with {len(lines)} line(s).", actor=actor, to_status=po.status)
-        elif changed:
-            _trail(po, PurchaseOrderEvent.Kind.CHANGED, f"Changed: {', '.join(changed)}.", actor=actor, data={"changed": list(changed)})
-    return po
-
-
 def purchase_orders_draft(*, lines: Sequence[tuple[str, str, int, str | None]], actor: Actor) -> list[PurchaseOrder]:
     """Draft POs for ``(sku, location code, quantity, supplier code or None)`` lines: one PO per
     (supplier, location), each line at the supplier's cost and SKU, expected after its lead time.
