@@ -50,6 +50,8 @@ SECTIONS = (
         "inventory.stocklevel", "inventory.product", "inventory.transfer", "inventory.stockmovement", "inventory.location",
         "inventory.channelstockrule",
     )),
+    # Buying: purchase orders (the buyer sends them, the dock receives them) and the suppliers.
+    Section("purchasing", "Purchasing", ("inventory.purchaseorder", "inventory.supplier")),
     # Accountants' exports (and what reports adds later): each export job with its progress and download.
     Section("reports", "Reports & exports", ("reports",)),
     Section("integrations", "Channels & integrations", (
