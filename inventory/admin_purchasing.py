@@ -25,8 +25,9 @@ from oms.admin import AuditTrailInline, ReadOnlyInline, form_add_domain_error
 from oms.errors import DomainError, InvalidInput
 
 from . import purchasing
+from .admin_views import _form_page
 from .documents_purchasing import purchase_order_pdf
-from .forms import LocationChoiceField
+from .forms import LocationChoiceField, TransferLineForm
 from .models_purchasing import PO_RECEIVABLE, PurchaseOrder, PurchaseOrderEvent, PurchaseOrderLine, PurchaseOrderStatus, Supplier, SupplierProduct
 
 SEND = "inventory.send_purchaseorder"
@@ -80,16 +81,10 @@ class PurchaseOrderCreateForm(forms.Form):
     notes = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 3}), max_length=5000, help_text="Printed on the order.")
 
 
-class PurchaseOrderLineForm(forms.Form):
-    sku = forms.CharField(label="SKU", max_length=64, required=False)
-    quantity = forms.IntegerField(required=False, min_value=1)
-    unit_cost = forms.DecimalField(required=False, min_value=0, max_digits=14, decimal_places=3, help_text="Empty: the supplier's cost.")
+class PurchaseOrderLineForm(TransferLineForm):
+    """A transfer's line (SKU, quantity) with an optional cost."""
 
-    def clean(self):
-        data = super().clean()
-        if data.get("sku") and data.get("quantity") is None and "quantity" not in self.errors:
-            self.add_error("quantity", "Required for a line with a SKU.")
-        return data
+    unit_cost = forms.DecimalField(required=False, min_value=0, max_digits=14, decimal_places=3, help_text="Empty: the supplier's cost.")
 
 
 PurchaseOrderLineFormSet = forms.formset_factory(PurchaseOrderLineForm, extra=8)
@@ -203,11 +198,6 @@ class PurchaseOrderAdmin(admin.ModelAdmin):
         return request.user.has_perm(SEND)
 
 
-def _page(request, model_admin, title: str, submit_label: str, **context) -> TemplateResponse:
-    context = {**model_admin.admin_site.each_context(request), "opts": model_admin.opts, "title": title, "submit_label": submit_label, **context}
-    return TemplateResponse(request, context.pop("template"), context)
-
-
 def purchase_order_add_view(request: HttpRequest, model_admin):
     """Draft a PO through the service, which numbers it and fills the supplier's costs and dates."""
     if not request.user.has_perm("inventory.add_purchaseorder"):
@@ -231,7 +221,7 @@ def purchase_order_add_view(request: HttpRequest, model_admin):
                 return HttpResponseRedirect(reverse("admin:inventory_purchaseorder_change", args=[po.pk]))
     else:
         form, formset = PurchaseOrderCreateForm(), PurchaseOrderLineFormSet(prefix="lines")
-    return _page(
+    return _form_page(
         request, model_admin, "Draft a purchase order", "Draft purchase order", form=form, formset=formset,
         has_errors=bool(form.errors) or any(formset.errors), template="admin/inventory/purchaseorder/add_form.html",
     )
@@ -327,7 +317,7 @@ def purchase_order_receive_view(request: HttpRequest, model_admin, object_id: st
     rows = [
         {"line": line, "value": typed.get(line.line_number, ""), "error": line_errors.get(line.line_number, "")} for line in lines
     ]
-    return _page(
+    return _form_page(
         request, model_admin, f"Receive {po.number} from {po.supplier.name} at {po.location.code}", "Book receipt",
         po=po, form=form, rows=rows, has_errors=bool(form.errors or line_errors), receivable=po.status in PO_RECEIVABLE,
         template="admin/inventory/purchaseorder/receive.html",

@@ -43,7 +43,7 @@ from .models_purchasing import (
     SupplierProduct,
     po_number_for,
 )
-from .services import _announce_available, _model_validate, _positive, _post, location_get, product_get, stock_levels_lock
+from .services import _announce_available, _fields_apply, _model_validate, _positive, _post, location_get, product_get, stock_levels_lock
 
 # The public events of a PO (webhooks, the events feed), on the stream ``purchase_order:<id>``.
 STATUS_EVENTS = {status: f"purchase_order.{status}" for status in PurchaseOrderStatus.values}
@@ -115,9 +115,7 @@ def supplier_update(*, code: str, expected_version: ExpectedVersion, changes: di
         if supplier is None:
             raise NotFound(f"No supplier with code {code!r}.", code="unknown_supplier")
         version_check(expected_version, supplier.version, what=f"Supplier {code}")
-        changed = [name for name, value in changes.items() if getattr(supplier, name) != value]
-        for name in changed:
-            setattr(supplier, name, changes[name])
+        changed = _fields_apply(supplier, changes)
         if not changed:
             return supplier
         _supplier_validate(supplier)
