@@ -168,7 +168,7 @@ class PurchaseOrderAdmin(admin.ModelAdmin):
     def pdf_view(self, request, object_id):
         if not self.has_view_permission(request):
             raise PermissionDenied
-        po = get_object_or_404(PurchaseOrder, pk=object_id)
+        po = get_object_or_404(PurchaseOrder, pk=_purchase_order_pk(object_id))
         response = HttpResponse(purchase_order_pdf(po.pk), content_type="application/pdf")
         response["Content-Disposition"] = f'inline; filename="{po.number}.pdf"'
         return response
@@ -196,6 +196,13 @@ class PurchaseOrderAdmin(admin.ModelAdmin):
 
     def has_send_permission(self, request):
         return request.user.has_perm(SEND)
+
+
+def _purchase_order_pk(object_id: str) -> int:
+    """The id in a console URL; anything but a plausible id is a page that does not exist."""
+    if not object_id.isdigit() or len(object_id) > 18:
+        raise Http404("No such purchase order.")
+    return int(object_id)
 
 
 def purchase_order_add_view(request: HttpRequest, model_admin):
@@ -246,7 +253,7 @@ def purchase_order_action_view(request: HttpRequest, object_id: str, action: str
         raise Http404("No such purchase order action.")
     if not request.user.has_perm(SEND):
         raise PermissionDenied
-    po = get_object_or_404(PurchaseOrder.objects.select_related("supplier"), pk=object_id)
+    po = get_object_or_404(PurchaseOrder.objects.select_related("supplier"), pk=_purchase_order_pk(object_id))
     purchase_order_action_run(request, po, action)
     return HttpResponseRedirect(reverse("admin:inventory_purchaseorder_change", args=[po.pk]))
 
@@ -280,7 +287,7 @@ def purchase_order_receive_view(request: HttpRequest, model_admin, object_id: st
     """The dock's page: a quantity per line, plus scans; booking hands both to the receipt service."""
     if not request.user.has_perm(RECEIVE):
         raise PermissionDenied
-    po = get_object_or_404(PurchaseOrder.objects.select_related("supplier", "location"), pk=object_id)
+    po = get_object_or_404(PurchaseOrder.objects.select_related("supplier", "location"), pk=_purchase_order_pk(object_id))
     lines = list(PurchaseOrderLine.objects.filter(purchase_order=po).select_related("product").order_by("line_number"))
     form = ReceiveForm(request.POST or None)
     line_errors: dict[int, str] = {}

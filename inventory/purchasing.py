@@ -342,6 +342,9 @@ def purchase_order_create(
     if not source.is_active:
         raise DomainError(f"Supplier {source.code} is inactive; activate it before ordering.", code="inactive_supplier", fields={"supplier": ["Inactive."]})
     destination = location_get(location)
+    if not destination.is_active:
+        raise DomainError(f"Location {destination.code} is inactive; goods cannot be delivered there.", code="inactive_location",
+                          fields={"location": ["Inactive."]})
     built = _draft_lines(source, lines, today=timezone.localdate())
     with transaction.atomic():
         po = _po_insert(source, destination, built, expected_date=expected_date, notes=notes, actor=actor)
@@ -389,8 +392,8 @@ def purchase_orders_draft(*, lines: Sequence[tuple[str, str, int, str | None]], 
         if product is None:
             problems[f"{where}.sku"] = [f"Unknown SKU {sku!r}."]
             continue
-        if location not in locations:
-            problems[f"{where}.location"] = [f"Unknown location {location!r}."]
+        if location not in locations or not locations[location].is_active:
+            problems[f"{where}.location"] = [f"Unknown location {location!r}." if location not in locations else f"Location {location} is inactive."]
             continue
         try:
             _positive(quantity, f"{where}.quantity")

@@ -68,7 +68,7 @@ def _order_from_intake(result: IntakeResult) -> Order:
     order.active_holds = result.holds
     for line in result.lines:
         line.order = order
-    order_lines_expected_attach(result.lines)
+    order_lines_expected_attach(result.lines, only_if_short=True)
     return order
 
 
