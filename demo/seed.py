@@ -30,6 +30,7 @@ from returns.models import ReturnRequest
 from shipping.demo import demo_shipping_seed
 
 from . import catalogue, channels, counts, fulfillment, portal, returns
+from .purchasing import purchasing_seed
 from .customers import customer_groups_seed, customers_plan, customers_seed, price_list_seed
 from .orders import channels_seed, late_receipt_seed, orders_plan, orders_seed
 from .report import SEED, DemoReport
@@ -142,6 +143,8 @@ def _demo_seed(*, orders: int, customers: int, skus: int, progress: bool, say: C
     orders_seed(order_plans, users, report, progress)
     late_receipt_seed(sorted(scarce), report)
     catalogue.transfers_seed(rng, report, users["manager"])
+    say("Purchasing: suppliers, their products, purchase orders drafted, sent and received")
+    purchasing_seed(report, users, scarce)
     _api_key(report, users["admin"])
     say("Carriers: scans up to now, late shipments, manifests")
     fulfillment.demo_tracking(report)

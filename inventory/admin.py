@@ -12,6 +12,7 @@ from oms.admin import ConfigAuditAdmin, ReadOnlyAdmin
 from oms.admin_links import console_link, console_may_open
 
 from . import admin_views
+from . import admin_purchasing  # noqa: F401  (registers suppliers and purchase orders)
 from .models import Bin, ChannelStockRule, Location, Product, StockLevel, StockMovement, Transfer, TransferLine
 from .selectors import channel_pool_forget
 

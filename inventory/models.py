@@ -168,6 +168,8 @@ class StockMovement(models.Model):
         SAFETY_STOCK = "safety_stock", "Safety stock change"
         RETURN_TO_VENDOR = "return_to_vendor", "Return to vendor"
         QUARANTINE_RELEASE = "quarantine_release", "Released from quarantine"
+        # Incoming only: a purchase order sent (units expected) or closed/cancelled (no longer expected).
+        PURCHASE_ORDER = "purchase_order", "Purchase order (incoming)"
 
     kind = models.CharField(max_length=20, choices=Kind.choices)
     # Indexed by movement_stock_idx, which starts with it.
@@ -281,3 +283,11 @@ class ChannelStockRule(models.Model):
 
 
 from .models_counts import AbcRun, CycleCount, CycleCountEvent, CycleCountLine  # noqa: E402,F401  (models of this app)
+# Suppliers and purchase orders live in their own module; imported here so Django finds the models.
+from .models_purchasing import (  # noqa: E402, F401
+    PurchaseOrder,
+    PurchaseOrderEvent,
+    PurchaseOrderLine,
+    Supplier,
+    SupplierProduct,
+)

@@ -12,6 +12,7 @@ from django.db.models.functions import Coalesce, Greatest
 from oms.db import rows_select
 
 from .models import Bin, ChannelStockRule, Location, Product, StockLevel, StockMovement
+from .selectors_purchasing import incoming_arrivals
 
 
 @dataclass
@@ -32,6 +33,8 @@ class SkuAvailability:
     incoming: int
     locations: list[LocationStock] = field(default_factory=list)
     channel: str | None = None
+    # What open purchase orders bring to the locations counted, soonest first (``Arrival``).
+    arrivals: list = field(default_factory=list)
 
 
 def products_by_sku(skus) -> dict[str, Product]:
@@ -49,15 +52,17 @@ def stock_for_sku(product: Product, *, channel: str | None = None) -> SkuAvailab
     pool = channel_pool(channel) if channel is not None else ChannelPool(channel="")
     rows = StockLevel.objects.filter(product=product).select_related("location").order_by("location__priority", "location__code")
     result = SkuAvailability(sku=product.sku, available_to_promise=0, incoming=0, channel=channel)
-    pooled = []
+    pooled, counted = [], set()
     for row in rows:
         sells = pool.sells_from(row.location)
         if sells:
             pooled.append(row.available)
             result.incoming += row.incoming
+            counted.add(row.location.code)
         if sells or channel is None:
             result.locations.append(_location_stock(row))
     result.available_to_promise = pool.may_take(pooled)
+    result.arrivals = [arrival for arrival in incoming_arrivals([product.pk])[product.pk] if arrival.location in counted]
     return result
 
 

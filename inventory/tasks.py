@@ -42,3 +42,12 @@ def cycle_counts_plan_daily() -> int:
     from .counts import cycle_counts_plan_day
 
     return len(cycle_counts_plan_day(day=timezone.localdate(), actor="job:cycle_counts_plan"))
+@shared_task(bind=True, max_retries=6, default_retry_delay=60)
+def purchase_order_email(self, purchase_order_id: int) -> bool:
+    """E-mail a sent purchase order's PDF to its supplier (once; a second run finds it sent)."""
+    from .purchasing import purchase_order_email_send
+
+    try:
+        return purchase_order_email_send(purchase_order_id=purchase_order_id)
+    except OSError as exc:  # the mail server did not answer: try again later
+        raise self.retry(exc=exc) from exc

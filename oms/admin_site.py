@@ -52,6 +52,8 @@ SECTIONS = (
         # Cycle counts: the day's counts, their lines (what the accuracy KPI drills into), ABC runs.
         "inventory.cyclecount", "inventory.cyclecountline", "inventory.abcrun",
     )),
+    # Buying: purchase orders (the buyer sends them, the dock receives them) and the suppliers.
+    Section("purchasing", "Purchasing", ("inventory.purchaseorder", "inventory.supplier")),
     # Accountants' exports (and what reports adds later): each export job with its progress and download.
     Section("reports", "Reports & exports", ("reports",)),
     Section("integrations", "Channels & integrations", (

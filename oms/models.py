@@ -100,6 +100,8 @@ API_SCOPES = (
     ("counts:read", "Read cycle counts (blind: expected quantities only with counts:approve)"),
     ("counts:write", "Scan and enter counted quantities of cycle counts"),
     ("counts:approve", "Approve cycle count variances, ask for recounts, cancel counts; see expected quantities of counted lines"),
+    ("purchasing:read", "Read suppliers, their products and purchase orders"),
+    ("purchasing:write", "Create and change suppliers; draft, send, receive, close and cancel purchase orders"),
     ("events:read", "Read the domain events feed"),
     ("fulfillment:read", "Read fulfillment orders"),
     ("fulfillment:write", "Ship, deliver and move fulfillment orders"),

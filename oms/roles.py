@@ -8,7 +8,9 @@ ROLES: dict[str, dict[str, list[str]]] = {
         "inventory": ["view_product", "view_location", "view_bin", "change_bin", "add_bin", "view_stocklevel", "view_stockmovement",
                       "receive_stock", "view_transfer", "add_transfer", "change_transfer", "view_transferline",
                       # Cycle counts: counting blind on the floor (approving variances is the manager's).
-                      "view_cyclecount", "view_cyclecountline", "count_cyclecount"],
+                      "view_cyclecount", "view_cyclecountline", "count_cyclecount",
+                      # The dock receives deliveries against purchase orders (buying is the manager's).
+                      "view_supplier", "view_purchaseorder", "view_purchaseorderline", "view_purchaseorderevent", "receive_purchaseorder"],
         "orders": ["view_order", "view_orderline", "view_allocation", "view_orderevent", "view_orderhold", "view_channel", "transition_order"],
         "customers": ["view_customer", "view_customeraddress"],
         # The floor work: fulfillment orders through their lifecycle, moves between locations, pick lists, packing.
@@ -59,7 +61,9 @@ ROLES: dict[str, dict[str, list[str]]] = {
         # Prices and costs are finance's: changing products, by hand or by an import of products and prices.
         "inventory": ["view_product", "change_product", "view_stocklevel", "view_stockmovement", "view_location",
                       # The count corrections behind the finance dashboard's figure (read only; never the counting).
-                      "view_cyclecount", "view_cyclecountline"],
+                      "view_cyclecount", "view_cyclecountline",
+                      # What is bought at what cost (reading only; buying is the Operations manager's).
+                      "view_supplier", "view_supplierproduct", "view_purchaseorder", "view_purchaseorderline", "view_purchaseorderevent"],
         "returns": ["view_returnrequest", "view_returnline", "view_returnevent", "view_returnpolicy", "view_returnreason", "view_refund"],
         # The KPIs (the finance dashboard's figures: revenue, refunds, stock value), the imports, and the
         # exports (CSV, Excel: every kind through the export API and from the console lists above).

@@ -4,9 +4,13 @@ from collections import defaultdict
 
 from django.db.models import QuerySet
 
+from inventory.selectors_purchasing import arrival_date_covering, incoming_arrivals
 from oms.errors import NotFound
 
-from .models import Allocation, Order, OrderEvent, OrderHold, OrderLine
+from .models import Allocation, Order, OrderEvent, OrderHold, OrderLine, OrderStatus
+
+# Orders whose missing units may still come from a purchase order: their lines say when.
+WAITING_FOR_STOCK = (OrderStatus.PENDING, OrderStatus.ON_HOLD, OrderStatus.BACKORDERED, OrderStatus.ALLOCATED)
 
 
 class _OrdersWithDetails(QuerySet):
@@ -47,6 +51,32 @@ def order_details_attach(orders: list[Order]) -> None:
     for order_id, order in by_id.items():
         order.line_list = lines_of[order_id]
         order.active_holds = holds_of[order_id]
+    order_lines_expected_attach(lines)
+
+
+def order_lines_expected_attach(lines: list[OrderLine], *, only_if_short: bool = False) -> None:
+    """Set ``expected_date`` on each line (whose ``order`` is loaded): for a line short of stock
+    in an order still waiting for it, the day open purchase orders to shipping locations cover the
+    missing units (None when they do not, or nothing is missing).
+
+    One query whenever a line's order is still waiting for stock (so a page costs the same however
+    many of its lines are short); ``only_if_short`` (intake's answer) skips it when none is.
+    """
+    waiting, needed = set(), defaultdict(int)
+    for line in lines:
+        line.expected_date = None
+        if line.product_id is None or line.order.status not in WAITING_FOR_STOCK:
+            continue
+        waiting.add(line.product_id)
+        missing = line.quantity - line.quantity_reserved - line.quantity_shipped
+        if missing > 0:
+            needed[line.product_id] += missing
+    if not waiting or (only_if_short and not needed):
+        return
+    arrivals = incoming_arrivals(waiting, shipping_only=True)
+    for line in lines:
+        if line.product_id in needed and line.quantity - line.quantity_reserved - line.quantity_shipped > 0:
+            line.expected_date = arrival_date_covering(arrivals[line.product_id], needed[line.product_id])
 
 
 def order_id_for_number(number: str) -> int:

@@ -357,6 +357,13 @@ class LocationStockSerializer(serializers.Serializer):
     available = serializers.IntegerField(help_text="on_hand - reserved - damaged - safety_stock, never below zero.")
 
 
+class ArrivalSerializer(serializers.Serializer):
+    date = serializers.DateField(allow_null=True, help_text="When the units should arrive; null: the PO gives no date.")
+    quantity = serializers.IntegerField(help_text="Units still open on the purchase order.")
+    location = serializers.CharField(help_text="The location they arrive at.")
+    purchase_order = serializers.CharField(help_text="The purchase order's number.")
+
+
 class StockSerializer(serializers.Serializer):
     sku = serializers.CharField()
     channel = serializers.CharField(allow_null=True, help_text="The channel asked for, or null.")
@@ -364,6 +371,11 @@ class StockSerializer(serializers.Serializer):
         help_text="Available across active locations that ship; with `channel`, what that channel may promise."
     )
     incoming = serializers.IntegerField(help_text="In transit to the locations counted.")
+    incoming_arrivals = ArrivalSerializer(
+        many=True, source="arrivals",
+        help_text="When open purchase orders bring units to the locations counted, soonest first (undated last): "
+        "available-to-promise with dates. Transfers in transit count in `incoming` but have no date here.",
+    )
     locations = LocationStockSerializer(many=True, help_text="With `channel`: only the locations that sell for it.")
 
 

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import purchasing, views
 
 # ``path:`` because a SKU may contain a slash; the fixed ``stock/...`` paths come before ``stock/<sku>/``.
 urlpatterns = [
@@ -19,4 +19,14 @@ urlpatterns = [
     path("stock/<path:sku>/scrap/", views.StockQuarantineScrapView.as_view(), name="api-stock-scrap"),
     path("stock/<path:sku>/", views.StockView.as_view(), name="api-stock"),
     path("atp/", views.AvailabilityView.as_view(), name="api-availability"),
+    path("suppliers/", purchasing.SuppliersView.as_view(), name="api-suppliers"),
+    path("suppliers/<str:code>/", purchasing.SupplierDetailView.as_view(), name="api-supplier"),
+    path("suppliers/<str:code>/products/", purchasing.SupplierProductsView.as_view(), name="api-supplier-products"),
+    path("purchase-orders/", purchasing.PurchaseOrdersView.as_view(), name="api-purchase-orders"),
+    path("purchase-orders/<str:number>/", purchasing.PurchaseOrderDetailView.as_view(), name="api-purchase-order"),
+    path("purchase-orders/<str:number>/events/", purchasing.PurchaseOrderEventsView.as_view(), name="api-purchase-order-events"),
+    path("purchase-orders/<str:number>/send/", purchasing.PurchaseOrderSendView.as_view(), name="api-purchase-order-send"),
+    path("purchase-orders/<str:number>/receive/", purchasing.PurchaseOrderReceiveView.as_view(), name="api-purchase-order-receive"),
+    path("purchase-orders/<str:number>/cancel/", purchasing.PurchaseOrderCancelView.as_view(), name="api-purchase-order-cancel"),
+    path("purchase-orders/<str:number>/close/", purchasing.PurchaseOrderCloseView.as_view(), name="api-purchase-order-close"),
 ]

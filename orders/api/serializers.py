@@ -214,6 +214,11 @@ class OrderLineSerializer(serializers.Serializer):
     quantity_reserved = serializers.IntegerField(help_text="Units held in stock for this line.")
     quantity_shipped = serializers.IntegerField()
     allocations = AllocationSerializer(many=True, source="allocation_list", help_text="Where the reserved units are held.")
+    expected_date = serializers.DateField(
+        allow_null=True, default=None,
+        help_text="For a line waiting for stock (backordered units): the day open purchase orders bring enough of the SKU; "
+        "null when nothing is missing or no purchase order covers it yet.",
+    )
 
 
 class HoldSerializer(serializers.Serializer):

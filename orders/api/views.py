@@ -22,7 +22,7 @@ from oms.api.schema import IDEMPOTENCY_KEY, IF_MATCH, error_responses
 from oms.api.versioning import etag_for, expected_version, with_etag
 from oms.errors import DomainError, InvalidInput
 from orders.models import Order
-from orders.selectors import order_events, order_id_for_number, order_with_details, orders_with_details
+from orders.selectors import order_events, order_id_for_number, order_lines_expected_attach, order_with_details, orders_with_details
 from orders.services import (
     IntakeResult,
     order_cancel,
@@ -66,6 +66,9 @@ def _order_from_intake(result: IntakeResult) -> Order:
     order = result.order
     order.line_list = result.lines
     order.active_holds = result.holds
+    for line in result.lines:
+        line.order = order
+    order_lines_expected_attach(result.lines, only_if_short=True)
     return order
 
 

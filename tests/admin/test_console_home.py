@@ -206,7 +206,8 @@ def test_the_index_is_grouped_by_the_work(console):
     page = console("Operations manager").get(reverse("admin:index"))
 
     assert section_names(page) == [
-        "Orders & customers", "Floor: fulfillment, picking, packing", "Shipping", "Returns", "Stock", "Reports & exports", "Channels & integrations",
+        "Orders & customers", "Floor: fulfillment, picking, packing", "Shipping", "Returns", "Stock", "Purchasing", "Reports & exports",
+        "Channels & integrations",
         "Staff sign-in",
     ]
     orders = page.context["app_list"][0]

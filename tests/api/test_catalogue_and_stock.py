@@ -31,6 +31,7 @@ def test_when_a_product_is_posted_with_only_sku_name_and_price_then_it_is_create
         "is_returnable": True,
         "category": "",
         "low_stock_threshold": 0,
+        "category": "",
         "version": 1,
         "created_at": response.json()["created_at"],
         "updated_at": response.json()["updated_at"],

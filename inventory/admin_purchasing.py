@@ -1,0 +1,332 @@
+"""Suppliers and purchase orders in the operator console.
+
+Suppliers (with the products they sell) are edited in place. Purchase orders are drafted through
+``purchase_order_create`` and move only through their services: send, cancel and close are the
+buyer's (Operations manager: ``inventory.send_purchaseorder``); receiving is the dock's
+(Warehouse: ``inventory.receive_purchaseorder``), on a page where each line takes a counted
+quantity and a scanner's codes (GTIN, SKU or the supplier's SKU, one per row, ``3*CODE`` for a
+counted stack) add to them. Every refusal is shown on the page; nothing changes but through the
+services.
+"""
+
+from collections import Counter
+
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from oms.admin import AuditTrailInline, ReadOnlyInline, form_add_domain_error
+from oms.errors import DomainError, InvalidInput
+
+from . import purchasing
+from .admin_views import _form_page
+from .documents_purchasing import purchase_order_pdf
+from .forms import LocationChoiceField, TransferLineForm
+from .models_purchasing import PO_RECEIVABLE, PurchaseOrder, PurchaseOrderEvent, PurchaseOrderLine, PurchaseOrderStatus, Supplier, SupplierProduct
+
+SEND = "inventory.send_purchaseorder"
+RECEIVE = "inventory.receive_purchaseorder"
+
+
+# --- suppliers -------------------------------------------------------------------------------
+
+
+class SupplierProductInline(admin.TabularInline):
+    model = SupplierProduct
+    extra = 1
+    fields = ("product", "supplier_sku", "unit_cost", "pack_size", "minimum_quantity", "lead_time_days", "is_preferred")
+    autocomplete_fields = ("product",)
+
+
+@admin.register(Supplier)
+class SupplierAdmin(admin.ModelAdmin):
+    list_display = ("code", "name", "contact_name", "email", "currency", "lead_time_days", "lead_time_spread_days", "pack_size", "is_active")
+    list_filter = ("is_active", "currency")
+    search_fields = ("code", "name", "contact_name", "email")
+    inlines = (SupplierProductInline,)
+    fieldsets = (
+        (None, {"fields": ("code", "name", "is_active")}),
+        ("Contact", {"fields": ("contact_name", "email", "phone")}),
+        ("Address", {"fields": ("line1", "line2", ("postal_code", "city"), "region", "country")}),
+        ("Terms", {"fields": ("currency", ("lead_time_days", "lead_time_spread_days"), ("minimum_order_value", "minimum_order_units"), "pack_size")}),
+    )
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # purchase orders refer to suppliers; deactivate instead
+
+    def get_readonly_fields(self, request, obj=None):
+        return ("code",) if obj is not None else ()
+
+    # The API's ETag is the version: a console edit must make an integration's earlier read stale.
+    def save_model(self, request, obj, form, change):
+        if change and form.has_changed():
+            obj.version += 1
+            obj.updated_at = timezone.now()
+        super().save_model(request, obj, form, change)
+
+
+# --- purchase orders -------------------------------------------------------------------------
+
+
+class PurchaseOrderCreateForm(forms.Form):
+    supplier = forms.ModelChoiceField(queryset=Supplier.objects.filter(is_active=True), help_text="The order is in the supplier's currency.")
+    location = LocationChoiceField(label="Deliver to")
+    expected_date = forms.DateField(required=False, help_text="YYYY-MM-DD. Empty: each line after its lead time.")
+    notes = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 3}), max_length=5000, help_text="Printed on the order.")
+
+
+class PurchaseOrderLineForm(TransferLineForm):
+    """A transfer's line (SKU, quantity) with an optional cost."""
+
+    unit_cost = forms.DecimalField(required=False, min_value=0, max_digits=14, decimal_places=3, help_text="Empty: the supplier's cost.")
+
+
+PurchaseOrderLineFormSet = forms.formset_factory(PurchaseOrderLineForm, extra=8)
+
+
+class PurchaseOrderLineInline(ReadOnlyInline):
+    model = PurchaseOrderLine
+    fields = readonly_fields = (
+        "line_number", "product", "supplier_sku", "quantity_ordered", "quantity_received", "quantity_open", "quantity_over",
+        "quantity_short", "unit_cost", "expected_date",
+    )
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("product")
+
+
+class PurchaseOrderEventInline(AuditTrailInline):
+    model = PurchaseOrderEvent
+
+
+# Buttons on a PO's page per status: (action, label, permission).
+PO_BUTTONS = {
+    PurchaseOrderStatus.DRAFT: [("send", "Send to the supplier", SEND), ("cancel", "Cancel", SEND)],
+    PurchaseOrderStatus.SENT: [("cancel", "Cancel", SEND)],
+    PurchaseOrderStatus.PARTIALLY_RECEIVED: [("close", "Close (give up the rest)", SEND)],
+    PurchaseOrderStatus.RECEIVED: [("close", "Close", SEND)],
+}
+PO_ACTIONS = {
+    "send": (purchasing.purchase_order_send, "sent"),
+    "cancel": (purchasing.purchase_order_cancel, "cancelled"),
+    "close": (purchasing.purchase_order_close, "closed"),
+}
+
+
+@admin.register(PurchaseOrder)
+class PurchaseOrderAdmin(admin.ModelAdmin):
+    list_display = ("__str__", "status", "supplier", "location", "expected_date", "currency", "created_at", "sent_at", "received_at")
+    list_filter = ("status", "supplier", "location")
+    search_fields = ("number", "supplier__code", "supplier__name", "lines__product__sku")
+    list_select_related = ("supplier", "location")
+    date_hierarchy = "created_at"
+    inlines = (PurchaseOrderLineInline, PurchaseOrderEventInline)
+    actions = ("send_orders", "cancel_orders", "close_orders")
+    change_form_template = "admin/inventory/purchaseorder/change_form.html"
+    fields = readonly_fields = (
+        "number", "status", "supplier", "location", "currency", "expected_date", "notes", "created_by", "created_at", "sent_at",
+        "received_at", "closed_at", "emailed_at",
+    )
+
+    def has_change_permission(self, request, obj=None):
+        return False  # every change goes through a service: the buttons and the receive page
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def add_view(self, request, form_url="", extra_context=None):
+        return purchase_order_add_view(request, self)
+
+    def get_urls(self):
+        wrap = self.admin_site.admin_view
+        return [
+            path("<path:object_id>/receive/", wrap(self.receive_view), name="inventory_purchaseorder_receive"),
+            path("<path:object_id>/pdf/", wrap(self.pdf_view), name="inventory_purchaseorder_pdf"),
+            path("<path:object_id>/<str:action>/run/", wrap(purchase_order_action_view), name="inventory_purchaseorder_action"),
+            *super().get_urls(),
+        ]
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        po = self.get_object(request, object_id)
+        buttons, links = [], []
+        if po is not None:
+            buttons = [
+                (label, reverse("admin:inventory_purchaseorder_action", args=[po.pk, action]))
+                for action, label, permission in PO_BUTTONS.get(po.status, []) if request.user.has_perm(permission)
+            ]
+            if po.status in PO_RECEIVABLE and request.user.has_perm(RECEIVE):
+                links.append(("Receive goods", reverse("admin:inventory_purchaseorder_receive", args=[po.pk])))
+            links.append(("Download PDF", reverse("admin:inventory_purchaseorder_pdf", args=[po.pk])))
+        return super().change_view(request, object_id, form_url, {**(extra_context or {}), "po_buttons": buttons, "po_links": links})
+
+    def pdf_view(self, request, object_id):
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        po = get_object_or_404(PurchaseOrder, pk=_purchase_order_pk(object_id))
+        response = HttpResponse(purchase_order_pdf(po.pk), content_type="application/pdf")
+        response["Content-Disposition"] = f'inline; filename="{po.number}.pdf"'
+        return response
+
+    def receive_view(self, request, object_id):
+        return purchase_order_receive_view(request, self, object_id)
+
+    def _run_each(self, request, queryset, action):
+        if not request.user.has_perm(SEND):
+            raise PermissionDenied
+        for po in queryset.order_by("pk"):
+            purchase_order_action_run(request, po, action)
+
+    @admin.action(description="Send selected purchase orders", permissions=["send"])
+    def send_orders(self, request, queryset):
+        self._run_each(request, queryset, "send")
+
+    @admin.action(description="Cancel selected purchase orders", permissions=["send"])
+    def cancel_orders(self, request, queryset):
+        self._run_each(request, queryset, "cancel")
+
+    @admin.action(description="Close selected purchase orders (give up what is open)", permissions=["send"])
+    def close_orders(self, request, queryset):
+        self._run_each(request, queryset, "close")
+
+    def has_send_permission(self, request):
+        return request.user.has_perm(SEND)
+
+
+def _purchase_order_pk(object_id: str) -> int:
+    """The id in a console URL; anything but a plausible id is a page that does not exist."""
+    if not object_id.isdigit() or len(object_id) > 18:
+        raise Http404("No such purchase order.")
+    return int(object_id)
+
+
+def purchase_order_add_view(request: HttpRequest, model_admin):
+    """Draft a PO through the service, which numbers it and fills the supplier's costs and dates."""
+    if not request.user.has_perm("inventory.add_purchaseorder"):
+        raise PermissionDenied
+    if request.method == "POST":
+        form, formset = PurchaseOrderCreateForm(request.POST), PurchaseOrderLineFormSet(request.POST, prefix="lines")
+        if form.is_valid() and formset.is_valid():
+            lines = [
+                purchasing.DraftLine(sku=line["sku"].strip(), quantity=line["quantity"], unit_cost=line.get("unit_cost"))
+                for line in formset.cleaned_data if line.get("sku")
+            ]
+            try:
+                po = purchasing.purchase_order_create(
+                    supplier=form.cleaned_data["supplier"].code, location=form.cleaned_data["location"].code, lines=lines,
+                    expected_date=form.cleaned_data["expected_date"], notes=form.cleaned_data["notes"], actor=request.user,
+                )
+            except DomainError as error:
+                form_add_domain_error(form, error)
+            else:
+                messages.success(request, f"{po.number} drafted. Send it to the supplier when it is complete.")
+                return HttpResponseRedirect(reverse("admin:inventory_purchaseorder_change", args=[po.pk]))
+    else:
+        form, formset = PurchaseOrderCreateForm(), PurchaseOrderLineFormSet(prefix="lines")
+    return _form_page(
+        request, model_admin, "Draft a purchase order", "Draft purchase order", form=form, formset=formset,
+        has_errors=bool(form.errors) or any(formset.errors), template="admin/inventory/purchaseorder/add_form.html",
+    )
+
+
+def purchase_order_action_run(request: HttpRequest, po: PurchaseOrder, action: str) -> bool:
+    """Run one PO step and report it; False when the service refused."""
+    service, done = PO_ACTIONS[action]
+    try:
+        service(purchase_order_id=po.pk, actor=request.user)
+    except DomainError as error:
+        messages.error(request, f"{po}: {error.message}")
+        return False
+    suffix = " Its PDF goes to the supplier by e-mail." if action == "send" and po.supplier.email else ""
+    messages.success(request, f"{po} {done}.{suffix}")
+    return True
+
+
+@require_POST
+def purchase_order_action_view(request: HttpRequest, object_id: str, action: str):
+    if action not in PO_ACTIONS:
+        raise Http404("No such purchase order action.")
+    if not request.user.has_perm(SEND):
+        raise PermissionDenied
+    po = get_object_or_404(PurchaseOrder.objects.select_related("supplier"), pk=_purchase_order_pk(object_id))
+    purchase_order_action_run(request, po, action)
+    return HttpResponseRedirect(reverse("admin:inventory_purchaseorder_change", args=[po.pk]))
+
+
+class ReceiveForm(forms.Form):
+    scans = forms.CharField(
+        required=False, widget=forms.Textarea(attrs={"rows": 6, "autofocus": True}), label="Scanned codes",
+        help_text="One barcode (GTIN), SKU or supplier SKU per row, as the scanner types them; 3*CODE counts three.",
+    )
+    note = forms.CharField(required=False, max_length=300, help_text="E.g. the delivery note's number.")
+
+
+def _scanned_codes(text: str) -> list[str]:
+    """Codes from the scans box, one per unit: ``3*CODE`` stands for three; malformed counts are refused."""
+    codes = []
+    for row in text.splitlines():
+        row = row.strip()
+        if not row:
+            continue
+        count, star, code = row.partition("*")
+        if star:
+            if not count.strip().isdigit() or not 0 < int(count) <= 10_000 or not code.strip():
+                raise InvalidInput(f"{row!r}: write a count and a code, e.g. 3*{code.strip() or 'SKU'}.", fields={"scans": [f"{row!r} is malformed."]})
+            codes += [code.strip()] * int(count)
+        else:
+            codes.append(row)
+    return codes
+
+
+def purchase_order_receive_view(request: HttpRequest, model_admin, object_id: str):
+    """The dock's page: a quantity per line, plus scans; booking hands both to the receipt service."""
+    if not request.user.has_perm(RECEIVE):
+        raise PermissionDenied
+    po = get_object_or_404(PurchaseOrder.objects.select_related("supplier", "location"), pk=_purchase_order_pk(object_id))
+    lines = list(PurchaseOrderLine.objects.filter(purchase_order=po).select_related("product").order_by("line_number"))
+    form = ReceiveForm(request.POST or None)
+    line_errors: dict[int, str] = {}
+    typed: dict[int, str] = {}
+    if request.method == "POST" and form.is_valid():
+        counted: Counter = Counter()
+        for line in lines:
+            raw = request.POST.get(f"line-{line.line_number}", "").strip()
+            typed[line.line_number] = raw
+            if not raw:
+                continue
+            if not raw.isdigit() or int(raw) > 100_000_000:
+                line_errors[line.line_number] = "A whole number of units, 0 or more."
+            elif int(raw):
+                counted[line.line_number] += int(raw)
+        if not line_errors:
+            try:
+                for number, units in purchasing.purchase_order_receive_codes(purchase_order_id=po.pk, codes=_scanned_codes(form.cleaned_data["scans"])):
+                    counted[number] += units
+                if not counted:
+                    raise InvalidInput("Nothing to receive: type a quantity on a line or scan the items.", fields={"scans": ["Nothing counted."]})
+                received = purchasing.purchase_order_receive(
+                    purchase_order_id=po.pk, quantities=sorted(counted.items()), note=form.cleaned_data["note"], actor=request.user,
+                )
+            except DomainError as error:
+                if error.fields:
+                    form.add_error(None, error.message)  # what to do, above the fields it names
+                form_add_domain_error(form, error, {"codes": "scans", "lines": "scans"})
+            else:
+                over = [f"{r.over} × {r.sku}" for r in received if r.over]
+                summary = ", ".join(f"{r.quantity} × {r.sku}" for r in received)
+                messages.success(request, f"{po.number}: received {summary}." + (f" Over the order: {', '.join(over)}." if over else ""))
+                return HttpResponseRedirect(reverse("admin:inventory_purchaseorder_change", args=[po.pk]))
+    rows = [
+        {"line": line, "value": typed.get(line.line_number, ""), "error": line_errors.get(line.line_number, "")} for line in lines
+    ]
+    return _form_page(
+        request, model_admin, f"Receive {po.number} from {po.supplier.name} at {po.location.code}", "Book receipt",
+        po=po, form=form, rows=rows, has_errors=bool(form.errors or line_errors), receivable=po.status in PO_RECEIVABLE,
+        template="admin/inventory/purchaseorder/receive.html",
+    )
+
