@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from .orders import OrderSeed
 
 OPENING_REFERENCE = "DEMO-OPENING"
+OLD_STOCK_REFERENCE = "DEMO-OLD-STOCK"
 TRANSFER_REFERENCE = "DEMO-REPLENISHMENT"
 
 LOCATIONS = [
@@ -237,23 +238,36 @@ def catalogue_seed(products: list[ProductSeed], report: DemoReport) -> None:
 
 
 def opening_stock_seed(receipts: list[tuple[str, str, int]], report: DemoReport, progress: bool, now: datetime.datetime) -> None:
-    """The opening receipts not received yet, through ``stock_receive_lines``, delivered before the
-    history's first order (95 days ago and further back, a delivery a month: stock of different
-    ages for the aged-stock report); then bins for every stock row."""
+    """The opening receipts not received yet, through ``stock_receive_lines``, delivered a few days
+    before the history's first order (so the ledger's running position is true all along and the
+    forecasts read 90 days of demand, not a year of silence); then old stock of a few slow lines,
+    and bins for every stock row."""
     done = set(
         StockMovement.objects.filter(reference=OPENING_REFERENCE).values_list("product__sku", "location__code")
     )
     todo = [r for r in receipts if (r[0], r[1]) not in done]
     with transaction.atomic():
-        # Deliveries of up to 100 lines, as goods arrive against purchase orders.
+        # Deliveries of up to 100 lines, as goods arrive against purchase orders, a day apart.
         chunks = [todo[start:start + 100] for start in range(0, len(todo), 100)]
         with tqdm(total=len(todo), desc="Receiving stock", unit="line", disable=not progress or not todo) as bar:
             for number, chunk in enumerate(chunks):
-                with seeding_clock(now - datetime.timedelta(days=95 + 30 * (number % 12))):
+                with seeding_clock(now - datetime.timedelta(days=100 - number % 5)):
                     stock_receive_lines(lines=chunk, reference=OPENING_REFERENCE, actor="demo:receiving")
                 report.created["receipts"] += len(chunk)
                 bar.update(len(chunk))
+        _old_stock_seed(sorted({sku for sku, _, _ in receipts}), report, now)
         _slot(report)
+
+
+def _old_stock_seed(skus: list[str], report: DemoReport, now: datetime.datetime) -> None:
+    """Every twelfth SKU has a delivery from long ago at the first warehouse (200 to 400 days old):
+    the aged stock the finance dashboard shows, and the slow history its forecast reads."""
+    if StockMovement.objects.filter(reference=OLD_STOCK_REFERENCE).exists():
+        return
+    for number, sku in enumerate(skus[::12]):
+        with seeding_clock(now - datetime.timedelta(days=200 + 50 * (number % 5))):
+            stock_receive_lines(lines=[(sku, WAREHOUSES[0], 4 + number % 9)], reference=OLD_STOCK_REFERENCE, actor="demo:receiving")
+        report.created["receipts"] += 1
 
 
 def _slot(report: DemoReport) -> None:
