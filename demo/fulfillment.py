@@ -11,6 +11,7 @@ their way, some with an exception or late, and a closed manifest per carrier for
 import datetime
 import random
 import zoneinfo
+from decimal import Decimal
 
 from django.db.models import Count
 from django.test.utils import override_settings
@@ -27,6 +28,8 @@ from fulfillment.services import (
 from fulfillment.services.picking import pick_list_build
 from orders.models import Order
 from orders.services import order_start_fulfillment
+from oms.money import quantize
+from shipping.billing import ChargeLine, carrier_charges_record
 from shipping.models import Carrier, Shipment, ShipmentDirection, ShipmentStatus
 from shipping.services import NothingToManifest, manifest_close, shipments_flag_late, tracking_events_record
 
@@ -201,3 +204,28 @@ def demo_tracking(report) -> None:
         except NothingToManifest:
             continue
         report.created["manifests"] += 1
+
+
+CARRIER_INVOICE_PREFIX = "DEMO-INV-"
+
+
+def demo_carrier_invoices(report) -> None:
+    """The carriers' invoices for the parcels that left more than a week ago, recorded as the
+    accountants' import would: most billed at the quote, one in eight with a surcharge the quote
+    did not foresee (address correction, extra weight), a few with a credit on the next invoice.
+    Idempotent: a parcel billed already is left alone."""
+    rng = random.Random(11)
+    cutoff = real_now() - datetime.timedelta(days=7)
+    parcels = list(Shipment.objects.filter(direction=ShipmentDirection.OUTBOUND, shipped_at__lt=cutoff, carrier_charges__isnull=True)
+                   .order_by("pk").values_list("tracking_number", "price", "currency", "shipped_at"))
+    lines = []
+    for number, price, currency, shipped_at in parcels:
+        invoice = f"{CARRIER_INVOICE_PREFIX}{shipped_at:%Y-W%V}"
+        draw = rng.random()
+        billed = price + (Decimal(rng.choice(["2.50", "4.75", "11.00"])) if draw < 0.125 else Decimal(0))
+        lines.append(ChargeLine(number, invoice, quantize(billed, currency), currency))
+        if 0.125 <= draw < 0.15:  # the carrier's own correction, credited a week later
+            lines.append(ChargeLine(number, f"{invoice}-CR", quantize(-price / 10, currency), currency))
+    if lines:
+        carrier_charges_record(lines=lines, actor="demo:accounting")
+        report.created["carrier charges"] += len(lines)

@@ -149,6 +149,7 @@ def _demo_seed(*, orders: int, customers: int, skus: int, progress: bool, say: C
     say("Carriers: scans up to now, late shipments, manifests")
     fulfillment.demo_tracking(report)
     fulfillment.demo_floor(report)
+    fulfillment.demo_carrier_invoices(report)
     say("Returns: RMAs in every state, received and inspected at the warehouses")
     returns.returns_seed(report, users)
     say("Stock counts: ABC classes by value shipped, cycle counts (done, recounted, waiting for approval)")

@@ -65,6 +65,10 @@ ROLES: dict[str, dict[str, list[str]]] = {
                       # What is bought at what cost (reading only; buying is the Operations manager's).
                       "view_supplier", "view_supplierproduct", "view_purchaseorder", "view_purchaseorderline", "view_purchaseorderevent"],
         "returns": ["view_returnrequest", "view_returnline", "view_returnevent", "view_returnpolicy", "view_returnreason", "view_refund"],
+        # What the carriers were paid: the shipments with their quotes (and the rates behind them), and the
+        # carriers' invoices (importing them).
+        "shipping": ["view_carrier", "view_servicelevel", "view_zone", "view_ratetable", "view_rateband", "view_surcharge",
+                     "view_shipment", "view_shipmentparcel", "view_trackingevent", "view_carriercharge", "add_carriercharge"],
         # The KPIs (the finance dashboard's figures: revenue, refunds, stock value), the imports, and the
         # exports (CSV, Excel: every kind through the export API and from the console lists above).
         "reports": ["view_reports", "view_importrecord", "run_import", "export_data", "view_exportjob",

@@ -96,6 +96,7 @@ DASHBOARDS = {
             Tile("days_of_supply", title="Days of supply and dead stock"),
             Tile("stock_age", chart="bar", metric="units", from_value=True, title="Aged stock: units on hand by days since arrival"),
             Tile("shipping_cost_per_order", by="channel"),
+            Tile("shipping_billed_vs_quoted", by="carrier", chart="bar", metric="difference", title="Shipping billed against quoted, by carrier"),
         ),
     ),
 }

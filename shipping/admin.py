@@ -38,6 +38,7 @@ from .models import (
     OPEN_STATUSES,
     TROUBLE_STATUSES,
     Carrier,
+    CarrierCharge,
     Manifest,
     RateBand,
     RateTable,
@@ -273,6 +274,15 @@ class TrackingEventInline(ReadOnlyInline):
     readonly_fields = fields
 
 
+class CarrierChargeInline(ReadOnlyInline):
+    """What the carrier billed, invoice by invoice (imported by the accountants), against the quote above."""
+
+    model = CarrierCharge
+    verbose_name_plural = "billed by the carrier (the quote is the price above)"
+    fields = ("invoice", "amount", "currency", "recorded_at", "recorded_by")
+    readonly_fields = fields
+
+
 @admin.register(Shipment)
 class ShipmentAdmin(admin.ModelAdmin):
     list_display = (
@@ -297,7 +307,7 @@ class ShipmentAdmin(admin.ModelAdmin):
         ("Label and quote", {"fields": ("label_text", "manifest_link", "quote_text")}),
         ("Record", {"fields": ("created_by_label", "created_at", "updated_at")}),
     )
-    inlines = (ShipmentParcelInline, TrackingEventInline)
+    inlines = (ShipmentParcelInline, TrackingEventInline, CarrierChargeInline)
     actions = ("void", "print_labels", "close_manifests", "create_return_labels")
 
     def has_add_permission(self, request):

@@ -573,3 +573,23 @@ class TrackingEvent(models.Model):
 
     def __str__(self):
         return f"{self.tracking_number} {self.code} {self.occurred_at:%Y-%m-%d %H:%M}"
+
+
+class CarrierCharge(models.Model):
+    """What a carrier billed for a shipment, one row per invoice line (an adjustment or a credit
+    is a line of its own, negative for a credit): the billed cost is their sum, set against the
+    quote the shipment was bought at (``Shipment.price``). Written only by ``carrier_charges_record``."""
+
+    shipment = models.ForeignKey(Shipment, on_delete=models.PROTECT, related_name="carrier_charges")
+    invoice = models.CharField(max_length=64, help_text="The carrier's invoice number.")
+    amount = money_field(help_text="Billed on this invoice, in the shipment's currency; negative for a credit.")
+    currency = models.CharField(max_length=3, validators=[validate_currency])
+    recorded_at = models.DateTimeField(default=timezone.now, editable=False)
+    recorded_by = models.CharField(max_length=120, blank=True, editable=False)
+
+    class Meta:
+        ordering = ["shipment_id", "recorded_at"]
+        constraints = [models.UniqueConstraint(fields=["shipment", "invoice"], name="carrier_charge_once_per_invoice")]
+
+    def __str__(self):
+        return f"{self.invoice}: {self.amount} {self.currency}"

@@ -22,6 +22,8 @@ from inventory.services import MAX_MOVEMENT_QUANTITY, product_create, product_up
 from oms.actors import Actor
 from oms.errors import DomainError
 from oms.money import MAX_AMOUNT, is_currency, minor_units, parse_amount, quantize
+from shipping.billing import ChargeLine, carrier_charges_record, charge_problem
+from shipping.models import CarrierCharge, Shipment
 
 from .files import Table
 from .models import ImportRecord
@@ -138,7 +140,7 @@ def _whole(row: Row, column: str, *, maximum: int = MAX_INTEGER) -> int | None:
     return number
 
 
-def _amount(row: Row, column: str, currency: str) -> Decimal | None:
+def _amount(row: Row, column: str, currency: str, *, negative: bool = False) -> Decimal | None:
     text = row.values.get(column, "")
     try:
         amount = parse_amount(text) if len(text) <= 40 else None
@@ -147,10 +149,10 @@ def _amount(row: Row, column: str, currency: str) -> Decimal | None:
     if amount is None:
         row.error(column, f"{text[:40]!r} is not an amount; use a dot for decimals and no currency sign, e.g. 19.90.")
         return None
-    if amount < 0:
+    if amount < 0 and not negative:
         row.error(column, f"{text} is negative; it must be zero or more.")
         return None
-    if amount >= MAX_AMOUNT:
+    if abs(amount) >= MAX_AMOUNT:
         row.error(column, f"{text} is too large; amounts are below {MAX_AMOUNT:,}.")
         return None
     places = minor_units(currency) if is_currency(currency) else 3
@@ -355,6 +357,61 @@ class StockCountsImport(ImportKind):
         return "updated" if item.status == "applied" else "unchanged"
 
 
+# --- carrier charges ------------------------------------------------------------------------
+
+
+class CarrierChargesImport(ImportKind):
+    key = ImportRecord.Kind.CARRIER_CHARGES
+    title = "Carrier charges (invoices)"
+    key_column = "tracking_number"
+    key_label = "tracking number and invoice"
+    required_columns = ("tracking_number", "invoice", "amount")
+    optional_columns = ("currency",)
+    permission = "shipping.add_carriercharge"
+    help = (
+        "One row per parcel on the carrier's invoice: the tracking number, the invoice number and the amount billed (a credit is "
+        "negative), in the shipment's currency (the currency column may be left out). The same row imported again changes nothing; "
+        "a different amount for an invoice already recorded is refused: a correction comes on another invoice."
+    )
+
+    def row_key(self, values: dict[str, str]) -> str:
+        number, invoice = values.get("tracking_number", ""), values.get("invoice", "")
+        return f"{number} / {invoice}" if number or invoice else ""
+
+    def plan_rows(self, rows: list[Row]) -> None:
+        numbers = {row.values.get("tracking_number", "") for row in rows} - {""}
+        shipments = {s.tracking_number: s for s in Shipment.objects.filter(tracking_number__in=numbers)} if numbers else {}
+        recorded = {(c.shipment_id, c.invoice): c for c in CarrierCharge.objects.filter(shipment__in=shipments.values())}
+        for row in rows:
+            number = _text(row, "tracking_number", 40, required=True)
+            invoice = _text(row, "invoice", 64, required=True)
+            shipment = shipments.get(number or "")
+            currency = (row.values.get("currency", "") or (shipment.currency if shipment else "")).upper()
+            amount = _amount(row, "amount", currency, negative=True) if _present(row, "amount") else None
+            if not _present(row, "amount"):
+                row.error("amount", "Required: the amount billed for this parcel (negative for a credit).")
+            if number is None or invoice is None or amount is None:
+                continue
+            line = ChargeLine(tracking_number=number, invoice=invoice, amount=amount, currency=currency)
+            on_file = recorded.get((shipment.pk, invoice)) if shipment else None
+            problem = charge_problem(line, shipment, on_file)
+            if problem is not None:
+                row.error(*problem)
+                continue
+            row.action = UNCHANGED if on_file is not None else CREATE
+            row.changes = {} if on_file is not None else {"billed": [None, f"{amount} {currency}"], "quoted": [None, f"{shipment.price} {currency}"]}
+            row.data = {"line": line}
+
+    def apply(self, row: Row, *, actor: Actor, reference: str) -> str:
+        try:
+            (outcome,) = carrier_charges_record(lines=[row.data["line"]], actor=actor)
+        except DomainError as error:
+            raise RowRefused(_error_columns(error, {"lines[0].amount": "amount", "lines[0].currency": "currency",
+                                                    "lines[0].tracking_number": "tracking_number", "lines[0].invoice": "invoice"},
+                                            "amount")) from None
+        return "created" if outcome == "created" else "unchanged"
+
+
 # --- customers --------------------------------------------------------------------------------
 
 ADDRESS_COLUMNS = {
@@ -547,4 +604,4 @@ class RowRefused(Exception):
         self.errors = errors
 
 
-KINDS: dict[str, ImportKind] = {kind.key: kind for kind in (ProductsImport(), StockCountsImport(), CustomersImport())}
+KINDS: dict[str, ImportKind] = {kind.key: kind for kind in (ProductsImport(), StockCountsImport(), CustomersImport(), CarrierChargesImport())}

@@ -15,6 +15,7 @@ class ImportRecord(models.Model):
         PRODUCTS = "products", "Products and prices"
         STOCK_COUNTS = "stock_counts", "Stock counts"
         CUSTOMERS = "customers", "Customers"
+        CARRIER_CHARGES = "carrier_charges", "Carrier charges (invoices)"
 
     class Mode(models.TextChoices):
         VALID_ROWS = "valid_rows", "Apply the valid rows and report the rest"

@@ -1,10 +1,14 @@
 """Promises, fill and splits, shipping (from ``FulfillmentDay``, ``OrderDay`` and ``SkuDay``)."""
 
-from django.db.models import F, Q
+from decimal import Decimal
+
+from django.db.models import Count, F, OuterRef, Q, Subquery, Sum
+
+from shipping.models import CarrierCharge, Shipment
 
 from ..models import FulfillmentDay, OrderDay, SkuDay
 from .base import (
-    Kpi, finest_needed, fulfillment_orders_link, fulfillment_orders_of, group_label, money, order_lines_link, orders_link, ratio, register,
+    Filters, Kpi, drill, finest_needed, fulfillment_orders_link, fulfillment_orders_of, group_label, money, order_lines_link, orders_link, ratio, register,
     rollup_kpi, rollup_rows,
 )
 from .names import names
@@ -136,4 +140,58 @@ register(Kpi(
     definition="The carriers' prices of the shipments of the orders placed in the range over those orders (not cancelled), per currency.",
     dimensions=ORDER_DIMENSIONS, filters=("channel",), compute=shipping_cost_per_order,
     drilldown=lambda f: orders_link(f),
+))
+
+
+def _billed_shipments(filters: Filters):
+    """Shipments of ours bought in the range (by the day the label was bought) that a carrier
+    billed; with the carrier filter, that carrier's."""
+    shipments = Shipment.objects.filter(created_at__gte=filters.start, created_at__lt=filters.end, carrier_charges__isnull=False)
+    if filters.carrier is not None:
+        shipments = shipments.filter(carrier__code=filters.carrier)
+    return Shipment.objects.filter(pk__in=shipments.values("pk"))
+
+
+def _billed_total():
+    return Subquery(CarrierCharge.objects.filter(shipment_id=OuterRef("pk")).order_by().values("shipment_id")
+                    .annotate(total=Sum("amount")).values("total")[:1])
+
+
+def shipping_billed_vs_quoted(filters: Filters, by: str | None) -> dict:
+    """Per carrier (when split) and currency: the quotes and the bills of the billed shipments,
+    the difference, and how many were billed above their quote. Three aggregate queries."""
+    shipments = _billed_shipments(filters)
+    keys = (["carrier__code"] if by == "carrier" else []) + ["currency"]
+    quoted = {tuple(row[k] for k in keys): row for row in shipments.values(*keys).annotate(n=Count("id"), quoted=Sum("price")).order_by(*keys)}
+    charge_keys = [f"shipment__{k}" if k != "currency" else "currency" for k in keys]
+    billed = {tuple(row[k] for k in charge_keys): row["billed"]
+              for row in CarrierCharge.objects.filter(shipment__in=shipments).values(*charge_keys).annotate(billed=Sum("amount")).order_by()}
+    over = {tuple(row[k] for k in keys): row["n"] for row in shipments.annotate(billed=_billed_total()).filter(billed__gt=F("price"))
+            .values(*keys).annotate(n=Count("id")).order_by(*keys)}
+
+    def figure(selected_keys) -> list[dict]:
+        figures = []
+        for key in selected_keys:
+            row, bill = quoted[key], billed.get(key, Decimal(0))
+            figures.append({"currency": key[-1], "value": {
+                "shipments_billed": row["n"], "quoted": money(row["quoted"]), "billed": money(bill),
+                "difference": money(bill - row["quoted"]), "difference_rate": ratio(bill - row["quoted"], row["quoted"]),
+                "billed_over_quote": over.get(key, 0)}})
+        return figures
+
+    if not by:
+        return {"value": figure(sorted(quoted))}
+    totals = shipping_billed_vs_quoted(filters, None)["value"]
+    groups = sorted({key[0] for key in quoted})
+    return {"value": totals, "rows": [{"group": group, "label": group, "value": figure([key for key in sorted(quoted) if key[0] == group])}
+                                      for group in groups]}
+
+
+register(Kpi(
+    key="shipping_billed_vs_quoted", title="Shipping billed against quoted", group="Shipping", unit="money",
+    definition="Of the shipments bought in the range that a carrier has billed (its invoices imported): the quotes they were bought "
+               "at, what the carrier billed, the difference, and how many were billed above their quote; per currency.",
+    dimensions=("carrier",), filters=("carrier",), compute=shipping_billed_vs_quoted,
+    drilldown=lambda f: drill("Shipments billed above their quote", _billed_shipments(f).annotate(billed=_billed_total())
+                              .filter(billed__gt=F("price"))),
 ))

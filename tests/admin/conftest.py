@@ -20,11 +20,17 @@ def stock_stays_consistent(db):
 
 @pytest.fixture
 def console(db, client):
-    """``console("Warehouse")``: the test client logged in as a staff user holding that role."""
+    """``console("Warehouse")``: the test client logged in as a staff user holding that role;
+    ``console("Accounting", without="shipping")``: that role less its permissions in one app."""
 
-    def login(role: str, username: str | None = None):
+    def login(role: str, username: str | None = None, *, without: str | None = None):
         user = get_user_model().objects.create_user(username=username or role.lower().replace(" ", "_"), password="x", is_staff=True)
-        user.groups.add(Group.objects.get(name=role))
+        group = Group.objects.get(name=role)
+        if without:
+            narrowed = Group.objects.create(name=f"{role} without {without}")
+            narrowed.permissions.set(group.permissions.exclude(content_type__app_label=without))
+            group = narrowed
+        user.groups.add(group)
         client.force_login(user)
         client.user = user
         return client
