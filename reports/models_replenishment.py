@@ -94,6 +94,10 @@ class SuggestionLine(models.Model):
         return f"{self.get_kind_display()} {self.quantity} × {self.product_id} → {self.location_id}"
 
     @property
+    def rounding_steps(self) -> list[str]:
+        return [step for step in self.rounding.splitlines() if step]
+
+    @property
     def explanation(self) -> str:
         parts = [
             f"on hand {self.on_hand} - reserved {self.reserved} - backorders {self.backorders} + incoming {self.incoming} "

@@ -391,3 +391,13 @@ def suggestions_dismiss(*, line_ids: Sequence[int], actor: Actor) -> list[int]:
         todo = [line.pk for line in lines if line.status == SuggestionLine.Status.OPEN]
         SuggestionLine.objects.filter(pk__in=todo).update(status=SuggestionLine.Status.DISMISSED, decided_at=timezone.now(), decided_by=who)
     return todo
+
+
+NIGHTLY_ACTOR = "job:replenishment_nightly"
+
+
+def replenishment_nightly() -> ReplenishmentRun:
+    """The nightly run: once per local day (a second call returns the day's run)."""
+    today = timezone.localdate()
+    done = ReplenishmentRun.objects.filter(actor_label=NIGHTLY_ACTOR, created_at__date=today, finished_at__isnull=False).first()
+    return done or replenishment_run(actor=NIGHTLY_ACTOR)
