@@ -228,3 +228,33 @@ def test_the_reads_are_a_constant_number_of_queries(warehouse, web_channel):
         counts[prefix] = len(queries)
         assert lines
     assert counts["Q2-"] == counts["Q20-"]
+
+
+def test_the_command_runs_and_names_bad_input(kettle, warehouse):
+    from io import StringIO
+
+    from django.core.management import CommandError, call_command
+
+    forecast_store({(kettle, warehouse): 2.0})
+    out = StringIO()
+    call_command("replenishment_run", "--skus", "KET-1", stdout=out)
+    assert "1 line(s) (1 to buy, 0 to transfer)" in out.getvalue()
+    with pytest.raises(CommandError, match="Unknown or inactive SKU\\(s\\): NOPE"):
+        call_command("replenishment_run", "--skus", "NOPE")
+    with pytest.raises(CommandError, match="--skus names no SKU"):
+        call_command("replenishment_run", "--skus", " , ")
+
+
+def test_a_bad_setting_is_a_clear_error_not_a_crash(kettle, warehouse, settings):
+    settings.OMS_REPLENISHMENT_SERVICE_LEVELS = {"A": 0.98}
+    forecast_store({(kettle, warehouse): 2.0})
+    with pytest.raises(InvalidInput, match="no service level for ABC class 'C'"):
+        replenishment_run(actor="test")
+    assert not SuggestionLine.objects.exists()
+
+
+def test_the_nightly_job_runs_once_a_day(kettle, warehouse):
+    from reports.tasks import replenishment_nightly
+
+    forecast_store({(kettle, warehouse): 2.0})
+    assert replenishment_nightly() == replenishment_nightly()
