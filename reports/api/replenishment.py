@@ -107,7 +107,8 @@ class SuggestionsView(APIView):
             OpenApiParameter("abc_class", OpenApiTypes.STR, OpenApiParameter.QUERY, enum=["A", "B", "C"]),
             OpenApiParameter("kind", OpenApiTypes.STR, OpenApiParameter.QUERY, enum=SuggestionLine.Kind.values),
             OpenApiParameter("status", OpenApiTypes.STR, OpenApiParameter.QUERY, enum=SuggestionLine.Status.values),
-            OpenApiParameter("run", OpenApiTypes.INT, OpenApiParameter.QUERY, description="A run id; default: the latest."),
+            OpenApiParameter("run", {"type": "integer", "minimum": 1, "maximum": MAX_INTEGER}, OpenApiParameter.QUERY,
+                             description="A run id; default: the latest."),
         ],
         responses={200: SuggestionSerializer(many=True), **error_responses(400)},
     )

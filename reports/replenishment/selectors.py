@@ -20,7 +20,7 @@ def suggestions_filter(*, run=None, location=None, supplier=None, abc_class=None
         problems["kind"] = [f"One of {', '.join(SuggestionLine.Kind.values)}."]
     if status is not None and status not in SuggestionLine.Status.values:
         problems["status"] = [f"One of {', '.join(SuggestionLine.Status.values)}."]
-    if run is not None and not (str(run).isdigit() and 0 < int(run) < 2**63):
+    if run is not None and not (str(run).isdigit() and 0 < int(run) < 2**31):
         problems["run"] = ["A run id (a positive whole number)."]
     if problems:
         raise InvalidInput("Some filters are malformed: " + " ".join(f"{k}: {v[0]}" for k, v in problems.items()), fields=problems)

@@ -78,7 +78,7 @@ def test_unknown_ids_are_a_404_naming_them(api, suggested):
     assert "987654" in error_of(response)["message"]
 
 
-@pytest.mark.parametrize("params", [{"kind": "steal"}, {"status": "x"}, {"abc_class": "Z"}, {"run": "abc"}, {"run": "-1"}])
+@pytest.mark.parametrize("params", [{"kind": "steal"}, {"status": "x"}, {"abc_class": "Z"}, {"run": "abc"}, {"run": "-1"}, {"run": "99999999999"}])
 def test_bad_filters_are_a_400(api, suggested, params):
     response = api.get("/api/v1/replenishment/suggestions/", params)
     assert response.status_code == 400
