@@ -66,7 +66,6 @@ from .policy import (
     StockFigures,
     levels_plan,
     order_minimum_top_up,
-    quantity_round,
     service_level_for,
     suggestion_build,
     transfers_plan,
@@ -309,12 +308,17 @@ def _ids(line_ids) -> list[int]:
     return sorted(set(line_ids))
 
 
-def _locked(ids: list[int]) -> list[SuggestionLine]:
+def _locked(ids: list[int], *, refused: str, verb: str) -> list[SuggestionLine]:
+    """The lines, locked in pk order; unknown ids and lines in the ``refused`` status are named."""
     lines = list(SuggestionLine.objects.select_for_update().filter(pk__in=ids).order_by("pk"))
     missing = sorted(set(ids) - {line.pk for line in lines})
     if missing:
         raise NotFound(f"Unknown suggestion line(s): {', '.join(map(str, missing))}.", code="unknown_line",
                        fields={"ids": [f"No suggestion line {i}." for i in missing]})
+    stuck = [line.pk for line in lines if line.status == refused]
+    if stuck:
+        raise DomainError(f"{refused.capitalize()} line(s) {', '.join(map(str, stuck))} cannot be {verb}; nothing was changed.",
+                          code=refused, fields={"ids": [f"Line {i} is {refused}." for i in stuck]})
     return lines
 
 
@@ -326,11 +330,7 @@ def suggestions_accept(*, line_ids: Sequence[int], actor: Actor) -> dict:
     ids = _ids(line_ids)
     who = actor_fields(actor)["actor_label"]
     with transaction.atomic():
-        lines = _locked(ids)
-        dismissed = [line.pk for line in lines if line.status == SuggestionLine.Status.DISMISSED]
-        if dismissed:
-            raise DomainError(f"Dismissed line(s) {', '.join(map(str, dismissed))} cannot be accepted; nothing was changed.",
-                              code="dismissed", fields={"ids": [f"Line {i} is dismissed." for i in dismissed]})
+        lines = _locked(ids, refused=SuggestionLine.Status.DISMISSED, verb="accepted")
         todo = [line for line in lines if line.status == SuggestionLine.Status.OPEN]
         if not todo:
             return {"accepted": [], "already_accepted": [line.pk for line in lines], "purchase_orders": [], "transfers": []}
@@ -383,11 +383,7 @@ def suggestions_dismiss(*, line_ids: Sequence[int], actor: Actor) -> list[int]:
     ids = _ids(line_ids)
     who = actor_fields(actor)["actor_label"]
     with transaction.atomic():
-        lines = _locked(ids)
-        accepted = [line.pk for line in lines if line.status == SuggestionLine.Status.ACCEPTED]
-        if accepted:
-            raise DomainError(f"Accepted line(s) {', '.join(map(str, accepted))} cannot be dismissed; nothing was changed.",
-                              code="accepted", fields={"ids": [f"Line {i} is accepted." for i in accepted]})
+        lines = _locked(ids, refused=SuggestionLine.Status.ACCEPTED, verb="dismissed")
         todo = [line.pk for line in lines if line.status == SuggestionLine.Status.OPEN]
         SuggestionLine.objects.filter(pk__in=todo).update(status=SuggestionLine.Status.DISMISSED, decided_at=timezone.now(), decided_by=who)
     return todo

@@ -1,19 +1,22 @@
 """The replenishment suggestions list: what it reads, what it suggests, accepting and dismissing."""
 
-from decimal import Decimal
+
+from io import StringIO
 
 import pytest
+from django.core.management import CommandError, call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from inventory.models import StockLevel, Transfer
+from inventory.models import Location, Product, StockLevel, Transfer
 from inventory.models_purchasing import PurchaseOrder, PurchaseOrderStatus
 from inventory.purchasing import DraftLine, purchase_order_create, purchase_order_send, supplier_create, supplier_product_set
 from inventory.services import stock_receive
 from oms.errors import DomainError, InvalidInput, NotFound
 from orders.models import OrderStatus
 from reports.models_replenishment import SuggestionLine
-from reports.replenishment.suggestions import replenishment_run, suggestions_accept, suggestions_dismiss
+from reports.replenishment.suggestions import replenishment_run, stocking_locations, suggestions_accept, suggestions_compute, suggestions_dismiss
+from reports.tasks import replenishment_nightly
 
 from ..factories import LocationFactory, ProductFactory, place_order
 from .replenishment_support import forecast_store
@@ -109,8 +112,6 @@ def test_a_partial_transfer_is_topped_up_by_a_buy(kettle, warehouse):
 def test_accepting_drafts_one_po_per_supplier_and_is_idempotent(kettle, warehouse):
     ProductFactory(sku="MUG-1", abc_class="A")
     supplier_product_set(supplier="acme", sku="MUG-1", unit_cost="50.00", is_preferred=True, actor="test")
-    from inventory.models import Product
-
     mug = Product.objects.get(sku="MUG-1")
     forecast_store({(kettle, warehouse): 2.0, (mug, warehouse): 1.0})
     run = replenishment_run(actor="test")
@@ -132,8 +133,6 @@ def test_accepting_drafts_one_po_per_supplier_and_is_idempotent(kettle, warehous
 
 def test_accepting_a_transfer_creates_a_stock_transfer(kettle, warehouse):
     LocationFactory(code="east", name="East DC")
-    from inventory.models import Location
-
     forecast_store({(kettle, warehouse): 2.0, (kettle, Location.objects.get(code="east")): 0.0})
     stock_receive(sku="KET-1", location="east", quantity=50, actor="test")
     run = replenishment_run(actor="test")
@@ -151,8 +150,6 @@ def test_accepting_a_transfer_creates_a_stock_transfer(kettle, warehouse):
 
 def test_accepting_is_all_or_nothing(kettle, warehouse):
     ProductFactory(sku="LONE-1")  # no supplier: its line cannot become a PO
-    from inventory.models import Product
-
     forecast_store({(kettle, warehouse): 2.0, (Product.objects.get(sku="LONE-1"), warehouse): 2.0})
     run = replenishment_run(actor="test")
     lone = run.lines.get(product__sku="LONE-1")
@@ -217,8 +214,6 @@ def test_the_reads_are_a_constant_number_of_queries(warehouse, web_channel):
     daily = _catalogue(2, warehouse, east)
     daily.update(_catalogue(20, warehouse, east))
     forecast_store(daily)
-    from reports.replenishment.suggestions import stocking_locations, suggestions_compute
-    from inventory.models import Product
 
     counts = {}
     for prefix in ("Q2-", "Q20-"):
@@ -231,10 +226,6 @@ def test_the_reads_are_a_constant_number_of_queries(warehouse, web_channel):
 
 
 def test_the_command_runs_and_names_bad_input(kettle, warehouse):
-    from io import StringIO
-
-    from django.core.management import CommandError, call_command
-
     forecast_store({(kettle, warehouse): 2.0})
     out = StringIO()
     call_command("replenishment_run", "--skus", "KET-1", stdout=out)
@@ -254,7 +245,5 @@ def test_a_bad_setting_is_a_clear_error_not_a_crash(kettle, warehouse, settings)
 
 
 def test_the_nightly_job_runs_once_a_day(kettle, warehouse):
-    from reports.tasks import replenishment_nightly
-
     forecast_store({(kettle, warehouse): 2.0})
     assert replenishment_nightly() == replenishment_nightly()
