@@ -288,6 +288,8 @@ OMS_SHIPPING_POLICY = env.json("OMS_SHIPPING_POLICY", default={"goal": "cheapest
 # Replenishment (reports/replenishment): the target fill rate (units served from stock on the day
 # asked / units demanded) per ABC class, as JSON.
 OMS_REPLENISHMENT_SERVICE_LEVELS = env.json("OMS_REPLENISHMENT_SERVICE_LEVELS", default={"A": 0.98, "B": 0.95, "C": 0.90})
+OMS_REPLENISHMENT_REVIEW_DAYS = env.int("OMS_REPLENISHMENT_REVIEW_DAYS", default=7)
+OMS_REPLENISHMENT_WRITE_SAFETY_STOCK = env.bool("OMS_REPLENISHMENT_WRITE_SAFETY_STOCK", default=False)
 # Routing prices parcels from the carriers' rate tables; a process checks their version at most
 # this often (seconds).
 OMS_ROUTING_RATES_MAX_AGE = env.float("OMS_ROUTING_RATES_MAX_AGE", default=30.0)

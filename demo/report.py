@@ -17,6 +17,7 @@ class DemoReport:
     returns: dict = field(default_factory=dict)
     drifted: int = 0
     in_transit: int = 0
+    replenishment_lines: int = 0
     seconds: float = 0.0
     logins: list = field(default_factory=list)  # (username, role, password or None when it already existed)
     api_key: str | None = None

@@ -24,6 +24,7 @@ from oms.roles import roles_sync
 from orders.models import Order, OrderHold
 from portal.notifications.events import notifications_muted
 from reports.forecasting.services import forecast_run
+from reports.replenishment.suggestions import replenishment_run
 from reports.rollups import rollups_refresh
 from reports.subscriptions import report_subscribe
 from returns.models import ReturnRequest
@@ -164,6 +165,8 @@ def _demo_seed(*, orders: int, customers: int, skus: int, progress: bool, say: C
     report_subscribe(user=users["manager"], dashboard="finance", frequency="weekly", hour=7)
     say("Reports: demand forecasts of every SKU from the seeded ledger (once a day)")
     forecast_run(actor="demo")
+    say("Reports: replenishment suggestions from the forecasts (what to buy or move)")
+    report.replenishment_lines = replenishment_run(actor="demo").line_count
     _summary(report)
     report.seconds = time.monotonic() - started
     return report

@@ -53,7 +53,7 @@ SECTIONS = (
         "inventory.cyclecount", "inventory.cyclecountline", "inventory.abcrun",
     )),
     # Buying: purchase orders (the buyer sends them, the dock receives them) and the suppliers.
-    Section("purchasing", "Purchasing", ("inventory.purchaseorder", "inventory.supplier")),
+    Section("purchasing", "Purchasing", ("reports.suggestionline", "inventory.purchaseorder", "inventory.supplier", "reports.replenishmentrun")),
     # Accountants' exports (and what reports adds later): each export job with its progress and download.
     Section("reports", "Reports & exports", ("reports",)),
     Section("integrations", "Channels & integrations", (

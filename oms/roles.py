@@ -88,7 +88,9 @@ ROLES: dict[str, dict[str, list[str]]] = {
         "returns": ["*"],
         "portal": ["*"],
         "reports": ["view_reports", "view_importrecord", "run_import", "export_data", "view_exportjob",
-                    "view_reportsubscription", "add_reportsubscription", "change_reportsubscription", "delete_reportsubscription"],
+                    "view_reportsubscription", "add_reportsubscription", "change_reportsubscription", "delete_reportsubscription",
+                    # The replenishment suggestions: running them, accepting into POs and transfers, dismissing.
+                    "view_replenishmentrun", "add_replenishmentrun", "view_suggestionline", "change_suggestionline"],
         "oms": ["view_documentjob", "download_documentjob",
                 "view_apikey", "add_apikey", "change_apikey", "view_domainevent", "view_integration", "add_integration",
                 "change_integration", "view_webhooksubscription", "add_webhooksubscription", "change_webhooksubscription",

@@ -24,6 +24,7 @@ from oms.admin import ReadOnlyAdmin, job_progress_html
 from oms.errors import DomainError, NotFound
 
 from . import admin_subscriptions  # noqa: F401  (registers the report subscriptions)
+from . import admin_replenishment  # noqa: F401  (registers the replenishment suggestions)
 from .imports import admin as imports_admin  # noqa: F401  (registers the imports' console pages)
 from .export_files import csv_pieces, xlsx_write
 from .export_resources import export_kinds_of_list, export_resource_for

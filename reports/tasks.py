@@ -44,3 +44,12 @@ def forecasts_nightly() -> int:
     from .forecasting.services import forecast_run
 
     return forecast_run(actor="job:forecasts_nightly").pk
+
+
+@shared_task
+def replenishment_nightly() -> int:
+    """Compute the replenishment suggestions after the nightly forecast; the day's job run is made
+    once (a second message finds it and returns its id)."""
+    from .replenishment.suggestions import replenishment_nightly as nightly
+
+    return nightly().pk

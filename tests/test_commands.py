@@ -56,6 +56,7 @@ def test_when_periodic_tasks_are_set_up_twice_then_each_exists_once_and_names_a_
         "oms.tasks.events_sweep",
         "inventory.tasks.stock_reconcile",
         "reports.tasks.forecasts_nightly",
+        "reports.tasks.replenishment_nightly",
         "inventory.tasks.abc_classify_nightly",
         "inventory.tasks.cycle_counts_plan_daily",
         "oms.tasks.idempotency_records_purge",
@@ -76,8 +77,8 @@ def test_when_periodic_tasks_are_set_up_twice_then_each_exists_once_and_names_a_
         "reports.tasks.report_subscriptions_send",
         "reports.tasks.export_jobs_sweep",
     }
-    assert PeriodicTask.objects.count() == 22
-    assert capsys.readouterr().out.count("unchanged") == 22
+    assert PeriodicTask.objects.count() == 23
+    assert capsys.readouterr().out.count("unchanged") == 23
     app.loader.import_default_modules()
     assert set(tasks) <= set(app.tasks)
     sweep = PeriodicTask.objects.get(task="oms.tasks.events_sweep")

@@ -45,6 +45,7 @@ class Command(BaseCommand):
             write("Open holds by reason: " + ", ".join(f"{reason} {n}" for reason, n in report.holds.items()))
             write("Returns by status: " + ", ".join(f"{status} {n}" for status, n in report.returns.items()))
             write(f"Transfers in transit: {report.in_transit}")
+            write(f"Replenishment suggestions: {report.replenishment_lines} line(s)")
             if report.drifted:
                 write(f"{report.drifted} order(s) ended elsewhere than planned (stock or a rule moved them first).")
         write("")

@@ -55,6 +55,8 @@ SCHEDULE = [
      "Hourly: render each subscribed dashboard whose day or week is due to PDF and e-mail it (each period once)."),
     ("Forecast demand", "reports.tasks.forecasts_nightly", ("cron", "50", "1"),
      "Nightly: forecast every active SKU's daily and weekly demand (per SKU and per location) from the ledger up to yesterday; once a day."),
+    ("Suggest replenishment", "reports.tasks.replenishment_nightly", ("cron", "40", "3"),
+     "Nightly, after the forecast: what to buy or move per SKU x warehouse (the Replenishment suggestions list); once a day."),
     ("Refresh report rollups", "reports.tasks.rollups_refresh", ("every", 10, IntervalSchedule.MINUTES),
      "Re-roll the daily KPI rollups of the days whose orders, shipments, returns or refunds changed since the last run."),
 ]
