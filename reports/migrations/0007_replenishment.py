@@ -10,7 +10,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('inventory', '0013_purchasing'),
-        ('reports', '0005_forecasts'),
+        ('reports', '0006_carrier_charge_imports'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
