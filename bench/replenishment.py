@@ -36,7 +36,10 @@ end-of-day on hand, in units.
 
 Run: ``.venv/bin/python bench/replenishment.py`` (reporting seeds 11, 12, 13; the policy was
 tuned on seeds 1, 2, 3: ``--seeds 1,2,3``). ``--distribution normal|gamma|auto`` plans with that
-demand distribution (default auto). Two processes (one per core); about 4 minutes with 200 SKUs.
+demand distribution (default auto); ``--empirical on`` hands the policy the demand history saw
+over each SKU's windows (``window_sums``: skewed windows are then planned on it instead of a gamma
+curve); ``--allocation marginal`` plans each class by the marginal saving of a unit instead of
+equal chances of a stockout (both measured, neither the default: see README). Two processes (one per core); about 4 minutes with 200 SKUs.
 """
 
 from __future__ import annotations
@@ -56,7 +59,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.demand_processes import KINDS, demand_portfolio  # noqa: E402
-from reports.replenishment.policy import DEFAULT_SERVICE_LEVELS, PlanningInput, class_levels_plan, levels_plan  # noqa: E402
+from reports.replenishment.policy import DEFAULT_SERVICE_LEVELS, PlanningInput, class_levels_plan, levels_plan, window_sums  # noqa: E402
 
 HISTORY = 182
 FIT_DAYS = int(os.environ.get("REPLENISHMENT_BENCH_FIT_DAYS", "365"))  # the forecaster sees the last FIT_DAYS days
@@ -195,7 +198,7 @@ def simulate(p: Portfolio, decide: Callable[[int, np.ndarray], tuple[np.ndarray,
     return Outcome(served_total, demanded_total, inventory_total / (DAYS - WARM_UP))
 
 
-def policy_decider(p: Portfolio, forecaster: Forecaster, distribution: str, mode: str):
+def policy_decider(p: Portfolio, forecaster: Forecaster, distribution: str, mode: str, empirical: bool = False, allocation: str = "stockout"):
     """``mode`` "sku": each SKU planned for its class's fill rate; "class": each class planned
     together for its fill rate with the least stock (``class_levels_plan``)."""
     n = p.demand.shape[1]
@@ -206,6 +209,10 @@ def policy_decider(p: Portfolio, forecaster: Forecaster, distribution: str, mode
             horizon = math.ceil(p.lead_mean[i] + REVIEW) + 1
             history = p.demand[max(0, HISTORY + day - FIT_DAYS) : HISTORY + day, i]
             means, sigma = forecaster(history, horizon)
+            samples = {}
+            if empirical:
+                horizon_sums, lead_sums = window_sums(history.tolist(), lead_time_days=p.lead_mean[i], review_period_days=REVIEW, lead_time_spread_days=p.lead_spread[i])
+                samples = {"horizon_samples": horizon_sums, "lead_time_samples": lead_sums}
             plans.append(
                 PlanningInput(
                     daily_forecast=means,
@@ -216,13 +223,14 @@ def policy_decider(p: Portfolio, forecaster: Forecaster, distribution: str, mode
                     fill_rate=p.targets[i],
                     distribution=distribution,
                     minimum_order=int(p.pack[i]),
+                    **samples,
                 )
             )
         levels = [None] * n
         if mode == "class":
             for c in CLASSES:
                 members = np.flatnonzero(p.abc == c)
-                for i, planned in zip(members, class_levels_plan([plans[i] for i in members], DEFAULT_SERVICE_LEVELS[c]), strict=True):
+                for i, planned in zip(members, class_levels_plan([plans[i] for i in members], DEFAULT_SERVICE_LEVELS[c], allocation=allocation), strict=True):
                     levels[i] = planned
         else:
             levels = [levels_plan(plan) for plan in plans]
@@ -265,13 +273,13 @@ def min_max_matched(p: Portfolio, goals: dict[str, float], start_stock: np.ndarr
 
 
 def run_seed(args: tuple[int, int, str, str, str]) -> dict:
-    seed, count, distribution, forecaster_name, mode = args
+    seed, count, distribution, forecaster_name, mode, empirical, allocation = args
     forecaster = statsforecast_forecaster if forecaster_name == "statsforecast" else moving_average_forecaster
     p = portfolio_build(count, seed)
     mean = p.demand[:HISTORY].mean(axis=0)
     start_stock = np.rint(mean * (p.lead_mean + REVIEW)).astype(np.int64)
     began = time.perf_counter()
-    ours = simulate(p, policy_decider(p, forecaster, distribution, mode), start_stock)
+    ours = simulate(p, policy_decider(p, forecaster, distribution, mode, empirical, allocation), start_stock)
     policy_seconds = time.perf_counter() - began
     goals = {c: class_fill(ours, p.abc == c) for c in CLASSES}
     baseline, factors = min_max_matched(p, goals, start_stock)
@@ -316,6 +324,8 @@ def main() -> None:
     parser.add_argument("--skus", type=int, default=int(os.environ.get("REPLENISHMENT_BENCH_SKUS", "200")))
     parser.add_argument("--distribution", default="auto", choices=["auto", "normal", "gamma"])
     parser.add_argument("--mode", default="class", choices=["class", "sku"])
+    parser.add_argument("--empirical", default="off", choices=["on", "off"])
+    parser.add_argument("--allocation", default="stockout", choices=["stockout", "marginal"])
     parser.add_argument("--workers", type=int, default=2)
     args = parser.parse_args()
     try:
@@ -328,8 +338,8 @@ def main() -> None:
     seeds = [int(s) for s in args.seeds.split(",")]
     began = time.perf_counter()
     with ProcessPoolExecutor(max_workers=args.workers) as pool:
-        results = list(pool.map(run_seed, [(seed, args.skus, args.distribution, forecaster_name, args.mode) for seed in seeds]))
-    print(f"{args.skus} SKUs x seeds {args.seeds}; forecaster {forecaster_name}; distribution {args.distribution}; mode {args.mode}; "
+        results = list(pool.map(run_seed, [(seed, args.skus, args.distribution, forecaster_name, args.mode, args.empirical == "on", args.allocation) for seed in seeds]))
+    print(f"{args.skus} SKUs x seeds {args.seeds}; forecaster {forecaster_name}; distribution {args.distribution}; mode {args.mode}; empirical {args.empirical}; allocation {args.allocation}; "
           f"365 days, review every {REVIEW}, backorders; {time.perf_counter() - began:.0f} s")
     print()
     header = f"{'class':<6}{'SKUs':>5}{'target':>8}{'fill mean':>10}{'fill worst':>11}{'min/max fill':>13}" \

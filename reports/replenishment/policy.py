@@ -54,10 +54,17 @@ Figures (all in units; days for times):
 - A class of SKUs can instead be planned together (``class_levels_plan``): the class reaches its
   fill rate as a whole with the least stock; steady SKUs then get more than the target and lumpy
   ones less.
+- Optionally the demand history saw over the two windows (``window_sums``: every start, paired,
+  six lead times per start when the lead time varies) replaces the gamma curve of a skewed window
+  (``PlanningInput.horizon_samples`` / ``lead_time_samples``; "empirical": the samples scaled to
+  the forecast's means, ``n(y)`` their mean shortfall). Measured in the bench on its tuning seeds
+  it did not save stock on lumpy and intermittent SKUs (class C 14.3% less than min/max against
+  14.9% with gamma), so callers that pass no samples keep the gamma curve.
 """
 
 from __future__ import annotations
 
+import bisect
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -65,7 +72,10 @@ from decimal import Decimal
 
 DEFAULT_SERVICE_LEVELS: Mapping[str, float] = {"A": 0.98, "B": 0.95, "C": 0.90}
 GAMMA_ABOVE_CV = 0.5
-DISTRIBUTIONS = ("normal", "gamma", "auto")
+DISTRIBUTIONS = ("normal", "gamma", "auto", "empirical")
+# Standard normal quantiles at (j + 0.5)/6: the lead times a window of demand is summed over when
+# the empirical distribution is built from history (window_sums).
+_LEAD_TIME_POINTS = (-1.3830, -0.6745, -0.2104, 0.2104, 0.6745, 1.3830)
 _AVERAGE_POINTS = 8  # points of the midpoint rule that averages ESC over (s, S]
 
 
@@ -156,18 +166,86 @@ def gamma_loss(y: float, mean: float, sigma: float) -> float:
     return max(mean * _gamma_upper(shape + 1, x) - y * _gamma_upper(shape, x), 0.0)
 
 
-def distribution_choose(distribution: str, mean: float, sigma: float) -> str:
+def distribution_choose(distribution: str, mean: float, sigma: float, *, samples: bool = False) -> str:
     """The distribution used for a window: as asked, or for ``auto`` gamma when ``σ/μ`` is above
-    ``GAMMA_ABOVE_CV`` (skewed demand), else normal."""
+    ``GAMMA_ABOVE_CV`` (skewed demand), else normal. With ``samples`` (the window's demand observed
+    in history, see :func:`window_sums`) a skewed window is planned on them ("empirical")."""
     if distribution not in DISTRIBUTIONS:
         raise PolicyInputError("distribution", f"distribution must be one of {', '.join(DISTRIBUTIONS)}, not {distribution!r}")
+    if distribution == "empirical" and not samples:
+        raise PolicyInputError("distribution", "the empirical distribution needs the window's demand samples (horizon_samples and lead_time_samples)")
     if distribution != "auto":
         return distribution
-    return "gamma" if mean > 0 and sigma / mean > GAMMA_ABOVE_CV else "normal"
+    skewed = mean > 0 and sigma / mean > GAMMA_ABOVE_CV
+    return ("empirical" if samples else "gamma") if skewed else "normal"
 
 
-def demand_loss(distribution: str, y: float, mean: float, sigma: float) -> float:
+class EmpiricalDemand:
+    """Demand over a window as the equally likely values ``samples`` (e.g. the sums over that
+    window observed in history): ``n(y) = mean((x - y)⁺)``, ``P(D > y) = share of x > y``."""
+
+    def __init__(self, samples: Iterable[float]):
+        self.values = sorted(max(float(x), 0.0) for x in samples)
+        if not self.values:
+            raise PolicyInputError("samples", "the empirical distribution needs at least one demand sample")
+        self.suffix = [0.0] * (len(self.values) + 1)  # suffix[i] = sum of values[i:]
+        for i in range(len(self.values) - 1, -1, -1):
+            self.suffix[i] = self.suffix[i + 1] + self.values[i]
+        self.mean = self.suffix[0] / len(self.values)
+
+    def loss(self, y: float) -> float:
+        first = bisect.bisect_right(self.values, y)
+        above = len(self.values) - first
+        return max((self.suffix[first] - y * above) / len(self.values), 0.0)
+
+    def sf(self, y: float) -> float:
+        return (len(self.values) - bisect.bisect_right(self.values, y)) / len(self.values)
+
+    def scaled(self, mean: float) -> EmpiricalDemand:
+        """The same shape with another mean (every sample times ``mean / self.mean``)."""
+        factor = mean / self.mean if self.mean > 0 else 0.0
+        return EmpiricalDemand(x * factor for x in self.values)
+
+
+def empirical_loss(y: float, samples: Sequence[float]) -> float:
+    """``E[(D - y)⁺]`` for ``D`` equally likely to be each of ``samples``."""
+    return EmpiricalDemand(samples).loss(y)
+
+
+def demand_loss(distribution: str, y: float, mean: float, sigma: float, empirical: EmpiricalDemand | None = None) -> float:
+    if distribution == "empirical" and empirical is not None:
+        return empirical.loss(y)
     return gamma_loss(y, mean, sigma) if distribution == "gamma" else normal_loss(y, mean, sigma)
+
+
+def window_sums(history: Sequence[float], *, lead_time_days: float, review_period_days: float, lead_time_spread_days: float = 0.0) -> tuple[list[float], list[float]]:
+    """The demand observed in ``history`` (daily units, oldest first) over the exposure window
+    ``L+R`` and over the lead time ``L``, from every day the longest window fits: the empirical
+    distribution of the two windows, paired (both start on the same day). With a lead-time spread
+    each start counts six lead times, ``L + σ_L·z`` for the normal quantiles ``z`` at (j + ½)/6
+    (never below zero); a part day counts pro rata. Returns (horizon sums, lead-time sums)."""
+    lead = _check(lead_time_days, "lead_time_days")
+    review = _check(review_period_days, "review_period_days", positive=True)
+    spread = _check(lead_time_spread_days, "lead_time_spread_days")
+    leads = [max(0.0, lead + spread * z) for z in _LEAD_TIME_POINTS] if spread > 0 else [lead]
+    cumulative = [0.0]
+    for value in history:
+        cumulative.append(cumulative[-1] + _check(value, "history"))
+
+    def upto(t: float) -> float:  # demand over days [0, t)
+        whole = math.floor(t)
+        return cumulative[whole] + (t - whole) * (cumulative[whole + 1] - cumulative[whole]) if whole < len(history) else cumulative[whole]
+
+    longest = max(leads) + review
+    horizon: list[float] = []
+    lead_sums: list[float] = []
+    start = 0
+    while start + longest <= len(history) + 1e-9:
+        for window in leads:
+            horizon.append(upto(start + window + review) - cumulative[start])
+            lead_sums.append(upto(start + window) - cumulative[start])
+        start += 1
+    return horizon, lead_sums
 
 
 # -- levels ---------------------------------------------------------------------------------------
@@ -187,6 +265,10 @@ class PlanningInput:
     lead_time_spread_days: float = 0.0
     distribution: str = "auto"
     minimum_order: int = 1  # Q, the smallest order placed (the pack, or the supplier's minimum units)
+    # Optional: demand observed over the windows L+R and L (window_sums); a skewed window is then
+    # planned on their shape, scaled to the forecast's means ("empirical").
+    horizon_samples: Sequence[float] | None = None
+    lead_time_samples: Sequence[float] | None = None
 
 
 @dataclass(frozen=True)
@@ -227,12 +309,14 @@ def _check(value: float, name: str, *, positive: bool = False) -> float:
     return value
 
 
-def levels_plan(plan: PlanningInput, *, stockout_probability: float | None = None) -> Levels:
+def levels_plan(plan: PlanningInput, *, stockout_probability: float | None = None, marginal_fill: float | None = None) -> Levels:
     """Reorder point, order-up-to level and safety stock for ``plan`` (formulas in the module's
     docstring). Zero demand gives zero levels; a forecast without error and a fixed lead time give
     no safety stock. With ``stockout_probability`` the reorder point is set by that chance of a
     stockout per cycle instead (see :func:`class_levels_plan`), and ``Levels.fill_rate`` is the
-    fill rate it gives."""
+    fill rate it gives. With ``marginal_fill`` (λ) it is the highest ``s`` at which one more unit
+    still saves λ units short per cycle (``P(D_{L+R} > y) - P(D_L > y) = λ`` at the middle position
+    ``y = s + (Q+1)/2``), the exact Lagrange condition of :func:`class_levels_plan`."""
     lead = _check(plan.lead_time_days, "lead_time_days")
     review = _check(plan.review_period_days, "review_period_days", positive=True)
     spread = _check(plan.lead_time_spread_days, "lead_time_spread_days")
@@ -247,7 +331,12 @@ def levels_plan(plan: PlanningInput, *, stockout_probability: float | None = Non
     daily = mu_horizon / (lead + review)
     sigma_horizon = math.sqrt((lead + review) * sigma_d**2 + daily**2 * spread**2)
     sigma_lead = math.sqrt(lead * sigma_d**2 + daily**2 * spread**2)
-    distribution = distribution_choose(plan.distribution, mu_horizon, sigma_horizon)
+    has_samples = bool(plan.horizon_samples) and bool(plan.lead_time_samples) and sum(plan.horizon_samples) > 0
+    distribution = distribution_choose(plan.distribution, mu_horizon, sigma_horizon, samples=has_samples)
+    empirical_horizon = empirical_lead = None
+    if distribution == "empirical":
+        empirical_horizon = EmpiricalDemand(plan.horizon_samples).scaled(mu_horizon)
+        empirical_lead = EmpiricalDemand(plan.lead_time_samples).scaled(mu_lead)
     if mu_review <= 0:
         return Levels(mu_lead, mu_review, mu_horizon, daily, sigma_horizon, sigma_lead, distribution, plan.fill_rate, 0.0, 0, 1 if mu_horizon > 0 else 0)
     if plan.minimum_order < 1:
@@ -262,25 +351,17 @@ def levels_plan(plan: PlanningInput, *, stockout_probability: float | None = Non
         total = 0.0
         for i in range(points):
             y = reorder + 0.5 + cycle * (i + 0.5) / points
-            total += demand_loss(distribution, y, mu_horizon, sigma_horizon) - demand_loss(distribution, y, mu_lead, sigma_lead)
+            total += demand_loss(distribution, y, mu_horizon, sigma_horizon, empirical_horizon) - demand_loss(distribution, y, mu_lead, sigma_lead, empirical_lead)
         return total / points
 
-    if stockout_probability is not None:
-        reorder = _reorder_for_stockout(distribution, mu_horizon, sigma_horizon, cycle, stockout_probability)
+    if marginal_fill is not None:
+        reorder = _reorder_for_marginal(distribution, (mu_horizon, sigma_horizon, empirical_horizon), (mu_lead, sigma_lead, empirical_lead), cycle, marginal_fill)
         return _levels(mu_lead, mu_review, mu_horizon, daily, sigma_horizon, sigma_lead, distribution, reorder, 1 - shortage(reorder) / mu_review)
-    low, high = 0.0, mu_horizon + 12 * sigma_horizon + cycle
-    if shortage(low) <= target:
-        reorder = low
-    else:
-        for _ in range(60):
-            middle = (low + high) / 2
-            if shortage(middle) > target:
-                low = middle
-            else:
-                high = middle
-            if high - low < 1e-3:
-                break
-        reorder = high
+    if stockout_probability is not None:
+        reorder = _reorder_for_stockout(distribution, mu_horizon, sigma_horizon, cycle, stockout_probability, empirical_horizon)
+        return _levels(mu_lead, mu_review, mu_horizon, daily, sigma_horizon, sigma_lead, distribution, reorder, 1 - shortage(reorder) / mu_review)
+    high = _search_top(mu_horizon, sigma_horizon, cycle, empirical_horizon)
+    reorder = 0.0 if shortage(0.0) <= target else _bisect_down(shortage, target, 0.0, high)
     return _levels(mu_lead, mu_review, mu_horizon, daily, sigma_horizon, sigma_lead, distribution, reorder, plan.fill_rate)
 
 
@@ -302,8 +383,10 @@ def _levels(mu_lead: float, mu_review: float, mu_horizon: float, daily: float, s
     )
 
 
-def demand_sf(distribution: str, y: float, mean: float, sigma: float) -> float:
+def demand_sf(distribution: str, y: float, mean: float, sigma: float, empirical: EmpiricalDemand | None = None) -> float:
     """``P(D > y)`` for the window's demand."""
+    if distribution == "empirical" and empirical is not None:
+        return empirical.sf(y)
     if sigma <= 0 or mean <= 0:
         return 1.0 if y < mean else 0.0
     if distribution == "gamma":
@@ -311,14 +394,25 @@ def demand_sf(distribution: str, y: float, mean: float, sigma: float) -> float:
     return _normal_sf((y - mean) / sigma)
 
 
-def _reorder_for_stockout(distribution: str, mean: float, sigma: float, cycle: float, probability: float) -> float:
+def _reorder_for_stockout(distribution: str, mean: float, sigma: float, cycle: float, probability: float, empirical: EmpiricalDemand | None = None) -> float:
     """The ``s`` whose middle position after a review, ``s + (Q+1)/2``, is short with ``probability``."""
-    low, high = 0.0, mean + 12 * sigma + cycle
-    if demand_sf(distribution, (cycle + 1) / 2, mean, sigma) <= probability:
+    if demand_sf(distribution, (cycle + 1) / 2, mean, sigma, empirical) <= probability:
         return 0.0
-    for _ in range(50):
+    return _bisect_down(lambda reorder: demand_sf(distribution, reorder + (cycle + 1) / 2, mean, sigma, empirical), probability, 0.0, _search_top(mean, sigma, cycle, empirical))
+
+
+def _search_top(mean: float, sigma: float, cycle: float, empirical: EmpiricalDemand | None) -> float:
+    """A reorder point surely high enough: 12 spreads above the mean (or the largest sample)."""
+    high = mean + 12 * sigma + cycle
+    return max(high, empirical.values[-1] + cycle) if empirical is not None else high
+
+
+def _bisect_down(function, level: float, low: float, high: float) -> float:
+    """The point (within 0.001) where a function falling over ``[low, high]`` reaches ``level``:
+    the lowest ``x`` found with ``function(x) <= level``."""
+    for _ in range(60):
         middle = (low + high) / 2
-        if demand_sf(distribution, middle + (cycle + 1) / 2, mean, sigma) > probability:
+        if function(middle) > level:
             low = middle
         else:
             high = middle
@@ -327,15 +421,50 @@ def _reorder_for_stockout(distribution: str, mean: float, sigma: float, cycle: f
     return high
 
 
-def class_levels_plan(plans: Sequence[PlanningInput], fill_rate: float) -> list[Levels]:
+_GRID = 24  # points searched for the peak of the marginal saving before bisecting past it
+
+
+def _reorder_for_marginal(distribution: str, horizon: tuple, lead: tuple, cycle: float, saving: float) -> float:
+    """The highest ``s`` whose middle position after a review, ``y = s + (Q+1)/2``, still saves
+    ``saving`` units short per cycle per unit more: ``P(D_{L+R} > y) - P(D_L > y) = saving``. The
+    marginal rises from ``y = 0`` to a peak and falls after it: the peak is searched on a grid, then
+    the falling side is bisected; below the peak's saving nothing is stocked (``s = 0``)."""
+    half = (cycle + 1) / 2
+
+    def marginal(reorder: float) -> float:
+        y = reorder + half
+        return demand_sf(distribution, y, *horizon) - demand_sf(distribution, y, *lead)
+
+    high = _search_top(horizon[0], horizon[1], cycle, horizon[2])
+    grid = [high * i / _GRID for i in range(_GRID + 1)]
+    values = [marginal(x) for x in grid]
+    peak = max(range(len(grid)), key=lambda i: values[i])
+    if values[peak] <= saving:
+        return 0.0
+    return _bisect_down(marginal, saving, grid[peak], high)
+
+
+ALLOCATIONS = ("stockout", "marginal")
+
+
+def class_levels_plan(plans: Sequence[PlanningInput], fill_rate: float, *, allocation: str = "stockout") -> list[Levels]:
     """Levels for the SKUs of one class that reach ``fill_rate`` over the class as a whole (units
     served / units demanded) with the least stock: minimising ``Σ s_i`` subject to
     ``Σ ESC_i(s_i) = (1 - β)·Σ μ_R,i`` gives, by a Lagrange multiplier, the same chance of a
     stockout per cycle for every SKU (``P(D_{L+R} > s_i + (Q_i+1)/2) = p``); ``p`` is found by
     bisection. Steady SKUs then get more than the class's fill rate and lumpy ones less (each
-    ``Levels.fill_rate`` says what it is planned to get)."""
+    ``Levels.fill_rate`` says what it is planned to get).
+
+    ``allocation="marginal"`` uses the exact Lagrange condition instead: one more unit at the
+    middle position saves ``P(D_{L+R} > y) - P(D_L > y)`` units short per cycle, the same ``λ`` for
+    every SKU (:func:`levels_plan`'s ``marginal_fill``); lumpy SKUs, whose lumps fall as often in the
+    lead time as in the review period, then get less. Measured in the bench on its tuning seeds
+    it did not save more stock than equal chances of a stockout (class C 13.4% less than min/max
+    against 14.9%), so ``"stockout"`` stays the default."""
     if not 0 < fill_rate < 1:
         raise PolicyInputError("fill_rate", f"the target fill rate must be between 0 and 1 (exclusive), not {fill_rate}")
+    if allocation not in ALLOCATIONS:
+        raise PolicyInputError("allocation", f"allocation must be one of {', '.join(ALLOCATIONS)}, not {allocation!r}")
     plans = list(plans)
     if not plans:
         return []
@@ -349,13 +478,19 @@ def class_levels_plan(plans: Sequence[PlanningInput], fill_rate: float) -> list[
     best = None
     for _ in range(18):
         probability = math.exp((low + high) / 2)
-        trial = [levels_plan(plan, stockout_probability=probability) for plan in plans]
+        if allocation == "marginal":
+            trial = [levels_plan(plan, marginal_fill=probability) for plan in plans]
+        else:
+            trial = [levels_plan(plan, stockout_probability=probability) for plan in plans]
         short = sum((1 - levels.fill_rate) * levels.review_demand for levels in trial)
         if short > target:
             high = math.log(probability)
         else:
             low, best = math.log(probability), trial
-    return best if best is not None else [levels_plan(plan, stockout_probability=math.exp(low)) for plan in plans]
+    if best is None:
+        key = "marginal_fill" if allocation == "marginal" else "stockout_probability"
+        best = [levels_plan(plan, **{key: math.exp(low)}) for plan in plans]
+    return best
 
 
 # -- position, rounding, suggestion ---------------------------------------------------------------

@@ -12,6 +12,7 @@ from django.conf import settings
 
 from reports.replenishment.policy import (
     DEFAULT_SERVICE_LEVELS,
+    EmpiricalDemand,
     LocationStock,
     OrderLine,
     OrderRules,
@@ -20,6 +21,7 @@ from reports.replenishment.policy import (
     StockFigures,
     Transfer,
     class_levels_plan,
+    empirical_loss,
     forecast_sum,
     gamma_loss,
     levels_plan,
@@ -29,6 +31,7 @@ from reports.replenishment.policy import (
     service_level_for,
     suggestion_build,
     transfers_plan,
+    window_sums,
 )
 
 
@@ -259,3 +262,76 @@ def test_an_order_below_the_supplier_minimum_value_is_topped_up_where_stock_runs
     assert order_minimum_top_up(lines, Decimal("110.00"))[0] == {"mugs": 10, "plates": 18}
     # Already above the minimum: unchanged.
     assert order_minimum_top_up(lines, Decimal("40.00")) == ({"mugs": 10, "plates": 6}, [])
+
+
+def test_window_sums_are_the_demand_history_saw_over_the_exposure_window_and_the_lead_time():
+    history = [0, 2, 0, 0, 4, 0, 1, 0, 0, 3]
+    # L = 2, R = 1: every 3-day sum from the 8 days a 3-day window fits, paired with the first 2 days
+    horizon, lead = window_sums(history, lead_time_days=2, review_period_days=1)
+    assert horizon == [2, 2, 4, 4, 5, 1, 1, 3]
+    assert lead == [2, 2, 0, 4, 4, 1, 1, 0]
+    # L = 1.5: a 2.5-day window; from day 0: 0 + 2 + ½·0 = 2 (lead 0 + ½·2 = 1); from day 7: 0 + 0 + ½·3 = 1.5 (lead 0)
+    horizon, lead = window_sums(history, lead_time_days=1.5, review_period_days=1)
+    assert (horizon[0], lead[0], horizon[-1], lead[-1], len(horizon)) == (2, 1, 1.5, 0, 8)
+    # a lead-time spread counts six lead times per start (L + σ_L·z, z the normal sextile midpoints)
+    horizon, lead = window_sums([1] * 30, lead_time_days=5, review_period_days=2, lead_time_spread_days=1)
+    assert sorted(set(round(x, 4) for x in lead)) == [3.617, 4.3255, 4.7896, 5.2104, 5.6745, 6.383]
+    assert len(horizon) == 6 * 22  # the longest window, 6.383 + 2 = 8.383 days, fits from starts 0-21
+
+
+def test_empirical_demand_loss_and_chance_of_a_stockout():
+    demand = EmpiricalDemand([8, 0, 4, 2])
+    # units short against 3 in stock: (4 - 3) + (8 - 3) over 4 equally likely values = 1.5
+    assert demand.loss(3) == empirical_loss(3, [0, 2, 4, 8]) == 1.5
+    assert demand.loss(0) == 3.5 and demand.loss(8) == 0
+    assert demand.sf(2) == 0.5  # 4 and 8 exceed 2
+    assert demand.scaled(7).values == [0, 4, 8, 16]
+
+
+def lumpy(**overrides) -> PlanningInput:
+    # 1 a day forecast, L = R = 1; history saw the 2-day window at 0, 0, 0 or 8 and its first day at
+    # 0, 0, 0 or 4 (means 2 and 1, as forecast, so the samples are used as they are)
+    figures = dict(daily_forecast=[1.0] * 5, forecast_error=2.0, lead_time_days=1, review_period_days=1, fill_rate=0.9, horizon_samples=[0, 0, 0, 8], lead_time_samples=[0, 0, 0, 4])
+    figures.update(overrides)
+    return PlanningInput(**figures)
+
+
+def test_skewed_demand_with_history_samples_is_planned_on_them():
+    levels = levels_plan(lumpy())
+    # σ_{L+R} = √(2·2²) = 2.83 over μ = 2: skewed, so empirical. With Q = 1 the position after a
+    # review is y = s + 1; ESC(y) = n_2(y) - n_1(y) = (8 - y)/4 for 4 ≤ y < 8 (and 1 below 4).
+    # Target (1 - 0.9)·μ_R = 0.1 -> y = 7.6, s = 6.6 -> 7; safety stock 6.6 - 2 = 4.6.
+    assert levels.distribution == "empirical"
+    assert levels.reorder_point == 7 and levels.order_up_to == 8
+    assert levels.safety_stock == pytest.approx(4.6, abs=0.01)
+    # samples with another mean are scaled to the forecast: the same plan with the samples doubled
+    assert levels_plan(lumpy(horizon_samples=[0, 0, 0, 16], lead_time_samples=[0, 0, 0, 8])).reorder_point == 7
+    # asked for gamma, or without samples, gamma
+    assert levels_plan(lumpy(distribution="gamma")).distribution == "gamma"
+    assert levels_plan(lumpy(horizon_samples=None, lead_time_samples=None)).distribution == "gamma"
+    with pytest.raises(PolicyInputError) as error:
+        levels_plan(lumpy(distribution="empirical", horizon_samples=None))
+    assert error.value.code == "distribution"
+
+
+def test_a_unit_is_stocked_only_while_it_saves_the_marginal_shortage():
+    # One more unit at position y saves P(D_2 > y) - P(D_1 > y) short per cycle: 0.25 - 0.25 = 0
+    # below 4, 0.25 - 0 = 0.25 from 4 to 8, 0 from 8. Worth 0.1 a unit: stock up to y = 8 (s = 7),
+    # nothing short (fill 1). Worth 0.3 a unit: nothing is, s = 0, y = 1: ESC = 1, fill 1 - 1/1 = 0.
+    assert (levels_plan(lumpy(), marginal_fill=0.1).reorder_point, levels_plan(lumpy(), marginal_fill=0.1).fill_rate) == (7, 1.0)
+    assert (levels_plan(lumpy(), marginal_fill=0.3).reorder_point, levels_plan(lumpy(), marginal_fill=0.3).fill_rate) == (0, 0.0)
+
+
+def test_class_plan_by_marginal_saving_meets_the_class_target():
+    steady = plan(forecast_error=3.0)
+    erratic = plan(forecast_error=15.0)
+    levels = class_levels_plan([steady, erratic], 0.95, allocation="marginal")
+    short = sum((1 - lv.fill_rate) * lv.review_demand for lv in levels)
+
+    # 5% of the class's 140 units a cycle: 7 units short, with no more stock than equal chances of a stockout
+    assert short == pytest.approx(7, abs=0.2)
+    stockout = class_levels_plan([steady, erratic], 0.95, allocation="stockout")
+    assert sum(lv.reorder_point for lv in levels) <= sum(lv.reorder_point for lv in stockout)
+    with pytest.raises(PolicyInputError) as error:
+        class_levels_plan([steady], 0.95, allocation="cheapest")
+    assert error.value.code == "allocation"
