@@ -11,6 +11,7 @@ from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.http import HttpResponseRedirect
 from django.urls import path, reverse
+from django.utils.html import format_html
 from django.views.decorators.http import require_POST
 
 from oms.errors import DomainError
@@ -49,7 +50,8 @@ class SuggestionLineAdmin(admin.ModelAdmin):
 
     @admin.display(description="Why")
     def explanation(self, obj):
-        return obj.explanation
+        # Folded on the list (a row per line stays one line high), open on the line's own page.
+        return format_html("<details><summary>the figures</summary>{}</details>", obj.explanation)
 
     def get_urls(self):
         return [path("run/", self.admin_site.admin_view(require_POST(self.run_view)), name="reports_suggestionline_run"), *super().get_urls()]
