@@ -293,7 +293,7 @@ class PurchaseOrdersView(GenericAPIView):
     parser_classes = [JSONParser]
     serializer_class = PurchaseOrderSerializer
     filter_backends = [CursorOrderingFilter]
-    ordering_fields = ["created_at", "expected_date"]
+    ordering_fields = ["created_at"]  # cursor pages need a non-null order: expected_date may be empty
     ordering = "-created_at"
 
     def get_queryset(self):
