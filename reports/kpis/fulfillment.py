@@ -169,22 +169,26 @@ def shipping_billed_vs_quoted(filters: Filters, by: str | None) -> dict:
     over = {tuple(row[k] for k in keys): row["n"] for row in shipments.annotate(billed=_billed_total()).filter(billed__gt=F("price"))
             .values(*keys).annotate(n=Count("id")).order_by(*keys)}
 
-    def figure(selected_keys) -> list[dict]:
-        figures = []
-        for key in selected_keys:
-            row, bill = quoted[key], billed.get(key, Decimal(0))
-            figures.append({"currency": key[-1], "value": {
-                "shipments_billed": row["n"], "quoted": money(row["quoted"]), "billed": money(bill),
-                "difference": money(bill - row["quoted"]), "difference_rate": ratio(bill - row["quoted"], row["quoted"]),
-                "billed_over_quote": over.get(key, 0)}})
-        return figures
+    def figure(rows: dict) -> list[dict]:
+        return [{"currency": currency, "value": {
+            "shipments_billed": row["n"], "quoted": money(row["quoted"]), "billed": money(row["billed"]),
+            "difference": money(row["billed"] - row["quoted"]), "difference_rate": ratio(row["billed"] - row["quoted"], row["quoted"]),
+            "billed_over_quote": row["over"]}} for currency, row in sorted(rows.items())]
 
-    if not by:
-        return {"value": figure(sorted(quoted))}
-    totals = shipping_billed_vs_quoted(filters, None)["value"]
-    groups = sorted({key[0] for key in quoted})
-    return {"value": totals, "rows": [{"group": group, "label": group, "value": figure([key for key in sorted(quoted) if key[0] == group])}
-                                      for group in groups]}
+    # Per group (the keys' all but last) and currency (the last key); the whole is their sum.
+    grouped: dict = {}
+    whole: dict = {}
+    for key, row in quoted.items():
+        for into in (grouped.setdefault(key[:-1], {}), whole):
+            cell = into.setdefault(key[-1], {"n": 0, "quoted": Decimal(0), "billed": Decimal(0), "over": 0})
+            cell["n"] += row["n"]
+            cell["quoted"] += row["quoted"]
+            cell["billed"] += billed.get(key, Decimal(0))
+            cell["over"] += over.get(key, 0)
+    result = {"value": figure(whole)}
+    if by:
+        result["rows"] = [{"group": group[0], "label": group[0], "value": figure(grouped[group])} for group in sorted(grouped)]
+    return result
 
 
 register(Kpi(
