@@ -11,14 +11,14 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
-from oms.admin import ReadOnlyAdmin
+from oms.admin import AuditTrailInline, ReadOnlyAdmin
 from oms.api.downloads import file_response
 from oms.errors import DomainError
 
 from . import counts
 from .documents_counts import count_sheet_pdf
-from .models_counts import AbcRun, CycleCount, CycleCountLine, CycleCountLineStatus
-from .selectors_counts import cycle_count_with_lines, cycle_counts_listing, expected_visible
+from .models_counts import AbcRun, CycleCount, CycleCountEvent, CycleCountLine, CycleCountLineStatus
+from .selectors_counts import count_event_shown, cycle_count_with_lines, cycle_counts_listing, expected_visible
 
 COUNT = "inventory.count_cyclecount"
 APPROVE = "inventory.approve_cyclecount"
@@ -47,6 +47,31 @@ def _quantities(request: HttpRequest, lines) -> list[counts.LineCount]:
     return entries
 
 
+class CycleCountEventInline(AuditTrailInline):
+    """The count's timeline (the same inline as an order's), blind like the rest of the page:
+    figures that betray an expected quantity show only where :func:`count_event_shown` allows."""
+
+    model = CycleCountEvent
+    fk_name = "count"
+    fields = readonly_fields = ("created_at", "kind", "message_shown", "figures", "actor_display")
+
+    def has_view_permission(self, request, obj=None):
+        # Whoever may see the count sees its timeline: no separate permission on its rows.
+        return request.user.has_perm("inventory.view_cyclecount")
+
+    def get_queryset(self, request):
+        self.approver = request.user.has_perm(APPROVE)
+        return super().get_queryset(request).select_related("line__product")
+
+    @admin.display(description="What happened")
+    def message_shown(self, event):
+        return count_event_shown(event, approver=self.approver)[0]
+
+    @admin.display(description="Figures")
+    def figures(self, event):
+        return count_event_shown(event, approver=self.approver)[1] or "—"
+
+
 @admin.register(CycleCount)
 class CycleCountAdmin(ReadOnlyAdmin):
     list_display = ("count_link", "location", "scheduled_for", "status", "lines_total", "lines_open", "sheet_link")
@@ -54,6 +79,8 @@ class CycleCountAdmin(ReadOnlyAdmin):
     list_select_related = ("location",)
     date_hierarchy = "scheduled_for"
     list_per_page = 100
+    # Rendered on the count page (the change page redirects there), as on an order's page.
+    inlines = (CycleCountEventInline,)
 
     def get_queryset(self, request):
         return cycle_counts_listing()
@@ -125,8 +152,17 @@ class CycleCountAdmin(ReadOnlyAdmin):
             "may_approve": may_approve, "finished": count.status in counts.FINISHED_COUNT,
             "sheet_url": reverse("admin:inventory_cyclecount_sheet", args=[count.pk]),
             "changelist_url": reverse("admin:inventory_cyclecount_changelist"),
+            "inline_admin_formsets": self._timeline(request, count),
         }
         return TemplateResponse(request, "admin/inventory/cyclecount/count.html", context)
+
+    def _timeline(self, request, count: CycleCount):
+        """The page's inlines (the timeline) as Django's change form builds them, read-only."""
+        formsets, inline_instances = [], []
+        for formset_class, inline in self.get_formsets_with_inlines(request, count):
+            formsets.append(formset_class(instance=count, prefix=formset_class.get_default_prefix(), queryset=inline.get_queryset(request)))
+            inline_instances.append(inline)
+        return self.get_inline_formsets(request, formsets, inline_instances, count)
 
     def _act(self, request, count: CycleCount, *, may_count: bool, may_approve: bool) -> None:
         action = request.POST.get("action", "")

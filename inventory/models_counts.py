@@ -215,4 +215,5 @@ class CycleCountEvent(models.Model):
         ordering = ["id"]
 
     def __str__(self):
-        return self.message
+        # Not the message: a posting's names the correction, which the floor must not read (blind).
+        return f"{self.kind.replace('_', ' ').capitalize()} #{self.pk}"

@@ -112,3 +112,28 @@ def test_manager_cancels_with_a_reason(console, count):
     assert any("Say why" in message for message in messages_of(answer))
     manager.post(page_url(count), {"action": "cancel", "reason": "Stocktake tomorrow"})
     assert CycleCount.objects.get(pk=count.pk).status == "cancelled"
+
+
+def timeline_of(page: str) -> str:
+    return page[page.index("-heading\" class=\"inline-heading\">"):]
+
+
+def test_the_count_page_shows_its_timeline_blind_to_the_floor(console, count):
+    # Given a count where SKU-A matched and SKU-B was off twice (awaiting the manager)
+    a, b = line(count, "SKU-A"), line(count, "SKU-B")
+    floor = console("Warehouse", username="counter")
+    floor.post(page_url(count), {"action": "submit", f"quantity-{a.pk}": "17", f"quantity-{b.pk}": "20"})
+    floor.post(page_url(count), {"action": "submit", f"quantity-{b.pk}": "21"})
+    # When the counter opens the page, then the timeline says what happened and who did it
+    timeline = timeline_of(floor.get(page_url(count)).content.decode())
+    assert "SKU-A: counted" in timeline and "SKU-A: posted" in timeline
+    assert "expected 17" not in timeline and "correction +0" not in timeline  # for managers only
+    assert "SKU-B: counted" in timeline and "SKU-B: recount requested" in timeline and "counter" in timeline
+    assert ">20<" not in timeline and ">23<" not in timeline and "expected" not in timeline
+    # When the manager opens it, then the figures of the lines counted show
+    manager = console("Operations manager", username="boss")
+    timeline = timeline_of(manager.get(page_url(count)).content.decode())
+    assert "counted 20 · expected 23 · within tolerance no" in timeline
+    assert "counted 21 · expected 23 · within tolerance no" in timeline
+    assert "SKU-A: correction +0 posted" in timeline and "correction 0 · counted 17 · expected 17" in timeline
+    assert "Planned 2 line(s)" in timeline and "lines 2" in timeline
