@@ -24,11 +24,47 @@ ACCEPT = "reports.change_suggestionline"
 RUN = "reports.add_replenishmentrun"
 
 
+class RunFilter(admin.SimpleListFilter):
+    """Which run's lines: the latest finished run unless an earlier one (or all) is picked, so the
+    list opens on today's suggestions rather than every run's lines mixed."""
+
+    title = "run"
+    parameter_name = "run"
+    ALL = "all"
+    SHOWN = 30  # the runs offered; an older one is reached by its id in the URL
+
+    def lookups(self, request, model_admin):
+        runs = ReplenishmentRun.objects.filter(finished_at__isnull=False).order_by("-created_at", "-pk")[: self.SHOWN]
+        return [(str(run.pk), str(run) + (" (latest)" if index == 0 else "")) for index, run in enumerate(runs)] + [(self.ALL, "All runs")]
+
+    def value(self):
+        chosen = super().value()
+        if chosen:
+            return chosen
+        latest = latest_run()
+        return str(latest.pk) if latest else None
+
+    def queryset(self, request, queryset):
+        chosen = self.value()
+        if chosen is None or chosen == self.ALL:
+            return queryset
+        return queryset.filter(run_id=int(chosen)) if chosen.isdigit() and len(chosen) < 19 else queryset.none()
+
+    def choices(self, changelist):
+        # No "All" entry on top: the default is the latest run, and "All runs" is the last lookup.
+        for lookup, title in self.lookup_choices:
+            yield {
+                "selected": self.value() == lookup,
+                "query_string": changelist.get_query_string({self.parameter_name: lookup}),
+                "display": title,
+            }
+
+
 @admin.register(SuggestionLine)
 class SuggestionLineAdmin(admin.ModelAdmin):
     list_display = ("product", "location", "kind", "from_location", "supplier", "abc_class", "quantity", "status", "explanation",
                     "purchase_order", "transfer", "run")
-    list_filter = ("run", "location", "supplier", "abc_class", "kind", "status")
+    list_filter = (RunFilter, "location", "supplier", "abc_class", "kind", "status")
     list_select_related = ("product", "location", "from_location", "supplier", "purchase_order", "transfer", "run")
     search_fields = ("product__sku", "product__name")
     actions = ("create_purchase_orders", "create_transfers", "dismiss_lines")
@@ -74,7 +110,7 @@ class SuggestionLineAdmin(admin.ModelAdmin):
         else:
             self.message_user(request, f"{run}: {run.buy_count} line(s) to buy, {run.transfer_count} to transfer"
                               + (f", safety stock written to {run.safety_stock_written} stock level(s)." if run.write_safety_stock else "."))
-        return HttpResponseRedirect(reverse("admin:reports_suggestionline_changelist") + f"?run__id__exact={latest_run().pk if latest_run() else ''}")
+        return HttpResponseRedirect(reverse("admin:reports_suggestionline_changelist") + f"?run={latest_run().pk if latest_run() else ''}")
 
     def _accept(self, request, queryset, kind):
         if not self.has_accept_permission(request):

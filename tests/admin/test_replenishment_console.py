@@ -94,3 +94,21 @@ def test_the_warehouse_is_refused(console, suggested):
     assert action(client, "create_purchase_orders", [line]).status_code == 403
     assert not PurchaseOrder.objects.exists() and ReplenishmentRun.objects.count() == 1
     assert Location.objects.filter(code="east").exists()
+
+
+def test_the_list_opens_on_the_latest_run_and_an_earlier_one_can_be_picked(console, suggested):
+    # Given two runs, each with its own lines
+    earlier = suggested
+    latest = replenishment_run(actor="test")
+    client = console("Operations manager")
+    # When the manager opens the list, then only the latest run's lines are there
+    opened = client.get(LIST)
+    shown = {line.run_id for line in opened.context["cl"].result_list}
+    assert shown == {latest.pk} and opened.context["cl"].result_count == latest.line_count
+    page = opened.content.decode()
+    assert f"?run={earlier.pk}" in page and "(latest)" in page and "All runs" in page
+    # When they pick the earlier run, then its lines show
+    picked = client.get(LIST, {"run": earlier.pk})
+    assert {line.run_id for line in picked.context["cl"].result_list} == {earlier.pk}
+    assert client.get(LIST, {"run": "all"}).context["cl"].result_count == earlier.line_count + latest.line_count
+    assert client.get(LIST, {"run": "nope"}).status_code == 200
