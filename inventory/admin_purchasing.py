@@ -31,6 +31,7 @@ from .forms import LocationChoiceField, TransferLineForm
 from .models_purchasing import PO_RECEIVABLE, PurchaseOrder, PurchaseOrderEvent, PurchaseOrderLine, PurchaseOrderStatus, Supplier, SupplierProduct
 
 SEND = "inventory.send_purchaseorder"
+DRAFT = "inventory.add_purchaseorder"  # who drafts a PO may change its lines while it is a draft
 RECEIVE = "inventory.receive_purchaseorder"
 
 
@@ -88,6 +89,17 @@ class PurchaseOrderLineForm(TransferLineForm):
 
 
 PurchaseOrderLineFormSet = forms.formset_factory(PurchaseOrderLineForm, extra=8)
+
+
+class PurchaseOrderLineEditForm(PurchaseOrderLineForm):
+    """A draft's line as it should be: its number (empty: a new line), SKU, quantity, cost, date."""
+
+    line_number = forms.IntegerField(required=False, widget=forms.HiddenInput)
+    unit_cost = forms.DecimalField(required=False, min_value=0, max_digits=14, decimal_places=3, help_text="Empty: unchanged (a new line: the supplier's).")
+    expected_date = forms.DateField(required=False, help_text="YYYY-MM-DD. Empty: unchanged (a new line: after the lead time).")
+
+
+PurchaseOrderLineEditFormSet = forms.formset_factory(PurchaseOrderLineEditForm, extra=3, can_delete=True)
 
 
 class PurchaseOrderLineInline(ReadOnlyInline):
@@ -148,6 +160,7 @@ class PurchaseOrderAdmin(admin.ModelAdmin):
         return [
             path("<path:object_id>/receive/", wrap(self.receive_view), name="inventory_purchaseorder_receive"),
             path("<path:object_id>/pdf/", wrap(self.pdf_view), name="inventory_purchaseorder_pdf"),
+            path("<path:object_id>/lines/", wrap(self.lines_view), name="inventory_purchaseorder_lines"),
             path("<path:object_id>/<str:action>/run/", wrap(purchase_order_action_view), name="inventory_purchaseorder_action"),
             *super().get_urls(),
         ]
@@ -160,6 +173,8 @@ class PurchaseOrderAdmin(admin.ModelAdmin):
                 (label, reverse("admin:inventory_purchaseorder_action", args=[po.pk, action]))
                 for action, label, permission in PO_BUTTONS.get(po.status, []) if request.user.has_perm(permission)
             ]
+            if po.status == PurchaseOrderStatus.DRAFT and request.user.has_perm(DRAFT):
+                links.append(("Edit lines", reverse("admin:inventory_purchaseorder_lines", args=[po.pk])))
             if po.status in PO_RECEIVABLE and request.user.has_perm(RECEIVE):
                 links.append(("Receive goods", reverse("admin:inventory_purchaseorder_receive", args=[po.pk])))
             links.append(("Download PDF", reverse("admin:inventory_purchaseorder_pdf", args=[po.pk])))
@@ -175,6 +190,9 @@ class PurchaseOrderAdmin(admin.ModelAdmin):
 
     def receive_view(self, request, object_id):
         return purchase_order_receive_view(request, self, object_id)
+
+    def lines_view(self, request, object_id):
+        return purchase_order_lines_view(request, self, object_id)
 
     def _run_each(self, request, queryset, action):
         if not request.user.has_perm(SEND):
@@ -207,7 +225,7 @@ def _purchase_order_pk(object_id: str) -> int:
 
 def purchase_order_add_view(request: HttpRequest, model_admin):
     """Draft a PO through the service, which numbers it and fills the supplier's costs and dates."""
-    if not request.user.has_perm("inventory.add_purchaseorder"):
+    if not request.user.has_perm(DRAFT):
         raise PermissionDenied
     if request.method == "POST":
         form, formset = PurchaseOrderCreateForm(request.POST), PurchaseOrderLineFormSet(request.POST, prefix="lines")
@@ -231,6 +249,60 @@ def purchase_order_add_view(request: HttpRequest, model_admin):
     return _form_page(
         request, model_admin, "Draft a purchase order", "Draft purchase order", form=form, formset=formset,
         has_errors=bool(form.errors) or any(formset.errors), template="admin/inventory/purchaseorder/add_form.html",
+    )
+
+
+def _formset_add_domain_error(form: forms.Form, formset, rows: list[int], error: DomainError) -> None:
+    """A service's ``lines[i].field`` problems on the formset row that sent line ``i`` (``rows``);
+    anything else on the page's form."""
+    for path_name, problems in error.fields.items():
+        index, _, field = path_name.removeprefix("lines[").partition("].")
+        target = formset.forms[rows[int(index)]] if index.isdigit() and int(index) < len(rows) else None
+        for problem in problems:
+            if target is not None and field in target.fields:
+                target.add_error(field, problem)
+            else:
+                form.add_error(None, problem)
+    form.add_error(None, error.message)
+
+
+def purchase_order_lines_view(request: HttpRequest, model_admin, object_id: str):
+    """A draft's lines as a form: change, remove (tick), add (empty rows); the service checks them
+    all and writes one audit row per change. A sent PO's page says its lines are read-only."""
+    if not request.user.has_perm(DRAFT):
+        raise PermissionDenied
+    po = get_object_or_404(PurchaseOrder.objects.select_related("supplier", "location"), pk=_purchase_order_pk(object_id))
+    lines = list(PurchaseOrderLine.objects.filter(purchase_order=po).select_related("product").order_by("line_number"))
+    initial = [
+        {"line_number": line.line_number, "sku": line.product.sku, "quantity": line.quantity_ordered, "unit_cost": line.unit_cost,
+         "expected_date": line.expected_date} for line in lines
+    ]
+    form = forms.Form(request.POST or None)
+    formset = PurchaseOrderLineEditFormSet(request.POST or None, initial=initial, prefix="lines")
+    editable = po.status == PurchaseOrderStatus.DRAFT
+    if request.method == "POST" and form.is_valid() and formset.is_valid():
+        rows, edits = [], []
+        for row, data in enumerate(formset.cleaned_data):
+            if data.get("DELETE") or not data.get("sku"):
+                continue  # ticked: removed; an empty row: nothing added
+            rows.append(row)
+            edits.append(purchasing.LineEdit(
+                line_number=data.get("line_number"), sku=data["sku"].strip(), quantity=data["quantity"], unit_cost=data.get("unit_cost"),
+                expected_date=data.get("expected_date"), currency=po.currency,
+            ))
+        try:
+            purchasing.purchase_order_lines_set(purchase_order_id=po.pk, lines=edits, actor=request.user)
+        except DomainError as error:
+            _formset_add_domain_error(form, formset, rows, error)
+        else:
+            messages.success(request, f"{po.number}: lines saved.")
+            return HttpResponseRedirect(reverse("admin:inventory_purchaseorder_change", args=[po.pk]))
+    reason = "" if editable else (f"{po.number} is {po.get_status_display().lower()}: its lines are what the supplier was sent and "
+                                  "cannot change. Cancel it and draft a new one, or receive what arrives.")
+    return _form_page(
+        request, model_admin, f"Lines of {po.number} ({po.supplier.name}, {po.currency})", "Save lines", po=po, form=form, formset=formset,
+        editable=editable, read_only_reason=reason, has_errors=bool(form.errors) or any(formset.errors),
+        template="admin/inventory/purchaseorder/edit_lines.html",
     )
 
 

@@ -436,6 +436,154 @@ def purchase_orders_draft(*, lines: Sequence[tuple[str, str, int, str | None]], 
     return drafted
 
 
+# --- editing a draft's lines ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LineEdit:
+    """One line of a draft as it should be. ``line_number`` None adds a line; ``unit_cost`` and
+    ``expected_date`` None keep an existing line's (a new line takes the supplier's cost and its
+    lead time); ``currency``, when given, must be the supplier's (the PO's)."""
+
+    sku: str
+    quantity: int
+    line_number: int | None = None
+    unit_cost: object = None
+    expected_date: datetime.date | None = None
+    currency: str | None = None
+
+
+def _line_summary(line: PurchaseOrderLine, currency: str) -> dict:
+    return {
+        "sku": line.product.sku, "quantity": line.quantity_ordered, "unit_cost": f"{quantize(line.unit_cost, currency)} {currency}",
+        "expected_date": line.expected_date.isoformat() if line.expected_date else None,
+    }
+
+
+def _edits_check(po: PurchaseOrder, current: dict[int, PurchaseOrderLine], edits: Sequence[LineEdit]) -> dict[int, SupplierProduct]:
+    """Every problem with ``edits`` at once (``lines[i].field``), or the supplier's offers by product id."""
+    if not edits:
+        raise InvalidInput(
+            f"{po.number} would have no lines left; keep at least one, or cancel the purchase order instead.",
+            fields={"lines": ["Keep at least one line."]},
+        )
+    problems: dict[str, list[str]] = {}
+    seen: set[int] = set()
+    today = timezone.localdate()
+    for index, edit in enumerate(edits):
+        where = f"lines[{index}]"
+        try:
+            _positive(edit.quantity, f"{where}.quantity")
+        except InvalidInput as exc:
+            problems.update(exc.fields)
+        if edit.line_number is not None:
+            if edit.line_number not in current:
+                problems[f"{where}.line_number"] = [f"{po.number} has no line {edit.line_number}; leave it empty to add a line."]
+            elif edit.line_number in seen:
+                problems[f"{where}.line_number"] = [f"Line {edit.line_number} is given twice."]
+            seen.add(edit.line_number)
+        if edit.currency is not None and str(edit.currency).strip().upper() != po.currency:
+            problems[f"{where}.currency"] = [f"{po.number} is in {po.currency}, the currency of {po.supplier.code}; give the cost in {po.currency}."]
+        if edit.expected_date is not None and edit.expected_date < today:
+            problems[f"{where}.expected_date"] = [f"{edit.expected_date.isoformat()} is in the past."]
+        if edit.unit_cost is not None:
+            try:
+                _cost(edit.unit_cost, f"{where}.unit_cost")
+            except InvalidInput as exc:
+                problems.update(exc.fields)
+    skus = {edit.sku for edit in edits if isinstance(edit.sku, str)}
+    products = {product.sku: product for product in Product.objects.filter(sku__in=skus)}
+    offers = {offer.product_id: offer for offer in SupplierProduct.objects.filter(supplier_id=po.supplier_id, product__in=products.values())}
+    for index, edit in enumerate(edits):
+        product = products.get(edit.sku)
+        if product is None:
+            problems[f"lines[{index}].sku"] = [f"Unknown SKU {edit.sku!r}."]
+        elif product.pk not in offers:
+            problems[f"lines[{index}].sku"] = [
+                f"{po.supplier.code} does not sell {product.sku}: add it to the supplier's products first, or order it on another supplier's PO."
+            ]
+    if problems:
+        raise InvalidInput(
+            f"The lines of {po.number} were not changed: " + " ".join(m for messages in problems.values() for m in messages), fields=problems,
+        )
+    return offers
+
+
+def purchase_order_lines_set(
+    *, purchase_order_id: int, lines: Sequence[LineEdit], actor: Actor, expected_version: ExpectedVersion = None
+) -> PurchaseOrder:
+    """Make a draft's lines ``lines``: listed lines change, unlisted ones are removed, lines without
+    a number are added.
+
+    Guarantees: only a draft changes (a sent PO's lines are what the supplier has: refused,
+    ``purchase_order_not_draft``); every line is checked before anything is written (a positive
+    quantity, a SKU this supplier sells, a cost in the supplier's currency rounded to its minor
+    unit, a date not in the past) and every problem is named; each added, changed or removed line
+    leaves one audit row with the old and new figures. The PO's expected date follows its latest
+    line unless it was set by hand. One transaction, the PO locked first.
+    """
+    with transaction.atomic():
+        po, current_lines = _locked_with_lines(purchase_order_id)
+        version_check(expected_version, po.version, what=f"Purchase order {po.number}")
+        if po.status != PurchaseOrderStatus.DRAFT:
+            raise InvalidInput(
+                f"{po.number} is {po.get_status_display().lower()}: its lines are what the supplier was sent and cannot change. "
+                "Cancel it and draft a new one, or receive what arrives.",
+                code="purchase_order_not_draft", fields={"lines": ["Read-only once the purchase order is sent."]},
+            )
+        current = {line.line_number: line for line in current_lines}
+        offers = _edits_check(po, current, lines)
+        derived_date = po.expected_date == max((line.expected_date for line in current_lines if line.expected_date), default=None)
+        today, next_number = timezone.localdate(), max(current, default=0) + 1
+        kept = {edit.line_number for edit in lines if edit.line_number is not None}
+        changes: list[tuple[str, dict]] = []
+        for number in sorted(set(current) - kept):
+            line = current[number]
+            changes.append((f"Line {number} ({line.product.sku}) removed.", {"line_number": number, "before": _line_summary(line, po.currency)}))
+            line.delete()
+        products = {product.sku: product for product in Product.objects.filter(sku__in={edit.sku for edit in lines})}
+        final: list[PurchaseOrderLine] = []
+        for edit in lines:
+            product, offer = products[edit.sku], offers[products[edit.sku].pk]
+            if edit.line_number is None:
+                lead = offer.lead_time_days if offer.lead_time_days is not None else po.supplier.lead_time_days
+                line = PurchaseOrderLine(
+                    purchase_order=po, line_number=next_number, product=product, quantity_ordered=edit.quantity, supplier_sku=offer.supplier_sku[:64],
+                    unit_cost=quantize(_cost(offer.unit_cost if edit.unit_cost is None else edit.unit_cost), po.currency),
+                    expected_date=edit.expected_date or today + datetime.timedelta(days=lead),
+                )
+                line.save()
+                next_number += 1
+                changes.append((f"Line {line.line_number} ({product.sku}) added: {line.quantity_ordered} × {line.unit_cost} {po.currency}.",
+                                {"line_number": line.line_number, "after": _line_summary(line, po.currency)}))
+                final.append(line)
+                continue
+            line = current[edit.line_number]
+            before = _line_summary(line, po.currency)
+            if line.product_id != product.pk:
+                line.product, line.supplier_sku = product, offer.supplier_sku[:64]
+            line.quantity_ordered = edit.quantity
+            if edit.unit_cost is not None:
+                line.unit_cost = quantize(_cost(edit.unit_cost), po.currency)
+            if edit.expected_date is not None:
+                line.expected_date = edit.expected_date
+            after = _line_summary(line, po.currency)
+            if after != before:
+                line.save(update_fields=["product", "supplier_sku", "quantity_ordered", "unit_cost", "expected_date"])
+                what = ", ".join(f"{name.replace('_', ' ')} {before[name]} → {after[name]}" for name in after if after[name] != before[name])
+                changes.append((f"Line {line.line_number} ({product.sku}): {what}.", {"line_number": line.line_number, "before": before, "after": after}))
+            final.append(line)
+        if not changes:
+            return po
+        values = {}
+        if derived_date:
+            values["expected_date"] = max((line.expected_date for line in final if line.expected_date), default=None)
+        _touch(po, **values)
+        for message, data in changes:
+            _trail(po, PurchaseOrderEvent.Kind.CHANGED, message, actor=actor, data=data)
+    return po
+
+
 # --- sending, receiving, closing -------------------------------------------------------------
 
 

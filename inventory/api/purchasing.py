@@ -166,6 +166,24 @@ class PurchaseOrderCreateSerializer(serializers.Serializer):
     lines = PurchaseOrderLineInputSerializer(many=True, allow_empty=False, max_length=1000)
 
 
+class PurchaseOrderLineEditSerializer(serializers.Serializer):
+    line_number = serializers.IntegerField(
+        min_value=1, max_value=32767, required=False, allow_null=True, default=None, help_text="The line to change; omitted or null: a new line.",
+    )
+    sku = serializers.CharField(max_length=64, help_text="A SKU the PO's supplier sells.")
+    quantity = serializers.IntegerField(min_value=1, max_value=MAX_QUANTITY)
+    unit_cost = serializers.DecimalField(
+        max_digits=14, decimal_places=3, min_value=0, required=False, allow_null=True, default=None,
+        help_text="In the PO's currency; omitted: the line's cost (a new line: the supplier's).",
+    )
+    currency = serializers.CharField(max_length=3, required=False, allow_null=True, default=None, help_text="If sent, must be the PO's currency.")
+    expected_date = serializers.DateField(required=False, allow_null=True, default=None, help_text="Omitted: unchanged (a new line: the lead time).")
+
+
+class PurchaseOrderLinesSetSerializer(serializers.Serializer):
+    lines = PurchaseOrderLineEditSerializer(many=True, max_length=1000, help_text="Every line the draft should have; lines left out are removed.")
+
+
 class PurchaseOrderReceiveLineSerializer(serializers.Serializer):
     line_number = serializers.IntegerField(min_value=1, max_value=32767)
     quantity = serializers.IntegerField(min_value=1, max_value=MAX_QUANTITY)
@@ -351,6 +369,30 @@ class PurchaseOrderDetailView(APIView):
     def get(self, request, number: str):
         po = purchase_orders_listing().get(pk=services.purchase_order_id_for_number(number))
         return with_etag(request, Response(represent(PurchaseOrderSerializer, po)), po.version)
+
+
+class PurchaseOrderLinesView(APIView):
+    required_scopes = {"PATCH": "purchasing:write"}
+    required_permissions = {"PATCH": "inventory.add_purchaseorder"}
+    parser_classes = [JSONParser]
+
+    @extend_schema(
+        operation_id="purchase_orders_lines_set", summary="Change a draft purchase order's lines",
+        description="`lines` is every line the draft should have: a line with `line_number` is changed, one without is added, "
+        "one left out is removed. Each SKU must be sold by the PO's supplier, quantities above zero, costs in the PO's currency. "
+        "Every change is in the PO's audit trail. `If-Match` must hold the PO's ETag (428 without, 412 when stale). A PO already "
+        "sent: 400 (its lines are read-only).",
+        parameters=[NUMBER, IF_MATCH], request=PurchaseOrderLinesSetSerializer, responses={200: PurchaseOrderSerializer, **error_responses(400, 404, 412, 428)},
+    )
+    def patch(self, request, number: str):
+        expected = expected_version(request)
+        data = validated(PurchaseOrderLinesSetSerializer, request.data)
+        purchase_order_id = services.purchase_order_id_for_number(number)
+        services.purchase_order_lines_set(
+            purchase_order_id=purchase_order_id, lines=[services.LineEdit(**line) for line in data["lines"]], expected_version=expected,
+            actor=request_actor(request),
+        )
+        return _po_answer(purchase_order_id)
 
 
 class PurchaseOrderEventsView(APIView):

@@ -24,6 +24,7 @@ urlpatterns = [
     path("suppliers/<str:code>/products/", purchasing.SupplierProductsView.as_view(), name="api-supplier-products"),
     path("purchase-orders/", purchasing.PurchaseOrdersView.as_view(), name="api-purchase-orders"),
     path("purchase-orders/<str:number>/", purchasing.PurchaseOrderDetailView.as_view(), name="api-purchase-order"),
+    path("purchase-orders/<str:number>/lines/", purchasing.PurchaseOrderLinesView.as_view(), name="api-purchase-order-lines"),
     path("purchase-orders/<str:number>/events/", purchasing.PurchaseOrderEventsView.as_view(), name="api-purchase-order-events"),
     path("purchase-orders/<str:number>/send/", purchasing.PurchaseOrderSendView.as_view(), name="api-purchase-order-send"),
     path("purchase-orders/<str:number>/receive/", purchasing.PurchaseOrderReceiveView.as_view(), name="api-purchase-order-receive"),

@@ -146,3 +146,43 @@ def test_the_console_downloads_the_pdf(console, acme):
 
     assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
     assert response.content.startswith(b"%PDF")
+
+
+def lines_form(po, rows, extra=1):
+    """The edit-lines form as posted: ``rows`` of (line number or "", sku, quantity, cost, date, remove)."""
+    data = {"lines-TOTAL_FORMS": str(len(rows) + extra), "lines-INITIAL_FORMS": str(sum(1 for row in rows if row[0]))}
+    for index, (number, sku, quantity, cost, date, remove) in enumerate(rows):
+        data.update({f"lines-{index}-line_number": number, f"lines-{index}-sku": sku, f"lines-{index}-quantity": quantity,
+                     f"lines-{index}-unit_cost": cost, f"lines-{index}-expected_date": date})
+        if remove:
+            data[f"lines-{index}-DELETE"] = "on"
+    for index in range(len(rows), len(rows) + extra):
+        data.update({f"lines-{index}-sku": "", f"lines-{index}-quantity": ""})
+    return data
+
+
+def test_the_buyer_edits_a_drafts_lines_and_a_sent_ones_are_read_only(console, acme):
+    # Given a draft of 10 kettles and 4 mugs
+    po = purchase_order_create(supplier="acme", location="chicago", lines=[DraftLine(sku="SKU-A", quantity=10), DraftLine(sku="SKU-B", quantity=4)], actor="t")
+    client = console("Operations manager")
+    url = f"/admin/inventory/purchaseorder/{po.pk}/lines/"
+    assert url in client.get(f"/admin/inventory/purchaseorder/{po.pk}/change/").content.decode()  # "Edit lines"
+    page = client.get(url).content.decode()
+    assert 'value="SKU-A"' in page and "Unit cost (EUR)" in page
+    # When a quantity of zero is typed, then the row says what to fix and nothing changes
+    refused = client.post(url, lines_form(po, [("1", "SKU-A", "0", "", "", False), ("2", "SKU-B", "4", "", "", False)]))
+    assert refused.status_code == 200 and "above zero" in refused.content.decode()
+    # When the buyer raises the kettles, removes the mugs and adds a line for more mugs at a new cost
+    done = client.post(url, lines_form(po, [("1", "SKU-A", "12", "3.90", "", False), ("2", "SKU-B", "4", "", "", True),
+                                            ("", "SKU-B", "24", "1.25", "", False)]), follow=True)
+    assert "lines saved" in " ".join(messages_of(done))
+    assert [(line.line_number, line.product.sku, line.quantity_ordered, str(line.unit_cost)) for line in po.lines.order_by("line_number")] == [
+        (1, "SKU-A", 12, "3.900"), (3, "SKU-B", 24, "1.250")]
+    assert "Line 2 (SKU-B) removed." in done.content.decode()  # the timeline on the PO's page
+    # Once sent, the page says the lines are read-only and a stale form is refused, not a crash
+    purchase_order_send(purchase_order_id=po.pk, actor="t", email=False)
+    assert "cannot change" in client.get(url).content.decode()
+    stale = client.post(url, lines_form(po, [("1", "SKU-A", "99", "", "", False)]))
+    assert stale.status_code == 200 and "cannot change" in stale.content.decode()
+    assert po.lines.get(line_number=1).quantity_ordered == 12
+    assert console("Warehouse", "dock").get(url).status_code == 403

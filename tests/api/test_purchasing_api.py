@@ -156,3 +156,28 @@ def test_purchase_orders_page_by_creation_and_an_ordering_by_a_field_that_may_be
     assert response.status_code in (200, 400), response.content
     if response.status_code == 200:
         assert len(response.json()["results"]) == 1 and response.json()["next"]
+
+
+def test_a_drafts_lines_are_patched_and_a_sent_ones_refused(api, acme):
+    po = draft(api)
+    number, url = po["number"], f"/api/v1/purchase-orders/{po['number']}/lines/"
+    body = {"lines": [{"line_number": 1, "sku": "SKU-A", "quantity": 15, "unit_cost": "3.50", "currency": "EUR"}, {"sku": "SKU-A", "quantity": 2}]}
+    assert api.patch(url, body, format="json").status_code == 428  # If-Match required
+    patched = api.patch(url, body, format="json", HTTP_IF_MATCH=f'"{po["version"]}"')
+    assert patched.status_code == 200, patched.json()
+    assert [(line["quantity_ordered"], line["unit_cost"]) for line in patched.json()["lines"]] == [(15, "3.50"), (2, "4.00")]
+    trail = api.get(f"/api/v1/purchase-orders/{number}/events/").json()
+    assert [event["message"] for event in trail if event["kind"] == "changed"] == [
+        "Line 1 (SKU-A): quantity 10 → 15, unit cost 4.00 EUR → 3.50 EUR.", "Line 2 (SKU-A) added: 2 × 4.00 EUR."]
+
+    etag = patched["ETag"]
+    not_sold = api.patch(url, {"lines": [{"line_number": 1, "sku": "SKU-B", "quantity": 1}]}, format="json", HTTP_IF_MATCH=etag)
+    assert not_sold.status_code == 400 and "acme does not sell SKU-B" in error_of(not_sold)["fields"]["lines[0].sku"][0]
+    zero = api.patch(url, {"lines": [{"line_number": 1, "sku": "SKU-A", "quantity": 0}]}, format="json", HTTP_IF_MATCH=etag)
+    assert zero.status_code == 400 and "quantity" in str(error_of(zero)["fields"])
+
+    api.post(f"/api/v1/purchase-orders/{number}/send/", {}, format="json")
+    sent_etag = api.get(f"/api/v1/purchase-orders/{number}/")["ETag"]
+    refused = api.patch(url, {"lines": [{"line_number": 1, "sku": "SKU-A", "quantity": 99}]}, format="json", HTTP_IF_MATCH=sent_etag)
+    assert refused.status_code == 400 and "is sent: its lines are what the supplier was sent" in error_of(refused)["message"]
+    assert api.get(f"/api/v1/purchase-orders/{number}/").json()["lines"][0]["quantity_ordered"] == 15

@@ -12,9 +12,11 @@ from inventory.models import PurchaseOrder, PurchaseOrderEvent, StockLevel, Stoc
 from inventory.models_purchasing import PurchaseOrderStatus as S
 from inventory.purchasing import (
     DraftLine,
+    LineEdit,
     purchase_order_cancel,
     purchase_order_close,
     purchase_order_create,
+    purchase_order_lines_set,
     purchase_order_receive,
     purchase_order_receive_codes,
     purchase_order_send,
@@ -345,3 +347,58 @@ def test_open_po_quantities_are_incoming_with_their_dates(catalogue):
     assert expected_dates_for([(product.pk, 7)]) == {product.pk: today + datetime.timedelta(days=30)}
     assert expected_dates_for([(product.pk, 12)]) == {product.pk: None}  # open POs do not cover it
     assert [(a.date, a.quantity) for a in stock_for_sku(product).arrivals] == [(a.date, a.quantity) for a in arrivals]
+
+
+# --- editing a draft's lines ----------------------------------------------------------------------
+
+
+def test_a_drafts_lines_are_changed_added_and_removed_each_with_an_audit_row(catalogue):
+    # Given a draft with a kettle line (4.13 EUR) and a mug line
+    po = drafted(10, 5)
+    later = timezone.localdate() + datetime.timedelta(days=30)
+    # When the buyer changes the kettle's quantity and cost, drops the mug and adds a second kettle delivery
+    purchase_order_lines_set(purchase_order_id=po.pk, actor="buyer", lines=[
+        LineEdit(line_number=1, sku="SKU-A", quantity=12, unit_cost="3.999"),
+        LineEdit(sku="SKU-A", quantity=6, expected_date=later, currency="eur"),
+    ])
+    # Then the lines are as asked, costs rounded to the euro cent, and each change has its audit row
+    lines = {line.line_number: line for line in PurchaseOrder.objects.get(pk=po.pk).lines.all()}
+    assert sorted(lines) == [1, 3]  # line 2 (the mug) removed; the new line takes a fresh number
+    assert (lines[1].quantity_ordered, lines[1].unit_cost) == (12, Decimal("4.00"))
+    assert (lines[3].quantity_ordered, lines[3].unit_cost, lines[3].expected_date) == (6, Decimal("4.13"), later)
+    changes = list(PurchaseOrderEvent.objects.filter(purchase_order=po, kind="changed").order_by("pk").values_list("message", "actor_label"))
+    assert changes == [
+        ("Line 2 (SKU-B) removed.", "buyer"),
+        ("Line 1 (SKU-A): quantity 10 → 12, unit cost 4.13 EUR → 4.00 EUR.", "buyer"),
+        ("Line 3 (SKU-A) added: 6 × 4.13 EUR.", "buyer"),
+    ]
+    assert PurchaseOrder.objects.get(pk=po.pk).expected_date == later  # follows the latest line
+    assert level()["incoming"] == 0  # a draft holds no stock
+
+
+@pytest.mark.parametrize("edit, field, words", [
+    (LineEdit(line_number=1, sku="SKU-A", quantity=0), "lines[0].quantity", "above zero"),
+    (LineEdit(line_number=1, sku="SKU-C", quantity=1), "lines[0].sku", "does not sell SKU-C"),
+    (LineEdit(line_number=1, sku="NOPE", quantity=1), "lines[0].sku", "Unknown SKU"),
+    (LineEdit(line_number=1, sku="SKU-A", quantity=1, unit_cost="2", currency="USD"), "lines[0].currency", "give the cost in EUR"),
+    (LineEdit(line_number=9, sku="SKU-A", quantity=1), "lines[0].line_number", "has no line 9"),
+    (LineEdit(line_number=1, sku="SKU-A", quantity=1, unit_cost="-1"), "lines[0].unit_cost", "zero or more"),
+])
+def test_a_bad_line_edit_is_refused_naming_it_and_nothing_changes(catalogue, edit, field, words):
+    ProductFactory(sku="SKU-C")  # sold by nobody
+    po = drafted(10)
+    with pytest.raises(InvalidInput) as refused:
+        purchase_order_lines_set(purchase_order_id=po.pk, lines=[edit], actor="buyer")
+    assert field in refused.value.fields and words in " ".join(refused.value.fields[field])
+    assert list(PurchaseOrder.objects.get(pk=po.pk).lines.values_list("quantity_ordered", flat=True)) == [10]
+    assert not PurchaseOrderEvent.objects.filter(purchase_order=po, kind="changed").exists()
+
+
+def test_a_sent_purchase_orders_lines_are_read_only(catalogue):
+    po = sent(10)
+    with pytest.raises(InvalidInput) as refused:
+        purchase_order_lines_set(purchase_order_id=po.pk, lines=[LineEdit(line_number=1, sku="SKU-A", quantity=20)], actor="buyer")
+    assert refused.value.code == "purchase_order_not_draft" and "cannot change" in refused.value.message
+    assert PurchaseOrder.objects.get(pk=po.pk).lines.get().quantity_ordered == 10
+    with pytest.raises(InvalidInput, match="cancel the purchase order instead"):
+        purchase_order_lines_set(purchase_order_id=drafted(3).pk, lines=[], actor="buyer")
