@@ -60,6 +60,7 @@ MATRIX = {
     "POST /api/v1/purchase-orders/": "inventory.add_purchaseorder",
     "GET /api/v1/purchase-orders/{number}/": "inventory.view_purchaseorder",
     "GET /api/v1/purchase-orders/{number}/events/": "inventory.view_purchaseorderevent",
+    "PATCH /api/v1/purchase-orders/{number}/lines/": "inventory.add_purchaseorder",
     "POST /api/v1/purchase-orders/{number}/send/": "inventory.send_purchaseorder",
     "POST /api/v1/purchase-orders/{number}/receive/": "inventory.receive_purchaseorder",
     "POST /api/v1/purchase-orders/{number}/cancel/": "inventory.send_purchaseorder",
