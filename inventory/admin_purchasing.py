@@ -19,6 +19,7 @@ from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
+from django.utils.html import format_html
 from django.views.decorators.http import require_POST
 
 from oms.admin import AuditTrailInline, ReadOnlyInline, form_add_domain_error
@@ -29,6 +30,7 @@ from .admin_views import _form_page
 from .documents_purchasing import purchase_order_pdf
 from .forms import LocationChoiceField, TransferLineForm
 from .models_purchasing import PO_RECEIVABLE, PurchaseOrder, PurchaseOrderEvent, PurchaseOrderLine, PurchaseOrderStatus, Supplier, SupplierProduct
+from .selectors_purchasing import purchase_order_shortfall
 
 SEND = "inventory.send_purchaseorder"
 DRAFT = "inventory.add_purchaseorder"  # who drafts a PO may change its lines while it is a draft
@@ -124,6 +126,7 @@ PO_BUTTONS = {
     PurchaseOrderStatus.PARTIALLY_RECEIVED: [("close", "Close (give up the rest)", SEND)],
     PurchaseOrderStatus.RECEIVED: [("close", "Close", SEND)],
 }
+CONFIRM_BELOW_MINIMUM = "below_minimum_confirmed"
 PO_ACTIONS = {
     "send": (purchasing.purchase_order_send, "sent"),
     "cancel": (purchasing.purchase_order_cancel, "cancelled"),
@@ -142,9 +145,16 @@ class PurchaseOrderAdmin(admin.ModelAdmin):
     actions = ("send_orders", "cancel_orders", "close_orders")
     change_form_template = "admin/inventory/purchaseorder/change_form.html"
     fields = readonly_fields = (
-        "number", "status", "supplier", "location", "currency", "expected_date", "notes", "created_by", "created_at", "sent_at",
-        "received_at", "closed_at", "emailed_at",
+        "number", "status", "supplier", "location", "currency", "supplier_minimum", "expected_date", "notes", "created_by", "created_at",
+        "sent_at", "received_at", "closed_at", "emailed_at",
     )
+
+    @admin.display(description="Supplier's minimum")
+    def supplier_minimum(self, po):
+        if po.status != PurchaseOrderStatus.DRAFT:
+            return "—"
+        shortfall = purchase_order_shortfall(po, po.lines.all())
+        return format_html('<strong class="po-below-minimum">{}</strong>', shortfall.note) if shortfall else "Met."
 
     def has_change_permission(self, request, obj=None):
         return False  # every change goes through a service: the buttons and the receive page
@@ -173,6 +183,10 @@ class PurchaseOrderAdmin(admin.ModelAdmin):
                 (label, reverse("admin:inventory_purchaseorder_action", args=[po.pk, action]))
                 for action, label, permission in PO_BUTTONS.get(po.status, []) if request.user.has_perm(permission)
             ]
+            if po.status == PurchaseOrderStatus.DRAFT and buttons and purchase_order_shortfall(po, po.lines.all()):
+                # The confirmation: below the minimum (said above, under "Supplier's minimum") the
+                # send button says so and carries the confirmation; a plain send is refused.
+                buttons[0] = ("Send below the supplier's minimum", buttons[0][1] + f"?{CONFIRM_BELOW_MINIMUM}=1")
             if po.status == PurchaseOrderStatus.DRAFT and request.user.has_perm(DRAFT):
                 links.append(("Edit lines", reverse("admin:inventory_purchaseorder_lines", args=[po.pk])))
             if po.status in PO_RECEIVABLE and request.user.has_perm(RECEIVE):
@@ -306,11 +320,12 @@ def purchase_order_lines_view(request: HttpRequest, model_admin, object_id: str)
     )
 
 
-def purchase_order_action_run(request: HttpRequest, po: PurchaseOrder, action: str) -> bool:
+def purchase_order_action_run(request: HttpRequest, po: PurchaseOrder, action: str, *, below_minimum_confirmed: bool = False) -> bool:
     """Run one PO step and report it; False when the service refused."""
     service, done = PO_ACTIONS[action]
+    confirmed = {"allow_below_minimum": True} if action == "send" and below_minimum_confirmed else {}
     try:
-        service(purchase_order_id=po.pk, actor=request.user)
+        service(purchase_order_id=po.pk, actor=request.user, **confirmed)
     except DomainError as error:
         messages.error(request, f"{po}: {error.message}")
         return False
@@ -326,7 +341,7 @@ def purchase_order_action_view(request: HttpRequest, object_id: str, action: str
     if not request.user.has_perm(SEND):
         raise PermissionDenied
     po = get_object_or_404(PurchaseOrder.objects.select_related("supplier"), pk=_purchase_order_pk(object_id))
-    purchase_order_action_run(request, po, action)
+    purchase_order_action_run(request, po, action, below_minimum_confirmed=request.GET.get(CONFIRM_BELOW_MINIMUM) == "1")
     return HttpResponseRedirect(reverse("admin:inventory_purchaseorder_change", args=[po.pk]))
 
 

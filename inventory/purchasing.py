@@ -43,6 +43,7 @@ from .models_purchasing import (
     SupplierProduct,
     po_number_for,
 )
+from .selectors_purchasing import purchase_order_shortfall
 from .services import _announce_available, _fields_apply, _model_validate, _positive, _post, location_get, product_get, stock_levels_lock
 
 # The public events of a PO (webhooks, the events feed), on the stream ``purchase_order:<id>``.
@@ -363,7 +364,11 @@ def _po_insert(supplier: Supplier, location: Location, lines: list[PurchaseOrder
         line.purchase_order = po
     PurchaseOrderLine.objects.bulk_create(lines)
     _publish(po, CREATED_EVENT, lines=len(lines))
-    _trail(po, PurchaseOrderEvent.Kind.CREATED, f"Drafted with {len(lines)} line(s) for {location.code}.", actor=actor, to_status=po.status)
+    # Below the supplier's minimum the draft is only flagged (here, on its page, in the suggestions
+    # list): rounding it up is the buyer's call, and sending it asks for their confirmation.
+    shortfall = purchase_order_shortfall(po, lines)
+    _trail(po, PurchaseOrderEvent.Kind.CREATED, f"Drafted with {len(lines)} line(s) for {location.code}." + (f" {shortfall.note}" if shortfall else ""),
+           actor=actor, to_status=po.status, data={"below_minimum": shortfall.note} if shortfall else None)
     return po
 
 
@@ -587,16 +592,27 @@ def purchase_order_lines_set(
 # --- sending, receiving, closing -------------------------------------------------------------
 
 
-def purchase_order_send(*, purchase_order_id: int, actor: Actor, expected_version: ExpectedVersion = None, email: bool = True) -> PurchaseOrder:
+def purchase_order_send(
+    *, purchase_order_id: int, actor: Actor, expected_version: ExpectedVersion = None, email: bool = True, allow_below_minimum: bool = False,
+) -> PurchaseOrder:
     """Send a draft: its quantities become ``incoming`` at the destination (one ledger row per
     line, the PO as reference) and, after commit, the PDF is e-mailed to the supplier (when it
-    has an address and ``email``)."""
+    has an address and ``email``). A draft below the supplier's minimum order is refused
+    (``below_supplier_minimum``, saying what is missing) unless ``allow_below_minimum`` confirms
+    it; then the timeline says it went below the minimum."""
     with transaction.atomic():
         po, lines = _locked_with_lines(purchase_order_id)
         version_check(expected_version, po.version, what=f"Purchase order {po.number}")
         if po.status == PurchaseOrderStatus.DRAFT and not lines:
             raise DomainError(f"{po.number} has no lines; add what to order before sending it.", code="empty_purchase_order")
-        _transition(po, "send", actor=actor, values={"sent_at": timezone.now()})
+        shortfall = purchase_order_shortfall(po, lines) if po.status == PurchaseOrderStatus.DRAFT else None
+        if shortfall and not allow_below_minimum:
+            raise DomainError(
+                f"{po.number} was not sent. {shortfall.note} To send it as it is, confirm sending below the minimum.",
+                code="below_supplier_minimum", fields={"allow_below_minimum": ["Confirm to send below the supplier's minimum."]},
+            )
+        message = f"Draft → Sent, below the supplier's minimum (confirmed). {shortfall.note}" if shortfall else ""
+        _transition(po, "send", actor=actor, message=message, values={"sent_at": timezone.now()})
         _incoming_shift(po, [(line, line.quantity_ordered) for line in lines], reason="ordered", actor=actor)
         if email and po.supplier.email:
             transaction.on_commit(functools.partial(_email_enqueue, po.pk), robust=True)

@@ -7,9 +7,12 @@ import datetime
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
+from decimal import Decimal
 
 from django.db.models import F, QuerySet
 from django.db.models.functions import Coalesce
+
+from oms.money import quantize
 
 from .models_purchasing import PO_OPEN, PurchaseOrder, PurchaseOrderEvent, PurchaseOrderLine, Supplier, SupplierProduct
 
@@ -106,6 +109,55 @@ class _PurchaseOrdersWithLines(QuerySet):
 def purchase_orders_listing() -> QuerySet[PurchaseOrder]:
     """Purchase orders with supplier, location and ``line_list``: a fixed number of queries per page."""
     return _PurchaseOrdersWithLines(model=PurchaseOrder).select_related("supplier", "location")
+
+
+@dataclass(frozen=True)
+class MinimumShortfall:
+    """How far an order is below its supplier's minimum order (units and/or value)."""
+
+    minimum_units: int | None
+    minimum_value: Decimal | None
+    units: int
+    value: Decimal
+    currency: str
+
+    @property
+    def missing_units(self) -> int:
+        return max(0, (self.minimum_units or 0) - self.units)
+
+    @property
+    def missing_value(self) -> Decimal:
+        return max(Decimal(0), (self.minimum_value or Decimal(0)) - self.value)
+
+    @property
+    def note(self) -> str:
+        minimum = " / ".join(filter(None, [
+            f"{self.minimum_units} units" if self.minimum_units else "",
+            f"{self.minimum_value} {self.currency}" if self.minimum_value else "",
+        ]))
+        missing = " and ".join(filter(None, [
+            f"{self.missing_units} more unit{'s' if self.missing_units != 1 else ''}" if self.missing_units else "",
+            f"{self.missing_value} {self.currency} more" if self.missing_value else "",
+        ]))
+        return (f"Below the supplier's minimum of {minimum} (this order: {self.units} units / {self.value} {self.currency}): "
+                f"add {missing} or leave it for the next review.")
+
+
+def minimum_shortfall(supplier: Supplier, *, units: int, value: Decimal) -> MinimumShortfall | None:
+    """None when an order of ``units`` worth ``value`` (the supplier's currency) meets the supplier's
+    minimum order, else what is missing. Nothing is rounded up: the buyer decides."""
+    minimum_value = quantize(supplier.minimum_order_value, supplier.currency) if supplier.minimum_order_value else None
+    value = quantize(value, supplier.currency)
+    if (supplier.minimum_order_units or 0) <= units and (minimum_value is None or minimum_value <= value):
+        return None
+    return MinimumShortfall(minimum_units=supplier.minimum_order_units, minimum_value=minimum_value, units=units, value=value,
+                            currency=supplier.currency)
+
+
+def purchase_order_shortfall(po: PurchaseOrder, lines) -> MinimumShortfall | None:
+    """A PO's shortfall against its supplier's minimum, from its ordered quantities and costs."""
+    return minimum_shortfall(po.supplier, units=sum(line.quantity_ordered for line in lines),
+                             value=sum((line.quantity_ordered * line.unit_cost for line in lines), Decimal(0)))
 
 
 def purchase_order_events(purchase_order_id: int) -> QuerySet[PurchaseOrderEvent]:

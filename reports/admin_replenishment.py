@@ -17,7 +17,9 @@ from django.views.decorators.http import require_POST
 from oms.errors import DomainError
 
 from .models_replenishment import ReplenishmentRun, SuggestionLine
-from .replenishment.selectors import latest_run
+from inventory.selectors_purchasing import minimum_shortfall
+
+from .replenishment.selectors import latest_run, suggestions_with_order_totals
 from .replenishment.suggestions import replenishment_run, suggestions_accept, suggestions_dismiss
 
 ACCEPT = "reports.change_suggestionline"
@@ -63,7 +65,7 @@ class RunFilter(admin.SimpleListFilter):
 @admin.register(SuggestionLine)
 class SuggestionLineAdmin(admin.ModelAdmin):
     list_display = ("product", "location", "kind", "from_location", "supplier", "abc_class", "quantity", "status", "explanation",
-                    "purchase_order", "transfer", "run")
+                    "supplier_minimum", "purchase_order", "transfer", "run")
     list_filter = (RunFilter, "location", "supplier", "abc_class", "kind", "status")
     list_select_related = ("product", "location", "from_location", "supplier", "purchase_order", "transfer", "run")
     search_fields = ("product__sku", "product__name")
@@ -74,6 +76,9 @@ class SuggestionLineAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request):
         return False
+
+    def get_queryset(self, request):
+        return suggestions_with_order_totals(super().get_queryset(request))
 
     def has_change_permission(self, request, obj=None):
         return False  # lines change only through accepting and dismissing
@@ -88,6 +93,15 @@ class SuggestionLineAdmin(admin.ModelAdmin):
     def explanation(self, obj):
         # Folded on the list (a row per line stays one line high), open on the line's own page.
         return format_html("<details><summary>the figures</summary>{}</details>", obj.explanation)
+
+    @admin.display(description="Supplier's minimum")
+    def supplier_minimum(self, obj):
+        # For an open buy line: would the draft PO of this run's open lines for the same supplier and
+        # location be below the supplier's minimum order? Flagged, never rounded up here.
+        if obj.kind != SuggestionLine.Kind.BUY or obj.status != SuggestionLine.Status.OPEN or obj.supplier is None:
+            return "—"
+        shortfall = minimum_shortfall(obj.supplier, units=obj.order_units or 0, value=obj.order_value or 0)
+        return format_html('<span class="suggestion-below-minimum">{}</span>', shortfall.note) if shortfall else "met"
 
     def get_urls(self):
         return [path("run/", self.admin_site.admin_view(require_POST(self.run_view)), name="reports_suggestionline_run"), *super().get_urls()]
@@ -125,6 +139,8 @@ class SuggestionLineAdmin(admin.ModelAdmin):
         except DomainError as error:
             self.message_user(request, error.message, messages.ERROR)
             return
+        for number, note in result.get("below_minimum", {}).items():
+            self.message_user(request, f"{number}: {note} It stays a draft until you add to it or send it anyway.", messages.WARNING)
         made = result["purchase_orders"] if kind == SuggestionLine.Kind.BUY else result["transfers"]
         what = "draft purchase order(s)" if kind == SuggestionLine.Kind.BUY else "transfer(s)"
         self.message_user(request, f"{len(result['accepted'])} line(s) accepted: {what} {', '.join(made) or 'none'}"

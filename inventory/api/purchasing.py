@@ -13,6 +13,7 @@ from inventory import purchasing as services
 from inventory.models_purchasing import PurchaseOrderEvent, PurchaseOrderStatus
 from inventory.selectors_purchasing import (
     purchase_order_events,
+    purchase_order_shortfall,
     purchase_orders_listing,
     supplier_products_listing,
     suppliers_listing,
@@ -139,12 +140,19 @@ class PurchaseOrderSerializer(serializers.Serializer):
     expected_date = serializers.DateField(allow_null=True)
     notes = serializers.CharField()
     lines = PurchaseOrderLineSerializer(many=True, source="line_list")
+    below_minimum = serializers.SerializerMethodField(
+        help_text="A draft below its supplier's minimum order: what is missing (sending it needs `allow_below_minimum`); null otherwise.",
+    )
     version = serializers.IntegerField(help_text="The `ETag`.")
     created_at = serializers.DateTimeField()
     sent_at = serializers.DateTimeField(allow_null=True)
     received_at = serializers.DateTimeField(allow_null=True)
     closed_at = serializers.DateTimeField(allow_null=True, help_text="Closed or cancelled.")
     emailed_at = serializers.DateTimeField(allow_null=True, help_text="When the PDF was e-mailed to the supplier.")
+
+    def get_below_minimum(self, po) -> str | None:
+        shortfall = purchase_order_shortfall(po, po.line_list) if po.status == PurchaseOrderStatus.DRAFT else None
+        return shortfall.note if shortfall else None
 
 
 class PurchaseOrderLineInputSerializer(serializers.Serializer):
@@ -192,6 +200,10 @@ class PurchaseOrderReceiveLineSerializer(serializers.Serializer):
 class PurchaseOrderReceiveSerializer(serializers.Serializer):
     lines = PurchaseOrderReceiveLineSerializer(many=True, allow_empty=False, max_length=1000)
     note = serializers.CharField(max_length=300, allow_blank=True, default="", help_text="E.g. the delivery note's number.")
+
+
+class PurchaseOrderSendSerializer(serializers.Serializer):
+    allow_below_minimum = serializers.BooleanField(default=False, help_text="Confirms sending a draft below the supplier's minimum order.")
 
 
 class PurchaseOrderReasonSerializer(serializers.Serializer):
@@ -431,10 +443,11 @@ def purchase_order_action_view(
 
 PurchaseOrderSendView = purchase_order_action_view(
     operation_id="purchase_orders_send", summary="Send a draft purchase order", permission="inventory.send_purchaseorder",
-    serializer=None,
-    description="No body. Its quantities become `incoming` at the destination (on the stock ledger, the PO number as reference) and, "
-    "after commit, the PDF is e-mailed to the supplier when it has an address. Not a draft: 409.",
-    run=lambda pk, data, actor: services.purchase_order_send(purchase_order_id=pk, actor=actor),
+    serializer=PurchaseOrderSendSerializer,
+    description="Its quantities become `incoming` at the destination (on the stock ledger, the PO number as reference) and, "
+    "after commit, the PDF is e-mailed to the supplier when it has an address. Not a draft: 409. A draft below the supplier's "
+    "minimum order (`below_minimum`) is refused (409, `below_supplier_minimum`) unless the body confirms `allow_below_minimum: true`.",
+    run=lambda pk, data, actor: services.purchase_order_send(purchase_order_id=pk, actor=actor, allow_below_minimum=data["allow_below_minimum"]),
 )
 PurchaseOrderReceiveView = purchase_order_action_view(
     operation_id="purchase_orders_receive", summary="Receive goods against a purchase order", permission="inventory.receive_purchaseorder",

@@ -85,6 +85,9 @@ class AcceptResultSerializer(serializers.Serializer):
     already_accepted = serializers.ListField(child=serializers.IntegerField())
     purchase_orders = serializers.ListField(child=serializers.CharField(), help_text="Numbers of the draft POs made.")
     transfers = serializers.ListField(child=serializers.CharField(), help_text="Numbers of the transfers made.")
+    below_minimum = serializers.DictField(
+        child=serializers.CharField(), help_text="Draft POs below their supplier's minimum order, by number: what is missing (not rounded up).",
+    )
 
 
 class DismissResultSerializer(serializers.Serializer):

@@ -1,6 +1,6 @@
 """Reads of the replenishment suggestions (the console list and the API share them)."""
 
-from django.db.models import QuerySet
+from django.db.models import DecimalField, F, OuterRef, QuerySet, Subquery, Sum
 
 from oms.errors import InvalidInput
 
@@ -39,3 +39,18 @@ def suggestions_filter(*, run=None, location=None, supplier=None, abc_class=None
     if status:
         lines = lines.filter(status=status)
     return lines.order_by("kind", "location__code", "product__sku", "pk")
+
+
+def suggestions_with_order_totals(lines: QuerySet[SuggestionLine]) -> QuerySet[SuggestionLine]:
+    """``lines`` with ``order_units`` and ``order_value``: the units and value of the open buy lines
+    of the same run, supplier and location, i.e. the draft PO accepting them all would make (in
+    the same query, whatever the number of lines)."""
+    group = SuggestionLine.objects.filter(
+        run_id=OuterRef("run_id"), supplier_id=OuterRef("supplier_id"), location_id=OuterRef("location_id"),
+        kind=SuggestionLine.Kind.BUY, status=SuggestionLine.Status.OPEN,
+    ).order_by().values("run_id")
+    value = Sum(F("quantity") * F("unit_cost"), output_field=DecimalField(max_digits=20, decimal_places=4))
+    return lines.annotate(
+        order_units=Subquery(group.annotate(total=Sum("quantity")).values("total")),
+        order_value=Subquery(group.annotate(total=value).values("total"), output_field=DecimalField(max_digits=20, decimal_places=4)),
+    )

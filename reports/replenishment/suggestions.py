@@ -50,6 +50,7 @@ from django.utils import timezone
 from inventory.models import Location, Product, StockLevel
 from inventory.models_purchasing import PurchaseOrderLine, PurchaseOrderStatus, Supplier, SupplierProduct
 from inventory.purchasing import purchase_orders_draft
+from inventory.selectors_purchasing import purchase_order_shortfall
 from inventory.services import stock_set_safety, stock_transfer_create
 from oms.actors import Actor, actor_fields
 from oms.errors import DomainError, InvalidInput, NotFound
@@ -333,7 +334,7 @@ def suggestions_accept(*, line_ids: Sequence[int], actor: Actor) -> dict:
         lines = _locked(ids, refused=SuggestionLine.Status.DISMISSED, verb="accepted")
         todo = [line for line in lines if line.status == SuggestionLine.Status.OPEN]
         if not todo:
-            return {"accepted": [], "already_accepted": [line.pk for line in lines], "purchase_orders": [], "transfers": []}
+            return {"accepted": [], "already_accepted": [line.pk for line in lines], "purchase_orders": [], "transfers": [], "below_minimum": {}}
         related = {p.pk: p for p in Product.objects.filter(pk__in={line.product_id for line in todo})}
         places = {loc.pk: loc for loc in Location.objects.filter(pk__in={line.location_id for line in todo} | {line.from_location_id for line in todo})}
         codes = {s.pk: s.code for s in Supplier.objects.filter(pk__in={line.supplier_id for line in todo if line.supplier_id})}
@@ -372,6 +373,8 @@ def suggestions_accept(*, line_ids: Sequence[int], actor: Actor) -> dict:
         "already_accepted": [line.pk for line in lines if line not in todo],
         "purchase_orders": [po.number for po in orders],
         "transfers": [t.number for t in transfers],
+        # Drafts below their supplier's minimum order: flagged with what is missing, never rounded up.
+        "below_minimum": {po.number: shortfall.note for po in orders if (shortfall := purchase_order_shortfall(po, po.lines.all()))},
     }
 
 

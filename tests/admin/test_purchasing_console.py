@@ -186,3 +186,18 @@ def test_the_buyer_edits_a_drafts_lines_and_a_sent_ones_are_read_only(console, a
     assert stale.status_code == 200 and "cannot change" in stale.content.decode()
     assert po.lines.get(line_number=1).quantity_ordered == 12
     assert console("Warehouse", "dock").get(url).status_code == 403
+
+
+def test_a_draft_below_the_minimum_shows_it_and_its_send_button_confirms(console, acme):
+    Supplier.objects.filter(code="acme").update(minimum_order_units=50)
+    po = purchase_order_create(supplier="acme", location="chicago", lines=[DraftLine(sku="SKU-A", quantity=10)], actor="t")
+    client = console("Operations manager")
+    page = client.get(f"/admin/inventory/purchaseorder/{po.pk}/change/").content.decode()
+    assert "Below the supplier&#x27;s minimum of 50 units" in page and "add 40 more units" in page
+    assert "Send below the supplier&#x27;s minimum" in page and "?below_minimum_confirmed=1" in page
+    # A plain send (the list action, or the URL without the confirmation) is refused with the reason
+    refused = client.post(f"/admin/inventory/purchaseorder/{po.pk}/send/run/", follow=True)
+    assert any("was not sent" in message and "add 40 more units" in message for message in messages_of(refused))
+    assert PurchaseOrder.objects.get(pk=po.pk).status == S.DRAFT
+    client.post(f"/admin/inventory/purchaseorder/{po.pk}/send/run/?below_minimum_confirmed=1")
+    assert PurchaseOrder.objects.get(pk=po.pk).status == S.SENT

@@ -112,3 +112,21 @@ def test_the_list_opens_on_the_latest_run_and_an_earlier_one_can_be_picked(conso
     assert {line.run_id for line in picked.context["cl"].result_list} == {earlier.pk}
     assert client.get(LIST, {"run": "all"}).context["cl"].result_count == earlier.line_count + latest.line_count
     assert client.get(LIST, {"run": "nope"}).status_code == 200
+
+
+def test_a_buy_below_the_suppliers_minimum_is_flagged_on_the_list_and_on_accepting(console, suggested):
+    from inventory.models import Supplier
+
+    # Given acme's minimum order of 1000 units, far above what is suggested
+    Supplier.objects.filter(code="acme").update(minimum_order_units=1000)
+    buy = SuggestionLine.objects.get(kind="buy", product__sku="KET-1")
+    client = console("Operations manager")
+    # Then the list says so on the buy line, with what is missing
+    page = client.get(LIST).content.decode()
+    assert f"Below the supplier&#x27;s minimum of 1000 units (this order: {buy.quantity} units" in page
+    assert f"add {1000 - buy.quantity} more units or leave it for the next review" in page
+    # When the manager accepts it anyway, then the draft keeps the suggested quantity and the message warns
+    response = action(client, "create_purchase_orders", [buy])
+    po = PurchaseOrder.objects.get()
+    assert po.lines.get().quantity_ordered == buy.quantity
+    assert any(po.number in message and "It stays a draft" in message for message in messages_of(response))

@@ -181,3 +181,13 @@ def test_a_drafts_lines_are_patched_and_a_sent_ones_refused(api, acme):
     refused = api.patch(url, {"lines": [{"line_number": 1, "sku": "SKU-A", "quantity": 99}]}, format="json", HTTP_IF_MATCH=sent_etag)
     assert refused.status_code == 400 and "is sent: its lines are what the supplier was sent" in error_of(refused)["message"]
     assert api.get(f"/api/v1/purchase-orders/{number}/").json()["lines"][0]["quantity_ordered"] == 15
+
+
+def test_a_draft_below_the_minimum_says_so_and_is_sent_only_when_confirmed(api, acme):
+    api.patch("/api/v1/suppliers/acme/", {"minimum_order_value": "100.00"}, format="json", HTTP_IF_MATCH="*")
+    po = draft(api)  # 10 × 4.00 EUR
+    assert po["below_minimum"].startswith("Below the supplier's minimum of 100.00 EUR") and "add 60.00 EUR more" in po["below_minimum"]
+    refused = api.post(f"/api/v1/purchase-orders/{po['number']}/send/", {}, format="json")
+    assert refused.status_code == 409 and error_of(refused)["code"] == "below_supplier_minimum"
+    sent = api.post(f"/api/v1/purchase-orders/{po['number']}/send/", {"allow_below_minimum": True}, format="json")
+    assert sent.status_code == 200 and sent.json()["status"] == "sent" and sent.json()["below_minimum"] is None

@@ -402,3 +402,35 @@ def test_a_sent_purchase_orders_lines_are_read_only(catalogue):
     assert PurchaseOrder.objects.get(pk=po.pk).lines.get().quantity_ordered == 10
     with pytest.raises(InvalidInput, match="cancel the purchase order instead"):
         purchase_order_lines_set(purchase_order_id=drafted(3).pk, lines=[], actor="buyer")
+
+
+# --- the supplier's minimum order ----------------------------------------------------------------
+
+
+def test_a_draft_below_the_suppliers_minimum_is_flagged_not_rounded_up_and_sending_it_needs_a_confirmation(catalogue):
+    # Given acme sells only orders of at least 100 units and 300.00 EUR
+    supplier_update(code="acme", expected_version=None, changes={"minimum_order_units": 100, "minimum_order_value": Decimal("300")}, actor="t")
+    # When suggestions are accepted as a draft of 40 kettles (4.13 EUR each)
+    (po,) = purchase_orders_draft(lines=[("SKU-A", "chicago", 40, None)], actor="buyer")
+    # Then the draft keeps its 40 units and says what is missing, in its timeline too
+    assert po.lines.get().quantity_ordered == 40
+    note = ("Below the supplier's minimum of 100 units / 300.00 EUR (this order: 40 units / 165.20 EUR): "
+            "add 60 more units and 134.80 EUR more or leave it for the next review.")
+    assert note in PurchaseOrderEvent.objects.get(purchase_order=po, kind="created").message
+    # When it is sent as it is, then it is refused saying so, and nothing is incoming
+    with pytest.raises(DomainError) as refused:
+        purchase_order_send(purchase_order_id=po.pk, actor="buyer", email=False)
+    assert refused.value.code == "below_supplier_minimum" and note in refused.value.message and "confirm" in refused.value.message
+    assert level()["incoming"] == 0
+    # When the buyer confirms, then it goes, and the timeline records the confirmation
+    purchase_order_send(purchase_order_id=po.pk, actor="buyer", email=False, allow_below_minimum=True)
+    assert level()["incoming"] == 40
+    assert "below the supplier's minimum (confirmed)" in PurchaseOrderEvent.objects.get(purchase_order=po, to_status="sent").message
+
+
+def test_a_draft_that_meets_the_minimum_is_sent_without_confirmation(catalogue):
+    supplier_update(code="acme", expected_version=None, changes={"minimum_order_units": 100}, actor="t")
+    (po,) = purchase_orders_draft(lines=[("SKU-A", "chicago", 60, None), ("SKU-B", "chicago", 40, None)], actor="buyer")
+    assert "minimum" not in PurchaseOrderEvent.objects.get(purchase_order=po, kind="created").message
+    purchase_order_send(purchase_order_id=po.pk, actor="buyer", email=False)
+    assert PurchaseOrder.objects.get(pk=po.pk).status == S.SENT
