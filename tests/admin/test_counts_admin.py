@@ -83,7 +83,7 @@ def test_the_manager_sees_the_variance_and_approves(console, count):
         floor.post(page_url(count), {"action": "submit", f"quantity-{b.pk}": quantity})
     manager = console("Operations manager", username="boss")
     page = manager.get(page_url(count)).content.decode()
-    assert "<td>23</td><td>20</td><td>-2</td>" in page  # expected, first count, variance
+    assert '<td data-label="Expected">23</td><td data-label="First count">20</td><td data-label="Variance">-2</td>' in page
     answer = manager.post(page_url(count), {"action": "approve", "line": [str(b.pk)]}, follow=True)
     assert "Approved: the corrections are posted to the ledger." in messages_of(answer)
     movement = StockMovement.objects.get(reference=count.number)
