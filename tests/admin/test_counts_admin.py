@@ -3,12 +3,10 @@ the count sheet prints the bins in walking order without expected quantities."""
 
 import pytest
 from django.urls import reverse
-from django.utils import timezone
 
-from inventory.counts import cycle_count_plan
 from inventory.models import CycleCount, CycleCountLine, StockMovement
-from inventory.services import bin_create, stock_bin_assign
 
+from ..inventory.counts_support import two_bin_count
 from .conftest import messages_of
 
 pytestmark = pytest.mark.django_db
@@ -16,15 +14,7 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def count(stocked, settings):
-    settings.OMS_COUNT_FREQUENCY_DAYS = {"A": 1, "B": 1, "C": 1}
-    settings.OMS_COUNT_TOLERANCE = {name: {"units": 0, "percent": 0} for name in "ABC"}
-    bin_create(location="chicago", code="B-2", aisle="2", position="1", actor="test")
-    bin_create(location="chicago", code="A-1", aisle="1", position="1", actor="test")
-    stocked("SKU-A", 17, gtin="4006381333931")
-    stocked("SKU-B", 23)
-    stock_bin_assign(sku="SKU-A", location="chicago", bin_code="B-2", actor="test")
-    stock_bin_assign(sku="SKU-B", location="chicago", bin_code="A-1", actor="test")
-    return cycle_count_plan(location="chicago", day=timezone.localdate(), actor="test")
+    return two_bin_count(stocked, settings, gtin="4006381333931")
 
 
 def page_url(count):

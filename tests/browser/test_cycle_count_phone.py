@@ -2,13 +2,10 @@
 screen and big enough to tap (the table becomes one card per line), and the counts are recorded."""
 
 import pytest
-from django.utils import timezone
-
-from inventory.counts import cycle_count_plan
 from inventory.models import CycleCountLine
-from inventory.services import bin_create, stock_bin_assign
 
 from ..frontdoor.conftest import staff  # noqa: F401 (fixture)
+from ..inventory.counts_support import two_bin_count
 from .conftest import page_stayed_clean, sign_in
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -19,15 +16,7 @@ THUMB = 44  # px: the smallest target a thumb hits reliably
 
 @pytest.fixture
 def count(stocked, settings):
-    settings.OMS_COUNT_FREQUENCY_DAYS = {"A": 1, "B": 1, "C": 1}
-    settings.OMS_COUNT_TOLERANCE = {name: {"units": 0, "percent": 0} for name in "ABC"}
-    bin_create(location="chicago", code="A-1", aisle="1", position="1", actor="test")
-    bin_create(location="chicago", code="B-2", aisle="2", position="1", actor="test")
-    stocked("SKU-A", 17)
-    stocked("SKU-B", 23)
-    stock_bin_assign(sku="SKU-A", location="chicago", bin_code="A-1", actor="test")
-    stock_bin_assign(sku="SKU-B", location="chicago", bin_code="B-2", actor="test")
-    return cycle_count_plan(location="chicago", day=timezone.localdate(), actor="test")
+    return two_bin_count(stocked, settings)
 
 
 def test_a_counter_counts_on_a_phone(live_server, browser_page, staff, count):  # noqa: F811 (the fixture imported above)
