@@ -23,6 +23,11 @@ pdf_asset_register(
 )
 
 
+def money_text(amount: Decimal) -> str:
+    """An amount as printed: thousands grouped, its (already quantized) decimals kept: 29,561,337.00."""
+    return f"{amount:,}"
+
+
 @dataclass(frozen=True)
 class PurchaseOrderPrintLine:
     line_number: int
@@ -33,6 +38,14 @@ class PurchaseOrderPrintLine:
     unit_cost: Decimal
     amount: Decimal
     expected_date: date | None
+
+    @property
+    def unit_cost_text(self) -> str:
+        return money_text(self.unit_cost)
+
+    @property
+    def amount_text(self) -> str:
+        return money_text(self.amount)
 
 
 @dataclass(frozen=True)
@@ -47,6 +60,10 @@ class PurchaseOrderPrint:
     lines: tuple[PurchaseOrderPrintLine, ...]
     units: int
     total: Decimal
+
+    @property
+    def total_text(self) -> str:
+        return money_text(self.total)
 
 
 def purchase_order_print(purchase_order_id: int) -> PurchaseOrderPrint:

@@ -3,7 +3,9 @@ the count sheet prints the bins in walking order without expected quantities."""
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
+from inventory.counts import cycle_count_plan
 from inventory.models import CycleCount, CycleCountLine, StockMovement
 
 from ..inventory.counts_support import two_bin_count
@@ -127,3 +129,26 @@ def test_the_count_page_shows_its_timeline_blind_to_the_floor(console, count):
     assert "counted 21 · expected 23 · within tolerance no" in timeline
     assert "SKU-A: correction +0 posted" in timeline and "correction 0 · counted 17 · expected 17" in timeline
     assert "Planned 2 line(s)" in timeline and "lines 2" in timeline
+
+
+def test_a_long_count_sheet_names_the_count_and_numbers_every_page(stocked, settings, tmp_path):
+    import shutil
+    import subprocess
+
+    from inventory.documents_counts import count_sheet_pdf
+
+    if shutil.which("pdftotext") is None:
+        pytest.skip("pdftotext is not installed")
+    # Given a count of 40 lines (a day's most; more than a page)
+    settings.OMS_COUNT_FREQUENCY_DAYS = {"A": 1, "B": 1, "C": 1}
+    for index in range(45):
+        stocked(f"SHELF-{index:02d}", 3)
+    count = cycle_count_plan(location="chicago", day=timezone.localdate(), actor="test")
+    assert count.lines.count() >= 40
+    # When the sheet is printed, then each page says which count and which page it is
+    (tmp_path / "sheet.pdf").write_bytes(count_sheet_pdf(count.pk))
+    text = subprocess.run(["pdftotext", "-layout", str(tmp_path / "sheet.pdf"), "-"], capture_output=True, text=True, check=True).stdout
+    pages = [page for page in text.split("\f") if page.strip()]
+    assert len(pages) > 1
+    for number, page in enumerate(pages, start=1):
+        assert f"Page {number} of {len(pages)}" in page and f"Count sheet {count.number}" in page and "Units counted" in page

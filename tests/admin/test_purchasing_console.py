@@ -201,3 +201,32 @@ def test_a_draft_below_the_minimum_shows_it_and_its_send_button_confirms(console
     assert PurchaseOrder.objects.get(pk=po.pk).status == S.DRAFT
     client.post(f"/admin/inventory/purchaseorder/{po.pk}/send/run/?below_minimum_confirmed=1")
     assert PurchaseOrder.objects.get(pk=po.pk).status == S.SENT
+
+
+def pdf_pages(pdf: bytes, tmp_path) -> list[str]:
+    """The text of each page (pdftotext separates pages with a form feed)."""
+    if shutil.which("pdftotext") is None:
+        pytest.skip("pdftotext is not installed")
+    (tmp_path / "document.pdf").write_bytes(pdf)
+    text = subprocess.run(["pdftotext", "-layout", str(tmp_path / "document.pdf"), "-"], capture_output=True, text=True, check=True).stdout
+    return [page for page in text.split("\f") if page.strip()]
+
+
+def test_a_long_purchase_order_names_itself_and_numbers_every_page_and_totals_once(acme, tmp_path):
+    # Given a PO of 60 lines of 1,250 units at 12.34 EUR (15,425.00 EUR a line)
+    for index in range(60):
+        ProductFactory(sku=f"LONG-{index:02d}", name=f"Long item {index}")
+        supplier_product_set(supplier="acme", sku=f"LONG-{index:02d}", unit_cost="12.34", actor="test")
+    po = purchase_order_create(supplier="acme", location="chicago", actor="t",
+                               lines=[DraftLine(sku=f"LONG-{index:02d}", quantity=1250) for index in range(60)])
+    # When it is printed
+    pages = pdf_pages(purchase_order_pdf(po.pk), tmp_path)
+    # Then every page is numbered, every page after the first names the order above its lines,
+    # and the total (grouped thousands, its currency) is printed once, at the end
+    assert len(pages) > 1
+    for number, page in enumerate(pages, start=1):
+        assert f"Page {number} of {len(pages)}" in page and f"Purchase order {po.number}" in page
+        assert "Unit cost" in page and "(EUR)" in page  # the header row repeats above the lines
+    assert "15,425.00" in pages[0]
+    totals = [number for number, page in enumerate(pages, start=1) if "Total, 60 lines" in page]
+    assert totals == [len(pages)] and "925,500.00" in pages[-1] and "75000" in pages[-1] and "LONG-59" in pages[-1]
