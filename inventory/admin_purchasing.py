@@ -311,11 +311,11 @@ def purchase_order_lines_view(request: HttpRequest, model_admin, object_id: str)
         else:
             messages.success(request, f"{po.number}: lines saved.")
             return HttpResponseRedirect(reverse("admin:inventory_purchaseorder_change", args=[po.pk]))
-    reason = "" if editable else (f"{po.number} is {po.get_status_display().lower()}: its lines are what the supplier was sent and "
-                                  "cannot change. Cancel it and draft a new one, or receive what arrives.")
+    reason = "" if editable else purchasing.purchase_order_lines_read_only_reason(po)
     return _form_page(
         request, model_admin, f"Lines of {po.number} ({po.supplier.name}, {po.currency})", "Save lines", po=po, form=form, formset=formset,
         editable=editable, read_only_reason=reason, has_errors=bool(form.errors) or any(formset.errors),
+        minimum_note=(shortfall.note if editable and (shortfall := purchase_order_shortfall(po, lines)) else ""),
         template="admin/inventory/purchaseorder/edit_lines.html",
     )
 

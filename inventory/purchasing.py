@@ -514,6 +514,12 @@ def _edits_check(po: PurchaseOrder, current: dict[int, PurchaseOrderLine], edits
     return offers
 
 
+def purchase_order_lines_read_only_reason(po: PurchaseOrder) -> str:
+    """Why a PO that is no longer a draft keeps its lines (the refusal, and the console page's note)."""
+    return (f"{po.number} is {po.get_status_display().lower()}: its lines are what the supplier was sent and cannot change. "
+            "Cancel it and draft a new one, or receive what arrives.")
+
+
 def purchase_order_lines_set(
     *, purchase_order_id: int, lines: Sequence[LineEdit], actor: Actor, expected_version: ExpectedVersion = None
 ) -> PurchaseOrder:
@@ -532,9 +538,8 @@ def purchase_order_lines_set(
         version_check(expected_version, po.version, what=f"Purchase order {po.number}")
         if po.status != PurchaseOrderStatus.DRAFT:
             raise InvalidInput(
-                f"{po.number} is {po.get_status_display().lower()}: its lines are what the supplier was sent and cannot change. "
-                "Cancel it and draft a new one, or receive what arrives.",
-                code="purchase_order_not_draft", fields={"lines": ["Read-only once the purchase order is sent."]},
+                purchase_order_lines_read_only_reason(po), code="purchase_order_not_draft",
+                fields={"lines": ["Read-only once the purchase order is sent."]},
             )
         current = {line.line_number: line for line in current_lines}
         offers = _edits_check(po, current, lines)

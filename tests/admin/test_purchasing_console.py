@@ -194,6 +194,7 @@ def test_a_draft_below_the_minimum_shows_it_and_its_send_button_confirms(console
     client = console("Operations manager")
     page = client.get(f"/admin/inventory/purchaseorder/{po.pk}/change/").content.decode()
     assert "Below the supplier&#x27;s minimum of 50 units" in page and "add 40 more units" in page
+    assert "add 40 more units" in client.get(f"/admin/inventory/purchaseorder/{po.pk}/lines/").content.decode()  # where it is fixed
     assert "Send below the supplier&#x27;s minimum" in page and "?below_minimum_confirmed=1" in page
     # A plain send (the list action, or the URL without the confirmation) is refused with the reason
     refused = client.post(f"/admin/inventory/purchaseorder/{po.pk}/send/run/", follow=True)
