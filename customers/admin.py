@@ -57,21 +57,26 @@ class CustomerAdmin(admin.ModelAdmin):
 
 @admin.register(CustomerGroup)
 class CustomerGroupAdmin(admin.ModelAdmin):
-    list_display = ("code", "name", "price_list", "credit_limit", "credit_currency", "payment_terms_days")
+    list_display = ("code", "name", "credit_limit", "credit_currency", "payment_terms_days")
     search_fields = ("code", "name")
-    list_select_related = ("price_list",)
 
 
 class PriceListItemInline(admin.TabularInline):
     model = PriceListItem
     extra = 1
-    fields = ("sku", "price")
+    fields = ("sku", "min_quantity", "price")
 
 
 @admin.register(PriceList)
 class PriceListAdmin(admin.ModelAdmin):
-    list_display = ("code", "name", "currency")
-    search_fields = ("code", "name", "items__sku")
+    """Contract prices: per group or per customer, per currency, dated, with quantity breaks."""
+
+    list_display = ("code", "name", "currency", "customer_group", "customer", "valid_from", "valid_until")
+    list_filter = ("currency", "customer_group")
+    list_select_related = ("customer_group", "customer")
+    search_fields = ("code", "name", "items__sku", "customer__email", "customer__company_name")
+    autocomplete_fields = ("customer",)
+    fields = ("code", "name", "currency", "customer_group", "customer", ("valid_from", "valid_until"))
     inlines = (PriceListItemInline,)
 
 

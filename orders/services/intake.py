@@ -21,6 +21,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_date
 
 from customers.models import Customer, CustomerGroup
+from customers.pricing import NO_CONTRACT, ContractPrice, ContractPrices, contract_prices
 from customers.services import customer_upsert
 from customers.store_credit import store_credit_spend
 from inventory.models import Product
@@ -79,7 +80,8 @@ class AddressData:
 class LineData:
     sku: str
     quantity: int
-    unit_price: Decimal
+    # None: priced from the customer's contract price list (B2B); refused when no list prices it.
+    unit_price: Decimal | None
     discount: Decimal = Decimal(0)
     tax: Decimal = Decimal(0)
     # What the channel calls the item; shown while the SKU is unknown to the catalogue.
@@ -238,6 +240,8 @@ def intake_validate(data: OrderIntakeData) -> None:
         elif line.quantity > MAX_QUANTITY:
             errors[f"{path}.quantity"] = [f"Must be at most {MAX_QUANTITY}."]
         for name in ("unit_price", "discount", "tax"):
+            if name == "unit_price" and line.unit_price is None:
+                continue  # priced from the contract at build time
             try:
                 value = parse_amount(getattr(line, name))
             except ValueError as exc:
@@ -370,8 +374,13 @@ def holds_for(data: OrderIntakeData, order: Order, lines: list[OrderLine], custo
     for line in lines:
         if line.quantity > settings.OMS_MAX_LINE_QUANTITY:
             bounds.append(f"{line.sku}: quantity {line.quantity} above {settings.OMS_MAX_LINE_QUANTITY}")
+        contract = getattr(line, "contract", None)
         product = line.product
-        if product is not None and product.currency == order.currency and product.price > 0:
+        if contract is not None:
+            # A contract price is exact: any other price needs a person, however close.
+            if line.price_list_id is None:
+                bounds.append(f"{line.sku}: price {line.unit_price} vs contract {quantize(contract.price, order.currency)} ({contract.describe()})")
+        elif product is not None and product.currency == order.currency and product.price > 0:
             deviation = abs(line.unit_price - product.price) / product.price
             if deviation > tolerance:
                 bounds.append(f"{line.sku}: price {line.unit_price} vs catalogue {quantize(product.price, order.currency)}")
@@ -421,11 +430,34 @@ def intake_batch_known(known: BatchKnown):
         _batch_known.reset(token)
 
 
-def order_build(data: OrderIntakeData, channel: Channel, customer: Customer, products) -> tuple[Order, list[OrderLine]]:
+def _line_price(item: LineData, index: int, contract: ContractPrice | None, currency: str, on: date) -> Decimal:
+    """The unit price of a line: the one given, or the contract's when none was given."""
+    if item.unit_price is not None:
+        return quantize(item.unit_price, currency)
+    if contract is None:
+        raise InvalidInput(
+            "A line has no price and no price list prices it; nothing was recorded.",
+            fields={f"lines[{index}].unit_price": [
+                f"No price given, and no price list of this customer prices {item.sku} in {currency} on {on.isoformat()} "
+                f"for {item.quantity} unit(s): send unit_price or add the SKU to the customer's price list."
+            ]},
+        )
+    return quantize(contract.price, currency)
+
+
+def order_build(
+    data: OrderIntakeData, channel: Channel, customer: Customer, products, prices: ContractPrices = NO_CONTRACT
+) -> tuple[Order, list[OrderLine]]:
     """The order and its lines (unsaved) with prices quantized and totals computed; refuses
-    discounts beyond the order's value and amounts too large to store."""
+    discounts beyond the order's value and amounts too large to store.
+
+    ``prices``: the customer's contract prices (``customers.pricing``). A line without a price
+    takes its contract price; a line priced from, or at, its contract price records the list and
+    break (``price_list``, ``price_break``); each line keeps the contract price it was held to in
+    the transient attribute ``contract`` for :func:`holds_for`."""
     currency = data.currency
     placed_at = data.placed_at or timezone.now()
+    placed_on = _placed_on(placed_at)
     order = Order(
         channel=channel,
         external_id=data.external_id,
@@ -448,16 +480,19 @@ def order_build(data: OrderIntakeData, channel: Channel, customer: Customer, pro
     subtotal = discount_total = tax_total = Decimal(0)
     for number, item in enumerate(data.lines, start=1):
         product = products.get(item.sku)
-        unit_price = quantize(item.unit_price, currency)
+        contract = prices.for_line(item.sku, item.quantity) if prices else None
+        unit_price = _line_price(item, number - 1, contract, currency, placed_on)
         discount, tax = quantize(item.discount, currency), quantize(item.tax, currency)
         gross = unit_price * item.quantity
-        lines.append(
-            OrderLine(
-                order=order, line_number=number, sku=item.sku, product=product, name=product.name if product else (item.name or item.sku)[:255],
-                quantity=item.quantity, unit_price=unit_price, discount=discount, tax=tax, line_total=gross - discount + tax,
-                external_line_id=item.external_line_id,
-            )
+        line = OrderLine(
+            order=order, line_number=number, sku=item.sku, product=product, name=product.name if product else (item.name or item.sku)[:255],
+            quantity=item.quantity, unit_price=unit_price, discount=discount, tax=tax, line_total=gross - discount + tax,
+            external_line_id=item.external_line_id,
         )
+        line.contract = contract
+        if contract is not None and unit_price == quantize(contract.price, currency):
+            line.price_list, line.price_break = contract.price_list, contract.min_quantity
+        lines.append(line)
         subtotal += gross
         discount_total += discount
         tax_total += tax
@@ -583,7 +618,9 @@ def _intake(data: OrderIntakeData, actor: Actor) -> IntakeResult:
             products = {line.sku: known.products[line.sku] for line in data.lines if line.sku in known.products}
         else:
             products = products_by_sku(line.sku for line in data.lines)
-        order, lines = order_build(data, channel, customer, products)
+        placed_on = _placed_on(data.placed_at or timezone.now())
+        prices = contract_prices(customer, currency=data.currency, skus=(line.sku for line in data.lines), on=placed_on)
+        order, lines = order_build(data, channel, customer, products, prices)
         store_credit = _store_credit_check(data, order)
         holds = holds_for(data, order, lines, customer, group)
         screening = _screen(data, order, lines, holds, versions.screening)
