@@ -7,7 +7,7 @@ from oms.admin import ReadOnlyAdmin, ReadOnlyInline
 from oms.admin_links import console_link
 from oms.money import money_text
 
-from .models import Customer, CustomerAddress, CustomerGroup, PriceList, PriceListItem, StoreCreditAccount, StoreCreditEntry
+from .models import CatalogueRule, Customer, CustomerAddress, CustomerGroup, PriceList, PriceListItem, StoreCreditAccount, StoreCreditEntry
 
 
 class CustomerAddressInline(admin.StackedInline):
@@ -55,10 +55,19 @@ class CustomerAdmin(admin.ModelAdmin):
             return "—"
 
 
+class CatalogueRuleInline(admin.TabularInline):
+    """What the group may buy, and in what quantities."""
+
+    model = CatalogueRule
+    extra = 1
+    fields = ("sku", "category", "allowed", "min_quantity", "case_pack", "on_mismatch")
+
+
 @admin.register(CustomerGroup)
 class CustomerGroupAdmin(admin.ModelAdmin):
-    list_display = ("code", "name", "credit_limit", "credit_currency", "payment_terms_days")
+    list_display = ("code", "name", "credit_limit", "credit_currency", "payment_terms_days", "catalogue_restricted")
     search_fields = ("code", "name")
+    inlines = (CatalogueRuleInline,)
 
 
 class PriceListItemInline(admin.TabularInline):

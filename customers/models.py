@@ -89,6 +89,10 @@ class CustomerGroup(models.Model):
         help_text="Most a customer may owe on open, unpaid orders. Empty: no limit.",
     )
     credit_currency = models.CharField(max_length=3, default="USD", validators=[validate_currency])
+    catalogue_restricted = models.BooleanField(
+        "only listed SKUs", default=False,
+        help_text="On: the group may buy only the SKUs and categories its catalogue rules allow. Off: everything but what a rule forbids.",
+    )
     payment_terms_days = models.PositiveSmallIntegerField(
         default=0, help_text="Days to pay after invoicing. Above zero: orders need no payment up front."
     )
@@ -100,6 +104,50 @@ class CustomerGroup(models.Model):
 
     def __str__(self):
         return self.name
+
+
+class CatalogueRule(models.Model):
+    """What a customer group may buy of one SKU or of one product category, and in what
+    quantities: allowed or not, a minimum per line and a case pack, rounded up or refused.
+
+    A SKU's own rule beats its category's. Applied by intake (``customers.catalogue``)."""
+
+    class Mismatch(models.TextChoices):
+        ROUND_UP = "round_up", "Round the quantity up"
+        REFUSE = "refuse", "Refuse the order"
+
+    customer_group = models.ForeignKey(CustomerGroup, on_delete=models.CASCADE, related_name="catalogue_rules")
+    sku = models.CharField("SKU", max_length=64, blank=True, help_text="The SKU the rule is about; empty for a category rule.")
+    category = models.CharField(max_length=120, blank=True, help_text="The product category the rule is about; empty for a SKU rule.")
+    allowed = models.BooleanField(default=True, help_text="Off: the group may not buy it.")
+    min_quantity = models.PositiveIntegerField(
+        "minimum per line", null=True, blank=True, validators=[MinValueValidator(1)], help_text="Fewest units a line may order."
+    )
+    case_pack = models.PositiveIntegerField(
+        null=True, blank=True, validators=[MinValueValidator(1)], help_text="Lines order whole cases of this many units."
+    )
+    on_mismatch = models.CharField(
+        "a quantity that does not fit", max_length=10, choices=Mismatch.choices, default=Mismatch.REFUSE,
+        help_text="Round a line up to the minimum and whole cases (the order's audit trail says so), or refuse the order.",
+    )
+
+    class Meta:
+        ordering = ["customer_group", "sku", "category"]
+        constraints = [
+            models.CheckConstraint(
+                condition=(Q(sku="") & ~Q(category="")) | (~Q(sku="") & Q(category="")), name="catalogue_rule_sku_or_category"
+            ),
+            models.UniqueConstraint(fields=["customer_group", "sku", "category"], name="catalogue_rule_unique"),
+            models.CheckConstraint(condition=Q(min_quantity__isnull=True) | Q(min_quantity__gte=1), name="catalogue_rule_minimum_positive"),
+            models.CheckConstraint(condition=Q(case_pack__isnull=True) | Q(case_pack__gte=1), name="catalogue_rule_case_positive"),
+        ]
+
+    def __str__(self):
+        return f"{self.customer_group}: {self.sku or self.category}"
+
+    def clean(self):
+        if bool(self.sku) == bool(self.category):
+            raise ValidationError("Name either a SKU or a category (one of the two).")
 
 
 class Customer(models.Model):

@@ -552,6 +552,7 @@ class Order(FSMModelMixin, models.Model):
             ("transition_order", "Can move orders through their lifecycle"),
             ("cancel_order", "Can cancel orders"),
             ("release_hold", "Can place and release order holds"),
+            ("release_credit_hold", "Can release credit-limit holds"),
             ("create_phone_order", "Can take phone orders"),
         ]
 

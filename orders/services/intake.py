@@ -21,6 +21,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_date
 
 from customers.models import Customer, CustomerGroup
+from customers.catalogue import catalogue_for
 from customers.pricing import NO_CONTRACT, ContractPrice, ContractPrices, contract_prices
 from customers.services import customer_upsert
 from customers.store_credit import store_credit_spend
@@ -342,7 +343,12 @@ def address_doubts(address: AddressData) -> list[str]:
 
 
 def _credit_exposure(customer: Customer, group: CustomerGroup) -> Decimal:
-    """What the customer owes on open, unpaid orders in the group's credit currency."""
+    """What the customer owes on open, unpaid orders in the group's credit currency.
+
+    Read under the customer's row lock, held to the end of intake's transaction (``customer_upsert``
+    takes it FOR NO KEY UPDATE; a bulk batch locks its customers before its orders), so orders of
+    one customer are checked one after another and never pass the limit together
+    (``tests/test_concurrency_credit.py``)."""
     open_unpaid = Order.objects.filter(
         customer=customer,
         currency=group.credit_currency,
@@ -601,6 +607,28 @@ def _store_credit_check(data: OrderIntakeData, order: Order) -> Decimal:
     return amount
 
 
+def _catalogue_apply(data: OrderIntakeData, group: CustomerGroup | None, products: dict) -> list[str]:
+    """Apply the group's catalogue rules (``customers.catalogue``) to the lines: refuses the order
+    (:class:`InvalidInput`, naming each line and what to change) when a line may not be bought or
+    its quantity does not fit a refusing rule; rounds quantities up where the rule says so, in
+    ``data``, and returns what it rounded."""
+    if group is None:
+        return []
+    categories = {sku: product.category for sku, product in products.items()}
+    catalogue = catalogue_for(group, skus=(line.sku for line in data.lines), categories=categories.values())
+    errors, rounded = {}, []
+    for index, line in enumerate(data.lines):
+        verdict = catalogue.judge(line.sku, categories.get(line.sku, ""), line.quantity)
+        if verdict.refused:
+            errors[f"lines[{index}].{verdict.field}"] = [verdict.refused]
+        elif verdict.rounded:
+            line.quantity = verdict.quantity
+            rounded.append(verdict.rounded)
+    if errors:
+        raise InvalidInput("Lines break the customer's catalogue rules; nothing was recorded.", fields=errors)
+    return rounded
+
+
 def _intake(data: OrderIntakeData, actor: Actor) -> IntakeResult:
     with transaction.atomic():
         channel, existing_id, versions = _channel_and_existing(data.channel, data.external_id)
@@ -618,6 +646,7 @@ def _intake(data: OrderIntakeData, actor: Actor) -> IntakeResult:
             products = {line.sku: known.products[line.sku] for line in data.lines if line.sku in known.products}
         else:
             products = products_by_sku(line.sku for line in data.lines)
+        rounded = _catalogue_apply(data, group, products)
         placed_on = _placed_on(data.placed_at or timezone.now())
         prices = contract_prices(customer, currency=data.currency, skus=(line.sku for line in data.lines), on=placed_on)
         order, lines = order_build(data, channel, customer, products, prices)
@@ -663,6 +692,10 @@ def _intake(data: OrderIntakeData, actor: Actor) -> IntakeResult:
         events = [order_event(order, OrderEvent.Kind.CREATED, f"Received from {channel.name}", actor=actor, data={"external_id": order.external_id})]
         if data.note.strip():
             events.append(order_event(order, OrderEvent.Kind.NOTE, data.note.strip(), actor=actor))
+        if rounded:
+            events.append(order_event(
+                order, OrderEvent.Kind.NOTE, f"Quantities rounded up to the catalogue rules: {'; '.join(rounded)}", actor=actor, data={"rounded": rounded}
+            ))
         if store_credit:
             spent = store_credit_spend(
                 customer_id=customer.pk, currency=order.currency, amount=store_credit, reference=order.number, note="Paid at intake",
