@@ -7,7 +7,9 @@ point elsewhere):
 
 1. migrates it and seeds 200 SKUs stocked at three locations, a ``web`` channel and an API key;
 2. counts the queries one ``POST /api/v1/orders/`` costs for 1-, 3- and 10-line orders
-   (in-process, with an ``Idempotency-Key`` as integrations send it);
+   (in-process, with an ``Idempotency-Key`` as integrations send it), for consumer orders and
+   for B2B orders sent without prices, priced from a trade group's contract price list (with a
+   quantity break, and one account's own list over it);
 3. serves the project with gunicorn and has ``--clients`` processes post 3-line orders over
    keep-alive HTTP; orders per second are counted from the first to the last answer;
 4. has the same client processes run the raw-SQL baseline, interleaved with the HTTP runs
@@ -23,6 +25,13 @@ parcel from their rate tables (``orders.routing.prices``) as a shop with carrier
 2 units held back), so every order is routed and capped within it as intake applies rules.
 
 Not a timed test: it prints figures for a person to read and compare.
+
+Queries per order (2026-12-05, ``--queries-only``): consumer orders 13 at 1, 3 and 10 lines; B2B
+orders without prices 16 at 1, 3 and 10 lines (the customer's group, its catalogue rules for the
+order's SKUs and categories, and the contract price list rows for them: one query each, whatever
+the number of lines). Events leave through the broker as in production (``CELERY_BROKER_URL``,
+nobody consumes them here); without a broker Celery runs the dispatch eagerly inside the request
+and the count was 32, notifications included.
 
 Where the time goes (issue 13; profiles on the 2-core machine shared with other jobs, load 7-13):
 
@@ -87,6 +96,9 @@ def _django_setup(url: str = BENCH_URL):
     # Plain HTTP on loopback, as behind a proxy that ends TLS: production's HTTPS redirect would answer 301.
     os.environ.setdefault("SECURE_SSL_REDIRECT", "false")
     os.environ.setdefault("CACHE_URL", "locmemcache://")  # the bench's keys stay far below their rate limits
+    # As in production, a committed order's events go to the broker for the workers (none run
+    # here); without a broker they would be dispatched, and notifications sent, inside the request.
+    os.environ.setdefault("CELERY_BROKER_URL", "redis://127.0.0.1:6379/15")
     import django
 
     django.setup()
@@ -135,12 +147,47 @@ def seed(carriers: bool = False, channel_rule: bool = False) -> str:
 
         rule = ChannelStockRule.objects.create(channel_code="web", share_percent=90, buffer_units=2)
         rule.locations.set(locations[:2])
+    _b2b_seed(products)
     if carriers:
         from shipping.demo import demo_shipping_seed
 
         demo_shipping_seed()
     _, raw = ApiKey.generate(name="bench")
     return raw
+
+
+B2B_EMAILS = [f"purchasing{n}@trade{n}.example.com" for n in range(20)]
+
+
+def _b2b_seed(products) -> None:
+    """A trade group on 30-day terms with a contract price list over every SKU (a price from one
+    unit and a break from ten), one of its accounts with its own list for a few SKUs, and the
+    group's business accounts: the B2B orders of the query count are priced from these lists."""
+    from decimal import Decimal
+
+    from customers.models import Customer, CustomerGroup, PriceList, PriceListItem
+
+    group = CustomerGroup.objects.create(code="trade", name="Trade", payment_terms_days=30)
+    accounts = Customer.objects.bulk_create(
+        [Customer(email=email, kind=Customer.Kind.BUSINESS, company_name=f"Trade {n}", group=group) for n, email in enumerate(B2B_EMAILS)]
+    )
+    trade = PriceList.objects.create(code="trade-usd", name="Trade USD", currency="USD", customer_group=group)
+    own = PriceList.objects.create(code="account-0", name="Account 0", currency="USD", customer=accounts[0])
+    PriceListItem.objects.bulk_create(
+        [PriceListItem(price_list=trade, sku=p.sku, price=Decimal("17.90")) for p in products]
+        + [PriceListItem(price_list=trade, sku=p.sku, min_quantity=10, price=Decimal("16.90")) for p in products]
+        + [PriceListItem(price_list=own, sku=p.sku, price=Decimal("15.90")) for p in products[::10]]
+    )
+
+
+def b2b_order_body(rng: random.Random, lines: int = 3) -> dict:
+    """An order from a business account's ERP: no prices (the contract lists price the lines),
+    unpaid (on terms), some lines at a quantity break."""
+    body = order_body(rng, lines)
+    body["customer"] = {"email": rng.choice(B2B_EMAILS)}
+    body["payment_status"] = "pending"
+    body["lines"] = [{"sku": line["sku"], "quantity": rng.choice([2, 5, 12, 24])} for line in body["lines"]]
+    return body
 
 
 def order_body(rng: random.Random, lines: int = 3) -> dict:
@@ -158,7 +205,7 @@ def order_body(rng: random.Random, lines: int = 3) -> dict:
     }
 
 
-def count_queries(raw_key: str) -> dict[int, int]:
+def count_queries(raw_key: str, make=order_body) -> dict[int, int]:
     from django.db import connection
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
@@ -166,9 +213,9 @@ def count_queries(raw_key: str) -> dict[int, int]:
     client = Client(HTTP_AUTHORIZATION=f"Api-Key {raw_key}")
     rng = random.Random(1)
     counts = {}
-    client.post("/api/v1/orders/", order_body(rng, 3), content_type="application/json")  # warm caches
+    client.post("/api/v1/orders/", make(rng, 3), content_type="application/json")  # warm caches
     for lines in (1, 3, 10):
-        body = order_body(rng, lines)
+        body = make(rng, lines)
         with CaptureQueriesContext(connection) as ctx:
             response = client.post("/api/v1/orders/", body, content_type="application/json", HTTP_IDEMPOTENCY_KEY=uuid.uuid4().hex)
         if response.status_code != 201:
@@ -359,6 +406,7 @@ def main():
     parser.add_argument("--rounds", type=int, default=3, help="interleaved HTTP and raw-SQL runs; medians are reported")
     parser.add_argument("--carriers", action="store_true", help="seed the demo carriers: routing prices parcels from their rate tables")
     parser.add_argument("--channel-rule", action="store_true", help="give the web channel a stock rule (locations, share, buffer) intake applies")
+    parser.add_argument("--queries-only", action="store_true", help="count the queries per order and stop (no load run)")
     args = parser.parse_args()
     per_client = max(args.orders // args.clients, 1)
 
@@ -366,6 +414,12 @@ def main():
     _django_setup()
     raw_key = seed(carriers=args.carriers, channel_rule=args.channel_rule)
     queries = count_queries(raw_key)
+    b2b_queries = count_queries(raw_key, b2b_order_body)
+    if args.queries_only:
+        for label, counts in (("consumer", queries), ("B2B from contract price lists", b2b_queries)):
+            print(f"  queries per POST /api/v1/orders/, {label}: " + ", ".join(f"{n} line(s) {q}" for n, q in counts.items())
+                  + f"; constant in lines: {len(set(counts.values())) == 1}")
+        return 0
     from django.db import connections
 
     connections.close_all()
@@ -401,6 +455,8 @@ def main():
     print(f"  raw-SQL baseline (psycopg, same statements):      {sql_rate:8.1f} orders/s median of [{rounds(sql_rates)}]")
     print(f"  ratio HTTP / raw SQL: {http_rate / sql_rate:.1%}   (target >= 25%)")
     print(f"  queries constant in lines: {len(set(queries.values())) == 1}   at most 15: {max(queries.values()) <= 15}")
+    print(f"  B2B orders priced from contract price lists (no prices sent, on terms): 1 line {b2b_queries[1]}, 3 lines {b2b_queries[3]}, "
+          f"10 lines {b2b_queries[10]}; constant in lines: {len(set(b2b_queries.values())) == 1}")
     print(f"  ledger reconciles: {not mismatches}")
     return 0 if not mismatches and not http_failures else 1
 

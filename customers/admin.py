@@ -7,7 +7,7 @@ from oms.admin import ReadOnlyAdmin, ReadOnlyInline
 from oms.admin_links import console_link
 from oms.money import money_text
 
-from .models import Customer, CustomerAddress, CustomerGroup, PriceList, PriceListItem, StoreCreditAccount, StoreCreditEntry
+from .models import CatalogueRule, Customer, CustomerAddress, CustomerGroup, PriceList, PriceListItem, StoreCreditAccount, StoreCreditEntry
 
 
 class CustomerAddressInline(admin.StackedInline):
@@ -55,23 +55,37 @@ class CustomerAdmin(admin.ModelAdmin):
             return "—"
 
 
+class CatalogueRuleInline(admin.TabularInline):
+    """What the group may buy, and in what quantities."""
+
+    model = CatalogueRule
+    extra = 1
+    fields = ("sku", "category", "allowed", "min_quantity", "case_pack", "on_mismatch")
+
+
 @admin.register(CustomerGroup)
 class CustomerGroupAdmin(admin.ModelAdmin):
-    list_display = ("code", "name", "price_list", "credit_limit", "credit_currency", "payment_terms_days")
+    list_display = ("code", "name", "credit_limit", "credit_currency", "payment_terms_days", "catalogue_restricted")
     search_fields = ("code", "name")
-    list_select_related = ("price_list",)
+    inlines = (CatalogueRuleInline,)
 
 
 class PriceListItemInline(admin.TabularInline):
     model = PriceListItem
     extra = 1
-    fields = ("sku", "price")
+    fields = ("sku", "min_quantity", "price")
 
 
 @admin.register(PriceList)
 class PriceListAdmin(admin.ModelAdmin):
-    list_display = ("code", "name", "currency")
-    search_fields = ("code", "name", "items__sku")
+    """Contract prices: per group or per customer, per currency, dated, with quantity breaks."""
+
+    list_display = ("code", "name", "currency", "customer_group", "customer", "valid_from", "valid_until")
+    list_filter = ("currency", "customer_group")
+    list_select_related = ("customer_group", "customer")
+    search_fields = ("code", "name", "items__sku", "customer__email", "customer__company_name")
+    autocomplete_fields = ("customer",)
+    fields = ("code", "name", "currency", "customer_group", "customer", ("valid_from", "valid_until"))
     inlines = (PriceListItemInline,)
 
 

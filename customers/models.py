@@ -1,7 +1,8 @@
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 from django_countries.fields import CountryField
 from phonenumber_field.modelfields import PhoneNumberField
@@ -10,36 +11,88 @@ from oms.money import DECIMAL_PLACES, MAX_DIGITS, validate_currency
 
 
 class PriceList(models.Model):
-    """Prices a customer group pays, per SKU code (customers sits beside inventory, not above it)."""
+    """Contract prices in one currency for one customer group, or for one customer (which then
+    overrides its group's list SKU by SKU), valid between two dates (either may be open).
+
+    Intake prices a line from the list when the request gives no price, and holds a given price
+    that departs from it (``customers.pricing``). Lists for the same customer or group may
+    overlap in time: the one valid from the latest date wins.
+    """
 
     code = models.SlugField(max_length=32, unique=True)
     name = models.CharField(max_length=120)
     currency = models.CharField(max_length=3, default="USD", validators=[validate_currency])
+    customer_group = models.ForeignKey(
+        "CustomerGroup", null=True, blank=True, on_delete=models.PROTECT, related_name="price_lists",
+        help_text="The group whose customers buy at these prices.",
+    )
+    customer = models.ForeignKey(
+        "Customer", null=True, blank=True, on_delete=models.PROTECT, related_name="price_lists",
+        help_text="One customer's own prices: they override the group's list for the SKUs it covers.",
+    )
+    valid_from = models.DateField(null=True, blank=True, help_text="First day the prices apply. Empty: from the start.")
+    valid_until = models.DateField(null=True, blank=True, help_text="Last day the prices apply. Empty: until further notice.")
+
+    class Meta:
+        ordering = ["code"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(customer_group__isnull=True) | Q(customer__isnull=True), name="price_list_group_or_customer"
+            ),
+            models.CheckConstraint(
+                condition=Q(valid_from__isnull=True) | Q(valid_until__isnull=True) | Q(valid_until__gte=F("valid_from")),
+                name="price_list_dates_in_order",
+            ),
+        ]
 
     def __str__(self):
         return self.name
 
+    def clean(self):
+        if self.customer_group_id and self.customer_id:
+            raise ValidationError("A price list is for a customer group or for one customer, not both: clear one of them.")
+        if self.valid_from and self.valid_until and self.valid_until < self.valid_from:
+            raise ValidationError({"valid_until": "The last day comes before the first: swap them or correct one."})
+
 
 class PriceListItem(models.Model):
+    """The price of one SKU from ``min_quantity`` units per line up (a quantity break)."""
+
     price_list = models.ForeignKey(PriceList, on_delete=models.CASCADE, related_name="items")
     sku = models.CharField("SKU", max_length=64)
+    min_quantity = models.PositiveIntegerField(
+        "from quantity", default=1, validators=[MinValueValidator(1)],
+        help_text="The price applies to lines of at least this many units (1: every line).",
+    )
     price = models.DecimalField(max_digits=MAX_DIGITS, decimal_places=DECIMAL_PLACES, validators=[MinValueValidator(0)])
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["price_list", "sku"], name="price_list_sku_unique")]
+        ordering = ["price_list", "sku", "min_quantity"]
+        constraints = [
+            models.UniqueConstraint(fields=["price_list", "sku", "min_quantity"], name="price_list_sku_break_unique"),
+            models.CheckConstraint(condition=Q(min_quantity__gte=1), name="price_list_break_positive"),
+            models.CheckConstraint(condition=Q(price__gte=0), name="price_list_price_not_negative"),
+        ]
+        indexes = [models.Index(fields=["sku", "price_list"], name="price_list_item_sku")]
+
+    def __str__(self):
+        return f"{self.sku} from {self.min_quantity}: {self.price}"
 
 
 class CustomerGroup(models.Model):
-    """A segment with commercial terms: price list, credit limit and payment terms (B2B)."""
+    """A segment with commercial terms: price lists, credit limit and payment terms (B2B)."""
 
     code = models.SlugField(max_length=32, unique=True)
     name = models.CharField(max_length=120)
-    price_list = models.ForeignKey(PriceList, null=True, blank=True, on_delete=models.SET_NULL, related_name="groups")
     credit_limit = models.DecimalField(
         max_digits=MAX_DIGITS, decimal_places=DECIMAL_PLACES, null=True, blank=True,
         help_text="Most a customer may owe on open, unpaid orders. Empty: no limit.",
     )
     credit_currency = models.CharField(max_length=3, default="USD", validators=[validate_currency])
+    catalogue_restricted = models.BooleanField(
+        "only listed SKUs", default=False,
+        help_text="On: the group may buy only the SKUs and categories its catalogue rules allow. Off: everything but what a rule forbids.",
+    )
     payment_terms_days = models.PositiveSmallIntegerField(
         default=0, help_text="Days to pay after invoicing. Above zero: orders need no payment up front."
     )
@@ -51,6 +104,50 @@ class CustomerGroup(models.Model):
 
     def __str__(self):
         return self.name
+
+
+class CatalogueRule(models.Model):
+    """What a customer group may buy of one SKU or of one product category, and in what
+    quantities: allowed or not, a minimum per line and a case pack, rounded up or refused.
+
+    A SKU's own rule beats its category's. Applied by intake (``customers.catalogue``)."""
+
+    class Mismatch(models.TextChoices):
+        ROUND_UP = "round_up", "Round the quantity up"
+        REFUSE = "refuse", "Refuse the order"
+
+    customer_group = models.ForeignKey(CustomerGroup, on_delete=models.CASCADE, related_name="catalogue_rules")
+    sku = models.CharField("SKU", max_length=64, blank=True, help_text="The SKU the rule is about; empty for a category rule.")
+    category = models.CharField(max_length=120, blank=True, help_text="The product category the rule is about; empty for a SKU rule.")
+    allowed = models.BooleanField(default=True, help_text="Off: the group may not buy it.")
+    min_quantity = models.PositiveIntegerField(
+        "minimum per line", null=True, blank=True, validators=[MinValueValidator(1)], help_text="Fewest units a line may order."
+    )
+    case_pack = models.PositiveIntegerField(
+        null=True, blank=True, validators=[MinValueValidator(1)], help_text="Lines order whole cases of this many units."
+    )
+    on_mismatch = models.CharField(
+        "a quantity that does not fit", max_length=10, choices=Mismatch.choices, default=Mismatch.REFUSE,
+        help_text="Round a line up to the minimum and whole cases (the order's audit trail says so), or refuse the order.",
+    )
+
+    class Meta:
+        ordering = ["customer_group", "sku", "category"]
+        constraints = [
+            models.CheckConstraint(
+                condition=(Q(sku="") & ~Q(category="")) | (~Q(sku="") & Q(category="")), name="catalogue_rule_sku_or_category"
+            ),
+            models.UniqueConstraint(fields=["customer_group", "sku", "category"], name="catalogue_rule_unique"),
+            models.CheckConstraint(condition=Q(min_quantity__isnull=True) | Q(min_quantity__gte=1), name="catalogue_rule_minimum_positive"),
+            models.CheckConstraint(condition=Q(case_pack__isnull=True) | Q(case_pack__gte=1), name="catalogue_rule_case_positive"),
+        ]
+
+    def __str__(self):
+        return f"{self.customer_group}: {self.sku or self.category}"
+
+    def clean(self):
+        if bool(self.sku) == bool(self.category):
+            raise ValidationError("Name either a SKU or a category (one of the two).")
 
 
 class Customer(models.Model):

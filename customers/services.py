@@ -25,7 +25,8 @@ def customer_upsert(*, email: str, first_name: str = "", last_name: str = "", ph
     """The customer with this e-mail, created when new, in one statement (no race on the e-mail).
 
     An existing customer's details are not overwritten by what a channel sends: the customer
-    record is the operators' to curate.
+    record is the operators' to curate. The row stays locked (FOR NO KEY UPDATE) until the
+    caller's transaction ends: intake's credit check relies on it.
     """
     candidate = Customer(email=email.strip().lower(), first_name=first_name[:100], last_name=last_name[:100], phone=phone or "")
     return insert_or_get(candidate, unique_fields=["email"])

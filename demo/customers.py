@@ -1,8 +1,9 @@
 """The demo's customers: people across the US and Europe with valid addresses and phones, and
-B2B accounts in every customer group (with the wholesale price list)."""
+B2B accounts in every customer group (with their contract price lists)."""
 
 import random
 from dataclasses import dataclass
+from datetime import timedelta
 from decimal import Decimal
 
 import phonenumbers
@@ -148,23 +149,55 @@ def customers_plan(rng: random.Random, count: int) -> list[CustomerSeed]:
 
 
 def customer_groups_seed(report: DemoReport) -> None:
-    """The wholesale price list and the B2B customer groups on it (idempotent, by code)."""
-    price_list, _ = PriceList.objects.get_or_create(code="wholesale-usd", defaults={"name": "Wholesale USD (15% off list)", "currency": "USD"})
+    """The B2B customer groups (idempotent, by code)."""
     for code, name, limit, terms in B2B_GROUPS:
         _, created = CustomerGroup.objects.get_or_create(
-            code=code,
-            defaults={"name": name, "price_list": price_list, "credit_limit": limit, "credit_currency": "USD", "payment_terms_days": terms},
+            code=code, defaults={"name": name, "credit_limit": limit, "credit_currency": "USD", "payment_terms_days": terms},
         )
         report.created["customer groups"] += created
 
 
-def price_list_seed(products: list[ProductSeed]) -> None:
-    """The wholesale price list's prices: 15% off list for every product (idempotent)."""
-    price_list = PriceList.objects.get(code="wholesale-usd")
-    PriceListItem.objects.bulk_create(
-        [PriceListItem(price_list=price_list, sku=p.sku, price=money(p.price * Decimal("0.85"))) for p in products],
-        ignore_conflicts=True,
-    )
+# Contract prices per group: (list code, name, group, off list price, (from quantity, off) break).
+GROUP_PRICE_LISTS = [
+    ("wholesale-usd", "Wholesale USD", "wholesale", Decimal("0.15"), (12, Decimal("0.20"))),
+    ("trade-usd", "Trade USD", "trade", Decimal("0.10"), (10, Decimal("0.15"))),
+    ("b2b-new-usd", "New accounts USD", "b2b-new", Decimal("0.05"), None),
+]
+# The first wholesale account negotiated its own prices on a few best sellers.
+ACCOUNT_PRICE_LIST = ("contract-first-wholesale", "Negotiated prices (first wholesale account)", Decimal("0.25"), 8)
+
+
+def price_lists_seed(products: list[ProductSeed], customer_seeds: list[CustomerSeed], report: DemoReport, today) -> None:
+    """The groups' contract price lists (a discount off list price, a deeper one from a quantity
+    up), valid since four months back, and one account's own list overriding its group's on a few
+    SKUs; after the customers (idempotent, by code)."""
+    groups = {g.code: g for g in CustomerGroup.objects.all()}
+    since = today - timedelta(days=120)
+
+    def items(price_list: PriceList, off: Decimal, skus: list[ProductSeed], breaks=None) -> list[PriceListItem]:
+        rows = [PriceListItem(price_list=price_list, sku=p.sku, price=money(p.price * (1 - off))) for p in skus]
+        if breaks:
+            quantity, deeper = breaks
+            rows += [PriceListItem(price_list=price_list, sku=p.sku, min_quantity=quantity, price=money(p.price * (1 - deeper))) for p in skus]
+        return rows
+
+    rows = []
+    for code, name, group, off, breaks in GROUP_PRICE_LISTS:
+        price_list, created = PriceList.objects.get_or_create(
+            code=code, defaults={"name": name, "currency": "USD", "customer_group": groups[group], "valid_from": since}
+        )
+        report.created["price lists"] += created
+        rows += items(price_list, off, products, breaks)
+    account = next((s for s in customer_seeds if s.group == "wholesale"), None)
+    if account is not None:
+        code, name, off, count = ACCOUNT_PRICE_LIST
+        customer = Customer.objects.get(email=account.email)
+        price_list, created = PriceList.objects.get_or_create(
+            code=code, defaults={"name": name, "currency": "USD", "customer": customer, "valid_from": today - timedelta(days=60)}
+        )
+        report.created["price lists"] += created
+        rows += items(price_list, off, products[:count])
+    PriceListItem.objects.bulk_create(rows, ignore_conflicts=True)
 
 
 def customers_seed(seeds: list[CustomerSeed], report: DemoReport) -> None:

@@ -82,7 +82,7 @@ class OrderSeed:
     placed_at: datetime
     scenario: str  # the OrderStatus it should end in, or "hold:<reason>"
     payment_status: str
-    lines: list[tuple[str, int, Decimal]]
+    lines: list[tuple[str, int, Decimal | None]]
     shipping_address: AddressData
     billing_address: AddressData | None = None
     payment_arrives_later: bool = False  # held for payment at intake, released when it is authorised
@@ -164,8 +164,9 @@ def orders_plan(
         currency = CURRENCY.get(customer.address.country, "EUR")
         fx = FX[currency]
 
-        def line(product: ProductSeed, quantity: int) -> tuple[str, int, Decimal]:
-            return (product.sku, quantity, money(product.price * fx * (Decimal("0.85") if channel == "b2b" else 1)))
+        def line(product: ProductSeed, quantity: int) -> tuple[str, int, Decimal | None]:
+            # A business account's ERP sends no prices: its contract price lists price the lines.
+            return (product.sku, quantity, None if channel == "b2b" else money(product.price * fx))
 
         n_lines = rng.choices([1, 2, 3, 4], weights=[50, 30, 14, 6])[0]
         if scenario == OrderStatus.PARTIALLY_SHIPPED:
@@ -196,8 +197,8 @@ def orders_plan(
                 shipping.postal_code = "9021" if shipping.country == "US" else "XX-99-XX"
         elif scenario == "hold:credit_limit":
             big = max(sellable, key=lambda p: p.price if p.price < 400 else 0)
-            unit_price = line(big, 1)[2]
-            lines = [line(big, 1 + int(Decimal("2000") / unit_price))]  # well over the 1,500 probation limit
+            # Worth about 2,500 at list price, well over the 1,500 probation limit after any contract discount.
+            lines = [line(big, 1 + int(Decimal("2500") / money(big.price * fx)))]
         elif scenario == "hold:stock":
             lines.append((f"LEGACY-{rng.randint(1000, 9999)}", 1, money(Decimal("19.00") * fx)))
         elif scenario == "hold:quantity_price":

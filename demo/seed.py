@@ -32,7 +32,7 @@ from shipping.demo import demo_shipping_seed
 
 from . import catalogue, channels, counts, fulfillment, portal, returns
 from .purchasing import purchasing_seed
-from .customers import customer_groups_seed, customers_plan, customers_seed, price_list_seed
+from .customers import customer_groups_seed, customers_plan, customers_seed, price_lists_seed
 from .orders import channels_seed, late_receipt_seed, orders_plan, orders_seed
 from .report import SEED, DemoReport
 
@@ -133,13 +133,13 @@ def _demo_seed(*, orders: int, customers: int, skus: int, progress: bool, say: C
     report.created["carriers"] += demo_shipping_seed()
     say(f"Catalogue: {len(products)} SKUs")
     catalogue.catalogue_seed(products, report)
-    price_list_seed(products)
     # The opening stock arrives before the first order (a delivery a month from 95 days back), so
     # the ledger's running position is true at every point of the history (the forecasts read
     # stockouts from it) and the stock has ages (the aged-stock report).
     catalogue.opening_stock_seed(receipts, report, progress, now)
     say(f"Customers: {len(customer_seeds)}")
     customers_seed(customer_seeds, report)
+    price_lists_seed(products, customer_seeds, report, timezone.localdate(now))
     users = _users(report)
     orders_seed(order_plans, users, report, progress)
     late_receipt_seed(sorted(scarce), report)

@@ -23,6 +23,13 @@ class NotFound(DomainError):
     status_code = 404
 
 
+class Forbidden(DomainError):
+    """The actor may not do this (a role's decision, e.g. a credit-limit hold is accounting's)."""
+
+    code = "forbidden"
+    status_code = 403
+
+
 class InvalidInput(DomainError):
     """The input is malformed; ``fields`` maps field paths to what to fix."""
 

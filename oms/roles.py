@@ -54,10 +54,15 @@ ROLES: dict[str, dict[str, list[str]]] = {
         "reports": ["view_importrecord", "run_import"],
     },
     "Accounting": {
-        "orders": ["view_order", "view_orderline", "view_orderevent", "view_channel", "view_channelfulfillmentsync", "view_platformcancellation"],
+        # Credit-limit holds are accounting's to release (every other hold is customer service's).
+        "orders": ["view_order", "view_orderline", "view_orderevent", "view_orderhold", "view_channel", "view_channelfulfillmentsync",
+                   "view_platformcancellation", "release_credit_hold"],
         "fulfillment": ["view_fulfillmentorder", "view_fulfillmentline"],
-        "customers": ["view_customer", "view_customergroup", "view_pricelist", "view_pricelistitem", "view_storecreditaccount",
-                      "view_storecreditentry"],
+        # Contract terms are finance's: price lists and the groups' catalogue rules and credit.
+        "customers": ["view_customer", "view_customergroup", "change_customergroup", "view_cataloguerule", "add_cataloguerule",
+                      "change_cataloguerule", "delete_cataloguerule", "view_pricelist", "add_pricelist", "change_pricelist",
+                      "view_pricelistitem", "add_pricelistitem", "change_pricelistitem", "delete_pricelistitem",
+                      "view_storecreditaccount", "view_storecreditentry"],
         # Prices and costs are finance's: changing products, by hand or by an import of products and prices.
         "inventory": ["view_product", "change_product", "view_stocklevel", "view_stockmovement", "view_location",
                       # The count corrections behind the finance dashboard's figure (read only; never the counting).

@@ -194,12 +194,16 @@ class OrderHoldInline(ReadOnlyInline):
 
     def get_formset(self, request, obj=None, **kwargs):
         # Inline instances live for one request: remember whether this user may release holds.
-        self.may_release = request.user.has_perm("orders.release_hold") and obj is not None and obj.status == OrderStatus.ON_HOLD
+        on_hold = obj is not None and obj.status == OrderStatus.ON_HOLD
+        self.may_release = request.user.has_perm("orders.release_hold") and on_hold
+        self.may_release_credit = request.user.has_perm("orders.release_credit_hold") and on_hold
         return super().get_formset(request, obj, **kwargs)
 
     @admin.display(description="")
     def release_button(self, hold):
-        if not hold.is_active or not getattr(self, "may_release", False):
+        # Credit-limit holds are accounting's; every other hold is customer service's.
+        may = getattr(self, "may_release_credit" if hold.reason == HoldReason.CREDIT_LIMIT else "may_release", False)
+        if not hold.is_active or not may:
             return ""
         url = reverse("admin:orders_order_hold_release", args=[hold.order_id, hold.pk])
         return format_html('<button type="submit" class="button" formaction="{}" name="release_hold" value="{}">Release</button>', url, hold.pk)

@@ -131,7 +131,7 @@ def order_action_view(request: HttpRequest, object_id: str, action_name: str):
 
 @require_POST
 def order_hold_release_view(request: HttpRequest, object_id: str, hold_id: str):
-    if not request.user.has_perm("orders.release_hold"):
+    if not (request.user.has_perm("orders.release_hold") or request.user.has_perm("orders.release_credit_hold")):
         raise PermissionDenied
     hold = get_object_or_404(OrderHold.objects.select_related("order"), pk=hold_id, order_id=object_id)
     try:

@@ -552,6 +552,7 @@ class Order(FSMModelMixin, models.Model):
             ("transition_order", "Can move orders through their lifecycle"),
             ("cancel_order", "Can cancel orders"),
             ("release_hold", "Can place and release order holds"),
+            ("release_credit_hold", "Can release credit-limit holds"),
             ("create_phone_order", "Can take phone orders"),
         ]
 
@@ -628,6 +629,10 @@ class OrderLine(models.Model):
     # The platform's own id of the line (Shopify line item id, WooCommerce line item id): what a
     # fulfillment passed back to the channel names the line by.
     external_line_id = models.CharField(max_length=64, blank=True, default="")
+    # The contract price list and quantity break that priced the line (B2B), or that the given
+    # price matched; empty for lines priced by the channel alone.
+    price_list = models.ForeignKey("customers.PriceList", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    price_break = models.PositiveIntegerField(null=True, blank=True, help_text="The list's quantity break the price came from.")
 
     class Meta:
         ordering = ["order", "line_number"]

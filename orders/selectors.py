@@ -39,7 +39,7 @@ def order_details_attach(orders: list[Order]) -> None:
     orders in three queries."""
     by_id = {order.pk: order for order in orders}
     lines_of, holds_of, allocations_of = defaultdict(list), defaultdict(list), defaultdict(list)
-    lines = list(OrderLine.objects.filter(order_id__in=by_id).order_by("order_id", "line_number"))
+    lines = list(OrderLine.objects.filter(order_id__in=by_id).select_related("price_list").order_by("order_id", "line_number"))
     for allocation in Allocation.objects.filter(line_id__in=[line.pk for line in lines]).select_related("location").order_by("id"):
         allocations_of[allocation.line_id].append(allocation)
     for hold in OrderHold.objects.filter(order_id__in=by_id, released_at__isnull=True).order_by("id"):

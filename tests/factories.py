@@ -73,8 +73,15 @@ def address(**overrides) -> AddressData:
     return AddressData(**values)
 
 
+def _price(line) -> Decimal | None:
+    if len(line) < 3:
+        return Decimal("20.00")
+    return None if line[2] is None else Decimal(str(line[2]))
+
+
 def intake_data(lines, **overrides) -> OrderIntakeData:
-    """Valid, paid order data; ``lines`` is a list of ``(sku, quantity)`` or ``(sku, quantity, unit_price)``."""
+    """Valid, paid order data; ``lines`` is a list of ``(sku, quantity)`` or ``(sku, quantity,
+    unit_price)`` (a price of None: the contract price list prices the line)."""
     values = dict(
         channel="web",
         external_id=f"EXT-{next(_external_ids)}",
@@ -84,7 +91,7 @@ def intake_data(lines, **overrides) -> OrderIntakeData:
         last_name="Lovelace",
         shipping_address=address(),
         payment_status="paid",
-        lines=[LineData(sku=line[0], quantity=line[1], unit_price=Decimal(str(line[2])) if len(line) > 2 else Decimal("20.00")) for line in lines],
+        lines=[LineData(sku=line[0], quantity=line[1], unit_price=_price(line)) for line in lines],
     )
     values.update(overrides)
     return OrderIntakeData(**values)

@@ -54,7 +54,12 @@ class CustomerInputSerializer(serializers.Serializer):
 class LineInputSerializer(serializers.Serializer):
     sku = serializers.CharField()
     quantity = serializers.IntegerField(max_value=MAX_INTEGER, help_text="Whole units, at least 1.")
-    unit_price = _amount(help_text="Price of one unit before discount and tax, in the order's currency.")
+    unit_price = _amount(
+        required=False, allow_null=True, default=None,
+        help_text="Price of one unit before discount and tax, in the order's currency. Omitted or null: the customer's contract "
+        "price list prices the line (400 when none does); given, a price that departs from the contract holds the order "
+        "(`quantity_price`).",
+    )
     discount = _amount(required=False, default=0, help_text="Discount on the whole line.")
     tax = _amount(required=False, default=0, help_text="Tax on the whole line.")
 
@@ -213,6 +218,11 @@ class OrderLineSerializer(serializers.Serializer):
     line_total = MoneyField(currency="order.currency")
     quantity_reserved = serializers.IntegerField(help_text="Units held in stock for this line.")
     quantity_shipped = serializers.IntegerField()
+    price_list = serializers.CharField(
+        source="price_list.code", allow_null=True, default=None,
+        help_text="Code of the contract price list that priced the line (B2B); null otherwise.",
+    )
+    price_break = serializers.IntegerField(allow_null=True, help_text="The list's quantity break the price came from.")
     allocations = AllocationSerializer(many=True, source="allocation_list", help_text="Where the reserved units are held.")
     expected_date = serializers.DateField(
         allow_null=True, default=None,

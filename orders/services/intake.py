@@ -21,6 +21,8 @@ from django.utils import timezone
 from django.utils.dateparse import parse_date
 
 from customers.models import Customer, CustomerGroup
+from customers.catalogue import catalogue_for
+from customers.pricing import NO_CONTRACT, ContractPrice, ContractPrices, contract_prices
 from customers.services import customer_upsert
 from customers.store_credit import store_credit_spend
 from inventory.models import Product
@@ -79,7 +81,8 @@ class AddressData:
 class LineData:
     sku: str
     quantity: int
-    unit_price: Decimal
+    # None: priced from the customer's contract price list (B2B); refused when no list prices it.
+    unit_price: Decimal | None
     discount: Decimal = Decimal(0)
     tax: Decimal = Decimal(0)
     # What the channel calls the item; shown while the SKU is unknown to the catalogue.
@@ -238,6 +241,8 @@ def intake_validate(data: OrderIntakeData) -> None:
         elif line.quantity > MAX_QUANTITY:
             errors[f"{path}.quantity"] = [f"Must be at most {MAX_QUANTITY}."]
         for name in ("unit_price", "discount", "tax"):
+            if name == "unit_price" and line.unit_price is None:
+                continue  # priced from the contract at build time
             try:
                 value = parse_amount(getattr(line, name))
             except ValueError as exc:
@@ -338,7 +343,12 @@ def address_doubts(address: AddressData) -> list[str]:
 
 
 def _credit_exposure(customer: Customer, group: CustomerGroup) -> Decimal:
-    """What the customer owes on open, unpaid orders in the group's credit currency."""
+    """What the customer owes on open, unpaid orders in the group's credit currency.
+
+    Read under the customer's row lock, held to the end of intake's transaction (``customer_upsert``
+    takes it FOR NO KEY UPDATE; a bulk batch locks its customers before its orders), so orders of
+    one customer are checked one after another and never pass the limit together
+    (``tests/test_concurrency_credit.py``)."""
     open_unpaid = Order.objects.filter(
         customer=customer,
         currency=group.credit_currency,
@@ -370,8 +380,13 @@ def holds_for(data: OrderIntakeData, order: Order, lines: list[OrderLine], custo
     for line in lines:
         if line.quantity > settings.OMS_MAX_LINE_QUANTITY:
             bounds.append(f"{line.sku}: quantity {line.quantity} above {settings.OMS_MAX_LINE_QUANTITY}")
+        contract = getattr(line, "contract", None)
         product = line.product
-        if product is not None and product.currency == order.currency and product.price > 0:
+        if contract is not None:
+            # A contract price is exact: any other price needs a person, however close.
+            if line.price_list_id is None:
+                bounds.append(f"{line.sku}: price {line.unit_price} vs contract {quantize(contract.price, order.currency)} ({contract.describe()})")
+        elif product is not None and product.currency == order.currency and product.price > 0:
             deviation = abs(line.unit_price - product.price) / product.price
             if deviation > tolerance:
                 bounds.append(f"{line.sku}: price {line.unit_price} vs catalogue {quantize(product.price, order.currency)}")
@@ -421,11 +436,34 @@ def intake_batch_known(known: BatchKnown):
         _batch_known.reset(token)
 
 
-def order_build(data: OrderIntakeData, channel: Channel, customer: Customer, products) -> tuple[Order, list[OrderLine]]:
+def _line_price(item: LineData, index: int, contract: ContractPrice | None, currency: str, on: date) -> Decimal:
+    """The unit price of a line: the one given, or the contract's when none was given."""
+    if item.unit_price is not None:
+        return quantize(item.unit_price, currency)
+    if contract is None:
+        raise InvalidInput(
+            "A line has no price and no price list prices it; nothing was recorded.",
+            fields={f"lines[{index}].unit_price": [
+                f"No price given, and no price list of this customer prices {item.sku} in {currency} on {on.isoformat()} "
+                f"for {item.quantity} unit(s): send unit_price or add the SKU to the customer's price list."
+            ]},
+        )
+    return quantize(contract.price, currency)
+
+
+def order_build(
+    data: OrderIntakeData, channel: Channel, customer: Customer, products, prices: ContractPrices = NO_CONTRACT
+) -> tuple[Order, list[OrderLine]]:
     """The order and its lines (unsaved) with prices quantized and totals computed; refuses
-    discounts beyond the order's value and amounts too large to store."""
+    discounts beyond the order's value and amounts too large to store.
+
+    ``prices``: the customer's contract prices (``customers.pricing``). A line without a price
+    takes its contract price; a line priced from, or at, its contract price records the list and
+    break (``price_list``, ``price_break``); each line keeps the contract price it was held to in
+    the transient attribute ``contract`` for :func:`holds_for`."""
     currency = data.currency
     placed_at = data.placed_at or timezone.now()
+    placed_on = _placed_on(placed_at)
     order = Order(
         channel=channel,
         external_id=data.external_id,
@@ -448,16 +486,19 @@ def order_build(data: OrderIntakeData, channel: Channel, customer: Customer, pro
     subtotal = discount_total = tax_total = Decimal(0)
     for number, item in enumerate(data.lines, start=1):
         product = products.get(item.sku)
-        unit_price = quantize(item.unit_price, currency)
+        contract = prices.for_line(item.sku, item.quantity) if prices else None
+        unit_price = _line_price(item, number - 1, contract, currency, placed_on)
         discount, tax = quantize(item.discount, currency), quantize(item.tax, currency)
         gross = unit_price * item.quantity
-        lines.append(
-            OrderLine(
-                order=order, line_number=number, sku=item.sku, product=product, name=product.name if product else (item.name or item.sku)[:255],
-                quantity=item.quantity, unit_price=unit_price, discount=discount, tax=tax, line_total=gross - discount + tax,
-                external_line_id=item.external_line_id,
-            )
+        line = OrderLine(
+            order=order, line_number=number, sku=item.sku, product=product, name=product.name if product else (item.name or item.sku)[:255],
+            quantity=item.quantity, unit_price=unit_price, discount=discount, tax=tax, line_total=gross - discount + tax,
+            external_line_id=item.external_line_id,
         )
+        line.contract = contract
+        if contract is not None and unit_price == quantize(contract.price, currency):
+            line.price_list, line.price_break = contract.price_list, contract.min_quantity
+        lines.append(line)
         subtotal += gross
         discount_total += discount
         tax_total += tax
@@ -566,6 +607,28 @@ def _store_credit_check(data: OrderIntakeData, order: Order) -> Decimal:
     return amount
 
 
+def _catalogue_apply(data: OrderIntakeData, group: CustomerGroup | None, products: dict) -> list[str]:
+    """Apply the group's catalogue rules (``customers.catalogue``) to the lines: refuses the order
+    (:class:`InvalidInput`, naming each line and what to change) when a line may not be bought or
+    its quantity does not fit a refusing rule; rounds quantities up where the rule says so, in
+    ``data``, and returns what it rounded."""
+    if group is None:
+        return []
+    categories = {sku: product.category for sku, product in products.items()}
+    catalogue = catalogue_for(group, skus=(line.sku for line in data.lines), categories=categories.values())
+    errors, rounded = {}, []
+    for index, line in enumerate(data.lines):
+        verdict = catalogue.judge(line.sku, categories.get(line.sku, ""), line.quantity)
+        if verdict.refused:
+            errors[f"lines[{index}].{verdict.field}"] = [verdict.refused]
+        elif verdict.rounded:
+            line.quantity = verdict.quantity
+            rounded.append(verdict.rounded)
+    if errors:
+        raise InvalidInput("Lines break the customer's catalogue rules; nothing was recorded.", fields=errors)
+    return rounded
+
+
 def _intake(data: OrderIntakeData, actor: Actor) -> IntakeResult:
     with transaction.atomic():
         channel, existing_id, versions = _channel_and_existing(data.channel, data.external_id)
@@ -583,7 +646,10 @@ def _intake(data: OrderIntakeData, actor: Actor) -> IntakeResult:
             products = {line.sku: known.products[line.sku] for line in data.lines if line.sku in known.products}
         else:
             products = products_by_sku(line.sku for line in data.lines)
-        order, lines = order_build(data, channel, customer, products)
+        rounded = _catalogue_apply(data, group, products)
+        placed_on = _placed_on(data.placed_at or timezone.now())
+        prices = contract_prices(customer, currency=data.currency, skus=(line.sku for line in data.lines), on=placed_on)
+        order, lines = order_build(data, channel, customer, products, prices)
         store_credit = _store_credit_check(data, order)
         holds = holds_for(data, order, lines, customer, group)
         screening = _screen(data, order, lines, holds, versions.screening)
@@ -626,6 +692,10 @@ def _intake(data: OrderIntakeData, actor: Actor) -> IntakeResult:
         events = [order_event(order, OrderEvent.Kind.CREATED, f"Received from {channel.name}", actor=actor, data={"external_id": order.external_id})]
         if data.note.strip():
             events.append(order_event(order, OrderEvent.Kind.NOTE, data.note.strip(), actor=actor))
+        if rounded:
+            events.append(order_event(
+                order, OrderEvent.Kind.NOTE, f"Quantities rounded up to the catalogue rules: {'; '.join(rounded)}", actor=actor, data={"rounded": rounded}
+            ))
         if store_credit:
             spent = store_credit_spend(
                 customer_id=customer.pk, currency=order.currency, amount=store_credit, reference=order.number, note="Paid at intake",

@@ -1,12 +1,13 @@
 """Moving an order along its lifecycle after intake: holds, cancellation, payment, shipping."""
 
+from django.contrib.auth.base_user import AbstractBaseUser
 from django.db import transaction
 from django.utils import timezone
 
 from inventory.models import Product
 from inventory.services import StockChange, stock_ship
 from oms.actors import Actor, actor_fields
-from oms.errors import DomainError, InvalidInput, InvalidTransition, NotFound
+from oms.errors import DomainError, Forbidden, InvalidInput, InvalidTransition, NotFound
 
 from ..models import Allocation, HoldReason, Order, OrderEvent, OrderHold, OrderLine, OrderStatus, PaymentStatus
 from .allocation import order_allocate, order_release_stock
@@ -69,6 +70,16 @@ def _relink_products(order: Order) -> None:
         )
 
 
+def credit_release_check(actor: Actor) -> None:
+    """A credit-limit hold is accounting's to release: a person needs ``orders.release_credit_hold``
+    (the Accounting role); integrations (API keys, acting under their scopes) and jobs may."""
+    if isinstance(actor, AbstractBaseUser) and not actor.has_perm("orders.release_credit_hold"):
+        raise Forbidden(
+            "A credit-limit hold is released by accounting (permission \"Can release credit-limit holds\"): ask them to decide.",
+            code="credit_hold_needs_accounting",
+        )
+
+
 def order_hold_release(*, hold_id: int, actor: Actor, note: str = "") -> Order:
     """Release one hold. When it was the last, the order rejoins the main path and is allocated."""
     with transaction.atomic():
@@ -81,6 +92,8 @@ def order_hold_release(*, hold_id: int, actor: Actor, note: str = "") -> Order:
             raise DomainError(f"This {hold.get_reason_display().lower()} hold was already released.", code="already_released")
         if order.status != OrderStatus.ON_HOLD:
             raise InvalidTransition(f"Order {order.number} is {order.get_status_display().lower()}, not on hold.")
+        if hold.reason == HoldReason.CREDIT_LIMIT:
+            credit_release_check(actor)
         if hold.reason == HoldReason.STOCK:
             _relink_products(order)
         hold.released_at, hold.release_note = timezone.now(), note[:500]
@@ -96,14 +109,18 @@ def order_hold_release(*, hold_id: int, actor: Actor, note: str = "") -> Order:
 
 
 def order_holds_release_all(*, order_id: int, actor: Actor, note: str = "") -> Order:
-    """Release every open hold of an order (the operator's 'release' button)."""
-    hold_ids = list(OrderHold.objects.filter(order_id=order_id, released_at__isnull=True).order_by("id").values_list("pk", flat=True))
-    if not hold_ids:
-        raise DomainError("This order has no open hold.", code="no_hold")
-    order = None
-    for hold_id in hold_ids:
-        order = order_hold_release(hold_id=hold_id, actor=actor, note=note)
-    return order
+    """Release every open hold of an order (the operator's 'release' button): all of them or, when
+    one may not be released by this actor, none."""
+    with transaction.atomic():
+        holds = list(OrderHold.objects.filter(order_id=order_id, released_at__isnull=True).order_by("id").values_list("pk", "reason"))
+        if not holds:
+            raise DomainError("This order has no open hold.", code="no_hold")
+        if any(reason == HoldReason.CREDIT_LIMIT for _, reason in holds):
+            credit_release_check(actor)
+        order = None
+        for hold_id, _ in holds:
+            order = order_hold_release(hold_id=hold_id, actor=actor, note=note)
+        return order
 
 
 def order_holds_release(*, order_id: int, actor: Actor, reason: str | None = None, note: str = "") -> Order:

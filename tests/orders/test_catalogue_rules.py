@@ -1,0 +1,117 @@
+"""Catalogue rules at intake: SKUs a group may or may not buy, minimums and case packs, rounded or refused."""
+
+from decimal import Decimal
+
+import pytest
+
+from customers.catalogue import Catalogue
+from customers.models import CatalogueRule, Customer
+from oms.errors import InvalidInput
+from orders.models import Order, OrderEvent, OrderStatus
+from orders.services import order_intake
+
+from ..factories import CustomerFactory, CustomerGroupFactory, intake_data, place_order
+
+
+@pytest.fixture
+def group(db):
+    return CustomerGroupFactory(code="trade", name="Trade", payment_terms_days=30)
+
+
+@pytest.fixture
+def buyer(group):
+    return CustomerFactory(email="buyer@acme.example", kind=Customer.Kind.BUSINESS, company_name="Acme", group=group)
+
+
+def rule(group, sku="", category="", **fields):
+    return CatalogueRule.objects.create(customer_group=group, sku=sku, category=category, **fields)
+
+
+def refused(buyer, lines):
+    with pytest.raises(InvalidInput) as error:
+        order_intake(data=intake_data(lines, email=buyer.email, payment_status="pending"), actor="test")
+    assert not Order.objects.exists()
+    return error.value.fields
+
+
+# --- the rules themselves ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("minimum", "case", "quantity", "expected"),
+    [(None, 6, 6, 6), (None, 6, 7, 12), (None, 6, 1, 6), (10, None, 3, 10), (10, None, 11, 11), (10, 6, 3, 12), (10, 6, 13, 18), (12, 6, 12, 12)],
+)
+def test_rounding_goes_up_to_the_minimum_then_to_whole_cases(group, minimum, case, quantity, expected):
+    made = CatalogueRule(customer_group=group, sku="SKU-A", min_quantity=minimum, case_pack=case, on_mismatch=CatalogueRule.Mismatch.ROUND_UP)
+
+    verdict = Catalogue(group, [made]).judge("SKU-A", "", quantity)
+
+    assert verdict.quantity == expected
+    assert bool(verdict.rounded) == (expected != quantity)
+    assert not verdict.refused
+
+
+def test_a_skus_own_rule_beats_its_categorys(group):
+    rules = [CatalogueRule(customer_group=group, category="Footwear", allowed=False), CatalogueRule(customer_group=group, sku="SKU-A", allowed=True)]
+
+    catalogue = Catalogue(group, rules)
+
+    assert not catalogue.judge("SKU-A", "Footwear", 1).refused
+    assert catalogue.judge("SKU-B", "Footwear", 1).refused == "Trade may not buy SKU-B: remove the line."
+    assert not catalogue.judge("SKU-C", "Bags", 1).refused
+
+
+# --- intake -----------------------------------------------------------------------------------
+
+
+def test_a_forbidden_sku_refuses_the_order_naming_the_line(stocked, group, buyer):
+    stocked("SKU-A", 10)
+    stocked("SKU-B", 10)
+    rule(group, sku="SKU-B", allowed=False)
+
+    assert refused(buyer, [("SKU-A", 1), ("SKU-B", 1)]) == {"lines[1].sku": ["Trade may not buy SKU-B: remove the line."]}
+
+
+def test_a_restricted_group_buys_only_what_a_rule_allows(stocked, group, buyer):
+    group.catalogue_restricted = True
+    group.save()
+    stocked("SKU-A", 10, category="Footwear")
+    stocked("SKU-B", 10, category="Bags")
+    rule(group, category="Footwear")
+
+    assert refused(buyer, [("SKU-A", 1), ("SKU-B", 2)]) == {"lines[1].sku": ["SKU-B is not in the catalogue of Trade: remove the line."]}
+    order = place_order([("SKU-A", 1)], email=buyer.email, payment_status="pending")
+    assert order.status == OrderStatus.ALLOCATED
+
+
+def test_a_refusing_rule_says_what_quantity_to_order(stocked, group, buyer):
+    stocked("SKU-A", 100)
+    rule(group, sku="SKU-A", min_quantity=10, case_pack=6, on_mismatch=CatalogueRule.Mismatch.REFUSE)
+
+    assert refused(buyer, [("SKU-A", 13)]) == {"lines[0].quantity": ["SKU-A is sold to Trade at least 10, in cases of 6: order 18 instead of 13."]}
+
+
+def test_a_rounding_rule_rounds_up_prices_the_rounded_quantity_and_says_so(stocked, group, buyer):
+    from customers.models import PriceList, PriceListItem
+
+    stocked("SKU-A", 100)
+    rule(group, sku="SKU-A", case_pack=12, on_mismatch=CatalogueRule.Mismatch.ROUND_UP)
+    tiers = PriceList.objects.create(code="trade-usd", name="Trade", currency="USD", customer_group=group)
+    PriceListItem.objects.create(price_list=tiers, sku="SKU-A", price=Decimal("10.00"))
+    PriceListItem.objects.create(price_list=tiers, sku="SKU-A", min_quantity=12, price=Decimal("9.00"))
+
+    order = place_order([("SKU-A", 5, None)], email=buyer.email, payment_status="pending")
+
+    line = order.lines.get()
+    assert (line.quantity, line.unit_price, line.price_break, line.quantity_reserved) == (12, Decimal("9.00"), 12, 12)
+    note = order.events.get(kind=OrderEvent.Kind.NOTE)
+    assert note.message == "Quantities rounded up to the catalogue rules: SKU-A: 5 rounded up to 12 (in cases of 12)"
+
+
+def test_customers_outside_the_group_are_not_bound_by_its_rules(stocked, group):
+    stocked("SKU-A", 10)
+    rule(group, sku="SKU-A", allowed=False)
+
+    order = place_order([("SKU-A", 1)], email="someone@example.com")
+
+    assert order.status == OrderStatus.ALLOCATED
