@@ -53,7 +53,11 @@ Figures (all in units; days for times):
   packs, then up to the supplier's minimum units and minimum value (each in whole packs).
 - A class of SKUs can instead be planned together (``class_levels_plan``): the class reaches its
   fill rate as a whole with the least stock; steady SKUs then get more than the target and lumpy
-  ones less.
+  ones less. By default (``allocation="inventory"``, ``discrete.py``) each SKU's demand over the
+  windows is a distribution over whole units (compound demand, occurrences x sizes seen in its
+  history, for an intermittent series given with ``demand_history``; normal or negative binomial
+  otherwise), and the class takes the reorder points with the fewest units on hand that meet its
+  units short per cycle: each SKU ``argmin_s H(s) + λ·ESC(s)``, one ``λ`` for the class.
 - Optionally the demand history saw over the two windows (``window_sums``: every start, paired,
   six lead times per start when the lead time varies) replaces the gamma curve of a skewed window
   (``PlanningInput.horizon_samples`` / ``lead_time_samples``; "empirical": the samples scaled to
@@ -65,6 +69,7 @@ Figures (all in units; days for times):
 from __future__ import annotations
 
 import bisect
+import dataclasses
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -269,6 +274,9 @@ class PlanningInput:
     # planned on their shape, scaled to the forecast's means ("empirical").
     horizon_samples: Sequence[float] | None = None
     lead_time_samples: Sequence[float] | None = None
+    # Optional: the daily demand history (units, oldest first). class_levels_plan's "inventory"
+    # allocation plans an intermittent series on it as compound demand (discrete.py).
+    demand_history: Sequence[float] | None = None
 
 
 @dataclass(frozen=True)
@@ -309,14 +317,8 @@ def _check(value: float, name: str, *, positive: bool = False) -> float:
     return value
 
 
-def levels_plan(plan: PlanningInput, *, stockout_probability: float | None = None, marginal_fill: float | None = None) -> Levels:
-    """Reorder point, order-up-to level and safety stock for ``plan`` (formulas in the module's
-    docstring). Zero demand gives zero levels; a forecast without error and a fixed lead time give
-    no safety stock. With ``stockout_probability`` the reorder point is set by that chance of a
-    stockout per cycle instead (see :func:`class_levels_plan`), and ``Levels.fill_rate`` is the
-    fill rate it gives. With ``marginal_fill`` (λ) it is the highest ``s`` at which one more unit
-    still saves λ units short per cycle (``P(D_{L+R} > y) - P(D_L > y) = λ`` at the middle position
-    ``y = s + (Q+1)/2``), the exact Lagrange condition of :func:`class_levels_plan`."""
+def _window_figures(plan: PlanningInput) -> tuple[float, float, float, float, float, float]:
+    """The plan's figures checked, and ``(μ_L, μ_R, μ_{L+R}, d, σ_{L+R}, σ_L)``."""
     lead = _check(plan.lead_time_days, "lead_time_days")
     review = _check(plan.review_period_days, "review_period_days", positive=True)
     spread = _check(plan.lead_time_spread_days, "lead_time_spread_days")
@@ -331,6 +333,18 @@ def levels_plan(plan: PlanningInput, *, stockout_probability: float | None = Non
     daily = mu_horizon / (lead + review)
     sigma_horizon = math.sqrt((lead + review) * sigma_d**2 + daily**2 * spread**2)
     sigma_lead = math.sqrt(lead * sigma_d**2 + daily**2 * spread**2)
+    return mu_lead, mu_review, mu_horizon, daily, sigma_horizon, sigma_lead
+
+
+def levels_plan(plan: PlanningInput, *, stockout_probability: float | None = None, marginal_fill: float | None = None) -> Levels:
+    """Reorder point, order-up-to level and safety stock for ``plan`` (formulas in the module's
+    docstring). Zero demand gives zero levels; a forecast without error and a fixed lead time give
+    no safety stock. With ``stockout_probability`` the reorder point is set by that chance of a
+    stockout per cycle instead (see :func:`class_levels_plan`), and ``Levels.fill_rate`` is the
+    fill rate it gives. With ``marginal_fill`` (λ) it is the highest ``s`` at which one more unit
+    still saves λ units short per cycle (``P(D_{L+R} > y) - P(D_L > y) = λ`` at the middle position
+    ``y = s + (Q+1)/2``), the exact Lagrange condition of :func:`class_levels_plan`."""
+    mu_lead, mu_review, mu_horizon, daily, sigma_horizon, sigma_lead = _window_figures(plan)
     has_samples = bool(plan.horizon_samples) and bool(plan.lead_time_samples) and sum(plan.horizon_samples) > 0
     distribution = distribution_choose(plan.distribution, mu_horizon, sigma_horizon, samples=has_samples)
     empirical_horizon = empirical_lead = None
@@ -444,10 +458,56 @@ def _reorder_for_marginal(distribution: str, horizon: tuple, lead: tuple, cycle:
     return _bisect_down(marginal, saving, grid[peak], high)
 
 
-ALLOCATIONS = ("stockout", "marginal")
+ALLOCATIONS = ("stockout", "marginal", "inventory")
 
 
-def class_levels_plan(plans: Sequence[PlanningInput], fill_rate: float, *, allocation: str = "stockout") -> list[Levels]:
+def _inventory_levels(plan: PlanningInput) -> tuple[Levels, tuple | None]:
+    """The plan's window figures (as ``Levels`` with no reorder point yet) and, when it has demand
+    over the review period, its units short per cycle and units on hand for every reorder point
+    (discrete.py) and the name of the distribution they come from."""
+    from . import discrete
+
+    mu_lead, mu_review, mu_horizon, daily, sigma_horizon, sigma_lead = _window_figures(plan)
+    if discrete.is_intermittent(plan.demand_history):
+        name = "compound"
+    else:
+        name = "normal" if mu_horizon <= 0 or sigma_horizon / mu_horizon <= GAMMA_ABOVE_CV else "negative binomial"
+    figures = Levels(mu_lead, mu_review, mu_horizon, daily, sigma_horizon, sigma_lead, name, plan.fill_rate, 0.0, 0, 1 if mu_horizon > 0 else 0)
+    if mu_review <= 0:
+        return figures, None
+    if plan.minimum_order < 1:
+        raise PolicyInputError("minimum_order", f"the smallest order must be at least 1 unit, not {plan.minimum_order}")
+    if name == "compound":
+        review = max(1, round(plan.review_period_days))
+        horizon, lead = discrete.compound_windows(plan.demand_history, daily, plan.lead_time_days, plan.lead_time_spread_days, review)
+    else:
+        horizon, lead = discrete.moment_pmf(mu_horizon, sigma_horizon), discrete.moment_pmf(mu_lead, sigma_lead)
+    return figures, discrete.cycle_curves(horizon, lead, plan.minimum_order)
+
+
+def _class_levels_inventory(plans: Sequence[PlanningInput], fill_rate: float) -> list[Levels]:
+    """``class_levels_plan(..., allocation="inventory")``: discrete.allocate over the SKUs with
+    demand over the review period (the others get zero levels, as from :func:`levels_plan`)."""
+    from . import discrete
+
+    planned = [_inventory_levels(plan) for plan in plans]
+    with_demand = [i for i, (_, curves) in enumerate(planned) if curves is not None]
+    allowed = (1 - fill_rate) * sum(planned[i][0].review_demand for i in with_demand)
+    points, _ = discrete.allocate([planned[i][1] for i in with_demand], allowed)
+    result = [figures for figures, _ in planned]
+    for i, reorder in zip(with_demand, points, strict=True):
+        figures, (short, _) = planned[i]
+        result[i] = dataclasses.replace(
+            figures,
+            fill_rate=max(0.0, 1 - float(short[reorder]) / figures.review_demand),
+            safety_stock=reorder - figures.horizon_demand,
+            reorder_point=reorder,
+            order_up_to=reorder + 1,
+        )
+    return result
+
+
+def class_levels_plan(plans: Sequence[PlanningInput], fill_rate: float, *, allocation: str = "inventory") -> list[Levels]:
     """Levels for the SKUs of one class that reach ``fill_rate`` over the class as a whole (units
     served / units demanded) with the least stock: minimising ``Σ s_i`` subject to
     ``Σ ESC_i(s_i) = (1 - β)·Σ μ_R,i`` gives, by a Lagrange multiplier, the same chance of a
@@ -460,7 +520,14 @@ def class_levels_plan(plans: Sequence[PlanningInput], fill_rate: float, *, alloc
     every SKU (:func:`levels_plan`'s ``marginal_fill``); lumpy SKUs, whose lumps fall as often in the
     lead time as in the review period, then get less. Measured in the bench on its tuning seeds
     it did not save more stock than equal chances of a stockout (class C 13.4% less than min/max
-    against 14.9%), so ``"stockout"`` stays the default."""
+    against 14.9%).
+
+    ``allocation="inventory"`` (the default) plans for the fewest units on hand rather than the
+    smallest sum of reorder points, on discrete demand (``discrete.py``: compound demand for
+    intermittent series given with ``demand_history``, checked against brute-force simulations in
+    the tests). Measured in the bench on its tuning seeds (200 SKUs, seeds 1-3, same forecasts):
+    class C 16.0% less stock than min/max against 14.9% with equal chances of a stockout, A and B
+    within a point either way; the figures on unseen seeds are in the README."""
     if not 0 < fill_rate < 1:
         raise PolicyInputError("fill_rate", f"the target fill rate must be between 0 and 1 (exclusive), not {fill_rate}")
     if allocation not in ALLOCATIONS:
@@ -468,6 +535,8 @@ def class_levels_plan(plans: Sequence[PlanningInput], fill_rate: float, *, alloc
     plans = list(plans)
     if not plans:
         return []
+    if allocation == "inventory":
+        return _class_levels_inventory(plans, fill_rate)
     per_sku = [levels_plan(plan) for plan in plans]
     demand = sum(levels.review_demand for levels in per_sku)
     if demand <= 0:

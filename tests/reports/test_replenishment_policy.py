@@ -212,7 +212,7 @@ def test_no_transfer_when_nobody_is_short():
 def test_class_plan_meets_the_class_target_with_steady_skus_above_it_and_erratic_ones_below():
     steady = plan(forecast_error=3.0)
     erratic = plan(forecast_error=15.0)
-    levels = class_levels_plan([steady, erratic], 0.95)
+    levels = class_levels_plan([steady, erratic], 0.95, allocation="stockout")
     short = sum((1 - lv.fill_rate) * lv.review_demand for lv in levels)
 
     # 5% of the class's 140 units a cycle may go short: 7 units
