@@ -29,7 +29,8 @@ end-of-day on hand, in units.
   (``--mode class``, the default: each class its fill rate as a whole with the fewest units on
   hand, ``--allocation inventory``: discrete demand per SKU, compound for intermittent series
   from the history the forecaster saw; ``stockout``: equal chances of a stockout, the former
-  default); the order
+  default; ``--mode class --allocation inventory`` is how the suggestions list plans,
+  ``OMS_REPLENISHMENT_PLANNING = "class"``, and ``--mode sku`` its ``"sku"``); the order
   is ``S - position`` when position ≤ ``s`` (position = on hand - backorders + on order), rounded
   up to whole packs;
 - **min/max** (the baseline): the classic fixed rule from the history's mean daily demand ``m``:

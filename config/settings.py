@@ -290,6 +290,10 @@ OMS_SHIPPING_POLICY = env.json("OMS_SHIPPING_POLICY", default={"goal": "cheapest
 OMS_REPLENISHMENT_SERVICE_LEVELS = env.json("OMS_REPLENISHMENT_SERVICE_LEVELS", default={"A": 0.98, "B": 0.95, "C": 0.90})
 OMS_REPLENISHMENT_REVIEW_DAYS = env.int("OMS_REPLENISHMENT_REVIEW_DAYS", default=7)
 OMS_REPLENISHMENT_WRITE_SAFETY_STOCK = env.bool("OMS_REPLENISHMENT_WRITE_SAFETY_STOCK", default=False)
+# "class": each ABC class planned as a whole for its fill rate with the least stock (steady SKUs
+# above it, lumpy ones below; what bench/replenishment.py measures); "sku": each SKU x location
+# planned alone for its class's fill rate.
+OMS_REPLENISHMENT_PLANNING = env.str("OMS_REPLENISHMENT_PLANNING", default="class")
 # Routing prices parcels from the carriers' rate tables; a process checks their version at most
 # this often (seconds).
 OMS_ROUTING_RATES_MAX_AGE = env.float("OMS_ROUTING_RATES_MAX_AGE", default=30.0)

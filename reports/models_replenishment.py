@@ -24,6 +24,7 @@ class ReplenishmentRun(models.Model):
     transfer_count = models.PositiveIntegerField(default=0)
     write_safety_stock = models.BooleanField(default=False, help_text="Whether the computed safety stock was written to the stock levels.")
     safety_stock_written = models.PositiveIntegerField(default=0)
+    planning = models.CharField(max_length=5, blank=True, help_text="OMS_REPLENISHMENT_PLANNING at the run: class (each ABC class as a whole) or sku.")
 
     class Meta:
         ordering = ["-created_at", "-pk"]
@@ -67,8 +68,10 @@ class SuggestionLine(models.Model):
     lead_time_days = models.FloatField(default=0)
     lead_time_spread_days = models.FloatField(default=0)
     review_period_days = models.FloatField(default=0)
-    fill_rate = models.FloatField(default=0, help_text="Target fill rate of the ABC class.")
-    distribution = models.CharField(max_length=8, blank=True)
+    fill_rate = models.FloatField(default=0, help_text="The fill rate planned for this SKU x location (with class planning, above or below the class's target).")
+    target_fill_rate = models.FloatField(null=True, blank=True, help_text="Target fill rate of the ABC class.")
+    demand_pattern = models.CharField(max_length=12, blank=True, help_text="Smooth, erratic, intermittent or lumpy, from the demand history.")
+    distribution = models.CharField(max_length=20, blank=True)
     safety_stock = models.FloatField(default=0)
     reorder_point = models.IntegerField(default=0)
     order_up_to = models.IntegerField(default=0)
@@ -105,6 +108,9 @@ class SuggestionLine(models.Model):
             f"forecast over {self.lead_time_days:g}+{self.review_period_days:g} days {self.forecast_horizon:.1f}, "
             f"safety stock {self.safety_stock:.1f}, reorder point {self.reorder_point}, order-up-to {self.order_up_to}",
         ]
+        if self.target_fill_rate is not None:
+            pattern = f" ({self.demand_pattern})" if self.demand_pattern else ""
+            parts.append(f"class {self.abc_class} target {self.target_fill_rate:.0%}: this SKU planned at {self.fill_rate:.0%}{pattern}")
         if self.transfers_in:
             parts.append(f"{self.transfers_in} unit(s) moved in first")
         parts.append(f"raw {self.raw_quantity}, suggested {self.quantity}")

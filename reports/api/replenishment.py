@@ -49,7 +49,9 @@ class SuggestionSerializer(serializers.Serializer):
     lead_time_days = serializers.FloatField()
     lead_time_spread_days = serializers.FloatField()
     review_period_days = serializers.FloatField()
-    fill_rate = serializers.FloatField()
+    fill_rate = serializers.FloatField(help_text="The fill rate planned for this SKU x location: with class planning above or below the class's target.")
+    target_fill_rate = serializers.FloatField(allow_null=True, help_text="The ABC class's target fill rate (null on lines of runs before it was recorded).")
+    demand_pattern = serializers.CharField(help_text="smooth, erratic, intermittent or lumpy, from the demand history; blank without one.")
     safety_stock = serializers.FloatField()
     reorder_point = serializers.IntegerField()
     order_up_to = serializers.IntegerField()
@@ -69,6 +71,7 @@ class RunSerializer(serializers.Serializer):
     transfer_count = serializers.IntegerField()
     write_safety_stock = serializers.BooleanField()
     safety_stock_written = serializers.IntegerField()
+    planning = serializers.CharField(help_text="class: each ABC class planned as a whole; sku: each SKU x location alone.")
 
 
 class RunCreateSerializer(serializers.Serializer):

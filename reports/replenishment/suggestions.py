@@ -29,12 +29,20 @@ What it reads, per SKU x location:
   the supplier's minimum order value, topped up across the lines of one PO (supplier x location)
   with ``order_minimum_top_up``. A SKU without a supplier is planned with the supplier default lead
   time (7 days) and its line says so; accepting it is refused until a supplier is added.
+- **Demand history**: each SKU x location's daily demand over the last 182 days from the ledger,
+  read as the nightly forecast reads it (``forecasting.series.demand_series_read``, two queries),
+  stockout days left out; the SKU-wide history where the SKU-wide forecast is used.
 - **Fill rate**: the ABC class's target (``OMS_REPLENISHMENT_SERVICE_LEVELS``); the review period
-  is ``OMS_REPLENISHMENT_REVIEW_DAYS``.
+  is ``OMS_REPLENISHMENT_REVIEW_DAYS``. With ``OMS_REPLENISHMENT_PLANNING = "class"`` (the
+  default) each class is planned as a whole (``class_levels_plan``, ``allocation="inventory"``):
+  the class's pairs together reach its fill rate with the fewest units on hand, steady SKUs
+  planned above it and lumpy ones below, each line recording the fill planned for it and the
+  class's target; ``"sku"`` plans each pair alone for the class's fill rate.
 """
 
 from __future__ import annotations
 
+import datetime
 import math
 import statistics
 import time
@@ -46,6 +54,7 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import F, OuterRef, Subquery, Sum
 from django.utils import timezone
+import numpy as np
 
 from inventory.models import Location, Product, StockLevel
 from inventory.models_purchasing import PurchaseOrderLine, PurchaseOrderStatus, Supplier, SupplierProduct
@@ -56,15 +65,20 @@ from oms.actors import Actor, actor_fields
 from oms.errors import DomainError, InvalidInput, NotFound
 from orders.models import Allocation, OrderLine, OrderStatus
 
+from ..forecasting.classify import demand_classify
+from ..forecasting.series import demand_series_read
 from ..models_forecasts import ForecastPoint, ForecastRun, ForecastSeries
 from ..models_replenishment import ReplenishmentRun, SuggestionLine
+from . import discrete
 from .policy import (
+    Levels,
     LocationStock,
     OrderLine as PolicyOrderLine,
     OrderRules,
     PlanningInput,
     PolicyInputError,
     StockFigures,
+    class_levels_plan,
     levels_plan,
     order_minimum_top_up,
     service_level_for,
@@ -75,6 +89,7 @@ from .policy import (
 DEFAULT_LEAD_TIME_DAYS = 7
 CARRY_DAYS = 7  # days at the forecast's end whose mean carries on past it
 MAX_IDS = 1000
+PLANNING_MODES = ("class", "sku")
 
 
 def stocking_locations() -> list[Location]:
@@ -144,14 +159,65 @@ def _offers(product_ids: list[int]) -> dict[int, SupplierProduct]:
     return chosen
 
 
+def demand_histories(product_ids: list[int], today) -> dict[tuple[int, int | None], list[float]]:
+    """Each SKU x location's (and each SKU's, all locations together) daily demand over the
+    ``discrete.HISTORY_DAYS`` days before ``today``, read as the nightly forecast reads it
+    (``demand_series_read``: units shipped, two queries whatever the number of SKUs). Stockout days
+    are left out: what shipped on them is a lower bound of what was wanted, and the compound model
+    (``discrete.py``) takes the days it is given as equally likely, so a missing day is dropped
+    rather than counted as a day without demand."""
+    if not product_ids:
+        return {}
+    as_of = today - datetime.timedelta(days=1)
+    found = demand_series_read(product_ids=product_ids, as_of=as_of, history_days=discrete.HISTORY_DAYS)
+    return {(s.product_id, s.location_id): s.demand[s.observed].tolist() for s in found}
+
+
+def _demand_pattern(history: list[float] | None) -> str:
+    """Smooth, erratic, intermittent or lumpy (``demand_classify``); blank without demand."""
+    found = demand_classify(np.asarray(history, dtype=float)) if history else None
+    return found.demand_class if found else ""
+
+
+def planning_mode() -> str:
+    """``OMS_REPLENISHMENT_PLANNING``: "class" (each ABC class planned as a whole for its fill rate
+    with the least stock) or "sku" (each SKU x location planned alone for its class's fill rate)."""
+    mode = settings.OMS_REPLENISHMENT_PLANNING
+    if mode not in PLANNING_MODES:
+        raise PolicyInputError("planning", f"OMS_REPLENISHMENT_PLANNING must be one of {', '.join(PLANNING_MODES)}, not {mode!r}")
+    return mode
+
+
+def _levels(pairs: list[tuple[str, PlanningInput]], targets: dict[str, float], mode: str) -> list[Levels]:
+    """The levels of every ``(abc_class, plan)``: per SKU (``levels_plan``), or per ABC class with
+    one ``class_levels_plan`` call for all the class's SKU x location pairs."""
+    if mode == "sku":
+        return [levels_plan(plan) for _, plan in pairs]
+    result: list[Levels | None] = [None] * len(pairs)
+    members: dict[str, list[int]] = defaultdict(list)
+    for i, (abc_class, _) in enumerate(pairs):
+        members[abc_class].append(i)
+    for abc_class, indexes in sorted(members.items()):
+        planned = class_levels_plan([pairs[i][1] for i in indexes], targets[abc_class], allocation="inventory")
+        for i, levels in zip(indexes, planned, strict=True):
+            result[i] = levels
+    return result
+
+
 def suggestions_compute(*, products: Sequence[Product], locations: Sequence[Location], today=None) -> tuple[ForecastRun | None, list[SuggestionLine], dict]:
     """Unsaved suggestion lines for ``products`` x ``locations`` (a constant number of queries)
-    and the safety stock planned per ``(product_id, location_id)``."""
+    and the safety stock planned per ``(product_id, location_id)``.
+
+    Every SKU x location is planned first (``OMS_REPLENISHMENT_PLANNING``: by default each ABC
+    class as a whole, ``class_levels_plan`` over all its pairs with their demand history, as
+    ``bench/replenishment.py`` measures it); then, per SKU, transfers and buys from those levels."""
     today = today or timezone.localdate()
+    mode = planning_mode()
     product_ids = [p.pk for p in products]
     location_ids = [loc.pk for loc in locations]
     first = locations[0].pk if locations else None
     run, means, errors = _forecasts(product_ids, today)
+    histories = demand_histories(product_ids, today) if mode == "class" else {}
     levels_rows = {(r.product_id, r.location_id): r for r in StockLevel.objects.filter(product_id__in=product_ids, location_id__in=location_ids)}
     drafts = {
         (r["product_id"], r["purchase_order__location_id"]): r["units"]
@@ -163,23 +229,23 @@ def suggestions_compute(*, products: Sequence[Product], locations: Sequence[Loca
     offers = _offers(product_ids)
     review = float(settings.OMS_REPLENISHMENT_REVIEW_DAYS)
     fill_rates = settings.OMS_REPLENISHMENT_SERVICE_LEVELS
-    lines: list[SuggestionLine] = []
-    safety: dict[tuple[int, int], int] = {}
+    targets = {product.abc_class: service_level_for(product.abc_class, fill_rates) for product in products}
+    # Every SKU x location's plan and stock first: a class is planned over all its pairs at once.
+    entries = []
     for product in products:
         offer = offers.get(product.pk)
         lead = float(offer.effective_lead_time_days if offer else DEFAULT_LEAD_TIME_DAYS)
         spread = float(offer.supplier.lead_time_spread_days or 0) if offer else 0.0
         pack = offer.effective_pack_size if offer else 1
         minimum = offer.minimum_quantity if offer else 0
-        rules = OrderRules(pack_size=pack, minimum_units=minimum)
         smallest = max(pack, -(-minimum // pack) * pack)
         per_location = any((product.pk, loc_id) in means for loc_id in location_ids)
-        planned = {}
         for loc in locations:
             key = (product.pk, loc.pk) if per_location else ((product.pk, None) if loc.pk == first else None)
             daily = _daily(means.get(key, []), lead + review) if key in means else [0.0] * math.ceil(lead + review)
+            history = histories.get(key) if key is not None else None
             plan = PlanningInput(daily_forecast=daily, forecast_error=errors.get(key, 0.0), lead_time_days=lead, review_period_days=review,
-                                 fill_rate=service_level_for(product.abc_class, fill_rates), lead_time_spread_days=spread, minimum_order=smallest)
+                                 fill_rate=targets[product.abc_class], lead_time_spread_days=spread, minimum_order=smallest, demand_history=history)
             level = levels_rows.get((product.pk, loc.pk))
             stock = StockFigures(
                 on_hand=level.on_hand if level else 0, reserved=level.reserved if level else 0,
@@ -187,42 +253,53 @@ def suggestions_compute(*, products: Sequence[Product], locations: Sequence[Loca
                 open_purchase_orders=drafts.get((product.pk, loc.pk), 0),
             )
             movable = max(0, (level.on_hand - level.reserved - level.damaged) if level else 0)
-            planned[loc.pk] = (plan, levels_plan(plan), stock, movable)
-            safety[(product.pk, loc.pk)] = max(0, round(planned[loc.pk][1].safety_stock))
+            entries.append((product, loc, plan, stock, movable, _demand_pattern(history)))
+    planned_levels = _levels([(product.abc_class, plan) for product, _, plan, *_ in entries], targets, mode)
+    by_product: dict[int, dict] = defaultdict(dict)
+    safety: dict[tuple[int, int], int] = {}
+    for (product, loc, plan, stock, movable, pattern), lv in zip(entries, planned_levels, strict=True):
+        by_product[product.pk][loc.pk] = (plan, lv, stock, movable, pattern)
+        safety[(product.pk, loc.pk)] = max(0, round(lv.safety_stock))
+    by_pk = {loc.pk: loc for loc in locations}
+    lines: list[SuggestionLine] = []
+    for product in products:
+        offer = offers.get(product.pk)
+        rules = OrderRules(pack_size=offer.effective_pack_size if offer else 1, minimum_units=offer.minimum_quantity if offer else 0)
+        planned = by_product[product.pk]
+        explain = {"target": targets[product.abc_class]}
         moves, _ = transfers_plan(
             LocationStock(location=str(pk), position=stock.position, reorder_point=lv.reorder_point, order_up_to=lv.order_up_to, movable=movable)
-            for pk, (plan, lv, stock, movable) in planned.items()
+            for pk, (plan, lv, stock, movable, _) in planned.items()
         )
         moved_in: dict[int, int] = defaultdict(int)
-        by_pk = {loc.pk: loc for loc in locations}
         for move in moves:
             destination, source = int(move.destination), int(move.source)
             moved_in[destination] += move.quantity
-            plan, lv, stock, _ = planned[destination]
+            plan, lv, stock, _, pattern = planned[destination]
             lines.append(_line(product, by_pk[destination], plan, lv, stock, kind=SuggestionLine.Kind.TRANSFER, quantity=move.quantity,
-                               from_location=by_pk[source], offer=offer, raw=move.quantity, steps=()))
-        for pk, (plan, lv, stock, _) in planned.items():
+                               from_location=by_pk[source], offer=offer, raw=move.quantity, steps=(), pattern=pattern, **explain))
+        for pk, (plan, lv, stock, _, pattern) in planned.items():
             after = StockFigures(on_hand=stock.on_hand, reserved=stock.reserved, backorders=stock.backorders,
                                  incoming=stock.incoming + moved_in[pk], open_purchase_orders=stock.open_purchase_orders)
             built = suggestion_build(plan=plan, stock=after, rules=rules, levels=lv)
             if built.quantity > 0:
                 steps = list(built.rounding) + ([] if offer else [f"no supplier: lead time assumed {DEFAULT_LEAD_TIME_DAYS} days; add a supplier to order"])
                 line = _line(product, by_pk[pk], plan, lv, stock, kind=SuggestionLine.Kind.BUY, quantity=built.quantity, from_location=None,
-                             offer=offer, raw=built.raw_quantity, steps=steps)
+                             offer=offer, raw=built.raw_quantity, steps=steps, pattern=pattern, **explain)
                 line.transfers_in = moved_in[pk]
                 lines.append(line)
     _minimum_values(lines, offers)
     return run, lines, safety
 
 
-def _line(product, location, plan, lv, stock, *, kind, quantity, from_location, offer, raw, steps) -> SuggestionLine:
+def _line(product, location, plan, lv, stock, *, kind, quantity, from_location, offer, raw, steps, target, pattern) -> SuggestionLine:
     return SuggestionLine(
         product=product, location=location, from_location=from_location, supplier=offer.supplier if offer and kind == "buy" else None,
         kind=kind, abc_class=product.abc_class, quantity=quantity, on_hand=stock.on_hand, reserved=stock.reserved, incoming=stock.incoming,
         open_purchase_orders=stock.open_purchase_orders, backorders=stock.backorders, position=stock.position,
         forecast_horizon=lv.horizon_demand, forecast_lead_time=lv.lead_time_demand, forecast_error=plan.forecast_error,
         lead_time_days=plan.lead_time_days, lead_time_spread_days=plan.lead_time_spread_days, review_period_days=plan.review_period_days,
-        fill_rate=lv.fill_rate, distribution=lv.distribution, safety_stock=lv.safety_stock, reorder_point=lv.reorder_point,
+        fill_rate=lv.fill_rate, target_fill_rate=target, demand_pattern=pattern, distribution=lv.distribution, safety_stock=lv.safety_stock, reorder_point=lv.reorder_point,
         order_up_to=lv.order_up_to, raw_quantity=raw, rounding="\n".join(steps),
         unit_cost=offer.unit_cost if offer and kind == "buy" else None,
     )
@@ -268,6 +345,7 @@ def replenishment_run(*, actor: Actor, write_safety_stock: bool | None = None, s
     products = list(products)
     locations = stocking_locations()
     try:
+        planning = planning_mode()
         forecast, lines, safety = suggestions_compute(products=products, locations=locations, today=today)
     except PolicyInputError as error:
         raise InvalidInput(f"The suggestions cannot be planned: {error.message}", fields={error.code: [error.message]}) from None
@@ -276,7 +354,7 @@ def replenishment_run(*, actor: Actor, write_safety_stock: bool | None = None, s
         run = ReplenishmentRun.objects.create(
             actor_label=who["actor_label"], created_by=who["actor"], forecast_run_id=forecast.pk if forecast else None,
             line_count=len(lines), buy_count=sum(1 for line in lines if line.kind == "buy"),
-            transfer_count=sum(1 for line in lines if line.kind == "transfer"), write_safety_stock=write,
+            transfer_count=sum(1 for line in lines if line.kind == "transfer"), write_safety_stock=write, planning=planning,
         )
         for line in lines:
             line.run = run

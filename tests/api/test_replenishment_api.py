@@ -28,14 +28,16 @@ def run_now(api, **body):
 
 def test_a_run_lists_explained_lines_with_filters(api, suggested):
     run = run_now(api)
-    assert (run["line_count"], run["buy_count"], run["write_safety_stock"]) == (2, 2, False)
+    assert (run["line_count"], run["buy_count"], run["write_safety_stock"], run["planning"]) == (2, 2, False, "class")
 
     lines = api.get("/api/v1/replenishment/suggestions/").json()
     assert {line["sku"] for line in lines} == {"KET-1", "MUG-1"}
     kettle = next(line for line in lines if line["sku"] == "KET-1")
     assert kettle["quantity"] % 6 == 0 and kettle["supplier"] == "acme" and kettle["status"] == "open"
     assert kettle["quantity"] == kettle["raw_quantity"] + (-kettle["raw_quantity"]) % 6
-    assert "reorder point" in kettle["explanation"] and kettle["fill_rate"] == 0.98
+    assert "reorder point" in kettle["explanation"] and kettle["target_fill_rate"] == 0.98
+    # Class A is KET-1 alone: planned as a class, it gets at least the class's target.
+    assert kettle["fill_rate"] >= 0.98 and f"class A target 98%: this SKU planned at {kettle['fill_rate']:.0%}" in kettle["explanation"]
 
     only_a = api.get("/api/v1/replenishment/suggestions/", {"abc_class": "A", "kind": "buy", "location": "chicago"}).json()
     assert [line["sku"] for line in only_a] == ["KET-1"]

@@ -1,6 +1,8 @@
 """The replenishment suggestions list: what it reads, what it suggests, accepting and dismissing."""
 
 
+import datetime
+import math
 from io import StringIO
 
 import pytest
@@ -15,10 +17,19 @@ from inventory.services import stock_receive
 from oms.errors import DomainError, InvalidInput, NotFound
 from orders.models import OrderStatus
 from reports.models_replenishment import SuggestionLine
-from reports.replenishment.suggestions import replenishment_run, stocking_locations, suggestions_accept, suggestions_compute, suggestions_dismiss
+from reports.replenishment.policy import PlanningInput, levels_plan
+from reports.replenishment.suggestions import (
+    demand_histories,
+    replenishment_run,
+    stocking_locations,
+    suggestions_accept,
+    suggestions_compute,
+    suggestions_dismiss,
+)
 from reports.tasks import replenishment_nightly
 
 from ..factories import LocationFactory, ProductFactory, place_order
+from .forecast_ledger import DAY0, daily_sales, receive, ship
 from .replenishment_support import forecast_store
 
 
@@ -35,7 +46,8 @@ def buys(run):
     return list(run.lines.filter(kind="buy").select_related("location", "product"))
 
 
-def test_a_hand_worked_suggestion(kettle, warehouse):
+def test_a_hand_worked_suggestion(kettle, warehouse, settings):
+    settings.OMS_REPLENISHMENT_PLANNING = "sku"  # each SKU alone: the per-SKU arithmetic (policy.levels_plan)
     # 2 a day, no forecast error, fixed lead time of 10 days, review every 7: μ_L = 20, μ_R = 14,
     # μ_{L+R} = 34. Smallest order Q = the minimum of 30 in packs of 12 = 36. Class C: 90% fill
     # rate, so the units short per cycle may be 0.1 × 14 = 1.4. Averaged over the 8 positions
@@ -65,9 +77,28 @@ def test_a_hand_worked_suggestion(kettle, warehouse):
         "24 raised to the minimum of 30 units: 36",
         "36 raised to 48: one more pack of 12 to reach the minimum order of 200.00",
     ]
-    assert line.supplier.code == "acme" and line.fill_rate == 0.9 and line.lead_time_days == 10
+    assert line.supplier.code == "acme" and line.fill_rate == line.target_fill_rate == 0.9 and line.lead_time_days == 10
     assert "position 7" in line.explanation and "reorder point 23" in line.explanation
-    assert (run.line_count, run.buy_count, run.transfer_count) == (1, 1, 0)
+    assert "class C target 90%: this SKU planned at 90%" in line.explanation
+    assert (run.line_count, run.buy_count, run.transfer_count, run.planning) == (1, 1, 0, "sku")
+
+
+def test_a_hand_worked_class_plan(kettle, warehouse):
+    # The same figures planned as a class (the default): demand over whole units. With no error
+    # and a fixed lead time D_{L+R} = 34 and D_L = 20 exactly, so ESC(y) = 34 - y for 20 ≤ y < 34,
+    # averaged over the Q = 36 positions s+1 ... s+36 a review leaves: k(k+1)/2 / 36 with
+    # k = 33 - s. The class (this SKU alone) may be short 0.1 × 14 = 1.4 units a cycle: k = 9
+    # (45/36 = 1.25) fits, k = 10 (55/36 = 1.53) does not, so s = 24, S = 25, and the SKU is
+    # planned at 1 - 1.25/14 = 91.07%, at least the class's 90%.
+    forecast_store({(kettle, warehouse): 2.0})
+
+    run = replenishment_run(actor="test")
+
+    (line,) = buys(run)
+    assert run.planning == "class"
+    assert (line.reorder_point, line.order_up_to, line.raw_quantity, line.distribution) == (24, 25, 25, "normal")
+    assert line.fill_rate == pytest.approx(1 - 1.25 / 14) and line.target_fill_rate == 0.9
+    assert "class C target 90%: this SKU planned at 91%" in line.explanation
 
 
 def test_nothing_is_suggested_above_the_reorder_point(kettle, warehouse):
@@ -92,7 +123,7 @@ def test_transfers_from_an_overstocked_warehouse_come_before_buying(kettle, ware
     run = replenishment_run(actor="test")
 
     (transfer,) = run.lines.filter(kind="transfer")
-    assert (transfer.from_location.code, transfer.location.code, transfer.quantity) == ("east", "chicago", 24)  # up to S = 24
+    assert (transfer.from_location.code, transfer.location.code, transfer.quantity) == ("east", "chicago", 25)  # up to S = 25 (hand-worked above)
     assert not run.lines.filter(kind="buy").exists()
 
 
@@ -106,7 +137,7 @@ def test_a_partial_transfer_is_topped_up_by_a_buy(kettle, warehouse):
     (transfer,) = run.lines.filter(kind="transfer")
     (buy,) = buys(run)
     assert transfer.quantity == 10
-    assert (buy.transfers_in, buy.raw_quantity) == (10, 14)  # S 24 - (position 0 + 10 moved in)
+    assert (buy.transfers_in, buy.raw_quantity) == (10, 15)  # S 25 - (position 0 + 10 moved in)
 
 
 def test_accepting_drafts_one_po_per_supplier_and_is_idempotent(kettle, warehouse):
@@ -143,7 +174,7 @@ def test_accepting_a_transfer_creates_a_stock_transfer(kettle, warehouse):
     (transfer,) = Transfer.objects.all()
     assert result["transfers"] == [transfer.number]
     assert (transfer.source.code, transfer.destination.code) == ("east", "chicago")
-    assert [(tl.product.sku, tl.quantity) for tl in transfer.lines.all()] == [("KET-1", 24)]
+    assert [(tl.product.sku, tl.quantity) for tl in transfer.lines.all()] == [("KET-1", 25)]
     line.refresh_from_db()
     assert (line.status, line.transfer_id) == ("accepted", transfer.pk)
 
@@ -247,3 +278,76 @@ def test_a_bad_setting_is_a_clear_error_not_a_crash(kettle, warehouse, settings)
 def test_the_nightly_job_runs_once_a_day(kettle, warehouse):
     forecast_store({(kettle, warehouse): 2.0})
     assert replenishment_nightly() == replenishment_nightly()
+
+
+# -- a class planned as a whole ------------------------------------------------------------------
+
+TODAY = DAY0 + datetime.timedelta(days=183)  # the ledger's days 1-182 are the history before it
+LUMPY_WEEKS = [0, 0, 0, 0, 0, 1, 0, 0, 1, 0, 0, 8]  # 10 units every 12 days, sizes 1, 1 and 8
+
+
+@pytest.fixture
+def steady_and_lumpy(warehouse, web_channel):
+    """Two class C SKUs at one warehouse with 182 days of sales on the ledger: one sells 10 a day,
+    the other 10 every 12 days in lumps (sizes 1, 1, 8), and forecasts of those means."""
+    supplier_create(code="acme", name="Acme", currency="USD", lead_time_days=9, lead_time_spread_days=2, actor="test")
+    steady, lumpy = ProductFactory(sku="STEADY", abc_class="C"), ProductFactory(sku="LUMPY", abc_class="C")
+    for product in (steady, lumpy):
+        supplier_product_set(supplier="acme", sku=product.sku, unit_cost="1.00", pack_size=1, is_preferred=True, actor="test")
+    daily_sales(steady, warehouse, [10] * 182)
+    daily_sales(lumpy, warehouse, (LUMPY_WEEKS * 16)[:182])
+    forecast_store({(steady, warehouse): 10.0, (lumpy, warehouse): 10 / 12}, mase=1.0, scale=2.0)
+    return steady, lumpy
+
+
+def test_a_class_plans_its_steady_sku_above_the_target_and_its_lumpy_one_below(steady_and_lumpy, settings):
+    settings.OMS_REPLENISHMENT_SERVICE_LEVELS = {"A": 0.98, "B": 0.95, "C": 0.90}
+
+    run = replenishment_run(actor="test", today=TODAY)
+
+    lines = {line.product.sku: line for line in buys(run)}
+    steady, lumpy = lines["STEADY"], lines["LUMPY"]
+    assert run.planning == "class" and steady.target_fill_rate == lumpy.target_fill_rate == 0.9
+    assert (steady.distribution, lumpy.distribution) == ("normal", "compound")  # the lumpy one from its history
+    assert (steady.demand_pattern, lumpy.demand_pattern) == ("smooth", "lumpy")
+    assert steady.fill_rate > 0.9 > lumpy.fill_rate
+    review = {sku: line.forecast_horizon - line.forecast_lead_time for sku, line in lines.items()}
+    class_fill = sum(line.fill_rate * review[sku] for sku, line in lines.items()) / sum(review.values())
+    assert class_fill >= 0.9 - 1e-9
+    assert f"class C target 90%: this SKU planned at {lumpy.fill_rate:.0%} (lumpy)" in lumpy.explanation
+
+
+def test_the_sku_setting_plans_each_sku_alone_as_before(steady_and_lumpy, settings):
+    settings.OMS_REPLENISHMENT_PLANNING = "sku"
+
+    run = replenishment_run(actor="test", today=TODAY)
+
+    lines = {line.product.sku: line for line in buys(run)}
+    error = 2.0 * math.sqrt(math.pi / 2)  # MASE 1 × scale 2 as a standard deviation
+    for sku, daily in (("STEADY", 10.0), ("LUMPY", 10 / 12)):
+        alone = levels_plan(PlanningInput(daily_forecast=[daily] * 16, forecast_error=error, lead_time_days=9, review_period_days=7,
+                                          fill_rate=0.9, lead_time_spread_days=2, minimum_order=1))
+        assert (lines[sku].reorder_point, lines[sku].order_up_to, lines[sku].fill_rate) == (alone.reorder_point, alone.order_up_to, 0.9)
+    assert run.planning == "sku"
+
+
+def test_a_bad_planning_setting_is_named(steady_and_lumpy, settings):
+    settings.OMS_REPLENISHMENT_PLANNING = "store"
+    with pytest.raises(InvalidInput, match="OMS_REPLENISHMENT_PLANNING must be one of class, sku, not 'store'"):
+        replenishment_run(actor="test", today=TODAY)
+    assert not SuggestionLine.objects.exists()
+
+
+def test_the_demand_history_leaves_stockout_days_out(warehouse):
+    item = ProductFactory(sku="RUNS-OUT")
+    receive(item, warehouse, 0, 15, hour=6)
+    for day in range(1, 6):  # 3 a day until the shelf is empty at the end of day 5
+        ship(item, warehouse, day, 3)
+    receive(item, warehouse, 11, 600, hour=6)  # days 5-11 had nothing to sell for part of the day or all of it
+    for day in range(12, 183):
+        ship(item, warehouse, day, 3)
+
+    history = demand_histories([item.pk], TODAY)[(item.pk, warehouse.pk)]
+
+    # Days 1-4 and 12-182 were in stock all day; days 5-11 are missing, not days without demand.
+    assert history == [3.0] * (4 + 171)
