@@ -41,6 +41,8 @@ def test_the_list_explains_each_line(console, suggested):
     page = response.content.decode()
     assert "Replenishment suggestions" in page or "replenishment suggestion" in page.lower()
     assert "reorder point" in page and "order-up-to" in page and "Run now" in page
+    kettle = suggested.lines.get(product__sku="KET-1")
+    assert f"class A target 98%: this SKU planned at {kettle.fill_rate:.0%}" in page  # the class's target beside the SKU's planned fill
     filtered = console("Operations manager", "m2").get(LIST, {"kind__exact": "transfer"})
     assert filtered.context["cl"].result_count == 1
 
