@@ -9,7 +9,8 @@ origin, where the nightly refit of the chosen method is one fit. So the choice i
 - it is its SKU's night: SKUs take turns, ``product_id % SELECT_EVERY_DAYS`` against the day, so
   each night re-selects about one SKU in ``SELECT_EVERY_DAYS`` (all four series of a SKU
   together) and the work is spread over the week rather than piled onto one night;
-- its choice is older than ``SELECT_EVERY_DAYS`` days (a night was missed).
+- its choice is older than ``SELECT_EVERY_DAYS`` days (a night was missed), or newer than the
+  run's history (a run back-dated with ``--as-of`` must not use a backtest that saw its future).
 
 A kept choice keeps its backtest's MASE, bias and interval offsets (the quantiles of its backtest
 errors), with the day of that backtest (``selected_on``), so the SKU page and the API say which
@@ -44,6 +45,6 @@ def selection_due(*, stored: StoredChoice | None, product_id: int, demand_class:
     """Whether the series must be backtested again tonight (see the module's docstring)."""
     if stored is None or stored.demand_class != demand_class or stored.horizon != horizon or stored.level != level:
         return True
-    if (as_of - stored.selected_on).days >= SELECT_EVERY_DAYS:
+    if not 0 <= (as_of - stored.selected_on).days < SELECT_EVERY_DAYS:  # too old, or a run back-dated before its backtest
         return True
     return stored.selected_on != as_of and product_id % SELECT_EVERY_DAYS == as_of.toordinal() % SELECT_EVERY_DAYS

@@ -56,7 +56,7 @@ def test_a_choice_is_kept_until_its_skus_night_then_made_again():
     assert not _due(stored, product_id=8, on=nights[0] + SELECT_EVERY_DAYS - 1) or _turn(8, nights[0] + SELECT_EVERY_DAYS - 1)
 
 
-def test_a_missing_choice_a_new_class_an_old_choice_or_another_horizon_is_chosen_again():
+def test_a_missing_choice_a_new_class_an_old_or_future_choice_or_another_horizon_is_chosen_again():
     not_its_night = next(n for n in range(101, 108) if not _turn(1, n))
     assert not _due(_stored(), on=not_its_night)
     assert _due(None, on=not_its_night)
@@ -64,6 +64,7 @@ def test_a_missing_choice_a_new_class_an_old_choice_or_another_horizon_is_chosen
     assert _due(_stored(), horizon=35, on=not_its_night)
     assert _due(_stored(), level=95, on=not_its_night)
     assert _due(_stored(selected_on=day(not_its_night - SELECT_EVERY_DAYS)), on=not_its_night)
+    assert _due(_stored(selected_on=day(not_its_night + 1)), on=not_its_night)  # a back-dated run
 
 
 # --- the runs ---------------------------------------------------------------------------------
