@@ -220,8 +220,9 @@ def _forecast_frequency(group, *, frequency: str, h: int, level: int, n_jobs: in
         kept = None
         if stored is not None and as_of is not None:
             kept = stored.get((series.product_id, series.location_id, frequency))
-            if kept is not None and kept.method not in known or selection_due(stored=kept, product_id=series.product_id, demand_class=classification.demand_class, horizon=h, level=level,
-                             as_of=as_of):
+            due = kept is None or kept.method not in known or selection_due(
+                stored=kept, product_id=series.product_id, demand_class=classification.demand_class, horizon=h, level=level, as_of=as_of)
+            if due:
                 kept = None
         if kept is not None:
             chosen[index], mase[index], bias[index], windows[index] = kept.method, kept.mase, kept.bias, kept.windows
