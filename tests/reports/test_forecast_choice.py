@@ -173,3 +173,14 @@ def test_the_api_and_the_page_show_the_backtest_of_a_kept_choice(mug, console, c
     page = console("Operations manager").get(reverse("admin:reports_forecast_sku", args=[mug.pk])).content.decode()
     assert "<dd>0.321</dd>" in page and "<dd>0.054</dd>" in page
     assert f"by the backtest of the history up to {date_format(day(120))}" in page
+
+
+def test_a_stored_method_the_menus_no_longer_offer_is_chosen_again(mug):
+    forecast_run(actor="test", as_of=day(120))
+    ForecastChoice.objects.filter(product=mug, frequency="daily", location__isnull=True).update(method="RetiredModel")
+    night = _night_off(mug, 121)
+
+    run = forecast_run(actor="test", as_of=day(night))
+
+    assert run.errors == "" and run.series_count == 4
+    assert _series(run).selected_on == day(night) and _series(run).method != "RetiredModel"
