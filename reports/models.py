@@ -15,7 +15,7 @@ from django.db import models
 from oms.money import DECIMAL_PLACES, MAX_DIGITS
 
 from .imports.models import ImportRecord  # noqa: F401  (the accountant imports' record)
-from .models_forecasts import DemandClass, ForecastPoint, ForecastRun, ForecastSeries, Frequency  # noqa: F401  (demand forecasts)
+from .models_forecasts import DemandClass, ForecastChoice, ForecastPoint, ForecastRun, ForecastSeries, Frequency  # noqa: F401  (demand forecasts)
 from .models_exports import ExportChunk, ExportFormat, ExportJob  # noqa: F401  (the exports' jobs and their files)
 from .models_subscriptions import ReportSubscription  # noqa: F401  (scheduled reports)
 from .models_replenishment import ReplenishmentRun, SuggestionLine  # noqa: F401  (replenishment suggestions)

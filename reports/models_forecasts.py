@@ -83,6 +83,8 @@ class ForecastSeries(models.Model):
     history_periods = models.PositiveIntegerField()
     stockout_periods = models.PositiveIntegerField()
     windows = models.PositiveSmallIntegerField(default=0, help_text="Backtest origins used.")
+    selected_on = models.DateField(null=True, blank=True,
+                                   help_text="History end of the backtest that chose the method (and measured MASE and bias).")
 
     class Meta:
         constraints = [
@@ -105,3 +107,30 @@ class ForecastPoint(models.Model):
     class Meta:
         ordering = ["series", "date"]
         constraints = [models.UniqueConstraint(fields=["series", "date"], name="forecast_point_one_per_date")]
+
+
+class ForecastChoice(models.Model):
+    """The method a series' last backtest chose, kept between runs: a nightly run refits it and
+    backtests the series again only when due (``reports.forecasting.selection``). One row per
+    series (SKU, location or all locations, frequency), replaced when the series is re-selected."""
+
+    product = _dimension("inventory.Product")
+    location = _dimension("inventory.Location", null=True, blank=True, help_text="Empty: all locations together.")
+    frequency = models.CharField(max_length=6, choices=Frequency.choices)
+    demand_class = models.CharField(max_length=12, choices=DemandClass.choices, help_text="The class when the method was chosen.")
+    method = models.CharField(max_length=40)
+    mase = models.FloatField(null=True, blank=True, help_text="Backtest MASE of the method (empty: too short to backtest).")
+    bias = models.FloatField(null=True, blank=True, help_text="Backtest mean error (forecast - actual) over the MASE scale.")
+    windows = models.PositiveSmallIntegerField(default=0, help_text="Backtest origins used.")
+    residual_lo = models.FloatField(default=0.0, help_text="Lower quantile of the backtest errors (the empirical interval's offset).")
+    residual_hi = models.FloatField(default=0.0, help_text="Upper quantile of the backtest errors (the empirical interval's offset).")
+    horizon = models.PositiveSmallIntegerField(help_text="Backtest horizon, in periods.")
+    level = models.PositiveSmallIntegerField(help_text="Interval coverage the residual quantiles were taken for, in percent.")
+    selected_on = models.DateField(help_text="Last day of the history the backtest read.")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["product", "location", "frequency"], condition=Q(location__isnull=False),
+                                    name="forecast_choice_one_per_location"),
+            models.UniqueConstraint(fields=["product", "frequency"], condition=Q(location__isnull=True), name="forecast_choice_one_per_sku"),
+        ]

@@ -49,6 +49,8 @@ class ForecastSerializer(serializers.Serializer):
     method = serializers.CharField(allow_null=True)
     backtest_mase = serializers.FloatField(allow_null=True)
     backtest_bias = serializers.FloatField(allow_null=True)
+    backtest_on = serializers.DateField(allow_null=True, help_text="History end of the backtest that chose the method and measured "
+                                        "its MASE and bias (the method is chosen again about weekly, and refitted every night).")
     points = PointSerializer(many=True)
     history = HistorySerializer(many=True)
     past = PastSerializer(many=True)
@@ -77,6 +79,7 @@ def forecast_answer(*, sku: str, frequency: str, location: str | None) -> dict:
         "demand_class": series.demand_class if series else None, "adi": series.adi if series else None,
         "cv2": series.cv2 if series else None, "method": series.method if series else None,
         "backtest_mase": series.mase if series else None, "backtest_bias": series.bias if series else None,
+        "backtest_on": series.selected_on if series else None,
         "points": [{"date": p.date, "mean": p.mean, "lo": p.lo, "hi": p.hi} for p in view.points],
         "history": [{"date": d, "shipped": float(s), "stockout": not bool(o), "returned": float(r)}
                     for d, s, o, r in zip(history.dates(), history.shipped, history.observed, history.returns)][-91:] if history else [],

@@ -18,10 +18,14 @@ all windows pooled). Demand is never negative, so means and bounds are clipped a
 
 A series shorter than ``min_train + h`` periods cannot be backtested: it gets the historic
 average (with its native interval) and no MASE.
+
+Given the stored choices (``selection``), only the series whose selection is due are backtested;
+the others refit their stored method and keep its MASE, bias and interval offsets.
 """
 
 from __future__ import annotations
 
+import datetime
 import multiprocessing
 from collections import defaultdict
 from dataclasses import dataclass
@@ -32,8 +36,11 @@ from statsforecast import StatsForecast
 from statsforecast.models import HistoricAverage
 
 from .classify import Classification, demand_classify
-from .methods import NATIVE_INTERVALS, SHORT_HISTORY_METHOD, menu, models_named
+from .methods import NATIVE_INTERVALS, SHORT_HISTORY_METHOD, all_methods, menu, models_named
+from .selection import StoredChoice, selection_due
 from .series import DemandSeries
+
+SeriesKey = tuple[int, int | None, str]  # product id, location id (None: all locations), frequency
 
 MAX_WINDOWS = 3
 SWITCH_MARGIN = 0.02  # how much lower a method's backtest MASE must be than the menu default's to replace it
@@ -52,6 +59,14 @@ class SeriesForecast:
     mean: np.ndarray
     lo: np.ndarray
     hi: np.ndarray
+    residual_lo: float = 0.0  # offsets of the empirical interval: quantiles of the backtest errors
+    residual_hi: float = 0.0
+    selected_on: datetime.date | None = None  # history end of the backtest that chose the method
+    reselected: bool = True  # backtested in this run (False: the stored choice was refitted)
+
+    @property
+    def key(self) -> SeriesKey:
+        return (self.series.product_id, self.series.location_id, self.series.frequency)
 
 
 def min_train(frequency: str, h: int) -> int:
@@ -135,12 +150,12 @@ def best_methods(mase_by_method: list[np.ndarray]) -> np.ndarray:
     return np.where(keep & np.isfinite(default), 0, best)
 
 
-def empirical_interval(mean: np.ndarray, residuals: np.ndarray, level: int) -> tuple[np.ndarray, np.ndarray]:
-    """``mean`` plus the central ``level`` % of ``residuals`` (actual - forecast)."""
+def residual_offsets(residuals: np.ndarray, level: int) -> tuple[float, float]:
+    """The central ``level`` % of ``residuals`` (actual - forecast), never excluding 0."""
     if residuals.size == 0:
-        return mean.copy(), mean.copy()
+        return 0.0, 0.0
     low, high = np.quantile(residuals, [(1 - level / 100) / 2, (1 + level / 100) / 2])
-    return mean + min(low, 0.0), mean + max(high, 0.0)
+    return min(float(low), 0.0), max(float(high), 0.0)
 
 
 def forecast_fit(values: list[np.ndarray], names: list[str], *, frequency: str, h: int, level: int, n_jobs: int = 1) -> tuple[np.ndarray, ...]:
@@ -165,10 +180,13 @@ def forecast_fit(values: list[np.ndarray], names: list[str], *, frequency: str, 
     return mean, lo, hi
 
 
-def forecast_series(series_list: list[DemandSeries], *, h: int, level: int, n_jobs: int = 1) -> tuple[list[SeriesForecast], int]:
+def forecast_series(series_list: list[DemandSeries], *, h: int, level: int, n_jobs: int = 1, as_of: datetime.date | None = None,
+                    stored: dict[SeriesKey, StoredChoice] | None = None) -> tuple[list[SeriesForecast], int]:
     """Classify, backtest, choose, refit: the forecasts of the series that have demand and enough
     history, and how many were skipped. A handful of statsforecast calls whatever the count:
-    one backtest per (menu, number of origins), one refit per chosen method."""
+    one backtest per (menu, number of origins), one refit per chosen method. With ``stored``
+    choices (and ``as_of``), a series whose selection is not due skips the backtest and refits
+    its stored method; without, every series is backtested."""
     kept: list[tuple[DemandSeries, Classification]] = []
     for series in series_list:
         classification = demand_classify(series.demand, series.observed)
@@ -182,20 +200,34 @@ def forecast_series(series_list: list[DemandSeries], *, h: int, level: int, n_jo
     results: list[SeriesForecast] = []
     for frequency in sorted(frequency_of):
         group = [(s, c) for s, c in kept if s.frequency == frequency]
-        results.extend(_forecast_frequency(group, frequency=frequency, h=h, level=level, n_jobs=n_jobs))
+        results.extend(_forecast_frequency(group, frequency=frequency, h=h, level=level, n_jobs=n_jobs, as_of=as_of, stored=stored))
     return results, skipped
 
 
-def _forecast_frequency(group, *, frequency: str, h: int, level: int, n_jobs: int) -> list[SeriesForecast]:
+def _forecast_frequency(group, *, frequency: str, h: int, level: int, n_jobs: int, as_of: datetime.date | None,
+                        stored: dict[SeriesKey, StoredChoice] | None) -> list[SeriesForecast]:
     n = len(group)
     chosen = [SHORT_HISTORY_METHOD] * n
     mase: list[float | None] = [None] * n
     bias: list[float | None] = [None] * n
     windows = [windows_for(len(s.demand), frequency, h) for s, _ in group]
-    residuals: list[np.ndarray] = [np.empty(0)] * n
+    offsets = [(0.0, 0.0)] * n
+    selected_on: list[datetime.date | None] = [as_of] * n
+    reselected = [True] * n
     cells: dict[tuple[tuple[str, ...], int], list[int]] = defaultdict(list)
+    known = set(all_methods(frequency))  # a stored method the menus no longer offer is chosen again
     for index, (series, classification) in enumerate(group):
-        if windows[index]:
+        kept = None
+        if stored is not None and as_of is not None:
+            kept = stored.get((series.product_id, series.location_id, frequency))
+            due = kept is None or kept.method not in known or selection_due(
+                stored=kept, product_id=series.product_id, demand_class=classification.demand_class, horizon=h, level=level, as_of=as_of)
+            if due:
+                kept = None
+        if kept is not None:
+            chosen[index], mase[index], bias[index], windows[index] = kept.method, kept.mase, kept.bias, kept.windows
+            offsets[index], selected_on[index], reselected[index] = (kept.residual_lo, kept.residual_hi), kept.selected_on, False
+        elif windows[index]:
             cells[(menu(classification.demand_class, frequency), windows[index])].append(index)
     for (names, count), indexes in cells.items():
         values = [group[i][0].demand for i in indexes]
@@ -214,18 +246,19 @@ def _forecast_frequency(group, *, frequency: str, h: int, level: int, n_jobs: in
             score = table[name][0][row]
             mase[index] = None if np.isnan(score) else float(score)
             bias[index] = None if np.isnan(table[name][1][row]) else float(table[name][1][row])
-            residuals[index] = (y[row] - forecasts[name][row])[seen[row]]
+            offsets[index] = residual_offsets((y[row] - forecasts[name][row])[seen[row]], level)
     mean, lo, hi = forecast_fit([s.demand for s, _ in group], chosen, frequency=frequency, h=h, level=level, n_jobs=n_jobs)
     results = []
     for index, (series, classification) in enumerate(group):
         m = np.clip(mean[index], 0, None)
         if np.isnan(lo[index]).any():
-            low, high = empirical_interval(mean[index], residuals[index], level)
+            low, high = mean[index] + offsets[index][0], mean[index] + offsets[index][1]
         else:
             low, high = lo[index], hi[index]
         results.append(SeriesForecast(
             series=series, classification=classification, method=chosen[index], mase=mase[index], bias=bias[index],
             scale=naive_scale(series.demand, series.observed), windows=windows[index],
             mean=m, lo=np.minimum(np.clip(low, 0, None), m), hi=np.maximum(np.clip(high, 0, None), m),
+            residual_lo=offsets[index][0], residual_hi=offsets[index][1], selected_on=selected_on[index], reselected=reselected[index],
         ))
     return results

@@ -12,7 +12,7 @@ a forecast of the last value (mostly 0) can win on absolute error by chance and 
 replenishment to buy nothing.
 
 ``NATIVE_INTERVALS``: the models whose prediction intervals statsforecast computes; the others'
-come from the backtest's residuals (``backtest.empirical_interval``).
+come from the backtest's residuals (``backtest.residual_offsets``).
 """
 
 from __future__ import annotations

@@ -15,15 +15,16 @@ import time
 from collections.abc import Sequence
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from inventory.models import Product
 from oms.actors import Actor, actor_fields
 from oms.errors import InvalidInput
 
-from ..models_forecasts import KEEP_DAYS, ForecastPoint, ForecastRun, ForecastSeries
-from .backtest import SeriesForecast, forecast_series
+from ..models_forecasts import KEEP_DAYS, ForecastChoice, ForecastPoint, ForecastRun, ForecastSeries
+from .backtest import SeriesForecast, SeriesKey, forecast_series
+from .selection import StoredChoice
 from .series import demand_series_read, weekly
 
 logger = logging.getLogger(__name__)
@@ -36,25 +37,60 @@ def yesterday() -> datetime.date:
     return timezone.localdate() - datetime.timedelta(days=1)
 
 
+def choices_read(*, product_ids: Sequence[int]) -> dict[SeriesKey, StoredChoice]:
+    """The stored choices of a batch's series, in one query."""
+    return {
+        (c.product_id, c.location_id, c.frequency): StoredChoice(
+            demand_class=c.demand_class, method=c.method, mase=c.mase, bias=c.bias, windows=c.windows, residual_lo=c.residual_lo,
+            residual_hi=c.residual_hi, horizon=c.horizon, level=c.level, selected_on=c.selected_on)
+        for c in ForecastChoice.objects.filter(product_id__in=product_ids)
+    }
+
+
 def forecast_batch(*, product_ids: Sequence[int], as_of: datetime.date, horizon_days: int, level: int,
                    history_days: int, n_jobs: int = 1) -> tuple[list[SeriesForecast], int]:
-    """Read and forecast one batch of SKUs: daily and weekly, per SKU and per SKU and location."""
+    """Read and forecast one batch of SKUs: daily and weekly, per SKU and per SKU and location,
+    backtesting only the series whose selection is due (``selection``)."""
     daily = demand_series_read(product_ids=product_ids, as_of=as_of, history_days=history_days)
     weeks = [w for w in (weekly(s, as_of=as_of) for s in daily) if w is not None]
-    day_results, day_skipped = forecast_series(daily, h=horizon_days, level=level, n_jobs=n_jobs)
-    week_results, week_skipped = forecast_series(weeks, h=max(1, horizon_days // 7), level=level, n_jobs=n_jobs)
+    stored = choices_read(product_ids=product_ids)
+    day_results, day_skipped = forecast_series(daily, h=horizon_days, level=level, n_jobs=n_jobs, as_of=as_of, stored=stored)
+    week_results, week_skipped = forecast_series(weeks, h=max(1, horizon_days // 7), level=level, n_jobs=n_jobs, as_of=as_of,
+                                                 stored=stored)
     return day_results + week_results, day_skipped + week_skipped
 
 
+def _choices_replace(results: Sequence[SeriesForecast], *, level: int) -> None:
+    """Store the choices made in this run, replacing the series' earlier ones (inside the
+    batch's transaction: one delete, one bulk insert)."""
+    made = [r for r in results if r.reselected]
+    if not made:
+        return
+    wanted = {r.key for r in made}
+    stale = [c.pk for c in ForecastChoice.objects.filter(product_id__in={r.series.product_id for r in made})
+             if (c.product_id, c.location_id, c.frequency) in wanted]
+    ForecastChoice.objects.filter(pk__in=stale).delete()
+    ForecastChoice.objects.bulk_create([
+        ForecastChoice(
+            product_id=r.series.product_id, location_id=r.series.location_id, frequency=r.series.frequency,
+            demand_class=r.classification.demand_class, method=r.method, mase=r.mase, bias=r.bias, windows=r.windows,
+            residual_lo=r.residual_lo, residual_hi=r.residual_hi, horizon=len(r.mean), level=level, selected_on=r.selected_on,
+        )
+        for r in made
+    ], batch_size=1000)
+
+
 def forecasts_store(*, run: ForecastRun, results: Sequence[SeriesForecast], as_of: datetime.date) -> int:
-    """Store one batch's forecasts (series rows, then their points) in one transaction."""
+    """Store one batch's forecasts (series rows, then their points) and the choices made for
+    them in one transaction."""
     with transaction.atomic():
+        _choices_replace(results, level=run.level)
         rows = ForecastSeries.objects.bulk_create([
             ForecastSeries(
                 run=run, product_id=r.series.product_id, location_id=r.series.location_id, frequency=r.series.frequency,
                 demand_class=r.classification.demand_class, method=r.method, adi=r.classification.adi, cv2=r.classification.cv2,
                 mase=r.mase, bias=r.bias, scale=r.scale, history_periods=len(r.series.demand),
-                stockout_periods=int((~r.series.observed).sum()), windows=r.windows,
+                stockout_periods=int((~r.series.observed).sum()), windows=r.windows, selected_on=r.selected_on,
             )
             for r in results
         ], batch_size=1000)
@@ -63,11 +99,23 @@ def forecasts_store(*, run: ForecastRun, results: Sequence[SeriesForecast], as_o
             first = _first_period(result.series.frequency, as_of)
             step = 7 if result.series.frequency == "weekly" else 1
             for i in range(len(result.mean)):
-                points.append(ForecastPoint(series_id=row.pk, date=first + datetime.timedelta(days=step * i),
-                                            mean=round(float(result.mean[i]), 4), lo=round(float(result.lo[i]), 4),
-                                            hi=round(float(result.hi[i]), 4)))
-        ForecastPoint.objects.bulk_create(points, batch_size=5000)
+                points.append((row.pk, first + datetime.timedelta(days=step * i), round(float(result.mean[i]), 4),
+                               round(float(result.lo[i]), 4), round(float(result.hi[i]), 4)))
+        _points_insert(points)
     return len(rows)
+
+
+def _points_insert(points: list[tuple]) -> None:
+    """Insert ``(series id, date, mean, lo, hi)`` rows: with COPY on PostgreSQL (a night writes
+    hundreds of thousands; building model objects for them cost as much as a refit), else in bulk."""
+    if connection.vendor == "postgresql":
+        columns = ", ".join(ForecastPoint._meta.get_field(name).column for name in ("series", "date", "mean", "lo", "hi"))
+        with connection.cursor() as cursor, cursor.copy(f"COPY {ForecastPoint._meta.db_table} ({columns}) FROM STDIN") as copy:
+            for point in points:
+                copy.write_row(point)
+        return
+    ForecastPoint.objects.bulk_create([ForecastPoint(series_id=series_id, date=date, mean=mean, lo=lo, hi=hi)
+                                       for series_id, date, mean, lo, hi in points], batch_size=5000)
 
 
 def _first_period(frequency: str, as_of: datetime.date) -> datetime.date:
