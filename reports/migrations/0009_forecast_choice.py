@@ -8,7 +8,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('inventory', '0013_purchasing'),
-        ('reports', '0007_replenishment'),
+        ('reports', '0008_suggestion_class_planning'),
     ]
 
     operations = [
