@@ -17,6 +17,7 @@ from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import transaction
+from django.http import FileResponse
 from django.utils import timezone
 
 from oms.actors import Actor
@@ -121,6 +122,14 @@ def customer_data_export_run(*, request_id: int) -> str:
         request.save(update_fields=["file", "status", "outcome", "finished_at"])
         event_record(DATA_EXPORTED_EVENT, {"customer_id": request.customer_id, "request_id": request.pk}, stream=f"customer:{request.customer_id}")
     return "done"
+
+
+def personal_data_file_response(data_request: DataRequest) -> FileResponse:
+    """The export's ZIP as a download (the caller has checked who asks)."""
+    response = FileResponse(data_request.file.open("rb"), as_attachment=True,
+                            filename=f"customer-{data_request.customer_id}-data-{data_request.pk}.zip", content_type="application/zip")
+    response["Cache-Control"] = "private, no-store"
+    return response
 
 
 # --- erasure ----------------------------------------------------------------------------------
