@@ -102,7 +102,8 @@ def orders_erase(context: ErasureContext) -> dict[str, int]:
 
 
 def orders_active_since(customer_ids: list[int], since) -> set[int]:
-    recent = Order.objects.filter(customer_id__in=customer_ids).filter(Q(placed_at__gte=since) | Q(updated_at__gte=since))
+    # Placed, not updated: housekeeping (completion after the return window) touches old orders.
+    recent = Order.objects.filter(customer_id__in=customer_ids, placed_at__gte=since)
     return set(recent.values_list("customer_id", flat=True))
 
 

@@ -57,10 +57,16 @@ def returns_erase(context: ErasureContext) -> dict[str, int]:
     }
 
 
+def returns_active_since(customer_ids: list[int], since) -> set[int]:
+    recent = ReturnRequest.objects.filter(order__customer_id__in=customer_ids, created_at__gte=since)
+    return set(recent.values_list("order__customer_id", flat=True))
+
+
 PART = PersonalDataPart(
     name="returns",
     models=("returns.ReturnRequest", "returns.ReturnLine", "returns.ReturnEvent", "returns.Refund"),
     export=returns_export,
     erase=returns_erase,
     erasure_blockers=returns_erasure_blockers,
+    active_since=returns_active_since,
 )
