@@ -120,3 +120,12 @@ def test_signed_out_the_data_page_sends_to_sign_in(client, customer):
     answer = client.get("/portal/my-data/")
 
     assert answer.status_code == 302 and "/portal/sign-in/" in answer["Location"]
+
+
+def test_the_data_page_speaks_the_customer_s_language(client, customer):
+    Customer.objects.filter(pk=customer.pk).update(language="de")
+    portal_sign_in_by_link(client, EMAIL)
+
+    page = client.get("/portal/my-data/").content.decode()
+
+    assert "Meine Daten herunterladen" in page and "Ihre Daten" in page
