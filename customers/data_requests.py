@@ -157,8 +157,8 @@ def customer_data_erasure_request(*, customer_id: int, source: str, actor: Actor
             request.finished_at = timezone.now()
             request.save(update_fields=["status", "refusal_reason", "finished_at"])
             return request
-        values = personal_data_values(customer_id)
-        request.outcome = personal_data_erase(customer_id=customer_id, actor=actor, values=values)
+        strings = personal_data_values(customer_id)
+        request.outcome = personal_data_erase(customer_id=customer_id, actor=actor, strings=strings)
         files = [name for name in DataRequest.objects.filter(customer_id=customer_id).exclude(file="").values_list("file", flat=True)]
         DataRequest.objects.filter(customer_id=customer_id).exclude(file="").update(file="")
         request.status = DataRequest.Status.DONE

@@ -36,6 +36,17 @@ def customers_values(customer_id: int) -> list[str]:
     return values
 
 
+def customers_identifiers(customer_id: int) -> list[str]:
+    customer = Customer.objects.filter(pk=customer_id).first()
+    if customer is None:
+        return []
+    values = [customer.email, f"{customer.first_name} {customer.last_name}".strip() if customer.last_name else "",
+              str(customer.phone or ""), customer.external_id, customer.vat_number]
+    for address in CustomerAddress.objects.filter(customer_id=customer_id):
+        values += [address.name if " " in address.name else "", address.line1, str(address.phone or "")]
+    return values
+
+
 def customers_erase(context: ErasureContext) -> dict[str, int]:
     customer_id = context.customer_id
     addresses = CustomerAddress.objects.filter(customer_id=customer_id).update(
@@ -73,6 +84,7 @@ PART = PersonalDataPart(
     export=customers_export,
     erase=customers_erase,
     values=customers_values,
+    identifiers=customers_identifiers,
     active_since=customers_active_since,
     last=True,
 )

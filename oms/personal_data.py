@@ -38,7 +38,12 @@ class ErasureContext:
 
     customer_id: int
     actor: Actor
+    # Every personal string: replaced in the rows linked to the customer.
     values: tuple[str, ...]
+    # The strings that single the customer out (e-mail, phone, full name, street line): they find
+    # the rows of tables not linked to a customer (event payloads, logs). A city or a first name
+    # alone would also find other customers' rows, so those are not identifiers.
+    identifiers: tuple[str, ...] = ()
 
     @property
     def email(self) -> str:
@@ -53,6 +58,8 @@ class PersonalDataPart:
     erase: Callable[[ErasureContext], dict[str, int]]
     # The customer's personal strings this part holds (collected before anything is erased).
     values: Callable[[int], Iterable[str]] = lambda customer_id: ()
+    # Those of ``values`` that single the customer out (see ErasureContext.identifiers).
+    identifiers: Callable[[int], Iterable[str]] = lambda customer_id: ()
     # Why an erasure must wait now (each a sentence a person can act on); empty: it may go ahead.
     erasure_blockers: Callable[[int], list[str]] = lambda customer_id: []
     # The customers among ``customer_ids`` with activity at or after ``since`` (for retention).
@@ -83,11 +90,20 @@ def personal_data_export(customer_id: int) -> dict[str, Tables]:
     return {part.name: part.export(customer_id) for part in personal_data_parts()}
 
 
-def personal_data_values(customer_id: int) -> tuple[str, ...]:
-    """The customer's personal strings across every part, longest first (so a full address line
-    is replaced before a name inside it), without blanks or strings too short to search for."""
-    found = {str(value).strip() for part in personal_data_parts() for value in part.values(customer_id) if value}
+def _searchable(strings: Iterable) -> tuple[str, ...]:
+    # Longest first (a full address line is replaced before a name inside it), without blanks or
+    # strings too short to search for.
+    found = {str(value).strip() for value in strings if value}
     return tuple(sorted((value for value in found if len(value) >= 3), key=lambda value: (-len(value), value)))
+
+
+def personal_data_values(customer_id: int) -> ErasureContext:
+    """The customer's personal strings across every part (collected before anything is erased),
+    as the context every eraser is then given (``actor`` still to be set)."""
+    parts = personal_data_parts()
+    identifiers = _searchable(value for part in parts for value in part.identifiers(customer_id))
+    values = _searchable([*identifiers, *(value for part in parts for value in part.values(customer_id))])
+    return ErasureContext(customer_id=customer_id, actor=None, values=values, identifiers=identifiers)
 
 
 def personal_data_erasure_blockers(customer_id: int) -> list[str]:
@@ -101,10 +117,11 @@ def personal_data_active_customers(customer_ids: list[int], since: datetime) -> 
     return active
 
 
-def personal_data_erase(*, customer_id: int, actor: Actor, values: tuple[str, ...]) -> dict[str, dict[str, int]]:
+def personal_data_erase(*, customer_id: int, actor: Actor, strings: ErasureContext) -> dict[str, dict[str, int]]:
     """Run every part's eraser, the customer's own part last. The caller holds the transaction
-    and has checked the blockers; ``values`` were collected before anything changed."""
-    context = ErasureContext(customer_id=customer_id, actor=actor, values=values)
+    and has checked the blockers; ``strings`` (:func:`personal_data_values`) were collected
+    before anything changed."""
+    context = ErasureContext(customer_id=customer_id, actor=actor, values=strings.values, identifiers=strings.identifiers)
     return {part.name: part.erase(context) for part in personal_data_parts()}
 
 
@@ -232,7 +249,7 @@ def kernel_export(customer_id: int) -> Tables:
 def kernel_erase(context: ErasureContext) -> dict[str, int]:
     counts = {}
     for model, fields in _kernel_tables():
-        counts[model._meta.model_name] = rows_scrub(rows_mentioning(model, context.values, fields), context.values)
+        counts[model._meta.model_name] = rows_scrub(rows_mentioning(model, context.identifiers, fields), context.values)
     return counts
 
 

@@ -55,6 +55,17 @@ def orders_values(customer_id: int) -> list[str]:
     return values
 
 
+def orders_identifiers(customer_id: int) -> list[str]:
+    values: list[str] = []
+    for email, shipping, billing in _orders(customer_id).values_list("email", "shipping_address", "billing_address"):
+        values.append(email)
+        for address in (shipping, billing):
+            if isinstance(address, dict):
+                name = address.get("name")
+                values += [name if isinstance(name, str) and " " in name else "", address.get("line1"), address.get("phone")]
+    return [value for value in values if isinstance(value, str)]
+
+
 def _unpaid_invoices(customer_id: int) -> list[str]:
     # HOOK (invoices): once orders.Invoice exists, refuse while the customer has unpaid invoices,
     # e.g. "2 unpaid invoices (INV-2026-000041, ...): erasure waits until they are paid or written off."
@@ -97,7 +108,7 @@ def orders_erase(context: ErasureContext) -> dict[str, int]:
         "platform_cancellations": rows_scrub(PlatformCancellation.objects.filter(of_customer), context.values),
         "channel_webhook_receipts": rows_scrub(ChannelWebhookReceipt.objects.filter(of_customer), context.values, skip=["webhook_id"]),
         # A blocked e-mail or phone of this customer: the block goes with the data it held.
-        "screening_blocks": rows_scrub(rows_mentioning(ScreeningBlock, context.values, ["value", "note"]), context.values),
+        "screening_blocks": rows_scrub(rows_mentioning(ScreeningBlock, context.identifiers, ["value", "note"]), context.values),
     }
 
 
@@ -113,6 +124,7 @@ PART = PersonalDataPart(
     export=orders_export,
     erase=orders_erase,
     values=orders_values,
+    identifiers=orders_identifiers,
     erasure_blockers=orders_erasure_blockers,
     active_since=orders_active_since,
 )

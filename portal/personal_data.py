@@ -51,5 +51,6 @@ PART = PersonalDataPart(
     export=portal_export,
     erase=portal_erase,
     values=portal_values,
+    identifiers=portal_values,
     active_since=portal_active_since,
 )

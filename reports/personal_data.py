@@ -14,8 +14,8 @@ def reports_export(customer_id: int) -> dict:
 
 def reports_erase(context: ErasureContext) -> dict[str, int]:
     return {
-        "import_records": rows_scrub(rows_mentioning(ImportRecord, context.values, ["errors"]), context.values),
-        "export_jobs": rows_scrub(rows_mentioning(ExportJob, context.values, ["title", "selection", "error"]), context.values),
+        "import_records": rows_scrub(rows_mentioning(ImportRecord, context.identifiers, ["errors"]), context.values),
+        "export_jobs": rows_scrub(rows_mentioning(ExportJob, context.identifiers, ["title", "selection", "error"]), context.values),
     }
 
 

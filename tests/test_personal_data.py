@@ -20,7 +20,7 @@ from fulfillment.services import fulfillment_order_deliver
 from oms.models import DomainEvent
 from oms.personal_data import personal_data_covered_models
 from orders.models import Order, OrderLine
-from orders.services import order_note_add, order_start_fulfillment
+from orders.services import order_cancel, order_note_add, order_start_fulfillment
 from portal.preferences import notification_preferences_set
 from returns.services import return_cancel, return_request
 from shipping.demo import demo_shipping_seed
@@ -235,3 +235,25 @@ def test_erasure_keeps_a_customer_s_addresses_rows_and_blanks_them(db):
     kept = CustomerAddress.objects.get(customer=customer)
     assert (kept.name, kept.line1, kept.city, str(kept.country)) == ("[erased]", "[erased]", "[erased]", "US")
     assert str(Customer.objects.get(pk=customer.pk).phone or "") == ""
+
+
+def test_erasure_leaves_another_customer_of_the_same_town_and_first_name_alone(stocked):
+    stocked("SKU-A", 5)
+    gone = place_order([("SKU-A", 1)], email=EMAIL, first_name=NAME[0], last_name=NAME[1],
+                       shipping_address=address(name=" ".join(NAME), line1=LINE1, city=CITY))
+    neighbour = place_order([("SKU-A", 1)], email="neighbour@example.org", first_name=NAME[0], last_name="Smith",
+                            shipping_address=address(name=f"{NAME[0]} Smith", line1="3 Other Road", city=CITY))
+    for order in (gone, neighbour):
+        order_cancel(order_id=order.pk, reason="test", actor="test")
+    theirs = Order.objects.filter(pk=neighbour.pk).values("email", "shipping_address").get()
+    # An event about the neighbour that shares a town and a first name with the erased customer:
+    # neither singles the erased customer out, so it must not be touched.
+    about_them = DomainEvent.objects.create(
+        name="order.address_changed", payload={"order_id": neighbour.pk, "city": CITY, "name": f"{NAME[0]} Smith"}
+    )
+
+    customer_data_erasure_request(customer_id=gone.customer_id, source=DataRequest.Source.ADMIN, actor="cs")
+
+    assert Order.objects.filter(pk=neighbour.pk).values("email", "shipping_address").get() == theirs
+    assert DomainEvent.objects.get(pk=about_them.pk).payload == {"order_id": neighbour.pk, "city": CITY, "name": f"{NAME[0]} Smith"}
+    assert Order.objects.get(pk=gone.pk).shipping_address["city"] == "[erased]"
