@@ -17,6 +17,7 @@ from .models import (
     ChannelFulfillmentSync, ChannelWebhookReceipt, Order, OrderEvent, OrderHold, OrderLine, OrderStatus, PlatformCancellation,
     ScreeningBlock,
 )
+from .services.audit import order_event, order_touch
 
 CLOSED_STATUSES = (OrderStatus.DELIVERED, OrderStatus.COMPLETED, OrderStatus.CANCELLED)
 
@@ -84,22 +85,23 @@ def orders_erasure_blockers(customer_id: int) -> list[str]:
 
 
 def orders_erase(context: ErasureContext) -> dict[str, int]:
-    orders = 0
-    for order in _orders(context.customer_id).order_by("pk"):
-        order.email = context.email if order.email else ""
-        order.shipping_address = address_anonymised(order.shipping_address)
-        order.billing_address = address_anonymised(order.billing_address)
-        order.note = ERASED if order.note else ""
-        order.destination_latitude = order.destination_longitude = None
-        order.version += 1
-        order.save(update_fields=[
-            "email", "shipping_address", "billing_address", "note", "destination_latitude", "destination_longitude", "version",
-        ])
-        orders += 1
+    # Locked in primary-key order, like every service that takes several orders.
+    orders = list(_orders(context.customer_id).select_for_update(no_key=True).order_by("pk"))
+    for order in orders:
+        order_touch(
+            order, email=context.email if order.email else "", shipping_address=address_anonymised(order.shipping_address),
+            billing_address=address_anonymised(order.billing_address), note=ERASED if order.note else "",
+            destination_latitude=None, destination_longitude=None,
+        )
     of_customer = Q(order__customer_id=context.customer_id)
     notes = OrderEvent.objects.filter(of_customer, kind=OrderEvent.Kind.NOTE).exclude(message="").update(message=ERASED)
+    # Each order's trail says what happened to it, and who asked (amounts and lines are unchanged).
+    OrderEvent.objects.bulk_create([
+        order_event(order, OrderEvent.Kind.NOTE, "Customer's personal data erased on request; amounts and lines kept.", actor=context.actor)
+        for order in orders
+    ])
     return {
-        "orders": orders,
+        "orders": len(orders),
         "order_texts": rows_scrub(_orders(context.customer_id), context.values, skip=["number", "external_id"]),
         "order_events": rows_scrub(OrderEvent.objects.filter(of_customer), context.values) + notes,
         "order_holds": rows_scrub(OrderHold.objects.filter(of_customer), context.values),

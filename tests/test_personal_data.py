@@ -19,7 +19,7 @@ from fulfillment.models import FulfillmentOrder
 from fulfillment.services import fulfillment_order_deliver
 from oms.models import DomainEvent
 from oms.personal_data import personal_data_covered_models
-from orders.models import Order, OrderLine
+from orders.models import Order, OrderEvent, OrderLine
 from orders.services import order_cancel, order_note_add, order_start_fulfillment
 from portal.preferences import notification_preferences_set
 from returns.services import return_cancel, return_request
@@ -185,6 +185,8 @@ def test_erasure_leaves_no_personal_string_anywhere_and_keeps_the_amounts(rich_c
     customer = Customer.objects.get(pk=rich_customer.pk)
     assert customer.email == f"erased-{customer.pk}@invalid" and customer.erased_at is not None
     assert Order.objects.get(customer=customer).shipping_address["country"] == "US"
+    trail = list(OrderEvent.objects.filter(order__customer=customer, kind=OrderEvent.Kind.NOTE).values_list("message", "actor_label"))
+    assert ("[erased]", "cs") in trail and ("Customer's personal data erased on request; amounts and lines kept.", "cs") in trail
     assert request.outcome["orders"]["orders"] == 1 and request.outcome["customers"]["addresses"] == 1
     assert DomainEvent.objects.filter(name="customer.erased", payload__request_id=request.pk).count() == 1
 
