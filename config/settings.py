@@ -159,6 +159,12 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
+# Private files (customers' data exports): served only through views that check who asks, never
+# by the web server directly. Production points it at persistent storage.
+MEDIA_ROOT = env.str("OMS_MEDIA_ROOT", default=str(BASE_DIR / "media"))
+# Customers with no order and no change for this many years have their personal data anonymised
+# by the retention job (customers with open orders are left until those close).
+OMS_PERSONAL_DATA_RETENTION_YEARS = env.int("OMS_PERSONAL_DATA_RETENTION_YEARS", default=6)
 
 LOGGING = {
     "version": 1,

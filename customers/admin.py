@@ -7,6 +7,7 @@ from oms.admin import ReadOnlyAdmin, ReadOnlyInline
 from oms.admin_links import console_link
 from oms.money import money_text
 
+from .admin_data_requests import personal_data_erase_view, personal_data_export_view, personal_data_urls
 from .models import CatalogueRule, Customer, CustomerAddress, CustomerGroup, PriceList, PriceListItem, StoreCreditAccount, StoreCreditEntry
 
 
@@ -26,7 +27,7 @@ class CustomerAdmin(admin.ModelAdmin):
     date_hierarchy = "created_at"
     list_per_page = 100
     show_full_result_count = False
-    readonly_fields = ("created_at", "orders_link")
+    readonly_fields = ("created_at", "erased_at", "orders_link")
     inlines = (CustomerAddressInline,)
     fieldsets = (
         (None, {"fields": ("kind", "email", ("first_name", "last_name"), ("company_name", "vat_number"), "phone", "group", "external_id")}),
@@ -34,11 +35,31 @@ class CustomerAdmin(admin.ModelAdmin):
             "fields": ("email_opt_in", "sms_opt_in", "language", ("email_bounced_at", "email_bounce_reason")),
             "description": "An address the e-mail provider reported as bouncing gets no e-mail; clear the bounce once the address is fixed.",
         }),
-        (None, {"fields": ("created_at", "orders_link")}),
+        (None, {"fields": ("created_at", "erased_at", "orders_link")}),
     )
 
+    change_form_template = "admin/customers/customer/change_form.html"
+
     def has_delete_permission(self, request, obj=None):
-        return False  # orders refer to customers
+        return False  # orders refer to customers; a customer's data is erased instead (Erase personal data)
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        context = dict(extra_context or {})
+        if object_id and str(object_id).isdigit():
+            context.update(personal_data_urls(int(object_id), request.user))
+        return super().change_view(request, object_id, form_url, extra_context=context)
+
+    def get_urls(self):
+        from django.urls import path
+
+        def view(function):
+            return self.admin_site.admin_view(lambda request, object_id: function(request, object_id, model_admin=self))
+
+        return [
+            path("<int:object_id>/personal-data/export/", view(personal_data_export_view), name="customers_customer_personal_data_export"),
+            path("<int:object_id>/personal-data/erase/", view(personal_data_erase_view), name="customers_customer_personal_data_erase"),
+            *super().get_urls(),
+        ]
 
     @admin.display(description="Name", ordering="last_name")
     def display_name(self, obj):

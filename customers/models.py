@@ -177,6 +177,8 @@ class Customer(models.Model):
     # Set by the e-mail provider's hard-bounce report: no e-mail goes to the address until staff clear it.
     email_bounced_at = models.DateTimeField("E-mail bounced", null=True, blank=True)
     email_bounce_reason = models.CharField(max_length=500, blank=True)
+    # Set when the customer's personal data was anonymised (a request, or the retention job).
+    erased_at = models.DateTimeField("personal data erased", null=True, blank=True, editable=False)
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
     updated_at = models.DateTimeField(default=timezone.now)
     # Goes up by one with every change: the API's ETag, and what If-Match is compared with.
@@ -274,3 +276,52 @@ class StoreCreditEntry(models.Model):
 
     def __str__(self):
         return f"{self.get_kind_display()} {self.amount}"
+
+
+class DataRequest(models.Model):
+    """One request about a customer's personal data (GDPR / CCPA): an export or an erasure, who
+    asked, what became of it and, for an export, the ZIP file. Every request is kept, refused ones
+    with their reason: this is the record a regulator asks for."""
+
+    class Kind(models.TextChoices):
+        EXPORT = "export", "Export"
+        ERASURE = "erasure", "Erasure"
+
+    class Source(models.TextChoices):
+        ADMIN = "admin", "Customer service (console)"
+        PORTAL = "portal", "The customer (portal)"
+        SHOPIFY = "shopify", "Shopify compliance webhook"
+        RETENTION = "retention", "Retention job"
+
+    class Status(models.TextChoices):
+        REQUESTED = "requested", "Requested"
+        RUNNING = "running", "Running"
+        DONE = "done", "Done"
+        REFUSED = "refused", "Refused"
+        FAILED = "failed", "Failed"
+
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    # Empty only when a platform asked about a customer the OMS does not know (refused, recorded).
+    customer = models.ForeignKey(Customer, null=True, blank=True, on_delete=models.PROTECT, related_name="data_requests")
+    source = models.CharField(max_length=10, choices=Source.choices)
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    requested_by_label = models.CharField(max_length=120, blank=True)
+    reference = models.CharField(max_length=120, blank=True, help_text="The platform's id of the request (Shopify's data request id).")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.REQUESTED)
+    refusal_reason = models.CharField(max_length=500, blank=True)
+    outcome = models.JSONField(default=dict, blank=True, help_text="Counts per part and table: rows exported or anonymised.")
+    file = models.FileField(upload_to="personal-data/", blank=True, max_length=255)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-id"]
+        permissions = [
+            ("request_export_customer", "Can export a customer's personal data"),
+            ("request_erasure_customer", "Can erase a customer's personal data"),
+            ("download_datarequest", "Can download a customer's data export"),
+        ]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} #{self.pk}"

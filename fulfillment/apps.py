@@ -6,6 +6,12 @@ class FulfillmentConfig(AppConfig):
     verbose_name = "Fulfillment"
 
     def ready(self):
+        from oms.personal_data import personal_data_register
+
+        from .personal_data import PART
+
+        # This app's share of a customer's data export and erasure (oms.personal_data).
+        personal_data_register(PART)
         from oms.events import subscribe
         from oms.work_queues import work_queues_register
         from orders.services.audit import STATUS_EVENTS

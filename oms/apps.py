@@ -10,6 +10,7 @@ class OmsConfig(AppConfig):
 
         from . import checks, roles  # noqa: F401 (checks registers the deployment checks)
         from .events import subscribe_matching
+        from .personal_data import KERNEL_PART, personal_data_register
         from .webhooks import webhook_fan_out, webhook_wants
 
         # Groups and their permissions are infrastructure, kept in step with the code on every
@@ -20,3 +21,5 @@ class OmsConfig(AppConfig):
         # Webhooks take events by what subscriptions ask for, not by name; with nobody subscribed
         # the check costs nothing (the wanted names are cached per process).
         subscribe_matching(webhook_wants, webhook_fan_out)
+        # Events, webhook logs and admin history may quote a customer: cleaned on erasure.
+        personal_data_register(KERNEL_PART)

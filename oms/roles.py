@@ -32,7 +32,9 @@ ROLES: dict[str, dict[str, list[str]]] = {
                    # What the shop was told, sending a refused one again, and platform cancellations after shipping.
                    "view_channelfulfillmentsync", "retry_channelfulfillmentsync", "view_platformcancellation", "handle_platformcancellation"],
         "customers": ["view_customer", "add_customer", "change_customer", "view_customeraddress", "add_customeraddress",
-                      "change_customeraddress", "view_customergroup", "view_storecreditaccount", "view_storecreditentry"],
+                      "change_customeraddress", "view_customergroup", "view_storecreditaccount", "view_storecreditentry",
+                      # A customer's data rights (GDPR / CCPA): export and erasure on request, the requests and their files.
+                      "view_datarequest", "request_export_customer", "request_erasure_customer", "download_datarequest"],
         "inventory": ["view_product", "view_stocklevel", "view_location"],
         # To answer "did the shop hear about this order?"; changing anything is the manager's.
         "oms": ["view_integration", "view_webhookdelivery", "view_webhookattempt"],

@@ -6,6 +6,12 @@ class OrdersConfig(AppConfig):
     verbose_name = "Orders"
 
     def ready(self):
+        from oms.personal_data import personal_data_register
+
+        from .personal_data import PART
+
+        # This app's share of a customer's data export and erasure (oms.personal_data).
+        personal_data_register(PART)
         from inventory.changes import stock_listen
         from inventory.services import STOCK_AVAILABLE_EVENT
         from oms.events import subscribe

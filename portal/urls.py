@@ -4,7 +4,7 @@ messages are built with (``portal.links``); a test checks they agree."""
 from django.urls import path
 from django.views.generic import RedirectView
 
-from .views import brand, lookup, order_actions, orders, preferences, returns, signin, tracking, unsubscribe
+from .views import brand, lookup, my_data, order_actions, orders, preferences, returns, signin, tracking, unsubscribe
 
 app_name = "portal"
 
@@ -28,4 +28,6 @@ urlpatterns = [
     path("brand/<str:channel>/logo/<str:filename>", brand.logo, name="brand-logo"),
     path("unsubscribe/<str:token>/", unsubscribe.unsubscribe, name="unsubscribe"),
     path("my-preferences/", preferences.my_preferences, name="my-preferences"),
+    path("my-data/", my_data.my_data, name="my-data"),
+    path("my-data/<int:request_id>/download/", my_data.my_data_download, name="my-data-download"),
 ]

@@ -8,6 +8,12 @@ class ReportsConfig(AppConfig):
     verbose_name = "Reports"
 
     def ready(self):
+        from oms.personal_data import personal_data_register
+
+        from .personal_data import PART
+
+        # This app's share of a customer's data export and erasure (oms.personal_data).
+        personal_data_register(PART)
         from oms.admin_list_tools import ListTool, list_tool_register
 
         from .admin_dashboards import dashboards_register

@@ -8,6 +8,12 @@ class ReturnsConfig(AppConfig):
     verbose_name = "Returns"
 
     def ready(self):
+        from oms.personal_data import personal_data_register
+
+        from .personal_data import PART
+
+        # This app's share of a customer's data export and erasure (oms.personal_data).
+        personal_data_register(PART)
         from django.db.models.signals import post_migrate
 
         from oms.events import subscribe

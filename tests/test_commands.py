@@ -76,9 +76,10 @@ def test_when_periodic_tasks_are_set_up_twice_then_each_exists_once_and_names_a_
         "reports.tasks.rollups_refresh",
         "reports.tasks.report_subscriptions_send",
         "reports.tasks.export_jobs_sweep",
+        "customers.tasks.personal_data_retention",
     }
-    assert PeriodicTask.objects.count() == 23
-    assert capsys.readouterr().out.count("unchanged") == 23
+    assert PeriodicTask.objects.count() == 24
+    assert capsys.readouterr().out.count("unchanged") == 24
     app.loader.import_default_modules()
     assert set(tasks) <= set(app.tasks)
     sweep = PeriodicTask.objects.get(task="oms.tasks.events_sweep")

@@ -33,6 +33,8 @@ from orders.adapters.csv_import import COLUMNS, MAX_FILE_BYTES, MAX_ROWS, orders
 from orders.adapters.mapping import external_id_of
 from orders.adapters.webhooks import DELETE, Adapter, channel_webhook_apply, signature_verify
 from orders.models import Channel
+from orders.services.shopify_compliance import TOPICS as COMPLIANCE_TOPICS
+from orders.services.shopify_compliance import shopify_compliance_apply
 from orders.services.stock_sync import channel_stock_resync_request
 
 CODE = OpenApiParameter("code", OpenApiTypes.STR, OpenApiParameter.PATH, description="The channel's code, e.g. `shopify-eu`.")
@@ -98,12 +100,16 @@ def webhook_receive(request, code: str, adapter: Adapter) -> Response:
     except (ValueError, UnicodeDecodeError) as error:
         raise InvalidInput(f"The body is not JSON: {error}.", fields={"body": [str(error)]}) from None
     topic = request.headers.get(adapter.topic_header, "").strip()
+    # A platform that sends no delivery id still gets its exact repeats recognised.
+    webhook_id = request.headers.get(adapter.webhook_id_header, "").strip() or f"sha256:{hashlib.sha256(body).hexdigest()}"
+    if adapter is SHOPIFY and topic in COMPLIANCE_TOPICS:
+        # Shopify's mandatory privacy webhooks: data requests and redaction (customers.data_requests).
+        done = shopify_compliance_apply(channel=channel, topic=topic, payload=payload, webhook_id=webhook_id)
+        return _answer(done.outcome, duplicate=done.duplicate)
     action = adapter.actions.get(topic)
     if action is None:
         return _answer(f"topic {topic!r} is not one this endpoint acts on; ignored")
     external_id = external_id_of(payload)
-    # A platform that sends no delivery id still gets its exact repeats recognised.
-    webhook_id = request.headers.get(adapter.webhook_id_header, "").strip() or f"sha256:{hashlib.sha256(body).hexdigest()}"
     result = channel_webhook_apply(
         channel=channel, webhook_id=webhook_id, topic=topic, action=action, external_id=external_id,
         platform_order=None if action == DELETE else adapter.parse(payload), actor=f"{adapter.code}:{channel.code}",
@@ -115,7 +121,9 @@ def _webhook_schema(adapter: Adapter, operation_id: str):
     return extend_schema(
         operation_id=operation_id,
         summary=f"Receive a {adapter.label} order webhook",
-        description=f"Point the {adapter.label} order webhooks ({', '.join(f'`{t}`' for t in adapter.actions)}) here; the "
+        description=f"Point the {adapter.label} order webhooks ({', '.join(f'`{t}`' for t in adapter.actions)}) here"
+        + (" (and Shopify's compliance webhooks `customers/data_request`, `customers/redact`, `shop/redact`)" if adapter is SHOPIFY else "")
+        + "; the "
         f"trailing slash is optional. Authenticated by `{adapter.signature_header}` (base64 HMAC-SHA256 of the raw body "
         f"with the channel's webhook secret), not by an API key. A repeat of `{adapter.webhook_id_header}` answers 200 and "
         "changes nothing; the same platform order under a new id never records a second order. Odd orders (unknown or "

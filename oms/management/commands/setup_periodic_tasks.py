@@ -59,6 +59,9 @@ SCHEDULE = [
      "Nightly, after the forecast: what to buy or move per SKU x warehouse (the Replenishment suggestions list); once a day."),
     ("Refresh report rollups", "reports.tasks.rollups_refresh", ("every", 10, IntervalSchedule.MINUTES),
      "Re-roll the daily KPI rollups of the days whose orders, shipments, returns or refunds changed since the last run."),
+    ("Erase personal data past retention", "customers.tasks.personal_data_retention", ("cron", "20", "4"),
+     "Nightly: anonymise customers with no order, return or change for OMS_PERSONAL_DATA_RETENTION_YEARS years and nothing open "
+     "(each recorded as a data request from the retention job)."),
 ]
 
 

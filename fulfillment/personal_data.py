@@ -1,0 +1,40 @@
+"""The fulfillment app's part of a customer's data: the fulfillment orders of the customer's orders
+and the outbound shipments booked for them (their addresses and tracking)."""
+
+from oms.personal_data import ErasureContext, PersonalDataPart, rows_of, rows_scrub
+from shipping.personal_data import shipments_erase, shipments_export
+
+from .models import FulfillmentHold, FulfillmentOrder
+
+
+def _fulfillment_orders(customer_id: int):
+    return FulfillmentOrder.objects.filter(order__customer_id=customer_id)
+
+
+def _shipment_ids(customer_id: int) -> list[int]:
+    return list(_fulfillment_orders(customer_id).exclude(shipment=None).values_list("shipment_id", flat=True).distinct())
+
+
+def fulfillment_export(customer_id: int) -> dict:
+    return {
+        "fulfillment_orders": rows_of(_fulfillment_orders(customer_id)),
+        **shipments_export(_shipment_ids(customer_id)),
+    }
+
+
+def fulfillment_erase(context: ErasureContext) -> dict[str, int]:
+    return {
+        "fulfillment_orders": rows_scrub(_fulfillment_orders(context.customer_id), context.values, skip=["number", "tracking_number"]),
+        "fulfillment_holds": rows_scrub(
+            FulfillmentHold.objects.filter(fulfillment_order__order__customer_id=context.customer_id), context.values
+        ),
+        **shipments_erase(_shipment_ids(context.customer_id), context, customer_end="destination"),
+    }
+
+
+PART = PersonalDataPart(
+    name="fulfillment",
+    models=("fulfillment.FulfillmentOrder", "fulfillment.FulfillmentHold", "shipping.Shipment", "shipping.TrackingEvent"),
+    export=fulfillment_export,
+    erase=fulfillment_erase,
+)
