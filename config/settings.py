@@ -227,6 +227,7 @@ SPECTACULAR_SETTINGS = {
         "CatchUpStatusEnum": "orders.models.ChannelReconciliation.Status",
         "CycleCountStatusEnum": "inventory.models_counts.CycleCountStatus",
         "CycleCountLineStatusEnum": "inventory.models_counts.CycleCountLineStatus",
+        "InvoiceStatusEnum": "orders.models_invoices.InvoiceStatus",
     },
 }
 
