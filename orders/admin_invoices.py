@@ -108,3 +108,4 @@ class InvoiceAdmin(ReadOnlyAdmin):
         response["Content-Disposition"] = f'inline; filename="{invoice.number}.pdf"'
         return response
 
+

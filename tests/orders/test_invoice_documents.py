@@ -185,3 +185,17 @@ def test_the_due_date_is_what_the_terms_say(invoiced):
     assert invoiced["other"].due_on == invoiced["other"].issued_on + timedelta(days=15)
     assert invoiced["overdue"].days_overdue(timezone.localdate()) == 20
     assert invoiced["overdue"].days_overdue(date(1990, 1, 1)) == 0
+
+
+def test_the_order_page_lists_its_invoices_for_whom_reads_them(invoiced, staff, client):
+    invoice = invoiced["overdue"]
+    page = reverse("admin:orders_order_change", args=[invoice.order_id])
+
+    client.force_login(staff("Accounting"))
+    shown = client.get(page).content.decode()
+    client.force_login(staff("Warehouse"))
+    hidden = client.get(page).content.decode()
+
+    assert 'class="order-invoices"' in shown and "20 days overdue" in shown
+    assert reverse("admin:orders_invoice_pdf", args=[invoice.pk]) in shown
+    assert 'class="order-invoices"' not in hidden and reverse("admin:orders_invoice_pdf", args=[invoice.pk]) not in hidden
