@@ -27,9 +27,10 @@ parcel from their rate tables (``orders.routing.prices``) as a shop with carrier
 Not a timed test: it prints figures for a person to read and compare.
 
 Queries per order (2026-12-05, ``--queries-only``): consumer orders 13 at 1, 3 and 10 lines; B2B
-orders without prices 16 at 1, 3 and 10 lines (the customer's group, its catalogue rules for the
-order's SKUs and categories, and the contract price list rows for them: one query each, whatever
-the number of lines). Events leave through the broker as in production (``CELERY_BROKER_URL``,
+orders without prices 17 at 1, 3 and 10 lines (the customer's group, its catalogue rules for the
+order's SKUs and categories, the contract price list rows for them, and the account's invoices
+overdue past the grace period (issue 18: one aggregate; two more with a credit limit): one query
+each, whatever the number of lines). Events leave through the broker as in production (``CELERY_BROKER_URL``,
 nobody consumes them here); without a broker Celery runs the dispatch eagerly inside the request
 and the count was 32, notifications included.
 

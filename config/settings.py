@@ -233,6 +233,7 @@ SPECTACULAR_SETTINGS = {
         "CatchUpStatusEnum": "orders.models.ChannelReconciliation.Status",
         "CycleCountStatusEnum": "inventory.models_counts.CycleCountStatus",
         "CycleCountLineStatusEnum": "inventory.models_counts.CycleCountLineStatus",
+        "InvoiceStatusEnum": "orders.models_invoices.InvoiceStatus",
     },
 }
 
@@ -250,6 +251,14 @@ PHONENUMBER_DEFAULT_REGION = env.str("PHONENUMBER_DEFAULT_REGION", default=None)
 # are recorded but held for a person to confirm.
 OMS_MAX_LINE_QUANTITY = env.int("OMS_MAX_LINE_QUANTITY", default=500)
 OMS_PRICE_TOLERANCE = env.float("OMS_PRICE_TOLERANCE", default=0.5)
+# B2B credit: a customer with an invoice unpaid more than this many days past its due date has
+# new orders held (credit_limit) until accounting decides.
+OMS_CREDIT_OVERDUE_GRACE_DAYS = env.int("OMS_CREDIT_OVERDUE_GRACE_DAYS", default=7)
+# The seller an invoice names (JSON): name, address lines (line1, line2, postal_code, city, region,
+# country), vat_number, and optional contact lines (email, phone) and payment instructions.
+OMS_INVOICE_SELLER = env.json("OMS_INVOICE_SELLER", default={
+    "name": env.str("OMS_NOTIFICATION_SHOP_NAME", default="Our shop"), "line1": "", "city": "", "country": "", "vat_number": "",
+})
 # Screening at intake (orders.services.screening): the risk score that holds an order for fraud
 # risk where no threshold is configured, and how long a process trusts its copy of the rules
 # outside intake (intake compares the rules' version with every order).

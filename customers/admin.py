@@ -86,7 +86,7 @@ class CatalogueRuleInline(admin.TabularInline):
 
 @admin.register(CustomerGroup)
 class CustomerGroupAdmin(admin.ModelAdmin):
-    list_display = ("code", "name", "credit_limit", "credit_currency", "payment_terms_days", "catalogue_restricted")
+    list_display = ("code", "name", "credit_limit", "credit_currency", "payment_terms_days", "payment_terms_basis", "catalogue_restricted")
     search_fields = ("code", "name")
     inlines = (CatalogueRuleInline,)
 

@@ -1,3 +1,6 @@
+import calendar
+from datetime import date, timedelta
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
@@ -93,8 +96,16 @@ class CustomerGroup(models.Model):
         "only listed SKUs", default=False,
         help_text="On: the group may buy only the SKUs and categories its catalogue rules allow. Off: everything but what a rule forbids.",
     )
+    class TermsBasis(models.TextChoices):
+        NET = "net", "Net: days after the invoice date"
+        END_OF_MONTH = "end_of_month", "End of month: days after the end of the invoice's month"
+
     payment_terms_days = models.PositiveSmallIntegerField(
-        default=0, help_text="Days to pay after invoicing. Above zero: orders need no payment up front."
+        default=0, help_text="Days to pay after invoicing. Above zero: orders need no payment up front. Zero: prepaid."
+    )
+    payment_terms_basis = models.CharField(
+        "payment terms counted from", max_length=12, choices=TermsBasis.choices, default=TermsBasis.NET,
+        help_text="Net 30: due 30 days after the invoice date. End of month + 30: due 30 days after the end of the invoice's month.",
     )
 
     class Meta:
@@ -104,6 +115,26 @@ class CustomerGroup(models.Model):
 
     def __str__(self):
         return self.name
+
+    @property
+    def on_terms(self) -> bool:
+        """Invoiced after shipping and paid later (payment terms above zero days), not prepaid."""
+        return self.payment_terms_days > 0
+
+    def terms_text(self) -> str:
+        """The terms as an invoice prints them: "Net 30", "End of month + 30", "Prepaid"."""
+        if not self.on_terms:
+            return "Prepaid"
+        if self.payment_terms_basis == self.TermsBasis.END_OF_MONTH:
+            return f"End of month + {self.payment_terms_days}"
+        return f"Net {self.payment_terms_days}"
+
+    def due_on(self, issued_on: date) -> date:
+        """When an invoice issued on ``issued_on`` is due under these terms."""
+        start = issued_on
+        if self.payment_terms_basis == self.TermsBasis.END_OF_MONTH:
+            start = issued_on.replace(day=calendar.monthrange(issued_on.year, issued_on.month)[1])
+        return start + timedelta(days=self.payment_terms_days)
 
 
 class CatalogueRule(models.Model):

@@ -12,10 +12,11 @@ completes the rest.
 import random
 import secrets
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
 from django.db import transaction
+from django.utils import timezone
 from tqdm import tqdm
 
 from customers.models import Customer
@@ -24,11 +25,12 @@ from inventory.services import stock_receive
 from oms import geo
 from oms.errors import DomainError
 from oms.models import Integration
-from orders.models import Channel, HoldReason, Order, OrderHold, OrderStatus, PaymentStatus
+from orders.models import Channel, HoldReason, Invoice, InvoiceStatus, Order, OrderHold, OrderStatus, PaymentStatus
 from orders.services import (
     AddressData,
     LineData,
     OrderIntakeData,
+    invoice_payment_record,
     order_cancel,
     order_complete,
     order_hold_place,
@@ -296,13 +298,29 @@ def _advance(seed: OrderSeed, order: Order, users: dict) -> bool:
             order_payment_update(order_id=order.pk, payment_status=PaymentStatus.PAID, actor="api:payments")
         fulfillment.ship_rest(order, warehouse)
     arrived = fulfillment.deliver(order, "job:carrier-tracking") if target >= 4 else None
+    if arrived is not None and order.payment_status == PaymentStatus.PENDING:
+        # B2B on terms: invoices due before today were paid on time, a few days after delivery, so
+        # the demo's accounts do not pile up overdue invoices (and credit holds on their next orders).
+        with seeding_clock(min(arrived + timedelta(days=3), real_now() - timedelta(minutes=5))):
+            invoices_pay_in_full(order, actor=users["accounting"], due_before=real_now().date())
     if target >= 5:
         # Closed a day after the last parcel arrived (not later than now).
         with seeding_clock(min((arrived or real_now()) + timedelta(days=1), real_now() - timedelta(minutes=5))):
-            if order.payment_status == PaymentStatus.PENDING:  # B2B on terms: the invoice was paid
+            if order.payment_status == PaymentStatus.PENDING:  # B2B on terms: its invoices were paid
+                invoices_pay_in_full(order, actor=users["accounting"])
                 order_payment_update(order_id=order.pk, payment_status=PaymentStatus.PAID, actor="accounting:invoices")
             order_complete(order_id=order.pk, actor="job:order-closing")
     return True
+
+
+def invoices_pay_in_full(order: Order, *, actor, due_before: date | None = None) -> None:
+    """The account paid the order's open invoices (those due before ``due_before``) in full, by
+    bank transfer, on the clock's day."""
+    invoices = Invoice.objects.filter(order=order, status=InvoiceStatus.OPEN).order_by("id")
+    if due_before is not None:
+        invoices = invoices.filter(due_on__lt=due_before)
+    for number, total, paid in invoices.values_list("number", "total", "amount_paid"):
+        invoice_payment_record(number=number, amount=total - paid, received_on=timezone.localdate(), reference=f"BACS {number}", actor=actor)
 
 
 def orders_seed(plans: list[OrderSeed], users: dict, report: DemoReport, progress: bool) -> None:

@@ -91,6 +91,7 @@ class DomainEvent(models.Model):
 API_SCOPES = (
     ("orders:read", "Read orders and their events"),
     ("orders:write", "Create, change, hold, release and cancel orders; channel adapters and order imports"),
+    ("invoices:read", "Read invoices of orders bought on payment terms, and download their PDFs"),
     ("customers:read", "Read customers"),
     ("customers:write", "Create and change customers"),
     ("products:read", "Read products and locations"),

@@ -30,7 +30,9 @@ ROLES: dict[str, dict[str, list[str]]] = {
         "orders": ["view_order", "view_orderline", "view_allocation", "view_orderevent", "view_orderhold", "view_channel",
                    "change_order", "cancel_order", "release_hold", "create_phone_order",
                    # What the shop was told, sending a refused one again, and platform cancellations after shipping.
-                   "view_channelfulfillmentsync", "retry_channelfulfillmentsync", "view_platformcancellation", "handle_platformcancellation"],
+                   "view_channelfulfillmentsync", "retry_channelfulfillmentsync", "view_platformcancellation", "handle_platformcancellation",
+                   # A business buyer's invoices (what they owe, for which shipment): reading only.
+                   "view_invoice", "view_invoiceline", "view_invoicepayment"],
         "customers": ["view_customer", "add_customer", "change_customer", "view_customeraddress", "add_customeraddress",
                       "change_customeraddress", "view_customergroup", "view_storecreditaccount", "view_storecreditentry",
                       # A customer's data rights (GDPR / CCPA): export and erasure on request, the requests and their files.
@@ -58,7 +60,9 @@ ROLES: dict[str, dict[str, list[str]]] = {
     "Accounting": {
         # Credit-limit holds are accounting's to release (every other hold is customer service's).
         "orders": ["view_order", "view_orderline", "view_orderevent", "view_orderhold", "view_channel", "view_channelfulfillmentsync",
-                   "view_platformcancellation", "release_credit_hold"],
+                   "view_platformcancellation", "release_credit_hold",
+                   # The invoices of orders on payment terms and the payments recorded against them.
+                   "view_invoice", "view_invoiceline", "view_invoicepayment"],
         "fulfillment": ["view_fulfillmentorder", "view_fulfillmentline"],
         # Contract terms are finance's: price lists and the groups' catalogue rules and credit.
         "customers": ["view_customer", "view_customergroup", "change_customergroup", "view_cataloguerule", "add_cataloguerule",

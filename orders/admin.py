@@ -889,6 +889,7 @@ class ScreeningBlockAdmin(ScreeningConfigAdmin):
 
 
 from . import admin_channel_sync  # noqa: E402, F401  (registers the channel sync pages)
+from . import admin_invoices  # noqa: E402, F401  (registers the invoices)
 @admin.register(ChannelLocationMap)
 class ChannelLocationMapAdmin(ConfigAuditAdmin, admin.ModelAdmin):
     """A Shopify channel's locations and the OMS locations whose stock each one shows. Part of the

@@ -34,6 +34,9 @@ class OrdersConfig(AppConfig):
         from .admin_panels import order_page_panel_register
 
         order_page_panel_register("channel", order_channel_panel)
+        from .invoice_panel import order_invoices_panel
+
+        order_page_panel_register("invoices", order_invoices_panel)
         from .services.stock_sync import stock_changes_note
 
         # Stock out to channels: a push is queued after each stock change (no query in the order's path).

@@ -703,6 +703,7 @@ class OrderEvent(models.Model):
         LINE = "line", "Line changed"
         NOTE = "note", "Note"
         SCREENED = "screened", "Screened"
+        INVOICED = "invoiced", "Invoiced"
 
     order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="events")
     kind = models.CharField(max_length=16, choices=Kind.choices)
@@ -1015,3 +1016,6 @@ class ChannelReconciliation(models.Model):
         counts = (f"{self.listed} listed, {self.already_present} already here, {self.ingested} taken in, "
                   f"{self.updated} brought up to date, {self.failed} failed")
         return counts if self.status == self.Status.OK else f"failed: {self.error} ({counts} before that)"
+
+
+from .models_invoices import Invoice, InvoiceLine, InvoiceNumberCounter, InvoicePayment, InvoiceStatus  # noqa: E402,F401  (models of this app)

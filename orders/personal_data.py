@@ -5,8 +5,8 @@ Erasure keeps every amount, quantity, SKU, date and status (the books need them 
 retention period) and the ship-to country (tax reports); it blanks e-mails, addresses, notes and
 coordinates, and cleans the customer's strings out of the audit trail's free text.
 
-Invoices (being added to this app) hold a billing address and amounts: when they land, add them
-to ``MODELS``, the export and the eraser, and fill ``_unpaid_invoices`` (marked below).
+Invoices keep their numbers, dates and amounts (the books need them); erasure blanks the buyer's
+billing snapshot (keeping its country) and payment references, and waits while invoices are unpaid.
 """
 
 from django.db.models import Q
@@ -14,7 +14,7 @@ from django.db.models import Q
 from oms.personal_data import ERASED, ErasureContext, PersonalDataPart, address_anonymised, rows_mentioning, rows_of, rows_scrub
 
 from .models import (
-    ChannelFulfillmentSync, ChannelWebhookReceipt, Order, OrderEvent, OrderHold, OrderLine, OrderStatus, PlatformCancellation,
+    ChannelFulfillmentSync, ChannelWebhookReceipt, Invoice, InvoiceLine, InvoicePayment, InvoiceStatus, Order, OrderEvent, OrderHold, OrderLine, OrderStatus, PlatformCancellation,
     ScreeningBlock,
 )
 from .services.audit import order_event, order_touch
@@ -24,6 +24,7 @@ CLOSED_STATUSES = (OrderStatus.DELIVERED, OrderStatus.COMPLETED, OrderStatus.CAN
 MODELS = (
     "orders.Order", "orders.OrderLine", "orders.OrderHold", "orders.OrderEvent", "orders.ChannelWebhookReceipt",
     "orders.ChannelFulfillmentSync", "orders.PlatformCancellation", "orders.ScreeningBlock",
+    "orders.Invoice", "orders.InvoiceLine", "orders.InvoicePayment",
 )
 
 
@@ -40,6 +41,9 @@ def orders_export(customer_id: int) -> dict:
         "order_events": rows_of(OrderEvent.objects.filter(of_customer)),
         "channel_fulfillment_syncs": rows_of(ChannelFulfillmentSync.objects.filter(of_customer)),
         "platform_cancellations": rows_of(PlatformCancellation.objects.filter(of_customer)),
+        "invoices": rows_of(Invoice.objects.filter(customer_id=customer_id)),
+        "invoice_lines": rows_of(InvoiceLine.objects.filter(invoice__customer_id=customer_id)),
+        "invoice_payments": rows_of(InvoicePayment.objects.filter(invoice__customer_id=customer_id)),
     }
 
 
@@ -68,9 +72,11 @@ def orders_identifiers(customer_id: int) -> list[str]:
 
 
 def _unpaid_invoices(customer_id: int) -> list[str]:
-    # HOOK (invoices): once orders.Invoice exists, refuse while the customer has unpaid invoices,
-    # e.g. "2 unpaid invoices (INV-2026-000041, ...): erasure waits until they are paid or written off."
-    return []
+    unpaid = list(Invoice.objects.filter(customer_id=customer_id).exclude(status=InvoiceStatus.PAID).order_by("pk").values_list("number", flat=True)[:11])
+    if not unpaid:
+        return []
+    shown = ", ".join(unpaid[:10]) + (", ..." if len(unpaid) > 10 else "")
+    return [f"The customer has unpaid invoices ({shown}): erase once they are paid."]
 
 
 def orders_erasure_blockers(customer_id: int) -> list[str]:
@@ -93,6 +99,9 @@ def orders_erase(context: ErasureContext) -> dict[str, int]:
             billing_address=address_anonymised(order.billing_address), note=ERASED if order.note else "",
             destination_latitude=None, destination_longitude=None,
         )
+    invoices = Invoice.objects.filter(customer_id=context.customer_id).select_for_update(no_key=True).order_by("pk")
+    for invoice in invoices:
+        Invoice.objects.filter(pk=invoice.pk).update(billing_address=address_anonymised(invoice.billing_address))
     of_customer = Q(order__customer_id=context.customer_id)
     notes = OrderEvent.objects.filter(of_customer, kind=OrderEvent.Kind.NOTE).exclude(message="").update(message=ERASED)
     # Each order's trail says what happened to it, and who asked (amounts and lines are unchanged).
@@ -110,6 +119,9 @@ def orders_erase(context: ErasureContext) -> dict[str, int]:
         "platform_cancellations": rows_scrub(PlatformCancellation.objects.filter(of_customer), context.values),
         "channel_webhook_receipts": rows_scrub(ChannelWebhookReceipt.objects.filter(of_customer), context.values, skip=["webhook_id"]),
         # A blocked e-mail or phone of this customer: the block goes with the data it held.
+        "invoices": rows_scrub(Invoice.objects.filter(customer_id=context.customer_id), context.values, skip=["number"]),
+        "invoice_lines": rows_scrub(InvoiceLine.objects.filter(invoice__customer_id=context.customer_id), context.values, skip=["sku"]),
+        "invoice_payments": rows_scrub(InvoicePayment.objects.filter(invoice__customer_id=context.customer_id), context.values),
         "screening_blocks": rows_scrub(rows_mentioning(ScreeningBlock, context.identifiers, ["value", "note"]), context.values),
     }
 

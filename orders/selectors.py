@@ -1,13 +1,14 @@
 """Reads of orders, shaped for the API and the console with a fixed number of queries per page."""
 
 from collections import defaultdict
+from datetime import date
 
-from django.db.models import QuerySet
+from django.db.models import Prefetch, QuerySet
 
 from inventory.selectors_purchasing import arrival_date_covering, incoming_arrivals
 from oms.errors import NotFound
 
-from .models import Allocation, Order, OrderEvent, OrderHold, OrderLine, OrderStatus
+from .models import Allocation, Invoice, InvoiceLine, InvoiceStatus, Order, OrderEvent, OrderHold, OrderLine, OrderStatus
 
 # Orders whose missing units may still come from a purchase order: their lines say when.
 WAITING_FOR_STOCK = (OrderStatus.PENDING, OrderStatus.ON_HOLD, OrderStatus.BACKORDERED, OrderStatus.ALLOCATED)
@@ -95,3 +96,26 @@ def order_with_details(order_id: int) -> Order:
 def order_events(order_id: int) -> QuerySet[OrderEvent]:
     """An order's audit trail, oldest first (ids grow with time, so the id orders it)."""
     return OrderEvent.objects.filter(order_id=order_id).order_by("id")
+
+
+# --- invoices ----------------------------------------------------------------------------------
+
+
+def invoices_listing() -> QuerySet[Invoice]:
+    """Invoices with their order and customer (lists show both: constant queries)."""
+    return Invoice.objects.select_related("order", "customer")
+
+
+def invoices_overdue(queryset: QuerySet[Invoice], today: date) -> QuerySet[Invoice]:
+    """Open invoices past their due date on ``today``."""
+    return queryset.filter(status=InvoiceStatus.OPEN, due_on__lt=today)
+
+
+def invoice_by_number(number: str) -> Invoice:
+    """One invoice with its lines, or NotFound naming the number."""
+    invoice = invoices_listing().prefetch_related(Prefetch("lines", InvoiceLine.objects.order_by("order_line__line_number", "id"))).filter(
+        number=number
+    ).first()
+    if invoice is None:
+        raise NotFound(f"No invoice {number}.")
+    return invoice

@@ -277,3 +277,27 @@ def test_the_demo_script_refuses_a_port_that_is_not_one_and_says_how_to_give_it(
 
     assert done.returncode == 2
     assert "--port 8080" in done.stderr
+
+
+@pytest.mark.django_db
+def test_given_the_demo_then_b2b_shipments_are_invoiced_and_paid_on_time_without_piling_up_credit_holds(django_capture_on_commit_callbacks):
+    from orders.models import Invoice, InvoiceStatus
+
+    seed(django_capture_on_commit_callbacks, *SMALL)
+
+    shipped = Order.objects.filter(
+        channel__code="b2b", status__in=[OrderStatus.SHIPPED, OrderStatus.DELIVERED, OrderStatus.COMPLETED], customer__group__payment_terms_days__gt=0
+    )
+    assert shipped.exists()
+    for order in shipped:
+        invoices = Invoice.objects.filter(order=order)
+        assert invoices.exists(), order.number
+        assert sum(invoice.total for invoice in invoices) == order.grand_total
+        if order.status == OrderStatus.COMPLETED:
+            assert all(invoice.status == InvoiceStatus.PAID for invoice in invoices)
+    assert not Invoice.objects.filter(order__channel__code__in=["web", "marketplace", "pos"]).exists()
+    today = timezone.localdate()
+    assert not Invoice.objects.filter(status=InvoiceStatus.OPEN, due_on__lt=today).exists()
+    # Credit holds are the planned ones (over the limit), none from overdue invoices.
+    credit_holds = OrderHold.objects.filter(reason=HoldReason.CREDIT_LIMIT)
+    assert credit_holds.exists() and not credit_holds.filter(detail__contains="overdue").exists()

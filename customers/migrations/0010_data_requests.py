@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('customers', '0008_catalogue_rules'),
+        ('customers', '0009_payment_terms_basis'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import invoices, views
 
 urlpatterns = [
     path("orders/", views.OrdersView.as_view(), name="api-orders"),
@@ -13,4 +13,7 @@ urlpatterns = [
     path("orders/<str:number>/start-fulfillment/", views.OrderStartFulfillmentView.as_view(), name="api-order-start-fulfillment"),
     path("orders/<str:number>/cancel/", views.OrderCancelView.as_view(), name="api-order-cancel"),
     path("orders/<str:number>/events/", views.OrderEventsView.as_view(), name="api-order-events"),
+    path("invoices/", invoices.InvoicesView.as_view(), name="api-invoices"),
+    path("invoices/<str:number>/", invoices.InvoiceDetailView.as_view(), name="api-invoice"),
+    path("invoices/<str:number>/pdf", invoices.InvoicePdfView.as_view(), name="api-invoice-pdf"),
 ]

@@ -4,6 +4,7 @@ from .allocation import backorders_allocate, order_allocate, order_reallocate
 from .bulk import BatchItem, orders_intake_batch
 from .changes import order_lines_replace, order_update
 from .connections import channel_connection_test
+from .invoicing import invoice_payment_record
 from .intake import AddressData, IntakeResult, LineData, OrderIntakeData, intake_validate, order_intake
 from .lifecycle import (
     order_cancel,
@@ -30,6 +31,7 @@ __all__ = [
     "backorders_allocate",
     "channel_connection_test",
     "intake_validate",
+    "invoice_payment_record",
     "order_allocate",
     "order_cancel",
     "order_complete",

@@ -16,7 +16,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Sum
+from django.db.models import Count, F, Q, Sum
 from django.utils import timezone
 from django.utils.dateparse import parse_date
 
@@ -33,9 +33,9 @@ from oms.actors import Actor
 from oms.db import rows_insert
 from oms.errors import InvalidInput
 from oms.events import events_record
-from oms.money import MAX_AMOUNT, is_currency, parse_amount, quantize
+from oms.money import MAX_AMOUNT, is_currency, money_text, parse_amount, quantize
 
-from ..models import Allocation, Channel, HoldReason, Order, OrderEvent, OrderHold, OrderLine, OrderStatus, PaymentStatus, order_number_for
+from ..models import Allocation, Channel, HoldReason, Invoice, InvoiceStatus, Order, OrderEvent, OrderHold, OrderLine, OrderStatus, PaymentStatus, order_number_for
 from ..routing import HOLD, Decision, Need
 from ..routing.config import routing_rules_for, strategies_version_sql, version_of
 from ..routing.explain import decision_record, routing_with, shortage_text
@@ -342,19 +342,66 @@ def address_doubts(address: AddressData) -> list[str]:
     return doubts
 
 
-def _credit_exposure(customer: Customer, group: CustomerGroup) -> Decimal:
-    """What the customer owes on open, unpaid orders in the group's credit currency.
+@dataclass(frozen=True)
+class CreditPosition:
+    """What a customer owes, in the group's credit currency: open orders' amounts not yet invoiced
+    and the unpaid balances of invoices; and their oldest invoice overdue past the grace period."""
+
+    not_invoiced: Decimal
+    unpaid_invoices: Decimal
+    overdue: Invoice | None = None
+    overdue_count: int = 0
+
+    @property
+    def exposure(self) -> Decimal:
+        return self.not_invoiced + self.unpaid_invoices
+
+
+def _credit_position(customer: Customer, group: CustomerGroup, *, with_exposure: bool) -> CreditPosition:
+    """The customer's credit position (exposure only ``with_exposure``: a limit to check).
 
     Read under the customer's row lock, held to the end of intake's transaction (``customer_upsert``
     takes it FOR NO KEY UPDATE; a bulk batch locks its customers before its orders), so orders of
     one customer are checked one after another and never pass the limit together
-    (``tests/test_concurrency_credit.py``)."""
+    (``tests/test_concurrency_credit.py``). Shipments (which issue invoices) and completions do
+    not take that lock; the orders are summed before the invoices so that one committing between
+    the two statements can only count an amount twice, never miss it: an invoice replaces the
+    part of its order it charges, and a completed order's invoices still count. Two or three queries."""
     open_unpaid = Order.objects.filter(
         customer=customer,
         currency=group.credit_currency,
         payment_status__in=(PaymentStatus.PENDING, PaymentStatus.AUTHORIZED),
     ).exclude(status__in=(OrderStatus.CANCELLED, OrderStatus.COMPLETED))
-    return open_unpaid.aggregate(total=Sum("grand_total"))["total"] or Decimal(0)
+    ordered = (open_unpaid.aggregate(total=Sum("grand_total"))["total"] or Decimal(0)) if with_exposure else Decimal(0)
+    cutoff = timezone.localdate() - timedelta(days=settings.OMS_CREDIT_OVERDUE_GRACE_DAYS)
+    unpaid = Q(status=InvoiceStatus.OPEN)
+    overdue = unpaid & Q(due_on__lt=cutoff)
+    sums = {
+        "invoiced_open": Sum("total", filter=Q(order__in=open_unpaid.values("pk"))),
+        "unpaid": Sum(F("total") - F("amount_paid"), filter=unpaid & Q(currency=group.credit_currency)),
+    } if with_exposure else {}
+    figures = Invoice.objects.filter(customer=customer).aggregate(overdue_count=Count("pk", filter=overdue), **sums)
+    oldest = None
+    if figures["overdue_count"]:
+        oldest = Invoice.objects.filter(overdue, customer=customer).order_by("due_on", "id").first()
+    if not with_exposure:
+        return CreditPosition(Decimal(0), Decimal(0), oldest, figures["overdue_count"])
+    return CreditPosition(
+        not_invoiced=ordered - (figures["invoiced_open"] or Decimal(0)), unpaid_invoices=figures["unpaid"] or Decimal(0),
+        overdue=oldest, overdue_count=figures["overdue_count"],
+    )
+
+
+def _overdue_text(position: CreditPosition) -> str:
+    invoice = position.overdue
+    days = invoice.days_overdue(timezone.localdate())
+    others = position.overdue_count - 1
+    return (
+        f"Invoice {invoice.number} is {days} day{'s' if days != 1 else ''} overdue "
+        f"({money_text(invoice.total - invoice.amount_paid, invoice.currency)} unpaid, due {invoice.due_on.isoformat()})"
+        + (f"; {others} more invoice{'s' if others != 1 else ''} overdue" if others else "")
+        + f"; grace {settings.OMS_CREDIT_OVERDUE_GRACE_DAYS} days."
+    )
 
 
 def holds_for(data: OrderIntakeData, order: Order, lines: list[OrderLine], customer: Customer, group: CustomerGroup | None) -> list[OrderHold]:
@@ -398,13 +445,25 @@ def holds_for(data: OrderIntakeData, order: Order, lines: list[OrderLine], custo
             hold(reason, detail)
         else:
             same.detail = f"{same.detail}; {detail}"[:500]
-    # A paid order borrows nothing: like _credit_exposure, only unpaid orders count against the limit.
+    # A paid order borrows nothing: like _credit_position, only unpaid orders count against the limit.
     on_credit = data.payment_status != PaymentStatus.PAID
-    if on_credit and group is not None and group.credit_limit is not None and group.credit_currency == order.currency:
-        exposure = _credit_exposure(customer, group) + order.grand_total
-        if exposure > group.credit_limit:
-            reach, limit = quantize(exposure, order.currency), quantize(group.credit_limit, order.currency)
-            hold(HoldReason.CREDIT_LIMIT, f"Open unpaid orders would reach {reach} {order.currency}, limit {limit}.")
+    limited = group is not None and group.credit_limit is not None and group.credit_currency == order.currency
+    if on_credit and group is not None and (limited or group.on_terms):
+        position = _credit_position(customer, group, with_exposure=limited)
+        reasons = []
+        if limited and position.exposure + order.grand_total > group.credit_limit:
+            reach, limit = quantize(position.exposure + order.grand_total, order.currency), quantize(group.credit_limit, order.currency)
+            if position.unpaid_invoices:
+                not_invoiced, invoices = quantize(position.not_invoiced + order.grand_total, order.currency), quantize(position.unpaid_invoices, order.currency)
+                reasons.append(
+                    f"Open orders not yet invoiced ({not_invoiced}) and unpaid invoices ({invoices}) would reach {reach} {order.currency}, limit {limit}."
+                )
+            else:
+                reasons.append(f"Open unpaid orders would reach {reach} {order.currency}, limit {limit}.")
+        if position.overdue is not None:
+            reasons.append(_overdue_text(position))
+        if reasons:
+            hold(HoldReason.CREDIT_LIMIT, " ".join(reasons))
     return holds
 
 

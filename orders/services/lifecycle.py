@@ -11,6 +11,7 @@ from oms.errors import DomainError, Forbidden, InvalidInput, InvalidTransition, 
 
 from ..models import Allocation, HoldReason, Order, OrderEvent, OrderHold, OrderLine, OrderStatus, PaymentStatus
 from .allocation import order_allocate, order_release_stock
+from .invoicing import ShippedUnits, invoice_for_shipment
 from .audit import order_event, order_event_publish, order_lock, order_touch, order_transition
 
 
@@ -171,6 +172,7 @@ def order_ship(
     ``location_id`` ships them from that location's reservations only (a fulfillment order).
 
     Stock leaves on hand and reserved together; the order becomes partially shipped or shipped.
+    An order on payment terms gets the invoice of exactly these units (``invoicing``).
     """
     with transaction.atomic():
         order = order_lock(order_id)
@@ -179,7 +181,7 @@ def order_ship(
         lines = {line.pk: line for line in order.lines.all()}
         wanted = quantities if quantities is not None else {pk: line.quantity_reserved for pk, line in lines.items()}
         allocations = list(Allocation.objects.filter(line__order=order).order_by("line_id", "id"))
-        changes, touched = [], []
+        changes, touched, shipped = [], [], []
         for line_id, quantity in wanted.items():
             line = lines.get(line_id)
             if line is None:
@@ -195,6 +197,7 @@ def order_ship(
                     left -= take
             if left:
                 raise DomainError(f"{line.sku}: {quantity} to ship but fewer reserved at that location.", code="exceeds_reserved")
+            shipped.append(ShippedUnits(line=line, quantity=quantity, shipped_before=line.quantity_shipped))
             line.quantity_shipped += quantity
             line.quantity_reserved -= quantity
             touched.append(line)
@@ -206,6 +209,9 @@ def order_ship(
         OrderLine.objects.bulk_update(touched, ["quantity_shipped", "quantity_reserved"])
         complete = all(line.quantity_shipped == line.quantity for line in lines.values())
         order_transition(order, "ship" if complete else "ship_partially", actor=actor)
+        # Last: an order on payment terms is invoiced for what this shipment shipped, and the
+        # invoice number's lock is the last this transaction takes.
+        invoice_for_shipment(order=order, shipped=shipped, lines=list(lines.values()), actor=actor)
     return order
 
 

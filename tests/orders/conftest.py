@@ -83,3 +83,20 @@ def order_in(stocked, web_channel):
         return order_complete(order_id=order.pk, actor="test")
 
     return make
+
+
+@pytest.fixture
+def staff(db):
+    """``staff("Accounting")``: a staff member with that role."""
+    from django.contrib.auth.models import Group, User
+
+    from oms.roles import roles_sync
+
+    roles_sync()
+
+    def person(role):
+        user = User.objects.create_user(username=role.lower().replace(" ", "-"), password="pw-12345!", is_staff=True)
+        user.groups.add(Group.objects.get(name=role))
+        return User.objects.get(pk=user.pk)  # fresh: no stale permission cache
+
+    return person

@@ -3,26 +3,12 @@
 from decimal import Decimal
 
 import pytest
-from django.contrib.auth.models import Group, User
 
 from oms.errors import Forbidden
-from oms.roles import roles_sync
 from orders.models import HoldReason, OrderHold, OrderStatus
 from orders.services import order_hold_release, order_hold_place, order_holds_release
 
 from ..factories import CustomerFactory, CustomerGroupFactory, place_order
-
-
-@pytest.fixture
-def staff(db):
-    roles_sync()
-
-    def person(role):
-        user = User.objects.create_user(username=role.lower().replace(" ", "-"), password="pw-12345!", is_staff=True)
-        user.groups.add(Group.objects.get(name=role))
-        return User.objects.get(pk=user.pk)  # fresh: no stale permission cache
-
-    return person
 
 
 @pytest.fixture

@@ -1,0 +1,196 @@
+"""Invoices of orders bought on payment terms, issued as they ship, and payments against them.
+
+An order of a customer whose group buys on terms (``payment_terms_days`` above zero) and that is
+not paid gets one invoice per shipment, in the shipment's transaction, for exactly the units that
+shipment shipped. A line's discount and tax are shared by quantity: each invoice charges the
+share of the units shipped so far less the share already invoiced, so the line's last invoice
+takes the remainder and an order's invoices add up exactly to its totals. Shipping (and its tax)
+is charged on the order's first invoice.
+"""
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+from django.db import connection, transaction
+from django.utils import timezone
+
+from customers.models import Customer
+from oms.actors import Actor, actor_fields
+from oms.errors import InvalidInput, NotFound
+from oms.events import events_record
+from oms.money import MAX_AMOUNT, money_text, parse_amount, quantize
+
+from ..models import Invoice, InvoiceLine, InvoiceNumberCounter, InvoicePayment, InvoiceStatus, Order, OrderEvent, OrderLine, PaymentStatus
+from .audit import order_event
+
+INVOICE_ISSUED = "invoice.issued"
+INVOICE_PAID = "invoice.paid"
+EVENT_NAMES = (INVOICE_ISSUED, INVOICE_PAID)
+
+
+def invoice_date_today() -> date:
+    """The date an invoice issued now carries (the tests move it)."""
+    return timezone.localdate()
+
+
+def invoice_stream(invoice_id: int) -> str:
+    return f"invoice:{invoice_id}"
+
+
+def invoice_number_take(year: int) -> str:
+    """The next number of ``year``: INV-2026-000001, INV-2026-000002...
+
+    One statement bumps the year's counter row, creating it for the year's first invoice; it locks
+    that row (as FOR UPDATE does) until the transaction ends, so invoices of one year are numbered
+    one transaction after another and a rolled-back one gives its number back: no gaps, no
+    duplicates. Callers take it last, after every stock and order lock, so that waiting for it
+    never holds up a lock someone else waits for."""
+    table = connection.ops.quote_name(InvoiceNumberCounter._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (year, last_number) VALUES (%s, 1) "
+            f"ON CONFLICT (year) DO UPDATE SET last_number = {table}.last_number + 1 RETURNING last_number",
+            [year],
+        )
+        number = cursor.fetchone()[0]
+    return f"INV-{year}-{number:06d}"
+
+
+def _share(amount: Decimal, quantity: int, before: int, after: int, currency: str) -> Decimal:
+    """The part of a line's ``amount`` (discount or tax) for units ``before+1..after`` of
+    ``quantity``: cumulative shares, so the parts never go below zero and add up to ``amount``."""
+    return quantize(amount * after / quantity, currency) - quantize(amount * before / quantity, currency)
+
+
+def _buyer(order: Order, customer: Customer) -> dict:
+    """The buyer as the invoice prints it: the order's billing address (its shipping address when
+    it has none), with the customer's company and VAT number."""
+    address = dict(order.billing_address or order.shipping_address or {})
+    if customer.company_name and not address.get("company"):
+        address["company"] = customer.company_name
+    if customer.vat_number:
+        address["vat_number"] = customer.vat_number
+    return address
+
+
+@dataclass(frozen=True)
+class ShippedUnits:
+    """Units of one order line a shipment shipped; ``shipped_before``: that line's units shipped earlier."""
+
+    line: OrderLine
+    quantity: int
+    shipped_before: int
+
+
+def invoice_for_shipment(*, order: Order, shipped: list[ShippedUnits], lines: list[OrderLine], actor: Actor) -> Invoice | None:
+    """Issue the invoice of one shipment of a locked order, in the caller's transaction (``order_ship``).
+
+    None when the order is not invoiced: paid, of no customer, or of a customer not on terms.
+    The invoice number is taken last (:func:`invoice_number_take`)."""
+    if order.payment_status == PaymentStatus.PAID or order.customer_id is None:
+        return None
+    customer = Customer.objects.select_related("group").filter(pk=order.customer_id).first()
+    group = customer.group if customer else None
+    if group is None or not group.on_terms:
+        return None
+    currency = order.currency
+    first = not Invoice.objects.filter(order=order).exists()
+    invoice_lines = []
+    for item in shipped:
+        if item.quantity <= 0:
+            continue
+        line, before = item.line, item.shipped_before
+        after = before + item.quantity
+        discount = _share(line.discount, line.quantity, before, after, currency)
+        tax = _share(line.tax, line.quantity, before, after, currency)
+        gross = line.unit_price * item.quantity
+        invoice_lines.append(
+            InvoiceLine(
+                order_line=line, sku=line.sku, name=line.name, quantity=item.quantity, unit_price=line.unit_price,
+                discount=discount, tax=tax, line_total=gross - discount + tax,
+            )
+        )
+    if not invoice_lines:
+        return None
+    subtotal = sum((line.unit_price * line.quantity for line in invoice_lines), Decimal(0))
+    discount_total = sum((line.discount for line in invoice_lines), Decimal(0))
+    tax_total = sum((line.tax for line in invoice_lines), Decimal(0))
+    shipping = Decimal(0)
+    if first:
+        # The order's tax beyond its lines' is the shipping's tax (intake adds it to the total).
+        shipping = order.shipping_price
+        tax_total += order.tax_total - sum((line.tax for line in lines), Decimal(0))
+    total = subtotal - discount_total + tax_total + shipping
+    issued_on = invoice_date_today()
+    invoice = Invoice(
+        order=order, customer=customer, currency=currency, issued_on=issued_on, due_on=group.due_on(issued_on), terms=group.terms_text(),
+        billing_address=_buyer(order, customer), subtotal=subtotal, discount_total=discount_total, tax_total=tax_total,
+        shipping=shipping, total=total, status=InvoiceStatus.OPEN if total > 0 else InvoiceStatus.PAID,
+    )
+    invoice.number = invoice_number_take(issued_on.year)  # the transaction's last lock
+    invoice.save()
+    for line in invoice_lines:
+        line.invoice = invoice
+    InvoiceLine.objects.bulk_create(invoice_lines)
+    order_event(
+        order, OrderEvent.Kind.INVOICED, f"Invoice {invoice.number}: {money_text(total, currency)}, due {invoice.due_on.isoformat()} ({invoice.terms})",
+        actor=actor, data={"invoice": invoice.number, "total": str(quantize(total, currency)), "due_on": invoice.due_on.isoformat()},
+    ).save()
+    events_record([(INVOICE_ISSUED, invoice_payload(invoice))], stream=invoice_stream(invoice.pk), new_stream=True)
+    return invoice
+
+
+def invoice_payload(invoice: Invoice, **extra) -> dict:
+    """What every invoice event carries; receivers fetch the invoice from the API by number."""
+    return {
+        "invoice_id": invoice.pk, "number": invoice.number, "order_id": invoice.order_id, "order_number": invoice.order.number,
+        "customer_id": invoice.customer_id, "currency": invoice.currency, "total": str(quantize(invoice.total, invoice.currency)),
+        "amount_paid": str(quantize(invoice.amount_paid, invoice.currency)), "issued_on": invoice.issued_on.isoformat(), "due_on": invoice.due_on.isoformat(),
+        "status": invoice.status, **extra,
+    }
+
+
+def invoice_payment_record(*, number: str, amount, received_on: date, reference: str = "", actor: Actor) -> InvoicePayment:
+    """Record money received against one invoice: partial payments allowed, never more than the
+    balance; the payment that settles the balance marks the invoice paid (``invoice.paid``)."""
+    try:
+        amount = parse_amount(amount)
+    except ValueError as error:
+        raise InvalidInput("The amount is not a number.", fields={"amount": [f"{error}; e.g. 120.50."]}) from None
+    if amount <= 0 or amount >= MAX_AMOUNT:
+        raise InvalidInput("A payment is a positive amount.", fields={"amount": [f"Must be above 0 and below {MAX_AMOUNT}."]})
+    if not isinstance(received_on, date):
+        raise InvalidInput("When was it received?", fields={"received_on": ["A date, e.g. 2026-03-31."]})
+    with transaction.atomic():
+        invoice = Invoice.objects.select_for_update().select_related("order").filter(number=number).first()
+        if invoice is None:
+            raise NotFound(f"No invoice {number}.")
+        if amount != quantize(amount, invoice.currency):
+            raise InvalidInput(
+                f"{invoice.currency} has no such fraction.", fields={"amount": [f"At most the minor unit of {invoice.currency}."]}
+            )
+        balance = invoice.total - invoice.amount_paid
+        if amount > balance:
+            raise InvalidInput(
+                f"Invoice {invoice.number} has {money_text(balance, invoice.currency)} left to pay; nothing was recorded.",
+                fields={"amount": [f"At most {quantize(balance, invoice.currency)}."]},
+            )
+        payment = InvoicePayment.objects.create(
+            invoice=invoice, amount=amount, received_on=received_on, reference=reference.strip()[:100], recorded_by=actor_fields(actor)["actor_label"]
+        )
+        invoice.amount_paid += amount
+        fields = ["amount_paid"]
+        if invoice.amount_paid == invoice.total:
+            invoice.status = InvoiceStatus.PAID
+            fields.append("status")
+        invoice.save(update_fields=fields)
+        order_event(
+            invoice.order, OrderEvent.Kind.PAYMENT,
+            f"Payment of {money_text(amount, invoice.currency)} on invoice {invoice.number}{' (' + payment.reference + ')' if payment.reference else ''}: "
+            f"{money_text(invoice.total - invoice.amount_paid, invoice.currency)} left",
+            actor=actor, data={"invoice": invoice.number, "amount": str(quantize(amount, invoice.currency)), "received_on": received_on.isoformat()},
+        ).save()
+        if invoice.status == InvoiceStatus.PAID:
+            events_record([(INVOICE_PAID, invoice_payload(invoice))], stream=invoice_stream(invoice.pk))
+    return payment
