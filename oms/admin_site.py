@@ -37,8 +37,8 @@ class Section:
 
 SECTIONS = (
     Section("orders", "Orders & customers", (
-        "orders.order", "orders.heldorder", "orders.platformcancellation", "customers.customer", "customers.customergroup", "customers.pricelist",
-        "customers.storecreditaccount", "portal.notification",
+        "orders.order", "orders.heldorder", "orders.platformcancellation", "orders.invoice", "customers.customer", "customers.customergroup",
+        "customers.pricelist", "customers.storecreditaccount", "customers.datarequest", "portal.notification",
     )),
     Section("floor", "Floor: fulfillment, picking, packing", ("fulfillment.fulfillmentorder", "fulfillment.picklist", "fulfillment.packagetype")),
     Section("shipping", "Shipping", (
