@@ -62,7 +62,10 @@ class InvoiceDetailSerializer(InvoiceSerializer):
 
 
 class InvoiceFilter(django_filters.FilterSet):
-    customer = django_filters.NumberFilter(field_name="customer_id", help_text="A customer's id.")
+    # Bounded like the column: a number beyond it is a malformed request (400), not a database error.
+    customer = django_filters.NumberFilter(
+        field_name="customer_id", help_text="A customer's id.", min_value=1, max_value=2**63 - 1, decimal_places=0
+    )
     status = django_filters.ChoiceFilter(choices=InvoiceStatus.choices)
     overdue = django_filters.ChoiceFilter(
         choices=[("true", "true"), ("false", "false")], method="filter_overdue", help_text="`true`: open and past due; `false`: all others."
