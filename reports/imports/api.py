@@ -35,7 +35,7 @@ class ImportUploadParser(MultiPartParser):
 
 class FileImportRequestSerializer(serializers.Serializer):
     file = serializers.FileField(help_text=f"CSV (UTF-8, comma or semicolon separated) or XLSX; at most {MAX_FILE_BYTES // 1024 // 1024} MB and {MAX_ROWS:,} rows.")
-    kind = serializers.ChoiceField(choices=list(KINDS), help_text="products, stock_counts or customers.")
+    kind = serializers.ChoiceField(choices=list(KINDS), help_text="products, stock_counts, customers, carrier_charges or price_lists.")
     mode = serializers.ChoiceField(
         choices=ImportRecord.Mode.values, default=ImportRecord.Mode.VALID_ROWS,
         help_text="`valid_rows`: apply the valid rows and report the rest. `all_or_nothing`: any bad row and nothing is written.",

@@ -15,7 +15,8 @@ from django.db.models import Q
 from django_countries import countries
 from phonenumber_field.phonenumber import PhoneNumber, to_python
 
-from customers.models import Customer, CustomerAddress, CustomerGroup
+from customers.models import Customer, CustomerAddress, CustomerGroup, PriceList, PriceListItem
+from customers.price_lists import price_list_item_set
 from customers.services import customer_address_create, customer_create, customer_update
 from inventory.models import Location, Product, StockLevel
 from inventory.services import MAX_MOVEMENT_QUANTITY, product_create, product_update, stock_snapshot_apply
@@ -604,4 +605,72 @@ class RowRefused(Exception):
         self.errors = errors
 
 
-KINDS: dict[str, ImportKind] = {kind.key: kind for kind in (ProductsImport(), StockCountsImport(), CustomersImport(), CarrierChargesImport())}
+# --- contract prices ---------------------------------------------------------------------------
+
+
+class PriceListsImport(ImportKind):
+    key = ImportRecord.Kind.PRICE_LISTS
+    title = "Contract prices (price lists)"
+    key_column = "sku"
+    key_label = "price list, SKU and quantity break"
+    required_columns = ("price_list", "sku", "price")
+    optional_columns = ("min_quantity",)
+    permission = "customers.change_pricelist"
+    help = (
+        "One row per price list, SKU and quantity break: the price of that SKU on that list for lines of at least min_quantity "
+        "units (empty: 1, every line), in the list's currency. price_list is a price list's code (make the list, its group or "
+        "customer, currency and dates in the console first); the SKU must be a product on file. A break on file gets the new "
+        "price; the same price again changes nothing."
+    )
+
+    def row_key(self, values: dict[str, str]) -> str:
+        code, sku = values.get("price_list", ""), values.get("sku", "")
+        if not (code or sku):
+            return ""
+        breaks = values.get("min_quantity", "") or "1"
+        return f"{code} / {sku} / from {breaks}"
+
+    def plan_rows(self, rows: list[Row]) -> None:
+        codes = {row.values.get("price_list", "") for row in rows} - {""}
+        skus = {row.values.get("sku", "") for row in rows} - {""}
+        lists = {found.code: found for found in PriceList.objects.filter(code__in=codes)} if codes else {}
+        known = set(Product.objects.filter(sku__in=skus).values_list("sku", flat=True)) if skus else set()
+        on_file = {
+            (item.price_list_id, item.sku, item.min_quantity): item.price
+            for item in PriceListItem.objects.filter(price_list__in=lists.values(), sku__in=skus)
+        } if lists and skus else {}
+        for row in rows:
+            code = _text(row, "price_list", 32, required=True)
+            sku = _text(row, "sku", 64, required=True)
+            price_list = lists.get(code or "")
+            if code and price_list is None:
+                row.error("price_list", f"No price list with code {code!r}; create it in the console (Price lists) first, or check the code.")
+            if sku and sku not in known:
+                row.error("sku", f"No product with SKU {sku!r}; check the SKU or import the product first.")
+            min_quantity = 1
+            if _present(row, "min_quantity"):
+                min_quantity = _whole(row, "min_quantity")
+                if min_quantity == 0:
+                    row.error("min_quantity", "A break starts at 1 unit or more (1: every line).")
+            if not _present(row, "price"):
+                row.error("price", "Required: the contract price per unit.")
+                continue
+            if price_list is None:
+                continue
+            price = _amount(row, "price", price_list.currency)
+            if row.errors:
+                continue
+            now = on_file.get((price_list.pk, sku, min_quantity))
+            shown = _shown(price, price_list.currency)
+            row.action = CREATE if now is None else (UNCHANGED if now == price else UPDATE)
+            row.changes = {} if row.action == UNCHANGED else {"price": [None if now is None else _shown(now, price_list.currency), shown]}
+            row.data = {"price_list": code, "sku": sku, "min_quantity": min_quantity, "price": price}
+
+    def apply(self, row: Row, *, actor: Actor, reference: str) -> str:
+        try:
+            return price_list_item_set(actor=actor, **row.data)
+        except DomainError as error:
+            raise RowRefused(_error_columns(error, {}, "price")) from None
+
+
+KINDS: dict[str, ImportKind] = {kind.key: kind for kind in (ProductsImport(), StockCountsImport(), CustomersImport(), CarrierChargesImport(), PriceListsImport())}

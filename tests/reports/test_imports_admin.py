@@ -126,3 +126,15 @@ def test_the_imports_page_offers_each_allowed_kind(console):
     page = console("Operations manager").get(reverse("admin:reports_importrecord_changelist")).content.decode()
 
     assert all(new_url(kind) in page for kind in ("products", "stock_counts", "customers"))
+
+
+
+def test_the_price_lists_page_offers_the_contract_price_import_to_the_accountant_only(console):
+    accountant = console("Accounting")
+    page = accountant.get(reverse("admin:customers_pricelist_changelist"))
+    upload = accountant.get(new_url("price_lists"))
+
+    assert "Import contract prices" in page.content.decode()
+    assert upload.status_code == 200 and "min_quantity" in upload.content.decode()
+    warehouse = console("Warehouse")
+    assert warehouse.get(new_url("price_lists")).status_code in (302, 403)
