@@ -13,6 +13,8 @@ from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
 
+from customers.models import CustomerGroup
+from customers.pricing import contract_prices
 from inventory.selectors import products_by_sku
 from oms import geo
 from oms.actors import Actor
@@ -32,9 +34,11 @@ from .intake import (
     OrderIntakeData,
     address_doubts,
     address_errors,
+    catalogue_apply,
     order_build,
     holds_for,
     intake_validate,
+    placed_on_day,
 )
 from .lifecycle import order_hold_place, order_hold_release
 
@@ -157,12 +161,14 @@ def _address_hold_review(order: Order, address: AddressData, *, actor: Actor) ->
 # --- lines -------------------------------------------------------------------------------------
 
 
-def _lines_built(order: Order, lines: list[LineData]) -> tuple[list[OrderLine], list[OrderHold]]:
-    """New, unsaved lines priced as intake prices them, and the line holds they call for."""
+def _lines_built(order: Order, lines: list[LineData]) -> tuple[list[OrderLine], list[OrderHold], list[str]]:
+    """New, unsaved lines checked and priced as intake checks and prices them (the customer's
+    catalogue rules, its contract prices of the day the order was placed), the line holds and
+    credit hold they call for, and the quantities the catalogue rounded up."""
     # Intake's own checks and pricing, run on a stand-in order: only the lines are new here.
     stand_in = OrderIntakeData(
         channel=order.channel.code, external_id=order.external_id, currency=order.currency, email="buyer@example.com",
-        shipping_address=AddressData(country=order.ship_country or "US"), lines=lines, payment_status=PaymentStatus.PAID,
+        shipping_address=AddressData(country=order.ship_country or "US"), lines=lines, payment_status=order.payment_status,
         shipping_price=order.shipping_price,
     )
     try:
@@ -171,11 +177,24 @@ def _lines_built(order: Order, lines: list[LineData]) -> tuple[list[OrderLine], 
         line_errors = {path: messages for path, messages in exc.fields.items() if path.startswith("lines")}
         if line_errors:
             raise InvalidInput("The lines are malformed; nothing was changed.", fields=line_errors) from None
-    draft, new_lines = order_build(stand_in, order.channel, order.customer, products_by_sku(line.sku for line in stand_in.lines))
-    holds = [hold for hold in holds_for(stand_in, draft, new_lines, order.customer, None) if hold.reason in LINE_HOLD_REASONS]
+    customer = order.customer
+    group = CustomerGroup.objects.filter(pk=customer.group_id).first() if customer.group_id else None
+    products = products_by_sku(line.sku for line in stand_in.lines)
+    try:
+        rounded = catalogue_apply(stand_in, group, products)
+    except InvalidInput as exc:
+        raise InvalidInput("Lines break the customer's catalogue rules; nothing was changed.", fields=exc.fields) from None
+    prices = contract_prices(customer, currency=order.currency, skus=(line.sku for line in stand_in.lines), on=placed_on_day(order.placed_at))
+    draft, new_lines = order_build(stand_in, order.channel, customer, products, prices)
+    # The order's old total leaves the customer's exposure as the new one enters it.
+    counted = order.payment_status in (PaymentStatus.PENDING, PaymentStatus.AUTHORIZED)
+    holds = [
+        hold for hold in holds_for(stand_in, draft, new_lines, customer, group, replacing=order.grand_total if counted else Decimal(0))
+        if hold.reason in (*LINE_HOLD_REASONS, HoldReason.CREDIT_LIMIT)
+    ]
     for line in new_lines:
         line.order = order
-    return new_lines, holds
+    return new_lines, holds, rounded
 
 
 def _line_snapshot(lines: list[OrderLine], currency: str) -> list[dict]:
@@ -191,13 +210,15 @@ def _line_snapshot(lines: list[OrderLine], currency: str) -> list[dict]:
 def order_lines_replace(*, order_id: int, expected_version: ExpectedVersion, lines: list[LineData], actor: Actor) -> Order:
     """Replace every line of a pending or held order.
 
-    Guarantees: lines are checked and priced as intake checks them (malformed: :class:`InvalidInput`,
-    nothing changed); a stale ``expected_version`` raises :class:`PreconditionFailed`; other
+    Guarantees: lines are checked and priced as intake checks them (malformed, or against the
+    customer's catalogue rules: :class:`InvalidInput`, nothing changed; without a price: the
+    contract price of the day the order was placed); a stale ``expected_version`` raises :class:`PreconditionFailed`; other
     statuses are refused with ``not_editable``. Any stock the order holds is released, the new lines
     and totals are saved with one more version, the audit trail records the old and new lines and
     ``order.updated`` is published. Unknown or inactive SKUs place a stock hold and odd quantities
     or prices a quantity/price hold, as at intake; such a hold whose cause the new lines remove is
-    released. An order on hold stays on hold while any hold remains; a pending order is allocated
+    released. New lines that take the customer past its credit limit (the new total in place of the
+    old one) place a credit hold, which stays until accounting releases it. An order on hold stays on hold while any hold remains; a pending order is allocated
     again (allocated or backordered). Shipping price and shipping tax are kept.
     """
     with transaction.atomic():
@@ -205,7 +226,7 @@ def order_lines_replace(*, order_id: int, expected_version: ExpectedVersion, lin
         version_check(expected_version, order.version, what=f"Order {order.number}")
         _refuse_unless(order, LINES_EDITABLE, "lines")
         old_lines = list(OrderLine.objects.filter(order=order).order_by("line_number"))
-        new_lines, holds = _lines_built(order, lines)
+        new_lines, holds, rounded = _lines_built(order, lines)
         # Shipping tax has no line of its own: it is what the order's tax exceeds its lines' by.
         shipping_tax = order.tax_total - sum((line.tax for line in old_lines), Decimal(0))
         subtotal = sum((line.unit_price * line.quantity for line in new_lines), Decimal(0))
@@ -223,6 +244,10 @@ def order_lines_replace(*, order_id: int, expected_version: ExpectedVersion, lin
             order, OrderEvent.Kind.LINE, f"Lines replaced: {len(old_lines)} → {len(new_lines)}", actor=actor,
             data={"from": _line_snapshot(old_lines, order.currency), "to": _line_snapshot(new_lines, order.currency)},
         ).save()
+        if rounded:
+            order_event(
+                order, OrderEvent.Kind.NOTE, f"Quantities rounded up to the catalogue rules: {'; '.join(rounded)}", actor=actor, data={"rounded": rounded}
+            ).save()
         order_event_publish(order, "order.updated", changed=["lines"])
         order = _line_holds_review(order, holds, actor=actor)
         if order.status == OrderStatus.PENDING:
@@ -235,6 +260,11 @@ def _line_holds_review(order: Order, wanted: list[OrderHold], *, actor: Actor) -
     (in that order, so an order never passes through allocation between two holds)."""
     open_holds = {hold.reason: hold for hold in OrderHold.objects.filter(order=order, reason__in=LINE_HOLD_REASONS, released_at__isnull=True)}
     wanted_by_reason = {hold.reason: hold for hold in wanted}
+    credit = wanted_by_reason.pop(HoldReason.CREDIT_LIMIT, None)
+    # New lines that take the customer past its credit are held for accounting; a credit hold is
+    # never lifted by a change of lines (only accounting releases it).
+    if credit is not None and not OrderHold.objects.filter(order=order, reason=HoldReason.CREDIT_LIMIT, released_at__isnull=True).exists():
+        order_hold_place(order_id=order.pk, reason=HoldReason.CREDIT_LIMIT, detail=credit.detail, actor=actor)
     for reason, hold in wanted_by_reason.items():
         if reason in open_holds:
             OrderHold.objects.filter(pk=open_holds[reason].pk).update(detail=hold.detail)

@@ -257,7 +257,7 @@ def intake_validate(data: OrderIntakeData) -> None:
         raise InvalidInput("The order is malformed; nothing was recorded.", fields=errors)
 
 
-def _placed_on(placed_at: datetime) -> date:
+def placed_on_day(placed_at: datetime) -> date:
     """The calendar day of ``placed_at`` in the shop's time zone (the day a promise counts from)."""
     return timezone.localdate(placed_at) if timezone.is_aware(placed_at) else placed_at.date()
 
@@ -282,7 +282,7 @@ def _promise_error(data: OrderIntakeData) -> str:
     if data.placed_at is None:
         # Fixed here, so the promise is judged against the very moment the order records.
         data.placed_at = timezone.now()
-    placed_on = _placed_on(data.placed_at)
+    placed_on = placed_on_day(data.placed_at)
     if promise < placed_on:
         return f"{promise} is before the order was placed ({placed_on}); promise a day on or after it, or leave it out."
     return ""
@@ -296,7 +296,7 @@ def promised_delivery_date_for(data: OrderIntakeData, channel: Channel, placed_a
     if not channel.delivery_days:
         return None
     try:
-        return _placed_on(placed_at) + timedelta(days=channel.delivery_days)
+        return placed_on_day(placed_at) + timedelta(days=channel.delivery_days)
     except OverflowError:  # placed at the end of the calendar: no day to promise
         return None
 
@@ -404,8 +404,12 @@ def _overdue_text(position: CreditPosition) -> str:
     )
 
 
-def holds_for(data: OrderIntakeData, order: Order, lines: list[OrderLine], customer: Customer, group: CustomerGroup | None) -> list[OrderHold]:
-    """The holds a new order gets (unsaved), with the reason and detail of each doubt."""
+def holds_for(data: OrderIntakeData, order: Order, lines: list[OrderLine], customer: Customer, group: CustomerGroup | None,
+              *, replacing: Decimal = Decimal(0)) -> list[OrderHold]:
+    """The holds a new order gets (unsaved), with the reason and detail of each doubt.
+
+    ``replacing``: what the order counted in the customer's exposure before its lines were
+    replaced (its old total), so the new total takes its place rather than adding to it."""
     holds = []
 
     def hold(reason: str, detail: str):
@@ -451,10 +455,12 @@ def holds_for(data: OrderIntakeData, order: Order, lines: list[OrderLine], custo
     if on_credit and group is not None and (limited or group.on_terms):
         position = _credit_position(customer, group, with_exposure=limited)
         reasons = []
-        if limited and position.exposure + order.grand_total > group.credit_limit:
-            reach, limit = quantize(position.exposure + order.grand_total, order.currency), quantize(group.credit_limit, order.currency)
+        if limited and position.exposure - replacing + order.grand_total > group.credit_limit:
+            reach = quantize(position.exposure - replacing + order.grand_total, order.currency)
+            limit = quantize(group.credit_limit, order.currency)
             if position.unpaid_invoices:
-                not_invoiced, invoices = quantize(position.not_invoiced + order.grand_total, order.currency), quantize(position.unpaid_invoices, order.currency)
+                not_invoiced = quantize(position.not_invoiced - replacing + order.grand_total, order.currency)
+                invoices = quantize(position.unpaid_invoices, order.currency)
                 reasons.append(
                     f"Open orders not yet invoiced ({not_invoiced}) and unpaid invoices ({invoices}) would reach {reach} {order.currency}, limit {limit}."
                 )
@@ -522,7 +528,7 @@ def order_build(
     the transient attribute ``contract`` for :func:`holds_for`."""
     currency = data.currency
     placed_at = data.placed_at or timezone.now()
-    placed_on = _placed_on(placed_at)
+    placed_on = placed_on_day(placed_at)
     order = Order(
         channel=channel,
         external_id=data.external_id,
@@ -666,7 +672,7 @@ def _store_credit_check(data: OrderIntakeData, order: Order) -> Decimal:
     return amount
 
 
-def _catalogue_apply(data: OrderIntakeData, group: CustomerGroup | None, products: dict) -> list[str]:
+def catalogue_apply(data: OrderIntakeData, group: CustomerGroup | None, products: dict) -> list[str]:
     """Apply the group's catalogue rules (``customers.catalogue``) to the lines: refuses the order
     (:class:`InvalidInput`, naming each line and what to change) when a line may not be bought or
     its quantity does not fit a refusing rule; rounds quantities up where the rule says so, in
@@ -705,8 +711,8 @@ def _intake(data: OrderIntakeData, actor: Actor) -> IntakeResult:
             products = {line.sku: known.products[line.sku] for line in data.lines if line.sku in known.products}
         else:
             products = products_by_sku(line.sku for line in data.lines)
-        rounded = _catalogue_apply(data, group, products)
-        placed_on = _placed_on(data.placed_at or timezone.now())
+        rounded = catalogue_apply(data, group, products)
+        placed_on = placed_on_day(data.placed_at or timezone.now())
         prices = contract_prices(customer, currency=data.currency, skus=(line.sku for line in data.lines), on=placed_on)
         order, lines = order_build(data, channel, customer, products, prices)
         store_credit = _store_credit_check(data, order)

@@ -206,3 +206,82 @@ def test_intake_reads_the_contract_in_one_query_whatever_the_number_of_lines(sto
         return len(queries), sum("customers_pricelistitem" in q["sql"] for q in queries.captured_queries)
 
     assert run([("SKU-1", 1, None)]) == run([(sku, 6, None) for sku in skus])
+
+
+# --- lines replaced after intake -------------------------------------------------------------
+
+
+def _held(buyer):
+    """A B2B order held for a price that departs from the contract (so its lines may change)."""
+    order = place_order([("SKU-A", 2, "11.00")], email=buyer.email, placed_at=PLACED, payment_status="pending")
+    assert order.status == OrderStatus.ON_HOLD
+    return order
+
+
+def test_replaced_lines_without_a_price_are_priced_from_the_contract_of_the_day_the_order_was_placed(stocked, trade):
+    from orders.services import order_lines_replace
+    from orders.services.intake import LineData
+
+    group, buyer = trade
+    stocked("SKU-A", 100, price=Decimal("20.00"))
+    stocked("SKU-B", 100, price=Decimal("30.00"))
+    tiers = price_list("trade-usd", group=group, valid_until=TODAY, prices=[("SKU-A", "10.00"), ("SKU-B", "25.00"), ("SKU-B", 10, "22.00")])
+    price_list("later", group=group, valid_from=TODAY + datetime.timedelta(days=1), prices=[("SKU-B", "1.00")])
+    order = _held(buyer)
+
+    changed = order_lines_replace(order_id=order.pk, expected_version=None, actor="cs",
+                                  lines=[LineData(sku="SKU-A", quantity=2, unit_price=None), LineData(sku="SKU-B", quantity=10, unit_price=None)])
+
+    first, second = changed.lines.order_by("line_number")
+    assert (first.unit_price, first.price_list) == (Decimal("10.00"), tiers)
+    assert (second.unit_price, second.price_list, second.price_break) == (Decimal("22.00"), tiers, 10)
+    assert not changed.holds.filter(reason=HoldReason.QUANTITY_PRICE, released_at__isnull=True).exists()
+
+
+def test_replaced_lines_follow_the_catalogue_rules_and_a_refused_line_changes_nothing(stocked, trade):
+    from customers.models import CatalogueRule
+    from orders.services import order_lines_replace
+    from orders.services.intake import LineData
+
+    group, buyer = trade
+    stocked("SKU-A", 100, price=Decimal("10.00"))
+    stocked("SKU-B", 100, price=Decimal("10.00"))
+    price_list("trade-usd", group=group, prices=[("SKU-A", "10.00"), ("SKU-B", "10.00")])
+    order = _held(buyer)
+    CatalogueRule.objects.create(customer_group=group, sku="SKU-A", case_pack=6, on_mismatch=CatalogueRule.Mismatch.ROUND_UP)
+    CatalogueRule.objects.create(customer_group=group, sku="SKU-B", allowed=False)
+
+    with pytest.raises(InvalidInput) as refused:
+        order_lines_replace(order_id=order.pk, expected_version=None, actor="cs", lines=[LineData(sku="SKU-B", quantity=1, unit_price=None)])
+    assert "catalogue" in refused.value.message and "lines[0].sku" in refused.value.fields
+    assert list(order.lines.values_list("sku", "quantity")) == [("SKU-A", 2)]
+
+    changed = order_lines_replace(order_id=order.pk, expected_version=None, actor="cs", lines=[LineData(sku="SKU-A", quantity=4, unit_price=None)])
+
+    assert changed.lines.get().quantity == 6
+    assert changed.events.filter(kind="note", message__contains="rounded up").exists()
+
+
+def test_replaced_lines_that_take_the_customer_past_its_credit_limit_are_held_for_accounting(stocked, trade):
+    from orders.services import order_hold_place, order_lines_replace
+    from orders.services.intake import LineData
+
+    group, buyer = trade
+    group.credit_limit, group.credit_currency = Decimal("100.00"), "USD"
+    group.save()
+    stocked("SKU-A", 100, price=Decimal("10.00"))
+    price_list("trade-usd", group=group, prices=[("SKU-A", "10.00")])
+    order = _held(buyer)  # 2 x 11.00: within the limit, held for the price only
+
+    # 9 units: 90.00 replaces the order's own 22.00 in the exposure, so it is within 100
+    within = order_lines_replace(order_id=order.pk, expected_version=None, actor="cs", lines=[LineData(sku="SKU-A", quantity=9, unit_price=None)])
+    assert not within.holds.filter(reason=HoldReason.CREDIT_LIMIT).exists()
+    assert within.status == OrderStatus.ALLOCATED
+    order_hold_place(order_id=order.pk, reason=HoldReason.MANUAL, detail="customer rang: wants more", actor="cs")
+
+    # 11 units: 110.00 in place of 90.00 (not on top of it) passes the limit
+    beyond = order_lines_replace(order_id=order.pk, expected_version=None, actor="cs", lines=[LineData(sku="SKU-A", quantity=11, unit_price=None)])
+
+    hold = beyond.holds.get(reason=HoldReason.CREDIT_LIMIT, released_at__isnull=True)
+    assert beyond.status == OrderStatus.ON_HOLD
+    assert hold.detail == "Open unpaid orders would reach 110.00 USD, limit 100.00."
