@@ -19,6 +19,7 @@ from django.utils.timezone import localtime
 from inventory.models import Location
 from oms.admin import AuditTrailInline, ConfigAuditAdmin, FormOnlyFieldsMixin, ReadOnlyAdmin, ReadOnlyInline
 from oms.errors import DomainError
+from oms.masking import PersonalDataMaskingMixin
 from oms.money import quantize
 
 from oms.admin_saved_filters import SavedFiltersMixin
@@ -88,7 +89,7 @@ class AllocationLocationFilter(admin.SimpleListFilter):
         return queryset
 
 
-class OrderListMixin:
+class OrderListMixin(PersonalDataMaskingMixin):
     """What every list of orders shows, fetched in a fixed number of queries."""
 
     list_select_related = ("channel", "customer")
