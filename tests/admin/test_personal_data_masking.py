@@ -168,6 +168,14 @@ def acme(warehouse):
     return Supplier.objects.get(code="acme")
 
 
+def test_every_field_the_registry_names_is_a_field_of_its_model():
+    from django.apps import apps
+
+    for label, names in personal_data_fields().items():
+        model = apps.get_model(label)
+        assert {field.name for field in model._meta.concrete_fields} >= names, label
+
+
 def test_a_suppliers_contact_is_in_the_registry_but_not_in_a_customers_export(acme):
     assert personal_data_fields()["inventory.supplier"] == {"contact_name", "email", "phone"}
     assert "inventory" not in [part.name for part in personal_data_parts()]
