@@ -5,6 +5,7 @@ from django.urls import NoReverseMatch
 
 from oms.admin import ReadOnlyAdmin, ReadOnlyInline
 from oms.admin_links import console_link
+from oms.masking import PersonalDataMaskingMixin
 from oms.money import money_text
 
 from .admin_data_requests import personal_data_erase_view, personal_data_export_view, personal_data_urls
@@ -18,7 +19,7 @@ class CustomerAddressInline(admin.StackedInline):
 
 
 @admin.register(Customer)
-class CustomerAdmin(admin.ModelAdmin):
+class CustomerAdmin(PersonalDataMaskingMixin, admin.ModelAdmin):
     list_display = ("email", "display_name", "kind", "phone", "group", "created_at")
     change_list_template = "admin/customers/customer/change_list.html"
     list_filter = ("kind", "group", "email_opt_in", "sms_opt_in", ("email_bounced_at", admin.EmptyFieldListFilter), "language", "created_at")

@@ -87,4 +87,8 @@ PART = PersonalDataPart(
     identifiers=customers_identifiers,
     active_since=customers_active_since,
     last=True,
+    fields={
+        "customers.Customer": ("email", "first_name", "last_name", "company_name", "vat_number", "phone"),
+        "customers.CustomerAddress": ("name", "company", "line1", "line2", "city", "region", "postal_code", "phone"),
+    },
 )

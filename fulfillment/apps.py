@@ -12,6 +12,12 @@ class FulfillmentConfig(AppConfig):
 
         # This app's share of a customer's data export and erasure (oms.personal_data).
         personal_data_register(PART)
+        # The floor sees the ship-to of what it is picking and packing (the rest is masked).
+        from oms.masking import masking_work_register
+
+        from .personal_data import orders_in_hand
+
+        masking_work_register("orders.Order", orders_in_hand)
         from oms.events import subscribe
         from oms.work_queues import work_queues_register
         from orders.services.audit import STATUS_EVENTS

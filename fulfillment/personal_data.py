@@ -4,7 +4,10 @@ and the outbound shipments booked for them (their addresses and tracking)."""
 from oms.personal_data import ErasureContext, PersonalDataPart, rows_of, rows_scrub
 from shipping.personal_data import shipments_erase, shipments_export
 
-from .models import FulfillmentHold, FulfillmentOrder
+from .models import OPEN_STATUSES, FulfillmentHold, FulfillmentOrder
+
+# Who works the floor (pick, pack, ship): sees the ship-to of the orders in hand (oms.masking).
+FLOOR = "fulfillment.confirm_picklist"
 
 
 def _fulfillment_orders(customer_id: int):
@@ -32,9 +35,20 @@ def fulfillment_erase(context: ErasureContext) -> dict[str, int]:
     }
 
 
+def orders_in_hand(user, order_ids: list) -> set:
+    """The orders among ``order_ids`` the floor is working on: a fulfillment order of theirs not
+    shipped yet (pending, picking or packed). Their name, e-mail and addresses stay visible to
+    the floor; once every part has shipped (or been cancelled) they are masked again."""
+    if not user.has_perm(FLOOR):
+        return set()
+    in_hand = FulfillmentOrder.objects.filter(order_id__in=order_ids, status__in=OPEN_STATUSES)
+    return set(in_hand.values_list("order_id", flat=True))
+
+
 PART = PersonalDataPart(
     name="fulfillment",
     models=("fulfillment.FulfillmentOrder", "fulfillment.FulfillmentHold", "shipping.Shipment", "shipping.TrackingEvent"),
     export=fulfillment_export,
     erase=fulfillment_erase,
+    fields={"shipping.Shipment": ("origin", "destination")},
 )

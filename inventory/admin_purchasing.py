@@ -24,6 +24,7 @@ from django.views.decorators.http import require_POST
 
 from oms.admin import AuditTrailInline, ReadOnlyInline, form_add_domain_error
 from oms.errors import DomainError, InvalidInput
+from oms.masking import PersonalDataMaskingMixin
 
 from . import purchasing
 from .admin_views import _form_page
@@ -48,11 +49,12 @@ class SupplierProductInline(admin.TabularInline):
 
 
 @admin.register(Supplier)
-class SupplierAdmin(admin.ModelAdmin):
+class SupplierAdmin(PersonalDataMaskingMixin, admin.ModelAdmin):
     list_display = ("code", "name", "contact_name", "email", "currency", "lead_time_days", "lead_time_spread_days", "pack_size", "is_active")
     list_filter = ("is_active", "currency")
     search_fields = ("code", "name", "contact_name", "email")
     inlines = (SupplierProductInline,)
+    actions = ("forget_contact",)
     fieldsets = (
         (None, {"fields": ("code", "name", "is_active")}),
         ("Contact", {"fields": ("contact_name", "email", "phone")}),
@@ -72,6 +74,30 @@ class SupplierAdmin(admin.ModelAdmin):
             obj.version += 1
             obj.updated_at = timezone.now()
         super().save_model(request, obj, form, change)
+
+    @admin.action(description="Forget the contact (name, e-mail, phone)", permissions=["change"])
+    def forget_contact(self, request, queryset):
+        """A supplier's contact person asked to be forgotten: after a confirmation page, each
+        selected supplier's contact goes (:func:`purchasing.supplier_contact_forget`)."""
+        suppliers = list(queryset.order_by("pk"))
+        if "apply" not in request.POST:
+            context = {
+                **self.admin_site.each_context(request), "opts": self.opts, "title": "Forget the contact of these suppliers",
+                "submit_label": "Forget the contact", "suppliers": suppliers,
+            }
+            return TemplateResponse(request, "admin/inventory/supplier/forget_contact.html", context)
+        forgotten = []
+        for supplier in suppliers:
+            try:
+                purchasing.supplier_contact_forget(code=supplier.code, actor=request.user)
+            except DomainError as error:
+                self.message_user(request, error.message, messages.WARNING)
+            else:
+                self.log_change(request, supplier, "Forgot the contact person (name, e-mail, phone) on request.")
+                forgotten.append(supplier.code)
+        if forgotten:
+            self.message_user(request, f"Contact forgotten for {', '.join(forgotten)}.", messages.SUCCESS)
+        return None
 
 
 # --- purchase orders -------------------------------------------------------------------------

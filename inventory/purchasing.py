@@ -30,6 +30,7 @@ from oms.db import row_update, rows_insert, rows_select
 from oms.errors import DomainError, InvalidInput, InvalidTransition, NotFound
 from oms.events import event_record
 from oms.money import MAX_AMOUNT, parse_amount, quantize
+from oms.personal_data import quoted_strings_scrub, rows_scrub
 from oms.versions import ExpectedVersion, version_check
 
 from .models import Location, Product, StockMovement
@@ -43,6 +44,7 @@ from .models_purchasing import (
     SupplierProduct,
     po_number_for,
 )
+from .personal_data import SUPPLIER_CONTACT_FIELDS
 from .selectors_purchasing import purchase_order_shortfall
 from .services import _announce_available, _fields_apply, _model_validate, _positive, _post, location_get, product_get, stock_levels_lock
 
@@ -123,6 +125,40 @@ def supplier_update(*, code: str, expected_version: ExpectedVersion, changes: di
         supplier.version += 1
         supplier.updated_at = timezone.now()
         supplier.save(update_fields=[*changed, "version", "updated_at"])
+    return supplier
+
+
+def supplier_contact_forget(*, code: str, actor: Actor) -> Supplier:
+    """Forget a supplier's contact person on their request: the contact name, e-mail and phone are
+    blanked, and cleaned out of the supplier's purchase orders (notes, trail), the events and the
+    admin's history; the supplier, its address and its orders stay. Recorded as the event
+    ``supplier.contact_forgotten`` (who, when; not what was forgotten). Refused
+    (``no_contact``) when there is no contact on record."""
+    with transaction.atomic():
+        supplier = Supplier.objects.select_for_update(no_key=True).filter(code=code).first()
+        if supplier is None:
+            raise NotFound(f"No supplier with code {code!r}.", code="unknown_supplier")
+        values = [str(getattr(supplier, name)) for name in SUPPLIER_CONTACT_FIELDS if getattr(supplier, name)]
+        if not values:
+            raise DomainError(f"Supplier {supplier.code} has no contact on record; nothing to forget.", code="no_contact")
+        # A name alone might be someone else's too: it finds rows only with a surname beside it.
+        identifiers = [value for value in values if value != supplier.contact_name or " " in value.strip()]
+        orders = PurchaseOrder.objects.filter(supplier=supplier)
+        counts = {
+            "purchase_orders": rows_scrub(orders, tuple(values), skip=["number"]),
+            "purchase_order_events": rows_scrub(PurchaseOrderEvent.objects.filter(purchase_order__in=orders), tuple(values)),
+            **quoted_strings_scrub(values=values, identifiers=identifiers, actor=actor),
+        }
+        for name in SUPPLIER_CONTACT_FIELDS:
+            setattr(supplier, name, "")
+        supplier.version += 1
+        supplier.updated_at = timezone.now()
+        supplier.save(update_fields=[*SUPPLIER_CONTACT_FIELDS, "version", "updated_at"])
+        event_record(
+            "supplier.contact_forgotten",
+            {"supplier": supplier.code, "by": actor_fields(actor)["actor_label"], "fields": list(SUPPLIER_CONTACT_FIELDS), "cleaned": counts},
+            stream=f"supplier:{supplier.pk}",
+        )
     return supplier
 
 

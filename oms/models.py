@@ -78,6 +78,9 @@ class DomainEvent(models.Model):
         indexes = [
             models.Index(fields=["created_at"], condition=models.Q(dispatched_at__isnull=True), name="event_undispatched_idx")
         ]
+        # The kernel's permission to see personal data unmasked in the console (oms.masking); it
+        # belongs to no one model, and the kernel's events are where a customer's data travels.
+        permissions = [("view_personal_data", "Can see personal data (names, e-mails, phones, addresses) unmasked")]
         constraints = [
             models.UniqueConstraint(
                 fields=["stream", "sequence"], condition=models.Q(sequence__isnull=False), name="event_stream_sequence_unique"

@@ -6,10 +6,16 @@ rows), an eraser (anonymises in place, keeps amounts, returns counts) and, where
 tell, the reasons an erasure must wait (open orders, open returns). A customer's export or
 erasure walks every registered part, so an app cannot forget its share; a test lists every model
 linked to a customer and fails when no part covers it.
+
+A part also names its personal *fields* (``fields``: model label -> field names): the one list the
+console's masking (:mod:`oms.masking`) reads to know what to hide from roles without
+``oms.view_personal_data``. A part about people who are not customers (a supplier's contact)
+declares ``customer_data=False``: its fields are listed and masked, but a customer's export and
+erasure do not walk it (such people are forgotten by their own action, e.g. "Forget this contact").
 """
 
 import json
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -66,6 +72,12 @@ class PersonalDataPart:
     active_since: Callable[[list[int], datetime], set[int]] = lambda customer_ids, since: set()
     # Erased after every other part (the part that holds the customer row itself).
     last: bool = field(default=False)
+    # The fields holding a person's data, per model (``"orders.Order": ("email", ...)``): what the
+    # console masks for roles without ``oms.view_personal_data``.
+    fields: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    # False: the part is about people who are not customers (suppliers' contacts); a customer's
+    # export, erasure and retention skip it.
+    customer_data: bool = field(default=True)
 
 
 _parts: dict[str, PersonalDataPart] = {}
@@ -77,12 +89,27 @@ def personal_data_register(part: PersonalDataPart) -> None:
 
 
 def personal_data_parts() -> list[PersonalDataPart]:
-    return sorted(_parts.values(), key=lambda part: part.last)
+    """The parts a customer's export, erasure and retention walk, the customer's own part last."""
+    return sorted((part for part in _parts.values() if part.customer_data), key=lambda part: part.last)
+
+
+def personal_data_fields() -> dict[str, frozenset[str]]:
+    """Every registered personal field: ``app_label.modelname`` (lower case) -> field names."""
+    found: dict[str, set[str]] = {}
+    for part in _parts.values():
+        for label, names in part.fields.items():
+            found.setdefault(label.lower(), set()).update(names)
+    return {label: frozenset(names) for label, names in found.items()}
+
+
+def personal_fields_of(model: type[models.Model]) -> frozenset[str]:
+    """The personal fields of ``model`` (empty when no part names any)."""
+    return personal_data_fields().get(model._meta.concrete_model._meta.label_lower, frozenset())
 
 
 def personal_data_covered_models() -> set[str]:
-    """``app_label.ModelName`` (lower case) of every model some part covers."""
-    return {label.lower() for part in _parts.values() for label in part.models}
+    """``app_label.ModelName`` (lower case) of every model some customer part covers."""
+    return {label.lower() for part in personal_data_parts() for label in part.models}
 
 
 def personal_data_export(customer_id: int) -> dict[str, Tables]:
@@ -251,6 +278,15 @@ def kernel_erase(context: ErasureContext) -> dict[str, int]:
     for model, fields in _kernel_tables():
         counts[model._meta.model_name] = rows_scrub(rows_mentioning(model, context.identifiers, fields), context.values)
     return counts
+
+
+def quoted_strings_scrub(*, values: Iterable[str], identifiers: Iterable[str], actor: Actor) -> dict[str, int]:
+    """Clean the personal strings of someone who is not a customer (a supplier's contact) out of
+    the kernel's events, logs and admin history, as a customer's erasure does: rows that mention
+    one of ``identifiers`` get every one of ``values`` replaced. Runs in the caller's transaction."""
+    found = _searchable(identifiers)
+    context = ErasureContext(customer_id=0, actor=actor, values=_searchable([*found, *values]), identifiers=found)
+    return kernel_erase(context)
 
 
 KERNEL_PART = PersonalDataPart(

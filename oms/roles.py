@@ -12,7 +12,8 @@ ROLES: dict[str, dict[str, list[str]]] = {
                       # The dock receives deliveries against purchase orders (buying is the manager's).
                       "view_supplier", "view_purchaseorder", "view_purchaseorderline", "view_purchaseorderevent", "receive_purchaseorder"],
         "orders": ["view_order", "view_orderline", "view_allocation", "view_orderevent", "view_orderhold", "view_channel", "transition_order"],
-        "customers": ["view_customer", "view_customeraddress"],
+        # No customers: the warehouse sees a customer's name and address only on what it ships
+        # (oms.masking), never the customer records themselves.
         # The floor work: fulfillment orders through their lifecycle, moves between locations, pick lists, packing.
         "fulfillment": ["view_fulfillmentorder", "view_fulfillmentline", "view_fulfillmenthold", "transition_fulfillmentorder",
                         "route_fulfillmentorder", "view_picklist", "view_picklistline", "confirm_picklist", "view_packagetype",
@@ -39,7 +40,8 @@ ROLES: dict[str, dict[str, list[str]]] = {
                       "view_datarequest", "request_export_customer", "request_erasure_customer", "download_datarequest"],
         "inventory": ["view_product", "view_stocklevel", "view_location"],
         # To answer "did the shop hear about this order?"; changing anything is the manager's.
-        "oms": ["view_integration", "view_webhookdelivery", "view_webhookattempt"],
+        # Personal data (names, e-mails, phones, addresses) unmasked in the console: customers are their work.
+        "oms": ["view_integration", "view_webhookdelivery", "view_webhookattempt", "view_personal_data"],
         # Holds (address checks, payment) and moving a fulfillment order to where the stock is.
         "fulfillment": ["view_fulfillmentorder", "view_fulfillmentline", "view_fulfillmenthold", "transition_fulfillmentorder",
                         "route_fulfillmentorder", "view_picklist", "view_package"],
@@ -84,6 +86,8 @@ ROLES: dict[str, dict[str, list[str]]] = {
         # exports (CSV, Excel: every kind through the export API and from the console lists above).
         "reports": ["view_reports", "view_importrecord", "run_import", "export_data", "view_exportjob",
                     "view_reportsubscription", "add_reportsubscription", "change_reportsubscription", "delete_reportsubscription"],
+        # Billing names and addresses on invoices and in their exports are the books' (unmasked).
+        "oms": ["view_personal_data"],
     },
     "Operations manager": {
         # Unlocking sign-ins (django-axes' attempts and logs) and resetting a colleague's second
@@ -102,7 +106,7 @@ ROLES: dict[str, dict[str, list[str]]] = {
                     "view_reportsubscription", "add_reportsubscription", "change_reportsubscription", "delete_reportsubscription",
                     # The replenishment suggestions: running them, accepting into POs and transfers, dismissing.
                     "view_replenishmentrun", "add_replenishmentrun", "view_suggestionline", "change_suggestionline"],
-        "oms": ["view_documentjob", "download_documentjob",
+        "oms": ["view_documentjob", "download_documentjob", "view_personal_data",
                 "view_apikey", "add_apikey", "change_apikey", "view_domainevent", "view_integration", "add_integration",
                 "change_integration", "view_webhooksubscription", "add_webhooksubscription", "change_webhooksubscription",
                 "delete_webhooksubscription", "view_webhookdelivery", "redeliver_webhookdelivery", "view_webhookattempt"],

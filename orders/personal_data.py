@@ -141,4 +141,6 @@ PART = PersonalDataPart(
     identifiers=orders_identifiers,
     erasure_blockers=orders_erasure_blockers,
     active_since=orders_active_since,
+    # The ship-to country stays visible (``ship_country``): it is no one's address.
+    fields={"orders.Order": ("email", "shipping_address", "billing_address"), "orders.Invoice": ("billing_address",)},
 )

@@ -43,6 +43,7 @@ from import_export import fields, resources, widgets
 from fulfillment.models import FulfillmentOrder
 from inventory.models import StockLevel, StockMovement
 from oms.errors import InvalidInput
+from oms.masking import personal_path
 from oms.spreadsheets import FORMULA_STARTS, spreadsheet_text
 from orders.models import Order, OrderLine, OrderStatus, PaymentStatus
 from returns.models import Refund, RefundMethod, RefundStatus
@@ -260,6 +261,9 @@ class ExportResource(resources.Resource):
     kind: str = ""
     title: str = ""
     lists: dict[str, str] = {}
+    # Set for whoever may not see personal data (oms.masking): the registry's personal columns
+    # (the customer's e-mail of an order...) are left out of the file, header and cells alike.
+    personal_data_hidden: bool = False
 
     @classmethod
     def filters(cls) -> dict[str, ExportFilter]:
@@ -276,6 +280,13 @@ class ExportResource(resources.Resource):
 
     def export_fields(self) -> list[fields.Field]:
         return self.get_export_fields()
+
+    def get_export_fields(self, selected_fields=None):
+        columns = super().get_export_fields(selected_fields)
+        if not self.personal_data_hidden:
+            return columns
+        model = self.get_queryset().model
+        return [column for column in columns if not personal_path(model, column.attribute)]
 
     def get_export_headers(self, selected_fields=None):
         zone = settings.TIME_ZONE

@@ -33,6 +33,7 @@ from django.utils import timezone
 from oms.actors import Actor, actor_fields
 from oms.db import reading_from_replica
 from oms.errors import DomainError, InvalidInput, NotFound
+from oms.masking import personal_data_visible
 
 from .export_files import csv_pieces, xlsx_write
 from .export_lists import admin_list_rows
@@ -81,6 +82,8 @@ def export_rows(*, kind: str, selection: dict, user: AbstractBaseUser | None) ->
 
 def _export_rows(*, kind: str, selection: dict, user: AbstractBaseUser | None) -> tuple[ExportResource, QuerySet]:
     resource = export_resource_for(kind)
+    # A person exporting gets the columns their role may see (an API key's integration: all).
+    resource.personal_data_hidden = user is not None and not personal_data_visible(user)
     if not isinstance(selection, dict):
         raise InvalidInput("The selection must be an object.", fields={"selection": ["An object is required."]})
     filters = selection.get("filters") or {}

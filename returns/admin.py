@@ -12,6 +12,7 @@ from django.utils.timesince import timesince
 
 from inventory.models import Location
 from oms.admin import AuditTrailInline, ConfigAuditAdmin, ReadOnlyAdmin, ReadOnlyInline
+from oms.masking import PersonalDataMaskingMixin
 from oms.money import money_text
 
 from . import admin_dock, admin_documents, admin_views
@@ -94,7 +95,7 @@ class ReturnEventInline(AuditTrailInline):
 
 
 @admin.register(ReturnRequest)
-class ReturnRequestAdmin(admin.ModelAdmin):
+class ReturnRequestAdmin(PersonalDataMaskingMixin, admin.ModelAdmin):
     list_display = ("number", "status", "order_link", "channel", "resolution", "attention", "age")
     list_filter = ("status", AgeFilter, ReasonFilter, ("order__channel", admin.RelatedOnlyFieldListFilter), "resolution", NeedsAttentionFilter,
                    ("location", admin.RelatedOnlyFieldListFilter), "created_at")

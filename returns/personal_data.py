@@ -69,4 +69,5 @@ PART = PersonalDataPart(
     erase=returns_erase,
     erasure_blockers=returns_erasure_blockers,
     active_since=returns_active_since,
+    fields={"returns.ReturnRequest": ("customer_comment",)},
 )

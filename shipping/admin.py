@@ -29,6 +29,7 @@ from oms.admin import ConfigAuditAdmin, FormOnlyFieldsMixin, ReadOnlyInline
 from oms.admin_links import console_link
 from oms.documents import document_job_start
 from oms.errors import DomainError, NotFound
+from oms.masking import PersonalDataMaskingMixin
 from oms.money import money_text
 
 from .documents import KIND as LABELS_KIND
@@ -284,7 +285,7 @@ class CarrierChargeInline(ReadOnlyInline):
 
 
 @admin.register(Shipment)
-class ShipmentAdmin(admin.ModelAdmin):
+class ShipmentAdmin(PersonalDataMaskingMixin, admin.ModelAdmin):
     list_display = (
         "tracking_number", "reference", "status", "direction", "carrier", "service_code", "promised_delivery_date", "late", "last_scan_at", "created_at",
     )

@@ -15,3 +15,9 @@ class ShippingConfig(AppConfig):
         label_renderer_register()
         # The console's home shows the exceptions and late queue.
         work_queues_register(QUEUES, shipping_queues_count)
+        # The dock sees the address of the parcels still there (the rest is masked).
+        from oms.masking import masking_work_register
+
+        from .personal_data import shipments_at_the_dock
+
+        masking_work_register("shipping.Shipment", shipments_at_the_dock)

@@ -4,7 +4,22 @@ fulfillment, a return) hand over the ids in their part of a customer's data."""
 
 from oms.personal_data import ErasureContext, address_anonymised, rows_of, rows_scrub
 
-from .models import Shipment, ShipmentParcel, TrackingEvent
+from .models import Shipment, ShipmentDirection, ShipmentParcel, ShipmentStatus, TrackingEvent
+
+# Who works the dock (voids labels, closes manifests): sees the address of the parcels still there.
+DOCK = "shipping.void_shipment"
+
+
+def shipments_at_the_dock(user, shipment_ids: list) -> set:
+    """The shipments among ``shipment_ids`` still at the dock: outbound, labelled, on no closed
+    manifest and not scanned by the carrier. The dock may have to relabel or void them, so their
+    addresses stay visible to it (oms.masking); once handed over they are masked."""
+    if not user.has_perm(DOCK):
+        return set()
+    at_dock = Shipment.objects.filter(
+        pk__in=shipment_ids, direction=ShipmentDirection.OUTBOUND, status=ShipmentStatus.LABEL_CREATED, manifest__isnull=True
+    )
+    return set(at_dock.values_list("pk", flat=True))
 
 
 def shipments_export(shipment_ids: list[int]) -> dict:

@@ -126,3 +126,14 @@ def test_an_override_above_what_was_paid_is_refused_on_the_page_with_what_to_fix
 
     assert any("may refund at most 40.00 USD more" in message for message in messages_of(response))
     assert not Refund.objects.exists()
+
+
+def test_the_customers_comment_is_masked_for_the_warehouse_and_shown_to_customer_service(console, shipped_order):  # noqa: F811
+    order = shipped_order([("SKU-A", 1)])
+    rma = return_request(order_id=order.pk, lines=[line(1, 1, "damaged")], customer_comment="Call Ada on 0170 1234567", actor="portal")
+    url = reverse("admin:returns_returnrequest_change", args=[rma.pk])
+
+    warehouse = console("Warehouse").get(url).content.decode()
+    assert "1234567" not in warehouse and "C••• A••• o••• 0••• 1•••" in warehouse and rma.number in warehouse
+
+    assert "Call Ada on 0170 1234567" in console("Customer service").get(url).content.decode()
