@@ -68,7 +68,10 @@ def nested(values: list[np.ndarray], observed: list[np.ndarray], *, h: int, freq
     y, seen = actuals(values, observed, h=h, windows=total)
     scales = np.array([naive_scale(v[: len(v) - h * total], o[: len(o) - h * total]) for v, o in zip(values, observed)])
     mase = {name: window_scores(forecasts[name], y, seen, scales)[0] for name in names}  # (series, windows)
+    squared_scales = np.array([squared_scale(v[: len(v) - h * total], o[: len(o) - h * total]) for v, o in zip(values, observed)])
+    rmsse = {name: window_rmsse(forecasts[name], y, seen, squared_scales) for name in names}
     scores = {name: [] for name in (*names, "choice")}
+    squared = {name: [] for name in (*names, "choice")}
     classes = []
     for test in range(SELECT_WINDOWS, total):
         origin_end = [len(v) - h * (total - test) for v in values]
@@ -82,15 +85,51 @@ def nested(values: list[np.ndarray], observed: list[np.ndarray], *, h: int, freq
             classes.append(demand_class)
         for name in names:
             scores[name].append(mase[name][:, test])
+            squared[name].append(rmsse[name][:, test])
         scores["choice"].append(np.array([mase[chosen[i]][i, test] for i in range(len(values))]))
+        squared["choice"].append(np.array([rmsse[chosen[i]][i, test] for i in range(len(values))]))
     found = {name: np.stack(rows, axis=1) for name, rows in scores.items()} | {"_classes": classes}
+    found["_rmsse"] = {name: np.stack(rows, axis=1) for name, rows in squared.items()}
     if zero:  # the test MASE of forecasting nothing, to show what MAE rewards on sparse series
         found["_zero"] = window_scores(np.zeros_like(forecasts[names[0]]), y, seen, scales)[0][:, SELECT_WINDOWS:]
+        found["_zero_rmsse"] = window_rmsse(np.zeros_like(forecasts[names[0]]), y, seen, squared_scales)[:, SELECT_WINDOWS:]
     return found
+
+
+def squared_scale(values: np.ndarray, observed: np.ndarray) -> float:
+    """Mean squared one-step change over pairs of observed periods (RMSSE's scale; 1.0 when none)."""
+    both = observed[1:] & observed[:-1]
+    if both.any():
+        scale = float((np.diff(values)[both] ** 2).mean())
+        if scale > 0:
+            return scale
+    return 1.0
+
+
+def window_rmsse(forecasts: np.ndarray, y: np.ndarray, seen: np.ndarray, scales: np.ndarray) -> np.ndarray:
+    """Per series and window: root mean squared scaled error over the observed periods (the M5
+    competition's accuracy measure: its optimum is the mean, where MASE's is the median)."""
+    count = seen.sum(axis=2)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mse = np.where(seen, (forecasts - y) ** 2, 0.0).sum(axis=2) / count
+    return np.sqrt(mse / scales[:, None])
 
 
 def aggregate(scores: dict, rows=None) -> dict[str, float]:
     return {name: float(np.nanmean(table if rows is None else table[rows])) for name, table in scores.items() if not name.startswith("_")}
+
+
+def report_rmsse(per_seed: list[dict], baseline: str) -> None:
+    """The same windows scored by RMSSE, whose optimum is the mean the planning needs."""
+    names = [n for n in per_seed[0] if n != "choice"]
+    best = [min(names, key=lambda n: s[n]) for s in per_seed]
+    vs_baseline = [100 * (1 - s["choice"] / s[baseline]) for s in per_seed]
+    vs_best = [100 * (s["choice"] / min(s[n] for n in names) - 1) for s in per_seed]
+    ranked = sorted(names, key=lambda n: np.mean([s[n] for s in per_seed]))
+    print(f"  RMSSE (same windows, same choice): choice {np.mean([s['choice'] for s in per_seed]):.3f}, {baseline} "
+          f"{np.mean([s[baseline] for s in per_seed]):.3f}: {np.mean(vs_baseline):.1f} % better on average, {min(vs_baseline):.1f} % in the worst seed; "
+          f"vs the best single ({', '.join(sorted(set(best)))}) {np.mean(vs_best):+.1f} % (worst {max(vs_best):+.1f} %); ranking "
+          + ", ".join(f"{n} {np.mean([s[n] for s in per_seed]):.3f}" for n in ranked[:4]))
 
 
 def report(title: str, per_seed: list[dict], baseline: str) -> None:
@@ -109,12 +148,13 @@ def report(title: str, per_seed: list[dict], baseline: str) -> None:
 
 
 def synthetic(seeds: list[int], per_kind: int, days: int, h: int) -> None:
-    per_seed, by_kind = [], {kind: [] for kind in KINDS}
+    per_seed, squared_per_seed, by_kind = [], [], {kind: [] for kind in KINDS}
     started = time.monotonic()
     for seed in seeds:
         portfolio = demand_portfolio(per_kind * len(KINDS), days, seed=seed)
         values = [s.values.astype(float) for s in portfolio]
         scores = nested(values, [np.ones(days, bool)] * len(values), h=h)
+        squared_per_seed.append(aggregate(scores.pop("_rmsse")))
         per_seed.append(aggregate(scores))
         kinds = np.array([s.kind for s in portfolio])
         for kind in KINDS:
@@ -122,6 +162,7 @@ def synthetic(seeds: list[int], per_kind: int, days: int, h: int) -> None:
     print(f"(a) synthetic: {len(seeds)} seeds x {per_kind * len(KINDS)} series ({per_kind} of each kind), {days} days, "
           f"horizon {h} days, {SELECT_WINDOWS} selection + {TEST_WINDOWS} test origins ({time.monotonic() - started:.0f} s)")
     report("  all kinds", per_seed, "SeasonalNaive")
+    report_rmsse(squared_per_seed, "SeasonalNaive")
     for kind in KINDS:
         rows = by_kind[kind]
         print(f"  {kind:<16} choice {np.mean([r['choice'] for r in rows]):.3f}  seasonal naive {np.mean([r['SeasonalNaive'] for r in rows]):.3f}  "
@@ -171,8 +212,11 @@ def demo_history(h: int, orders: int) -> None:
     print(f"    days with demand: median {np.median(share):.1%} of a SKU's days (10th-90th percentile {np.quantile(share, 0.1):.1%}-"
           f"{np.quantile(share, 0.9):.1%}); units a day: median {np.median(rate):.2f}; stockout days {1 - np.mean(observed):.1%}")
     zero = scores.pop("_zero")
+    squared = scores.pop("_rmsse")
     report("  demo SKUs", [aggregate(scores)], "SeasonalNaive")
-    print(f"  a forecast of 0 every day (not a method, the MAE optimum of sparse demand): {np.nanmean(zero):.3f}")
+    report_rmsse([aggregate(squared)], "SeasonalNaive")
+    print(f"  a forecast of 0 every day (not a method, the MAE optimum of sparse demand): MASE {np.nanmean(zero):.3f}, "
+          f"RMSSE {np.nanmean(scores.pop('_zero_rmsse')):.3f}")
     last = np.array(classes[-len(usable):])
     for demand_class in sorted(set(last)):
         rows = aggregate(scores, rows=last == demand_class)
