@@ -3,7 +3,6 @@ and a read-only page with the lines, the payments and the PDF."""
 
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied
-from django.db.models import F
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
@@ -15,7 +14,7 @@ from oms.admin import ReadOnlyAdmin, ReadOnlyInline
 from oms.money import money_text
 
 from .documents_invoices import invoice_pdf
-from .models import Invoice, InvoiceLine, InvoicePayment
+from .models import CreditNote, Invoice, InvoiceLine, InvoicePayment, invoice_open_balance_expression
 from .selectors import invoices_overdue
 
 
@@ -63,7 +62,7 @@ class InvoiceAdmin(ReadOnlyAdmin):
     readonly_fields = ("order_link", "buyer", "total_text", "paid_text", "balance_text")
 
     def get_queryset(self, request):
-        return super().get_queryset(request).annotate(balance_due=F("total") - F("amount_paid"))
+        return super().get_queryset(request).annotate(balance_due=invoice_open_balance_expression())
 
     @admin.display(description="Order", ordering="order__number")
     def order_link(self, invoice):
@@ -79,7 +78,7 @@ class InvoiceAdmin(ReadOnlyAdmin):
 
     @admin.display(description="Balance", ordering="balance_due")
     def balance_text(self, invoice):
-        return money_text(invoice.total - invoice.amount_paid, invoice.currency)
+        return money_text(invoice.balance, invoice.currency)
 
     @admin.display(description="Overdue")
     def overdue(self, invoice):
