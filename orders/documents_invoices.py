@@ -91,7 +91,7 @@ class InvoicePrint:
     credited_any: bool
 
 
-def _text(amount: Decimal, currency: str) -> str:
+def print_money(amount: Decimal, currency: str) -> str:
     return money_text(quantize(amount, currency))
 
 
@@ -101,8 +101,8 @@ def invoice_print(invoice_id: int) -> InvoicePrint:
     currency = invoice.currency
     lines = tuple(
         InvoicePrintLine(
-            sku=line.sku, name=line.name, quantity=line.quantity, unit_price=_text(line.unit_price, currency),
-            discount=_text(line.discount, currency), tax=_text(line.tax, currency), amount=_text(line.line_total, currency),
+            sku=line.sku, name=line.name, quantity=line.quantity, unit_price=print_money(line.unit_price, currency),
+            discount=print_money(line.discount, currency), tax=print_money(line.tax, currency), amount=print_money(line.line_total, currency),
         )
         for line in invoice.lines.order_by("order_line__line_number", "id")
     )
@@ -110,10 +110,10 @@ def invoice_print(invoice_id: int) -> InvoicePrint:
         number=invoice.number, order_number=invoice.order.number or "", issued_on=invoice.issued_on, due_on=invoice.due_on,
         terms=invoice.terms, currency=currency, parties=parties_of(invoice.billing_address),
         lines=lines, units=sum(line.quantity for line in lines),
-        subtotal=_text(invoice.subtotal, currency), discount_total=_text(invoice.discount_total, currency),
-        tax_total=_text(invoice.tax_total, currency), shipping=_text(invoice.shipping, currency), total=_text(invoice.total, currency),
-        amount_paid=_text(invoice.amount_paid, currency), amount_credited=_text(invoice.amount_credited, currency),
-        balance=_text(invoice.balance, currency), has_discounts=invoice.discount_total != 0, paid_any=invoice.amount_paid != 0,
+        subtotal=print_money(invoice.subtotal, currency), discount_total=print_money(invoice.discount_total, currency),
+        tax_total=print_money(invoice.tax_total, currency), shipping=print_money(invoice.shipping, currency), total=print_money(invoice.total, currency),
+        amount_paid=print_money(invoice.amount_paid, currency), amount_credited=print_money(invoice.amount_credited, currency),
+        balance=print_money(invoice.balance, currency), has_discounts=invoice.discount_total != 0, paid_any=invoice.amount_paid != 0,
         credited_any=invoice.amount_credited != 0,
     )
 
@@ -159,19 +159,19 @@ def credit_note_print(credit_note_id: int) -> CreditNotePrint:
     currency = note.currency
 
     def money(amount) -> str:
-        return _text(amount, currency) if amount else ""
+        return print_money(amount, currency) if amount else ""
 
     lines = tuple(
         CreditNotePrintLine(
             sku=line.sku, description=line.description or line.get_kind_display(), quantity=line.quantity, unit_price=money(line.unit_price),
-            discount=money(line.discount), tax=money(line.tax), amount=_text(line.amount, currency),
+            discount=money(line.discount), tax=money(line.tax), amount=print_money(line.amount, currency),
         )
         for line in note.lines.order_by("id")
     )
     return CreditNotePrint(
         number=note.number, invoice_number=note.invoice.number, invoice_issued_on=note.invoice.issued_on, order_number=note.order.number or "",
-        issued_on=note.issued_on, currency=currency, parties=parties_of(note.invoice.billing_address), reason=note.reason, lines=lines, total=_text(note.total, currency),
-        amount_repaid=_text(note.amount_repaid, currency), repaid_any=note.amount_repaid != 0, invoice_balance=_text(note.invoice.balance, currency),
+        issued_on=note.issued_on, currency=currency, parties=parties_of(note.invoice.billing_address), reason=note.reason, lines=lines, total=print_money(note.total, currency),
+        amount_repaid=print_money(note.amount_repaid, currency), repaid_any=note.amount_repaid != 0, invoice_balance=print_money(note.invoice.balance, currency),
     )
 
 
