@@ -221,11 +221,12 @@ def credit_notes_for_refund(
         if settled:
             events.append((invoicing.INVOICE_PAID, invoicing.invoice_payload(invoice)))
         events_record(events, stream=invoicing.invoice_stream(invoice.pk))
-    if unplaced or not_invoiced:
-        rest = unplaced + not_invoiced
+    rest = unplaced + not_invoiced
+    if rest:
+        # Units (or shipping) the order never invoiced: what the refund gives back of them is credited nowhere.
         logger.info("Refund %s: %s not credited on any invoice of order %s", refund_id, rest, order.number)
-        order_event(order, OrderEvent.Kind.CREDITED, f"Refund #{refund_id}: {money_text(rest, currency)} was not invoiced, so no credit note covers it",
-                    actor=actor, data={"refund_id": refund_id, "not_credited": str(rest)}).save()
+        order_event(order, OrderEvent.Kind.CREDITED, f"Refund #{refund_id}: {money_text(rest, currency)} of it is for what was never invoiced; "
+                    "no credit note covers that part", actor=actor, data={"refund_id": refund_id, "not_credited": str(rest)}).save()
     return [note for note, _plan in notes]
 
 

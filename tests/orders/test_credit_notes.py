@@ -204,3 +204,23 @@ def test_a_refund_recorded_twice_issues_its_credit_notes_once(shipped):
 
     assert again == [] and CreditNote.objects.count() == 1 and invoice_of(shipped).amount_credited == refund.amount
 
+
+
+def test_units_never_invoiced_are_credited_nowhere_and_the_trail_says_so(stocked, trade, today):  # noqa: F811
+    from orders.models import PaymentStatus
+    from orders.services import order_payment_update
+
+    today(date(2026, 6, 1))
+    order = terms_order(stocked, trade, [line("SKU-A", 2, "10.00")])
+    ids = line_ids(order)
+    order_ship(order_id=order.pk, quantities={ids["SKU-A"]: 1}, actor="test")
+    # Paid up front before the rest shipped: the second shipment is not invoiced
+    order_payment_update(order_id=order.pk, payment_status=PaymentStatus.PAID, actor="test")
+    order_ship(order_id=order.pk, actor="test")
+    assert Invoice.objects.filter(order=order).count() == 1
+
+    refund = refunded(order, (1, 2))
+
+    (note,) = notes_of(refund)
+    assert refund.amount == D("20.00") and note.total == D("10.00") == invoice_of(order).total
+    assert OrderEvent.objects.filter(order=order, kind="credited", message__contains="10.00 USD of it is for what was never invoiced").exists()
