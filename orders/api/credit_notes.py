@@ -21,6 +21,10 @@ from ..selectors import credit_note_by_number, credit_notes_listing
 
 NUMBER = OpenApiParameter("number", OpenApiTypes.STR, OpenApiParameter.PATH, description="The credit note number, e.g. `CN-2026-000042`.")
 BIGINT = 2**63 - 1
+ID_FILTERS = [
+    OpenApiParameter(name, {"type": "integer", "minimum": 1, "maximum": BIGINT}, description=text)
+    for name, text in (("customer", "A customer's id."), ("refund", "A refund's id."))
+]
 
 
 class CreditNoteLineSerializer(serializers.Serializer):
@@ -82,7 +86,7 @@ class CreditNotesView(GenericAPIView):
         operation_id="credit_notes_list", summary="List credit notes",
         description="Newest first; cursor-paginated. Filters combine with AND. A refund of an invoiced order issues one credit note "
         "per invoice it gives back of.",
-        responses={200: CreditNoteSerializer(many=True), **error_responses(400)},
+        parameters=ID_FILTERS, responses={200: CreditNoteSerializer(many=True), **error_responses(400)},
     )
     def get(self, request):
         page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))

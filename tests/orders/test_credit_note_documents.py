@@ -101,6 +101,8 @@ def test_accounting_and_customer_service_read_credit_notes(credited, staff, clie
         assert api.get("/api/v1/credit-notes/").status_code == 200
         invoice_page = client.get(reverse("admin:orders_invoice_change", args=[credited.invoice_id])).content.decode()
         assert credited.number in invoice_page and "48.55" in invoice_page
+        order_page = client.get(reverse("admin:orders_order_change", args=[credited.order_id])).content.decode()
+        assert "48.55 USD" in order_page  # the Invoices panel's Credited column
     else:
         assert listing.status_code == 403 and pdf.status_code == 403
         assert api.get("/api/v1/credit-notes/").status_code == 403
