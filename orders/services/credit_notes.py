@@ -104,10 +104,10 @@ def _units_lines(plans: dict[int, _Plan], invoice_lines: list[InvoiceLine], cred
     return price + tax - fee - placed
 
 
-def _place(plans: dict[int, _Plan], amount: Decimal, kind: str, description: str, *, prefer: int | None = None) -> Decimal:
+def _place(plans: dict[int, _Plan], amount: Decimal, kind: str, description: str) -> Decimal:
     """Put ``amount`` not tied to units on the credit notes: a deduction (negative) on those this
-    refund credits most, never taking one below nothing; an amount given back on ``prefer``'s
-    invoice first, then the oldest with room. Returns what found no place."""
+    refund credits most, never taking one below nothing; an amount given back on the oldest
+    invoices with room. Returns what found no place."""
     if amount < 0:
         left = -amount
         for plan in sorted(plans.values(), key=lambda plan: (-plan.total, plan.invoice.pk)):
@@ -117,8 +117,7 @@ def _place(plans: dict[int, _Plan], amount: Decimal, kind: str, description: str
                 left -= take
         return -left
     left = amount
-    ordered = sorted(plans.values(), key=lambda plan: (plan.invoice.pk != prefer, plan.invoice.pk))
-    for plan in ordered:
+    for plan in sorted(plans.values(), key=lambda plan: plan.invoice.pk):
         take = min(left, plan.room)
         if take > 0:
             plan.lines.append(CreditNoteLine(kind=kind, description=description, amount=take))
@@ -132,7 +131,7 @@ def _fit(plans: dict[int, _Plan]) -> Decimal:
     for plan in sorted(plans.values(), key=lambda plan: plan.invoice.pk):
         excess = -plan.room
         if excess > 0:
-            plan.lines.append(CreditNoteLine(kind=Kind.ADJUSTMENT, description="Beyond this invoice's total: credited on another", amount=-excess))
+            plan.lines.append(CreditNoteLine(kind=Kind.ADJUSTMENT, description="Beyond what this invoice may still be credited", amount=-excess))
             unplaced += _place(plans, excess, Kind.ADJUSTMENT, f"Carried from invoice {plan.invoice.number}")
     return unplaced
 

@@ -176,3 +176,8 @@ def test_the_warehouse_sees_no_statement(account, staff, client):
 
     assert "Statement of account" not in page
     assert client.get(reverse("admin:orders_customer_statement", args=[customer.pk])).status_code == 403
+
+
+def test_a_statement_takes_four_queries_whatever_the_period(account, django_assert_num_queries):
+    with django_assert_num_queries(4):
+        customer_statement(customer_id=account["customer"].pk, start=date(2026, 1, 1), end=date(2026, 12, 31))
