@@ -224,3 +224,40 @@ def test_units_never_invoiced_are_credited_nowhere_and_the_trail_says_so(stocked
     (note,) = notes_of(refund)
     assert refund.amount == D("20.00") and note.total == D("10.00") == invoice_of(order).total
     assert OrderEvent.objects.filter(order=order, kind="credited", message__contains="10.00 USD of it is for what was never invoiced").exists()
+
+
+def test_an_amount_not_tied_to_units_fills_the_oldest_invoices_and_never_credits_one_beyond_its_total(stocked, trade, today):  # noqa: F811
+    from orders.services.credit_notes import credit_notes_for_refund
+
+    today(date(2026, 7, 1))
+    order = terms_order(stocked, trade, [line("SKU-A", 1, "10.00"), line("SKU-B", 1, "20.00")])
+    ids = line_ids(order)
+    order_ship(order_id=order.pk, quantities={ids["SKU-A"]: 1}, actor="test")
+    order_ship(order_id=order.pk, quantities={ids["SKU-B"]: 1}, actor="test")
+
+    # An exchange's rest: money back for no units in particular
+    notes = credit_notes_for_refund(order=order, refund_id=900, amount=D("25.00"), breakdown={"exchange_rest": "25.00", "lines": []},
+                                    reason="exchange", actor="test")
+
+    assert [(note.invoice.number, note.total) for note in notes] == [("INV-2026-000001", D("10.00")), ("INV-2026-000002", D("15.00"))]
+    assert {line.kind for note in notes for line in note.lines.all()} == {"adjustment"}
+    assert [invoice.balance for invoice in Invoice.objects.filter(order=order).order_by("id")] == [0, D("5.00")]
+
+
+def test_a_return_label_is_deducted_from_the_credit_note_the_refund_credits_most(stocked, trade, today):  # noqa: F811
+    from orders.services.credit_notes import credit_notes_for_refund
+
+    today(date(2026, 7, 1))
+    order = terms_order(stocked, trade, [line("SKU-A", 1, "10.00"), line("SKU-B", 1, "20.00")])
+    order_ship(order_id=order.pk, actor="test")
+    ids = line_ids(order)
+    breakdown = {
+        "lines": [{"line_id": ids["SKU-A"], "units": 1, "price": "10.00", "tax": "0.00", "restocking_fee": "0.00"},
+                  {"line_id": ids["SKU-B"], "units": 1, "price": "20.00", "tax": "0.00", "restocking_fee": "0.00"}],
+        "shipping": "0.00", "label_cost": "6.50", "capped_by": "0.00", "amount": "23.50",
+    }
+
+    (note,) = credit_notes_for_refund(order=order, refund_id=901, amount=D("23.50"), breakdown=breakdown, reason="", actor="test")
+
+    assert note.total == D("23.50")
+    assert list(note.lines.filter(kind="deduction").values_list("description", "amount")) == [("Return label", D("-6.50"))]
