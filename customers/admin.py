@@ -1,7 +1,7 @@
 """Operator console for customers, their groups and price lists."""
 
 from django.contrib import admin
-from django.urls import NoReverseMatch
+from django.urls import NoReverseMatch, reverse
 
 from oms.admin import ReadOnlyAdmin, ReadOnlyInline
 from oms.admin_links import console_link
@@ -48,6 +48,12 @@ class CustomerAdmin(PersonalDataMaskingMixin, admin.ModelAdmin):
         context = dict(extra_context or {})
         if object_id and str(object_id).isdigit():
             context.update(personal_data_urls(int(object_id), request.user))
+            if request.user.has_perm("orders.view_invoice"):
+                try:
+                    # customers sits below orders: the statement (orders' page) is linked by URL name.
+                    context["statement_url"] = reverse("admin:orders_customer_statement", args=[int(object_id)])
+                except NoReverseMatch:
+                    pass
         return super().change_view(request, object_id, form_url, extra_context=context)
 
     def get_urls(self):

@@ -319,8 +319,10 @@ def invoices_pay_in_full(order: Order, *, actor, due_before: date | None = None)
     invoices = Invoice.objects.filter(order=order, status=InvoiceStatus.OPEN).order_by("id")
     if due_before is not None:
         invoices = invoices.filter(due_on__lt=due_before)
-    for number, total, paid in invoices.values_list("number", "total", "amount_paid"):
-        invoice_payment_record(number=number, amount=total - paid, received_on=timezone.localdate(), reference=f"BACS {number}", actor=actor)
+    for invoice in invoices:
+        if invoice.balance > 0:  # a credit note may have settled it
+            invoice_payment_record(number=invoice.number, amount=invoice.balance, received_on=timezone.localdate(), reference=f"BACS {invoice.number}",
+                                   actor=actor)
 
 
 def orders_seed(plans: list[OrderSeed], users: dict, report: DemoReport, progress: bool) -> None:

@@ -20,7 +20,7 @@ from django.test.utils import override_settings
 from django.utils import timezone
 
 from inventory.models import Product
-from orders.models import Order, OrderLine, OrderStatus
+from orders.models import Invoice, Order, OrderLine, OrderStatus
 from returns.models import Condition, Disposition, Refund, Resolution, ReturnRequest, ReturnStatus
 from returns.services import (
     InspectionData,
@@ -73,6 +73,7 @@ class ReturnScenario:
     resolution: str = Resolution.REFUND
     two_lines: bool = False  # two lines (or two units) so that part can arrive or go missing
     receipt: str = "full"  # "full", "partial" (the rest awaited) or "missing" (the rest never came)
+    invoiced: bool = False  # an order of a trade account on payment terms: its refund is credited on the invoice
     note: str = ""  # the person's decision, the inspection note or the cancellation's reason
 
 
@@ -112,6 +113,7 @@ SCENARIOS = [
                    note="Came back broken and worn: refused; held for the customer to collect."),
     ReturnScenario(ReturnStatus.CANCELLED, "too_small", 4, note="Exchanged in the store instead."),
     ReturnScenario(ReturnStatus.EXPIRED, "changed_mind", 50),
+    ReturnScenario(ReturnStatus.REFUNDED, "wrong_item", 6, invoiced=True, note="Trade account sent the wrong item: a credit note on the invoice."),
 ]
 # The warehouse each customer's country returns to, and the carrier service of its label
 # (a country the demo carriers do not serve sends its parcel without our label).
@@ -131,13 +133,14 @@ def returns_seed(report: DemoReport, users: dict) -> None:
     rng = random.Random(f"{SEED}-returns")
     now = timezone.now()
     lines = _returnable_lines()
+    invoiced = set(Invoice.objects.values_list("order_id", flat=True))
     in_policy = [order for order in lines if order.status in IN_POLICY]
     closed = [order for order in lines if order.status == OrderStatus.COMPLETED]
     awaiting_money = []
     for scenario in SCENARIOS:
         # Within the policy when an order allows (approved at once), else a person decides.
         pools = [closed] if scenario.target in DECIDED else [in_policy, closed]
-        order, picked = _order_for(scenario, pools, lines)
+        order, picked = _order_for(scenario, pools, lines, invoiced)
         if order is None:
             continue
         request = _play(scenario, order, picked, rng=rng, users=users, start=now - timedelta(days=scenario.days_ago, hours=rng.uniform(0, 8)))
@@ -184,8 +187,10 @@ def _returnable_lines() -> dict[Order, list[OrderLine]]:
     return {order: by_order[order.pk] for order in orders if by_order[order.pk]}
 
 
-def _fits(scenario: ReturnScenario, order: Order, order_lines: list[OrderLine]) -> list[OrderLine] | None:
+def _fits(scenario: ReturnScenario, order: Order, order_lines: list[OrderLine], invoiced: set[int]) -> list[OrderLine] | None:
     """The lines this scenario returns of ``order``, or None when the order does not fit it."""
+    if scenario.invoiced and order.pk not in invoiced:
+        return None
     sized = [line for line in order_lines if _sized(line)]
     # Fit is about clothes and shoes; breakage about the hard goods.
     fitting = sized if scenario.reason in FIT_REASONS else [line for line in order_lines if not _sized(line)] if scenario.reason == "damaged" else order_lines
@@ -204,11 +209,11 @@ def _fits(scenario: ReturnScenario, order: Order, order_lines: list[OrderLine]) 
     return [first]
 
 
-def _order_for(scenario: ReturnScenario, pools: list[list[Order]], lines: dict) -> tuple[Order | None, list[OrderLine]]:
+def _order_for(scenario: ReturnScenario, pools: list[list[Order]], lines: dict, invoiced: set[int]) -> tuple[Order | None, list[OrderLine]]:
     """The first order of the first pool that fits; it is taken out of its pool."""
     for pool in pools:
         for order in pool:
-            picked = _fits(scenario, order, lines[order])
+            picked = _fits(scenario, order, lines[order], invoiced)
             if picked:
                 pool.remove(order)
                 return order, picked

@@ -37,7 +37,7 @@ class Section:
 
 SECTIONS = (
     Section("orders", "Orders & customers", (
-        "orders.order", "orders.heldorder", "orders.platformcancellation", "orders.invoice", "customers.customer", "customers.customergroup",
+        "orders.order", "orders.heldorder", "orders.platformcancellation", "orders.invoice", "orders.creditnote", "customers.customer", "customers.customergroup",
         "customers.pricelist", "customers.storecreditaccount", "customers.datarequest", "portal.notification",
     )),
     Section("floor", "Floor: fulfillment, picking, packing", ("fulfillment.fulfillmentorder", "fulfillment.picklist", "fulfillment.packagetype")),

@@ -33,7 +33,7 @@ ROLES: dict[str, dict[str, list[str]]] = {
                    # What the shop was told, sending a refused one again, and platform cancellations after shipping.
                    "view_channelfulfillmentsync", "retry_channelfulfillmentsync", "view_platformcancellation", "handle_platformcancellation",
                    # A business buyer's invoices (what they owe, for which shipment): reading only.
-                   "view_invoice", "view_invoiceline", "view_invoicepayment"],
+                   "view_invoice", "view_invoiceline", "view_invoicepayment", "view_creditnote", "view_creditnoteline"],
         "customers": ["view_customer", "add_customer", "change_customer", "view_customeraddress", "add_customeraddress",
                       "change_customeraddress", "view_customergroup", "view_storecreditaccount", "view_storecreditentry",
                       # A customer's data rights (GDPR / CCPA): export and erasure on request, the requests and their files.
@@ -64,7 +64,7 @@ ROLES: dict[str, dict[str, list[str]]] = {
         "orders": ["view_order", "view_orderline", "view_orderevent", "view_orderhold", "view_channel", "view_channelfulfillmentsync",
                    "view_platformcancellation", "release_credit_hold",
                    # The invoices of orders on payment terms and the payments recorded against them.
-                   "view_invoice", "view_invoiceline", "view_invoicepayment"],
+                   "view_invoice", "view_invoiceline", "view_invoicepayment", "view_creditnote", "view_creditnoteline"],
         "fulfillment": ["view_fulfillmentorder", "view_fulfillmentline"],
         # Contract terms are finance's: price lists and the groups' catalogue rules and credit.
         "customers": ["view_customer", "view_customergroup", "change_customergroup", "view_cataloguerule", "add_cataloguerule",

@@ -23,6 +23,7 @@ def order_invoices_panel(request, order) -> OrderPagePanel | None:
             "invoice": invoice, "url": reverse("admin:orders_invoice_change", args=[invoice.pk]),
             "pdf_url": reverse("admin:orders_invoice_pdf", args=[invoice.pk]), "days_overdue": invoice.days_overdue(today),
             "total": money_text(invoice.total, invoice.currency), "paid": money_text(invoice.amount_paid, invoice.currency),
+            "credited": money_text(invoice.amount_credited, invoice.currency) if invoice.amount_credited else "",
         }
         for invoice in invoices
     ]

@@ -704,6 +704,7 @@ class OrderEvent(models.Model):
         NOTE = "note", "Note"
         SCREENED = "screened", "Screened"
         INVOICED = "invoiced", "Invoiced"
+        CREDITED = "credited", "Credit note"
 
     order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="events")
     kind = models.CharField(max_length=16, choices=Kind.choices)
@@ -1018,4 +1019,7 @@ class ChannelReconciliation(models.Model):
         return counts if self.status == self.Status.OK else f"failed: {self.error} ({counts} before that)"
 
 
-from .models_invoices import Invoice, InvoiceLine, InvoiceNumberCounter, InvoicePayment, InvoiceStatus  # noqa: E402,F401  (models of this app)
+from .models_invoices import (  # noqa: E402,F401  (models of this app)
+    CreditNote, CreditNoteLine, CreditNoteNumberCounter, Invoice, InvoiceLine, InvoiceNumberCounter, InvoicePayment, InvoiceStatus,
+    invoice_open_balance_expression,
+)

@@ -7,6 +7,7 @@ coordinates, and cleans the customer's strings out of the audit trail's free tex
 
 Invoices keep their numbers, dates and amounts (the books need them); erasure blanks the buyer's
 billing snapshot (keeping its country) and payment references, and waits while invoices are unpaid.
+Credit notes likewise keep numbers and amounts; their reasons are cleaned of the customer's strings.
 """
 
 from django.db.models import Q
@@ -14,7 +15,7 @@ from django.db.models import Q
 from oms.personal_data import ERASED, ErasureContext, PersonalDataPart, address_anonymised, rows_mentioning, rows_of, rows_scrub
 
 from .models import (
-    ChannelFulfillmentSync, ChannelWebhookReceipt, Invoice, InvoiceLine, InvoicePayment, InvoiceStatus, Order, OrderEvent, OrderHold, OrderLine, OrderStatus, PlatformCancellation,
+    ChannelFulfillmentSync, ChannelWebhookReceipt, CreditNote, CreditNoteLine, Invoice, InvoiceLine, InvoicePayment, InvoiceStatus, Order, OrderEvent, OrderHold, OrderLine, OrderStatus, PlatformCancellation,
     ScreeningBlock,
 )
 from .services.audit import order_event, order_touch
@@ -24,7 +25,7 @@ CLOSED_STATUSES = (OrderStatus.DELIVERED, OrderStatus.COMPLETED, OrderStatus.CAN
 MODELS = (
     "orders.Order", "orders.OrderLine", "orders.OrderHold", "orders.OrderEvent", "orders.ChannelWebhookReceipt",
     "orders.ChannelFulfillmentSync", "orders.PlatformCancellation", "orders.ScreeningBlock",
-    "orders.Invoice", "orders.InvoiceLine", "orders.InvoicePayment",
+    "orders.Invoice", "orders.InvoiceLine", "orders.InvoicePayment", "orders.CreditNote", "orders.CreditNoteLine",
 )
 
 
@@ -44,6 +45,8 @@ def orders_export(customer_id: int) -> dict:
         "invoices": rows_of(Invoice.objects.filter(customer_id=customer_id)),
         "invoice_lines": rows_of(InvoiceLine.objects.filter(invoice__customer_id=customer_id)),
         "invoice_payments": rows_of(InvoicePayment.objects.filter(invoice__customer_id=customer_id)),
+        "credit_notes": rows_of(CreditNote.objects.filter(customer_id=customer_id)),
+        "credit_note_lines": rows_of(CreditNoteLine.objects.filter(credit_note__customer_id=customer_id)),
     }
 
 
@@ -122,6 +125,7 @@ def orders_erase(context: ErasureContext) -> dict[str, int]:
         "invoices": rows_scrub(Invoice.objects.filter(customer_id=context.customer_id), context.values, skip=["number"]),
         "invoice_lines": rows_scrub(InvoiceLine.objects.filter(invoice__customer_id=context.customer_id), context.values, skip=["sku"]),
         "invoice_payments": rows_scrub(InvoicePayment.objects.filter(invoice__customer_id=context.customer_id), context.values),
+        "credit_notes": rows_scrub(CreditNote.objects.filter(customer_id=context.customer_id), context.values, skip=["number"]),
         "screening_blocks": rows_scrub(rows_mentioning(ScreeningBlock, context.identifiers, ["value", "note"]), context.values),
     }
 

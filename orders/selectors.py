@@ -8,7 +8,7 @@ from django.db.models import Prefetch, QuerySet
 from inventory.selectors_purchasing import arrival_date_covering, incoming_arrivals
 from oms.errors import NotFound
 
-from .models import Allocation, Invoice, InvoiceLine, InvoiceStatus, Order, OrderEvent, OrderHold, OrderLine, OrderStatus
+from .models import Allocation, CreditNote, CreditNoteLine, Invoice, InvoiceLine, InvoiceStatus, Order, OrderEvent, OrderHold, OrderLine, OrderStatus
 
 # Orders whose missing units may still come from a purchase order: their lines say when.
 WAITING_FOR_STOCK = (OrderStatus.PENDING, OrderStatus.ON_HOLD, OrderStatus.BACKORDERED, OrderStatus.ALLOCATED)
@@ -109,6 +109,19 @@ def invoices_listing() -> QuerySet[Invoice]:
 def invoices_overdue(queryset: QuerySet[Invoice], today: date) -> QuerySet[Invoice]:
     """Open invoices past their due date on ``today``."""
     return queryset.filter(status=InvoiceStatus.OPEN, due_on__lt=today)
+
+
+def credit_notes_listing() -> QuerySet[CreditNote]:
+    """Credit notes with their invoice, order and customer (constant queries in lists)."""
+    return CreditNote.objects.select_related("invoice", "order", "customer")
+
+
+def credit_note_by_number(number: str) -> CreditNote:
+    """One credit note with its lines, or NotFound naming the number."""
+    note = credit_notes_listing().prefetch_related(Prefetch("lines", CreditNoteLine.objects.order_by("id"))).filter(number=number).first()
+    if note is None:
+        raise NotFound(f"No credit note {number}.")
+    return note
 
 
 def invoice_by_number(number: str) -> Invoice:

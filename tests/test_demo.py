@@ -213,6 +213,14 @@ def test_given_the_demo_then_returns_are_in_every_state_with_reasons_disposition
     assert {refund.method for refund in refunds} == {RefundMethod.ORIGINAL_PAYMENT, RefundMethod.STORE_CREDIT}
     assert all(refund.request.status == ReturnStatus.REFUNDED for refund in refunds.select_related("request"))
     assert store_credit_mismatches() == []
+    # A trade account's refund is credited on its invoices: credit notes adding up to it; consumers' refunds get none.
+    from orders.models import CreditNote
+
+    credited = refunds.filter(order__invoices__isnull=False).distinct()
+    assert credited.exists()
+    for refund in credited:
+        assert sum(CreditNote.objects.filter(refund_id=refund.pk).values_list("total", flat=True)) == refund.amount
+    assert not CreditNote.objects.exclude(refund_id__in=credited.values("pk")).exists()
     for exchanged in ReturnRequest.objects.filter(status=ReturnStatus.EXCHANGED).select_related("exchange_order"):
         assert exchanged.exchange_order.channel_id == exchanged.order.channel_id
     # Refused at inspection: nothing to refund, so a person decides (inspected, or closed).

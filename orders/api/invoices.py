@@ -48,7 +48,8 @@ class InvoiceSerializer(serializers.Serializer):
     shipping = MoneyField(help_text="Charged on an order's first invoice.")
     total = MoneyField()
     amount_paid = MoneyField()
-    balance = MoneyField(help_text="total − amount_paid.")
+    amount_credited = MoneyField(help_text="The sum of the credit notes issued against it (refunds).")
+    balance = MoneyField(help_text="What is left to pay: total − amount_paid − amount_credited, never below 0.")
     days_overdue = serializers.SerializerMethodField(help_text="Days past the due date while unpaid; 0 otherwise.")
     created_at = serializers.DateTimeField()
 

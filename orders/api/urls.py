@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import invoices, views
+from . import credit_notes, invoices, statements, views
 
 urlpatterns = [
     path("orders/", views.OrdersView.as_view(), name="api-orders"),
@@ -16,4 +16,10 @@ urlpatterns = [
     path("invoices/", invoices.InvoicesView.as_view(), name="api-invoices"),
     path("invoices/<str:number>/", invoices.InvoiceDetailView.as_view(), name="api-invoice"),
     path("invoices/<str:number>/pdf", invoices.InvoicePdfView.as_view(), name="api-invoice-pdf"),
+    path("credit-notes/", credit_notes.CreditNotesView.as_view(), name="api-credit-notes"),
+    path("credit-notes/<str:number>/", credit_notes.CreditNoteDetailView.as_view(), name="api-credit-note"),
+    path("credit-notes/<str:number>/pdf", credit_notes.CreditNotePdfView.as_view(), name="api-credit-note-pdf"),
+    # A customer's statement of account lives with the invoices it lists (customers sits below orders).
+    path("customers/<int:customer_id>/statement", statements.CustomerStatementView.as_view(), name="api-customer-statement"),
+    path("customers/<int:customer_id>/statement/pdf", statements.CustomerStatementPdfView.as_view(), name="api-customer-statement-pdf"),
 ]

@@ -16,7 +16,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Count, F, Q, Sum
+from django.db.models import Count, Q, Sum
 from django.utils import timezone
 from django.utils.dateparse import parse_date
 
@@ -35,7 +35,10 @@ from oms.errors import InvalidInput
 from oms.events import events_record
 from oms.money import MAX_AMOUNT, is_currency, money_text, parse_amount, quantize
 
-from ..models import Allocation, Channel, HoldReason, Invoice, InvoiceStatus, Order, OrderEvent, OrderHold, OrderLine, OrderStatus, PaymentStatus, order_number_for
+from ..models import (
+    Allocation, Channel, HoldReason, Invoice, InvoiceStatus, Order, OrderEvent, OrderHold, OrderLine, OrderStatus, PaymentStatus,
+    invoice_open_balance_expression, order_number_for,
+)
 from ..routing import HOLD, Decision, Need
 from ..routing.config import routing_rules_for, strategies_version_sql, version_of
 from ..routing.explain import decision_record, routing_with, shortage_text
@@ -378,7 +381,7 @@ def _credit_position(customer: Customer, group: CustomerGroup, *, with_exposure:
     overdue = unpaid & Q(due_on__lt=cutoff)
     sums = {
         "invoiced_open": Sum("total", filter=Q(order__in=open_unpaid.values("pk"))),
-        "unpaid": Sum(F("total") - F("amount_paid"), filter=unpaid & Q(currency=group.credit_currency)),
+        "unpaid": Sum(invoice_open_balance_expression(), filter=unpaid & Q(currency=group.credit_currency)),
     } if with_exposure else {}
     figures = Invoice.objects.filter(customer=customer).aggregate(overdue_count=Count("pk", filter=overdue), **sums)
     oldest = None
@@ -398,7 +401,7 @@ def _overdue_text(position: CreditPosition) -> str:
     others = position.overdue_count - 1
     return (
         f"Invoice {invoice.number} is {days} day{'s' if days != 1 else ''} overdue "
-        f"({money_text(invoice.total - invoice.amount_paid, invoice.currency)} unpaid, due {invoice.due_on.isoformat()})"
+        f"({money_text(invoice.balance, invoice.currency)} unpaid, due {invoice.due_on.isoformat()})"
         + (f"; {others} more invoice{'s' if others != 1 else ''} overdue" if others else "")
         + f"; grace {settings.OMS_CREDIT_OVERDUE_GRACE_DAYS} days."
     )

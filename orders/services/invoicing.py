@@ -38,15 +38,15 @@ def invoice_stream(invoice_id: int) -> str:
     return f"invoice:{invoice_id}"
 
 
-def invoice_number_take(year: int) -> str:
-    """The next number of ``year``: INV-2026-000001, INV-2026-000002...
+def document_number_take(counter, prefix: str, year: int) -> str:
+    """The next number of ``year`` from the ``counter`` model's row: ``<prefix>-2026-000001``...
 
-    One statement bumps the year's counter row, creating it for the year's first invoice; it locks
-    that row (as FOR UPDATE does) until the transaction ends, so invoices of one year are numbered
-    one transaction after another and a rolled-back one gives its number back: no gaps, no
-    duplicates. Callers take it last, after every stock and order lock, so that waiting for it
-    never holds up a lock someone else waits for."""
-    table = connection.ops.quote_name(InvoiceNumberCounter._meta.db_table)
+    One statement bumps the year's counter row, creating it for the year's first document; it
+    locks that row (as FOR UPDATE does) until the transaction ends, so documents of one year are
+    numbered one transaction after another and a rolled-back one gives its number back: no gaps,
+    no duplicates. Callers take it last, after every stock, order and invoice lock, so that waiting
+    for it never holds up a lock someone else waits for."""
+    table = connection.ops.quote_name(counter._meta.db_table)
     with connection.cursor() as cursor:
         cursor.execute(
             f"INSERT INTO {table} (year, last_number) VALUES (%s, 1) "
@@ -54,7 +54,12 @@ def invoice_number_take(year: int) -> str:
             [year],
         )
         number = cursor.fetchone()[0]
-    return f"INV-{year}-{number:06d}"
+    return f"{prefix}-{year}-{number:06d}"
+
+
+def invoice_number_take(year: int) -> str:
+    """The next invoice number of ``year``: INV-2026-000001, INV-2026-000002... (:func:`document_number_take`)."""
+    return document_number_take(InvoiceNumberCounter, "INV", year)
 
 
 def _share(amount: Decimal, quantity: int, before: int, after: int, currency: str) -> Decimal:
@@ -146,7 +151,8 @@ def invoice_payload(invoice: Invoice, **extra) -> dict:
     return {
         "invoice_id": invoice.pk, "number": invoice.number, "order_id": invoice.order_id, "order_number": invoice.order.number,
         "customer_id": invoice.customer_id, "currency": invoice.currency, "total": str(quantize(invoice.total, invoice.currency)),
-        "amount_paid": str(quantize(invoice.amount_paid, invoice.currency)), "issued_on": invoice.issued_on.isoformat(), "due_on": invoice.due_on.isoformat(),
+        "amount_paid": str(quantize(invoice.amount_paid, invoice.currency)),
+        "amount_credited": str(quantize(invoice.amount_credited, invoice.currency)), "issued_on": invoice.issued_on.isoformat(), "due_on": invoice.due_on.isoformat(),
         "status": invoice.status, **extra,
     }
 
@@ -170,7 +176,7 @@ def invoice_payment_record(*, number: str, amount, received_on: date, reference:
             raise InvalidInput(
                 f"{invoice.currency} has no such fraction.", fields={"amount": [f"At most the minor unit of {invoice.currency}."]}
             )
-        balance = invoice.total - invoice.amount_paid
+        balance = invoice.balance
         if amount > balance:
             raise InvalidInput(
                 f"Invoice {invoice.number} has {money_text(balance, invoice.currency)} left to pay; nothing was recorded.",
@@ -181,14 +187,14 @@ def invoice_payment_record(*, number: str, amount, received_on: date, reference:
         )
         invoice.amount_paid += amount
         fields = ["amount_paid"]
-        if invoice.amount_paid == invoice.total:
+        if invoice.balance == 0:
             invoice.status = InvoiceStatus.PAID
             fields.append("status")
         invoice.save(update_fields=fields)
         order_event(
             invoice.order, OrderEvent.Kind.PAYMENT,
             f"Payment of {money_text(amount, invoice.currency)} on invoice {invoice.number}{' (' + payment.reference + ')' if payment.reference else ''}: "
-            f"{money_text(invoice.total - invoice.amount_paid, invoice.currency)} left",
+            f"{money_text(invoice.balance, invoice.currency)} left",
             actor=actor, data={"invoice": invoice.number, "amount": str(quantize(amount, invoice.currency)), "received_on": received_on.isoformat()},
         ).save()
         if invoice.status == InvoiceStatus.PAID:

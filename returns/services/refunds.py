@@ -31,6 +31,7 @@ from oms.money import MAX_AMOUNT, minor_units, money_text, parse_amount, quantiz
 from orders.models import Order, OrderLine, PaymentStatus
 from orders.services import order_payment_update
 from orders.services.audit import order_lock
+from orders.services.credit_notes import credit_notes_for_refund
 
 from ..models import (
     REFUND_HOLDING, Refund, RefundMethod, RefundStatus, RefundTiming, Resolution, ReturnEvent, ReturnLine, ReturnReason, ReturnRequest,
@@ -306,11 +307,24 @@ def _refund_record(refund_id: int, outcome: RefundOutcome, *, actor: Actor) -> R
             return_publish(rma, name, refund_id=refund.pk, amount=str(refund.amount), currency=refund.currency, method=refund.method,
                            provider=refund.provider, reason=refund.provider_reason)
         if outcome.ok:
+            credit_notes_for_refund(order=order, refund_id=refund.pk, amount=refund.amount, breakdown=refund.breakdown,
+                                    reason=_credit_reason(refund, rma), actor=actor)
             succeeded = sum(Refund.objects.filter(order_id=order.pk, status=RefundStatus.SUCCEEDED).values_list("amount", flat=True), Decimal(0))
             fully_refunded = succeeded >= order.grand_total and order.payment_status != PaymentStatus.REFUNDED
         if fully_refunded:
             order_payment_update(order_id=order.pk, payment_status=PaymentStatus.REFUNDED, actor=actor)
     return refund
+
+
+def _credit_reason(refund: Refund, rma: ReturnRequest | None) -> str:
+    """Why a credit note credits: the return and its reasons, or the amount set by hand."""
+    parts = [f"Refund #{refund.pk}"]
+    if rma is not None:
+        reasons = sorted(set(rma.lines.values_list("reason__label", flat=True)) - {None})
+        parts.append(f"return {rma.number}" + (f" ({', '.join(reasons)})" if reasons else ""))
+    if refund.override_reason:
+        parts.append(f"amount set by hand: {refund.override_reason}")
+    return "; ".join(parts)[:500]
 
 
 def return_refund(
