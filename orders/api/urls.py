@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import invoices, views
+from . import invoices, payments, views
 
 urlpatterns = [
     path("orders/", views.OrdersView.as_view(), name="api-orders"),
@@ -16,4 +16,7 @@ urlpatterns = [
     path("invoices/", invoices.InvoicesView.as_view(), name="api-invoices"),
     path("invoices/<str:number>/", invoices.InvoiceDetailView.as_view(), name="api-invoice"),
     path("invoices/<str:number>/pdf", invoices.InvoicePdfView.as_view(), name="api-invoice-pdf"),
+    path("invoices/<str:number>/payments/", payments.InvoicePaymentsView.as_view(), name="api-invoice-payments"),
+    path("payments/", payments.RemittancesView.as_view(), name="api-payments"),
+    path("receivables/ageing/", payments.ReceivablesAgeingView.as_view(), name="api-receivables-ageing"),
 ]
