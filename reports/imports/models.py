@@ -16,6 +16,7 @@ class ImportRecord(models.Model):
         STOCK_COUNTS = "stock_counts", "Stock counts"
         CUSTOMERS = "customers", "Customers"
         CARRIER_CHARGES = "carrier_charges", "Carrier charges (invoices)"
+        INVOICE_PAYMENTS = "invoice_payments", "Invoice payments"
 
     class Mode(models.TextChoices):
         VALID_ROWS = "valid_rows", "Apply the valid rows and report the rest"
