@@ -1,4 +1,4 @@
-"""The receivables ageing in the console (*Orders & customers → Receivables ageing*): what each
+"""The receivables ageing in the console (*Reports & exports → Receivables ageing*, linked from the invoice list): what each
 customer on terms owes, by how long it is overdue on a chosen day, with a totals row per currency
 and the same table as CSV for the accountant's spreadsheet."""
 
@@ -57,4 +57,4 @@ def _ageing_page(request):
 
 
 def receivables_pages_register() -> None:
-    console_page_register(ConsolePage("orders_receivables_ageing", "orders/receivables/ageing/", "Receivables ageing", "orders", PERMISSION, _ageing_page))
+    console_page_register(ConsolePage("orders_receivables_ageing", "orders/receivables/ageing/", "Receivables ageing", "reports", PERMISSION, _ageing_page))

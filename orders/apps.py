@@ -39,7 +39,7 @@ class OrdersConfig(AppConfig):
         order_page_panel_register("invoices", order_invoices_panel)
         from .admin_receivables import receivables_pages_register
 
-        # The receivables ageing, in the console's "Orders & customers" section.
+        # The receivables ageing, in the console's "Reports & exports" section (and linked from the invoice list).
         receivables_pages_register()
         from .services.stock_sync import stock_changes_note
 

@@ -137,6 +137,11 @@ def test_accounting_reads_the_ageing_page_with_its_totals_and_downloads_it_as_cs
     assert rows[0] == ["customer_id", "customer", "currency", "current", "days_1_30", "days_31_60", "days_61_90", "over_90", "total"]
     assert rows[1][1:] == ["Acme Ltd", "USD", "3.00", "12.00", "48.00", "192.00", "256.00", "511.00"]
     assert rows[-1][:3] == ["", "Total", "USD"]
+    # Each customer links to their open invoices
+    link = reverse("admin:orders_invoice_changelist") + f"?customer={spread[0].customer_id}&amp;status__exact=open"
+    assert link in page
+    listed = accountant.get(link.replace("&amp;", "&"))
+    assert listed.status_code == 200 and spread[-1].number in listed.content.decode()
 
 
 def test_a_bad_day_on_the_page_is_a_form_error(db, client):
