@@ -225,7 +225,9 @@ def invoice_payment_record(*, number: str, amount, received_on: date, reference:
     amount, received_on = _payment_amount(amount), _payment_date(received_on)
     reference = reference.strip()[:100]
     with transaction.atomic():
-        invoice = Invoice.objects.select_for_update().select_related("order").filter(number=number).first()
+        # The invoice's row only: a payment changes no order (its audit row merely refers to it), and
+        # remittances lock a customer's invoices alone too, so the two never wait on each other crosswise.
+        invoice = Invoice.objects.select_for_update(of=("self",)).select_related("order").filter(number=number).first()
         if invoice is None:
             raise NotFound(f"No invoice {number}.")
         duplicate = _payment_duplicate(invoice, amount, reference)
