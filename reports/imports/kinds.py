@@ -75,6 +75,8 @@ class ImportKind:
     # A kind whose rows only make sense together (money received: a file is one bank statement)
     # is always applied all or nothing, whatever mode was asked for.
     all_or_nothing_only = False
+    # An API key importing this kind needs this scope too (besides reports:write), when set.
+    api_scope = ""
 
     @property
     def columns(self) -> tuple[str, ...]:
@@ -431,6 +433,7 @@ class InvoicePaymentsImport(ImportKind):
     optional_columns = ("customer", "currency")
     permission = "orders.add_invoicepayment"
     all_or_nothing_only = True
+    api_scope = "invoices:write"
     help = (
         "One row per payment received: the invoice number, the amount (in the invoice's currency; part of the balance is fine, "
         "several rows for one invoice add up), the day it was received (YYYY-MM-DD) and the bank's reference. customer (the "

@@ -174,3 +174,33 @@ def test_a_bad_file_shows_no_apply_button(owed, console):
 
 def test_customer_service_may_not_import_payments(db, console):
     assert console("Customer service").get(reverse("admin:reports_importrecord_new", args=["invoice_payments"])).status_code == 403
+
+
+# --- the API ----------------------------------------------------------------------------------
+
+
+def api_key(*scopes):
+    from rest_framework.test import APIClient
+
+    from oms.models import ApiKey
+
+    _, raw = ApiKey.generate(name=f"bank-{'-'.join(scopes)}", scopes=list(scopes))
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Api-Key {raw}")
+    return client
+
+
+def test_an_api_key_imports_payments_only_with_invoices_write_too(owed):
+    first, _ = owed
+    content = csv_file(HEADER, f"{first.number},10.00,2026-06-01,BACS 5")
+
+    def post(client):
+        return client.post("/api/v1/reports/imports/", {"file": SimpleUploadedFile("bank.csv", content), "kind": "invoice_payments",
+                                                        "dry_run": "false"}, format="multipart")
+
+    refused = post(api_key("reports:write"))
+    assert refused.status_code == 403 and "invoices:write" in refused.json()["error"]["message"]
+    assert not InvoicePayment.objects.exists()
+    applied = post(api_key("reports:write", "invoices:write"))
+    assert applied.status_code == 200 and applied.json()["status"] == "applied" and applied.json()["mode"] == "all_or_nothing"
+    assert InvoicePayment.objects.get().amount == Decimal("10.00")
