@@ -94,7 +94,8 @@ class DomainEvent(models.Model):
 API_SCOPES = (
     ("orders:read", "Read orders and their events"),
     ("orders:write", "Create, change, hold, release and cancel orders; channel adapters and order imports"),
-    ("invoices:read", "Read invoices of orders bought on payment terms, and download their PDFs"),
+    ("invoices:read", "Read invoices of orders bought on payment terms, their payments and the receivables ageing; download their PDFs"),
+    ("invoices:write", "Record payments against invoices, one invoice or a customer's remittance across several"),
     ("customers:read", "Read customers"),
     ("customers:write", "Create and change customers"),
     ("products:read", "Read products and locations"),

@@ -63,8 +63,10 @@ ROLES: dict[str, dict[str, list[str]]] = {
         # Credit-limit holds are accounting's to release (every other hold is customer service's).
         "orders": ["view_order", "view_orderline", "view_orderevent", "view_orderhold", "view_channel", "view_channelfulfillmentsync",
                    "view_platformcancellation", "release_credit_hold",
-                   # The invoices of orders on payment terms and the payments recorded against them.
-                   "view_invoice", "view_invoiceline", "view_invoicepayment", "view_creditnote", "view_creditnoteline"],
+                   # The invoices of orders on payment terms and the payments recorded against them
+                   # (recording them too: by hand through the API, or by importing the bank's file).
+                   "view_invoice", "view_invoiceline", "view_invoicepayment", "add_invoicepayment",
+                   "view_creditnote", "view_creditnoteline"],
         "fulfillment": ["view_fulfillmentorder", "view_fulfillmentline"],
         # Contract terms are finance's: price lists and the groups' catalogue rules and credit.
         "customers": ["view_customer", "view_customergroup", "change_customergroup", "view_cataloguerule", "add_cataloguerule",

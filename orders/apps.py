@@ -37,6 +37,10 @@ class OrdersConfig(AppConfig):
         from .invoice_panel import order_invoices_panel
 
         order_page_panel_register("invoices", order_invoices_panel)
+        from .admin_receivables import receivables_pages_register
+
+        # The receivables ageing, in the console's "Reports & exports" section (and linked from the invoice list).
+        receivables_pages_register()
         from .services.stock_sync import stock_changes_note
 
         # Stock out to channels: a push is queued after each stock change (no query in the order's path).

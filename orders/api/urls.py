@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import credit_notes, invoices, statements, views
+from . import credit_notes, invoices, payments, statements, views
 
 urlpatterns = [
     path("orders/", views.OrdersView.as_view(), name="api-orders"),
@@ -22,4 +22,7 @@ urlpatterns = [
     # A customer's statement of account lives with the invoices it lists (customers sits below orders).
     path("customers/<int:customer_id>/statement", statements.CustomerStatementView.as_view(), name="api-customer-statement"),
     path("customers/<int:customer_id>/statement/pdf", statements.CustomerStatementPdfView.as_view(), name="api-customer-statement-pdf"),
+    path("invoices/<str:number>/payments/", payments.InvoicePaymentsView.as_view(), name="api-invoice-payments"),
+    path("payments/", payments.RemittancesView.as_view(), name="api-payments"),
+    path("receivables/ageing/", payments.ReceivablesAgeingView.as_view(), name="api-receivables-ageing"),
 ]

@@ -4,7 +4,7 @@ from .allocation import backorders_allocate, order_allocate, order_reallocate
 from .bulk import BatchItem, orders_intake_batch
 from .changes import order_lines_replace, order_update
 from .connections import channel_connection_test
-from .invoicing import invoice_payment_record
+from .invoicing import PaymentRecorded, customer_remittance_record, invoice_payment_record
 from .intake import AddressData, IntakeResult, LineData, OrderIntakeData, intake_validate, order_intake
 from .lifecycle import (
     order_cancel,
@@ -28,9 +28,11 @@ __all__ = [
     "IntakeResult",
     "LineData",
     "OrderIntakeData",
+    "PaymentRecorded",
     "backorders_allocate",
     "channel_connection_test",
     "intake_validate",
+    "customer_remittance_record",
     "invoice_payment_record",
     "order_allocate",
     "order_cancel",

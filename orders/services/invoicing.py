@@ -157,46 +157,198 @@ def invoice_payload(invoice: Invoice, **extra) -> dict:
     }
 
 
-def invoice_payment_record(*, number: str, amount, received_on: date, reference: str = "", actor: Actor) -> InvoicePayment:
-    """Record money received against one invoice: partial payments allowed, never more than the
-    balance; the payment that settles the balance marks the invoice paid (``invoice.paid``)."""
+@dataclass(frozen=True)
+class PaymentRecorded:
+    """A payment and its invoice as they stand after recording. ``created`` is False when the same
+    payment (invoice, reference and amount) was on file already: nothing was written."""
+
+    payment: InvoicePayment
+    invoice: Invoice
+    created: bool
+
+
+def _payment_amount(amount, field: str = "amount") -> Decimal:
     try:
         amount = parse_amount(amount)
     except ValueError as error:
-        raise InvalidInput("The amount is not a number.", fields={"amount": [f"{error}; e.g. 120.50."]}) from None
+        raise InvalidInput("The amount is not a number.", fields={field: [f"{error}; e.g. 120.50."]}) from None
     if amount <= 0 or amount >= MAX_AMOUNT:
-        raise InvalidInput("A payment is a positive amount.", fields={"amount": [f"Must be above 0 and below {MAX_AMOUNT}."]})
+        raise InvalidInput("A payment is a positive amount.", fields={field: [f"Must be above 0 and below {MAX_AMOUNT}."]})
+    return amount
+
+
+def _payment_date(received_on) -> date:
     if not isinstance(received_on, date):
         raise InvalidInput("When was it received?", fields={"received_on": ["A date, e.g. 2026-03-31."]})
+    return received_on
+
+
+def _payment_duplicate(invoice: Invoice, amount: Decimal, reference: str) -> InvoicePayment | None:
+    """The payment on file with this reference and amount; a payment without reference is never a duplicate."""
+    if not reference:
+        return None
+    return InvoicePayment.objects.filter(invoice=invoice, reference=reference, amount=amount).order_by("id").first()
+
+
+def _payment_apply(invoice: Invoice, *, amount: Decimal, received_on: date, reference: str, actor: Actor, field: str = "amount") -> PaymentRecorded:
+    """Record ``amount`` against ``invoice``, which the caller's transaction has locked (with its
+    order loaded): the ledger row, the invoice's paid sum and status, the order's audit trail and,
+    when settled, ``invoice.paid``."""
+    if amount != quantize(amount, invoice.currency):
+        raise InvalidInput(f"{invoice.currency} has no such fraction.", fields={field: [f"At most the minor unit of {invoice.currency}."]})
+    balance = invoice.balance
+    if amount > balance:
+        raise InvalidInput(
+            f"Invoice {invoice.number} has {money_text(balance, invoice.currency)} left to pay; nothing was recorded.",
+            fields={field: [f"At most {quantize(balance, invoice.currency)}."]},
+        )
+    payment = InvoicePayment.objects.create(
+        invoice=invoice, amount=amount, received_on=received_on, reference=reference, recorded_by=actor_fields(actor)["actor_label"]
+    )
+    invoice.amount_paid += amount
+    fields = ["amount_paid"]
+    if invoice.balance == 0:
+        invoice.status = InvoiceStatus.PAID
+        fields.append("status")
+    invoice.save(update_fields=fields)
+    order_event(
+        invoice.order, OrderEvent.Kind.PAYMENT,
+        f"Payment of {money_text(amount, invoice.currency)} on invoice {invoice.number}{' (' + reference + ')' if reference else ''}: "
+        f"{money_text(invoice.balance, invoice.currency)} left",
+        actor=actor, data={"invoice": invoice.number, "amount": str(quantize(amount, invoice.currency)), "received_on": received_on.isoformat()},
+    ).save()
+    if invoice.status == InvoiceStatus.PAID:
+        events_record([(INVOICE_PAID, invoice_payload(invoice))], stream=invoice_stream(invoice.pk))
+    return PaymentRecorded(payment=payment, invoice=invoice, created=True)
+
+
+def invoice_payment_record(*, number: str, amount, received_on: date, reference: str = "", actor: Actor) -> PaymentRecorded:
+    """Record money received against one invoice: partial payments allowed, never more than the
+    balance; the payment that settles the balance marks the invoice paid (``invoice.paid``).
+
+    Idempotent on the reference: the same reference and amount already recorded on this invoice
+    (a retry, a file imported twice) is answered with that payment and writes nothing."""
+    amount, received_on = _payment_amount(amount), _payment_date(received_on)
+    reference = reference.strip()[:100]
     with transaction.atomic():
-        invoice = Invoice.objects.select_for_update().select_related("order").filter(number=number).first()
+        # The invoice's row only: a payment changes no order (its audit row merely refers to it), and
+        # remittances lock a customer's invoices alone too, so the two never wait on each other crosswise.
+        invoice = Invoice.objects.select_for_update(of=("self",)).select_related("order").filter(number=number).first()
         if invoice is None:
             raise NotFound(f"No invoice {number}.")
-        if amount != quantize(amount, invoice.currency):
+        duplicate = _payment_duplicate(invoice, amount, reference)
+        if duplicate is not None:
+            return PaymentRecorded(payment=duplicate, invoice=invoice, created=False)
+        return _payment_apply(invoice, amount=amount, received_on=received_on, reference=reference, actor=actor)
+
+
+def _remittance_customer(customer_id: int | None, customer_external_id: str) -> Customer:
+    if bool(customer_id) == bool(customer_external_id):
+        raise InvalidInput("Name the customer once: by id or by external id.", fields={"customer": ["Give customer or customer_external_id, not both."]})
+    customer = (Customer.objects.filter(pk=customer_id) if customer_id else Customer.objects.filter(external_id=customer_external_id)).first()
+    if customer is None:
+        field = "customer" if customer_id else "customer_external_id"
+        raise InvalidInput(f"No customer {customer_id or customer_external_id}.", fields={field: ["No such customer; check the id."]})
+    return customer
+
+
+def customer_remittance_record(
+    *, customer_id: int | None = None, customer_external_id: str = "", amount, received_on: date, reference: str = "", currency: str = "",
+    invoices: list[tuple[str, object]] | None = None, actor: Actor,
+) -> list[PaymentRecorded]:
+    """Record one remittance of a customer across their invoices, all of it or none of it.
+
+    With ``invoices`` (``(number, amount)`` pairs, adding up to ``amount``) each invoice gets its
+    amount; without, the money settles the customer's open invoices oldest due first, the last one
+    partly. Money left over (more than the open invoices add up to) is refused, nothing recorded.
+    The customer's invoices are locked in primary-key order first. Idempotent: a remittance whose
+    reference was recorded for this customer on the same day for the same total answers the
+    payments on file and writes nothing."""
+    amount, received_on = _payment_amount(amount), _payment_date(received_on)
+    reference = reference.strip()[:100]
+    with transaction.atomic():
+        customer = _remittance_customer(customer_id, customer_external_id)
+        numbers = [number for number, _ in invoices or []]
+        if len(set(numbers)) != len(numbers):
+            raise InvalidInput("An invoice is listed twice.", fields={"invoices": ["Give each invoice once, with the sum paid on it."]})
+        locked = Invoice.objects.select_for_update(of=("self",)).select_related("order").filter(customer=customer)
+        locked = list((locked.filter(number__in=numbers) if invoices else locked.filter(status=InvoiceStatus.OPEN)).order_by("pk"))
+        if reference:
+            on_file = list(InvoicePayment.objects.filter(invoice__customer=customer, reference=reference, received_on=received_on)
+                           .select_related("invoice").order_by("id"))
+            if on_file and sum(payment.amount for payment in on_file) == amount:
+                return [PaymentRecorded(payment=payment, invoice=payment.invoice, created=False) for payment in on_file]
+        currencies = {invoice.currency for invoice in locked}
+        currency = currency.upper()
+        if not currency and len(currencies) > 1:
             raise InvalidInput(
-                f"{invoice.currency} has no such fraction.", fields={"amount": [f"At most the minor unit of {invoice.currency}."]}
+                f"Customer {customer.pk} owes in {', '.join(sorted(currencies))}: say which currency this remittance is in.",
+                fields={"currency": [f"One of: {', '.join(sorted(currencies))}."]},
             )
-        balance = invoice.balance
-        if amount > balance:
+        if not currency and not currencies and not invoices:
             raise InvalidInput(
-                f"Invoice {invoice.number} has {money_text(balance, invoice.currency)} left to pay; nothing was recorded.",
-                fields={"amount": [f"At most {quantize(balance, invoice.currency)}."]},
+                f"Customer {customer.pk} has no open invoices to apply {amount} to; nothing was recorded.",
+                fields={"amount": ["The customer owes nothing on open invoices."]},
             )
-        payment = InvoicePayment.objects.create(
-            invoice=invoice, amount=amount, received_on=received_on, reference=reference.strip()[:100], recorded_by=actor_fields(actor)["actor_label"]
+        currency = currency or (currencies.pop() if currencies else "")
+        if amount != quantize(amount, currency):
+            raise InvalidInput(f"{currency} has no such fraction.", fields={"amount": [f"At most the minor unit of {currency}."]})
+        if invoices:
+            plan = _remittance_listed(customer, locked, invoices, amount, currency)
+        else:
+            plan = _remittance_oldest_first(customer, [invoice for invoice in locked if invoice.currency == currency], amount, currency)
+        return [
+            _payment_apply(invoice, amount=part, received_on=received_on, reference=reference, actor=actor, field=field)
+            for invoice, part, field in plan
+        ]
+
+
+def _remittance_listed(customer: Customer, locked: list[Invoice], invoices: list[tuple[str, object]], amount: Decimal, currency: str):
+    by_number = {invoice.number: invoice for invoice in locked}
+    plan, problems = [], {}
+    for index, (number, part) in enumerate(invoices):
+        field = f"invoices[{index}].amount"
+        invoice = by_number.get(number)
+        if invoice is None:
+            problems[f"invoices[{index}].number"] = [f"Customer {customer.pk} has no invoice {number}."]
+            continue
+        if invoice.currency != currency:
+            problems[f"invoices[{index}].number"] = [f"{number} is in {invoice.currency}, the remittance in {currency}."]
+            continue
+        try:
+            part = _payment_amount(part, field)
+        except InvalidInput as error:
+            problems.update(error.fields)
+            continue
+        if part > invoice.balance:
+            problems[field] = [f"{number} has {quantize(invoice.balance, currency)} left to pay; at most that."]
+            continue
+        plan.append((invoice, part, field))
+    if problems:
+        raise InvalidInput("Some invoices of the remittance cannot take their amount; nothing was recorded.", fields=problems)
+    listed = sum((part for _, part, _ in plan), Decimal(0))
+    if listed != amount:
+        raise InvalidInput(
+            f"The invoices add up to {money_text(listed, currency)}, the remittance is {money_text(amount, currency)}; nothing was recorded.",
+            fields={"amount": [f"Must equal the invoices' amounts ({quantize(listed, currency)})."]},
         )
-        invoice.amount_paid += amount
-        fields = ["amount_paid"]
-        if invoice.balance == 0:
-            invoice.status = InvoiceStatus.PAID
-            fields.append("status")
-        invoice.save(update_fields=fields)
-        order_event(
-            invoice.order, OrderEvent.Kind.PAYMENT,
-            f"Payment of {money_text(amount, invoice.currency)} on invoice {invoice.number}{' (' + payment.reference + ')' if payment.reference else ''}: "
-            f"{money_text(invoice.balance, invoice.currency)} left",
-            actor=actor, data={"invoice": invoice.number, "amount": str(quantize(amount, invoice.currency)), "received_on": received_on.isoformat()},
-        ).save()
-        if invoice.status == InvoiceStatus.PAID:
-            events_record([(INVOICE_PAID, invoice_payload(invoice))], stream=invoice_stream(invoice.pk))
-    return payment
+    return plan
+
+
+def _remittance_oldest_first(customer: Customer, open_invoices: list[Invoice], amount: Decimal, currency: str):
+    plan, left = [], amount
+    for invoice in sorted(open_invoices, key=lambda invoice: (invoice.due_on, invoice.issued_on, invoice.pk)):
+        if left <= 0:
+            break
+        part = min(left, invoice.balance)
+        if part > 0:
+            plan.append((invoice, part, "amount"))
+            left -= part
+    if left > 0:
+        owed = amount - left
+        raise InvalidInput(
+            f"Customer {customer.pk} owes {money_text(owed, currency)} on open invoices, {money_text(left, currency)} less than this "
+            f"remittance; nothing was recorded. List the invoices it pays, or record only what is owed and refund the rest.",
+            fields={"amount": [f"At most {quantize(owed, currency)} (the customer's open balance in {currency})."]},
+        )
+    return plan

@@ -35,7 +35,7 @@ class ImportUploadParser(MultiPartParser):
 
 class FileImportRequestSerializer(serializers.Serializer):
     file = serializers.FileField(help_text=f"CSV (UTF-8, comma or semicolon separated) or XLSX; at most {MAX_FILE_BYTES // 1024 // 1024} MB and {MAX_ROWS:,} rows.")
-    kind = serializers.ChoiceField(choices=list(KINDS), help_text="products, stock_counts, customers, carrier_charges or price_lists.")
+    kind = serializers.ChoiceField(choices=list(KINDS), help_text=f"One of: {', '.join(KINDS)}.")
     mode = serializers.ChoiceField(
         choices=ImportRecord.Mode.values, default=ImportRecord.Mode.VALID_ROWS,
         help_text="`valid_rows`: apply the valid rows and report the rest. `all_or_nothing`: any bad row and nothing is written.",
@@ -109,7 +109,9 @@ class ImportsView(APIView):
             "transaction. Stock counts are booked on the ledger as count corrections; re-sending the same file changes nothing. "
             "A file that cannot be read (over 5 MB, not CSV or XLSX, not UTF-8, a damaged or oversized workbook, missing or duplicate "
             "columns, empty) is a 400 and writes nothing. Staff sessions need `reports.run_import` and the permission of the kind "
-            "(`inventory.change_product`, `inventory.adjust_stock`, `customers.change_customer`)."
+            "(`inventory.change_product`, `inventory.adjust_stock`, `customers.change_customer`, `shipping.add_carriercharge`, "
+            "`orders.add_invoicepayment`); an API key importing invoice payments needs the scope `invoices:write` too (and the "
+            "file is always all or nothing)."
         ),
         parameters=[IDEMPOTENCY_KEY],
         request={"multipart/form-data": FileImportRequestSerializer},
@@ -126,6 +128,9 @@ class ImportsView(APIView):
             raise InvalidInput("Send the file as multipart field `file`.", fields={"file": ["This field is required."]})
         if not isinstance(request.user, ApiClient) and not request.user.has_perm(KINDS[kind].permission):
             raise _Forbidden(KINDS[kind].permission)
+        scope = KINDS[kind].api_scope
+        if scope and isinstance(request.user, ApiClient) and not request.user.key.has_scope(scope):
+            raise _Forbidden(scope, what="scope")
         report = import_run(kind=kind, mode=mode, content=content, file_name=str(data.get("file_name") or "")[:255], dry_run=dry_run, actor=request_actor(request))
         return Response(report.as_dict())
 
@@ -133,8 +138,8 @@ class ImportsView(APIView):
 class _Forbidden(DomainError):
     status_code = 403
 
-    def __init__(self, permission: str):
-        super().__init__(f"This import needs the permission {permission}.", code="permission_denied")
+    def __init__(self, permission: str, what: str = "permission"):
+        super().__init__(f"This import needs the {what} {permission}.", code="permission_denied")
 
 
 urlpatterns = [path("reports/imports/", ImportsView.as_view(), name="api-reports-imports")]

@@ -7,11 +7,13 @@ through the owning app's service and raises a :class:`DomainError` when that ref
 
 import re
 from dataclasses import dataclass, field
+from datetime import date
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db.models import Q
+from django.utils import timezone
 from django_countries import countries
 from phonenumber_field.phonenumber import PhoneNumber, to_python
 
@@ -23,6 +25,8 @@ from inventory.services import MAX_MOVEMENT_QUANTITY, product_create, product_up
 from oms.actors import Actor
 from oms.errors import DomainError
 from oms.money import MAX_AMOUNT, is_currency, minor_units, parse_amount, quantize
+from orders.models import Invoice, InvoicePayment, InvoiceStatus
+from orders.services import invoice_payment_record
 from shipping.billing import ChargeLine, carrier_charges_record, charge_problem
 from shipping.models import CarrierCharge, Shipment
 
@@ -69,6 +73,11 @@ class ImportKind:
     # The permission the console asks for the same job done by hand.
     permission: str
     help: str
+    # A kind whose rows only make sense together (money received: a file is one bank statement)
+    # is always applied all or nothing, whatever mode was asked for.
+    all_or_nothing_only = False
+    # An API key importing this kind needs this scope too (besides reports:write), when set.
+    api_scope = ""
 
     @property
     def columns(self) -> tuple[str, ...]:
@@ -413,6 +422,114 @@ class CarrierChargesImport(ImportKind):
         return "created" if outcome == "created" else "unchanged"
 
 
+# --- invoice payments -------------------------------------------------------------------------
+
+
+class InvoicePaymentsImport(ImportKind):
+    key = ImportRecord.Kind.INVOICE_PAYMENTS
+    title = "Invoice payments"
+    key_column = "reference"
+    key_label = "payment (invoice, reference and amount)"
+    required_columns = ("invoice", "amount", "received_on", "reference")
+    optional_columns = ("customer", "currency")
+    permission = "orders.add_invoicepayment"
+    all_or_nothing_only = True
+    api_scope = "invoices:write"
+    help = (
+        "One row per payment received: the invoice number, the amount (in the invoice's currency; part of the balance is fine, "
+        "several rows for one invoice add up), the day it was received (YYYY-MM-DD) and the bank's reference. customer (the "
+        "customer's id, external id or e-mail) and currency are checked against the invoice when filled. The file is all or "
+        "nothing: one bad row and no payment of it is recorded. A payment already recorded (same invoice, reference and "
+        "amount) is an error: remove its row."
+    )
+
+    def row_key(self, values: dict[str, str]) -> str:
+        parts = (values.get("invoice", ""), values.get("reference", ""), values.get("amount", ""))
+        return " / ".join(parts) if any(parts) else ""
+
+    def plan_rows(self, rows: list[Row]) -> None:
+        numbers = {row.values.get("invoice", "") for row in rows} - {""}
+        invoices = {i.number: i for i in Invoice.objects.filter(number__in=numbers).select_related("customer")} if numbers else {}
+        recorded = {
+            (payment.invoice_id, payment.reference, payment.amount): payment
+            for payment in InvoicePayment.objects.filter(invoice__in=invoices.values(), reference__in={row.values.get("reference", "") for row in rows})
+        } if invoices else {}
+        # What each invoice has left to pay once the file's earlier rows are paid (rows add up).
+        left = {invoice.pk: invoice.balance for invoice in invoices.values()}
+        taken: dict[int, list[int]] = {}
+        for row in rows:
+            number = _text(row, "invoice", 20, required=True)
+            reference = _text(row, "reference", 100, required=True)
+            received_on = _day(row, "received_on")
+            invoice = invoices.get(number) if number else None
+            if number and invoice is None:
+                row.error("invoice", f"No invoice {number}; check the number (INV-<year>-<six digits>).")
+            if not _present(row, "amount"):
+                row.error("amount", "Required: the amount received.")
+            if invoice is None:
+                continue
+            currency = invoice.currency
+            if _present(row, "currency") and row.values["currency"].upper() != currency:
+                row.error("currency", f"Invoice {number} is in {currency}, not {row.values['currency'][:3].upper()}; pay it in {currency}.")
+            if _present(row, "customer") and not _customer_matches(invoice, row.values["customer"]):
+                row.error("customer", f"Invoice {number} is {invoice.customer}'s (customer {invoice.customer_id}), not {row.values['customer'][:60]}.")
+            amount = _amount(row, "amount", currency) if _present(row, "amount") else None
+            if amount is not None and amount <= 0:
+                row.error("amount", "A payment is above zero.")
+                amount = None
+            if amount is None or reference is None or received_on is None or row.errors:
+                continue
+            on_file = recorded.get((invoice.pk, reference, amount))
+            if on_file is not None:
+                row.error("reference", f"{amount} {currency} with reference {reference} is already recorded on {number} (received "
+                          f"{on_file.received_on.isoformat()}); remove this row.")
+                continue
+            if invoice.status == InvoiceStatus.PAID or left[invoice.pk] <= 0:
+                row.error("amount", f"Invoice {number} is paid in full; remove this row or check the invoice number.")
+                continue
+            if amount > left[invoice.pk]:
+                earlier = f" after row(s) {', '.join(map(str, taken[invoice.pk]))} of this file" if taken.get(invoice.pk) else ""
+                row.error("amount", f"Invoice {number} has {quantize(left[invoice.pk], currency)} {currency} left to pay{earlier}; at most that.")
+                continue
+            before = left[invoice.pk]
+            left[invoice.pk] -= amount
+            taken.setdefault(invoice.pk, []).append(row.row)
+            row.action = CREATE
+            row.changes = {"balance": [_shown(before, currency), _shown(left[invoice.pk], currency)]}
+            row.data = {"number": number, "amount": amount, "received_on": received_on, "reference": reference}
+
+    def apply(self, row: Row, *, actor: Actor, reference: str) -> str:
+        try:
+            recorded = invoice_payment_record(actor=actor, **row.data)
+        except DomainError as error:
+            raise RowRefused(_error_columns(error, {"received_on": "received_on"}, "amount")) from None
+        if not recorded.created:
+            raise RowRefused([("reference", "This payment was recorded meanwhile (same invoice, reference and amount); remove this row.")])
+        return "created"
+
+
+def _day(row: Row, column: str) -> date | None:
+    """A date written YYYY-MM-DD (an XLSX date cell arrives so, perhaps with a midnight time); not in the future."""
+    text = row.values.get(column, "")
+    if not text:
+        row.error(column, "Required: the day the money was received, YYYY-MM-DD.")
+        return None
+    try:
+        day = date.fromisoformat(text[:-9] if text.endswith("T00:00:00") else text)
+    except ValueError:
+        row.error(column, f"{text[:40]!r} is not a date; write it as YYYY-MM-DD, e.g. 2026-03-31.")
+        return None
+    if day > timezone.localdate():
+        row.error(column, f"{day.isoformat()} is in the future; a payment is recorded once received.")
+        return None
+    return day
+
+
+def _customer_matches(invoice: Invoice, given: str) -> bool:
+    customer = invoice.customer
+    return given.strip().lower() in {str(customer.pk), (customer.external_id or "").lower(), customer.email} - {""}
+
+
 # --- customers --------------------------------------------------------------------------------
 
 ADDRESS_COLUMNS = {
@@ -673,4 +790,8 @@ class PriceListsImport(ImportKind):
             raise RowRefused(_error_columns(error, {}, "price")) from None
 
 
-KINDS: dict[str, ImportKind] = {kind.key: kind for kind in (ProductsImport(), StockCountsImport(), CustomersImport(), CarrierChargesImport(), PriceListsImport())}
+KINDS: dict[str, ImportKind] = {
+    kind.key: kind for kind in (
+        ProductsImport(), StockCountsImport(), CustomersImport(), CarrierChargesImport(), PriceListsImport(), InvoicePaymentsImport(),
+    )
+}

@@ -17,6 +17,7 @@ class ImportRecord(models.Model):
         CUSTOMERS = "customers", "Customers"
         CARRIER_CHARGES = "carrier_charges", "Carrier charges (invoices)"
         PRICE_LISTS = "price_lists", "Contract prices (price lists)"
+        INVOICE_PAYMENTS = "invoice_payments", "Invoice payments"
 
     class Mode(models.TextChoices):
         VALID_ROWS = "valid_rows", "Apply the valid rows and report the rest"

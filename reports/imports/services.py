@@ -127,6 +127,8 @@ def import_check(*, kind: str, mode: str, content: bytes, file_name: str) -> Imp
     (no row anywhere, no ledger movement, no audit row, no event). :class:`InvalidInput` when the
     file cannot be read as a whole."""
     importer, mode = import_kind(kind), _mode(mode)
+    if importer.all_or_nothing_only:
+        mode = Mode.ALL_OR_NOTHING
     table = table_read(content, file_name)
     ignored = _header_check(importer, table)
     return ImportReport(kind=kind, mode=mode, dry_run=True, file_name=file_name, rows=importer.plan(table), ignored_columns=ignored)
@@ -205,7 +207,7 @@ def import_run(*, kind: str, mode: str, content: bytes, file_name: str, dry_run:
     if dry_run:
         return report
     record = ImportRecord.objects.create(
-        kind=kind, mode=mode, file_name=file_name[:255], file_sha256=hashlib.sha256(content).hexdigest(), file_size=len(content),
+        kind=kind, mode=report.mode, file_name=file_name[:255], file_sha256=hashlib.sha256(content).hexdigest(), file_size=len(content),
         **actor_fields(actor),
     )
     _apply(KINDS[kind], report, actor=actor, reference=_reference(record))
@@ -219,7 +221,7 @@ def import_preview(*, kind: str, mode: str, content: bytes, file_name: str, acto
     report = import_check(kind=kind, mode=mode, content=content, file_name=file_name)
     ImportRecord.objects.filter(status=Status.PREVIEWED, created_at__lt=timezone.now() - PREVIEW_KEPT).delete()
     record = ImportRecord.objects.create(
-        kind=kind, mode=mode, file_name=file_name[:255], file_sha256=hashlib.sha256(content).hexdigest(), file_size=len(content),
+        kind=kind, mode=report.mode, file_name=file_name[:255], file_sha256=hashlib.sha256(content).hexdigest(), file_size=len(content),
         content=content, rows_total=len(report.rows), rows_invalid=len(report.invalid), rows_valid=len(report.rows) - len(report.invalid),
         errors=report.errors(), **actor_fields(actor),
     )
