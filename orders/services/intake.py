@@ -20,7 +20,7 @@ from django.db.models import Count, F, Q, Sum
 from django.utils import timezone
 from django.utils.dateparse import parse_date
 
-from customers.models import Customer, CustomerGroup
+from customers.models import Customer, CustomerGroup, po_reference_required_for
 from customers.catalogue import catalogue_for
 from customers.pricing import NO_CONTRACT, ContractPrice, ContractPrices, contract_prices
 from customers.services import customer_upsert
@@ -53,6 +53,7 @@ MAX_EMAIL_LENGTH = Customer._meta.get_field("email").max_length
 
 MAX_PICKUP_POINT_ID = 64
 MAX_PICKUP_POINT_NAME = 200
+MAX_PO_REFERENCE = Order._meta.get_field("po_reference").max_length
 
 
 @dataclass
@@ -120,6 +121,8 @@ class OrderIntakeData:
     # transaction (refused, nothing recorded, when the balance does not cover it). Covering the
     # whole grand total, the order counts as paid.
     store_credit: Decimal = Decimal(0)
+    # The buyer's purchase-order reference (B2B); required for customers whose account says so.
+    po_reference: str = ""
 
 
 @dataclass
@@ -182,8 +185,11 @@ def intake_validate(data: OrderIntakeData) -> None:
     data.external_id = (data.external_id or "").strip()
     data.currency = (data.currency or "").strip().upper()
     data.email = (data.email or "").strip().lower()
+    data.po_reference = (data.po_reference or "").strip()
     if not data.channel:
         errors["channel"] = ["This field is required."]
+    if len(data.po_reference) > MAX_PO_REFERENCE:
+        errors["po_reference"] = [f"At most {MAX_PO_REFERENCE} characters."]
     if not data.external_id:
         errors["external_id"] = ["This field is required."]
     elif len(data.external_id) > 100:
@@ -537,6 +543,7 @@ def order_build(
         promised_delivery_date=promised_delivery_date_for(data, channel, placed_at),
         promised_ship_date=promised_ship_date_for(channel, placed_at),
         note=data.note.strip(),  # the instructions travel with the order (packing slips print them)
+        po_reference=data.po_reference,
     )
     point = geo.locate(country=data.shipping_address.country, city=data.shipping_address.city)
     if point:
@@ -701,6 +708,11 @@ def _intake(data: OrderIntakeData, actor: Actor) -> IntakeResult:
         if customer is None:
             customer = customer_upsert(email=data.email, first_name=data.first_name, last_name=data.last_name, phone=data.phone, actor=actor)
         group = CustomerGroup.objects.filter(pk=customer.group_id).first() if customer.group_id else None
+        if not data.po_reference and po_reference_required_for(customer, group):
+            raise InvalidInput(
+                "This customer's orders need a purchase-order reference; nothing was recorded.",
+                fields={"po_reference": [f"{customer.display_name} orders with a purchase-order reference: send po_reference (the buyer's PO number)."]},
+            )
         if known:
             products = {line.sku: known.products[line.sku] for line in data.lines if line.sku in known.products}
         else:
