@@ -695,6 +695,24 @@ def _catalogue_apply(data: OrderIntakeData, group: CustomerGroup | None, product
     return rounded
 
 
+# Orders from these channels come from shop platforms whose checkout has no place for a PO
+# reference: refusing them would lose the order, so a missing one holds it for a person instead.
+PO_REFERENCE_HELD_KINDS = (Channel.Kind.WEB, Channel.Kind.MARKETPLACE)
+
+
+def _po_reference_missing(data: OrderIntakeData, channel: Channel, customer: Customer) -> None:
+    """A customer whose account requires a purchase-order reference ordered without one: refused
+    (:class:`InvalidInput`, nothing recorded) where whoever places the order can give one (API,
+    B2B portal, phone, till); held (``manual``) when it comes from a web shop or marketplace."""
+    if channel.kind in PO_REFERENCE_HELD_KINDS:
+        data.extra_holds.append((HoldReason.MANUAL, f"{customer.display_name} orders with a purchase-order reference; none came with the order."))
+        return
+    raise InvalidInput(
+        "This customer's orders need a purchase-order reference; nothing was recorded.",
+        fields={"po_reference": [f"{customer.display_name} orders with a purchase-order reference: send po_reference (the buyer's PO number)."]},
+    )
+
+
 def _intake(data: OrderIntakeData, actor: Actor) -> IntakeResult:
     with transaction.atomic():
         channel, existing_id, versions = _channel_and_existing(data.channel, data.external_id)
@@ -709,10 +727,7 @@ def _intake(data: OrderIntakeData, actor: Actor) -> IntakeResult:
             customer = customer_upsert(email=data.email, first_name=data.first_name, last_name=data.last_name, phone=data.phone, actor=actor)
         group = CustomerGroup.objects.filter(pk=customer.group_id).first() if customer.group_id else None
         if not data.po_reference and po_reference_required_for(customer, group):
-            raise InvalidInput(
-                "This customer's orders need a purchase-order reference; nothing was recorded.",
-                fields={"po_reference": [f"{customer.display_name} orders with a purchase-order reference: send po_reference (the buyer's PO number)."]},
-            )
+            _po_reference_missing(data, channel, customer)
         if known:
             products = {line.sku: known.products[line.sku] for line in data.lines if line.sku in known.products}
         else:

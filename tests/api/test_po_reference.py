@@ -55,3 +55,16 @@ def test_a_reference_longer_than_the_order_keeps_is_refused(api, stocked, b2b):
     refused = api.post("/api/v1/orders/", order_payload([("SKU-A", 1)], po_reference="P" * 65), format="json")
 
     assert refused.status_code == 400 and error_of(refused)["fields"]["po_reference"] == ["At most 64 characters."]
+
+
+def test_a_web_shop_order_without_the_required_reference_is_held_for_a_person_not_lost(api, stocked):
+    stocked("SKU-A", 5)
+    business(po_reference_required=True)
+
+    created = api.post("/api/v1/orders/", order_payload([("SKU-A", 1)], channel="web", customer={"email": "buyer@acme.example"}), format="json")
+
+    assert created.status_code == 201, created.json()
+    assert created.json()["status"] == "on_hold"
+    assert [(hold["reason"], hold["detail"]) for hold in created.json()["holds"]] == [
+        ("manual", "Acme orders with a purchase-order reference; none came with the order."),
+    ]

@@ -363,3 +363,14 @@ def test_order_again_for_someone_elses_order_is_a_404(client, buyer, catalogue):
     theirs = place_order([("MUG-RED", 1)], email="other@example.com")
 
     assert client.get(f"{BULK}?reorder={theirs.number}").status_code == 404
+
+
+def test_a_german_buyer_gets_the_page_and_the_line_messages_in_german(client, buyer, catalogue):
+    buyer.language = "de"
+    buyer.save()
+
+    response, lines = checked(client, "NOPE;1\nMUG-RED;2")
+
+    page = response.content.decode()
+    assert "Sammelbestellung" in page and "Zeilen prüfen" in page
+    assert lines["NOPE"].errors == ["Unbekannte SKU: Prüfen Sie die Schreibweise anhand Ihres Katalogs."]
