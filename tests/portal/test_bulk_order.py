@@ -193,6 +193,22 @@ def test_a_line_stock_does_not_cover_is_a_warning_that_it_will_be_backordered(cl
     assert lines["MUG-RED"].warnings == ["Only 100 in stock now: the other 30 will be backordered."]
 
 
+def test_a_short_line_names_the_day_an_open_purchase_order_brings_more(client, buyer, catalogue, warehouse):
+    import datetime
+
+    from inventory.purchasing import DraftLine, purchase_order_create, purchase_order_send, supplier_create, supplier_product_set
+
+    supplier_create(code="potter", name="Potter", currency="USD", lead_time_days=10, actor="test")
+    supplier_product_set(supplier="potter", sku="MUG-RED", unit_cost="2.00", actor="test")
+    po = purchase_order_create(supplier="potter", location=warehouse.code, lines=[DraftLine(sku="MUG-RED", quantity=50, expected_date=datetime.date(2031, 3, 14))],
+                               actor="buyer")
+    purchase_order_send(purchase_order_id=po.pk, actor="buyer", email=False)
+
+    _response, lines = checked(client, "MUG-RED,130")
+
+    assert lines["MUG-RED"].warnings == ["Only 100 in stock now: the other 30 will be backordered. More is expected on March 14, 2031."]
+
+
 def test_a_sku_without_any_price_for_the_customer_is_an_error(client, buyer, catalogue, stocked):
     stocked("EUR-ONLY", 5, currency="EUR", price=Decimal("4.00"))
 
@@ -374,3 +390,21 @@ def test_a_german_buyer_gets_the_page_and_the_line_messages_in_german(client, bu
     page = response.content.decode()
     assert "Sammelbestellung" in page and "Zeilen prüfen" in page
     assert lines["NOPE"].errors == ["Unbekannte SKU: Prüfen Sie die Schreibweise anhand Ihres Katalogs."]
+
+
+def test_checking_costs_the_same_queries_for_two_lines_as_for_twenty(buyer, catalogue, stocked):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from portal.bulk_order import bulk_order_check
+
+    for n in range(20):
+        stocked(f"BULK-{n}", 1, price=Decimal("1.00"))
+
+    def queries(count):
+        with CaptureQueriesContext(connection) as captured:
+            check = bulk_order_check(buyer, rows_from_text("\n".join(f"BULK-{n},{n + 5}" for n in range(count))))
+        assert check.ready and all(line.warnings for line in check.lines)  # every line short: the arrivals are read too
+        return len(captured)
+
+    assert queries(2) == queries(20)
