@@ -408,3 +408,20 @@ def test_checking_costs_the_same_queries_for_two_lines_as_for_twenty(buyer, cata
         return len(captured)
 
     assert queries(2) == queries(20)
+
+
+@pytest.mark.parametrize("data", [
+    {"rows": "\x00\x01;\x02", "action": "check"}, {"rows": "a" * 100_001, "action": "check"}, {"rows": '"unclosed;1', "action": "check"},
+    {"rows": "MUG-RED;1", "action": "place"}, {"rows": "MUG-RED;1", "action": "??"}, {"file": "not a file", "action": "check"}, {},
+    {"rows": ";;;;\n,,,\n\t\t", "action": "check"}, {"rows": "MUG-RED;1e9", "action": "check"}, {"rows": "x" * 80 + ";1", "action": "check"},
+])
+def test_whatever_is_posted_to_the_bulk_page_gets_an_answer_never_a_500(client, buyer, catalogue, data):
+    response = client.post(BULK, data)
+
+    assert response.status_code == 200
+    assert not Order.objects.exists()
+
+
+@pytest.mark.parametrize("query", ["?reorder=" + "9" * 400, "?reorder=%00", "?reorder="])
+def test_odd_reorder_numbers_are_refused_or_a_404_never_a_500(client, buyer, query):
+    assert client.get(BULK + query).status_code in (200, 400, 404)  # NUL: the middleware's 400
