@@ -439,6 +439,9 @@ OMS_PORTAL_RATE_PER_IP = env.int("OMS_PORTAL_RATE_PER_IP", default=20)
 OMS_PORTAL_RATE_PER_TARGET = env.int("OMS_PORTAL_RATE_PER_TARGET", default=5)
 # The portal's session cookie (path /portal/), apart from the console's SESSION_COOKIE_NAME.
 OMS_PORTAL_SESSION_COOKIE_NAME = env.str("OMS_PORTAL_SESSION_COOKIE_NAME", default="portal_sessionid")
+# The channel (by code) orders placed in the portal's "Order in bulk" are recorded under; created
+# as a B2B channel on the first such order when missing (portal.bulk_order.portal_order_channel).
+OMS_PORTAL_ORDER_CHANNEL = env.str("OMS_PORTAL_ORDER_CHANNEL", default="b2b")
 # The languages the portal speaks and customers are written to in (English and German complete: portal/locale).
 LANGUAGES = [("en", "English"), ("de", "Deutsch")]
 # --- notifications: e-mail, the log, providers (portal/notifications) ---

@@ -15,7 +15,7 @@ from .models import CatalogueRule, Customer, CustomerAddress, CustomerGroup, Pri
 class CustomerAddressInline(admin.StackedInline):
     model = CustomerAddress
     extra = 0
-    fields = (("label", "is_default_shipping", "is_default_billing"), ("name", "company"), "line1", "line2", ("postal_code", "city"), "region", "country", "phone")
+    fields = (("kind", "label", "is_default_shipping", "is_default_billing"), ("name", "company"), "line1", "line2", ("postal_code", "city"), "region", "country", "phone")
 
 
 @admin.register(Customer)
@@ -32,6 +32,10 @@ class CustomerAdmin(PersonalDataMaskingMixin, admin.ModelAdmin):
     inlines = (CustomerAddressInline,)
     fieldsets = (
         (None, {"fields": ("kind", "email", ("first_name", "last_name"), ("company_name", "vat_number"), "phone", "group", "external_id")}),
+        ("Ordering", {
+            "fields": ("po_reference_required",),
+            "description": "A purchase-order reference is required when this box or the group's is on (portal and API refuse an order without one).",
+        }),
         ("Notifications", {
             "fields": ("email_opt_in", "sms_opt_in", "language", ("email_bounced_at", "email_bounce_reason")),
             "description": "An address the e-mail provider reported as bouncing gets no e-mail; clear the bounce once the address is fixed.",
@@ -93,7 +97,9 @@ class CatalogueRuleInline(admin.TabularInline):
 
 @admin.register(CustomerGroup)
 class CustomerGroupAdmin(admin.ModelAdmin):
-    list_display = ("code", "name", "credit_limit", "credit_currency", "payment_terms_days", "payment_terms_basis", "catalogue_restricted")
+    list_display = (
+        "code", "name", "credit_limit", "credit_currency", "payment_terms_days", "payment_terms_basis", "catalogue_restricted", "po_reference_required",
+    )
     search_fields = ("code", "name")
     inlines = (CatalogueRuleInline,)
 

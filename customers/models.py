@@ -103,6 +103,10 @@ class CustomerGroup(models.Model):
     payment_terms_days = models.PositiveSmallIntegerField(
         default=0, help_text="Days to pay after invoicing. Above zero: orders need no payment up front. Zero: prepaid."
     )
+    po_reference_required = models.BooleanField(
+        "purchase-order reference required", default=False,
+        help_text="On: every order of the group's customers must carry the buyer's purchase-order reference (portal and API refuse one without).",
+    )
     payment_terms_basis = models.CharField(
         "payment terms counted from", max_length=12, choices=TermsBasis.choices, default=TermsBasis.NET,
         help_text="Net 30: due 30 days after the invoice date. End of month + 30: due 30 days after the end of the invoice's month.",
@@ -199,6 +203,10 @@ class Customer(models.Model):
     vat_number = models.CharField("VAT / tax id", max_length=40, blank=True)
     phone = PhoneNumberField(blank=True, help_text="E.164, e.g. +14155550123.")
     group = models.ForeignKey(CustomerGroup, null=True, blank=True, on_delete=models.SET_NULL, related_name="customers")
+    po_reference_required = models.BooleanField(
+        "purchase-order reference required", default=False,
+        help_text="On: this customer's orders must carry its purchase-order reference, whatever its group says (the group's flag also requires it).",
+    )
     email_opt_in = models.BooleanField("Email notifications", default=True)
     sms_opt_in = models.BooleanField("SMS notifications", default=False)
     language = models.CharField(
@@ -231,10 +239,27 @@ class Customer(models.Model):
         self.email = self.email.strip().lower()
         super().save(*args, **kwargs)
 
+    @property
+    def is_business(self) -> bool:
+        return self.kind == self.Kind.BUSINESS
+
+
+def po_reference_required_for(customer: Customer, group: CustomerGroup | None) -> bool:
+    """Whether ``customer``'s orders need a purchase-order reference: its own flag or its group's."""
+    return customer.po_reference_required or bool(group and group.po_reference_required)
+
 
 class CustomerAddress(models.Model):
+    """One of a customer's addresses: a ship-to (a business may have several: sites, stores) or a
+    bill-to. At most one of each kind is the default (``customers.services.customer_address_save``)."""
+
+    class Kind(models.TextChoices):
+        SHIPPING = "shipping", "Ship-to"
+        BILLING = "billing", "Bill-to"
+
     customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="addresses")
-    label = models.CharField(max_length=40, blank=True)
+    kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.SHIPPING)
+    label = models.CharField(max_length=40, blank=True, help_text="The customer's name for it, e.g. \"Main warehouse\" or \"Store 12\".")
     name = models.CharField(max_length=200)
     company = models.CharField(max_length=200, blank=True)
     line1 = models.CharField(max_length=255)
@@ -249,6 +274,7 @@ class CustomerAddress(models.Model):
 
     class Meta:
         verbose_name_plural = "customer addresses"
+        ordering = ["customer", "-is_default_shipping", "label", "id"]
 
     def __str__(self):
         return f"{self.name}, {self.line1}, {self.city} {self.country}"

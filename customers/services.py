@@ -172,14 +172,63 @@ def customer_address_create(*, customer_id: int, actor: Actor, **fields) -> Cust
     with transaction.atomic():
         customer = _customer_lock(customer_id)
         address = CustomerAddress(customer=customer, **fields)
-        for flag in ("is_default_shipping", "is_default_billing"):
-            if fields.get(flag):
-                CustomerAddress.objects.filter(customer=customer, **{flag: True}).update(**{flag: False})
+        _defaults_clear(customer, fields)
         address.save()
-        _bump(customer, [])
-        event_record(
-            CUSTOMER_UPDATED_EVENT,
-            {"id": customer.pk, "version": customer.version, "address_added": address.pk},
-            stream=f"customer:{customer.pk}",
-        )
+        _address_event(customer, address_added=address.pk)
     return address
+
+
+# What a customer may change of an address of theirs (the portal's address book).
+ADDRESS_EDITABLE = (
+    "kind", "label", "name", "company", "line1", "line2", "city", "region", "postal_code", "country", "phone", "is_default_shipping", "is_default_billing",
+)
+
+
+def _defaults_clear(customer: Customer, fields: dict, *, other_than: int | None = None) -> None:
+    """An address made a default takes the flag from the customer's other addresses."""
+    for flag in ("is_default_shipping", "is_default_billing"):
+        if fields.get(flag):
+            CustomerAddress.objects.filter(customer=customer, **{flag: True}).exclude(pk=other_than).update(**{flag: False})
+
+
+def _address_event(customer: Customer, **change) -> None:
+    _bump(customer, [])
+    event_record(CUSTOMER_UPDATED_EVENT, {"id": customer.pk, "version": customer.version, **change}, stream=f"customer:{customer.pk}")
+
+
+def _own_address(customer: Customer, address_id: int) -> CustomerAddress:
+    address = CustomerAddress.objects.filter(pk=address_id, customer=customer).first()
+    if address is None:
+        raise NotFound(f"Customer {customer.pk} has no address {address_id}.", code="unknown_address")
+    return address
+
+
+def customer_address_update(*, customer_id: int, address_id: int, changes: dict, actor: Actor) -> CustomerAddress:
+    """Change one of the customer's own addresses (another customer's: NotFound, nothing changed).
+
+    Guarantees: as :func:`customer_address_create` for the default flags and the version; a
+    change to nothing changes nothing."""
+    unknown = sorted(set(changes) - set(ADDRESS_EDITABLE))
+    if unknown:
+        raise InvalidInput("These address fields cannot be changed.", fields={name: ["Cannot be changed."] for name in unknown})
+    with transaction.atomic():
+        customer = _customer_lock(customer_id)
+        address = _own_address(customer, address_id)
+        changed = [name for name, value in changes.items() if getattr(address, name) != value]
+        if not changed:
+            return address
+        for name in changed:
+            setattr(address, name, changes[name])
+        _defaults_clear(customer, changes, other_than=address.pk)
+        address.save(update_fields=changed)
+        _address_event(customer, address_changed=address.pk)
+    return address
+
+
+def customer_address_remove(*, customer_id: int, address_id: int, actor: Actor) -> None:
+    """Remove one of the customer's own addresses (orders keep their own copy of the address they
+    were shipped to, so none is affected). Another customer's: NotFound, nothing removed."""
+    with transaction.atomic():
+        customer = _customer_lock(customer_id)
+        _own_address(customer, address_id).delete()
+        _address_event(customer, address_removed=address_id)

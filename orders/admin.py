@@ -227,13 +227,13 @@ class OrderAdmin(SavedFiltersMixin, OrderListMixin, admin.ModelAdmin):
     show_full_result_count = False
     inlines = (OrderLineInline, OrderHoldInline, OrderEventInline)
     readonly_fields = (
-        "number", "status_display", "channel", "external_id", "customer_link", "email", "payment_status", "currency",
+        "number", "status_display", "channel", "external_id", "po_reference", "customer_link", "email", "payment_status", "currency",
         "subtotal_display", "shipping_display", "discount_display", "tax_display", "grand_total_display",
         "shipping_address_display", "billing_address_display", "ship_country", "placed_at", "promised_ship_date", "promised_delivery_date", "created_at", "updated_at",
         "screening_display",
     )
     fieldsets = (
-        (None, {"fields": (("number", "status_display"), ("channel", "external_id"), ("customer_link", "email"), ("placed_at", "promised_ship_date", "promised_delivery_date"))}),
+        (None, {"fields": (("number", "status_display"), ("channel", "external_id"), ("customer_link", "email", "po_reference"), ("placed_at", "promised_ship_date", "promised_delivery_date"))}),
         ("Money", {"fields": (("currency", "payment_status"), ("subtotal_display", "shipping_display"), ("discount_display", "tax_display"), "grand_total_display")}),
         ("Addresses", {"fields": ("shipping_address_display", "billing_address_display", "ship_country")}),
         ("Screening", {"fields": ("screening_display",)}),

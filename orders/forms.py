@@ -40,6 +40,10 @@ class PhoneOrderForm(forms.Form):
         help_text="Pre-filled; submitting this form twice records the order only once.",
     )
     currency = forms.CharField(max_length=3, initial="USD")
+    po_reference = forms.CharField(
+        label="Customer's PO reference", max_length=64, required=False,
+        help_text="The buyer's purchase-order number; required for customers whose account says so.",
+    )
     payment_status = forms.ChoiceField(
         choices=[(value, label) for value, label in PaymentStatus.choices if value in INTAKE_PAYMENT_STATUSES],
         initial=PaymentStatus.PENDING,
@@ -66,7 +70,7 @@ class PhoneOrderForm(forms.Form):
     note = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False, help_text="Kept on the order's timeline.")
 
     fieldsets = (
-        ("Order", ("channel", "external_id", "currency", "payment_status", "shipping_price")),
+        ("Order", ("channel", "external_id", "po_reference", "currency", "payment_status", "shipping_price")),
         ("Customer", ("email", "first_name", "last_name", "phone")),
         ("Shipping address", ("ship_name", "ship_line1", "ship_line2", "ship_city", "ship_region", "ship_postal_code", "ship_country", "ship_phone",
                               "ship_pickup_point", "ship_pickup_point_name")),
@@ -229,6 +233,7 @@ def phone_order_intake_data(form: PhoneOrderForm, formset) -> tuple[OrderIntakeD
         shipping_price=data["shipping_price"] or 0,
         payment_status=data["payment_status"],
         note=data["note"],
+        po_reference=data["po_reference"],
     )
     return intake, line_forms
 

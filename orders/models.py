@@ -527,6 +527,9 @@ class Order(FSMModelMixin, models.Model):
     # the API's ETag, and what If-Match is compared with.
     version = models.PositiveIntegerField(default=1)
     note = models.TextField(blank=True, help_text="Instructions for the people handling the order.")
+    # The buyer's own number for the order (B2B): printed on invoices' references, required for
+    # customers whose account says so (``customers.models.po_reference_required_for``).
+    po_reference = models.CharField("purchase-order reference", max_length=64, blank=True)
     # Where the stock comes from and why: the routing decisions (orders.routing), newest last.
     routing = models.JSONField(default=dict, blank=True, help_text="Routing decisions: candidates, score terms, winner and reason.")
     # The sales platform's own fraud verdict when it sent one (Shopify order risk): low, medium or high.

@@ -4,7 +4,7 @@ messages are built with (``portal.links``); a test checks they agree."""
 from django.urls import path
 from django.views.generic import RedirectView
 
-from .views import brand, lookup, my_data, order_actions, orders, preferences, returns, signin, tracking, unsubscribe
+from .views import addresses, brand, bulk, lookup, my_data, order_actions, orders, preferences, returns, signin, tracking, unsubscribe
 
 app_name = "portal"
 
@@ -19,6 +19,11 @@ urlpatterns = [
     path("orders/<str:number>/address/", order_actions.order_address, name="order-address"),
     path("orders/<str:number>/cancel/", order_actions.order_cancel, name="order-cancel"),
     path("orders/<str:number>/return/", returns.return_start, name="return-start"),
+    path("order-in-bulk/", bulk.bulk_order, name="bulk-order"),
+    path("addresses/", addresses.addresses, name="addresses"),
+    path("addresses/new/", addresses.address_new, name="address-new"),
+    path("addresses/<int:address_id>/", addresses.address_edit, name="address-edit"),
+    path("addresses/<int:address_id>/remove/", addresses.address_remove, name="address-remove"),
     path("returns/", returns.returns_list, name="returns"),
     path("returns/<str:number>/", returns.return_detail, name="return"),
     path("returns/<str:number>/label.pdf", returns.return_label, name="return-label"),

@@ -79,6 +79,10 @@ class OrderCreateSerializer(serializers.Serializer):
         help_text="Paid from the customer's store credit in the order's currency; refused (409 `insufficient_store_credit`, nothing "
         "recorded) when the balance does not cover it. Covering the whole total, the order is paid.",
     )
+    po_reference = _optional_text(
+        help_text="The buyer's purchase-order reference (at most 64 characters). Required (400 on `po_reference`) for customers "
+        "whose account asks for one.",
+    )
     promised_delivery_date = serializers.DateField(
         required=False, allow_null=True, default=None,
         help_text="The day the customer was promised delivery by (YYYY-MM-DD), not before today; shipping picks a service that "
@@ -105,6 +109,7 @@ class OrderCreateSerializer(serializers.Serializer):
             payment_status=data["payment_status"],
             promised_delivery_date=data.get("promised_delivery_date"),
             store_credit=data["store_credit"],
+            po_reference=data["po_reference"],
         )
 
 
@@ -256,6 +261,7 @@ class OrderSerializer(serializers.Serializer):
     holds = HoldSerializer(many=True, source="active_holds", help_text="Open holds; the order waits for a person while any is listed.")
     lines = OrderLineSerializer(many=True, source="line_list")
     note = serializers.CharField()
+    po_reference = serializers.CharField(help_text="The buyer's purchase-order reference; empty when none was given.")
     version = serializers.IntegerField(help_text="Goes up with every change; the `ETag`. Send it as `If-Match` to change the order.")
     placed_at = serializers.DateTimeField()
     promised_ship_date = serializers.DateField(allow_null=True, help_text="The day the order should leave; null when none was set.")

@@ -20,7 +20,7 @@ from django.db.models import Count, Q, Sum
 from django.utils import timezone
 from django.utils.dateparse import parse_date
 
-from customers.models import Customer, CustomerGroup
+from customers.models import Customer, CustomerGroup, po_reference_required_for
 from customers.catalogue import catalogue_for
 from customers.pricing import NO_CONTRACT, ContractPrice, ContractPrices, contract_prices
 from customers.services import customer_upsert
@@ -56,6 +56,7 @@ MAX_EMAIL_LENGTH = Customer._meta.get_field("email").max_length
 
 MAX_PICKUP_POINT_ID = 64
 MAX_PICKUP_POINT_NAME = 200
+MAX_PO_REFERENCE = Order._meta.get_field("po_reference").max_length
 
 
 @dataclass
@@ -123,6 +124,8 @@ class OrderIntakeData:
     # transaction (refused, nothing recorded, when the balance does not cover it). Covering the
     # whole grand total, the order counts as paid.
     store_credit: Decimal = Decimal(0)
+    # The buyer's purchase-order reference (B2B); required for customers whose account says so.
+    po_reference: str = ""
 
 
 @dataclass
@@ -185,8 +188,11 @@ def intake_validate(data: OrderIntakeData) -> None:
     data.external_id = (data.external_id or "").strip()
     data.currency = (data.currency or "").strip().upper()
     data.email = (data.email or "").strip().lower()
+    data.po_reference = (data.po_reference or "").strip()
     if not data.channel:
         errors["channel"] = ["This field is required."]
+    if len(data.po_reference) > MAX_PO_REFERENCE:
+        errors["po_reference"] = [f"At most {MAX_PO_REFERENCE} characters."]
     if not data.external_id:
         errors["external_id"] = ["This field is required."]
     elif len(data.external_id) > 100:
@@ -546,6 +552,7 @@ def order_build(
         promised_delivery_date=promised_delivery_date_for(data, channel, placed_at),
         promised_ship_date=promised_ship_date_for(channel, placed_at),
         note=data.note.strip(),  # the instructions travel with the order (packing slips print them)
+        po_reference=data.po_reference,
     )
     point = geo.locate(country=data.shipping_address.country, city=data.shipping_address.city)
     if point:
@@ -697,6 +704,24 @@ def catalogue_apply(data: OrderIntakeData, group: CustomerGroup | None, products
     return rounded
 
 
+# Orders from these channels come from shop platforms whose checkout has no place for a PO
+# reference: refusing them would lose the order, so a missing one holds it for a person instead.
+PO_REFERENCE_HELD_KINDS = (Channel.Kind.WEB, Channel.Kind.MARKETPLACE)
+
+
+def _po_reference_missing(data: OrderIntakeData, channel: Channel, customer: Customer) -> None:
+    """A customer whose account requires a purchase-order reference ordered without one: refused
+    (:class:`InvalidInput`, nothing recorded) where whoever places the order can give one (API,
+    B2B portal, phone, till); held (``manual``) when it comes from a web shop or marketplace."""
+    if channel.kind in PO_REFERENCE_HELD_KINDS:
+        data.extra_holds.append((HoldReason.MANUAL, f"{customer.display_name} orders with a purchase-order reference; none came with the order."))
+        return
+    raise InvalidInput(
+        "This customer's orders need a purchase-order reference; nothing was recorded.",
+        fields={"po_reference": [f"{customer.display_name} orders with a purchase-order reference: send po_reference (the buyer's PO number)."]},
+    )
+
+
 def _intake(data: OrderIntakeData, actor: Actor) -> IntakeResult:
     with transaction.atomic():
         channel, existing_id, versions = _channel_and_existing(data.channel, data.external_id)
@@ -710,6 +735,8 @@ def _intake(data: OrderIntakeData, actor: Actor) -> IntakeResult:
         if customer is None:
             customer = customer_upsert(email=data.email, first_name=data.first_name, last_name=data.last_name, phone=data.phone, actor=actor)
         group = CustomerGroup.objects.filter(pk=customer.group_id).first() if customer.group_id else None
+        if not data.po_reference and po_reference_required_for(customer, group):
+            _po_reference_missing(data, channel, customer)
         if known:
             products = {line.sku: known.products[line.sku] for line in data.lines if line.sku in known.products}
         else:

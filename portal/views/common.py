@@ -9,7 +9,9 @@ from ..auth import portal_customer
 def portal_render(request, template: str, context: dict | None = None, *, status: int = 200, shop_name: str = ""):
     """Render a portal page with what its frame needs: who is signed in, the shop's name."""
     context = dict(context or {})
-    context.setdefault("portal_signed_in", portal_customer(request) is not None)
+    customer = portal_customer(request)
+    context.setdefault("portal_signed_in", customer is not None)
+    context.setdefault("portal_business", customer is not None and customer.is_business)
     if shop_name:
         context["portal_shop_name"] = shop_name
     return render(request, template, context, status=status)

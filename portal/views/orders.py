@@ -38,6 +38,9 @@ def order(request, number: str):
         return portal_not_found(request)
     view = portal_order_view(found)
     return portal_render(
-        request, "portal/order.html", {"view": view, "order": found, "status_words": ORDER_STATUS_WORDS[found.status], "read_only": customer is None},
+        request, "portal/order.html", {
+            "view": view, "order": found, "status_words": ORDER_STATUS_WORDS[found.status], "read_only": customer is None,
+            "can_reorder": customer is not None and customer.is_business and found.customer_id == customer.pk,
+        },
         shop_name=found.channel.name,
     )

@@ -52,7 +52,7 @@ def table_read(content: bytes, file_name: str) -> Table:
     if name.endswith((".xlsx", ".xlsm")) or is_zip:
         if not is_zip:
             raise _refuse("The file is named .xlsx but is not an Excel workbook; save it again as .xlsx or as CSV UTF-8.", "Not an XLSX workbook.")
-        return _xlsx_read(content)
+        return _table(*xlsx_rows(content))
     extension = name.rsplit(".", 1)[1] if "." in name else ""
     if extension not in ("", "csv", "txt") or content[:8] == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1":
         raise _refuse("Only CSV (UTF-8) and XLSX files can be imported; save the sheet as .xlsx or as CSV UTF-8.", "Not CSV or XLSX.")
@@ -95,7 +95,10 @@ def _csv_read(content: bytes) -> Table:
 # --- XLSX ------------------------------------------------------------------------------------
 
 
-def _xlsx_read(content: bytes) -> Table:
+def xlsx_rows(content: bytes, *, max_rows: int = MAX_ROWS) -> tuple[list, list[tuple[int, list]]]:
+    """The first sheet's first row and its non-blank rows below (numbered as the sheet shows
+    them, formula cells as :class:`_Formula`), at most ``max_rows`` + 1 of them so a caller can
+    tell there were too many; :class:`FileRefused` for what is not a readable, sane workbook."""
     try:
         archive = zipfile.ZipFile(io.BytesIO(content))
         members = archive.infolist()
@@ -127,7 +130,7 @@ def _xlsx_read(content: bytes) -> Table:
                 continue
             if not any(str(cell).strip() for cell in cells):
                 continue
-            if len(raw) > MAX_ROWS:
+            if len(raw) > max_rows:
                 break
             raw.append((number, cells))
         workbook.close()
@@ -139,7 +142,7 @@ def _xlsx_read(content: bytes) -> Table:
             "CSV UTF-8, and import it again.",
             "Unreadable XLSX.",
         ) from None
-    return _table(header, raw)
+    return header, raw
 
 
 class _Formula(str):

@@ -238,3 +238,27 @@ def test_a_pickup_point_name_without_its_id_is_refused_on_the_phone_form(console
 
     assert response.status_code == 200 and not Order.objects.exists()
     assert "Give the pickup point&#x27;s id with its name" in response.content.decode()
+
+
+def test_a_phone_order_for_an_account_that_requires_a_po_reference_asks_for_it(console, stocked, phone_channel):
+    stocked("SKU-A", 5)
+    CustomerFactory(email="grace@example.com", po_reference_required=True)
+    client = console("Customer service")
+
+    refused = client.post(PHONE_ORDER, phone_form([("SKU-A", 1, "20.00")]))
+
+    assert refused.status_code == 200 and not Order.objects.exists()
+    assert "purchase-order reference" in refused.context["form"].errors["po_reference"][0]
+    placed = client.post(PHONE_ORDER, phone_form([("SKU-A", 1, "20.00")], po_reference="PO-77"))
+    assert placed.status_code == 302 and Order.objects.get().po_reference == "PO-77"
+
+
+def test_the_console_edits_whether_a_customer_or_group_requires_a_po_reference(console):
+    from customers.models import Customer
+
+    customer = CustomerFactory(email="buyer@acme.example", kind=Customer.Kind.BUSINESS)
+    client = console("Customer service")
+
+    page = client.get(reverse("admin:customers_customer_change", args=[customer.pk])).content.decode()
+
+    assert 'name="po_reference_required"' in page and "purchase-order reference" in page.lower()
