@@ -18,6 +18,7 @@ CUSTOMER_UPDATED_EVENT = "customer.updated"
 # is not changed through the API.
 CUSTOMER_UPDATABLE = (
     "kind", "first_name", "last_name", "company_name", "vat_number", "phone", "group", "email_opt_in", "sms_opt_in", "external_id",
+    "po_reference_required",
 )
 
 
@@ -74,6 +75,7 @@ def customer_create(
     email_opt_in: bool = True,
     sms_opt_in: bool = False,
     external_id: str | None = None,
+    po_reference_required: bool = False,
     actor: Actor,
 ) -> Customer:
     """Create a customer; ``group`` is a group code.
@@ -90,7 +92,7 @@ def customer_create(
     customer = Customer(
         email=email, kind=kind, first_name=first_name, last_name=last_name, company_name=company_name,
         vat_number=vat_number, phone=phone or "", group=group_row, email_opt_in=email_opt_in, sms_opt_in=sms_opt_in,
-        external_id=external_id or None,
+        external_id=external_id or None, po_reference_required=po_reference_required,
     )
     with transaction.atomic():
         existing = Customer.objects.filter(email=email).values_list("pk", flat=True).first()

@@ -2,7 +2,7 @@ from django_countries import countries
 from phonenumber_field.phonenumber import PhoneNumber, to_python
 from rest_framework import serializers
 
-from customers.models import Customer
+from customers.models import Customer, CustomerAddress
 
 
 class E164PhoneField(serializers.CharField):
@@ -53,6 +53,7 @@ class CustomerCreateSerializer(serializers.Serializer):
     group = serializers.CharField(max_length=32, allow_null=True, allow_blank=True, default=None, help_text="Customer group code.")
     email_opt_in = serializers.BooleanField(default=True, help_text="Send notifications by e-mail.")
     sms_opt_in = serializers.BooleanField(default=False, help_text="Send notifications by SMS.")
+    po_reference_required = serializers.BooleanField(default=False, help_text="Orders of this customer need a purchase-order reference (its group may require one too).")
 
 
 class CustomerUpdateSerializer(serializers.Serializer):
@@ -67,6 +68,7 @@ class CustomerUpdateSerializer(serializers.Serializer):
     group = serializers.CharField(max_length=32, allow_null=True, allow_blank=True, required=False, help_text="Group code; null to remove.")
     email_opt_in = serializers.BooleanField(required=False)
     sms_opt_in = serializers.BooleanField(required=False)
+    po_reference_required = serializers.BooleanField(required=False, help_text="Orders of this customer need a purchase-order reference (its group may require one too).")
 
     def to_internal_value(self, data):
         if isinstance(data, dict) and "email" in data:
@@ -81,6 +83,7 @@ class CustomerUpdateSerializer(serializers.Serializer):
 
 class CustomerAddressCreateSerializer(serializers.Serializer):
     label = serializers.CharField(max_length=40, allow_blank=True, default="", help_text="E.g. `home`, `office`.")
+    kind = serializers.ChoiceField(choices=CustomerAddress.Kind.choices, default=CustomerAddress.Kind.SHIPPING, help_text="A ship-to or a bill-to address.")
     name = serializers.CharField(max_length=200)
     company = serializers.CharField(max_length=200, allow_blank=True, default="")
     line1 = serializers.CharField(max_length=255)
@@ -100,6 +103,7 @@ class CustomerAddressCreateSerializer(serializers.Serializer):
 class CustomerAddressSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     label = serializers.CharField()
+    kind = serializers.ChoiceField(choices=CustomerAddress.Kind.choices)
     name = serializers.CharField()
     company = serializers.CharField()
     line1 = serializers.CharField()
@@ -125,6 +129,7 @@ class CustomerSerializer(serializers.Serializer):
     group = serializers.CharField(source="group.code", allow_null=True, default=None, help_text="Customer group code, or null.")
     email_opt_in = serializers.BooleanField()
     sms_opt_in = serializers.BooleanField()
+    po_reference_required = serializers.BooleanField(help_text="Orders of this customer need a purchase-order reference (its group may require one too).")
     addresses = CustomerAddressSerializer(many=True, source="address_list")
     version = serializers.IntegerField(help_text="Rises with every change; the `ETag` of this customer.")
     created_at = serializers.DateTimeField()

@@ -256,3 +256,22 @@ def test_when_an_address_is_added_to_an_unknown_customer_then_404(api):
     response = api.post("/api/v1/customers/999999/addresses/", ADDRESS, format="json")
 
     assert response.status_code == 404
+
+
+def test_a_business_account_requiring_po_references_and_its_bill_to_address_are_kept_and_shown(api):
+    created = api.post("/api/v1/customers/", {"email": "buyer@acme.example", "kind": "business", "company_name": "Acme",
+                                              "po_reference_required": True}, format="json")
+    assert created.status_code == 201, created.json()
+    customer_id = created.json()["id"]
+
+    billing = api.post(f"/api/v1/customers/{customer_id}/addresses/", {**ADDRESS, "kind": "billing"}, format="json")
+    wrong = api.post(f"/api/v1/customers/{customer_id}/addresses/", {**ADDRESS, "kind": "pickup"}, format="json")
+    lifted = api.patch(f"/api/v1/customers/{customer_id}/", {"po_reference_required": False}, format="json", HTTP_IF_MATCH=f'"{2}"')
+
+    assert created.json()["po_reference_required"] is True
+    assert billing.status_code == 201 and billing.json()["kind"] == "billing"
+    assert wrong.status_code == 400 and "kind" in error_of(wrong)["fields"]
+    assert lifted.status_code == 200, lifted.json()
+    assert lifted.json()["po_reference_required"] is False
+    assert Customer.objects.get(pk=customer_id).po_reference_required is False
+    assert CustomerAddress.objects.get(customer_id=customer_id).kind == CustomerAddress.Kind.BILLING
