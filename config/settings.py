@@ -234,6 +234,7 @@ SPECTACULAR_SETTINGS = {
         "CycleCountStatusEnum": "inventory.models_counts.CycleCountStatus",
         "CycleCountLineStatusEnum": "inventory.models_counts.CycleCountLineStatus",
         "InvoiceStatusEnum": "orders.models_invoices.InvoiceStatus",
+        "CustomerAddressKindEnum": "customers.models.CustomerAddress.Kind",
     },
 }
 
