@@ -17,10 +17,21 @@ and :func:`route_batch` decides them together:
    cheaper pair of plans is kept. Repeated with step 2 until a round improves nothing or the
    round budget is spent.
 
+4. **Exact where it pays.** A batch still short of its ideal is solved exactly
+   (:mod:`orders.routing.exact`, HiGHS) when it is small; a larger one neighbourhood by
+   neighbourhood: the orders that want one product, each order short of its ideal with the
+   orders holding what it wants, the orders that want two products; each group solved exactly
+   while the rest keep their plans, a group's plans changed only if together they get cheaper.
+   Rounds go on until one changes nothing or ``exact_time_limit`` is spent (so a slower machine
+   may stop earlier). Stock that is plentiful leaves every order at its ideal after step 1 and
+   none of this runs.
+
 Every step keeps the plans feasible together (the stock is taken and given back as plans
 change) and never makes the batch worse: the result is at least as good as one-by-one routing
-in arrival order (when the search ends worse, which is rare, arrival order is kept).
-``bench/routing.py`` measures it against the exact optimum.
+in arrival order (when the search ends worse, which is rare, arrival order is kept). Started
+from the plans orders hold (``start``, what re-planning does), no order ends shorter of units
+than it started. ``bench/routing.py`` measures it against the exact optimum on instances it was
+not tuned on.
 
 Pure like the engine: plain data in, one :class:`~orders.routing.engine.Decision` per order out.
 """

@@ -8,16 +8,20 @@ orders, with what each holds now, and returns a plan per order and what moving t
 
 1. **Propose.** The window's stock is what is free plus what its orders hold. A window small
    enough (``max_variables``) is solved exactly (:mod:`orders.routing.exact`, HiGHS) within
-   ``time_limit``; a larger one, or one the solver does not finish in time, is improved by the
-   batch heuristic (:func:`~orders.routing.batch.route_batch`) starting from the plans held now.
-   No order is left short of more units than it is short of now.
-2. **Keep what pays.** An order moves only if it gets units it lacks or its score falls by more
-   than ``threshold``; the others keep their plans. Those kept, the window is solved again
-   without them (their units stay theirs) while the solver has time, a few times at most.
-3. **Stay feasible.** Moves are then accepted greedily, largest saving first, each one only if
-   its new plan fits in what is free once it gives its old plan back; every other order still
-   holds its plan meanwhile. So the result never takes more from a location than is free there
-   plus what the window's orders hold there, whatever the solver answered.
+   ``time_limit``; a larger one, or one the solver does not finish in time, goes to the batch
+   heuristic (:func:`~orders.routing.batch.route_batch`, with its exact neighbourhoods) twice,
+   started from the plans held now and afresh, the cheaper kept. No order is left short of more
+   units than it is short of now (the fresh answer is used only if it keeps this).
+2. **Keep what pays.** Orders whose old or new plans touch the same stock move together (one's
+   new plan may need what the other gives up; one of them may even get dearer). A move is kept
+   if it covers units an order lacked, or if it saves more than ``threshold`` for each order it
+   moves; the orders of the others keep their plans, and an exactly solved window is solved
+   again around them (their units stay theirs) while time is left, a few times at most.
+3. **Stay feasible.** The moves are then accepted greedily, most units gained and then largest
+   saving first, each only if its new plans fit in what is free once its orders give their old
+   plans back; every other order still holds its plan meanwhile. So the result never takes more
+   from a location than is free there plus what the window's orders hold there, whatever the
+   solver answered.
 
 Scores are the engine's (:func:`~orders.routing.engine.plan_decision`), so a saving here is a
 saving in the terms the channel's strategy routes by. Each order ships only from its rules'
@@ -102,7 +106,7 @@ def replan(*, orders: list[WindowOrder], free: dict[tuple[int, int], int], sites
     ``free`` plus what the window holds there; an order moves only to locations its rules (and
     ``on_time_locations``) allow and is never left shorter of units than it is now; orders move
     only as part of a move that covers more units or saves more than ``threshold`` per order it
-    moves; so the window never costs more than before."""
+    moves; so the window ends with more units covered, or the same units for less."""
     started = time.perf_counter()
     batch = [_batch_order(order) for order in orders]
     before = [_decision(order, order.current, sites, "The plan it holds.") for order in orders]
@@ -157,8 +161,18 @@ def _propose(batch: list[BatchOrder], orders: list[WindowOrder], before: list[De
     if result.status == OPTIMAL:
         return dict(zip(indexes, result.takes)), EXACT, ""
     why = f"solver {result.status}" + (f" after {result.seconds:.2f} s" if result.status == TIMED_OUT else f" ({result.variables} variables)")
-    decisions = route_batch(orders=group, available=stock, sites=sites, start=held, exact_time_limit=max(deadline - time.perf_counter(), 0.0))
+    # Two searches: from the plans held, and afresh (which a window routed first come, first
+    # served often needs to leave its local optimum); the cheaper that leaves no order shorter.
+    seeded = route_batch(orders=group, available=stock, sites=sites, start=held, exact_time_limit=max((deadline - time.perf_counter()) / 2, 0.0))
+    fresh = route_batch(orders=group, available=stock, sites=sites, exact_time_limit=max(deadline - time.perf_counter(), 0.0))
+    short = [before[i].missing for i in indexes]
+    keeps = all(all(units <= was.get(p, 0) for p, units in d.missing.items()) for d, was in zip(fresh, short))
+    decisions = fresh if keeps and _total(fresh) < _total(seeded) else seeded
     return {i: _take_of(d) for i, d in zip(indexes, decisions)}, HEURISTIC, why
+
+
+def _total(decisions: list[Decision]) -> tuple[int, float]:
+    return sum(sum(d.missing.values()) for d in decisions), sum(_score(d) for d in decisions)
 
 
 def _moves(orders: list[WindowOrder], before: list[Decision], after: dict[int, Decision], proposal: dict[int, Take]) -> list[_Move]:

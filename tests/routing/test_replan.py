@@ -241,3 +241,20 @@ def test_a_window_too_large_for_the_solver_is_replanned_by_the_heuristic_and_sti
     assert result.method == HEURISTIC and "too large" in result.fallback_reason
     assert any(o.moved for o in result.orders)
     assert sum(units_taken(after).values()) > sum(units_taken([o.current for o in window]).values()) or window_cost(window, after) < before
+
+
+def test_plans_that_do_not_fit_the_stock_are_not_taken_whatever_the_solver_answers(monkeypatch):
+    # Given two orders holding A in Los Angeles and Chicago, one A free in New York, and a solver
+    # that (wrongly) sends both to New York
+    orders = [
+        WindowOrder([Need(0, A, 1, 500)], BOSTON, {LA.location_id: {A: 1}}, COST_ONLY),
+        WindowOrder([Need(0, A, 1, 500)], BOSTON, {CHICAGO.location_id: {A: 1}}, COST_ONLY),
+    ]
+    both_to_ny = [{NY.location_id: {A: 1}}, {NY.location_id: {A: 1}}]
+    monkeypatch.setattr("orders.routing.replan.solve_exact", lambda **kwargs: exact.ExactResult(exact.OPTIMAL, both_to_ny, 0.0, 1))
+
+    result = replan(orders=orders, free={(A, NY.location_id): 1}, sites=SITES, threshold=0.0)
+
+    # Then New York gives no more than its one unit; the orders keep what they hold
+    assert units_taken([o.take for o in result.orders]).get((A, NY.location_id), 0) <= 1
+    assert [o.take for o in result.orders] == [o.current for o in orders]
