@@ -220,20 +220,7 @@ def route(
     if not needs:
         return decided([], True, {}, "Nothing left to ship.")
 
-    totals: dict[int, int] = {}
-    grams: dict[int, int] = {}
-    for need in needs:
-        totals[need.product_id] = totals.get(need.product_id, 0) + need.quantity
-        grams[need.product_id] = need.weight_grams
-    # Nearest first (then priority, id): the order greedy rounds break ties in.
-    ranked = []
-    for site in usable:
-        if destination is not None and site.latitude is not None and site.longitude is not None:
-            km = distance_km(site.latitude, site.longitude, destination[0], destination[1])
-        else:
-            km = None
-        ranked.append((UNKNOWN_DISTANCE_KM if km is None else km, site.priority, site.location_id, km, site))
-    ranked.sort(key=lambda entry: entry[:3])
+    totals, ranked, scorer = _prepare(needs, usable, destination, rules.weights, shipping_from, pricer)
     left = {}
     for _, _, location_id, _, _ in ranked:
         for product_id in totals:
@@ -241,7 +228,6 @@ def route(
             if units > 0:
                 left[(product_id, location_id)] = units
     weights = rules.weights
-    scorer = _Scorer(weights, {entry[2]: entry for entry in ranked}, grams, shipping_from, pricer)
 
     candidates: list[Candidate] = []
     pinned = shipping_from if not rules.may_split and shipping_from else None
@@ -293,6 +279,76 @@ def route(
     missing = {p: q - sum(take.get(p, 0) for take in winner.take.values()) for p, q in totals.items()}
     missing = {p: q for p, q in missing.items() if q > 0}
     return decided(candidates, not missing, missing, _reason(winner, candidates, codes, total_units, sum(missing.values())))
+
+
+def _prepare(needs: list[Need], usable: list[Site], destination, weights: Weights, shipping_from: frozenset[int], pricer):
+    """Units per product, the usable sites ranked nearest first (then priority, id: the order
+    greedy rounds break ties in) and the order's scorer."""
+    totals: dict[int, int] = {}
+    grams: dict[int, int] = {}
+    for need in needs:
+        totals[need.product_id] = totals.get(need.product_id, 0) + need.quantity
+        grams[need.product_id] = need.weight_grams
+    ranked = []
+    for site in usable:
+        if destination is not None and site.latitude is not None and site.longitude is not None:
+            km = distance_km(site.latitude, site.longitude, destination[0], destination[1])
+        else:
+            km = None
+        ranked.append((UNKNOWN_DISTANCE_KM if km is None else km, site.priority, site.location_id, km, site))
+    ranked.sort(key=lambda entry: entry[:3])
+    return totals, ranked, _Scorer(weights, {entry[2]: entry for entry in ranked}, grams, shipping_from, pricer)
+
+
+@dataclass(frozen=True)
+class LinearPrices:
+    """One order's score as a fixed price per location shipped from plus a price per unit of
+    each product there (what an exact solver over many orders needs). Exact for the distance
+    estimate and a fully covered order; for rate tables the price per unit is the slope from an
+    empty to a 1 kg parcel, so a plan found with it is scored again with :func:`plan_decision`."""
+
+    totals: dict[int, int]  # product id -> units the order needs
+    fixed: dict[int, float]  # location id -> base parcel, priority, store, capacity and one more shipment
+    per_unit: dict[tuple[int, int], float]  # (product id, location id) -> one more unit from there
+
+
+def linear_prices(*, needs: list[Need], sites: list[Site], destination: tuple[float, float] | None,
+                  rules: RoutingRules = DEFAULT_RULES, pricer: ParcelPricer | None = None) -> LinearPrices:
+    """The order's :class:`LinearPrices` over the sites its rules allow (the same terms as :func:`route`)."""
+    needs = [need for need in needs if need.quantity > 0]
+    allowed = rules.allowed_locations
+    usable = [site for site in sites if not allowed or site.location_id in allowed]
+    totals, ranked, scorer = _prepare(needs, usable, destination, rules.weights, frozenset(), pricer)
+    fixed, per_unit = {}, {}
+    for entry in ranked if totals else ():
+        location_id = entry[2]
+        fixed[location_id] = scorer.fixed_price(location_id) + rules.weights.split
+        for product_id in totals:
+            per_unit[(product_id, location_id)] = scorer.unit_price_of(location_id, product_id, totals)
+    return LinearPrices(totals, fixed, per_unit)
+
+
+def plan_decision(*, needs: list[Need], take: dict[int, dict[int, int]], sites: list[Site], destination: tuple[float, float] | None,
+                  rules: RoutingRules = DEFAULT_RULES, pricer: ParcelPricer | None = None, reason: str) -> Decision:
+    """The decision that ships ``take`` (location id -> product id -> units, e.g. a plan found for
+    many orders at once or the plan an order holds now), scored exactly as :func:`route` scores
+    its candidates, so the two compare. ``take`` is trusted to fit the stock and the rules."""
+    plan: dict[int, list[tuple[int, int]]] = {need.key: [] for need in needs}
+    needs = [need for need in needs if need.quantity > 0]
+    codes = {site.location_id: site.code or str(site.location_id) for site in sites}
+    allowed = rules.allowed_locations
+    excluded = sorted(site.code or str(site.location_id) for site in sites if allowed and site.location_id not in allowed)
+    by_id = {site.location_id: site for site in sites}
+    take = {loc: {p: q for p, q in by_product.items() if q > 0} for loc, by_product in take.items()}
+    take = {loc: by_product for loc, by_product in take.items() if by_product}
+    totals, _, scorer = _prepare(needs, [by_id[loc] for loc in take], destination, rules.weights, frozenset(), pricer)
+    candidates = [scorer.score(take)] if take else []
+    if candidates:
+        _fill_plan(plan, needs, take)
+    missing = {p: q - sum(by_product.get(p, 0) for by_product in take.values()) for p, q in totals.items()}
+    missing = {p: q for p, q in missing.items() if q > 0}
+    sources = dict(scorer.sources) if pricer is not None else {}
+    return Decision(plan, not missing, missing, candidates, reason, rules, codes, excluded, destination, sources)
 
 
 class _Scorer:
@@ -541,5 +597,5 @@ def _reason(winner: Candidate, candidates: list[Candidate], codes: dict[int, str
 
 __all__ = [
     "BACKORDER", "DEFAULT_RULES", "HOLD", "TERMS", "Candidate", "Decision", "Need", "RoutingRules", "Site", "Weights",
-    "distance_band", "route",
+    "LinearPrices", "distance_band", "linear_prices", "plan_decision", "route",
 ]
