@@ -273,6 +273,13 @@ OMS_API_RATE_LIMIT_PER_MINUTE = env.int("OMS_API_RATE_LIMIT_PER_MINUTE", default
 # Bulk order calls record this many orders per transaction (one savepoint each): fewer commits,
 # while the stock rows of a chunk stay locked only as long as the chunk takes.
 OMS_BULK_CHUNK_SIZE = env.int("OMS_BULK_CHUNK_SIZE", default=50)
+# Rolling re-planning of allocated orders (channels with re-planning on): a move must save more
+# than this, in routing score (the strategy's weighted cost), for each order it moves; the
+# exact solver gets this many seconds per window; a window holds at most this many orders
+# (the oldest first: they are the nearest to going to the floor).
+OMS_REPLAN_THRESHOLD = env.float("OMS_REPLAN_THRESHOLD", default=1.0)
+OMS_REPLAN_TIME_LIMIT_SECONDS = env.float("OMS_REPLAN_TIME_LIMIT_SECONDS", default=2.0)
+OMS_REPLAN_MAX_ORDERS = env.int("OMS_REPLAN_MAX_ORDERS", default=200)
 # An Idempotency-Key answer is replayed for this long; an in-flight one older than the
 # timeout is taken over by a retry (its first attempt died).
 OMS_IDEMPOTENCY_TTL_HOURS = env.int("OMS_IDEMPOTENCY_TTL_HOURS", default=24)

@@ -17,6 +17,8 @@ from shipping.shopping import CHEAPEST_ON_TIME, FASTEST_WITHIN_CAP, ShoppingPoli
 
 # The longest delivery promise a channel may make (calendar days).
 MAX_DELIVERY_DAYS = 365
+# The longest an allocated order may wait for re-planning (a week).
+MAX_RELEASE_DELAY_MINUTES = 7 * 24 * 60
 
 
 def shipping_allowed_keys(text: str) -> list[str]:
@@ -96,6 +98,18 @@ class Channel(models.Model):
         "insure parcels for their value", default=False,
         help_text="Buy the carrier's declared-value cover for the goods in each parcel (e.g. OMS Post charges 1% of the value). "
         "Off: the value is declared on the label and for customs only, at no charge.",
+    )
+    # Rolling re-planning (orders.services.replanning). Off by default: an existing merchant's
+    # reservations only move once someone turns it on for the channel.
+    replan_enabled = models.BooleanField(
+        "re-plan open orders", default=False,
+        help_text="Allocated orders not yet sent to the floor are re-planned together every few minutes; a reservation moves "
+        "to another allowed location when that saves more than the threshold (OMS_REPLAN_THRESHOLD).",
+    )
+    release_delay_minutes = models.PositiveIntegerField(
+        "release delay (minutes)", default=30, validators=[MaxValueValidator(MAX_RELEASE_DELAY_MINUTES)],
+        help_text="How long an allocated order may wait for a better plan: only orders placed this recently are re-planned. "
+        "Nothing sends orders to the floor on a timer; an order started in fulfillment is never moved, whatever its age.",
     )
 
     class Meta:
@@ -1026,3 +1040,27 @@ from .models_invoices import (  # noqa: E402,F401  (models of this app)
     CreditNote, CreditNoteLine, CreditNoteNumberCounter, Invoice, InvoiceLine, InvoiceNumberCounter, InvoicePayment, InvoiceStatus,
     invoice_open_balance_expression,
 )
+
+
+class ReplanRun(models.Model):
+    """One pass of rolling re-planning (``orders.services.replanning``): the window it looked at,
+    what it moved and what that saved, in the routing engine's score."""
+
+    started_at = models.DateTimeField(default=timezone.now, db_index=True)
+    started_by = models.CharField(max_length=120, blank=True, help_text="Who ran it: a user, the schedule or the command.")
+    channel_codes = models.CharField("channels", max_length=500, blank=True, help_text="The channels re-planned (re-planning on).")
+    threshold = models.FloatField(help_text="A move had to save more than this per order it moves.")
+    orders_in_window = models.PositiveIntegerField(default=0)
+    orders_moved = models.PositiveIntegerField(default=0)
+    orders_skipped = models.PositiveIntegerField(default=0, help_text="Orders that changed (held, sent to the floor) before they were locked.")
+    saving = models.FloatField("saving", default=0.0, help_text="Routing score saved by the moves, summed.")
+    method = models.CharField("solver", max_length=16, blank=True, help_text="exact (HiGHS) or heuristic.")
+    fallback_reason = models.CharField(max_length=200, blank=True, help_text="Why the heuristic decided, when it did.")
+    seconds = models.FloatField("duration (s)", default=0.0)
+
+    class Meta:
+        ordering = ["-started_at", "-id"]
+        verbose_name = "re-planning run"
+
+    def __str__(self):
+        return f"Re-planning #{self.pk}: {self.orders_moved} of {self.orders_in_window} moved"

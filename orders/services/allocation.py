@@ -35,13 +35,14 @@ class StockView:
     for stock like any shortage. The rule costs no query (a per-process copy, see
     ``OMS_CHANNEL_RULES_MAX_AGE``, or read again when ``rules_version`` says the rules changed);
     the rows it is computed from are locked here, so concurrent orders cannot both take the
-    channel's last allowed units.
+    channel's last allowed units. ``also_at`` adds locations that do not ship but sell over
+    their counter (the stores of several channels' rules, for a window of many channels).
     """
 
-    def __init__(self, product_ids: Iterable[int], *, channel: str = "", rules_version: str | None = None):
+    def __init__(self, product_ids: Iterable[int], *, channel: str = "", rules_version: str | None = None, also_at: Iterable[int] = ()):
         max_age = settings.OMS_CHANNEL_RULES_MAX_AGE
         self.pool = channel_pool_cached(channel, max_age_seconds=max_age, version=rules_version) if channel else ChannelPool(channel="")
-        rows = stock_levels_lock_sellable(product_ids, also_at=self.pool.location_ids or ())
+        rows = stock_levels_lock_sellable(product_ids, also_at=set(self.pool.location_ids or ()) | set(also_at))
         self.levels = {(row.product_id, row.location_id): row for row in rows}
         locations = {row.location_id: row for row in rows}
         self.capacity = {pk: row.location_capacity for pk, row in locations.items() if row.location_capacity is not None}
