@@ -11,6 +11,14 @@ def backorders_sweep() -> int:
 
 
 @shared_task
+def orders_replan() -> int:
+    """Beat: re-plan the open orders of channels with re-planning on; returns how many moved."""
+    from .services.replanning import replan_open_orders
+
+    return len(replan_open_orders(actor="job:replan").moved)
+
+
+@shared_task
 def channel_fulfillment_send(sync_id: int) -> str:
     """Pass one shipment, delivery or cancellation on to its channel (a sent one is not sent again)."""
     from .services.channel_fulfillment import channel_fulfillment_send as send

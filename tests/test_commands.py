@@ -61,6 +61,7 @@ def test_when_periodic_tasks_are_set_up_twice_then_each_exists_once_and_names_a_
         "inventory.tasks.cycle_counts_plan_daily",
         "oms.tasks.idempotency_records_purge",
         "orders.tasks.backorders_sweep",
+        "orders.tasks.orders_replan",
         "oms.tasks.webhooks_sweep",
         "shipping.tasks.shipments_flag_late",
         "shipping.tasks.shipments_track_poll",
@@ -78,8 +79,8 @@ def test_when_periodic_tasks_are_set_up_twice_then_each_exists_once_and_names_a_
         "reports.tasks.export_jobs_sweep",
         "customers.tasks.personal_data_retention",
     }
-    assert PeriodicTask.objects.count() == 24
-    assert capsys.readouterr().out.count("unchanged") == 24
+    assert PeriodicTask.objects.count() == 25
+    assert capsys.readouterr().out.count("unchanged") == 25
     app.loader.import_default_modules()
     assert set(tasks) <= set(app.tasks)
     sweep = PeriodicTask.objects.get(task="oms.tasks.events_sweep")

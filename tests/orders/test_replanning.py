@@ -2,6 +2,7 @@
 a cheaper allowed location only where it pays, through the ledger, with an audit entry."""
 
 import pytest
+from django.core.management import CommandError, call_command
 
 from inventory.models import ChannelStockRule, StockMovement
 from inventory.selectors import channel_pool_forget
@@ -11,6 +12,7 @@ from orders.models import Allocation, Channel, OrderEvent, OrderStatus, ReplanRu
 from orders.routing import exact
 from orders.services import order_hold_place, order_reservation_move, order_start_fulfillment
 from orders.services.replanning import replan_open_orders, replan_saving
+from orders.tasks import orders_replan
 
 from ..factories import LocationFactory, place_order
 from .conftest import fresh
@@ -149,3 +151,37 @@ def test_a_dry_run_writes_nothing(far_order):
     assert result.moved[0].moves == [("SKU-A", "chicago", "boston", 2)]
     assert (StockMovement.objects.count(), OrderEvent.objects.count()) == (movements, events)
     assert _reserved_at(far_order) == {"chicago": 2} and not ReplanRun.objects.exists()
+
+
+def test_the_command_dry_run_prints_what_would_move_and_writes_nothing(far_order, capsys):
+    movements = StockMovement.objects.count()
+
+    call_command("replan_orders", "--dry-run", "--threshold", "0")
+
+    out = capsys.readouterr().out
+    assert "1 order(s) in the window, 1 would move" in out
+    assert f"{far_order.number}: saved" in out and "2 × SKU-A from chicago to boston" in out
+    assert StockMovement.objects.count() == movements and _reserved_at(far_order) == {"chicago": 2}
+
+
+def test_the_command_moves_and_names_the_plan_and_refuses_bad_input(far_order, capsys):
+    with pytest.raises(CommandError, match="No channel 'nope'"):
+        call_command("replan_orders", "--channel", "nope")
+    with pytest.raises(CommandError, match="below zero"):
+        call_command("replan_orders", "--threshold", "-1")
+
+    call_command("replan_orders", "--channel", "web", "--threshold", "0")
+
+    run = ReplanRun.objects.get()
+    out = capsys.readouterr().out
+    assert f"1 moved, saving {run.saving:.2f}" in out and f"(plan #{run.pk})" in out
+    assert run.started_by == "command:replan_orders" and _reserved_at(far_order) == {"boston": 2}
+
+
+def test_the_beat_task_re_plans_with_the_configured_threshold(far_order, settings):
+    settings.OMS_REPLAN_THRESHOLD = _saving_of_moving(far_order) + 1
+    assert orders_replan() == 0 and _reserved_at(far_order) == {"chicago": 2}
+
+    settings.OMS_REPLAN_THRESHOLD = 0.0
+    assert orders_replan() == 1 and _reserved_at(far_order) == {"boston": 2}
+    assert ReplanRun.objects.filter(started_by="job:replan", orders_moved=1).exists()

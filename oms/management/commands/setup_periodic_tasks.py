@@ -21,6 +21,9 @@ SCHEDULE = [
      "(OMS_COUNT_DAILY_CAP) and in pick-path order."),
     ("Serve backorders that have stock", "orders.tasks.backorders_sweep", ("every", 5, IntervalSchedule.MINUTES),
      "Allocate backordered orders whose missing products are available again (a safety net for lost events)."),
+    ("Re-plan open orders", "orders.tasks.orders_replan", ("every", 5, IntervalSchedule.MINUTES),
+     "Channels with re-planning on: allocated orders not yet sent to the floor, placed within the channel's release delay, "
+     "are re-planned together; reservations move where the saving beats OMS_REPLAN_THRESHOLD per order (Re-planning runs)."),
     ("Send due webhook deliveries", "oms.tasks.webhooks_sweep", ("every", 1, IntervalSchedule.MINUTES),
      "Enqueue webhook deliveries whose retry is due, whose message was lost or whose worker died."),
     ("Resume abandoned exports", "reports.tasks.export_jobs_sweep", ("every", 5, IntervalSchedule.MINUTES),
