@@ -57,7 +57,7 @@ SECTIONS = (
     # Accountants' exports (and what reports adds later): each export job with its progress and download.
     Section("reports", "Reports & exports", ("reports",)),
     Section("integrations", "Channels & integrations", (
-        "orders.channel", "orders.routingstrategy", "orders.screeningrule", "orders.screeningthreshold", "orders.screeningblock",
+        "orders.channel", "orders.routingstrategy", "orders.replanrun", "orders.screeningrule", "orders.screeningthreshold", "orders.screeningblock",
         "orders.channelwebhookreceipt", "orders.channellocationmap", "orders.channellisting", "orders.channelstocksyncrun", "orders.channelfulfillmentsync",
         "orders.channelreconciliation", "oms.integration", "oms.webhooksubscription",
         "oms.webhookdelivery", "oms.apikey", "portal.channelbranding", "portal.notificationtemplateoverride",

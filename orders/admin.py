@@ -29,9 +29,10 @@ from . import admin_views, services
 from .admin_panels import order_page_panels
 from .forms import ChannelAdminForm, ChannelConnectionForm, ChannelLocationMapForm, HoldPlaceForm, PaymentUpdateForm
 from .models import (
-    Allocation, Channel, ChannelConnection, ChannelListing, ChannelLocationMap, ChannelReconciliation, ChannelStockSyncRun, ChannelWebhookReceipt, HeldOrder,
+    Allocation, Channel, ChannelConnection, ChannelListing, ChannelLocationMap, ChannelReconciliation, ChannelStockSyncRun, ChannelWebhookReceipt, HeldOrder, ReplanRun,
     HoldReason, Order, OrderEvent, OrderHold, OrderLine, OrderStatus, RoutingStrategy, ScreeningBlock, ScreeningRule, ScreeningThreshold,
 )
+from .routing.explain import replan_text
 from .selectors import WAITING_FOR_STOCK, order_lines_expected_attach
 from .services.channel_reconcile import channel_reconcile_start, reconciliation_window_start
 from .services.screening import screening_blocks_changed, screening_forget
@@ -393,7 +394,9 @@ def routing_table(routing: dict) -> str:
 def routing_summary(routing: dict) -> str:
     """The latest routing decision in one line (the folded table's title)."""
     decisions = (routing or {}).get("decisions") or []
-    return decisions[-1].get("reason", "") if decisions else "none recorded"
+    reason = decisions[-1].get("reason", "") if decisions else "none recorded"
+    replanned = replan_text(routing)
+    return f"{replanned} · {reason}" if replanned else reason
 
 
 def screening_table(order: Order) -> str:
@@ -667,6 +670,11 @@ class ChannelAdmin(FormOnlyFieldsMixin, admin.ModelAdmin):
             "description": "Rate shopping when this channel's fulfillment orders ship without a named service, and the delivery "
             "and ship-by dates promised to its customers. With no goal, the OMS_SHIPPING_POLICY setting applies.",
         }),
+        ("Re-planning", {
+            "fields": ("replan_enabled", "release_delay_minutes"),
+            "description": "Allocated orders not yet sent to the floor are re-planned together every few minutes; a reservation moves to "
+            "a cheaper allowed location when the saving beats OMS_REPLAN_THRESHOLD. Each move is in the order's history.",
+        }),
         ("Received webhooks", {"fields": ("recent_receipts",)}),
     )
 
@@ -811,6 +819,25 @@ class ChannelWebhookReceiptAdmin(ReadOnlyAdmin):
 
     def has_view_permission(self, request, obj=None):
         return request.user.has_perm("orders.view_channel")
+
+
+@admin.register(ReplanRun)
+class ReplanRunAdmin(ReadOnlyAdmin):
+    """Rolling re-planning runs: the window each looked at, what it moved and what that saved."""
+
+    list_display = ("started_at", "started_by", "channel_codes", "orders_in_window", "orders_moved", "orders_skipped", "saving_shown", "method",
+                    "fallback_reason", "seconds_shown", "threshold")
+    list_filter = ("method",)
+    date_hierarchy = "started_at"
+    show_full_result_count = False
+
+    @admin.display(description="Saving", ordering="saving")
+    def saving_shown(self, obj):
+        return f"{obj.saving:.2f}"
+
+    @admin.display(description="Duration (s)", ordering="seconds")
+    def seconds_shown(self, obj):
+        return f"{obj.seconds:.2f}"
 
 
 @admin.register(ChannelReconciliation)

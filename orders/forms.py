@@ -281,7 +281,7 @@ class ChannelAdminForm(forms.ModelForm):
     class Meta:
         model = Channel
         fields = ("code", "name", "kind", "is_active", "integration", "adapter", "shipping_goal", "shipping_cost_cap", "shipping_allowed", "delivery_days",
-                  "handling_days", "ship_cutoff", "insure_shipments")
+                  "handling_days", "ship_cutoff", "insure_shipments", "replan_enabled", "release_delay_minutes")
 
     def save(self, commit=True):
         channel = super().save(commit=False)

@@ -9,6 +9,7 @@ from oms.api.fields import MAX_INTEGER, MoneyField
 from oms.api.schema import ErrorDetailSerializer
 from orders.models import HoldReason, OrderEvent, OrderStatus, PaymentStatus
 from orders.routing import BACKORDER, HOLD, TERMS
+from orders.routing.explain import latest_replan, replan_text
 from orders.services.changes import MAX_NOTE_LENGTH
 from orders.services import AddressData, LineData, OrderIntakeData
 from orders.services.intake import INTAKE_PAYMENT_STATUSES
@@ -292,9 +293,18 @@ class RoutingCandidateSerializer(serializers.Serializer):
     score = serializers.FloatField(help_text="Lower wins.")
 
 
+class ReplanSerializer(serializers.Serializer):
+    run_id = serializers.IntegerField(help_text="The re-planning run (plan) the move came from.")
+    saving = serializers.FloatField(help_text="What the move saved this order, in routing score (below 0: it gave way so its move saved).")
+
+
+class ReplannedSerializer(ReplanSerializer):
+    text = serializers.CharField(help_text="`Re-planned: saved X (plan #id)`, as the order page shows it.")
+
+
 class RoutingDecisionSerializer(serializers.Serializer):
     at = serializers.DateTimeField(help_text="When the engine decided.")
-    trigger = serializers.CharField(help_text="What made it decide: `intake`, `released` or `stock arrived`.")
+    trigger = serializers.CharField(help_text="What made it decide: `intake`, `released`, `stock arrived` or `re-planned`.")
     outcome = serializers.CharField(help_text="The order's status that followed, e.g. `allocated`, `backordered`, `on_hold`.")
     strategy = serializers.CharField(help_text="Name of the routing strategy applied.")
     weights = serializers.DictField(child=serializers.FloatField(), help_text=f"The strategy's weight per term ({_TERMS_TEXT}).")
@@ -317,6 +327,7 @@ class RoutingDecisionSerializer(serializers.Serializer):
     missing_units = serializers.IntegerField(help_text="Units no location could cover.")
     missing = serializers.DictField(child=serializers.IntegerField(), help_text="Units still missing per SKU.")
     reason = serializers.CharField(help_text="Why the winner won, in one sentence.")
+    replan = ReplanSerializer(required=False, help_text="Only on decisions of rolling re-planning (trigger `re-planned`): the plan and its saving.")
 
 
 class RoutingSerializer(serializers.Serializer):
@@ -334,6 +345,12 @@ class OrderDetailSerializer(OrderSerializer):
     decision is a few kilobytes, and a page of 500 orders would mostly carry explanations."""
 
     routing = RoutingSerializer(read_only=True, help_text="The routing engine's decisions for this order: candidates, their score terms, the winner and why.")
+    replanned = serializers.SerializerMethodField(help_text="The latest rolling re-planning that moved this order's reservations; null if none did.")
+
+    @extend_schema_field(ReplannedSerializer(allow_null=True))
+    def get_replanned(self, order) -> dict | None:
+        replan = latest_replan(order.routing)
+        return {**replan, "text": replan_text(order.routing)} if replan else None
 
 
 class OrderEventSerializer(serializers.Serializer):

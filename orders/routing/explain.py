@@ -35,6 +35,21 @@ def latest_decision(routing: dict | None) -> dict | None:
     return decisions[-1] if decisions else None
 
 
+def latest_replan(routing: dict | None) -> dict | None:
+    """The latest re-planning of an order (``{"run_id", "saving"}``, written with the decision by
+    ``orders.services.replanning``), or None when it was never re-planned."""
+    for record in reversed((routing or {}).get("decisions") or []):
+        if record.get("replan"):
+            return record["replan"]
+    return None
+
+
+def replan_text(routing: dict | None) -> str:
+    """"Re-planned: saved X (plan #id)", or "" when the order was never re-planned."""
+    replan = latest_replan(routing)
+    return f"Re-planned: saved {replan['saving']:.2f} (plan #{replan['run_id']})" if replan else ""
+
+
 def first_decision(routing: dict | None) -> dict | None:
     decisions = (routing or {}).get("decisions") or []
     return decisions[0] if decisions else None

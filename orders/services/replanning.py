@@ -265,10 +265,3 @@ def _saved_text(answer) -> str:
 def _units(take: dict[int, dict[int, int]]) -> dict[tuple[int, int], int]:
     return {(p, loc): units for loc, by_product in take.items() for p, units in by_product.items() if units > 0}
 
-
-def replan_saving(routing: dict | None) -> dict | None:
-    """The latest re-planning of an order from its routing record (``{"run_id", "saving"}``), or None."""
-    for record in reversed((routing or {}).get("decisions") or []):
-        if record.get("replan"):
-            return record["replan"]
-    return None

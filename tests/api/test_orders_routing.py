@@ -154,3 +154,23 @@ def test_the_schema_describes_the_decision_field_by_field_and_only_on_the_detail
     assert {"strategy", "weights", "candidates", "winner", "reason", "missing"} <= set(decision["required"])
     assert components["RoutingCandidate"]["properties"]["terms"]["additionalProperties"]["type"] == "number"
     assert {"OrderStatusEnum", "OrderPaymentStatusEnum"} <= set(components)
+
+
+def test_a_re_planned_order_says_so_and_what_it_saved_in_its_detail(api, stocked, boston):
+    from orders.models import Channel
+    from orders.services.replanning import replan_open_orders
+
+    stocked("SKU-A", 5)
+    order = place_order([("SKU-A", 2)])
+    assert api.get(f"/api/v1/orders/{order.number}/").json()["replanned"] is None
+    stock_receive(sku="SKU-A", location="boston", quantity=5, actor="test")
+    Channel.objects.filter(code="web").update(replan_enabled=True)
+    result = replan_open_orders(actor="test", threshold=0.0)
+
+    body = api.get(f"/api/v1/orders/{order.number}/").json()
+
+    saving = round(result.saving, 2)
+    assert body["replanned"] == {"run_id": result.run.pk, "saving": saving, "text": f"Re-planned: saved {saving:.2f} (plan #{result.run.pk})"}
+    latest = body["routing"]["decisions"][-1]
+    assert (latest["trigger"], latest["replan"]) == ("re-planned", {"run_id": result.run.pk, "saving": saving})
+    assert latest["candidates"][latest["winner"]]["locations"] == ["boston"]

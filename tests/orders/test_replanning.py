@@ -11,7 +11,8 @@ from oms.models import DomainEvent
 from orders.models import Allocation, Channel, OrderEvent, OrderStatus, ReplanRun
 from orders.routing import exact
 from orders.services import order_hold_place, order_reservation_move, order_start_fulfillment
-from orders.services.replanning import replan_open_orders, replan_saving
+from orders.routing.explain import latest_replan
+from orders.services.replanning import replan_open_orders
 from orders.tasks import orders_replan
 
 from ..factories import LocationFactory, place_order
@@ -79,7 +80,7 @@ def test_a_move_goes_through_the_ledger_and_leaves_an_audit_entry_routing_record
     assert note.data["replan"]["run_id"] == run.pk
     order = fresh(far_order)
     assert order.status == OrderStatus.ALLOCATED
-    assert replan_saving(order.routing) == {"run_id": run.pk, "saving": round(result.saving, 2)}
+    assert latest_replan(order.routing) == {"run_id": run.pk, "saving": round(result.saving, 2)}
     assert order.routing["decisions"][-1]["trigger"] == "re-planned"
     event = DomainEvent.objects.filter(name="order.reallocated").get()
     assert event.payload["trigger"] == "re-planned" and event.payload["plan"] == run.pk
