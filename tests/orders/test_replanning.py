@@ -8,14 +8,15 @@ from inventory.models import ChannelStockRule, StockMovement
 from inventory.selectors import channel_pool_forget
 from inventory.services import stock_receive
 from oms.models import DomainEvent
-from orders.models import Allocation, Channel, OrderEvent, OrderStatus, ReplanRun
+from orders.models import Allocation, Channel, Order, OrderEvent, OrderStatus, ReplanRun
 from orders.routing import exact
-from orders.services import order_hold_place, order_reservation_move, order_start_fulfillment
 from orders.routing.explain import latest_replan
+from orders.services import order_hold_place, order_reservation_move, order_start_fulfillment, replanning
+from orders.services.audit import order_lock
 from orders.services.replanning import replan_open_orders
 from orders.tasks import orders_replan
 
-from ..factories import LocationFactory, place_order
+from ..factories import LocationFactory, address, place_order
 from .conftest import fresh
 
 pytestmark = pytest.mark.django_db
@@ -186,3 +187,33 @@ def test_the_beat_task_re_plans_with_the_configured_threshold(far_order, setting
     settings.OMS_REPLAN_THRESHOLD = 0.0
     assert orders_replan() == 1 and _reserved_at(far_order) == {"boston": 2}
     assert ReplanRun.objects.filter(started_by="job:replan", orders_moved=1).exists()
+
+
+def test_two_orders_exchange_their_units_when_the_window_saves_and_the_stock_is_all_taken(stocked, warehouse):
+    la = LocationFactory(code="la", name="Los Angeles DC", city="Los Angeles", latitude=34.05, longitude=-118.24)
+    ny = LocationFactory(code="ny", name="New York DC", city="New York", latitude=40.71, longitude=-74.01)
+    stocked("SKU-A", 1, location=la)
+    boston_buyer = place_order([("SKU-A", 1)])  # the only unit then was in Los Angeles
+    stock_receive(sku="SKU-A", location=ny.code, quantity=1, actor="test")
+    la_buyer = place_order([("SKU-A", 1)], shipping_address=address(city="Los Angeles", region="CA", postal_code="90012"))
+    assert (_reserved_at(boston_buyer), _reserved_at(la_buyer)) == ({"la": 1}, {"ny": 1})
+    Channel.objects.filter(code="web").update(replan_enabled=True)
+
+    result = replan_open_orders(actor="test", threshold=0.0)
+
+    assert (_reserved_at(boston_buyer), _reserved_at(la_buyer)) == ({"ny": 1}, {"la": 1})
+    assert {m.order_id for m in result.moved} == {boston_buyer.pk, la_buyer.pk} and result.saving > 0
+    assert OrderEvent.objects.filter(message__startswith="Re-planned", data__replan__run_id=result.run.pk).count() == 2
+
+
+def test_an_order_sent_to_the_floor_between_the_read_and_the_lock_is_skipped(far_order, monkeypatch):
+    def lock_after_the_floor_took_it(order_id):
+        Order.objects.filter(pk=order_id).update(status=OrderStatus.IN_FULFILLMENT)  # what a concurrent start commits
+        return order_lock(order_id)
+
+    monkeypatch.setattr(replanning, "order_lock", lock_after_the_floor_took_it)
+
+    result = replan_open_orders(actor="test", threshold=0.0)
+
+    assert (result.orders_in_window, result.skipped, result.moved) == (0, 1, [])
+    assert _reserved_at(far_order) == {"chicago": 2}
