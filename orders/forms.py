@@ -283,6 +283,17 @@ class ChannelAdminForm(forms.ModelForm):
         fields = ("code", "name", "kind", "is_active", "integration", "adapter", "shipping_goal", "shipping_cost_cap", "shipping_allowed", "delivery_days",
                   "handling_days", "ship_cutoff", "insure_shipments", "replan_enabled", "release_delay_minutes")
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Blank keeps the current delay (30 minutes for a new channel): a form posted without it
+        # (a script written before re-planning) changes nothing about re-planning.
+        if "release_delay_minutes" in self.fields:  # a page showing only some fields leaves it out
+            self.fields["release_delay_minutes"].required = False
+
+    def clean_release_delay_minutes(self):
+        value = self.cleaned_data.get("release_delay_minutes")
+        return self.instance.release_delay_minutes if value is None else value
+
     def save(self, commit=True):
         channel = super().save(commit=False)
         if self.cleaned_data.get("clear_webhook_secret"):

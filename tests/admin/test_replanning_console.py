@@ -48,3 +48,21 @@ def test_a_channel_turns_re_planning_on_in_its_settings(console, web_channel):
 
     assert 'name="replan_enabled"' in page and 'name="release_delay_minutes"' in page
     assert not ReplanRun.objects.exists()
+
+
+def test_the_channel_page_saves_re_planning_and_refuses_a_delay_beyond_a_week(console, web_channel):
+    client = console("Operations manager")
+    url = reverse("admin:orders_channel_change", args=[web_channel.pk])
+    form = {"code": "web", "name": "Web shop", "kind": "web", "is_active": "on", "adapter": "", "integration": "", "replan_enabled": "on",
+            "connection-TOTAL_FORMS": "0", "connection-INITIAL_FORMS": "0", "connection-MIN_NUM_FORMS": "0", "connection-MAX_NUM_FORMS": "1"}
+
+    too_long = client.post(url, {**form, "release_delay_minutes": str(7 * 24 * 60 + 1)})
+    assert too_long.status_code == 200 and "Ensure this value is less than or equal to 10080" in too_long.content.decode()
+    assert Channel.objects.get(pk=web_channel.pk).replan_enabled is False
+
+    assert client.post(url, {**form, "release_delay_minutes": "45"}).status_code == 302
+    saved = Channel.objects.get(pk=web_channel.pk)
+    assert (saved.replan_enabled, saved.release_delay_minutes) == (True, 45)
+
+    assert client.post(url, {**form, "release_delay_minutes": ""}).status_code == 302  # blank keeps it
+    assert Channel.objects.get(pk=web_channel.pk).release_delay_minutes == 45
