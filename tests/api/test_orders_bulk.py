@@ -52,8 +52,9 @@ def test_when_bulk_orders_are_posted_then_each_answer_equals_what_reading_it_bac
 
 
 def without_routing(order: dict) -> dict:
-    """An order as lists and bulk answers show it: the routing decisions only come with one order."""
-    return {name: value for name, value in order.items() if name != "routing"}
+    """An order as lists and bulk answers show it: the routing decisions, and the re-planning read
+    from them, only come with one order."""
+    return {name: value for name, value in order.items() if name not in ("routing", "replanned")}
 
 
 def test_given_a_failing_order_in_the_middle_when_posted_in_bulk_then_the_orders_around_it_stay_recorded(api, stocked):
