@@ -742,7 +742,9 @@ def _intake(data: OrderIntakeData, actor: Actor) -> IntakeResult:
         else:
             products = products_by_sku(line.sku for line in data.lines)
         rounded = catalogue_apply(data, group, products)
-        placed_on = placed_on_day(data.placed_at or timezone.now())
+        # One moment for the order: the contract's day and the order's placed_at must agree.
+        data.placed_at = data.placed_at or timezone.now()
+        placed_on = placed_on_day(data.placed_at)
         prices = contract_prices(customer, currency=data.currency, skus=(line.sku for line in data.lines), on=placed_on)
         order, lines = order_build(data, channel, customer, products, prices)
         store_credit = _store_credit_check(data, order)
