@@ -280,6 +280,8 @@ OMS_BULK_CHUNK_SIZE = env.int("OMS_BULK_CHUNK_SIZE", default=50)
 OMS_REPLAN_THRESHOLD = env.float("OMS_REPLAN_THRESHOLD", default=1.0)
 OMS_REPLAN_TIME_LIMIT_SECONDS = env.float("OMS_REPLAN_TIME_LIMIT_SECONDS", default=2.0)
 OMS_REPLAN_MAX_ORDERS = env.int("OMS_REPLAN_MAX_ORDERS", default=200)
+# Orders allocated on a channel with re-planning on that fill its window: a run is queued at once (0: the beat alone).
+OMS_REPLAN_WINDOW_ORDERS = env.int("OMS_REPLAN_WINDOW_ORDERS", default=25)
 # An Idempotency-Key answer is replayed for this long; an in-flight one older than the
 # timeout is taken over by a retry (its first attempt died).
 OMS_IDEMPOTENCY_TTL_HOURS = env.int("OMS_IDEMPOTENCY_TTL_HOURS", default=24)

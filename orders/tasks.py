@@ -11,11 +11,13 @@ def backorders_sweep() -> int:
 
 
 @shared_task
-def orders_replan() -> int:
-    """Beat: re-plan the open orders of channels with re-planning on; returns how many moved."""
+def orders_replan(channel_ids: list[int] | None = None, trigger: str = "") -> int:
+    """Beat (every channel with re-planning on), or queued for ``channel_ids`` when their window
+    filled (``trigger`` says so); returns how many orders moved."""
     from .services.replanning import replan_open_orders
 
-    return len(replan_open_orders(actor="job:replan").moved)
+    actor = f"job:replan ({trigger})" if trigger else "job:replan"
+    return len(replan_open_orders(channel_ids=channel_ids, actor=actor).moved)
 
 
 @shared_task

@@ -647,6 +647,18 @@ class ParcelLane:
                 cheapest = price
         return cheapest
 
+    def earliest_delivery(self, ship_at: datetime.datetime | datetime.date) -> datetime.date | None:
+        """The earliest day any service of the lane delivers a parcel handed over at ``ship_at``
+        (each carrier's cut-off, working days and holidays; its fastest table into the zone),
+        or None when the lane has no service. Weight limits are not read: a date, not a price."""
+        earliest = None
+        for carrier, _, tables, _ in self.options:
+            collected, _ = carrier.collection(ship_at)
+            day = carrier.delivery(collected, min(table.transit_days for _, table in tables))
+            if earliest is None or day < earliest:
+                earliest = day
+        return earliest
+
 
 _WEIGHT_ONLY = Parcel(1)  # a parcel without dimensions or value: which surcharges apply depends on the destination alone
 

@@ -11,11 +11,12 @@ every counter still equals its ledger.
 import random
 
 import pytest
+from django.core.cache import cache
 
 from fulfillment.models import FulfillmentOrder
 from inventory.services import stock_receive
 from oms import geo
-from orders.models import Allocation, Channel, Order, OrderEvent, OrderStatus
+from orders.models import Allocation, Channel, Order, OrderEvent, OrderStatus, ReplanRun
 from orders.services import order_intake, order_start_fulfillment
 from orders.services.replanning import replan_open_orders
 
@@ -45,7 +46,9 @@ def far_orders(db):
     return orders
 
 
-def test_re_planning_while_orders_come_in_and_go_to_the_floor_never_oversells_deadlocks_or_moves_a_started_order(far_orders):
+def test_re_planning_while_orders_come_in_and_go_to_the_floor_never_oversells_deadlocks_or_moves_a_started_order(far_orders, settings):
+    settings.OMS_REPLAN_WINDOW_ORDERS = 4  # newcomers fill windows too: intake queues runs of its own (run at once, eager)
+    cache.delete_many([f"oms:replan:arrivals:{pk}" for pk in Channel.objects.values_list("pk", flat=True)])
     rng = random.Random(19)
     started = far_orders[::2]
     newcomers = [intake_data([(sku, 1) for sku in rng.sample(["SKU-A", "SKU-B"], rng.randint(1, 2))]) for _ in range(12)]
@@ -58,6 +61,7 @@ def test_re_planning_while_orders_come_in_and_go_to_the_floor_never_oversells_de
 
     runs = [result for result in results if hasattr(result, "moved")]
     assert len(runs) == 4 and sum(len(run.moved) for run in runs) > 0  # re-planning did move something
+    assert ReplanRun.objects.filter(started_by__startswith="job:replan (window of 4").exists()  # and intake's full windows ran
     for order in Order.objects.filter(pk__in=[o.pk for o in started]):
         assert order.status == OrderStatus.IN_FULFILLMENT
         began = OrderEvent.objects.get(order=order, to_status=OrderStatus.IN_FULFILLMENT).pk

@@ -13,6 +13,8 @@ kept per billable weight) are kept per process for the rate card's version: orde
 code price each lane and weight once.
 """
 
+import datetime
+
 from django.conf import settings
 
 from oms.errors import InvalidInput
@@ -64,6 +66,14 @@ class RateTablePricer:
         lane = _lane(self.card, self.carriers, origin, self.destination) if origin and self.destination else None
         price = lane.cheapest(round(weight_kg, 3)) if lane is not None else None
         return None if price is None else float(price)
+
+    def earliest_delivery(self, location_id: int, ship_at) -> datetime.date | None:
+        """The earliest delivery day of a parcel from the location handed over at ``ship_at``
+        (see ``ParcelLane.earliest_delivery``); None when no carrier of the order's currency
+        serves the lane (nothing is known of its dates)."""
+        origin = self.origins.get(location_id)
+        lane = _lane(self.card, self.carriers, origin, self.destination) if origin and self.destination else None
+        return lane.earliest_delivery(ship_at) if lane is not None else None
 
     def source(self, location_id: int) -> str:
         country, postal = self.origins.get(location_id, ("", ""))

@@ -26,8 +26,8 @@ orders, with what each holds now, and returns a plan per order and what moving t
 Scores are the engine's (:func:`~orders.routing.engine.plan_decision`), so a saving here is a
 saving in the terms the channel's strategy routes by. Each order ships only from its rules'
 allowed locations and, when the caller says so, from the locations that can still meet its
-promised date (``on_time_locations``: the engine does not model transit days, the service that
-knows them narrows the locations). Pure: the service reads the window, the free stock and the
+promised date (``on_time_locations``: the engine does not model transit days; the service
+narrows the locations by the carriers' dates, ``replanning.on_time_locations``). Pure: the service reads the window, the free stock and the
 held units under its locks, calls this, and applies the moves.
 """
 

@@ -8,6 +8,7 @@ transaction, so an accepted order never sells stock twice.
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
+from functools import partial
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
@@ -44,6 +45,7 @@ from ..routing.config import routing_rules_for, strategies_version_sql, version_
 from ..routing.explain import decision_record, routing_with, shortage_text
 from .allocation import StockView, destination_of
 from .audit import STATUS_EVENTS, order_event, order_payload, order_stream
+from .replanning import replan_arrival
 from .screening import order_screen, platform_risk_level, screening_version_of, screening_version_sql
 
 MAX_LINES = 500
@@ -611,7 +613,7 @@ def _channel_sql() -> str:
         _CHANNEL_SQL = (
             f"SELECT c.id, c.code, c.name, c.kind, c.is_active, c.delivery_days, c.handling_days, c.ship_cutoff, "
             f"(SELECT o.id FROM {orders} o WHERE o.channel_id = c.id AND o.external_id = %s), "
-            f"{strategies_version_sql()}, {screening_version_sql()}, {channel_rules_version_sql()} "
+            f"{strategies_version_sql()}, {screening_version_sql()}, {channel_rules_version_sql()}, c.replan_enabled "
             f"FROM {channels} c WHERE c.code = %s"
         )
     return _CHANNEL_SQL
@@ -625,8 +627,8 @@ def _channel_and_existing(code: str, external_id: str) -> tuple[Channel | None, 
         row = cursor.fetchone()
     if row is None:
         return None, None, None
-    fields = ["id", "code", "name", "kind", "is_active", "delivery_days", "handling_days", "ship_cutoff"]
-    channel = Channel.from_db(connection.alias, fields, row[:8])
+    fields = ["id", "code", "name", "kind", "is_active", "delivery_days", "handling_days", "ship_cutoff", "replan_enabled"]
+    channel = Channel.from_db(connection.alias, fields, (*row[:8], row[19]))
     versions = ConfigVersions(
         strategies=version_of(*row[9:12]), screening=screening_version_of(*row[12:16]), stock_rules=channel_rules_version_of(*row[16:19])
     )
@@ -828,4 +830,7 @@ def _intake(data: OrderIntakeData, actor: Actor) -> IntakeResult:
         created = order_payload(order, channel=channel.code)
         status_event = order_payload(order, previous_status=OrderStatus.PENDING, reasons=[h.reason for h in holds]) if holds else order_payload(order, previous_status=OrderStatus.PENDING)
         events_record([("order.created", created), (STATUS_EVENTS[order.status], status_event)], stream=order_stream(order.pk), new_stream=True)
+        if channel.replan_enabled and order.status == OrderStatus.ALLOCATED:
+            # One more order in the channel's re-planning window; a full window is re-planned at once.
+            transaction.on_commit(partial(replan_arrival, channel.pk), robust=True)
     return IntakeResult(order, created=True, lines=lines, holds=holds, allocations=allocations)

@@ -7,9 +7,11 @@ takes the window (allocated orders of channels with re-planning on, placed withi
 release delay, not on hold and with nothing cut for the floor yet), asks
 :func:`orders.routing.replan.replan` for a cheaper assignment of what they hold, and moves the
 reservations it accepts through the stock ledger's release and reserve, like every other
-reservation move.
+reservation move. The beat runs it every few minutes; intake queues a run of a channel as soon
+as its window fills (:func:`replan_arrival`). An order with a promised delivery date moves only
+to locations the carriers' dates show on time (:func:`on_time_locations`).
 
-Locks: the orders first, in id order (each order service locks its order before stock), then
+Locks: the orders first, in one statement in id order (each order service locks its order before stock), then
 every stock row of the window's products in primary-key order, the footprint a reservation
 move and a release take, then the sellable subset routing reads (already held). So a run waits
 on intake, allocation, a reservation move or a fulfillment start at most until that commits,
@@ -21,6 +23,7 @@ from datetime import timedelta
 from dataclasses import dataclass, field
 
 from django.conf import settings
+from django.core.cache import cache
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -38,7 +41,7 @@ from ..routing.explain import decision_record, routing_with
 from ..routing.prices import order_pricer
 from ..routing.replan import WindowOrder, replan
 from .allocation import REALLOCATED_EVENT, StockView, destination_of
-from .audit import order_event, order_event_publish, order_lock, order_touch
+from .audit import order_event, order_event_publish, order_touch
 
 REPLAN_TRIGGER = "re-planned"
 
@@ -82,6 +85,34 @@ def replan_channels(channel_ids=None) -> list[Channel]:
     return list(channels)
 
 
+def _arrivals_key(channel_id: int) -> str:
+    return f"oms:replan:arrivals:{channel_id}"
+
+
+def replan_arrival(channel_id: int) -> bool:
+    """One more order allocated on a channel with re-planning on (intake calls this once the order
+    is committed). Every ``OMS_REPLAN_WINDOW_ORDERS`` such orders the window is full: a run for
+    the channel is queued at once rather than at the next beat (0: the beat alone). Counted in
+    the cache, shared by every process (so production's Redis); a run of the channel starts the
+    count again. Returns whether a run was queued."""
+    every = settings.OMS_REPLAN_WINDOW_ORDERS
+    if every <= 0:
+        return False
+    key = _arrivals_key(channel_id)
+    cache.add(key, 0, timeout=None)
+    try:
+        count = cache.incr(key)
+    except ValueError:  # evicted between the two calls
+        cache.set(key, 1, timeout=None)
+        count = 1
+    if count % every:
+        return False
+    from ..tasks import orders_replan
+
+    orders_replan.delay(channel_ids=[channel_id], trigger=f"window of {every} orders filled")
+    return True
+
+
 def _window(channels: list[Channel], now) -> Q:
     """Orders that may still be re-planned: allocated (so neither on hold nor started), with no
     fulfillment order cut and no open hold, placed within their channel's release delay."""
@@ -114,6 +145,8 @@ def replan_open_orders(*, channel_ids=None, actor: Actor, threshold: float | Non
     channels = replan_channels(channel_ids)
     if not channels:
         return result
+    if not dry_run:
+        cache.delete_many([_arrivals_key(channel.pk) for channel in channels])
     now = timezone.now()
     window = _window(channels, now)
     # The oldest first: they are the nearest to going to the floor.
@@ -122,12 +155,13 @@ def replan_open_orders(*, channel_ids=None, actor: Actor, threshold: float | Non
         return result
     started = time.perf_counter()
     with transaction.atomic():
-        locked = [order_lock(pk) for pk in sorted(candidates)]
+        locked = orders_lock(candidates)
         still = set(Order.objects.filter(window, pk__in=candidates).values_list("pk", flat=True))
         orders = [order for order in locked if order.pk in still]
         lines = list(OrderLine.objects.filter(order__in=orders, product__isnull=False).select_related("product").order_by("pk"))
         allocations = list(Allocation.objects.filter(line__order__in=orders).order_by("pk"))
-        orders = [order for order in orders if _consistent(order, lines, allocations)]
+        lines_of = _by_order(lines)
+        orders = [order for order in orders if _consistent(lines_of.get(order.pk, {}), allocations)]
         result.skipped = len(candidates) - len(orders)
         result.orders_in_window = len(orders)
         if not orders:
@@ -139,7 +173,11 @@ def replan_open_orders(*, channel_ids=None, actor: Actor, threshold: float | Non
         codes = {channel.pk: channel.code for channel in channels}
         pools = {pk: channel_pool_cached(code, max_age_seconds=max_age) for pk, code in codes.items()}
         stock = StockView(product_ids, also_at={pk for pool in pools.values() for pk in (pool.location_ids or ())})
-        window_orders = [_window_order(order, lines, allocations, stock, pools[order.channel_id]) for order in orders]
+        delays = {channel.pk: timedelta(minutes=channel.release_delay_minutes) for channel in channels}
+        window_orders = [
+            _window_order(order, lines_of[order.pk], allocations, stock, pools[order.channel_id], ship_at=max(now, order.placed_at + delays[order.channel_id]))
+            for order in orders
+        ]
         planned = replan(orders=window_orders, free=stock.available(), sites=stock.sites, threshold=threshold, time_limit=time_limit)
         result.method, result.fallback_reason = planned.method, planned.fallback_reason
         moved = [(order, window_order, answer) for order, window_order, answer in zip(orders, window_orders, planned.orders) if answer.moved]
@@ -157,7 +195,7 @@ def replan_open_orders(*, channel_ids=None, actor: Actor, threshold: float | Non
             threshold=threshold, orders_in_window=len(orders), orders_moved=len(moved), orders_skipped=result.skipped,
             saving=result.saving, method=planned.method, fallback_reason=planned.fallback_reason[:200],
         )
-        _apply(moved, result.moved, stock, run, lines, skus, actor=actor)
+        _apply(moved, result.moved, stock, run, lines_of, skus, actor=actor)
         result.seconds = time.perf_counter() - started
         run.seconds = result.seconds
         run.save(update_fields=["seconds"])
@@ -165,20 +203,33 @@ def replan_open_orders(*, channel_ids=None, actor: Actor, threshold: float | Non
     return result
 
 
-def _consistent(order: Order, lines: list[OrderLine], allocations: list[Allocation]) -> bool:
-    """Every unit of the order is reserved, and its allocations add up to its lines' reservations
-    (anything else is not an order re-planning can reason about: it is left alone)."""
-    mine = {line.pk: line for line in lines if line.order_id == order.pk}
+def _by_order(lines: list[OrderLine]) -> dict[int, dict[int, OrderLine]]:
+    """The lines of each order, by line id."""
+    grouped: dict[int, dict[int, OrderLine]] = {}
+    for line in lines:
+        grouped.setdefault(line.order_id, {})[line.pk] = line
+    return grouped
+
+
+def orders_lock(order_ids) -> list[Order]:
+    """The orders, locked FOR NO KEY UPDATE in one statement, in id order (the order each order
+    service locks its one order in)."""
+    return list(Order.objects.select_for_update(no_key=True).filter(pk__in=list(order_ids)).order_by("pk"))
+
+
+def _consistent(mine: dict[int, OrderLine], allocations: list[Allocation]) -> bool:
+    """Every unit of the order (its lines ``mine``) is reserved, and its allocations add up to its
+    lines' reservations (anything else is not an order re-planning can reason about: it is left alone)."""
     if not mine or any(line.quantity_open > 0 for line in mine.values()):
         return False
     held: dict[int, int] = {}
     for allocation in allocations:
-        held[allocation.line_id] = held.get(allocation.line_id, 0) + allocation.quantity
+        if allocation.line_id in mine:
+            held[allocation.line_id] = held.get(allocation.line_id, 0) + allocation.quantity
     return all(held.get(pk, 0) == line.quantity_reserved for pk, line in mine.items())
 
 
-def _window_order(order: Order, lines: list[OrderLine], allocations: list[Allocation], stock: StockView, pool) -> WindowOrder:
-    mine = {line.pk: line for line in lines if line.order_id == order.pk}
+def _window_order(order: Order, mine: dict[int, OrderLine], allocations: list[Allocation], stock: StockView, pool, *, ship_at) -> WindowOrder:
     current: dict[int, dict[int, int]] = {}
     for allocation in allocations:
         line = mine.get(allocation.line_id)
@@ -188,7 +239,32 @@ def _window_order(order: Order, lines: list[OrderLine], allocations: list[Alloca
     needs = [Need(line.pk, line.product_id, line.quantity_reserved, line.product.weight_grams) for line in mine.values() if line.quantity_reserved]
     # The rules intake routes by: the channel's strategy within its stock rule's locations.
     rules = rules_within(routing_rules_for(order.channel_id), pool.location_ids)
-    return WindowOrder(needs, destination_of(order), current, rules, order_pricer(order, stock.sites))
+    pricer = order_pricer(order, stock.sites)
+    return WindowOrder(needs, destination_of(order), current, rules, pricer, on_time_locations(order, pricer, stock.sites, ship_at=ship_at))
+
+
+def on_time_locations(order: Order, pricer, sites, *, ship_at) -> frozenset[int] | None:
+    """The locations a parcel of ``order`` can leave from and still arrive by its promised
+    delivery date (None: it has no promise to keep).
+
+    It leaves at ``ship_at`` (when it goes to the floor) or on its promised ship date, whichever
+    is later, and travels by the fastest service of the carriers that price the order's lane
+    (their cut-offs, working days and transit days). A location no such carrier serves cannot be
+    shown to be on time, so it is not on the list: re-planning never moves an order with a
+    promise where the carriers' dates do not show it arriving in time (it may keep what it holds)."""
+    promise = order.promised_delivery_date
+    if promise is None:
+        return None
+    if pricer is None:
+        return frozenset()
+    if order.promised_ship_date is not None and order.promised_ship_date > timezone.localtime(ship_at).date():
+        ship_at = order.promised_ship_date
+    on_time = set()
+    for site in sites:
+        day = pricer.earliest_delivery(site.location_id, ship_at)
+        if day is not None and day <= promise:
+            on_time.add(site.location_id)
+    return frozenset(on_time)
 
 
 def _moves(before: dict[int, dict[int, int]], after: dict[int, dict[int, int]], skus: dict[int, str],
@@ -211,8 +287,8 @@ def _moves(before: dict[int, dict[int, int]], after: dict[int, dict[int, int]], 
     return moves
 
 
-def _apply(moved, reports: list[ReplannedOrder], stock: StockView, run: ReplanRun, lines: list[OrderLine], skus: dict[int, str], *,
-           actor: Actor) -> None:
+def _apply(moved, reports: list[ReplannedOrder], stock: StockView, run: ReplanRun, lines_of: dict[int, dict[int, OrderLine]],
+           skus: dict[int, str], *, actor: Actor) -> None:
     """Every moved order gives back what it no longer holds, then takes its new plan (orders of
     one move exchange stock, so all releases come first), and gets its audit and routing."""
     differences = []
@@ -233,8 +309,7 @@ def _apply(moved, reports: list[ReplannedOrder], stock: StockView, run: ReplanRu
             stock_reserve(changes=reserved, levels=stock.levels, actor=actor)
     by_order = {report.order_id: report for report in reports}
     for order, _, answer in moved:
-        mine = [line for line in lines if line.order_id == order.pk]
-        Allocation.objects.filter(line__in=mine).delete()
+        Allocation.objects.filter(line__in=list(lines_of[order.pk].values())).delete()
         Allocation.objects.bulk_create(
             [Allocation(line_id=line_id, location_id=loc, quantity=units) for line_id, parts in answer.decision.plan.items() for loc, units in parts if units]
         )

@@ -1,10 +1,15 @@
 """Rolling re-planning of allocated orders (``orders.services.replanning``): reservations move to
 a cheaper allowed location only where it pays, through the ledger, with an audit entry."""
 
-import pytest
-from django.core.management import CommandError, call_command
+from datetime import timedelta
+from decimal import Decimal
 
-from inventory.models import ChannelStockRule, StockMovement
+import pytest
+from django.core.cache import cache
+from django.core.management import CommandError, call_command
+from django.utils import timezone
+
+from inventory.models import ChannelStockRule, Location, StockMovement
 from inventory.selectors import channel_pool_forget
 from inventory.services import stock_receive
 from oms.models import DomainEvent
@@ -12,9 +17,10 @@ from orders.models import Allocation, Channel, Order, OrderEvent, OrderStatus, R
 from orders.routing import exact
 from orders.routing.explain import latest_replan
 from orders.services import order_hold_place, order_reservation_move, order_start_fulfillment, replanning
-from orders.services.audit import order_lock
 from orders.services.replanning import replan_open_orders
 from orders.tasks import orders_replan
+from shipping.models import Carrier, RateBand, RateTable, ServiceLevel, Zone, ZoneRule
+from shipping.selectors import rate_card_forget
 
 from ..factories import LocationFactory, address, place_order
 from .conftest import fresh
@@ -207,13 +213,88 @@ def test_two_orders_exchange_their_units_when_the_window_saves_and_the_stock_is_
 
 
 def test_an_order_sent_to_the_floor_between_the_read_and_the_lock_is_skipped(far_order, monkeypatch):
-    def lock_after_the_floor_took_it(order_id):
-        Order.objects.filter(pk=order_id).update(status=OrderStatus.IN_FULFILLMENT)  # what a concurrent start commits
-        return order_lock(order_id)
+    lock = replanning.orders_lock
 
-    monkeypatch.setattr(replanning, "order_lock", lock_after_the_floor_took_it)
+    def lock_after_the_floor_took_it(order_ids):
+        Order.objects.filter(pk__in=order_ids).update(status=OrderStatus.IN_FULFILLMENT)  # what a concurrent start commits
+        return lock(order_ids)
+
+    monkeypatch.setattr(replanning, "orders_lock", lock_after_the_floor_took_it)
 
     result = replan_open_orders(actor="test", threshold=0.0)
 
     assert (result.orders_in_window, result.skipped, result.moved) == (0, 1, [])
     assert _reserved_at(far_order) == {"chicago": 2}
+
+
+@pytest.fixture
+def lanes(warehouse, boston):
+    """A carrier into Boston (021..): 1 working day from Chicago at 12.00, from Boston at 5.00 in
+    as many days as the test sets on the table it gets back."""
+    Location.objects.filter(pk=warehouse.pk).update(postal_code="60601")
+    Location.objects.filter(pk=boston.pk).update(postal_code="02110")
+    made = Carrier.objects.create(code="lanes", name="Lanes", currency="USD", s10_service_indicator="CP", s10_country="US")
+    ground = ServiceLevel.objects.create(carrier=made, code="ground", name="Ground")
+    tables = {}
+    for code, origin, price in (("from-chicago", ("600", "629"), "12.00"), ("from-boston", ("010", "027"), "5.00")):
+        zone = Zone.objects.create(carrier=made, code=code, name=code)
+        ZoneRule.objects.create(zone=zone, origin_country="US", origin_postal_from=origin[0], origin_postal_to=origin[1],
+                                destination_country="US", postal_from="021", postal_to="021")
+        tables[code] = RateTable.objects.create(service=ground, zone=zone, transit_days=1)
+        RateBand.objects.create(table=tables[code], up_to_kg=Decimal("30"), price=Decimal(price))
+    rate_card_forget()
+    return tables
+
+
+def _transit(table: RateTable, days: int) -> None:
+    table.transit_days = days
+    table.save()  # a new rate card version, as an edit in the console makes
+    rate_card_forget()
+
+
+def test_an_order_is_not_moved_where_the_carriers_cannot_deliver_by_its_promised_date(lanes, far_order):
+    # Given Boston's lane takes 20 working days and the customer was promised delivery in 10 days
+    _transit(lanes["from-boston"], 20)
+    Order.objects.filter(pk=far_order.pk).update(promised_delivery_date=timezone.localdate() + timedelta(days=10))
+
+    # Then Boston, cheaper and nearer, is not where it goes
+    assert replan_open_orders(actor="test", threshold=0.0).moved == []
+    assert _reserved_at(far_order) == {"chicago": 2}
+
+    # When Boston's lane delivers in a day, it does
+    _transit(lanes["from-boston"], 1)
+    assert [m.order_id for m in replan_open_orders(actor="test", threshold=0.0).moved] == [far_order.pk]
+    assert _reserved_at(far_order) == {"boston": 2}
+
+
+def test_an_order_with_a_promise_no_carrier_can_date_keeps_its_plan(far_order):
+    # No carrier charges in the order's currency: nothing shows Boston would be on time
+    Order.objects.filter(pk=far_order.pk).update(promised_delivery_date=timezone.localdate() + timedelta(days=30))
+
+    assert replan_open_orders(actor="test", threshold=0.0).moved == []
+    assert _reserved_at(far_order) == {"chicago": 2}
+
+
+def test_a_run_is_queued_as_soon_as_the_channels_window_fills(stocked, boston, settings, django_capture_on_commit_callbacks):
+    settings.OMS_REPLAN_WINDOW_ORDERS = 2
+    stocked("SKU-A", 10)
+    web = Channel.objects.get(code="web")
+    Channel.objects.filter(pk=web.pk).update(replan_enabled=True)
+    cache.delete(replanning._arrivals_key(web.pk))
+
+    def place(**overrides):
+        with django_capture_on_commit_callbacks(execute=True):
+            return place_order([("SKU-A", 1)], **overrides)
+
+    place()
+    assert not ReplanRun.objects.exists()
+    place()  # the window of 2 is full: a run for the web channel, at once
+    run = ReplanRun.objects.get()
+    assert run.started_by == "job:replan (window of 2 orders filled)" and run.orders_in_window == 2 and run.channel_codes == "web"
+
+    place()  # the run started the count again
+    assert ReplanRun.objects.count() == 1
+    Channel.objects.filter(pk=web.pk).update(replan_enabled=False)
+    place()
+    place()  # re-planning off: no count, no run
+    assert ReplanRun.objects.count() == 1

@@ -5,6 +5,7 @@ cards give each origin its own lane, so a test can make the far warehouse the ch
 see the tables, not the distance, decide.
 """
 
+import datetime
 from decimal import Decimal as D
 
 import pytest
@@ -178,3 +179,24 @@ def test_an_order_in_a_currency_no_carrier_charges_in_is_routed_by_distance(lane
     assert set(decision["cost_sources"].values()) == {DISTANCE_ESTIMATE}
     assert routing_pricer(sites=[NY], country="US", postal_code="02108", currency="EUR") is None
     assert routing_pricer(sites=[NY], country="US", postal_code="02108", currency="USD") is not None
+
+
+def test_the_earliest_delivery_is_the_fastest_service_of_the_lane_after_the_carriers_cut_off_and_weekend():
+    # New York's lane takes 2 working days, Los Angeles' 5; an express service of 1 day from
+    # New York is offered by a second carrier, which collects on Saturdays too.
+    express = carrier(
+        "fast", working_days=(1, 2, 3, 4, 5, 6),
+        services=(ServiceCard("fast", "express", "Express", {"ny-boston": RateTableCard("ny-boston", 1, ((D("5"), D("40.00")),))}),),
+        rules=zone_rules(ZoneRuleCard("ny-boston", "US", "US", "021", "021", 1, "100", "149")),
+    )
+    one = pricer()
+    both = pricer(card(CONTRACT, express))
+    friday_morning = datetime.datetime(2026, 12, 4, 9, 0, tzinfo=datetime.timezone.utc)
+    friday_evening = datetime.datetime(2026, 12, 4, 18, 0, tzinfo=datetime.timezone.utc)
+
+    assert one.earliest_delivery(NY.location_id, friday_morning) == datetime.date(2026, 12, 8)  # Fri + 2 working days: Tue
+    assert one.earliest_delivery(LA.location_id, friday_morning) == datetime.date(2026, 12, 11)  # Fri + 5: next Fri
+    assert one.earliest_delivery(NY.location_id, friday_evening) == datetime.date(2026, 12, 9)  # after the cut-off: collected Mon
+    assert both.earliest_delivery(NY.location_id, friday_evening) == datetime.date(2026, 12, 7)  # collected Sat, delivered Mon
+    assert one.earliest_delivery(NY.location_id, datetime.date(2026, 12, 5)) == datetime.date(2026, 12, 9)  # a Saturday: from Mon
+    assert one.earliest_delivery(PARIS.location_id, friday_morning) is None  # no carrier serves the lane
