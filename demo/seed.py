@@ -32,6 +32,7 @@ from shipping.demo import demo_shipping_seed
 
 from . import catalogue, channels, counts, fulfillment, portal, returns
 from .purchasing import purchasing_seed
+from .replanning import replanning_seed
 from .customers import customer_groups_seed, customers_plan, customers_seed, price_lists_seed
 from .orders import channels_seed, late_receipt_seed, orders_plan, orders_seed
 from .report import SEED, DemoReport
@@ -144,6 +145,8 @@ def _demo_seed(*, orders: int, customers: int, skus: int, progress: bool, say: C
     orders_seed(order_plans, users, report, progress)
     late_receipt_seed(sorted(scarce), report)
     catalogue.transfers_seed(rng, report, users["manager"])
+    say("Routing: the web shop re-plans its waiting orders; a delivery nearer the newest moves them")
+    replanning_seed(report)
     say("Purchasing: suppliers, their products, purchase orders drafted, sent and received")
     purchasing_seed(report, users, scarce)
     _api_key(report, users["admin"])

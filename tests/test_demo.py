@@ -59,7 +59,12 @@ def test_given_an_empty_database_when_the_demo_is_seeded_then_every_state_and_ho
     assert open_holds == set(HoldReason.values)
     assert set(Channel.objects.values_list("code", flat=True)) >= {"web", "pos", "marketplace", "phone", "b2b"}
     # The orders asked for, and the replacement orders of the demo's exchanges.
-    assert Order.objects.exclude(external_id__startswith="exchange-").count() == 120
+    assert Order.objects.exclude(external_id__startswith="exchange-").exclude(external_id__startswith="DEMO-REPLAN").count() == 120
+    # The web shop re-plans: its newest orders moved next door when the launch's second delivery came.
+    replanned = Order.objects.filter(external_id__startswith="DEMO-REPLAN", status=OrderStatus.ALLOCATED)
+    assert replanned.count() == 3
+    assert all(o.events.filter(message__startswith="Re-planned: saved").exists() for o in replanned)
+    assert set(replanned.values_list("lines__allocations__location__code", flat=True)) == {"nj-edison"}
     assert Order.objects.filter(external_id__startswith="exchange-").count() == ReturnRequest.objects.exclude(exchange_order=None).count() >= 2
     # The channels customers buy from are branded (messages and portal pages).
     assert set(ChannelBranding.objects.values_list("channel__code", flat=True)) == {"web", "outlet", "b2b"}
