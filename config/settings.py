@@ -447,6 +447,11 @@ OMS_PORTAL_LOOKUP_MINUTES = env.int("OMS_PORTAL_LOOKUP_MINUTES", default=30)
 OMS_PORTAL_RATE_WINDOW_SECONDS = env.int("OMS_PORTAL_RATE_WINDOW_SECONDS", default=900)
 OMS_PORTAL_RATE_PER_IP = env.int("OMS_PORTAL_RATE_PER_IP", default=20)
 OMS_PORTAL_RATE_PER_TARGET = env.int("OMS_PORTAL_RATE_PER_TARGET", default=5)
+# Checks of an "Order in bulk" (each reads prices, catalogue rules and stock for every line)
+# allowed per window of OMS_PORTAL_RATE_WINDOW_SECONDS to one account, and from one address (a
+# shared office address serves several buyers); more are refused, the pasted lines kept.
+OMS_PORTAL_BULK_CHECKS_PER_WINDOW = env.int("OMS_PORTAL_BULK_CHECKS_PER_WINDOW", default=60)
+OMS_PORTAL_BULK_CHECKS_PER_ADDRESS = env.int("OMS_PORTAL_BULK_CHECKS_PER_ADDRESS", default=180)
 # The portal's session cookie (path /portal/), apart from the console's SESSION_COOKIE_NAME.
 OMS_PORTAL_SESSION_COOKIE_NAME = env.str("OMS_PORTAL_SESSION_COOKIE_NAME", default="portal_sessionid")
 # The channel (by code) orders placed in the portal's "Order in bulk" are recorded under; created

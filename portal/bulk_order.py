@@ -160,15 +160,13 @@ def bulk_order_check(customer: Customer, rows: list[BulkRow], *, on: datetime.da
             continue
         verdict = catalogue.judge(line.sku, product.category, line.requested)
         if verdict.refused:
-            line.errors.append(verdict.refused)
+            line.errors.append(str(verdict.refused))
             continue
         line.quantity = verdict.quantity
         if verdict.rounded:
-            rule = catalogue.rule_for(line.sku, product.category)
-            terms = [_("at least %(units)d") % {"units": rule.min_quantity}] if rule.min_quantity else []
-            terms += [_("in cases of %(units)d") % {"units": rule.case_pack}] if rule.case_pack else []
+            terms = catalogue.terms(catalogue.rule_for(line.sku, product.category))
             line.notes.append(_("Rounded up from %(asked)d to %(quantity)d: sold %(terms)s.") % {
-                "asked": line.requested, "quantity": verdict.quantity, "terms": ", ".join(terms),
+                "asked": line.requested, "quantity": verdict.quantity, "terms": terms,
             })
     priceable = [line for line in candidates if line.quantity is not None]
     prices = contract_prices(customer, currency=currency, skus=(line.sku for line in priceable), on=on)

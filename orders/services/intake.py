@@ -697,7 +697,7 @@ def catalogue_apply(data: OrderIntakeData, group: CustomerGroup | None, products
     for index, line in enumerate(data.lines):
         verdict = catalogue.judge(line.sku, categories.get(line.sku, ""), line.quantity)
         if verdict.refused:
-            errors[f"lines[{index}].{verdict.field}"] = [verdict.refused]
+            errors[f"lines[{index}].{verdict.field}"] = [str(verdict.refused)]  # in the caller's language: English for the API
         elif verdict.rounded:
             line.quantity = verdict.quantity
             rounded.append(verdict.rounded)

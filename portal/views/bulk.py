@@ -1,13 +1,19 @@
 """Order in bulk (business accounts only): paste or upload rows, check them line by line, then
-place them as one order through intake; "Order again" starts from a past order's lines."""
+place them as one order through intake; "Order again" starts from a past order's lines. Every
+check counts against the account and the address (``OMS_PORTAL_BULK_CHECKS_PER_WINDOW``,
+``OMS_PORTAL_BULK_CHECKS_PER_ADDRESS``): over either, the page comes back (429) with the lines as
+they were and when to check again."""
 
+import math
 import uuid
 from functools import wraps
 
+from django.conf import settings
 from django.contrib import messages
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods
 
 from customers.models import CustomerGroup, po_reference_required_for
@@ -17,6 +23,7 @@ from ..auth import customer_required
 from ..bulk_order import BulkNotReady, bulk_order_check, bulk_order_place, reorder_rows, ship_to_addresses
 from ..bulk_rows import rows_as_text
 from ..forms_bulk import BulkRowsForm, PlaceOrderForm
+from ..rate_limits import portal_attempt_allowed, portal_window_seconds_left
 from .common import portal_not_found, portal_render
 
 
@@ -43,6 +50,31 @@ def _place_form(customer, addresses, check, data=None):
     return PlaceOrderForm(data, initial=initial, addresses=addresses, po_required=_po_required(customer))
 
 
+def _check_allowed(request) -> bool:
+    """Count one check of the signed-in account's lines; False once the account or the address
+    has checked too often in the current window."""
+    return portal_attempt_allowed(
+        request, scope="bulk-check", target=f"customer:{request.customer.pk}",
+        per_address=settings.OMS_PORTAL_BULK_CHECKS_PER_ADDRESS, per_target=settings.OMS_PORTAL_BULK_CHECKS_PER_WINDOW,
+    )
+
+
+def _too_many_checks(request, rows_form, addresses):
+    """The page again, unchecked, with the lines as given and when checking works again."""
+    seconds = portal_window_seconds_left()
+    minutes = math.ceil(seconds / 60)
+    rows_form.add_error(None, ngettext(
+        "You have checked lines very often in a short time. Your lines are kept below: check them again in %(minutes)d minute.",
+        "You have checked lines very often in a short time. Your lines are kept below: check them again in %(minutes)d minutes.",
+        minutes,
+    ) % {"minutes": minutes})
+    response = portal_render(request, "portal/bulk/order.html", {
+        "rows_form": rows_form, "check": None, "place_form": None, "addresses": addresses,
+    }, status=429)
+    response["Retry-After"] = str(seconds)
+    return response
+
+
 @business_required
 @require_http_methods(["GET", "POST"])
 def bulk_order(request):
@@ -58,6 +90,8 @@ def bulk_order(request):
                 return portal_not_found(request)
             rows_form = BulkRowsForm({"rows": rows_as_text(rows)})
             rows_form.is_valid()
+            if not _check_allowed(request):
+                return _too_many_checks(request, rows_form, addresses)
             check = bulk_order_check(customer, rows_form.parsed)
             messages.info(request, _("The lines of order %(number)s at today's prices: check them, change what you need, then order.") % {"number": number})
     else:
@@ -67,6 +101,8 @@ def bulk_order(request):
                 # The file's rows come back as text, so the next step (or a change) needs no upload.
                 rows_form = BulkRowsForm({"rows": rows_as_text([(row.sku, row.quantity_text) for row in rows_form.parsed])})
                 rows_form.is_valid()
+            if not _check_allowed(request):
+                return _too_many_checks(request, rows_form, addresses)
             check = bulk_order_check(customer, rows_form.parsed)
             if request.POST.get("action") == "place":
                 place_form = PlaceOrderForm(request.POST, addresses=addresses, po_required=_po_required(customer))

@@ -1,8 +1,10 @@
 """Catalogue rules at intake: SKUs a group may or may not buy, minimums and case packs, rounded or refused."""
 
+import json
 from decimal import Decimal
 
 import pytest
+from django.utils import translation
 
 from customers.catalogue import Catalogue
 from customers.models import CatalogueRule, Customer
@@ -61,6 +63,21 @@ def test_a_skus_own_rule_beats_its_categorys(group):
     assert not catalogue.judge("SKU-C", "Bags", 1).refused
 
 
+def test_a_refusal_is_said_in_the_language_where_it_is_shown_and_a_rounding_is_recorded_in_english(group):
+    rules = [CatalogueRule(customer_group=group, sku="PLATE", min_quantity=10, case_pack=6, on_mismatch=CatalogueRule.Mismatch.REFUSE),
+             CatalogueRule(customer_group=group, sku="TEAPOT", allowed=False),
+             CatalogueRule(customer_group=group, sku="CUP", case_pack=6, on_mismatch=CatalogueRule.Mismatch.ROUND_UP)]
+    catalogue = Catalogue(group, rules)
+
+    plate, teapot = catalogue.judge("PLATE", "", 13), catalogue.judge("TEAPOT", "", 1)
+    with translation.override("de"):
+        german = (str(plate.refused), str(teapot.refused), catalogue.judge("CUP", "", 7).rounded)
+
+    assert german == ("Für Trade gilt bei PLATE: mindestens 10, in Kartons zu 6. Bestellen Sie 18 statt 13.",
+                      "TEAPOT ist für Trade nicht freigegeben: Entfernen Sie die Zeile.", "CUP: 7 rounded up to 12 (in cases of 6)")
+    assert str(plate.refused) == "PLATE is sold to Trade at least 10, in cases of 6: order 18 instead of 13."
+
+
 # --- intake -----------------------------------------------------------------------------------
 
 
@@ -88,7 +105,10 @@ def test_a_refusing_rule_says_what_quantity_to_order(stocked, group, buyer):
     stocked("SKU-A", 100)
     rule(group, sku="SKU-A", min_quantity=10, case_pack=6, on_mismatch=CatalogueRule.Mismatch.REFUSE)
 
-    assert refused(buyer, [("SKU-A", 13)]) == {"lines[0].quantity": ["SKU-A is sold to Trade at least 10, in cases of 6: order 18 instead of 13."]}
+    fields = refused(buyer, [("SKU-A", 13)])
+
+    assert fields == {"lines[0].quantity": ["SKU-A is sold to Trade at least 10, in cases of 6: order 18 instead of 13."]}
+    assert json.loads(json.dumps(fields)) == fields  # plain text, as the API and the import logs store it
 
 
 def test_a_rounding_rule_rounds_up_prices_the_rounded_quantity_and_says_so(stocked, group, buyer):

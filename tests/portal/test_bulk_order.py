@@ -9,6 +9,7 @@ from decimal import Decimal
 import openpyxl
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client, override_settings
 from django.urls import reverse
 
 from customers.models import CatalogueRule, Customer, CustomerAddress, PriceList, PriceListItem
@@ -390,6 +391,74 @@ def test_a_german_buyer_gets_the_page_and_the_line_messages_in_german(client, bu
     page = response.content.decode()
     assert "Sammelbestellung" in page and "Zeilen prüfen" in page
     assert lines["NOPE"].errors == ["Unbekannte SKU: Prüfen Sie die Schreibweise anhand Ihres Katalogs."]
+
+
+def test_a_german_buyer_gets_the_catalogues_refusals_and_rounding_in_german(client, buyer, catalogue):
+    buyer.language = "de"
+    buyer.save()
+
+    response, lines = checked(client, "TEAPOT;1\nPLATE;3\nCUP;7")
+
+    assert lines["TEAPOT"].errors == ["TEAPOT ist für Trade nicht freigegeben: Entfernen Sie die Zeile."]
+    assert lines["PLATE"].errors == ["Für Trade gilt bei PLATE: mindestens 10. Bestellen Sie 10 statt 3."]
+    page = response.content.decode()
+    assert "TEAPOT ist für Trade nicht freigegeben" in page and "Bestellen Sie 10 statt 3" in page
+    assert "Von 7 auf 12 aufgerundet: verkauft in Kartons zu 6." in page
+    assert "may not buy" not in page and "is sold to" not in page
+
+
+# --- too many checks ------------------------------------------------------------------------------
+
+
+def business_buyer(trade, email: str, **client_options) -> tuple[Client, Customer]:
+    other = CustomerFactory(email=email, kind=Customer.Kind.BUSINESS, company_name=email, group=trade)
+    browser = Client(**client_options)
+    sign_in_as(browser, other)
+    return browser, other
+
+
+@override_settings(OMS_PORTAL_BULK_CHECKS_PER_WINDOW=2, OMS_PORTAL_BULK_CHECKS_PER_ADDRESS=50)
+def test_an_account_that_checks_too_often_is_refused_with_when_to_try_again_and_keeps_its_lines(client, buyer, catalogue, trade):
+    past = place_order([("MUG-RED", 1, None)], email=buyer.email, payment_status="pending")
+    text = "MUG-RED;2\nCUP;6"
+    answers = [client.post(BULK, {"rows": text, "action": "check"}) for _ in range(3)]
+
+    assert [answer.status_code for answer in answers] == [200, 200, 429]
+    refused = answers[-1]
+    assert refused.context["check"] is None and int(refused["Retry-After"]) > 0
+    page = refused.content.decode()
+    assert re.search(r"Your lines are kept below: check them again in \d+ minutes?\.", page)
+    assert f">{text}</textarea>" in page
+    again = client.get(f"{BULK}?reorder={past.number}")  # "Order again" checks too
+    assert again.status_code == 429 and again.context["rows_form"]["rows"].value() == "MUG-RED, 1"
+    assert client.post(BULK, place_data(answers[0])).status_code == 429 and list(Order.objects.all()) == [past]
+    upload = client.post(BULK, {"file": SimpleUploadedFile("order.csv", b"CUP;6\r\n"), "action": "check"})
+    assert upload.status_code == 429 and upload.context["rows_form"]["rows"].value() == "CUP, 6"
+    other, _customer = business_buyer(trade, "buyer@other.example")
+    assert other.post(BULK, {"rows": text, "action": "check"}).status_code == 200
+
+
+@override_settings(OMS_PORTAL_BULK_CHECKS_PER_WINDOW=50, OMS_PORTAL_BULK_CHECKS_PER_ADDRESS=2)
+def test_one_address_that_checks_too_often_is_refused_for_every_account_behind_it(client, buyer, catalogue, trade):
+    same_office, _colleague = business_buyer(trade, "colleague@acme.example")
+    elsewhere, _far = business_buyer(trade, "buyer@far.example", REMOTE_ADDR="203.0.113.9")
+
+    answers = [browser.post(BULK, {"rows": "MUG-RED;2", "action": "check"}).status_code for browser in (client, same_office, same_office)]
+
+    assert answers == [200, 200, 429]
+    assert elsewhere.post(BULK, {"rows": "MUG-RED;2", "action": "check"}).status_code == 200
+
+
+@override_settings(OMS_PORTAL_BULK_CHECKS_PER_WINDOW=1)
+def test_the_refusal_is_in_german_for_a_german_buyer(client, buyer, catalogue):
+    buyer.language = "de"
+    buyer.save()
+    client.post(BULK, {"rows": "MUG-RED;2", "action": "check"})
+
+    refused = client.post(BULK, {"rows": "MUG-RED;2", "action": "check"})
+
+    assert refused.status_code == 429
+    assert re.search(r"Ihre Zeilen bleiben unten erhalten: Prüfen Sie sie in \d+ Minuten? erneut\.", refused.content.decode())
 
 
 def test_checking_costs_the_same_queries_for_two_lines_as_for_twenty(buyer, catalogue, stocked):
