@@ -15,7 +15,8 @@ from orders.services import order_ship
 from orders.services.credit_notes import credit_note_number_take
 from orders.services.intake import _credit_position
 from orders.services.invoicing import invoice_payment_record
-from returns.models import ReturnPolicy, ReturnReason
+from portal.return_status import refund_views
+from returns.models import ReturnPolicy, ReturnReason, ReturnRequest
 from returns.services import InspectionData, ReceivedItem, ReturnLineData, return_inspect, return_receive, return_refund, return_request
 
 from ..factories import place_order
@@ -270,12 +271,16 @@ def store_credit_of(order) -> D:
     return account.balance if account else D("0")
 
 
-@pytest.mark.parametrize("paid, owed_less, store_credit", [
-    (None, D("26.75"), D("0.00")),  # unpaid: the credit note takes it off what is owed, nothing to spend
-    (D("135.40"), D("0.00"), D("26.75")),  # paid in full: all of it comes back as store credit
-    (D("120.00"), D("15.40"), D("11.35")),  # 15.40 was left to pay: that part is owed less, the rest was paid
+@pytest.mark.parametrize("paid, owed_less, store_credit, portal_says", [
+    # unpaid: the credit note takes it off what is owed, nothing to spend
+    (None, D("26.75"), D("0.00"), "off what your invoice asks you to pay"),
+    # paid in full: all of it comes back as store credit
+    (D("135.40"), D("0.00"), D("26.75"), "as store credit"),
+    # 15.40 was left to pay: that part is owed less, the rest was paid
+    (D("120.00"), D("15.40"), D("11.35"), "of which 15.40 USD off what your invoice asks you to pay and 11.35 USD as store credit"),
 ])
-def test_a_store_credit_refund_of_an_invoiced_order_makes_the_customer_whole_exactly_once(shipped, today, paid, owed_less, store_credit):
+def test_a_store_credit_refund_of_an_invoiced_order_makes_the_customer_whole_exactly_once(shipped, today, paid, owed_less, store_credit,
+                                                                                         portal_says):
     invoice = invoice_of(shipped)
     if paid is not None:
         invoice_payment_record(number=invoice.number, amount=paid, received_on=date(2026, 3, 15), actor="accounting")
@@ -294,6 +299,8 @@ def test_a_store_credit_refund_of_an_invoiced_order_makes_the_customer_whole_exa
     assert note.amount_repaid == store_credit
     assert (refund.breakdown["invoice_balance_reduced"], refund.breakdown["store_credit"]) == (str(owed_less), str(store_credit))
     assert store_credit_mismatches() == []
+    (shown,) = refund_views(ReturnRequest.objects.get(pk=refund.request_id))  # what the customer reads in the portal
+    assert (shown.amount, shown.method) == ("26.75 USD", portal_says)
 
 
 def test_a_store_credit_refund_credited_once_even_when_sent_again(shipped):
