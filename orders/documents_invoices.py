@@ -59,12 +59,16 @@ def parties_of(billing_address: dict) -> Parties:
     )
 
 
-def account_document_pdf(template: str, *, title: str, number: str, parties: Parties, **context) -> bytes:
-    """An account document as a PDF (A4; long ones flow onto numbered pages naming it)."""
-    html = render_to_string(template, {
+def account_document_html(template: str, *, title: str, number: str, parties: Parties, **context) -> str:
+    """An account document's HTML, as its PDF prints it."""
+    return render_to_string(template, {
         "document_title": title, "document_number": number, "number_barcode": code128_svg(number), "parties": parties, **context,
     })
-    return html_layout(html).write_pdf()
+
+
+def account_document_pdf(template: str, *, title: str, number: str, parties: Parties, **context) -> bytes:
+    """An account document as a PDF (A4; long ones flow onto numbered pages naming it)."""
+    return html_layout(account_document_html(template, title=title, number=number, parties=parties, **context)).write_pdf()
 
 
 @dataclass(frozen=True)
@@ -151,6 +155,10 @@ class CreditNotePrint:
     amount_repaid: str
     repaid_any: bool
     invoice_balance: str
+    # What the note took off the invoice's open balance when it was issued (total − paid back):
+    # the wording says "reduces what you pay" only for that part, "paid back" for the rest.
+    amount_reduced: str
+    reduced_any: bool
 
 
 def credit_note_print(credit_note_id: int) -> CreditNotePrint:
@@ -172,11 +180,17 @@ def credit_note_print(credit_note_id: int) -> CreditNotePrint:
         number=note.number, invoice_number=note.invoice.number, invoice_issued_on=note.invoice.issued_on, order_number=note.order.number or "",
         issued_on=note.issued_on, currency=currency, parties=parties_of(note.invoice.billing_address), reason=note.reason, lines=lines, total=print_money(note.total, currency),
         amount_repaid=print_money(note.amount_repaid, currency), repaid_any=note.amount_repaid != 0, invoice_balance=print_money(note.invoice.balance, currency),
+        amount_reduced=print_money(note.total - note.amount_repaid, currency), reduced_any=note.total != note.amount_repaid,
     )
+
+
+def credit_note_html(credit_note_id: int) -> str:
+    """The credit note's HTML, as its PDF prints it."""
+    document = credit_note_print(credit_note_id)
+    return account_document_html("orders/documents/credit_note.html", title=f"Credit note {document.number}", number=document.number,
+                                 parties=document.parties, note=document)
 
 
 def credit_note_pdf(credit_note_id: int) -> bytes:
     """The credit note as a PDF, in the invoice's look."""
-    document = credit_note_print(credit_note_id)
-    return account_document_pdf("orders/documents/credit_note.html", title=f"Credit note {document.number}", number=document.number,
-                                parties=document.parties, note=document)
+    return html_layout(credit_note_html(credit_note_id)).write_pdf()

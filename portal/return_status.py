@@ -3,6 +3,7 @@ its label, its refunds. Nothing internal leaks (no notes for staff, no provider 
 
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
 
 from django.utils.translation import gettext_lazy as _
 
@@ -109,13 +110,27 @@ def return_timeline(rma: ReturnRequest, events) -> list[TimelineEntry]:
     return sorted(entries, key=lambda entry: entry.at)
 
 
+def _method_words(refund: Refund) -> str:
+    """Where the money went. Store credit on an invoiced order is only what was paid: the rest is
+    taken off what the invoices ask (``returns.services.refunds``), and the words say so."""
+    settled = refund.breakdown or {}
+    owed_less = Decimal(settled.get("invoice_balance_reduced") or 0)
+    if refund.method != RefundMethod.STORE_CREDIT or not owed_less:
+        return METHOD_WORDS.get(refund.method, "")
+    credit = Decimal(settled.get("store_credit") or 0)
+    if not credit:
+        return _("off what your invoice asks you to pay")
+    return _("of which %(invoice)s off what your invoice asks you to pay and %(credit)s as store credit") % {
+        "invoice": money_text(owed_less, refund.currency), "credit": money_text(credit, refund.currency)}
+
+
 def refund_views(rma: ReturnRequest) -> list[RefundView]:
     # ``refund_list``: prefetched by ``returns_with_details`` (an empty list is an answer too).
     refunds: list[Refund] = rma.refund_list if hasattr(rma, "refund_list") else list(rma.refunds.order_by("id"))
     return [
         RefundView(
             status=refund.status, words=REFUND_WORDS[refund.status], amount=money_text(refund.amount, refund.currency),
-            method=METHOD_WORDS.get(refund.method, ""), at=refund.succeeded_at if refund.status == RefundStatus.SUCCEEDED else None,
+            method=_method_words(refund), at=refund.succeeded_at if refund.status == RefundStatus.SUCCEEDED else None,
         )
         for refund in refunds
     ]

@@ -3,6 +3,9 @@ from django.urls import path
 from . import purchasing, views
 
 # ``path:`` because a SKU may contain a slash; the fixed ``stock/...`` paths come before ``stock/<sku>/``.
+# Every SKU stays readable: a GET of ``stock/<sku>/quarantine|release|scrap/`` or ``stock/snapshots/``
+# reads the SKU that is the whole path (those routes are POST-only), and ``stock/lookup/?sku=`` reads
+# any SKU by name, ``movements`` (the ledger's GET) included.
 urlpatterns = [
     path("products/", views.ProductsView.as_view(), name="api-products"),
     path("products/<path:sku>/", views.ProductDetailView.as_view(), name="api-product"),
@@ -14,6 +17,7 @@ urlpatterns = [
     path("stock/", views.StockLevelsView.as_view(), name="api-stock-levels"),
     path("stock/movements/", views.StockMovementsView.as_view(), name="api-stock-movements"),
     path("stock/snapshots/", views.StockSnapshotsView.as_view(), name="api-stock-snapshots"),
+    path("stock/lookup/", views.StockLookupView.as_view(), name="api-stock-lookup"),
     path("stock/<path:sku>/quarantine/", views.StockQuarantineView.as_view(), name="api-stock-quarantine"),
     path("stock/<path:sku>/release/", views.StockQuarantineReleaseView.as_view(), name="api-stock-quarantine-release"),
     path("stock/<path:sku>/scrap/", views.StockQuarantineScrapView.as_view(), name="api-stock-scrap"),

@@ -416,9 +416,13 @@ class StockLevelsView(GenericAPIView):
 
 
 class StockSnapshotsView(APIView):
-    required_scopes = {"POST": "stock:write"}
-    required_permissions = {"POST": "inventory.adjust_stock"}
+    required_scopes = {"GET": "stock:read", "POST": "stock:write"}
+    required_permissions = {"GET": "inventory.view_stocklevel", "POST": "inventory.adjust_stock"}
     parser_classes = [JSONParser]
+
+    @extend_schema(exclude=True)  # the stock of the SKU "snapshots", listed as stock/{sku}/
+    def get(self, request):
+        return _stock_answer(request, "snapshots")
 
     @extend_schema(
         operation_id="stock_snapshots_create",
@@ -469,17 +473,50 @@ class StockView(APIView):
         responses={200: StockSerializer, **error_responses(400, 404)},
     )
     def get(self, request, sku: str):
-        channel = _channel_param(request)
-        return Response(StockSerializer(stock_for_sku(product_get(sku), channel=channel)).data)
+        return _stock_answer(request, sku)
+
+
+def _stock_answer(request, sku: str) -> Response:
+    return Response(StockSerializer(stock_for_sku(product_get(sku), channel=_channel_param(request))).data)
+
+
+class StockLookupView(StockView):
+    """``stock/lookup/?sku=``: the stock of any SKU, whatever it spells; also the SKU ``lookup``
+    itself when no ``sku`` is given (a fixed path never hides a SKU)."""
+
+    @extend_schema(
+        operation_id="stock_lookup",
+        summary="Stock of one SKU, named in the query",
+        description="The same answer as `GET stock/{sku}/`, for a SKU named in `sku` (percent-encoded as any query value): "
+        "one that spells a fixed path (`movements`), or holds `%` followed by two hex digits, which no URL path may hold.",
+        parameters=[OpenApiParameter("sku", OpenApiTypes.STR, OpenApiParameter.QUERY, required=True, description="The product's SKU code."),
+                    CHANNEL],
+        responses={200: StockSerializer, **error_responses(400, 404)},
+    )
+    def get(self, request):
+        if "sku" not in request.query_params:
+            return _stock_answer(request, "lookup")
+        sku = request.query_params["sku"]
+        if not sku.strip():
+            raise InvalidInput("Name the SKU: ?sku=<code>.", fields={"sku": ["A SKU is required."]})
+        return _stock_answer(request, sku)
 
 
 class StockQuarantineStepView(APIView):
-    """One step of quarantine for a SKU at a location: the subclasses name the service."""
+    """One step of quarantine for a SKU at a location (POST ``stock/<sku>/<step>/``): the
+    subclasses name the service and the step. A GET of that URL reads the stock of the SKU that
+    ends in ``/<step>`` (the whole path): a SKU such as ``CABLE/release`` is read at
+    ``stock/CABLE/release/`` and released at ``stock/CABLE/release/release/``."""
 
-    required_scopes = {"POST": "stock:write"}
-    required_permissions = {"POST": "inventory.adjust_stock"}
+    required_scopes = {"GET": "stock:read", "POST": "stock:write"}
+    required_permissions = {"GET": "inventory.view_stocklevel", "POST": "inventory.adjust_stock"}
     parser_classes = [JSONParser]
     service = staticmethod(stock_quarantine)
+    step_name = "quarantine"
+
+    @extend_schema(exclude=True)  # listed once, as stock/{sku}/
+    def get(self, request, sku: str):
+        return _stock_answer(request, f"{sku}/{self.step_name}")
 
     def step(self, request, sku: str) -> Response:
         serializer = StockQuarantineSerializer(data=request.data)
@@ -515,6 +552,7 @@ class StockQuarantineView(StockQuarantineStepView):
 
 class StockQuarantineReleaseView(StockQuarantineStepView):
     service = staticmethod(stock_quarantine_release)
+    step_name = "release"
 
     @extend_schema(
         operation_id="stock_quarantine_release",
@@ -531,6 +569,7 @@ class StockQuarantineReleaseView(StockQuarantineStepView):
 
 class StockQuarantineScrapView(StockQuarantineStepView):
     service = staticmethod(stock_scrap)
+    step_name = "scrap"
 
     @extend_schema(
         operation_id="stock_quarantine_scrap",

@@ -39,6 +39,7 @@ _ERRORS = {
     404: "Not found.",
     409: "Refused by a business rule, or the same Idempotency-Key is still in flight.",
     412: "If-Match names no current version (or only a weak ETag, which never matches): read the resource again.",
+    413: "The body (or the uploaded file) is larger than this endpoint takes: `error.message` says the limit and what to send instead.",
     422: "This Idempotency-Key was already used for a different request.",
     428: "If-Match is missing: send the ETag you last read.",
     429: "Too many requests for this API key: wait `Retry-After` seconds.",

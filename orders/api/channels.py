@@ -26,6 +26,7 @@ from oms import json_input
 from oms.api.downloads import FileAnswerNegotiation
 from oms.api.authentication import request_actor
 from oms.api.idempotency import idempotent
+from oms.api.parsers import RawBodyParser, body_read_limited
 from oms.api.schema import IDEMPOTENCY_KEY, ErrorSerializer, error_responses
 from oms.errors import InvalidInput, NotFound
 from orders.adapters import SHOPIFY, WOOCOMMERCE
@@ -40,28 +41,25 @@ from orders.services.stock_sync import channel_stock_resync_request
 CODE = OpenApiParameter("code", OpenApiTypes.STR, OpenApiParameter.PATH, description="The channel's code, e.g. `shopify-eu`.")
 
 
-# --- parsers: the raw bytes, read no further than needed --------------------------------------
+# --- parsers: the raw bytes, read no further than needed (over the limit: 413) ----------------
+
+MAX_WEBHOOK_BYTES = 2 * 1024 * 1024
+CSV_ADVICE = "split the file into smaller files."
 
 
-def _read_limited(stream, limit: int) -> bytes:
-    # One byte past the limit is enough to tell that a body is too large.
-    return stream.read(limit + 1) if stream is not None else b""
+class WebhookBodyParser(RawBodyParser):
+    """The body as bytes: a signature is over exactly what was sent. Over 2 MB a 413, before the
+    signature is checked."""
 
-
-class RawBodyParser(BaseParser):
-    """The body as bytes: a signature is over exactly what was sent."""
-
-    media_type = "*/*"
-
-    def parse(self, stream, media_type=None, parser_context=None):
-        return _read_limited(stream, MAX_FILE_BYTES)
+    limit = MAX_WEBHOOK_BYTES
+    advice = "no platform order is that large: check what the platform sends to this URL."
 
 
 class CsvTextParser(BaseParser):
     media_type = "text/csv"
 
     def parse(self, stream, media_type=None, parser_context=None):
-        return {"file": _read_limited(stream, MAX_FILE_BYTES)}
+        return {"file": body_read_limited(stream, limit=MAX_FILE_BYTES, what="The CSV file", advice=CSV_ADVICE, field="file")}
 
 
 class CsvUploadParser(MultiPartParser):
@@ -71,7 +69,9 @@ class CsvUploadParser(MultiPartParser):
     def parse(self, stream, media_type=None, parser_context=None):
         parsed = super().parse(stream, media_type, parser_context)
         upload = parsed.files.get("file")
-        return {"file": _read_limited(upload, MAX_FILE_BYTES)} if upload is not None else {}
+        if upload is None:
+            return {}
+        return {"file": body_read_limited(upload, limit=MAX_FILE_BYTES, what="The CSV file", advice=CSV_ADVICE, field="file")}
 
 
 # --- webhooks ---------------------------------------------------------------------------------
@@ -136,6 +136,7 @@ def _webhook_schema(adapter: Adapter, operation_id: str):
             401: OpenApiResponse(ErrorSerializer, description="Missing or wrong signature; nothing was recorded."),
             404: OpenApiResponse(ErrorSerializer, description=f"No active channel with this code takes {adapter.label} webhooks."),
             409: OpenApiResponse(ErrorSerializer, description="Refused by a business rule; nothing was recorded."),
+            413: OpenApiResponse(ErrorSerializer, description="The body is over 2 MB (checked before the signature); nothing was recorded."),
         },
         auth=[],
     )
@@ -146,7 +147,7 @@ class _WebhookView(APIView):
     # channel_webhook_apply), and an unauthenticated caller must not be able to claim keys.
     authentication_classes = []
     permission_classes = [AllowAny]
-    parser_classes = [RawBodyParser]
+    parser_classes = [WebhookBodyParser]
 
 
 class ShopifyOrdersWebhookView(_WebhookView):
@@ -226,10 +227,11 @@ class ChannelOrdersImportView(APIView):
         f"{', '.join(f'`{c}`' for c in COLUMNS)}; rows with the same `order_id` are one order's lines. Every row is "
         "checked first; an order with a bad row is rejected whole, every other order is recorded (each on its own). "
         "The report says per order and per row what happened: `created`, `already_imported` or `rejected` with the "
-        "errors by column. A file that cannot be read (size, encoding, missing columns) is a 400 and records nothing.",
+        "errors by column. A file that cannot be read (encoding, missing columns) is a 400, a file over "
+        f"{MAX_FILE_BYTES // 1024 // 1024} MB a 413; either records nothing.",
         parameters=[CODE, IDEMPOTENCY_KEY],
         request={"multipart/form-data": CsvUploadSerializer, "text/csv": OpenApiTypes.STR},
-        responses={200: ImportReportSerializer, **error_responses(400, 404, 409, 422)},
+        responses={200: ImportReportSerializer, **error_responses(400, 404, 409, 413, 422)},
     )
     @idempotent
     def post(self, request, code: str):

@@ -9,6 +9,7 @@ from rest_framework.views import APIView
 
 from oms.api.authentication import ApiClient, request_actor
 from oms.api.idempotency import idempotent
+from oms.api.parsers import body_read_limited
 from oms.api.schema import IDEMPOTENCY_KEY, error_responses
 from oms.errors import DomainError, InvalidInput
 
@@ -19,16 +20,16 @@ from .services import import_run
 
 
 class ImportUploadParser(MultiPartParser):
-    """The multipart form with the file read into ``file`` as bytes (at most one byte past the
-    limit, enough to refuse it) and its name into ``file_name``: the Idempotency-Key fingerprint
-    then covers the file's content, not only its name."""
+    """The multipart form with the file read into ``file`` as bytes (over the limit: 413) and
+    its name into ``file_name``: the Idempotency-Key fingerprint then covers the file's content,
+    not only its name."""
 
     def parse(self, stream, media_type=None, parser_context=None):
         parsed = super().parse(stream, media_type, parser_context)
         data = {name: parsed.data.get(name) for name in parsed.data}
         upload = parsed.files.get("file")
         if upload is not None:
-            data["file"] = upload.read(MAX_FILE_BYTES + 1)
+            data["file"] = body_read_limited(upload, limit=MAX_FILE_BYTES, what="The file", advice="split it into smaller files.", field="file")
             data["file_name"] = upload.name or ""
         return data
 
@@ -107,15 +108,15 @@ class ImportsView(APIView):
             "per row what it does or would do and its errors by column. `dry_run` writes nothing at all. Applying: `valid_rows` applies "
             "each valid row in its own transaction; `all_or_nothing` writes nothing when any row is bad, else every row in one "
             "transaction. Stock counts are booked on the ledger as count corrections; re-sending the same file changes nothing. "
-            "A file that cannot be read (over 5 MB, not CSV or XLSX, not UTF-8, a damaged or oversized workbook, missing or duplicate "
-            "columns, empty) is a 400 and writes nothing. Staff sessions need `reports.run_import` and the permission of the kind "
+            "A file that cannot be read (not CSV or XLSX, not UTF-8, a damaged or oversized workbook, missing or duplicate "
+            "columns, empty) is a 400, a file over 5 MB a 413; either writes nothing. Staff sessions need `reports.run_import` and the permission of the kind "
             "(`inventory.change_product`, `inventory.adjust_stock`, `customers.change_customer`, `shipping.add_carriercharge`, "
             "`orders.add_invoicepayment`); an API key importing invoice payments needs the scope `invoices:write` too (and the "
             "file is always all or nothing)."
         ),
         parameters=[IDEMPOTENCY_KEY],
         request={"multipart/form-data": FileImportRequestSerializer},
-        responses={200: FileImportReportSerializer, **error_responses(400, 422)},
+        responses={200: FileImportReportSerializer, **error_responses(400, 413, 422)},
     )
     @idempotent
     def post(self, request):

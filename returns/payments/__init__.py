@@ -7,6 +7,8 @@ a refusal or an outage: it answers ``ok=False`` with the provider's words.
 
 - ``builtin``: records the refund (money is returned outside the OMS, e.g. by the shop's PSP).
 - ``store_credit``: credits the customer's store credit (customers' ledger), idempotent on the key.
+  It moves no money outside the OMS, so ``returns.services.refunds`` calls it inside the record
+  step's transaction, after the refund's credit notes, with only the part an invoice had been paid.
 - ``shopify``: creates the refund on the shop's order through the Admin API (``shopify.py``), when
   the channel's Shopify connection has "refund through the shop" (``push_refunds``) on.
 

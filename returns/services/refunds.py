@@ -12,6 +12,16 @@ more than it took:
    when it is inspected) or ``failed`` with the provider's words; ``return.refund_succeeded`` /
    ``return.refund_failed`` follow. A failed refund holds nothing and can be retried
    (:func:`refund_retry`) with the same key.
+
+**Store credit on an invoiced order** (:func:`_store_credit_settle`): the customer is made whole
+exactly once. A store-credit refund has no provider to call; it is settled in the record step's
+transaction. Its credit notes are issued first: what they take off an invoice's open balance is
+given back by owing less, and only the rest (what the customer had paid on those invoices beyond
+what was left to pay, the notes' ``amount_repaid``, and what no invoice charged, paid up front)
+becomes store credit. So ``owed less + store credit = refund amount``: a return of 50.00 from an
+unpaid invoice of 100.00 leaves 50.00 to pay and no store credit; from a paid one, 50.00 of store
+credit; from one of which 80.00 is paid, 20.00 less to pay and 30.00 of store credit. The refund's
+``breakdown`` records the split (``invoice_balance_reduced``, ``store_credit``).
 """
 
 import logging
@@ -37,7 +47,7 @@ from ..models import (
     REFUND_HOLDING, Refund, RefundMethod, RefundStatus, RefundTiming, Resolution, ReturnEvent, ReturnLine, ReturnReason, ReturnRequest,
     ReturnStatus, ShippingPaidBy,
 )
-from ..payments import RefundItem, RefundOutcome, adapter_for
+from ..payments import RefundItem, RefundOutcome, StoreCreditAdapter, adapter_for
 from ..selectors import return_lines_of, return_policy_for
 from .audit import return_event, return_lock, return_order_id, return_publish, return_touch, return_transition
 from .refund_amounts import PaidLine, PaidOrder, RefundComputation, RefundUnits, refund_compute
@@ -260,6 +270,8 @@ def exchange_rest_refund_reserve(*, rma: ReturnRequest, amount: Decimal, actor: 
 
 def _refund_send(refund_id: int, *, actor: Actor, client_options: dict | None) -> Refund:
     refund = Refund.objects.select_related("order", "order__channel").get(pk=refund_id)
+    if refund.method == RefundMethod.STORE_CREDIT:
+        return _refund_record(refund_id, None, actor=actor)  # settled with its credit notes (module docstring)
     external = dict(OrderLine.objects.filter(order_id=refund.order_id).values_list("pk", "external_line_id"))
     items = [RefundItem(external.get(line["line_id"], ""), line["sku"], line["units"]) for line in refund.breakdown.get("lines", [])]
     try:
@@ -274,7 +286,42 @@ def _refund_send(refund_id: int, *, actor: Actor, client_options: dict | None) -
     return _refund_record(refund_id, outcome, actor=actor)
 
 
-def _refund_record(refund_id: int, outcome: RefundOutcome, *, actor: Actor) -> Refund:
+class _StoreCreditRefused(Exception):
+    def __init__(self, outcome: RefundOutcome):
+        super().__init__(outcome.reason)
+        self.outcome = outcome
+
+
+def _store_credit_settle(order, rma: ReturnRequest | None, refund: Refund, *, actor: Actor) -> RefundOutcome:
+    """Settle a pending store-credit ``refund`` in the caller's transaction (which holds the
+    order's, the return's and the refund's locks): issue its credit notes, then grant as store
+    credit only what they did not take off an open invoice balance (module docstring), so that
+    what the customer owes less plus the store credit granted is the refund's amount, once. A
+    refused grant (e.g. no customer) takes the credit notes back with it and answers ``ok=False``."""
+    try:
+        with transaction.atomic():
+            notes = credit_notes_for_refund(order=order, refund_id=refund.pk, amount=refund.amount, breakdown=refund.breakdown,
+                                            reason=_credit_reason(refund, rma), actor=actor)
+            owed_less = sum((note.total - note.amount_repaid for note in notes), Decimal(0))
+            to_credit = refund.amount - owed_less
+            outcome = RefundOutcome(ok=True, provider_refund_id="invoices:" + ",".join(note.number for note in notes))
+            if to_credit > 0:
+                outcome = StoreCreditAdapter().refund(order=order, amount=to_credit, currency=refund.currency, key=refund.idempotency_key,
+                                                      lines=[])
+                if not outcome.ok:
+                    raise _StoreCreditRefused(outcome)
+    except _StoreCreditRefused as refused:
+        return refused.outcome
+    except DomainError as error:
+        return RefundOutcome(ok=False, reason=error.message[:MAX_REASON])
+    refund.breakdown = {**refund.breakdown, "invoice_balance_reduced": str(quantize(owed_less, refund.currency)),
+                        "store_credit": str(quantize(to_credit, refund.currency))}
+    return outcome
+
+
+def _refund_record(refund_id: int, outcome: RefundOutcome | None, *, actor: Actor) -> Refund:
+    """Record what the provider answered (``outcome``) for a pending refund; ``None`` for a
+    store-credit refund, settled here (:func:`_store_credit_settle`)."""
     fully_refunded = False
     with transaction.atomic():
         order_id, return_id = Refund.objects.filter(pk=refund_id).values_list("order_id", "request_id").get()
@@ -283,13 +330,20 @@ def _refund_record(refund_id: int, outcome: RefundOutcome, *, actor: Actor) -> R
         refund = rows_select(Refund, "id", [refund_id], lock=True)[0]
         if refund.status != RefundStatus.PENDING:
             return refund  # recorded meanwhile (a twin retry): the first record stands
+        if outcome is None:
+            outcome = _store_credit_settle(order, rma, refund, actor=actor)
         now = timezone.now()
         refund.attempts += 1
         money = money_text(refund.amount, refund.currency)
         if outcome.ok:
             refund.succeed()
-            values = {"provider_refund_id": outcome.provider_refund_id[:120], "provider_reason": "", "succeeded_at": now}
+            values = {"provider_refund_id": outcome.provider_refund_id[:120], "provider_reason": "", "succeeded_at": now,
+                      "breakdown": refund.breakdown}
             text, name = f"Refund #{refund.pk} of {money} succeeded ({refund.provider})", REFUND_SUCCEEDED_EVENT
+            if "store_credit" in refund.breakdown:
+                split = (Decimal(refund.breakdown["invoice_balance_reduced"]), Decimal(refund.breakdown["store_credit"]))
+                text += (f": {money_text(split[0], refund.currency)} less to pay on the invoices, "
+                         f"{money_text(split[1], refund.currency)} as store credit")
         else:
             refund.fail()
             values = {"provider_reason": (outcome.reason or "No reason given.")[:MAX_REASON], "failed_at": now}
@@ -306,9 +360,10 @@ def _refund_record(refund_id: int, outcome: RefundOutcome, *, actor: Actor) -> R
                 return_touch(rma)
             return_publish(rma, name, refund_id=refund.pk, amount=str(refund.amount), currency=refund.currency, method=refund.method,
                            provider=refund.provider, reason=refund.provider_reason)
-        if outcome.ok:
+        if outcome.ok and refund.method != RefundMethod.STORE_CREDIT:  # store credit issued its notes as it settled
             credit_notes_for_refund(order=order, refund_id=refund.pk, amount=refund.amount, breakdown=refund.breakdown,
                                     reason=_credit_reason(refund, rma), actor=actor)
+        if outcome.ok:
             succeeded = sum(Refund.objects.filter(order_id=order.pk, status=RefundStatus.SUCCEEDED).values_list("amount", flat=True), Decimal(0))
             fully_refunded = succeeded >= order.grand_total and order.payment_status != PaymentStatus.REFUNDED
         if fully_refunded:

@@ -21,7 +21,6 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers, status
 from rest_framework.generics import GenericAPIView
-from rest_framework.parsers import BaseParser
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -32,7 +31,7 @@ from oms.api.documents import DocumentJobSerializer, document_job_answer
 from oms.api.downloads import FileAnswerNegotiation, file_response
 from oms.api.idempotency import idempotent
 from oms.api.pagination import CursorOrderingFilter
-from oms.api.parsers import JSONParser
+from oms.api.parsers import JSONParser, RawBodyParser
 from oms.api.representation import represent, represent_many, validated
 from oms.api.schema import IDEMPOTENCY_KEY, ErrorSerializer, error_responses
 from oms.documents import document_job_start
@@ -75,13 +74,11 @@ def tracking_signature_verify(*, body: bytes, secret: str, signature: str) -> No
         raise SignatureInvalid(f"{SIGNATURE_HEADER} does not match the body (expected sha256=<hex HMAC-SHA256 of the raw body>); nothing was recorded.")
 
 
-class RawBodyParser(BaseParser):
-    """The body as bytes (one past the limit, to tell it is too large): the signature is over exactly what was sent."""
+class TrackingBodyParser(RawBodyParser):
+    """The raw body (the signature is over exactly what was sent); over 2 MB a 413."""
 
-    media_type = "*/*"
-
-    def parse(self, stream, media_type=None, parser_context=None):
-        return stream.read(MAX_BODY_BYTES + 1) if stream is not None else b""
+    limit = MAX_BODY_BYTES
+    advice = f"send fewer events at once (at most {MAX_TRACKING_EVENTS} per post)."
 
 
 class TrackingEventInSerializer(serializers.Serializer):
@@ -113,7 +110,7 @@ class CarrierTrackingView(APIView):
     # No @idempotent: carriers send no Idempotency-Key; their event ids make repeats harmless.
     authentication_classes = []
     permission_classes = [AllowAny]
-    parser_classes = [RawBodyParser]
+    parser_classes = [TrackingBodyParser]
 
     @extend_schema(
         operation_id="carriers_tracking_events",
@@ -131,9 +128,10 @@ class CarrierTrackingView(APIView):
         request={"application/json": TrackingEventInSerializer(many=True)},
         responses={
             200: TrackingEventResultsSerializer,
-            400: OpenApiResponse(ErrorSerializer, description="Not JSON, not a list, too large, or malformed events: see `error.fields`."),
+            400: OpenApiResponse(ErrorSerializer, description="Not JSON, not a list, or malformed events: see `error.fields`."),
             401: OpenApiResponse(ErrorSerializer, description="Missing or wrong signature, or the carrier has no tracking secret; nothing was recorded."),
             404: OpenApiResponse(ErrorSerializer, description="No carrier with this code."),
+            413: OpenApiResponse(ErrorSerializer, description="The body is over 2 MB (checked before the signature); send fewer events at once."),
         },
         auth=[],
     )
@@ -143,8 +141,6 @@ class CarrierTrackingView(APIView):
             raise NotFound(f"No carrier {code!r}.")
         body = request.data if isinstance(request.data, bytes) else b""
         tracking_signature_verify(body=body, secret=carrier.tracking_secret, signature=request.headers.get(SIGNATURE_HEADER, ""))
-        if len(body) > MAX_BODY_BYTES:
-            raise InvalidInput(f"The body is larger than {MAX_BODY_BYTES // 1024 // 1024} MB; send fewer events at once.", fields={"body": ["too large"]})
         try:
             events = json_input.loads(body)
         except (ValueError, UnicodeDecodeError) as error:

@@ -111,6 +111,7 @@ MATRIX = {
     "POST /api/v1/locations/{code}/bin-assignments/": "inventory.change_bin",
     "GET /api/v1/stock/": "inventory.view_stocklevel",
     "GET /api/v1/stock/{sku}/": "inventory.view_stocklevel",
+    "GET /api/v1/stock/lookup/": "inventory.view_stocklevel",
     "GET /api/v1/atp/": "inventory.view_stocklevel",
     "GET /api/v1/stock/movements/": "inventory.view_stockmovement",
     "POST /api/v1/stock/movements/": "inventory.receive_stock",

@@ -1,4 +1,6 @@
-"""Quarantine over the API: set units aside, release refurbished ones, scrap the rest."""
+"""Quarantine over the API: set units aside, release refurbished ones, scrap the rest; and every SKU stays readable."""
+
+from urllib.parse import quote
 
 import pytest
 
@@ -90,3 +92,51 @@ def test_an_unknown_sku_is_a_404(api, stocked):
     response = api.post("/api/v1/stock/SKU-NOPE/release/", {"location": "chicago", "quantity": 1, "reason": "refurbished"}, format="json")
 
     assert response.status_code == 404
+
+
+# --- every SKU readable, whatever it spells ---------------------------------------------------------
+
+
+@pytest.mark.parametrize("sku", ["CABLE/release", "CABLE/quarantine", "CABLE/scrap", "snapshots", "release", "A/B/release", "movements",
+                                 "lookup", "50%2F50", "SIZE?M#2"])
+def test_given_a_sku_that_spells_a_sub_route_when_read_then_its_own_stock_is_answered(api, stocked, sku):
+    stocked(sku, 4)
+    stocked("CABLE", 9)
+
+    by_query = api.get("/api/v1/stock/lookup/", {"sku": sku})
+    answers = [by_query]
+    if sku != "movements" and "%" not in sku:  # the ledger's GET; "%" and two hex digits cannot be in a URL path
+        answers.append(api.get(f"/api/v1/stock/{quote(sku, safe='/')}/"))
+
+    for response in answers:
+        assert response.status_code == 200, (sku, response.status_code, response.content[:300])
+        assert (response.json()["sku"], response.json()["available_to_promise"]) == (sku, 4)
+
+
+def test_given_a_sku_ending_in_release_then_its_quarantine_steps_still_reach_the_right_sku(api, stocked):
+    stocked("CABLE", 9)
+    stocked("CABLE/release", 5)
+    stock_quarantine(sku="CABLE", location="chicago", quantity=2, reason="dented", actor="test")
+
+    of_cable = api.post("/api/v1/stock/CABLE/release/", {"location": "chicago", "quantity": 1, "reason": "fixed"}, format="json")
+    set_aside = api.post("/api/v1/stock/CABLE/release/quarantine/", {"location": "chicago", "quantity": 3, "reason": "wet"}, format="json")
+
+    assert (of_cable.status_code, of_cable.json()["sku"], of_cable.json()["damaged"]) == (200, "CABLE", 1)
+    assert (set_aside.status_code, set_aside.json()["sku"], set_aside.json()["damaged"]) == (200, "CABLE/release", 3)
+    assert api.get("/api/v1/stock/CABLE/release/").json()["available_to_promise"] == 2
+    assert api.get("/api/v1/stock/movements/").json()["results"]  # the ledger keeps its URL
+
+
+def test_a_lookup_without_a_sku_reads_the_sku_lookup_and_a_blank_one_is_400(api, stocked):
+    assert api.get("/api/v1/stock/lookup/").status_code == 404  # no product "lookup"
+    blank = api.get("/api/v1/stock/lookup/", {"sku": " "})
+
+    assert blank.status_code == 400 and "sku" in error_of(blank)["fields"]
+
+
+def test_reading_through_a_step_url_needs_only_the_read_scope(client_for, stocked):
+    stocked("CABLE/release", 5)
+
+    assert client_for("stock:read").get("/api/v1/stock/CABLE/release/").status_code == 200
+    assert client_for("stock:read").post("/api/v1/stock/CABLE/release/", {"location": "chicago", "quantity": 1, "reason": "x"},
+                                         format="json").status_code == 403

@@ -5,9 +5,11 @@ from decimal import Decimal as D
 
 import pytest
 from django.urls import reverse
+from django.utils.html import strip_tags
 from rest_framework.test import APIClient
 
-from orders.documents_invoices import credit_note_pdf, invoice_pdf
+from orders.documents_invoices import credit_note_html, credit_note_pdf, invoice_pdf
+from orders.services.invoicing import invoice_payment_record
 from orders.models import CreditNote
 from returns.models import ReturnReason
 
@@ -106,3 +108,29 @@ def test_accounting_and_customer_service_read_credit_notes(credited, staff, clie
     else:
         assert listing.status_code == 403 and pdf.status_code == 403
         assert api.get("/api/v1/credit-notes/").status_code == 403
+
+
+def _sentences(pdf: bytes, tmp_path) -> str:
+    return " ".join(pdf_text(pdf, tmp_path).split())
+
+
+@pytest.mark.parametrize("paid, says, never", [
+    (None, "This credit note reduces what invoice {invoice} asks you to pay by 48.55 USD.", "paid back to you"),
+    ("135.40", "Invoice {invoice} was paid in full when this credit note was issued: the 48.55 USD credited is paid back to you by the "
+               "refund (to your original payment or as store credit); it does not change what you owe.", "reduces what"),
+    ("100.00", "This credit note reduces what invoice {invoice} still asked you to pay by 35.40 USD; the other 13.15 USD you had paid "
+               "already and is paid back to you by the refund", "paid in full"),
+])
+def test_the_credit_note_says_reduced_or_paid_back_as_the_invoice_stood_when_it_was_issued(shipped, settings, today, tmp_path, paid, says,
+                                                                                            never):  # noqa: F811
+    settings.OMS_INVOICE_SELLER = SELLER
+    ReturnReason.objects.filter(code="changed_mind").update(restocking_fee_percent=D("10"), restocking_fee_fixed=D("0"), shipping_paid_by="merchant")
+    invoice = invoice_of(shipped)
+    if paid is not None:
+        invoice_payment_record(number=invoice.number, amount=D(paid), received_on=date(2026, 3, 15), actor="accounting")
+    today(date(2026, 3, 20))
+    note = CreditNote.objects.get(refund_id=refunded(shipped, (1, 2), reason="changed_mind").pk)
+
+    for text in (_sentences(credit_note_pdf(note.pk), tmp_path), " ".join(strip_tags(credit_note_html(note.pk)).split())):
+        assert says.format(invoice=invoice.number) in text
+        assert never not in text

@@ -7,13 +7,16 @@ from decimal import Decimal as D
 import pytest
 from django.db import transaction
 
+from customers.models import StoreCreditAccount
+from customers.store_credit import store_credit_mismatches
 from oms.models import DomainEvent
 from orders.models import CreditNote, CreditNoteLine, CreditNoteNumberCounter, Invoice, InvoiceStatus, OrderEvent
 from orders.services import order_ship
 from orders.services.credit_notes import credit_note_number_take
 from orders.services.intake import _credit_position
 from orders.services.invoicing import invoice_payment_record
-from returns.models import ReturnPolicy, ReturnReason
+from portal.return_status import refund_views
+from returns.models import ReturnPolicy, ReturnReason, ReturnRequest
 from returns.services import InspectionData, ReceivedItem, ReturnLineData, return_inspect, return_receive, return_refund, return_request
 
 from ..factories import place_order
@@ -22,11 +25,11 @@ from .test_invoices import line, line_ids, terms_order, today, trade  # noqa: F4
 pytestmark = pytest.mark.django_db
 
 
-def refunded(order, *units, reason="too_small", amount=None, override_reason=""):
+def refunded(order, *units, reason="too_small", amount=None, override_reason="", resolution="refund"):
     """Return ``units`` ((line number, quantity), ...) of a shipped ``order``, receive and inspect
-    them, and refund the return; the refund."""
+    them, and refund the return (to ``resolution``: "refund" or "store_credit"); the refund."""
     rma = return_request(order_id=order.pk, lines=[ReturnLineData(line_number=n, quantity=q, reason=reason, reason_text="") for n, q in units],
-                         resolution="refund", actor="portal")
+                         resolution=resolution, actor="portal")
     skus = dict(order.lines.values_list("line_number", "sku"))
     return_receive(return_id=rma.pk, location="chicago", items=[ReceivedItem(skus[n], q) for n, q in units], actor="dock")
     return_inspect(return_id=rma.pk, lines=[InspectionData(line_number=n, condition="new", disposition="restock") for n, _q in units],
@@ -261,3 +264,51 @@ def test_a_return_label_is_deducted_from_the_credit_note_the_refund_credits_most
 
     assert note.total == D("23.50")
     assert list(note.lines.filter(kind="deduction").values_list("description", "amount")) == [("Return label", D("-6.50"))]
+
+
+def store_credit_of(order) -> D:
+    account = StoreCreditAccount.objects.filter(customer_id=order.customer_id, currency=order.currency).first()
+    return account.balance if account else D("0")
+
+
+@pytest.mark.parametrize("paid, owed_less, store_credit, portal_says", [
+    # unpaid: the credit note takes it off what is owed, nothing to spend
+    (None, D("26.75"), D("0.00"), "off what your invoice asks you to pay"),
+    # paid in full: all of it comes back as store credit
+    (D("135.40"), D("0.00"), D("26.75"), "as store credit"),
+    # 15.40 was left to pay: that part is owed less, the rest was paid
+    (D("120.00"), D("15.40"), D("11.35"), "of which 15.40 USD off what your invoice asks you to pay and 11.35 USD as store credit"),
+])
+def test_a_store_credit_refund_of_an_invoiced_order_makes_the_customer_whole_exactly_once(shipped, today, paid, owed_less, store_credit,
+                                                                                         portal_says):
+    invoice = invoice_of(shipped)
+    if paid is not None:
+        invoice_payment_record(number=invoice.number, amount=paid, received_on=date(2026, 3, 15), actor="accounting")
+    invoice.refresh_from_db()
+    owed_before = invoice.balance
+    today(date(2026, 3, 20))
+
+    refund = refunded(shipped, (1, 1), resolution="store_credit")
+
+    invoice.refresh_from_db()
+    (note,) = notes_of(refund)
+    assert refund.status == "succeeded" and refund.amount == note.total == D("26.75")
+    assert owed_before - invoice.balance == owed_less
+    assert store_credit_of(shipped) == store_credit
+    assert (owed_before - invoice.balance) + store_credit_of(shipped) == refund.amount
+    assert note.amount_repaid == store_credit
+    assert (refund.breakdown["invoice_balance_reduced"], refund.breakdown["store_credit"]) == (str(owed_less), str(store_credit))
+    assert store_credit_mismatches() == []
+    (shown,) = refund_views(ReturnRequest.objects.get(pk=refund.request_id))  # what the customer reads in the portal
+    assert (shown.amount, shown.method) == ("26.75 USD", portal_says)
+
+
+def test_a_store_credit_refund_credited_once_even_when_sent_again(shipped):
+    refund = refunded(shipped, (1, 1), resolution="store_credit")
+
+    from returns.services.refunds import _refund_record
+
+    _refund_record(refund.pk, None, actor="retry")  # a twin record: the first stands
+
+    assert len(notes_of(refund)) == 1 and store_credit_of(shipped) == D("0")
+    assert invoice_of(shipped).balance == D("135.40") - D("26.75")

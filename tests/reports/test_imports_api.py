@@ -73,7 +73,6 @@ def test_stock_counts_from_an_xlsx_file_go_through_the_ledger(api):
 @pytest.mark.parametrize(
     ("content", "name", "fields", "says"),
     [
-        pytest.param(b"x" * (MAX_FILE_BYTES + 1), "big.csv", {"kind": "products"}, "larger than 5 MB", id="too-large"),
         pytest.param(b"%PDF-1.4", "prices.pdf", {"kind": "products"}, "Only CSV", id="pdf"),
         pytest.param(b"sku\r\nA\r\n", "prices.xlsx", {"kind": "products"}, "not an Excel workbook", id="not-xlsx"),
         pytest.param(PRICES, "prices.csv", {"kind": "invoices"}, "kind must be one of", id="unknown-kind"),
@@ -88,6 +87,16 @@ def test_a_file_or_form_that_cannot_be_used_is_a_400_with_a_clear_message(api, c
 
     assert response.status_code == 400, response.content
     assert says in error_of(response)["message"]
+    assert written() == before
+
+
+def test_a_file_over_5_mb_is_a_413_that_writes_nothing(api):
+    before = written()
+
+    response = upload(api, b"x" * (MAX_FILE_BYTES + 1), name="big.csv", dry_run="false", kind="products")
+
+    assert response.status_code == 413, response.content
+    assert "larger than 5 MB" in error_of(response)["message"] and "split it into smaller files" in error_of(response)["message"]
     assert written() == before
 
 
