@@ -111,17 +111,20 @@ def return_timeline(rma: ReturnRequest, events) -> list[TimelineEntry]:
 
 
 def _method_words(refund: Refund) -> str:
-    """Where the money went. Store credit on an invoiced order is only what was paid: the rest is
-    taken off what the invoices ask (``returns.services.refunds``), and the words say so."""
+    """Where the money went. A refund of an invoiced order gives back by owing less what its credit
+    notes took off an open invoice balance; only the rest was paid back or became store credit
+    (``returns.services.refunds``), and the words say so."""
     settled = refund.breakdown or {}
     owed_less = Decimal(settled.get("invoice_balance_reduced") or 0)
-    if refund.method != RefundMethod.STORE_CREDIT or not owed_less:
+    if not owed_less:
         return METHOD_WORDS.get(refund.method, "")
-    credit = Decimal(settled.get("store_credit") or 0)
-    if not credit:
+    rest = Decimal(settled.get("store_credit" if refund.method == RefundMethod.STORE_CREDIT else "paid_back") or 0)
+    if not rest:
         return _("off what your invoice asks you to pay")
-    return _("of which %(invoice)s off what your invoice asks you to pay and %(credit)s as store credit") % {
-        "invoice": money_text(owed_less, refund.currency), "credit": money_text(credit, refund.currency)}
+    values = {"invoice": money_text(owed_less, refund.currency), "credit": money_text(rest, refund.currency)}
+    if refund.method == RefundMethod.STORE_CREDIT:
+        return _("of which %(invoice)s off what your invoice asks you to pay and %(credit)s as store credit") % values
+    return _("of which %(invoice)s off what your invoice asks you to pay and %(credit)s to your original payment") % values
 
 
 def refund_views(rma: ReturnRequest) -> list[RefundView]:

@@ -82,12 +82,17 @@ class RefundInline(ReadOnlyInline):
     """Money given back for the return: what, how, and what the provider said."""
 
     model = Refund
-    fields = readonly_fields = ("id", "status", "money", "method", "provider", "provider_reason", "override_reason", "attempts", "created_at")
+    fields = readonly_fields = ("id", "status", "money", "settled", "method", "provider", "provider_reason", "override_reason", "attempts",
+                                "created_at")
     ordering = ("id",)
 
     @admin.display(description="amount")
     def money(self, refund):
         return money_text(refund.amount, refund.currency)
+
+    @admin.display(description="settled as")
+    def settled(self, refund):
+        return refund.settled_text() or "—"
 
 
 class ReturnEventInline(AuditTrailInline):
@@ -221,10 +226,14 @@ class RefundAdmin(ReadOnlyAdmin):
     search_fields = ("order__number", "request__number", "provider_refund_id")
     date_hierarchy = "created_at"
     readonly_fields = (
-        "order", "request", "status", "amount", "currency", "computed_amount", "override_reason", "method", "provider",
+        "order", "request", "status", "amount", "currency", "settled", "computed_amount", "override_reason", "method", "provider",
         "provider_refund_id", "provider_reason", "attempts", "actor_label", "created_at", "succeeded_at", "failed_at",
     )
     fields = readonly_fields
+
+    @admin.display(description="settled as")
+    def settled(self, refund):
+        return refund.settled_text() or "—"
 
     @admin.display(description="order", ordering="order__number")
     def order_link(self, refund):

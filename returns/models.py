@@ -450,6 +450,21 @@ class Refund(FSMModelMixin, models.Model):
     def __str__(self):
         return f"Refund #{self.pk} {money_text(self.amount, self.currency)} ({self.status})"
 
+    def settled_text(self) -> str:
+        """Where a succeeded refund went: paid back to the original payment, taken off the order's
+        invoices (what their credit notes lowered the open balance by), store credit. "" until it
+        succeeded."""
+        if self.status != RefundStatus.SUCCEEDED:
+            return ""
+        settled = self.breakdown or {}
+        off_invoices = Decimal(settled.get("invoice_balance_reduced") or 0)
+        parts = [f"{money_text(off_invoices, self.currency)} off the invoices"] if off_invoices else []
+        rest, where = ((settled["store_credit"], "as store credit") if "store_credit" in settled
+                       else (settled.get("paid_back", self.amount), "paid back to the original payment"))
+        if Decimal(rest) or not parts:
+            parts.append(f"{money_text(Decimal(rest), self.currency)} {where}")
+        return ", ".join(parts)
+
     @transition(field=status, source=RefundStatus.PENDING, target=RefundStatus.SUCCEEDED)
     def succeed(self):
         pass

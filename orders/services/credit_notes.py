@@ -136,21 +136,38 @@ def _fit(plans: dict[int, _Plan]) -> Decimal:
     return unplaced
 
 
-def credit_notes_for_refund(
-    *, order: Order, refund_id: int, amount: Decimal, breakdown: dict, reason: str, actor: Actor,
-) -> list[CreditNote]:
-    """Issue the credit notes of a succeeded refund of a locked ``order``, in the caller's
-    transaction (``returns``' refund record): one per invoice the refund gives back of (module
-    docstring), numbered last (:func:`credit_note_number_take`). Each reduces its invoice's
-    balance (``amount_credited``), marks it paid when nothing is left to pay, and records
-    ``credit_note.issued`` (and ``invoice.paid`` when it settles the invoice) in the invoice's
-    stream. Idempotent per refund: a refund with credit notes gets none again. None for an order
-    without invoices."""
+@dataclass
+class CreditNotesPlanned:
+    """The credit notes a refund would issue, not yet numbered or saved, their invoices locked by
+    the caller's transaction (so what this says still holds when they are issued in it)."""
+
+    order: Order
+    refund_id: int
+    notes: list[tuple[CreditNote, _Plan]]
+    rest: Decimal  # what no invoice charged: credited nowhere
+
+    @property
+    def owed_less(self) -> Decimal:
+        """What the notes take off what the invoices still ask: the customer owes that much less."""
+        return sum((note.total - note.amount_repaid for note, _plan in self.notes), ZERO)
+
+    @property
+    def repaid(self) -> Decimal:
+        """What the notes credit of money the invoices had been paid already."""
+        return sum((note.amount_repaid for note, _plan in self.notes), ZERO)
+
+
+def credit_notes_plan(*, order: Order, refund_id: int, amount: Decimal, breakdown: dict, reason: str) -> CreditNotesPlanned | None:
+    """What :func:`credit_notes_for_refund` would issue for a refund of a locked ``order``, read
+    under locks on the order's invoices (FOR NO KEY UPDATE, held to the end of the caller's
+    transaction: a payment recorded meanwhile waits), writing nothing: so a caller can decide what
+    the notes leave to pay back before it issues them (:func:`credit_notes_issue`). None when the
+    order has no invoices or the refund has its credit notes already."""
     if CreditNote.objects.filter(refund_id=refund_id).exists():
-        return []
+        return None
     invoices = list(Invoice.objects.select_for_update(no_key=True).filter(order_id=order.pk).order_by("pk"))
     if not invoices:
-        return []
+        return None
     currency = order.currency
     plans = {invoice.pk: _Plan(invoice) for invoice in invoices}
     invoice_lines = list(InvoiceLine.objects.filter(invoice__order_id=order.pk).order_by("invoice_id", "id"))
@@ -196,8 +213,17 @@ def credit_notes_for_refund(
             reason=reason[:500], total=total, amount_repaid=max(total - owed_before, ZERO),
         )
         notes.append((note, plan))
-    for note, plan in notes:
-        note.number = credit_note_number_take(issued_on.year)  # the transaction's last lock
+    return CreditNotesPlanned(order=order, refund_id=refund_id, notes=notes, rest=unplaced + not_invoiced)
+
+
+def credit_notes_issue(planned: CreditNotesPlanned | None, *, actor: Actor) -> list[CreditNote]:
+    """Number and save the credit notes of ``planned`` in the transaction that planned them
+    (module docstring; :func:`credit_notes_for_refund`)."""
+    if planned is None:
+        return []
+    order, refund_id, currency = planned.order, planned.refund_id, planned.order.currency
+    for note, plan in planned.notes:
+        note.number = credit_note_number_take(note.issued_on.year)  # the transaction's last lock
         note.save()
         for line in plan.lines:
             line.credit_note = note
@@ -220,13 +246,27 @@ def credit_notes_for_refund(
         if settled:
             events.append((invoicing.INVOICE_PAID, invoicing.invoice_payload(invoice)))
         events_record(events, stream=invoicing.invoice_stream(invoice.pk))
-    rest = unplaced + not_invoiced
+    rest = planned.rest
     if rest:
         # Units (or shipping) the order never invoiced: what the refund gives back of them is credited nowhere.
         logger.info("Refund %s: %s not credited on any invoice of order %s", refund_id, rest, order.number)
         order_event(order, OrderEvent.Kind.CREDITED, f"Refund #{refund_id}: {money_text(rest, currency)} of it is for what was never invoiced; "
                     "no credit note covers that part", actor=actor, data={"refund_id": refund_id, "not_credited": str(rest)}).save()
-    return [note for note, _plan in notes]
+    return [note for note, _plan in planned.notes]
+
+
+def credit_notes_for_refund(
+    *, order: Order, refund_id: int, amount: Decimal, breakdown: dict, reason: str, actor: Actor,
+) -> list[CreditNote]:
+    """Issue the credit notes of a succeeded refund of a locked ``order``, in the caller's
+    transaction (``returns``' refund record): one per invoice the refund gives back of (module
+    docstring), numbered last (:func:`credit_note_number_take`). Each reduces its invoice's
+    balance (``amount_credited``), marks it paid when nothing is left to pay, and records
+    ``credit_note.issued`` (and ``invoice.paid`` when it settles the invoice) in the invoice's
+    stream. Idempotent per refund: a refund with credit notes gets none again. None for an order
+    without invoices."""
+    planned = credit_notes_plan(order=order, refund_id=refund_id, amount=amount, breakdown=breakdown, reason=reason)
+    return credit_notes_issue(planned, actor=actor)
 
 
 def credit_note_payload(note: CreditNote) -> dict:

@@ -146,8 +146,14 @@ def on_return_received(event) -> None:
 
 def on_refund_succeeded(event) -> None:
     payload = event.payload
+    # How a refund of an invoiced order was settled (``returns.services.refunds``): the words follow it.
+    split = {f"refund_{name}": payload[key] for key, name in REFUND_SPLIT.items() if payload.get(key)}
     _return_notify(event, Kind.REFUND_ISSUED, refund_amount=payload.get("amount"), refund_currency=payload.get("currency", ""),
-                   refund_method=payload.get("method", ""))
+                   refund_method=payload.get("method", ""), **split)
+
+
+# The refund event's split of the amount, and what the message calls each part.
+REFUND_SPLIT = {"paid_back": "paid_back", "invoice_balance_reduced": "off_invoice", "store_credit": "store_credit"}
 
 
 SUBSCRIBERS = {

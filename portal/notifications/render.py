@@ -152,8 +152,13 @@ class MessageFacts:
             context["new_estimate"] = datetime.date.fromisoformat(facts["new_estimate"])
         if facts.get("return_id") in self.returns:
             context["rma_number"] = self.returns[facts["return_id"]]
-        if facts.get("refund_amount"):
-            context["refund_amount"] = money_text(Decimal(facts["refund_amount"]), facts.get("refund_currency", ""))
+        for key in ("refund_amount", "refund_paid_back", "refund_off_invoice", "refund_store_credit"):
+            # The refund and how it was settled; a part that is zero is not mentioned.
+            value = Decimal(facts.get(key) or 0)
+            if value:
+                context[key] = money_text(value, facts.get("refund_currency", ""))
+            else:
+                context.pop(key, None)
         return context
 
 

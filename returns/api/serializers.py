@@ -128,11 +128,14 @@ class RefundSerializer(serializers.Serializer):
     computed_amount = serializers.DecimalField(max_digits=None, decimal_places=None, help_text="What the arithmetic gave.")
     currency = serializers.CharField()
     method = serializers.ChoiceField(choices=RefundMethod.choices)
-    provider = serializers.CharField(help_text="builtin, shopify or store_credit.")
+    provider = serializers.CharField(help_text="builtin, shopify or store_credit; credit_note when an invoice's credit notes settled it all.")
     provider_refund_id = serializers.CharField()
     provider_reason = serializers.CharField(help_text="What the provider said when it refused; empty otherwise.")
     override_reason = serializers.CharField(help_text="Why the amount was set by hand; empty when computed.")
-    breakdown = serializers.JSONField(help_text="Per line: units, price after discounts, tax, restocking fee; shipping; label cost; cap.")
+    breakdown = serializers.JSONField(help_text=(
+        "Per line: units, price after discounts, tax, restocking fee; shipping; label cost; cap. For an invoiced order, how it was "
+        "settled: `invoice_balance_reduced` (taken off what the invoices still asked) and `paid_back` (sent to the original "
+        "payment) or `store_credit`."))
     attempts = serializers.IntegerField()
     created_at = serializers.DateTimeField()
     succeeded_at = serializers.DateTimeField(allow_null=True)

@@ -1,7 +1,9 @@
 """Payment adapters: how money goes back to the customer.
 
 Every adapter has ``refund(order, amount, currency, key, lines) -> RefundOutcome`` and is called
-outside any database transaction. ``key`` is the refund's idempotency key, the same on every
+outside any database transaction, except for an order with invoices: there the refund's credit
+notes decide how much is left to pay back, under locks held until the answer is recorded
+(``returns.services.refunds``), and only that amount is asked for. ``key`` is the refund's idempotency key, the same on every
 attempt, so a provider that saw the first attempt never pays twice. An adapter never raises for
 a refusal or an outage: it answers ``ok=False`` with the provider's words.
 

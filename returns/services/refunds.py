@@ -22,8 +22,23 @@ becomes store credit. So ``owed less + store credit = refund amount``: a return 
 unpaid invoice of 100.00 leaves 50.00 to pay and no store credit; from a paid one, 50.00 of store
 credit; from one of which 80.00 is paid, 20.00 less to pay and 30.00 of store credit. The refund's
 ``breakdown`` records the split (``invoice_balance_reduced``, ``store_credit``).
+
+**The original payment of an invoiced order** (:func:`_invoiced_refund_send`): the same rule. The
+send and record steps are one transaction under the same locks (order, return, refund, then the
+order's invoices): the credit notes are planned first, what they take off the open balances is
+owed less, and only the rest (``amount_repaid`` of the notes plus what no invoice charged) is sent
+to the provider, decided before it is called. With nothing left (an unpaid invoice), no provider is
+called: the refund succeeds as settled by its credit notes (provider ``credit_note``, provider
+refund id ``invoices:<numbers>``). The notes are numbered and saved only once the provider took the
+refund, so a refusal leaves none and the invoices as they were. The breakdown records
+``invoice_balance_reduced`` and ``paid_back``. This path calls the provider inside the transaction
+(the invoices stay locked, so no payment can change what was decided; the credit-note number
+counter is taken only after the answer). Once the order's refunds give back its whole total,
+its payment status becomes ``refunded`` if any of it was paid back, else ``voided`` (nothing was
+paid, nothing is owed).
 """
 
+import contextlib
 import logging
 import uuid
 from dataclasses import dataclass
@@ -31,17 +46,17 @@ from datetime import timedelta
 from decimal import Decimal
 
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import Exists, F, OuterRef, Q
 from django.utils import timezone
 
 from oms.actors import Actor, actor_fields
 from oms.db import rows_select
 from oms.errors import DomainError, InvalidInput, InvalidTransition, NotFound
 from oms.money import MAX_AMOUNT, minor_units, money_text, parse_amount, quantize
-from orders.models import Order, OrderLine, PaymentStatus
+from orders.models import Invoice, Order, OrderLine, PaymentStatus
 from orders.services import order_payment_update
 from orders.services.audit import order_lock
-from orders.services.credit_notes import credit_notes_for_refund
+from orders.services.credit_notes import CreditNotesPlanned, credit_notes_for_refund, credit_notes_issue, credit_notes_plan
 
 from ..models import (
     REFUND_HOLDING, Refund, RefundMethod, RefundStatus, RefundTiming, Resolution, ReturnEvent, ReturnLine, ReturnReason, ReturnRequest,
@@ -56,6 +71,10 @@ logger = logging.getLogger(__name__)
 
 REFUND_SUCCEEDED_EVENT = "return.refund_succeeded"
 REFUND_FAILED_EVENT = "return.refund_failed"
+# The provider of a refund of an invoiced order its credit notes settled whole: no adapter was called.
+CREDIT_NOTE_PROVIDER = "credit_note"
+# How a refund of an invoiced order was settled (its breakdown, the return's trail, its event).
+SPLIT_KEYS = ("invoice_balance_reduced", "paid_back", "store_credit")
 # A return may be refunded once its parcel is on its way (first scan), received or inspected.
 REFUNDABLE_STATUSES = (ReturnStatus.IN_TRANSIT, ReturnStatus.RECEIVED, ReturnStatus.INSPECTED)
 # Good standing (refund on the carrier's first scan): none of the customer's returns of the last
@@ -269,21 +288,65 @@ def exchange_rest_refund_reserve(*, rma: ReturnRequest, amount: Decimal, actor: 
 
 
 def _refund_send(refund_id: int, *, actor: Actor, client_options: dict | None) -> Refund:
-    refund = Refund.objects.select_related("order", "order__channel").get(pk=refund_id)
+    invoiced = Exists(Invoice.objects.filter(order_id=OuterRef("order_id")))
+    refund = Refund.objects.select_related("order", "order__channel").annotate(invoiced=invoiced).get(pk=refund_id)
     if refund.method == RefundMethod.STORE_CREDIT:
         return _refund_record(refund_id, None, actor=actor)  # settled with its credit notes (module docstring)
+    if refund.invoiced:
+        return _invoiced_refund_send(refund_id, actor=actor, client_options=client_options)
+    return _refund_record(refund_id, _provider_refund(refund, refund.order, refund.amount, client_options), actor=actor)
+
+
+def _provider_refund(refund: Refund, order: Order, amount: Decimal, client_options: dict | None) -> RefundOutcome:
+    """Ask the payment adapter of ``refund`` to pay ``amount`` back; never raises."""
     external = dict(OrderLine.objects.filter(order_id=refund.order_id).values_list("pk", "external_line_id"))
     items = [RefundItem(external.get(line["line_id"], ""), line["sku"], line["units"]) for line in refund.breakdown.get("lines", [])]
     try:
-        adapter = adapter_for(refund.order, refund.method, **(client_options or {}))
-        outcome = adapter.refund(
-            order=refund.order, amount=quantize(refund.amount, refund.currency), currency=refund.currency, key=refund.idempotency_key,
-            lines=items,
-        )
+        # Inside the invoiced path's transaction a savepoint, so that a database error here does not
+        # break it; elsewhere no transaction at all (the provider is called outside any).
+        with transaction.atomic() if transaction.get_connection().in_atomic_block else contextlib.nullcontext():
+            adapter = adapter_for(order, refund.method, **(client_options or {}))
+            return adapter.refund(order=order, amount=quantize(amount, refund.currency), currency=refund.currency,
+                                  key=refund.idempotency_key, lines=items)
     except Exception as error:  # noqa: BLE001 - whatever went wrong, the refund must not stay pending unseen
-        logger.exception("Refund %s: the payment adapter failed", refund_id)
-        outcome = RefundOutcome(ok=False, reason=f"The payment adapter failed: {error}"[:MAX_REASON])
-    return _refund_record(refund_id, outcome, actor=actor)
+        logger.exception("Refund %s: the payment adapter failed", refund.pk)
+        return RefundOutcome(ok=False, reason=f"The payment adapter failed: {error}"[:MAX_REASON])
+
+
+def _invoiced_refund_send(refund_id: int, *, actor: Actor, client_options: dict | None) -> Refund:
+    """Send a pending refund to the original payment of an invoiced order and record it, in one
+    transaction under the record step's locks (module docstring): the credit notes are planned
+    first (their invoices locked), what they take off the open balances is owed less, and only the
+    rest goes to the provider; with nothing left, no provider is called. The notes are issued only
+    when the provider took the refund: a refusal leaves none (and the invoices as they were)."""
+    with transaction.atomic():
+        order, rma, refund = _refund_locks(refund_id)
+        if refund.status != RefundStatus.PENDING:
+            return refund  # recorded meanwhile (a twin retry): the first record stands
+        planned = credit_notes_plan(order=order, refund_id=refund.pk, amount=refund.amount, breakdown=refund.breakdown,
+                                    reason=_credit_reason(refund, rma))
+        owed_less = planned.owed_less if planned is not None else Decimal(0)
+        to_pay = refund.amount - owed_less
+        split = {"invoice_balance_reduced": str(quantize(owed_less, refund.currency)), "paid_back": str(quantize(to_pay, refund.currency))}
+        if to_pay > 0:
+            outcome = _provider_refund(refund, order, to_pay, client_options)
+        else:
+            outcome = RefundOutcome(ok=True)  # the credit notes settle it all: nothing to send
+        return _refund_record(refund_id, outcome, actor=actor, planned=planned, split=split)
+
+
+def _refund_locks(refund_id: int) -> tuple[Order, ReturnRequest | None, Refund]:
+    """The order, the return and the refund, locked in that order (every refund step's locks)."""
+    order_id, return_id = Refund.objects.filter(pk=refund_id).values_list("order_id", "request_id").get()
+    order = order_lock(order_id)
+    rma = return_lock(return_id) if return_id else None
+    return order, rma, rows_select(Refund, "id", [refund_id], lock=True)[0]
+
+
+def _paid_back(amount: Decimal, breakdown: dict) -> Decimal:
+    """What of a succeeded refund reached the customer as money or store credit: all of it but
+    what its credit notes took off an open invoice balance."""
+    return amount - Decimal((breakdown or {}).get("invoice_balance_reduced") or 0)
 
 
 class _StoreCreditRefused(Exception):
@@ -319,56 +382,81 @@ def _store_credit_settle(order, rma: ReturnRequest | None, refund: Refund, *, ac
     return outcome
 
 
-def _refund_record(refund_id: int, outcome: RefundOutcome | None, *, actor: Actor) -> Refund:
+def _refund_record(refund_id: int, outcome: RefundOutcome | None, *, actor: Actor, planned: CreditNotesPlanned | None = None,
+                   split: dict | None = None) -> Refund:
     """Record what the provider answered (``outcome``) for a pending refund; ``None`` for a
-    store-credit refund, settled here (:func:`_store_credit_settle`)."""
-    fully_refunded = False
+    store-credit refund, settled here (:func:`_store_credit_settle`). ``planned`` and ``split``:
+    an invoiced order's credit notes and what they left to pay back, decided before the provider
+    was called in this transaction (:func:`_invoiced_refund_send`)."""
     with transaction.atomic():
-        order_id, return_id = Refund.objects.filter(pk=refund_id).values_list("order_id", "request_id").get()
-        order = order_lock(order_id)
-        rma = return_lock(return_id) if return_id else None
-        refund = rows_select(Refund, "id", [refund_id], lock=True)[0]
+        order, rma, refund = _refund_locks(refund_id)
         if refund.status != RefundStatus.PENDING:
             return refund  # recorded meanwhile (a twin retry): the first record stands
         if outcome is None:
             outcome = _store_credit_settle(order, rma, refund, actor=actor)
+        elif outcome.ok and split is not None:
+            refund.breakdown = {**refund.breakdown, **split}
+            notes = credit_notes_issue(planned, actor=actor)
+            if Decimal(split["paid_back"]) <= 0:  # no provider was called: the credit notes are the refund
+                outcome = RefundOutcome(ok=True, provider_refund_id="invoices:" + ",".join(note.number for note in notes))
+                refund.provider = CREDIT_NOTE_PROVIDER
+        elif outcome.ok and refund.method != RefundMethod.STORE_CREDIT:
+            credit_notes_for_refund(order=order, refund_id=refund.pk, amount=refund.amount, breakdown=refund.breakdown,
+                                    reason=_credit_reason(refund, rma), actor=actor)  # issues none for an order without invoices
         now = timezone.now()
         refund.attempts += 1
         money = money_text(refund.amount, refund.currency)
         if outcome.ok:
             refund.succeed()
+            settled = refund.settled_text() if "invoice_balance_reduced" in refund.breakdown else ""
             values = {"provider_refund_id": outcome.provider_refund_id[:120], "provider_reason": "", "succeeded_at": now,
-                      "breakdown": refund.breakdown}
-            text, name = f"Refund #{refund.pk} of {money} succeeded ({refund.provider})", REFUND_SUCCEEDED_EVENT
-            if "store_credit" in refund.breakdown:
-                split = (Decimal(refund.breakdown["invoice_balance_reduced"]), Decimal(refund.breakdown["store_credit"]))
-                text += (f": {money_text(split[0], refund.currency)} less to pay on the invoices, "
-                         f"{money_text(split[1], refund.currency)} as store credit")
+                      "breakdown": refund.breakdown, "provider": refund.provider}
+            if refund.provider == CREDIT_NOTE_PROVIDER:
+                text = f"Refund #{refund.pk} of {money} settled by credit note ({values['provider_refund_id']}); nothing paid back"
+            else:
+                text = f"Refund #{refund.pk} of {money} succeeded ({refund.provider})"
+            text += f": {settled}" if settled else ""
+            name = REFUND_SUCCEEDED_EVENT
         else:
             refund.fail()
+            settled = ""
             values = {"provider_reason": (outcome.reason or "No reason given.")[:MAX_REASON], "failed_at": now}
             text, name = f"Refund #{refund.pk} of {money} failed: {values['provider_reason']}", REFUND_FAILED_EVENT
+            if split is not None:
+                text += (f" ({money_text(Decimal(split['paid_back']), refund.currency)} was to be paid back; no credit note issued, "
+                         "the invoices are as they were)")
         Refund.objects.filter(pk=refund.pk).update(status=refund.status, attempts=refund.attempts, updated_at=now, **values)
         for key, value in values.items():
             setattr(refund, key, value)
+        split_payload = {key: refund.breakdown[key] for key in SPLIT_KEYS if outcome.ok and key in refund.breakdown}
         if rma is not None:
             return_event(rma, ReturnEvent.Kind.REFUND, text[:500], actor=actor,
-                         data={"refund_id": refund.pk, "status": refund.status, "amount": str(refund.amount)}).save()
+                         data={"refund_id": refund.pk, "status": refund.status, "amount": str(refund.amount), **split_payload}).save()
             if outcome.ok and rma.status == ReturnStatus.INSPECTED:
-                return_transition(rma, "refund", actor=actor, message=f"Refunded {money}", values={"closed_at": now})
+                return_transition(rma, "refund", actor=actor, message=f"Settled {money}: {settled}" if settled else f"Refunded {money}",
+                                  values={"closed_at": now})
             else:
                 return_touch(rma)
             return_publish(rma, name, refund_id=refund.pk, amount=str(refund.amount), currency=refund.currency, method=refund.method,
-                           provider=refund.provider, reason=refund.provider_reason)
-        if outcome.ok and refund.method != RefundMethod.STORE_CREDIT:  # store credit issued its notes as it settled
-            credit_notes_for_refund(order=order, refund_id=refund.pk, amount=refund.amount, breakdown=refund.breakdown,
-                                    reason=_credit_reason(refund, rma), actor=actor)
+                           provider=refund.provider, reason=refund.provider_reason, **split_payload)
         if outcome.ok:
-            succeeded = sum(Refund.objects.filter(order_id=order.pk, status=RefundStatus.SUCCEEDED).values_list("amount", flat=True), Decimal(0))
-            fully_refunded = succeeded >= order.grand_total and order.payment_status != PaymentStatus.REFUNDED
-        if fully_refunded:
-            order_payment_update(order_id=order.pk, payment_status=PaymentStatus.REFUNDED, actor=actor)
+            _order_payment_status_after_refund(order, actor=actor)
     return refund
+
+
+def _order_payment_status_after_refund(order: Order, *, actor: Actor) -> None:
+    """Once the order's succeeded refunds give back its whole grand total: ``refunded`` when any of
+    it was paid back (money or store credit), ``voided`` when all of it came off open invoice
+    balances (nothing had been paid, nothing is owed, nothing was paid back)."""
+    given, paid_back = Decimal(0), Decimal(0)
+    for amount, breakdown in Refund.objects.filter(order_id=order.pk, status=RefundStatus.SUCCEEDED).values_list("amount", "breakdown"):
+        given += amount
+        paid_back += _paid_back(amount, breakdown)
+    if given < order.grand_total:
+        return
+    status = PaymentStatus.REFUNDED if paid_back > 0 else PaymentStatus.VOIDED
+    if order.payment_status not in (status, PaymentStatus.REFUNDED):  # never undo what a platform reported as refunded
+        order_payment_update(order_id=order.pk, payment_status=status, actor=actor)
 
 
 def _credit_reason(refund: Refund, rma: ReturnRequest | None) -> str:

@@ -6,26 +6,32 @@ from decimal import Decimal as D
 
 import pytest
 from django.db import transaction
+from django.urls import reverse
 
 from customers.models import StoreCreditAccount
 from customers.store_credit import store_credit_mismatches
 from oms.models import DomainEvent
-from orders.models import CreditNote, CreditNoteLine, CreditNoteNumberCounter, Invoice, InvoiceStatus, OrderEvent
+from orders.models import Channel, ChannelConnection, CreditNote, CreditNoteLine, CreditNoteNumberCounter, Invoice, InvoiceStatus, Order, OrderEvent, OrderLine
 from orders.services import order_ship
 from orders.services.credit_notes import credit_note_number_take
 from orders.services.intake import _credit_position
 from orders.services.invoicing import invoice_payment_record
 from portal.return_status import refund_views
 from returns.models import ReturnPolicy, ReturnReason, ReturnRequest
-from returns.services import InspectionData, ReceivedItem, ReturnLineData, return_inspect, return_receive, return_refund, return_request
+from returns.api.serializers import RefundSerializer
+from returns.services import (
+    InspectionData, ReceivedItem, ReturnLineData, refund_retry, return_inspect, return_receive, return_refund, return_request,
+)
 
-from ..factories import place_order
+from ..admin.conftest import console  # noqa: F401  (fixture)
+from ..channels.conftest import platform  # noqa: F401  (fixture: a local fake shop)
+from ..factories import ChannelFactory, place_order
 from .test_invoices import line, line_ids, terms_order, today, trade  # noqa: F401  (fixtures)
 
 pytestmark = pytest.mark.django_db
 
 
-def refunded(order, *units, reason="too_small", amount=None, override_reason="", resolution="refund"):
+def refunded(order, *units, reason="too_small", amount=None, override_reason="", resolution="refund", client_options=None):
     """Return ``units`` ((line number, quantity), ...) of a shipped ``order``, receive and inspect
     them, and refund the return (to ``resolution``: "refund" or "store_credit"); the refund."""
     rma = return_request(order_id=order.pk, lines=[ReturnLineData(line_number=n, quantity=q, reason=reason, reason_text="") for n, q in units],
@@ -34,7 +40,7 @@ def refunded(order, *units, reason="too_small", amount=None, override_reason="",
     return_receive(return_id=rma.pk, location="chicago", items=[ReceivedItem(skus[n], q) for n, q in units], actor="dock")
     return_inspect(return_id=rma.pk, lines=[InspectionData(line_number=n, condition="new", disposition="restock") for n, _q in units],
                    actor="dock")
-    return return_refund(return_id=rma.pk, amount=amount, reason=override_reason, actor="cs")
+    return return_refund(return_id=rma.pk, amount=amount, reason=override_reason, actor="cs", client_options=client_options)
 
 
 def notes_of(refund) -> list[CreditNote]:
@@ -266,6 +272,15 @@ def test_a_return_label_is_deducted_from_the_credit_note_the_refund_credits_most
     assert list(note.lines.filter(kind="deduction").values_list("description", "amount")) == [("Return label", D("-6.50"))]
 
 
+def paid_on(order, paid: D | None) -> tuple[Invoice, D]:
+    """Record ``paid`` (None: nothing) on the order's invoice; the invoice and what it still asks."""
+    invoice = invoice_of(order)
+    if paid is not None:
+        invoice_payment_record(number=invoice.number, amount=paid, received_on=date(2026, 3, 15), actor="accounting")
+    invoice.refresh_from_db()
+    return invoice, invoice.balance
+
+
 def store_credit_of(order) -> D:
     account = StoreCreditAccount.objects.filter(customer_id=order.customer_id, currency=order.currency).first()
     return account.balance if account else D("0")
@@ -281,11 +296,7 @@ def store_credit_of(order) -> D:
 ])
 def test_a_store_credit_refund_of_an_invoiced_order_makes_the_customer_whole_exactly_once(shipped, today, paid, owed_less, store_credit,
                                                                                          portal_says):
-    invoice = invoice_of(shipped)
-    if paid is not None:
-        invoice_payment_record(number=invoice.number, amount=paid, received_on=date(2026, 3, 15), actor="accounting")
-    invoice.refresh_from_db()
-    owed_before = invoice.balance
+    invoice, owed_before = paid_on(shipped, paid)
     today(date(2026, 3, 20))
 
     refund = refunded(shipped, (1, 1), resolution="store_credit")
@@ -312,3 +323,121 @@ def test_a_store_credit_refund_credited_once_even_when_sent_again(shipped):
 
     assert len(notes_of(refund)) == 1 and store_credit_of(shipped) == D("0")
     assert invoice_of(shipped).balance == D("135.40") - D("26.75")
+
+
+# --- Refunds to the original payment of an invoiced order: paid back only what was paid ---------
+
+
+def through_shopify(order, platform) -> dict:  # noqa: F811
+    """Move ``order`` to a Shopify channel that refunds through the shop, ``platform`` (a local fake
+    shop); the refund's client options."""
+    channel = ChannelFactory(code="shop-b2b", adapter=Channel.Adapter.SHOPIFY)
+    ChannelConnection.objects.create(channel=channel, shopify_shop_domain="acme.myshopify.com", shopify_access_token="shpat_b2b_1",
+                                     push_refunds=True)
+    Order.objects.filter(pk=order.pk).update(channel=channel, external_id="820982911946154508")
+    OrderLine.objects.filter(order=order).update(external_line_id="466157049")
+    return {"base_url": platform.url, "sleep": [].append, "jitter": lambda: 0.5}
+
+
+def sent_amounts(platform) -> list[str]:  # noqa: F811
+    return [request["body"]["variables"]["input"]["transactions"][0]["amount"] for request in platform.requests
+            if "RefundCreate" in request["body"]["query"]]
+
+
+@pytest.mark.parametrize("paid, owed_less, paid_back", [
+    (None, D("26.75"), D("0.00")),  # unpaid: the credit note settles it, nothing goes to the shop
+    (D("135.40"), D("0.00"), D("26.75")),  # paid in full: all of it is paid back
+    (D("120.00"), D("15.40"), D("11.35")),  # 15.40 was left to pay: owed less; the 11.35 paid beyond it comes back
+])
+def test_a_refund_to_the_original_payment_of_an_invoiced_order_pays_back_only_what_was_paid(shipped, today, platform, paid, owed_less,  # noqa: F811
+                                                                                             paid_back):
+    client = through_shopify(shipped, platform)
+    invoice, owed_before = paid_on(shipped, paid)
+    today(date(2026, 3, 20))
+    if paid_back:
+        platform.play("shopify/order_transactions", "shopify/refund_create_ok")
+
+    refund = refunded(shipped, (1, 1), client_options=client)
+
+    invoice.refresh_from_db()
+    (note,) = notes_of(refund)
+    assert refund.status == "succeeded" and refund.amount == note.total == D("26.75")
+    assert owed_before - invoice.balance == owed_less and note.amount_repaid == paid_back
+    assert sent_amounts(platform) == ([str(paid_back)] if paid_back else [])  # what the shop was asked to pay back
+    assert (owed_before - invoice.balance) + paid_back == refund.amount  # whole, exactly once
+    assert (refund.breakdown["invoice_balance_reduced"], refund.breakdown["paid_back"]) == (str(owed_less), str(paid_back))
+    if paid_back:
+        assert (refund.provider, refund.provider_refund_id) == ("shopify", "gid://shopify/Refund/929361464")
+    else:
+        assert platform.requests == []
+        assert (refund.provider, refund.provider_refund_id) == ("credit_note", "invoices:CN-2026-000001")
+    trail = refund.request.events.filter(kind="refund", data__refund_id=refund.pk, data__status="succeeded").get()
+    assert f"{owed_less} USD off the invoices" in trail.message if owed_less else "off the invoices" not in trail.message
+    assert Order.objects.get(pk=shipped.pk).payment_status == "pending"  # part of the order only
+    api = RefundSerializer(refund).data
+    assert (api["breakdown"]["paid_back"], api["breakdown"]["invoice_balance_reduced"]) == (str(paid_back), str(owed_less))
+    (shown,) = refund_views(ReturnRequest.objects.get(pk=refund.request_id))  # the customer's portal page
+    assert shown.method == {D("0.00"): "off what your invoice asks you to pay", D("26.75"): "to your original payment",
+                            D("11.35"): "of which 15.40 USD off what your invoice asks you to pay and 11.35 USD to your original payment"}[paid_back]
+    assert refund.settled_text() == ", ".join(
+        part for part in (f"{owed_less} USD off the invoices" if owed_less else "",
+                          f"{paid_back} USD paid back to the original payment" if paid_back else "") if part)
+
+
+def test_a_refusal_of_the_payout_leaves_no_credit_note_and_the_invoice_as_it_was_and_a_retry_settles_it_once(shipped, platform):  # noqa: F811
+    client = through_shopify(shipped, platform)
+    invoice = invoice_of(shipped)
+    invoice_payment_record(number=invoice.number, amount=D("120.00"), received_on=date(2026, 3, 15), actor="accounting")
+    platform.play("shopify/order_transactions", "shopify/refund_create_exceeds_refundable")
+
+    failed = refunded(shipped, (1, 1), client_options=client)
+
+    invoice.refresh_from_db()
+    assert failed.status == "failed" and "Shopify refused" in failed.provider_reason
+    assert notes_of(failed) == [] and invoice.amount_credited == 0 and invoice.balance == D("15.40")
+    assert not CreditNoteNumberCounter.objects.filter(last_number__gt=0).exists()  # no number taken: none to give back
+    assert sent_amounts(platform) == ["11.35"]
+
+    platform.play("shopify/order_transactions", "shopify/refund_create_ok")
+    retried = refund_retry(refund_id=failed.pk, actor="cs", client_options=client)
+
+    invoice.refresh_from_db()
+    (note,) = notes_of(retried)
+    assert retried.status == "succeeded" and note.number == "CN-2026-000001" and note.amount_repaid == D("11.35")
+    assert invoice.balance == D("0.00") and invoice.status == InvoiceStatus.PAID
+    assert sent_amounts(platform) == ["11.35", "11.35"]
+
+
+@pytest.mark.parametrize("paid, status, paid_back", [
+    (None, "voided", D("0.00")),  # nothing was paid, nothing is owed, nothing was paid back: not "refunded"
+    (D("100.00"), "refunded", D("100.00")),  # what was paid came back; the rest is owed no more
+])
+def test_an_invoiced_order_returned_whole_is_refunded_only_when_money_went_back(shipped, paid, status, paid_back):
+    ReturnPolicy.objects.filter(channel__isnull=True).update(refund_original_shipping=True)
+    invoice = invoice_of(shipped)
+    if paid is not None:
+        invoice_payment_record(number=invoice.number, amount=paid, received_on=date(2026, 3, 15), actor="accounting")
+
+    refund = refunded(shipped, (1, 4), (2, 2))
+
+    order = Order.objects.get(pk=shipped.pk)
+    assert refund.amount == order.grand_total == D("135.40") and refund.status == "succeeded"
+    assert D(refund.breakdown["paid_back"]) == paid_back
+    assert order.payment_status == status
+    assert invoice_of(shipped).balance == 0 and invoice_of(shipped).status == InvoiceStatus.PAID
+    assert OrderEvent.objects.filter(order=order, kind="payment", message=f"Payment pending → {status}").exists()
+
+
+def test_the_console_shows_how_a_refund_of_an_invoiced_order_was_settled(shipped, console):  # noqa: F811
+    invoice = invoice_of(shipped)
+    invoice_payment_record(number=invoice.number, amount=D("120.00"), received_on=date(2026, 3, 15), actor="accounting")
+    refund = refunded(shipped, (1, 1))
+    client = console("Customer service")
+
+    rma_page = client.get(reverse("admin:returns_returnrequest_change", args=[refund.request_id]))
+    client = console("Accounting", "accountant")
+    refund_page = client.get(reverse("admin:returns_refund_change", args=[refund.pk]))
+
+    for page in (rma_page, refund_page):
+        assert page.status_code == 200
+        assert "15.40 USD off the invoices, 11.35 USD paid back to the original payment" in page.content.decode()
