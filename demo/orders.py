@@ -12,11 +12,10 @@ completes the rest.
 import random
 import secrets
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import datetime, time, timedelta
 from decimal import Decimal
 
 from django.db import transaction
-from django.utils import timezone
 from tqdm import tqdm
 
 from customers.models import Customer
@@ -25,12 +24,11 @@ from inventory.services import stock_receive
 from oms import geo
 from oms.errors import DomainError
 from oms.models import Integration
-from orders.models import Channel, HoldReason, Invoice, InvoiceStatus, Order, OrderHold, OrderStatus, PaymentStatus
+from orders.models import Channel, HoldReason, Order, OrderHold, OrderStatus, PaymentStatus
 from orders.services import (
     AddressData,
     LineData,
     OrderIntakeData,
-    invoice_payment_record,
     order_cancel,
     order_complete,
     order_hold_place,
@@ -42,6 +40,7 @@ from . import fulfillment
 from .catalogue import ProductSeed
 from .clock import real_now, seeding_clock
 from .customers import CITIES, CURRENCY, FX, CustomerSeed
+from .receivables import ReceivablesPlan, invoices_settle
 from .report import DemoReport, money
 
 LATE_RECEIPT_REFERENCE = "DEMO-LATE-RECEIPT"
@@ -260,7 +259,7 @@ def _intake_data(seed: OrderSeed) -> OrderIntakeData:
     )
 
 
-def _advance(seed: OrderSeed, order: Order, users: dict) -> bool:
+def _advance(seed: OrderSeed, order: Order, users: dict, receivables: ReceivablesPlan) -> bool:
     """Move a freshly recorded order to the state its seed asks for; False when stock or a rule
     put it elsewhere first (it then stays where the services left it). The warehouse's part goes
     through fulfillment orders (:mod:`demo.fulfillment`), as on the floor."""
@@ -298,35 +297,21 @@ def _advance(seed: OrderSeed, order: Order, users: dict) -> bool:
             order_payment_update(order_id=order.pk, payment_status=PaymentStatus.PAID, actor="api:payments")
         fulfillment.ship_rest(order, warehouse)
     arrived = fulfillment.deliver(order, "job:carrier-tracking") if target >= 4 else None
-    if arrived is not None and order.payment_status == PaymentStatus.PENDING:
-        # B2B on terms: invoices due before today were paid on time, a few days after delivery, so
-        # the demo's accounts do not pile up overdue invoices (and credit holds on their next orders).
-        with seeding_clock(min(arrived + timedelta(days=3), real_now() - timedelta(minutes=5))):
-            invoices_pay_in_full(order, actor=users["accounting"], due_before=real_now().date())
     if target >= 5:
-        # Closed a day after the last parcel arrived (not later than now).
+        # Closed a day after the last parcel arrived (not later than now). An account on terms
+        # need not have paid for that: order_complete asks for no payment, its invoices stay open.
         with seeding_clock(min((arrived or real_now()) + timedelta(days=1), real_now() - timedelta(minutes=5))):
-            if order.payment_status == PaymentStatus.PENDING:  # B2B on terms: its invoices were paid
-                invoices_pay_in_full(order, actor=users["accounting"])
-                order_payment_update(order_id=order.pk, payment_status=PaymentStatus.PAID, actor="accounting:invoices")
             order_complete(order_id=order.pk, actor="job:order-closing")
+    if target >= 2 and seed.payment_status == PaymentStatus.PENDING:
+        # B2B on terms: the account pays its invoices when it pays (demo.receivables).
+        invoices_settle(receivables, seed, order, actor=users["accounting"])
     return True
 
 
-def invoices_pay_in_full(order: Order, *, actor, due_before: date | None = None) -> None:
-    """The account paid the order's open invoices (those due before ``due_before``) in full, by
-    bank transfer, on the clock's day."""
-    invoices = Invoice.objects.filter(order=order, status=InvoiceStatus.OPEN).order_by("id")
-    if due_before is not None:
-        invoices = invoices.filter(due_on__lt=due_before)
-    for invoice in invoices:
-        if invoice.balance > 0:  # a credit note may have settled it
-            invoice_payment_record(number=invoice.number, amount=invoice.balance, received_on=timezone.localdate(), reference=f"BACS {invoice.number}",
-                                   actor=actor)
-
-
-def orders_seed(plans: list[OrderSeed], users: dict, report: DemoReport, progress: bool) -> None:
-    """The planned orders not recorded yet, through intake, each moved on to its planned state."""
+def orders_seed(plans: list[OrderSeed], users: dict, report: DemoReport, progress: bool, receivables: ReceivablesPlan | None = None) -> None:
+    """The planned orders not recorded yet, through intake, each moved on to its planned state;
+    accounts on terms pay their invoices as ``receivables`` plans (on time when it names no one)."""
+    receivables = receivables or ReceivablesPlan()
     channels = dict(Channel.objects.values_list("code", "pk"))
     recorded = set(Order.objects.filter(external_id__in=[p.external_id for p in plans]).values_list("channel_id", "external_id"))
     todo = [p for p in plans if (channels[p.channel], p.external_id) not in recorded]
@@ -344,7 +329,7 @@ def orders_seed(plans: list[OrderSeed], users: dict, report: DemoReport, progres
                     if result.created:
                         report.created["orders"] += 1
                         try:
-                            if not _advance(seed, result.order, users):
+                            if not _advance(seed, result.order, users, receivables):
                                 report.drifted += 1
                         except DomainError:
                             report.drifted += 1

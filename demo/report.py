@@ -23,6 +23,7 @@ class DemoReport:
     api_key: str | None = None
     sample_sku: str = ""
     sample_price: str = ""
+    late_payers: list = field(default_factory=list)  # the accounts that pay late, as the command names them
 
 
 def money(value: Decimal) -> Decimal:

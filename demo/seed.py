@@ -32,6 +32,7 @@ from shipping.demo import demo_shipping_seed
 
 from . import catalogue, channels, counts, fulfillment, portal, returns
 from .purchasing import purchasing_seed
+from .receivables import late_payers_text, receivables_plan
 from .replanning import replanning_seed
 from .customers import customer_groups_seed, customers_plan, customers_seed, price_lists_seed
 from .orders import channels_seed, late_receipt_seed, orders_plan, orders_seed
@@ -123,6 +124,9 @@ def _demo_seed(*, orders: int, customers: int, skus: int, progress: bool, say: C
     scarce = {p.sku for p in products[:: max(1, len(products) // max(3, skus // 60))][: max(3, skus // 60)]}
     customer_seeds = customers_plan(rng, customers)
     order_plans = orders_plan(rng, orders, customer_seeds, products, scarce, now)
+    # Who pays late: drawn from the order plan, which it adjusts (no random draw of its own).
+    receivables = receivables_plan(order_plans, now)
+    report.late_payers = late_payers_text(receivables)
     receipts = catalogue.stock_plan(rng, products, order_plans, scarce)
 
     say("Reference data: channels, locations, bins, customer groups, carriers")
@@ -142,7 +146,7 @@ def _demo_seed(*, orders: int, customers: int, skus: int, progress: bool, say: C
     customers_seed(customer_seeds, report)
     price_lists_seed(products, customer_seeds, report, timezone.localdate(now))
     users = _users(report)
-    orders_seed(order_plans, users, report, progress)
+    orders_seed(order_plans, users, report, progress, receivables)
     late_receipt_seed(sorted(scarce), report)
     catalogue.transfers_seed(rng, report, users["manager"])
     say("Routing: the web shop re-plans its waiting orders; a delivery nearer the newest moves them")

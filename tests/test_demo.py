@@ -293,8 +293,8 @@ def test_the_demo_script_refuses_a_port_that_is_not_one_and_says_how_to_give_it(
 
 
 @pytest.mark.django_db
-def test_given_the_demo_then_b2b_shipments_are_invoiced_and_paid_on_time_without_piling_up_credit_holds(django_capture_on_commit_callbacks):
-    from orders.models import Invoice, InvoiceStatus
+def test_given_the_demo_then_b2b_shipments_are_invoiced_and_completing_an_order_does_not_wait_for_its_invoices(django_capture_on_commit_callbacks):
+    from orders.models import Invoice, InvoiceStatus, PaymentStatus
 
     seed(django_capture_on_commit_callbacks, *SMALL)
 
@@ -306,11 +306,52 @@ def test_given_the_demo_then_b2b_shipments_are_invoiced_and_paid_on_time_without
         invoices = Invoice.objects.filter(order=order)
         assert invoices.exists(), order.number
         assert sum(invoice.total for invoice in invoices) == order.grand_total
-        if order.status == OrderStatus.COMPLETED:
-            assert all(invoice.status == InvoiceStatus.PAID for invoice in invoices)
+        # The order is paid when its invoices are, not before.
+        assert (order.payment_status == PaymentStatus.PAID) == (not invoices.exclude(status=InvoiceStatus.PAID).exists()), order.number
     assert not Invoice.objects.filter(order__channel__code__in=["web", "marketplace", "pos"]).exists()
+    # Orders are completed on delivery whether or not their invoices are paid yet.
+    completed = Invoice.objects.filter(order__status=OrderStatus.COMPLETED)
+    assert completed.filter(status=InvoiceStatus.PAID).exists() and completed.filter(status=InvoiceStatus.OPEN).exists()
+
+
+@pytest.mark.django_db
+def test_given_the_demo_then_most_accounts_pay_around_the_due_date_and_two_named_late_payers_fill_the_ageing(
+    django_capture_on_commit_callbacks, capsys, settings,
+):
+    import re
+
+    from orders.models import Invoice, InvoicePayment, InvoiceStatus
+    from orders.services.receivables import receivables_ageing
+    from orders.statements import customer_statement
+
+    seed(django_capture_on_commit_callbacks, *[a for a in SMALL if a != "--quiet"])
+
+    late_payers = set(re.findall(r"^Late payer: .*? <([^>]+)>", capsys.readouterr().out, re.MULTILINE))
+    assert len(late_payers) == 2
     today = timezone.localdate()
-    assert not Invoice.objects.filter(status=InvoiceStatus.OPEN, due_on__lt=today).exists()
-    # Credit holds are the planned ones (over the limit), none from overdue invoices.
-    credit_holds = OrderHold.objects.filter(reason=HoldReason.CREDIT_LIMIT)
-    assert credit_holds.exists() and not credit_holds.filter(detail__contains="overdue").exists()
+    ageing = receivables_ageing(as_of=today)
+    (usd,) = ageing.totals
+    assert usd.buckets["days_1_30"] > 0 and usd.buckets["days_31_60"] > 0 and usd.buckets["current"] > 0
+    # Punctual accounts pay on or around the due date: none owes anything more than three days
+    # overdue; what is older is owed by the two late payers.
+    open_invoices = Invoice.objects.filter(status=InvoiceStatus.OPEN)
+    assert set(open_invoices.filter(due_on__lt=today - timedelta(days=3)).values_list("customer__email", flat=True)) <= late_payers
+    assert set(open_invoices.filter(due_on__lt=today).values_list("customer__email", flat=True)) >= late_payers
+    overdue_rows = {row.customer_id for row in ageing.rows if row.buckets["days_31_60"] or row.buckets["days_61_90"] or row.buckets["over_90"]}
+    assert {Customer.objects.get(pk=pk).email for pk in overdue_rows} < late_payers
+    # Paid on time: the accounts' payments mostly arrived within a few days of the due date.
+    payments = InvoicePayment.objects.exclude(invoice__customer__email__in=late_payers).select_related("invoice")
+    assert payments.exists()
+    assert all(-5 <= (p.received_on - p.invoice.due_on).days <= 3 or p.received_on == p.invoice.issued_on for p in payments)
+    # The stopped payer paid part of one invoice; intake held exactly one of its next orders for the overdue invoices.
+    (partly_paid,) = Invoice.objects.filter(status=InvoiceStatus.OPEN, amount_paid__gt=0, customer__email__in=late_payers)
+    assert 0 < partly_paid.amount_paid < partly_paid.total
+    (overdue_hold,) = OrderHold.objects.filter(reason=HoldReason.CREDIT_LIMIT, released_at__isnull=True, detail__contains="overdue")
+    assert overdue_hold.order.customer_id == partly_paid.customer_id
+    assert f"grace {settings.OMS_CREDIT_OVERDUE_GRACE_DAYS} days" in overdue_hold.detail
+    # Statements and the ageing tell the same story: closing balance, current and overdue per account.
+    for row in ageing.rows:
+        (statement,) = customer_statement(customer_id=row.customer_id, start=today - timedelta(days=120), end=today).currencies
+        assert statement.closing == row.total, row.customer
+        assert statement.current == row.buckets["current"], row.customer
+        assert statement.overdue == row.total - row.buckets["current"], row.customer

@@ -46,6 +46,8 @@ class Command(BaseCommand):
             write("Returns by status: " + ", ".join(f"{status} {n}" for status, n in report.returns.items()))
             write(f"Transfers in transit: {report.in_transit}")
             write(f"Replenishment suggestions: {report.replenishment_lines} line(s)")
+            for late_payer in report.late_payers:
+                write(f"Late payer: {late_payer}")
             if report.drifted:
                 write(f"{report.drifted} order(s) ended elsewhere than planned (stock or a rule moved them first).")
         write("")
