@@ -150,6 +150,18 @@ def test_the_demo_plan_is_the_same_every_time():
     assert plan() == plan()
 
 
+@pytest.mark.django_db
+def test_given_another_seed_when_the_demo_is_seeded_then_it_holds_that_seeds_merchant(django_capture_on_commit_callbacks):
+    seed(django_capture_on_commit_callbacks, *SMALL, "--seed", "7")
+
+    def emails(seed_value):
+        rng = random.Random(seed_value)
+        catalogue_plan(rng, 40)  # drawn first, as the demo does
+        return {c.email for c in customers_plan(rng, 50)}
+
+    assert set(Customer.objects.values_list("email", flat=True)) == emails(7) != emails(SEED)
+
+
 def test_given_the_default_demo_plan_then_the_orders_left_open_are_a_few_days_backlog_not_weeks_of_unshipped_demand():
     # The forecasts read demand from shipments: a backlog of weeks would read as a collapse of demand.
     now = timezone.now()
