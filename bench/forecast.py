@@ -10,7 +10,7 @@ single method, and the time of the nightly run for 10,000 SKUs.
 intermittent, lumpy), 730 days, several seeds. (b) The demo's own history: the demo seeded into a
 throw-away PostgreSQL database (``oms_forecast_bench``; ``BENCH_FORECAST_DATABASE_URL`` to point
 elsewhere) and read from its ledger the way the nightly job reads it (per SKU, all locations,
-stockout days left out).
+stockout days left out); ``--orders`` sizes it and ``--demo-seed`` draws another merchant's history.
 
 Accuracy is measured out of sample with nested rolling origins: every method is backtested on six
 origins a horizon apart (one statsforecast ``cross_validation`` call per seed). For each of the
@@ -50,6 +50,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
 from demand_processes import KINDS, demand_portfolio  # noqa: E402
+from demo.report import SEED  # noqa: E402
 
 URL = os.environ.get("BENCH_FORECAST_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/oms_forecast_bench")
 SELECT_WINDOWS = 3
@@ -181,7 +182,7 @@ def _recreate(url: str):
     recreate_database(url)
 
 
-def demo_history(h: int, orders: int) -> None:
+def demo_history(h: int, orders: int, seed: int) -> None:
     from django.core.management import call_command
     from django.utils import timezone
 
@@ -193,8 +194,8 @@ def demo_history(h: int, orders: int) -> None:
     call_command("migrate", verbosity=0)
     from demo.seed import demo_seed
 
-    demo_seed(orders=orders, progress=False)
-    print(f"\n(b) demo seeded: {orders} orders over 90 days in {time.monotonic() - started:.0f} s", flush=True)
+    demo_seed(orders=orders, seed=seed, progress=False)
+    print(f"\n(b) demo seeded (seed {seed}): {orders} orders over 90 days in {time.monotonic() - started:.0f} s", flush=True)
     ids = list(Product.objects.exclude(sku__startswith="SCALE").order_by("pk").values_list("pk", flat=True))
     yesterday = timezone.localdate() - datetime.timedelta(days=1)
     series = [s for s in demand_series_read(product_ids=ids, as_of=yesterday, history_days=95) if s.location_id is None]
@@ -298,6 +299,7 @@ def main():
     parser.add_argument("--seeds", default="1,2,3,4,5", help="Seeds of the synthetic portfolios (default 1,2,3,4,5).")
     parser.add_argument("--per-kind", type=int, default=40, help="Synthetic series of each kind per seed (default 40).")
     parser.add_argument("--orders", type=int, default=3000, help="Orders of the demo (default 3000).")
+    parser.add_argument("--demo-seed", type=int, default=SEED, help=f"Seed of the demo's history (default {SEED}, the demo's own).")
     parser.add_argument("--skus", type=int, default=10000, help="SKUs of the scale part (default 10000).")
     parser.add_argument("--reuse", action="store_true", help="Keep the bench database of the last run.")
     parser.add_argument("--skip-scale", action="store_true")
@@ -310,7 +312,7 @@ def main():
     if not args.skip_synthetic:
         synthetic([int(s) for s in args.seeds.split(",")], args.per_kind, 730, 28)
     if not args.skip_demo:
-        demo_history(7, args.orders)
+        demo_history(7, args.orders, args.demo_seed)
     if not args.skip_scale:
         scale(args.skus, 365, args.reuse)
 

@@ -90,6 +90,16 @@ class OrderSeed:
 
 
 HOLD_SCENARIOS = [f"hold:{reason}" for reason in HoldReason.values]
+# The open states planned among the most recent orders: (scenario, share of all the orders,
+# minimum), the minimum so that even a small demo shows each. The shares are the backlog a live
+# shop carries, a few days of its orders: a hold is worked within days, a backorder waits only
+# for its goods. (They were once 15 % of all the orders, every one unshipped within the last
+# four weeks, so the ledger's shipments, the demand the forecasts read, fell by 40 % there.)
+OPEN_STATE_QUOTAS = (
+    [(scenario, 0.001, 1) for scenario in HOLD_SCENARIOS]
+    + [(OrderStatus.BACKORDERED, 0.003, 3), (OrderStatus.PARTIALLY_SHIPPED, 0.002, 1), (OrderStatus.ALLOCATED, 0.002, 1),
+       (OrderStatus.IN_FULFILLMENT, 0.002, 1), (OrderStatus.SHIPPED, 0.001, 1)]
+)
 
 
 def _scenario_for_age(rng: random.Random, days: float) -> str:
@@ -128,14 +138,7 @@ def orders_plan(
     def quota(fraction: float, minimum: int) -> int:
         return max(minimum, round(count * fraction))
 
-    specials = (
-        [s for s in HOLD_SCENARIOS for _ in range(quota(0.012, 1))]
-        + [OrderStatus.BACKORDERED] * quota(0.03, 3)
-        + [OrderStatus.PARTIALLY_SHIPPED] * quota(0.02, 1)
-        + [OrderStatus.ALLOCATED] * quota(0.02, 1)
-        + [OrderStatus.IN_FULFILLMENT] * quota(0.02, 1)
-        + [OrderStatus.SHIPPED] * quota(0.01, 1)
-    )
+    specials = [scenario for scenario, fraction, minimum in OPEN_STATE_QUOTAS for _ in range(quota(fraction, minimum))]
     if len(specials) + quota(0.04, 2) + 2 > count:
         raise ValueError(f"Ask for at least {len(specials) + quota(0.04, 2) + 2} orders so every state fits.")
     recent = list(range(count - max(len(specials) * 2, count // 6), count))

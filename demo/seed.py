@@ -98,25 +98,27 @@ def _summary(report: DemoReport) -> None:
         report.sample_sku, report.sample_price = sample.product.sku, f"{sample.product.price:.2f}"
 
 
-def demo_seed(*, orders: int = 3000, customers: int = 1000, skus: int = 300, progress: bool = True,
+def demo_seed(*, orders: int = 3000, customers: int = 1000, skus: int = 300, seed: int = SEED, progress: bool = True,
               say: Callable[[str], None] = lambda message: None) -> DemoReport:
     """Seed the demo merchant through every app's services; idempotent. Returns what was created
     and what the data now holds. Its fictitious customers are told nothing of the history it
     plays (no notification is recorded while it seeds); then a sample of its events is told to
-    them through the real notification code, to fill the console's notification log."""
+    them through the real notification code, to fill the console's notification log. ``seed``
+    draws another merchant's history (catalogue order, customers, orders): for an empty database,
+    as the orders' external ids are the same whatever the seed."""
     started = time.monotonic()
     with notifications_muted():
-        report = _demo_seed(orders=orders, customers=customers, skus=skus, progress=progress, say=say)
+        report = _demo_seed(orders=orders, customers=customers, skus=skus, seed=seed, progress=progress, say=say)
     say("Notifications: the latest events of each kind told to their customers, with provider reports")
     portal.notifications_seed(report)
     report.seconds = time.monotonic() - started
     return report
 
 
-def _demo_seed(*, orders: int, customers: int, skus: int, progress: bool, say: Callable[[str], None]) -> DemoReport:
+def _demo_seed(*, orders: int, customers: int, skus: int, seed: int, progress: bool, say: Callable[[str], None]) -> DemoReport:
     started = time.monotonic()
     report = DemoReport()
-    rng = random.Random(SEED)
+    rng = random.Random(seed)
     # Dates are relative to now ("the last 90 days"); no draw depends on the date, so a re-run
     # on another day plans the same orders and finds them recorded.
     now = timezone.now()

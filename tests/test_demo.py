@@ -139,16 +139,46 @@ def _counts():
     )
 
 
+def _demo_plan(*, orders: int, customers: int, skus: int, now):
+    rng = random.Random(SEED)
+    products = catalogue_plan(rng, skus)
+    people = customers_plan(rng, customers)
+    return orders_plan(rng, orders, people, products, {products[0].sku, products[1].sku, products[2].sku}, now)
+
+
 def test_the_demo_plan_is_the_same_every_time():
     def plan():
-        rng = random.Random(SEED)
-        products = catalogue_plan(rng, 40)
-        customers = customers_plan(rng, 50)
         now = timezone.now()
-        orders = orders_plan(rng, 120, customers, products, {products[0].sku, products[1].sku, products[2].sku}, now)
+        orders = _demo_plan(orders=120, customers=50, skus=40, now=now)
         return [(o.external_id, o.customer.email, o.scenario, o.lines, now - o.placed_at) for o in orders]
 
     assert plan() == plan()
+
+
+@pytest.mark.django_db
+def test_given_another_seed_when_the_demo_is_seeded_then_it_holds_that_seeds_merchant(django_capture_on_commit_callbacks):
+    seed(django_capture_on_commit_callbacks, *SMALL, "--seed", "7")
+
+    def emails(seed_value):
+        rng = random.Random(seed_value)
+        catalogue_plan(rng, 40)  # drawn first, as the demo does
+        return {c.email for c in customers_plan(rng, 50)}
+
+    assert set(Customer.objects.values_list("email", flat=True)) == emails(7) != emails(SEED)
+
+
+def test_given_the_default_demo_plan_then_the_orders_left_open_are_a_few_days_backlog_not_weeks_of_unshipped_demand():
+    # The forecasts read demand from shipments: a backlog of weeks would read as a collapse of demand.
+    now = timezone.now()
+    orders = _demo_plan(orders=3000, customers=1000, skus=300, now=now)
+    unshipped = {OrderStatus.ALLOCATED, OrderStatus.IN_FULFILLMENT, OrderStatus.BACKORDERED, *(f"hold:{r}" for r in HoldReason.values)}
+
+    weeks = [o for o in orders if timedelta(days=3) <= now - o.placed_at < timedelta(days=28)]
+    left_open = [o for o in weeks if o.scenario in unshipped]
+
+    assert len(left_open) <= 0.05 * len(weeks)
+    # ...and a small demo still shows every open state.
+    assert unshipped | {OrderStatus.PARTIALLY_SHIPPED} <= {o.scenario for o in orders}
 
 
 @pytest.mark.django_db

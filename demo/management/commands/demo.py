@@ -5,6 +5,7 @@ import os
 
 from django.core.management.base import BaseCommand, CommandError
 
+from demo.report import SEED
 from demo.seed import demo_seed
 
 
@@ -24,14 +25,16 @@ class Command(BaseCommand):
         parser.add_argument("--orders", type=int, default=3000, help="Orders over the last 90 days (default 3000).")
         parser.add_argument("--customers", type=int, default=1000, help="Customers (default 1000).")
         parser.add_argument("--skus", type=int, default=300, help="SKUs in the catalogue (default 300).")
+        parser.add_argument("--seed", type=int, default=SEED,
+                            help=f"Draw another merchant's history (default {SEED}); on an empty database only.")
         parser.add_argument("--quiet", action="store_true", help="No progress bars or step messages; still prints the logins.")
 
-    def handle(self, *args, orders, customers, skus, quiet, **options):
+    def handle(self, *args, orders, customers, skus, seed, quiet, **options):
         if customers < 20 or skus < 10:
             raise CommandError("Use at least --customers 20 and --skus 10.")
         say = (lambda message: None) if quiet else (lambda message: self.stdout.write(message))
         try:
-            report = demo_seed(orders=orders, customers=customers, skus=skus, progress=not quiet, say=say)
+            report = demo_seed(orders=orders, customers=customers, skus=skus, seed=seed, progress=not quiet, say=say)
         except ValueError as exc:
             raise CommandError(str(exc)) from None
         self._print(report, quiet)
