@@ -99,12 +99,10 @@ def replan_arrival(channel_id: int) -> bool:
     if every <= 0:
         return False
     key = _arrivals_key(channel_id)
-    cache.add(key, 0, timeout=None)
     try:
         count = cache.incr(key)
-    except ValueError:  # evicted between the two calls
-        cache.set(key, 1, timeout=None)
-        count = 1
+    except ValueError:  # the first arrival since the last run (or the count was evicted)
+        count = 1 if cache.add(key, 1, timeout=None) else cache.incr(key)  # else: another process started it meanwhile
     if count % every:
         return False
     from ..tasks import orders_replan
