@@ -12,10 +12,11 @@ throw-away PostgreSQL database (``oms_forecast_bench``; ``BENCH_FORECAST_DATABAS
 elsewhere) and read from its ledger the way the nightly job reads it (per SKU, all locations,
 stockout days left out); ``--orders`` sizes it and ``--demo-seed`` draws another merchant's history.
 
-Accuracy is measured out of sample with nested rolling origins: every method is backtested on six
+Accuracy is measured out of sample with nested rolling origins: every method is backtested on nine
 origins a horizon apart (one statsforecast ``cross_validation`` call per seed). For each of the
 last three origins ("test"), the choice is made as the nightly job makes it, from the series'
-class and the MASE of its menu's methods on the three origins before, and then scored on the test
+class and the MASE of its menu's methods on the six origins before (the nightly job's
+``MAX_WINDOWS``), and then scored on the test
 window it never saw; every fixed method is scored on the same windows. MASE is scaled by the
 series' mean absolute one-step change before the first origin; the aggregate is the mean over
 series and test windows. Targets: the choice beats seasonal naive by at least 10 % and is never
@@ -53,7 +54,7 @@ from demand_processes import KINDS, demand_portfolio  # noqa: E402
 from demo.report import SEED  # noqa: E402
 
 URL = os.environ.get("BENCH_FORECAST_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/oms_forecast_bench")
-SELECT_WINDOWS = 3
+SELECT_WINDOWS = 6  # the nightly job's origins, reports.forecasting.backtest.MAX_WINDOWS (main checks)
 TEST_WINDOWS = 3
 
 
@@ -198,7 +199,7 @@ def demo_history(h: int, orders: int, seed: int) -> None:
     print(f"\n(b) demo seeded (seed {seed}): {orders} orders over 90 days in {time.monotonic() - started:.0f} s", flush=True)
     ids = list(Product.objects.exclude(sku__startswith="SCALE").order_by("pk").values_list("pk", flat=True))
     yesterday = timezone.localdate() - datetime.timedelta(days=1)
-    series = [s for s in demand_series_read(product_ids=ids, as_of=yesterday, history_days=95) if s.location_id is None]
+    series = [s for s in demand_series_read(product_ids=ids, as_of=yesterday, history_days=120) if s.location_id is None]
     need = 28 + h * (SELECT_WINDOWS + TEST_WINDOWS)
     usable = [s for s in series if len(s.demand) >= need and s.observed[-h * TEST_WINDOWS:].any() and s.demand.sum() > 0]
     values = [s.demand[-need:] for s in usable]
@@ -209,7 +210,7 @@ def demo_history(h: int, orders: int, seed: int) -> None:
     share = np.array([(v[o] > 0).mean() for v, o in zip(values, observed)])
     rate = np.array([v[o].mean() for v, o in zip(values, observed)])
     print(f"(b) demo history: {len(usable)} of {len(series)} SKUs with {need} days of history and demand "
-          f"(classes {counts}), horizon {h} days (90 days of history hold no 6 origins of 28)")
+          f"(classes {counts}), horizon {h} days (90 days of history hold no {SELECT_WINDOWS + TEST_WINDOWS} origins of 28)")
     print(f"    days with demand: median {np.median(share):.1%} of a SKU's days (10th-90th percentile {np.quantile(share, 0.1):.1%}-"
           f"{np.quantile(share, 0.9):.1%}); units a day: median {np.median(rate):.2f}; stockout days {1 - np.mean(observed):.1%}")
     zero = scores.pop("_zero")
@@ -309,6 +310,9 @@ def main():
     if not args.reuse:
         _recreate(URL)
     _django(URL)
+    from reports.forecasting.backtest import MAX_WINDOWS
+
+    assert SELECT_WINDOWS == MAX_WINDOWS, "the bench must choose on as many origins as the nightly job"
     if not args.skip_synthetic:
         synthetic([int(s) for s in args.seeds.split(",")], args.per_kind, 730, 28)
     if not args.skip_demo:

@@ -8,9 +8,9 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from inventory.models import StockMovement
-from reports.forecasting.backtest import best_methods, forecast_series
+from reports.forecasting.backtest import best_methods, forecast_series, windows_for
 from reports.forecasting.classify import demand_classify
-from reports.forecasting.methods import MENUS
+from reports.forecasting.methods import MENUS, menu
 from reports.forecasting.selectors import past_accuracy
 from reports.forecasting.series import DemandSeries, demand_series_read, weekly
 from reports.forecasting.services import forecast_run
@@ -169,7 +169,7 @@ def test_the_backtest_replaces_the_default_when_another_method_is_clearly_better
     assert result.classification.demand_class == "intermittent"
     assert result.method == "SeasonalNaive"
     assert result.mase == pytest.approx(0.0) and result.bias == pytest.approx(0.0)
-    assert result.windows == 3
+    assert result.windows == 4  # 140 days: a first 28 for training, then four origins of 28
     assert result.mean[:7].tolist() == pytest.approx([0, 0, 0, 0, 10, 20, 30])
     assert (result.lo <= result.mean).all() and (result.mean <= result.hi).all()
 
@@ -179,6 +179,21 @@ def test_the_default_stays_unless_another_method_beats_it_by_the_margin():
     default = np.array([1.0, 1.0, 0.5])
     found = best_methods([default, np.array([0.99, 0.9, 0.6]), np.array([1.2, np.nan, 0.7])])
     assert found.tolist() == [0, 1, 0]
+
+
+def test_the_backtest_takes_up_to_six_origins_as_history_allows():
+    assert windows_for(730, "daily", 28) == 6
+    assert windows_for(140, "daily", 28) == 4
+    assert windows_for(55, "daily", 28) == 0  # less than a training span and a horizon: no backtest
+    assert windows_for(104, "weekly", 4) == 6
+
+
+def test_sparse_demand_defaults_to_sba_and_frequent_demand_to_ets():
+    for frequency in ("daily", "weekly"):
+        assert menu("intermittent", frequency)[0] == "CrostonSBA"
+        assert menu("lumpy", frequency)[0] == "CrostonSBA"
+        assert menu("smooth", frequency)[0] == "AutoETS"
+        assert menu("erratic", frequency)[0] == "AutoETS"
 
 
 def test_the_weekly_shape_is_forecast_by_the_chosen_method():
