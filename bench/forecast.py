@@ -236,6 +236,9 @@ def scale(skus: int, days: int, reuse: bool) -> None:
     from reports.forecasting.services import forecast_run
     from reports.models import ForecastChoice, ForecastPoint, ForecastRun, ForecastSeries
 
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)  # run alone (--skip-demo), nothing else has migrated
     yesterday = timezone.localdate() - datetime.timedelta(days=1)
     first = yesterday - datetime.timedelta(days=days - 1)
     prefix = f"SCALE{skus}-"  # the ledger is append-only: each size has SKUs of its own
