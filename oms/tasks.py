@@ -8,6 +8,14 @@ def event_dispatch(event_id: int) -> None:
     event_dispatch_now(event_id)
 
 
+@shared_task(ignore_result=True)
+def events_drain() -> int:
+    """Dispatch the events committed and never tried yet (``oms.events``, the drain)."""
+    from .events import events_drain_now
+
+    return events_drain_now()
+
+
 @shared_task
 def events_sweep() -> int:
     from .events import events_sweep as sweep

@@ -68,3 +68,95 @@ def test_given_an_event_whose_dispatch_was_lost_when_the_sweep_runs_then_it_is_d
     assert listener == [4]
     lost.refresh_from_db()
     assert lost.dispatched_at is not None
+
+
+@pytest.fixture
+def with_broker(monkeypatch):
+    """The web side as with a broker: commits ask for a drain instead of dispatching in-process;
+    the drains asked for are recorded, not sent."""
+    from celery import current_app
+
+    from oms import tasks
+
+    asked = []
+    monkeypatch.setitem(current_app.conf, "task_always_eager", False)
+    monkeypatch.setattr(tasks.events_drain, "delay", lambda: asked.append(1))
+    monkeypatch.setitem(events._drain_asked, "at", float("-inf"))
+    return asked
+
+
+def test_given_a_broker_when_events_commit_together_then_one_drain_is_asked_for_and_it_dispatches_them_in_order(
+        listener, with_broker, django_capture_on_commit_callbacks):
+    for n in (1, 2, 3):
+        with django_capture_on_commit_callbacks(execute=True):
+            events.event_record("test.happened", {"n": n})
+
+    assert with_broker == [1]  # three commits within the ask interval: one drain
+    assert listener == []  # nothing dispatched in the request
+
+    handled = events.events_drain_now(linger=0)
+
+    assert handled == 3
+    assert listener == [1, 2, 3]
+    assert not DomainEvent.objects.filter(name="test.happened", dispatched_at__isnull=True).exists()
+    assert set(DomainEvent.objects.filter(name="test.happened").values_list("attempts", flat=True)) == {1}
+
+
+def test_given_a_broker_when_the_ask_interval_has_passed_then_the_next_commit_asks_again(listener, with_broker,
+                                                                                          django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        events.event_record("test.happened", {"n": 1})
+    events._drain_asked["at"] -= events.DRAIN_ASK_SECONDS  # as if the interval had passed
+    with django_capture_on_commit_callbacks(execute=True):
+        events.event_record("test.happened", {"n": 2})
+
+    assert with_broker == [1, 1]
+
+
+def test_a_drain_looks_again_for_its_linger_so_an_event_committed_after_the_ask_is_not_left(listener, monkeypatch):
+    late = []
+
+    def sleep(seconds):  # the drain waits for more: meanwhile a request commits an event it did not ask for
+        if not late:
+            late.append(events.event_record("test.happened", {"n": 2}))
+
+    events.event_record("test.happened", {"n": 1})
+    monkeypatch.setattr(events.time, "sleep", sleep)
+
+    events.events_drain_now(linger=0.2)
+
+    assert listener == [1, 2]
+
+
+def test_a_drain_skips_an_event_already_claimed_and_a_failing_subscriber_does_not_stop_it(listener):
+    def broken(event):
+        raise RuntimeError("receiver down")
+
+    events.subscribe("test.fragile", broken)
+    try:
+        fragile = events.event_record("test.fragile", {"n": 0})
+        claimed = events.event_record("test.happened", {"n": 1})
+        DomainEvent.objects.filter(pk=claimed.pk).update(attempts=1)  # another drain has it
+        events.event_record("test.happened", {"n": 2})
+
+        handled = events.events_drain_now(linger=0)
+    finally:
+        events._subscribers["test.fragile"].remove(broken)
+
+    assert handled == 2  # the failing one and n=2; n=1 belongs to the other drain
+    assert listener == [2]
+    fragile.refresh_from_db()
+    assert fragile.dispatched_at is None and fragile.attempts == 1 and "receiver down" in fragile.last_error
+    assert events.DRAIN_LINGER_SECONDS > events.DRAIN_ASK_SECONDS
+
+
+def test_a_drain_past_its_time_hands_over_to_a_new_one(listener, monkeypatch):
+    from oms import tasks
+
+    handed = []
+    monkeypatch.setattr(tasks.events_drain, "delay", lambda: handed.append(1))
+    events.event_record("test.happened", {"n": 1})
+
+    events.events_drain_now(linger=0, most_seconds=-1)
+
+    assert listener == [1] and handed == [1]
