@@ -7,24 +7,28 @@ re-dispatches events whose dispatch was lost.
 
 With a broker, a commit does not send a task per event (a broker publish costs the request
 about 0.4 ms of CPU, the largest single cost intake gained in a year): it asks for a *drain*
-(``oms.tasks.events_drain``), at most once per ``DRAIN_ASK_SECONDS`` per process. A drain
+(``oms.tasks.events_drain``) unless one was asked for in the last ``DRAIN_ASK_SECONDS`` (a
+cache ``add``: with the shared cache of production, about one drain a second for all web
+processes together; with a cache per process, one per process). A drain
 dispatches every event never tried yet, in id order, claiming each first (``attempts`` 0 to 1,
 so two drains never run one event's subscribers twice), and keeps looking until the outbox has
-had nothing new for ``DRAIN_LINGER_SECONDS``. The linger is longer than the ask interval, so an
+had nothing new for ``DRAIN_LINGER_SECONDS`` (looking again every ``DRAIN_POLL_SECONDS`` as a
+task with a countdown, so a worker is free in between). The linger is longer than the ask interval, so an
 event committed just after a process asked is still seen by the drain it asked for (which
-starts after the ask and stops only after an empty look at least a linger later); no state is
-shared between processes. A drain that runs past ``DRAIN_MAX_SECONDS`` hands over to a new one.
+starts after the ask and stops only after an empty look at least a linger later), whether or
+not the cache is shared. A drain works in slices of ``DRAIN_SLICE_SECONDS``, each a task at the back of
+the queue, so a burst of events never keeps a worker's other tasks waiting.
 An event whose subscriber failed keeps its error and is retried by the sweep (one task each).
 Without a broker (development, tests) each event is dispatched in-process at commit, as before.
 """
 
 import functools
 import logging
-import threading
 import time
 from collections import defaultdict
 from collections.abc import Callable
 
+from django.core.cache import cache
 from django.db import connection, transaction
 from django.utils import timezone
 
@@ -110,14 +114,12 @@ def _next_sequence(stream: str) -> int:
 _SEQUENCE_SQL = "SELECT COALESCE(MAX(sequence), 0) + 1 FROM oms_domainevent WHERE stream = %s AND sequence IS NOT NULL"
 
 
-DRAIN_ASK_SECONDS = 0.5
-DRAIN_LINGER_SECONDS = 1.0  # must exceed DRAIN_ASK_SECONDS (module docstring)
-DRAIN_POLL_SECONDS = 0.1
-DRAIN_BATCH = 100
-DRAIN_MAX_SECONDS = 30.0
-
-_drain_asked = {"at": float("-inf")}
-_drain_lock = threading.Lock()
+DRAIN_ASKED_KEY = "oms:events:drain-asked"
+DRAIN_ASK_SECONDS = 1  # whole seconds: cache back-ends may round a timeout
+DRAIN_LINGER_SECONDS = 1.5  # must exceed DRAIN_ASK_SECONDS (module docstring)
+DRAIN_POLL_SECONDS = 0.25
+DRAIN_BATCH = 50
+DRAIN_SLICE_SECONDS = 0.5
 
 
 def _enqueue(event_id: int) -> None:
@@ -128,12 +130,9 @@ def _enqueue(event_id: int) -> None:
     if current_app.conf.task_always_eager:
         event_dispatch.delay(event_id)
         return
-    with _drain_lock:
-        now = time.monotonic()
-        if now - _drain_asked["at"] < DRAIN_ASK_SECONDS:
-            return  # the drain asked for meanwhile sees this event (module docstring)
-        _drain_asked["at"] = now
-    events_drain.delay()
+    if cache.add(DRAIN_ASKED_KEY, 1, timeout=DRAIN_ASK_SECONDS):
+        events_drain.delay()
+    # else: a drain was asked for less than DRAIN_ASK_SECONDS ago; it sees this event (module docstring)
 
 
 def _subscribers_run(event: DomainEvent) -> None:
@@ -171,27 +170,29 @@ def _claimed_dispatch(event_id: int) -> bool:
     return True
 
 
-def events_drain_now(*, linger: float = DRAIN_LINGER_SECONDS, most_seconds: float = DRAIN_MAX_SECONDS) -> int:
-    """Dispatch the events never tried yet, oldest first, until none has come for ``linger``
-    seconds; returns how many this call dispatched (or tried). Past ``most_seconds`` it asks
-    for another drain and stops."""
+def events_drain_now(*, last_found: float | None = None, linger: float = DRAIN_LINGER_SECONDS,
+                     slice_seconds: float = DRAIN_SLICE_SECONDS) -> int:
+    """Dispatch the events never tried yet, oldest first; returns how many this call dispatched
+    (or tried). A drain works in slices: after ``slice_seconds`` it goes on as a new task at the
+    back of the queue, so the other tasks (a stock push, a label) are not kept waiting behind a
+    burst of events; while nothing new has come for less than ``linger`` seconds it looks again
+    ``DRAIN_POLL_SECONDS`` later, also as a new task, so a lingering drain never holds a worker.
+    ``last_found``: wall-clock time of the drain's last find (its start, at first)."""
     from .tasks import events_drain
 
-    started = last_found = time.monotonic()
+    last = time.time() if last_found is None else last_found
+    began = time.monotonic()
     handled = 0
-    while True:
-        waiting = list(DomainEvent.objects.filter(dispatched_at__isnull=True, attempts=0).order_by("id")
-                       .values_list("id", flat=True)[:DRAIN_BATCH])
-        if waiting:
-            handled += sum(_claimed_dispatch(event_id) for event_id in waiting)
-            last_found = time.monotonic()
-            if last_found - started > most_seconds:
-                events_drain.delay()
-                return handled
-            continue
-        if time.monotonic() - last_found >= linger:
+    while waiting := list(DomainEvent.objects.filter(dispatched_at__isnull=True, attempts=0).order_by("id")
+                          .values_list("id", flat=True)[:DRAIN_BATCH]):
+        handled += sum(_claimed_dispatch(event_id) for event_id in waiting)
+        last = time.time()
+        if time.monotonic() - began >= slice_seconds:
+            events_drain.apply_async(kwargs={"last_found": last}, countdown=0)
             return handled
-        time.sleep(DRAIN_POLL_SECONDS)
+    if time.time() - last < linger:
+        events_drain.apply_async(kwargs={"last_found": last}, countdown=DRAIN_POLL_SECONDS)
+    return handled
 
 
 def events_sweep(*, older_than_seconds: int = 30, limit: int = 500) -> int:

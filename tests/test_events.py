@@ -81,8 +81,11 @@ def with_broker(monkeypatch):
     asked = []
     monkeypatch.setitem(current_app.conf, "task_always_eager", False)
     monkeypatch.setattr(tasks.events_drain, "delay", lambda: asked.append(1))
-    monkeypatch.setitem(events._drain_asked, "at", float("-inf"))
-    return asked
+    from django.core.cache import cache
+
+    cache.delete(events.DRAIN_ASKED_KEY)
+    yield asked
+    cache.delete(events.DRAIN_ASKED_KEY)
 
 
 def test_given_a_broker_when_events_commit_together_then_one_drain_is_asked_for_and_it_dispatches_them_in_order(
@@ -106,7 +109,9 @@ def test_given_a_broker_when_the_ask_interval_has_passed_then_the_next_commit_as
                                                                                           django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
         events.event_record("test.happened", {"n": 1})
-    events._drain_asked["at"] -= events.DRAIN_ASK_SECONDS  # as if the interval had passed
+    from django.core.cache import cache
+
+    cache.delete(events.DRAIN_ASKED_KEY)  # as if the interval had passed
     with django_capture_on_commit_callbacks(execute=True):
         events.event_record("test.happened", {"n": 2})
 
@@ -114,18 +119,23 @@ def test_given_a_broker_when_the_ask_interval_has_passed_then_the_next_commit_as
 
 
 def test_a_drain_looks_again_for_its_linger_so_an_event_committed_after_the_ask_is_not_left(listener, monkeypatch):
-    late = []
+    from oms import tasks
 
-    def sleep(seconds):  # the drain waits for more: meanwhile a request commits an event it did not ask for
-        if not late:
-            late.append(events.event_record("test.happened", {"n": 2}))
+    looks = []
 
+    def again(kwargs, countdown):  # the drain's next look, a task with a countdown: run it here
+        looks.append(countdown)
+        if len(looks) == 1:  # meanwhile a request commits an event it did not ask for
+            events.event_record("test.happened", {"n": 2})
+        events.events_drain_now(**kwargs, linger=60 if len(looks) < 3 else 0)
+
+    monkeypatch.setattr(tasks.events_drain, "apply_async", again)
     events.event_record("test.happened", {"n": 1})
-    monkeypatch.setattr(events.time, "sleep", sleep)
 
-    events.events_drain_now(linger=0.2)
+    events.events_drain_now(linger=60)
 
     assert listener == [1, 2]
+    assert looks == [events.DRAIN_POLL_SECONDS] * 3  # it looked again until the linger had passed, never blocking
 
 
 def test_a_drain_skips_an_event_already_claimed_and_a_failing_subscriber_does_not_stop_it(listener):
@@ -150,13 +160,17 @@ def test_a_drain_skips_an_event_already_claimed_and_a_failing_subscriber_does_no
     assert events.DRAIN_LINGER_SECONDS > events.DRAIN_ASK_SECONDS
 
 
-def test_a_drain_past_its_time_hands_over_to_a_new_one(listener, monkeypatch):
+def test_a_drain_past_its_slice_goes_on_as_a_new_task_at_the_back_of_the_queue(listener, monkeypatch):
     from oms import tasks
 
-    handed = []
-    monkeypatch.setattr(tasks.events_drain, "delay", lambda: handed.append(1))
-    events.event_record("test.happened", {"n": 1})
+    queued = []
+    monkeypatch.setattr(tasks.events_drain, "apply_async", lambda kwargs, countdown: queued.append((kwargs, countdown)))
+    for n in range(events.DRAIN_BATCH + 1):
+        events.event_record("test.happened", {"n": n})
 
-    events.events_drain_now(linger=0, most_seconds=-1)
+    events.events_drain_now(linger=0, slice_seconds=0)  # the slice ends after the first batch
 
-    assert listener == [1] and handed == [1]
+    assert listener == list(range(events.DRAIN_BATCH))
+    assert len(queued) == 1 and queued[0][1] == 0  # the rest next, behind whatever else waits
+    events.events_drain_now(**queued[0][0], linger=0)
+    assert listener == list(range(events.DRAIN_BATCH + 1))
