@@ -17,7 +17,9 @@ task with a countdown, so a worker is free in between). The linger is longer tha
 event committed just after a process asked is still seen by the drain it asked for (which
 starts after the ask and stops only after an empty look at least a linger later), whether or
 not the cache is shared. A drain works in slices of ``DRAIN_SLICE_SECONDS``, each a task at the back of
-the queue, so a burst of events never keeps a worker's other tasks waiting.
+the queue, so a burst of events never keeps a worker's other tasks waiting. Only the newest drain
+goes on (its name in the cache the workers share): its linger covers every earlier ask, so
+drains do not pile up under steady load.
 An event whose subscriber failed keeps its error and is retried by the sweep (one task each).
 Without a broker (development, tests) each event is dispatched in-process at commit, as before.
 """
@@ -25,6 +27,7 @@ Without a broker (development, tests) each event is dispatched in-process at com
 import functools
 import logging
 import time
+import uuid
 from collections import defaultdict
 from collections.abc import Callable
 
@@ -115,6 +118,7 @@ _SEQUENCE_SQL = "SELECT COALESCE(MAX(sequence), 0) + 1 FROM oms_domainevent WHER
 
 
 DRAIN_ASKED_KEY = "oms:events:drain-asked"
+DRAIN_CHAIN_KEY = "oms:events:drain-newest"
 DRAIN_ASK_SECONDS = 1  # whole seconds: cache back-ends may round a timeout
 DRAIN_LINGER_SECONDS = 1.5  # must exceed DRAIN_ASK_SECONDS (module docstring)
 DRAIN_POLL_SECONDS = 0.25
@@ -170,16 +174,23 @@ def _claimed_dispatch(event_id: int) -> bool:
     return True
 
 
-def events_drain_now(*, last_found: float | None = None, linger: float = DRAIN_LINGER_SECONDS,
+def events_drain_now(*, chain: str | None = None, last_found: float | None = None, linger: float = DRAIN_LINGER_SECONDS,
                      slice_seconds: float = DRAIN_SLICE_SECONDS) -> int:
     """Dispatch the events never tried yet, oldest first; returns how many this call dispatched
     (or tried). A drain works in slices: after ``slice_seconds`` it goes on as a new task at the
     back of the queue, so the other tasks (a stock push, a label) are not kept waiting behind a
     burst of events; while nothing new has come for less than ``linger`` seconds it looks again
     ``DRAIN_POLL_SECONDS`` later, also as a new task, so a lingering drain never holds a worker.
-    ``last_found``: wall-clock time of the drain's last find (its start, at first)."""
+    Only the newest drain goes on (``chain``: its name, kept in the cache the workers share): a
+    newer one looks at least as long as it would have, so under steady load about one drain runs,
+    not one more a second. ``last_found``: wall-clock time of the drain's last find."""
     from .tasks import events_drain
 
+    if chain is None:  # a drain asked for by a commit: from now on the newest
+        chain = uuid.uuid4().hex
+        cache.set(DRAIN_CHAIN_KEY, chain, timeout=None)
+    elif cache.get(DRAIN_CHAIN_KEY) not in (chain, None):
+        return 0  # a newer drain has taken over and lingers past every ask this one answered
     last = time.time() if last_found is None else last_found
     began = time.monotonic()
     handled = 0
@@ -188,10 +199,10 @@ def events_drain_now(*, last_found: float | None = None, linger: float = DRAIN_L
         handled += sum(_claimed_dispatch(event_id) for event_id in waiting)
         last = time.time()
         if time.monotonic() - began >= slice_seconds:
-            events_drain.apply_async(kwargs={"last_found": last}, countdown=0)
+            events_drain.apply_async(kwargs={"chain": chain, "last_found": last}, countdown=0)
             return handled
     if time.time() - last < linger:
-        events_drain.apply_async(kwargs={"last_found": last}, countdown=DRAIN_POLL_SECONDS)
+        events_drain.apply_async(kwargs={"chain": chain, "last_found": last}, countdown=DRAIN_POLL_SECONDS)
     return handled
 
 

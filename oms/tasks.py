@@ -9,11 +9,11 @@ def event_dispatch(event_id: int) -> None:
 
 
 @shared_task(ignore_result=True)
-def events_drain(last_found: float | None = None) -> int:
+def events_drain(chain: str | None = None, last_found: float | None = None) -> int:
     """Dispatch the events committed and never tried yet (``oms.events``, the drain)."""
     from .events import events_drain_now
 
-    return events_drain_now(last_found=last_found)
+    return events_drain_now(chain=chain, last_found=last_found)
 
 
 @shared_task

@@ -174,3 +174,22 @@ def test_a_drain_past_its_slice_goes_on_as_a_new_task_at_the_back_of_the_queue(l
     assert len(queued) == 1 and queued[0][1] == 0  # the rest next, behind whatever else waits
     events.events_drain_now(**queued[0][0], linger=0)
     assert listener == list(range(events.DRAIN_BATCH + 1))
+
+
+def test_only_the_newest_drain_goes_on_so_drains_do_not_pile_up_under_steady_load(listener, monkeypatch):
+    from oms import tasks
+
+    queued = []
+    monkeypatch.setattr(tasks.events_drain, "apply_async", lambda kwargs, countdown: queued.append(kwargs))
+    events.event_record("test.happened", {"n": 1})
+    events.events_drain_now(linger=60)  # the first drain, lingering
+    older = queued.pop()
+
+    events.event_record("test.happened", {"n": 2})
+    events.events_drain_now(linger=60)  # a commit asked for another: it is the newest now
+    newer = queued.pop()
+
+    assert events.events_drain_now(**older, linger=60) == 0 and queued == []  # the older one stops
+    events.event_record("test.happened", {"n": 3})
+    assert events.events_drain_now(**newer, linger=60) == 1 and len(queued) == 1  # the newer goes on
+    assert listener == [1, 2, 3]
