@@ -229,14 +229,13 @@ def demo_history(h: int, orders: int, seed: int) -> None:
 
 
 def scale(skus: int, days: int, reuse: bool) -> None:
+    from django.core.management import call_command
     from django.db import connection
     from django.utils import timezone
 
     from inventory.models import Location, Product, StockMovement
     from reports.forecasting.services import forecast_run
     from reports.models import ForecastChoice, ForecastPoint, ForecastRun, ForecastSeries
-
-    from django.core.management import call_command
 
     call_command("migrate", verbosity=0)  # run alone (--skip-demo), nothing else has migrated
     yesterday = timezone.localdate() - datetime.timedelta(days=1)

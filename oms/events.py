@@ -158,19 +158,18 @@ def event_dispatch_now(event_id: int) -> None:
     DomainEvent.objects.filter(pk=event.pk).update(dispatched_at=timezone.now(), attempts=event.attempts + 1, last_error="")
 
 
-def _claimed_dispatch(event_id: int) -> bool:
-    """Dispatch an event never tried yet if this caller claims it first; a failure is recorded
-    on the event (the sweep retries it) and does not stop the drain."""
-    if not DomainEvent.objects.filter(pk=event_id, dispatched_at__isnull=True, attempts=0).update(attempts=1):
+def _claimed_dispatch(event: DomainEvent) -> bool:
+    """Dispatch an event never tried yet (read by the drain) if this caller claims it first; a
+    failure is recorded on the event (the sweep retries it) and does not stop the drain."""
+    if not DomainEvent.objects.filter(pk=event.pk, dispatched_at__isnull=True, attempts=0).update(attempts=1):
         return False  # another drain, or the sweep, has it
-    event = DomainEvent.objects.get(pk=event_id)
     try:
         _subscribers_run(event)
     except Exception as exc:
-        DomainEvent.objects.filter(pk=event_id).update(last_error=repr(exc)[:2000])
+        DomainEvent.objects.filter(pk=event.pk).update(last_error=repr(exc)[:2000])
         logger.exception("subscriber failed for %s", event)
         return True
-    DomainEvent.objects.filter(pk=event_id).update(dispatched_at=timezone.now(), last_error="")
+    DomainEvent.objects.filter(pk=event.pk).update(dispatched_at=timezone.now(), last_error="")
     return True
 
 
@@ -194,9 +193,8 @@ def events_drain_now(*, chain: str | None = None, last_found: float | None = Non
     last = time.time() if last_found is None else last_found
     began = time.monotonic()
     handled = 0
-    while waiting := list(DomainEvent.objects.filter(dispatched_at__isnull=True, attempts=0).order_by("id")
-                          .values_list("id", flat=True)[:DRAIN_BATCH]):
-        handled += sum(_claimed_dispatch(event_id) for event_id in waiting)
+    while waiting := list(DomainEvent.objects.filter(dispatched_at__isnull=True, attempts=0).order_by("id")[:DRAIN_BATCH]):
+        handled += sum(_claimed_dispatch(event) for event in waiting)
         last = time.time()
         if time.monotonic() - began >= slice_seconds:
             events_drain.apply_async(kwargs={"chain": chain, "last_found": last}, countdown=0)
