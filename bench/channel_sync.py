@@ -37,6 +37,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import intake  # noqa: E402  (bench/intake.py: database set-up)
 
+from config.celery import channel_queue, worker_queues  # noqa: E402
+
 ROOT = intake.ROOT
 URL = os.environ.get("BENCH_SYNC_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/oms_bench_sync")
 REDIS = "redis://127.0.0.1:6379/11"
@@ -89,7 +91,7 @@ def start_worker() -> tuple[subprocess.Popen, str]:
         "OMS_TEST_CACHE_URL": REDIS, "OMS_TEST_CACHE_PREFIX": PREFIX, "DEBUG": "false",
     }
     log = tempfile.NamedTemporaryFile(prefix="bench-sync-worker-", suffix=".log", delete=False)
-    command = [sys.executable, "-m", "celery", "-A", "config", "worker", "--pool", "solo", "-Q", QUEUE, "--loglevel", "WARNING",
+    command = [sys.executable, "-m", "celery", "-A", "config", "worker", "--pool", "solo", "-Q", worker_queues(QUEUE), "--loglevel", os.environ.get("BENCH_WORKER_LOGLEVEL", "WARNING"),
                "--without-heartbeat", "--without-gossip", "--without-mingle"]
     return subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT), log.name
 
@@ -250,6 +252,9 @@ def main():
         except subprocess.TimeoutExpired:
             intake_stop.kill()
         shop.close()
+        import redis
+
+        redis.Redis.from_url(REDIS).delete(QUEUE, channel_queue(QUEUE))  # nothing left for the next run
 
     print(f"\n{args.rounds} rounds of {args.orders} one-line orders from {args.threads} threads on {args.skus} SKUs (PostgreSQL, "
           f"one Celery worker, debounce {os.environ.get('OMS_STOCK_SYNC_DEBOUNCE_SECONDS', '1.0')} s); changes/s are medians\n")

@@ -44,6 +44,8 @@ os.environ.update(CELERY_BROKER_URL=REDIS_URL, CELERY_TASK_ALWAYS_EAGER="false",
 
 import intake  # noqa: E402  (bench/intake.py: database set-up)
 
+from config.celery import channel_queue, worker_queues  # noqa: E402
+
 
 def free_port() -> int:
     import socket
@@ -186,7 +188,7 @@ def worker_path(ids: list[int], port: int, concurrency: int) -> tuple[float, flo
                CELERY_BROKER_URL=REDIS_URL, CELERY_TASK_ALWAYS_EAGER="false", DEBUG="false")
     worker = subprocess.Popen(
         [sys.executable, "-m", "celery", "-A", "config", "worker", "--pool", "solo" if concurrency == 1 else "prefork",
-         "--concurrency", str(concurrency), "-Q", QUEUE, "--loglevel", "WARNING", "--without-heartbeat", "--without-gossip", "--without-mingle"],
+         "--concurrency", str(concurrency), "-Q", worker_queues(QUEUE), "--loglevel", "WARNING", "--without-heartbeat", "--without-gossip", "--without-mingle"],
         cwd=ROOT, env=env, start_new_session=True,
     )
     try:
@@ -209,7 +211,7 @@ def worker_path(ids: list[int], port: int, concurrency: int) -> tuple[float, flo
         worker.wait(timeout=30)
         import redis
 
-        redis.Redis.from_url(REDIS_URL).delete(QUEUE)
+        redis.Redis.from_url(REDIS_URL).delete(QUEUE, channel_queue(QUEUE))
 
 
 def main():

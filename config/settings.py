@@ -11,6 +11,7 @@ from pathlib import Path
 
 import environ
 from csp import constants as csp_constants
+from kombu import Queue
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -186,6 +187,13 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+# Two queues: the default one, and a lane for the pushes to the sales channels (a stock figure, a
+# parcel's tracking), short tasks whose lateness the shops' customers see, so that a backlog of
+# e-mails, exports or re-planning never stands in front of them (config/celery.py routes them).
+# A worker takes both unless told otherwise (`-Q`); Redis hands the two out in turn.
+CELERY_TASK_DEFAULT_QUEUE = env.str("OMS_CELERY_QUEUE", default="celery")
+CELERY_TASK_QUEUES = tuple(Queue(name) for name in (CELERY_TASK_DEFAULT_QUEUE, f"{CELERY_TASK_DEFAULT_QUEUE}-channels"))
+CELERY_TASK_ROUTES = ("config.celery.task_route",)
 
 # --- REST API -----------------------------------------------------------------------------
 REST_FRAMEWORK = {

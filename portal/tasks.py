@@ -16,21 +16,20 @@ def notification_send(self, notification_id: int | None = None) -> int:
     from django.core.cache import cache
 
     from .notifications.delivery import notifications_deliver
-    from .notifications.log import PENDING_KEY, _enqueue
+    from .notifications.log import PENDING_KEY, _enqueue, _retries_wake
 
     cache.delete(PENDING_KEY)  # messages recorded from now on ask for a task of their own
     handled = 0
     for batch in range(BATCHES_PER_TASK):
         outcomes = notifications_deliver(notification_id=notification_id if batch == 0 else None)
-        for handled_id, outcome in outcomes.items():
-            if outcome.retry_in is not None:
-                _enqueue(handled_id, countdown=outcome.retry_in)
         handled += len(outcomes)
         if len(outcomes) < settings.OMS_NOTIFICATION_BATCH:
-            return handled
+            break
         if not self.request.is_eager:
             _enqueue()  # more are due: a free worker may take the next batches alongside
-    _enqueue()
+    else:
+        _enqueue()
+    _retries_wake()
     return handled
 
 

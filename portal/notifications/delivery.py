@@ -46,7 +46,7 @@ LONGEST_WAIT_SECONDS = 1800.0
 @dataclass
 class Outcome:
     status: str
-    retry_in: float | None = None  # seconds: the caller enqueues the next attempt
+    retry_in: float | None = None  # seconds until the next attempt (one task wakes for the soonest; see log._retries_wake)
 
 
 class PermanentFailure(Exception):

@@ -2,6 +2,7 @@
 providers, and resending by hand."""
 
 import logging
+import time
 import uuid
 from collections.abc import Iterable
 from functools import partial
@@ -82,15 +83,39 @@ PENDING_KEY = "portal:notifications:send-pending"
 PENDING_SECONDS = 10
 
 
-def _enqueue(notification_id: int | None = None, countdown: float | None = None) -> None:
-    """Ask a worker to send what is due, ``notification_id`` first. A retry at a set time gets its
-    own task; otherwise a task is sent only when none is waiting already (the cache must be
-    shared by the web and worker processes, as ``CACHE_URL`` is in production)."""
+def _enqueue(notification_id: int | None = None) -> None:
+    """Ask a worker to send what is due, ``notification_id`` first: a task is sent only when none is
+    waiting already (the cache must be shared by the web and worker processes, as ``CACHE_URL`` is
+    in production)."""
     from ..tasks import notification_send
 
-    if countdown is None and not cache.add(PENDING_KEY, notification_id or 0, timeout=PENDING_SECONDS):
+    if cache.add(PENDING_KEY, notification_id or 0, timeout=PENDING_SECONDS):
+        notification_send.apply_async((notification_id,))
+
+
+# The time (epoch seconds) a task is due to wake for the retries waiting. One task wakes at the
+# soonest retry and sends every message due by then, so a burst of failures (a mail server down at
+# the peak) costs one task, not one held by the broker for each message.
+RETRY_WAKE_KEY = "portal:notifications:retry-wake"
+
+
+def _retries_wake() -> None:
+    """Ask for a task at the soonest retry still waiting, unless one is asked for by then. (Run
+    eagerly, a task asked for runs at once; the mark keeps that from asking again and again.)"""
+    from ..tasks import notification_send
+
+    soonest = (
+        Notification.objects.filter(status=NotificationStatus.QUEUED, next_attempt_at__isnull=False)
+        .order_by("next_attempt_at").values_list("next_attempt_at", flat=True).first()
+    )
+    if soonest is None:
         return
-    notification_send.apply_async((notification_id,), countdown=countdown)
+    at, now = soonest.timestamp(), time.time()
+    asked = cache.get(RETRY_WAKE_KEY)
+    if asked is not None and now < asked <= at + 1:
+        return
+    cache.set(RETRY_WAKE_KEY, at, timeout=max(at - now, 0) + 60)
+    notification_send.apply_async((None,), countdown=max(at - now, 0))
 
 
 # Provider reports, by the status they move the log to; anymail's event types map onto these.

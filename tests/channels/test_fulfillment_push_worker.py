@@ -13,6 +13,7 @@ import pytest
 import redis
 from celery import current_app
 
+from config.celery import channel_queue, worker_queues
 from orders.models import ChannelConnection, ChannelFulfillmentSync
 from orders.services.channel_fulfillment import channel_fulfillment_record
 
@@ -43,7 +44,7 @@ def worker(transactional_db):
     }
     log = tempfile.NamedTemporaryFile(prefix="celery-fulfil-", suffix=".log", delete=False)
     command = [
-        sys.executable, "-m", "celery", "-A", "config", "worker", "--pool", "solo", "-Q", queue, "--loglevel", "INFO",
+        sys.executable, "-m", "celery", "-A", "config", "worker", "--pool", "solo", "-Q", worker_queues(queue), "--loglevel", "INFO",
         "--without-heartbeat", "--without-gossip", "--without-mingle",
     ]
     process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
@@ -55,7 +56,7 @@ def worker(transactional_db):
         os.unlink(log.name)
         _forget_connections()
         conf.update(saved)
-        redis.Redis(host=REDIS_HOST, port=REDIS_PORT, db=REDIS_DB, socket_timeout=2).delete(queue)
+        redis.Redis(host=REDIS_HOST, port=REDIS_PORT, db=REDIS_DB, socket_timeout=2).delete(queue, channel_queue(queue))
 
 
 def settled(sync_id: int) -> Sync | None:

@@ -15,6 +15,7 @@ import redis
 from celery import current_app
 from django.db import connections
 
+from config.celery import channel_queue, worker_queues
 from inventory.selectors import available_to_promise_for_skus
 from inventory.services import stock_receive
 from orders.models import Channel, ChannelConnection, ChannelListing
@@ -52,7 +53,7 @@ def shared_redis(settings):
         _forget_connections()
         conf.update(saved)
         client = redis.Redis(host=REDIS_HOST, port=REDIS_PORT, db=REDIS_DB, socket_timeout=2)
-        client.delete(queue)
+        client.delete(queue, channel_queue(queue))
         for key in client.scan_iter(f"*{prefix}*"):
             client.delete(key)
 
@@ -67,7 +68,7 @@ def worker(shared_redis, transactional_db):
     }
     log = tempfile.NamedTemporaryFile(prefix="celery-stock-worker-", suffix=".log", delete=False)
     command = [
-        sys.executable, "-m", "celery", "-A", "config", "worker", "--pool", "solo", "-Q", queue, "--loglevel", "INFO",
+        sys.executable, "-m", "celery", "-A", "config", "worker", "--pool", "solo", "-Q", worker_queues(queue), "--loglevel", "INFO",
         "--without-heartbeat", "--without-gossip", "--without-mingle",
     ]
     process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)

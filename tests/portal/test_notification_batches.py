@@ -4,6 +4,7 @@ compiled templates keep every translation and the operators' sandbox."""
 
 import email
 import re
+import time
 import uuid
 from email import policy
 
@@ -104,12 +105,32 @@ def test_a_burst_of_messages_asks_for_one_task_until_a_worker_starts_it(sent_tas
     assert sent_tasks == [((1,), None), ((501,), None)]
 
 
-def test_a_retry_at_a_set_time_always_gets_its_own_task(sent_tasks):
-    log._enqueue(1)
-    log._enqueue(2, countdown=30)
-    log._enqueue(3, countdown=60)
+def test_a_burst_of_failures_asks_for_one_task_at_the_soonest_retry(sent_tasks, smtp, settings, order_placed):
+    from portal.tasks import notification_send
 
-    assert sent_tasks == [((1,), None), ((2,), 30), ((3,), 60)]
+    settings.OMS_NOTIFICATION_BATCH, settings.OMS_NOTIFICATION_RETRY_SECONDS = 2, 30
+    cache.delete(log.RETRY_WAKE_KEY)
+    order = order_placed()  # its confirmation is asked for, not sent: the tasks only record here
+    customer = Customer.objects.get(email=order.email)
+    Notification.objects.bulk_create([
+        Notification(event_uuid=uuid.uuid4(), event_name="order.created", kind=NotificationKind.ORDER_CONFIRMED, medium="email",
+                     recipient=customer.email, customer=customer, order=order, channel_id=order.channel_id, message_id=f"<r{n}@oms.local>")
+        for n in range(4)
+    ])
+    smtp.refuse = 100  # the mail server is down
+    sent_tasks.clear()
+
+    assert notification_send(None) == 5
+
+    assert set(Notification.objects.values_list("status", "attempts")) == {(NotificationStatus.QUEUED, 1)}
+    retries = [countdown for _, countdown in sent_tasks if countdown]
+    assert len(retries) == 1 and 28 < retries[0] <= 30  # one task wakes for all five
+    log._retries_wake()  # a later failure whose retry comes no sooner asks for nothing
+    assert len([c for _, c in sent_tasks if c]) == 1
+
+    cache.set(log.RETRY_WAKE_KEY, time.time() - 1)  # that task has woken (and these still wait)
+    log._retries_wake()
+    assert len([c for _, c in sent_tasks if c]) == 2
 
 
 def test_one_task_sends_batch_after_batch_until_nothing_is_due(smtp, settings, order_placed):

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from config.celery import worker_queues
 from portal.models import Notification, NotificationStatus
 
 from ..factories import place_order
@@ -39,7 +40,7 @@ def worker(smtp, transactional_db):
         }
         log = tempfile.NamedTemporaryFile(prefix="celery-notify-worker-", suffix=".log", delete=False)
         command = [
-            sys.executable, "-m", "celery", "-A", "config", "worker", "--pool", "solo", "-Q", queue, "--loglevel", "INFO",
+            sys.executable, "-m", "celery", "-A", "config", "worker", "--pool", "solo", "-Q", worker_queues(queue), "--loglevel", "INFO",
             "--without-heartbeat", "--without-gossip", "--without-mingle",
         ]
         process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)

@@ -14,6 +14,8 @@ import pytest
 import redis
 from celery import current_app
 
+from config.celery import channel_queue, worker_queues
+
 from ..factories import place_order
 from ..processes import REDIS_HOST, REDIS_PORT, database_url, needs_redis, process_stop
 from .conftest import signature_valid
@@ -40,7 +42,7 @@ def redis_queue(redis_db: int, prefix: str):
     finally:
         _forget_connections()
         conf.update(saved)
-        redis.Redis(host=REDIS_HOST, port=REDIS_PORT, db=redis_db, socket_timeout=2).delete(queue)  # nothing left behind
+        redis.Redis(host=REDIS_HOST, port=REDIS_PORT, db=redis_db, socket_timeout=2).delete(queue, channel_queue(queue))  # nothing left behind
 
 
 @pytest.fixture
@@ -75,7 +77,7 @@ def worker(redis_broker, transactional_db):
     }
     log = tempfile.NamedTemporaryFile(prefix="celery-worker-", suffix=".log", delete=False)
     command = [
-        sys.executable, "-m", "celery", "-A", "config", "worker", "--pool", "solo", "-Q", queue, "--loglevel", "INFO",
+        sys.executable, "-m", "celery", "-A", "config", "worker", "--pool", "solo", "-Q", worker_queues(queue), "--loglevel", "INFO",
         "--without-heartbeat", "--without-gossip", "--without-mingle",
     ]
     process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
