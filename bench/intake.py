@@ -80,6 +80,18 @@ Where the time goes (issue 13; profiles on the 2-core machine shared with other 
   24.5%; 181.2 vs 708.2, 25.6%; 198.9 vs 775.5, 25.6%. 13 queries per order at 1, 3 and 10 lines
   in every run. Four gthread workers with two threads each: 187.6 vs 806.1, 23.3% (sync workers
   stay the default). The target is met in 5 of these 6 runs, by a small margin.
+- 2026-12-05, quiet machine: the writes after the order and its lines (reservation, ledger,
+  allocations, timeline, events) now go in one psycopg pipeline (``oms.db.statements_pipelined``):
+  15 round trips become 11. Two gunicorn servers on one database, with and without the pipeline,
+  measured alternately (8 rounds of 800 orders): 223.7 against 216.3 orders/s (+3.4%; the rounds
+  themselves swing by 10%); the raw-SQL side 844.9. ``--rounds 5``, same command, after the
+  change: 237.2 vs 852.6 orders/s, **27.8%**; 236.8 vs 938.1, **25.2%**; ``--channel-rule``
+  236.3 vs 861.5, **27.4%**; 13 queries per order at 1, 3 and 10 lines, B2B 17. Earlier the same
+  day, before it: 23.1%, 23.7%, 27.8%, 23.0% (``--rounds 3``). Sync workers stay best (same-run
+  comparison, 6 rounds: four sync 25.7%, four gthread with one thread 24.6%, three gthread with
+  two 24.0%). A py-spy profile of the workers under load puts half their time in the database
+  driver (sending a statement and waiting for its answer); Django, DRF and the middleware are a
+  few percent each.
 - The raw-SQL baseline names only the columns it sets: the bench gives the throw-away database's
   columns the models' constant defaults (``_column_defaults``), as the third NOT NULL column
   added with a default (``email_bounce_reason``) had broken it again.

@@ -18,7 +18,7 @@ from oms.actors import Actor, actor_fields
 from oms.config_audit import config_change_record, config_changes_between, config_values
 from oms.models import ConfigChange
 from oms.versions import ExpectedVersion, version_check
-from oms.db import for_update_clause, rows_insert, rows_select
+from oms.db import for_update_clause, rows_insert, rows_select, statement_then
 from oms.errors import DomainError, InsufficientStock, InvalidInput, NotFound
 from oms.events import event_record
 from oms.money import is_currency, parse_amount
@@ -150,12 +150,17 @@ def stock_levels_lock_sellable(product_ids: Iterable[int], *, also_at: Iterable[
         return [LockedStock(*row) for row in cursor.fetchall()]
 
 
-def _counters_shift(rows: Sequence[tuple[int, int]], *, reserved: int, on_hand: int = 0, guard: str) -> int:
+def _counters_shift(
+    rows: Sequence[tuple[int, int]], *, reserved: int, on_hand: int = 0, guard: str, short: Exception | None = None,
+) -> int | None:
     """Add ``reserved * quantity`` (and ``on_hand * quantity``) to each ``(stock id, quantity)``
     row where ``guard`` holds for it, in one conditional UPDATE; returns how many rows changed.
 
     The guard is part of the UPDATE itself, so the check and the change cannot be separated
-    by another transaction; the caller compares the count with what it asked for.
+    by another transaction; the caller compares the count with what it asked for. With
+    ``short`` given, the count is checked here instead, ``short`` raised when a row was not
+    changed, and nothing returned: inside ``oms.db.statements_pipelined`` the check runs when
+    the block ends, so the UPDATE waits for no answer.
     """
     table = StockLevel._meta.db_table
     values = " UNION ALL ".join(["SELECT %s AS id, %s AS quantity"] * len(rows))
@@ -164,9 +169,17 @@ def _counters_shift(rows: Sequence[tuple[int, int]], *, reserved: int, on_hand: 
         f"FROM ({values}) AS v WHERE {table}.id = v.id AND {guard}"
     )
     params = [reserved, on_hand, timezone.now()] + [value for row in rows for value in row]
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        return cursor.rowcount
+    if short is None:
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            return cursor.rowcount
+
+    def check(cursor):
+        if cursor.rowcount != len(rows):
+            raise short
+
+    statement_then(sql, params, check)
+    return None
 
 
 GUARD_AVAILABLE = "on_hand - reserved - damaged - safety_stock >= v.quantity"
@@ -571,8 +584,7 @@ def stock_reserve(*, changes: Sequence[StockChange], levels: dict[tuple[int, int
     # do not, and get no check); ``levels`` then holds every sellable row of the product.
     thresholds = {c.product_id: t for c in merged if (t := getattr(levels[(c.product_id, c.location_id)], "low_stock_threshold", 0))}
     before = _sellable_total(levels, thresholds) if thresholds else {}
-    if _counters_shift(rows, reserved=+1, guard=GUARD_AVAILABLE) != len(rows):
-        raise InsufficientStock("Stock changed while reserving; nothing was reserved.")
+    _counters_shift(rows, reserved=+1, guard=GUARD_AVAILABLE, short=InsufficientStock("Stock changed while reserving; nothing was reserved."))
     for change in merged:
         levels[(change.product_id, change.location_id)].reserved += change.quantity
     if thresholds:

@@ -145,6 +145,62 @@ def _preparer(field: models.Field):
     return lambda obj, connection: field.get_db_prep_save(field.pre_save(obj, add=True), connection)
 
 
+# --- Statements sent without waiting --------------------------------------------------------
+
+# What to do with the answers of the statements sent in the pipeline now open (None: no pipeline).
+_pipelined: ContextVar[list | None] = ContextVar("oms_db_pipelined", default=None)
+
+
+@contextmanager
+def statements_pipelined() -> Iterator[None]:
+    """Send the statements of the block to PostgreSQL without waiting for each answer (psycopg's
+    pipeline mode), and read the answers once, when the block ends: one round trip for a run of
+    writes whose results nothing in the block reads. :func:`rows_insert` sets the primary keys it
+    inserts, and :func:`statement_then` runs its callbacks, at the end of the block; an error in any
+    statement is raised there, as the ORM would raise it (``IntegrityError``, …). A statement the
+    block does read (an ORM query) still works: reading waits for the answers sent so far.
+
+    Use it inside a transaction, and keep out of it anything that catches a database error to
+    go on (a savepoint that recovers): once a statement fails, PostgreSQL skips the rest of the
+    pipeline. On other databases (SQLite) statements run one by one, as always.
+    """
+    connection = _database()
+    if connection.vendor != "postgresql" or _pipelined.get() is not None:
+        yield
+        return
+    connection.ensure_connection()
+    waiting: list = []
+    token = _pipelined.set(waiting)
+    try:
+        with connection.wrap_database_errors, connection.connection.pipeline():
+            yield
+        for cursor, then in waiting:
+            then(cursor)
+    finally:
+        _pipelined.reset(token)
+        for cursor, _ in waiting:
+            cursor.close()
+
+
+def statement_then(sql: str, params, then) -> None:
+    """Run ``sql`` and call ``then(cursor)`` once it has its answer: at once, or inside
+    :func:`statements_pipelined` when the block ends."""
+    cursor = _database().cursor()
+    try:
+        cursor.execute(sql, params)
+    except BaseException:
+        cursor.close()
+        raise
+    waiting = _pipelined.get()
+    if waiting is not None:
+        waiting.append((cursor, then))
+        return
+    try:
+        then(cursor)
+    finally:
+        cursor.close()
+
+
 def rows_insert(objs: list[models.Model]) -> list[models.Model]:
     """Insert instances of one model in one statement and set their primary keys (and any
     ``db_default`` columns) from ``RETURNING``.
@@ -152,7 +208,8 @@ def rows_insert(objs: list[models.Model]) -> list[models.Model]:
     The hot path of order intake inserts a handful of rows into seven tables per order; Django's
     ``bulk_create`` spends most of its time building the statement. This builds it from the
     model's metadata once per (model, row count) and only converts values per call. It sends no
-    signals and runs no ``save()``: use it for rows whose model has no custom save logic.
+    signals and runs no ``save()``: use it for rows whose model has no custom save logic. Inside
+    :func:`statements_pipelined` the keys are set when the block ends.
     """
     if not objs:
         return objs
@@ -175,14 +232,15 @@ def rows_insert(objs: list[models.Model]) -> list[models.Model]:
         # Rows built before their parent was inserted take the parent's new id (as bulk_create does).
         obj._prepare_related_fields_for_save(operation_name="rows_insert")
     params = [prepare(obj, connection) for obj in objs for prepare in preparers]
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        rows = cursor.fetchall()
-    for obj, row in zip(objs, rows):
-        for field, value in zip(returned, row):
-            setattr(obj, field.attname, value)
-        obj._state.adding = False
-        obj._state.db = connection.alias
+
+    def keys_set(cursor):
+        for obj, row in zip(objs, cursor.fetchall()):
+            for field, value in zip(returned, row):
+                setattr(obj, field.attname, value)
+            obj._state.adding = False
+            obj._state.db = connection.alias
+
+    statement_then(sql, params, keys_set)  # in a pipeline, the keys are set when it ends
     return objs
 
 

@@ -83,8 +83,13 @@ def events_record(events: list[tuple[str, dict]], *, stream: str = "", new_strea
     rows_insert(rows)
     for event in rows:
         if event.dispatched_at is None:
-            transaction.on_commit(functools.partial(_enqueue, event.pk), robust=True)
+            # The id is read at commit: inside a pipeline (oms.db.statements_pipelined) it is set later.
+            transaction.on_commit(functools.partial(_event_enqueue, event), robust=True)
     return rows
+
+
+def _event_enqueue(event: DomainEvent) -> None:
+    _enqueue(event.pk)
 
 
 def is_listened(name: str) -> bool:

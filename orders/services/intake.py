@@ -31,7 +31,7 @@ from inventory.selectors import channel_rules_version_of, channel_rules_version_
 from inventory.services import StockChange, stock_reserve
 from oms import geo
 from oms.actors import Actor
-from oms.db import rows_insert
+from oms.db import rows_insert, statements_pipelined
 from oms.errors import InvalidInput
 from oms.events import events_record
 from oms.money import MAX_AMOUNT, is_currency, money_text, parse_amount, quantize
@@ -787,50 +787,55 @@ def _intake(data: OrderIntakeData, actor: Actor) -> IntakeResult:
             order.number = order_number_for(order.pk)
             Order.objects.filter(pk=order.pk).update(number=order.number)
         rows_insert(lines)
-
-        events = [order_event(order, OrderEvent.Kind.CREATED, f"Received from {channel.name}", actor=actor, data={"external_id": order.external_id})]
-        if data.note.strip():
-            events.append(order_event(order, OrderEvent.Kind.NOTE, data.note.strip(), actor=actor))
-        if rounded:
-            events.append(order_event(
-                order, OrderEvent.Kind.NOTE, f"Quantities rounded up to the catalogue rules: {'; '.join(rounded)}", actor=actor, data={"rounded": rounded}
-            ))
-        if store_credit:
+        spent = None
+        if store_credit:  # before the pipeline: a refused spend is caught in a savepoint, which a pipeline cannot recover
             spent = store_credit_spend(
                 customer_id=customer.pk, currency=order.currency, amount=store_credit, reference=order.number, note="Paid at intake",
                 idempotency_key=f"order:{order.pk}", actor=actor,
             )
-            events.append(order_event(
-                order, OrderEvent.Kind.PAYMENT, f"Paid {store_credit} {order.currency} with store credit (balance left {spent.balance})",
-                actor=actor, data={"store_credit": str(store_credit), "store_credit_entry": spent.entry.pk},
-            ))
-        if screening.screened:
-            events.append(order_event(order, OrderEvent.Kind.SCREENED, screening.summary(), actor=actor, data=screening.as_data()))
-        if holds:
-            rows_insert(holds)
-            events += [order_event(order, OrderEvent.Kind.HOLD_PLACED, f"{h.get_reason_display()}: {h.detail}", actor=actor, data={"reason": h.reason}) for h in holds]
-        changes = [
-            StockChange(lines[index].product_id, location_id, quantity, reference=order.number)
-            for index, parts in plan.items()
-            for location_id, quantity in parts
-        ]
-        allocations = []
-        if changes:
-            stock_reserve(changes=changes, levels=stock.levels, actor=actor)
-            allocations = rows_insert(
-                [
-                    Allocation(line=lines[index], location=stock.levels[(lines[index].product_id, loc)].location, quantity=q)
-                    for index, parts in plan.items()
-                    for loc, q in parts
-                ]
-            )
-            events.append(order_event(order, OrderEvent.Kind.RESERVED, f"Reserved {sum(c.quantity for c in changes)} unit(s)", actor=actor))
-        events.append(order_event(order, OrderEvent.Kind.STATUS, f"Pending → {order.get_status_display()}", actor=actor, from_status=OrderStatus.PENDING, to_status=order.status))
-        rows_insert(events)
-        created = order_payload(order, channel=channel.code)
-        status_event = order_payload(order, previous_status=OrderStatus.PENDING, reasons=[h.reason for h in holds]) if holds else order_payload(order, previous_status=OrderStatus.PENDING)
-        events_record([("order.created", created), (STATUS_EVENTS[order.status], status_event)], stream=order_stream(order.pk), new_stream=True)
-        if channel.replan_enabled and order.status == OrderStatus.ALLOCATED:
-            # One more order in the channel's re-planning window; a full window is re-planned at once.
-            transaction.on_commit(partial(replan_arrival, channel.pk), robust=True)
+        # The writes that follow read no answer: one round trip for them all.
+        with statements_pipelined():
+            events = [order_event(order, OrderEvent.Kind.CREATED, f"Received from {channel.name}", actor=actor, data={"external_id": order.external_id})]
+            if data.note.strip():
+                events.append(order_event(order, OrderEvent.Kind.NOTE, data.note.strip(), actor=actor))
+            if rounded:
+                events.append(order_event(
+                    order, OrderEvent.Kind.NOTE, f"Quantities rounded up to the catalogue rules: {'; '.join(rounded)}", actor=actor, data={"rounded": rounded}
+                ))
+            if spent:
+                events.append(order_event(
+                    order, OrderEvent.Kind.PAYMENT, f"Paid {store_credit} {order.currency} with store credit (balance left {spent.balance})",
+                    actor=actor, data={"store_credit": str(store_credit), "store_credit_entry": spent.entry.pk},
+                ))
+            if screening.screened:
+                events.append(order_event(order, OrderEvent.Kind.SCREENED, screening.summary(), actor=actor, data=screening.as_data()))
+            if holds:
+                rows_insert(holds)
+                events += [order_event(order, OrderEvent.Kind.HOLD_PLACED, f"{h.get_reason_display()}: {h.detail}", actor=actor, data={"reason": h.reason}) for h in holds]
+            changes = [
+                StockChange(lines[index].product_id, location_id, quantity, reference=order.number)
+                for index, parts in plan.items()
+                for location_id, quantity in parts
+            ]
+            allocations = []
+            if changes:
+                stock_reserve(changes=changes, levels=stock.levels, actor=actor)
+                allocations = rows_insert(
+                    [
+                        Allocation(line=lines[index], location=stock.levels[(lines[index].product_id, loc)].location, quantity=q)
+                        for index, parts in plan.items()
+                        for loc, q in parts
+                    ]
+                )
+                events.append(order_event(order, OrderEvent.Kind.RESERVED, f"Reserved {sum(c.quantity for c in changes)} unit(s)", actor=actor))
+            events.append(order_event(order, OrderEvent.Kind.STATUS, f"Pending → {order.get_status_display()}", actor=actor, from_status=OrderStatus.PENDING, to_status=order.status))
+            rows_insert(events)
+            created = order_payload(order, channel=channel.code)
+            status_event = order_payload(order, previous_status=OrderStatus.PENDING, reasons=[h.reason for h in holds]) if holds else order_payload(order, previous_status=OrderStatus.PENDING)
+            events_record([("order.created", created), (STATUS_EVENTS[order.status], status_event)], stream=order_stream(order.pk), new_stream=True)
+            if channel.replan_enabled and order.status == OrderStatus.ALLOCATED:
+                # One more order in the channel's re-planning window; a full window is re-planned at once.
+                transaction.on_commit(partial(replan_arrival, channel.pk), robust=True)
     return IntakeResult(order, created=True, lines=lines, holds=holds, allocations=allocations)
+
+
