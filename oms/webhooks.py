@@ -131,13 +131,10 @@ def webhook_fan_out(event: DomainEvent) -> list[int]:
     return created
 
 
-def _enqueue(delivery_id: int, countdown: float | None = None) -> None:
+def _enqueue(delivery_id: int) -> None:
     from .tasks import webhook_deliver
 
-    if countdown is None:
-        webhook_deliver.delay(delivery_id)
-    else:
-        webhook_deliver.apply_async((delivery_id,), countdown=countdown)
+    webhook_deliver.delay(delivery_id)
 
 
 # --- Sending --------------------------------------------------------------------------------
@@ -385,10 +382,40 @@ def _attempt_record(delivery: WebhookDelivery, *, lease, started_at, answer: _An
         logger.warning("webhook delivery %s: lease ran out during the attempt; left to its new owner", delivery.pk)
         return status
     if retry_in is not None and not _tasks_run_in_process():
-        # With a broker the retry is queued for its time; in-process (the demo) the sweep sends it,
-        # since a countdown there would run at once.
-        transaction.on_commit(functools.partial(_enqueue, delivery.pk, retry_in.total_seconds()), robust=True)
+        # With a broker a sweep wakes for the retry at its time (module constants below); in-process
+        # (the demo) the minute sweep sends it, since a countdown there would run at once.
+        transaction.on_commit(retries_wake, robust=True)
     return status
+
+
+# A retry due within this many seconds gets a sweep at its time: one task, at the soonest retry,
+# for every failed delivery (a receiver down at the peak costs one task, not one per delivery).
+# Later retries are left to the minute sweep, so the broker never holds a message for hours (Redis
+# hands a message held past its visibility timeout, an hour, to a second worker).
+RETRY_WAKE_HORIZON_SECONDS = 600
+RETRY_WAKE_KEY = "oms:webhooks:retry-wake"  # when the sweep asked for is due (epoch seconds)
+
+
+def retries_wake() -> None:
+    """Ask for a sweep at the soonest retry due within the horizon, unless one is asked for by then."""
+    from django.core.cache import cache
+
+    from .tasks import webhooks_sweep as sweep_task
+
+    now = timezone.now()
+    soonest = (
+        WebhookDelivery.objects.filter(
+            status=WebhookDelivery.Status.PENDING, next_attempt_at__gt=now, next_attempt_at__lte=now + timedelta(seconds=RETRY_WAKE_HORIZON_SECONDS),
+        ).order_by("next_attempt_at").values_list("next_attempt_at", flat=True).first()
+    )
+    if soonest is None:
+        return
+    at, clock = soonest.timestamp(), time.time()
+    asked = cache.get(RETRY_WAKE_KEY)
+    if asked is not None and clock < asked <= at + 1:
+        return
+    cache.set(RETRY_WAKE_KEY, at, timeout=max(at - clock, 0) + 60)
+    sweep_task.apply_async(countdown=max(at - clock, 0))
 
 
 def _tasks_run_in_process() -> bool:

@@ -210,3 +210,35 @@ def test_given_internal_receivers_are_allowed_when_a_subscription_names_one_then
     _record(capture=django_capture_on_commit_callbacks)
 
     assert len(receiver.requests) == 1
+
+
+def test_deliveries_failing_together_ask_for_one_sweep_at_the_soonest_retry_and_none_held_for_hours(
+    receiver, subscribe, django_capture_on_commit_callbacks, monkeypatch
+):
+    import time
+
+    from django.core.cache import cache
+
+    from oms import tasks, webhooks
+
+    subscribe(receiver.url)
+    receiver.script = [500] * 10
+    monkeypatch.setattr(webhooks, "_tasks_run_in_process", lambda: False)  # as with a broker
+    wakes, held = [], []
+    monkeypatch.setattr(tasks.webhooks_sweep, "apply_async", lambda *a, countdown=None, **k: wakes.append(countdown))
+    deliver_async = tasks.webhook_deliver.apply_async
+    monkeypatch.setattr(tasks.webhook_deliver, "apply_async", lambda *a, countdown=None, **k: held.append(countdown) if countdown else deliver_async(*a, **k))
+    cache.delete(webhooks.RETRY_WAKE_KEY)
+
+    for n in range(3):
+        _record(payload={"n": n}, capture=django_capture_on_commit_callbacks)
+
+    assert list(WebhookDelivery.objects.values_list("status", "attempts")) == [("pending", 1)] * 3
+    assert len(wakes) == 1 and 25 < wakes[0] <= RETRY_DELAYS[0].total_seconds() and held == []
+    webhooks.retries_wake()  # asked for already, and no retry comes sooner
+    assert len(wakes) == 1
+
+    WebhookDelivery.objects.update(next_attempt_at=timezone.now() + timedelta(hours=2))
+    cache.set(webhooks.RETRY_WAKE_KEY, time.time() - 1)  # that sweep has run
+    webhooks.retries_wake()
+    assert len(wakes) == 1  # two hours away: the minute sweep sends it, the broker holds nothing
