@@ -31,6 +31,7 @@ from django.utils import timezone
 
 from .actors import Actor
 from .versions import ExpectedVersion, version_check
+from .wake import wake_ask
 from .errors import DomainError, InvalidInput, NotFound
 from .models import (
     EVENT_PATTERN,
@@ -398,8 +399,6 @@ RETRY_WAKE_KEY = "oms:webhooks:retry-wake"  # when the sweep asked for is due (e
 
 def retries_wake() -> None:
     """Ask for a sweep at the soonest retry due within the horizon, unless one is asked for by then."""
-    from django.core.cache import cache
-
     from .tasks import webhooks_sweep as sweep_task
 
     now = timezone.now()
@@ -408,14 +407,8 @@ def retries_wake() -> None:
             status=WebhookDelivery.Status.PENDING, next_attempt_at__gt=now, next_attempt_at__lte=now + timedelta(seconds=RETRY_WAKE_HORIZON_SECONDS),
         ).order_by("next_attempt_at").values_list("next_attempt_at", flat=True).first()
     )
-    if soonest is None:
-        return
-    at, clock = soonest.timestamp(), time.time()
-    asked = cache.get(RETRY_WAKE_KEY)
-    if asked is not None and clock < asked <= at + 1:
-        return
-    cache.set(RETRY_WAKE_KEY, at, timeout=max(at - clock, 0) + 60)
-    sweep_task.apply_async(countdown=max(at - clock, 0))
+    if soonest is not None:
+        wake_ask(RETRY_WAKE_KEY, soonest, sweep_task)
 
 
 def _tasks_run_in_process() -> bool:

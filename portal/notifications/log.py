@@ -2,7 +2,6 @@
 providers, and resending by hand."""
 
 import logging
-import time
 import uuid
 from collections.abc import Iterable
 from functools import partial
@@ -16,6 +15,7 @@ from django.utils import timezone
 from customers.models import Customer
 from oms.actors import Actor, actor_fields
 from oms.errors import InvalidTransition, NotFound
+from oms.wake import wake_ask
 
 from ..models import Medium, Notification, NotificationStatus
 from ..preferences import notification_allowed
@@ -108,14 +108,8 @@ def _retries_wake() -> None:
         Notification.objects.filter(status=NotificationStatus.QUEUED, next_attempt_at__isnull=False)
         .order_by("next_attempt_at").values_list("next_attempt_at", flat=True).first()
     )
-    if soonest is None:
-        return
-    at, now = soonest.timestamp(), time.time()
-    asked = cache.get(RETRY_WAKE_KEY)
-    if asked is not None and now < asked <= at + 1:
-        return
-    cache.set(RETRY_WAKE_KEY, at, timeout=max(at - now, 0) + 60)
-    notification_send.apply_async((None,), countdown=max(at - now, 0))
+    if soonest is not None:
+        wake_ask(RETRY_WAKE_KEY, soonest, notification_send)
 
 
 # Provider reports, by the status they move the log to; anymail's event types map onto these.
