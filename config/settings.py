@@ -13,6 +13,8 @@ import environ
 from csp import constants as csp_constants
 from kombu import Queue
 
+from config.celery import channel_queue
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 env = environ.Env()
@@ -192,7 +194,7 @@ CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 # e-mails, exports or re-planning never stands in front of them (config/celery.py routes them).
 # A worker takes both unless told otherwise (`-Q`); Redis hands the two out in turn.
 CELERY_TASK_DEFAULT_QUEUE = env.str("OMS_CELERY_QUEUE", default="celery")
-CELERY_TASK_QUEUES = tuple(Queue(name) for name in (CELERY_TASK_DEFAULT_QUEUE, f"{CELERY_TASK_DEFAULT_QUEUE}-channels"))
+CELERY_TASK_QUEUES = tuple(Queue(name) for name in (CELERY_TASK_DEFAULT_QUEUE, channel_queue(CELERY_TASK_DEFAULT_QUEUE)))
 CELERY_TASK_ROUTES = ("config.celery.task_route",)
 
 # --- REST API -----------------------------------------------------------------------------

@@ -44,12 +44,11 @@ def webhook_deliver(delivery_id: int) -> str | None:
 def webhooks_sweep() -> int:
     """Enqueue due webhook deliveries: retries, lost messages, leases of dead workers; then ask
     for a sweep at the next retry due soon."""
-    from .webhooks import _tasks_run_in_process, retries_wake
+    from .webhooks import retries_wake
     from .webhooks import webhooks_sweep as sweep
 
     swept = sweep()
-    if not _tasks_run_in_process():
-        retries_wake()
+    retries_wake()
     return swept
 
 
